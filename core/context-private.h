@@ -1,0 +1,71 @@
+/* The context and plugin structures (private to libfurlhint).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef FURLHINT_CONTEXT_PRIVATE_H
+#define FURLHINT_CONTEXT_PRIVATE_H
+
+#include <furlhint/furlhint.h>
+
+G_BEGIN_DECLS
+
+struct _FurlHintPlugin {
+  FurlHintContext *ctx;                       /* (unowned) back pointer */
+  const FurlHintPluginDescriptor *desc;       /* (unowned) lives in the module or the program */
+  gchar *origin;                              /* (owned) file name, or "builtin" */
+  gpointer module;                            /* (owned) (nullable) lt_dlhandle; NULL when registered from memory */
+  gpointer state;                             /* (owned by the plugin) what init returned */
+  gboolean configured;                        /* init said the transport is configured */
+};
+
+struct _FurlHintContext {
+  grefcount ref;
+  FurlHintConfig *config;                     /* (owned) */
+  GPtrArray *plugins;                         /* (owned) (element-type FurlHintPlugin) load order */
+  GHashTable *by_prefix;                      /* (owned) prefix → FurlHintPlugin (unowned) */
+  GPtrArray *plugin_errors;                   /* (owned) (element-type GError) */
+  FurlHintLogFunc log_func;
+  gpointer log_data;
+  GDestroyNotify log_destroy;
+  FurlHintRanker ranker;
+  gpointer ranker_data;
+};
+
+/* Logs through the context's logger (no-op without one). */
+void _furlhint_context_log (FurlHintContext *ctx,
+                            GLogLevelFlags level,
+                            const gchar *format,
+                            ...) G_GNUC_PRINTF (3, 4);
+
+/* THE registration path, for builtin, preloaded, test and third-party
+ * plugins alike: check the descriptor (ABI version and struct size first,
+ * before touching anything else), refuse a duplicate name or prefix, run
+ * init with the plugin's settings, register its prefixes. On success the
+ * context owns @module (may be NULL); on failure the caller still owns it.
+ * Records nothing: callers record failures with
+ * _furlhint_context_record_error(). */
+gboolean _furlhint_context_add_plugin (FurlHintContext *ctx,
+                                       const FurlHintPluginDescriptor *desc,
+                                       const gchar *origin,
+                                       gpointer module,
+                                       GError **error);
+
+/* Appends a copy of @error to the context's plugin errors and logs it. */
+void _furlhint_context_record_error (FurlHintContext *ctx,
+                                     const GError *error);
+
+/* Checks a descriptor (plugin.c). Never reads a field beyond what
+ * @desc->struct_size covers. */
+gboolean _furlhint_descriptor_check (const FurlHintPluginDescriptor *desc,
+                                     const gchar *origin,
+                                     GError **error);
+
+/* Runs fini, closes the module (loader.c), frees the plugin. */
+void _furlhint_plugin_free (FurlHintPlugin *plugin);
+
+/* loader.c: libltdl wrappers, serialized by one mutex. */
+void _furlhint_loader_close (gpointer module);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,42 @@
+/* Twisted client endpoint strings as tahoe.cfg uses them (private).
+ *
+ * Accepted: `tcp:HOST:PORT`, `tcp:host=HOST:port=PORT` (keywords in any
+ * order, `timeout=` and `bindAddress=` ignored with no effect on routing),
+ * `tcp:[IPv6]:PORT`, `unix:/path` (`unix:path=/path`), and plain
+ * `HOST:PORT`. Shared by the config reader and the plugins.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef FURLHINT_ENDPOINT_H
+#define FURLHINT_ENDPOINT_H
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  FH_ENDPOINT_TCP = 0,
+  FH_ENDPOINT_UNIX,
+} FhEndpointKind;
+
+typedef struct {
+  FhEndpointKind kind;
+  gchar *host;     /* (owned) TCP: host or address literal, no brackets */
+  guint16 port;    /* TCP: 1..65535 */
+  gchar *path;     /* (owned) UNIX: socket path */
+} FhEndpoint;
+
+/* Parses @text. On failure sets @error in domain
+ * g_quark_from_static_string ("furlhint-config-error-quark") with code
+ * FURLHINT_CONFIG_ERROR_BAD_VALUE (3), saying what is wrong and what is
+ * accepted; the caller prefixes file/section/key. */
+gboolean _furlhint_endpoint_parse (const gchar *text, FhEndpoint *out, GError **error);
+
+/* Canonical text: `tcp:HOST:PORT` (`tcp:[v6]:PORT`) or `unix:PATH`. */
+gchar *_furlhint_endpoint_to_string (const FhEndpoint *endpoint);
+
+void _furlhint_endpoint_clear (FhEndpoint *endpoint);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,334 @@
+/* furlhint — the context: configuration, loaded plugins, logger, ranker.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef FURLHINT_CONTEXT_H
+#define FURLHINT_CONTEXT_H
+
+#if !defined(FURLHINT_INSIDE) && !defined(FURLHINT_COMPILATION)
+#error "Only <furlhint/furlhint.h> can be included directly."
+#endif
+
+#include <furlhint/furlhint-config.h>
+
+G_BEGIN_DECLS
+
+/**
+ * FurlHintContext:
+ *
+ * Everything a node needs to turn FURLs into connections: its
+ * configuration, the registry of loaded plugins (by hint prefix), the
+ * logger and the ranking policy. Reference counted. Not thread-safe: use
+ * one context from one thread (loading plugins is serialized internally,
+ * since libltdl is not thread-safe).
+ */
+typedef struct _FurlHintContext FurlHintContext;
+
+/**
+ * FurlHintPlugin:
+ *
+ * A loaded, initialised plugin, owned by its context.
+ */
+typedef struct _FurlHintPlugin FurlHintPlugin;
+
+/**
+ * furlhint_context_new:
+ * @config: (nullable): the node's configuration; %NULL for defaults
+ *
+ * Makes a context with no plugins loaded.
+ *
+ * Returns: (transfer full): the context.
+ */
+FurlHintContext *furlhint_context_new (FurlHintConfig *config);
+
+/**
+ * furlhint_context_ref:
+ * @ctx: a context
+ *
+ * Returns: (transfer full): @ctx
+ */
+FurlHintContext *furlhint_context_ref (FurlHintContext *ctx);
+
+/**
+ * furlhint_context_unref:
+ * @ctx: (transfer full) (nullable): a context
+ *
+ * Drops a reference; the last one finalises every plugin (fini) and
+ * closes their modules.
+ */
+void furlhint_context_unref (FurlHintContext *ctx);
+
+/**
+ * furlhint_context_get_config:
+ * @ctx: a context
+ *
+ * Returns: (transfer none): the context's configuration.
+ */
+FurlHintConfig *furlhint_context_get_config (FurlHintContext *ctx);
+
+/**
+ * furlhint_context_set_logger:
+ * @ctx: a context
+ * @func: (nullable): where messages go; %NULL drops them (the default)
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data
+ *
+ * The library never prints: its messages and its plugins' go to @func.
+ * furlhint_log_to_glib() forwards to GLib structured logging.
+ */
+void furlhint_context_set_logger (FurlHintContext *ctx,
+                                  FurlHintLogFunc func,
+                                  gpointer user_data,
+                                  GDestroyNotify destroy);
+
+/**
+ * furlhint_log_to_glib:
+ * @level: the level
+ * @message: the message
+ * @user_data: ignored
+ *
+ * A #FurlHintLogFunc that sends messages to g_log_structured() with the
+ * log domain "furlhint".
+ */
+void furlhint_log_to_glib (GLogLevelFlags level,
+                           const gchar *message,
+                           gpointer user_data);
+
+/**
+ * furlhint_context_load_plugins:
+ * @ctx: a context
+ *
+ * Loads every plugin from the default search path: first the plugins
+ * linked into the program (libtool dlpreopen), then the compiled-in plugin
+ * directory, then each directory of `FURLHINT_PLUGIN_PATH`
+ * (colon-separated). A plugin that fails is skipped and its error recorded
+ * (furlhint_context_get_plugin_errors()); so is a plugin whose name or
+ * prefix is already taken (the first loaded wins).
+ *
+ * Returns: the number of plugins loaded by this call.
+ */
+guint furlhint_context_load_plugins (FurlHintContext *ctx);
+
+/**
+ * furlhint_context_load_plugin_dir:
+ * @ctx: a context
+ * @dir: a directory
+ * @error: return location for a %FURLHINT_PLUGIN_ERROR when @dir cannot be
+ *   read
+ *
+ * Loads every libtool module in @dir (in name order); per-plugin failures
+ * are recorded, not returned.
+ *
+ * Returns: FALSE when @dir could not be read.
+ */
+gboolean furlhint_context_load_plugin_dir (FurlHintContext *ctx,
+                                           const gchar *dir,
+                                           GError **error);
+
+/**
+ * furlhint_context_load_plugin_file:
+ * @ctx: a context
+ * @path: a module (`.la`, `.so`, or a name libltdl completes)
+ * @error: return location for a %FURLHINT_PLUGIN_ERROR
+ *
+ * Loads one plugin: open, check the descriptor, register its prefixes,
+ * init it with its configuration. On failure nothing of it stays loaded and
+ * the error (naming @path and the reason) is both returned and recorded.
+ *
+ * Returns: TRUE when the plugin is loaded.
+ */
+gboolean furlhint_context_load_plugin_file (FurlHintContext *ctx,
+                                            const gchar *path,
+                                            GError **error);
+
+/**
+ * furlhint_context_register_plugin:
+ * @ctx: a context
+ * @descriptor: a descriptor that outlives @ctx (static storage)
+ * @origin: where it came from, for messages ("builtin", a file name)
+ * @error: return location for a %FURLHINT_PLUGIN_ERROR
+ *
+ * Registers a plugin that is already in memory (linked into the program).
+ * Modules loaded from files go through the same checks and registration.
+ *
+ * Returns: TRUE when registered.
+ */
+gboolean furlhint_context_register_plugin (FurlHintContext *ctx,
+                                           const FurlHintPluginDescriptor *descriptor,
+                                           const gchar *origin,
+                                           GError **error);
+
+/**
+ * furlhint_context_get_plugin_errors:
+ * @ctx: a context
+ *
+ * Returns: (transfer none) (element-type GError): every plugin that could
+ *   not be loaded, in order.
+ */
+GPtrArray *furlhint_context_get_plugin_errors (FurlHintContext *ctx);
+
+/**
+ * furlhint_context_get_plugins:
+ * @ctx: a context
+ *
+ * Returns: (transfer none) (element-type FurlHintPlugin): the loaded
+ *   plugins, in load order.
+ */
+GPtrArray *furlhint_context_get_plugins (FurlHintContext *ctx);
+
+/**
+ * furlhint_context_find_plugin:
+ * @ctx: a context
+ * @name: a plugin name
+ *
+ * Returns: (transfer none) (nullable): the plugin called @name.
+ */
+FurlHintPlugin *furlhint_context_find_plugin (FurlHintContext *ctx,
+                                              const gchar *name);
+
+/**
+ * furlhint_context_find_plugin_for_prefix:
+ * @ctx: a context
+ * @prefix: a hint type ("tor")
+ *
+ * Returns: (transfer none) (nullable): the plugin that owns @prefix.
+ */
+FurlHintPlugin *furlhint_context_find_plugin_for_prefix (FurlHintContext *ctx,
+                                                         const gchar *prefix);
+
+/**
+ * furlhint_context_find_plugin_for_host:
+ * @ctx: a context
+ * @host: a host name
+ *
+ * Returns: (transfer none) (nullable): the plugin whose host suffixes
+ *   claim @host (".onion" → tor), compared without regard to case.
+ */
+FurlHintPlugin *furlhint_context_find_plugin_for_host (FurlHintContext *ctx,
+                                                       const gchar *host);
+
+/**
+ * furlhint_plugin_get_name:
+ * @plugin: a plugin
+ *
+ * Returns: its name.
+ */
+const gchar *furlhint_plugin_get_name (const FurlHintPlugin *plugin);
+
+/**
+ * furlhint_plugin_get_version:
+ * @plugin: a plugin
+ *
+ * Returns: its version string.
+ */
+const gchar *furlhint_plugin_get_version (const FurlHintPlugin *plugin);
+
+/**
+ * furlhint_plugin_get_description:
+ * @plugin: a plugin
+ *
+ * Returns: its one-line description.
+ */
+const gchar *furlhint_plugin_get_description (const FurlHintPlugin *plugin);
+
+/**
+ * furlhint_plugin_get_origin:
+ * @plugin: a plugin
+ *
+ * Returns: the file it was loaded from, or "builtin".
+ */
+const gchar *furlhint_plugin_get_origin (const FurlHintPlugin *plugin);
+
+/**
+ * furlhint_plugin_get_prefixes:
+ * @plugin: a plugin
+ *
+ * Returns: (array zero-terminated=1) (transfer none): its native prefixes.
+ */
+const gchar *const *furlhint_plugin_get_prefixes (const FurlHintPlugin *plugin);
+
+/**
+ * furlhint_plugin_get_host_suffixes:
+ * @plugin: a plugin
+ *
+ * Returns: (array zero-terminated=1) (transfer none): the host suffixes it
+ *   claims (maybe empty, never %NULL).
+ */
+const gchar *const *furlhint_plugin_get_host_suffixes (const FurlHintPlugin *plugin);
+
+/**
+ * furlhint_plugin_get_anon_class:
+ * @plugin: a plugin
+ *
+ * Returns: what a route through it reveals.
+ */
+FurlHintAnonClass furlhint_plugin_get_anon_class (const FurlHintPlugin *plugin);
+
+/**
+ * furlhint_plugin_can_carry_tcp:
+ * @plugin: a plugin
+ *
+ * Returns: TRUE when it can carry plain `tcp:` targets.
+ */
+gboolean furlhint_plugin_can_carry_tcp (const FurlHintPlugin *plugin);
+
+/**
+ * furlhint_plugin_is_configured:
+ * @plugin: a plugin
+ *
+ * Returns: FALSE when the configuration does not enable its transport (no
+ *   Tor configured, say); the ranker routes nothing through it then.
+ */
+gboolean furlhint_plugin_is_configured (const FurlHintPlugin *plugin);
+
+/**
+ * furlhint_plugin_parse:
+ * @plugin: a plugin
+ * @hint: a canonical hint
+ * @mode: why it is asked
+ * @target: (out caller-allocates): filled on success; release with
+ *   furlhint_target_clear()
+ * @error: return location for a %FURLHINT_HINT_ERROR
+ *
+ * Calls the plugin's parse callback, and checks what it returns (a plugin
+ * that reports success without a host gets an error, not a crash).
+ *
+ * Returns: TRUE on success.
+ */
+gboolean furlhint_plugin_parse (FurlHintPlugin *plugin,
+                                const gchar *hint,
+                                FurlHintParseMode mode,
+                                FurlHintTarget *target,
+                                GError **error);
+
+/**
+ * furlhint_plugin_describe:
+ * @plugin: a plugin
+ * @target: a target it parsed
+ *
+ * Returns: (transfer full): a one-line description of the route.
+ */
+gchar *furlhint_plugin_describe (FurlHintPlugin *plugin,
+                                 const FurlHintTarget *target);
+
+/**
+ * furlhint_target_copy:
+ * @dest: (out caller-allocates): where to copy to
+ * @src: a target
+ *
+ * Deep-copies @src into @dest.
+ */
+void furlhint_target_copy (FurlHintTarget *dest,
+                           const FurlHintTarget *src);
+
+/**
+ * furlhint_target_clear:
+ * @target: a target
+ *
+ * Frees the strings of @target and zeroes it.
+ */
+void furlhint_target_clear (FurlHintTarget *target);
+
+G_END_DECLS
+
+#endif /* FURLHINT_CONTEXT_H */

@@ -1,0 +1,309 @@
+/* furlhint — ranking: a FURL's hints → an ordered plan of routes.
+ *
+ * The policy is one replaceable function (#FurlHintRanker) from (FURL,
+ * configuration, loaded plugins, per-peer overrides) to a #FurlHintPlan,
+ * not logic spread through the connector.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef FURLHINT_PLAN_H
+#define FURLHINT_PLAN_H
+
+#if !defined(FURLHINT_INSIDE) && !defined(FURLHINT_COMPILATION)
+#error "Only <furlhint/furlhint.h> can be included directly."
+#endif
+
+#include <furlhint/furlhint-furl.h>
+#include <furlhint/furlhint-context.h>
+
+G_BEGIN_DECLS
+
+/**
+ * FURLHINT_DEFAULT_STAGGER_MS:
+ *
+ * Delay between the starts of two routes of one tier (Happy Eyeballs).
+ */
+#define FURLHINT_DEFAULT_STAGGER_MS 250
+
+/**
+ * FURLHINT_TIER_NATIVE:
+ *
+ * The tier of routes that use a hint as written (direct TCP in normal mode,
+ * native Tor/I2P hints in anonymous mode).
+ */
+#define FURLHINT_TIER_NATIVE 0
+
+/**
+ * FURLHINT_TIER_TOR_FALLBACK:
+ *
+ * The tier of public TCP hints wrapped in Tor after every native route
+ * failed.
+ */
+#define FURLHINT_TIER_TOR_FALLBACK 1
+
+/**
+ * FurlHintRankOptions:
+ * @struct_size: sizeof (FurlHintRankOptions)
+ * @overrides: (nullable) (element-type utf8 utf8): per-peer overrides, as
+ *   Tahoe's servers.yaml `connections:` gives them: hint type → handler
+ *   name or "disabled" (`{"tcp": "tor"}`). The anonymity policy still
+ *   applies: an override never opens a clear route in anonymous mode.
+ * @stagger_ms: delay between starts within a tier; 0 means
+ *   %FURLHINT_DEFAULT_STAGGER_MS.
+ *
+ * Optional inputs to ranking. Initialise with
+ * `FurlHintRankOptions o = { sizeof o, };`.
+ */
+typedef struct {
+  guint32 struct_size;
+  GHashTable *overrides;
+  guint stagger_ms;
+} FurlHintRankOptions;
+
+/**
+ * FurlHintPlanEntry:
+ * @hint_index: which hint of the FURL (0-based)
+ * @hint: (transfer none): that hint
+ * @routed: TRUE for a route, FALSE for a rejection
+ * @plugin: (transfer none) (nullable): the plugin that connects (routes)
+ * @target: where the plugin connects (routes)
+ * @anon_class: what the route reveals (routes)
+ * @tier: the route's tier; tier N+1 starts only when tier N is exhausted
+ * @delay_ms: when the route starts, counted from the start of its tier
+ * @carried: TRUE when @plugin carries a `tcp:` hint for another transport
+ *   (SOCKS proxy, Tor wrapping)
+ * @description: a one-line human account of the route or the rejection
+ * @code: the rejection's #FurlHintPolicyError (0 for routes)
+ * @reason: (nullable): the rejection's reason; %NULL for routes
+ *
+ * One verdict about one hint. A hint may have several entries (a direct
+ * route in tier 0 and a Tor-wrapped retry in tier 1), and has at least one.
+ */
+typedef struct {
+  guint hint_index;
+  const FurlHintHint *hint;
+  gboolean routed;
+  FurlHintPlugin *plugin;
+  FurlHintTarget target;
+  FurlHintAnonClass anon_class;
+  guint tier;
+  guint delay_ms;
+  gboolean carried;
+  gchar *description;
+  FurlHintPolicyError code;
+  gchar *reason;
+} FurlHintPlanEntry;
+
+/**
+ * FurlHintPlan:
+ *
+ * The ordered result of ranking: routes in the order they start (tier,
+ * then delay), then rejections in FURL order. Reference counted.
+ */
+typedef struct _FurlHintPlan FurlHintPlan;
+
+/**
+ * FurlHintRanker:
+ * @ctx: the context (configuration and plugins)
+ * @furl: the FURL to rank
+ * @options: (not nullable): the options (defaults filled in)
+ * @user_data: what was given to furlhint_context_set_ranker()
+ *
+ * A ranking policy. It must give every hint of @furl at least one entry,
+ * build the plan with furlhint_plan_new(), furlhint_plan_add_route() and
+ * furlhint_plan_add_rejection(), and must not do I/O.
+ *
+ * Returns: (transfer full): the plan.
+ */
+typedef FurlHintPlan *(*FurlHintRanker) (FurlHintContext *ctx,
+                                         FurlHintFurl *furl,
+                                         const FurlHintRankOptions *options,
+                                         gpointer user_data);
+
+/**
+ * furlhint_rank_default:
+ * @ctx: the context
+ * @furl: the FURL
+ * @options: the options
+ * @user_data: unused
+ *
+ * furlhint's policy (SPEC §5). Anonymous mode: tier 0 = native anonymous
+ * routes (`tor:`, `i2p:`, `tcp:` to `.onion`/`.i2p`) through configured
+ * plugins; tier 1 = public TCP hints wrapped in Tor, when Tor is
+ * configured; nothing clear or proxied, no route that needs a local DNS
+ * lookup. Normal mode: TCP hints through the configured TCP route (direct,
+ * `tcp.socks-proxy`, Tor for `tcp = tor`, dropped for `tcp = disabled`),
+ * other hints through their plugins; Tor-wrapped retries in tier 1 only
+ * when `tcp.tor-fallback` allows. Within a tier: more anonymous first,
+ * then FURL order; duplicate hints collapse onto the first.
+ *
+ * Returns: (transfer full): the plan.
+ */
+FurlHintPlan *furlhint_rank_default (FurlHintContext *ctx,
+                                     FurlHintFurl *furl,
+                                     const FurlHintRankOptions *options,
+                                     gpointer user_data);
+
+/**
+ * furlhint_context_set_ranker:
+ * @ctx: a context
+ * @ranker: (nullable): the policy; %NULL restores furlhint_rank_default()
+ * @user_data: data for @ranker
+ *
+ * Replaces the ranking policy.
+ */
+void furlhint_context_set_ranker (FurlHintContext *ctx,
+                                  FurlHintRanker ranker,
+                                  gpointer user_data);
+
+/**
+ * furlhint_context_rank:
+ * @ctx: a context
+ * @furl: a FURL
+ * @options: (nullable): options, %NULL for defaults
+ *
+ * Ranks @furl with the context's policy. Pure: no I/O, no DNS. The plan
+ * may have no route at all; see furlhint_plan_get_n_routes().
+ *
+ * Returns: (transfer full): the plan.
+ */
+FurlHintPlan *furlhint_context_rank (FurlHintContext *ctx,
+                                     FurlHintFurl *furl,
+                                     const FurlHintRankOptions *options);
+
+/**
+ * furlhint_plan_new:
+ * @furl: the FURL the plan is for
+ * @anonymous: whether it was ranked in anonymous mode
+ *
+ * For rankers: an empty plan.
+ *
+ * Returns: (transfer full): the plan.
+ */
+FurlHintPlan *furlhint_plan_new (FurlHintFurl *furl,
+                                 gboolean anonymous);
+
+/**
+ * furlhint_plan_add_route:
+ * @plan: a plan
+ * @hint_index: the hint
+ * @plugin: the plugin that connects
+ * @target: (transfer full): the target (@plan takes its strings; @target
+ *   is zeroed)
+ * @tier: the tier
+ * @carried: whether @plugin carries a `tcp:` hint
+ *
+ * For rankers: adds a route. Its class is the plugin's; its delay is set
+ * by furlhint_plan_finish(). Refuses (returns FALSE, adds a rejection with
+ * code %FURLHINT_POLICY_ERROR_REVEALING) a clear or proxied route in an
+ * anonymous plan, or one whose target needs a local DNS lookup there: a
+ * custom ranker cannot break the anonymity guarantee.
+ *
+ * Returns: TRUE when the route was added.
+ */
+gboolean furlhint_plan_add_route (FurlHintPlan *plan,
+                                  guint hint_index,
+                                  FurlHintPlugin *plugin,
+                                  FurlHintTarget *target,
+                                  guint tier,
+                                  gboolean carried);
+
+/**
+ * furlhint_plan_add_rejection:
+ * @plan: a plan
+ * @hint_index: the hint
+ * @code: why
+ * @format: printf-style reason
+ * @...: arguments
+ *
+ * For rankers: records that a hint gets no route (of some kind).
+ */
+void furlhint_plan_add_rejection (FurlHintPlan *plan,
+                                  guint hint_index,
+                                  FurlHintPolicyError code,
+                                  const gchar *format,
+                                  ...) G_GNUC_PRINTF (4, 5);
+
+/**
+ * furlhint_plan_finish:
+ * @plan: a plan
+ * @stagger_ms: delay between starts within a tier
+ *
+ * For rankers: orders the entries (tier, class, FURL order; rejections
+ * last), sets each route's delay, and seals the plan.
+ */
+void furlhint_plan_finish (FurlHintPlan *plan,
+                           guint stagger_ms);
+
+/**
+ * furlhint_plan_ref:
+ * @plan: a plan
+ *
+ * Returns: (transfer full): @plan
+ */
+FurlHintPlan *furlhint_plan_ref (FurlHintPlan *plan);
+
+/**
+ * furlhint_plan_unref:
+ * @plan: (transfer full) (nullable): a plan
+ *
+ * Drops a reference.
+ */
+void furlhint_plan_unref (FurlHintPlan *plan);
+
+/**
+ * furlhint_plan_get_furl:
+ * @plan: a plan
+ *
+ * Returns: (transfer none): the FURL.
+ */
+FurlHintFurl *furlhint_plan_get_furl (const FurlHintPlan *plan);
+
+/**
+ * furlhint_plan_is_anonymous:
+ * @plan: a plan
+ *
+ * Returns: whether it was ranked in anonymous mode.
+ */
+gboolean furlhint_plan_is_anonymous (const FurlHintPlan *plan);
+
+/**
+ * furlhint_plan_get_n_entries:
+ * @plan: a plan
+ *
+ * Returns: the number of entries (routes and rejections).
+ */
+guint furlhint_plan_get_n_entries (const FurlHintPlan *plan);
+
+/**
+ * furlhint_plan_get_entry:
+ * @plan: a plan
+ * @index: 0 ≤ @index < furlhint_plan_get_n_entries()
+ *
+ * Returns: (transfer none): the entry.
+ */
+const FurlHintPlanEntry *furlhint_plan_get_entry (const FurlHintPlan *plan,
+                                                  guint index);
+
+/**
+ * furlhint_plan_get_n_routes:
+ * @plan: a plan
+ *
+ * Returns: how many entries are routes (they come first).
+ */
+guint furlhint_plan_get_n_routes (const FurlHintPlan *plan);
+
+/**
+ * furlhint_plan_dup_no_route_error:
+ * @plan: a plan with no route
+ *
+ * Returns: (transfer full) (nullable): a %FURLHINT_POLICY_ERROR_NO_ROUTE
+ *   error whose message gives every hint's reason ("no route: tcp:a:1:
+ *   anonymous mode forbids clear connections; ..."), or %NULL when the
+ *   plan has a route.
+ */
+GError *furlhint_plan_dup_no_route_error (const FurlHintPlan *plan);
+
+G_END_DECLS
+
+#endif /* FURLHINT_PLAN_H */

@@ -1,0 +1,380 @@
+/* furlhint — plugin ABI.
+ *
+ * This header is the whole contract between libfurlhint and a transport
+ * plugin. It is self-contained: it needs GLib/GIO and nothing else, and a
+ * plugin built against it needs no symbol from libfurlhint (build it with
+ * `pkg-config --cflags furlhint glib-2.0 gio-2.0`, link it with only
+ * `pkg-config --libs gio-2.0`).
+ *
+ * A plugin is a libtool module that exports exactly ONE symbol: a const
+ * #FurlHintPluginDescriptor named `furlhint_plugin_descriptor`, declared
+ * with FURLHINT_PLUGIN_DEFINE(). With libtool's `name_LTX_sym` convention
+ * (module `tcp.la` exports `tcp_LTX_furlhint_plugin_descriptor`) several
+ * plugins can be linked statically into one program (dlpreopen) without
+ * clashing; the loader looks for both spellings.
+ *
+ * The host checks `abi_version` and `struct_size` before it touches any
+ * other field or runs any plugin code. Fields are only ever appended; a
+ * host reads a field only when `struct_size` says the plugin has it.
+ *
+ * See docs/plugin-guide.md for a worked example that builds out of tree.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef FURLHINT_PLUGIN_H
+#define FURLHINT_PLUGIN_H
+
+#include <glib.h>
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/**
+ * FURLHINT_PLUGIN_ABI_VERSION:
+ *
+ * The plugin ABI version this header describes. Bumped only on an
+ * incompatible change (a field removed or changed in meaning); appending a
+ * field does not bump it, `struct_size` tells the host what a plugin has.
+ */
+#define FURLHINT_PLUGIN_ABI_VERSION 1
+
+/**
+ * FURLHINT_PLUGIN_SYMBOL:
+ *
+ * The name of the one symbol a plugin exports.
+ */
+#define FURLHINT_PLUGIN_SYMBOL "furlhint_plugin_descriptor"
+
+/**
+ * FurlHintAnonClass:
+ * @FURLHINT_ANON_CLEAR: direct connection from this host; the server (and
+ *   anyone on the path) sees our IP address; host names are resolved
+ *   locally.
+ * @FURLHINT_ANON_PROXIED: through a proxy that resolves names remotely; hides
+ *   our IP address from the server only if the proxy does.
+ * @FURLHINT_ANON_ANONYMOUS: through an anonymity network (Tor, I2P).
+ *
+ * How much a route reveals. Ordered: a larger value reveals less.
+ */
+typedef enum {
+  FURLHINT_ANON_CLEAR = 0,
+  FURLHINT_ANON_PROXIED = 1,
+  FURLHINT_ANON_ANONYMOUS = 2,
+} FurlHintAnonClass;
+
+/**
+ * FurlHintHostKind:
+ * @FURLHINT_HOST_NONE: the target has no host (should not happen for the
+ *   bundled plugins).
+ * @FURLHINT_HOST_DNS: a DNS name that someone has to resolve.
+ * @FURLHINT_HOST_IPV4: an IPv4 literal.
+ * @FURLHINT_HOST_IPV6: an IPv6 literal (no brackets, maybe a `%zone`).
+ * @FURLHINT_HOST_ONION: a Tor onion service name (`*.onion`).
+ * @FURLHINT_HOST_I2P: an I2P destination (`*.i2p`, or base64).
+ *
+ * What kind of host a target names. The ranker uses it to keep local DNS
+ * lookups out of anonymous mode and to send `.onion`/`.i2p` to the
+ * networks that can reach them.
+ */
+typedef enum {
+  FURLHINT_HOST_NONE = 0,
+  FURLHINT_HOST_DNS,
+  FURLHINT_HOST_IPV4,
+  FURLHINT_HOST_IPV6,
+  FURLHINT_HOST_ONION,
+  FURLHINT_HOST_I2P,
+} FurlHintHostKind;
+
+/**
+ * FurlHintTarget:
+ * @host: (owned) host name or address literal, without brackets; for I2P
+ *   the destination. Allocated with g_malloc(); freed by the host with
+ *   g_free().
+ * @port: 1–65535, or 0 when the hint carries no port (I2P without a port).
+ * @host_kind: what @host is.
+ * @hint: (owned) the canonical hint the target was parsed from.
+ *
+ * Where a plugin is asked to connect to. The plugin's parse callback fills
+ * one in; the host owns it afterwards (see furlhint_target_clear() in the
+ * library, or free @host and @hint with g_free()).
+ */
+typedef struct {
+  gchar *host;
+  guint16 port;
+  FurlHintHostKind host_kind;
+  gchar *hint;
+} FurlHintTarget;
+
+/**
+ * FurlHintParseMode:
+ * @FURLHINT_PARSE_NATIVE: the hint's type is one of the plugin's prefixes.
+ * @FURLHINT_PARSE_CARRY: the hint is a `tcp:` hint the plugin is asked to
+ *   carry (the plugin declared %FURLHINT_PLUGIN_CAN_CARRY_TCP), as Foolscap
+ *   hands a `tcp:` hint to the Tor handler when `tcp = tor`.
+ * @FURLHINT_PARSE_SUFFIX: the hint is a `tcp:` hint whose host ends with one
+ *   of the plugin's @host_suffixes (e.g. `tcp:x.onion:80` for Tor).
+ *
+ * Why the host asks a plugin to parse a hint.
+ */
+typedef enum {
+  FURLHINT_PARSE_NATIVE = 0,
+  FURLHINT_PARSE_CARRY = 1,
+  FURLHINT_PARSE_SUFFIX = 2,
+} FurlHintParseMode;
+
+/**
+ * FURLHINT_HINT_ERROR:
+ *
+ * Error domain for a plugin's refusal of a hint (parse callback). Its codes
+ * are #FurlHintHintError. The quark string is part of the ABI, so a plugin
+ * gets the same quark as the library without linking it.
+ */
+#define FURLHINT_HINT_ERROR (g_quark_from_static_string ("furlhint-hint-error-quark"))
+
+/**
+ * FurlHintHintError:
+ * @FURLHINT_HINT_ERROR_UNRECOGNIZED: the hint does not have the plugin's
+ *   syntax (Foolscap: "unrecognized TCP hint", "unrecognized TCP/Tor hint",
+ *   "unrecognized I2P hint").
+ * @FURLHINT_HINT_ERROR_NOT_TORABLE: an address no Tor exit can reach
+ *   (Foolscap: "ignoring non-Tor-able ipaddr HOST").
+ * @FURLHINT_HINT_ERROR_BAD_PORT: Foolscap accepts the port, furlhint does
+ *   not (0, above 65535, or non-ASCII digits).
+ * @FURLHINT_HINT_ERROR_UNSUPPORTED: the syntax is fine but this plugin
+ *   cannot reach it (e.g. an IPv6 literal through Tor).
+ *
+ * Codes for %FURLHINT_HINT_ERROR.
+ */
+typedef enum {
+  FURLHINT_HINT_ERROR_UNRECOGNIZED = 1,
+  FURLHINT_HINT_ERROR_NOT_TORABLE,
+  FURLHINT_HINT_ERROR_BAD_PORT,
+  FURLHINT_HINT_ERROR_UNSUPPORTED,
+} FurlHintHintError;
+
+/**
+ * FURLHINT_CONNECT_ERROR:
+ *
+ * Error domain for connection failures (connect callback, and the
+ * library's connector). Codes are #FurlHintConnectError.
+ */
+#define FURLHINT_CONNECT_ERROR (g_quark_from_static_string ("furlhint-connect-error-quark"))
+
+/**
+ * FurlHintConnectError:
+ * @FURLHINT_CONNECT_ERROR_FAILED: any other failure.
+ * @FURLHINT_CONNECT_ERROR_REFUSED: the peer (or the proxy for it) refused.
+ * @FURLHINT_CONNECT_ERROR_UNREACHABLE: no route to the peer (host or
+ *   network unreachable, name unknown).
+ * @FURLHINT_CONNECT_ERROR_TIMED_OUT: no answer in time.
+ * @FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN: the transport itself is not there
+ *   (Tor's SOCKS port refused, SAM bridge not answering). The host
+ *   remembers this for a short time and fails the plugin's other hints
+ *   with the same cause instead of letting each time out.
+ * @FURLHINT_CONNECT_ERROR_PROTOCOL: the proxy/bridge spoke something we do
+ *   not understand.
+ * @FURLHINT_CONNECT_ERROR_AUTH: the proxy/bridge refused our credentials.
+ * @FURLHINT_CONNECT_ERROR_NOT_SUPPORTED: this plugin cannot connect (yet).
+ * @FURLHINT_CONNECT_ERROR_CANCELLED: the attempt was abandoned (another
+ *   hint won, or the caller cancelled).
+ * @FURLHINT_CONNECT_ERROR_NO_ROUTE: the policy left no route for any hint.
+ *
+ * Codes for %FURLHINT_CONNECT_ERROR.
+ */
+typedef enum {
+  FURLHINT_CONNECT_ERROR_FAILED = 1,
+  FURLHINT_CONNECT_ERROR_REFUSED,
+  FURLHINT_CONNECT_ERROR_UNREACHABLE,
+  FURLHINT_CONNECT_ERROR_TIMED_OUT,
+  FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+  FURLHINT_CONNECT_ERROR_PROTOCOL,
+  FURLHINT_CONNECT_ERROR_AUTH,
+  FURLHINT_CONNECT_ERROR_NOT_SUPPORTED,
+  FURLHINT_CONNECT_ERROR_CANCELLED,
+  FURLHINT_CONNECT_ERROR_NO_ROUTE,
+} FurlHintConnectError;
+
+/**
+ * FurlHintLogFunc:
+ * @level: a #GLogLevelFlags level (one bit).
+ * @message: the message, without a trailing newline.
+ * @user_data: what the host passed along with the function.
+ *
+ * How a plugin logs. A plugin never prints and never calls g_log()
+ * itself: the host decides where messages go.
+ */
+typedef void (*FurlHintLogFunc) (GLogLevelFlags level,
+                                 const gchar *message,
+                                 gpointer user_data);
+
+/**
+ * FurlHintStatusFunc:
+ * @status: a Foolscap-style status string ("connecting", "connecting to a
+ *   Tor", "launching Tor", "waiting for Tor bootstrap", ...).
+ * @user_data: what the host passed along with the function.
+ *
+ * How a plugin reports progress on one connection attempt. Called on the
+ * thread-default main context the connect was started on.
+ */
+typedef void (*FurlHintStatusFunc) (const gchar *status,
+                                    gpointer user_data);
+
+/**
+ * FurlHintPluginInitArgs:
+ * @struct_size: sizeof (FurlHintPluginInitArgs) as the host knows it.
+ * @settings: (not nullable) the plugin's configuration: every key of the
+ *   tahoe.cfg section named like the plugin (`[tor]` → `"socks.port"`)
+ *   and every `[connections]` key that starts with the plugin's name
+ *   followed by a dot, under the key `"connections." + rest`
+ *   (`[connections] tor.socks-proxy` → `"connections.socks-proxy"`).
+ *   Keys are lower case, values stripped. Owned by the host; valid during
+ *   init only (copy what you keep).
+ * @anonymous: TRUE when the node runs in anonymous mode.
+ * @log: where to send log messages (never %NULL).
+ * @log_data: user data for @log.
+ *
+ * What init receives. New fields are appended; check @struct_size before
+ * reading one newer than your plugin.
+ */
+typedef struct {
+  guint32 struct_size;
+  GHashTable *settings;
+  gboolean anonymous;
+  FurlHintLogFunc log;
+  gpointer log_data;
+} FurlHintPluginInitArgs;
+
+/**
+ * FurlHintConnectArgs:
+ * @struct_size: sizeof (FurlHintConnectArgs) as the host knows it.
+ * @target: where to connect; valid until the operation completes.
+ * @isolation_key: (nullable) a string identifying the peer (the FURL's tub
+ *   ID); plugins that can isolate streams (Tor: SOCKS credentials) keep
+ *   different keys on different circuits.
+ * @status: progress reporter (never %NULL).
+ * @status_data: user data for @status.
+ *
+ * What connect receives besides the cancellable and the callback.
+ */
+typedef struct {
+  guint32 struct_size;
+  const FurlHintTarget *target;
+  const gchar *isolation_key;
+  FurlHintStatusFunc status;
+  gpointer status_data;
+} FurlHintConnectArgs;
+
+/**
+ * FurlHintPluginFlags:
+ * @FURLHINT_PLUGIN_FLAGS_NONE: nothing special.
+ * @FURLHINT_PLUGIN_CAN_CARRY_TCP: the plugin can carry plain `tcp:` targets
+ *   (a SOCKS proxy, Tor). This is how `tcp.socks-proxy`, `tcp = tor` and
+ *   the Tor fallback work without the core knowing SOCKS or Tor.
+ *
+ * Capabilities a plugin declares.
+ */
+typedef enum {
+  FURLHINT_PLUGIN_FLAGS_NONE = 0,
+  FURLHINT_PLUGIN_CAN_CARRY_TCP = 1 << 0,
+} FurlHintPluginFlags;
+
+/**
+ * FurlHintPluginDescriptor:
+ * @abi_version: must be %FURLHINT_PLUGIN_ABI_VERSION.
+ * @struct_size: must be sizeof (FurlHintPluginDescriptor) at build time.
+ * @name: short lower-case name ("tor"); also the name of its tahoe.cfg
+ *   section and of its `[connections] NAME.*` keys.
+ * @version: the plugin's own version string.
+ * @description: one line for `furlhint plugins`.
+ * @prefixes: (array zero-terminated=1) hint types handled natively
+ *   (`{ "tor", NULL }`). May be empty (`{ NULL }`) for a plugin that only
+ *   carries, like socks. No two loaded plugins may share a prefix.
+ * @host_suffixes: (array zero-terminated=1) (nullable) `tcp:` hints whose
+ *   host ends with one of these (case-insensitive, e.g. ".onion") are sent
+ *   to this plugin natively.
+ * @anon_class: what a route through this plugin reveals.
+ * @flags: #FurlHintPluginFlags.
+ * @init: (not nullable) set up from config. Returns the plugin's state
+ *   (may be %NULL on success), or sets @error and returns %NULL. Set
+ *   *@configured to FALSE when the config does not enable this transport
+ *   (e.g. no Tor configured): the host then keeps the plugin listed but
+ *   routes nothing through it. *@configured is TRUE on entry.
+ * @fini: (nullable) free the state.
+ * @parse: (not nullable) hint → target, pure (no I/O, no DNS). Fill
+ *   @target and return TRUE, or set @error (domain %FURLHINT_HINT_ERROR)
+ *   and return FALSE. Must not keep pointers into @hint.
+ * @connect_async: (not nullable) start connecting to @args->target. Must
+ *   call @callback exactly once, on the caller's thread-default main
+ *   context, also when @cancellable fires.
+ * @connect_finish: (not nullable) the stream, or %NULL with @error set
+ *   (domain %FURLHINT_CONNECT_ERROR, or %G_IO_ERROR).
+ * @describe: (not nullable) a one-line human description of the route to
+ *   @target ("Tor via SOCKS 127.0.0.1:9050"), g_free()d by the host.
+ *
+ * The one thing a plugin exports. Declare it with FURLHINT_PLUGIN_DEFINE().
+ */
+typedef struct {
+  guint32 abi_version;
+  guint32 struct_size;
+
+  const gchar *name;
+  const gchar *version;
+  const gchar *description;
+  const gchar *const *prefixes;
+  const gchar *const *host_suffixes;
+  FurlHintAnonClass anon_class;
+  guint32 flags;
+
+  gpointer (*init) (const FurlHintPluginInitArgs *args,
+                    gboolean *configured,
+                    GError **error);
+  void (*fini) (gpointer state);
+  gboolean (*parse) (gpointer state,
+                     const gchar *hint,
+                     FurlHintParseMode mode,
+                     FurlHintTarget *target,
+                     GError **error);
+  void (*connect_async) (gpointer state,
+                         const FurlHintConnectArgs *args,
+                         GCancellable *cancellable,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data);
+  GIOStream *(*connect_finish) (gpointer state,
+                                GAsyncResult *result,
+                                GError **error);
+  gchar *(*describe) (gpointer state,
+                      const FurlHintTarget *target);
+} FurlHintPluginDescriptor;
+
+#ifndef G_MODULE_EXPORT
+#  if defined(__GNUC__)
+#    define G_MODULE_EXPORT __attribute__((visibility ("default")))
+#  else
+#    define G_MODULE_EXPORT
+#  endif
+#endif
+
+/**
+ * FURLHINT_PLUGIN_DEFINE:
+ * @modname: the module's name as libtool knows it (`tcp` for `tcp.la`),
+ *   used for the `modname_LTX_` prefix that lets several plugins be linked
+ *   statically into one program.
+ *
+ * Declares the exported descriptor. Follow it with the initializer:
+ *
+ * |[<!-- language="C" -->
+ * FURLHINT_PLUGIN_DEFINE (echo) = {
+ *   .abi_version = FURLHINT_PLUGIN_ABI_VERSION,
+ *   .struct_size = sizeof (FurlHintPluginDescriptor),
+ *   .name = "echo",
+ *   ...
+ * };
+ * ]|
+ */
+#define FURLHINT_PLUGIN_DEFINE(modname) \
+  G_MODULE_EXPORT const FurlHintPluginDescriptor modname##_LTX_furlhint_plugin_descriptor; \
+  G_MODULE_EXPORT const FurlHintPluginDescriptor modname##_LTX_furlhint_plugin_descriptor
+
+G_END_DECLS
+
+#endif /* FURLHINT_PLUGIN_H */

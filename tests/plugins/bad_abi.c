@@ -1,0 +1,1 @@
+/* stub */ int bad_abi_stub_symbol;

@@ -1,0 +1,1 @@
+/* stub */ int dup_prefix_stub_symbol;

@@ -1,0 +1,1 @@
+/* stub */ int good_test_stub_symbol;

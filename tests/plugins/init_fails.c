@@ -1,0 +1,1 @@
+/* stub */ int init_fails_stub_symbol;

@@ -1,0 +1,1 @@
+/* stub */ int no_callback_stub_symbol;

@@ -1,0 +1,1 @@
+/* stub */ int no_symbol_stub_symbol;

@@ -1,0 +1,1 @@
+/* stub */ int short_struct_stub_symbol;
