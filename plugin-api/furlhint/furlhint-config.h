@@ -177,9 +177,9 @@ gboolean furlhint_config_set_value (FurlHintConfig *config,
  * @plugin_name: a plugin name ("tor")
  *
  * The settings a plugin's init receives (see #FurlHintPluginInitArgs): every
- * key of section `[plugin_name]`, and every `[connections] plugin_name.KEY`
- * as `connections.KEY`. Tahoe's and the seed's spellings of the same
- * setting have already been checked against each other.
+ * key of section `[plugin_name]`, and every key of `[connections]` as
+ * `connections.KEY`. Tahoe's and the seed's spellings of the same setting
+ * have already been checked against each other.
  *
  * Returns: (transfer full) (element-type utf8 utf8): a new table.
  */

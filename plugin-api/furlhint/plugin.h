@@ -223,12 +223,14 @@ typedef void (*FurlHintStatusFunc) (const gchar *status,
  * FurlHintPluginInitArgs:
  * @struct_size: sizeof (FurlHintPluginInitArgs) as the host knows it.
  * @settings: (not nullable) the plugin's configuration: every key of the
- *   tahoe.cfg section named like the plugin (`[tor]` → `"socks.port"`)
- *   and every `[connections]` key that starts with the plugin's name
- *   followed by a dot, under the key `"connections." + rest`
- *   (`[connections] tor.socks-proxy` → `"connections.socks-proxy"`).
- *   Keys are lower case, values stripped. Owned by the host; valid during
- *   init only (copy what you keep).
+ *   tahoe.cfg section named like the plugin (`[tor] socks.port` →
+ *   `"socks.port"`), and every key of `[connections]` under
+ *   `"connections." + key` (`[connections] tor.socks-proxy` →
+ *   `"connections.tor.socks-proxy"`, `[connections] tcp` →
+ *   `"connections.tcp"`), so that a plugin can see the settings that name
+ *   it (`tcp = tor`, `tcp.socks-proxy`). Keys are lower case, values
+ *   stripped; a key given blank is present with value "". Owned by the
+ *   host; valid during init only (copy what you keep).
  * @anonymous: TRUE when the node runs in anonymous mode.
  * @log: where to send log messages (never %NULL).
  * @log_data: user data for @log.
