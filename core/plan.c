@@ -1,1 +1,388 @@
-/* stub: to be written */
+/* furlhint — the plan: what ranking decided for each hint of one FURL.
+ *
+ * furlhint_plan_add_route() is the last line of defence of the anonymity
+ * policy: whatever ranker built the plan (ours or a caller's), an
+ * anonymous plan never gets a clear or proxied route, nor one that would
+ * look a name up in local DNS.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <furlhint/furlhint.h>
+
+#include <stdarg.h>
+#include <string.h>
+
+/* The public entry comes first so that a pointer to an item is a pointer
+ * to its entry; @seq (insertion order) makes the sort stable whatever
+ * qsort() does with equal keys. */
+typedef struct {
+  FurlHintPlanEntry entry;
+  guint seq;
+  gchar *route_text;        /* (owned) (nullable) the plugin's describe() text */
+} PlanItem;
+
+struct _FurlHintPlan {
+  grefcount ref;
+  FurlHintFurl *furl;       /* (owned) keeps every entry's hint alive */
+  gboolean anonymous;
+  GPtrArray *items;         /* (owned) (element-type PlanItem) */
+  guint n_routes;
+  guint next_seq;
+  gboolean finished;
+};
+
+static void
+plan_item_free (gpointer data)
+{
+  PlanItem *item = data;
+
+  furlhint_target_clear (&item->entry.target);
+  g_free (item->entry.description);
+  g_free (item->entry.reason);
+  g_free (item->route_text);
+  g_free (item);
+}
+
+FurlHintPlan *
+furlhint_plan_new (FurlHintFurl *furl,
+                   gboolean anonymous)
+{
+  FurlHintPlan *plan;
+
+  g_return_val_if_fail (furl != NULL, NULL);
+
+  plan = g_new0 (FurlHintPlan, 1);
+  g_ref_count_init (&plan->ref);
+  plan->furl = furlhint_furl_ref (furl);
+  plan->anonymous = anonymous ? TRUE : FALSE;
+  plan->items = g_ptr_array_new_with_free_func (plan_item_free);
+
+  return plan;
+}
+
+FurlHintPlan *
+furlhint_plan_ref (FurlHintPlan *plan)
+{
+  g_return_val_if_fail (plan != NULL, NULL);
+
+  g_ref_count_inc (&plan->ref);
+  return plan;
+}
+
+void
+furlhint_plan_unref (FurlHintPlan *plan)
+{
+  if (plan == NULL)
+    return;
+
+  if (g_ref_count_dec (&plan->ref))
+    {
+      g_ptr_array_unref (plan->items);
+      furlhint_furl_unref (plan->furl);
+      g_free (plan);
+    }
+}
+
+static PlanItem *
+plan_append (FurlHintPlan *plan,
+             guint hint_index)
+{
+  PlanItem *item = g_new0 (PlanItem, 1);
+
+  item->entry.hint_index = hint_index;
+  item->entry.hint = furlhint_furl_get_hint (plan->furl, hint_index);
+  item->seq = plan->next_seq++;
+  g_ptr_array_add (plan->items, item);
+
+  /* A plan changed after furlhint_plan_finish() has to be finished again
+   * (furlhint_context_rank() does so); until then its order is stale. */
+  plan->finished = FALSE;
+
+  return item;
+}
+
+static void
+plan_add_rejection_take (FurlHintPlan *plan,
+                         guint hint_index,
+                         FurlHintPolicyError code,
+                         gchar *reason)
+{
+  PlanItem *item = plan_append (plan, hint_index);
+
+  item->entry.routed = FALSE;
+  item->entry.code = code;
+  item->entry.reason = reason;
+}
+
+void
+furlhint_plan_add_rejection (FurlHintPlan *plan,
+                             guint hint_index,
+                             FurlHintPolicyError code,
+                             const gchar *format,
+                             ...)
+{
+  va_list args;
+  gchar *reason;
+
+  g_return_if_fail (plan != NULL);
+  g_return_if_fail (hint_index < furlhint_furl_get_n_hints (plan->furl));
+  g_return_if_fail (format != NULL);
+
+  va_start (args, format);
+  reason = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  plan_add_rejection_take (plan, hint_index, code, reason);
+}
+
+/* A clear route resolves names itself: anything but an address literal
+ * means a lookup in local DNS, which tells the resolver (and whoever
+ * watches it) whom we are about to contact. Proxied and anonymous routes
+ * hand the name to the far side. */
+static gboolean
+needs_local_dns (FurlHintAnonClass anon_class,
+                 FurlHintHostKind host_kind)
+{
+  if (anon_class != FURLHINT_ANON_CLEAR)
+    return FALSE;
+
+  return host_kind != FURLHINT_HOST_IPV4 && host_kind != FURLHINT_HOST_IPV6;
+}
+
+gboolean
+furlhint_plan_add_route (FurlHintPlan *plan,
+                         guint hint_index,
+                         FurlHintPlugin *plugin,
+                         FurlHintTarget *target,
+                         guint tier,
+                         gboolean carried)
+{
+  FurlHintAnonClass anon_class;
+  PlanItem *item;
+
+  g_return_val_if_fail (plan != NULL, FALSE);
+  g_return_val_if_fail (hint_index < furlhint_furl_get_n_hints (plan->furl), FALSE);
+  g_return_val_if_fail (plugin != NULL, FALSE);
+  g_return_val_if_fail (target != NULL, FALSE);
+  g_return_val_if_fail (target->host != NULL, FALSE);
+
+  anon_class = furlhint_plugin_get_anon_class (plugin);
+
+  if (plan->anonymous)
+    {
+      const gchar *host = target->host;
+      const gchar *name = furlhint_plugin_get_name (plugin);
+
+      /* Two checks on purpose: the class rule already covers the DNS
+       * rule today, but they guard different leaks and must not silently
+       * depend on each other if classes ever change. */
+      if (needs_local_dns (anon_class, target->host_kind))
+        {
+          plan_add_rejection_take (plan, hint_index, FURLHINT_POLICY_ERROR_REVEALING,
+                                   g_strdup_printf ("no route: refused a %s route through "
+                                                    "'%s' to %s: it would look %s up in "
+                                                    "local DNS, and anonymous mode allows "
+                                                    "only anonymous routes (Tor, I2P)",
+                                                    furlhint_anon_class_name (anon_class),
+                                                    name, host, host));
+          furlhint_target_clear (target);
+          return FALSE;
+        }
+      if (anon_class != FURLHINT_ANON_ANONYMOUS)
+        {
+          plan_add_rejection_take (plan, hint_index, FURLHINT_POLICY_ERROR_REVEALING,
+                                   g_strdup_printf ("no route: refused a %s route through "
+                                                    "'%s' to %s: anonymous mode allows "
+                                                    "only anonymous routes (Tor, I2P)",
+                                                    furlhint_anon_class_name (anon_class),
+                                                    name, host));
+          furlhint_target_clear (target);
+          return FALSE;
+        }
+    }
+
+  item = plan_append (plan, hint_index);
+  item->entry.routed = TRUE;
+  item->entry.plugin = plugin;
+  item->entry.anon_class = anon_class;
+  item->entry.tier = tier;
+  item->entry.carried = carried ? TRUE : FALSE;
+  item->route_text = furlhint_plugin_describe (plugin, target);
+
+  /* Take the strings; the caller's target is left zeroed. */
+  item->entry.target = *target;
+  memset (target, 0, sizeof *target);
+
+  return TRUE;
+}
+
+static gint
+plan_item_compare (gconstpointer a,
+                   gconstpointer b)
+{
+  const PlanItem *x = *(const PlanItem *const *) a;
+  const PlanItem *y = *(const PlanItem *const *) b;
+
+  if (x->entry.routed != y->entry.routed)
+    return x->entry.routed ? -1 : 1;
+
+  if (x->entry.routed)
+    {
+      if (x->entry.tier != y->entry.tier)
+        return x->entry.tier < y->entry.tier ? -1 : 1;
+      /* More anonymous first: within a tier, the route that reveals
+       * least gets the head start. */
+      if (x->entry.anon_class != y->entry.anon_class)
+        return x->entry.anon_class > y->entry.anon_class ? -1 : 1;
+    }
+
+  if (x->entry.hint_index != y->entry.hint_index)
+    return x->entry.hint_index < y->entry.hint_index ? -1 : 1;
+  if (x->seq != y->seq)
+    return x->seq < y->seq ? -1 : 1;
+  return 0;
+}
+
+void
+furlhint_plan_finish (FurlHintPlan *plan,
+                      guint stagger_ms)
+{
+  guint i, position = 0, current_tier = 0;
+
+  g_return_if_fail (plan != NULL);
+
+  g_ptr_array_sort (plan->items, plan_item_compare);
+
+  plan->n_routes = 0;
+  for (i = 0; i < plan->items->len; i++)
+    {
+      PlanItem *item = g_ptr_array_index (plan->items, i);
+      FurlHintPlanEntry *entry = &item->entry;
+
+      g_clear_pointer (&entry->description, g_free);
+
+      if (entry->routed)
+        {
+          if (plan->n_routes == 0 || entry->tier != current_tier)
+            {
+              current_tier = entry->tier;
+              position = 0;
+            }
+          entry->delay_ms = position * stagger_ms;
+          position++;
+          plan->n_routes++;
+
+          entry->description =
+            g_strdup_printf ("%s (tier %u, %s, starts at +%u ms)",
+                             item->route_text != NULL ? item->route_text
+                                                      : furlhint_plugin_get_name (entry->plugin),
+                             entry->tier,
+                             furlhint_anon_class_name (entry->anon_class),
+                             entry->delay_ms);
+        }
+      else
+        {
+          entry->delay_ms = 0;
+          entry->description = g_strdup (entry->reason != NULL ? entry->reason : "");
+        }
+    }
+
+  plan->finished = TRUE;
+}
+
+FurlHintFurl *
+furlhint_plan_get_furl (const FurlHintPlan *plan)
+{
+  g_return_val_if_fail (plan != NULL, NULL);
+
+  return plan->furl;
+}
+
+gboolean
+furlhint_plan_is_anonymous (const FurlHintPlan *plan)
+{
+  g_return_val_if_fail (plan != NULL, FALSE);
+
+  return plan->anonymous;
+}
+
+guint
+furlhint_plan_get_n_entries (const FurlHintPlan *plan)
+{
+  g_return_val_if_fail (plan != NULL, 0);
+
+  return plan->items->len;
+}
+
+const FurlHintPlanEntry *
+furlhint_plan_get_entry (const FurlHintPlan *plan,
+                         guint index)
+{
+  g_return_val_if_fail (plan != NULL, NULL);
+  g_return_val_if_fail (index < plan->items->len, NULL);
+
+  return &((PlanItem *) g_ptr_array_index (plan->items, index))->entry;
+}
+
+guint
+furlhint_plan_get_n_routes (const FurlHintPlan *plan)
+{
+  guint i, n = 0;
+
+  g_return_val_if_fail (plan != NULL, 0);
+
+  if (plan->finished)
+    return plan->n_routes;
+
+  /* Not finished yet (a ranker asking mid-way): count, don't trust. */
+  for (i = 0; i < plan->items->len; i++)
+    if (((PlanItem *) g_ptr_array_index (plan->items, i))->entry.routed)
+      n++;
+  return n;
+}
+
+GError *
+furlhint_plan_dup_no_route_error (const FurlHintPlan *plan)
+{
+  GString *message;
+  guint i, n_listed = 0;
+
+  g_return_val_if_fail (plan != NULL, NULL);
+
+  if (furlhint_plan_get_n_routes (plan) > 0)
+    return NULL;
+
+  message = g_string_new ("no route: ");
+
+  if (furlhint_furl_get_n_hints (plan->furl) == 0)
+    g_string_append (message, "the FURL has no connection hints");
+
+  for (i = 0; i < plan->items->len; i++)
+    {
+      const FurlHintPlanEntry *entry = &((PlanItem *) g_ptr_array_index (plan->items, i))->entry;
+      const gchar *reason = entry->reason != NULL ? entry->reason : "no reason given";
+
+      if (entry->routed)
+        continue;
+      /* The reasons often start with "no route: " themselves. */
+      if (g_str_has_prefix (reason, "no route: "))
+        reason += strlen ("no route: ");
+
+      if (n_listed++ > 0)
+        g_string_append (message, "; ");
+      g_string_append_printf (message, "%s: %s",
+                              furlhint_hint_get_text (entry->hint), reason);
+    }
+
+  if (n_listed == 0 && furlhint_furl_get_n_hints (plan->furl) > 0)
+    g_string_append (message, "the ranking policy gave no hint a route");
+
+  {
+    GError *error = g_error_new_literal (FURLHINT_POLICY_ERROR, FURLHINT_POLICY_ERROR_NO_ROUTE,
+                                         message->str);
+    g_string_free (message, TRUE);
+    return error;
+  }
+}

@@ -1,1 +1,810 @@
-/* stub: to be written */
+/* furlhint — the default ranking policy (SPEC §5) and the entry point that
+ * runs whichever policy the context has.
+ *
+ * Everything that decides "which plugin, which tier, or why not" for a
+ * hint lives in this file, in furlhint_rank_default() and its helpers.
+ * The connector only executes plans. furlhint_plan_add_route() re-checks
+ * the anonymity rule on every route, so a mistake here (or in a custom
+ * ranker) fails closed.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "context-private.h"
+
+#include <stddef.h>
+#include <string.h>
+
+typedef struct {
+  FurlHintContext *ctx;
+  FurlHintFurl *furl;
+  FurlHintPlan *plan;
+  GHashTable *overrides;          /* (unowned) (nullable) */
+  gboolean anonymous;
+  FurlHintNetwork network;
+  FurlHintTcpMode tcp_mode;
+  gboolean tor_fallback;
+  FurlHintPlugin *tcp;            /* owner of the "tcp" prefix */
+  FurlHintPlugin *tor;            /* owner of the "tor" prefix */
+  FurlHintPlugin *i2p;            /* owner of the "i2p" prefix */
+  FurlHintPlugin *socks;          /* the plugin named "socks" */
+  gboolean socks_requested;       /* [connections] tcp.socks-proxy is set */
+  GHashTable *seen;               /* (owned) canonical hint → index + 1 */
+} RankState;
+
+/* How a `tcp:` hint to a public host is to be reached. */
+typedef enum {
+  TCP_ROUTE_CONFIG,               /* `tcp = tcp`: direct, or tcp.socks-proxy */
+  TCP_ROUTE_TOR,                  /* `tcp = tor` */
+  TCP_ROUTE_DISABLED,             /* `tcp = disabled` */
+  TCP_ROUTE_CARRIER,              /* an override naming a carrier plugin */
+} TcpRoute;
+
+/* ---- helpers: texts ------------------------------------------------------ */
+
+static gchar *
+dup_loaded_prefixes (FurlHintContext *ctx)
+{
+  GPtrArray *plugins = furlhint_context_get_plugins (ctx);
+  GString *s = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; plugins != NULL && i < plugins->len; i++)
+    {
+      const gchar *const *prefixes = furlhint_plugin_get_prefixes (g_ptr_array_index (plugins, i));
+      guint j;
+
+      for (j = 0; prefixes != NULL && prefixes[j] != NULL; j++)
+        {
+          if (s->len > 0)
+            g_string_append (s, ", ");
+          g_string_append (s, prefixes[j]);
+        }
+    }
+
+  if (s->len == 0)
+    g_string_append (s, "none");
+
+  return g_string_free (s, FALSE);
+}
+
+static void
+reject_no_handler (RankState *st,
+                   guint idx,
+                   const gchar *type)
+{
+  g_autofree gchar *loaded = dup_loaded_prefixes (st->ctx);
+  const gchar *const *lint = furlhint_hint_get_lint (furlhint_furl_get_hint (st->furl, idx));
+  g_autofree gchar *joined = NULL;
+
+  /* " tcp:a:1" has the type " tcp": the lint says why. */
+  if (lint != NULL && lint[0] != NULL)
+    joined = g_strjoinv ("; ", (gchar **) lint);
+
+  furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_NO_HANDLER,
+                               "no plugin handles hint type '%s'; loaded: %s%s%s%s",
+                               type, loaded,
+                               joined != NULL ? " (" : "",
+                               joined != NULL ? joined : "",
+                               joined != NULL ? ")" : "");
+}
+
+static void
+reject_not_configured (RankState *st,
+                       guint idx,
+                       FurlHintPlugin *plugin)
+{
+  const gchar *name = furlhint_plugin_get_name (plugin);
+
+  /* Say which keys would turn the transport on: the ones tahoe.cfg
+   * documents (Tahoe's configuration.rst) plus the seed's. */
+  if (g_strcmp0 (name, "tor") == 0)
+    furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_NOT_CONFIGURED,
+                                 "tor: hint needs Tor, which is not configured; set "
+                                 "[connections] tor.socks-proxy (blank tries 127.0.0.1:9050, "
+                                 "then 9150), or [tor] socks.port, control.port, "
+                                 "launch = true or enabled = true");
+  else if (g_strcmp0 (name, "i2p") == 0)
+    furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_NOT_CONFIGURED,
+                                 "i2p: hint needs I2P, which is not configured; set "
+                                 "[connections] i2p.sam-api (blank means 127.0.0.1:7656), "
+                                 "or [i2p] sam.port, launch = true or enabled = true");
+  else if (g_strcmp0 (name, "socks") == 0)
+    furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_NOT_CONFIGURED,
+                                 "socks: hint needs a SOCKS proxy, which is not configured; "
+                                 "set [connections] tcp.socks-proxy");
+  else
+    furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_NOT_CONFIGURED,
+                                 "%s: hint needs the '%s' transport, which is not "
+                                 "configured; see the [%s] section of tahoe.cfg",
+                                 name, name, name);
+}
+
+/* @error is the plugin's refusal (Foolscap's text for the bundled
+ * plugins). @context (nullable) says why this plugin was asked. */
+static void
+reject_bad_hint (RankState *st,
+                 guint idx,
+                 const GError *error,
+                 const gchar *context)
+{
+  const FurlHintHint *hint = furlhint_furl_get_hint (st->furl, idx);
+  const gchar *const *lint = furlhint_hint_get_lint (hint);
+  const gchar *message = error != NULL ? error->message : "refused by the plugin";
+  GString *reason = g_string_new (NULL);
+
+  if (!g_str_has_prefix (message, "bad hint: "))
+    g_string_append (reason, "bad hint: ");
+  g_string_append (reason, message);
+
+  /* Foolscap would try to connect to these; say that furlhint refusing
+   * them is deliberate, not a parsing disagreement. */
+  if (error != NULL && error->domain == FURLHINT_HINT_ERROR &&
+      error->code == FURLHINT_HINT_ERROR_BAD_PORT)
+    {
+      /* The plugin's message already says what is wrong with the port. */
+      g_string_append (reason, " (Foolscap accepts this hint, furlhint refuses it)");
+    }
+  else if (lint != NULL && lint[0] != NULL)
+    {
+      g_autofree gchar *joined = g_strjoinv ("; ", (gchar **) lint);
+      g_string_append_printf (reason,
+                              " (Foolscap accepts this hint, furlhint refuses it: %s)",
+                              joined);
+    }
+
+  if (context != NULL)
+    g_string_append_printf (reason, "; %s", context);
+
+  furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_BAD_HINT,
+                               "%s", reason->str);
+  g_string_free (reason, TRUE);
+}
+
+/* ---- helpers: routes ----------------------------------------------------- */
+
+static gboolean
+plugin_ready (FurlHintPlugin *plugin)
+{
+  return plugin != NULL && furlhint_plugin_is_configured (plugin);
+}
+
+static gboolean
+tor_can_carry (const RankState *st)
+{
+  return plugin_ready (st->tor) && furlhint_plugin_can_carry_tcp (st->tor);
+}
+
+/* Asks @plugin to parse hint @idx in @mode and adds the route, or the
+ * rejection with the plugin's reason. */
+static gboolean
+parse_and_route (RankState *st,
+                 guint idx,
+                 FurlHintPlugin *plugin,
+                 FurlHintParseMode mode,
+                 guint tier,
+                 const gchar *context)
+{
+  const FurlHintHint *hint = furlhint_furl_get_hint (st->furl, idx);
+  FurlHintTarget target = { NULL, };
+  g_autoptr(GError) error = NULL;
+
+  if (!furlhint_plugin_parse (plugin, furlhint_hint_get_canonical (hint), mode,
+                              &target, &error))
+    {
+      furlhint_target_clear (&target);
+      reject_bad_hint (st, idx, error, context);
+      return FALSE;
+    }
+
+  return furlhint_plan_add_route (st->plan, idx, plugin, &target, tier,
+                                  mode == FURLHINT_PARSE_CARRY);
+}
+
+/* Routes a `tcp:` hint through a plugin that carries TCP (Tor, SOCKS). */
+static gboolean
+carry (RankState *st,
+       guint idx,
+       FurlHintPlugin *plugin,
+       const gchar *plugin_role,
+       guint tier,
+       const gchar *context)
+{
+  if (plugin == NULL)
+    {
+      g_autofree gchar *loaded = dup_loaded_prefixes (st->ctx);
+
+      furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_NO_HANDLER,
+                                   "%s, but no %s plugin is loaded (loaded: %s); the hint "
+                                   "is not used rather than connected some other way",
+                                   context, plugin_role, loaded);
+      return FALSE;
+    }
+  if (!furlhint_plugin_is_configured (plugin))
+    {
+      reject_not_configured (st, idx, plugin);
+      return FALSE;
+    }
+  if (!furlhint_plugin_can_carry_tcp (plugin))
+    {
+      furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_NO_HANDLER,
+                                   "%s, but the '%s' plugin cannot carry tcp: hints",
+                                   context, furlhint_plugin_get_name (plugin));
+      return FALSE;
+    }
+
+  return parse_and_route (st, idx, plugin, FURLHINT_PARSE_CARRY, tier, context);
+}
+
+/* A hint handled as written by @plugin: a native prefix (`tor:`, `i2p:`,
+ * a third party's), or a `tcp:` hint whose host suffix @plugin claims. */
+static void
+rank_native (RankState *st,
+             guint idx,
+             FurlHintPlugin *plugin,
+             FurlHintParseMode mode)
+{
+  const gchar *name = furlhint_plugin_get_name (plugin);
+  FurlHintAnonClass anon_class = furlhint_plugin_get_anon_class (plugin);
+
+  if (st->network == FURLHINT_NETWORK_TOR && plugin != st->tor)
+    {
+      furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_WRONG_NETWORK,
+                                   "a pb+tor:// NURL is reached only over Tor, and this "
+                                   "hint belongs to the '%s' plugin", name);
+      return;
+    }
+  if (st->network == FURLHINT_NETWORK_I2P && plugin != st->i2p)
+    {
+      furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_WRONG_NETWORK,
+                                   "a pb+i2p:// NURL is reached only over I2P, and this "
+                                   "hint belongs to the '%s' plugin", name);
+      return;
+    }
+
+  if (!furlhint_plugin_is_configured (plugin))
+    {
+      reject_not_configured (st, idx, plugin);
+      return;
+    }
+
+  if (st->anonymous && anon_class != FURLHINT_ANON_ANONYMOUS)
+    {
+      furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_REVEALING,
+                                   "no route: anonymous mode forbids %s connections, and "
+                                   "this hint is handled only by the '%s' plugin (%s)",
+                                   furlhint_anon_class_name (anon_class), name,
+                                   furlhint_anon_class_name (anon_class));
+      return;
+    }
+
+  if (st->network != FURLHINT_NETWORK_ANY)
+    {
+      const FurlHintHint *hint = furlhint_furl_get_hint (st->furl, idx);
+      FurlHintTarget target = { NULL, };
+      g_autoptr(GError) error = NULL;
+      FurlHintPlugin *claimant;
+
+      if (!furlhint_plugin_parse (plugin, furlhint_hint_get_canonical (hint), mode,
+                                  &target, &error))
+        {
+          furlhint_target_clear (&target);
+          reject_bad_hint (st, idx, error, NULL);
+          return;
+        }
+
+      /* furl.c turns a pb+tor:// location into a tor: hint whatever its
+       * host; a host that belongs to another network (x.b32.i2p) is not
+       * one the NURL's network can reach. */
+      claimant = furlhint_context_find_plugin_for_host (st->ctx, target.host);
+      if (claimant != NULL && claimant != plugin && claimant != st->tcp)
+        {
+          furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_WRONG_NETWORK,
+                                       "a %s NURL is reached only over %s, and %s belongs "
+                                       "to the '%s' plugin's network",
+                                       st->network == FURLHINT_NETWORK_TOR ? "pb+tor://" : "pb+i2p://",
+                                       st->network == FURLHINT_NETWORK_TOR ? "Tor" : "I2P",
+                                       target.host, furlhint_plugin_get_name (claimant));
+          furlhint_target_clear (&target);
+          return;
+        }
+
+      furlhint_plan_add_route (st->plan, idx, plugin, &target, FURLHINT_TIER_NATIVE, FALSE);
+      furlhint_target_clear (&target);
+      return;
+    }
+
+  parse_and_route (st, idx, plugin, mode, FURLHINT_TIER_NATIVE, NULL);
+}
+
+/* Which plugin a `tcp:` hint's host belongs to, if not plain TCP. Uses
+ * Foolscap's own TCP parse (the same code the tcp plugin runs), so the
+ * decision does not depend on the tcp plugin being loaded. Sets
+ * *@must_not_resolve for `.onion`/`.i2p` names: those never go to DNS,
+ * whether or not a plugin claims them. */
+static FurlHintPlugin *
+find_suffix_plugin (RankState *st,
+                    const gchar *canonical,
+                    gchar **host_out,
+                    gboolean *must_not_resolve)
+{
+  g_autofree gchar *host = NULL;
+  g_autofree gchar *lower = NULL;
+  FurlHintPlugin *claimant;
+  gsize len;
+
+  *must_not_resolve = FALSE;
+  *host_out = NULL;
+
+  if (!furlhint_foolscap_parse_hint (canonical, FURLHINT_FOOLSCAP_TCP, &host, NULL, NULL) ||
+      host == NULL)
+    return NULL;
+
+  /* "x.onion." is the same name as "x.onion" to a resolver. */
+  len = strlen (host);
+  if (len > 1 && host[len - 1] == '.')
+    host[len - 1] = '\0';
+
+  lower = g_ascii_strdown (host, -1);
+  if (g_str_has_suffix (lower, ".onion") || g_str_has_suffix (lower, ".i2p"))
+    *must_not_resolve = TRUE;
+
+  claimant = furlhint_context_find_plugin_for_host (st->ctx, host);
+  if (claimant == st->tcp)
+    claimant = NULL;
+
+  *host_out = g_steal_pointer (&host);
+  return claimant;
+}
+
+static const gchar *
+lookup_override (const RankState *st,
+                 const gchar *type)
+{
+  if (st->overrides == NULL || type == NULL)
+    return NULL;
+  return g_hash_table_lookup (st->overrides, type);
+}
+
+static void
+rank_tcp (RankState *st,
+          guint idx)
+{
+  const FurlHintHint *hint = furlhint_furl_get_hint (st->furl, idx);
+  const gchar *override = lookup_override (st, "tcp");
+  TcpRoute route;
+  FurlHintPlugin *carrier = NULL;
+  gboolean routed;
+
+  if (st->network == FURLHINT_NETWORK_TOR)
+    {
+      /* pb+tor:// says how to reach the server, whatever tahoe.cfg's
+       * `tcp` says about ordinary FURLs. */
+      carry (st, idx, st->tor, "Tor", FURLHINT_TIER_NATIVE,
+             "a pb+tor:// NURL is reached only over Tor");
+      return;
+    }
+  if (st->network == FURLHINT_NETWORK_I2P)
+    {
+      furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_WRONG_NETWORK,
+                                   "a pb+i2p:// NURL is reached only over I2P, and %s is not "
+                                   "an I2P destination (.i2p)",
+                                   furlhint_hint_get_canonical (hint));
+      return;
+    }
+
+  if (override != NULL)
+    {
+      FurlHintPlugin *named = furlhint_context_find_plugin (st->ctx, override);
+
+      if (g_strcmp0 (override, "disabled") == 0)
+        route = TCP_ROUTE_DISABLED;
+      else if (g_strcmp0 (override, "tor") == 0 || (named != NULL && named == st->tor))
+        route = TCP_ROUTE_TOR;
+      else if (g_strcmp0 (override, "tcp") == 0 || (named != NULL && named == st->tcp))
+        route = TCP_ROUTE_CONFIG;
+      else if (named != NULL && furlhint_plugin_can_carry_tcp (named))
+        {
+          route = TCP_ROUTE_CARRIER;
+          carrier = named;
+        }
+      else
+        {
+          furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_OVERRIDE_REFUSED,
+                                       "per-peer override tcp: %s names no loaded plugin "
+                                       "that can carry tcp: hints; accepted: tcp, tor, "
+                                       "disabled, or the name of a loaded carrier plugin",
+                                       override);
+          return;
+        }
+    }
+  else
+    {
+      switch (st->tcp_mode)
+        {
+        case FURLHINT_TCP_MODE_TOR:
+          route = TCP_ROUTE_TOR;
+          break;
+        case FURLHINT_TCP_MODE_DISABLED:
+          route = TCP_ROUTE_DISABLED;
+          break;
+        case FURLHINT_TCP_MODE_TCP:
+        default:
+          route = TCP_ROUTE_CONFIG;
+          break;
+        }
+    }
+
+  if (route == TCP_ROUTE_DISABLED)
+    {
+      if (override != NULL)
+        furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_TCP_DISABLED,
+                                     "tcp: hints are disabled for this server by a per-peer "
+                                     "override (tcp: disabled)");
+      else
+        furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_TCP_DISABLED,
+                                     "[connections] tcp = disabled: TCP hints are not used");
+      return;
+    }
+
+  if (st->anonymous)
+    {
+      FurlHintPlugin *anon_carrier = route == TCP_ROUTE_CARRIER ? carrier : st->tor;
+
+      /* An explicit request for a revealing route is refused outright,
+       * not quietly turned into a Tor route: the caller asked for
+       * something else, and should hear that it was not done. */
+      if (route == TCP_ROUTE_CONFIG && override != NULL)
+        {
+          furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_OVERRIDE_REFUSED,
+                                       "per-peer override tcp: %s asks for a %s route, which "
+                                       "anonymous mode forbids; this hint is not used (not "
+                                       "even through Tor)",
+                                       override,
+                                       st->socks_requested ? "proxied (SOCKS)" : "clear (direct TCP)");
+          return;
+        }
+      if (route == TCP_ROUTE_CARRIER &&
+          furlhint_plugin_get_anon_class (carrier) != FURLHINT_ANON_ANONYMOUS)
+        {
+          furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_OVERRIDE_REFUSED,
+                                       "per-peer override tcp: %s asks for a %s route, which "
+                                       "anonymous mode forbids; this hint is not used (not "
+                                       "even through Tor)",
+                                       override,
+                                       furlhint_anon_class_name (furlhint_plugin_get_anon_class (carrier)));
+          return;
+        }
+
+      if (!plugin_ready (anon_carrier) || !furlhint_plugin_can_carry_tcp (anon_carrier))
+        {
+          const gchar *why;
+
+          if (anon_carrier == NULL)
+            why = "the tor plugin is not loaded";
+          else if (!furlhint_plugin_is_configured (anon_carrier))
+            why = anon_carrier == st->tor ? "Tor is not configured" : "its carrier is not configured";
+          else
+            why = "the plugin cannot carry tcp: hints";
+
+          furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_REVEALING,
+                                       "no route: anonymous mode forbids direct TCP and %s%s",
+                                       why,
+                                       st->socks_requested
+                                         ? " ([connections] tcp.socks-proxy is not used in "
+                                           "anonymous mode: a SOCKS proxy is not an anonymity "
+                                           "network)"
+                                         : "");
+          return;
+        }
+
+      parse_and_route (st, idx, anon_carrier, FURLHINT_PARSE_CARRY,
+                       FURLHINT_TIER_TOR_FALLBACK,
+                       "anonymous mode reaches tcp: hints only through Tor");
+      return;
+    }
+
+  switch (route)
+    {
+    case TCP_ROUTE_TOR:
+      routed = carry (st, idx, st->tor, "tor", FURLHINT_TIER_NATIVE,
+                      override != NULL ? "per-peer override tcp: tor carries tcp: hints over Tor"
+                                       : "[connections] tcp = tor carries tcp: hints over Tor");
+      break;
+
+    case TCP_ROUTE_CARRIER:
+      routed = carry (st, idx, carrier, furlhint_plugin_get_name (carrier),
+                      FURLHINT_TIER_NATIVE, "per-peer override");
+      break;
+
+    case TCP_ROUTE_CONFIG:
+    case TCP_ROUTE_DISABLED:
+    default:
+      if (st->socks_requested)
+        {
+          /* Asked for a proxy: never fall back to a direct connection
+           * when the proxy's plugin is missing. */
+          routed = carry (st, idx, st->socks, "socks", FURLHINT_TIER_NATIVE,
+                          "[connections] tcp.socks-proxy is set");
+        }
+      else if (st->tcp == NULL)
+        {
+          reject_no_handler (st, idx, "tcp");
+          routed = FALSE;
+        }
+      else if (!furlhint_plugin_is_configured (st->tcp))
+        {
+          reject_not_configured (st, idx, st->tcp);
+          routed = FALSE;
+        }
+      else
+        routed = parse_and_route (st, idx, st->tcp, FURLHINT_PARSE_NATIVE,
+                                  FURLHINT_TIER_NATIVE, NULL);
+      break;
+    }
+
+  /* The policy knob: a Tor-wrapped retry after the revealing route. Only
+   * when Tor accepts the hint; the tier-0 route covers the hint anyway. */
+  if (routed && st->tor_fallback && tor_can_carry (st) &&
+      (route == TCP_ROUTE_CONFIG ||
+       (route == TCP_ROUTE_CARRIER &&
+        furlhint_plugin_get_anon_class (carrier) != FURLHINT_ANON_ANONYMOUS)))
+    {
+      FurlHintTarget target = { NULL, };
+
+      if (furlhint_plugin_parse (st->tor, furlhint_hint_get_canonical (hint),
+                                 FURLHINT_PARSE_CARRY, &target, NULL))
+        furlhint_plan_add_route (st->plan, idx, st->tor, &target,
+                                 FURLHINT_TIER_TOR_FALLBACK, TRUE);
+      furlhint_target_clear (&target);
+    }
+}
+
+static void
+rank_hint (RankState *st,
+           guint idx)
+{
+  const FurlHintHint *hint = furlhint_furl_get_hint (st->furl, idx);
+  const gchar *canonical = furlhint_hint_get_canonical (hint);
+  const gchar *type = furlhint_hint_get_hint_type (hint);
+  const gchar *override;
+  gpointer first;
+  FurlHintPlugin *plugin;
+
+  if (g_hash_table_lookup_extended (st->seen, canonical, NULL, &first))
+    {
+      guint first_idx = GPOINTER_TO_UINT (first) - 1;
+
+      furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_DUPLICATE,
+                                   "same as hint #%u (%s)", first_idx + 1,
+                                   furlhint_hint_get_canonical (furlhint_furl_get_hint (st->furl, first_idx)));
+      return;
+    }
+  g_hash_table_insert (st->seen, (gpointer) canonical, GUINT_TO_POINTER (idx + 1));
+
+  if (type == NULL)
+    {
+      g_autofree gchar *loaded = dup_loaded_prefixes (st->ctx);
+
+      furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_NO_HANDLER,
+                                   "hint has no type (no ':'); hints look like TYPE:ADDRESS "
+                                   "with a type some plugin handles; loaded: %s", loaded);
+      return;
+    }
+
+  if (g_strcmp0 (type, "tcp") == 0)
+    {
+      g_autofree gchar *host = NULL;
+      gboolean must_not_resolve;
+
+      plugin = find_suffix_plugin (st, canonical, &host, &must_not_resolve);
+      if (plugin != NULL)
+        {
+          rank_native (st, idx, plugin, FURLHINT_PARSE_SUFFIX);
+          return;
+        }
+      if (must_not_resolve)
+        {
+          g_autofree gchar *loaded = dup_loaded_prefixes (st->ctx);
+
+          furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_NO_HANDLER,
+                                       "no loaded plugin reaches %s (load the tor plugin for "
+                                       ".onion, the i2p plugin for .i2p; loaded: %s); such "
+                                       "names are never looked up in DNS",
+                                       host, loaded);
+          return;
+        }
+      rank_tcp (st, idx);
+      return;
+    }
+
+  override = lookup_override (st, type);
+  if (g_strcmp0 (override, "disabled") == 0)
+    {
+      furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_TCP_DISABLED,
+                                   "%s: hints are disabled for this server by a per-peer "
+                                   "override (%s: disabled)", type, type);
+      return;
+    }
+
+  plugin = furlhint_context_find_plugin_for_prefix (st->ctx, type);
+  if (plugin == NULL)
+    {
+      reject_no_handler (st, idx, type);
+      return;
+    }
+
+  if (override != NULL && g_strcmp0 (override, furlhint_plugin_get_name (plugin)) != 0)
+    {
+      furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_OVERRIDE_REFUSED,
+                                   "per-peer override %s: %s cannot be followed: only the "
+                                   "'%s' plugin handles '%s:' hints; accepted: %s or disabled",
+                                   type, override, furlhint_plugin_get_name (plugin), type,
+                                   furlhint_plugin_get_name (plugin));
+      return;
+    }
+
+  rank_native (st, idx, plugin, FURLHINT_PARSE_NATIVE);
+}
+
+FurlHintPlan *
+furlhint_rank_default (FurlHintContext *ctx,
+                       FurlHintFurl *furl,
+                       const FurlHintRankOptions *options,
+                       gpointer user_data)
+{
+  FurlHintConfig *config;
+  RankState st = { NULL, };
+  guint i, n_hints, stagger = FURLHINT_DEFAULT_STAGGER_MS;
+  const gchar *socks_proxy = NULL;
+
+  g_return_val_if_fail (ctx != NULL, NULL);
+  g_return_val_if_fail (furl != NULL, NULL);
+
+  if (options != NULL)
+    {
+      if (options->struct_size >= offsetof (FurlHintRankOptions, overrides) + sizeof options->overrides)
+        st.overrides = options->overrides;
+      if (options->struct_size >= offsetof (FurlHintRankOptions, stagger_ms) + sizeof options->stagger_ms &&
+          options->stagger_ms != 0)
+        stagger = options->stagger_ms;
+    }
+
+  config = furlhint_context_get_config (ctx);
+  st.ctx = ctx;
+  st.furl = furl;
+  st.network = furlhint_furl_get_network (furl);
+  if (config != NULL)
+    {
+      st.anonymous = furlhint_config_get_anonymous (config);
+      st.tcp_mode = furlhint_config_get_tcp_mode (config);
+      st.tor_fallback = furlhint_config_get_tor_fallback (config);
+      socks_proxy = furlhint_config_get_value (config, "connections", "tcp.socks-proxy");
+    }
+  else
+    st.tcp_mode = FURLHINT_TCP_MODE_TCP;
+
+  st.tcp = furlhint_context_find_plugin_for_prefix (ctx, "tcp");
+  st.tor = furlhint_context_find_plugin_for_prefix (ctx, "tor");
+  st.i2p = furlhint_context_find_plugin_for_prefix (ctx, "i2p");
+  st.socks = furlhint_context_find_plugin (ctx, "socks");
+  st.socks_requested = (socks_proxy != NULL && *socks_proxy != '\0') ||
+                       plugin_ready (st.socks);
+  st.seen = g_hash_table_new (g_str_hash, g_str_equal);
+  st.plan = furlhint_plan_new (furl, st.anonymous);
+
+  n_hints = furlhint_furl_get_n_hints (furl);
+  for (i = 0; i < n_hints; i++)
+    rank_hint (&st, i);
+
+  g_hash_table_unref (st.seen);
+  furlhint_plan_finish (st.plan, stagger);
+
+  return st.plan;
+}
+
+/* A custom ranker made a plan that is not marked anonymous although the
+ * node is: rebuild it as an anonymous plan, so that add_route() checks
+ * every route again. */
+static FurlHintPlan *
+plan_rebuild_anonymous (FurlHintPlan *plan)
+{
+  FurlHintPlan *safe = furlhint_plan_new (furlhint_plan_get_furl (plan), TRUE);
+  guint i;
+
+  for (i = 0; i < furlhint_plan_get_n_entries (plan); i++)
+    {
+      const FurlHintPlanEntry *entry = furlhint_plan_get_entry (plan, i);
+
+      if (entry->routed)
+        {
+          FurlHintTarget target;
+
+          furlhint_target_copy (&target, &entry->target);
+          furlhint_plan_add_route (safe, entry->hint_index, entry->plugin, &target,
+                                   entry->tier, entry->carried);
+          furlhint_target_clear (&target);
+        }
+      else
+        furlhint_plan_add_rejection (safe, entry->hint_index, entry->code, "%s",
+                                     entry->reason != NULL ? entry->reason : "rejected");
+    }
+
+  furlhint_plan_unref (plan);
+  return safe;
+}
+
+FurlHintPlan *
+furlhint_context_rank (FurlHintContext *ctx,
+                       FurlHintFurl *furl,
+                       const FurlHintRankOptions *options)
+{
+  FurlHintRankOptions o = { sizeof o, };
+  FurlHintRanker ranker;
+  gpointer ranker_data;
+  FurlHintConfig *config;
+  FurlHintPlan *plan;
+  gboolean anonymous;
+  gboolean *covered;
+  guint i, n_hints;
+
+  g_return_val_if_fail (ctx != NULL, NULL);
+  g_return_val_if_fail (furl != NULL, NULL);
+
+  /* Read only what the caller's struct has. */
+  if (options != NULL)
+    {
+      if (options->struct_size >= offsetof (FurlHintRankOptions, overrides) + sizeof o.overrides)
+        o.overrides = options->overrides;
+      if (options->struct_size >= offsetof (FurlHintRankOptions, stagger_ms) + sizeof o.stagger_ms)
+        o.stagger_ms = options->stagger_ms;
+    }
+  if (o.stagger_ms == 0)
+    o.stagger_ms = FURLHINT_DEFAULT_STAGGER_MS;
+
+  config = furlhint_context_get_config (ctx);
+  anonymous = config != NULL && furlhint_config_get_anonymous (config);
+
+  ranker = ctx->ranker != NULL ? ctx->ranker : furlhint_rank_default;
+  ranker_data = ctx->ranker != NULL ? ctx->ranker_data : NULL;
+
+  plan = ranker (ctx, furl, &o, ranker_data);
+
+  /* Whatever the policy returned, the caller gets a plan for this FURL,
+   * in the node's mode, with an entry for every hint. */
+  if (plan == NULL || furlhint_plan_get_furl (plan) != furl)
+    {
+      _furlhint_context_log (ctx, G_LOG_LEVEL_WARNING,
+                             "the ranking policy returned %s; no hint is routed",
+                             plan == NULL ? "no plan" : "a plan for another FURL");
+      furlhint_plan_unref (plan);
+      plan = furlhint_plan_new (furl, anonymous);
+    }
+  else if (anonymous && !furlhint_plan_is_anonymous (plan))
+    {
+      _furlhint_context_log (ctx, G_LOG_LEVEL_WARNING,
+                             "the ranking policy made a non-anonymous plan for an "
+                             "anonymous node; re-checking every route");
+      plan = plan_rebuild_anonymous (plan);
+    }
+
+  n_hints = furlhint_furl_get_n_hints (furl);
+  covered = g_new0 (gboolean, n_hints + 1);
+  for (i = 0; i < furlhint_plan_get_n_entries (plan); i++)
+    {
+      const FurlHintPlanEntry *entry = furlhint_plan_get_entry (plan, i);
+
+      if (entry->hint_index < n_hints)
+        covered[entry->hint_index] = TRUE;
+    }
+  for (i = 0; i < n_hints; i++)
+    if (!covered[i])
+      furlhint_plan_add_rejection (plan, i, FURLHINT_POLICY_ERROR_NO_ROUTE,
+                                   "no route: the ranking policy gave this hint no route");
+  g_free (covered);
+
+  furlhint_plan_finish (plan, o.stagger_ms);
+
+  return plan;
+}
