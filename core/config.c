@@ -1,1 +1,1382 @@
-/* stub: to be written */
+/* furlhint — tahoe.cfg: the settings that decide routes.
+ *
+ * What Tahoe-LAFS does with these keys, and where (tahoe-lafs master,
+ * src/allmydata/):
+ * - node.py _common_valid_config() and client.py _client_config: the keys
+ *   Tahoe accepts; the ones of [node], [connections], [tor] and [i2p] are
+ *   known here too, so a real tahoe.cfg gives no "unknown key" warning.
+ * - node.py create_default_connection_handlers(): `[connections] tcp`
+ *   lower-cased; "disabled", or a handler name; with reveal-IP-address =
+ *   false, `tcp = tcp` raises PrivacyError.
+ * - node.py _tub_portlocation(): tub.port and tub.location stripped, must
+ *   not be empty, "disabled" on both or neither, tub.port 0 refused, a
+ *   missing tub.location means "AUTO"; tub.location is split on "," and
+ *   the entries are NOT stripped; in private mode the entry "AUTO" (exact
+ *   case) and any entry whose convert_legacy_hint() type is "tcp" raise
+ *   PrivacyError.
+ * - util/tor_provider.py, util/i2p_provider.py: [tor] launch wins over
+ *   socks.port, which wins over control.port; [i2p] must not set both
+ *   sam.port and launch; onion = true / dest = true need their keys.
+ *
+ * furlhint differs on purpose in one place: in anonymous mode a `tcp:`
+ * (or legacy) entry of tub.location to a .onion or .i2p host is allowed
+ * (Tahoe refuses every tcp: hint), and any entry that is neither that nor
+ * `tor:`/`i2p:` is refused (Tahoe lets unknown hint types through).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "config-private.h"
+#include "endpoint.h"
+#include "foolscap-hint.h"
+
+#include <glib/gstdio.h>
+#include <errno.h>
+#include <string.h>
+
+/* A tahoe.cfg is a few kilobytes; refuse to slurp anything absurd. */
+#define MAX_CONFIG_FILE_SIZE (16 * 1024 * 1024)
+
+#define SET_ORIGIN "(set)"
+
+#define ACCEPTED_BOOLEAN "accepted: true, false, yes, no, on, off, 1, 0 (any letter case)"
+#define ACCEPTED_TCP_MODE "accepted: tcp, tor, disabled (any letter case)"
+#define ACCEPTED_PORT "accepted: a port number 1..65535"
+#define ACCEPTED_LOCATION \
+  "accepted: comma-separated connection hints (tcp:HOST:PORT, tor:HOST:PORT, " \
+  "i2p:ADDR[:PORT], HOST:PORT), AUTO, or disabled"
+#define ACCEPTED_TUB_PORT \
+  "accepted: comma-separated Twisted server endpoints (tcp:PORT, " \
+  "tcp:PORT:interface=ADDR, listen:tor, listen:i2p, a bare port number " \
+  "other than 0), or disabled"
+#define ACCEPTED_ANONYMOUS \
+  "accepted in anonymous mode: tub.location entries tor:HOST:PORT, " \
+  "i2p:ADDR[:PORT], or tcp:/HOST:PORT hints to a .onion or .i2p host " \
+  "(or tub.location = disabled with tub.port = disabled), and " \
+  "[connections] tcp = tor or disabled"
+
+typedef enum {
+  KIND_PLAIN,          /* Tahoe's, not interpreted here */
+  KIND_BOOLEAN,
+  KIND_ENDPOINT,       /* a Twisted client endpoint, required */
+  KIND_ENDPOINT_BLANK, /* the same, blank = the default */
+  KIND_TCP_MODE,
+  KIND_LOCATION,
+  KIND_TUB_PORT,
+  KIND_PORT,
+} KeyKind;
+
+typedef struct {
+  const gchar *section;
+  const gchar *key;       /* as optionxform() leaves it: lower case */
+  KeyKind kind;
+} KeySpec;
+
+static const gchar *const read_sections[] = { "node", "connections", "tor", "i2p", NULL };
+
+static const KeySpec known_keys[] = {
+  /* [node]: the seed's `anonymous`, then Tahoe's list */
+  { "node", "anonymous", KIND_BOOLEAN },
+  { "node", "log_gatherer.furl", KIND_PLAIN },
+  { "node", "nickname", KIND_PLAIN },
+  { "node", "reveal-ip-address", KIND_BOOLEAN },
+  { "node", "tempdir", KIND_PLAIN },
+  { "node", "timeout.disconnect", KIND_PLAIN },
+  { "node", "timeout.keepalive", KIND_PLAIN },
+  { "node", "tub.location", KIND_LOCATION },
+  { "node", "tub.port", KIND_TUB_PORT },
+  { "node", "web.port", KIND_PLAIN },
+  { "node", "web.static", KIND_PLAIN },
+  /* [connections]: Tahoe's `tcp`, then the seed's keys */
+  { "connections", "tcp", KIND_TCP_MODE },
+  { "connections", "tcp.socks-proxy", KIND_ENDPOINT },
+  { "connections", "tor.socks-proxy", KIND_ENDPOINT_BLANK },
+  { "connections", "i2p.sam-api", KIND_ENDPOINT_BLANK },
+  { "connections", "tcp.tor-fallback", KIND_BOOLEAN },
+  /* [tor]: Tahoe's list, plus furlhint's data-directory (Tahoe keeps
+   * Tor's state in NODEDIR/private/tor-statedir; furlhint has no NODEDIR) */
+  { "tor", "control.port", KIND_ENDPOINT_BLANK },
+  { "tor", "enabled", KIND_BOOLEAN },
+  { "tor", "launch", KIND_BOOLEAN },
+  { "tor", "socks.port", KIND_ENDPOINT_BLANK },
+  { "tor", "tor.executable", KIND_PLAIN },
+  { "tor", "onion", KIND_BOOLEAN },
+  { "tor", "onion.local_port", KIND_PORT },
+  { "tor", "onion.external_port", KIND_PORT },
+  { "tor", "onion.private_key_file", KIND_PLAIN },
+  { "tor", "data-directory", KIND_PLAIN },
+  /* [i2p]: Tahoe's list */
+  { "i2p", "enabled", KIND_BOOLEAN },
+  { "i2p", "i2p.configdir", KIND_PLAIN },
+  { "i2p", "i2p.executable", KIND_PLAIN },
+  { "i2p", "launch", KIND_BOOLEAN },
+  { "i2p", "sam.port", KIND_ENDPOINT_BLANK },
+  { "i2p", "dest", KIND_BOOLEAN },
+  { "i2p", "dest.port", KIND_PORT },
+  { "i2p", "dest.private_key_file", KIND_PLAIN },
+};
+
+static const KeySpec *
+find_spec (const gchar *section,
+           const gchar *key)
+{
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (known_keys); i++)
+    if (strcmp (known_keys[i].section, section) == 0 &&
+        strcmp (known_keys[i].key, key) == 0)
+      return &known_keys[i];
+  return NULL;
+}
+
+/* The spelling Tahoe's documentation uses. */
+static const gchar *
+display_key (const gchar *key)
+{
+  if (strcmp (key, "reveal-ip-address") == 0)
+    return "reveal-IP-address";
+  return key;
+}
+
+/* --- state -------------------------------------------------------------- */
+
+static void
+state_clear (FhConfigState *st)
+{
+  g_clear_pointer (&st->anonymous_where, g_free);
+  g_clear_pointer (&st->tcp_where, g_free);
+  g_clear_pointer (&st->tub_location, g_strfreev);
+  g_clear_pointer (&st->tub_location_where, g_free);
+  g_clear_pointer (&st->tub_port, g_free);
+  g_clear_pointer (&st->values, g_hash_table_unref);
+  g_clear_pointer (&st->warnings, g_ptr_array_unref);
+  st->anonymous = FALSE;
+  st->tcp_mode = FURLHINT_TCP_MODE_TCP;
+  st->tcp_explicit = FALSE;
+  st->tor_fallback = FALSE;
+}
+
+typedef struct {
+  const FhCfgDocument *doc;
+  FhConfigState *st;
+} Builder;
+
+/* "file:line" of @opt. */
+static gchar *
+opt_where (const FhCfgOption *opt)
+{
+  if (opt->line > 0)
+    return g_strdup_printf ("%s:%u", opt->origin, opt->line);
+  return g_strdup (opt->origin);
+}
+
+static gboolean
+opt_is_default (const FhCfgDocument *doc,
+                const FhCfgOption *opt)
+{
+  return g_hash_table_lookup (doc->defaults->index, opt->key) == opt;
+}
+
+/* `file:line: [section] key = "value"`, naming [DEFAULT] when the key
+ * came from there. */
+static gchar *
+opt_ref (const FhCfgDocument *doc,
+         const gchar *section,
+         const FhCfgOption *opt,
+         const gchar *value)
+{
+  gchar *where = opt_where (opt);
+  gchar *quoted = _furlhint_cfg_quote (value != NULL ? value : opt->value);
+  gchar *ref;
+
+  ref = g_strdup_printf ("%s: [%s] %s = %s%s", where, section,
+                         display_key (opt->key), quoted,
+                         (opt_is_default (doc, opt) &&
+                          strcmp (section, FH_CFG_DEFAULT_SECTION) != 0)
+                           ? " (from [DEFAULT])" : "");
+  g_free (quoted);
+  g_free (where);
+  return ref;
+}
+
+static void
+set_opt_error (GError **error,
+               gint code,
+               const FhCfgDocument *doc,
+               const gchar *section,
+               const FhCfgOption *opt,
+               const gchar *value,
+               const gchar *format,
+               ...) G_GNUC_PRINTF (7, 8);
+
+static void
+set_opt_error (GError **error,
+               gint code,
+               const FhCfgDocument *doc,
+               const gchar *section,
+               const FhCfgOption *opt,
+               const gchar *value,
+               const gchar *format,
+               ...)
+{
+  gchar *ref = opt_ref (doc, section, opt, value);
+  gchar *reason;
+  va_list ap;
+
+  va_start (ap, format);
+  reason = g_strdup_vprintf (format, ap);
+  va_end (ap);
+
+  /* tahoe.cfg has no inline comments: say so when that is the likely
+   * cause */
+  if (code == FURLHINT_CONFIG_ERROR_BAD_VALUE && value != NULL &&
+      (strstr (value, " #") != NULL || strstr (value, " ;") != NULL ||
+       strstr (value, "\t#") != NULL || strstr (value, "\t;") != NULL))
+    g_set_error (error, FURLHINT_CONFIG_ERROR, code,
+                 "%s: %s (a # or ; comment must be on a line of its own: "
+                 "tahoe.cfg has no comments after a value)", ref, reason);
+  else
+    g_set_error (error, FURLHINT_CONFIG_ERROR, code, "%s: %s", ref, reason);
+  g_free (reason);
+  g_free (ref);
+}
+
+static void
+add_warning (FhConfigState *st,
+             gchar *warning)
+{
+  g_ptr_array_add (st->warnings, warning);
+}
+
+static const gchar *
+value_of (const FhConfigState *st,
+          const gchar *section,
+          const gchar *key)
+{
+  GHashTable *keys = g_hash_table_lookup (st->values, section);
+
+  return keys != NULL ? g_hash_table_lookup (keys, key) : NULL;
+}
+
+/* The effective boolean; @def when absent. Values were checked already. */
+static gboolean
+bool_of (const FhConfigState *st,
+         const gchar *section,
+         const gchar *key,
+         gboolean def)
+{
+  const gchar *value = value_of (st, section, key);
+  gboolean out = def;
+
+  if (value != NULL && !_furlhint_cfg_parse_boolean (value, &out))
+    out = def;
+  return out;
+}
+
+static gboolean
+nonblank (const gchar *value)
+{
+  return value != NULL && *value != '\0';
+}
+
+/* Interpolated values of every section, so that get_value() and the
+ * plugin settings show what ConfigParser.get() would return. A value
+ * whose interpolation fails keeps its raw text here; the sections
+ * furlhint reads refuse it in check_sections(). */
+static void
+build_values (Builder *b)
+{
+  guint i;
+
+  b->st->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         (GDestroyNotify) g_hash_table_unref);
+  for (i = 0; i <= b->doc->sections->len; i++)
+    {
+      const FhCfgSection *sect = i < b->doc->sections->len
+        ? g_ptr_array_index (b->doc->sections, i) : b->doc->defaults;
+      GHashTable *keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      GPtrArray *opts = _furlhint_cfg_list_options (b->doc, sect->name);
+      guint j;
+
+      for (j = 0; j < opts->len; j++)
+        {
+          const FhCfgOption *opt = g_ptr_array_index (opts, j);
+          gchar *value = _furlhint_cfg_interpolate (b->doc, sect->name, opt, NULL);
+
+          if (value == NULL)
+            value = g_strdup (opt->value);
+          g_hash_table_insert (keys, g_strdup (opt->key), value);
+        }
+      g_ptr_array_unref (opts);
+      g_hash_table_insert (b->st->values, g_strdup (sect->name), keys);
+    }
+}
+
+static gchar *
+known_list (const gchar *section)
+{
+  GString *list = g_string_new (NULL);
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (known_keys); i++)
+    {
+      if (strcmp (known_keys[i].section, section) != 0)
+        continue;
+      if (list->len > 0)
+        g_string_append (list, ", ");
+      g_string_append (list, display_key (known_keys[i].key));
+    }
+  return g_string_free (list, FALSE);
+}
+
+static void
+warn_unknown (Builder *b,
+              const gchar *section,
+              const FhCfgOption *opt)
+{
+  gchar *where = opt_where (opt);
+  gchar *known = known_list (section);
+  GString *elsewhere = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; read_sections[i] != NULL; i++)
+    if (strcmp (read_sections[i], section) != 0 && find_spec (read_sections[i], opt->key) != NULL)
+      g_string_append_printf (elsewhere, "; [%s] has a key %s", read_sections[i], opt->key);
+
+  add_warning (b->st, g_strdup_printf ("%s: [%s] %s: unknown key, ignored%s "
+                                       "(known in [%s]: %s)",
+                                       where, section, opt->key, elsewhere->str,
+                                       section, known));
+  g_string_free (elsewhere, TRUE);
+  g_free (known);
+  g_free (where);
+}
+
+static gboolean
+check_port_number (const gchar *value)
+{
+  guint64 port;
+
+  if (*value == '\0' || strspn (value, "0123456789") != strlen (value) || strlen (value) > 5)
+    return FALSE;
+  port = g_ascii_strtoull (value, NULL, 10);
+  return port >= 1 && port <= 65535;
+}
+
+/* node.py _convert_tub_port() then the PortAssignmentRequired check. */
+static gboolean
+tub_port_asks_port_zero (const gchar *value)
+{
+  static const gchar *const zero[] = { "0", "tcp:0", "tcp:port=0", "tcp:0:interface=127.0.0.1", NULL };
+  gchar *converted;
+  gchar **entries;
+  gboolean found = FALSE;
+  guint i;
+
+  if (*value != '\0' && strspn (value, "0123456789") == strlen (value))
+    {
+      const gchar *digits = value;
+
+      while (digits[0] == '0' && digits[1] != '\0')
+        digits++;
+      converted = g_strconcat ("tcp:", digits, NULL);
+    }
+  else
+    converted = g_strdup (value);
+
+  entries = g_strsplit (converted, ",", -1);
+  for (i = 0; entries[i] != NULL; i++)
+    if (g_strv_contains (zero, entries[i]))
+      found = TRUE;
+  g_strfreev (entries);
+  g_free (converted);
+  return found;
+}
+
+static gboolean
+check_value (Builder *b,
+             const gchar *section,
+             const FhCfgOption *opt,
+             const KeySpec *spec,
+             const gchar *value,
+             GError **error)
+{
+  gboolean boolean;
+  GError *local = NULL;
+  FhEndpoint endpoint;
+
+  switch (spec->kind)
+    {
+    case KIND_PLAIN:
+      return TRUE;
+
+    case KIND_BOOLEAN:
+      if (_furlhint_cfg_parse_boolean (value, &boolean))
+        return TRUE;
+      set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, value,
+                     "not a boolean; " ACCEPTED_BOOLEAN);
+      return FALSE;
+
+    case KIND_TCP_MODE:
+      {
+        gchar *lower = g_utf8_strdown (value, -1);
+        gboolean ok = (strcmp (lower, "tcp") == 0 || strcmp (lower, "tor") == 0 ||
+                       strcmp (lower, "disabled") == 0);
+
+        if (!ok)
+          set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, value,
+                         "not a TCP route%s; " ACCEPTED_TCP_MODE,
+                         strcmp (lower, "i2p") == 0 ? " (I2P cannot carry TCP connections)" : "");
+        g_free (lower);
+        return ok;
+      }
+
+    case KIND_ENDPOINT:
+    case KIND_ENDPOINT_BLANK:
+      if (*value == '\0')
+        {
+          if (spec->kind == KIND_ENDPOINT_BLANK)
+            return TRUE;
+          set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, value,
+                         "a SOCKS proxy endpoint is required here (there is no "
+                         "default); accepted: tcp:HOST:PORT, tcp:host=HOST:port=PORT, "
+                         "tcp:[IPv6]:PORT, unix:/PATH, unix:path=/PATH, or HOST:PORT");
+          return FALSE;
+        }
+      if (_furlhint_endpoint_parse (value, &endpoint, &local))
+        {
+          _furlhint_endpoint_clear (&endpoint);
+          return TRUE;
+        }
+      set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, value,
+                     "not a client endpoint: %s", local->message);
+      g_error_free (local);
+      return FALSE;
+
+    case KIND_PORT:
+      if (check_port_number (value))
+        return TRUE;
+      set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, value,
+                     "not a port number; " ACCEPTED_PORT);
+      return FALSE;
+
+    case KIND_LOCATION:
+      if (*value == '\0')
+        {
+          set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, value,
+                         "tub.location must not be empty; " ACCEPTED_LOCATION);
+          return FALSE;
+        }
+      return TRUE;
+
+    case KIND_TUB_PORT:
+      if (*value == '\0')
+        {
+          set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, value,
+                         "tub.port must not be empty; " ACCEPTED_TUB_PORT);
+          return FALSE;
+        }
+      if (tub_port_asks_port_zero (value))
+        {
+          set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, value,
+                         "port 0 (let the kernel choose) is refused by Tahoe "
+                         "(PortAssignmentRequired); " ACCEPTED_TUB_PORT);
+          return FALSE;
+        }
+      return TRUE;
+
+    default:
+      g_assert_not_reached ();
+    }
+  return FALSE;
+}
+
+/* Every key of the sections furlhint reads: interpolation, known or not,
+ * value well-formed. */
+static gboolean
+check_sections (Builder *b,
+                GError **error)
+{
+  guint i, j;
+
+  for (i = 0; read_sections[i] != NULL; i++)
+    {
+      const gchar *section = read_sections[i];
+      GPtrArray *opts = _furlhint_cfg_list_options (b->doc, section);
+
+      if (opts == NULL)
+        continue;
+      for (j = 0; j < opts->len; j++)
+        {
+          const FhCfgOption *opt = g_ptr_array_index (opts, j);
+          const KeySpec *spec = find_spec (section, opt->key);
+          gchar *message = NULL;
+          gchar *value;
+
+          if (spec == NULL)
+            {
+              if (!opt_is_default (b->doc, opt))
+                warn_unknown (b, section, opt);
+              continue;
+            }
+          value = _furlhint_cfg_interpolate (b->doc, section, opt, &message);
+          if (value == NULL)
+            {
+              set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, NULL,
+                             "%s (ConfigParser interpolation); accepted: %%%% for a "
+                             "literal %%, %%(key)s for another key's value", message);
+              g_free (message);
+              g_ptr_array_unref (opts);
+              return FALSE;
+            }
+          if (!check_value (b, section, opt, spec, value, error))
+            {
+              g_free (value);
+              g_ptr_array_unref (opts);
+              return FALSE;
+            }
+          g_free (value);
+        }
+      g_ptr_array_unref (opts);
+    }
+
+  /* A [DEFAULT] key reaches every section: warn once when no section
+   * furlhint reads knows it. */
+  for (j = 0; j < b->doc->defaults->options->len; j++)
+    {
+      const FhCfgOption *opt = g_ptr_array_index (b->doc->defaults->options, j);
+      gboolean known = FALSE;
+
+      for (i = 0; read_sections[i] != NULL; i++)
+        if (find_spec (read_sections[i], opt->key) != NULL)
+          known = TRUE;
+      if (!known)
+        {
+          gchar *where = opt_where (opt);
+
+          add_warning (b->st, g_strdup_printf ("%s: [DEFAULT] %s: unknown key, ignored "
+                                               "(a [DEFAULT] key applies to every section; "
+                                               "none of [node], [connections], [tor], [i2p] "
+                                               "knows it)", where, opt->key));
+          g_free (where);
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+derive_anonymous (Builder *b,
+                  GError **error)
+{
+  const FhCfgOption *anon = _furlhint_cfg_lookup (b->doc, "node", "anonymous");
+  const FhCfgOption *reveal = _furlhint_cfg_lookup (b->doc, "node", "reveal-ip-address");
+  gboolean anon_value = bool_of (b->st, "node", "anonymous", FALSE);
+  gboolean reveal_value = bool_of (b->st, "node", "reveal-ip-address", TRUE);
+
+  if (anon != NULL && reveal != NULL && anon_value == reveal_value)
+    {
+      gchar *other = opt_ref (b->doc, "node", reveal, value_of (b->st, "node", "reveal-ip-address"));
+
+      set_opt_error (error, FURLHINT_CONFIG_ERROR_CONFLICT, b->doc, "node", anon,
+                     value_of (b->st, "node", "anonymous"),
+                     "contradicts %s (reveal-IP-address = false means anonymous = true); "
+                     "accepted: one of the two keys, or values that agree", other);
+      g_free (other);
+      return FALSE;
+    }
+
+  b->st->anonymous = (anon != NULL) ? anon_value : !reveal_value;
+  if (anon != NULL)
+    b->st->anonymous_where = opt_ref (b->doc, "node", anon, value_of (b->st, "node", "anonymous"));
+  else if (reveal != NULL)
+    b->st->anonymous_where = opt_ref (b->doc, "node", reveal,
+                                      value_of (b->st, "node", "reveal-ip-address"));
+  return TRUE;
+}
+
+/* TRUE when both endpoints are given (non-blank) and differ. */
+static gboolean
+endpoints_differ (const gchar *a,
+                  const gchar *b)
+{
+  FhEndpoint ea, eb;
+  gboolean differ = FALSE;
+
+  if (!nonblank (a) || !nonblank (b))
+    return FALSE;
+  if (!_furlhint_endpoint_parse (a, &ea, NULL))
+    return FALSE;
+  if (_furlhint_endpoint_parse (b, &eb, NULL))
+    {
+      if (ea.kind != eb.kind)
+        differ = TRUE;
+      else if (ea.kind == FH_ENDPOINT_UNIX)
+        differ = strcmp (ea.path, eb.path) != 0;
+      else
+        differ = ea.port != eb.port || g_ascii_strcasecmp (ea.host, eb.host) != 0;
+      _furlhint_endpoint_clear (&eb);
+    }
+  _furlhint_endpoint_clear (&ea);
+  return differ;
+}
+
+static void
+set_conflict (Builder *b,
+              GError **error,
+              const gchar *section_a,
+              const gchar *key_a,
+              const gchar *section_b,
+              const gchar *key_b,
+              const gchar *format,
+              ...) G_GNUC_PRINTF (7, 8);
+
+static void
+set_conflict (Builder *b,
+              GError **error,
+              const gchar *section_a,
+              const gchar *key_a,
+              const gchar *section_b,
+              const gchar *key_b,
+              const gchar *format,
+              ...)
+{
+  const FhCfgOption *a = _furlhint_cfg_lookup (b->doc, section_a, key_a);
+  const FhCfgOption *o = _furlhint_cfg_lookup (b->doc, section_b, key_b);
+  gchar *ref_a = opt_ref (b->doc, section_a, a, value_of (b->st, section_a, key_a));
+  gchar *ref_b = opt_ref (b->doc, section_b, o, value_of (b->st, section_b, key_b));
+  gchar *reason;
+  va_list ap;
+
+  va_start (ap, format);
+  reason = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_set_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_CONFLICT,
+               "%s conflicts with %s: %s", ref_a, ref_b, reason);
+  g_free (reason);
+  g_free (ref_b);
+  g_free (ref_a);
+}
+
+static gboolean
+check_conflicts (Builder *b,
+                 GError **error)
+{
+  FhConfigState *st = b->st;
+  const gchar *tor_proxy = value_of (st, "connections", "tor.socks-proxy");
+  const gchar *sam_api = value_of (st, "connections", "i2p.sam-api");
+  const gchar *tcp_proxy = value_of (st, "connections", "tcp.socks-proxy");
+  const gchar *socks_port = value_of (st, "tor", "socks.port");
+  const gchar *sam_port = value_of (st, "i2p", "sam.port");
+  gboolean tor_enabled = bool_of (st, "tor", "enabled", TRUE);
+  gboolean i2p_enabled = bool_of (st, "i2p", "enabled", TRUE);
+  gboolean i2p_launch = bool_of (st, "i2p", "launch", FALSE);
+
+  if (endpoints_differ (tor_proxy, socks_port))
+    {
+      set_conflict (b, error, "connections", "tor.socks-proxy", "tor", "socks.port",
+                    "both name Tor's SOCKS port; accepted: one of the two keys, "
+                    "or the same endpoint in both");
+      return FALSE;
+    }
+  if (endpoints_differ (sam_api, sam_port))
+    {
+      set_conflict (b, error, "connections", "i2p.sam-api", "i2p", "sam.port",
+                    "both name the I2P SAM API; accepted: one of the two keys, "
+                    "or the same endpoint in both");
+      return FALSE;
+    }
+  if (i2p_enabled && i2p_launch && nonblank (sam_port))
+    {
+      set_conflict (b, error, "i2p", "sam.port", "i2p", "launch",
+                    "tahoe.cfg [i2p] must not set both sam.port and launch; "
+                    "accepted: one of the two");
+      return FALSE;
+    }
+  if (i2p_enabled && i2p_launch && nonblank (sam_api))
+    {
+      set_conflict (b, error, "connections", "i2p.sam-api", "i2p", "launch",
+                    "a launched I2P picks its own SAM port; accepted: one of the two");
+      return FALSE;
+    }
+  if (!tor_enabled && st->tcp_mode == FURLHINT_TCP_MODE_TOR)
+    {
+      set_conflict (b, error, "connections", "tcp", "tor", "enabled",
+                    "tcp = tor needs Tor, which [tor] enabled = false turns off; "
+                    "accepted: tcp = tcp or disabled, or [tor] enabled = true");
+      return FALSE;
+    }
+  if (!tor_enabled && tor_proxy != NULL)
+    {
+      set_conflict (b, error, "connections", "tor.socks-proxy", "tor", "enabled",
+                    "Tor is configured and turned off at once; accepted: one of the two");
+      return FALSE;
+    }
+  if (!i2p_enabled && sam_api != NULL)
+    {
+      set_conflict (b, error, "connections", "i2p.sam-api", "i2p", "enabled",
+                    "I2P is configured and turned off at once; accepted: one of the two");
+      return FALSE;
+    }
+  if (tcp_proxy != NULL && st->tcp_mode != FURLHINT_TCP_MODE_TCP)
+    {
+      set_conflict (b, error, "connections", "tcp.socks-proxy", "connections", "tcp",
+                    "TCP hints cannot go through a SOCKS proxy and %s at once; "
+                    "accepted: tcp.socks-proxy with tcp = tcp (or no tcp key)",
+                    st->tcp_mode == FURLHINT_TCP_MODE_TOR ? "through Tor" : "be disabled");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Tahoe's precedence among [tor] keys, said out loud. */
+static void
+warn_tor_precedence (Builder *b)
+{
+  static const gchar *const shadowed[] = { "socks.port", "control.port", NULL };
+  guint i;
+
+  if (!bool_of (b->st, "tor", "launch", FALSE))
+    return;
+  for (i = 0; shadowed[i] != NULL; i++)
+    {
+      const FhCfgOption *opt = _furlhint_cfg_lookup (b->doc, "tor", shadowed[i]);
+
+      if (opt != NULL && nonblank (value_of (b->st, "tor", shadowed[i])))
+        {
+          gchar *where = opt_where (opt);
+
+          add_warning (b->st, g_strdup_printf ("%s: [tor] %s: ignored for outgoing "
+                                               "connections because [tor] launch = true "
+                                               "(Tahoe's precedence: launch, then "
+                                               "socks.port, then control.port)",
+                                               where, shadowed[i]));
+          g_free (where);
+        }
+    }
+}
+
+static void
+derive_node (Builder *b)
+{
+  FhConfigState *st = b->st;
+  const FhCfgOption *opt;
+  const gchar *value;
+
+  value = value_of (st, "connections", "tcp");
+  if (value != NULL)
+    {
+      gchar *lower = g_utf8_strdown (value, -1);
+
+      st->tcp_explicit = TRUE;
+      if (strcmp (lower, "tor") == 0)
+        st->tcp_mode = FURLHINT_TCP_MODE_TOR;
+      else if (strcmp (lower, "disabled") == 0)
+        st->tcp_mode = FURLHINT_TCP_MODE_DISABLED;
+      else
+        st->tcp_mode = FURLHINT_TCP_MODE_TCP;
+      g_free (lower);
+      st->tcp_where = opt_ref (b->doc, "connections",
+                               _furlhint_cfg_lookup (b->doc, "connections", "tcp"), value);
+    }
+
+  st->tor_fallback = bool_of (st, "connections", "tcp.tor-fallback", FALSE);
+
+  value = value_of (st, "node", "tub.location");
+  if (value != NULL)
+    {
+      gchar *stripped = _furlhint_cfg_strip (value);
+      guint i;
+
+      st->tub_location = g_strsplit (stripped, ",", -1);
+      g_free (stripped);
+      opt = _furlhint_cfg_lookup (b->doc, "node", "tub.location");
+      st->tub_location_where = opt_where (opt);
+      for (i = 0; st->tub_location[i] != NULL; i++)
+        if (st->tub_location[i][0] == '\0')
+          add_warning (st, g_strdup_printf ("%s: [node] tub.location: entry %u is empty; "
+                                            "Foolscap refuses a FURL with an empty "
+                                            "connection hint", st->tub_location_where, i + 1));
+    }
+
+  value = value_of (st, "node", "tub.port");
+  if (value != NULL)
+    st->tub_port = _furlhint_cfg_strip (value);
+}
+
+static gboolean
+state_build (const FhCfgDocument *doc,
+             FhConfigState *st,
+             GError **error)
+{
+  Builder b = { doc, st };
+  guint i;
+
+  memset (st, 0, sizeof *st);
+  st->warnings = g_ptr_array_new_null_terminated (4, g_free, TRUE);
+  for (i = 0; i < doc->notes->len; i++)
+    add_warning (st, g_strdup (g_ptr_array_index (doc->notes, i)));
+
+  build_values (&b);
+  if (!check_sections (&b, error) ||
+      !derive_anonymous (&b, error))
+    goto fail;
+  derive_node (&b);
+  if (!check_conflicts (&b, error))
+    goto fail;
+  warn_tor_precedence (&b);
+  return TRUE;
+
+fail:
+  state_clear (st);
+  return FALSE;
+}
+
+/* --- public API --------------------------------------------------------- */
+
+static FurlHintConfig *
+config_new_from_doc (FhCfgDocument *doc,
+                     GError **error)
+{
+  FurlHintConfig *config = g_new0 (FurlHintConfig, 1);
+
+  g_ref_count_init (&config->ref);
+  config->anonymous_override = -1;
+  config->doc = doc;
+  if (!state_build (doc, &config->state, error))
+    {
+      furlhint_config_unref (config);
+      return NULL;
+    }
+  return config;
+}
+
+FurlHintConfig *
+furlhint_config_new (void)
+{
+  return config_new_from_doc (_furlhint_cfg_document_new ("(defaults)"), NULL);
+}
+
+FurlHintConfig *
+furlhint_config_load_data (const gchar *data,
+                           gssize length,
+                           const gchar *origin,
+                           GError **error)
+{
+  FhCfgDocument *doc;
+
+  g_return_val_if_fail (data != NULL || length == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  doc = _furlhint_cfg_parse (data != NULL ? data : "", length, origin, error);
+  if (doc == NULL)
+    return NULL;
+  return config_new_from_doc (doc, error);
+}
+
+FurlHintConfig *
+furlhint_config_load_file (const gchar *path,
+                           GError **error)
+{
+  FurlHintConfig *config;
+  GError *local = NULL;
+  GStatBuf st;
+  gchar *data = NULL;
+  gsize length = 0;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (g_stat (path, &st) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_IO,
+                   "%s: cannot read the configuration: %s; expected a readable "
+                   "tahoe.cfg file", path, g_strerror (saved));
+      return NULL;
+    }
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_IO,
+                   "%s: cannot read the configuration: it is a directory; "
+                   "expected a tahoe.cfg file (NODEDIR/tahoe.cfg)", path);
+      return NULL;
+    }
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_IO,
+                   "%s: cannot read the configuration: not a regular file; "
+                   "expected a tahoe.cfg file", path);
+      return NULL;
+    }
+  if (st.st_size > MAX_CONFIG_FILE_SIZE)
+    {
+      g_set_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_IO,
+                   "%s: cannot read the configuration: %" G_GINT64_FORMAT
+                   " bytes is too large; expected a tahoe.cfg of at most %d bytes",
+                   path, (gint64) st.st_size, MAX_CONFIG_FILE_SIZE);
+      return NULL;
+    }
+  if (!g_file_get_contents (path, &data, &length, &local))
+    {
+      g_set_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_IO,
+                   "%s: cannot read the configuration: %s; expected a readable "
+                   "tahoe.cfg file", path, local->message);
+      g_error_free (local);
+      return NULL;
+    }
+
+  config = furlhint_config_load_data (data, (gssize) length, path, error);
+  g_free (data);
+  return config;
+}
+
+FurlHintConfig *
+furlhint_config_ref (FurlHintConfig *config)
+{
+  g_return_val_if_fail (config != NULL, NULL);
+
+  g_ref_count_inc (&config->ref);
+  return config;
+}
+
+void
+furlhint_config_unref (FurlHintConfig *config)
+{
+  if (config == NULL)
+    return;
+  if (!g_ref_count_dec (&config->ref))
+    return;
+  state_clear (&config->state);
+  _furlhint_cfg_document_free (config->doc);
+  g_free (config);
+}
+
+gboolean
+furlhint_config_get_anonymous (const FurlHintConfig *config)
+{
+  g_return_val_if_fail (config != NULL, FALSE);
+
+  if (config->anonymous_override >= 0)
+    return config->anonymous_override != 0;
+  return config->state.anonymous;
+}
+
+void
+furlhint_config_set_anonymous (FurlHintConfig *config,
+                               gboolean anonymous)
+{
+  g_return_if_fail (config != NULL);
+
+  config->anonymous_override = anonymous ? 1 : 0;
+}
+
+FurlHintTcpMode
+furlhint_config_get_tcp_mode (const FurlHintConfig *config)
+{
+  g_return_val_if_fail (config != NULL, FURLHINT_TCP_MODE_TCP);
+
+  return config->state.tcp_mode;
+}
+
+gboolean
+furlhint_config_get_tor_fallback (const FurlHintConfig *config)
+{
+  g_return_val_if_fail (config != NULL, FALSE);
+
+  return config->state.tor_fallback;
+}
+
+const gchar *
+furlhint_config_get_value (const FurlHintConfig *config,
+                           const gchar *section,
+                           const gchar *key)
+{
+  gchar *folded;
+  const gchar *value;
+
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (section != NULL, NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  folded = _furlhint_cfg_key_fold (key);
+  value = value_of (&config->state, section, folded);
+  g_free (folded);
+  return value;
+}
+
+/* A key that could not be written back to a tahoe.cfg. */
+static gboolean
+key_is_writable (const gchar *key)
+{
+  gchar *stripped;
+  gboolean ok;
+
+  if (*key == '\0' || strpbrk (key, "=:\n\r") != NULL || key[0] == '[' ||
+      key[0] == '#' || key[0] == ';')
+    return FALSE;
+  stripped = _furlhint_cfg_strip (key);
+  ok = strcmp (stripped, key) == 0;
+  g_free (stripped);
+  return ok;
+}
+
+gboolean
+furlhint_config_set_value (FurlHintConfig *config,
+                           const gchar *section,
+                           const gchar *key,
+                           const gchar *value,
+                           GError **error)
+{
+  FhCfgDocument *doc;
+  FhConfigState st;
+  gchar *stripped = NULL;
+  gchar *message = NULL;
+
+  g_return_val_if_fail (config != NULL, FALSE);
+  g_return_val_if_fail (section != NULL, FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!g_utf8_validate (section, -1, NULL) || *section == '\0' ||
+      strpbrk (section, "]\n\r") != NULL)
+    {
+      g_set_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE,
+                   SET_ORIGIN ": section name is empty, not UTF-8, or has \"]\" or a "
+                   "line break; accepted: a section name such as node or connections");
+      return FALSE;
+    }
+  if (!g_utf8_validate (key, -1, NULL) || !key_is_writable (key))
+    {
+      g_set_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE,
+                   SET_ORIGIN ": [%s] key is empty, not UTF-8, has spaces around it, "
+                   "\"=\", \":\" or a line break; accepted: a key such as tub.location",
+                   section);
+      return FALSE;
+    }
+  if (value != NULL)
+    {
+      if (!g_utf8_validate (value, -1, NULL))
+        {
+          g_set_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE,
+                       SET_ORIGIN ": [%s] %s: the value is not valid UTF-8; "
+                       "accepted: UTF-8 text", section, key);
+          return FALSE;
+        }
+      if (!_furlhint_cfg_check_set (value, &message))
+        {
+          gchar *quoted = _furlhint_cfg_quote (value);
+
+          g_set_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE,
+                       SET_ORIGIN ": [%s] %s = %s: %s; accepted: %%%% for a literal "
+                       "%%, %%(key)s for another key's value", section, key, quoted,
+                       message);
+          g_free (quoted);
+          g_free (message);
+          return FALSE;
+        }
+      /* as the file reader would have left it */
+      stripped = _furlhint_cfg_strip (value);
+    }
+
+  doc = _furlhint_cfg_document_copy (config->doc);
+  _furlhint_cfg_set (doc, section, key, stripped, SET_ORIGIN, 0);
+  g_free (stripped);
+  if (!state_build (doc, &st, error))
+    {
+      _furlhint_cfg_document_free (doc);
+      return FALSE;
+    }
+  state_clear (&config->state);
+  _furlhint_cfg_document_free (config->doc);
+  config->doc = doc;
+  config->state = st;
+  return TRUE;
+}
+
+static void
+copy_section_into (GHashTable *out,
+                   const FhConfigState *st,
+                   const gchar *section,
+                   const gchar *prefix)
+{
+  GHashTable *keys = g_hash_table_lookup (st->values, section);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (keys == NULL)
+    return;
+  g_hash_table_iter_init (&iter, keys);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (out, g_strconcat (prefix, key, NULL), g_strdup (value));
+}
+
+GHashTable *
+furlhint_config_dup_plugin_settings (const FurlHintConfig *config,
+                                     const gchar *plugin_name)
+{
+  GHashTable *settings;
+
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (plugin_name != NULL, NULL);
+
+  settings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  copy_section_into (settings, &config->state, plugin_name, "");
+  copy_section_into (settings, &config->state, "connections", "connections.");
+  return settings;
+}
+
+const gchar *const *
+furlhint_config_get_tub_location (const FurlHintConfig *config)
+{
+  g_return_val_if_fail (config != NULL, NULL);
+
+  return (const gchar *const *) config->state.tub_location;
+}
+
+const gchar *const *
+furlhint_config_get_warnings (const FurlHintConfig *config)
+{
+  static const gchar *const none[] = { NULL };
+
+  g_return_val_if_fail (config != NULL, NULL);
+
+  /* an empty null-terminated GPtrArray may have no pdata at all */
+  if (config->state.warnings->pdata == NULL)
+    return none;
+  return (const gchar *const *) config->state.warnings->pdata;
+}
+
+/* --- validation --------------------------------------------------------- */
+
+static gboolean
+host_is_anonymous (const gchar *host)
+{
+  static const gchar *const suffixes[] = { ".onion", ".i2p", NULL };
+  gsize len = strlen (host);
+  guint i;
+
+  for (i = 0; suffixes[i] != NULL; i++)
+    {
+      gsize slen = strlen (suffixes[i]);
+
+      if (len > slen && g_ascii_strcasecmp (host + len - slen, suffixes[i]) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Why @entry of tub.location would reveal the node in anonymous mode, or
+ * NULL when it would not. */
+static gchar *
+location_entry_problem (const gchar *entry)
+{
+  gchar *converted, *colon, *type;
+  gchar *problem = NULL;
+
+  if (strcmp (entry, "AUTO") == 0)
+    return g_strdup ("tub.location uses AUTO");
+  if (*entry == '\0')
+    return g_strdup ("an empty hint");
+  if (g_ascii_isspace (entry[0]) || g_ascii_isspace (entry[strlen (entry) - 1]))
+    return g_strdup ("spaces around a hint (tub.location entries are not "
+                     "stripped, so other nodes cannot use it)");
+
+  /* Tahoe: convert_legacy_hint(loc).split(":")[0] */
+  converted = _furlhint_foolscap_convert_legacy (entry);
+  colon = strchr (converted, ':');
+  type = colon != NULL ? g_strndup (converted, colon - converted) : g_strdup (converted);
+
+  if (strcmp (type, "tcp") == 0)
+    {
+      FhFoolscapAddr addr = { NULL, NULL, FALSE };
+
+      if (!_furlhint_foolscap_match_tcp (converted, &addr, NULL))
+        problem = g_strdup ("tub.location includes tcp: hint (not one Foolscap can parse)");
+      else if (!host_is_anonymous (addr.host))
+        problem = g_strdup ("tub.location includes tcp: hint");
+      _furlhint_foolscap_addr_clear (&addr);
+    }
+  else if (strcmp (type, "tor") != 0 && strcmp (type, "i2p") != 0)
+    problem = g_strdup ("not a tor:, i2p:, or .onion/.i2p tcp: hint");
+
+  g_free (type);
+  g_free (converted);
+  return problem;
+}
+
+static gboolean
+validate_server_keys (const FurlHintConfig *config,
+                      GError **error)
+{
+  const FhConfigState *st = &config->state;
+  const gchar *origin = config->doc->origin;
+  static const gchar *const onion_keys[] = { "onion.local_port", "onion.external_port",
+                                             "onion.private_key_file", NULL };
+  static const gchar *const dest_keys[] = { "dest.port", "dest.private_key_file", NULL };
+  guint i;
+
+  /* tor_provider.py check_onion_config() */
+  if (bool_of (st, "tor", "onion", FALSE))
+    {
+      if (!bool_of (st, "tor", "launch", FALSE) && !nonblank (value_of (st, "tor", "control.port")))
+        {
+          g_set_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE,
+                       "%s: [tor] onion = true, but we have neither launch=true nor "
+                       "control.port=; accepted: onion = true with launch = true or "
+                       "control.port = ENDPOINT", origin);
+          return FALSE;
+        }
+      for (i = 0; onion_keys[i] != NULL; i++)
+        if (!nonblank (value_of (st, "tor", onion_keys[i])))
+          {
+            g_set_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE,
+                         "%s: [tor] onion = true, but %s= is missing; accepted: "
+                         "onion = true with onion.local_port, onion.external_port "
+                         "and onion.private_key_file set", origin, onion_keys[i]);
+            return FALSE;
+          }
+    }
+
+  /* i2p_provider.py check_dest_config() */
+  if (bool_of (st, "i2p", "dest", FALSE))
+    {
+      if (!nonblank (value_of (st, "i2p", "sam.port")) && !bool_of (st, "i2p", "launch", FALSE) &&
+          !nonblank (value_of (st, "i2p", "i2p.configdir")))
+        {
+          g_set_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE,
+                       "%s: [i2p] dest = true, but we have neither sam.port= nor "
+                       "launch=true nor configdir=; accepted: dest = true with "
+                       "sam.port, launch = true or i2p.configdir", origin);
+          return FALSE;
+        }
+      for (i = 0; dest_keys[i] != NULL; i++)
+        if (!nonblank (value_of (st, "i2p", dest_keys[i])))
+          {
+            g_set_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE,
+                         "%s: [i2p] dest = true, but %s= is missing; accepted: "
+                         "dest = true with dest.port and dest.private_key_file set",
+                         origin, dest_keys[i]);
+            return FALSE;
+          }
+    }
+
+  /* node.py _tub_portlocation(): "disabled" on both or neither */
+  {
+    gboolean port_disabled = g_strcmp0 (st->tub_port, "disabled") == 0;
+    gboolean location_disabled = st->tub_location != NULL &&
+      st->tub_location[0] != NULL && st->tub_location[1] == NULL &&
+      strcmp (st->tub_location[0], "disabled") == 0;
+
+    if (port_disabled != location_disabled)
+      {
+        g_set_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_CONFLICT,
+                     "%s: [node] %s is disabled, but not %s; accepted: tub.port = "
+                     "disabled together with tub.location = disabled, or neither",
+                     origin, port_disabled ? "tub.port" : "tub.location",
+                     port_disabled ? "tub.location" : "tub.port");
+        return FALSE;
+      }
+  }
+  return TRUE;
+}
+
+gboolean
+furlhint_config_validate (const FurlHintConfig *config,
+                          GError **error)
+{
+  const FhConfigState *st;
+  GPtrArray *problems;
+  gboolean location_disabled;
+  guint i;
+
+  g_return_val_if_fail (config != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  st = &config->state;
+  if (!validate_server_keys (config, error))
+    return FALSE;
+  if (!furlhint_config_get_anonymous (config))
+    return TRUE;
+
+  problems = g_ptr_array_new_with_free_func (g_free);
+
+  /* node.py create_default_connection_handlers() */
+  if (st->tcp_explicit && st->tcp_mode == FURLHINT_TCP_MODE_TCP)
+    g_ptr_array_add (problems,
+                     g_strdup_printf ("%s: Privacy requested with `reveal-IP-address = "
+                                      "false` but `tcp = tcp` conflicts with this.",
+                                      st->tcp_where));
+
+  /* node.py _tub_portlocation() */
+  location_disabled = st->tub_location != NULL && st->tub_location[0] != NULL &&
+    st->tub_location[1] == NULL && strcmp (st->tub_location[0], "disabled") == 0;
+  if (st->tub_location == NULL)
+    g_ptr_array_add (problems,
+                     g_strdup_printf ("%s: [node] tub.location is not set, which means "
+                                      "AUTO: tub.location uses AUTO",
+                                      config->doc->origin));
+  else if (!location_disabled)
+    {
+      for (i = 0; st->tub_location[i] != NULL; i++)
+        {
+          gchar *problem = location_entry_problem (st->tub_location[i]);
+
+          if (problem != NULL)
+            {
+              gchar *quoted = _furlhint_cfg_quote (st->tub_location[i]);
+
+              g_ptr_array_add (problems,
+                               g_strdup_printf ("%s: [node] tub.location entry %s: %s",
+                                                st->tub_location_where, quoted, problem));
+              g_free (quoted);
+              g_free (problem);
+            }
+        }
+    }
+
+  if (problems->len > 0)
+    {
+      GString *message = g_string_new (NULL);
+
+      g_string_append_printf (message, "%s: anonymous mode (%s) but the configuration "
+                              "would reveal this node's IP address: ",
+                              config->doc->origin,
+                              config->anonymous_override >= 0
+                                ? "set by furlhint_config_set_anonymous()"
+                                : st->anonymous_where);
+      for (i = 0; i < problems->len; i++)
+        {
+          if (i > 0)
+            g_string_append (message, "; ");
+          g_string_append (message, g_ptr_array_index (problems, i));
+        }
+      g_string_append (message, "; " ACCEPTED_ANONYMOUS);
+      g_set_error_literal (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_PRIVACY,
+                           message->str);
+      g_string_free (message, TRUE);
+      g_ptr_array_unref (problems);
+      return FALSE;
+    }
+  g_ptr_array_unref (problems);
+  return TRUE;
+}
+
+/* --- private ------------------------------------------------------------ */
+
+const gchar *
+_furlhint_config_get_origin (const FurlHintConfig *config)
+{
+  g_return_val_if_fail (config != NULL, NULL);
+
+  return config->doc->origin;
+}
+
+gboolean
+_furlhint_config_tcp_mode_is_explicit (const FurlHintConfig *config)
+{
+  g_return_val_if_fail (config != NULL, FALSE);
+
+  return config->state.tcp_explicit;
+}

@@ -1,2 +1,1153 @@
-#include <glib.h>
-int main (int argc, char **argv) { g_test_init (&argc, &argv, NULL); return g_test_run (); }
+/* tahoe.cfg reading (ConfigParser syntax as Tahoe-LAFS uses it), the keys
+ * furlhint understands, validation, and Twisted client endpoint strings.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <furlhint/furlhint.h>
+
+#include "endpoint.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#define ACCEPTED_BOOLEAN "accepted: true, false, yes, no, on, off, 1, 0 (any letter case)"
+
+static gchar *
+data_path (const gchar *name)
+{
+  return g_test_build_filename (G_TEST_DIST, "data", "cfg", name, NULL);
+}
+
+static FurlHintConfig *
+load_ok (const gchar *name)
+{
+  gchar *path = data_path (name);
+  GError *error = NULL;
+  FurlHintConfig *config = furlhint_config_load_file (path, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (config);
+  g_free (path);
+  return config;
+}
+
+static FurlHintConfig *
+load_str (const gchar *text,
+          GError **error)
+{
+  return furlhint_config_load_data (text, -1, "t.cfg", error);
+}
+
+static FurlHintConfig *
+load_str_ok (const gchar *text)
+{
+  GError *error = NULL;
+  FurlHintConfig *config = load_str (text, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (config);
+  return config;
+}
+
+/* Loads @text, expects @code, and checks that the message contains every
+ * string of the NULL-terminated list. */
+static void
+assert_load_fails (const gchar *text,
+                   gint code,
+                   ...)
+{
+  GError *error = NULL;
+  FurlHintConfig *config = load_str (text, &error);
+  const gchar *needle;
+  va_list ap;
+
+  g_assert_null (config);
+  g_assert_error (error, FURLHINT_CONFIG_ERROR, code);
+  va_start (ap, code);
+  while ((needle = va_arg (ap, const gchar *)) != NULL)
+    {
+      if (strstr (error->message, needle) == NULL)
+        g_error ("message “%s” lacks “%s”", error->message, needle);
+    }
+  va_end (ap);
+  g_error_free (error);
+}
+
+static void
+assert_contains (const gchar *haystack,
+                 const gchar *needle)
+{
+  if (strstr (haystack, needle) == NULL)
+    g_error ("“%s” lacks “%s”", haystack, needle);
+}
+
+static void
+assert_lacks (const gchar *haystack,
+              const gchar *needle)
+{
+  if (strstr (haystack, needle) != NULL)
+    g_error ("“%s” should not contain “%s”", haystack, needle);
+}
+
+/* --- defaults ------------------------------------------------------------ */
+
+static void
+test_defaults (void)
+{
+  FurlHintConfig *config = furlhint_config_new ();
+  GHashTable *settings;
+  GError *error = NULL;
+
+  g_assert_false (furlhint_config_get_anonymous (config));
+  g_assert_cmpint (furlhint_config_get_tcp_mode (config), ==, FURLHINT_TCP_MODE_TCP);
+  g_assert_false (furlhint_config_get_tor_fallback (config));
+  g_assert_null (furlhint_config_get_tub_location (config));
+  g_assert_nonnull (furlhint_config_get_warnings (config));
+  g_assert_null (furlhint_config_get_warnings (config)[0]);
+  g_assert_null (furlhint_config_get_value (config, "node", "nickname"));
+  settings = furlhint_config_dup_plugin_settings (config, "tor");
+  g_assert_cmpuint (g_hash_table_size (settings), ==, 0);
+  g_hash_table_unref (settings);
+  g_assert_true (furlhint_config_validate (config, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (furlhint_config_ref (config) == config);
+  furlhint_config_unref (config);
+  furlhint_config_unref (config);
+  furlhint_config_unref (NULL);
+}
+
+/* --- real tahoe.cfg files ------------------------------------------------ */
+
+static void
+test_tahoe_client (void)
+{
+  FurlHintConfig *config = load_ok ("tahoe-client.cfg");
+  const gchar *const *location = furlhint_config_get_tub_location (config);
+  GError *error = NULL;
+
+  /* Tahoe's generated file: no noise */
+  g_assert_null (furlhint_config_get_warnings (config)[0]);
+  g_assert_false (furlhint_config_get_anonymous (config));
+  g_assert_cmpint (furlhint_config_get_tcp_mode (config), ==, FURLHINT_TCP_MODE_TCP);
+  g_assert_cmpstr (furlhint_config_get_value (config, "node", "nickname"), ==, "alice-laptop");
+  g_assert_cmpstr (furlhint_config_get_value (config, "client", "helper.furl"), ==, "");
+  g_assert_cmpstr (furlhint_config_get_value (config, "node", "web.port"), ==,
+                   "tcp:3456:interface=127.0.0.1");
+  /* [storage] anonymous is storage authorisation, not [node] anonymous */
+  g_assert_cmpstr (furlhint_config_get_value (config, "storage", "anonymous"), ==, "false");
+  g_assert_null (furlhint_config_get_value (config, "node", "anonymous"));
+
+  g_assert_nonnull (location);
+  g_assert_cmpuint (g_strv_length ((gchar **) location), ==, 2);
+  g_assert_cmpstr (location[0], ==, "tcp:alice.example.org:34567");
+  g_assert_cmpstr (location[1], ==, "AUTO");
+
+  /* normal mode: AUTO and tcp: hints are fine */
+  g_assert_true (furlhint_config_validate (config, &error));
+  g_assert_no_error (error);
+
+  /* the CLI's --anonymous turns the same file into a privacy error */
+  furlhint_config_set_anonymous (config, TRUE);
+  g_assert_true (furlhint_config_get_anonymous (config));
+  g_assert_false (furlhint_config_validate (config, &error));
+  g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_PRIVACY);
+  assert_contains (error->message, "set by furlhint_config_set_anonymous()");
+  assert_contains (error->message, "\"tcp:alice.example.org:34567\": tub.location includes tcp: hint");
+  assert_contains (error->message, "\"AUTO\": tub.location uses AUTO");
+  assert_contains (error->message, "tahoe-client.cfg:16: [node] tub.location");
+  g_clear_error (&error);
+  furlhint_config_set_anonymous (config, FALSE);
+  g_assert_true (furlhint_config_validate (config, NULL));
+
+  furlhint_config_unref (config);
+}
+
+static void
+test_tahoe_hide_ip (void)
+{
+  FurlHintConfig *config = load_ok ("tahoe-hide-ip.cfg");
+  const gchar *const *location = furlhint_config_get_tub_location (config);
+  GHashTable *settings;
+  GError *error = NULL;
+
+  g_assert_null (furlhint_config_get_warnings (config)[0]);
+  g_assert_true (furlhint_config_get_anonymous (config));
+  g_assert_cmpint (furlhint_config_get_tcp_mode (config), ==, FURLHINT_TCP_MODE_TOR);
+  g_assert_cmpuint (g_strv_length ((gchar **) location), ==, 3);
+  g_assert_cmpstr (location[1], ==, "i2p:c2ng2pbrmxmlwpijn.b32.i2p");
+
+  /* tor:, i2p: and a tcp: hint to a .onion: anonymous and allowed */
+  g_assert_true (furlhint_config_validate (config, &error));
+  g_assert_no_error (error);
+
+  settings = furlhint_config_dup_plugin_settings (config, "tor");
+  g_assert_cmpuint (g_hash_table_size (settings), ==, 7);
+  g_assert_cmpstr (g_hash_table_lookup (settings, "enabled"), ==, "true");
+  g_assert_cmpstr (g_hash_table_lookup (settings, "control.port"), ==, "tcp:127.0.0.1:9051");
+  g_assert_cmpstr (g_hash_table_lookup (settings, "onion"), ==, "true");
+  g_assert_cmpstr (g_hash_table_lookup (settings, "onion.local_port"), ==, "2000");
+  g_assert_cmpstr (g_hash_table_lookup (settings, "onion.external_port"), ==, "3000");
+  g_assert_cmpstr (g_hash_table_lookup (settings, "onion.private_key_file"), ==,
+                   "private/tor_onion.privkey");
+  g_assert_cmpstr (g_hash_table_lookup (settings, "connections.tcp"), ==, "tor");
+  g_hash_table_unref (settings);
+
+  settings = furlhint_config_dup_plugin_settings (config, "i2p");
+  g_assert_cmpuint (g_hash_table_size (settings), ==, 6);
+  g_assert_cmpstr (g_hash_table_lookup (settings, "sam.port"), ==, "tcp:127.0.0.1:7656");
+  g_assert_cmpstr (g_hash_table_lookup (settings, "i2p.executable"), ==, "");
+  g_assert_true (g_hash_table_contains (settings, "i2p.executable"));
+  g_assert_cmpstr (g_hash_table_lookup (settings, "connections.tcp"), ==, "tor");
+  g_hash_table_unref (settings);
+
+  /* a plugin without a section gets [connections] only */
+  settings = furlhint_config_dup_plugin_settings (config, "socks");
+  g_assert_cmpuint (g_hash_table_size (settings), ==, 1);
+  g_assert_cmpstr (g_hash_table_lookup (settings, "connections.tcp"), ==, "tor");
+  g_hash_table_unref (settings);
+
+  furlhint_config_unref (config);
+}
+
+/* --- ConfigParser syntax ------------------------------------------------- */
+
+static void
+test_syntax_mix (void)
+{
+  FurlHintConfig *config = load_ok ("syntax-mix.cfg");
+  const gchar *const *location = furlhint_config_get_tub_location (config);
+  const gchar *const *warnings = furlhint_config_get_warnings (config);
+  GHashTable *settings;
+  GError *error = NULL;
+
+  /* `:` separator, continuation lines, an empty line kept, an indented
+   * comment dropped, keys lower-cased */
+  g_assert_cmpstr (furlhint_config_get_value (config, "node", "nickname"), ==,
+                   "bob the\nbuilder\nof nodes\n\nand more");
+  g_assert_cmpstr (furlhint_config_get_value (config, "node", "NickName"), ==,
+                   "bob the\nbuilder\nof nodes\n\nand more");
+  /* sections are case-sensitive */
+  g_assert_null (furlhint_config_get_value (config, "Node", "nickname"));
+  /* the first of `=` and `:` separates */
+  g_assert_cmpstr (furlhint_config_get_value (config, "node", "tub.port"), ==, "tcp:1234");
+  g_assert_cmpstr (furlhint_config_get_value (config, "extra", "anything"), ==,
+                   "goes : here = too");
+  /* interpolation: %% and %(key)s from [DEFAULT] */
+  g_assert_cmpstr (furlhint_config_get_value (config, "node", "web.static"), ==, "100% static");
+  g_assert_cmpstr (furlhint_config_get_value (config, "connections", "tor.socks-proxy"), ==,
+                   "tcp:host=127.0.0.1:port=9050");
+  /* [DEFAULT] fallback, only for sections that exist */
+  g_assert_cmpstr (furlhint_config_get_value (config, "tor", "enabled"), ==, "yes");
+  g_assert_cmpstr (furlhint_config_get_value (config, "i2p", "enabled"), ==, "off");
+  g_assert_cmpstr (furlhint_config_get_value (config, "extra", "base"), ==, "127.0.0.1");
+  g_assert_cmpstr (furlhint_config_get_value (config, "DEFAULT", "base"), ==, "127.0.0.1");
+  g_assert_null (furlhint_config_get_value (config, "nosuch", "base"));
+  /* a repeated section is merged (strict=False) */
+  g_assert_cmpstr (furlhint_config_get_value (config, "node", "timeout.keepalive"), ==, "240");
+
+  /* boolean "On", "TOR" lower-cased as Tahoe does, "1" */
+  g_assert_true (furlhint_config_get_anonymous (config));
+  g_assert_cmpint (furlhint_config_get_tcp_mode (config), ==, FURLHINT_TCP_MODE_TOR);
+  g_assert_true (furlhint_config_get_tor_fallback (config));
+
+  /* entries are not stripped, as in Tahoe */
+  g_assert_cmpuint (g_strv_length ((gchar **) location), ==, 2);
+  g_assert_cmpstr (location[0], ==, "tor:xyz.onion:1000 ");
+  g_assert_cmpstr (location[1], ==, " i2p:abc.i2p");
+
+  /* the [DEFAULT] key nobody knows; `enabled` is known in [tor] */
+  g_assert_cmpuint (g_strv_length ((gchar **) warnings), ==, 1);
+  assert_contains (warnings[0], "syntax-mix.cfg:3: [DEFAULT] base: unknown key");
+
+  /* hints with spaces cannot be used by other nodes: refused when anonymous */
+  g_assert_false (furlhint_config_validate (config, &error));
+  g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_PRIVACY);
+  assert_contains (error->message, "syntax-mix.cfg:13: [node] tub.location entry \"tor:xyz.onion:1000 \": spaces");
+  assert_contains (error->message, "syntax-mix.cfg:13: [node] tub.location entry \" i2p:abc.i2p\": spaces");
+  assert_contains (error->message, "anonymous mode (");
+  assert_contains (error->message, "syntax-mix.cfg:15: [node] anonymous = \"On\")");
+  g_clear_error (&error);
+
+  settings = furlhint_config_dup_plugin_settings (config, "tor");
+  g_assert_cmpuint (g_hash_table_size (settings), ==, 9);
+  g_assert_cmpstr (g_hash_table_lookup (settings, "socks.port"), ==, "tcp:127.0.0.1:9050");
+  g_assert_cmpstr (g_hash_table_lookup (settings, "launch"), ==, "FALSE");
+  g_assert_cmpstr (g_hash_table_lookup (settings, "enabled"), ==, "yes");
+  g_assert_cmpstr (g_hash_table_lookup (settings, "base"), ==, "127.0.0.1");
+  g_assert_cmpstr (g_hash_table_lookup (settings, "connections.tcp"), ==, "TOR");
+  g_assert_cmpstr (g_hash_table_lookup (settings, "connections.tor.socks-proxy"), ==,
+                   "tcp:host=127.0.0.1:port=9050");
+  g_assert_cmpstr (g_hash_table_lookup (settings, "connections.tcp.tor-fallback"), ==, "1");
+  g_assert_cmpstr (g_hash_table_lookup (settings, "connections.base"), ==, "127.0.0.1");
+  g_assert_cmpstr (g_hash_table_lookup (settings, "connections.enabled"), ==, "yes");
+  g_hash_table_unref (settings);
+
+  furlhint_config_unref (config);
+}
+
+static void
+test_syntax_bom_crlf (void)
+{
+  FurlHintConfig *config = load_ok ("bom-crlf.cfg");
+
+  g_assert_cmpstr (furlhint_config_get_value (config, "node", "nickname"), ==, "bom");
+  g_assert_true (furlhint_config_get_anonymous (config));
+  g_assert_cmpint (furlhint_config_get_tcp_mode (config), ==, FURLHINT_TCP_MODE_DISABLED);
+  g_assert_cmpstr (furlhint_config_get_tub_location (config)[0], ==, "disabled");
+  g_assert_true (furlhint_config_validate (config, NULL));
+  furlhint_config_unref (config);
+
+  /* a lone CR ends a line too (universal newlines) */
+  config = load_str_ok ("[node]\rnickname = cr\rweb.port = 1\r");
+  g_assert_cmpstr (furlhint_config_get_value (config, "node", "nickname"), ==, "cr");
+  g_assert_cmpstr (furlhint_config_get_value (config, "node", "web.port"), ==, "1");
+  furlhint_config_unref (config);
+}
+
+static void
+test_syntax_details (void)
+{
+  FurlHintConfig *config;
+
+  /* header: [ ... last ], trailing text ignored; indented header fine */
+  config = load_str_ok ("  [a]b]c\nk = 1\n[node] trailing\nnickname=x\n");
+  g_assert_cmpstr (furlhint_config_get_value (config, "a]b", "k"), ==, "1");
+  g_assert_cmpstr (furlhint_config_get_value (config, "node", "nickname"), ==, "x");
+  furlhint_config_unref (config);
+
+  /* keys indented alike are separate keys; a deeper one continues */
+  config = load_str_ok ("[x]\n  a = 1\n  b = 2\n    c = 3\n");
+  g_assert_cmpstr (furlhint_config_get_value (config, "x", "a"), ==, "1");
+  g_assert_cmpstr (furlhint_config_get_value (config, "x", "b"), ==, "2\nc = 3");
+  g_assert_null (furlhint_config_get_value (config, "x", "c"));
+  furlhint_config_unref (config);
+
+  /* first delimiter wins; an indented key line continues the previous
+   * value (as in Python); empty value; whitespace stripped; ; comments;
+   * a trailing empty line is not part of the value */
+  config = load_str_ok ("[x]\na:b=c\nd=e:f\n  empty =   \nempty =\t \n; comment = no\n"
+                        "#x = y\nlast = v  \n\n\n");
+  g_assert_cmpstr (furlhint_config_get_value (config, "x", "a"), ==, "b=c");
+  g_assert_cmpstr (furlhint_config_get_value (config, "x", "d"), ==, "e:f\nempty =");
+  g_assert_cmpstr (furlhint_config_get_value (config, "x", "empty"), ==, "");
+  g_assert_null (furlhint_config_get_value (config, "x", "; comment"));
+  g_assert_null (furlhint_config_get_value (config, "x", "#x"));
+  g_assert_cmpstr (furlhint_config_get_value (config, "x", "last"), ==, "v");
+  furlhint_config_unref (config);
+
+  /* no inline comments: the text after # is part of the value */
+  config = load_str_ok ("[node]\nnickname = eve # the admin\n");
+  g_assert_cmpstr (furlhint_config_get_value (config, "node", "nickname"), ==, "eve # the admin");
+  furlhint_config_unref (config);
+
+  /* Unicode keys are lower-cased as str.lower() does */
+  config = load_str_ok ("[x]\nNÏCK = ü\n");
+  g_assert_cmpstr (furlhint_config_get_value (config, "x", "nïck"), ==, "ü");
+  g_assert_cmpstr (furlhint_config_get_value (config, "x", "NÏCK"), ==, "ü");
+  furlhint_config_unref (config);
+
+  /* a repeated key: the last one counts, with a warning */
+  config = load_str_ok ("[node]\nnickname = a\nnickname = b\n");
+  g_assert_cmpstr (furlhint_config_get_value (config, "node", "nickname"), ==, "b");
+  g_assert_cmpuint (g_strv_length ((gchar **) furlhint_config_get_warnings (config)), ==, 1);
+  assert_contains (furlhint_config_get_warnings (config)[0],
+                   "t.cfg:3: [node] nickname is given again (first at line 2)");
+  furlhint_config_unref (config);
+
+  /* interpolation in sections furlhint does not read: chained, %% kept
+   * literal; a broken one is left raw (Tahoe fails only when it reads it) */
+  config = load_str_ok ("[extra]\na = 1\nb = %(a)s-%%\nc = %(B)s!\nd = %(d)s\ne = 50%\n");
+  g_assert_cmpstr (furlhint_config_get_value (config, "extra", "b"), ==, "1-%");
+  g_assert_cmpstr (furlhint_config_get_value (config, "extra", "c"), ==, "1-%!");
+  g_assert_cmpstr (furlhint_config_get_value (config, "extra", "d"), ==, "%(d)s");
+  g_assert_cmpstr (furlhint_config_get_value (config, "extra", "e"), ==, "50%");
+  furlhint_config_unref (config);
+
+  /* an empty tub.location entry: a warning, and no anonymous hint */
+  config = load_str_ok ("[node]\ntub.location = tor:a.onion:1,,tor:b.onion:2\n");
+  g_assert_cmpuint (g_strv_length ((gchar **) furlhint_config_get_warnings (config)), ==, 1);
+  assert_contains (furlhint_config_get_warnings (config)[0],
+                   "t.cfg:2: [node] tub.location: entry 2 is empty");
+  g_assert_true (furlhint_config_validate (config, NULL));
+  furlhint_config_set_anonymous (config, TRUE);
+  {
+    GError *error = NULL;
+
+    g_assert_false (furlhint_config_validate (config, &error));
+    g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_PRIVACY);
+    assert_contains (error->message, "t.cfg:2: [node] tub.location entry \"\": an empty hint");
+    assert_lacks (error->message, "a.onion");
+    g_error_free (error);
+  }
+  furlhint_config_unref (config);
+
+  /* the "comment" after an inline # makes a bad value: say why */
+  assert_load_fails ("[connections]\ntcp = tor # hide\n", FURLHINT_CONFIG_ERROR_BAD_VALUE,
+                     "t.cfg:2: [connections] tcp = \"tor # hide\": not a TCP route",
+                     "comment must be on a line of its own", NULL);
+}
+
+static void
+test_syntax_errors (void)
+{
+  assert_load_fails ("nickname = x\n[node]\n", FURLHINT_CONFIG_ERROR_SYNTAX,
+                     "t.cfg:1: \"nickname = x\" comes before any section header",
+                     "expected a section header such as [node]", NULL);
+  assert_load_fails ("# only a comment\n\n[]\nk=v\n", FURLHINT_CONFIG_ERROR_SYNTAX,
+                     "t.cfg:3: \"[]\" comes before any section header", NULL);
+  assert_load_fails ("[node]\nnickname = x\njust words\n", FURLHINT_CONFIG_ERROR_SYNTAX,
+                     "t.cfg:3: \"just words\" is not a section header",
+                     "expected \"[section]\", \"key = value\" or \"key: value\"", NULL);
+  assert_load_fails ("[node]\nkey\n", FURLHINT_CONFIG_ERROR_SYNTAX,
+                     "t.cfg:2: \"key\" is not", "a key needs a value", NULL);
+  assert_load_fails ("[node]\n = value\n", FURLHINT_CONFIG_ERROR_SYNTAX,
+                     "t.cfg:2: \"= value\" has no key before \"=\"", "expected \"key = value\"", NULL);
+  assert_load_fails ("[node]\n: value\n", FURLHINT_CONFIG_ERROR_SYNTAX,
+                     "has no key before \":\"", NULL);
+  assert_load_fails ("[node]\nbad one\nok = 1\nbad two\nbad three\n", FURLHINT_CONFIG_ERROR_SYNTAX,
+                     "t.cfg:2: \"bad one\"", "(and 2 more bad lines)", NULL);
+}
+
+/* --- files --------------------------------------------------------------- */
+
+static void
+test_load_missing (void)
+{
+  gchar *path = data_path ("no-such-file.cfg");
+  GError *error = NULL;
+
+  g_assert_null (furlhint_config_load_file (path, &error));
+  g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_IO);
+  assert_contains (error->message, path);
+  assert_contains (error->message, "cannot read the configuration");
+  assert_contains (error->message, "expected a readable tahoe.cfg file");
+  g_error_free (error);
+  g_free (path);
+}
+
+static void
+test_load_directory (void)
+{
+  gchar *path = g_test_build_filename (G_TEST_DIST, "data", "cfg", NULL);
+  GError *error = NULL;
+
+  g_assert_null (furlhint_config_load_file (path, &error));
+  g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_IO);
+  assert_contains (error->message, path);
+  assert_contains (error->message, "it is a directory");
+  g_error_free (error);
+  g_free (path);
+}
+
+static void
+test_load_bad_bytes (void)
+{
+  static const struct {
+    const gchar *file;
+    const gchar *needle1;
+    const gchar *needle2;
+  } cases[] = {
+    { "binary.cfg", ".cfg:1: contains a NUL byte", "expected a UTF-8 text file" },
+    { "nul.cfg", "nul.cfg:2: contains a NUL byte", "expected a UTF-8 text file" },
+    { "invalid-utf8.cfg", "invalid-utf8.cfg:2: not valid UTF-8 (byte 0xff at byte 12",
+      "expected a UTF-8 text file" },
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      gchar *path = data_path (cases[i].file);
+      GError *error = NULL;
+
+      g_assert_null (furlhint_config_load_file (path, &error));
+      g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_SYNTAX);
+      assert_contains (error->message, cases[i].needle1);
+      assert_contains (error->message, cases[i].needle2);
+      g_error_free (error);
+      g_free (path);
+    }
+
+  /* load_data with an explicit length sees the NUL, too */
+  {
+    GError *error = NULL;
+
+    g_assert_null (furlhint_config_load_data ("[x]\na=1\0b=2\n", 12, NULL, &error));
+    g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_SYNTAX);
+    assert_contains (error->message, "(data):2: contains a NUL byte");
+    g_error_free (error);
+  }
+}
+
+static void
+test_load_empty (void)
+{
+  FurlHintConfig *config = load_ok ("empty.cfg");
+
+  g_assert_false (furlhint_config_get_anonymous (config));
+  g_assert_null (furlhint_config_get_tub_location (config));
+  g_assert_null (furlhint_config_get_warnings (config)[0]);
+  furlhint_config_unref (config);
+
+  config = furlhint_config_load_data ("", 0, NULL, NULL);
+  g_assert_nonnull (config);
+  furlhint_config_unref (config);
+}
+
+static void
+test_load_huge_line (void)
+{
+  GString *text = g_string_new ("[node]\nnickname = ");
+  FurlHintConfig *config;
+  GError *error = NULL;
+  gsize i;
+
+  for (i = 0; i < 1024 * 1024; i++)
+    g_string_append_c (text, 'a' + (i % 26));
+  g_string_append (text, "\n");
+  config = load_str_ok (text->str);
+  g_assert_cmpuint (strlen (furlhint_config_get_value (config, "node", "nickname")), ==, 1024 * 1024);
+  furlhint_config_unref (config);
+
+  /* a huge bad line: the message names it, cut short */
+  g_string_assign (text, "[node]\n");
+  for (i = 0; i < 1024 * 1024; i++)
+    g_string_append_c (text, 'x');
+  config = load_str (text->str, &error);
+  g_assert_null (config);
+  g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_SYNTAX);
+  assert_contains (error->message, "t.cfg:2: \"xxxx");
+  assert_contains (error->message, "…\"");
+  g_assert_cmpuint (strlen (error->message), <, 1000);
+  g_error_free (error);
+  g_string_free (text, TRUE);
+}
+
+/* --- values -------------------------------------------------------------- */
+
+static void
+test_booleans (void)
+{
+  static const gchar *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "on", "ON", "1", NULL };
+  static const gchar *const no[] = { "false", "False", "no", "NO", "off", "Off", "0", NULL };
+  static const gchar *const bad[] = { "maybe", "", "2", "tru e", "y", "enabled", NULL };
+  guint i;
+
+  for (i = 0; yes[i] != NULL; i++)
+    {
+      gchar *text = g_strdup_printf ("[node]\nanonymous = %s\n[connections]\ntcp.tor-fallback = %s\n",
+                                     yes[i], yes[i]);
+      FurlHintConfig *config = load_str_ok (text);
+
+      g_assert_true (furlhint_config_get_anonymous (config));
+      g_assert_true (furlhint_config_get_tor_fallback (config));
+      furlhint_config_unref (config);
+      g_free (text);
+
+      /* reveal-IP-address = false ≡ anonymous = true */
+      text = g_strdup_printf ("[node]\nreveal-IP-address = %s\n", yes[i]);
+      config = load_str_ok (text);
+      g_assert_false (furlhint_config_get_anonymous (config));
+      furlhint_config_unref (config);
+      g_free (text);
+    }
+  for (i = 0; no[i] != NULL; i++)
+    {
+      gchar *text = g_strdup_printf ("[node]\nanonymous = %s\n", no[i]);
+      FurlHintConfig *config = load_str_ok (text);
+
+      g_assert_false (furlhint_config_get_anonymous (config));
+      furlhint_config_unref (config);
+      g_free (text);
+
+      text = g_strdup_printf ("[node]\nREVEAL-ip-ADDRESS: %s\n", no[i]);
+      config = load_str_ok (text);
+      g_assert_true (furlhint_config_get_anonymous (config));
+      furlhint_config_unref (config);
+      g_free (text);
+    }
+  for (i = 0; bad[i] != NULL; i++)
+    {
+      gchar *text = g_strdup_printf ("[node]\nnickname = n\nanonymous = %s\n", bad[i]);
+      gchar *needle = g_strdup_printf ("t.cfg:3: [node] anonymous = \"%s\": not a boolean; "
+                                       ACCEPTED_BOOLEAN, bad[i]);
+
+      assert_load_fails (text, FURLHINT_CONFIG_ERROR_BAD_VALUE, needle, NULL);
+      g_free (needle);
+      g_free (text);
+    }
+}
+
+static void
+test_bad_tcp_file (void)
+{
+  gchar *path = data_path ("bad-tcp.cfg");
+  gchar *expected = g_strdup_printf ("%s:7: [connections] tcp = \"tcpp\": not a TCP route; "
+                                     "accepted: tcp, tor, disabled (any letter case)", path);
+  GError *error = NULL;
+
+  g_assert_null (furlhint_config_load_file (path, &error));
+  g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
+  g_assert_cmpstr (error->message, ==, expected);
+  g_error_free (error);
+  g_free (expected);
+  g_free (path);
+}
+
+static void
+test_bad_values (void)
+{
+  static const struct {
+    const gchar *section;
+    const gchar *key;
+    const gchar *value;
+    const gchar *reason;     /* text after `[section] key = "value": ` */
+    const gchar *accepted;   /* must also appear */
+  } cases[] = {
+    { "connections", "tcp", "tcpp", "not a TCP route", "accepted: tcp, tor, disabled" },
+    { "connections", "tcp", "i2p", "not a TCP route (I2P cannot carry TCP connections)",
+      "accepted: tcp, tor, disabled" },
+    { "connections", "tcp", "", "not a TCP route", "accepted: tcp, tor, disabled" },
+    { "connections", "tcp.socks-proxy", "", "a SOCKS proxy endpoint is required here",
+      "accepted: tcp:HOST:PORT" },
+    { "connections", "tcp.socks-proxy", "tcp:localhost", "not a client endpoint: no port",
+      "accepted: tcp:HOST:PORT" },
+    { "connections", "tor.socks-proxy", "tcp:127.0.0.1:0",
+      "not a client endpoint: port “0” is out of range 1..65535", "accepted: tcp:HOST:PORT" },
+    { "connections", "tor.socks-proxy", "ssl:foo:443",
+      "not a client endpoint: endpoint type “ssl” cannot be used here", "unix:/PATH" },
+    { "connections", "i2p.sam-api", "127.0.0.1:http",
+      "not a client endpoint: port “http” is not a number", "HOST:PORT" },
+    { "connections", "tcp.tor-fallback", "sometimes", "not a boolean", ACCEPTED_BOOLEAN },
+    { "tor", "socks.port", "tcp:127.0.0.1:99999", "not a client endpoint: port “99999” is out of range 1..65535", "accepted: tcp:HOST:PORT" },
+    { "tor", "control.port", "unix:", "not a client endpoint: no socket path", "unix:path=/PATH" },
+    { "tor", "enabled", "maybe", "not a boolean", ACCEPTED_BOOLEAN },
+    { "tor", "launch", "please", "not a boolean", ACCEPTED_BOOLEAN },
+    { "tor", "onion", "perhaps", "not a boolean", ACCEPTED_BOOLEAN },
+    { "tor", "onion.local_port", "0", "not a port number", "accepted: a port number 1..65535" },
+    { "tor", "onion.external_port", "65536", "not a port number", "accepted: a port number 1..65535" },
+    { "i2p", "sam.port", "tcp:host=127.0.0.1", "not a client endpoint: no port", "accepted: tcp:HOST:PORT" },
+    { "i2p", "dest.port", "x", "not a port number", "accepted: a port number 1..65535" },
+    { "i2p", "enabled", "nah", "not a boolean", ACCEPTED_BOOLEAN },
+    { "i2p", "launch", "2", "not a boolean", ACCEPTED_BOOLEAN },
+    { "i2p", "dest", "yess", "not a boolean", ACCEPTED_BOOLEAN },
+    { "node", "tub.location", "", "tub.location must not be empty", "accepted: comma-separated connection hints" },
+    { "node", "tub.port", "", "tub.port must not be empty", "accepted: comma-separated Twisted server endpoints" },
+    { "node", "tub.port", "0", "port 0 (let the kernel choose) is refused by Tahoe", "or disabled" },
+    { "node", "tub.port", "000", "port 0 (let the kernel choose) is refused by Tahoe", "or disabled" },
+    { "node", "tub.port", "tcp:3456,tcp:port=0", "port 0 (let the kernel choose) is refused by Tahoe (PortAssignmentRequired)", "accepted:" },
+    { "node", "reveal-IP-address", "nope", "not a boolean", ACCEPTED_BOOLEAN },
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      gchar *text = g_strdup_printf ("[node]\nnickname = n\n\n[%s]\n%s = %s\n",
+                                     cases[i].section, cases[i].key, cases[i].value);
+      gchar *needle = g_strdup_printf ("t.cfg:5: [%s] %s = \"%s\": %s", cases[i].section,
+                                       cases[i].key, cases[i].value, cases[i].reason);
+
+      g_test_message ("case %u: %s", i, text);
+      if (strcmp (cases[i].section, "node") == 0)
+        {
+          g_free (text);
+          text = g_strdup_printf ("[node]\nnickname = n\n\n\n%s = %s\n",
+                                  cases[i].key, cases[i].value);
+        }
+      assert_load_fails (text, FURLHINT_CONFIG_ERROR_BAD_VALUE, needle, cases[i].accepted, NULL);
+      g_free (needle);
+      g_free (text);
+    }
+}
+
+static void
+test_bad_interpolation (void)
+{
+  assert_load_fails ("[connections]\ntcp = 50%\n", FURLHINT_CONFIG_ERROR_BAD_VALUE,
+                     "t.cfg:2: [connections] tcp = \"50%\": '%' must be followed by '%' or '(', found: \"%\"",
+                     "accepted: %% for a literal %", NULL);
+  assert_load_fails ("[node]\ntub.location = %(nope)s\n", FURLHINT_CONFIG_ERROR_BAD_VALUE,
+                     "t.cfg:2: [node] tub.location = \"%(nope)s\": bad value substitution: "
+                     "%(nope)s names no key of [node] or [DEFAULT]", NULL);
+  assert_load_fails ("[node]\na = %(b)s\nb = %(a)s\ntub.location = %(a)s\n",
+                     FURLHINT_CONFIG_ERROR_BAD_VALUE,
+                     "t.cfg:4: [node] tub.location = \"%(a)s\": recursion limit exceeded", NULL);
+  assert_load_fails ("[tor]\nsocks.port = %(x\n", FURLHINT_CONFIG_ERROR_BAD_VALUE,
+                     "bad interpolation variable reference \"%(x\"", NULL);
+  /* a bad value reached through [DEFAULT] names [DEFAULT] */
+  assert_load_fails ("[DEFAULT]\nenabled = sure\n[tor]\n", FURLHINT_CONFIG_ERROR_BAD_VALUE,
+                     "t.cfg:2: [tor] enabled = \"sure\" (from [DEFAULT]): not a boolean", NULL);
+}
+
+/* --- conflicts ----------------------------------------------------------- */
+
+static void
+test_conflicts (void)
+{
+  FurlHintConfig *config;
+
+  assert_load_fails ("[node]\nanonymous = true\nreveal-IP-address = true\n",
+                     FURLHINT_CONFIG_ERROR_CONFLICT,
+                     "t.cfg:2: [node] anonymous = \"true\": contradicts "
+                     "t.cfg:3: [node] reveal-IP-address = \"true\"",
+                     "accepted: one of the two keys, or values that agree", NULL);
+  assert_load_fails ("[node]\nreveal-ip-address = off\nanonymous = no\n",
+                     FURLHINT_CONFIG_ERROR_CONFLICT,
+                     "t.cfg:3: [node] anonymous = \"no\": contradicts "
+                     "t.cfg:2: [node] reveal-IP-address = \"off\"", NULL);
+
+  config = load_str_ok ("[node]\nanonymous = true\nreveal-IP-address = false\n");
+  g_assert_true (furlhint_config_get_anonymous (config));
+  furlhint_config_unref (config);
+  config = load_str_ok ("[node]\nanonymous = 0\nreveal-IP-address = 1\n");
+  g_assert_false (furlhint_config_get_anonymous (config));
+  furlhint_config_unref (config);
+
+  assert_load_fails ("[connections]\ntor.socks-proxy = tcp:127.0.0.1:9050\n"
+                     "[tor]\nsocks.port = tcp:127.0.0.1:9150\n",
+                     FURLHINT_CONFIG_ERROR_CONFLICT,
+                     "t.cfg:2: [connections] tor.socks-proxy = \"tcp:127.0.0.1:9050\" conflicts with "
+                     "t.cfg:4: [tor] socks.port = \"tcp:127.0.0.1:9150\"",
+                     "accepted: one of the two keys, or the same endpoint in both", NULL);
+  /* the same endpoint spelled two ways, or one of them blank: fine */
+  config = load_str_ok ("[connections]\ntor.socks-proxy = tcp:host=LOCALHOST:port=09050\n"
+                        "[tor]\nsocks.port = localhost:9050\n");
+  furlhint_config_unref (config);
+  config = load_str_ok ("[connections]\ntor.socks-proxy =\n[tor]\nsocks.port = tcp:127.0.0.1:9150\n");
+  furlhint_config_unref (config);
+
+  assert_load_fails ("[connections]\ni2p.sam-api = tcp:127.0.0.1:7656\n"
+                     "[i2p]\nsam.port = unix:/run/i2p/sam\n",
+                     FURLHINT_CONFIG_ERROR_CONFLICT,
+                     "t.cfg:2: [connections] i2p.sam-api = \"tcp:127.0.0.1:7656\" conflicts with "
+                     "t.cfg:4: [i2p] sam.port = \"unix:/run/i2p/sam\"", NULL);
+  assert_load_fails ("[i2p]\nsam.port = tcp:127.0.0.1:7656\nlaunch = true\n",
+                     FURLHINT_CONFIG_ERROR_CONFLICT,
+                     "t.cfg:2: [i2p] sam.port = \"tcp:127.0.0.1:7656\" conflicts with "
+                     "t.cfg:3: [i2p] launch = \"true\"",
+                     "tahoe.cfg [i2p] must not set both sam.port and launch", NULL);
+  assert_load_fails ("[connections]\ntcp = tor\n[tor]\nenabled = false\n",
+                     FURLHINT_CONFIG_ERROR_CONFLICT,
+                     "t.cfg:2: [connections] tcp = \"tor\" conflicts with t.cfg:4: [tor] enabled = \"false\"",
+                     "accepted:", NULL);
+  assert_load_fails ("[connections]\ntor.socks-proxy =\n[tor]\nenabled = no\n",
+                     FURLHINT_CONFIG_ERROR_CONFLICT,
+                     "[connections] tor.socks-proxy = \"\" conflicts with t.cfg:4: [tor] enabled = \"no\"", NULL);
+  assert_load_fails ("[connections]\ni2p.sam-api =\n[i2p]\nenabled = no\n",
+                     FURLHINT_CONFIG_ERROR_CONFLICT,
+                     "[connections] i2p.sam-api = \"\" conflicts with t.cfg:4: [i2p] enabled = \"no\"", NULL);
+  assert_load_fails ("[connections]\ntcp.socks-proxy = tcp:127.0.0.1:1080\ntcp = tor\n",
+                     FURLHINT_CONFIG_ERROR_CONFLICT,
+                     "t.cfg:2: [connections] tcp.socks-proxy = \"tcp:127.0.0.1:1080\" conflicts with "
+                     "t.cfg:3: [connections] tcp = \"tor\"", "through Tor", NULL);
+  assert_load_fails ("[connections]\ntcp.socks-proxy = tcp:127.0.0.1:1080\ntcp = disabled\n",
+                     FURLHINT_CONFIG_ERROR_CONFLICT, "be disabled", NULL);
+
+  /* [tor] launch with socks.port: Tahoe's precedence, a warning */
+  config = load_str_ok ("[tor]\nlaunch = true\nsocks.port = tcp:127.0.0.1:9050\ncontrol.port =\n");
+  g_assert_cmpuint (g_strv_length ((gchar **) furlhint_config_get_warnings (config)), ==, 1);
+  assert_contains (furlhint_config_get_warnings (config)[0],
+                   "t.cfg:3: [tor] socks.port: ignored for outgoing connections because [tor] launch = true");
+  furlhint_config_unref (config);
+}
+
+/* --- warnings ------------------------------------------------------------ */
+
+static void
+test_unknown_keys (void)
+{
+  FurlHintConfig *config = load_ok ("unknown-keys.cfg");
+  const gchar *const *warnings = furlhint_config_get_warnings (config);
+  gchar *path = data_path ("unknown-keys.cfg");
+  gchar *expected;
+
+  g_assert_cmpuint (g_strv_length ((gchar **) warnings), ==, 4);
+
+  expected = g_strdup_printf ("%s:3: [node] tub.locaton: unknown key, ignored (known in [node]: "
+                              "anonymous, log_gatherer.furl, nickname, reveal-IP-address, tempdir, "
+                              "timeout.disconnect, timeout.keepalive, tub.location, tub.port, "
+                              "web.port, web.static)", path);
+  g_assert_cmpstr (warnings[0], ==, expected);
+  g_free (expected);
+
+  expected = g_strdup_printf ("%s:8: [connections] socks.port: unknown key, ignored; "
+                              "[tor] has a key socks.port (known in [connections]: ", path);
+  g_assert_true (g_str_has_prefix (warnings[1], expected));
+  g_free (expected);
+
+  expected = g_strdup_printf ("%s:12: [tor] sokcs.port: unknown key", path);
+  g_assert_true (g_str_has_prefix (warnings[2], expected));
+  g_free (expected);
+
+  expected = g_strdup_printf ("%s:15: [i2p] sam.api: unknown key", path);
+  g_assert_true (g_str_has_prefix (warnings[3], expected));
+  g_free (expected);
+
+  /* [storage] and unknown sections are not ours: no warnings, values kept */
+  g_assert_cmpstr (furlhint_config_get_value (config, "frobnicator", "foo"), ==, "bar");
+  g_assert_true (furlhint_config_validate (config, NULL));
+
+  g_free (path);
+  furlhint_config_unref (config);
+}
+
+/* --- validate ------------------------------------------------------------ */
+
+static void
+test_validate_leaky_file (void)
+{
+  FurlHintConfig *config = load_ok ("anonymous-leaky.cfg");
+  gchar *path = data_path ("anonymous-leaky.cfg");
+  gchar *expected;
+  GError *error = NULL;
+
+  g_assert_true (furlhint_config_get_anonymous (config));
+  g_assert_false (furlhint_config_validate (config, &error));
+  g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_PRIVACY);
+
+  expected = g_strdup_printf ("%s: anonymous mode (%s:2: [node] reveal-IP-address = \"False\") "
+                              "but the configuration would reveal this node's IP address: "
+                              "%s:7: [connections] tcp = \"tcp\": Privacy requested with "
+                              "`reveal-IP-address = false` but `tcp = tcp` conflicts with this.; "
+                              "%s:4: [node] tub.location entry \"AUTO\": tub.location uses AUTO; "
+                              "%s:4: [node] tub.location entry \"tcp:10.0.0.5:3457\": "
+                              "tub.location includes tcp: hint; "
+                              "%s:4: [node] tub.location entry \"192.168.1.2:3457\": "
+                              "tub.location includes tcp: hint; accepted in anonymous mode: ",
+                              path, path, path, path, path, path);
+  if (!g_str_has_prefix (error->message, expected))
+    g_error ("got “%s”\nwanted “%s...”", error->message, expected);
+  assert_lacks (error->message, "abcdefghijklmnop");
+  g_free (expected);
+  g_error_free (error);
+  g_free (path);
+  furlhint_config_unref (config);
+}
+
+static void
+test_validate_cases (void)
+{
+  static const struct {
+    const gchar *text;
+    gint code;                /* 0: valid */
+    const gchar *needle1;
+    const gchar *needle2;
+  } cases[] = {
+    /* anonymous + AUTO */
+    { "[node]\nanonymous = true\ntub.location = AUTO\n[connections]\ntcp = tor\n",
+      FURLHINT_CONFIG_ERROR_PRIVACY, "entry \"AUTO\": tub.location uses AUTO", NULL },
+    /* "auto" is not AUTO to Tahoe, but is no anonymous hint either */
+    { "[node]\nanonymous = true\ntub.location = auto\n",
+      FURLHINT_CONFIG_ERROR_PRIVACY, "entry \"auto\": not a tor:, i2p:, or .onion/.i2p tcp: hint", NULL },
+    /* anonymous + tcp: location: both entries listed */
+    { "[node]\nanonymous = true\ntub.location = tcp:1.2.3.4:5,tcp:example.org:6\n",
+      FURLHINT_CONFIG_ERROR_PRIVACY, "t.cfg:3: [node] tub.location entry \"tcp:1.2.3.4:5\": tub.location includes tcp: hint; "
+      "t.cfg:3: [node] tub.location entry \"tcp:example.org:6\": tub.location includes tcp: hint", NULL },
+    /* legacy HOST:PORT is clear TCP too */
+    { "[node]\nreveal-IP-address = false\ntub.location = example.org:1234\n",
+      FURLHINT_CONFIG_ERROR_PRIVACY, "entry \"example.org:1234\": tub.location includes tcp: hint", NULL },
+    /* hint types are case-sensitive in Foolscap */
+    { "[node]\nanonymous = true\ntub.location = TOR:abc.onion:1\n",
+      FURLHINT_CONFIG_ERROR_PRIVACY, "entry \"TOR:abc.onion:1\": not a tor:", NULL },
+    /* anonymous + onion/i2p location: fine, with no tcp key at all */
+    { "[node]\nanonymous = true\ntub.location = tor:abc.onion:1,i2p:xyz.b32.i2p,"
+      "tcp:def.onion:2,ghi.onion:3,tcp:J.ONION:4,tcp:k.i2p:5,i2p:abc\n", 0, NULL, NULL },
+    /* normal mode + AUTO */
+    { "[node]\ntub.location = AUTO,tcp:example.org:3457\n", 0, NULL, NULL },
+    /* normal mode + no location at all */
+    { "[node]\nnickname = x\n", 0, NULL, NULL },
+    /* anonymous + explicit tcp = tcp (any case) */
+    { "[node]\nanonymous = true\ntub.port = disabled\ntub.location = disabled\n[connections]\ntcp = TCP\n",
+      FURLHINT_CONFIG_ERROR_PRIVACY,
+      "t.cfg:6: [connections] tcp = \"TCP\": Privacy requested with `reveal-IP-address = false` "
+      "but `tcp = tcp` conflicts with this.", "[connections] tcp = tor or disabled" },
+    /* anonymous client: disabled/disabled and tcp = tor */
+    { "[node]\nreveal-IP-address = False\ntub.port = disabled\ntub.location = disabled\n"
+      "[connections]\ntcp = tor\n", 0, NULL, NULL },
+    /* anonymous and tub.location unset: Tahoe's default is AUTO */
+    { "[node]\nanonymous = yes\n[connections]\ntcp = tor\n",
+      FURLHINT_CONFIG_ERROR_PRIVACY, "t.cfg: [node] tub.location is not set, which means AUTO", NULL },
+    /* disabled on one side only (Tahoe: ValueError) */
+    { "[node]\ntub.port = disabled\n", FURLHINT_CONFIG_ERROR_CONFLICT,
+      "t.cfg: [node] tub.port is disabled, but not tub.location", "accepted:" },
+    { "[node]\ntub.port = tcp:1234\ntub.location = disabled\n", FURLHINT_CONFIG_ERROR_CONFLICT,
+      "tub.location is disabled, but not tub.port", NULL },
+    /* server keys Tahoe requires together */
+    { "[tor]\nonion = true\n", FURLHINT_CONFIG_ERROR_BAD_VALUE,
+      "[tor] onion = true, but we have neither launch=true nor control.port=", "accepted:" },
+    { "[tor]\nonion = true\nlaunch = true\nonion.local_port = 1\nonion.external_port = 2\n",
+      FURLHINT_CONFIG_ERROR_BAD_VALUE, "onion.private_key_file= is missing", NULL },
+    { "[i2p]\ndest = true\n", FURLHINT_CONFIG_ERROR_BAD_VALUE,
+      "[i2p] dest = true, but we have neither sam.port= nor launch=true nor configdir=", NULL },
+    { "[i2p]\ndest = true\ni2p.configdir = /var/lib/i2p\ndest.port = 3\n",
+      FURLHINT_CONFIG_ERROR_BAD_VALUE, "dest.private_key_file= is missing", NULL },
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      FurlHintConfig *config = load_str_ok (cases[i].text);
+      GError *error = NULL;
+      gboolean ok = furlhint_config_validate (config, &error);
+
+      g_test_message ("case %u: %s", i, cases[i].text);
+      if (cases[i].code == 0)
+        {
+          g_assert_no_error (error);
+          g_assert_true (ok);
+        }
+      else
+        {
+          g_assert_false (ok);
+          g_assert_error (error, FURLHINT_CONFIG_ERROR, cases[i].code);
+          assert_contains (error->message, cases[i].needle1);
+          if (cases[i].needle2 != NULL)
+            assert_contains (error->message, cases[i].needle2);
+          if (cases[i].code == FURLHINT_CONFIG_ERROR_PRIVACY)
+            assert_contains (error->message, "; accepted in anonymous mode: ");
+          g_error_free (error);
+        }
+      furlhint_config_unref (config);
+    }
+}
+
+/* --- set_value ----------------------------------------------------------- */
+
+static void
+test_set_value (void)
+{
+  FurlHintConfig *config = load_ok ("tahoe-client.cfg");
+  GError *error = NULL;
+
+  /* refused like file input, and nothing changes */
+  g_assert_false (furlhint_config_set_value (config, "connections", "tcp", "tcpp", &error));
+  g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
+  g_assert_cmpstr (error->message, ==, "(set): [connections] tcp = \"tcpp\": not a TCP route; "
+                   "accepted: tcp, tor, disabled (any letter case)");
+  g_clear_error (&error);
+  g_assert_null (furlhint_config_get_value (config, "connections", "tcp"));
+
+  /* keys any case; value stripped as the reader would */
+  g_assert_true (furlhint_config_set_value (config, "connections", "TCP", "  tor  ", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (furlhint_config_get_tcp_mode (config), ==, FURLHINT_TCP_MODE_TOR);
+  g_assert_cmpstr (furlhint_config_get_value (config, "connections", "tcp"), ==, "tor");
+
+  /* conflicts are checked against the file */
+  g_assert_false (furlhint_config_set_value (config, "node", "anonymous", "true", &error));
+  g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_CONFLICT);
+  assert_contains (error->message, "(set): [node] anonymous = \"true\": contradicts");
+  assert_contains (error->message, "tahoe-client.cfg:12: [node] reveal-IP-address = \"true\"");
+  g_clear_error (&error);
+  g_assert_false (furlhint_config_get_anonymous (config));
+
+  /* interpolation syntax (BasicInterpolation.before_set) */
+  g_assert_false (furlhint_config_set_value (config, "node", "nickname", "50% off", &error));
+  g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
+  assert_contains (error->message, "(set): [node] nickname = \"50% off\": invalid interpolation "
+                   "syntax in \"50% off\" at position 2");
+  g_clear_error (&error);
+  g_assert_true (furlhint_config_set_value (config, "node", "nickname", "50%% off", NULL));
+  g_assert_cmpstr (furlhint_config_get_value (config, "node", "nickname"), ==, "50% off");
+
+  /* keys that could not be written to a file */
+  g_assert_false (furlhint_config_set_value (config, "node", "a=b", "x", &error));
+  g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
+  g_clear_error (&error);
+  g_assert_false (furlhint_config_set_value (config, "node", "", "x", &error));
+  g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
+  g_clear_error (&error);
+  g_assert_false (furlhint_config_set_value (config, "", "k", "x", &error));
+  g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
+  g_clear_error (&error);
+
+  /* a new section; an unknown key warns with "(set)" */
+  g_assert_true (furlhint_config_set_value (config, "tor", "socks.port", "tcp:127.0.0.1:9050", NULL));
+  g_assert_true (furlhint_config_set_value (config, "tor", "frob", "1", NULL));
+  g_assert_cmpuint (g_strv_length ((gchar **) furlhint_config_get_warnings (config)), ==, 1);
+  assert_contains (furlhint_config_get_warnings (config)[0], "(set): [tor] frob: unknown key");
+
+  /* NULL removes */
+  g_assert_true (furlhint_config_set_value (config, "tor", "frob", NULL, NULL));
+  g_assert_null (furlhint_config_get_value (config, "tor", "frob"));
+  g_assert_null (furlhint_config_get_warnings (config)[0]);
+  g_assert_true (furlhint_config_set_value (config, "connections", "tcp", NULL, NULL));
+  g_assert_cmpint (furlhint_config_get_tcp_mode (config), ==, FURLHINT_TCP_MODE_TCP);
+
+  /* the seed key against the Tahoe key set just before */
+  g_assert_false (furlhint_config_set_value (config, "connections", "tor.socks-proxy",
+                                             "tcp:127.0.0.1:9150", &error));
+  g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_CONFLICT);
+  assert_contains (error->message, "(set): [connections] tor.socks-proxy = \"tcp:127.0.0.1:9150\" "
+                   "conflicts with (set): [tor] socks.port = \"tcp:127.0.0.1:9050\"");
+  g_clear_error (&error);
+
+  /* anonymous through set_value, then validate sees it */
+  g_assert_true (furlhint_config_set_value (config, "node", "reveal-IP-address", "false", NULL));
+  g_assert_true (furlhint_config_get_anonymous (config));
+  g_assert_false (furlhint_config_validate (config, &error));
+  g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_PRIVACY);
+  assert_contains (error->message, "anonymous mode ((set): [node] reveal-IP-address = \"false\")");
+  g_clear_error (&error);
+
+  furlhint_config_unref (config);
+}
+
+/* --- endpoints ----------------------------------------------------------- */
+
+static void
+test_endpoint_valid (void)
+{
+  static const struct {
+    const gchar *text;
+    const gchar *canonical;
+  } cases[] = {
+    { "tcp:127.0.0.1:9050", "tcp:127.0.0.1:9050" },
+    { "TCP:localhost:9050", "tcp:localhost:9050" },
+    { "tcp:host=127.0.0.1:port=9050", "tcp:127.0.0.1:9050" },
+    { "tcp:port=9050:host=127.0.0.1", "tcp:127.0.0.1:9050" },
+    { "tcp:127.0.0.1:port=9050", "tcp:127.0.0.1:9050" },
+    { "tcp:9050:host=127.0.0.1", "tcp:127.0.0.1:9050" },
+    { "tcp:host=localhost:port=9050:timeout=30:bindAddress=127.0.0.1", "tcp:localhost:9050" },
+    { "tcp:[::1]:9050", "tcp:[::1]:9050" },
+    { "tcp:host=[::1]:port=9050", "tcp:[::1]:9050" },
+    { "tcp:\\:\\:1:9050", "tcp:[::1]:9050" },
+    { "[::1]:9050", "tcp:[::1]:9050" },
+    { "localhost:9050", "tcp:localhost:9050" },
+    { "tcp:127.0.0.1:09050", "tcp:127.0.0.1:9050" },
+    { "tcp:tor-proxy.internal:65535", "tcp:tor-proxy.internal:65535" },
+    { "unix:/var/run/tor/socks", "unix:/var/run/tor/socks" },
+    { "unix:path=/run/tor/control", "unix:/run/tor/control" },
+    { "unix:/tmp/a\\:b", "unix:/tmp/a:b" },
+    { "UNIX:/x:lockfile=1:timeout=5", "unix:/x" },
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      FhEndpoint endpoint;
+      GError *error = NULL;
+      gchar *canonical;
+
+      g_test_message ("endpoint %s", cases[i].text);
+      g_assert_true (_furlhint_endpoint_parse (cases[i].text, &endpoint, &error));
+      g_assert_no_error (error);
+      canonical = _furlhint_endpoint_to_string (&endpoint);
+      g_assert_cmpstr (canonical, ==, cases[i].canonical);
+      g_free (canonical);
+      _furlhint_endpoint_clear (&endpoint);
+    }
+
+  {
+    FhEndpoint endpoint;
+
+    g_assert_true (_furlhint_endpoint_parse ("tcp:host=[::1]:port=9050", &endpoint, NULL));
+    g_assert_cmpint (endpoint.kind, ==, FH_ENDPOINT_TCP);
+    g_assert_cmpstr (endpoint.host, ==, "::1");
+    g_assert_cmpuint (endpoint.port, ==, 9050);
+    g_assert_null (endpoint.path);
+    _furlhint_endpoint_clear (&endpoint);
+
+    g_assert_true (_furlhint_endpoint_parse ("unix:/run/x", &endpoint, NULL));
+    g_assert_cmpint (endpoint.kind, ==, FH_ENDPOINT_UNIX);
+    g_assert_cmpstr (endpoint.path, ==, "/run/x");
+    g_assert_null (endpoint.host);
+    _furlhint_endpoint_clear (&endpoint);
+  }
+}
+
+static void
+test_endpoint_invalid (void)
+{
+  static const struct {
+    const gchar *text;
+    const gchar *reason;
+  } cases[] = {
+    { "", "the endpoint is empty" },
+    { "tcp:127.0.0.1", "no port" },
+    { "tcp:host=127.0.0.1", "no port" },
+    { "tcp:port=9050", "no host" },
+    { "tcp:127.0.0.1:0", "port “0” is out of range 1..65535" },
+    { "tcp:127.0.0.1:65536", "port “65536” is out of range 1..65535" },
+    { "tcp:127.0.0.1:99999999999999999999999", "out of range 1..65535" },
+    { "tcp:127.0.0.1:９０５０", "is not a number" },
+    { "tcp:127.0.0.1: 9050", "port “ 9050” is not a number" },
+    { "tcp:127.0.0.1:-1", "is not a number" },
+    { "tcp:127.0.0.1:", "the port is empty" },
+    { "tcp::9050", "the host is empty" },
+    { "tcp:::1:9050", "too many “:”-separated parts" },
+    { "tcp:a:1:2", "too many" },
+    { "tcp:[::1:9050", "“[” without a closing “]”" },
+    { "tcp:[1.2.3.4]:9050", "“[1.2.3.4]” is not a bracketed IPv6 address" },
+    { "tcp:[::1]x:9050", "has text after its “]”" },
+    { "tcp:\\:\\:zz:9050", "is not an IPv6 address" },
+    { "tcp:bad host:9050", "host “bad host” is not an IPv4 address or an ASCII host name" },
+    { "tcp:host=a:port=1:frob=2", "“frob=” is not a TCP endpoint keyword" },
+    { "tcp:host=a:port=1:timeout=soon", "timeout “soon” is not a whole number" },
+    { "unix:", "no socket path" },
+    { "unix:path=", "no socket path" },
+    { "unix:/a:/b", "too many" },
+    { "unix:/a:mode=0600", "“mode=” is not a UNIX endpoint keyword" },
+    { "ssl:host:443", "endpoint type “ssl” cannot be used here" },
+    { "tor:9050", "endpoint type “tor” cannot be used here" },
+    { "onion:80", "cannot be used here" },
+    { "foo", "“foo” has no endpoint type and no port" },
+    { "foo:bar:baz", "unknown endpoint type “foo”" },
+    { "tcp:127.0.0.1:9050\\", "it ends with a lone backslash" },
+    { "host=x:port=1", "it starts with a keyword (“host=”)" },
+    { "tcp:127.0.0.1:\xff", "not valid UTF-8" },
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      FhEndpoint endpoint;
+      GError *error = NULL;
+
+      g_test_message ("invalid endpoint case %u", i);
+      g_assert_false (_furlhint_endpoint_parse (cases[i].text, &endpoint, &error));
+      g_assert_nonnull (error);
+      g_assert_cmpstr (g_quark_to_string (error->domain), ==, "furlhint-config-error-quark");
+      g_assert_cmpint (error->code, ==, FURLHINT_CONFIG_ERROR_BAD_VALUE);
+      assert_contains (error->message, cases[i].reason);
+      assert_contains (error->message, "; accepted: tcp:HOST:PORT, tcp:host=HOST:port=PORT");
+      g_assert_null (endpoint.host);
+      g_assert_null (endpoint.path);
+      g_error_free (error);
+    }
+}
+
+int
+main (int argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/config/defaults", test_defaults);
+  g_test_add_func ("/config/tahoe/client", test_tahoe_client);
+  g_test_add_func ("/config/tahoe/hide-ip", test_tahoe_hide_ip);
+  g_test_add_func ("/config/syntax/mix", test_syntax_mix);
+  g_test_add_func ("/config/syntax/bom-crlf", test_syntax_bom_crlf);
+  g_test_add_func ("/config/syntax/details", test_syntax_details);
+  g_test_add_func ("/config/syntax/errors", test_syntax_errors);
+  g_test_add_func ("/config/load/missing", test_load_missing);
+  g_test_add_func ("/config/load/directory", test_load_directory);
+  g_test_add_func ("/config/load/bad-bytes", test_load_bad_bytes);
+  g_test_add_func ("/config/load/empty", test_load_empty);
+  g_test_add_func ("/config/load/huge-line", test_load_huge_line);
+  g_test_add_func ("/config/values/booleans", test_booleans);
+  g_test_add_func ("/config/values/bad-tcp-file", test_bad_tcp_file);
+  g_test_add_func ("/config/values/bad", test_bad_values);
+  g_test_add_func ("/config/values/bad-interpolation", test_bad_interpolation);
+  g_test_add_func ("/config/conflicts", test_conflicts);
+  g_test_add_func ("/config/warnings/unknown-keys", test_unknown_keys);
+  g_test_add_func ("/config/validate/leaky-file", test_validate_leaky_file);
+  g_test_add_func ("/config/validate/cases", test_validate_cases);
+  g_test_add_func ("/config/set-value", test_set_value);
+  g_test_add_func ("/config/endpoint/valid", test_endpoint_valid);
+  g_test_add_func ("/config/endpoint/invalid", test_endpoint_invalid);
+
+  return g_test_run ();
+}

@@ -143,9 +143,11 @@ gboolean furlhint_config_get_tor_fallback (const FurlHintConfig *config);
  * @section: a section name ("node")
  * @key: a key name, any letter case ("tub.location")
  *
- * The raw value as written (continuation lines joined with "\n", ends
- * stripped). Keys are case-insensitive as in ConfigParser; sections are
- * not.
+ * The value as written (continuation lines joined with "\n", ends
+ * stripped), after ConfigParser's interpolation as Tahoe reads it (`%%` is
+ * `%`, `%(key)s` another key's value). A section's missing key falls back
+ * to `[DEFAULT]` when the section exists. Keys are case-insensitive as in
+ * ConfigParser; sections are not.
  *
  * Returns: (nullable): the value, or %NULL when the key is absent.
  */
