@@ -1,1 +1,357 @@
-/* stub */
+/* The tor plugin: `tor:` hints, `tcp:` hints to `.onion` hosts, and any
+ * public `tcp:` hint it is asked to carry (`[connections] tcp = tor`, the
+ * anonymous-mode fallback), through Tor's SOCKS port.
+ *
+ * Anonymity class ANONYMOUS. Nothing is ever resolved here: host names go
+ * to Tor as they are written (SOCKS5 remote DNS).
+ *
+ * How Tor is reached (Tahoe-LAFS configuration.rst, "[tor]"), first match
+ * wins as in Tahoe's tor_provider:
+ *   1. `[tor] launch = true`: a private tor is started (`tor.executable`,
+ *      else `tor` on $PATH) and its SOCKS port asked through its control
+ *      port;
+ *   2. a SOCKS endpoint: `[tor] socks.port` or the seed's
+ *      `[connections] tor.socks-proxy` (both given → they must agree);
+ *   3. `[tor] control.port`: the SOCKS port is asked from a running tor;
+ *   4. otherwise Tor's default SOCKS ports on 127.0.0.1: 9050 (the tor
+ *      daemon), then 9150 (Tor Browser).
+ * `[tor] enabled = false` turns Tor off whatever else is set.
+ *
+ * Tor counts as configured (the ranker routes through it) only when asked
+ * for: `[connections] tor.socks-proxy` present (blank = the default
+ * ports), `[tor] socks.port`, `control.port`, `launch = true` or
+ * `enabled = true`, or `[connections] tcp = tor`.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <furlhint/plugin.h>
+
+#include "../common/plugin-util.h"
+
+#define TOR_PLUGIN_NAME "tor"
+
+/* Tor's SocksPort default and Tor Browser's, tried in this order. */
+#define TOR_DEFAULT_SOCKS_HOST "127.0.0.1"
+#define TOR_DEFAULT_SOCKS_PORT 9050
+#define TOR_BROWSER_SOCKS_PORT 9150
+
+typedef enum {
+  TOR_MODE_DEFAULT_PORTS = 0,
+  TOR_MODE_SOCKS,
+  TOR_MODE_CONTROL,
+  TOR_MODE_LAUNCH,
+} TorMode;
+
+typedef struct {
+  TorMode mode;
+  gboolean have_socks;
+  FhEndpoint socks;           /* (owned) when have_socks: the SOCKS port to use */
+  gboolean have_control;
+  FhEndpoint control;         /* (owned) when have_control: asked for the SOCKS
+                               * port (TOR_MODE_CONTROL), and for onion services */
+  gchar *executable;          /* (owned) (nullable) tor.executable; NULL: "tor" on $PATH */
+  guint16 default_ports[2];   /* TOR_MODE_DEFAULT_PORTS, on TOR_DEFAULT_SOCKS_HOST */
+  gboolean isolate_streams;   /* SOCKS credentials from the connect's isolation
+                               * key, so that peers do not share circuits
+                               * (Tor's IsolateSOCKSAuth, on by default) */
+  gboolean anonymous;         /* the node runs in anonymous mode */
+  gboolean disabled;          /* [tor] enabled = false */
+  gchar *route_display;       /* (owned) "SOCKS 127.0.0.1:9050", for describe */
+} TorState;
+
+static void
+tor_state_free (TorState *state)
+{
+  _furlhint_endpoint_clear (&state->socks);
+  _furlhint_endpoint_clear (&state->control);
+  g_free (state->executable);
+  g_free (state->route_display);
+  g_free (state);
+}
+
+/* Reads and checks every [tor] / [connections] setting the plugin knows,
+ * also those it does not use yet (onion service keys), so that a typo
+ * is reported at start and not at first use. */
+static gboolean
+read_settings (const FurlHintPluginInitArgs *args,
+               TorState *state,
+               gboolean *configured,
+               GError **error)
+{
+  const gchar *name = TOR_PLUGIN_NAME;
+  const gchar *enabled_text = _furlhint_plugin_get (args, "enabled");
+  const gchar *tcp_mode = _furlhint_plugin_get (args, "connections.tcp");
+  gboolean enabled, launch, onion;
+  gboolean tcp_is_tor = FALSE;
+  FhSettingState socks_port_state, proxy_state, control_state;
+  FhEndpoint proxy;
+  guint16 unused_port;
+
+  if (!_furlhint_plugin_get_boolean (name, args, "enabled", TRUE, &enabled, error) ||
+      !_furlhint_plugin_get_boolean (name, args, "launch", FALSE, &launch, error) ||
+      !_furlhint_plugin_get_boolean (name, args, "onion", FALSE, &onion, error) ||
+      !_furlhint_plugin_get_port (name, args, "onion.local_port", &unused_port, error) ||
+      !_furlhint_plugin_get_port (name, args, "onion.external_port", &unused_port, error))
+    return FALSE;
+
+  if (tcp_mode != NULL)
+    {
+      if (g_strcmp0 (tcp_mode, "tor") == 0)
+        tcp_is_tor = TRUE;
+      else if (g_strcmp0 (tcp_mode, "tcp") != 0 && g_strcmp0 (tcp_mode, "disabled") != 0)
+        {
+          _furlhint_plugin_set_bad_value (error, name, "connections.tcp", tcp_mode,
+                                          "unknown TCP handler; accepted: tcp, tor, disabled");
+          return FALSE;
+        }
+    }
+
+  if (!_furlhint_plugin_get_endpoint (name, args, "socks.port", &state->socks,
+                                      &socks_port_state, error))
+    return FALSE;
+  state->have_socks = socks_port_state == FH_SETTING_SET;
+
+  if (!_furlhint_plugin_get_endpoint (name, args, "connections.tor.socks-proxy", &proxy,
+                                      &proxy_state, error))
+    return FALSE;
+  if (proxy_state == FH_SETTING_SET)
+    {
+      if (state->have_socks)
+        {
+          gchar *a = _furlhint_endpoint_to_string (&state->socks);
+          gchar *b = _furlhint_endpoint_to_string (&proxy);
+          gboolean same = g_strcmp0 (a, b) == 0;
+
+          if (!same)
+            g_set_error (error, FH_PLUGIN_CONFIG_ERROR, FH_PLUGIN_CONFIG_ERROR_CONFLICT,
+                         "tahoe.cfg [connections] tor.socks-proxy = \"%s\" and "
+                         "[tor] socks.port = \"%s\" name different Tor SOCKS ports; "
+                         "accepted: one of them, or both naming the same endpoint",
+                         _furlhint_plugin_get (args, "connections.tor.socks-proxy"),
+                         _furlhint_plugin_get (args, "socks.port"));
+          g_free (a);
+          g_free (b);
+          _furlhint_endpoint_clear (&proxy);
+          if (!same)
+            return FALSE;
+        }
+      else
+        {
+          state->socks = proxy;
+          state->have_socks = TRUE;
+        }
+    }
+
+  if (!_furlhint_plugin_get_endpoint (name, args, "control.port", &state->control,
+                                      &control_state, error))
+    return FALSE;
+  state->have_control = control_state == FH_SETTING_SET;
+
+  state->executable = _furlhint_plugin_dup_string (args, "tor.executable");
+
+  if (!enabled)
+    {
+      if (tcp_is_tor)
+        {
+          g_set_error (error, FH_PLUGIN_CONFIG_ERROR, FH_PLUGIN_CONFIG_ERROR_CONFLICT,
+                       "tahoe.cfg [tor] enabled = \"%s\" turns Tor off, but "
+                       "[connections] tcp = tor needs it; accepted: enabled = true, "
+                       "or [connections] tcp = tcp or disabled", enabled_text);
+          return FALSE;
+        }
+      state->disabled = TRUE;
+      *configured = FALSE;
+      return TRUE;
+    }
+
+  *configured = proxy_state != FH_SETTING_ABSENT || state->have_socks ||
+                state->have_control || launch || tcp_is_tor ||
+                (enabled_text != NULL && *enabled_text != '\0');
+
+  if (launch)
+    state->mode = TOR_MODE_LAUNCH;
+  else if (state->have_socks)
+    state->mode = TOR_MODE_SOCKS;
+  else if (state->have_control)
+    state->mode = TOR_MODE_CONTROL;
+  else
+    state->mode = TOR_MODE_DEFAULT_PORTS;
+  return TRUE;
+}
+
+static gchar *
+route_display (const TorState *state)
+{
+  gchar *endpoint, *text;
+
+  switch (state->mode)
+    {
+    case TOR_MODE_SOCKS:
+      endpoint = _furlhint_plugin_endpoint_display (&state->socks);
+      text = g_strdup_printf ("SOCKS %s", endpoint);
+      g_free (endpoint);
+      return text;
+    case TOR_MODE_CONTROL:
+      endpoint = _furlhint_plugin_endpoint_display (&state->control);
+      text = g_strdup_printf ("control port %s, SOCKS port discovered", endpoint);
+      g_free (endpoint);
+      return text;
+    case TOR_MODE_LAUNCH:
+      return g_strdup ("launched privately");
+    case TOR_MODE_DEFAULT_PORTS:
+    default:
+      return g_strdup_printf ("default SOCKS port %u, then %u",
+                              (guint) state->default_ports[0],
+                              (guint) state->default_ports[1]);
+    }
+}
+
+static gpointer
+tor_init (const FurlHintPluginInitArgs *args,
+          gboolean *configured,
+          GError **error)
+{
+  TorState *state;
+
+  if (!_furlhint_plugin_check_init_args (TOR_PLUGIN_NAME, args, error))
+    return NULL;
+
+  state = g_new0 (TorState, 1);
+  state->default_ports[0] = TOR_DEFAULT_SOCKS_PORT;
+  state->default_ports[1] = TOR_BROWSER_SOCKS_PORT;
+  state->isolate_streams = TRUE;
+  state->anonymous = args->anonymous;
+
+  if (!read_settings (args, state, configured, error))
+    {
+      tor_state_free (state);
+      return NULL;
+    }
+  state->route_display = route_display (state);
+
+  if (!*configured)
+    _furlhint_plugin_log (args, G_LOG_LEVEL_DEBUG, "tor: not configured (%s)",
+                          state->disabled ? "[tor] enabled = false"
+                                          : "nothing in [tor] or [connections] asks for Tor");
+  else
+    _furlhint_plugin_log (args, G_LOG_LEVEL_DEBUG, "tor: %s%s%s%s",
+                          state->route_display,
+                          state->mode == TOR_MODE_LAUNCH && state->executable != NULL
+                            ? ", executable " : "",
+                          state->mode == TOR_MODE_LAUNCH && state->executable != NULL
+                            ? state->executable : "",
+                          state->mode == TOR_MODE_LAUNCH && state->have_socks
+                            ? " (launch = true takes precedence over the SOCKS setting)" : "");
+  return state;
+}
+
+static void
+tor_fini (gpointer data)
+{
+  if (data != NULL)
+    tor_state_free (data);
+}
+
+static gboolean
+tor_parse (gpointer data,
+           const gchar *hint,
+           FurlHintParseMode mode,
+           FurlHintTarget *target,
+           GError **error)
+{
+  FhFoolscapAddr addr = { NULL, NULL, FALSE };
+  gchar *message = NULL;
+  guint16 port = 0;
+  FurlHintHostKind kind;
+
+  /* The same regex for all three modes: Foolscap's tor handler ignores the
+   * type prefix, and hands it `tcp:` hints when `tcp = tor`. */
+  if (!_furlhint_foolscap_match_tor (hint, &addr, &message))
+    {
+      gboolean not_torable = message != NULL &&
+                             g_str_has_prefix (message, "ignoring non-Tor-able");
+
+      g_set_error_literal (error, FURLHINT_HINT_ERROR,
+                           not_torable ? FURLHINT_HINT_ERROR_NOT_TORABLE
+                                       : FURLHINT_HINT_ERROR_UNRECOGNIZED,
+                           message != NULL ? message : "unrecognized TCP/Tor hint");
+      g_free (message);
+      return FALSE;
+    }
+
+  if (!_furlhint_plugin_check_hint_text (hint, error) ||
+      !_furlhint_plugin_check_port (&addr, &port, error))
+    {
+      _furlhint_foolscap_addr_clear (&addr);
+      return FALSE;
+    }
+
+  /* Text only: Tor does the resolving, exits pick IPv4 addresses. */
+  if (_furlhint_plugin_host_has_suffix (addr.host, ".onion"))
+    kind = FURLHINT_HOST_ONION;
+  else if (_furlhint_plugin_classify_host (addr.host) == FURLHINT_HOST_IPV4)
+    kind = FURLHINT_HOST_IPV4;
+  else
+    kind = FURLHINT_HOST_DNS;
+
+  _furlhint_plugin_fill_target (target, &addr, port, kind, hint);
+  _furlhint_foolscap_addr_clear (&addr);
+  return TRUE;
+}
+
+static void
+tor_connect_async (gpointer data,
+                   const FurlHintConnectArgs *args,
+                   GCancellable *cancellable,
+                   GAsyncReadyCallback callback,
+                   gpointer user_data)
+{
+  _furlhint_plugin_connect_not_supported (TOR_PLUGIN_NAME, tor_connect_async,
+                                          cancellable, callback, user_data);
+}
+
+static GIOStream *
+tor_connect_finish (gpointer data,
+                    GAsyncResult *result,
+                    GError **error)
+{
+  return _furlhint_plugin_connect_finish (result, tor_connect_async, error);
+}
+
+static gchar *
+tor_describe (gpointer data,
+              const FurlHintTarget *target)
+{
+  TorState *state = data;
+  gchar *where = _furlhint_plugin_host_port_display (target->host, target->port);
+  gchar *text;
+
+  text = g_strdup_printf ("Tor (%s) → %s",
+                          state != NULL ? state->route_display : "not configured",
+                          where);
+  g_free (where);
+  return text;
+}
+
+static const gchar *const tor_prefixes[] = { "tor", NULL };
+static const gchar *const tor_host_suffixes[] = { ".onion", NULL };
+
+FURLHINT_PLUGIN_DEFINE (tor) = {
+  .abi_version = FURLHINT_PLUGIN_ABI_VERSION,
+  .struct_size = sizeof (FurlHintPluginDescriptor),
+  .name = TOR_PLUGIN_NAME,
+  .version = PACKAGE_VERSION,
+  .description = "Tor: tor: hints, .onion hosts, and TCP hints carried over Tor (remote DNS)",
+  .prefixes = tor_prefixes,
+  .host_suffixes = tor_host_suffixes,
+  .anon_class = FURLHINT_ANON_ANONYMOUS,
+  .flags = FURLHINT_PLUGIN_CAN_CARRY_TCP,
+  .init = tor_init,
+  .fini = tor_fini,
+  .parse = tor_parse,
+  .connect_async = tor_connect_async,
+  .connect_finish = tor_connect_finish,
+  .describe = tor_describe,
+};

@@ -1,0 +1,456 @@
+/* Helpers shared by the four bundled plugins (private).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+/* Only for the enum values checked below: a plugin never calls libfurlhint. */
+#include <furlhint/furlhint-error.h>
+
+#include "plugin-util.h"
+
+G_STATIC_ASSERT (FH_PLUGIN_CONFIG_ERROR_BAD_VALUE == FURLHINT_CONFIG_ERROR_BAD_VALUE);
+G_STATIC_ASSERT (FH_PLUGIN_CONFIG_ERROR_CONFLICT == FURLHINT_CONFIG_ERROR_CONFLICT);
+
+#define CONNECTIONS_PREFIX "connections."
+
+gboolean
+_furlhint_plugin_check_init_args (const gchar *plugin,
+                                  const FurlHintPluginInitArgs *args,
+                                  GError **error)
+{
+  if (args == NULL || args->struct_size < sizeof (FurlHintPluginInitArgs) ||
+      args->settings == NULL || args->log == NULL)
+    {
+      g_set_error (error, FH_PLUGIN_CONFIG_ERROR, FH_PLUGIN_CONFIG_ERROR_BAD_VALUE,
+                   "plugin %s: the host passed incomplete init arguments "
+                   "(struct_size %u, need %u, with settings and a logger)",
+                   plugin, args != NULL ? (guint) args->struct_size : 0u,
+                   (guint) sizeof (FurlHintPluginInitArgs));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gchar *
+_furlhint_plugin_setting_label (const gchar *plugin,
+                                const gchar *key)
+{
+  if (g_str_has_prefix (key, CONNECTIONS_PREFIX))
+    return g_strdup_printf ("[connections] %s", key + strlen (CONNECTIONS_PREFIX));
+  return g_strdup_printf ("[%s] %s", plugin, key);
+}
+
+const gchar *
+_furlhint_plugin_get (const FurlHintPluginInitArgs *args,
+                      const gchar *key)
+{
+  return g_hash_table_lookup (args->settings, key);
+}
+
+/* Quotes a configuration value for a message: C-style escapes for quotes,
+ * backslashes and control characters, UTF-8 kept as it is. */
+static gchar *
+quote_value (const gchar *value)
+{
+  GString *out = g_string_new ("\"");
+
+  for (const guchar *p = (const guchar *) value; *p != '\0'; p++)
+    {
+      switch (*p)
+        {
+        case '"':
+        case '\\':
+          g_string_append_c (out, '\\');
+          g_string_append_c (out, (gchar) *p);
+          break;
+        case '\n':
+          g_string_append (out, "\\n");
+          break;
+        case '\t':
+          g_string_append (out, "\\t");
+          break;
+        default:
+          if (*p < 0x20 || *p == 0x7f)
+            g_string_append_printf (out, "\\x%02x", (guint) *p);
+          else
+            g_string_append_c (out, (gchar) *p);
+        }
+    }
+  g_string_append_c (out, '"');
+  return g_string_free (out, FALSE);
+}
+
+void
+_furlhint_plugin_set_bad_value (GError **error,
+                                const gchar *plugin,
+                                const gchar *key,
+                                const gchar *value,
+                                const gchar *format,
+                                ...)
+{
+  gchar *label, *quoted, *reason;
+  va_list ap;
+
+  if (error == NULL)
+    return;
+
+  va_start (ap, format);
+  reason = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  label = _furlhint_plugin_setting_label (plugin, key);
+  quoted = quote_value (value);
+  g_set_error (error, FH_PLUGIN_CONFIG_ERROR, FH_PLUGIN_CONFIG_ERROR_BAD_VALUE,
+               "tahoe.cfg %s = %s: %s", label, quoted, reason);
+  g_free (quoted);
+  g_free (label);
+  g_free (reason);
+}
+
+gboolean
+_furlhint_plugin_get_boolean (const gchar *plugin,
+                              const FurlHintPluginInitArgs *args,
+                              const gchar *key,
+                              gboolean default_value,
+                              gboolean *out,
+                              GError **error)
+{
+  static const gchar *const yes[] = { "true", "yes", "on", "1", NULL };
+  static const gchar *const no[] = { "false", "no", "off", "0", NULL };
+  const gchar *value = _furlhint_plugin_get (args, key);
+
+  *out = default_value;
+  if (value == NULL || *value == '\0')
+    return TRUE;
+
+  for (guint i = 0; yes[i] != NULL; i++)
+    {
+      if (g_ascii_strcasecmp (value, yes[i]) == 0)
+        {
+          *out = TRUE;
+          return TRUE;
+        }
+      if (g_ascii_strcasecmp (value, no[i]) == 0)
+        {
+          *out = FALSE;
+          return TRUE;
+        }
+    }
+
+  _furlhint_plugin_set_bad_value (error, plugin, key, value,
+                                  "not a boolean; accepted: true/false, yes/no, "
+                                  "on/off, 1/0 (any letter case)");
+  return FALSE;
+}
+
+gboolean
+_furlhint_plugin_get_endpoint (const gchar *plugin,
+                               const FurlHintPluginInitArgs *args,
+                               const gchar *key,
+                               FhEndpoint *out,
+                               FhSettingState *state,
+                               GError **error)
+{
+  const gchar *value = _furlhint_plugin_get (args, key);
+  GError *local_error = NULL;
+
+  memset (out, 0, sizeof *out);
+  if (value == NULL)
+    {
+      *state = FH_SETTING_ABSENT;
+      return TRUE;
+    }
+  if (*value == '\0')
+    {
+      *state = FH_SETTING_BLANK;
+      return TRUE;
+    }
+
+  *state = FH_SETTING_SET;
+  if (!_furlhint_endpoint_parse (value, out, &local_error))
+    {
+      _furlhint_plugin_set_bad_value (error, plugin, key, value, "%s",
+                                      local_error->message);
+      g_error_free (local_error);
+      _furlhint_endpoint_clear (out);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+_furlhint_plugin_get_port (const gchar *plugin,
+                           const FurlHintPluginInitArgs *args,
+                           const gchar *key,
+                           guint16 *out,
+                           GError **error)
+{
+  const gchar *value = _furlhint_plugin_get (args, key);
+  guint64 number = 0;
+
+  *out = 0;
+  if (value == NULL || *value == '\0')
+    return TRUE;
+
+  /* g_ascii_string_to_unsigned() would accept a leading '+'; be exact. */
+  for (const gchar *p = value; *p != '\0'; p++)
+    {
+      if (!g_ascii_isdigit (*p) || number > 65535)
+        {
+          number = 0;
+          break;
+        }
+      number = number * 10 + (guint64) (*p - '0');
+    }
+  if (number < 1 || number > 65535)
+    {
+      _furlhint_plugin_set_bad_value (error, plugin, key, value,
+                                      "not a TCP port number; accepted: 1-65535 "
+                                      "in decimal digits");
+      return FALSE;
+    }
+  *out = (guint16) number;
+  return TRUE;
+}
+
+gchar *
+_furlhint_plugin_dup_string (const FurlHintPluginInitArgs *args,
+                             const gchar *key)
+{
+  const gchar *value = _furlhint_plugin_get (args, key);
+
+  if (value == NULL || *value == '\0')
+    return NULL;
+  return g_strdup (value);
+}
+
+void
+_furlhint_plugin_log (const FurlHintPluginInitArgs *args,
+                      GLogLevelFlags level,
+                      const gchar *format,
+                      ...)
+{
+  gchar *message;
+  va_list ap;
+
+  va_start (ap, format);
+  message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  args->log (level, message, args->log_data);
+  g_free (message);
+}
+
+gchar *
+_furlhint_plugin_endpoint_display (const FhEndpoint *endpoint)
+{
+  if (endpoint->kind == FH_ENDPOINT_UNIX)
+    return g_strdup_printf ("unix:%s", endpoint->path);
+  return _furlhint_plugin_host_port_display (endpoint->host, endpoint->port);
+}
+
+gchar *
+_furlhint_plugin_host_port_display (const gchar *host,
+                                    guint16 port)
+{
+  gboolean bracket = strchr (host, ':') != NULL;
+
+  if (port == 0)
+    return g_strdup (host);
+  return g_strdup_printf ("%s%s%s:%u", bracket ? "[" : "", host,
+                          bracket ? "]" : "", (guint) port);
+}
+
+gboolean
+_furlhint_plugin_host_has_suffix (const gchar *host,
+                                  const gchar *suffix)
+{
+  gsize host_len = strlen (host);
+  gsize suffix_len = strlen (suffix);
+
+  return host_len >= suffix_len &&
+         g_ascii_strcasecmp (host + host_len - suffix_len, suffix) == 0;
+}
+
+/* Python 3.11's ipaddress.IPv4Address(): exactly four parts of 1–3 ASCII
+ * digits, 0–255, no leading zero. inet_aton() would also take "010.1"
+ * (octal, three parts), which is exactly the ambiguity to avoid. */
+static gboolean
+is_strict_ipv4 (const gchar *host)
+{
+  const gchar *p = host;
+
+  for (guint part = 0; part < 4; part++)
+    {
+      guint value = 0, digits = 0;
+
+      if (part > 0 && *p++ != '.')
+        return FALSE;
+      if (p[0] == '0' && g_ascii_isdigit (p[1]))
+        return FALSE;
+      while (g_ascii_isdigit (*p) && digits < 4)
+        {
+          value = value * 10 + (guint) (*p - '0');
+          digits++;
+          p++;
+        }
+      if (digits == 0 || digits > 3 || value > 255)
+        return FALSE;
+    }
+  return *p == '\0';
+}
+
+static gboolean
+is_ipv6 (const gchar *host)
+{
+  const gchar *zone = strchr (host, '%');
+  GInetAddress *inet;
+  gchar *address;
+  gboolean ok;
+
+  if (strchr (host, ':') == NULL)
+    return FALSE;
+  if (zone != NULL && zone[1] == '\0')
+    return FALSE;
+  address = zone != NULL ? g_strndup (host, (gsize) (zone - host)) : g_strdup (host);
+  /* inet_pton() through GLib: a pure text check, no lookup. (Not
+   * g_hostname_is_ip_address(), which takes ":" for an address.) */
+  inet = g_inet_address_new_from_string (address);
+  ok = inet != NULL && g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6;
+  g_clear_object (&inet);
+  g_free (address);
+  return ok;
+}
+
+FurlHintHostKind
+_furlhint_plugin_classify_host (const gchar *host)
+{
+  if (_furlhint_plugin_host_has_suffix (host, ".onion"))
+    return FURLHINT_HOST_ONION;
+  if (_furlhint_plugin_host_has_suffix (host, ".i2p"))
+    return FURLHINT_HOST_I2P;
+  if (is_strict_ipv4 (host))
+    return FURLHINT_HOST_IPV4;
+  if (is_ipv6 (host))
+    return FURLHINT_HOST_IPV6;
+  return FURLHINT_HOST_DNS;
+}
+
+gboolean
+_furlhint_plugin_check_hint_text (const gchar *hint,
+                                  GError **error)
+{
+  gsize len = strlen (hint);
+
+  if (len > 0 && (g_ascii_isspace (hint[0]) || g_ascii_isspace (hint[len - 1])))
+    {
+      g_set_error (error, FURLHINT_HINT_ERROR, FURLHINT_HINT_ERROR_UNRECOGNIZED,
+                   "hint has whitespace around it (Foolscap lets a final newline "
+                   "through, furlhint does not); accepted: the hint without "
+                   "leading or trailing spaces, tabs or newlines");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+_furlhint_plugin_check_port (const FhFoolscapAddr *addr,
+                             guint16 *out,
+                             GError **error)
+{
+  if (_furlhint_foolscap_port_usable (addr, out))
+    return TRUE;
+
+  if (addr->port == NULL)
+    g_set_error (error, FURLHINT_HINT_ERROR, FURLHINT_HINT_ERROR_BAD_PORT,
+                 "hint has no port; accepted: 1-65535");
+  else if (addr->port_non_ascii)
+    g_set_error (error, FURLHINT_HINT_ERROR, FURLHINT_HINT_ERROR_BAD_PORT,
+                 "port %s is written with non-ASCII digits; accepted: 1-65535 "
+                 "in ASCII digits", addr->port);
+  else
+    g_set_error (error, FURLHINT_HINT_ERROR, FURLHINT_HINT_ERROR_BAD_PORT,
+                 "port %s is not connectable; accepted: 1-65535", addr->port);
+  return FALSE;
+}
+
+void
+_furlhint_plugin_fill_target (FurlHintTarget *target,
+                              FhFoolscapAddr *addr,
+                              guint16 port,
+                              FurlHintHostKind kind,
+                              const gchar *hint)
+{
+  target->host = g_steal_pointer (&addr->host);
+  target->port = port;
+  target->host_kind = kind;
+  target->hint = g_strdup (hint);
+}
+
+gboolean
+_furlhint_plugin_parse_tcp (const gchar *hint,
+                            FurlHintTarget *target,
+                            GError **error)
+{
+  FhFoolscapAddr addr = { NULL, NULL, FALSE };
+  gchar *message = NULL;
+  guint16 port = 0;
+
+  if (!_furlhint_foolscap_match_tcp (hint, &addr, &message))
+    {
+      g_set_error_literal (error, FURLHINT_HINT_ERROR, FURLHINT_HINT_ERROR_UNRECOGNIZED,
+                           message != NULL ? message : "unrecognized TCP hint");
+      g_free (message);
+      return FALSE;
+    }
+
+  if (!_furlhint_plugin_check_hint_text (hint, error) ||
+      !_furlhint_plugin_check_port (&addr, &port, error))
+    {
+      _furlhint_foolscap_addr_clear (&addr);
+      return FALSE;
+    }
+
+  _furlhint_plugin_fill_target (target, &addr, port,
+                                _furlhint_plugin_classify_host (addr.host), hint);
+  _furlhint_foolscap_addr_clear (&addr);
+  return TRUE;
+}
+
+void
+_furlhint_plugin_connect_not_supported (const gchar *plugin,
+                                        gpointer source_tag,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data)
+{
+  GTask *task;
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_name (task, "[furlhint] plugin connect");
+
+  /* GTask delivers the result from an idle on the thread-default context
+   * the task was created on, never from inside this call; with
+   * check_cancellable (the default) a cancellation before the caller's
+   * finish turns the result into G_IO_ERROR_CANCELLED. */
+  if (!g_task_return_error_if_cancelled (task))
+    g_task_return_new_error (task, FURLHINT_CONNECT_ERROR,
+                             FURLHINT_CONNECT_ERROR_NOT_SUPPORTED,
+                             "connecting through %s is not implemented yet in "
+                             "furlhint 0.1", plugin);
+  g_object_unref (task);
+}
+
+GIOStream *
+_furlhint_plugin_connect_finish (GAsyncResult *result,
+                                 gpointer source_tag,
+                                 GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result, source_tag), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
