@@ -1,1 +1,160 @@
-/* stub */
+/* The furlhint command: what the subcommands share.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef FURLHINT_CLI_COMMON_H
+#define FURLHINT_CLI_COMMON_H
+
+#include <stdio.h>
+
+#include <furlhint/furlhint.h>
+
+G_BEGIN_DECLS
+
+/* Exit statuses; docs/furlhint.1 (EXIT STATUS) and every --help list them. */
+typedef enum {
+  FH_EXIT_OK = 0,        /* success */
+  FH_EXIT_REFUSED = 1,   /* a FURL/hint refused or without a route; config invalid */
+  FH_EXIT_USAGE = 2,     /* bad command line */
+  FH_EXIT_IO = 3,        /* input, config file or plugin directory unreadable */
+  FH_EXIT_PLUGINS = 4,   /* `plugins --strict`: a plugin failed to load */
+} FhExit;
+
+#define FH_EXIT_STATUS_HELP \
+  "Exit status:\n" \
+  "  0  success\n" \
+  "  1  a FURL or hint was refused or has no route, or the configuration is invalid\n" \
+  "  2  usage error (unknown command or option, missing argument)\n" \
+  "  3  an input, configuration file or plugin directory could not be read\n" \
+  "  4  plugins --strict: a plugin could not be loaded\n"
+
+/* Longest input line read from stdin; longer lines are refused, not
+ * truncated, so a FURL is never judged on a prefix of itself. */
+#define FH_CLI_MAX_LINE (1024 * 1024)
+
+/* Options shared by every command, accepted before and after the command
+ * name (`furlhint --anonymous rank ...` and `furlhint rank --anonymous`). */
+typedef struct {
+  const gchar *prgname;     /* "furlhint" */
+  const gchar *command;     /* (nullable) the command being run */
+  gchar *config_path;       /* (owned) (nullable) --config */
+  gboolean anonymous;       /* --anonymous */
+  gboolean json;            /* --json */
+  GPtrArray *plugin_dirs;   /* (owned) (element-type filename) --plugin-dir */
+  gboolean verbose;         /* -v/--verbose */
+  gchar **args;             /* (owned) (nullable) the command's arguments, as bytes */
+} FhCli;
+
+typedef int (*FhCommandFunc) (FhCli *cli, int argc, char **argv);
+
+typedef struct {
+  const gchar *name;
+  const gchar *parameter_string;   /* "[FURL|HINT...]" */
+  const gchar *summary;            /* one line for `furlhint help` */
+  FhCommandFunc run;
+} FhCommand;
+
+void fh_cli_init (FhCli *cli, const gchar *prgname);
+void fh_cli_clear (FhCli *cli);
+
+/* A GOptionContext for @command (NULL: the global one) whose main group
+ * holds the shared options followed by @entries (nullable). */
+GOptionContext *fh_cli_option_context_new (FhCli *cli,
+                                           const FhCommand *command,
+                                           const GOptionEntry *entries);
+
+/* Parses @argv with @octx; on error prints it with a usage hint on stderr
+ * and returns FALSE (the caller exits with FH_EXIT_USAGE). */
+gboolean fh_cli_parse_options (FhCli *cli,
+                               GOptionContext *octx,
+                               int *argc,
+                               char ***argv);
+
+/* Prints "furlhint COMMAND: message" to stderr. */
+void fh_cli_error (FhCli *cli,
+                   const gchar *format,
+                   ...) G_GNUC_PRINTF (2, 3);
+
+/* Prints the usage error, the usage line and where to find help; returns
+ * FH_EXIT_USAGE. */
+int fh_cli_usage_error (FhCli *cli,
+                        const gchar *format,
+                        ...) G_GNUC_PRINTF (2, 3);
+
+/* Reads --config (or makes a default configuration) and applies
+ * --anonymous. On failure prints the error and sets *exit_code (FH_EXIT_IO
+ * when the file cannot be read, FH_EXIT_REFUSED when it is invalid). */
+FurlHintConfig *fh_cli_load_config (FhCli *cli,
+                                    int *exit_code);
+
+/* A context for @config with the default plugins and every --plugin-dir
+ * loaded, and the -v logger installed. Returns NULL (message printed,
+ * *exit_code = FH_EXIT_IO) when a --plugin-dir cannot be read. */
+FurlHintContext *fh_cli_make_context (FhCli *cli,
+                                      FurlHintConfig *config,
+                                      int *exit_code);
+
+/* Batch input: calls @func for each line of @stream (final "\n" removed,
+ * nothing else stripped), skipping empty lines and lines starting with '#'
+ * as the corpus README says. @func gets the raw bytes and their length
+ * (which may contain NUL bytes or invalid UTF-8); @line_no counts every
+ * line read. Lines longer than FH_CLI_MAX_LINE are passed with
+ * @too_long set and @line truncated. Returns FALSE with @error set when
+ * @stream could not be read. */
+typedef void (*FhLineFunc) (const gchar *line,
+                            gsize length,
+                            guint64 line_no,
+                            gboolean too_long,
+                            gpointer user_data);
+
+gboolean fh_cli_read_lines (FILE *stream,
+                            FhLineFunc func,
+                            gpointer user_data,
+                            GError **error);
+
+/* TRUE when @text contains "pb://" in any letter case (the corpus rule
+ * for "this line is a FURL"). */
+gboolean fh_text_is_furl (const gchar *text);
+
+/* @text, or a valid UTF-8 rendering of @length bytes at @text (invalid
+ * bytes and NULs replaced by U+FFFD) for messages. (transfer full) */
+gchar *fh_text_make_printable (const gchar *text,
+                               gssize length);
+
+/* Short names for enums the public API does not name. */
+const gchar *fh_host_kind_name (FurlHintHostKind kind);
+const gchar *fh_tcp_mode_name (FurlHintTcpMode mode);
+const gchar *fh_config_error_code_name (gint code);
+const gchar *fh_plugin_error_code_name (gint code);
+
+/* JSON helpers on top of core/json-writer.h. */
+void fh_json_append_strv (GString *out,
+                          const gchar *const *strv);
+void fh_json_append_uint (GString *out,
+                          guint64 value);
+/* The port as an integer (not a string): Foolscap ports are unbounded,
+ * the digits are written as they are. NULL appends null. */
+void fh_json_append_raw_number (GString *out,
+                                const gchar *digits);
+
+/* Writes @out plus "\n" to stdout. */
+void fh_json_print_line (GString *out);
+
+/* A GError's domain as a short word ("furl", "config", "plugin",
+ * "policy", "hint", "connect") and its code name. */
+const gchar *fh_error_domain_name (const GError *error);
+const gchar *fh_error_code_name (const GError *error);
+
+/* The commands. */
+int fh_cmd_parse (FhCli *cli, int argc, char **argv);
+int fh_cmd_rank (FhCli *cli, int argc, char **argv);
+int fh_cmd_plugins (FhCli *cli, int argc, char **argv);
+int fh_cmd_check_config (FhCli *cli, int argc, char **argv);
+
+extern const FhCommand fh_commands[];
+
+const FhCommand *fh_cli_find_command (const gchar *name);
+
+G_END_DECLS
+
+#endif /* FURLHINT_CLI_COMMON_H */

@@ -1,1 +1,189 @@
-/* stub */
+/* `furlhint plugins`: what is loaded, what each plugin handles, and what
+ * failed to load.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "cli-common.h"
+#include "json-writer.h"
+
+static gchar *
+join_or_none (const gchar *const *strv)
+{
+  if (strv == NULL || strv[0] == NULL)
+    return g_strdup ("(none)");
+  return g_strjoinv (", ", (gchar **) strv);
+}
+
+static void
+print_json (FurlHintContext *ctx)
+{
+  GPtrArray *plugins = furlhint_context_get_plugins (ctx);
+  GPtrArray *errors = furlhint_context_get_plugin_errors (ctx);
+  g_autoptr(GString) out = g_string_new ("{");
+
+  _furlhint_json_append_key (out, "plugins");
+  g_string_append_c (out, '[');
+  for (guint i = 0; i < plugins->len; i++)
+    {
+      FurlHintPlugin *plugin = g_ptr_array_index (plugins, i);
+
+      if (i > 0)
+        g_string_append_c (out, ',');
+      g_string_append_c (out, '{');
+      _furlhint_json_append_key (out, "name");
+      _furlhint_json_append_string (out, furlhint_plugin_get_name (plugin));
+      g_string_append_c (out, ',');
+      _furlhint_json_append_key (out, "version");
+      _furlhint_json_append_string (out, furlhint_plugin_get_version (plugin));
+      g_string_append_c (out, ',');
+      _furlhint_json_append_key (out, "description");
+      _furlhint_json_append_string (out, furlhint_plugin_get_description (plugin));
+      g_string_append_c (out, ',');
+      _furlhint_json_append_key (out, "origin");
+      _furlhint_json_append_string (out, furlhint_plugin_get_origin (plugin));
+      g_string_append_c (out, ',');
+      _furlhint_json_append_key (out, "prefixes");
+      fh_json_append_strv (out, furlhint_plugin_get_prefixes (plugin));
+      g_string_append_c (out, ',');
+      _furlhint_json_append_key (out, "host_suffixes");
+      fh_json_append_strv (out, furlhint_plugin_get_host_suffixes (plugin));
+      g_string_append_c (out, ',');
+      _furlhint_json_append_key (out, "anon_class");
+      _furlhint_json_append_string (out, furlhint_anon_class_name (furlhint_plugin_get_anon_class (plugin)));
+      g_string_append_c (out, ',');
+      _furlhint_json_append_key (out, "can_carry_tcp");
+      _furlhint_json_append_bool (out, furlhint_plugin_can_carry_tcp (plugin));
+      g_string_append_c (out, ',');
+      _furlhint_json_append_key (out, "configured");
+      _furlhint_json_append_bool (out, furlhint_plugin_is_configured (plugin));
+      g_string_append_c (out, '}');
+    }
+  g_string_append (out, "],");
+  _furlhint_json_append_key (out, "errors");
+  g_string_append_c (out, '[');
+  for (guint i = 0; i < errors->len; i++)
+    {
+      const GError *error = g_ptr_array_index (errors, i);
+
+      if (i > 0)
+        g_string_append_c (out, ',');
+      g_string_append_c (out, '{');
+      _furlhint_json_append_key (out, "code");
+      _furlhint_json_append_string (out, fh_error_code_name (error));
+      g_string_append_c (out, ',');
+      _furlhint_json_append_key (out, "message");
+      _furlhint_json_append_string (out, error->message);
+      g_string_append_c (out, '}');
+    }
+  g_string_append (out, "]}");
+  fh_json_print_line (out);
+}
+
+static void
+print_text (FurlHintContext *ctx)
+{
+  GPtrArray *plugins = furlhint_context_get_plugins (ctx);
+  GPtrArray *errors = furlhint_context_get_plugin_errors (ctx);
+
+  if (plugins->len == 0)
+    printf ("no plugin loaded (searched: the compiled-in plugin directory or "
+            "$FURLHINT_PLUGIN_DIR, $FURLHINT_PLUGIN_PATH, --plugin-dir)\n");
+  for (guint i = 0; i < plugins->len; i++)
+    {
+      FurlHintPlugin *plugin = g_ptr_array_index (plugins, i);
+      g_autofree gchar *prefixes = join_or_none (furlhint_plugin_get_prefixes (plugin));
+      g_autofree gchar *suffixes = join_or_none (furlhint_plugin_get_host_suffixes (plugin));
+
+      if (i > 0)
+        printf ("\n");
+      printf ("%s %s: %s\n", furlhint_plugin_get_name (plugin),
+              furlhint_plugin_get_version (plugin),
+              furlhint_plugin_get_description (plugin));
+      printf ("  origin:        %s\n", furlhint_plugin_get_origin (plugin));
+      printf ("  prefixes:      %s\n", prefixes);
+      printf ("  host suffixes: %s\n", suffixes);
+      printf ("  class:         %s\n",
+              furlhint_anon_class_name (furlhint_plugin_get_anon_class (plugin)));
+      printf ("  carries tcp:   %s\n", furlhint_plugin_can_carry_tcp (plugin) ? "yes" : "no");
+      printf ("  configured:    %s\n", furlhint_plugin_is_configured (plugin)
+              ? "yes" : "no (the configuration does not enable it: nothing is routed through it)");
+    }
+
+  if (errors->len > 0)
+    {
+      printf ("\nnot loaded:\n");
+      for (guint i = 0; i < errors->len; i++)
+        {
+          const GError *error = g_ptr_array_index (errors, i);
+
+          printf ("  %s: %s\n", fh_error_code_name (error), error->message);
+        }
+    }
+}
+
+int
+fh_cmd_plugins (FhCli *cli,
+                int argc,
+                char **argv)
+{
+  g_autoptr(GOptionContext) octx = NULL;
+  FurlHintConfig *config;
+  FurlHintContext *ctx;
+  gboolean strict = FALSE;
+  int rc = FH_EXIT_OK;
+  GPtrArray *errors;
+  guint n_loaded;
+  const GOptionEntry entries[] = {
+    { "strict", 's', G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &strict,
+      "Exit with status 4 when a plugin failed to load or none was found", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  octx = fh_cli_option_context_new (cli, fh_cli_find_command ("plugins"), entries);
+  g_option_context_set_description (octx,
+    "Loads the plugins as rank does (linked-in ones, the compiled-in plugin\n"
+    "directory or $FURLHINT_PLUGIN_DIR, each directory of $FURLHINT_PLUGIN_PATH,\n"
+    "then each --plugin-dir), initialised with --config, and lists each one:\n"
+    "name, version, origin file, hint prefixes, host suffixes, anonymity\n"
+    "class, whether it can carry tcp: hints, whether the configuration\n"
+    "enables it. Then every plugin that could not be loaded, and why.\n"
+    "\n"
+    "--json prints one object: {\"plugins\": [{name, version, description,\n"
+    "origin, prefixes, host_suffixes, anon_class, can_carry_tcp, configured}],\n"
+    "\"errors\": [{code, message}]}.\n\n" FH_EXIT_STATUS_HELP);
+  if (!fh_cli_parse_options (cli, octx, &argc, &argv))
+    return FH_EXIT_USAGE;
+  if (cli->args != NULL && cli->args[0] != NULL)
+    {
+      g_autofree gchar *shown = fh_text_make_printable (cli->args[0], -1);
+
+      return fh_cli_usage_error (cli, "plugins takes no arguments (got '%s'); "
+                                 "use --plugin-dir DIR to load more plugins", shown);
+    }
+
+  config = fh_cli_load_config (cli, &rc);
+  if (config == NULL)
+    return rc;
+  ctx = fh_cli_make_context (cli, config, &rc);
+  furlhint_config_unref (config);
+  if (ctx == NULL)
+    return rc;
+
+  if (cli->json)
+    print_json (ctx);
+  else
+    print_text (ctx);
+
+  errors = furlhint_context_get_plugin_errors (ctx);
+  n_loaded = furlhint_context_get_plugins (ctx)->len;
+  if (strict && (errors->len > 0 || n_loaded == 0))
+    {
+      fh_cli_error (cli, "--strict: %u plugin%s failed to load, %u loaded",
+                    errors->len, errors->len == 1 ? "" : "s", n_loaded);
+      rc = FH_EXIT_PLUGINS;
+    }
+  furlhint_context_unref (ctx);
+  return rc;
+}

@@ -1,2 +1,883 @@
-#include <glib.h>
-int main (int argc, char **argv) { g_test_init (&argc, &argv, NULL); return g_test_run (); }
+/* Tests for the furlhint command: run the built program ($FURLHINT_CLI)
+ * and check exit statuses and output.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include <furlhint/furlhint.h>
+
+/* A run that takes longer than this is a hang, and a failure. */
+#define CLI_TIMEOUT_SECONDS 60
+
+#define EXAMPLE_FURL \
+  "pb://ce6rpdlmb7jzah7shgq2bfpsb6jzkzim@tcp:storage1.example.org:3457,storage2.example.org:3457," \
+  "tcp:203.0.113.10:3457,tcp:[2001:db8::10]:3457," \
+  "tor:u33m4y7klhz3bypswqkozwetvabelhxt4eqwi6q2dbr7uqgp6yzrgqad.onion:3457," \
+  "i2p:ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq.b32.i2p," \
+  "tcp:vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd.onion:3457/storage-k6dqnzwvjh3oazbd"
+
+typedef struct {
+  int status;          /* exit status; -1 when killed by a signal */
+  int signal;
+  gchar *out;          /* stdout, NUL-terminated */
+  gsize out_len;
+  gchar *err;          /* stderr */
+} CliResult;
+
+static void
+cli_result_clear (CliResult *res)
+{
+  g_clear_pointer (&res->out, g_free);
+  g_clear_pointer (&res->err, g_free);
+}
+
+typedef struct {
+  GAsyncResult *result;
+  gboolean timed_out;
+} Wait;
+
+static void
+communicate_cb (GObject *source,
+                GAsyncResult *result,
+                gpointer user_data)
+{
+  Wait *wait = user_data;
+
+  wait->result = g_object_ref (result);
+  g_main_context_wakeup (NULL);
+}
+
+static gboolean
+timeout_cb (gpointer user_data)
+{
+  Wait *wait = user_data;
+
+  wait->timed_out = TRUE;
+  g_main_context_wakeup (NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static gchar *
+bytes_to_string (GBytes *bytes,
+                 gsize *len)
+{
+  gsize size = 0;
+  const gchar *data = bytes ? g_bytes_get_data (bytes, &size) : NULL;
+  gchar *s = g_malloc (size + 1);
+
+  if (size > 0)
+    memcpy (s, data, size);
+  s[size] = '\0';
+  if (len != NULL)
+    *len = size;
+  return s;
+}
+
+/* Runs $FURLHINT_CLI with @argv (NULL-terminated, without the program)
+ * and @input on stdin; fails the test on a hang. */
+static void
+run_cli_input (CliResult *res,
+               const gchar *input,
+               gssize input_len,
+               const gchar *const *argv)
+{
+  const gchar *cli = g_getenv ("FURLHINT_CLI");
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) stdin_bytes = NULL;
+  g_autoptr(GBytes) stdout_bytes = NULL;
+  g_autoptr(GBytes) stderr_bytes = NULL;
+  Wait wait = { NULL, FALSE };
+  guint timeout_id;
+
+  memset (res, 0, sizeof *res);
+  g_assert_nonnull (cli);
+  g_ptr_array_add (args, (gpointer) cli);
+  for (guint i = 0; argv[i] != NULL; i++)
+    g_ptr_array_add (args, (gpointer) argv[i]);
+  g_ptr_array_add (args, NULL);
+
+  proc = g_subprocess_newv ((const gchar *const *) args->pdata,
+                            G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                            G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                            G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                            &error);
+  g_assert_no_error (error);
+
+  if (input != NULL)
+    stdin_bytes = g_bytes_new (input, input_len < 0 ? strlen (input) : (gsize) input_len);
+  else
+    stdin_bytes = g_bytes_new (NULL, 0);
+
+  g_subprocess_communicate_async (proc, stdin_bytes, NULL, communicate_cb, &wait);
+  timeout_id = g_timeout_add_seconds (CLI_TIMEOUT_SECONDS, timeout_cb, &wait);
+  while (wait.result == NULL && !wait.timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (wait.result == NULL)
+    {
+      g_subprocess_force_exit (proc);
+      while (wait.result == NULL)
+        g_main_context_iteration (NULL, TRUE);
+      g_clear_object (&wait.result);
+      g_test_fail_printf ("%s %s did not finish within %d s", cli, argv[0] ? argv[0] : "",
+                          CLI_TIMEOUT_SECONDS);
+      res->status = -1;
+      res->out = g_strdup ("");
+      res->err = g_strdup ("");
+      return;
+    }
+  g_source_remove (timeout_id);
+
+  g_subprocess_communicate_finish (proc, wait.result, &stdout_bytes, &stderr_bytes, &error);
+  g_clear_object (&wait.result);
+  g_assert_no_error (error);
+
+  res->out = bytes_to_string (stdout_bytes, &res->out_len);
+  res->err = bytes_to_string (stderr_bytes, NULL);
+  if (g_subprocess_get_if_exited (proc))
+    res->status = g_subprocess_get_exit_status (proc);
+  else
+    {
+      res->status = -1;
+      res->signal = g_subprocess_get_term_sig (proc);
+    }
+  if (g_test_verbose ())
+    g_test_message ("exit %d\nstdout:\n%s\nstderr:\n%s", res->status, res->out, res->err);
+}
+
+static void
+run_cli (CliResult *res,
+         const gchar *const *argv)
+{
+  run_cli_input (res, NULL, 0, argv);
+}
+
+#define RUN(res, ...) \
+  G_STMT_START { \
+    const gchar *const argv_[] = { __VA_ARGS__, NULL }; \
+    run_cli ((res), argv_); \
+  } G_STMT_END
+
+#define RUN_INPUT(res, input, len, ...) \
+  G_STMT_START { \
+    const gchar *const argv_[] = { __VA_ARGS__, NULL }; \
+    run_cli_input ((res), (input), (len), argv_); \
+  } G_STMT_END
+
+static gboolean
+have_cli (void)
+{
+  if (g_getenv ("FURLHINT_CLI") == NULL)
+    {
+      g_test_skip ("FURLHINT_CLI is not set (run through make check)");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gchar *
+example_path (const gchar *name)
+{
+  return g_test_build_filename (G_TEST_DIST, "..", "docs", "examples", name, NULL);
+}
+
+static gchar *
+write_temp_config (const gchar *contents)
+{
+  g_autoptr(GError) error = NULL;
+  gchar *path = NULL;
+  int fd = g_file_open_tmp ("furlhint-test-cli-XXXXXX.cfg", &path, &error);
+
+  g_assert_no_error (error);
+  g_close (fd, NULL);
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+
+/* Removes every `,"lint":[...]` furlhint adds (to hint objects and to the
+ * FURL object), leaving Foolscap's keys. A bare `"` never occurs inside a
+ * JSON string, so the key cannot be matched inside a value. */
+static gchar *
+strip_lint (const gchar *line)
+{
+  static const gchar key[] = ",\"lint\":[";
+  GString *out = g_string_new (NULL);
+  const gchar *p = line;
+  const gchar *at;
+
+  while ((at = strstr (p, key)) != NULL)
+    {
+      gboolean in_string = FALSE;
+
+      g_string_append_len (out, p, at - p);
+      p = at + strlen (key);
+      /* Skip the array of strings up to its closing bracket. */
+      for (; *p != '\0'; p++)
+        {
+          if (in_string && *p == '\\' && p[1] != '\0')
+            p++;
+          else if (*p == '"')
+            in_string = !in_string;
+          else if (!in_string && *p == ']')
+            break;
+        }
+      g_assert_cmpint (*p, ==, ']');
+      p++;
+    }
+  g_string_append (out, p);
+  return g_string_free (out, FALSE);
+}
+
+static gchar **
+read_lines (const gchar *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *contents = NULL;
+
+  g_file_get_contents (path, &contents, NULL, &error);
+  g_assert_no_error (error);
+  if (g_str_has_suffix (contents, "\n"))
+    contents[strlen (contents) - 1] = '\0';
+  return g_strsplit (contents, "\n", -1);
+}
+
+/* ---- parse ------------------------------------------------------------ */
+
+/* Batch mode over the shared corpus gives Foolscap's verdicts, in order,
+ * with only the "lint" key added. */
+static void
+test_parse_json_corpus (void)
+{
+  g_autofree gchar *input_path = NULL;
+  g_autofree gchar *expected_path = NULL;
+  g_autofree gchar *input = NULL;
+  g_auto(GStrv) expected = NULL;
+  g_auto(GStrv) got = NULL;
+  g_auto(GStrv) inputs = NULL;
+  g_autoptr(GPtrArray) kept = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+
+  input_path = g_test_build_filename (G_TEST_DIST, "data", "hints-public.txt", NULL);
+  expected_path = g_test_build_filename (G_TEST_DIST, "data", "hints-public.expected.jsonl", NULL);
+  g_file_get_contents (input_path, &input, NULL, &error);
+  g_assert_no_error (error);
+  expected = read_lines (expected_path);
+
+  /* The inputs the corpus README says count, for the lint-free
+   * comparison against the library. */
+  inputs = g_strsplit (input, "\n", -1);
+  for (guint i = 0; inputs[i] != NULL; i++)
+    if (inputs[i][0] != '\0' && inputs[i][0] != '#')
+      g_ptr_array_add (kept, inputs[i]);
+
+  RUN_INPUT (&res, input, -1, "parse", "--json");
+  /* The corpus has FURLs Foolscap refuses: exit 1. */
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_true (g_str_has_suffix (res.out, "\n"));
+  res.out[res.out_len - 1] = '\0';
+  got = g_strsplit (res.out, "\n", -1);
+
+  g_assert_cmpuint (g_strv_length (got), ==, g_strv_length (expected));
+  g_assert_cmpuint (g_strv_length (got), ==, kept->len);
+  for (guint i = 0; got[i] != NULL; i++)
+    {
+      g_autofree gchar *stripped = strip_lint (got[i]);
+      g_autofree gchar *library = furlhint_foolscap_verdict_json (g_ptr_array_index (kept, i), FALSE);
+
+      if (g_strcmp0 (stripped, expected[i]) != 0)
+        g_test_message ("input %u: %s", i + 1, (const gchar *) g_ptr_array_index (kept, i));
+      g_assert_cmpstr (stripped, ==, expected[i]);
+      g_assert_cmpstr (stripped, ==, library);
+    }
+  cli_result_clear (&res);
+}
+
+static void
+test_parse_bad_furl (void)
+{
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+
+  RUN (&res, "parse", "pb://klzcmzngbqjnfciylwkq52ebgyerm018@tcp:example.org:1/digits-0-1-8");
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_cmpstr (res.out, ==, "");
+  g_assert_nonnull (strstr (res.err, "'klzcmzngbqjnfciylwkq52ebgyerm018' is not a valid tubid"));
+  g_assert_nonnull (strstr (res.err, "(bad-tubid)"));
+  g_assert_nonnull (strstr (res.err, "argument 1"));
+  cli_result_clear (&res);
+
+  RUN (&res, "parse", "pb://klzcmzngbqjnfciylwkq52ebgyerm33l@tcp:example.org:1,,tcp:example.org:2/x");
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.err, "no connection hint may be empty"));
+  cli_result_clear (&res);
+
+  /* A bare hint no handler takes. */
+  RUN (&res, "parse", "unix:/tmp/socket");
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.out, "tcp:       refused: unrecognized TCP hint"));
+  g_assert_nonnull (strstr (res.out, "i2p:       refused: unrecognized I2P hint"));
+  g_assert_nonnull (strstr (res.err, "argument 1: unix:/tmp/socket: none of Foolscap's tcp, tor and i2p "
+                                     "handlers accepts this hint (accepted: "));
+  cli_result_clear (&res);
+
+  /* Foolscap takes port 0; furlhint's lint does not. */
+  RUN (&res, "parse", "tcp:example.org:0");
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.out, "tcp:       host example.org, port 0\n"));
+  g_assert_nonnull (strstr (res.out, "  lint:      port 0"));
+  g_assert_nonnull (strstr (res.err, "tcp:example.org:0: Foolscap would try it, furlhint will not: port 0"));
+  cli_result_clear (&res);
+}
+
+static void
+test_parse_report (void)
+{
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+
+  RUN (&res, "parse", "pb://7e4axdw3ejfgwjekd2je5d6qvyxbvfes@example.org:44801,tcp:10.0.0.5:34567,"
+       "tcp:[2001:db8::5]:34567,i2p:ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq.b32.i2p/umyf");
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_cmpstr (res.err, ==, "");
+  g_assert_nonnull (strstr (res.out, "  tubid: 7e4axdw3ejfgwjekd2je5d6qvyxbvfes\n"));
+  g_assert_nonnull (strstr (res.out, "  name:  umyf\n"));
+  g_assert_nonnull (strstr (res.out, "  hint 1: example.org:44801\n"
+                                     "    canonical: tcp:example.org:44801 (legacy HOST:PORT converted)\n"
+                                     "    type:      tcp\n"
+                                     "    tcp:       host example.org, port 44801\n"
+                                     "    tor:       host example.org, port 44801\n"
+                                     "    i2p:       refused: unrecognized I2P hint\n"));
+  g_assert_nonnull (strstr (res.out, "    tor:       refused: ignoring non-Tor-able ipaddr 10.0.0.5\n"));
+  g_assert_nonnull (strstr (res.out, "    tcp:       host 2001:db8::5, port 34567\n"
+                                     "    tor:       refused: unrecognized TCP/Tor hint\n"));
+  g_assert_nonnull (strstr (res.out, "    i2p:       destination ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq.b32.i2p, no port\n"));
+  cli_result_clear (&res);
+
+  /* Arguments in --json mode: one line each, lint included. */
+  RUN (&res, "parse", "--json", "tcp:example.org:1", "example.org:0002");
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_cmpstr (res.out, ==,
+    "{\"input\":\"tcp:example.org:1\",\"hint\":{\"hint\":\"tcp:example.org:1\",\"canonical\":\"tcp:example.org:1\","
+    "\"type\":\"tcp\",\"tcp\":[\"example.org\",1],\"tor\":[\"example.org\",1],\"i2p\":null,\"tcp_error\":null,"
+    "\"tor_error\":null,\"i2p_error\":\"unrecognized I2P hint\",\"lint\":[]}}\n"
+    "{\"input\":\"example.org:0002\",\"hint\":{\"hint\":\"example.org:0002\",\"canonical\":\"tcp:example.org:2\","
+    "\"type\":\"tcp\",\"tcp\":[\"example.org\",2],\"tor\":[\"example.org\",2],\"i2p\":null,\"tcp_error\":null,"
+    "\"tor_error\":null,\"i2p_error\":\"unrecognized I2P hint\",\"lint\":[]}}\n");
+  cli_result_clear (&res);
+}
+
+/* Binary garbage, invalid UTF-8, NULs and a huge line: answers, no crash. */
+static void
+test_parse_garbage (void)
+{
+  const gchar *const commands[][3] = {
+    { "parse", NULL, NULL },
+    { "parse", "--json", NULL },
+    { "rank", NULL, NULL },
+    { "rank", "--json", NULL },
+  };
+  static const gchar almost[] =
+    "\npb://\xff\xfe@tcp:a:1/x\npb://klzcmzngbqjnfciylwkq52ebgyerm33l@tcp:a\0b:1/x\n";
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20240917);
+  g_autoptr(GByteArray) garbage = g_byte_array_new ();
+  g_autofree gchar *huge = NULL;
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+
+  for (guint i = 0; i < 64 * 1024; i++)
+    {
+      guint8 byte = (guint8) g_rand_int_range (rand, 0, 256);
+
+      g_byte_array_append (garbage, &byte, 1);
+    }
+  /* Some lines that look almost right, in the middle of the noise. */
+  g_byte_array_append (garbage, (const guint8 *) almost, sizeof almost - 1);
+
+  for (guint c = 0; c < G_N_ELEMENTS (commands); c++)
+    {
+      run_cli_input (&res, (const gchar *) garbage->data, garbage->len, commands[c]);
+      g_assert_cmpint (res.signal, ==, 0);
+      g_assert_cmpint (res.status, ==, 1);
+      if (strcmp (commands[c][0], "parse") == 0 && commands[c][1] != NULL)
+        g_assert_nonnull (strstr (res.out, "\"error\":\"not-utf8\""));
+      cli_result_clear (&res);
+    }
+
+  huge = g_malloc (3 * 1024 * 1024 + 2);
+  memset (huge, 'a', 3 * 1024 * 1024);
+  memcpy (huge, "pb://", 5);
+  huge[3 * 1024 * 1024] = '\n';
+  huge[3 * 1024 * 1024 + 1] = '\0';
+  RUN_INPUT (&res, huge, -1, "parse", "--json");
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_cmpstr (res.out, ==, "{\"input\":null,\"ok\":false,\"error\":\"bad-furl\",\"tubid\":null,"
+                   "\"name\":null,\"hints\":[],\"lint\":[\"line 1 is longer than 1048576 bytes; "
+                   "furlhint reads inputs of at most 1048576 bytes\"]}\n");
+  cli_result_clear (&res);
+
+  RUN_INPUT (&res, huge, -1, "rank");
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.err, "line 1 is longer than 1048576 bytes"));
+  cli_result_clear (&res);
+}
+
+/* ---- rank ------------------------------------------------------------- */
+
+static void
+test_rank_json (void)
+{
+  g_autofree gchar *cfg = example_path ("tahoe.cfg");
+  g_auto(GStrv) lines = NULL;
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+
+  RUN (&res, "rank", "--json", "--config", cfg, EXAMPLE_FURL);
+  g_assert_cmpint (res.status, ==, 0);
+  lines = g_strsplit (res.out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 2);   /* one object and "" */
+  g_assert_true (g_str_has_prefix (res.out, "{\"input\":\"" EXAMPLE_FURL "\",\"ok\":true,\"error\":null,"
+                                   "\"message\":null,\"anonymous\":false,\"kind\":\"furl\",\"network\":\"any\","
+                                   "\"tubid\":\"ce6rpdlmb7jzah7shgq2bfpsb6jzkzim\","
+                                   "\"name\":\"storage-k6dqnzwvjh3oazbd\",\"hints\":[{\"hint\":"
+                                   "\"tcp:storage1.example.org:3457\",\"canonical\":\"tcp:storage1.example.org:3457\","
+                                   "\"type\":\"tcp\",\"lint\":[]},{\"hint\":\"storage2.example.org:3457\","
+                                   "\"canonical\":\"tcp:storage2.example.org:3457\",\"type\":\"tcp\",\"lint\":[]}"));
+  /* Each kind of hint, routed through the right plugin and class. */
+  g_assert_nonnull (strstr (res.out, "{\"hint_index\":0,\"hint\":\"tcp:storage1.example.org:3457\",\"routed\":true,"
+                                     "\"plugin\":\"tcp\",\"target\":{\"host\":\"storage1.example.org\",\"port\":3457,"
+                                     "\"host_kind\":\"dns\",\"hint\":\"tcp:storage1.example.org:3457\"},"
+                                     "\"anon_class\":\"clear\",\"tier\":0,\"delay_ms\":"));
+  g_assert_nonnull (strstr (res.out, "\"hint\":\"tcp:[2001:db8::10]:3457\",\"routed\":true,\"plugin\":\"tcp\","
+                                     "\"target\":{\"host\":\"2001:db8::10\",\"port\":3457,\"host_kind\":\"ipv6\""));
+  g_assert_nonnull (strstr (res.out, "{\"hint_index\":4,\"hint\":\"tor:u33m4y7klhz3bypswqkozwetvabelhxt4eqwi6q2dbr7uqgp6yzrgqad.onion:3457\","
+                                     "\"routed\":true,\"plugin\":\"tor\",\"target\":{\"host\":"
+                                     "\"u33m4y7klhz3bypswqkozwetvabelhxt4eqwi6q2dbr7uqgp6yzrgqad.onion\",\"port\":3457,"
+                                     "\"host_kind\":\"onion\""));
+  g_assert_nonnull (strstr (res.out, "{\"hint_index\":5,\"hint\":\"i2p:ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq.b32.i2p\","
+                                     "\"routed\":true,\"plugin\":\"i2p\",\"target\":{\"host\":"
+                                     "\"ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq.b32.i2p\",\"port\":null,"
+                                     "\"host_kind\":\"i2p\""));
+  g_assert_nonnull (strstr (res.out, "{\"hint_index\":6,\"hint\":\"tcp:vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd.onion:3457\","
+                                     "\"routed\":true,\"plugin\":\"tor\""));
+  g_assert_null (strstr (res.out, "\"code\":\"")); /* no rejection */
+  g_assert_true (g_str_has_suffix (res.out, "],\"n_routes\":7,\"n_tiers\":1}\n"));
+  cli_result_clear (&res);
+
+  /* A FURL that does not parse. */
+  RUN (&res, "rank", "--json", "pb://klzcmzngbqjnfciylwkq52ebgyerm018@h:1/x");
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_true (g_str_has_prefix (res.out, "{\"input\":\"pb://klzcmzngbqjnfciylwkq52ebgyerm018@h:1/x\",\"ok\":false,\"error\":\"bad-tubid\",\"message\":\""));
+  g_assert_true (g_str_has_suffix (res.out, "\"hints\":[],\"entries\":[],\"n_routes\":0,\"n_tiers\":0}\n"));
+  cli_result_clear (&res);
+}
+
+/* Counts the route rows of `rank` tables ("  1   0    0 ms     anonymous
+ * tor ..."), all of them or those of class @anon_class. */
+static guint
+count_route_rows (const gchar *out,
+                  const gchar *anon_class)
+{
+  g_auto(GStrv) lines = g_strsplit (out, "\n", -1);
+  guint n = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = NULL;
+      const gchar *field[6];
+      guint k = 0;
+
+      if (!g_str_has_prefix (lines[i], "  ") || !g_ascii_isdigit (lines[i][2]))
+        continue;
+      fields = g_strsplit (lines[i], " ", -1);
+      for (guint j = 0; fields[j] != NULL && k < G_N_ELEMENTS (field); j++)
+        if (fields[j][0] != '\0')
+          field[k++] = fields[j];
+      /* order, tier, delay, "ms", class, plugin */
+      g_assert_cmpuint (k, ==, G_N_ELEMENTS (field));
+      g_assert_cmpstr (field[3], ==, "ms");
+      if (anon_class == NULL || strcmp (field[4], anon_class) == 0)
+        n++;
+    }
+  return n;
+}
+
+/* Anonymous mode never shows a clear or proxied route, whatever the
+ * configuration says. */
+static void
+test_rank_anonymous (void)
+{
+  g_autofree gchar *cfg = example_path ("tahoe.cfg");
+  g_autofree gchar *anon_cfg = example_path ("tahoe-anonymous.cfg");
+  g_autofree gchar *socks_cfg = write_temp_config ("[connections]\ntcp.socks-proxy = tcp:127.0.0.1:1080\n"
+                                                   "tor.socks-proxy = tcp:127.0.0.1:9050\n");
+  const gchar *const configs[] = { cfg, anon_cfg, socks_cfg };
+  /* The example tahoe.cfg also has I2P; the other two only Tor. */
+  const guint n_routes[] = { 5, 4, 4 };
+  gchar *verdict = NULL;
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+
+  for (guint i = 0; i < G_N_ELEMENTS (configs); i++)
+    {
+      RUN (&res, "--anonymous", "rank", "--json", "--config", configs[i], EXAMPLE_FURL);
+      g_assert_cmpint (res.status, ==, 0);
+      g_assert_nonnull (strstr (res.out, "\"anonymous\":true"));
+      g_assert_nonnull (strstr (res.out, "\"anon_class\":\"anonymous\""));
+      g_assert_null (strstr (res.out, "\"anon_class\":\"clear\""));
+      g_assert_null (strstr (res.out, "\"anon_class\":\"proxied\""));
+      g_assert_null (strstr (res.out, "\"plugin\":\"tcp\",\"target\":{"));
+      g_assert_null (strstr (res.out, "\"plugin\":\"socks\",\"target\":{"));
+      /* The public DNS hint is wrapped in Tor, in the fallback tier. */
+      g_assert_nonnull (strstr (res.out, "{\"hint_index\":0,\"hint\":\"tcp:storage1.example.org:3457\",\"routed\":true,"
+                                         "\"plugin\":\"tor\",\"target\":{\"host\":\"storage1.example.org\",\"port\":3457,"
+                                         "\"host_kind\":\"dns\",\"hint\":\"tcp:storage1.example.org:3457\"},"
+                                         "\"anon_class\":\"anonymous\",\"tier\":1,"));
+      g_assert_true (g_str_has_suffix (res.out, ",\"n_tiers\":2}\n"));
+      cli_result_clear (&res);
+
+      RUN (&res, "rank", "--anonymous", "--explain", "--config", configs[i], EXAMPLE_FURL);
+      g_assert_cmpint (res.status, ==, 0);
+      g_assert_nonnull (strstr (res.out, "mode: anonymous (--anonymous)\n"));
+      g_assert_cmpuint (count_route_rows (res.out, "anonymous"), ==, n_routes[i]);
+      g_assert_cmpuint (count_route_rows (res.out, NULL), ==, n_routes[i]);
+      g_assert_null (strstr (res.out, "via tcp"));
+      g_assert_null (strstr (res.out, "via socks"));
+      verdict = g_strdup_printf ("  verdict: %u routes in 2 tiers", n_routes[i]);
+      g_assert_nonnull (strstr (res.out, verdict));
+      g_clear_pointer (&verdict, g_free);
+      cli_result_clear (&res);
+    }
+
+  /* No Tor: nothing at all for a clear-net FURL. */
+  RUN (&res, "--anonymous", "rank", "--explain", "pb://hckqqn4vq5ggzuukfztpuu4wykwefa6d@tcp:introducer.example.org:44801/introducer");
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_cmpuint (count_route_rows (res.out, NULL), ==, 0);
+  g_assert_nonnull (strstr (res.out, "Tor: not configured"));
+  g_assert_nonnull (strstr (res.out, "  verdict: no route"));
+  cli_result_clear (&res);
+
+  g_unlink (socks_cfg);
+}
+
+static void
+test_rank_normal_text (void)
+{
+  g_autofree gchar *cfg = example_path ("tahoe.cfg");
+  g_autofree gchar *input = g_strdup ("# a comment\n\n" EXAMPLE_FURL "\npb://klzcmzngbqjnfciylwkq52ebgyerm018@h:1/x\n");
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+
+  RUN (&res, "rank", "--explain", "--config", cfg, EXAMPLE_FURL);
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, "mode: normal\n"));
+  g_assert_nonnull (strstr (res.out, "Tor: configured (tcp:127.0.0.1:9050)\n"));
+  g_assert_nonnull (strstr (res.out, "I2P: configured (tcp:127.0.0.1:7656)\n"));
+  g_assert_nonnull (strstr (res.out, "  verdict: 7 routes in 1 tier\n"));
+  g_assert_nonnull (strstr (res.out, "    type tor: handled by the tor plugin (anonymous)\n"));
+  cli_result_clear (&res);
+
+  /* Batch mode: comments skipped, one plan per FURL, bad FURL on stderr. */
+  RUN_INPUT (&res, input, -1, "rank", "--config", cfg);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.out, "FURL " EXAMPLE_FURL "\n"));
+  g_assert_nonnull (strstr (res.err, "line 4: pb://klzcmzngbqjnfciylwkq52ebgyerm018@h:1/x: "));
+  g_assert_null (strstr (res.err, "line 1"));
+  cli_result_clear (&res);
+
+  /* Without any configuration, onion and i2p hints get no route. */
+  RUN (&res, "rank", "--json", "pb://4divav5rlgmh7fgmoqi5of7riv43fkqq@tor:vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd.onion:3457/b6");
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.out, "\"ok\":false,\"error\":\"no-route\""));
+  g_assert_nonnull (strstr (res.out, "\"routed\":false"));
+  g_assert_nonnull (strstr (res.out, "\"code\":\"not-configured\""));
+  cli_result_clear (&res);
+}
+
+/* ---- check-config ----------------------------------------------------- */
+
+static void
+test_check_config (void)
+{
+  g_autofree gchar *cfg = example_path ("tahoe.cfg");
+  g_autofree gchar *anon_cfg = example_path ("tahoe-anonymous.cfg");
+  g_autofree gchar *bad_value = write_temp_config ("[connections]\ntcp = carrier-pigeon\n");
+  g_autofree gchar *syntax = write_temp_config ("this is not a tahoe.cfg\n");
+  g_autofree gchar *privacy = write_temp_config ("[node]\nanonymous = true\ntub.location = AUTO\n");
+  g_autofree gchar *clear_location = write_temp_config ("[node]\ntub.location = tcp:example.org:3457\n");
+  g_autofree gchar *unknown_key = write_temp_config ("[connections]\nfrobnicate = yes\n");
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+
+  RUN (&res, "check-config", cfg);
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_true (g_str_has_prefix (res.out, "OK\n"));
+  g_assert_nonnull (strstr (res.out, "mode:         normal\n"));
+  cli_result_clear (&res);
+
+  RUN (&res, "check-config", anon_cfg);
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, "mode:         anonymous\n"));
+  cli_result_clear (&res);
+
+  RUN (&res, "check-config", "--json", anon_cfg);
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, "\"ok\":true,\"error\":null,\"message\":null,\"anonymous\":true,\"tcp\":\"tor\","));
+  cli_result_clear (&res);
+
+  RUN (&res, "check-config", unknown_key);
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, "warning: "));
+  g_assert_nonnull (strstr (res.out, "frobnicate"));
+  cli_result_clear (&res);
+
+  RUN (&res, "check-config", bad_value);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_cmpstr (res.out, ==, "");
+  g_assert_nonnull (strstr (res.err, "carrier-pigeon"));
+  cli_result_clear (&res);
+
+  RUN (&res, "check-config", "--json", bad_value);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.out, "\"ok\":false,\"error\":\"bad-value\",\"message\":\""));
+  cli_result_clear (&res);
+
+  RUN (&res, "check-config", syntax);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.err, syntax));
+  cli_result_clear (&res);
+
+  RUN (&res, "check-config", privacy);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.err, "AUTO"));
+  cli_result_clear (&res);
+
+  /* Fine in normal mode, refused when checked as anonymous. */
+  RUN (&res, "check-config", clear_location);
+  g_assert_cmpint (res.status, ==, 0);
+  cli_result_clear (&res);
+  RUN (&res, "check-config", "--anonymous", "--json", clear_location);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.out, "\"error\":\"privacy\""));
+  cli_result_clear (&res);
+
+  RUN (&res, "check-config", "/nonexistent/furlhint/tahoe.cfg");
+  g_assert_cmpint (res.status, ==, 3);
+  g_assert_nonnull (strstr (res.err, "/nonexistent/furlhint/tahoe.cfg"));
+  cli_result_clear (&res);
+
+  RUN (&res, "rank", "--config", "/nonexistent/furlhint/tahoe.cfg", EXAMPLE_FURL);
+  g_assert_cmpint (res.status, ==, 3);
+  cli_result_clear (&res);
+
+  RUN (&res, "rank", "--config", bad_value, EXAMPLE_FURL);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.err, "carrier-pigeon"));
+  cli_result_clear (&res);
+
+  g_unlink (bad_value);
+  g_unlink (syntax);
+  g_unlink (privacy);
+  g_unlink (clear_location);
+  g_unlink (unknown_key);
+}
+
+/* ---- plugins ---------------------------------------------------------- */
+
+static void
+test_plugins (void)
+{
+  const gchar *test_plugin_dir = g_getenv ("FURLHINT_TEST_PLUGIN_DIR");
+  g_autofree gchar *cfg = example_path ("tahoe.cfg");
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+
+  RUN (&res, "plugins", "--json", "--strict", "--config", cfg);
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_true (g_str_has_prefix (res.out, "{\"plugins\":[{\"name\":\""));
+  g_assert_true (g_str_has_suffix (res.out, "],\"errors\":[]}\n"));
+  g_assert_nonnull (strstr (res.out, "{\"name\":\"tcp\","));
+  g_assert_nonnull (strstr (res.out, "{\"name\":\"socks\","));
+  g_assert_nonnull (strstr (res.out, "{\"name\":\"tor\","));
+  g_assert_nonnull (strstr (res.out, "{\"name\":\"i2p\","));
+  g_assert_nonnull (strstr (res.out, "\"prefixes\":[\"tor\"],\"host_suffixes\":[\".onion\"],"
+                                     "\"anon_class\":\"anonymous\",\"can_carry_tcp\":true,\"configured\":true}"));
+  g_assert_nonnull (strstr (res.out, "\"prefixes\":[\"tcp\"],\"host_suffixes\":[],"
+                                     "\"anon_class\":\"clear\",\"can_carry_tcp\":false,\"configured\":true}"));
+  g_assert_nonnull (strstr (res.out, "\"prefixes\":[],\"host_suffixes\":[],"
+                                     "\"anon_class\":\"proxied\",\"can_carry_tcp\":true,\"configured\":false}"));
+  cli_result_clear (&res);
+
+  RUN (&res, "plugins");
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, "  configured:    no"));
+  cli_result_clear (&res);
+
+  if (test_plugin_dir != NULL)
+    {
+      /* The broken test plugins: listed as errors; --strict fails. */
+      RUN (&res, "plugins", "--json", "--plugin-dir", test_plugin_dir);
+      g_assert_cmpint (res.status, ==, 0);
+      g_assert_nonnull (strstr (res.out, "\"code\":\"abi-version\""));
+      cli_result_clear (&res);
+
+      RUN (&res, "plugins", "--strict", "--plugin-dir", test_plugin_dir);
+      g_assert_cmpint (res.status, ==, 4);
+      g_assert_nonnull (strstr (res.out, "not loaded:\n"));
+      g_assert_nonnull (strstr (res.err, "--strict"));
+      cli_result_clear (&res);
+    }
+
+  RUN (&res, "plugins", "--plugin-dir", "/nonexistent/furlhint/plugins");
+  g_assert_cmpint (res.status, ==, 3);
+  g_assert_nonnull (strstr (res.err, "/nonexistent/furlhint/plugins"));
+  cli_result_clear (&res);
+}
+
+/* ---- usage and help --------------------------------------------------- */
+
+static void
+test_usage_errors (void)
+{
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+
+  RUN (&res, "frobnicate");
+  g_assert_cmpint (res.status, ==, 2);
+  g_assert_cmpstr (res.out, ==, "");
+  g_assert_nonnull (strstr (res.err, "unknown command 'frobnicate'"));
+  g_assert_nonnull (strstr (res.err, "Usage: furlhint [OPTION...] COMMAND [ARGS...]"));
+  cli_result_clear (&res);
+
+  RUN (&res, "rank", "--frobnicate", EXAMPLE_FURL);
+  g_assert_cmpint (res.status, ==, 2);
+  g_assert_nonnull (strstr (res.err, "--frobnicate"));
+  g_assert_nonnull (strstr (res.err, "Usage: furlhint rank"));
+  cli_result_clear (&res);
+
+  RUN (&res, "--frobnicate", "rank");
+  g_assert_cmpint (res.status, ==, 2);
+  g_assert_nonnull (strstr (res.err, "Usage: furlhint"));
+  cli_result_clear (&res);
+
+  {
+    const gchar *const argv[] = { NULL };
+
+    run_cli (&res, argv);
+    g_assert_cmpint (res.status, ==, 2);
+    g_assert_nonnull (strstr (res.err, "no command given"));
+    cli_result_clear (&res);
+  }
+
+  RUN (&res, "check-config");
+  g_assert_cmpint (res.status, ==, 2);
+  g_assert_nonnull (strstr (res.err, "Usage: furlhint check-config"));
+  cli_result_clear (&res);
+
+  RUN (&res, "plugins", "extra");
+  g_assert_cmpint (res.status, ==, 2);
+  cli_result_clear (&res);
+
+  RUN (&res, "help", "frobnicate");
+  g_assert_cmpint (res.status, ==, 2);
+  cli_result_clear (&res);
+
+  RUN (&res, "rank", "--config");
+  g_assert_cmpint (res.status, ==, 2);
+  cli_result_clear (&res);
+}
+
+static void
+test_help (void)
+{
+  const gchar *const commands[] = { "parse", "rank", "plugins", "check-config" };
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autofree gchar *usage = g_strdup_printf ("furlhint %s", commands[i]);
+
+      RUN (&res, commands[i], "--help");
+      g_assert_cmpint (res.status, ==, 0);
+      g_assert_nonnull (strstr (res.out, usage));
+      g_assert_nonnull (strstr (res.out, "--config"));
+      g_assert_nonnull (strstr (res.out, "Exit status:"));
+      cli_result_clear (&res);
+
+      RUN (&res, "help", commands[i]);
+      g_assert_cmpint (res.status, ==, 0);
+      g_assert_nonnull (strstr (res.out, usage));
+      cli_result_clear (&res);
+    }
+
+  RUN (&res, "--help");
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, "check-config"));
+  g_assert_nonnull (strstr (res.out, "Exit status:"));
+  cli_result_clear (&res);
+
+  RUN (&res, "help");
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, "Commands:"));
+  cli_result_clear (&res);
+
+  RUN (&res, "--version");
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_true (g_str_has_prefix (res.out, "furlhint " FURLHINT_VERSION " (library "));
+  cli_result_clear (&res);
+}
+
+int
+main (int argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/cli/parse/json-corpus", test_parse_json_corpus);
+  g_test_add_func ("/cli/parse/bad-furl", test_parse_bad_furl);
+  g_test_add_func ("/cli/parse/report", test_parse_report);
+  g_test_add_func ("/cli/parse/garbage", test_parse_garbage);
+  g_test_add_func ("/cli/rank/json", test_rank_json);
+  g_test_add_func ("/cli/rank/anonymous", test_rank_anonymous);
+  g_test_add_func ("/cli/rank/normal-text", test_rank_normal_text);
+  g_test_add_func ("/cli/check-config", test_check_config);
+  g_test_add_func ("/cli/plugins", test_plugins);
+  g_test_add_func ("/cli/usage-errors", test_usage_errors);
+  g_test_add_func ("/cli/help", test_help);
+
+  return g_test_run ();
+}
