@@ -1,1 +1,836 @@
-/* stub: to be written */
+/* FurlHintFurl: FURLs as Foolscap 21.7's decode_furl() reads them, and
+ * Tahoe-LAFS NURLs (docs/specifications/url.rst).
+ *
+ * Which syntax a text is in:
+ *  - it starts with "pb+tor://" or "pb+i2p://": a NURL restricted to that
+ *    network;
+ *  - it starts with "pb://" and contains a '#': a NURL (the `#v=1`
+ *    fragment is what tells a v1 NURL from a FURL; url.rst says never to
+ *    guess from the hash length);
+ *  - anything else: a FURL, decoded exactly as Foolscap does, i.e. the
+ *    pattern is *searched* for, not anchored.
+ * Schemes are matched in lower case only, as Foolscap matches "pb://".
+ *
+ * A NURL has exactly one location, which becomes the FURL's only hint:
+ *  - pb://     HOST:PORT or tcp:HOST:PORT → "tcp:HOST:PORT" (tor:HOST:PORT
+ *              and i2p:DEST[:PORT] locations keep their type);
+ *  - pb+tor:// HOST:PORT, tcp:HOST:PORT or tor:HOST:PORT → "tor:HOST:PORT",
+ *              so that even a caller ignoring the network restriction can
+ *              only route it through Tor (a Tor hint has no clear route);
+ *              IPv6 is refused, as Foolscap's Tor handler refuses it;
+ *  - pb+i2p:// DEST[:PORT] or i2p:DEST[:PORT] → "i2p:DEST[:PORT]".
+ * The port is required (except for I2P) and must be 1-65535 in ASCII: a
+ * NURL is new syntax, there is no legacy to be lenient with.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "foolscap-hint.h"
+#include "hint-private.h"
+
+struct _FurlHintFurl {
+  grefcount ref_count;
+  FurlHintFurlKind kind;
+  FurlHintNetwork network;
+  guint nurl_version;
+  gchar *tubid;      /* (owned) FURL: first 32 characters; NURL: the hash */
+  gchar *name;       /* (owned) object name / swissnum */
+  GPtrArray *hints;  /* (owned) (element-type FurlHintHint) */
+  gchar **lint;      /* (owned) */
+  gchar *location;   /* (owned) (nullable) a NURL's location as written */
+};
+
+#define ACCEPTED_FORMS \
+  "expected pb://TUBID@HINT,HINT/NAME, or a NURL pb://HASH@HOST:PORT/SWISSNUM#v=1, " \
+  "pb+tor://HASH@HOST:PORT/SWISSNUM[#v=1] or pb+i2p://HASH@DEST[:PORT]/SWISSNUM[#v=1]"
+
+/* --- Python repr() ---------------------------------------------------------- */
+
+/* str.isprintable() for one character (Unicode version aside). */
+static gboolean
+py_isprintable (gunichar c)
+{
+  switch (g_unichar_type (c))
+    {
+    case G_UNICODE_CONTROL:
+    case G_UNICODE_FORMAT:
+    case G_UNICODE_UNASSIGNED:
+    case G_UNICODE_PRIVATE_USE:
+    case G_UNICODE_SURROGATE:
+    case G_UNICODE_LINE_SEPARATOR:
+    case G_UNICODE_PARAGRAPH_SEPARATOR:
+      return FALSE;
+    case G_UNICODE_SPACE_SEPARATOR:
+      return c == ' ';
+    default:
+      return TRUE;
+    }
+}
+
+gchar *
+_furlhint_py_repr (const gchar *utf8)
+{
+  gchar *valid = g_utf8_make_valid (utf8, -1);
+  gchar quote = (strchr (valid, '\'') != NULL && strchr (valid, '"') == NULL) ? '"' : '\'';
+  GString *out = g_string_new (NULL);
+  const gchar *p;
+
+  g_string_append_c (out, quote);
+  for (p = valid; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c == (gunichar) quote || c == '\\')
+        {
+          g_string_append_c (out, '\\');
+          g_string_append_c (out, (gchar) c);
+        }
+      else if (c == '\t')
+        g_string_append (out, "\\t");
+      else if (c == '\n')
+        g_string_append (out, "\\n");
+      else if (c == '\r')
+        g_string_append (out, "\\r");
+      else if (c < 0x20 || c == 0x7f)
+        g_string_append_printf (out, "\\x%02x", c);
+      else if (c < 0x7f || py_isprintable (c))
+        g_string_append_unichar (out, c);
+      else if (c <= 0xff)
+        g_string_append_printf (out, "\\x%02x", c);
+      else if (c <= 0xffff)
+        g_string_append_printf (out, "\\u%04x", c);
+      else
+        g_string_append_printf (out, "\\U%08x", c);
+    }
+  g_string_append_c (out, quote);
+  g_free (valid);
+  return g_string_free (out, FALSE);
+}
+
+/* repr() of at most the first 40 characters, for lint sentences. */
+static gchar *
+short_repr (const gchar *utf8)
+{
+  glong n = g_utf8_strlen (utf8, -1);
+  gchar *head, *repr, *result;
+
+  if (n <= 40)
+    return _furlhint_py_repr (utf8);
+  head = g_utf8_substring (utf8, 0, 40);
+  repr = _furlhint_py_repr (head);
+  result = g_strconcat (repr, "...", NULL);
+  g_free (head);
+  g_free (repr);
+  return result;
+}
+
+/* --- decode_furl() ---------------------------------------------------------- */
+
+/* Memoised "first @ch at or after @from": the decoder asks with
+ * non-decreasing @from, so the whole search is linear, however many
+ * "pb://" the text holds. */
+typedef struct {
+  gboolean valid;
+  gsize from;
+  gsize pos;  /* G_MAXSIZE: none at or after from */
+} FindCache;
+
+static gsize
+find_from (const gchar *s,
+           gsize        len,
+           gchar        ch,
+           gsize        from,
+           FindCache   *cache)
+{
+  gsize pos;
+
+  if (cache->valid && cache->from <= from &&
+      (cache->pos == G_MAXSIZE || cache->pos >= from))
+    return cache->pos;
+  /* Plain loops rather than memchr()/strstr(): sanitizer interceptors
+   * check the whole remaining string on every call, which would make
+   * this search quadratic under ASan. */
+  for (pos = from; pos < len && s[pos] != ch; pos++)
+    ;
+  cache->valid = TRUE;
+  cache->from = from;
+  cache->pos = pos < len ? pos : G_MAXSIZE;
+  return cache->pos;
+}
+
+/* Next "pb://" at or after @from, or G_MAXSIZE. */
+static gsize
+find_scheme (const gchar *s,
+             gsize        len,
+             gsize        from)
+{
+  gsize pos;
+
+  for (pos = from; pos + 5 <= len; pos++)
+    if (s[pos] == 'p' && s[pos + 1] == 'b' && s[pos + 2] == ':' &&
+        s[pos + 3] == '/' && s[pos + 4] == '/')
+      return pos;
+  return G_MAXSIZE;
+}
+
+/* str.split(",") of [start, end) (g_strsplit() would rescan the rest of
+ * the text for every piece under ASan). */
+static gchar **
+split_commas (const gchar *s,
+              gsize        start,
+              gsize        end)
+{
+  GPtrArray *parts = g_ptr_array_new ();
+  gsize piece = start, pos;
+
+  for (pos = start; pos <= end; pos++)
+    if (pos == end || s[pos] == ',')
+      {
+        g_ptr_array_add (parts, g_strndup (s + piece, pos - piece));
+        piece = pos + 1;
+      }
+  g_ptr_array_add (parts, NULL);
+  return (gchar **) g_ptr_array_free (parts, FALSE);
+}
+
+/* foolscap.base32.is_base32(s): every character of s.lower() in a-z2-7.
+ * Of all non-ASCII characters only U+212A KELVIN SIGN lowers into that
+ * alphabet (to 'k'); checked over all of Unicode with Python 3.11. */
+static gboolean
+py_is_base32 (const gchar *s)
+{
+  const gchar *p;
+
+  for (p = s; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c == 0x212A)
+        continue;
+      if (c >= 0x80)
+        return FALSE;
+      c = (gunichar) g_ascii_tolower ((gchar) c);
+      if (!((c >= 'a' && c <= 'z') || (c >= '2' && c <= '7')))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+void
+_furlhint_decoded_furl_clear (FhDecodedFurl *decoded)
+{
+  if (decoded == NULL)
+    return;
+  g_clear_pointer (&decoded->tubid, g_free);
+  g_clear_pointer (&decoded->tubid_rest, g_free);
+  g_clear_pointer (&decoded->hints, g_strfreev);
+  g_clear_pointer (&decoded->name, g_free);
+  decoded->match_start = 0;
+  decoded->dropped_newline = FALSE;
+}
+
+static gboolean
+check_utf8 (const gchar *text,
+            GError     **error)
+{
+  const gchar *bad;
+
+  if (g_utf8_validate (text, -1, &bad))
+    return TRUE;
+  g_set_error (error, FURLHINT_FURL_ERROR, FURLHINT_FURL_ERROR_NOT_UTF8,
+               "FURL is not valid UTF-8 (bad byte 0x%02x at offset %" G_GSIZE_FORMAT "); "
+               "FURLs and NURLs must be UTF-8 text",
+               (guint) (guchar) *bad, (gsize) (bad - text));
+  return FALSE;
+}
+
+gboolean
+_furlhint_foolscap_decode_furl (const gchar   *text,
+                                FhDecodedFurl *out,
+                                GError       **error)
+{
+  /* AUTH_STURDYREF_RE `pb://([^@]+)@([^/]*)/(.+)$` with search(): tried
+   * at each "pb://" in turn.  At a given start there is at most one way
+   * to match: group 1 cannot cross an '@', so it ends at the first one;
+   * group 2 cannot cross a '/', so it ends at the first one after that;
+   * group 3 (`.` takes no "\n") runs to the first "\n", where `$` must
+   * then match (end of text, or a final "\n"). */
+  FindCache at_cache = { FALSE, 0, 0 }, slash_cache = { FALSE, 0, 0 }, nl_cache = { FALSE, 0, 0 };
+  gsize len;
+  gsize q;
+
+  g_return_val_if_fail (text != NULL, FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  memset (out, 0, sizeof *out);
+  if (!check_utf8 (text, error))
+    return FALSE;
+
+  len = strlen (text);
+  for (q = find_scheme (text, len, 0); q != G_MAXSIZE; q = find_scheme (text, len, q + 1))
+    {
+      gsize g1 = q + 5, at, slash, g3, nl, g3_end;
+      const gchar *p, *tub_end;
+      guint count;
+
+      at = find_from (text, len, '@', g1, &at_cache);
+      if (at == G_MAXSIZE)
+        break;  /* no later start finds one either */
+      if (at == g1)
+        continue;
+      slash = find_from (text, len, '/', at + 1, &slash_cache);
+      if (slash == G_MAXSIZE)
+        break;
+      g3 = slash + 1;
+      nl = find_from (text, len, '\n', g3, &nl_cache);
+      g3_end = nl == G_MAXSIZE ? len : nl;
+      if (g3_end == g3 || (nl != G_MAXSIZE && nl + 1 != len))
+        continue;
+
+      /* Matched. */
+      out->match_start = q;
+      tub_end = text + at;
+      for (p = text + g1, count = 0; p < tub_end && count < 32; count++)
+        p = g_utf8_next_char (p);
+      out->tubid = g_strndup (text + g1, (gsize) (p - (text + g1)));
+      out->tubid_rest = g_strndup (p, (gsize) (tub_end - p));
+      if (!py_is_base32 (out->tubid))
+        {
+          g_set_error (error, FURLHINT_FURL_ERROR, FURLHINT_FURL_ERROR_BAD_TUBID,
+                       "'%s' is not a valid tubid", out->tubid);
+          _furlhint_decoded_furl_clear (out);
+          return FALSE;
+        }
+
+      if (slash == at + 1)
+        out->hints = g_new0 (gchar *, 1);
+      else
+        {
+          gchar **h;
+
+          out->hints = split_commas (text, at + 1, slash);
+          for (h = out->hints; *h != NULL; h++)
+            if (**h == '\0')
+              {
+                g_set_error_literal (error, FURLHINT_FURL_ERROR, FURLHINT_FURL_ERROR_EMPTY_HINT,
+                                     "no connection hint may be empty");
+                _furlhint_decoded_furl_clear (out);
+                return FALSE;
+              }
+        }
+      out->name = g_strndup (text + g3, g3_end - g3);
+      out->dropped_newline = nl != G_MAXSIZE;
+      return TRUE;
+    }
+
+  {
+    gchar *repr = _furlhint_py_repr (text);
+
+    g_set_error (error, FURLHINT_FURL_ERROR, FURLHINT_FURL_ERROR_UNKNOWN_PREFIX,
+                 "unknown FURL prefix in %s", repr);
+    g_free (repr);
+  }
+  return FALSE;
+}
+
+gchar **
+_furlhint_decoded_furl_lint (const gchar         *text,
+                             const FhDecodedFurl *decoded)
+{
+  GPtrArray *lint = g_ptr_array_new ();
+
+  g_return_val_if_fail (text != NULL, NULL);
+  g_return_val_if_fail (decoded != NULL, NULL);
+
+  if (decoded->match_start > 0)
+    {
+      gchar *before = g_strndup (text, decoded->match_start);
+      gchar *repr = short_repr (before);
+
+      g_ptr_array_add (lint, g_strdup_printf ("text before \"pb://\" is ignored: %s", repr));
+      g_free (repr);
+      g_free (before);
+    }
+  if (decoded->tubid_rest != NULL && decoded->tubid_rest[0] != '\0')
+    {
+      gchar *repr = short_repr (decoded->tubid_rest);
+
+      g_ptr_array_add (lint, g_strdup_printf ("tub ID is longer than 32 characters; "
+                                              "Foolscap ignores the rest: %s", repr));
+      g_free (repr);
+    }
+  if (decoded->tubid != NULL && strstr (decoded->tubid, "\xe2\x84\xaa") != NULL)
+    g_ptr_array_add (lint, g_strdup ("tub ID contains U+212A KELVIN SIGN, "
+                                     "which Foolscap accepts as \"k\""));
+  if (decoded->dropped_newline)
+    g_ptr_array_add (lint, g_strdup ("the newline after the name is ignored"));
+
+  g_ptr_array_add (lint, NULL);
+  return (gchar **) g_ptr_array_free (lint, FALSE);
+}
+
+/* --- FurlHintFurl ------------------------------------------------------------ */
+
+static FurlHintFurl *
+furl_alloc (FurlHintFurlKind kind)
+{
+  FurlHintFurl *furl = g_new0 (FurlHintFurl, 1);
+
+  g_ref_count_init (&furl->ref_count);
+  furl->kind = kind;
+  furl->hints = g_ptr_array_new_with_free_func ((GDestroyNotify) furlhint_hint_free);
+  return furl;
+}
+
+static FurlHintFurl *
+parse_furl (const gchar *text,
+            GError     **error)
+{
+  FhDecodedFurl decoded;
+  GError *local = NULL;
+  FurlHintFurl *furl;
+  gchar **h;
+
+  if (!_furlhint_foolscap_decode_furl (text, &decoded, &local))
+    {
+      const gchar *accepted;
+
+      switch (local->code)
+        {
+        case FURLHINT_FURL_ERROR_BAD_TUBID:
+          accepted = "a tub ID starts with 32 base32 characters: a-z and 2-7, in any letter case";
+          break;
+        case FURLHINT_FURL_ERROR_EMPTY_HINT:
+          accepted = "separate hints with single commas, none at either end; "
+                     "a FURL without hints is written pb://TUBID@/NAME";
+          break;
+        case FURLHINT_FURL_ERROR_UNKNOWN_PREFIX:
+          accepted = ACCEPTED_FORMS;
+          break;
+        default:
+          accepted = NULL;
+          break;
+        }
+      if (accepted != NULL)
+        g_set_error (error, local->domain, local->code, "%s (%s)", local->message, accepted);
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      g_clear_error (&local);
+      return NULL;
+    }
+
+  furl = furl_alloc (FURLHINT_FURL_KIND_FURL);
+  furl->network = FURLHINT_NETWORK_ANY;
+  furl->tubid = g_strdup (decoded.tubid);
+  furl->name = g_strdup (decoded.name);
+  for (h = decoded.hints; *h != NULL; h++)
+    g_ptr_array_add (furl->hints, furlhint_hint_new (*h));
+  furl->lint = _furlhint_decoded_furl_lint (text, &decoded);
+  _furlhint_decoded_furl_clear (&decoded);
+  return furl;
+}
+
+/* RFC 2396 "unreserved": what url.rst allows in a NURL hash. */
+static gboolean
+is_unreserved (gchar c)
+{
+  return g_ascii_isalnum (c) || strchr ("-_.!~*'()", c) != NULL;
+}
+
+static gboolean
+ascii_port_ok (const gchar *port)
+{
+  gsize n = strlen (port), i;
+  guint v = 0;
+
+  if (n == 0 || n > 5)
+    return FALSE;
+  for (i = 0; i < n; i++)
+    {
+      if (!g_ascii_isdigit (port[i]))
+        return FALSE;
+      v = v * 10 + (guint) (port[i] - '0');
+    }
+  return v >= 1 && v <= 65535;
+}
+
+/* Sets a BAD_FURL error whose (literal) format has one %s: repr (@what). */
+#define NURL_ERROR(error, format, what) \
+  G_STMT_START { \
+    gchar *repr_ = _furlhint_py_repr (what); \
+    g_set_error ((error), FURLHINT_FURL_ERROR, FURLHINT_FURL_ERROR_BAD_FURL, format, repr_); \
+    g_free (repr_); \
+  } G_STMT_END
+
+/* One NURL location → the canonical hint (see the comment at the top). */
+static gchar *
+nurl_location_to_hint (const gchar    *location,
+                       FurlHintNetwork network,
+                       GError        **error)
+{
+  const gchar *rest = location, *type, *colon, *p;
+  gchar *host = NULL, *port = NULL, *hint = NULL;
+
+  /* The hint type: from the network, or from a written prefix that the
+   * network allows (NULL: it does not). */
+  if (g_str_has_prefix (location, "tcp:"))
+    type = network == FURLHINT_NETWORK_ANY ? "tcp" : network == FURLHINT_NETWORK_TOR ? "tor" : NULL;
+  else if (g_str_has_prefix (location, "tor:"))
+    type = network == FURLHINT_NETWORK_I2P ? NULL : "tor";
+  else if (g_str_has_prefix (location, "i2p:"))
+    type = network == FURLHINT_NETWORK_TOR ? NULL : "i2p";
+  else
+    type = network == FURLHINT_NETWORK_ANY ? "tcp" : network == FURLHINT_NETWORK_TOR ? "tor" : "i2p";
+  if (g_str_has_prefix (location, "tcp:") || g_str_has_prefix (location, "tor:") ||
+      g_str_has_prefix (location, "i2p:"))
+    rest = location + 4;
+
+  if (type == NULL)
+    {
+      NURL_ERROR (error, network == FURLHINT_NETWORK_TOR
+                    ? "a pb+tor NURL cannot have the location %s (accepted: HOST:PORT, "
+                      "tcp:HOST:PORT or tor:HOST:PORT)"
+                    : "a pb+i2p NURL cannot have the location %s (accepted: DEST[:PORT] "
+                      "or i2p:DEST[:PORT])",
+                  location);
+      return NULL;
+    }
+
+  if (rest[0] == '[' && strcmp (type, "i2p") != 0)
+    {
+      const gchar *close = strchr (rest, ']');
+
+      if (strcmp (type, "tor") == 0)
+        {
+          NURL_ERROR (error, "NURL location %s is an IPv6 address, which Tor hints cannot "
+                             "carry (accepted: a DNS name, .onion or IPv4 address, then :PORT)",
+                      location);
+          return NULL;
+        }
+      if (close == NULL || (close[1] != '\0' && close[1] != ':'))
+        goto bad_location;
+      host = g_strndup (rest, (gsize) (close - rest + 1));
+      port = close[1] == ':' ? g_strdup (close + 2) : NULL;
+    }
+  else
+    {
+      colon = strchr (rest, ':');
+      host = colon != NULL ? g_strndup (rest, (gsize) (colon - rest)) : g_strdup (rest);
+      port = colon != NULL ? g_strdup (colon + 1) : NULL;
+      if (host[0] == '\0')
+        goto bad_location;
+      for (p = host; *p != '\0'; p++)
+        if (!(g_ascii_isalnum (*p) || *p == '.' || *p == '-'))
+          goto bad_location;
+    }
+
+  if (port == NULL && strcmp (type, "i2p") != 0)
+    {
+      NURL_ERROR (error, "NURL location %s has no port (expected HOST:PORT, PORT 1-65535)",
+                  location);
+      goto out;
+    }
+  if (port != NULL && !ascii_port_ok (port))
+    goto bad_location;
+
+  /* The port normalised ("0080" → "80"), as Foolscap's int() would. */
+  if (port != NULL)
+    hint = g_strdup_printf ("%s:%s:%u", type, host, (guint) g_ascii_strtoull (port, NULL, 10));
+  else
+    hint = g_strdup_printf ("%s:%s", type, host);
+
+  /* The hint must be one the Foolscap views take, so that the plugins
+   * parse exactly what we accepted here (e.g. a well-formed IPv6). */
+  {
+    FhFoolscapAddr addr = { NULL, NULL, FALSE };
+    gboolean ok;
+
+    if (strcmp (type, "tcp") == 0)
+      ok = _furlhint_foolscap_match_tcp (hint, &addr, NULL);
+    else if (strcmp (type, "i2p") == 0)
+      ok = _furlhint_foolscap_match_i2p (hint, &addr, NULL);
+    else
+      {
+        gchar *msg = NULL;
+
+        /* Refusing a non-Tor-able address is the router's job, not
+         * syntax: only "unrecognized" counts here. */
+        ok = _furlhint_foolscap_match_tor (hint, &addr, &msg) ||
+             g_str_has_prefix (msg, "ignoring non-Tor-able");
+        g_free (msg);
+      }
+    _furlhint_foolscap_addr_clear (&addr);
+    if (!ok)
+      {
+        g_clear_pointer (&hint, g_free);
+        goto bad_location;
+      }
+  }
+  goto out;
+
+bad_location:
+  NURL_ERROR (error, strcmp (type, "i2p") == 0
+                ? "NURL location %s is not DEST[:PORT] (accepted: an I2P destination of "
+                  "A-Z a-z 0-9 . -, then optionally :PORT with PORT 1-65535)"
+                : "NURL location %s is not HOST:PORT (accepted: a DNS name, an IPv4 "
+                  "address or a bracketed IPv6 address, then :PORT with PORT 1-65535)",
+              location);
+out:
+  g_free (host);
+  g_free (port);
+  return hint;
+}
+
+static FurlHintFurl *
+parse_nurl (const gchar    *text,
+            gsize           scheme_len,
+            FurlHintNetwork network,
+            GError        **error)
+{
+  const gchar *body = text + scheme_len;
+  const gchar *hash_p, *at, *slash, *p;
+  gchar *body_copy = NULL, *hash = NULL, *location = NULL, *swissnum = NULL, *hint = NULL;
+  const gchar *fragment;
+  FurlHintFurl *furl = NULL;
+  guint version = 0;
+  guint n_locations = 1;
+
+  fragment = strchr (body, '#');
+  body_copy = fragment != NULL ? g_strndup (body, (gsize) (fragment - body)) : g_strdup (body);
+  if (fragment != NULL)
+    {
+      if (strcmp (fragment, "#v=1") != 0)
+        {
+          NURL_ERROR (error, "unknown NURL fragment %s (accepted: \"#v=1\", or no fragment "
+                             "on pb+tor:// and pb+i2p://)", fragment);
+          goto out;
+        }
+      version = 1;
+    }
+
+  hash_p = body_copy;
+  at = strchr (hash_p, '@');
+  if (at == NULL)
+    {
+      NURL_ERROR (error, "NURL %s has no \"@\" after its hash (" ACCEPTED_FORMS ")", text);
+      goto out;
+    }
+  hash = g_strndup (hash_p, (gsize) (at - hash_p));
+  if (hash[0] == '\0')
+    {
+      NURL_ERROR (error, "NURL %s has an empty hash (expected the server's SPKI hash, "
+                         "unpadded urlsafe base64, before the \"@\")", text);
+      goto out;
+    }
+  for (p = hash; *p != '\0'; p++)
+    if (!is_unreserved (*p))
+      {
+        NURL_ERROR (error, "NURL hash %s has a character URLs do not allow there "
+                           "(accepted: A-Z a-z 0-9 - _ . ! ~ * ' ( ))", hash);
+        goto out;
+      }
+
+  slash = strchr (at + 1, '/');
+  if (slash == NULL)
+    {
+      NURL_ERROR (error, "NURL %s has no \"/SWISSNUM\" after its location (" ACCEPTED_FORMS ")",
+                  text);
+      goto out;
+    }
+  location = g_strndup (at + 1, (gsize) (slash - at - 1));
+  swissnum = g_strdup (slash + 1);
+
+  for (p = location; *p != '\0'; p++)
+    if (*p == ',')
+      n_locations++;
+  if (location[0] == '\0' || n_locations != 1)
+    {
+      gchar *repr = _furlhint_py_repr (location);
+
+      g_set_error (error, FURLHINT_FURL_ERROR, FURLHINT_FURL_ERROR_BAD_FURL,
+                   "a NURL has exactly one location, %s has %u (expected one HOST:PORT)",
+                   repr, location[0] == '\0' ? 0 : n_locations);
+      g_free (repr);
+      goto out;
+    }
+
+  if (swissnum[0] == '\0')
+    {
+      NURL_ERROR (error, "NURL %s has an empty swissnum (expected /SWISSNUM after the location)",
+                  text);
+      goto out;
+    }
+  for (p = swissnum; *p != '\0'; p++)
+    if (*p == '/' || *p == '?' || g_ascii_isspace (*p) || g_ascii_iscntrl (*p))
+      {
+        NURL_ERROR (error, "NURL swissnum %s has a character a URL path segment cannot hold "
+                           "(accepted: URL path characters other than '/', '?', spaces "
+                           "and controls)", swissnum);
+        goto out;
+      }
+
+  hint = nurl_location_to_hint (location, network, error);
+  if (hint == NULL)
+    goto out;
+
+  furl = furl_alloc (FURLHINT_FURL_KIND_NURL);
+  furl->network = network;
+  furl->nurl_version = version;
+  furl->tubid = g_steal_pointer (&hash);
+  furl->name = g_steal_pointer (&swissnum);
+  furl->location = g_steal_pointer (&location);
+  g_ptr_array_add (furl->hints, furlhint_hint_new (hint));
+  furl->lint = g_new0 (gchar *, 1);
+
+out:
+  g_free (body_copy);
+  g_free (hash);
+  g_free (location);
+  g_free (swissnum);
+  g_free (hint);
+  return furl;
+}
+
+FurlHintFurl *
+furlhint_furl_parse (const gchar *text,
+                     GError     **error)
+{
+  g_return_val_if_fail (text != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!check_utf8 (text, error))
+    return NULL;
+
+  if (g_str_has_prefix (text, "pb+tor://"))
+    return parse_nurl (text, 9, FURLHINT_NETWORK_TOR, error);
+  if (g_str_has_prefix (text, "pb+i2p://"))
+    return parse_nurl (text, 9, FURLHINT_NETWORK_I2P, error);
+  if (g_str_has_prefix (text, "pb://") && strchr (text, '#') != NULL)
+    return parse_nurl (text, 5, FURLHINT_NETWORK_ANY, error);
+  return parse_furl (text, error);
+}
+
+FurlHintFurl *
+furlhint_furl_ref (FurlHintFurl *furl)
+{
+  g_return_val_if_fail (furl != NULL, NULL);
+
+  g_ref_count_inc (&furl->ref_count);
+  return furl;
+}
+
+void
+furlhint_furl_unref (FurlHintFurl *furl)
+{
+  if (furl == NULL)
+    return;
+  if (!g_ref_count_dec (&furl->ref_count))
+    return;
+  g_free (furl->tubid);
+  g_free (furl->name);
+  g_ptr_array_unref (furl->hints);
+  g_strfreev (furl->lint);
+  g_free (furl->location);
+  g_free (furl);
+}
+
+FurlHintFurlKind
+furlhint_furl_get_kind (const FurlHintFurl *furl)
+{
+  g_return_val_if_fail (furl != NULL, FURLHINT_FURL_KIND_FURL);
+  return furl->kind;
+}
+
+FurlHintNetwork
+furlhint_furl_get_network (const FurlHintFurl *furl)
+{
+  g_return_val_if_fail (furl != NULL, FURLHINT_NETWORK_ANY);
+  return furl->network;
+}
+
+guint
+furlhint_furl_get_nurl_version (const FurlHintFurl *furl)
+{
+  g_return_val_if_fail (furl != NULL, 0);
+  return furl->nurl_version;
+}
+
+const gchar *
+furlhint_furl_get_tubid (const FurlHintFurl *furl)
+{
+  g_return_val_if_fail (furl != NULL, NULL);
+  return furl->tubid;
+}
+
+const gchar *
+furlhint_furl_get_name (const FurlHintFurl *furl)
+{
+  g_return_val_if_fail (furl != NULL, NULL);
+  return furl->name;
+}
+
+guint
+furlhint_furl_get_n_hints (const FurlHintFurl *furl)
+{
+  g_return_val_if_fail (furl != NULL, 0);
+  return furl->hints->len;
+}
+
+const FurlHintHint *
+furlhint_furl_get_hint (const FurlHintFurl *furl,
+                        guint               index)
+{
+  g_return_val_if_fail (furl != NULL, NULL);
+  g_return_val_if_fail (index < furl->hints->len, NULL);
+  return g_ptr_array_index (furl->hints, index);
+}
+
+const gchar *const *
+furlhint_furl_get_lint (const FurlHintFurl *furl)
+{
+  g_return_val_if_fail (furl != NULL, NULL);
+  return (const gchar *const *) furl->lint;
+}
+
+gchar *
+furlhint_furl_to_string (const FurlHintFurl *furl)
+{
+  GString *out;
+  guint i;
+
+  g_return_val_if_fail (furl != NULL, NULL);
+
+  out = g_string_new (NULL);
+  if (furl->kind == FURLHINT_FURL_KIND_NURL)
+    {
+      g_string_append (out, furl->network == FURLHINT_NETWORK_TOR ? "pb+tor://"
+                            : furl->network == FURLHINT_NETWORK_I2P ? "pb+i2p://" : "pb://");
+      g_string_append (out, furl->tubid);
+      g_string_append_c (out, '@');
+      g_string_append (out, furl->location);
+      g_string_append_c (out, '/');
+      g_string_append (out, furl->name);
+      if (furl->nurl_version == 1)
+        g_string_append (out, "#v=1");
+      return g_string_free (out, FALSE);
+    }
+
+  /* foolscap.furl.encode_furl() */
+  g_string_append (out, "pb://");
+  g_string_append (out, furl->tubid);
+  g_string_append_c (out, '@');
+  for (i = 0; i < furl->hints->len; i++)
+    {
+      const FurlHintHint *hint = g_ptr_array_index (furl->hints, i);
+
+      if (i > 0)
+        g_string_append_c (out, ',');
+      g_string_append (out, hint->text);
+    }
+  g_string_append_c (out, '/');
+  g_string_append (out, furl->name);
+  return g_string_free (out, FALSE);
+}
