@@ -1,1 +1,418 @@
-/* stub: to be written */
+/* furlhint — plugin descriptors and the FurlHintPlugin object.
+ *
+ * The descriptor check is the first thing that happens to a plugin after
+ * its module is opened, before any of its code runs. It follows
+ * GStreamer's rule: look at the ABI version and the struct size first,
+ * and never read a field the plugin's struct does not have.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "context-private.h"
+
+/* A v1 descriptor ends with the describe callback: a plugin must have at
+ * least that much. Later ABI additions are appended and read only when
+ * struct_size covers them (see DESC_HAS). */
+#define DESC_V1_SIZE (offsetof (FurlHintPluginDescriptor, describe) + \
+                      sizeof (((FurlHintPluginDescriptor *) NULL)->describe))
+
+#define DESC_HAS(desc, field) \
+  ((desc)->struct_size >= offsetof (FurlHintPluginDescriptor, field) + \
+                          sizeof ((desc)->field))
+
+/* Plugin names, prefixes and suffixes come from foreign code: quote them
+ * so that an error message stays printable (and valid UTF-8) whatever the
+ * plugin put there. */
+static gchar *
+quote_plugin_string (const gchar *s)
+{
+  return g_strescape (s, NULL);
+}
+
+static gboolean
+name_is_valid (const gchar *name)
+{
+  const gchar *p;
+
+  if (name == NULL || *name == '\0')
+    return FALSE;
+  for (p = name; *p != '\0'; p++)
+    {
+      if (!(g_ascii_islower (*p) || g_ascii_isdigit (*p) || *p == '_' || *p == '-'))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+_furlhint_descriptor_check (const FurlHintPluginDescriptor *desc,
+                            const gchar *origin,
+                            GError **error)
+{
+  struct {
+    const gchar *name;
+    gboolean present;
+  } required[5];
+  g_autofree gchar *qname = NULL;
+  gsize i;
+
+  g_return_val_if_fail (origin != NULL, FALSE);
+
+  if (desc == NULL)
+    {
+      g_set_error (error, FURLHINT_PLUGIN_ERROR, FURLHINT_PLUGIN_ERROR_NO_SYMBOL,
+                   "plugin %s: its '%s' symbol is NULL; a plugin must export a "
+                   "descriptor declared with FURLHINT_PLUGIN_DEFINE()",
+                   origin, FURLHINT_PLUGIN_SYMBOL);
+      return FALSE;
+    }
+
+  /* abi_version and struct_size are the only fields every ABI version
+   * shares; nothing else may be read before both are checked. */
+  if (desc->abi_version != FURLHINT_PLUGIN_ABI_VERSION)
+    {
+      g_set_error (error, FURLHINT_PLUGIN_ERROR, FURLHINT_PLUGIN_ERROR_ABI_VERSION,
+                   "plugin %s was built for furlhint plugin ABI version %u, "
+                   "but this furlhint (%s) loads only ABI version %d; rebuild "
+                   "the plugin against this furlhint's <furlhint/plugin.h>",
+                   origin, (guint) desc->abi_version, FURLHINT_VERSION,
+                   FURLHINT_PLUGIN_ABI_VERSION);
+      return FALSE;
+    }
+
+  if (desc->struct_size < DESC_V1_SIZE)
+    {
+      g_set_error (error, FURLHINT_PLUGIN_ERROR, FURLHINT_PLUGIN_ERROR_STRUCT_SIZE,
+                   "plugin %s: its descriptor is %u bytes, but plugin ABI "
+                   "version %d needs at least %u; set struct_size to "
+                   "sizeof (FurlHintPluginDescriptor) and rebuild",
+                   origin, (guint) desc->struct_size, FURLHINT_PLUGIN_ABI_VERSION,
+                   (guint) DESC_V1_SIZE);
+      return FALSE;
+    }
+
+  if (!name_is_valid (desc->name))
+    {
+      g_autofree gchar *qbad = desc->name ? quote_plugin_string (desc->name) : NULL;
+
+      g_set_error (error, FURLHINT_PLUGIN_ERROR, FURLHINT_PLUGIN_ERROR_INVALID,
+                   "plugin %s: invalid name %s%s%s; a plugin name is one or more "
+                   "of a-z, 0-9, '_' and '-'",
+                   origin, qbad ? "'" : "", qbad ? qbad : "(none)", qbad ? "'" : "");
+      return FALSE;
+    }
+  qname = g_strdup (desc->name);
+
+  if (desc->prefixes == NULL)
+    {
+      g_set_error (error, FURLHINT_PLUGIN_ERROR, FURLHINT_PLUGIN_ERROR_INVALID,
+                   "plugin '%s' (%s): its prefixes array is NULL; use "
+                   "{ NULL } for a plugin that handles no hint type natively",
+                   qname, origin);
+      return FALSE;
+    }
+
+  for (i = 0; desc->prefixes[i] != NULL; i++)
+    {
+      const gchar *prefix = desc->prefixes[i];
+      gsize j;
+
+      if (*prefix == '\0' || strchr (prefix, ':') != NULL)
+        {
+          g_autofree gchar *qbad = quote_plugin_string (prefix);
+
+          g_set_error (error, FURLHINT_PLUGIN_ERROR, FURLHINT_PLUGIN_ERROR_INVALID,
+                       "plugin '%s' (%s): invalid prefix '%s'; a prefix is the "
+                       "non-empty hint type before the first ':' (\"tor\" for "
+                       "\"tor:HOST:PORT\") and contains no ':'",
+                       qname, origin, qbad);
+          return FALSE;
+        }
+      for (j = 0; j < i; j++)
+        {
+          if (g_str_equal (desc->prefixes[j], prefix))
+            {
+              g_autofree gchar *qbad = quote_plugin_string (prefix);
+
+              g_set_error (error, FURLHINT_PLUGIN_ERROR, FURLHINT_PLUGIN_ERROR_INVALID,
+                           "plugin '%s' (%s) lists prefix '%s' twice; list each "
+                           "prefix once", qname, origin, qbad);
+              return FALSE;
+            }
+        }
+    }
+
+  if (desc->host_suffixes != NULL)
+    {
+      for (i = 0; desc->host_suffixes[i] != NULL; i++)
+        {
+          const gchar *suffix = desc->host_suffixes[i];
+
+          if (suffix[strspn (suffix, ".")] == '\0')
+            {
+              g_autofree gchar *qbad = quote_plugin_string (suffix);
+
+              g_set_error (error, FURLHINT_PLUGIN_ERROR, FURLHINT_PLUGIN_ERROR_INVALID,
+                           "plugin '%s' (%s): invalid host suffix '%s'; a host "
+                           "suffix is a domain such as \".onion\"",
+                           qname, origin, qbad);
+              return FALSE;
+            }
+        }
+    }
+
+  if ((gint) desc->anon_class < FURLHINT_ANON_CLEAR ||
+      (gint) desc->anon_class > FURLHINT_ANON_ANONYMOUS)
+    {
+      g_set_error (error, FURLHINT_PLUGIN_ERROR, FURLHINT_PLUGIN_ERROR_INVALID,
+                   "plugin '%s' (%s): unknown anonymity class %d; expected "
+                   "FURLHINT_ANON_CLEAR (0), FURLHINT_ANON_PROXIED (1) or "
+                   "FURLHINT_ANON_ANONYMOUS (2)",
+                   qname, origin, (gint) desc->anon_class);
+      return FALSE;
+    }
+
+  required[0].name = "init";
+  required[0].present = desc->init != NULL;
+  required[1].name = "parse";
+  required[1].present = desc->parse != NULL;
+  required[2].name = "connect_async";
+  required[2].present = desc->connect_async != NULL;
+  required[3].name = "connect_finish";
+  required[3].present = desc->connect_finish != NULL;
+  required[4].name = "describe";
+  required[4].present = DESC_HAS (desc, describe) && desc->describe != NULL;
+
+  for (i = 0; i < G_N_ELEMENTS (required); i++)
+    {
+      if (!required[i].present)
+        {
+          g_set_error (error, FURLHINT_PLUGIN_ERROR, FURLHINT_PLUGIN_ERROR_INVALID,
+                       "plugin '%s' (%s) has no %s callback; every plugin must "
+                       "provide init, parse, connect_async, connect_finish and "
+                       "describe (fini is optional)",
+                       qname, origin, required[i].name);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+const gchar *
+furlhint_plugin_get_name (const FurlHintPlugin *plugin)
+{
+  g_return_val_if_fail (plugin != NULL, NULL);
+  return plugin->desc->name;
+}
+
+const gchar *
+furlhint_plugin_get_version (const FurlHintPlugin *plugin)
+{
+  g_return_val_if_fail (plugin != NULL, NULL);
+  return plugin->desc->version != NULL ? plugin->desc->version : "";
+}
+
+const gchar *
+furlhint_plugin_get_description (const FurlHintPlugin *plugin)
+{
+  g_return_val_if_fail (plugin != NULL, NULL);
+  return plugin->desc->description != NULL ? plugin->desc->description : "";
+}
+
+const gchar *
+furlhint_plugin_get_origin (const FurlHintPlugin *plugin)
+{
+  g_return_val_if_fail (plugin != NULL, NULL);
+  return plugin->origin;
+}
+
+const gchar *const *
+furlhint_plugin_get_prefixes (const FurlHintPlugin *plugin)
+{
+  g_return_val_if_fail (plugin != NULL, NULL);
+  return plugin->desc->prefixes;
+}
+
+const gchar *const *
+furlhint_plugin_get_host_suffixes (const FurlHintPlugin *plugin)
+{
+  static const gchar *const none[] = { NULL };
+
+  g_return_val_if_fail (plugin != NULL, NULL);
+  return plugin->desc->host_suffixes != NULL ? plugin->desc->host_suffixes : none;
+}
+
+FurlHintAnonClass
+furlhint_plugin_get_anon_class (const FurlHintPlugin *plugin)
+{
+  g_return_val_if_fail (plugin != NULL, FURLHINT_ANON_CLEAR);
+  return plugin->desc->anon_class;
+}
+
+gboolean
+furlhint_plugin_can_carry_tcp (const FurlHintPlugin *plugin)
+{
+  g_return_val_if_fail (plugin != NULL, FALSE);
+  return (plugin->desc->flags & FURLHINT_PLUGIN_CAN_CARRY_TCP) != 0;
+}
+
+gboolean
+furlhint_plugin_is_configured (const FurlHintPlugin *plugin)
+{
+  g_return_val_if_fail (plugin != NULL, FALSE);
+  return plugin->configured;
+}
+
+gboolean
+furlhint_plugin_parse (FurlHintPlugin *plugin,
+                       const gchar *hint,
+                       FurlHintParseMode mode,
+                       FurlHintTarget *target,
+                       GError **error)
+{
+  GError *local_error = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (plugin != NULL, FALSE);
+  g_return_val_if_fail (hint != NULL, FALSE);
+  g_return_val_if_fail (target != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  memset (target, 0, sizeof (*target));
+  ok = plugin->desc->parse (plugin->state, hint, mode, target, &local_error);
+
+  /* The plugin is foreign code: hold it to its contract here, so that the
+   * ranker and the connector never see a half-filled target or a FALSE
+   * without a reason. */
+  if (ok)
+    {
+      if (local_error != NULL)
+        {
+          _furlhint_context_log (plugin->ctx, G_LOG_LEVEL_WARNING,
+                                 "plugin '%s' (%s) accepted hint '%s' but also "
+                                 "set an error (%s); ignoring the error",
+                                 plugin->desc->name, plugin->origin, hint,
+                                 local_error->message);
+          g_clear_error (&local_error);
+        }
+      if (target->host == NULL || *target->host == '\0')
+        {
+          furlhint_target_clear (target);
+          g_set_error (error, FURLHINT_HINT_ERROR, FURLHINT_HINT_ERROR_UNSUPPORTED,
+                       "plugin '%s' (%s) accepted hint '%s' but gave no host; "
+                       "this is a bug in the plugin (parse must fill "
+                       "target->host on success)",
+                       plugin->desc->name, plugin->origin, hint);
+          return FALSE;
+        }
+      if ((gint) target->host_kind < FURLHINT_HOST_NONE ||
+          (gint) target->host_kind > FURLHINT_HOST_I2P)
+        {
+          gint kind = (gint) target->host_kind;
+
+          furlhint_target_clear (target);
+          g_set_error (error, FURLHINT_HINT_ERROR, FURLHINT_HINT_ERROR_UNSUPPORTED,
+                       "plugin '%s' (%s) accepted hint '%s' but gave an unknown "
+                       "host kind %d; this is a bug in the plugin",
+                       plugin->desc->name, plugin->origin, hint, kind);
+          return FALSE;
+        }
+      if (target->hint == NULL)
+        target->hint = g_strdup (hint);
+      return TRUE;
+    }
+
+  /* Whatever a failing parse left behind is ours to free. */
+  furlhint_target_clear (target);
+
+  if (local_error == NULL)
+    {
+      g_set_error (error, FURLHINT_HINT_ERROR, FURLHINT_HINT_ERROR_UNRECOGNIZED,
+                   "plugin '%s' (%s) refused hint '%s' without giving a reason "
+                   "(a bug in the plugin: parse must set an error when it "
+                   "returns FALSE)",
+                   plugin->desc->name, plugin->origin, hint);
+      return FALSE;
+    }
+
+  if (local_error->domain != FURLHINT_HINT_ERROR)
+    {
+      g_set_error (error, FURLHINT_HINT_ERROR, FURLHINT_HINT_ERROR_UNRECOGNIZED,
+                   "%s", local_error->message);
+      g_error_free (local_error);
+      return FALSE;
+    }
+
+  g_propagate_error (error, local_error);
+  return FALSE;
+}
+
+gchar *
+furlhint_plugin_describe (FurlHintPlugin *plugin,
+                          const FurlHintTarget *target)
+{
+  gchar *text;
+
+  g_return_val_if_fail (plugin != NULL, NULL);
+  g_return_val_if_fail (target != NULL, NULL);
+
+  text = plugin->desc->describe (plugin->state, target);
+  if (text == NULL || *text == '\0')
+    {
+      g_free (text);
+      if (target->host != NULL && target->port != 0)
+        return g_strdup_printf ("%s:%u via plugin '%s' (%s)", target->host,
+                                (guint) target->port, plugin->desc->name,
+                                furlhint_anon_class_name (plugin->desc->anon_class));
+      return g_strdup_printf ("%s via plugin '%s' (%s)",
+                              target->host != NULL ? target->host : "(no host)",
+                              plugin->desc->name,
+                              furlhint_anon_class_name (plugin->desc->anon_class));
+    }
+  return text;
+}
+
+void
+furlhint_target_copy (FurlHintTarget *dest,
+                      const FurlHintTarget *src)
+{
+  g_return_if_fail (dest != NULL);
+  g_return_if_fail (src != NULL);
+
+  dest->host = g_strdup (src->host);
+  dest->port = src->port;
+  dest->host_kind = src->host_kind;
+  dest->hint = g_strdup (src->hint);
+}
+
+void
+furlhint_target_clear (FurlHintTarget *target)
+{
+  g_return_if_fail (target != NULL);
+
+  g_free (target->host);
+  g_free (target->hint);
+  memset (target, 0, sizeof (*target));
+}
+
+void
+_furlhint_plugin_free (FurlHintPlugin *plugin)
+{
+  if (plugin == NULL)
+    return;
+
+  if (plugin->desc->fini != NULL)
+    plugin->desc->fini (plugin->state);
+  plugin->state = NULL;
+
+  if (plugin->module != NULL)
+    _furlhint_loader_close (plugin->module);
+
+  g_free (plugin->origin);
+  g_free (plugin);
+}
