@@ -29,6 +29,7 @@ struct _FurlHintContext {
   GDestroyNotify log_destroy;
   FurlHintRanker ranker;
   gpointer ranker_data;
+  GHashTable *transport_down;                 /* (owned) (nullable) plugin name → connect.c's memory of a transport found down */
 };
 
 /* Logs through the context's logger (no-op without one). */

@@ -70,6 +70,7 @@ furlhint_context_unref (FurlHintContext *ctx)
   g_ptr_array_unref (ctx->plugins);
   g_hash_table_unref (ctx->by_prefix);
   g_ptr_array_unref (ctx->plugin_errors);
+  g_clear_pointer (&ctx->transport_down, g_hash_table_unref);
 
   if (ctx->log_destroy != NULL)
     ctx->log_destroy (ctx->log_data);

@@ -17,6 +17,7 @@
 #include <furlhint/furlhint-config.h>
 #include <furlhint/furlhint-context.h>
 #include <furlhint/furlhint-plan.h>
+#include <furlhint/furlhint-connect.h>
 #undef FURLHINT_INSIDE
 
 #endif /* FURLHINT_H */

@@ -1,0 +1,762 @@
+/* The connector: races a plan's routes, tier by tier, into one stream.
+ *
+ * Shaped like GSocketClient's Happy Eyeballs: attempts start in rank
+ * order one stagger apart (or at once when every earlier attempt of the
+ * tier has failed), each with a cancellable of its own linked to the
+ * whole operation's; the first stream wins and the others are cancelled
+ * and closed; when everything fails, the error reported is the one of the
+ * attempt that got furthest, not the last one.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <unistd.h>
+#include <furlhint/furlhint.h>
+#include "context-private.h"
+
+/* How long a transport found down (Tor's SOCKS port refused, SAM not
+ * answering) makes its other routes fail at once instead of each waiting
+ * for its own timeout. */
+#define TRANSPORT_DOWN_MEMORY_US (30 * G_USEC_PER_SEC)
+
+struct _FurlHintConnectResult {
+  grefcount ref;
+  FurlHintPlan *plan;          /* (owned) */
+  GIOStream *stream;           /* (owned) (nullable) */
+  gint winner;                 /* plan entry index, -1 for none */
+  GPtrArray *hint_status;      /* (owned) (element-type utf8) one per hint */
+  guint elapsed_ms;
+};
+
+typedef struct _Connector Connector;
+
+typedef struct {
+  Connector *conn;             /* (unowned) the connector outlives its attempts */
+  guint entry;                 /* index into the plan */
+  GCancellable *cancellable;   /* (owned) cancelled with the whole operation */
+  GSource *delay_source;       /* (owned) (nullable) pending start */
+  gboolean started;
+  gboolean finished;
+  guint stage;                 /* progress reports seen: how far it got */
+  GError *error;               /* (owned) (nullable) why it failed */
+  FurlHintConnectArgs args;    /* what the plugin reads until it calls back */
+} Attempt;
+
+struct _Connector {
+  FurlHintContext *ctx;        /* (owned) */
+  FurlHintConnectResult *result; /* (owned) */
+  GTask *task;                 /* (unowned) owns us as task data */
+  GCancellable *cancellable;   /* (owned) internal: win, timeout, caller cancel */
+  GCancellable *caller_cancellable; /* (owned) (nullable) */
+  gulong caller_cancel_id;
+  GSource *timeout_source;     /* (owned) (nullable) */
+  guint timeout_ms;
+  GPtrArray *attempts;         /* (owned) (element-type Attempt) one per route entry */
+  guint tier;                  /* the tier running now */
+  guint n_running;             /* started and not finished */
+  gint64 start_us;
+  gboolean done;               /* the task has returned */
+  FurlHintConnectStatusFunc status;
+  gpointer status_data;
+};
+
+/* Transport-down memory, per context. */
+typedef struct {
+  gint64 until_us;
+  GError *error;
+} DownEntry;
+
+static void start_tier (Connector *conn);
+
+/* --- results ------------------------------------------------------------ */
+
+static FurlHintConnectResult *
+result_new (FurlHintPlan *plan)
+{
+  FurlHintConnectResult *result = g_new0 (FurlHintConnectResult, 1);
+  FurlHintFurl *furl = furlhint_plan_get_furl (plan);
+  guint n_hints = furlhint_furl_get_n_hints (furl);
+
+  g_ref_count_init (&result->ref);
+  result->plan = furlhint_plan_ref (plan);
+  result->winner = -1;
+  result->hint_status = g_ptr_array_new_full (n_hints, g_free);
+  for (guint i = 0; i < n_hints; i++)
+    g_ptr_array_add (result->hint_status, NULL);
+
+  /* A hint with no route keeps the policy's reason as its status, in
+   * Foolscap's words where Foolscap has some. */
+  for (guint i = 0; i < furlhint_plan_get_n_entries (plan); i++)
+    {
+      const FurlHintPlanEntry *e = furlhint_plan_get_entry (plan, i);
+      if (e->routed || g_ptr_array_index (result->hint_status, e->hint_index) != NULL)
+        continue;
+      if (e->code == FURLHINT_POLICY_ERROR_BAD_HINT || e->code == FURLHINT_POLICY_ERROR_NO_HANDLER)
+        result->hint_status->pdata[e->hint_index] = g_strdup_printf ("bad hint: %s", e->reason);
+      else
+        result->hint_status->pdata[e->hint_index] = g_strdup_printf ("no route: %s", e->reason);
+    }
+  return result;
+}
+
+FurlHintConnectResult *
+furlhint_connect_result_ref (FurlHintConnectResult *result)
+{
+  g_return_val_if_fail (result != NULL, NULL);
+  g_ref_count_inc (&result->ref);
+  return result;
+}
+
+void
+furlhint_connect_result_unref (FurlHintConnectResult *result)
+{
+  if (result == NULL || !g_ref_count_dec (&result->ref))
+    return;
+  if (result->stream != NULL)
+    {
+      g_io_stream_close (result->stream, NULL, NULL);
+      g_object_unref (result->stream);
+    }
+  furlhint_plan_unref (result->plan);
+  g_ptr_array_unref (result->hint_status);
+  g_free (result);
+}
+
+FurlHintPlan *
+furlhint_connect_result_get_plan (FurlHintConnectResult *result)
+{
+  g_return_val_if_fail (result != NULL, NULL);
+  return result->plan;
+}
+
+GIOStream *
+furlhint_connect_result_get_stream (FurlHintConnectResult *result)
+{
+  g_return_val_if_fail (result != NULL, NULL);
+  return result->stream;
+}
+
+GIOStream *
+furlhint_connect_result_steal_stream (FurlHintConnectResult *result)
+{
+  g_return_val_if_fail (result != NULL, NULL);
+  return g_steal_pointer (&result->stream);
+}
+
+const FurlHintPlanEntry *
+furlhint_connect_result_get_winner (FurlHintConnectResult *result)
+{
+  g_return_val_if_fail (result != NULL, NULL);
+  if (result->winner < 0)
+    return NULL;
+  return furlhint_plan_get_entry (result->plan, (guint) result->winner);
+}
+
+const gchar *
+furlhint_connect_result_get_hint_status (FurlHintConnectResult *result,
+                                         guint hint_index)
+{
+  g_return_val_if_fail (result != NULL, NULL);
+  if (hint_index >= result->hint_status->len)
+    return NULL;
+  return g_ptr_array_index (result->hint_status, hint_index);
+}
+
+guint
+furlhint_connect_result_get_elapsed_ms (FurlHintConnectResult *result)
+{
+  g_return_val_if_fail (result != NULL, 0);
+  return result->elapsed_ms;
+}
+
+/* --- the connector ------------------------------------------------------ */
+
+static const FurlHintPlanEntry *
+attempt_entry (Attempt *a)
+{
+  return furlhint_plan_get_entry (a->conn->result->plan, a->entry);
+}
+
+static void
+set_status (Connector *conn, guint hint_index, const gchar *status)
+{
+  GPtrArray *statuses = conn->result->hint_status;
+
+  g_free (g_ptr_array_index (statuses, hint_index));
+  statuses->pdata[hint_index] = g_strdup (status);
+  if (conn->status != NULL)
+    conn->status (hint_index, status, conn->status_data);
+}
+
+static void
+attempt_free (gpointer data)
+{
+  Attempt *a = data;
+
+  if (a->delay_source != NULL)
+    {
+      g_source_destroy (a->delay_source);
+      g_source_unref (a->delay_source);
+    }
+  g_clear_object (&a->cancellable);
+  g_clear_error (&a->error);
+  g_free (a);
+}
+
+static void
+connector_free (gpointer data)
+{
+  Connector *conn = data;
+
+  if (conn->caller_cancellable != NULL)
+    {
+      g_cancellable_disconnect (conn->caller_cancellable, conn->caller_cancel_id);
+      g_object_unref (conn->caller_cancellable);
+    }
+  if (conn->timeout_source != NULL)
+    {
+      g_source_destroy (conn->timeout_source);
+      g_source_unref (conn->timeout_source);
+    }
+  g_ptr_array_unref (conn->attempts);
+  g_object_unref (conn->cancellable);
+  furlhint_connect_result_unref (conn->result);
+  furlhint_context_unref (conn->ctx);
+  g_free (conn);
+}
+
+static void
+stop_everything (Connector *conn)
+{
+  for (guint i = 0; i < conn->attempts->len; i++)
+    {
+      Attempt *a = g_ptr_array_index (conn->attempts, i);
+      if (a->delay_source != NULL)
+        {
+          g_source_destroy (a->delay_source);
+          g_clear_pointer (&a->delay_source, g_source_unref);
+        }
+    }
+  if (conn->timeout_source != NULL)
+    {
+      g_source_destroy (conn->timeout_source);
+      g_clear_pointer (&conn->timeout_source, g_source_unref);
+    }
+  g_cancellable_cancel (conn->cancellable);
+  for (guint i = 0; i < conn->attempts->len; i++)
+    g_cancellable_cancel (((Attempt *) g_ptr_array_index (conn->attempts, i))->cancellable);
+}
+
+/* Ends the operation. Attempts still running finish later (cancelled);
+ * each holds a reference on the task, so the connector outlives them. */
+static void
+finish (Connector *conn, GError *error)
+{
+  GTask *task = conn->task;
+
+  g_assert (!conn->done);
+  conn->result->elapsed_ms = (guint) ((g_get_monotonic_time () - conn->start_us) / 1000);
+
+  /* Final statuses now, while the caller's status function is still
+   * valid: attempts still running are being abandoned (Foolscap's word),
+   * routes that never started say so. Late callbacks change nothing. */
+  for (guint i = 0; i < conn->attempts->len; i++)
+    {
+      Attempt *a = g_ptr_array_index (conn->attempts, i);
+      guint hint = attempt_entry (a)->hint_index;
+      if (a->started && !a->finished)
+        set_status (conn, hint, "abandoned");
+      else if (!a->started && g_ptr_array_index (conn->result->hint_status, hint) == NULL)
+        set_status (conn, hint, conn->result->winner >= 0 ? "not tried: another hint connected first" : "not tried");
+    }
+  conn->done = TRUE;
+  stop_everything (conn);
+
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/* The failure to report: the attempt that got furthest, first in rank
+ * order among equals (GSocketClient reports the furthest, not the last). */
+static GError *
+furthest_error (Connector *conn)
+{
+  Attempt *best = NULL;
+
+  for (guint i = 0; i < conn->attempts->len; i++)
+    {
+      Attempt *a = g_ptr_array_index (conn->attempts, i);
+      if (a->error != NULL && (best == NULL || a->stage > best->stage))
+        best = a;
+    }
+  if (best == NULL)
+    return g_error_new (FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED,
+                        "no connection hint could be tried");
+  return g_error_copy (best->error);
+}
+
+static gboolean
+tier_exhausted (Connector *conn)
+{
+  for (guint i = 0; i < conn->attempts->len; i++)
+    {
+      Attempt *a = g_ptr_array_index (conn->attempts, i);
+      if (attempt_entry (a)->tier == conn->tier && !a->finished)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static DownEntry *
+transport_down_lookup (Connector *conn, FurlHintPlugin *plugin)
+{
+  DownEntry *down;
+
+  if (conn->ctx->transport_down == NULL)
+    return NULL;
+  down = g_hash_table_lookup (conn->ctx->transport_down, furlhint_plugin_get_name (plugin));
+  if (down == NULL)
+    return NULL;
+  if (g_get_monotonic_time () >= down->until_us)
+    {
+      g_hash_table_remove (conn->ctx->transport_down, furlhint_plugin_get_name (plugin));
+      return NULL;
+    }
+  return down;
+}
+
+static void
+down_entry_free (gpointer data)
+{
+  DownEntry *down = data;
+  g_clear_error (&down->error);
+  g_free (down);
+}
+
+static void
+transport_down_remember (Connector *conn, FurlHintPlugin *plugin, const GError *error)
+{
+  DownEntry *down = g_new0 (DownEntry, 1);
+
+  if (conn->ctx->transport_down == NULL)
+    conn->ctx->transport_down = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, down_entry_free);
+  down->until_us = g_get_monotonic_time () + TRANSPORT_DOWN_MEMORY_US;
+  down->error = g_error_copy (error);
+  g_hash_table_replace (conn->ctx->transport_down, g_strdup (furlhint_plugin_get_name (plugin)), down);
+}
+
+static gchar *
+describe_failure (const GError *error)
+{
+  if (g_error_matches (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_REFUSED)
+      || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+    return g_strdup ("connection refused");
+  if (g_error_matches (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_CANCELLED)
+      || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return g_strdup ("abandoned");
+  return g_strdup_printf ("failed to connect: %s", error->message);
+}
+
+typedef struct {
+  GTask *task;                 /* (owned) keeps the connector alive */
+  Attempt *attempt;            /* (unowned) lives in the connector */
+} AttemptCall;
+
+static void start_attempt (Attempt *a);
+
+/* A plugin's progress report ("connecting to a Tor"): shown as the hint's
+ * status, and counted, so that the attempt that got furthest is the one
+ * whose error is reported when all fail. */
+static void
+attempt_status_cb (const gchar *status, gpointer user_data)
+{
+  Attempt *a = user_data;
+
+  if (a->finished || a->conn->done)
+    return;
+  a->stage++;
+  set_status (a->conn, attempt_entry (a)->hint_index, status);
+}
+
+/* Starts the earliest route of the running tier that has not started,
+ * without waiting for its delay: every earlier one has already failed. */
+static void
+start_next_now (Connector *conn)
+{
+  for (guint i = 0; i < conn->attempts->len; i++)
+    {
+      Attempt *a = g_ptr_array_index (conn->attempts, i);
+      if (attempt_entry (a)->tier == conn->tier && !a->started)
+        {
+          start_attempt (a);
+          return;
+        }
+    }
+}
+
+static void
+attempt_failed (Attempt *a, GError *error)
+{
+  Connector *conn = a->conn;
+  const FurlHintPlanEntry *e = attempt_entry (a);
+  gchar *description;
+
+  a->finished = TRUE;
+  a->error = error;
+  if (conn->done)
+    return;
+  description = describe_failure (error);
+  set_status (conn, e->hint_index, description);
+  g_free (description);
+
+  if (g_error_matches (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN))
+    transport_down_remember (conn, e->plugin, error);
+  _furlhint_context_log (conn->ctx, G_LOG_LEVEL_INFO, "hint %s via %s failed: %s",
+                         furlhint_hint_get_canonical (e->hint),
+                         furlhint_plugin_get_name (e->plugin), error->message);
+
+  if (tier_exhausted (conn))
+    {
+      conn->tier++;
+      start_tier (conn);
+    }
+  else if (conn->n_running == 0)
+    start_next_now (conn);
+}
+
+static void
+attempt_succeeded (Attempt *a, GIOStream *stream)
+{
+  Connector *conn = a->conn;
+  const FurlHintPlanEntry *e = attempt_entry (a);
+
+  a->finished = TRUE;
+  if (conn->done)
+    {
+      /* Lost the race after the winner was chosen: close it at once. */
+      g_io_stream_close (stream, NULL, NULL);
+      g_object_unref (stream);
+      return;
+    }
+  conn->result->stream = stream;
+  conn->result->winner = (gint) a->entry;
+  set_status (conn, e->hint_index, "connected");
+  _furlhint_context_log (conn->ctx, G_LOG_LEVEL_INFO, "connected through hint %s via %s",
+                         furlhint_hint_get_canonical (e->hint),
+                         furlhint_plugin_get_name (e->plugin));
+  finish (conn, NULL);
+}
+
+static void
+attempt_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  AttemptCall *call = user_data;
+  Attempt *a = call->attempt;
+  const FurlHintPlanEntry *e = attempt_entry (a);
+  const FurlHintPluginDescriptor *desc = e->plugin->desc;
+  GError *error = NULL;
+  GIOStream *stream;
+
+  a->conn->n_running--;
+  stream = desc->connect_finish (e->plugin->state, res, &error);
+  if (stream != NULL && error != NULL)
+    g_clear_error (&error);
+  if (stream == NULL && error == NULL)
+    error = g_error_new (FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED,
+                         "plugin %s returned neither a stream nor an error",
+                         furlhint_plugin_get_name (e->plugin));
+  if (stream != NULL)
+    attempt_succeeded (a, stream);
+  else
+    attempt_failed (a, error);
+
+  g_object_unref (call->task);
+  g_free (call);
+}
+
+static void
+start_attempt (Attempt *a)
+{
+  Connector *conn = a->conn;
+  const FurlHintPlanEntry *e = attempt_entry (a);
+  AttemptCall *call;
+  DownEntry *down;
+
+  if (a->delay_source != NULL)
+    {
+      g_source_destroy (a->delay_source);
+      g_clear_pointer (&a->delay_source, g_source_unref);
+    }
+  a->started = TRUE;
+
+  down = transport_down_lookup (conn, e->plugin);
+  if (down != NULL)
+    {
+      attempt_failed (a, g_error_copy (down->error));
+      return;
+    }
+
+  set_status (conn, e->hint_index, "connecting");
+  conn->n_running++;
+  call = g_new0 (AttemptCall, 1);
+  call->task = g_object_ref (conn->task);
+  call->attempt = a;
+
+  /* The plugin reads args until it calls back; they live in the attempt,
+   * which the task keeps alive until then. */
+  a->args.struct_size = sizeof a->args;
+  a->args.target = &e->target;
+  a->args.isolation_key = furlhint_furl_get_tubid (furlhint_plan_get_furl (conn->result->plan));
+  a->args.status = attempt_status_cb;
+  a->args.status_data = a;
+  e->plugin->desc->connect_async (e->plugin->state, &a->args, a->cancellable, attempt_done_cb, call);
+}
+
+static gboolean
+delay_elapsed_cb (gpointer user_data)
+{
+  Attempt *a = user_data;
+
+  g_clear_pointer (&a->delay_source, g_source_unref);
+  if (!a->started && !a->conn->done)
+    start_attempt (a);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_tier (Connector *conn)
+{
+  guint max_tier = 0;
+  gboolean any = FALSE;
+
+  for (guint i = 0; i < conn->attempts->len; i++)
+    max_tier = MAX (max_tier, attempt_entry (g_ptr_array_index (conn->attempts, i))->tier);
+
+  for (; conn->tier <= max_tier; conn->tier++)
+    {
+      for (guint i = 0; i < conn->attempts->len; i++)
+        {
+          Attempt *a = g_ptr_array_index (conn->attempts, i);
+          const FurlHintPlanEntry *e = attempt_entry (a);
+          if (e->tier != conn->tier)
+            continue;
+          any = TRUE;
+          a->delay_source = g_timeout_source_new (e->delay_ms);
+          g_source_set_callback (a->delay_source, delay_elapsed_cb, a, NULL);
+          g_source_set_static_name (a->delay_source, "[furlhint] route start delay");
+          g_source_attach (a->delay_source, g_task_get_context (conn->task));
+        }
+      if (any)
+        return;
+    }
+  finish (conn, furthest_error (conn));
+}
+
+static gboolean
+timeout_cb (gpointer user_data)
+{
+  Connector *conn = user_data;
+
+  g_clear_pointer (&conn->timeout_source, g_source_unref);
+  if (!conn->done)
+    finish (conn, g_error_new (FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_TIMED_OUT,
+                               "no connection established within client timeout (%u ms)",
+                               conn->timeout_ms));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+caller_cancelled_idle_cb (gpointer user_data)
+{
+  Connector *conn = g_task_get_task_data (G_TASK (user_data));
+
+  if (!conn->done)
+    finish (conn, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                       "connecting was cancelled"));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+caller_cancelled_cb (GCancellable *cancellable, gpointer user_data)
+{
+  Connector *conn = user_data;
+  GSource *idle = g_idle_source_new ();
+
+  /* Called from whatever thread cancelled: finish on ours. */
+  g_source_set_callback (idle, caller_cancelled_idle_cb, g_object_ref (conn->task), g_object_unref);
+  g_source_attach (idle, g_task_get_context (conn->task));
+  g_source_unref (idle);
+}
+
+void
+furlhint_context_connect_plan_async (FurlHintContext *ctx,
+                                     FurlHintPlan *plan,
+                                     const FurlHintConnectOptions *options,
+                                     GCancellable *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data)
+{
+  Connector *conn;
+  GTask *task;
+
+  g_return_if_fail (ctx != NULL);
+  g_return_if_fail (plan != NULL);
+  g_return_if_fail (options == NULL || options->struct_size >= sizeof (guint32));
+
+  task = g_task_new (NULL, NULL, callback, user_data);
+  g_task_set_source_tag (task, furlhint_context_connect_plan_async);
+  g_task_set_name (task, "[furlhint] connect");
+
+  conn = g_new0 (Connector, 1);
+  conn->ctx = furlhint_context_ref (ctx);
+  conn->result = result_new (plan);
+  conn->task = task;
+  conn->cancellable = g_cancellable_new ();
+  conn->attempts = g_ptr_array_new_with_free_func (attempt_free);
+  conn->start_us = g_get_monotonic_time ();
+  conn->timeout_ms = options != NULL && options->timeout_ms > 0 ? options->timeout_ms : FURLHINT_DEFAULT_TIMEOUT_MS;
+  if (options != NULL)
+    {
+      conn->status = options->status;
+      conn->status_data = options->status_data;
+    }
+  g_task_set_task_data (task, conn, connector_free);
+
+  for (guint i = 0; i < furlhint_plan_get_n_routes (plan); i++)
+    {
+      Attempt *a = g_new0 (Attempt, 1);
+      a->conn = conn;
+      a->entry = i;
+      a->cancellable = g_cancellable_new ();
+      g_ptr_array_add (conn->attempts, a);
+    }
+  if (furlhint_plan_get_n_routes (plan) == 0)
+    {
+      conn->done = TRUE;
+      g_task_return_error (task, furlhint_plan_dup_no_route_error (plan));
+      g_object_unref (task);
+      return;
+    }
+
+  if (cancellable != NULL)
+    {
+      conn->caller_cancellable = g_object_ref (cancellable);
+      conn->caller_cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (caller_cancelled_cb), conn, NULL);
+    }
+  conn->timeout_source = g_timeout_source_new (conn->timeout_ms);
+  g_source_set_callback (conn->timeout_source, timeout_cb, conn, NULL);
+  g_source_set_static_name (conn->timeout_source, "[furlhint] connect timeout");
+  g_source_attach (conn->timeout_source, g_task_get_context (task));
+
+  start_tier (conn);
+  g_object_unref (task);
+}
+
+void
+furlhint_context_connect_async (FurlHintContext *ctx,
+                                FurlHintFurl *furl,
+                                const FurlHintConnectOptions *options,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data)
+{
+  FurlHintPlan *plan;
+
+  g_return_if_fail (ctx != NULL);
+  g_return_if_fail (furl != NULL);
+
+  plan = furlhint_context_rank (ctx, furl, options != NULL ? &options->rank : NULL);
+  furlhint_context_connect_plan_async (ctx, plan, options, cancellable, callback, user_data);
+  furlhint_plan_unref (plan);
+}
+
+FurlHintConnectResult *
+furlhint_context_connect_finish (FurlHintContext *ctx,
+                                 GAsyncResult *result,
+                                 GError **error)
+{
+  Connector *conn;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == furlhint_context_connect_plan_async, NULL);
+
+  conn = g_task_get_task_data (G_TASK (result));
+  g_task_propagate_boolean (G_TASK (result), error);
+  return furlhint_connect_result_ref (conn->result);
+}
+
+/* --- blocking wrapper ---------------------------------------------------- */
+
+typedef struct {
+  GMainContext *context;
+  GAsyncResult *result;
+} SyncData;
+
+static void
+sync_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  SyncData *data = user_data;
+  data->result = g_object_ref (res);
+}
+
+gint
+furlhint_context_connect_fd (FurlHintContext *ctx,
+                             FurlHintFurl *furl,
+                             const FurlHintConnectOptions *options,
+                             GCancellable *cancellable,
+                             FurlHintConnectResult **result,
+                             GError **error)
+{
+  SyncData data = { 0 };
+  FurlHintConnectResult *res;
+  GIOStream *stream;
+  gint fd = -1;
+
+  g_return_val_if_fail (ctx != NULL, -1);
+  g_return_val_if_fail (furl != NULL, -1);
+  g_return_val_if_fail (error == NULL || *error == NULL, -1);
+
+  data.context = g_main_context_new ();
+  g_main_context_push_thread_default (data.context);
+  furlhint_context_connect_async (ctx, furl, options, cancellable, sync_done_cb, &data);
+  while (data.result == NULL)
+    g_main_context_iteration (data.context, TRUE);
+  res = furlhint_context_connect_finish (ctx, data.result, error);
+  g_clear_object (&data.result);
+
+  stream = furlhint_connect_result_get_stream (res);
+  if (stream != NULL)
+    {
+      if (G_IS_SOCKET_CONNECTION (stream))
+        {
+          GSocket *socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
+          fd = dup (g_socket_get_fd (socket));
+          if (fd < 0)
+            g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED,
+                         "could not duplicate the connection's descriptor: %s", g_strerror (errno));
+        }
+      else
+        g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_NOT_SUPPORTED,
+                     "the winning route's stream (%s) is not a socket; use furlhint_context_connect_async()",
+                     G_OBJECT_TYPE_NAME (stream));
+      /* The caller owns the duplicate; the stream's own socket closes. */
+      g_io_stream_close (stream, NULL, NULL);
+      g_clear_object (&res->stream);
+    }
+
+  /* Let cancelled attempts report back before the private context goes. */
+  while (g_main_context_pending (data.context))
+    g_main_context_iteration (data.context, FALSE);
+  g_main_context_pop_thread_default (data.context);
+  g_main_context_unref (data.context);
+
+  if (result != NULL)
+    *result = res;
+  else
+    furlhint_connect_result_unref (res);
+  return fd;
+}

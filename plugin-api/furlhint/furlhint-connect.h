@@ -1,0 +1,221 @@
+/* furlhint — connecting: a plan's routes raced into one stream.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef FURLHINT_CONNECT_H
+#define FURLHINT_CONNECT_H
+
+#if !defined(FURLHINT_INSIDE) && !defined(FURLHINT_COMPILATION)
+#error "Only <furlhint/furlhint.h> can be included directly."
+#endif
+
+#include <furlhint/furlhint-plan.h>
+
+G_BEGIN_DECLS
+
+/**
+ * FURLHINT_DEFAULT_TIMEOUT_MS:
+ *
+ * Overall connection timeout: Foolscap's TubConnector.CONNECTION_TIMEOUT.
+ */
+#define FURLHINT_DEFAULT_TIMEOUT_MS 120000
+
+/**
+ * FurlHintConnectStatusFunc:
+ * @hint_index: the hint (index into the FURL's hints)
+ * @status: its new status, as Foolscap words it ("resolving hint",
+ *   "connecting", "connected", "connection refused", "abandoned",
+ *   "bad hint: ...", "failed to connect: ...", plugin progress such as
+ *   "connecting to a Tor")
+ * @user_data: what was given with the function
+ *
+ * Live progress of one hint, called on the thread-default main context the
+ * connect was started on.
+ */
+typedef void (*FurlHintConnectStatusFunc) (guint hint_index,
+                                           const gchar *status,
+                                           gpointer user_data);
+
+/**
+ * FurlHintConnectOptions:
+ * @struct_size: sizeof (FurlHintConnectOptions)
+ * @rank: ranking options (overrides, stagger) used when connecting to a FURL
+ * @timeout_ms: overall timeout; 0 means %FURLHINT_DEFAULT_TIMEOUT_MS
+ * @status: (nullable): live progress
+ * @status_data: data for @status
+ *
+ * Optional inputs to connecting. Initialise with
+ * `FurlHintConnectOptions o = { sizeof o, { sizeof o.rank, }, };`.
+ */
+typedef struct {
+  guint32 struct_size;
+  FurlHintRankOptions rank;
+  guint timeout_ms;
+  FurlHintConnectStatusFunc status;
+  gpointer status_data;
+} FurlHintConnectOptions;
+
+/**
+ * FurlHintConnectResult:
+ *
+ * What connecting gave: the stream (on success), the winning route, and
+ * every hint's final status. Reference counted.
+ */
+typedef struct _FurlHintConnectResult FurlHintConnectResult;
+
+/**
+ * furlhint_context_connect_async:
+ * @ctx: a context
+ * @furl: the FURL to connect to
+ * @options: (nullable): options
+ * @cancellable: (nullable): cancels the whole attempt
+ * @callback: called once, on the thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * Ranks @furl with the context's policy, then connects: the routes of a
+ * tier are started in rank order, each after its start delay (or as soon
+ * as every earlier route of the tier has failed); the first established
+ * stream wins and the others are cancelled and closed; the next tier
+ * starts only when the previous one is exhausted. A transport found down
+ * makes its other routes fail at once with the same cause.
+ */
+void furlhint_context_connect_async (FurlHintContext *ctx,
+                                     FurlHintFurl *furl,
+                                     const FurlHintConnectOptions *options,
+                                     GCancellable *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data);
+
+/**
+ * furlhint_context_connect_plan_async:
+ * @ctx: a context
+ * @plan: a finished plan (from furlhint_context_rank() or a custom ranker)
+ * @options: (nullable): options (@options->rank is ignored)
+ * @cancellable: (nullable): cancels the whole attempt
+ * @callback: called once
+ * @user_data: data for @callback
+ *
+ * As furlhint_context_connect_async(), for a plan the caller already has.
+ */
+void furlhint_context_connect_plan_async (FurlHintContext *ctx,
+                                          FurlHintPlan *plan,
+                                          const FurlHintConnectOptions *options,
+                                          GCancellable *cancellable,
+                                          GAsyncReadyCallback callback,
+                                          gpointer user_data);
+
+/**
+ * furlhint_context_connect_finish:
+ * @ctx: a context
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location: when no route won, the error of the attempt
+ *   that got furthest (%FURLHINT_CONNECT_ERROR), %FURLHINT_POLICY_ERROR_NO_ROUTE
+ *   when the plan had no route, %FURLHINT_CONNECT_ERROR_TIMED_OUT after the
+ *   overall timeout, %G_IO_ERROR_CANCELLED when cancelled
+ *
+ * Returns: (transfer full): the result — also on failure, so that every
+ *   hint's status can be shown; furlhint_connect_result_get_stream() is
+ *   %NULL then. Never %NULL.
+ */
+FurlHintConnectResult *furlhint_context_connect_finish (FurlHintContext *ctx,
+                                                        GAsyncResult *result,
+                                                        GError **error);
+
+/**
+ * furlhint_context_connect_fd:
+ * @ctx: a context
+ * @furl: the FURL
+ * @options: (nullable): options
+ * @cancellable: (nullable): cancels the attempt (from another thread)
+ * @result: (out) (optional) (transfer full): the result, as from
+ *   furlhint_context_connect_finish()
+ * @error: return location, as for furlhint_context_connect_finish()
+ *
+ * Blocking wrapper for callers without a main loop: connects on a private
+ * main context and returns a file descriptor for the stream (a socket the
+ * caller owns and must close). Every bundled plugin gives a socket; a
+ * third-party plugin whose stream is not a #GSocketConnection makes this
+ * fail with %FURLHINT_CONNECT_ERROR_NOT_SUPPORTED (use the async API).
+ *
+ * Returns: the descriptor, or -1 with @error set.
+ */
+gint furlhint_context_connect_fd (FurlHintContext *ctx,
+                                  FurlHintFurl *furl,
+                                  const FurlHintConnectOptions *options,
+                                  GCancellable *cancellable,
+                                  FurlHintConnectResult **result,
+                                  GError **error);
+
+/**
+ * furlhint_connect_result_ref:
+ * @result: a result
+ *
+ * Returns: (transfer full): @result
+ */
+FurlHintConnectResult *furlhint_connect_result_ref (FurlHintConnectResult *result);
+
+/**
+ * furlhint_connect_result_unref:
+ * @result: (transfer full) (nullable): a result
+ *
+ * Drops a reference; the last one closes a stream nobody stole.
+ */
+void furlhint_connect_result_unref (FurlHintConnectResult *result);
+
+/**
+ * furlhint_connect_result_get_plan:
+ * @result: a result
+ *
+ * Returns: (transfer none): the plan that was tried.
+ */
+FurlHintPlan *furlhint_connect_result_get_plan (FurlHintConnectResult *result);
+
+/**
+ * furlhint_connect_result_get_stream:
+ * @result: a result
+ *
+ * Returns: (transfer none) (nullable): the established stream.
+ */
+GIOStream *furlhint_connect_result_get_stream (FurlHintConnectResult *result);
+
+/**
+ * furlhint_connect_result_steal_stream:
+ * @result: a result
+ *
+ * Returns: (transfer full) (nullable): the stream, which @result then no
+ *   longer closes.
+ */
+GIOStream *furlhint_connect_result_steal_stream (FurlHintConnectResult *result);
+
+/**
+ * furlhint_connect_result_get_winner:
+ * @result: a result
+ *
+ * Returns: (transfer none) (nullable): the plan entry of the route that
+ *   won, %NULL when none did.
+ */
+const FurlHintPlanEntry *furlhint_connect_result_get_winner (FurlHintConnectResult *result);
+
+/**
+ * furlhint_connect_result_get_hint_status:
+ * @result: a result
+ * @hint_index: a hint of the FURL
+ *
+ * Returns: (nullable): the hint's final status ("connected", "abandoned",
+ *   "connection refused", "failed to connect: ...", "bad hint: ...", or the
+ *   policy's reason for a hint that got no route).
+ */
+const gchar *furlhint_connect_result_get_hint_status (FurlHintConnectResult *result,
+                                                      guint hint_index);
+
+/**
+ * furlhint_connect_result_get_elapsed_ms:
+ * @result: a result
+ *
+ * Returns: milliseconds from the start to success or final failure.
+ */
+guint furlhint_connect_result_get_elapsed_ms (FurlHintConnectResult *result);
+
+G_END_DECLS
+
+#endif /* FURLHINT_CONNECT_H */
