@@ -61,6 +61,7 @@ typedef enum {
   KIND_BOOLEAN,
   KIND_ENDPOINT,       /* a Twisted client endpoint, required */
   KIND_ENDPOINT_BLANK, /* the same, blank = the default */
+  KIND_SOCKS_PROXY,    /* an endpoint, then optional :user=NAME:password=SECRET */
   KIND_TCP_MODE,
   KIND_LOCATION,
   KIND_TUB_PORT,
@@ -90,7 +91,7 @@ static const KeySpec known_keys[] = {
   { "node", "web.static", KIND_PLAIN },
   /* [connections]: Tahoe's `tcp`, then the seed's keys */
   { "connections", "tcp", KIND_TCP_MODE },
-  { "connections", "tcp.socks-proxy", KIND_ENDPOINT },
+  { "connections", "tcp.socks-proxy", KIND_SOCKS_PROXY },
   { "connections", "tor.socks-proxy", KIND_ENDPOINT_BLANK },
   { "connections", "i2p.sam-api", KIND_ENDPOINT_BLANK },
   { "connections", "tcp.tor-fallback", KIND_BOOLEAN },
@@ -434,6 +435,7 @@ check_value (Builder *b,
 
     case KIND_ENDPOINT:
     case KIND_ENDPOINT_BLANK:
+    case KIND_SOCKS_PROXY:
       if (*value == '\0')
         {
           if (spec->kind == KIND_ENDPOINT_BLANK)
@@ -442,6 +444,34 @@ check_value (Builder *b,
                          "a SOCKS proxy endpoint is required here (there is no "
                          "default); accepted: tcp:HOST:PORT, tcp:host=HOST:port=PORT, "
                          "tcp:[IPv6]:PORT, unix:/PATH, unix:path=/PATH, or HOST:PORT");
+          return FALSE;
+        }
+      if (spec->kind == KIND_SOCKS_PROXY)
+        {
+          gchar *endpoint_text = NULL, *user = NULL, *password = NULL;
+          const gchar *problem = NULL;
+          gboolean ok;
+
+          if (!_furlhint_endpoint_split_credentials (value, &endpoint_text, &user, &password, &problem))
+            {
+              set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, value,
+                             "%s; accepted: a client endpoint optionally followed by "
+                             ":user=NAME:password=SECRET", problem);
+              return FALSE;
+            }
+          g_free (user);
+          _furlhint_secret_free (password);
+          ok = _furlhint_endpoint_parse (endpoint_text, &endpoint, &local);
+          g_free (endpoint_text);
+          if (ok)
+            {
+              _furlhint_endpoint_clear (&endpoint);
+              return TRUE;
+            }
+          set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, value,
+                         "not a client endpoint: %s (optionally followed by "
+                         ":user=NAME:password=SECRET)", local->message);
+          g_error_free (local);
           return FALSE;
         }
       if (_furlhint_endpoint_parse (value, &endpoint, &local))

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <unistd.h>
+#include <glib-unix.h>
 #include <furlhint/furlhint.h>
 #include "context-private.h"
 
@@ -278,6 +279,10 @@ finish (Connector *conn, GError *error)
     g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
+  /* The operation's own reference, taken in connect_plan_async: timers
+   * hold none, so without it the task would die before any route ran.
+   * Attempts still running keep theirs until they call back. */
+  g_object_unref (task);
 }
 
 /* The failure to report: the attempt that got furthest, first in rank
@@ -652,8 +657,9 @@ furlhint_context_connect_plan_async (FurlHintContext *ctx,
   g_source_set_static_name (conn->timeout_source, "[furlhint] connect timeout");
   g_source_attach (conn->timeout_source, g_task_get_context (task));
 
+  /* The reference from g_task_new() stays with the operation until
+   * finish() drops it. */
   start_tier (conn);
-  g_object_unref (task);
 }
 
 void
@@ -735,6 +741,13 @@ furlhint_context_connect_fd (FurlHintContext *ctx,
         {
           GSocket *socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
           fd = dup (g_socket_get_fd (socket));
+          /* The duplicate shares GSocket's O_NONBLOCK; a caller without a
+           * main loop expects blocking reads. */
+          if (fd >= 0 && !g_unix_set_fd_nonblocking (fd, FALSE, NULL))
+            {
+              close (fd);
+              fd = -1;
+            }
           if (fd < 0)
             g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED,
                          "could not duplicate the connection's descriptor: %s", g_strerror (errno));

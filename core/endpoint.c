@@ -518,3 +518,117 @@ _furlhint_endpoint_clear (FhEndpoint *endpoint)
   endpoint->port = 0;
   endpoint->kind = FH_ENDPOINT_TCP;
 }
+
+/* --- tcp.socks-proxy credentials ------------------------------------- */
+
+/* RFC 1929: ULEN and PLEN are one octet each, and at least 1. */
+#define MAX_CREDENTIAL 255
+
+/* Splits Twisted-style on unescaped colons; fields keep their escapes. */
+static GPtrArray *
+split_fields (const gchar *value)
+{
+  GPtrArray *fields = g_ptr_array_new_with_free_func (g_free);
+  const gchar *start = value;
+  const gchar *p;
+
+  for (p = value; *p != '\0'; p++)
+    {
+      if (*p == '\\' && p[1] != '\0')
+        p++;
+      else if (*p == ':')
+        {
+          g_ptr_array_add (fields, g_strndup (start, (gsize) (p - start)));
+          start = p + 1;
+        }
+    }
+  g_ptr_array_add (fields, g_strndup (start, (gsize) (p - start)));
+  return fields;
+}
+
+static gchar *
+unescape (const gchar *text)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const gchar *p = text; *p != '\0'; p++)
+    {
+      if (*p == '\\' && p[1] != '\0')
+        p++;
+      g_string_append_c (out, *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+gboolean
+_furlhint_endpoint_split_credentials (const gchar *value,
+                                      gchar **endpoint,
+                                      gchar **username,
+                                      gchar **password,
+                                      const gchar **problem_out)
+{
+  GPtrArray *fields = split_fields (value);
+  GString *rest = g_string_new (NULL);
+  const gchar *problem = NULL;
+
+  *username = NULL;
+  *password = NULL;
+
+  for (guint i = 0; i < fields->len && problem == NULL; i++)
+    {
+      const gchar *field = g_ptr_array_index (fields, i);
+      gchar **slot = NULL;
+
+      /* The first field is the endpoint type (or the host of HOST:PORT),
+       * never a keyword. */
+      if (i > 0 && g_str_has_prefix (field, "user="))
+        slot = username;
+      else if (i > 0 && g_str_has_prefix (field, "password="))
+        slot = password;
+
+      if (slot == NULL)
+        {
+          if (i > 0)
+            g_string_append_c (rest, ':');
+          g_string_append (rest, field);
+          continue;
+        }
+
+      if (*slot != NULL)
+        problem = slot == username ? "user= is given twice" : "password= is given twice";
+      else
+        *slot = unescape (strchr (field, '=') + 1);
+    }
+
+  if (problem == NULL && (*username == NULL) != (*password == NULL))
+    problem = "user= and password= go together (RFC 1929 needs both)";
+  if (problem == NULL && *username != NULL &&
+      (strlen (*username) < 1 || strlen (*username) > MAX_CREDENTIAL))
+    problem = "the user name must be 1-255 bytes long (RFC 1929)";
+  if (problem == NULL && *password != NULL &&
+      (strlen (*password) < 1 || strlen (*password) > MAX_CREDENTIAL))
+    problem = "the password must be 1-255 bytes long (RFC 1929)";
+
+  g_ptr_array_unref (fields);
+  if (problem != NULL)
+    {
+      *problem_out = problem;
+      g_string_free (rest, TRUE);
+      g_clear_pointer (username, g_free);
+      g_clear_pointer (password, _furlhint_secret_free);
+      return FALSE;
+    }
+  *endpoint = g_string_free (rest, FALSE);
+  return TRUE;
+}
+
+void
+_furlhint_secret_free (gchar *secret)
+{
+  if (secret == NULL)
+    return;
+  /* volatile so the stores are not optimised away */
+  for (volatile gchar *p = secret; *p != '\0'; p++)
+    *p = '\0';
+  g_free (secret);
+}

@@ -37,6 +37,22 @@ gchar *_furlhint_endpoint_to_string (const FhEndpoint *endpoint);
 
 void _furlhint_endpoint_clear (FhEndpoint *endpoint);
 
+/* `[connections] tcp.socks-proxy` is ENDPOINT[:user=NAME:password=SECRET]
+ * (Twisted-style keywords, `\:` `\=` `\\` escapes, both or neither, each
+ * 1-255 bytes for RFC 1929). Takes the two keywords out of @value: on
+ * success *@endpoint is the rest and *@user / *@password are set (both
+ * NULL when absent); on failure returns FALSE and *@problem says why (a
+ * static string), and nothing needs freeing. Shared by the config reader
+ * and the socks plugin so both accept exactly the same text. */
+gboolean _furlhint_endpoint_split_credentials (const gchar *value,
+                                               gchar **endpoint,
+                                               gchar **user,
+                                               gchar **password,
+                                               const gchar **problem);
+
+/* Zeroes a secret, then frees it. */
+void _furlhint_secret_free (gchar *secret);
+
 G_END_DECLS
 
 #endif

@@ -1302,10 +1302,13 @@ run_connect (const gchar *plugin,
              gboolean cancel_after_start,
              ConnectResult *r)
 {
+  /* Every transport points at 127.0.0.1:1, where nothing listens: the
+   * attempt fails at once and nothing can leave the machine (a default
+   * Tor port could reach a real Tor running on the host). */
   static const gchar *const settings[] = {
-    "connections.tcp.socks-proxy", "tcp:127.0.0.1:1080",
-    "connections.tor.socks-proxy", "",
-    "connections.i2p.sam-api", "",
+    "connections.tcp.socks-proxy", "tcp:127.0.0.1:1",
+    "connections.tor.socks-proxy", "tcp:127.0.0.1:1",
+    "connections.i2p.sam-api", "tcp:127.0.0.1:1",
     NULL
   };
   const gchar *hint = g_str_equal (plugin, "i2p") ? "i2p:stats.i2p" : "tcp:127.0.0.1:1";
@@ -1358,20 +1361,20 @@ run_connect (const gchar *plugin,
   instance_fini (&inst);
 }
 
+/* With nothing listening, each plugin fails — once, asynchronously, on
+ * the caller's context — with a coded error that names the address. */
 static void
-test_connect_not_supported (void)
+test_connect_fails_cleanly (void)
 {
   for (guint i = 0; bundled[i] != NULL; i++)
     {
       ConnectResult r;
-      gchar *expected;
 
       run_connect (bundled[i], NULL, FALSE, &r);
-      g_assert_error (r.error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_NOT_SUPPORTED);
-      expected = g_strdup_printf ("connecting through %s is not implemented yet in furlhint 0.1",
-                                  bundled[i]);
-      g_assert_cmpstr (r.error->message, ==, expected);
-      g_free (expected);
+      g_assert_nonnull (r.error);
+      g_assert_true (r.error->domain == FURLHINT_CONNECT_ERROR || r.error->domain == G_IO_ERROR);
+      g_assert_false (g_error_matches (r.error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_NOT_SUPPORTED));
+      g_assert_nonnull (strstr (r.error->message, "127.0.0.1"));
       g_clear_error (&r.error);
     }
 }
@@ -1386,7 +1389,7 @@ quit_loop (gpointer data)
 static void
 test_connect_main_loop (void)
 {
-  static const gchar *const settings[] = { "connections.tor.socks-proxy", "", NULL };
+  static const gchar *const settings[] = { "connections.tor.socks-proxy", "tcp:127.0.0.1:1", NULL };
   GMainLoop *loop = g_main_loop_new (NULL, FALSE);
   FurlHintConnectArgs args = { 0 };
   FurlHintTarget target = { 0 };
@@ -1408,7 +1411,7 @@ test_connect_main_loop (void)
   g_main_loop_run (loop);
   g_assert_cmpuint (r.calls, ==, 1);
   g_assert_true (r.on_right_context);
-  g_assert_error (r.error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (r.error);
   g_clear_error (&r.error);
   g_main_loop_unref (loop);
   target_clear (&target);
@@ -1633,7 +1636,7 @@ main (int argc,
   g_test_add_func ("/plugins/init/bad-args", test_init_bad_args);
   g_test_add_func ("/plugins/socks/secret", test_socks_secret);
   g_test_add_func ("/plugins/describe", test_describe);
-  g_test_add_func ("/plugins/connect/not-supported", test_connect_not_supported);
+  g_test_add_func ("/plugins/connect/fails-cleanly", test_connect_fails_cleanly);
   g_test_add_func ("/plugins/connect/main-loop", test_connect_main_loop);
   g_test_add_func ("/plugins/connect/cancelled", test_connect_cancelled);
   g_test_add_func ("/plugins/context/load", test_context_load);

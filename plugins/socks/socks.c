@@ -30,15 +30,13 @@
 #include <furlhint/plugin.h>
 
 #include "../common/plugin-util.h"
+#include "../common/socks-client.h"
 
 #define SOCKS_PLUGIN_NAME "socks"
 #define SOCKS_PROXY_KEY "connections.tcp.socks-proxy"
 #define SOCKS_ACCEPTED \
   "accepted: a Twisted endpoint (tcp:HOST:PORT, tcp:host=HOST:port=PORT, " \
   "unix:/path, or HOST:PORT), optionally followed by :user=NAME:password=SECRET"
-
-/* RFC 1929: ULEN and PLEN are one octet each, and at least 1. */
-#define SOCKS_MAX_CREDENTIAL 255
 
 typedef struct {
   FhEndpoint proxy;         /* (owned) where the SOCKS5 server listens */
@@ -48,65 +46,18 @@ typedef struct {
   gboolean anonymous;       /* the node runs in anonymous mode */
 } SocksState;
 
-/* Wipes a secret before freeing it; volatile so the stores are kept. */
-static void
-secret_free (gchar *secret)
-{
-  if (secret == NULL)
-    return;
-  for (volatile gchar *p = secret; *p != '\0'; p++)
-    *p = '\0';
-  g_free (secret);
-}
-
 static void
 socks_state_free (SocksState *state)
 {
   _furlhint_endpoint_clear (&state->proxy);
   g_free (state->proxy_display);
   g_free (state->username);
-  secret_free (state->password);
+  _furlhint_secret_free (state->password);
   g_free (state);
 }
 
-/* Splits Twisted-style on unescaped colons; fields keep their escapes. */
-static GPtrArray *
-split_fields (const gchar *value)
-{
-  GPtrArray *fields = g_ptr_array_new_with_free_func (g_free);
-  const gchar *start = value;
-  const gchar *p;
-
-  for (p = value; *p != '\0'; p++)
-    {
-      if (*p == '\\' && p[1] != '\0')
-        p++;
-      else if (*p == ':')
-        {
-          g_ptr_array_add (fields, g_strndup (start, (gsize) (p - start)));
-          start = p + 1;
-        }
-    }
-  g_ptr_array_add (fields, g_strndup (start, (gsize) (p - start)));
-  return fields;
-}
-
-static gchar *
-unescape (const gchar *text)
-{
-  GString *out = g_string_new (NULL);
-
-  for (const gchar *p = text; *p != '\0'; p++)
-    {
-      if (*p == '\\' && p[1] != '\0')
-        p++;
-      g_string_append_c (out, *p);
-    }
-  return g_string_free (out, FALSE);
-}
-
-/* Takes `user=` and `password=` out of @value; *@endpoint gets the rest.
- * On failure sets @error (naming the setting) and frees what it made. */
+/* Takes `user=` and `password=` out of @value (core/endpoint.c, shared
+ * with the config reader); *@endpoint gets the rest. */
 static gboolean
 split_credentials (const gchar *value,
                    gchar **endpoint,
@@ -114,60 +65,13 @@ split_credentials (const gchar *value,
                    gchar **password,
                    GError **error)
 {
-  GPtrArray *fields = split_fields (value);
-  GString *rest = g_string_new (NULL);
   const gchar *problem = NULL;
 
-  *username = NULL;
-  *password = NULL;
-
-  for (guint i = 0; i < fields->len && problem == NULL; i++)
-    {
-      const gchar *field = g_ptr_array_index (fields, i);
-      gchar **slot = NULL;
-
-      /* The first field is the endpoint type (or the host of HOST:PORT),
-       * never a keyword. */
-      if (i > 0 && g_str_has_prefix (field, "user="))
-        slot = username;
-      else if (i > 0 && g_str_has_prefix (field, "password="))
-        slot = password;
-
-      if (slot == NULL)
-        {
-          if (i > 0)
-            g_string_append_c (rest, ':');
-          g_string_append (rest, field);
-          continue;
-        }
-
-      if (*slot != NULL)
-        problem = slot == username ? "user= is given twice" : "password= is given twice";
-      else
-        *slot = unescape (strchr (field, '=') + 1);
-    }
-
-  if (problem == NULL && (*username == NULL) != (*password == NULL))
-    problem = "user= and password= go together (RFC 1929 needs both)";
-  if (problem == NULL && *username != NULL &&
-      (strlen (*username) < 1 || strlen (*username) > SOCKS_MAX_CREDENTIAL))
-    problem = "the user name must be 1-255 bytes long (RFC 1929)";
-  if (problem == NULL && *password != NULL &&
-      (strlen (*password) < 1 || strlen (*password) > SOCKS_MAX_CREDENTIAL))
-    problem = "the password must be 1-255 bytes long (RFC 1929)";
-
-  g_ptr_array_unref (fields);
-  if (problem != NULL)
-    {
-      _furlhint_plugin_set_bad_value (error, SOCKS_PLUGIN_NAME, SOCKS_PROXY_KEY, value,
-                                      "%s; %s", problem, SOCKS_ACCEPTED);
-      g_string_free (rest, TRUE);
-      g_clear_pointer (username, g_free);
-      g_clear_pointer (password, secret_free);
-      return FALSE;
-    }
-  *endpoint = g_string_free (rest, FALSE);
-  return TRUE;
+  if (_furlhint_endpoint_split_credentials (value, endpoint, username, password, &problem))
+    return TRUE;
+  _furlhint_plugin_set_bad_value (error, SOCKS_PLUGIN_NAME, SOCKS_PROXY_KEY, value,
+                                  "%s; %s", problem, SOCKS_ACCEPTED);
+  return FALSE;
 }
 
 static gpointer
@@ -251,14 +155,65 @@ socks_parse (gpointer data,
 }
 
 static void
+socks_connected_cb (GObject *source,
+                    GAsyncResult *res,
+                    gpointer user_data)
+{
+  GTask *task = user_data;
+  GError *error = NULL;
+  GIOStream *stream;
+
+  stream = _furlhint_socks_client_connect_finish (res, &error);
+  if (stream == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, stream, g_object_unref);
+  g_object_unref (task);
+}
+
+/* GIO's own SOCKS5 support (GSocks5Proxy behind GProxyResolver) is not
+ * used: its errors carry no reply number (the connector and users need
+ * "proxy refused: host unreachable (SOCKS reply 4)", and Tor's extended
+ * codes), it cannot reach a `unix:` proxy, and a refused proxy port must
+ * be TRANSPORT_DOWN naming the proxy. See plugins/common/socks-client.h. */
+static void
 socks_connect_async (gpointer data,
                      const FurlHintConnectArgs *args,
                      GCancellable *cancellable,
                      GAsyncReadyCallback callback,
                      gpointer user_data)
 {
-  _furlhint_plugin_connect_not_supported (SOCKS_PLUGIN_NAME, socks_connect_async,
-                                          cancellable, callback, user_data);
+  SocksState *state = data;
+  FhSocksClientRequest request = { 0, };
+  GTask *task;
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, socks_connect_async);
+  g_task_set_name (task, "[furlhint] socks connect");
+
+  if (state == NULL || state->anonymous)
+    {
+      /* A proxy that is not Tor/I2P gives no anonymity; a broken policy
+       * must not make us use it in anonymous mode. */
+      g_task_return_new_error (task, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_NOT_SUPPORTED,
+                               state == NULL ? "no SOCKS proxy is configured "
+                                               "([connections] tcp.socks-proxy)"
+                                             : "SOCKS proxy not used: the node runs in "
+                                               "anonymous mode");
+      g_object_unref (task);
+      return;
+    }
+
+  request.proxy = &state->proxy;
+  request.username = state->username;
+  request.password = state->password;
+  /* Sent as written: a name goes to the proxy (ATYP 3), never to our
+   * resolver. */
+  request.host = args->target->host;
+  request.port = args->target->port;
+  request.status = args->status;
+  request.status_data = args->status_data;
+  _furlhint_socks_client_connect_async (&request, cancellable, socks_connected_cb, task);
 }
 
 static GIOStream *
@@ -266,7 +221,9 @@ socks_connect_finish (gpointer data,
                       GAsyncResult *result,
                       GError **error)
 {
-  return _furlhint_plugin_connect_finish (result, socks_connect_async, error);
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == socks_connect_async, NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static gchar *

@@ -66,6 +66,62 @@ tcp_parse (gpointer data,
   return _furlhint_plugin_parse_tcp (hint, target, error);
 }
 
+/* GSocketClient's errors, in the connector's terms. Refused keeps
+ * G_IO_ERROR_CONNECTION_REFUSED's meaning ("connection refused" in the
+ * hint's status) but says where. */
+static GError *
+tcp_map_error (const FurlHintTarget *target, GError *error)
+{
+  gchar *where;
+  GError *mapped;
+  FurlHintConnectError code;
+
+  if (error->domain != G_IO_ERROR)
+    return error;
+  switch (error->code)
+    {
+    case G_IO_ERROR_CANCELLED:
+      return error;
+    case G_IO_ERROR_CONNECTION_REFUSED:
+      code = FURLHINT_CONNECT_ERROR_REFUSED;
+      break;
+    case G_IO_ERROR_HOST_UNREACHABLE:
+    case G_IO_ERROR_NETWORK_UNREACHABLE:
+    case G_IO_ERROR_NOT_FOUND:             /* name unknown to the resolver */
+      code = FURLHINT_CONNECT_ERROR_UNREACHABLE;
+      break;
+    case G_IO_ERROR_TIMED_OUT:
+      code = FURLHINT_CONNECT_ERROR_TIMED_OUT;
+      break;
+    default:
+      code = FURLHINT_CONNECT_ERROR_FAILED;
+      break;
+    }
+  where = _furlhint_plugin_host_port_display (target->host, target->port);
+  mapped = g_error_new (FURLHINT_CONNECT_ERROR, code, "%s: %s", where, error->message);
+  g_free (where);
+  g_error_free (error);
+  return mapped;
+}
+
+static void
+tcp_connected_cb (GObject *source,
+                  GAsyncResult *res,
+                  gpointer user_data)
+{
+  GTask *task = user_data;
+  const FurlHintTarget *target = g_task_get_task_data (task);
+  GError *error = NULL;
+  GSocketConnection *conn;
+
+  conn = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), res, &error);
+  if (conn == NULL)
+    g_task_return_error (task, tcp_map_error (target, error));
+  else
+    g_task_return_pointer (task, conn, g_object_unref);
+  g_object_unref (task);
+}
+
 static void
 tcp_connect_async (gpointer data,
                    const FurlHintConnectArgs *args,
@@ -73,8 +129,45 @@ tcp_connect_async (gpointer data,
                    GAsyncReadyCallback callback,
                    gpointer user_data)
 {
-  _furlhint_plugin_connect_not_supported (TCP_PLUGIN_NAME, tcp_connect_async,
-                                          cancellable, callback, user_data);
+  TcpState *state = data;
+  const FurlHintTarget *target = args->target;
+  GSocketConnectable *connectable;
+  GTask *task;
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tcp_connect_async);
+  g_task_set_name (task, "[furlhint] tcp connect");
+  /* args->target lives until we call back (plugin.h). */
+  g_task_set_task_data (task, (gpointer) target, NULL);
+
+  if (state->anonymous)
+    {
+      /* Fail closed: a broken policy must not make a clear connection. */
+      g_task_return_new_error (task, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_NOT_SUPPORTED,
+                               "direct TCP to %s refused: the node runs in anonymous mode",
+                               target->host);
+      g_object_unref (task);
+      return;
+    }
+
+  if (state->client == NULL)
+    {
+      state->client = g_socket_client_new ();
+      /* Never let the environment's proxy settings (GProxyResolver,
+       * http_proxy, GNOME) silently reroute a clear route: proxies are the
+       * socks plugin's business, with their own anonymity class. */
+      g_socket_client_set_enable_proxy (state->client, FALSE);
+    }
+
+  /* The only place furlhint resolves a host name locally: this route is
+   * CLEAR and the ranker keeps it out of anonymous mode. GSocketClient
+   * races the addresses of a name itself (RFC 8305). GNetworkAddress takes
+   * the host as is (an IPv6 literal needs no brackets, and a literal is not
+   * looked up). */
+  connectable = g_network_address_new (target->host, target->port);
+  g_socket_client_connect_async (state->client, connectable,
+                                 cancellable, tcp_connected_cb, task);
+  g_object_unref (connectable);
 }
 
 static GIOStream *
@@ -82,7 +175,9 @@ tcp_connect_finish (gpointer data,
                     GAsyncResult *result,
                     GError **error)
 {
-  return _furlhint_plugin_connect_finish (result, tcp_connect_async, error);
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tcp_connect_async, NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static gchar *

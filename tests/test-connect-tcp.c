@@ -1,0 +1,472 @@
+/* Connecting over direct TCP, end to end, against real servers on loopback
+ * (tests/lab.c: private network namespace, socat echo servers, black holes).
+ *
+ * Covers the tcp plugin and the connector's racing as Foolscap's
+ * TubConnector does it: stagger, first stream wins, losers "abandoned",
+ * refused hints "connection refused", the furthest error when all fail,
+ * the overall timeout, caller cancellation, and no socket left open.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <furlhint/furlhint.h>
+
+#include "lab.h"
+
+#define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
+
+typedef struct {
+  Lab *lab;
+  FurlHintContext *ctx;
+  GPtrArray *statuses;          /* "HINT:status", in order */
+  FurlHintConnectResult *result;
+  GError *error;
+  gboolean done;
+  guint fds_before;
+  LabBlackHole *slow;           /* (nullable) opened 100 ms after its hint starts */
+  guint slow_hint;
+} Fixture;
+
+static gboolean
+open_hole_cb (gpointer user_data)
+{
+  lab_black_hole_open (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_status (guint hint_index, const gchar *status, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  g_test_message ("hint %u: %s", hint_index, status);
+  /* After the slow route's first SYN was dropped. */
+  if (f->slow != NULL && hint_index == f->slow_hint && g_str_equal (status, "connecting"))
+    g_timeout_add (100, open_hole_cb, f->slow);
+  g_ptr_array_add (f->statuses, g_strdup_printf ("%u:%s", hint_index, status));
+}
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  FurlHintConfig *config = furlhint_config_new ();
+  GPtrArray *errors;
+
+  f->lab = lab_new ();
+  f->ctx = furlhint_context_new (config);
+  furlhint_config_unref (config);
+  furlhint_context_load_plugins (f->ctx);
+  errors = furlhint_context_get_plugin_errors (f->ctx);
+  for (guint i = 0; i < errors->len; i++)
+    g_test_message ("plugin error: %s", ((GError *) g_ptr_array_index (errors, i))->message);
+  g_assert_cmpuint (errors->len, ==, 0);
+  g_assert_nonnull (furlhint_context_find_plugin (f->ctx, "tcp"));
+  f->statuses = g_ptr_array_new_with_free_func (g_free);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  furlhint_connect_result_unref (f->result);
+  g_clear_error (&f->error);
+  furlhint_context_unref (f->ctx);
+  g_ptr_array_unref (f->statuses);
+  lab_free (f->lab);
+}
+
+static void
+connect_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  f->result = furlhint_context_connect_finish (f->ctx, res, &f->error);
+  f->done = TRUE;
+}
+
+/* Connects to pb://TUB@HINTS/swiss and waits (bounded) for the result. */
+static void
+connect_furl (Fixture *f, const gchar *hints, guint stagger_ms, guint timeout_ms,
+              GCancellable *cancellable)
+{
+  FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
+  gchar *text = g_strdup_printf ("pb://%s@%s/swiss", TUB, hints);
+  GError *error = NULL;
+  FurlHintFurl *furl = furlhint_furl_parse (text, &error);
+
+  g_assert_no_error (error);
+  options.rank.stagger_ms = stagger_ms;
+  options.timeout_ms = timeout_ms;
+  options.status = on_status;
+  options.status_data = f;
+  f->done = FALSE;
+  furlhint_context_connect_async (f->ctx, furl, &options, cancellable, connect_done, f);
+  g_assert_true (lab_iterate_until (&f->done, 30000));
+  g_assert_nonnull (f->result);
+  furlhint_furl_unref (furl);
+  g_free (text);
+}
+
+static gchar *
+joined_statuses (Fixture *f)
+{
+  g_ptr_array_add (f->statuses, NULL);
+  gchar *s = g_strjoinv ("|", (gchar **) f->statuses->pdata);
+  g_ptr_array_remove_index (f->statuses, f->statuses->len - 1);
+  return s;
+}
+
+/* Sends a line through @stream and expects it back (bounded by a socket
+ * timeout). */
+static void
+assert_echo (GIOStream *stream, const gchar *line)
+{
+  GError *error = NULL;
+  gsize len = strlen (line), got = 0;
+  gchar buf[256];
+
+  g_assert_true (G_IS_SOCKET_CONNECTION (stream));
+  g_socket_set_timeout (g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream)), 10);
+  g_output_stream_write_all (g_io_stream_get_output_stream (stream), line, len, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_input_stream_read_all (g_io_stream_get_input_stream (stream), buf, len, &got, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (buf, got, line, len);
+}
+
+/* The sockets of a finished connect are all closed once the result is
+ * gone (GIO closes some from an idle). */
+static void
+assert_fds_back (Fixture *f)
+{
+  furlhint_connect_result_unref (f->result);
+  f->result = NULL;
+  g_assert_cmpuint (lab_wait_fds_at_most (f->fds_before, 3000), ==, f->fds_before);
+}
+
+/* --- the lab itself ------------------------------------------------------- */
+
+static void
+test_lab (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  guint16 port;
+  LabBlackHole *hole;
+  GSocketClient *client;
+  GSocketConnection *conn;
+  gint64 t0;
+
+  if (!lab_ready ())
+    return;
+
+  /* Nothing but loopback: the outside world is unreachable, so a stray
+   * DNS query or connection fails here instead of leaving the machine. */
+  client = g_socket_client_new ();
+  g_socket_client_set_enable_proxy (client, FALSE);
+  conn = g_socket_client_connect_to_host (client, "192.0.2.1:80", 0, NULL, &error);
+  g_assert_null (conn);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE);
+  g_clear_error (&error);
+
+  port = lab_echo_server_start (f->lab, "127.0.0.1", &error);
+  g_assert_no_error (error);
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &error);
+  g_assert_no_error (error);
+  assert_echo (G_IO_STREAM (conn), "lab\n");
+  g_object_unref (conn);
+
+  /* A black hole: connect() neither succeeds nor fails. */
+  hole = lab_black_hole_new (f->lab, &error);
+  g_assert_no_error (error);
+  g_socket_client_set_timeout (client, 1);
+  t0 = g_get_monotonic_time ();
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1",
+                                          lab_black_hole_get_port (hole), NULL, &error);
+  g_assert_null (conn);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+  g_assert_cmpint (g_get_monotonic_time () - t0, >=, 900 * 1000);
+
+  /* Opened, it answers. */
+  lab_black_hole_open (hole);
+  g_socket_client_set_timeout (client, 5);
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1",
+                                          lab_black_hole_get_port (hole), NULL, &error);
+  g_assert_no_error (error);
+  g_object_unref (conn);
+  g_object_unref (client);
+}
+
+/* --- direct connections ------------------------------------------------------ */
+
+static void
+test_echo (Fixture *f, gconstpointer data)
+{
+  const gchar *host = data;
+  GError *error = NULL;
+  guint16 port;
+  gchar *hints, *statuses;
+  const FurlHintPlanEntry *winner;
+
+  if (!lab_ready ())
+    return;
+  port = lab_echo_server_start (f->lab, g_str_equal (host, "localhost") ? "127.0.0.1" : host,
+                                &error);
+  g_assert_no_error (error);
+  f->fds_before = lab_count_open_fds ();
+
+  hints = g_strdup_printf (strchr (host, ':') != NULL ? "tcp:[%s]:%u" : "tcp:%s:%u", host, port);
+  connect_furl (f, hints, 0, 10000, NULL);
+  g_assert_no_error (f->error);
+  g_assert_nonnull (furlhint_connect_result_get_stream (f->result));
+  assert_echo (furlhint_connect_result_get_stream (f->result), "hello through furlhint\n");
+
+  winner = furlhint_connect_result_get_winner (f->result);
+  g_assert_nonnull (winner);
+  g_assert_cmpuint (winner->hint_index, ==, 0);
+  g_assert_cmpstr (furlhint_plugin_get_name (winner->plugin), ==, "tcp");
+  g_assert_cmpstr (winner->target.host, ==, host);
+  g_assert_cmpuint (winner->target.port, ==, port);
+  g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==, "connected");
+  statuses = joined_statuses (f);
+  g_assert_cmpstr (statuses, ==, "0:connecting|0:connected");
+  g_free (statuses);
+  g_free (hints);
+  assert_fds_back (f);
+}
+
+static void
+test_fd (Fixture *f, gconstpointer data)
+{
+  FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
+  GError *error = NULL;
+  guint16 port;
+  gchar *text;
+  FurlHintFurl *furl;
+  gint fd;
+  gchar buf[16];
+  gssize n;
+  struct timeval tv = { 10, 0 };
+
+  if (!lab_ready ())
+    return;
+  port = lab_echo_server_start (f->lab, "127.0.0.1", &error);
+  g_assert_no_error (error);
+  f->fds_before = lab_count_open_fds ();
+
+  text = g_strdup_printf ("pb://%s@tcp:127.0.0.1:%u/swiss", TUB, port);
+  furl = furlhint_furl_parse (text, &error);
+  g_assert_no_error (error);
+  options.timeout_ms = 10000;
+  fd = furlhint_context_connect_fd (f->ctx, furl, &options, NULL, &f->result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==, "connected");
+  /* The caller's descriptor is the only one left open. */
+  furlhint_connect_result_unref (f->result);
+  f->result = NULL;
+  g_assert_cmpuint (lab_wait_fds_at_most (f->fds_before + 1, 3000), ==, f->fds_before + 1);
+
+  /* The descriptor is a dup of GSocket's, which is non-blocking; a
+   * caller without a main loop wants blocking I/O. */
+  if (fcntl (fd, F_GETFL) & O_NONBLOCK)
+    {
+      g_test_message ("furlhint_context_connect_fd() returned a non-blocking descriptor");
+      g_assert_cmpint (fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK), ==, 0);
+    }
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  g_assert_cmpint (send (fd, "ping\n", 5, MSG_NOSIGNAL), ==, 5);
+  n = recv (fd, buf, 5, MSG_WAITALL);
+  g_assert_cmpint (n, >=, 0);
+  g_assert_cmpmem (buf, 5, "ping\n", 5);
+  close (fd);
+  g_assert_cmpuint (lab_count_open_fds (), ==, f->fds_before);
+  furlhint_furl_unref (furl);
+  g_free (text);
+}
+
+/* --- racing --------------------------------------------------------------------- */
+
+#define RACE_STAGGER_MS 100
+
+/* One FURL, four hints in rank order: refused (closed port), black hole
+ * (SYNs dropped), slow (SYN dropped, then answered ~1 s later on the
+ * retransmission) and live. The refused one fails at once, so the black
+ * hole starts at once; the slow one starts at 2×stagger and the live one at
+ * 3×stagger, and wins long before the slow one could. */
+static void
+test_race (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  guint16 live, refused;
+  LabBlackHole *hole, *slow;
+  gchar *hints;
+  guint elapsed;
+  const FurlHintPlan *plan;
+
+  if (!lab_ready ())
+    return;
+  live = lab_echo_server_start (f->lab, "127.0.0.1", &error);
+  g_assert_no_error (error);
+  refused = lab_free_port ("127.0.0.1");
+  hole = lab_black_hole_new (f->lab, &error);
+  g_assert_no_error (error);
+  slow = lab_black_hole_new (f->lab, &error);
+  g_assert_no_error (error);
+  f->fds_before = lab_count_open_fds ();
+
+  hints = g_strdup_printf ("tcp:127.0.0.1:%u,tcp:127.0.0.1:%u,tcp:127.0.0.1:%u,tcp:127.0.0.1:%u",
+                           refused, lab_black_hole_get_port (hole),
+                           lab_black_hole_get_port (slow), live);
+  f->slow = slow;
+  f->slow_hint = 2;
+  connect_furl (f, hints, RACE_STAGGER_MS, 20000, NULL);
+  g_assert_no_error (f->error);
+
+  plan = furlhint_connect_result_get_plan (f->result);
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpuint (furlhint_plan_get_entry ((FurlHintPlan *) plan, i)->delay_ms, ==,
+                      i * RACE_STAGGER_MS);
+
+  g_assert_cmpuint (furlhint_connect_result_get_winner (f->result)->hint_index, ==, 3);
+  elapsed = furlhint_connect_result_get_elapsed_ms (f->result);
+  g_test_message ("live hint won after %u ms (started at %u ms)", elapsed, 3 * RACE_STAGGER_MS);
+  g_assert_cmpuint (elapsed, >=, 3 * RACE_STAGGER_MS - 10);
+  /* stagger × position + RTT (generous: 2 shared cores), and before the
+   * slow route's retransmission (~1 s after its start) could win. */
+  g_assert_cmpuint (elapsed, <, 3 * RACE_STAGGER_MS + 500);
+
+  g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==, "connection refused");
+  g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 1), ==, "abandoned");
+  g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 2), ==, "abandoned");
+  g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 3), ==, "connected");
+  {
+    gchar *statuses = joined_statuses (f);
+    g_assert_cmpstr (statuses, ==,
+                     "0:connecting|0:connection refused|1:connecting|2:connecting|"
+                     "3:connecting|3:connected|1:abandoned|2:abandoned");
+    g_free (statuses);
+  }
+  assert_echo (furlhint_connect_result_get_stream (f->result), "winner\n");
+  g_free (hints);
+  /* Opening the slow hole closed the lab's own queued connection. */
+  f->fds_before--;
+  assert_fds_back (f);
+}
+
+/* All hints fail: the error is the furthest attempt's (ties: the first in
+ * rank order), and each hint keeps its own failure. */
+static void
+test_all_fail (Fixture *f, gconstpointer data)
+{
+  guint16 refused = lab_ready () ? lab_free_port ("127.0.0.1") : 0;
+  gchar *hints, *expected;
+
+  if (!lab_ready ())
+    return;
+  f->fds_before = lab_count_open_fds ();
+  /* 192.0.2.1: no route out of the private namespace. */
+  hints = g_strdup_printf ("tcp:127.0.0.1:%u,tcp:192.0.2.1:%u", refused, refused);
+  connect_furl (f, hints, 50, 10000, NULL);
+  g_assert_error (f->error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_REFUSED);
+  expected = g_strdup_printf ("127.0.0.1:%u: ", refused);
+  g_assert_true (g_str_has_prefix (f->error->message, expected));
+  g_free (expected);
+  g_assert_null (furlhint_connect_result_get_stream (f->result));
+  g_assert_null (furlhint_connect_result_get_winner (f->result));
+  g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==, "connection refused");
+  expected = g_strdup_printf ("failed to connect: 192.0.2.1:%u: ", refused);
+  g_assert_true (g_str_has_prefix (furlhint_connect_result_get_hint_status (f->result, 1), expected));
+  g_assert_nonnull (strstr (furlhint_connect_result_get_hint_status (f->result, 1), "unreachable"));
+  g_free (expected);
+  g_free (hints);
+  assert_fds_back (f);
+}
+
+static void
+test_timeout (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  LabBlackHole *hole;
+  gchar *hints;
+  guint elapsed;
+
+  if (!lab_ready ())
+    return;
+  hole = lab_black_hole_new (f->lab, &error);
+  g_assert_no_error (error);
+  f->fds_before = lab_count_open_fds ();
+  hints = g_strdup_printf ("tcp:127.0.0.1:%u", lab_black_hole_get_port (hole));
+  connect_furl (f, hints, 0, 300, NULL);
+  g_assert_error (f->error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_TIMED_OUT);
+  g_assert_cmpstr (f->error->message, ==, "no connection established within client timeout (300 ms)");
+  elapsed = furlhint_connect_result_get_elapsed_ms (f->result);
+  g_assert_cmpuint (elapsed, >=, 300);
+  g_assert_cmpuint (elapsed, <, 1000);
+  g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==, "abandoned");
+  g_free (hints);
+  assert_fds_back (f);
+}
+
+static gboolean
+cancel_cb (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_cancel (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  LabBlackHole *hole, *hole2;
+  GCancellable *cancellable;
+  gchar *hints;
+  guint elapsed;
+
+  if (!lab_ready ())
+    return;
+  hole = lab_black_hole_new (f->lab, &error);
+  g_assert_no_error (error);
+  hole2 = lab_black_hole_new (f->lab, &error);
+  g_assert_no_error (error);
+  cancellable = g_cancellable_new ();
+  f->fds_before = lab_count_open_fds ();
+  hints = g_strdup_printf ("tcp:127.0.0.1:%u,tcp:127.0.0.1:%u",
+                           lab_black_hole_get_port (hole), lab_black_hole_get_port (hole2));
+  g_timeout_add (150, cancel_cb, cancellable);
+  connect_furl (f, hints, 100, 10000, cancellable);
+  g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  elapsed = furlhint_connect_result_get_elapsed_ms (f->result);
+  g_assert_cmpuint (elapsed, >=, 150);
+  g_assert_cmpuint (elapsed, <, 1000);
+  g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==, "abandoned");
+  g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 1), ==, "abandoned");
+  g_free (hints);
+  assert_fds_back (f);
+  g_object_unref (cancellable);
+}
+
+int
+main (int argc, char **argv)
+{
+  lab_enter_private_netns ();
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/lab/servers", Fixture, NULL, setup, test_lab, teardown);
+  g_test_add ("/connect/tcp/ipv4", Fixture, "127.0.0.1", setup, test_echo, teardown);
+  g_test_add ("/connect/tcp/ipv6", Fixture, "::1", setup, test_echo, teardown);
+  g_test_add ("/connect/tcp/localhost", Fixture, "localhost", setup, test_echo, teardown);
+  g_test_add ("/connect/tcp/fd", Fixture, NULL, setup, test_fd, teardown);
+  g_test_add ("/connect/tcp/race", Fixture, NULL, setup, test_race, teardown);
+  g_test_add ("/connect/tcp/all-fail", Fixture, NULL, setup, test_all_fail, teardown);
+  g_test_add ("/connect/tcp/timeout", Fixture, NULL, setup, test_timeout, teardown);
+  g_test_add ("/connect/tcp/cancel", Fixture, NULL, setup, test_cancel, teardown);
+  return g_test_run ();
+}
