@@ -121,18 +121,18 @@ run_parse (GPtrArray *furls)
         {
           const gchar *canonical = furlhint_hint_get_canonical (furlhint_furl_get_hint (furl, h));
 
+          /* Host and port, as the Python views return them; no message:
+           * they return None on failure and build no InvalidHintError. */
           for (guint handler = 0; handler < 3; handler++)
             {
               gchar *host = NULL;
               gchar *port = NULL;
-              gchar *message = NULL;
 
               if (furlhint_foolscap_parse_hint (canonical, (FurlHintFoolscapHandler) handler,
-                                                &host, &port, &message))
+                                                &host, &port, NULL))
                 accepted++;
               g_free (host);
               g_free (port);
-              g_free (message);
             }
         }
       furlhint_furl_unref (furl);

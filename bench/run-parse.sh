@@ -4,14 +4,14 @@
 # generated FURLs, in the same run. Best of 3 runs each.
 #
 # Usage: run-parse.sh BENCH_PARSE_PROGRAM BENCH_SRCDIR
-# Environment: BENCH_FURLS (default 20000), BENCH_REPEAT (default 3),
+# Environment: BENCH_FURLS (default 20000), BENCH_REPEAT (default 10),
 # PYTHON3 (a python3 that can import foolscap; else python3, /usr/bin/python3).
 set -eu
 
 bench=${1:?usage: run-parse.sh BENCH_PARSE_PROGRAM BENCH_SRCDIR}
 srcdir=${2:?usage: run-parse.sh BENCH_PARSE_PROGRAM BENCH_SRCDIR}
 count=${BENCH_FURLS:-20000}
-repeat=${BENCH_REPEAT:-3}
+repeat=${BENCH_REPEAT:-10}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/furlhint-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM

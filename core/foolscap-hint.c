@@ -25,6 +25,7 @@
 #include <furlhint/furlhint.h>
 
 #include "foolscap-hint.h"
+#include "hint-private.h"
 
 /* The decimal digit "zeros" of Unicode 14.0 (Python 3.11's
  * unicodedata.unidata_version): every Nd character is one of ZERO..ZERO+9
@@ -105,86 +106,159 @@ at_dollar (const gchar *s,
   return pos == len || (pos + 1 == len && s[pos] == '\n');
 }
 
-static gboolean
+/* The ASCII character classes of the patterns, one lookup per byte:
+ * these run on every byte of every hint.  Bytes >= 0x80 are in none. */
+enum {
+  CC_DIGIT = 1,       /* [0-9] */
+  CC_DNS = 2,         /* [A-Za-z.0-9\-] */
+  CC_HEX_COLON = 4,   /* [A-Fa-f0-9:] */
+  CC_ZONE = 8,        /* [a-zA-Z0-9.] */
+};
+
+static const guint8 char_class[256] = {
+   0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 0x00 */
+   0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 0x10 */
+   0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  2, 10,  0,  /* 0x20: - . */
+  15, 15, 15, 15, 15, 15, 15, 15, 15, 15,  4,  0,  0,  0,  0,  0,  /* 0x30: 0-9 : */
+   0, 14, 14, 14, 14, 14, 14, 10, 10, 10, 10, 10, 10, 10, 10, 10,  /* 0x40: A-O */
+  10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10,  0,  0,  0,  0,  0,  /* 0x50: P-Z */
+   0, 14, 14, 14, 14, 14, 14, 10, 10, 10, 10, 10, 10, 10, 10, 10,  /* 0x60: a-o */
+  10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10,  0,  0,  0,  0,  0,  /* 0x70: p-z */
+};
+
+static inline gboolean
+is_ascii_digit (guchar c)
+{
+  return (char_class[c] & CC_DIGIT) != 0;
+}
+
+static inline gboolean
 is_dns_char (gchar c)
 {
-  return g_ascii_isalnum (c) || c == '.' || c == '-';
+  return (char_class[(guchar) c] & CC_DNS) != 0;
 }
 
-static gboolean
+static inline gboolean
 is_hex_colon_char (gchar c)
 {
-  return g_ascii_isxdigit (c) || c == ':';
+  return (char_class[(guchar) c] & CC_HEX_COLON) != 0;
 }
 
-static gboolean
+static inline gboolean
 is_zone_char (gchar c)
 {
-  return g_ascii_isalnum (c) || c == '.';
+  return (char_class[(guchar) c] & CC_ZONE) != 0;
 }
 
-/* `\d+` over exactly [start, end).  On success appends int()'s value in
- * ASCII to @ascii (nullable) and ORs non-ASCII digits into @non_ascii. */
-static gboolean
-scan_digits (const gchar *s,
-             gsize        start,
-             gsize        end,
-             GString     *ascii,
-             gboolean    *non_ascii)
+/* One `\d` at @pos (< @end): advances @pos and returns TRUE if there is
+ * one, setting *@non_ascii for a non-ASCII digit.  ASCII bytes are
+ * decided here; only bytes >= 0x80 need the Unicode table. */
+static inline gboolean
+take_digit (const gchar *s,
+            gsize        end,
+            gsize       *pos,
+            gboolean    *non_ascii)
 {
-  gsize pos = start;
+  guchar b = (guchar) s[*pos];
+  gsize next = *pos;
 
-  if (start >= end)
-    return FALSE;
-
-  while (pos < end)
+  if (b < 0x80)
     {
-      gunichar c = next_char (s, end, &pos);
-      gint v = py_decimal_value (c);
-
-      if (v < 0)
+      if (!is_ascii_digit (b))
         return FALSE;
-      if (ascii != NULL)
-        g_string_append_c (ascii, (gchar) ('0' + v));
-      if (non_ascii != NULL && c >= 0x80)
-        *non_ascii = TRUE;
+      *pos += 1;
+      return TRUE;
     }
+  if (py_decimal_value (next_char (s, end, &next)) < 0)
+    return FALSE;
+  *pos = next;
+  *non_ascii = TRUE;
   return TRUE;
 }
 
-/* int(digits) as Python prints it: no leading zeros, "0" for zero. */
-static gchar *
-normalise_port (GString *digits)
-{
-  gsize i = 0;
-
-  while (i + 1 < digits->len && digits->str[i] == '0')
-    i++;
-  return g_strdup (digits->str + i);
-}
+/* Where a port's digits are: [start, end) of the hint. */
+typedef struct {
+  gsize start;
+  gsize end;
+  gboolean non_ascii;  /* some digit is not ASCII */
+} PortSpan;
 
 /* Port `(\d+){1,5}$` occupying [start, dollar_end): the run is anchored
  * by the preceding ':' and by `$`, and the greedy first repetition takes
  * the whole run, so the group is every digit up to `$`. */
 static gboolean
-match_port (const gchar *s,
-            gsize        len,
-            gsize        start,
-            gchar      **port,
-            gboolean    *non_ascii)
+scan_port (const gchar *s,
+           gsize        len,
+           gsize        start,
+           PortSpan    *port)
 {
-  GString *digits = g_string_new (NULL);
-  gboolean na = FALSE;
+  gsize end = dollar_end (s, len);
+  gsize pos = start;
+  gboolean non_ascii = FALSE;
 
-  if (!scan_digits (s, start, dollar_end (s, len), digits, &na))
-    {
-      g_string_free (digits, TRUE);
+  if (start >= end)
+    return FALSE;
+  while (pos < end && is_ascii_digit ((guchar) s[pos]))
+    pos++;
+  while (pos < end)
+    if (!take_digit (s, end, &pos, &non_ascii))
       return FALSE;
-    }
-  *port = normalise_port (digits);
-  *non_ascii = na;
-  g_string_free (digits, TRUE);
+  port->start = start;
+  port->end = end;
+  port->non_ascii = non_ascii;
   return TRUE;
+}
+
+/* int(digits) as Python prints it (ASCII, no leading zeros, "0" for zero)
+ * written to @out, which has room for the span's length; returns the
+ * number of bytes written (no NUL).  No big-number arithmetic: int() of
+ * decimal digits only drops the leading zeros. */
+static gsize
+port_write (const gchar    *s,
+            const PortSpan *port,
+            gchar          *out)
+{
+  gsize i, n = 0, pos;
+
+  if (!port->non_ascii)
+    {
+      for (i = port->start; i + 1 < port->end && s[i] == '0'; i++)
+        ;
+      memcpy (out, s + i, port->end - i);
+      return port->end - i;
+    }
+
+  /* Every character is a digit (scan_port checked), one ASCII digit out
+   * for each, so @out cannot overflow. */
+  for (pos = port->start; pos < port->end; )
+    out[n++] = (gchar) ('0' + py_decimal_value (next_char (s, port->end, &pos)));
+  for (i = 0; i + 1 < n && out[i] == '0'; i++)
+    ;
+  memmove (out, out + i, n - i);
+  return n - i;
+}
+
+/* g_strndup() without its strncpy(): the span holds no NUL. */
+static gchar *
+dup_span (const gchar *s,
+          gsize        start,
+          gsize        end)
+{
+  gchar *out = g_malloc (end - start + 1);
+
+  memcpy (out, s + start, end - start);
+  out[end - start] = '\0';
+  return out;
+}
+
+static gchar *
+port_dup (const gchar    *s,
+          const PortSpan *port)
+{
+  gchar *out = g_malloc (port->end - port->start + 1);
+
+  out[port_write (s, port, out)] = '\0';
+  return out;
 }
 
 /* DOTTED_QUAD_RESTR `\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}` matching exactly
@@ -196,25 +270,17 @@ match_dotted_quad (const gchar *s,
                    gsize        end)
 {
   gsize pos = start;
+  gboolean non_ascii = FALSE;
   guint group;
 
   for (group = 0; group < 4; group++)
     {
       guint n = 0;
 
-      while (pos < end)
-        {
-          gsize save = pos;
-          gunichar c = next_char (s, end, &pos);
-
-          if (py_decimal_value (c) < 0)
-            {
-              pos = save;
-              break;
-            }
-          n++;
-        }
-      if (n < 1 || n > 3)
+      while (pos < end && take_digit (s, end, &pos, &non_ascii))
+        if (++n > 3)
+          return FALSE;
+      if (n < 1)
         return FALSE;
       if (group < 3)
         {
@@ -226,20 +292,43 @@ match_dotted_quad (const gchar *s,
   return pos == end;
 }
 
+/* The end of the run of DNS characters from @start (before @end).  Four
+ * bytes a step: their classes ANDed keep CC_DNS only if all have it. */
+static gsize
+dns_run_end (const gchar *s,
+             gsize        start,
+             gsize        end)
+{
+  const guchar *u = (const guchar *) s;
+  gsize pos = start;
+
+  while (end - pos >= 4 &&
+         (char_class[u[pos]] & char_class[u[pos + 1]] &
+          char_class[u[pos + 2]] & char_class[u[pos + 3]] & CC_DNS))
+    pos += 4;
+  while (pos < end && is_dns_char (s[pos]))
+    pos++;
+  return pos;
+}
+
 /* DNS_NAME_RESTR `[A-Za-z.0-9\-]+` matching exactly [start, end). */
 static gboolean
 match_dns_name (const gchar *s,
                 gsize        start,
                 gsize        end)
 {
-  gsize pos;
+  return start < end && dns_run_end (s, start, end) == end;
+}
 
-  if (start >= end)
-    return FALSE;
-  for (pos = start; pos < end; pos++)
-    if (!is_dns_char (s[pos]))
-      return FALSE;
-  return TRUE;
+/* DQ or DNS over exactly [start, end).  An ASCII dotted quad is also a
+ * DNS name, so the cheap test goes first; the quad is only needed for
+ * non-ASCII digits. */
+static gboolean
+match_dq_or_dns (const gchar *s,
+                 gsize        start,
+                 gsize        end)
+{
+  return match_dns_name (s, start, end) || match_dotted_quad (s, start, end);
 }
 
 /* The inside of COLON_HEX_RESTR, `[A-Fa-f0-9:]+(?:DQ|%[a-zA-Z0-9.]+)?`,
@@ -295,6 +384,123 @@ find_last_colon (const gchar *s,
   return G_MAXSIZE;
 }
 
+static gsize
+find_first_colon (const gchar *s,
+                  gsize        start,
+                  gsize        end)
+{
+  const gchar *colon = start < end ? memchr (s + start, ':', end - start) : NULL;
+
+  return colon != NULL ? (gsize) (colon - s) : G_MAXSIZE;
+}
+
+/* Where a handler found the host and port in a hint.  The matchers below
+ * work on (pointer, length) and allocate nothing; the FhFoolscapAddr and
+ * public wrappers copy only what their caller asked for, and the FURL
+ * parser converts legacy hints without any copy of its own. */
+typedef struct {
+  gsize host_start;
+  gsize host_end;
+  gboolean has_port;
+  PortSpan port;
+} HintSpan;
+
+static gboolean
+span_tcp (const gchar *hint,
+          gsize        len,
+          HintSpan    *m)
+{
+  /* NEW_STYLE_HINT_RE `^tcp:(DQ|COLONHEX|DNS):(\d+){1,5}$`.  The port has
+   * no ':', so it follows the last ':'; the host is what lies between
+   * "tcp:" and that colon (a bracketed host ends with ']' and has no ']'
+   * inside, so even for IPv6 the split is unique). */
+  gsize colon;
+
+  if (len < 4 || memcmp (hint, "tcp:", 4) != 0)
+    return FALSE;
+  colon = find_last_colon (hint, 4, dollar_end (hint, len));
+  if (colon == G_MAXSIZE)
+    return FALSE;
+
+  if (match_dq_or_dns (hint, 4, colon))
+    {
+      m->host_start = 4;
+      m->host_end = colon;
+    }
+  else if (colon - 4 >= 2 && hint[4] == '[' && hint[colon - 1] == ']' &&
+           match_colon_hex_inner (hint, 5, colon - 1))
+    {
+      /* host.lstrip("[").rstrip("]"): the inside has no brackets. */
+      m->host_start = 5;
+      m->host_end = colon - 1;
+    }
+  else
+    return FALSE;
+
+  m->has_port = TRUE;
+  return scan_port (hint, len, colon + 1, &m->port);
+}
+
+static gboolean
+span_tor (const gchar *hint,
+          gsize        len,
+          HintSpan    *m)
+{
+  /* tor.HINT_RE `^[^:]*:(DQ|DNS):(\d+){1,5}$`: any type prefix up to the
+   * first ':', a host without ':' up to the last one, then the port. */
+  gsize first, colon;
+
+  first = find_first_colon (hint, 0, len);
+  if (first == G_MAXSIZE)
+    return FALSE;
+  colon = find_last_colon (hint, first + 1, dollar_end (hint, len));
+  if (colon == G_MAXSIZE || !match_dq_or_dns (hint, first + 1, colon))
+    return FALSE;
+  m->host_start = first + 1;
+  m->host_end = colon;
+  m->has_port = TRUE;
+  return scan_port (hint, len, colon + 1, &m->port);
+}
+
+static gboolean
+span_i2p (const gchar *hint,
+          gsize        len,
+          HintSpan    *m)
+{
+  /* i2p.HINT_RE `^i2p:([A-Za-z.0-9\-]+)(:(\d+){1,5})?$`: the destination
+   * class has no ':', so it is the whole run after "i2p:"; a shorter one
+   * would be followed by a DNS character, which neither ':' nor `$` take. */
+  gsize pos;
+
+  if (len < 4 || memcmp (hint, "i2p:", 4) != 0)
+    return FALSE;
+  pos = dns_run_end (hint, 4, len);
+  if (pos == 4)
+    return FALSE;
+  m->host_start = 4;
+  m->host_end = pos;
+  m->has_port = FALSE;
+  if (at_dollar (hint, len, pos))
+    return TRUE;
+  m->has_port = TRUE;
+  return hint[pos] == ':' && scan_port (hint, len, pos + 1, &m->port);
+}
+
+static gboolean py_parse_ipv4 (const gchar *s, gsize len, guint32 *out);
+static gboolean ipv4_non_public (guint32 a);
+
+/* is_non_public_numeric_address() for a host the Tor pattern took: DQ or
+ * DNS characters, so no ':' (never IPv6) and no '/'. */
+static gboolean
+tor_host_refused (const gchar    *hint,
+                  const HintSpan *m)
+{
+  guint32 a;
+
+  return py_parse_ipv4 (hint + m->host_start, m->host_end - m->host_start, &a) &&
+         ipv4_non_public (a);
+}
+
 void
 _furlhint_foolscap_addr_clear (FhFoolscapAddr *addr)
 {
@@ -305,48 +511,96 @@ _furlhint_foolscap_addr_clear (FhFoolscapAddr *addr)
   addr->port_non_ascii = FALSE;
 }
 
+/* The FhFoolscapAddr API on top of a span matcher's answer. */
 static gboolean
-fail (FhFoolscapAddr *addr,
-      gchar         **message,
-      gchar          *text)
+finish_addr (const gchar    *hint,
+             gboolean        ok,
+             const HintSpan *m,
+             FhFoolscapAddr *addr,
+             gchar         **message,
+             const gchar    *failure)
 {
-  _furlhint_foolscap_addr_clear (addr);
+  addr->host = NULL;
+  addr->port = NULL;
+  addr->port_non_ascii = FALSE;
+  if (!ok)
+    {
+      if (message != NULL)
+        *message = g_strdup (failure);
+      return FALSE;
+    }
+  addr->host = dup_span (hint, m->host_start, m->host_end);
+  if (m->has_port)
+    {
+      addr->port = port_dup (hint, &m->port);
+      addr->port_non_ascii = m->port.non_ascii;
+    }
   if (message != NULL)
-    *message = text;
-  else
-    g_free (text);
-  return FALSE;
+    *message = NULL;
+  return TRUE;
+}
+
+/* The Tor handler's message for a non-Tor-able address. */
+static gchar *
+tor_refusal (const gchar    *hint,
+             const HintSpan *m)
+{
+  static const gchar prefix[] = "ignoring non-Tor-able ipaddr ";
+  gsize n = m->host_end - m->host_start;
+  gchar *text = g_malloc (sizeof prefix + n);
+
+  memcpy (text, prefix, sizeof prefix - 1);
+  memcpy (text + sizeof prefix - 1, hint + m->host_start, n);
+  text[sizeof prefix - 1 + n] = '\0';
+  return text;
+}
+
+gsize
+_furlhint_foolscap_write_canonical (const gchar *hint,
+                                    gsize        len,
+                                    gchar       *out,
+                                    gsize       *type_len)
+{
+  /* OLD_STYLE_HINT_RE `^(DQ|DNS):(\d+){1,5}$`: neither host alternative
+   * contains ':', so the host is everything before the first ':' and the
+   * port every digit after it. */
+  gsize colon = find_first_colon (hint, 0, len);
+  PortSpan port;
+  gsize n;
+
+  if (colon == G_MAXSIZE || !match_dq_or_dns (hint, 0, colon) ||
+      !scan_port (hint, len, colon + 1, &port))
+    {
+      memcpy (out, hint, len);
+      out[len] = '\0';
+      if (type_len != NULL)
+        *type_len = colon;
+      return len;
+    }
+
+  if (type_len != NULL)
+    *type_len = 3;
+  memcpy (out, "tcp:", 4);
+  memcpy (out + 4, hint, colon);
+  n = 4 + colon;
+  out[n++] = ':';
+  n += port_write (hint, &port, out + n);
+  out[n] = '\0';
+  return n;
 }
 
 gchar *
 _furlhint_foolscap_convert_legacy (const gchar *hint)
 {
-  /* OLD_STYLE_HINT_RE `^(DQ|DNS):(\d+){1,5}$`: neither host alternative
-   * contains ':', so the host is everything before the first ':' and the
-   * port every digit after it. */
-  gsize len, colon;
-  const gchar *c;
-  gchar *port = NULL, *host, *result;
-  gboolean non_ascii = FALSE;
+  gsize len;
+  gchar *out;
 
   g_return_val_if_fail (hint != NULL, NULL);
 
   len = strlen (hint);
-  c = strchr (hint, ':');
-  if (c == NULL)
-    return g_strdup (hint);
-  colon = (gsize) (c - hint);
-
-  if (!(match_dotted_quad (hint, 0, colon) || match_dns_name (hint, 0, colon)))
-    return g_strdup (hint);
-  if (!match_port (hint, len, colon + 1, &port, &non_ascii))
-    return g_strdup (hint);
-
-  host = g_strndup (hint, colon);
-  result = g_strdup_printf ("tcp:%s:%s", host, port);
-  g_free (host);
-  g_free (port);
-  return result;
+  out = g_malloc (len + 5);
+  _furlhint_foolscap_write_canonical (hint, len, out, NULL);
+  return out;
 }
 
 gboolean
@@ -354,50 +608,13 @@ _furlhint_foolscap_match_tcp (const gchar    *hint,
                               FhFoolscapAddr *addr,
                               gchar         **message)
 {
-  /* NEW_STYLE_HINT_RE `^tcp:(DQ|COLONHEX|DNS):(\d+){1,5}$`.  The port has
-   * no ':', so it follows the last ':'; the host is what lies between
-   * "tcp:" and that colon (a bracketed host ends with ']' and has no ']'
-   * inside, so even for IPv6 the split is unique). */
-  gsize len, end, colon;
-  gchar *port = NULL;
-  gboolean non_ascii = FALSE;
+  HintSpan m;
 
   g_return_val_if_fail (hint != NULL, FALSE);
   g_return_val_if_fail (addr != NULL, FALSE);
 
-  addr->host = NULL;
-  addr->port = NULL;
-  addr->port_non_ascii = FALSE;
-
-  len = strlen (hint);
-  end = dollar_end (hint, len);
-  if (!g_str_has_prefix (hint, "tcp:"))
-    return fail (addr, message, g_strdup ("unrecognized TCP hint"));
-  colon = find_last_colon (hint, 4, end);
-  if (colon == G_MAXSIZE)
-    return fail (addr, message, g_strdup ("unrecognized TCP hint"));
-
-  if (match_dotted_quad (hint, 4, colon) || match_dns_name (hint, 4, colon))
-    {
-      addr->host = g_strndup (hint + 4, colon - 4);
-    }
-  else if (colon - 4 >= 2 && hint[4] == '[' && hint[colon - 1] == ']' &&
-           match_colon_hex_inner (hint, 5, colon - 1))
-    {
-      /* host.lstrip("[").rstrip("]"): the inside has no brackets. */
-      addr->host = g_strndup (hint + 5, colon - 1 - 5);
-    }
-  else
-    return fail (addr, message, g_strdup ("unrecognized TCP hint"));
-
-  if (!match_port (hint, len, colon + 1, &port, &non_ascii))
-    return fail (addr, message, g_strdup ("unrecognized TCP hint"));
-
-  addr->port = port;
-  addr->port_non_ascii = non_ascii;
-  if (message != NULL)
-    *message = NULL;
-  return TRUE;
+  return finish_addr (hint, span_tcp (hint, strlen (hint), &m), &m, addr, message,
+                      "unrecognized TCP hint");
 }
 
 gboolean
@@ -405,46 +622,25 @@ _furlhint_foolscap_match_tor (const gchar    *hint,
                               FhFoolscapAddr *addr,
                               gchar         **message)
 {
-  /* tor.HINT_RE `^[^:]*:(DQ|DNS):(\d+){1,5}$`: any type prefix up to the
-   * first ':', a host without ':' up to the last one, then the port. */
-  gsize len, end, first, colon;
-  const gchar *c;
-  gchar *port = NULL;
-  gboolean non_ascii = FALSE;
+  HintSpan m;
+  gsize len;
+  gboolean ok;
 
   g_return_val_if_fail (hint != NULL, FALSE);
   g_return_val_if_fail (addr != NULL, FALSE);
 
-  addr->host = NULL;
-  addr->port = NULL;
-  addr->port_non_ascii = FALSE;
-
   len = strlen (hint);
-  end = dollar_end (hint, len);
-  c = strchr (hint, ':');
-  if (c == NULL)
-    return fail (addr, message, g_strdup ("unrecognized TCP/Tor hint"));
-  first = (gsize) (c - hint);
-  colon = find_last_colon (hint, first + 1, end);
-  if (colon == G_MAXSIZE ||
-      !(match_dotted_quad (hint, first + 1, colon) ||
-        match_dns_name (hint, first + 1, colon)) ||
-      !match_port (hint, len, colon + 1, &port, &non_ascii))
-    return fail (addr, message, g_strdup ("unrecognized TCP/Tor hint"));
-
-  addr->host = g_strndup (hint + first + 1, colon - first - 1);
-  addr->port = port;
-  addr->port_non_ascii = non_ascii;
-
-  if (_furlhint_foolscap_is_non_public_numeric (addr->host))
+  ok = span_tor (hint, len, &m);
+  if (ok && tor_host_refused (hint, &m))
     {
-      gchar *text = g_strdup_printf ("ignoring non-Tor-able ipaddr %s", addr->host);
-
-      return fail (addr, message, text);
+      addr->host = NULL;
+      addr->port = NULL;
+      addr->port_non_ascii = FALSE;
+      if (message != NULL)
+        *message = tor_refusal (hint, &m);
+      return FALSE;
     }
-  if (message != NULL)
-    *message = NULL;
-  return TRUE;
+  return finish_addr (hint, ok, &m, addr, message, "unrecognized TCP/Tor hint");
 }
 
 gboolean
@@ -452,40 +648,13 @@ _furlhint_foolscap_match_i2p (const gchar    *hint,
                               FhFoolscapAddr *addr,
                               gchar         **message)
 {
-  /* i2p.HINT_RE `^i2p:([A-Za-z.0-9\-]+)(:(\d+){1,5})?$`: the destination
-   * class has no ':', so it is the whole run after "i2p:"; a shorter one
-   * would be followed by a DNS character, which neither ':' nor `$` take. */
-  gsize len, pos;
-  gchar *port = NULL;
-  gboolean non_ascii = FALSE;
+  HintSpan m;
 
   g_return_val_if_fail (hint != NULL, FALSE);
   g_return_val_if_fail (addr != NULL, FALSE);
 
-  addr->host = NULL;
-  addr->port = NULL;
-  addr->port_non_ascii = FALSE;
-
-  len = strlen (hint);
-  if (!g_str_has_prefix (hint, "i2p:"))
-    return fail (addr, message, g_strdup ("unrecognized I2P hint"));
-  for (pos = 4; pos < len && is_dns_char (hint[pos]); pos++)
-    ;
-  if (pos == 4)
-    return fail (addr, message, g_strdup ("unrecognized I2P hint"));
-
-  if (!at_dollar (hint, len, pos))
-    {
-      if (hint[pos] != ':' || !match_port (hint, len, pos + 1, &port, &non_ascii))
-        return fail (addr, message, g_strdup ("unrecognized I2P hint"));
-    }
-
-  addr->host = g_strndup (hint + 4, pos - 4);
-  addr->port = port;
-  addr->port_non_ascii = non_ascii;
-  if (message != NULL)
-    *message = NULL;
-  return TRUE;
+  return finish_addr (hint, span_i2p (hint, strlen (hint), &m), &m, addr, message,
+                      "unrecognized I2P hint");
 }
 
 /* Python 3.11's IPv4Address._ip_int_from_string(): exactly four octets of
@@ -653,6 +822,7 @@ in_net (guint32 a,
 
 #define IP4(a, b, c, d) (((guint32) (a) << 24) | ((guint32) (b) << 16) | \
                          ((guint32) (c) << 8) | (guint32) (d))
+#define PREFIX_MASK(prefix) ((guint32) (0xFFFFFFFFu << (32 - (prefix))))
 
 /* is_private of the installed Python 3.11 (Debian's 3.11.2 carries the
  * 3.11.10 fix: the IANA "not globally reachable" list, minus two
@@ -660,51 +830,81 @@ in_net (guint32 a,
 static gboolean
 py_ipv4_is_private (guint32 a)
 {
-  static const struct { guint32 net; guint prefix; } private_nets[] = {
-    { IP4 (0, 0, 0, 0), 8 },
-    { IP4 (10, 0, 0, 0), 8 },
-    { IP4 (127, 0, 0, 0), 8 },
-    { IP4 (169, 254, 0, 0), 16 },
-    { IP4 (172, 16, 0, 0), 12 },
-    { IP4 (192, 0, 0, 0), 24 },
-    { IP4 (192, 0, 0, 170), 31 },
-    { IP4 (192, 0, 2, 0), 24 },
-    { IP4 (192, 168, 0, 0), 16 },
-    { IP4 (198, 18, 0, 0), 15 },
-    { IP4 (198, 51, 100, 0), 24 },
-    { IP4 (203, 0, 113, 0), 24 },
-    { IP4 (240, 0, 0, 0), 4 },
-    { IP4 (255, 255, 255, 255), 32 },
+  static const struct { guint32 net; guint32 mask; } private_nets[] = {
+    { IP4 (0, 0, 0, 0), PREFIX_MASK (8) },
+    { IP4 (10, 0, 0, 0), PREFIX_MASK (8) },
+    { IP4 (127, 0, 0, 0), PREFIX_MASK (8) },
+    { IP4 (169, 254, 0, 0), PREFIX_MASK (16) },
+    { IP4 (172, 16, 0, 0), PREFIX_MASK (12) },
+    { IP4 (192, 0, 0, 0), PREFIX_MASK (24) },
+    { IP4 (192, 0, 0, 170), PREFIX_MASK (31) },
+    { IP4 (192, 0, 2, 0), PREFIX_MASK (24) },
+    { IP4 (192, 168, 0, 0), PREFIX_MASK (16) },
+    { IP4 (198, 18, 0, 0), PREFIX_MASK (15) },
+    { IP4 (198, 51, 100, 0), PREFIX_MASK (24) },
+    { IP4 (203, 0, 113, 0), PREFIX_MASK (24) },
+    { IP4 (240, 0, 0, 0), PREFIX_MASK (4) },
+    { IP4 (255, 255, 255, 255), PREFIX_MASK (32) },
   };
   gsize i;
 
   if (a == IP4 (192, 0, 0, 9) || a == IP4 (192, 0, 0, 10))
     return FALSE;
   for (i = 0; i < G_N_ELEMENTS (private_nets); i++)
-    if (in_net (a, private_nets[i].net, private_nets[i].prefix))
+    if ((a & private_nets[i].mask) == private_nets[i].net)
       return TRUE;
   return FALSE;
+}
+
+/* The IPv4 part of is_non_public_numeric_address(). */
+static gboolean
+ipv4_non_public (guint32 a)
+{
+  return in_net (a, IP4 (127, 0, 0, 0), 8) ||      /* is_loopback */
+         in_net (a, IP4 (224, 0, 0, 0), 4) ||      /* is_multicast */
+         py_ipv4_is_private (a) ||                 /* is_private */
+         in_net (a, IP4 (240, 0, 0, 0), 4) ||      /* is_reserved */
+         a == 0;                                   /* is_unspecified */
+}
+
+/* is_non_public_numeric_address() on the @len bytes at @host. */
+static gboolean
+non_public_numeric (const gchar *host,
+                    gsize        len)
+{
+  guint32 a;
+  gsize i, colons = 0;
+
+  /* ipaddress.ip_address(): IPv4 first, then IPv6; ValueError means "not
+   * numeric, let Tor try it". Both refuse any '/'. */
+  for (i = 0; i < len; i++)
+    {
+      if (host[i] == '/')
+        return FALSE;
+      if (host[i] == ':')
+        colons++;
+    }
+  if (py_parse_ipv4 (host, len, &a))
+    return ipv4_non_public (a);
+  /* IPv6 is always ignored.  An IPv6 address has at least three parts,
+   * so two colons: the Tor pattern's hosts (no ':') never get here. */
+  if (colons < 2)
+    return FALSE;
+  {
+    gchar *copy = g_strndup (host, len);
+    gboolean ipv6 = py_parses_ipv6 (copy);
+
+    g_free (copy);
+    return ipv6;
+  }
 }
 
 gboolean
 _furlhint_foolscap_is_non_public_numeric (const gchar *host)
 {
-  guint32 a;
-
   g_return_val_if_fail (host != NULL, FALSE);
 
-  /* ipaddress.ip_address(): IPv4 first, then IPv6; ValueError means "not
-   * numeric, let Tor try it". Both refuse any '/'. */
-  if (strchr (host, '/') != NULL)
-    return FALSE;
-  if (py_parse_ipv4 (host, strlen (host), &a))
-    return in_net (a, IP4 (127, 0, 0, 0), 8) ||      /* is_loopback */
-           in_net (a, IP4 (224, 0, 0, 0), 4) ||      /* is_multicast */
-           py_ipv4_is_private (a) ||                 /* is_private */
-           in_net (a, IP4 (240, 0, 0, 0), 4) ||      /* is_reserved */
-           a == 0;                                   /* is_unspecified */
-  /* IPv6 is always ignored. */
-  return py_parses_ipv6 (host);
+  return non_public_numeric (host, strlen (host));
 }
 
 gboolean
@@ -734,30 +934,57 @@ furlhint_foolscap_parse_hint (const gchar             *canonical,
                               gchar                  **port,
                               gchar                  **message)
 {
-  FhFoolscapAddr addr = { NULL, NULL, FALSE };
+  HintSpan m;
+  gsize len;
   gboolean ok;
+  const gchar *failure;
 
   g_return_val_if_fail (canonical != NULL, FALSE);
 
+  len = strlen (canonical);
   switch (handler)
     {
     case FURLHINT_FOOLSCAP_TCP:
-      ok = _furlhint_foolscap_match_tcp (canonical, &addr, message);
+      ok = span_tcp (canonical, len, &m);
+      failure = "unrecognized TCP hint";
       break;
     case FURLHINT_FOOLSCAP_TOR:
-      ok = _furlhint_foolscap_match_tor (canonical, &addr, message);
+      ok = span_tor (canonical, len, &m);
+      failure = "unrecognized TCP/Tor hint";
+      if (ok && tor_host_refused (canonical, &m))
+        {
+          if (host != NULL)
+            *host = NULL;
+          if (port != NULL)
+            *port = NULL;
+          if (message != NULL)
+            *message = tor_refusal (canonical, &m);
+          return FALSE;
+        }
       break;
     case FURLHINT_FOOLSCAP_I2P:
-      ok = _furlhint_foolscap_match_i2p (canonical, &addr, message);
+      ok = span_i2p (canonical, len, &m);
+      failure = "unrecognized I2P hint";
       break;
     default:
       g_return_val_if_reached (FALSE);
     }
 
+  if (!ok)
+    {
+      if (host != NULL)
+        *host = NULL;
+      if (port != NULL)
+        *port = NULL;
+      if (message != NULL)
+        *message = g_strdup (failure);
+      return FALSE;
+    }
   if (host != NULL)
-    *host = g_steal_pointer (&addr.host);
+    *host = dup_span (canonical, m.host_start, m.host_end);
   if (port != NULL)
-    *port = g_steal_pointer (&addr.port);
-  _furlhint_foolscap_addr_clear (&addr);
-  return ok;
+    *port = m.has_port ? port_dup (canonical, &m.port) : NULL;
+  if (message != NULL)
+    *message = NULL;
+  return TRUE;
 }

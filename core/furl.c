@@ -31,17 +31,22 @@
 #include "foolscap-hint.h"
 #include "hint-private.h"
 
+/* One allocation per FURL: this struct, then its hints, then every
+ * string (tub ID, name, each hint's text, canonical form and type). */
 struct _FurlHintFurl {
   grefcount ref_count;
   FurlHintFurlKind kind;
   FurlHintNetwork network;
   guint nurl_version;
-  gchar *tubid;      /* (owned) FURL: first 32 characters; NURL: the hash */
-  gchar *name;       /* (owned) object name / swissnum */
-  GPtrArray *hints;  /* (owned) (element-type FurlHintHint) */
-  gchar **lint;      /* (owned) */
-  gchar *location;   /* (owned) (nullable) a NURL's location as written */
+  guint n_hints;
+  const gchar *tubid;   /* FURL: first 32 characters; NURL: the hash */
+  const gchar *name;    /* object name / swissnum */
+  FurlHintHint *hints;  /* n_hints of them */
+  gchar **lint;         /* (owned) (nullable) NULL when there is none */
+  gchar *location;      /* (owned) (nullable) a NURL's location as written */
 };
+
+static const gchar *const no_lint[] = { NULL };
 
 #define ACCEPTED_FORMS \
   "expected pb://TUBID@HINT,HINT/NAME, or a NURL pb://HASH@HOST:PORT/SWISSNUM#v=1, " \
@@ -145,19 +150,18 @@ find_from (const gchar *s,
            gsize        from,
            FindCache   *cache)
 {
-  gsize pos;
+  const gchar *hit;
 
   if (cache->valid && cache->from <= from &&
       (cache->pos == G_MAXSIZE || cache->pos >= from))
     return cache->pos;
-  /* Plain loops rather than memchr()/strstr(): sanitizer interceptors
-   * check the whole remaining string on every call, which would make
-   * this search quadratic under ASan. */
-  for (pos = from; pos < len && s[pos] != ch; pos++)
-    ;
+  /* memchr(), not strchr()/strstr(): sanitizer interceptors check only
+   * the bytes memchr() looked at, but the whole remaining string for the
+   * others, which would make this search quadratic under ASan. */
+  hit = from < len ? memchr (s + from, ch, len - from) : NULL;
   cache->valid = TRUE;
   cache->from = from;
-  cache->pos = pos < len ? pos : G_MAXSIZE;
+  cache->pos = hit != NULL ? (gsize) (hit - s) : G_MAXSIZE;
   return cache->pos;
 }
 
@@ -167,12 +171,16 @@ find_scheme (const gchar *s,
              gsize        len,
              gsize        from)
 {
-  gsize pos;
+  while (from + 5 <= len)
+    {
+      const gchar *p = memchr (s + from, 'p', len - 4 - from);
 
-  for (pos = from; pos + 5 <= len; pos++)
-    if (s[pos] == 'p' && s[pos + 1] == 'b' && s[pos + 2] == ':' &&
-        s[pos + 3] == '/' && s[pos + 4] == '/')
-      return pos;
+      if (p == NULL)
+        break;
+      if (p[1] == 'b' && p[2] == ':' && p[3] == '/' && p[4] == '/')
+        return (gsize) (p - s);
+      from = (gsize) (p - s) + 1;
+    }
   return G_MAXSIZE;
 }
 
@@ -196,25 +204,64 @@ split_commas (const gchar *s,
   return (gchar **) g_ptr_array_free (parts, FALSE);
 }
 
-/* foolscap.base32.is_base32(s): every character of s.lower() in a-z2-7.
- * Of all non-ASCII characters only U+212A KELVIN SIGN lowers into that
- * alphabet (to 'k'); checked over all of Unicode with Python 3.11. */
+/* Which ASCII bytes foolscap.base32.is_base32() takes: s.lower() in a-z2-7. */
+static const guint8 base32_ascii[128] = {
+  ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+  ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+  ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+  ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+  ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+  ['Y'] = 1, ['Z'] = 1,
+  ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+  ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+  ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+  ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+  ['y'] = 1, ['z'] = 1,
+};
+
+/* foolscap.base32.is_base32(s) on [start, end): every character of
+ * s.lower() in a-z2-7.  Of all non-ASCII characters only U+212A KELVIN
+ * SIGN lowers into that alphabet (to 'k'); checked over all of Unicode
+ * with Python 3.11.  *@kelvin says whether one was seen. */
 static gboolean
-py_is_base32 (const gchar *s)
+py_is_base32 (const gchar *s,
+              gsize        start,
+              gsize        end,
+              gboolean    *kelvin)
 {
-  const gchar *p;
+  gsize pos = start;
 
-  for (p = s; *p != '\0'; p = g_utf8_next_char (p))
+  *kelvin = FALSE;
+  while (pos < end)
     {
-      gunichar c = g_utf8_get_char (p);
+      guchar b = (guchar) s[pos];
 
-      if (c == 0x212A)
-        continue;
-      if (c >= 0x80)
+      /* Four ASCII bytes a step (a byte >= 0x80 fails the table too). */
+      if (end - pos >= 4)
+        {
+          const guchar *u = (const guchar *) s + pos;
+
+          if (u[0] < 0x80 && u[1] < 0x80 && u[2] < 0x80 && u[3] < 0x80)
+            {
+              if (!(base32_ascii[u[0]] & base32_ascii[u[1]] &
+                    base32_ascii[u[2]] & base32_ascii[u[3]]))
+                return FALSE;
+              pos += 4;
+              continue;
+            }
+        }
+
+      if (b < 0x80)
+        {
+          if (!base32_ascii[b])
+            return FALSE;
+          pos++;
+          continue;
+        }
+      if (g_utf8_get_char (s + pos) != 0x212A)
         return FALSE;
-      c = (gunichar) g_ascii_tolower ((gchar) c);
-      if (!((c >= 'a' && c <= 'z') || (c >= '2' && c <= '7')))
-        return FALSE;
+      *kelvin = TRUE;
+      pos = (gsize) (g_utf8_next_char (s + pos) - s);
     }
   return TRUE;
 }
@@ -232,13 +279,47 @@ _furlhint_decoded_furl_clear (FhDecodedFurl *decoded)
   decoded->dropped_newline = FALSE;
 }
 
+/* Whether the first @len bytes of @text hold a byte >= 0x80, eight at a
+ * time: FURLs are nearly always ASCII, and then neither the UTF-8
+ * validation nor the character counting needs to look closer. */
+static gboolean
+has_non_ascii (const gchar *text,
+               gsize        len)
+{
+  gsize i = 0;
+
+  for (; i + 8 <= len; i += 8)
+    {
+      guint64 word;
+
+      memcpy (&word, text + i, 8);
+      if (word & G_GUINT64_CONSTANT (0x8080808080808080))
+        return TRUE;
+    }
+  for (; i < len; i++)
+    if ((guchar) text[i] >= 0x80)
+      return TRUE;
+  return FALSE;
+}
+
+/* @len is strlen (@text); *@ascii (nullable) says whether it is ASCII. */
 static gboolean
 check_utf8 (const gchar *text,
+            gsize        len,
+            gboolean    *ascii,
             GError     **error)
 {
   const gchar *bad;
 
-  if (g_utf8_validate (text, -1, &bad))
+  if (!has_non_ascii (text, len))
+    {
+      if (ascii != NULL)
+        *ascii = TRUE;
+      return TRUE;
+    }
+  if (ascii != NULL)
+    *ascii = FALSE;
+  if (g_utf8_validate (text, (gssize) len, &bad))
     return TRUE;
   g_set_error (error, FURLHINT_FURL_ERROR, FURLHINT_FURL_ERROR_NOT_UTF8,
                "FURL is not valid UTF-8 (bad byte 0x%02x at offset %" G_GSIZE_FORMAT "); "
@@ -247,10 +328,28 @@ check_utf8 (const gchar *text,
   return FALSE;
 }
 
-gboolean
-_furlhint_foolscap_decode_furl (const gchar   *text,
-                                FhDecodedFurl *out,
-                                GError       **error)
+/* Where decode_furl() found its groups in the text. */
+typedef struct {
+  gsize match_start;   /* the "pb://" that matched */
+  gsize tubid_start;   /* group 1 */
+  gsize tubid_end;     /* after its first 32 characters */
+  gsize at;            /* group 1 ends here; the hints start after it */
+  gsize slash;         /* the hints end here */
+  gsize name_start;    /* group 3 */
+  gsize name_end;
+  guint n_hints;       /* hints.split(",") pieces; 0 for "" */
+  gboolean kelvin;     /* the tub ID has a U+212A */
+  gboolean dropped_newline;  /* `$` matched before a final "\n" after the name */
+} FurlSpans;
+
+/* decode_furl() on @text (valid UTF-8, @len = strlen (@text)), without
+ * copying anything: the GError message is Foolscap's exact text. */
+static gboolean
+decode_furl_spans (const gchar *text,
+                   gsize        len,
+                   gboolean     ascii,
+                   FurlSpans   *out,
+                   GError     **error)
 {
   /* AUTH_STURDYREF_RE `pb://([^@]+)@([^/]*)/(.+)$` with search(): tried
    * at each "pb://" in turn.  At a given start there is at most one way
@@ -259,21 +358,11 @@ _furlhint_foolscap_decode_furl (const gchar   *text,
    * group 3 (`.` takes no "\n") runs to the first "\n", where `$` must
    * then match (end of text, or a final "\n"). */
   FindCache at_cache = { FALSE, 0, 0 }, slash_cache = { FALSE, 0, 0 }, nl_cache = { FALSE, 0, 0 };
-  gsize len;
   gsize q;
 
-  g_return_val_if_fail (text != NULL, FALSE);
-  g_return_val_if_fail (out != NULL, FALSE);
-
-  memset (out, 0, sizeof *out);
-  if (!check_utf8 (text, error))
-    return FALSE;
-
-  len = strlen (text);
   for (q = find_scheme (text, len, 0); q != G_MAXSIZE; q = find_scheme (text, len, q + 1))
     {
-      gsize g1 = q + 5, at, slash, g3, nl, g3_end;
-      const gchar *p, *tub_end;
+      gsize g1 = q + 5, at, slash, g3, nl, g3_end, tub_end, pos;
       guint count;
 
       at = find_from (text, len, '@', g1, &at_cache);
@@ -292,36 +381,50 @@ _furlhint_foolscap_decode_furl (const gchar   *text,
 
       /* Matched. */
       out->match_start = q;
-      tub_end = text + at;
-      for (p = text + g1, count = 0; p < tub_end && count < 32; count++)
-        p = g_utf8_next_char (p);
-      out->tubid = g_strndup (text + g1, (gsize) (p - (text + g1)));
-      out->tubid_rest = g_strndup (p, (gsize) (tub_end - p));
-      if (!py_is_base32 (out->tubid))
+      out->tubid_start = g1;
+      if (ascii)
+        tub_end = MIN (g1 + 32, at);
+      else
+        for (tub_end = g1, count = 0; tub_end < at && count < 32; count++)
+          tub_end = (gsize) (g_utf8_next_char (text + tub_end) - text);
+      out->tubid_end = tub_end;
+      if (!py_is_base32 (text, g1, tub_end, &out->kelvin))
         {
+          gchar *tubid = g_strndup (text + g1, tub_end - g1);
+
           g_set_error (error, FURLHINT_FURL_ERROR, FURLHINT_FURL_ERROR_BAD_TUBID,
-                       "'%s' is not a valid tubid", out->tubid);
-          _furlhint_decoded_furl_clear (out);
+                       "'%s' is not a valid tubid", tubid);
+          g_free (tubid);
           return FALSE;
         }
 
-      if (slash == at + 1)
-        out->hints = g_new0 (gchar *, 1);
-      else
+      out->at = at;
+      out->slash = slash;
+      out->n_hints = 0;
+      if (slash > at + 1)
         {
-          gchar **h;
+          gsize piece = at + 1;
 
-          out->hints = split_commas (text, at + 1, slash);
-          for (h = out->hints; *h != NULL; h++)
-            if (**h == '\0')
-              {
-                g_set_error_literal (error, FURLHINT_FURL_ERROR, FURLHINT_FURL_ERROR_EMPTY_HINT,
-                                     "no connection hint may be empty");
-                _furlhint_decoded_furl_clear (out);
-                return FALSE;
-              }
+          for (;;)
+            {
+              const gchar *comma = memchr (text + piece, ',', slash - piece);
+
+              pos = comma != NULL ? (gsize) (comma - text) : slash;
+              if (pos == piece)
+                {
+                  g_set_error_literal (error, FURLHINT_FURL_ERROR,
+                                       FURLHINT_FURL_ERROR_EMPTY_HINT,
+                                       "no connection hint may be empty");
+                  return FALSE;
+                }
+              out->n_hints++;
+              if (pos == slash)
+                break;
+              piece = pos + 1;
+            }
         }
-      out->name = g_strndup (text + g3, g3_end - g3);
+      out->name_start = g3;
+      out->name_end = g3_end;
       out->dropped_newline = nl != G_MAXSIZE;
       return TRUE;
     }
@@ -334,6 +437,36 @@ _furlhint_foolscap_decode_furl (const gchar   *text,
     g_free (repr);
   }
   return FALSE;
+}
+
+gboolean
+_furlhint_foolscap_decode_furl (const gchar   *text,
+                                FhDecodedFurl *out,
+                                GError       **error)
+{
+  FurlSpans spans;
+  gboolean ascii;
+  gsize len;
+
+  g_return_val_if_fail (text != NULL, FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  memset (out, 0, sizeof *out);
+  len = strlen (text);
+  if (!check_utf8 (text, len, &ascii, error) ||
+      !decode_furl_spans (text, len, ascii, &spans, error))
+    return FALSE;
+
+  out->match_start = spans.match_start;
+  out->tubid = g_strndup (text + spans.tubid_start, spans.tubid_end - spans.tubid_start);
+  out->tubid_rest = g_strndup (text + spans.tubid_end, spans.at - spans.tubid_end);
+  if (spans.n_hints == 0)
+    out->hints = g_new0 (gchar *, 1);
+  else
+    out->hints = split_commas (text, spans.at + 1, spans.slash);
+  out->name = g_strndup (text + spans.name_start, spans.name_end - spans.name_start);
+  out->dropped_newline = spans.dropped_newline;
+  return TRUE;
 }
 
 gchar **
@@ -374,27 +507,71 @@ _furlhint_decoded_furl_lint (const gchar         *text,
 
 /* --- FurlHintFurl ------------------------------------------------------------ */
 
+/* A FURL with its hints and strings in one allocation.  The hints are
+ * the @n_hints comma-separated pieces of the @hints_len bytes at @hints
+ * (one piece, commas and all, when @n_hints is 1). */
 static FurlHintFurl *
-furl_alloc (FurlHintFurlKind kind)
+furl_build (FurlHintFurlKind kind,
+            const gchar     *tubid,
+            gsize            tubid_len,
+            const gchar     *name,
+            gsize            name_len,
+            const gchar     *hints,
+            gsize            hints_len,
+            guint            n_hints)
 {
-  FurlHintFurl *furl = g_new0 (FurlHintFurl, 1);
+  gsize size = sizeof (FurlHintFurl) + n_hints * sizeof (FurlHintHint) +
+               tubid_len + 1 + name_len + 1 +
+               _FURLHINT_HINT_STRINGS_SIZE (hints_len) +
+               (gsize) n_hints * _FURLHINT_HINT_STRINGS_SIZE (0);
+  FurlHintFurl *furl = g_malloc (size);
+  gchar *strings;
+  gsize piece;
+  guint i;
 
   g_ref_count_init (&furl->ref_count);
   furl->kind = kind;
-  furl->hints = g_ptr_array_new_with_free_func ((GDestroyNotify) furlhint_hint_free);
+  furl->network = FURLHINT_NETWORK_ANY;
+  furl->nurl_version = 0;
+  furl->n_hints = n_hints;
+  furl->hints = (FurlHintHint *) (furl + 1);
+  furl->lint = NULL;
+  furl->location = NULL;
+
+  strings = (gchar *) (furl->hints + n_hints);
+  memcpy (strings, tubid, tubid_len);
+  strings[tubid_len] = '\0';
+  furl->tubid = strings;
+  strings += tubid_len + 1;
+  memcpy (strings, name, name_len);
+  strings[name_len] = '\0';
+  furl->name = strings;
+  strings += name_len + 1;
+
+  for (i = 0, piece = 0; i < n_hints; i++)
+    {
+      const gchar *comma = i + 1 < n_hints ? memchr (hints + piece, ',', hints_len - piece) : NULL;
+      gsize end = comma != NULL ? (gsize) (comma - hints) : hints_len;
+
+      strings = _furlhint_hint_init (&furl->hints[i], hints + piece, end - piece, strings);
+      piece = end + 1;
+    }
+
+  g_assert ((gsize) (strings - (gchar *) furl) <= size);
   return furl;
 }
 
 static FurlHintFurl *
 parse_furl (const gchar *text,
+            gsize        len,
+            gboolean     ascii,
             GError     **error)
 {
-  FhDecodedFurl decoded;
+  FurlSpans spans;
   GError *local = NULL;
   FurlHintFurl *furl;
-  gchar **h;
 
-  if (!_furlhint_foolscap_decode_furl (text, &decoded, &local))
+  if (!decode_furl_spans (text, len, ascii, &spans, &local))
     {
       const gchar *accepted;
 
@@ -422,14 +599,24 @@ parse_furl (const gchar *text,
       return NULL;
     }
 
-  furl = furl_alloc (FURLHINT_FURL_KIND_FURL);
-  furl->network = FURLHINT_NETWORK_ANY;
-  furl->tubid = g_strdup (decoded.tubid);
-  furl->name = g_strdup (decoded.name);
-  for (h = decoded.hints; *h != NULL; h++)
-    g_ptr_array_add (furl->hints, furlhint_hint_new (*h));
-  furl->lint = _furlhint_decoded_furl_lint (text, &decoded);
-  _furlhint_decoded_furl_clear (&decoded);
+  furl = furl_build (FURLHINT_FURL_KIND_FURL,
+                     text + spans.tubid_start, spans.tubid_end - spans.tubid_start,
+                     text + spans.name_start, spans.name_end - spans.name_start,
+                     text + spans.at + 1, spans.slash - spans.at - 1, spans.n_hints);
+
+  /* The FURL-level lint, in the rare case there is any, from the same
+   * decoder's strings. */
+  if (spans.match_start > 0 || spans.tubid_end != spans.at || spans.kelvin ||
+      spans.dropped_newline)
+    {
+      FhDecodedFurl decoded;
+
+      if (_furlhint_foolscap_decode_furl (text, &decoded, NULL))
+        {
+          furl->lint = _furlhint_decoded_furl_lint (text, &decoded);
+          _furlhint_decoded_furl_clear (&decoded);
+        }
+    }
   return furl;
 }
 
@@ -676,14 +863,11 @@ parse_nurl (const gchar    *text,
   if (hint == NULL)
     goto out;
 
-  furl = furl_alloc (FURLHINT_FURL_KIND_NURL);
+  furl = furl_build (FURLHINT_FURL_KIND_NURL, hash, strlen (hash), swissnum, strlen (swissnum),
+                     hint, strlen (hint), 1);
   furl->network = network;
   furl->nurl_version = version;
-  furl->tubid = g_steal_pointer (&hash);
-  furl->name = g_steal_pointer (&swissnum);
   furl->location = g_steal_pointer (&location);
-  g_ptr_array_add (furl->hints, furlhint_hint_new (hint));
-  furl->lint = g_new0 (gchar *, 1);
 
 out:
   g_free (body_copy);
@@ -698,19 +882,23 @@ FurlHintFurl *
 furlhint_furl_parse (const gchar *text,
                      GError     **error)
 {
+  gboolean ascii;
+  gsize len;
+
   g_return_val_if_fail (text != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!check_utf8 (text, error))
+  len = strlen (text);
+  if (!check_utf8 (text, len, &ascii, error))
     return NULL;
 
-  if (g_str_has_prefix (text, "pb+tor://"))
+  if (len >= 9 && memcmp (text, "pb+tor://", 9) == 0)
     return parse_nurl (text, 9, FURLHINT_NETWORK_TOR, error);
-  if (g_str_has_prefix (text, "pb+i2p://"))
+  if (len >= 9 && memcmp (text, "pb+i2p://", 9) == 0)
     return parse_nurl (text, 9, FURLHINT_NETWORK_I2P, error);
-  if (g_str_has_prefix (text, "pb://") && strchr (text, '#') != NULL)
+  if (len >= 5 && memcmp (text, "pb://", 5) == 0 && memchr (text, '#', len) != NULL)
     return parse_nurl (text, 5, FURLHINT_NETWORK_ANY, error);
-  return parse_furl (text, error);
+  return parse_furl (text, len, ascii, error);
 }
 
 FurlHintFurl *
@@ -729,9 +917,9 @@ furlhint_furl_unref (FurlHintFurl *furl)
     return;
   if (!g_ref_count_dec (&furl->ref_count))
     return;
-  g_free (furl->tubid);
-  g_free (furl->name);
-  g_ptr_array_unref (furl->hints);
+  for (guint i = 0; i < furl->n_hints; i++)
+    if (furl->hints[i].lint != NULL)
+      _furlhint_hint_clear (&furl->hints[i]);
   g_strfreev (furl->lint);
   g_free (furl->location);
   g_free (furl);
@@ -776,7 +964,7 @@ guint
 furlhint_furl_get_n_hints (const FurlHintFurl *furl)
 {
   g_return_val_if_fail (furl != NULL, 0);
-  return furl->hints->len;
+  return furl->n_hints;
 }
 
 const FurlHintHint *
@@ -784,15 +972,15 @@ furlhint_furl_get_hint (const FurlHintFurl *furl,
                         guint               index)
 {
   g_return_val_if_fail (furl != NULL, NULL);
-  g_return_val_if_fail (index < furl->hints->len, NULL);
-  return g_ptr_array_index (furl->hints, index);
+  g_return_val_if_fail (index < furl->n_hints, NULL);
+  return &furl->hints[index];
 }
 
 const gchar *const *
 furlhint_furl_get_lint (const FurlHintFurl *furl)
 {
   g_return_val_if_fail (furl != NULL, NULL);
-  return (const gchar *const *) furl->lint;
+  return furl->lint != NULL ? (const gchar *const *) furl->lint : no_lint;
 }
 
 gchar *
@@ -822,13 +1010,11 @@ furlhint_furl_to_string (const FurlHintFurl *furl)
   g_string_append (out, "pb://");
   g_string_append (out, furl->tubid);
   g_string_append_c (out, '@');
-  for (i = 0; i < furl->hints->len; i++)
+  for (i = 0; i < furl->n_hints; i++)
     {
-      const FurlHintHint *hint = g_ptr_array_index (furl->hints, i);
-
       if (i > 0)
         g_string_append_c (out, ',');
-      g_string_append (out, hint->text);
+      g_string_append (out, furl->hints[i].text);
     }
   g_string_append_c (out, '/');
   g_string_append (out, furl->name);

@@ -9,12 +9,40 @@
 
 G_BEGIN_DECLS
 
+/* The strings live in the same allocation as the hint (furlhint_hint_new())
+ * or as the FURL that holds it (furl.c), right after the structs. */
 struct _FurlHintHint {
-  gchar *text;       /* (owned) as written */
-  gchar *canonical;  /* (owned) after convert_legacy_hint() */
-  gchar *type;       /* (owned) (nullable) text before the first ':' of canonical */
-  gchar **lint;      /* (owned) NULL-terminated, maybe empty */
+  const gchar *text;       /* as written */
+  const gchar *canonical;  /* after convert_legacy_hint() */
+  const gchar *type;       /* (nullable) text before the first ':' of canonical */
+  gchar **lint;            /* (owned) (atomic) (nullable) NULL-terminated, maybe
+                            * empty; computed on the first furlhint_hint_get_lint() */
 };
+
+/* Bytes of string space _furlhint_hint_init() may use for a hint of @len
+ * bytes: the text, the canonical form (at most 4 bytes longer: "tcp:")
+ * and the type, each with its NUL. */
+#define _FURLHINT_HINT_STRINGS_SIZE(len) (3 * (gsize) (len) + 12)
+
+/* Fills @hint from the @len bytes at @text (no NUL needed), writing its
+ * strings from @strings on; returns where they end.  The lint is left to
+ * furlhint_hint_get_lint(). */
+gchar *_furlhint_hint_init (FurlHintHint *hint,
+                            const gchar  *text,
+                            gsize         len,
+                            gchar        *strings);
+
+/* Frees what an initialised hint owns, not the hint itself. */
+void _furlhint_hint_clear (FurlHintHint *hint);
+
+/* foolscap.connections.tcp.convert_legacy_hint() of the @len bytes at
+ * @hint (no NUL needed), written with a NUL to @out, which has room for
+ * @len + 5 bytes. Returns the canonical hint's length; *@type_len
+ * (optional) is where its first ':' is, G_MAXSIZE if it has none. */
+gsize _furlhint_foolscap_write_canonical (const gchar *hint,
+                                          gsize        len,
+                                          gchar       *out,
+                                          gsize       *type_len);
 
 /* What foolscap.furl.decode_furl() returns, plus where it found it. */
 typedef struct {

@@ -74,35 +74,79 @@ compute_lint (const gchar *text,
   return (gchar **) g_ptr_array_free (lint, FALSE);
 }
 
+gchar *
+_furlhint_hint_init (FurlHintHint *hint,
+                     const gchar  *text,
+                     gsize         len,
+                     gchar        *strings)
+{
+  gchar *canonical;
+  gsize canonical_len, type_len;
+
+  memcpy (strings, text, len);
+  strings[len] = '\0';
+  hint->text = strings;
+
+  canonical = strings + len + 1;
+  canonical_len = _furlhint_foolscap_write_canonical (text, len, canonical, &type_len);
+  hint->canonical = canonical;
+  strings = canonical + canonical_len + 1;
+
+  if (type_len != G_MAXSIZE)
+    {
+      memcpy (strings, canonical, type_len);
+      strings[type_len] = '\0';
+      hint->type = strings;
+      strings += type_len + 1;
+    }
+  else
+    hint->type = NULL;
+
+  hint->lint = NULL;
+  return strings;
+}
+
+void
+_furlhint_hint_clear (FurlHintHint *hint)
+{
+  g_strfreev (hint->lint);
+  hint->lint = NULL;
+}
+
 FurlHintHint *
 furlhint_hint_new (const gchar *text)
 {
   FurlHintHint *hint;
-  const gchar *colon;
+  gsize len;
 
   g_return_val_if_fail (text != NULL, NULL);
 
-  hint = g_new0 (FurlHintHint, 1);
-  hint->text = g_strdup (text);
-  hint->canonical = _furlhint_foolscap_convert_legacy (text);
-  colon = strchr (hint->canonical, ':');
-  hint->type = colon != NULL ? g_strndup (hint->canonical, (gsize) (colon - hint->canonical)) : NULL;
-  hint->lint = compute_lint (hint->text, hint->canonical);
+  len = strlen (text);
+  hint = g_malloc (sizeof (FurlHintHint) + _FURLHINT_HINT_STRINGS_SIZE (len));
+  _furlhint_hint_init (hint, text, len, (gchar *) (hint + 1));
   return hint;
 }
 
 FurlHintHint *
 furlhint_hint_copy (const FurlHintHint *hint)
 {
+  gsize text_len, canonical_len, type_len;
   FurlHintHint *copy;
+  gchar *p;
 
   g_return_val_if_fail (hint != NULL, NULL);
 
-  copy = g_new0 (FurlHintHint, 1);
-  copy->text = g_strdup (hint->text);
-  copy->canonical = g_strdup (hint->canonical);
-  copy->type = g_strdup (hint->type);
-  copy->lint = g_strdupv (hint->lint);
+  text_len = strlen (hint->text) + 1;
+  canonical_len = strlen (hint->canonical) + 1;
+  type_len = hint->type != NULL ? strlen (hint->type) + 1 : 0;
+  copy = g_malloc (sizeof (FurlHintHint) + text_len + canonical_len + type_len);
+  p = (gchar *) (copy + 1);
+  copy->text = memcpy (p, hint->text, text_len);
+  p += text_len;
+  copy->canonical = memcpy (p, hint->canonical, canonical_len);
+  p += canonical_len;
+  copy->type = hint->type != NULL ? memcpy (p, hint->type, type_len) : NULL;
+  copy->lint = NULL;
   return copy;
 }
 
@@ -111,10 +155,7 @@ furlhint_hint_free (FurlHintHint *hint)
 {
   if (hint == NULL)
     return;
-  g_free (hint->text);
-  g_free (hint->canonical);
-  g_free (hint->type);
-  g_strfreev (hint->lint);
+  _furlhint_hint_clear (hint);
   g_free (hint);
 }
 
@@ -142,6 +183,25 @@ furlhint_hint_get_hint_type (const FurlHintHint *hint)
 const gchar *const *
 furlhint_hint_get_lint (const FurlHintHint *hint)
 {
+  FurlHintHint *mutable_hint = (FurlHintHint *) hint;
+  gchar **lint;
+
   g_return_val_if_fail (hint != NULL, NULL);
-  return (const gchar *const *) hint->lint;
+
+  /* Computed on first use: parsing a FURL is hot (a node parses every
+   * announcement), the lint is read only when something is refused or
+   * shown. Hints are shared between threads through their FURL, so the
+   * first computed strv is published atomically and any other is
+   * dropped; all are equal. */
+  lint = g_atomic_pointer_get (&mutable_hint->lint);
+  if (lint == NULL)
+    {
+      lint = compute_lint (hint->text, hint->canonical);
+      if (!g_atomic_pointer_compare_and_exchange (&mutable_hint->lint, NULL, lint))
+        {
+          g_strfreev (lint);
+          lint = g_atomic_pointer_get (&mutable_hint->lint);
+        }
+    }
+  return (const gchar *const *) lint;
 }

@@ -30,7 +30,8 @@ typedef struct {
   FurlHintPlugin *i2p;            /* owner of the "i2p" prefix */
   FurlHintPlugin *socks;          /* the plugin named "socks" */
   gboolean socks_requested;       /* [connections] tcp.socks-proxy is set */
-  GHashTable *seen;               /* (owned) canonical hint → index + 1 */
+  GHashTable *seen;               /* (owned) (nullable) canonical hint → index + 1,
+                                   * only for FURLs with many hints */
 } RankState;
 
 /* How a `tcp:` hint to a public host is to be reached. */
@@ -323,6 +324,18 @@ rank_native (RankState *st,
  * decision does not depend on the tcp plugin being loaded. Sets
  * *@must_not_resolve for `.onion`/`.i2p` names: those never go to DNS,
  * whether or not a plugin claims them. */
+/* g_str_has_suffix (g_ascii_strdown (@host), @suffix) for a lower-case
+ * @suffix, without the copy. */
+static gboolean
+has_suffix_ascii_nocase (const gchar *host,
+                         gsize len,
+                         const gchar *suffix)
+{
+  gsize n = strlen (suffix);
+
+  return len >= n && g_ascii_strncasecmp (host + len - n, suffix, n) == 0;
+}
+
 static FurlHintPlugin *
 find_suffix_plugin (RankState *st,
                     const gchar *canonical,
@@ -330,7 +343,6 @@ find_suffix_plugin (RankState *st,
                     gboolean *must_not_resolve)
 {
   g_autofree gchar *host = NULL;
-  g_autofree gchar *lower = NULL;
   FurlHintPlugin *claimant;
   gsize len;
 
@@ -344,10 +356,9 @@ find_suffix_plugin (RankState *st,
   /* "x.onion." is the same name as "x.onion" to a resolver. */
   len = strlen (host);
   if (len > 1 && host[len - 1] == '.')
-    host[len - 1] = '\0';
+    host[--len] = '\0';
 
-  lower = g_ascii_strdown (host, -1);
-  if (g_str_has_suffix (lower, ".onion") || g_str_has_suffix (lower, ".i2p"))
+  if (has_suffix_ascii_nocase (host, len, ".onion") || has_suffix_ascii_nocase (host, len, ".i2p"))
     *must_not_resolve = TRUE;
 
   claimant = furlhint_context_find_plugin_for_host (st->ctx, host);
@@ -561,6 +572,38 @@ rank_tcp (RankState *st,
     }
 }
 
+/* Up to this many hints, duplicates are found by comparing with each
+ * earlier hint, which is cheaper than a hash table; more (a FURL can
+ * hold thousands) use the table, so the search stays linear. */
+#define RANK_SEEN_TABLE_MIN 16
+
+/* Whether an earlier hint has the same canonical form; *@first_idx is the
+ * first such hint. */
+static gboolean
+find_earlier (const RankState *st,
+              guint idx,
+              const gchar *canonical,
+              guint *first_idx)
+{
+  gpointer first;
+  guint j;
+
+  if (st->seen != NULL)
+    {
+      if (!g_hash_table_lookup_extended (st->seen, canonical, NULL, &first))
+        return FALSE;
+      *first_idx = GPOINTER_TO_UINT (first) - 1;
+      return TRUE;
+    }
+  for (j = 0; j < idx; j++)
+    if (strcmp (furlhint_hint_get_canonical (furlhint_furl_get_hint (st->furl, j)), canonical) == 0)
+      {
+        *first_idx = j;
+        return TRUE;
+      }
+  return FALSE;
+}
+
 static void
 rank_hint (RankState *st,
            guint idx)
@@ -569,19 +612,18 @@ rank_hint (RankState *st,
   const gchar *canonical = furlhint_hint_get_canonical (hint);
   const gchar *type = furlhint_hint_get_hint_type (hint);
   const gchar *override;
-  gpointer first;
+  guint first_idx;
   FurlHintPlugin *plugin;
 
-  if (g_hash_table_lookup_extended (st->seen, canonical, NULL, &first))
+  if (find_earlier (st, idx, canonical, &first_idx))
     {
-      guint first_idx = GPOINTER_TO_UINT (first) - 1;
-
       furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_DUPLICATE,
                                    "same as hint #%u (%s)", first_idx + 1,
                                    furlhint_hint_get_canonical (furlhint_furl_get_hint (st->furl, first_idx)));
       return;
     }
-  g_hash_table_insert (st->seen, (gpointer) canonical, GUINT_TO_POINTER (idx + 1));
+  if (st->seen != NULL)
+    g_hash_table_insert (st->seen, (gpointer) canonical, GUINT_TO_POINTER (idx + 1));
 
   if (type == NULL)
     {
@@ -691,14 +733,15 @@ furlhint_rank_default (FurlHintContext *ctx,
   st.socks = furlhint_context_find_plugin (ctx, "socks");
   st.socks_requested = (socks_proxy != NULL && *socks_proxy != '\0') ||
                        plugin_ready (st.socks);
-  st.seen = g_hash_table_new (g_str_hash, g_str_equal);
   st.plan = furlhint_plan_new (furl, st.anonymous);
 
   n_hints = furlhint_furl_get_n_hints (furl);
+  if (n_hints > RANK_SEEN_TABLE_MIN)
+    st.seen = g_hash_table_new (g_str_hash, g_str_equal);
   for (i = 0; i < n_hints; i++)
     rank_hint (&st, i);
 
-  g_hash_table_unref (st.seen);
+  g_clear_pointer (&st.seen, g_hash_table_unref);
   furlhint_plan_finish (st.plan, stagger);
 
   return st.plan;
