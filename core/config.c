@@ -113,6 +113,7 @@ static const KeySpec known_keys[] = {
   { "i2p", "i2p.executable", KIND_PLAIN },
   { "i2p", "launch", KIND_BOOLEAN },
   { "i2p", "sam.port", KIND_ENDPOINT_BLANK },
+  { "i2p", "sam.session-options", KIND_PLAIN },   /* furlhint: I2CP options for our SAM session (validated by the i2p plugin) */
   { "i2p", "dest", KIND_BOOLEAN },
   { "i2p", "dest.port", KIND_PORT },
   { "i2p", "dest.private_key_file", KIND_PLAIN },

@@ -17,6 +17,13 @@
  *      from that directory;
  *   4. otherwise 127.0.0.1:7656, the router's default SAM port.
  * `[i2p] enabled = false` turns I2P off whatever else is set.
+ * Connecting works through a SAM endpoint (1 and 4); 2 and 3 are not
+ * implemented (connect fails with NOT_SUPPORTED, saying so).
+ *
+ * furlhint's own setting: `[i2p] sam.session-options`, I2CP options for
+ * the client session ("inbound.length=2 outbound.length=2"), space
+ * separated; the router's defaults when absent. Zero-hop tunnels
+ * (inbound.length=0) give up anonymity and are for test networks.
  *
  * I2P counts as configured only when asked for: `[connections]
  * i2p.sam-api` present (blank = 127.0.0.1:7656), or `[i2p] sam.port`,
@@ -26,9 +33,12 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include <furlhint/plugin.h>
 
 #include "../common/plugin-util.h"
+#include "sam.h"
 
 #define I2P_PLUGIN_NAME "i2p"
 
@@ -41,6 +51,9 @@ typedef enum {
   I2P_MODE_CONFIGDIR,
 } I2pMode;
 
+/* The thread that owns the SAM sockets (see "connecting" below). */
+typedef struct _I2pWorker I2pWorker;
+
 typedef struct {
   I2pMode mode;
   FhEndpoint sam;           /* (owned) I2P_MODE_SAM: the SAM bridge */
@@ -49,11 +62,21 @@ typedef struct {
   gboolean anonymous;       /* the node runs in anonymous mode */
   gboolean disabled;        /* [i2p] enabled = false */
   gchar *route_display;     /* (owned) "SAM 127.0.0.1:7656", for describe */
+  gchar **session_options;  /* (owned) I2CP options for SESSION CREATE */
+  GMutex lock;              /* guards @worker's creation */
+  I2pWorker *worker;        /* (owned) (nullable) started by the first connect */
 } I2pState;
+
+static void worker_free (I2pWorker *worker);
 
 static void
 i2p_state_free (I2pState *state)
 {
+  /* First: it ends the session and fails what is still running. */
+  if (state->worker != NULL)
+    worker_free (state->worker);
+  g_mutex_clear (&state->lock);
+  g_strfreev (state->session_options);
   _furlhint_endpoint_clear (&state->sam);
   g_free (state->executable);
   g_free (state->configdir);
@@ -134,6 +157,20 @@ read_settings (const FurlHintPluginInitArgs *args,
       return FALSE;
     }
 
+  {
+    const gchar *options = _furlhint_plugin_get (args, "sam.session-options");
+    GError *local_error = NULL;
+
+    state->session_options = _furlhint_sam_parse_options (options, &local_error);
+    if (state->session_options == NULL)
+      {
+        _furlhint_plugin_set_bad_value (error, name, "sam.session-options", options,
+                                        "%s", local_error->message);
+        g_error_free (local_error);
+        return FALSE;
+      }
+  }
+
   state->executable = _furlhint_plugin_dup_string (args, "i2p.executable");
   state->configdir = _furlhint_plugin_dup_string (args, "i2p.configdir");
 
@@ -195,6 +232,7 @@ i2p_init (const FurlHintPluginInitArgs *args,
     return NULL;
 
   state = g_new0 (I2pState, 1);
+  g_mutex_init (&state->lock);
   state->anonymous = args->anonymous;
   if (!read_settings (args, state, configured, error))
     {
@@ -306,6 +344,1193 @@ i2p_parse (gpointer data,
     }
 }
 
+/* --- connecting ------------------------------------------------------------
+ *
+ * One SAM session per plugin state, shared by every connection of the node
+ * (Tahoe's i2p_provider does the same through txi2p): its control socket
+ * does HELLO and SESSION CREATE once — 20 s on i2pd 2.45.1, longer on a
+ * real network while tunnels are built — and stays open for the plugin's
+ * life, because closing it ends the session. Each connection then opens a
+ * socket of its own to the bridge: HELLO, STREAM CONNECT, and after
+ * "STREAM STATUS RESULT=OK" that socket is the stream.
+ *
+ * The session outlives any one connect, and connects come from whatever
+ * thread-default main context the caller runs (the blocking wrapper makes
+ * a private one per call and drops it afterwards). So every SAM socket
+ * lives on a worker thread with a main context of its own, started at the
+ * first connect and stopped by fini; a connect is handed over as a Job,
+ * and its progress and result come back to the caller's context through
+ * idle sources, in order. The worker's data is touched only on the worker
+ * thread; a Job's caller fields only on the caller's.
+ *
+ * Names: a `.b32.i2p` address or a full base64 destination goes straight
+ * into STREAM CONNECT (the router reads the key from the name itself);
+ * anything else (NAME.i2p) is first resolved by the router's address book
+ * with NAMING LOOKUP on the session's control socket. Nothing is ever
+ * resolved here, and no socket goes anywhere but the SAM bridge.
+ *
+ * Ports: SAM carries a port only from 3.2 on (STREAM CONNECT TO_PORT). A
+ * 3.1 bridge — i2pd up to at least 2.45.1 — has no way to say it, so the
+ * port of an `i2p:DEST:PORT` hint is then not sent: the stream reaches
+ * whatever the destination serves (its port 0 service), as with Foolscap
+ * and txi2p on such a router. Tahoe's own I2P servers listen on one port
+ * per destination, so this works for them.
+ *
+ * `[i2p] dest.private_key_file` is Tahoe's *server* key (the destination
+ * the node publishes in tub.location); outgoing connections never use it:
+ * a transient destination keeps the node's client traffic unlinkable from
+ * its server identity, and the server's own session (txi2p) would make a
+ * second session on that key fail with DUPLICATED_DEST.
+ */
+
+/* Bridge TCP connect plus HELLO reply, for the session's control socket:
+ * beyond it the bridge counts as not answering (TRANSPORT_DOWN). Session
+ * creation itself has no bound of its own (the caller's timeout applies
+ * to each connect; the session carries on for the next one). */
+#define SAM_HANDSHAKE_TIMEOUT_S 10
+#define SAM_READ_CHUNK 4096
+
+typedef struct _Session Session;
+typedef struct _Command Command;
+typedef struct _Job Job;
+
+struct _I2pWorker {
+  GThread *thread;
+  GMainContext *context;       /* (owned) the worker's own */
+  GMainLoop *loop;             /* (owned) */
+  GSocketConnectable *sam;     /* (owned) the bridge */
+  gchar *bridge;               /* (owned) "127.0.0.1:7656", for messages */
+  gchar **options;             /* (owned) I2CP options for SESSION CREATE */
+
+  /* worker thread only */
+  Session *session;            /* (nullable) (owned) the live session */
+  GList *jobs;                 /* (element-type Job) (unowned) running jobs */
+  guint n_alive;               /* jobs not yet posted + sessions not yet freed */
+  gboolean stopping;
+};
+
+typedef enum {
+  SESSION_CONNECTING = 0,
+  SESSION_HELLO,
+  SESSION_CREATING,
+  SESSION_READY,
+  SESSION_DEAD,
+} SessionPhase;
+
+typedef void (*CommandDone) (Session *session,
+                             Command *command,
+                             const FhSamReply *reply,
+                             const GError *error);
+
+/* A command on the control socket. Only the head of the queue is ever on
+ * the wire: SAM bridges do not answer pipelined commands. */
+struct _Command {
+  FhSamCommand kind;
+  gchar *line;                 /* (owned) */
+  CommandDone done;
+  Job *job;                    /* (nullable) (owned ref) NULL once the job gave up */
+  gboolean sent;
+};
+
+struct _Session {
+  guint ref;
+  I2pWorker *worker;           /* (unowned) */
+  SessionPhase phase;
+  gchar *id;                   /* (owned) */
+  GSocketConnection *conn;     /* (nullable) (owned) the control socket */
+  GCancellable *cancellable;   /* (owned) cancelled when the session dies */
+  GSource *timeout;            /* (nullable) (owned) handshake bound */
+  GByteArray *inbuf;           /* (owned) bytes not yet split into lines */
+  guint8 chunk[SAM_READ_CHUNK];
+  GQueue commands;             /* (element-type Command) (owned) */
+  GQueue waiters;              /* (element-type Job) (owned refs) wait for READY */
+  GQueue output;               /* (element-type utf8) (owned) lines to write */
+  gboolean writing;
+};
+
+typedef enum {
+  JOB_HELLO = 0,
+  JOB_STREAM_CONNECT,
+} JobStep;
+
+struct _Job {
+  gint ref;                    /* atomic: the caller's and the worker's sides */
+
+  /* caller's thread */
+  GTask *task;                 /* (nullable) (owned) until completion */
+  GMainContext *caller_context; /* (owned) */
+  GCancellable *caller_cancellable; /* (nullable) (owned) */
+  gulong cancel_handler;
+  FurlHintStatusFunc status;
+  gpointer status_data;
+  gboolean completed;
+
+  /* set before the hand-over, then read-only */
+  GCancellable *cancellable;   /* (owned) the job's own, linked to the caller's */
+  gchar *host;                 /* (owned) */
+  guint16 port;
+
+  /* worker thread */
+  I2pWorker *worker;           /* (unowned) */
+  GSource *cancel_source;      /* (nullable) (owned) */
+  Session *session;            /* (nullable) (owned ref) */
+  gchar *session_id;           /* (nullable) (owned) */
+  gchar *destination;          /* (nullable) (owned) what STREAM CONNECT gets */
+  gchar *last_status;          /* (nullable) (owned) */
+  GSocketConnection *conn;     /* (nullable) (owned) the stream socket */
+  gchar *out;                  /* (nullable) (owned) the line being written */
+  GByteArray *line;            /* (owned) the reply being read */
+  guint8 byte;
+  JobStep step;
+  guint pending_io;
+  gboolean finished;
+  gboolean posted;
+
+  /* written by the worker before posting, read by the caller after */
+  GError *error;               /* (nullable) (owned) */
+  GSocketConnection *result;   /* (nullable) (owned) */
+};
+
+static void session_die (Session *session, GError *error);
+static void session_pump (Session *session);
+static void job_fail (Job *job, GError *error);
+static void job_session_ready (Job *job, Session *session);
+
+/* --- jobs: the caller's side ---------------------------------------------- */
+
+static Job *
+job_ref (Job *job)
+{
+  g_atomic_int_inc (&job->ref);
+  return job;
+}
+
+static void
+job_unref (gpointer data)
+{
+  Job *job = data;
+
+  if (job == NULL || !g_atomic_int_dec_and_test (&job->ref))
+    return;
+  g_clear_object (&job->task);
+  g_main_context_unref (job->caller_context);
+  g_clear_object (&job->caller_cancellable);
+  g_clear_object (&job->cancellable);
+  g_free (job->host);
+  g_free (job->session_id);
+  g_free (job->destination);
+  g_free (job->last_status);
+  g_free (job->out);
+  g_byte_array_unref (job->line);
+  g_clear_error (&job->error);
+  if (job->result != NULL)
+    g_io_stream_close (G_IO_STREAM (job->result), NULL, NULL);
+  g_clear_object (&job->result);
+  g_free (job);
+}
+
+typedef struct {
+  Job *job;                    /* (owned ref) */
+  gchar *text;                 /* (owned) */
+} StatusMessage;
+
+static void
+status_message_free (gpointer data)
+{
+  StatusMessage *msg = data;
+
+  job_unref (msg->job);
+  g_free (msg->text);
+  g_free (msg);
+}
+
+static gboolean
+status_in_caller_cb (gpointer data)
+{
+  StatusMessage *msg = data;
+
+  /* Statuses are posted before the completion, on the same context at the
+   * same priority, so none arrives after the caller's args went away. */
+  if (!msg->job->completed && msg->job->status != NULL)
+    msg->job->status (msg->text, msg->job->status_data);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+complete_in_caller_cb (gpointer data)
+{
+  Job *job = data;
+  GTask *task = g_steal_pointer (&job->task);
+
+  job->completed = TRUE;
+  if (job->cancel_handler != 0)
+    g_cancellable_disconnect (job->caller_cancellable, job->cancel_handler);
+  job->cancel_handler = 0;
+
+  /* With check_cancellable (the default), a stream that won the race
+   * against the caller's cancellation is unreffed — closed — by GTask. */
+  if (job->result != NULL)
+    g_task_return_pointer (task, g_steal_pointer (&job->result), g_object_unref);
+  else
+    g_task_return_error (task, g_steal_pointer (&job->error));
+  g_object_unref (task);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+post_to_caller (Job *job,
+                GSourceFunc func,
+                gpointer data,
+                GDestroyNotify destroy)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, destroy);
+  g_source_set_static_name (source, "[furlhint] i2p connect");
+  g_source_attach (source, job->caller_context);
+  g_source_unref (source);
+}
+
+/* Runs in whatever thread cancels the caller's cancellable. */
+static void
+caller_cancelled_cb (GCancellable *caller_cancellable,
+                     gpointer data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (data));
+}
+
+/* --- jobs: the worker's side ---------------------------------------------- */
+
+static void
+job_status (Job *job,
+            const gchar *text)
+{
+  StatusMessage *msg;
+
+  if (job->finished || g_strcmp0 (job->last_status, text) == 0)
+    return;
+  g_free (job->last_status);
+  job->last_status = g_strdup (text);
+  msg = g_new0 (StatusMessage, 1);
+  msg->job = job_ref (job);
+  msg->text = g_strdup (text);
+  post_to_caller (job, status_in_caller_cb, msg, status_message_free);
+}
+
+static void
+worker_maybe_quit (I2pWorker *worker)
+{
+  if (worker->stopping && worker->n_alive == 0)
+    g_main_loop_quit (worker->loop);
+}
+
+static void session_unref (Session *session);
+
+/* Posts the result once the job has finished and no operation of it is
+ * pending any more, so that its socket is closed before the caller hears
+ * of a failure. */
+static void
+job_maybe_post (Job *job)
+{
+  I2pWorker *worker = job->worker;
+
+  if (!job->finished || job->pending_io > 0 || job->posted)
+    return;
+  job->posted = TRUE;
+
+  if (job->conn != NULL)
+    g_io_stream_close (G_IO_STREAM (job->conn), NULL, NULL);
+  g_clear_object (&job->conn);
+  if (job->cancel_source != NULL)
+    g_source_destroy (job->cancel_source);
+  g_clear_pointer (&job->cancel_source, g_source_unref);
+  g_clear_pointer (&job->session, session_unref);
+  worker->jobs = g_list_remove (worker->jobs, job);
+
+  post_to_caller (job, complete_in_caller_cb, job, job_unref);  /* the worker's ref */
+  worker->n_alive--;
+  worker_maybe_quit (worker);
+}
+
+static void
+command_free (Command *command)
+{
+  g_free (command->line);
+  job_unref (command->job);
+  g_free (command);
+}
+
+/* Takes the job out of its session's queues. A command already on the
+ * wire stays (its reply must still be read) but no longer names the job. */
+static void
+job_detach (Job *job)
+{
+  Session *session = job->session;
+
+  if (session == NULL)
+    return;
+  if (g_queue_remove (&session->waiters, job))
+    job_unref (job);
+  for (GList *l = session->commands.head; l != NULL;)
+    {
+      Command *command = l->data;
+      GList *next = l->next;
+
+      if (command->job == job)
+        {
+          if (command->sent)
+            g_clear_pointer (&command->job, job_unref);
+          else
+            {
+              g_queue_delete_link (&session->commands, l);
+              command_free (command);
+            }
+        }
+      l = next;
+    }
+}
+
+static void
+job_fail (Job *job,
+          GError *error)
+{
+  if (job->finished)
+    {
+      g_error_free (error);
+      return;
+    }
+  job->finished = TRUE;
+  job->error = error;
+  job_detach (job);
+  g_cancellable_cancel (job->cancellable);
+  job_maybe_post (job);
+}
+
+static void
+job_succeed (Job *job)
+{
+  job->finished = TRUE;
+  job->result = g_steal_pointer (&job->conn);
+  job_detach (job);
+  job_maybe_post (job);
+}
+
+static gboolean
+job_cancelled_cb (GCancellable *cancellable,
+                  gpointer data)
+{
+  Job *job = data;
+
+  g_clear_pointer (&job->cancel_source, g_source_unref);
+  job_fail (job, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                      "I2P: connection attempt cancelled"));
+  return G_SOURCE_REMOVE;
+}
+
+/* The bridge refusing or not answering a TCP connection means I2P is not
+ * there for any hint: TRANSPORT_DOWN, which the host remembers. */
+static GError *
+bridge_connect_error (I2pWorker *worker,
+                      const GError *error)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return g_error_copy (error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+    return g_error_new (FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                        "SAM bridge %s refused the connection: is i2pd running with "
+                        "SAM enabled?", worker->bridge);
+  return g_error_new (FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                      "SAM bridge %s is not reachable (%s): is i2pd running with "
+                      "SAM enabled?", worker->bridge, error->message);
+}
+
+static GError *
+bridge_io_error (I2pWorker *worker,
+                 const gchar *during,
+                 const GError *error)
+{
+  if (error == NULL)
+    return g_error_new (FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL,
+                        "I2P: the SAM bridge %s closed the connection %s",
+                        worker->bridge, during);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return g_error_copy (error);
+  return g_error_new (FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED,
+                      "I2P: lost the SAM bridge %s %s: %s",
+                      worker->bridge, during, error->message);
+}
+
+static GSocketClient *
+new_socket_client (void)
+{
+  GSocketClient *client = g_socket_client_new ();
+
+  /* Never through a system proxy: the bridge is local. No timeout either:
+   * GSocketClient would keep it on the socket, and the control socket
+   * waits idle for as long as the plugin lives. */
+  g_socket_client_set_enable_proxy (client, FALSE);
+  return client;
+}
+
+static void job_read_line (Job *job);
+
+static void
+job_write_cb (GObject *source,
+              GAsyncResult *result,
+              gpointer data)
+{
+  Job *job = data;
+  GError *error = NULL;
+
+  job->pending_io--;
+  g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error);
+  if (job->finished)
+    {
+      g_clear_error (&error);
+      job_maybe_post (job);
+    }
+  else if (error != NULL)
+    {
+      job_fail (job, bridge_io_error (job->worker, "while connecting a stream", error));
+      g_error_free (error);
+    }
+  else
+    job_read_line (job);
+  job_unref (job);
+}
+
+static void
+job_send (Job *job,
+          gchar *line)
+{
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (job->conn));
+
+  g_free (job->out);
+  job->out = line;
+  job->pending_io++;
+  g_output_stream_write_all_async (out, job->out, strlen (job->out), G_PRIORITY_DEFAULT,
+                                   job->cancellable, job_write_cb, job_ref (job));
+}
+
+static void
+job_got_line (Job *job)
+{
+  FhSamReply reply;
+  GError *error = NULL;
+  gchar *line;
+
+  if (!_furlhint_sam_parse_reply ((const gchar *) job->line->data, job->line->len,
+                                  &reply, &error))
+    {
+      job_fail (job, error);
+      return;
+    }
+
+  switch (job->step)
+    {
+    case JOB_HELLO:
+      {
+        const gchar *version;
+        guint16 to_port = 0;
+
+        if (!_furlhint_sam_check_reply (FH_SAM_CMD_HELLO, &reply, job->worker->bridge, &error))
+          break;
+        version = _furlhint_sam_reply_get (&reply, "VERSION");
+        /* See "Ports" above: without 3.2 the port cannot be sent. */
+        if (job->port != 0 && _furlhint_sam_version_at_least (version, 3, 2))
+          to_port = job->port;
+        line = _furlhint_sam_build_stream_connect (job->session_id, job->destination,
+                                                   to_port, &error);
+        if (line == NULL)
+          break;
+        job->step = JOB_STREAM_CONNECT;
+        job_status (job, "connecting to the I2P destination");
+        job_send (job, line);
+      }
+      break;
+
+    case JOB_STREAM_CONNECT:
+    default:
+      if (_furlhint_sam_check_reply (FH_SAM_CMD_STREAM_CONNECT, &reply,
+                                     job->worker->bridge, &error))
+        job_succeed (job);
+      break;
+    }
+  _furlhint_sam_reply_clear (&reply);
+  if (error != NULL)
+    job_fail (job, error);
+}
+
+/* The stream socket is read one byte at a time up to the reply's "\n":
+ * whatever follows it is the peer's data and belongs to the caller's
+ * socket, unread (a buffered reader would swallow it). The replies are a
+ * few dozen bytes. */
+static void
+job_read_cb (GObject *source,
+             GAsyncResult *result,
+             gpointer data)
+{
+  Job *job = data;
+  GError *error = NULL;
+  gssize n;
+
+  job->pending_io--;
+  n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+  if (job->finished)
+    {
+      g_clear_error (&error);
+      job_maybe_post (job);
+    }
+  else if (n < 0)
+    {
+      job_fail (job, bridge_io_error (job->worker, job->step == JOB_HELLO
+                                                     ? "before answering HELLO"
+                                                     : "before answering STREAM CONNECT",
+                                      error));
+      g_error_free (error);
+    }
+  else if (n == 0)
+    job_fail (job, bridge_io_error (job->worker, job->step == JOB_HELLO
+                                                   ? "before answering HELLO"
+                                                   : "before answering STREAM CONNECT",
+                                    NULL));
+  else
+    {
+      gsize line_len;
+
+      g_byte_array_append (job->line, &job->byte, 1);
+      switch (_furlhint_sam_find_line (job->line->data, job->line->len, &line_len, &error))
+        {
+        case FH_SAM_LINE_OK:
+          job_got_line (job);
+          break;
+        case FH_SAM_LINE_NEED_MORE:
+          job_read_line (job);
+          break;
+        case FH_SAM_LINE_ERROR:
+        default:
+          job_fail (job, error);
+          break;
+        }
+    }
+  job_unref (job);
+}
+
+static void
+job_read_next_byte (Job *job)
+{
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (job->conn));
+
+  job->pending_io++;
+  g_input_stream_read_async (in, &job->byte, 1, G_PRIORITY_DEFAULT, job->cancellable,
+                             job_read_cb, job_ref (job));
+}
+
+static void
+job_read_line (Job *job)
+{
+  /* A complete line was handled before a new one is read. */
+  if (job->line->len > 0 && job->line->data[job->line->len - 1] == '\n')
+    g_byte_array_set_size (job->line, 0);
+  job_read_next_byte (job);
+}
+
+static void
+job_connected_cb (GObject *source,
+                  GAsyncResult *result,
+                  gpointer data)
+{
+  Job *job = data;
+  GError *error = NULL;
+  GSocketConnection *conn;
+
+  job->pending_io--;
+  conn = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, &error);
+  if (job->finished)
+    {
+      if (conn != NULL)
+        {
+          g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+          g_object_unref (conn);
+        }
+      g_clear_error (&error);
+      job_maybe_post (job);
+    }
+  else if (conn == NULL)
+    {
+      job_fail (job, bridge_connect_error (job->worker, error));
+      g_error_free (error);
+    }
+  else
+    {
+      job->conn = conn;
+      job->step = JOB_HELLO;
+      job_send (job, _furlhint_sam_build_hello (FH_SAM_VERSION_MIN, FH_SAM_VERSION_MAX));
+    }
+  job_unref (job);
+}
+
+static void
+job_open_stream (Job *job)
+{
+  GSocketClient *client = new_socket_client ();
+
+  job->pending_io++;
+  g_socket_client_connect_async (client, job->worker->sam, job->cancellable,
+                                 job_connected_cb, job_ref (job));
+  g_object_unref (client);
+}
+
+static void
+naming_done (Session *session,
+             Command *command,
+             const FhSamReply *reply,
+             const GError *error)
+{
+  Job *job = command->job;
+  GError *local_error = NULL;
+
+  if (job == NULL || job->finished)
+    return;
+  if (error != NULL)
+    job_fail (job, g_error_copy (error));
+  else if (!_furlhint_sam_check_reply (FH_SAM_CMD_NAMING_LOOKUP, reply,
+                                       session->worker->bridge, &local_error))
+    job_fail (job, local_error);
+  else
+    {
+      job->destination = g_strdup (_furlhint_sam_reply_get (reply, "VALUE"));
+      job_open_stream (job);
+    }
+}
+
+static void
+session_queue_command (Session *session,
+                       FhSamCommand kind,
+                       gchar *line,
+                       CommandDone done,
+                       Job *job)
+{
+  Command *command = g_new0 (Command, 1);
+
+  command->kind = kind;
+  command->line = line;
+  command->done = done;
+  command->job = job != NULL ? job_ref (job) : NULL;
+  g_queue_push_tail (&session->commands, command);
+  session_pump (session);
+}
+
+static void
+job_session_ready (Job *job,
+                   Session *session)
+{
+  GError *error = NULL;
+  gchar *line;
+
+  g_free (job->session_id);
+  job->session_id = g_strdup (session->id);
+  if (_furlhint_sam_is_b32 (job->host) || _furlhint_sam_is_base64_destination (job->host))
+    {
+      job->destination = g_strdup (job->host);
+      job_open_stream (job);
+      return;
+    }
+  line = _furlhint_sam_build_naming_lookup (job->host, &error);
+  if (line == NULL)
+    {
+      job_fail (job, error);
+      return;
+    }
+  job_status (job, "looking up the I2P name");
+  session_queue_command (session, FH_SAM_CMD_NAMING_LOOKUP, line, naming_done, job);
+}
+
+/* --- the session ------------------------------------------------------------ */
+
+static Session *
+session_ref (Session *session)
+{
+  session->ref++;
+  return session;
+}
+
+static void
+session_unref (Session *session)
+{
+  I2pWorker *worker;
+
+  if (session == NULL || --session->ref > 0)
+    return;
+  worker = session->worker;
+  /* Every operation holds a reference: none is pending now. Closing the
+   * control socket ends the session on the router. */
+  if (session->conn != NULL)
+    g_io_stream_close (G_IO_STREAM (session->conn), NULL, NULL);
+  g_clear_object (&session->conn);
+  g_clear_object (&session->cancellable);
+  if (session->timeout != NULL)
+    g_source_destroy (session->timeout);
+  g_clear_pointer (&session->timeout, g_source_unref);
+  g_byte_array_unref (session->inbuf);
+  g_queue_clear_full (&session->commands, (GDestroyNotify) command_free);
+  g_queue_clear_full (&session->waiters, job_unref);
+  g_queue_clear_full (&session->output, g_free);
+  g_free (session->id);
+  g_free (session);
+  worker->n_alive--;
+  worker_maybe_quit (worker);
+}
+
+static void
+session_die (Session *session,
+             GError *error)
+{
+  I2pWorker *worker = session->worker;
+  GQueue commands = G_QUEUE_INIT, waiters = G_QUEUE_INIT;
+
+  if (session->phase == SESSION_DEAD)
+    {
+      g_error_free (error);
+      return;
+    }
+  session->phase = SESSION_DEAD;
+  session_ref (session);
+  if (worker->session == session)
+    {
+      worker->session = NULL;
+      session_unref (session);   /* the worker's */
+    }
+  g_cancellable_cancel (session->cancellable);
+  if (session->timeout != NULL)
+    g_source_destroy (session->timeout);
+  g_clear_pointer (&session->timeout, g_source_unref);
+
+  /* Steal the queues: failing a job detaches it from them. */
+  commands = session->commands;
+  g_queue_init (&session->commands);
+  waiters = session->waiters;
+  g_queue_init (&session->waiters);
+  for (GList *l = commands.head; l != NULL; l = l->next)
+    {
+      Command *command = l->data;
+      command->done (session, command, NULL, error);
+    }
+  g_queue_clear_full (&commands, (GDestroyNotify) command_free);
+  for (GList *l = waiters.head; l != NULL; l = l->next)
+    job_fail (l->data, g_error_copy (error));
+  g_queue_clear_full (&waiters, job_unref);
+  g_error_free (error);
+  session_unref (session);
+}
+
+static void session_write_next (Session *session);
+
+static void
+session_write_cb (GObject *source,
+                  GAsyncResult *result,
+                  gpointer data)
+{
+  Session *session = data;
+  GError *error = NULL;
+
+  session->writing = FALSE;
+  g_free (g_queue_pop_head (&session->output));
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
+    {
+      if (session->phase != SESSION_DEAD)
+        session_die (session, bridge_io_error (session->worker, "on the session's control "
+                                                                "connection", error));
+      g_error_free (error);
+    }
+  else if (session->phase != SESSION_DEAD)
+    session_write_next (session);
+  session_unref (session);
+}
+
+static void
+session_write_next (Session *session)
+{
+  const gchar *line = g_queue_peek_head (&session->output);
+
+  if (session->writing || line == NULL || session->phase == SESSION_DEAD)
+    return;
+  session->writing = TRUE;
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (G_IO_STREAM (session->conn)),
+                                   line, strlen (line), G_PRIORITY_DEFAULT,
+                                   session->cancellable, session_write_cb,
+                                   session_ref (session));
+}
+
+static void
+session_send (Session *session,
+              gchar *line)
+{
+  g_queue_push_tail (&session->output, line);
+  session_write_next (session);
+}
+
+static void
+session_pump (Session *session)
+{
+  Command *head = g_queue_peek_head (&session->commands);
+
+  if (head == NULL || head->sent || session->conn == NULL || session->phase == SESSION_DEAD)
+    return;
+  head->sent = TRUE;
+  session_send (session, g_strdup (head->line));
+}
+
+static const gchar *
+session_during (const Session *session)
+{
+  switch (session->phase)
+    {
+    case SESSION_CONNECTING:
+    case SESSION_HELLO:
+      return "before answering HELLO";
+    case SESSION_CREATING:
+      return "during SESSION CREATE";
+    case SESSION_READY:
+    case SESSION_DEAD:
+    default:
+      return "of the I2P session (the router stopped?)";
+    }
+}
+
+static void
+session_got_line (Session *session,
+                  const guint8 *data,
+                  gsize len)
+{
+  FhSamReply reply;
+  GError *error = NULL;
+  Command *head;
+
+  if (!_furlhint_sam_parse_reply ((const gchar *) data, len, &reply, &error))
+    {
+      session_die (session, error);
+      return;
+    }
+  if (g_strcmp0 (reply.topic, "PING") == 0)
+    session_send (session, _furlhint_sam_build_pong (&reply));
+  else if ((head = g_queue_peek_head (&session->commands)) != NULL && head->sent)
+    {
+      g_queue_pop_head (&session->commands);
+      head->done (session, head, &reply, NULL);
+      command_free (head);
+      session_pump (session);
+    }
+  /* else: a line nobody asked for (a PONG, a newer bridge's notice) */
+  _furlhint_sam_reply_clear (&reply);
+}
+
+static void session_read_more (Session *session);
+
+static void
+session_read_cb (GObject *source,
+                 GAsyncResult *result,
+                 gpointer data)
+{
+  Session *session = data;
+  GError *error = NULL;
+  gssize n;
+
+  n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+  if (session->phase == SESSION_DEAD)
+    g_clear_error (&error);
+  else if (n <= 0)
+    {
+      session_die (session, bridge_io_error (session->worker, session_during (session), error));
+      g_clear_error (&error);
+    }
+  else
+    {
+      gsize line_len;
+      FhSamLineResult res = FH_SAM_LINE_NEED_MORE;
+
+      g_byte_array_append (session->inbuf, session->chunk, (guint) n);
+      while (session->phase != SESSION_DEAD &&
+             (res = _furlhint_sam_find_line (session->inbuf->data, session->inbuf->len,
+                                             &line_len, &error)) == FH_SAM_LINE_OK)
+        {
+          guint8 *line = g_memdup2 (session->inbuf->data, line_len);
+
+          g_byte_array_remove_range (session->inbuf, 0, (guint) line_len);
+          session_got_line (session, line, line_len);
+          g_free (line);
+        }
+      if (res == FH_SAM_LINE_ERROR && session->phase != SESSION_DEAD)
+        session_die (session, g_steal_pointer (&error));
+      g_clear_error (&error);
+      if (session->phase != SESSION_DEAD)
+        session_read_more (session);
+    }
+  session_unref (session);
+}
+
+static void
+session_read_more (Session *session)
+{
+  g_input_stream_read_async (g_io_stream_get_input_stream (G_IO_STREAM (session->conn)),
+                             session->chunk, sizeof session->chunk, G_PRIORITY_DEFAULT,
+                             session->cancellable, session_read_cb, session_ref (session));
+}
+
+static void
+session_status (Session *session,
+                const gchar *text)
+{
+  for (GList *l = session->waiters.head; l != NULL; l = l->next)
+    job_status (l->data, text);
+}
+
+static void
+session_create_done (Session *session,
+                     Command *command,
+                     const FhSamReply *reply,
+                     const GError *error)
+{
+  GError *local_error = NULL;
+  GQueue waiters;
+
+  if (error != NULL || session->phase == SESSION_DEAD)
+    return;   /* the session is dying already */
+  if (!_furlhint_sam_check_reply (FH_SAM_CMD_SESSION_CREATE, reply,
+                                  session->worker->bridge, &local_error))
+    {
+      session_die (session, local_error);
+      return;
+    }
+  session->phase = SESSION_READY;
+  waiters = session->waiters;
+  g_queue_init (&session->waiters);
+  for (GList *l = waiters.head; l != NULL; l = l->next)
+    {
+      Job *job = l->data;
+      if (!job->finished)
+        job_session_ready (job, session);
+    }
+  g_queue_clear_full (&waiters, job_unref);
+}
+
+static void
+session_hello_done (Session *session,
+                    Command *command,
+                    const FhSamReply *reply,
+                    const GError *error)
+{
+  GError *local_error = NULL;
+  gchar *line;
+
+  if (error != NULL || session->phase == SESSION_DEAD)
+    return;
+  if (session->timeout != NULL)
+    g_source_destroy (session->timeout);
+  g_clear_pointer (&session->timeout, g_source_unref);
+
+  if (!_furlhint_sam_check_reply (FH_SAM_CMD_HELLO, reply, session->worker->bridge,
+                                  &local_error))
+    {
+      session_die (session, local_error);
+      return;
+    }
+  line = _furlhint_sam_build_session_create (session->id, NULL,
+                                             (const gchar *const *) session->worker->options,
+                                             &local_error);
+  if (line == NULL)
+    {
+      session_die (session, local_error);
+      return;
+    }
+  session->phase = SESSION_CREATING;
+  session_status (session, "creating I2P session");
+  session_queue_command (session, FH_SAM_CMD_SESSION_CREATE, line, session_create_done, NULL);
+}
+
+static gboolean
+session_timeout_cb (gpointer data)
+{
+  Session *session = data;
+
+  g_clear_pointer (&session->timeout, g_source_unref);
+  session_die (session,
+               g_error_new (FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                            "SAM bridge %s did not answer HELLO within %d s: is it "
+                            "i2pd's SAM port?", session->worker->bridge,
+                            SAM_HANDSHAKE_TIMEOUT_S));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+session_connected_cb (GObject *source,
+                      GAsyncResult *result,
+                      gpointer data)
+{
+  Session *session = data;
+  GError *error = NULL;
+  GSocketConnection *conn;
+
+  conn = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, &error);
+  if (session->phase == SESSION_DEAD)
+    {
+      g_clear_error (&error);
+      if (conn != NULL)
+        {
+          g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+          g_object_unref (conn);
+        }
+    }
+  else if (conn == NULL)
+    {
+      session_die (session, bridge_connect_error (session->worker, error));
+      g_error_free (error);
+    }
+  else
+    {
+      session->conn = conn;
+      session->phase = SESSION_HELLO;
+      session_read_more (session);
+      session_queue_command (session, FH_SAM_CMD_HELLO,
+                             _furlhint_sam_build_hello (FH_SAM_VERSION_MIN, FH_SAM_VERSION_MAX),
+                             session_hello_done, NULL);
+    }
+  session_unref (session);
+}
+
+static Session *
+session_open (I2pWorker *worker)
+{
+  Session *session = g_new0 (Session, 1);
+  GSocketClient *client = new_socket_client ();
+
+  session->ref = 1;   /* the worker's */
+  session->worker = worker;
+  session->phase = SESSION_CONNECTING;
+  session->id = _furlhint_sam_new_session_id ();
+  session->cancellable = g_cancellable_new ();
+  session->inbuf = g_byte_array_new ();
+  worker->n_alive++;
+
+  session->timeout = g_timeout_source_new_seconds (SAM_HANDSHAKE_TIMEOUT_S);
+  g_source_set_callback (session->timeout, session_timeout_cb, session, NULL);
+  g_source_set_static_name (session->timeout, "[furlhint] SAM handshake timeout");
+  g_source_attach (session->timeout, worker->context);
+
+  g_socket_client_connect_async (client, worker->sam, session->cancellable,
+                                 session_connected_cb, session_ref (session));
+  g_object_unref (client);
+  return session;
+}
+
+/* --- the worker ------------------------------------------------------------- */
+
+static gboolean
+job_start_in_worker_cb (gpointer data)
+{
+  Job *job = data;   /* the worker's reference, released by job_maybe_post */
+  I2pWorker *worker = job->worker;
+  Session *session;
+
+  worker->n_alive++;
+  worker->jobs = g_list_prepend (worker->jobs, job);
+  job->cancel_source = g_cancellable_source_new (job->cancellable);
+  g_source_set_callback (job->cancel_source, G_SOURCE_FUNC (job_cancelled_cb), job, NULL);
+  g_source_attach (job->cancel_source, worker->context);
+
+  if (worker->stopping)
+    {
+      job_fail (job, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                          "I2P: the i2p plugin is shutting down"));
+      return G_SOURCE_REMOVE;
+    }
+  if (g_cancellable_is_cancelled (job->cancellable))
+    return G_SOURCE_REMOVE;   /* job_cancelled_cb follows */
+
+  if (worker->session == NULL)
+    worker->session = session_open (worker);
+  session = worker->session;
+  job->session = session_ref (session);
+  if (session->phase == SESSION_READY)
+    {
+      job_status (job, "connecting to I2P");
+      job_session_ready (job, session);
+    }
+  else
+    {
+      job_status (job, session->phase == SESSION_CREATING ? "creating I2P session"
+                                                           : "connecting to I2P");
+      g_queue_push_tail (&session->waiters, job_ref (job));
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+worker_shutdown_cb (gpointer data)
+{
+  I2pWorker *worker = data;
+  GList *jobs = g_list_copy (worker->jobs);
+
+  worker->stopping = TRUE;
+  for (GList *l = jobs; l != NULL; l = l->next)
+    job_fail (l->data, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                            "I2P: the i2p plugin is shutting down"));
+  g_list_free (jobs);
+  if (worker->session != NULL)
+    session_die (worker->session,
+                 g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                      "I2P: the i2p plugin is shutting down"));
+  worker_maybe_quit (worker);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+worker_thread (gpointer data)
+{
+  I2pWorker *worker = data;
+
+  g_main_context_push_thread_default (worker->context);
+  g_main_loop_run (worker->loop);
+  /* Finished operations may still have sources to dispatch. */
+  while (g_main_context_iteration (worker->context, FALSE))
+    ;
+  g_main_context_pop_thread_default (worker->context);
+  return NULL;
+}
+
+static I2pWorker *
+worker_new (const I2pState *state)
+{
+  I2pWorker *worker = g_new0 (I2pWorker, 1);
+
+  worker->context = g_main_context_new ();
+  worker->loop = g_main_loop_new (worker->context, FALSE);
+  if (state->sam.kind == FH_ENDPOINT_UNIX)
+    worker->sam = G_SOCKET_CONNECTABLE (g_unix_socket_address_new (state->sam.path));
+  else
+    /* The configured bridge, usually an address literal; a name here is
+     * the node's own setting, not a peer's. */
+    worker->sam = g_network_address_new (state->sam.host, state->sam.port);
+  worker->bridge = _furlhint_plugin_endpoint_display (&state->sam);
+  worker->options = g_strdupv (state->session_options);
+  worker->thread = g_thread_new ("furlhint-i2p", worker_thread, worker);
+  return worker;
+}
+
+static void
+worker_free (I2pWorker *worker)
+{
+  g_main_context_invoke (worker->context, worker_shutdown_cb, worker);
+  g_thread_join (worker->thread);
+  g_main_loop_unref (worker->loop);
+  g_main_context_unref (worker->context);
+  g_object_unref (worker->sam);
+  g_free (worker->bridge);
+  g_strfreev (worker->options);
+  g_free (worker);
+}
+
 static void
 i2p_connect_async (gpointer data,
                    const FurlHintConnectArgs *args,
@@ -313,8 +1538,64 @@ i2p_connect_async (gpointer data,
                    GAsyncReadyCallback callback,
                    gpointer user_data)
 {
-  _furlhint_plugin_connect_not_supported (I2P_PLUGIN_NAME, i2p_connect_async,
-                                          cancellable, callback, user_data);
+  I2pState *state = data;
+  GTask *task;
+  Job *job;
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, i2p_connect_async);
+  g_task_set_name (task, "[furlhint] i2p connect");
+
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_object_unref (task);
+      return;
+    }
+  if (state == NULL || state->mode != I2P_MODE_SAM)
+    {
+      g_task_return_new_error (task, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_NOT_SUPPORTED,
+                               "I2P: %s is not implemented in furlhint; accepted: a running "
+                               "router's SAM bridge in [i2p] sam.port or [connections] "
+                               "i2p.sam-api",
+                               state != NULL && state->mode == I2P_MODE_LAUNCH
+                                 ? "launching a private router ([i2p] launch = true)"
+                                 : "reading the SAM port from [i2p] i2p.configdir");
+      g_object_unref (task);
+      return;
+    }
+  if (args == NULL || args->target == NULL || args->target->host == NULL)
+    {
+      g_task_return_new_error (task, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED,
+                               "I2P: no destination to connect to");
+      g_object_unref (task);
+      return;
+    }
+
+  g_mutex_lock (&state->lock);
+  if (state->worker == NULL)
+    state->worker = worker_new (state);
+  g_mutex_unlock (&state->lock);
+
+  job = g_new0 (Job, 1);
+  job->ref = 1;
+  job->task = task;
+  job->caller_context = g_main_context_ref_thread_default ();
+  job->status = args->status;
+  job->status_data = args->status_data;
+  job->cancellable = g_cancellable_new ();
+  job->host = g_strdup (args->target->host);
+  job->port = args->target->port;
+  job->worker = state->worker;
+  job->line = g_byte_array_new ();
+  if (cancellable != NULL)
+    {
+      job->caller_cancellable = g_object_ref (cancellable);
+      job->cancel_handler = g_cancellable_connect (cancellable, G_CALLBACK (caller_cancelled_cb),
+                                                   g_object_ref (job->cancellable),
+                                                   g_object_unref);
+    }
+  g_main_context_invoke_full (state->worker->context, G_PRIORITY_DEFAULT,
+                              job_start_in_worker_cb, job, NULL);
 }
 
 static GIOStream *
@@ -322,7 +1603,10 @@ i2p_connect_finish (gpointer data,
                     GAsyncResult *result,
                     GError **error)
 {
-  return _furlhint_plugin_connect_finish (result, i2p_connect_async, error);
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result, i2p_connect_async), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static gchar *
