@@ -465,6 +465,25 @@ hint_error_code_name (gint code)
     }
 }
 
+static const gchar *
+connect_error_code_name (gint code)
+{
+  switch (code)
+    {
+    case FURLHINT_CONNECT_ERROR_FAILED: return "failed";
+    case FURLHINT_CONNECT_ERROR_REFUSED: return "refused";
+    case FURLHINT_CONNECT_ERROR_UNREACHABLE: return "unreachable";
+    case FURLHINT_CONNECT_ERROR_TIMED_OUT: return "timed-out";
+    case FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN: return "transport-down";
+    case FURLHINT_CONNECT_ERROR_PROTOCOL: return "protocol";
+    case FURLHINT_CONNECT_ERROR_AUTH: return "auth";
+    case FURLHINT_CONNECT_ERROR_NOT_SUPPORTED: return "not-supported";
+    case FURLHINT_CONNECT_ERROR_CANCELLED: return "cancelled";
+    case FURLHINT_CONNECT_ERROR_NO_ROUTE: return "no-route";
+    default: return "unknown";
+    }
+}
+
 const gchar *
 fh_error_domain_name (const GError *error)
 {
@@ -496,6 +515,10 @@ fh_error_code_name (const GError *error)
     return furlhint_policy_error_code_name (error->code);
   if (error->domain == FURLHINT_HINT_ERROR)
     return hint_error_code_name (error->code);
+  if (error->domain == FURLHINT_CONNECT_ERROR)
+    return connect_error_code_name (error->code);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return "cancelled";
   return "unknown";
 }
 
@@ -537,6 +560,75 @@ fh_json_append_raw_number (GString *out,
     g_string_append (out, digits);
   else
     g_string_append (out, "null");
+}
+
+void
+fh_json_append_plan_entry (GString *out,
+                           const FurlHintPlanEntry *entry)
+{
+  g_string_append_c (out, '{');
+  _furlhint_json_append_key (out, "hint_index");
+  fh_json_append_uint (out, entry->hint_index);
+  g_string_append_c (out, ',');
+  _furlhint_json_append_key (out, "hint");
+  _furlhint_json_append_string (out, entry->hint ? furlhint_hint_get_canonical (entry->hint) : NULL);
+  g_string_append_c (out, ',');
+  _furlhint_json_append_key (out, "routed");
+  _furlhint_json_append_bool (out, entry->routed);
+  g_string_append_c (out, ',');
+  _furlhint_json_append_key (out, "plugin");
+  _furlhint_json_append_string (out, entry->plugin ? furlhint_plugin_get_name (entry->plugin) : NULL);
+  g_string_append_c (out, ',');
+  _furlhint_json_append_key (out, "target");
+  if (entry->routed && entry->target.host != NULL)
+    {
+      g_string_append_c (out, '{');
+      _furlhint_json_append_key (out, "host");
+      _furlhint_json_append_string (out, entry->target.host);
+      g_string_append_c (out, ',');
+      _furlhint_json_append_key (out, "port");
+      if (entry->target.port != 0)
+        fh_json_append_uint (out, entry->target.port);
+      else
+        g_string_append (out, "null");
+      g_string_append_c (out, ',');
+      _furlhint_json_append_key (out, "host_kind");
+      _furlhint_json_append_string (out, fh_host_kind_name (entry->target.host_kind));
+      g_string_append_c (out, ',');
+      _furlhint_json_append_key (out, "hint");
+      _furlhint_json_append_string (out, entry->target.hint);
+      g_string_append_c (out, '}');
+    }
+  else
+    g_string_append (out, "null");
+  g_string_append_c (out, ',');
+  _furlhint_json_append_key (out, "anon_class");
+  _furlhint_json_append_string (out, entry->routed ? furlhint_anon_class_name (entry->anon_class) : NULL);
+  g_string_append_c (out, ',');
+  _furlhint_json_append_key (out, "tier");
+  if (entry->routed)
+    fh_json_append_uint (out, entry->tier);
+  else
+    g_string_append (out, "null");
+  g_string_append_c (out, ',');
+  _furlhint_json_append_key (out, "delay_ms");
+  if (entry->routed)
+    fh_json_append_uint (out, entry->delay_ms);
+  else
+    g_string_append (out, "null");
+  g_string_append_c (out, ',');
+  _furlhint_json_append_key (out, "carried");
+  _furlhint_json_append_bool (out, entry->carried);
+  g_string_append_c (out, ',');
+  _furlhint_json_append_key (out, "description");
+  _furlhint_json_append_string (out, entry->description);
+  g_string_append_c (out, ',');
+  _furlhint_json_append_key (out, "code");
+  _furlhint_json_append_string (out, entry->routed ? NULL : furlhint_policy_error_code_name (entry->code));
+  g_string_append_c (out, ',');
+  _furlhint_json_append_key (out, "reason");
+  _furlhint_json_append_string (out, entry->routed ? NULL : entry->reason);
+  g_string_append_c (out, '}');
 }
 
 void

@@ -18,6 +18,7 @@ typedef enum {
   FH_EXIT_USAGE = 2,     /* bad command line */
   FH_EXIT_IO = 3,        /* input, config file or plugin directory unreadable */
   FH_EXIT_PLUGINS = 4,   /* `plugins --strict`: a plugin failed to load */
+  /* connect exits with 128 + the signal that interrupted it (130, 143). */
 } FhExit;
 
 #define FH_EXIT_STATUS_HELP \
@@ -26,7 +27,8 @@ typedef enum {
   "  1  a FURL or hint was refused or has no route, or the configuration is invalid\n" \
   "  2  usage error (unknown command or option, missing argument)\n" \
   "  3  an input, configuration file or plugin directory could not be read\n" \
-  "  4  plugins --strict: a plugin could not be loaded\n"
+  "  4  plugins --strict: a plugin could not be loaded\n" \
+  "  130  connect: interrupted (Ctrl-C)\n"
 
 /* Longest input line read from stdin; longer lines are refused, not
  * truncated, so a FURL is never judged on a prefix of itself. */
@@ -137,11 +139,18 @@ void fh_json_append_uint (GString *out,
 void fh_json_append_raw_number (GString *out,
                                 const gchar *digits);
 
+/* A plan entry as `rank --json` and `connect --json` print it:
+ * hint_index, hint, routed, plugin, target, anon_class, tier, delay_ms,
+ * carried, description, code, reason. */
+void fh_json_append_plan_entry (GString *out,
+                                const FurlHintPlanEntry *entry);
+
 /* Writes @out plus "\n" to stdout. */
 void fh_json_print_line (GString *out);
 
 /* A GError's domain as a short word ("furl", "config", "plugin",
- * "policy", "hint", "connect") and its code name. */
+ * "policy", "hint", "connect") and its code name (for the connect
+ * domain: "refused", "timed-out", ...; G_IO_ERROR_CANCELLED: "cancelled"). */
 const gchar *fh_error_domain_name (const GError *error);
 const gchar *fh_error_code_name (const GError *error);
 
@@ -150,6 +159,7 @@ int fh_cmd_parse (FhCli *cli, int argc, char **argv);
 int fh_cmd_rank (FhCli *cli, int argc, char **argv);
 int fh_cmd_plugins (FhCli *cli, int argc, char **argv);
 int fh_cmd_check_config (FhCli *cli, int argc, char **argv);
+int fh_cmd_connect (FhCli *cli, int argc, char **argv);
 
 extern const FhCommand fh_commands[];
 

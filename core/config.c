@@ -98,6 +98,7 @@ static const KeySpec known_keys[] = {
   /* [tor]: Tahoe's list, plus furlhint's data-directory (Tahoe keeps
    * Tor's state in NODEDIR/private/tor-statedir; furlhint has no NODEDIR) */
   { "tor", "control.port", KIND_ENDPOINT_BLANK },
+  { "tor", "control.password", KIND_PLAIN },  /* furlhint: HASHEDPASSWORD auth on control.port */
   { "tor", "enabled", KIND_BOOLEAN },
   { "tor", "launch", KIND_BOOLEAN },
   { "tor", "socks.port", KIND_ENDPOINT_BLANK },

@@ -73,6 +73,20 @@ static void start_tier (Connector *conn);
 
 /* --- results ------------------------------------------------------------ */
 
+/* Foolscap says "bad hint: ..." for a hint no handler takes; the ranker's
+ * reasons may already start that way (or with "no route:"). */
+static gchar *
+rejection_status (const FurlHintPlanEntry *e)
+{
+  const gchar *prefix;
+
+  if (g_str_has_prefix (e->reason, "bad hint: ") || g_str_has_prefix (e->reason, "no route: "))
+    return g_strdup (e->reason);
+  prefix = e->code == FURLHINT_POLICY_ERROR_BAD_HINT || e->code == FURLHINT_POLICY_ERROR_NO_HANDLER
+             ? "bad hint: " : "no route: ";
+  return g_strconcat (prefix, e->reason, NULL);
+}
+
 static FurlHintConnectResult *
 result_new (FurlHintPlan *plan)
 {
@@ -94,10 +108,7 @@ result_new (FurlHintPlan *plan)
       const FurlHintPlanEntry *e = furlhint_plan_get_entry (plan, i);
       if (e->routed || g_ptr_array_index (result->hint_status, e->hint_index) != NULL)
         continue;
-      if (e->code == FURLHINT_POLICY_ERROR_BAD_HINT || e->code == FURLHINT_POLICY_ERROR_NO_HANDLER)
-        result->hint_status->pdata[e->hint_index] = g_strdup_printf ("bad hint: %s", e->reason);
-      else
-        result->hint_status->pdata[e->hint_index] = g_strdup_printf ("no route: %s", e->reason);
+      result->hint_status->pdata[e->hint_index] = rejection_status (e);
     }
   return result;
 }

@@ -24,11 +24,24 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+/* O_CLOEXEC, inet_aton() and kill() are POSIX/BSD, not C11. */
+#define _GNU_SOURCE 1
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <gio/gunixsocketaddress.h>
 #include <furlhint/plugin.h>
 
 #include "../common/plugin-util.h"
+#include "../common/socks-client.h"
+#include "torctl.h"
 
 #define TOR_PLUGIN_NAME "tor"
 
@@ -37,12 +50,33 @@
 #define TOR_DEFAULT_SOCKS_PORT 9050
 #define TOR_BROWSER_SOCKS_PORT 9150
 
+/* Foolscap's status words (foolscap/connections/tor.py). */
+#define STATUS_FINDING "connecting to a Tor"
+#define STATUS_LAUNCHING "launching Tor"
+#define STATUS_BOOTSTRAP "waiting for Tor bootstrap"
+
+/* Every blocking control-port read or write gives up after this. */
+#define TOR_CONTROL_IO_TIMEOUT_S 10
+/* A launched tor writes its control port file within a second or two;
+ * this bounds a tor that hangs before it. */
+#define TOR_LAUNCH_START_TIMEOUT_MS 30000
+/* Foolscap's connection timeout: no connect waits longer anyway. */
+#define TOR_BOOTSTRAP_TIMEOUT_MS 120000
+#define TOR_BOOTSTRAP_POLL_MS 250
+/* How long a launched tor gets to exit on SIGTERM before SIGKILL. */
+#define TOR_KILL_GRACE_MS 3000
+
+/* SOCKS user name for stream isolation; the password is per peer. */
+#define TOR_ISOLATION_USER "furlhint"
+
 typedef enum {
   TOR_MODE_DEFAULT_PORTS = 0,
   TOR_MODE_SOCKS,
   TOR_MODE_CONTROL,
   TOR_MODE_LAUNCH,
 } TorMode;
+
+typedef struct _Discovery Discovery;
 
 typedef struct {
   TorMode mode;
@@ -51,7 +85,11 @@ typedef struct {
   gboolean have_control;
   FhEndpoint control;         /* (owned) when have_control: asked for the SOCKS
                                * port (TOR_MODE_CONTROL), and for onion services */
+  gchar *control_password;    /* (owned) (nullable) [tor] control.password, for
+                               * a control port with HashedControlPassword */
   gchar *executable;          /* (owned) (nullable) tor.executable; NULL: "tor" on $PATH */
+  gchar *data_directory;      /* (owned) (nullable) [tor] data-directory for a
+                               * launched tor; NULL: a private temporary one */
   guint16 default_ports[2];   /* TOR_MODE_DEFAULT_PORTS, on TOR_DEFAULT_SOCKS_HOST */
   gboolean isolate_streams;   /* SOCKS credentials from the connect's isolation
                                * key, so that peers do not share circuits
@@ -59,15 +97,36 @@ typedef struct {
   gboolean anonymous;         /* the node runs in anonymous mode */
   gboolean disabled;          /* [tor] enabled = false */
   gchar *route_display;       /* (owned) "SOCKS 127.0.0.1:9050", for describe */
+
+  /* Connects may run on several threads (a blocking connect runs on a
+   * private main context), and discovery runs on a thread of its own. */
+  GMutex lock;
+  gboolean have_found;        /* (lock) */
+  FhEndpoint found;           /* (lock) (owned) the SOCKS port found by
+                               * probing, the control port or a launch */
+  Discovery *discovery;       /* (lock) (owned) (nullable) the last one */
+  FurlHintLogFunc log;        /* the host's logger (lives as long as the plugin) */
+  gpointer log_data;
 } TorState;
+
+static void discovery_free (Discovery *d);
 
 static void
 tor_state_free (TorState *state)
 {
+  /* Stops a discovery still running (bounded: its I/O is cancellable and
+   * times out) and kills a tor we launched. */
+  g_clear_pointer (&state->discovery, discovery_free);
+  _furlhint_endpoint_clear (&state->found);
   _furlhint_endpoint_clear (&state->socks);
   _furlhint_endpoint_clear (&state->control);
+  if (state->control_password != NULL)
+    memset (state->control_password, 0, strlen (state->control_password));
+  g_free (state->control_password);
   g_free (state->executable);
+  g_free (state->data_directory);
   g_free (state->route_display);
+  g_mutex_clear (&state->lock);
   g_free (state);
 }
 
@@ -150,6 +209,9 @@ read_settings (const FurlHintPluginInitArgs *args,
   state->have_control = control_state == FH_SETTING_SET;
 
   state->executable = _furlhint_plugin_dup_string (args, "tor.executable");
+  state->data_directory = _furlhint_plugin_dup_string (args, "data-directory");
+  /* Not a Tahoe key: Tahoe's tor_provider only uses cookies. */
+  state->control_password = _furlhint_plugin_dup_string (args, "control.password");
 
   if (!enabled)
     {
@@ -219,6 +281,9 @@ tor_init (const FurlHintPluginInitArgs *args,
     return NULL;
 
   state = g_new0 (TorState, 1);
+  g_mutex_init (&state->lock);
+  state->log = args->log;
+  state->log_data = args->log_data;
   state->default_ports[0] = TOR_DEFAULT_SOCKS_PORT;
   state->default_ports[1] = TOR_BROWSER_SOCKS_PORT;
   state->isolate_streams = TRUE;
@@ -301,15 +366,1459 @@ tor_parse (gpointer data,
   return TRUE;
 }
 
+/* ------------------------------------------------------------------------
+ * Connecting.
+ *
+ * Finding the SOCKS port ("connecting to a Tor", as Foolscap says) depends
+ * on the mode: a configured port is used as is; the default ports are
+ * probed by the SOCKS connect itself (9050 refused → 9150); the control
+ * port and a launched tor are asked by a discovery that runs on a thread
+ * of its own (blocking, bounded control-port I/O), shared by every connect
+ * that waits for it, and whose result is cached in the state. The SOCKS
+ * handshake is plugins/common/socks-client.c.
+ * ------------------------------------------------------------------------ */
+
+/* A blocking control-port connection (discovery thread only). */
+typedef struct {
+  GSocketConnection *conn;    /* (owned) */
+  GString *buf;               /* (owned) bytes read and not parsed yet */
+  gchar *label;               /* (owned) "Tor control port 127.0.0.1:9051" */
+} TorControl;
+
+struct _Discovery {
+  TorState *state;            /* (unowned) outlives it */
+  TorMode mode;
+  GThread *thread;            /* (owned) joined by discovery_free() */
+  GCancellable *cancellable;  /* (owned) cancelled by discovery_free() */
+  Discovery *previous;        /* (owned) (nullable) cleaned up by the thread */
+  /* (state->lock): */
+  const gchar *phase;         /* the status to report to a new waiter */
+  gboolean finished;
+  GError *error;              /* (owned) (nullable) why it failed */
+  gchar *found_how;           /* (owned) (nullable) for the log */
+  GPtrArray *waiters;         /* (owned) (element-type GTask) */
+  /* A launched tor (thread, then discovery_free()): */
+  GPid pid;                   /* 0: none running */
+  gchar *tmp_dir;             /* (owned) (nullable) removed at the end */
+  gchar *log_path;            /* (owned) (nullable) its stdout/stderr */
+  TorControl *owner;          /* (owned) (nullable) TAKEOWNERSHIP connection */
+};
+
+typedef struct {
+  TorState *state;            /* (unowned) the state outlives its connects */
+  gchar *host;                /* (owned) the target, sent to Tor as is */
+  guint16 port;
+  gchar *username;            /* (owned) (nullable) stream isolation */
+  gchar *password;            /* (owned) (nullable) */
+  FurlHintStatusFunc status;
+  gpointer status_data;
+  FhEndpoint endpoint;        /* (owned) the SOCKS port being tried */
+  gchar *label;               /* (owned) "Tor SOCKS port 127.0.0.1:9050" */
+  gboolean probing;           /* default ports: endpoint is default_ports[probe] */
+  guint probe;
+  gboolean from_found;        /* endpoint came from state->found */
+  gboolean done;              /* the task has its result */
+  GSource *cancel_source;     /* (owned) (nullable) while waiting for discovery */
+} ConnectData;
+
 static void
-tor_connect_async (gpointer data,
+connect_data_free (gpointer p)
+{
+  ConnectData *data = p;
+
+  if (data->cancel_source != NULL)
+    {
+      g_source_destroy (data->cancel_source);
+      g_source_unref (data->cancel_source);
+    }
+  g_free (data->host);
+  g_free (data->username);
+  g_free (data->password);
+  _furlhint_endpoint_clear (&data->endpoint);
+  g_free (data->label);
+  g_free (data);
+}
+
+static void
+endpoint_copy (FhEndpoint *dest,
+               const FhEndpoint *src)
+{
+  dest->kind = src->kind;
+  dest->host = g_strdup (src->host);
+  dest->port = src->port;
+  dest->path = g_strdup (src->path);
+}
+
+static gboolean
+endpoint_equal (const FhEndpoint *a,
+                const FhEndpoint *b)
+{
+  return a->kind == b->kind && a->port == b->port &&
+         g_strcmp0 (a->host, b->host) == 0 && g_strcmp0 (a->path, b->path) == 0;
+}
+
+static gchar *
+endpoint_label (const gchar *what,
+                const FhEndpoint *endpoint)
+{
+  gchar *where = _furlhint_plugin_endpoint_display (endpoint);
+  gchar *label = g_strdup_printf ("%s %s", what, where);
+
+  g_free (where);
+  return label;
+}
+
+/* Foolscap adds the phase to an error raised while in it. */
+static GError *
+error_in_phase (const GError *error,
+                const gchar *phase)
+{
+  return g_error_new (error->domain, error->code, "%s (while %s)", error->message, phase);
+}
+
+static void
+set_connect_error (GError **error,
+                   FurlHintConnectError code,
+                   const gchar *format,
+                   ...) G_GNUC_PRINTF (3, 4);
+
+static void
+set_connect_error (GError **error,
+                   FurlHintConnectError code,
+                   const gchar *format,
+                   ...)
+{
+  va_list ap;
+  gchar *message;
+
+  va_start (ap, format);
+  message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_set_error_literal (error, FURLHINT_CONNECT_ERROR, code, message);
+  g_free (message);
+}
+
+/* ---- the blocking control-port client ---------------------------------- */
+
+static void
+tor_control_free (TorControl *ctl)
+{
+  if (ctl == NULL)
+    return;
+  if (ctl->conn != NULL)
+    {
+      g_io_stream_close (G_IO_STREAM (ctl->conn), NULL, NULL);
+      g_object_unref (ctl->conn);
+    }
+  g_string_free (ctl->buf, TRUE);
+  g_free (ctl->label);
+  g_free (ctl);
+}
+
+static gboolean
+is_down_error (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE);
+}
+
+/* Turns a GIO error of the control connection into a connect error. */
+static void
+control_io_error (TorControl *ctl,
+                  const gchar *doing,
+                  GError *local,
+                  GError **error)
+{
+  if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_propagate_error (error, local);
+  else
+    {
+      if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+        set_connect_error (error, FURLHINT_CONNECT_ERROR_TIMED_OUT,
+                           "%s did not answer %s within %d s",
+                           ctl->label, doing, TOR_CONTROL_IO_TIMEOUT_S);
+      else
+        set_connect_error (error, FURLHINT_CONNECT_ERROR_FAILED, "%s failed during %s: %s",
+                           ctl->label, doing, local->message);
+      g_error_free (local);
+    }
+}
+
+static TorControl *
+tor_control_open (const FhEndpoint *endpoint,
+                  GCancellable *cancellable,
+                  GError **error)
+{
+  GSocketClient *client = g_socket_client_new ();
+  GSocketConnectable *address;
+  GError *local = NULL;
+  TorControl *ctl = g_new0 (TorControl, 1);
+
+  ctl->buf = g_string_new (NULL);
+  ctl->label = endpoint_label ("Tor control port", endpoint);
+
+  /* Never through a proxy from the environment; bounded I/O. */
+  g_socket_client_set_enable_proxy (client, FALSE);
+  g_socket_client_set_timeout (client, TOR_CONTROL_IO_TIMEOUT_S);
+  if (endpoint->kind == FH_ENDPOINT_UNIX)
+    address = G_SOCKET_CONNECTABLE (g_unix_socket_address_new (endpoint->path));
+  else
+    address = g_network_address_new (endpoint->host, endpoint->port);
+
+  ctl->conn = g_socket_client_connect (client, address, cancellable, &local);
+  g_object_unref (address);
+  g_object_unref (client);
+  if (ctl->conn != NULL)
+    return ctl;
+
+  if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_propagate_error (error, local);
+  else
+    {
+      if (is_down_error (local))
+        set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                           "%s refused the connection: is Tor running? (%s)",
+                           ctl->label, local->message);
+      else if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+        set_connect_error (error, FURLHINT_CONNECT_ERROR_TIMED_OUT,
+                           "%s did not accept the connection within %d s",
+                           ctl->label, TOR_CONTROL_IO_TIMEOUT_S);
+      else
+        set_connect_error (error, FURLHINT_CONNECT_ERROR_FAILED,
+                           "cannot connect to %s: %s", ctl->label, local->message);
+      g_error_free (local);
+    }
+  tor_control_free (ctl);
+  return NULL;
+}
+
+/* Sends @line (a whole command with CR LF) and reads its reply, skipping
+ * asynchronous events. @what names the command in errors (never the line:
+ * it may hold a password). */
+static FhTorReply *
+tor_control_command (TorControl *ctl,
+                     const gchar *line,
+                     const gchar *what,
+                     GCancellable *cancellable,
+                     GError **error)
+{
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (ctl->conn));
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (ctl->conn));
+  GError *local = NULL;
+
+  if (!g_output_stream_write_all (out, line, strlen (line), NULL, cancellable, &local))
+    {
+      control_io_error (ctl, what, local, error);
+      return NULL;
+    }
+
+  for (;;)
+    {
+      FhTorReply *reply = NULL;
+      gsize consumed = 0;
+      gchar chunk[4096];
+      gssize n;
+
+      switch (_furlhint_torctl_parse_reply (ctl->buf->str, ctl->buf->len, &consumed,
+                                            &reply, &local))
+        {
+        case FH_TORCTL_OK:
+          g_string_erase (ctl->buf, 0, consumed);
+          if (reply->code / 100 == 6)
+            {
+              _furlhint_torctl_reply_free (reply);
+              continue;
+            }
+          return reply;
+        case FH_TORCTL_ERROR:
+          g_propagate_prefixed_error (error, local, "%s, answering %s: ", ctl->label, what);
+          return NULL;
+        case FH_TORCTL_NEED_MORE:
+        default:
+          break;
+        }
+
+      n = g_input_stream_read (in, chunk, sizeof chunk, cancellable, &local);
+      if (n < 0)
+        {
+          control_io_error (ctl, what, local, error);
+          return NULL;
+        }
+      if (n == 0)
+        {
+          set_connect_error (error, FURLHINT_CONNECT_ERROR_PROTOCOL,
+                             "%s closed the connection instead of answering %s",
+                             ctl->label, what);
+          return NULL;
+        }
+      g_string_append_len (ctl->buf, chunk, n);
+    }
+}
+
+/* A command whose reply must be 250. */
+static gboolean
+tor_control_simple (TorControl *ctl,
+                    const gchar *line,
+                    const gchar *what,
+                    GCancellable *cancellable,
+                    GError **error)
+{
+  FhTorReply *reply = tor_control_command (ctl, line, what, cancellable, error);
+  gboolean ok;
+
+  if (reply == NULL)
+    return FALSE;
+  ok = _furlhint_torctl_reply_check (reply, what, error);
+  _furlhint_torctl_reply_free (reply);
+  return ok;
+}
+
+static gboolean
+random_bytes (guint8 *buf,
+              gsize len,
+              GError **error)
+{
+  gint fd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  gsize got = 0;
+
+  while (fd >= 0 && got < len)
+    {
+      gssize n = read (fd, buf + got, len - got);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      got += n;
+    }
+  if (fd >= 0)
+    close (fd);
+  if (got < len)
+    {
+      set_connect_error (error, FURLHINT_CONNECT_ERROR_FAILED,
+                         "cannot read /dev/urandom for a SAFECOOKIE nonce");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static guint8 *
+read_cookie (const gchar *path,
+             gsize *len,
+             GError **error)
+{
+  gchar *contents = NULL;
+  GError *local = NULL;
+
+  if (!g_file_get_contents (path, &contents, len, &local))
+    {
+      set_connect_error (error, FURLHINT_CONNECT_ERROR_AUTH,
+                         "cannot read Tor's control cookie: %s; accepted: run as a user "
+                         "who may read it (Debian: the debian-tor group), or "
+                         "HashedControlPassword in the torrc with [tor] control.password",
+                         local->message);
+      g_error_free (local);
+      return NULL;
+    }
+  if (*len != FH_TORCTL_COOKIE_LEN)
+    {
+      set_connect_error (error, FURLHINT_CONNECT_ERROR_AUTH,
+                         "Tor's control cookie %s has %" G_GSIZE_FORMAT " bytes, "
+                         "expected %d: not a Tor cookie file", path, *len,
+                         FH_TORCTL_COOKIE_LEN);
+      g_free (contents);
+      return NULL;
+    }
+  return (guint8 *) contents;
+}
+
+/* PROTOCOLINFO, then AUTHENTICATE with the best method offered.
+ * *@how says which, for the log. */
+static gboolean
+tor_control_authenticate (TorControl *ctl,
+                          const gchar *password,
+                          GCancellable *cancellable,
+                          gchar **how,
+                          GError **error)
+{
+  FhTorProtocolInfo info = { 0, };
+  FhTorAuthMethods method;
+  FhTorReply *reply;
+  guint8 *cookie = NULL;
+  gsize cookie_len = 0;
+  gchar *line = NULL;
+  gboolean ok = FALSE;
+
+  reply = tor_control_command (ctl, "PROTOCOLINFO 1\r\n", "PROTOCOLINFO", cancellable, error);
+  if (reply == NULL)
+    return FALSE;
+  if (!_furlhint_torctl_parse_protocolinfo (reply, &info, error))
+    {
+      _furlhint_torctl_reply_free (reply);
+      g_prefix_error (error, "%s: ", ctl->label);
+      return FALSE;
+    }
+  _furlhint_torctl_reply_free (reply);
+
+  method = _furlhint_torctl_choose_auth (&info, password != NULL, error);
+  switch (method)
+    {
+    case FH_TOR_AUTH_NULL:
+      line = g_strdup ("AUTHENTICATE\r\n");
+      break;
+    case FH_TOR_AUTH_HASHEDPASSWORD:
+      line = _furlhint_torctl_build_auth_password (password);
+      break;
+    case FH_TOR_AUTH_COOKIE:
+      cookie = read_cookie (info.cookie_file, &cookie_len, error);
+      if (cookie != NULL)
+        line = _furlhint_torctl_build_auth_cookie (cookie, cookie_len);
+      break;
+    case FH_TOR_AUTH_SAFECOOKIE:
+      {
+        guint8 nonce[FH_TORCTL_NONCE_LEN];
+        gchar *challenge;
+
+        cookie = read_cookie (info.cookie_file, &cookie_len, error);
+        if (cookie == NULL || !random_bytes (nonce, sizeof nonce, error))
+          break;
+        challenge = _furlhint_torctl_build_authchallenge (nonce);
+        reply = tor_control_command (ctl, challenge, "AUTHCHALLENGE", cancellable, error);
+        g_free (challenge);
+        if (reply == NULL)
+          break;
+        line = _furlhint_torctl_safecookie_response (reply, cookie, cookie_len, nonce, error);
+        _furlhint_torctl_reply_free (reply);
+      }
+      break;
+    default:
+      break;
+    }
+
+  if (line != NULL)
+    {
+      ok = tor_control_simple (ctl, line, "AUTHENTICATE", cancellable, error);
+      memset (line, 0, strlen (line));
+      g_free (line);
+    }
+  else if (error != NULL && *error == NULL)
+    set_connect_error (error, FURLHINT_CONNECT_ERROR_AUTH, "%s: no usable authentication",
+                       ctl->label);
+  if (error != NULL && *error != NULL && !g_str_has_prefix ((*error)->message, ctl->label) &&
+      !g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_prefix_error (error, "%s: ", ctl->label);
+
+  if (ok && how != NULL)
+    {
+      static const struct { FhTorAuthMethods m; const gchar *name; } names[] = {
+        { FH_TOR_AUTH_NULL, "no" },
+        { FH_TOR_AUTH_HASHEDPASSWORD, "HASHEDPASSWORD" },
+        { FH_TOR_AUTH_COOKIE, "COOKIE" },
+        { FH_TOR_AUTH_SAFECOOKIE, "SAFECOOKIE" },
+      };
+      const gchar *name = "?";
+
+      for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+        if (names[i].m == method)
+          name = names[i].name;
+      *how = g_strdup_printf ("%s authentication, Tor %s", name,
+                              info.version != NULL ? info.version : "of unknown version");
+    }
+  if (cookie != NULL)
+    memset (cookie, 0, cookie_len);
+  g_free (cookie);
+  _furlhint_torctl_protocolinfo_clear (&info);
+  return ok;
+}
+
+static gboolean
+tor_control_getinfo (TorControl *ctl,
+                     const gchar *key,
+                     gchar **value,
+                     GCancellable *cancellable,
+                     GError **error)
+{
+  gchar *line = _furlhint_torctl_build_getinfo (key);
+  gchar *what = g_strconcat ("GETINFO ", key, NULL);
+  FhTorReply *reply = tor_control_command (ctl, line, what, cancellable, error);
+
+  g_free (line);
+  g_free (what);
+  if (reply == NULL)
+    return FALSE;
+  *value = _furlhint_torctl_getinfo_value (reply, key, error);
+  _furlhint_torctl_reply_free (reply);
+  return *value != NULL;
+}
+
+/* GETINFO net/listeners/socks → the first listener. */
+static gboolean
+tor_control_socks_port (TorControl *ctl,
+                        GCancellable *cancellable,
+                        FhEndpoint *out,
+                        GError **error)
+{
+  gchar *value = NULL;
+  GArray *listeners;
+
+  if (!tor_control_getinfo (ctl, "net/listeners/socks", &value, cancellable, error))
+    return FALSE;
+  listeners = _furlhint_torctl_parse_socks_listeners (value, error);
+  g_free (value);
+  if (listeners == NULL)
+    return FALSE;
+  if (listeners->len == 0)
+    {
+      set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                         "Tor has no SOCKS listener (DisableNetwork?): %s answers "
+                         "GETINFO net/listeners/socks with an empty list; accepted: "
+                         "a tor with a SocksPort and the network enabled, or "
+                         "[tor] socks.port", ctl->label);
+      g_array_unref (listeners);
+      return FALSE;
+    }
+  endpoint_copy (out, &g_array_index (listeners, FhEndpoint, 0));
+  g_array_unref (listeners);
+  return TRUE;
+}
+
+/* ---- discovery (its own thread) ---------------------------------------- */
+
+static gboolean
+status_idle (gpointer user_data)
+{
+  GTask *task = G_TASK (g_object_get_data (user_data, "task"));
+  const gchar *phase = g_object_get_data (user_data, "phase");
+  ConnectData *data = g_task_get_task_data (task);
+
+  if (!data->done)
+    data->status (phase, data->status_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Posts @phase to @task's context (state->lock held). The status string
+ * is static; a small GObject carries both so one destroy frees all. */
+static void
+post_status (GTask *task,
+             const gchar *phase)
+{
+  GObject *carrier = g_object_new (G_TYPE_OBJECT, NULL);
+
+  g_object_set_data_full (carrier, "task", g_object_ref (task), g_object_unref);
+  g_object_set_data (carrier, "phase", (gpointer) phase);
+  g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT,
+                              status_idle, carrier, g_object_unref);
+}
+
+static void
+discovery_set_phase (Discovery *d,
+                     const gchar *phase)
+{
+  g_mutex_lock (&d->state->lock);
+  d->phase = phase;
+  for (guint i = 0; i < d->waiters->len; i++)
+    post_status (g_ptr_array_index (d->waiters, i), phase);
+  g_mutex_unlock (&d->state->lock);
+}
+
+/* Sleeps @ms unless cancelled; FALSE when cancelled. */
+static gboolean
+sleep_cancellable (GCancellable *cancellable,
+                   guint ms)
+{
+  GPollFD pfd;
+
+  if (g_cancellable_make_pollfd (cancellable, &pfd))
+    {
+      g_poll (&pfd, 1, ms);
+      g_cancellable_release_fd (cancellable);
+    }
+  else
+    g_usleep (ms * 1000);
+  return !g_cancellable_is_cancelled (cancellable);
+}
+
+static gboolean
+return_if_cancelled (GCancellable *cancellable,
+                     GError **error)
+{
+  return g_cancellable_set_error_if_cancelled (cancellable, error);
+}
+
+/* The last lines of the launched tor's output, for error messages. */
+static gchar *
+log_tail (const gchar *path)
+{
+  gchar *contents = NULL;
+  gchar **lines;
+  GString *tail = g_string_new (NULL);
+  guint n, first;
+
+  if (path == NULL || !g_file_get_contents (path, &contents, NULL, NULL))
+    return g_string_free (tail, FALSE);
+  lines = g_strsplit (g_strstrip (contents), "\n", -1);
+  n = g_strv_length (lines);
+  first = n > 3 ? n - 3 : 0;
+  for (guint i = first; i < n; i++)
+    {
+      g_string_append (tail, tail->len > 0 ? " | " : "");
+      g_string_append (tail, g_strstrip (lines[i]));
+    }
+  g_strfreev (lines);
+  g_free (contents);
+  return g_string_free (tail, FALSE);
+}
+
+/* TRUE (and d->pid cleared, *@status set) when the launched tor exited. */
+static gboolean
+tor_exited (Discovery *d,
+            gint *status)
+{
+  if (d->pid <= 0)
+    return TRUE;
+  if (waitpid (d->pid, status, WNOHANG) == d->pid)
+    {
+      d->pid = 0;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+set_tor_exited_error (Discovery *d,
+                      gint status,
+                      const gchar *when,
+                      GError **error)
+{
+  gchar *tail = log_tail (d->log_path);
+  gchar *how = WIFEXITED (status) ? g_strdup_printf ("with status %d", WEXITSTATUS (status))
+             : WIFSIGNALED (status) ? g_strdup_printf ("on signal %d", WTERMSIG (status))
+             : g_strdup ("");
+
+  set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                     "the launched tor exited %s %s; its last words: %s",
+                     how, when, *tail != '\0' ? tail : "(none)");
+  g_free (how);
+  g_free (tail);
+}
+
+static void
+kill_and_reap (GPid pid)
+{
+  gint status;
+  gint64 deadline = g_get_monotonic_time () + TOR_KILL_GRACE_MS * (G_USEC_PER_SEC / 1000);
+
+  if (pid <= 0)
+    return;
+  kill (pid, SIGTERM);
+  while (g_get_monotonic_time () < deadline)
+    {
+      if (waitpid (pid, &status, WNOHANG) == pid)
+        return;
+      g_usleep (20 * 1000);
+    }
+  kill (pid, SIGKILL);
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+}
+
+/* rm -r of a directory we created (symbolic links are removed, not
+ * followed). */
+static void
+remove_tree (const gchar *path)
+{
+  GDir *dir;
+  const gchar *name;
+
+  if (!g_file_test (path, G_FILE_TEST_IS_SYMLINK) && g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      dir = g_dir_open (path, 0, NULL);
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          gchar *child = g_build_filename (path, name, NULL);
+
+          remove_tree (child);
+          g_free (child);
+        }
+      if (dir != NULL)
+        g_dir_close (dir);
+      rmdir (path);
+    }
+  else
+    unlink (path);
+}
+
+static gboolean
+discover_via_control (Discovery *d,
+                      FhEndpoint *found,
+                      GError **error)
+{
+  TorState *state = d->state;
+  TorControl *ctl;
+  gchar *how = NULL;
+  gboolean ok;
+
+  ctl = tor_control_open (&state->control, d->cancellable, error);
+  if (ctl == NULL)
+    return FALSE;
+  ok = tor_control_authenticate (ctl, state->control_password, d->cancellable, &how, error);
+  if (ok)
+    {
+      /* Logged also when what follows fails: says how far we got. */
+      g_mutex_lock (&state->lock);
+      d->found_how = g_strdup_printf ("%s: %s", ctl->label, how);
+      g_mutex_unlock (&state->lock);
+      ok = tor_control_socks_port (ctl, d->cancellable, found, error);
+    }
+  if (ok)
+    {
+      gchar *where = _furlhint_plugin_endpoint_display (found);
+
+      g_mutex_lock (&state->lock);
+      g_free (d->found_how);
+      d->found_how = g_strdup_printf ("SOCKS port %s found through %s (%s)",
+                                      where, ctl->label, how);
+      g_mutex_unlock (&state->lock);
+      g_free (where);
+    }
+  g_free (how);
+  tor_control_free (ctl);
+  return ok;
+}
+
+/* Waits for ControlPortWriteToFile's "PORT=127.0.0.1:P". */
+static gboolean
+wait_control_file (Discovery *d,
+                   const gchar *path,
+                   FhEndpoint *control,
+                   GError **error)
+{
+  gint64 deadline = g_get_monotonic_time () + TOR_LAUNCH_START_TIMEOUT_MS * (gint64) 1000;
+
+  for (;;)
+    {
+      gchar *contents = NULL;
+      gint status = 0;
+
+      if (g_file_get_contents (path, &contents, NULL, NULL) && strchr (contents, '\n') != NULL)
+        {
+          GArray *ports = NULL;
+          gboolean ok = FALSE;
+
+          g_strstrip (contents);
+          if (g_str_has_prefix (contents, "PORT="))
+            ports = _furlhint_torctl_parse_socks_listeners (contents + 5, NULL);
+          if (ports != NULL && ports->len == 1)
+            {
+              endpoint_copy (control, &g_array_index (ports, FhEndpoint, 0));
+              ok = TRUE;
+            }
+          else
+            set_connect_error (error, FURLHINT_CONNECT_ERROR_PROTOCOL,
+                               "the launched tor wrote “%s” into %s; expected "
+                               "“PORT=ADDRESS:PORT”", contents, path);
+          if (ports != NULL)
+            g_array_unref (ports);
+          g_free (contents);
+          return ok;
+        }
+      g_free (contents);
+
+      if (tor_exited (d, &status))
+        {
+          set_tor_exited_error (d, status, "before opening its control port", error);
+          return FALSE;
+        }
+      if (g_get_monotonic_time () > deadline)
+        {
+          gchar *tail = log_tail (d->log_path);
+
+          set_connect_error (error, FURLHINT_CONNECT_ERROR_TIMED_OUT,
+                             "the launched tor did not open its control port within %d s; "
+                             "its last words: %s", TOR_LAUNCH_START_TIMEOUT_MS / 1000,
+                             *tail != '\0' ? tail : "(none)");
+          g_free (tail);
+          return FALSE;
+        }
+      if (!sleep_cancellable (d->cancellable, 50))
+        return !return_if_cancelled (d->cancellable, error);
+    }
+}
+
+static gboolean
+wait_bootstrap (Discovery *d,
+                GError **error)
+{
+  gint64 deadline = g_get_monotonic_time () + TOR_BOOTSTRAP_TIMEOUT_MS * (gint64) 1000;
+
+  for (;;)
+    {
+      FhTorBootstrap phase = { 0, };
+      gchar *value = NULL;
+      gint status = 0;
+
+      if (!tor_control_getinfo (d->owner, "status/bootstrap-phase", &value, d->cancellable,
+                                error))
+        return FALSE;
+      if (!_furlhint_torctl_parse_bootstrap (value, &phase, error))
+        {
+          g_free (value);
+          return FALSE;
+        }
+      g_free (value);
+      if (phase.progress == 100)
+        {
+          _furlhint_torctl_bootstrap_clear (&phase);
+          return TRUE;
+        }
+      if (g_get_monotonic_time () > deadline)
+        {
+          set_connect_error (error, FURLHINT_CONNECT_ERROR_TIMED_OUT,
+                             "the launched tor did not finish bootstrapping within %d s: "
+                             "%d%% (%s)%s%s", TOR_BOOTSTRAP_TIMEOUT_MS / 1000,
+                             phase.progress, phase.summary != NULL ? phase.summary : "?",
+                             phase.warning != NULL ? ", last problem: " : "",
+                             phase.warning != NULL ? phase.warning : "");
+          _furlhint_torctl_bootstrap_clear (&phase);
+          return FALSE;
+        }
+      _furlhint_torctl_bootstrap_clear (&phase);
+      if (tor_exited (d, &status))
+        {
+          set_tor_exited_error (d, status, "while bootstrapping", error);
+          return FALSE;
+        }
+      if (!sleep_cancellable (d->cancellable, TOR_BOOTSTRAP_POLL_MS))
+        return !return_if_cancelled (d->cancellable, error);
+    }
+}
+
+static gboolean
+launch_tor (Discovery *d,
+            FhEndpoint *found,
+            GError **error)
+{
+  TorState *state = d->state;
+  const gchar *executable = state->executable != NULL ? state->executable : "tor";
+  gchar *dir = NULL, *torrc = NULL, *control_file = NULL, *pid_text = NULL, *how = NULL;
+  FhEndpoint control = { 0, };
+  GError *local = NULL;
+  gboolean ok = FALSE;
+  gint log_fd = -1;
+
+  discovery_set_phase (d, STATUS_LAUNCHING);
+
+  if (state->data_directory != NULL)
+    {
+      dir = g_strdup (state->data_directory);
+      if (g_mkdir_with_parents (dir, 0700) != 0)
+        {
+          gint saved = errno;
+
+          set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                             "cannot create tahoe.cfg [tor] data-directory %s: %s",
+                             dir, g_strerror (saved));
+          goto out;
+        }
+    }
+  else
+    {
+      /* g_dir_make_tmp() creates it 0700, as tor insists. */
+      dir = g_dir_make_tmp ("furlhint-tor-XXXXXX", &local);
+      if (dir == NULL)
+        {
+          set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                             "cannot create a data directory for tor: %s", local->message);
+          g_error_free (local);
+          goto out;
+        }
+      d->tmp_dir = g_strdup (dir);
+    }
+
+  /* Everything goes on the command line; the (empty) torrc only keeps
+   * tor from reading the system's /etc/tor/torrc. */
+  torrc = g_build_filename (dir, "furlhint-torrc", NULL);
+  control_file = g_build_filename (dir, "control-port", NULL);
+  d->log_path = g_build_filename (dir, "tor.log", NULL);
+  unlink (control_file);
+  if (!g_file_set_contents (torrc, "# furlhint passes its settings on tor's command line\n",
+                            -1, &local))
+    {
+      set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                         "cannot write %s: %s", torrc, local->message);
+      g_error_free (local);
+      goto out;
+    }
+  log_fd = open (d->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (log_fd < 0)
+    {
+      gint saved = errno;
+
+      set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                         "cannot create %s: %s", d->log_path, g_strerror (saved));
+      goto out;
+    }
+
+  pid_text = g_strdup_printf ("%d", (gint) getpid ());
+  {
+    const gchar *argv[] = {
+      executable,
+      "--defaults-torrc", torrc,
+      "-f", torrc,
+      "--DataDirectory", dir,
+      "--SocksPort", "auto",
+      "--ControlPort", "auto",
+      "--ControlPortWriteToFile", control_file,
+      "--CookieAuthentication", "1",
+      /* tor exits when we do, even if TAKEOWNERSHIP below never happens */
+      "--__OwningControllerProcess", pid_text,
+      "--Log", "notice stdout",
+      NULL
+    };
+
+    if (!g_spawn_async_with_fds (NULL, (gchar **) argv, NULL,
+                                 G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
+                                 NULL, NULL, &d->pid, -1, log_fd, log_fd, &local))
+      {
+        set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                           "cannot launch tor (%s): %s; accepted: Tor installed on $PATH, "
+                           "or [tor] tor.executable naming it", executable, local->message);
+        g_error_free (local);
+        d->pid = 0;
+        goto out;
+      }
+  }
+
+  if (!wait_control_file (d, control_file, &control, error))
+    goto out;
+  d->owner = tor_control_open (&control, d->cancellable, error);
+  if (d->owner == NULL ||
+      !tor_control_authenticate (d->owner, NULL, d->cancellable, &how, error) ||
+      /* tor exits when this connection closes: in fini, or when we die */
+      !tor_control_simple (d->owner, "TAKEOWNERSHIP\r\n", "TAKEOWNERSHIP", d->cancellable,
+                           error))
+    goto out;
+
+  discovery_set_phase (d, STATUS_BOOTSTRAP);
+  if (!wait_bootstrap (d, error) ||
+      !tor_control_socks_port (d->owner, d->cancellable, found, error))
+    goto out;
+
+  {
+    gchar *where = _furlhint_plugin_endpoint_display (found);
+
+    g_mutex_lock (&state->lock);
+    d->found_how = g_strdup_printf ("launched tor (pid %d, data directory %s) "
+                                    "bootstrapped; SOCKS port %s (%s)",
+                                    (gint) d->pid, dir, where, how);
+    g_mutex_unlock (&state->lock);
+    g_free (where);
+  }
+  ok = TRUE;
+
+out:
+  if (log_fd >= 0)
+    close (log_fd);
+  _furlhint_endpoint_clear (&control);
+  g_free (dir);
+  g_free (torrc);
+  g_free (control_file);
+  g_free (pid_text);
+  g_free (how);
+  return ok;
+}
+
+static gboolean waiter_resume (gpointer user_data);
+
+static gpointer
+discovery_thread (gpointer user_data)
+{
+  Discovery *d = user_data;
+  TorState *state = d->state;
+  FhEndpoint found = { 0, };
+  GError *error = NULL;
+  GPtrArray *waiters;
+  gboolean ok;
+
+  g_clear_pointer (&d->previous, discovery_free);
+
+  if (d->mode == TOR_MODE_LAUNCH)
+    ok = launch_tor (d, &found, &error);
+  else
+    ok = discover_via_control (d, &found, &error);
+  if (!ok && error == NULL)
+    set_connect_error (&error, FURLHINT_CONNECT_ERROR_FAILED, "finding Tor failed");
+
+  g_mutex_lock (&state->lock);
+  d->finished = TRUE;
+  if (ok)
+    {
+      _furlhint_endpoint_clear (&state->found);
+      state->found = found;
+      state->have_found = TRUE;
+    }
+  else
+    d->error = error;
+  waiters = g_steal_pointer (&d->waiters);
+  d->waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < waiters->len; i++)
+    {
+      GTask *task = g_ptr_array_index (waiters, i);
+
+      g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT,
+                                  waiter_resume, g_object_ref (task), g_object_unref);
+    }
+  g_mutex_unlock (&state->lock);
+  g_ptr_array_unref (waiters);
+  return NULL;
+}
+
+static void
+discovery_free (Discovery *d)
+{
+  if (d == NULL)
+    return;
+  g_cancellable_cancel (d->cancellable);
+  if (d->thread != NULL)
+    g_thread_join (d->thread);
+  g_clear_pointer (&d->previous, discovery_free);
+  /* Closing the owning connection makes tor exit; the signal is for a
+   * tor that never got that far. */
+  g_clear_pointer (&d->owner, tor_control_free);
+  kill_and_reap (d->pid);
+  if (d->tmp_dir != NULL)
+    remove_tree (d->tmp_dir);
+  g_free (d->tmp_dir);
+  g_free (d->log_path);
+  g_free (d->found_how);
+  g_clear_error (&d->error);
+  /* Empty unless the host freed the plugin during a connect. */
+  g_ptr_array_unref (d->waiters);
+  g_object_unref (d->cancellable);
+  g_free (d);
+}
+
+/* ---- one connect --------------------------------------------------------- */
+
+static void start_socks (GTask *task);
+
+static void
+connect_fail (GTask *task,
+              GError *error)
+{
+  ConnectData *data = g_task_get_task_data (task);
+
+  data->done = TRUE;
+  g_task_return_error (task, error);
+}
+
+static void
+tor_log (TorState *state,
+         GLogLevelFlags level,
+         const gchar *format,
+         ...) G_GNUC_PRINTF (3, 4);
+
+static void
+tor_log (TorState *state,
+         GLogLevelFlags level,
+         const gchar *format,
+         ...)
+{
+  va_list ap;
+  gchar *message;
+
+  if (state->log == NULL)
+    return;
+  va_start (ap, format);
+  message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  state->log (level, message, state->log_data);
+  g_free (message);
+}
+
+static void
+set_endpoint (ConnectData *data,
+              const FhEndpoint *endpoint)
+{
+  _furlhint_endpoint_clear (&data->endpoint);
+  g_free (data->label);
+  endpoint_copy (&data->endpoint, endpoint);
+  data->label = endpoint_label ("Tor SOCKS port", endpoint);
+}
+
+static void
+socks_done (GObject *source,
+            GAsyncResult *result,
+            gpointer user_data)
+{
+  GTask *task = user_data;
+  ConnectData *data = g_task_get_task_data (task);
+  TorState *state = data->state;
+  GError *error = NULL;
+  GIOStream *stream;
+
+  stream = _furlhint_socks_client_connect_finish (result, &error);
+  if (stream != NULL)
+    {
+      if (data->probing)
+        {
+          g_mutex_lock (&state->lock);
+          _furlhint_endpoint_clear (&state->found);
+          endpoint_copy (&state->found, &data->endpoint);
+          state->have_found = TRUE;
+          g_mutex_unlock (&state->lock);
+        }
+      data->done = TRUE;
+      g_task_return_pointer (task, stream, g_object_unref);
+      g_object_unref (task);
+      return;
+    }
+
+  if (g_error_matches (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN))
+    {
+      if (data->probing && data->probe == 0)
+        {
+          FhEndpoint next = { FH_ENDPOINT_TCP, (gchar *) TOR_DEFAULT_SOCKS_HOST,
+                              state->default_ports[1], NULL };
+
+          g_clear_error (&error);
+          data->probe = 1;
+          set_endpoint (data, &next);
+          start_socks (task);
+          return;
+        }
+      if (data->probing)
+        {
+          g_clear_error (&error);
+          error = g_error_new (FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                               "Tor is not running: %s:%u and %s:%u refused (while %s)",
+                               TOR_DEFAULT_SOCKS_HOST, (guint) state->default_ports[0],
+                               TOR_DEFAULT_SOCKS_HOST, (guint) state->default_ports[1],
+                               STATUS_FINDING);
+        }
+      else if (data->from_found)
+        {
+          /* That tor went away or moved: find it again next time. */
+          g_mutex_lock (&state->lock);
+          if (state->have_found && endpoint_equal (&state->found, &data->endpoint))
+            {
+              _furlhint_endpoint_clear (&state->found);
+              state->have_found = FALSE;
+            }
+          g_mutex_unlock (&state->lock);
+        }
+    }
+  connect_fail (task, error);
+  g_object_unref (task);
+}
+
+/* Takes over a reference to @task (given back in socks_done()). */
+static void
+start_socks (GTask *task)
+{
+  ConnectData *data = g_task_get_task_data (task);
+  FhSocksClientRequest req = { 0, };
+
+  req.proxy = &data->endpoint;
+  req.proxy_label = data->label;
+  req.down_advice = "is Tor running?";
+  req.username = data->username;
+  req.password = data->password;
+  req.host = data->host;
+  req.port = data->port;
+  req.status = data->status;
+  req.status_data = data->status_data;
+  _furlhint_socks_client_connect_async (&req, g_task_get_cancellable (task), socks_done,
+                                        task);
+}
+
+static void
+drop_cancel_source (ConnectData *data)
+{
+  if (data->cancel_source != NULL)
+    {
+      g_source_destroy (data->cancel_source);
+      g_clear_pointer (&data->cancel_source, g_source_unref);
+    }
+}
+
+/* Discovery finished (on the task's context). */
+static gboolean
+waiter_resume (gpointer user_data)
+{
+  GTask *task = user_data;
+  ConnectData *data = g_task_get_task_data (task);
+  TorState *state = data->state;
+  GError *error = NULL;
+  gchar *found_how = NULL;
+
+  if (data->done)
+    return G_SOURCE_REMOVE;
+  drop_cancel_source (data);
+
+  g_mutex_lock (&state->lock);
+  if (state->discovery != NULL)
+    found_how = g_strdup (state->discovery->found_how);
+  if (state->have_found)
+    {
+      set_endpoint (data, &state->found);
+      data->from_found = TRUE;
+    }
+  else if (state->discovery != NULL && state->discovery->error != NULL)
+    error = error_in_phase (state->discovery->error, STATUS_FINDING);
+  else
+    error = g_error_new (FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                         "Tor's SOCKS port was found and lost again (while %s)",
+                         STATUS_FINDING);
+  g_mutex_unlock (&state->lock);
+
+  if (found_how != NULL)
+    tor_log (state, G_LOG_LEVEL_DEBUG, "%s", found_how);
+  g_free (found_how);
+  if (error != NULL)
+    {
+      connect_fail (task, error);
+      return G_SOURCE_REMOVE;
+    }
+  /* The idle's own reference goes with the idle. */
+  start_socks (g_object_ref (task));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+waiter_cancelled (GCancellable *cancellable,
+                  gpointer user_data)
+{
+  GTask *task = user_data;
+  ConnectData *data = g_task_get_task_data (task);
+  TorState *state = data->state;
+
+  if (data->done)
+    return G_SOURCE_REMOVE;
+  g_mutex_lock (&state->lock);
+  if (state->discovery != NULL)
+    g_ptr_array_remove (state->discovery->waiters, task);
+  g_mutex_unlock (&state->lock);
+  data->done = TRUE;
+  g_task_return_error_if_cancelled (task);
+  drop_cancel_source (data);   /* drops the ref this callback runs on: last */
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits for (and if needed starts) the discovery; state->lock held. */
+static gboolean
+wait_for_discovery (GTask *task,
+                    const gchar **phase,
+                    GError **error)
+{
+  ConnectData *data = g_task_get_task_data (task);
+  TorState *state = data->state;
+  Discovery *d = state->discovery;
+
+  if (d == NULL || d->finished)
+    {
+      Discovery *fresh = g_new0 (Discovery, 1);
+
+      fresh->state = state;
+      fresh->mode = state->mode;
+      fresh->cancellable = g_cancellable_new ();
+      fresh->phase = STATUS_FINDING;
+      fresh->waiters = g_ptr_array_new_with_free_func (g_object_unref);
+      fresh->previous = d;
+      fresh->thread = g_thread_try_new ("furlhint-tor", discovery_thread, fresh, error);
+      if (fresh->thread == NULL)
+        {
+          fresh->previous = NULL;
+          discovery_free (fresh);
+          return FALSE;
+        }
+      state->discovery = d = fresh;
+    }
+  g_ptr_array_add (d->waiters, g_object_ref (task));
+  *phase = d->phase;
+  return TRUE;
+}
+
+/* The target again, as it reaches us: whatever parse said, never ask Tor
+ * for something no exit should be asked for, and never anything that
+ * would need a lookup here. */
+static gboolean
+check_target (const FurlHintTarget *target,
+              GError **error)
+{
+  const gchar *host = target->host;
+  struct in_addr a;
+
+  if (host == NULL || *host == '\0' || target->port == 0)
+    {
+      set_connect_error (error, FURLHINT_CONNECT_ERROR_FAILED,
+                         "Tor target without a host or port");
+      return FALSE;
+    }
+  for (const gchar *c = host; *c != '\0'; c++)
+    if ((guchar) *c <= 0x20 || *c == 0x7f)
+      {
+        set_connect_error (error, FURLHINT_CONNECT_ERROR_UNREACHABLE,
+                           "refusing to ask Tor for a host with a space or control "
+                           "character; accepted: a DNS name, public IPv4 address or .onion");
+        return FALSE;
+      }
+  if (strlen (host) > 255)
+    {
+      set_connect_error (error, FURLHINT_CONNECT_ERROR_UNREACHABLE,
+                         "refusing to ask Tor for a host name of %" G_GSIZE_FORMAT
+                         " bytes: SOCKS5 carries at most 255", strlen (host));
+      return FALSE;
+    }
+  if (_furlhint_plugin_host_has_suffix (host, ".i2p"))
+    {
+      set_connect_error (error, FURLHINT_CONNECT_ERROR_UNREACHABLE,
+                         "refusing to ask Tor for I2P destination %s: Tor cannot reach "
+                         "I2P; accepted: the i2p plugin", host);
+      return FALSE;
+    }
+  if (_furlhint_foolscap_is_non_public_numeric (host))
+    {
+      set_connect_error (error, FURLHINT_CONNECT_ERROR_UNREACHABLE,
+                         "refusing to ask Tor for %s: a non-Tor-able address (IPv6, "
+                         "loopback, private, multicast, reserved or unspecified); "
+                         "accepted: a public IPv4 address, a DNS name or a .onion", host);
+      return FALSE;
+    }
+  /* "127.1", "0x7f.1", "2130706433": inet_aton() reads them as addresses,
+   * Python's ipaddress (so Foolscap's check above) does not. */
+  if (inet_aton (host, &a) != 0 && _furlhint_plugin_classify_host (host) != FURLHINT_HOST_IPV4)
+    {
+      set_connect_error (error, FURLHINT_CONNECT_ERROR_UNREACHABLE,
+                         "refusing to ask Tor for %s: a numeric address in a "
+                         "non-standard form; accepted: four decimal parts (a.b.c.d)", host);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+tor_connect_async (gpointer state_data,
                    const FurlHintConnectArgs *args,
                    GCancellable *cancellable,
                    GAsyncReadyCallback callback,
                    gpointer user_data)
 {
-  _furlhint_plugin_connect_not_supported (TOR_PLUGIN_NAME, tor_connect_async,
-                                          cancellable, callback, user_data);
+  TorState *state = state_data;
+  GTask *task;
+  ConnectData *data;
+  GError *error = NULL;
+  const gchar *phase = NULL;
+
+  g_return_if_fail (args != NULL && args->target != NULL && args->status != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tor_connect_async);
+  g_task_set_name (task, "[furlhint] tor connect");
+
+  if (state == NULL || state->disabled)
+    {
+      g_task_return_new_error (task, FURLHINT_CONNECT_ERROR,
+                               FURLHINT_CONNECT_ERROR_NOT_SUPPORTED,
+                               "Tor is not configured; accepted: [connections] "
+                               "tor.socks-proxy, [tor] socks.port, control.port or "
+                               "launch = true");
+      g_object_unref (task);
+      return;
+    }
+
+  data = g_new0 (ConnectData, 1);
+  data->state = state;
+  data->status = args->status;
+  data->status_data = args->status_data;
+  g_task_set_task_data (task, data, connect_data_free);
+
+  if (!check_target (args->target, &error))
+    {
+      connect_fail (task, error);
+      g_object_unref (task);
+      return;
+    }
+  if (g_task_return_error_if_cancelled (task))
+    {
+      data->done = TRUE;
+      g_object_unref (task);
+      return;
+    }
+  data->host = g_strdup (args->target->host);
+  data->port = args->target->port;
+  if (state->isolate_streams && args->isolation_key != NULL && *args->isolation_key != '\0')
+    {
+      /* Any credentials work: Tor only compares them (IsolateSOCKSAuth).
+       * A hash keeps the tub ID itself out of tor's memory and logs. */
+      data->username = g_strdup (TOR_ISOLATION_USER);
+      data->password = g_compute_checksum_for_string (G_CHECKSUM_SHA256,
+                                                      args->isolation_key, -1);
+    }
+
+  args->status (STATUS_FINDING, args->status_data);
+
+  switch (state->mode)
+    {
+    case TOR_MODE_SOCKS:
+      set_endpoint (data, &state->socks);
+      break;
+
+    case TOR_MODE_DEFAULT_PORTS:
+      g_mutex_lock (&state->lock);
+      if (state->have_found)
+        {
+          set_endpoint (data, &state->found);
+          data->from_found = TRUE;
+        }
+      g_mutex_unlock (&state->lock);
+      if (!data->from_found)
+        {
+          FhEndpoint first = { FH_ENDPOINT_TCP, (gchar *) TOR_DEFAULT_SOCKS_HOST,
+                               state->default_ports[0], NULL };
+
+          data->probing = TRUE;
+          set_endpoint (data, &first);
+        }
+      break;
+
+    case TOR_MODE_CONTROL:
+    case TOR_MODE_LAUNCH:
+    default:
+      g_mutex_lock (&state->lock);
+      if (state->have_found)
+        {
+          set_endpoint (data, &state->found);
+          data->from_found = TRUE;
+          g_mutex_unlock (&state->lock);
+          break;
+        }
+      if (!wait_for_discovery (task, &phase, &error))
+        {
+          g_mutex_unlock (&state->lock);
+          g_prefix_error (&error, "cannot start a thread to find Tor: ");
+          connect_fail (task, error_in_phase (error, STATUS_FINDING));
+          g_error_free (error);
+          g_object_unref (task);
+          return;
+        }
+      g_mutex_unlock (&state->lock);
+      if (phase != NULL && strcmp (phase, STATUS_FINDING) != 0)
+        args->status (phase, args->status_data);
+      if (cancellable != NULL)
+        {
+          data->cancel_source = g_cancellable_source_new (cancellable);
+          g_source_set_callback (data->cancel_source, G_SOURCE_FUNC (waiter_cancelled),
+                                 g_object_ref (task), g_object_unref);
+          g_source_attach (data->cancel_source, g_task_get_context (task));
+        }
+      g_object_unref (task);
+      return;
+    }
+
+  start_socks (task);   /* takes over our reference */
 }
 
 static GIOStream *

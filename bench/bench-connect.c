@@ -1,0 +1,415 @@
+/* bench-connect: what furlhint's connector costs over the raw equivalent,
+ * measured in the same run against the same local servers (`make
+ * bench-connect`; a benchmark, not a test).
+ *
+ * Routes, N sequential connects each (interleaved round by round, so that
+ * drift in machine load hits every route alike), each followed by a
+ * one-byte round trip through a socat echo server, then closed:
+ *   direct, raw:       GSocketClient alone (async, on the main loop)
+ *   direct, furlhint:  furlhint_context_connect_async(), tcp plugin
+ *   SOCKS5, raw:       a minimal blocking SOCKS5 client (below) via microsocks
+ *   SOCKS5, furlhint:  furlhint_context_connect_async() through
+ *                      `[connections] tcp.socks-proxy` (socks plugin)
+ * Prints median and p90 of "connect" (until the stream is usable) and
+ * "connect+rtt" (plus the echoed byte), and furlhint/raw ratios.
+ *
+ * As root it runs in a private network namespace (tests/lab.c), so
+ * nothing but loopback is involved.
+ *
+ * Usage: bench-connect [N]   (default 200)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <furlhint/furlhint.h>
+
+#include "lab.h"
+
+#define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
+#define DEFAULT_N 200
+#define WARMUP 10
+#define WAIT_MS 10000
+
+typedef enum {
+  ROUTE_RAW_DIRECT,
+  ROUTE_FURLHINT_DIRECT,
+  ROUTE_RAW_SOCKS,
+  ROUTE_FURLHINT_SOCKS,
+  N_ROUTES
+} Route;
+
+static const gchar *const route_names[N_ROUTES] = {
+  "direct: GSocketClient (raw)",
+  "direct: furlhint tcp",
+  "SOCKS5: bare client (raw)",
+  "SOCKS5: furlhint socks",
+};
+
+typedef struct {
+  GArray *connect_us;   /* (element-type gint64) */
+  GArray *total_us;
+} Samples;
+
+typedef struct {
+  guint16 echo_port;
+  guint16 proxy_port;   /* 0: no microsocks */
+  GSocketClient *client;
+  FurlHintContext *direct_ctx;
+  FurlHintContext *socks_ctx;
+  FurlHintContext *ctx;         /* (unowned) the one connecting now */
+  FurlHintFurl *furl;
+  gboolean done;
+  GIOStream *stream;
+  FurlHintConnectResult *result;
+  GError *error;
+} Bench;
+
+static void
+die (const gchar *what, const GError *error)
+{
+  fprintf (stderr, "bench-connect: %s: %s\n", what, error ? error->message : g_strerror (errno));
+  exit (1);
+}
+
+/* --- one byte through the echo ------------------------------------------- */
+
+static void
+round_trip_stream (GIOStream *stream)
+{
+  GError *error = NULL;
+  gchar byte = 'x';
+  gsize n = 0;
+
+  if (!g_output_stream_write_all (g_io_stream_get_output_stream (stream), &byte, 1, NULL, NULL, &error)
+      || !g_input_stream_read_all (g_io_stream_get_input_stream (stream), &byte, 1, &n, NULL, &error))
+    die ("round trip", error);
+  if (n != 1 || byte != 'x')
+    die ("round trip: the echo did not answer", NULL);
+}
+
+static void
+round_trip_fd (int fd)
+{
+  gchar byte = 'x';
+
+  if (send (fd, &byte, 1, MSG_NOSIGNAL) != 1 || recv (fd, &byte, 1, MSG_WAITALL) != 1 || byte != 'x')
+    die ("round trip (SOCKS)", NULL);
+}
+
+/* --- (a) GSocketClient ---------------------------------------------------- */
+
+static void
+raw_connected_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Bench *b = user_data;
+
+  b->stream = G_IO_STREAM (g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (source),
+                                                                   res, &b->error));
+  b->done = TRUE;
+}
+
+static void
+run_raw_direct (Bench *b, gint64 *connect_us, gint64 *total_us)
+{
+  gint64 t0 = g_get_monotonic_time ();
+
+  b->done = FALSE;
+  g_socket_client_connect_to_host_async (b->client, "127.0.0.1", b->echo_port, NULL,
+                                         raw_connected_cb, b);
+  if (!lab_iterate_until (&b->done, WAIT_MS) || b->stream == NULL)
+    die ("GSocketClient connect", b->error);
+  *connect_us = g_get_monotonic_time () - t0;
+  round_trip_stream (b->stream);
+  *total_us = g_get_monotonic_time () - t0;
+  g_io_stream_close (b->stream, NULL, NULL);
+  g_clear_object (&b->stream);
+}
+
+/* --- (b), (d) furlhint --------------------------------------------------------- */
+
+static void
+furlhint_connected_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Bench *b = user_data;
+
+  b->done = TRUE;
+  b->result = furlhint_context_connect_finish (b->ctx, res, &b->error);
+}
+
+static void
+run_furlhint (Bench *b, FurlHintContext *ctx, gint64 *connect_us, gint64 *total_us)
+{
+  FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
+  gint64 t0 = g_get_monotonic_time ();
+  GIOStream *stream;
+
+  options.timeout_ms = WAIT_MS;
+  b->ctx = ctx;
+  b->done = FALSE;
+  furlhint_context_connect_async (ctx, b->furl, &options, NULL, furlhint_connected_cb, b);
+  if (!lab_iterate_until (&b->done, WAIT_MS + 1000) || b->error != NULL)
+    die ("furlhint connect", b->error);
+  stream = furlhint_connect_result_get_stream (b->result);
+  *connect_us = g_get_monotonic_time () - t0;
+  round_trip_stream (stream);
+  *total_us = g_get_monotonic_time () - t0;
+  g_clear_pointer (&b->result, furlhint_connect_result_unref);
+}
+
+/* --- (c) a bare SOCKS5 client ----------------------------------------------------- */
+
+static gboolean
+send_all (int fd, const void *buf, size_t len)
+{
+  return send (fd, buf, len, MSG_NOSIGNAL) == (ssize_t) len;
+}
+
+static gboolean
+recv_all (int fd, void *buf, size_t len)
+{
+  return recv (fd, buf, len, MSG_WAITALL) == (ssize_t) len;
+}
+
+/* RFC 1928, no authentication, CONNECT with the host as a domain name (as
+ * `curl --socks5-hostname` does): the least a SOCKS client can do. */
+static int
+socks5_connect (guint16 proxy_port, const gchar *host, guint16 port)
+{
+  struct sockaddr_in sin = { 0 };
+  guint8 req[262];
+  guint8 rep[10];
+  size_t host_len = strlen (host);
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons (proxy_port);
+  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (fd < 0 || connect (fd, (struct sockaddr *) &sin, sizeof sin) != 0)
+    goto fail;
+  if (!send_all (fd, "\x05\x01\x00", 3) || !recv_all (fd, rep, 2) || rep[0] != 5 || rep[1] != 0)
+    goto fail;
+  req[0] = 5;
+  req[1] = 1;
+  req[2] = 0;
+  req[3] = 3;
+  req[4] = (guint8) host_len;
+  memcpy (req + 5, host, host_len);
+  req[5 + host_len] = (guint8) (port >> 8);
+  req[6 + host_len] = (guint8) (port & 0xff);
+  /* microsocks answers with an IPv4 bound address: 10 bytes. */
+  if (!send_all (fd, req, 7 + host_len) || !recv_all (fd, rep, 10) || rep[1] != 0 || rep[3] != 1)
+    goto fail;
+  return fd;
+
+fail:
+  if (fd >= 0)
+    close (fd);
+  return -1;
+}
+
+static void
+run_raw_socks (Bench *b, gint64 *connect_us, gint64 *total_us)
+{
+  gint64 t0 = g_get_monotonic_time ();
+  int fd = socks5_connect (b->proxy_port, "127.0.0.1", b->echo_port);
+
+  if (fd < 0)
+    die ("bare SOCKS5 connect", NULL);
+  *connect_us = g_get_monotonic_time () - t0;
+  round_trip_fd (fd);
+  *total_us = g_get_monotonic_time () - t0;
+  close (fd);
+}
+
+/* --- setup and statistics ------------------------------------------------------ */
+
+static void
+discard_print (const gchar *text)
+{
+}
+
+static FurlHintContext *
+make_context (const gchar *cfg)
+{
+  GError *error = NULL;
+  FurlHintConfig *config = furlhint_config_load_data (cfg, -1, "bench.cfg", &error);
+  FurlHintContext *ctx;
+  GPtrArray *errors;
+
+  if (config == NULL)
+    die ("config", error);
+  ctx = furlhint_context_new (config);
+  furlhint_config_unref (config);
+  furlhint_context_load_plugins (ctx);
+  errors = furlhint_context_get_plugin_errors (ctx);
+  if (errors->len > 0)
+    die ("plugins", g_ptr_array_index (errors, 0));
+  return ctx;
+}
+
+static gint
+cmp_gint64 (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted samples, in ms. */
+static gdouble
+percentile_ms (GArray *sorted, guint pct)
+{
+  guint rank = (sorted->len * pct + 99) / 100;
+
+  if (sorted->len == 0)
+    return 0;
+  return g_array_index (sorted, gint64, MAX (rank, 1) - 1) / 1000.0;
+}
+
+static void
+print_row (const gchar *name, Samples *s)
+{
+  g_array_sort (s->connect_us, cmp_gint64);
+  g_array_sort (s->total_us, cmp_gint64);
+  printf ("  %-28s %8.3f %8.3f   %8.3f %8.3f\n", name,
+          percentile_ms (s->connect_us, 50), percentile_ms (s->connect_us, 90),
+          percentile_ms (s->total_us, 50), percentile_ms (s->total_us, 90));
+}
+
+static void
+print_ratio (const gchar *name, Samples *furlhint, Samples *raw)
+{
+  printf ("  %-28s %8.2fx %7.2fx   %8.2fx %7.2fx\n", name,
+          percentile_ms (furlhint->connect_us, 50) / percentile_ms (raw->connect_us, 50),
+          percentile_ms (furlhint->connect_us, 90) / percentile_ms (raw->connect_us, 90),
+          percentile_ms (furlhint->total_us, 50) / percentile_ms (raw->total_us, 50),
+          percentile_ms (furlhint->total_us, 90) / percentile_ms (raw->total_us, 90));
+}
+
+int
+main (int argc, char **argv)
+{
+  GError *error = NULL;
+  Bench b = { 0 };
+  Samples samples[N_ROUTES];
+  Lab *lab;
+  guint n = argc > 1 ? (guint) g_ascii_strtoull (argv[1], NULL, 10) : DEFAULT_N;
+  gboolean netns = FALSE;
+  gchar *text, *cfg;
+
+  if (geteuid () == 0)
+    netns = lab_enter_private_netns ();
+  lab_set_watchdog (0);
+  if (n == 0)
+    n = DEFAULT_N;
+
+  lab = lab_new ();
+  b.echo_port = lab_echo_server_start (lab, "127.0.0.1", &error);
+  if (b.echo_port == 0)
+    die ("socat echo server", error);
+  if (g_find_program_in_path ("microsocks") != NULL)
+    {
+      guint16 port = lab_free_port ("127.0.0.1");
+      gchar *port_text = g_strdup_printf ("%u", port);
+      const gchar *ms_argv[] = { "microsocks", "-i", "127.0.0.1", "-p", port_text, NULL };
+      LabProc *proc = lab_spawn (lab, "microsocks", ms_argv, &error);
+
+      if (proc == NULL || !lab_wait_port (proc, "127.0.0.1", port, LAB_WAIT_PORT_MS, &error))
+        die ("microsocks", error);
+      b.proxy_port = port;
+      g_free (port_text);
+    }
+
+  b.client = g_socket_client_new ();
+  g_socket_client_set_enable_proxy (b.client, FALSE);
+  b.direct_ctx = make_context ("");
+  cfg = g_strdup_printf ("[connections]\ntcp.socks-proxy = tcp:127.0.0.1:%u\n",
+                         b.proxy_port != 0 ? b.proxy_port : 9);
+  b.socks_ctx = make_context (cfg);
+  g_free (cfg);
+  text = g_strdup_printf ("pb://%s@tcp:127.0.0.1:%u/swiss", TUB, b.echo_port);
+  b.furl = furlhint_furl_parse (text, &error);
+  if (b.furl == NULL)
+    die ("FURL", error);
+  g_free (text);
+
+  for (guint r = 0; r < N_ROUTES; r++)
+    {
+      samples[r].connect_us = g_array_new (FALSE, FALSE, sizeof (gint64));
+      samples[r].total_us = g_array_new (FALSE, FALSE, sizeof (gint64));
+    }
+
+  for (guint i = 0; i < WARMUP + n; i++)
+    for (guint r = 0; r < N_ROUTES; r++)
+      {
+        gint64 connect_us = 0, total_us = 0;
+
+        if (b.proxy_port == 0 && (r == ROUTE_RAW_SOCKS || r == ROUTE_FURLHINT_SOCKS))
+          continue;
+        switch ((Route) r)
+          {
+          case ROUTE_RAW_DIRECT:
+            run_raw_direct (&b, &connect_us, &total_us);
+            break;
+          case ROUTE_FURLHINT_DIRECT:
+            run_furlhint (&b, b.direct_ctx, &connect_us, &total_us);
+            break;
+          case ROUTE_RAW_SOCKS:
+            run_raw_socks (&b, &connect_us, &total_us);
+            break;
+          case ROUTE_FURLHINT_SOCKS:
+          default:
+            run_furlhint (&b, b.socks_ctx, &connect_us, &total_us);
+            break;
+          }
+        if (i >= WARMUP)
+          {
+            g_array_append_val (samples[r].connect_us, connect_us);
+            g_array_append_val (samples[r].total_us, total_us);
+          }
+      }
+
+  printf ("bench-connect: %u sequential connects per route (+%u warm-up), "
+          "one-byte round trip through socat (fork, EXEC:cat)%s\n", n, WARMUP,
+          netns ? ", private network namespace" : ", host loopback (not root)");
+  printf ("  %-28s %17s   %17s\n", "", "connect (ms)", "connect+rtt (ms)");
+  printf ("  %-28s %8s %8s   %8s %8s\n", "route", "median", "p90", "median", "p90");
+  for (guint r = 0; r < N_ROUTES; r++)
+    if (samples[r].connect_us->len > 0)
+      print_row (route_names[r], &samples[r]);
+  printf ("ratios furlhint/raw:\n");
+  print_ratio ("direct (tcp plugin)", &samples[ROUTE_FURLHINT_DIRECT], &samples[ROUTE_RAW_DIRECT]);
+  if (b.proxy_port != 0)
+    print_ratio ("SOCKS5 (socks plugin)", &samples[ROUTE_FURLHINT_SOCKS], &samples[ROUTE_RAW_SOCKS]);
+  else
+    printf ("  SOCKS5: skipped (microsocks is not installed)\n");
+
+  for (guint r = 0; r < N_ROUTES; r++)
+    {
+      g_array_unref (samples[r].connect_us);
+      g_array_unref (samples[r].total_us);
+    }
+  furlhint_furl_unref (b.furl);
+  furlhint_context_unref (b.direct_ctx);
+  furlhint_context_unref (b.socks_ctx);
+  g_object_unref (b.client);
+  /* Outside a g_test run lab_free() takes the run for a failed test and
+   * prints the servers' logs with g_test_message(): nothing failed here. */
+  g_set_print_handler (discard_print);
+  lab_free (lab);
+  g_set_print_handler (NULL);
+  return 0;
+}

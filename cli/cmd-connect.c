@@ -1,0 +1,838 @@
+/* furlhint connect: rank a FURL, race its routes, show each hint's status
+ * live, report the winner — and with --pipe relay stdin/stdout over the
+ * connection, as ncat does.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "cli-common.h"
+#include "json-writer.h"
+
+#define DEFAULT_TIMEOUT_S (FURLHINT_DEFAULT_TIMEOUT_MS / 1000)
+/* GSource timeouts count milliseconds in a guint. */
+#define MAX_TIMEOUT_S (G_MAXUINT / 1000)
+#define MAX_STAGGER_MS 600000
+
+/* Cancelled attempts call back after the result: give them this long to
+ * close their sockets before the process exits. */
+#define DRAIN_MS 500
+
+typedef struct {
+  FhCli *cli;
+  FurlHintContext *ctx;           /* (owned) */
+  FurlHintFurl *furl;             /* (owned) */
+  FurlHintPlan *plan;             /* (owned) */
+  gboolean pipe;
+  FILE *report_out;               /* stdout, or stderr with --pipe */
+  gboolean redraw;                /* live block redrawn in place on stderr */
+  GPtrArray *live;                /* (owned) (element-type utf8) per hint */
+  guint drawn;                    /* lines of the live block on screen */
+  GCancellable *cancellable;      /* (owned) Ctrl-C */
+  int signum;                     /* the signal that cancelled, 0 for none */
+
+  /* connecting */
+  gboolean connect_done;
+  FurlHintConnectResult *result;  /* (owned) (nullable) */
+  GError *error;                  /* (owned) (nullable) */
+
+  /* --pipe */
+  GIOStream *stream;              /* (owned) (nullable) */
+  gboolean upstream_active;       /* stdin → peer still running */
+  gboolean downstream_active;     /* peer → stdout still running */
+  guint stdin_watch;              /* (nullable) waiting for stdin */
+  GError *relay_error;            /* (owned) (nullable) the first relay failure */
+  gchar up_buf[16384];
+  gchar down_buf[16384];
+} Connect;
+
+/* --- output --------------------------------------------------------------- */
+
+static FILE *
+json_out (Connect *c)
+{
+  return c->pipe ? stderr : stdout;
+}
+
+static void
+print_json (Connect *c,
+            GString *out)
+{
+  FILE *f = json_out (c);
+
+  fwrite (out->str, 1, out->len, f);
+  fputc ('\n', f);
+  fflush (f);
+}
+
+static const gchar *
+hint_text (Connect *c,
+           guint index)
+{
+  return furlhint_hint_get_canonical (furlhint_furl_get_hint (c->furl, index));
+}
+
+/* "hint 2 tcp:example.org:80: connecting" (hints counted from 1, as
+ * `rank --explain` does). */
+static gchar *
+status_line (Connect *c,
+             guint index,
+             const gchar *status)
+{
+  return g_strdup_printf ("hint %u %s: %s", index + 1, hint_text (c, index),
+                          status != NULL ? status : "");
+}
+
+static guint
+terminal_columns (void)
+{
+  struct winsize ws;
+
+  if (ioctl (STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    return ws.ws_col;
+  return 80;
+}
+
+/* Moves the cursor back to the top of the live block and clears it. */
+static void
+erase_live (Connect *c)
+{
+  if (c->drawn == 0)
+    return;
+  fprintf (stderr, "\r\033[%uA\033[J", c->drawn);
+  c->drawn = 0;
+}
+
+/* One line per hint, cut to the terminal width so that no line wraps
+ * (a wrapped line would break the cursor arithmetic). */
+static void
+draw_live (Connect *c)
+{
+  guint columns = terminal_columns ();
+
+  erase_live (c);
+  for (guint i = 0; i < c->live->len; i++)
+    {
+      g_autofree gchar *line = status_line (c, i, g_ptr_array_index (c->live, i));
+      glong n_chars = g_utf8_strlen (line, -1);
+
+      if (columns > 8 && n_chars > (glong) columns - 1)
+        {
+          gchar *end = g_utf8_offset_to_pointer (line, (glong) columns - 4);
+
+          fprintf (stderr, "%.*s...\n", (int) (end - line), line);
+        }
+      else
+        fprintf (stderr, "%s\n", line);
+    }
+  c->drawn = c->live->len;
+  fflush (stderr);
+}
+
+static void
+on_status (guint hint_index,
+           const gchar *status,
+           gpointer user_data)
+{
+  Connect *c = user_data;
+
+  if (hint_index >= c->live->len)
+    return;
+  g_free (g_ptr_array_index (c->live, hint_index));
+  c->live->pdata[hint_index] = g_strdup (status);
+
+  if (c->cli->json)
+    {
+      g_autoptr(GString) out = g_string_new ("{");
+
+      _furlhint_json_append_key (out, "event");
+      _furlhint_json_append_string (out, "status");
+      g_string_append_c (out, ',');
+      _furlhint_json_append_key (out, "hint_index");
+      fh_json_append_uint (out, hint_index);
+      g_string_append_c (out, ',');
+      _furlhint_json_append_key (out, "hint");
+      _furlhint_json_append_string (out, hint_text (c, hint_index));
+      g_string_append_c (out, ',');
+      _furlhint_json_append_key (out, "status");
+      _furlhint_json_append_string (out, status);
+      g_string_append_c (out, '}');
+      print_json (c, out);
+    }
+  else if (c->redraw)
+    draw_live (c);
+  else
+    {
+      g_autofree gchar *line = status_line (c, hint_index, status);
+
+      fflush (stdout);
+      fprintf (stderr, "%s\n", line);
+      fflush (stderr);
+    }
+}
+
+/* Every hint's final status: the connector's, or the plan's reason for a
+ * hint that never got a route. */
+static const gchar *
+final_status (Connect *c,
+              guint index)
+{
+  const gchar *status = c->result != NULL
+                        ? furlhint_connect_result_get_hint_status (c->result, index)
+                        : NULL;
+
+  return status != NULL ? status : g_ptr_array_index (c->live, index);
+}
+
+static void
+print_report_text (Connect *c)
+{
+  const FurlHintPlanEntry *winner = c->result ? furlhint_connect_result_get_winner (c->result) : NULL;
+  guint elapsed = c->result ? furlhint_connect_result_get_elapsed_ms (c->result) : 0;
+  FILE *out = c->report_out;
+
+  if (c->redraw)
+    {
+      erase_live (c);
+      fflush (stderr);
+    }
+
+  if (winner != NULL)
+    {
+      g_autofree gchar *route = furlhint_plugin_describe (winner->plugin, &winner->target);
+
+      fprintf (out, "connected via hint %u %s (%s, %s, %s) in %u ms\n",
+               winner->hint_index + 1, hint_text (c, winner->hint_index),
+               furlhint_plugin_get_name (winner->plugin),
+               furlhint_anon_class_name (winner->anon_class), route, elapsed);
+    }
+  else
+    {
+      fflush (out);
+      if (c->signum != 0)
+        fh_cli_error (c->cli, "interrupted after %u ms", elapsed);
+      else
+        fh_cli_error (c->cli, "not connected after %u ms: %s", elapsed,
+                      c->error != NULL ? c->error->message : "no route");
+      fprintf (out, "not connected\n");
+    }
+  for (guint i = 0; i < c->live->len; i++)
+    {
+      g_autofree gchar *line = status_line (c, i, final_status (c, i));
+
+      fprintf (out, "  %s\n", line);
+    }
+  fflush (out);
+}
+
+static void
+print_report_json (Connect *c,
+                   const GError *error)
+{
+  g_autoptr(GString) out = g_string_new ("{");
+  const FurlHintPlanEntry *winner = c->result ? furlhint_connect_result_get_winner (c->result) : NULL;
+  gboolean anonymous = furlhint_config_get_anonymous (furlhint_context_get_config (c->ctx));
+
+  _furlhint_json_append_key (out, "event");
+  _furlhint_json_append_string (out, "result");
+  g_string_append_c (out, ',');
+  _furlhint_json_append_key (out, "ok");
+  _furlhint_json_append_bool (out, winner != NULL);
+  g_string_append_c (out, ',');
+  _furlhint_json_append_key (out, "anonymous");
+  _furlhint_json_append_bool (out, c->plan ? furlhint_plan_is_anonymous (c->plan) : anonymous);
+  g_string_append_c (out, ',');
+  /* Not the FURL itself: its swissnum is a secret. */
+  _furlhint_json_append_key (out, "tubid");
+  _furlhint_json_append_string (out, c->furl ? furlhint_furl_get_tubid (c->furl) : NULL);
+  g_string_append_c (out, ',');
+  _furlhint_json_append_key (out, "elapsed_ms");
+  fh_json_append_uint (out, c->result ? furlhint_connect_result_get_elapsed_ms (c->result) : 0);
+  g_string_append_c (out, ',');
+  _furlhint_json_append_key (out, "winner");
+  if (winner != NULL)
+    fh_json_append_plan_entry (out, winner);
+  else
+    g_string_append (out, "null");
+  g_string_append_c (out, ',');
+  _furlhint_json_append_key (out, "statuses");
+  g_string_append_c (out, '[');
+  for (guint i = 0; c->live != NULL && i < c->live->len; i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, ',');
+      g_string_append_c (out, '{');
+      _furlhint_json_append_key (out, "hint_index");
+      fh_json_append_uint (out, i);
+      g_string_append_c (out, ',');
+      _furlhint_json_append_key (out, "hint");
+      _furlhint_json_append_string (out, hint_text (c, i));
+      g_string_append_c (out, ',');
+      _furlhint_json_append_key (out, "status");
+      _furlhint_json_append_string (out, final_status (c, i));
+      g_string_append_c (out, '}');
+    }
+  g_string_append (out, "],");
+  _furlhint_json_append_key (out, "domain");
+  _furlhint_json_append_string (out, error ? fh_error_domain_name (error) : NULL);
+  g_string_append_c (out, ',');
+  _furlhint_json_append_key (out, "error");
+  _furlhint_json_append_string (out, error ? fh_error_code_name (error) : NULL);
+  g_string_append_c (out, ',');
+  _furlhint_json_append_key (out, "message");
+  _furlhint_json_append_string (out, error ? error->message : NULL);
+  g_string_append_c (out, '}');
+  print_json (c, out);
+}
+
+/* --- signals ---------------------------------------------------------------- */
+
+static gboolean
+on_signal (gpointer user_data,
+           int signum)
+{
+  Connect *c = user_data;
+
+  if (c->signum == 0)
+    c->signum = signum;
+  g_cancellable_cancel (c->cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_sigint (gpointer user_data)
+{
+  return on_signal (user_data, SIGINT);
+}
+
+static gboolean
+on_sigterm (gpointer user_data)
+{
+  return on_signal (user_data, SIGTERM);
+}
+
+/* --- connecting --------------------------------------------------------------- */
+
+static void
+connect_done_cb (GObject *source,
+                 GAsyncResult *res,
+                 gpointer user_data)
+{
+  Connect *c = user_data;
+
+  c->result = furlhint_context_connect_finish (c->ctx, res, &c->error);
+  c->connect_done = TRUE;
+}
+
+static gboolean
+drain_timeout_cb (gpointer user_data)
+{
+  gboolean *expired = user_data;
+
+  *expired = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Lets cancelled attempts report back and close their sockets (bounded). */
+static void
+drain_main_context (void)
+{
+  gboolean expired = FALSE;
+  guint id = g_timeout_add (DRAIN_MS, drain_timeout_cb, &expired);
+
+  while (!expired && g_main_context_pending (NULL))
+    g_main_context_iteration (NULL, FALSE);
+  if (!expired)
+    g_source_remove (id);
+}
+
+/* --- --pipe ------------------------------------------------------------------- */
+
+/* GIO's Unix fd streams would need gio-unix-2.0; the relay reads stdin
+ * when poll() says it is readable and writes stdout blocking, as cat
+ * does, and never changes the descriptors' flags (they are shared with
+ * the shell). The connection side is plain GIO async I/O, so a plugin's
+ * stream need not be a socket. */
+
+static void
+relay_failed (Connect *c,
+              const gchar *what,
+              GError *error)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_error_free (error);
+      return;
+    }
+  if (c->relay_error == NULL)
+    {
+      g_prefix_error (&error, "%s: ", what);
+      c->relay_error = error;
+    }
+  else
+    g_error_free (error);
+  g_cancellable_cancel (c->cancellable);
+}
+
+static void watch_stdin (Connect *c);
+
+/* stdin's EOF becomes the peer's (a half-close); its answer still comes
+ * back. */
+static void
+half_close (Connect *c)
+{
+  GError *error = NULL;
+
+  if (G_IS_SOCKET_CONNECTION (c->stream))
+    {
+      GSocket *socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (c->stream));
+
+      if (!g_socket_shutdown (socket, FALSE, TRUE, &error))
+        relay_failed (c, "shutting down the connection's write side", error);
+    }
+  else if (!g_output_stream_close (g_io_stream_get_output_stream (c->stream), NULL, &error))
+    relay_failed (c, "closing the connection's write side", error);
+}
+
+static void
+upstream_written_cb (GObject *source,
+                     GAsyncResult *res,
+                     gpointer user_data)
+{
+  Connect *c = user_data;
+  GError *error = NULL;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), res, NULL, &error))
+    {
+      relay_failed (c, "writing to the connection", error);
+      c->upstream_active = FALSE;
+      return;
+    }
+  if (g_cancellable_is_cancelled (c->cancellable))
+    c->upstream_active = FALSE;
+  else
+    watch_stdin (c);
+}
+
+static gboolean
+stdin_ready_cb (gint fd,
+                GIOCondition condition,
+                gpointer user_data)
+{
+  Connect *c = user_data;
+  gssize n = read (fd, c->up_buf, sizeof c->up_buf);
+
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return G_SOURCE_CONTINUE;
+  c->stdin_watch = 0;
+  if (n < 0)
+    {
+      int saved_errno = errno;
+
+      relay_failed (c, "reading standard input",
+                    g_error_new (G_IO_ERROR, g_io_error_from_errno (saved_errno), "%s",
+                                 g_strerror (saved_errno)));
+      c->upstream_active = FALSE;
+    }
+  else if (n == 0)
+    {
+      half_close (c);
+      c->upstream_active = FALSE;
+    }
+  else
+    g_output_stream_write_all_async (g_io_stream_get_output_stream (c->stream),
+                                     c->up_buf, (gsize) n, G_PRIORITY_DEFAULT,
+                                     c->cancellable, upstream_written_cb, c);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+watch_stdin (Connect *c)
+{
+  c->stdin_watch = g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                                  stdin_ready_cb, c);
+}
+
+static gboolean
+write_stdout (const gchar *data,
+              gsize length,
+              GError **error)
+{
+  while (length > 0)
+    {
+      gssize n = write (STDOUT_FILENO, data, length);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved_errno = errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), "%s",
+                       g_strerror (saved_errno));
+          return FALSE;
+        }
+      data += n;
+      length -= (gsize) n;
+    }
+  return TRUE;
+}
+
+static void read_peer (Connect *c);
+
+/* The peer's bytes go to stdout; its EOF ends the relay and stops
+ * reading stdin, as ncat does. */
+static void
+downstream_read_cb (GObject *source,
+                    GAsyncResult *res,
+                    gpointer user_data)
+{
+  Connect *c = user_data;
+  GError *error = NULL;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), res, &error);
+
+  if (n < 0)
+    {
+      relay_failed (c, "reading from the connection", error);
+      c->downstream_active = FALSE;
+    }
+  else if (n == 0)
+    {
+      c->downstream_active = FALSE;
+      g_cancellable_cancel (c->cancellable);
+    }
+  else if (!write_stdout (c->down_buf, (gsize) n, &error))
+    {
+      relay_failed (c, "writing standard output", error);
+      c->downstream_active = FALSE;
+    }
+  else
+    read_peer (c);
+}
+
+static void
+read_peer (Connect *c)
+{
+  g_input_stream_read_async (g_io_stream_get_input_stream (c->stream), c->down_buf,
+                             sizeof c->down_buf, G_PRIORITY_DEFAULT, c->cancellable,
+                             downstream_read_cb, c);
+}
+
+static void
+relay (Connect *c)
+{
+  g_autoptr(GError) error = NULL;
+
+  fflush (stdout);
+  c->upstream_active = TRUE;
+  c->downstream_active = TRUE;
+  watch_stdin (c);
+  read_peer (c);
+  while (c->upstream_active || c->downstream_active)
+    {
+      g_main_context_iteration (NULL, TRUE);
+      /* A pending stdin watch has no cancellable of its own. */
+      if (g_cancellable_is_cancelled (c->cancellable) && c->stdin_watch != 0)
+        {
+          g_source_remove (c->stdin_watch);
+          c->stdin_watch = 0;
+          c->upstream_active = FALSE;
+        }
+    }
+
+  if (!g_io_stream_close (c->stream, NULL, &error) && c->relay_error == NULL
+      && c->signum == 0)
+    c->relay_error = g_steal_pointer (&error);
+}
+
+/* --- the command ---------------------------------------------------------------- */
+
+typedef struct {
+  gchar *furl;       /* (owned) (nullable) the first FURL line */
+  guint64 n_lines;
+} ReadFurl;
+
+static void
+read_furl_line (const gchar *line,
+                gsize length,
+                guint64 line_no,
+                gboolean too_long,
+                gpointer user_data)
+{
+  ReadFurl *rf = user_data;
+
+  if (++rf->n_lines == 1 && !too_long)
+    rf->furl = g_strndup (line, length);
+}
+
+/* The FURL from the command line, or from one line of standard input for
+ * "-" (a FURL holds a secret that `ps` would show). */
+static gchar *
+get_furl_text (Connect *c,
+               int *rc)
+{
+  const gchar *arg = c->cli->args[0];
+  ReadFurl rf = { NULL, 0 };
+  g_autoptr(GError) error = NULL;
+
+  if (strcmp (arg, "-") != 0)
+    return g_strdup (arg);
+
+  if (!fh_cli_read_lines (stdin, read_furl_line, &rf, &error))
+    {
+      fh_cli_error (c->cli, "standard input: %s", error->message);
+      *rc = FH_EXIT_IO;
+      g_free (rf.furl);
+      return NULL;
+    }
+  if (rf.n_lines != 1 || rf.furl == NULL)
+    {
+      fh_cli_error (c->cli, "standard input: expected exactly one FURL line (got %" G_GUINT64_FORMAT
+                    " non-empty, non-comment lines%s)", rf.n_lines,
+                    rf.n_lines == 1 ? ", longer than the limit" : "");
+      *rc = FH_EXIT_REFUSED;
+      g_free (rf.furl);
+      return NULL;
+    }
+  return rf.furl;
+}
+
+static FurlHintFurl *
+parse_furl (Connect *c,
+            const gchar *text,
+            int *rc)
+{
+  g_autoptr(GError) error = NULL;
+  FurlHintFurl *furl = NULL;
+
+  if (!g_utf8_validate (text, -1, NULL))
+    g_set_error (&error, FURLHINT_FURL_ERROR, FURLHINT_FURL_ERROR_NOT_UTF8,
+                 "the FURL is not valid UTF-8 text; a FURL is UTF-8 text");
+  else
+    furl = furlhint_furl_parse (text, &error);
+  if (furl != NULL)
+    return furl;
+
+  *rc = FH_EXIT_REFUSED;
+  if (c->cli->json)
+    print_report_json (c, error);
+  else
+    fh_cli_error (c->cli, "%s (%s)", error->message, fh_error_code_name (error));
+  return NULL;
+}
+
+static void
+connect_clear (Connect *c)
+{
+  g_clear_object (&c->stream);
+  g_clear_pointer (&c->result, furlhint_connect_result_unref);
+  g_clear_error (&c->error);
+  g_clear_error (&c->relay_error);
+  g_clear_pointer (&c->plan, furlhint_plan_unref);
+  g_clear_pointer (&c->furl, furlhint_furl_unref);
+  g_clear_pointer (&c->live, g_ptr_array_unref);
+  g_clear_object (&c->cancellable);
+  if (c->ctx != NULL)
+    {
+      drain_main_context ();
+      g_clear_pointer (&c->ctx, furlhint_context_unref);
+    }
+}
+
+static int
+signal_exit (int signum)
+{
+  return 128 + signum;
+}
+
+int
+fh_cmd_connect (FhCli *cli,
+                int argc,
+                char **argv)
+{
+  g_autoptr(GOptionContext) octx = NULL;
+  FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
+  Connect c = { 0 };
+  gdouble timeout_s = DEFAULT_TIMEOUT_S;
+  gint stagger_ms = FURLHINT_DEFAULT_STAGGER_MS;
+  gboolean pipe = FALSE;
+  g_autofree gchar *text = NULL;
+  FurlHintConfig *config;
+  GPtrArray *plugin_errors;
+  guint sigint_id, sigterm_id;
+  int rc = FH_EXIT_OK;
+  const GOptionEntry entries[] = {
+    { "timeout", 't', G_OPTION_FLAG_NONE, G_OPTION_ARG_DOUBLE, &timeout_s,
+      "Give up when no route has connected after SECONDS (default 120, Foolscap's)", "SECONDS" },
+    { "stagger", 's', G_OPTION_FLAG_NONE, G_OPTION_ARG_INT, &stagger_ms,
+      "Start the routes of a tier MS milliseconds apart (default 250)", "MS" },
+    { "pipe", 'p', G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &pipe,
+      "Once connected, relay standard input to the peer and the peer to standard output", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  octx = fh_cli_option_context_new (cli, fh_cli_find_command ("connect"), entries);
+  g_option_context_set_description (octx,
+    "Ranks FURL under the configuration (as `rank` does) and connects: the\n"
+    "routes of a tier start in rank order, --stagger apart, the first one to\n"
+    "connect wins and the others are abandoned; a later tier starts only when\n"
+    "the earlier one has failed. Each hint's status is shown on standard error\n"
+    "while connecting (redrawn in place on a terminal). Then prints the winner,\n"
+    "its route and the time it took, and every hint's final status; or, when\n"
+    "nothing connected, the error of the attempt that got furthest.\n"
+    "FURL \"-\" reads the FURL from one line of standard input (not with --pipe),\n"
+    "which keeps its secret out of the process list.\n"
+    "\n"
+    "--pipe: once connected, copies standard input to the peer and the peer to\n"
+    "standard output (like ncat); end of input half-closes the connection and\n"
+    "the peer's answer is read until it closes. Statuses and the report go to\n"
+    "standard error, so standard output carries only the peer's bytes.\n"
+    "\n"
+    "--json prints one object per status change ({\"event\":\"status\",\n"
+    "\"hint_index\",\"hint\",\"status\"}) and then one result object (event\n"
+    "\"result\", ok, anonymous, tubid, elapsed_ms, winner (a plan entry as\n"
+    "`rank --json` prints it), statuses [{hint_index, hint, status}], domain,\n"
+    "error, message), on standard output (standard error with --pipe).\n"
+    "\n"
+    "Exit status:\n"
+    "  0  connected (with --pipe: the relay ended cleanly)\n"
+    "  1  the FURL was refused or has no route, every route failed, the\n"
+    "     timeout passed, the relay failed, or the configuration is invalid\n"
+    "  2  usage error\n"
+    "  3  the configuration file, standard input or a plugin directory could\n"
+    "     not be read\n"
+    "  130 interrupted (SIGINT); 143 terminated (SIGTERM)\n");
+  if (!fh_cli_parse_options (cli, octx, &argc, &argv))
+    return FH_EXIT_USAGE;
+
+  if (cli->args == NULL || cli->args[0] == NULL)
+    return fh_cli_usage_error (cli, "no FURL given");
+  if (cli->args[1] != NULL)
+    return fh_cli_usage_error (cli, "connect takes one FURL (got %u arguments)",
+                               g_strv_length (cli->args));
+  if (!(timeout_s > 0) || !(timeout_s <= MAX_TIMEOUT_S))
+    return fh_cli_usage_error (cli, "--timeout must be a number of seconds above 0 and at "
+                               "most %u (got %g)", MAX_TIMEOUT_S, timeout_s);
+  if (stagger_ms < 0 || stagger_ms > MAX_STAGGER_MS)
+    return fh_cli_usage_error (cli, "--stagger must be a number of milliseconds from 0 to %d "
+                               "(got %d)", MAX_STAGGER_MS, stagger_ms);
+  if (pipe && strcmp (cli->args[0], "-") == 0)
+    return fh_cli_usage_error (cli, "--pipe relays standard input, so the FURL cannot be "
+                               "read from it: give the FURL as the argument");
+
+  c.cli = cli;
+  c.pipe = pipe;
+  c.report_out = pipe ? stderr : stdout;
+  c.redraw = !cli->json && !cli->verbose && isatty (STDERR_FILENO)
+             && g_strcmp0 (g_getenv ("TERM"), "dumb") != 0;
+  c.cancellable = g_cancellable_new ();
+
+  config = fh_cli_load_config (cli, &rc);
+  if (config == NULL)
+    {
+      connect_clear (&c);
+      return rc;
+    }
+  c.ctx = fh_cli_make_context (cli, config, &rc);
+  furlhint_config_unref (config);
+  if (c.ctx == NULL)
+    {
+      connect_clear (&c);
+      return rc;
+    }
+  plugin_errors = furlhint_context_get_plugin_errors (c.ctx);
+  for (guint i = 0; i < plugin_errors->len; i++)
+    {
+      const GError *perr = g_ptr_array_index (plugin_errors, i);
+
+      fh_cli_error (cli, "warning: %s", perr->message);
+    }
+
+  text = get_furl_text (&c, &rc);
+  if (text == NULL)
+    {
+      connect_clear (&c);
+      return rc;
+    }
+  c.furl = parse_furl (&c, text, &rc);
+  if (c.furl == NULL)
+    {
+      connect_clear (&c);
+      return rc;
+    }
+
+  /* The library reads a stagger of 0 as "the default": 1 ms is as near
+   * to "all at once" as it gets. */
+  options.rank.stagger_ms = stagger_ms > 0 ? (guint) stagger_ms : 1;
+  /* Rounded up: --timeout 0.0001 still waits a millisecond. */
+  options.timeout_ms = (guint) MIN ((gdouble) G_MAXUINT, timeout_s * 1000 + 0.999);
+  options.status = on_status;
+  options.status_data = &c;
+
+  /* Ranked here rather than in the connector, so that every hint has a
+   * line (with the policy's reason when it got no route) from the start. */
+  c.plan = furlhint_context_rank (c.ctx, c.furl, &options.rank);
+  c.live = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < furlhint_furl_get_n_hints (c.furl); i++)
+    g_ptr_array_add (c.live, NULL);
+  for (guint i = furlhint_plan_get_n_entries (c.plan); i-- > 0;)
+    {
+      const FurlHintPlanEntry *e = furlhint_plan_get_entry (c.plan, i);
+      gchar *status = e->routed
+                      ? g_strdup_printf ("waiting (tier %u, starts at %u ms)", e->tier, e->delay_ms)
+                      : g_str_has_prefix (e->reason ? e->reason : "", "no route")
+                        || g_str_has_prefix (e->reason ? e->reason : "", "bad hint")
+                      ? g_strdup (e->reason)
+                      : g_strdup_printf ("no route: %s", e->reason ? e->reason : "");
+
+      /* Entries are in rank order: the first route of a hint is its
+       * earliest, so walk backwards and let earlier entries win. */
+      g_free (g_ptr_array_index (c.live, e->hint_index));
+      c.live->pdata[e->hint_index] = status;
+    }
+  if (c.redraw)
+    draw_live (&c);
+
+  sigint_id = g_unix_signal_add (SIGINT, on_sigint, &c);
+  sigterm_id = g_unix_signal_add (SIGTERM, on_sigterm, &c);
+
+  furlhint_context_connect_plan_async (c.ctx, c.plan, &options, c.cancellable,
+                                       connect_done_cb, &c);
+  while (!c.connect_done)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (cli->json)
+    print_report_json (&c, c.error);
+  else
+    print_report_text (&c);
+
+  if (c.signum != 0)
+    rc = signal_exit (c.signum);
+  else if (c.error != NULL || furlhint_connect_result_get_stream (c.result) == NULL)
+    rc = FH_EXIT_REFUSED;
+  else if (pipe)
+    {
+      c.stream = furlhint_connect_result_steal_stream (c.result);
+      relay (&c);
+      if (c.signum != 0)
+        rc = signal_exit (c.signum);
+      else if (c.relay_error != NULL)
+        {
+          fh_cli_error (cli, "relay: %s", c.relay_error->message);
+          rc = FH_EXIT_REFUSED;
+        }
+    }
+
+  g_source_remove (sigint_id);
+  g_source_remove (sigterm_id);
+  connect_clear (&c);
+  return rc;
+}

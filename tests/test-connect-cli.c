@@ -1,0 +1,561 @@
+/* `furlhint connect`, end to end: the built command (FURLHINT_CLI) run
+ * with GSubprocess against real servers on loopback, in a private network
+ * namespace (tests/lab.c): a socat echo server, closed ports, a black
+ * hole, and a listening socket of the test's own that counts connections.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+
+#include "lab.h"
+
+#define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
+
+/* Every run of the command is bounded: the longest case waits a 1 s
+ * timeout. */
+#define RUN_TIMEOUT_MS 20000
+
+typedef struct {
+  Lab *lab;
+  guint fds_before;
+} Fixture;
+
+typedef struct {
+  gboolean done;
+  GBytes *out;
+  GBytes *err;
+  GError *error;
+} Communicate;
+
+typedef struct {
+  gint status;                  /* exit status, or 128 + signal */
+  gchar *out;                   /* stdout, NUL-terminated (may hold NULs) */
+  gsize out_len;
+  gchar *err;
+  guint elapsed_ms;
+} Run;
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  f->lab = lab_new ();
+  f->fds_before = lab_count_open_fds ();
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  guint fds = lab_wait_fds_at_most (f->fds_before, 3000);
+
+  if (fds != f->fds_before)
+    {
+      gchar *list = lab_list_fds ();
+
+      g_test_message ("open fds:\n%s", list);
+      g_free (list);
+    }
+  g_assert_cmpuint (fds, ==, f->fds_before);
+  lab_free (f->lab);
+}
+
+static void
+run_clear (Run *run)
+{
+  g_free (run->out);
+  g_free (run->err);
+}
+
+/* The bytes, NUL-terminated (they may hold NULs too); never NULL. */
+static gchar *
+bytes_to_string (GBytes *bytes, gsize *length)
+{
+  gsize n = bytes != NULL ? g_bytes_get_size (bytes) : 0;
+  gchar *s = g_malloc (n + 1);
+
+  if (n > 0)
+    memcpy (s, g_bytes_get_data (bytes, NULL), n);
+  s[n] = '\0';
+  if (length != NULL)
+    *length = n;
+  return s;
+}
+
+static void
+communicate_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Communicate *com = user_data;
+
+  g_subprocess_communicate_finish (G_SUBPROCESS (source), res, &com->out, &com->err,
+                                   &com->error);
+  com->done = TRUE;
+}
+
+static gboolean
+send_signal_cb (gpointer user_data)
+{
+  g_subprocess_send_signal (user_data, SIGINT);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs `$FURLHINT_CLI connect ARGS...` with @input on stdin; a SIGINT
+ * @sigint_after_ms after the start when that is not 0. Bounded. */
+static void
+run_connect (Run *run,
+             GBytes *input,
+             guint sigint_after_ms,
+             const gchar *first,
+             ...)
+{
+  const gchar *cli = g_getenv ("FURLHINT_CLI");
+  GPtrArray *argv = g_ptr_array_new ();
+  GError *error = NULL;
+  GSubprocess *sub;
+  Communicate com = { FALSE, NULL, NULL, NULL };
+  gint64 t0;
+  va_list ap;
+  GBytes *empty;
+
+  g_assert_nonnull (cli);
+  g_ptr_array_add (argv, (gpointer) cli);
+  g_ptr_array_add (argv, (gpointer) "connect");
+  va_start (ap, first);
+  for (const gchar *a = first; a != NULL; a = va_arg (ap, const gchar *))
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+
+  t0 = g_get_monotonic_time ();
+  sub = g_subprocess_newv ((const gchar *const *) argv->pdata,
+                           G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                           | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  if (sigint_after_ms > 0)
+    g_timeout_add_full (G_PRIORITY_DEFAULT, sigint_after_ms, send_signal_cb,
+                        g_object_ref (sub), g_object_unref);
+  /* With a stdin pipe GIO wants bytes to write, even none. */
+  empty = g_bytes_new_static ("", 0);
+  g_subprocess_communicate_async (sub, input != NULL ? input : empty, NULL, communicate_cb, &com);
+  if (!lab_iterate_until (&com.done, RUN_TIMEOUT_MS))
+    {
+      g_subprocess_force_exit (sub);
+      lab_iterate_until (&com.done, 3000);
+      g_error ("furlhint connect did not finish within %u ms", RUN_TIMEOUT_MS);
+    }
+  g_assert_no_error (com.error);
+  /* Reap it (it has closed its pipes, so it exits now). */
+  g_subprocess_wait (sub, NULL, &error);
+  g_assert_no_error (error);
+  run->elapsed_ms = (guint) ((g_get_monotonic_time () - t0) / 1000);
+
+  if (g_subprocess_get_if_exited (sub))
+    run->status = g_subprocess_get_exit_status (sub);
+  else
+    run->status = 128 + g_subprocess_get_term_sig (sub);
+  run->out = bytes_to_string (com.out, &run->out_len);
+  run->err = bytes_to_string (com.err, NULL);
+  g_test_message ("exit %d after %u ms\nstdout:\n%s\nstderr:\n%s", run->status,
+                  run->elapsed_ms, run->out_len < 4096 ? run->out : "(binary)", run->err);
+  g_bytes_unref (com.out);
+  g_bytes_unref (com.err);
+  g_bytes_unref (empty);
+  g_object_unref (sub);
+  g_ptr_array_unref (argv);
+}
+
+static void
+assert_contains (const gchar *haystack, const gchar *needle)
+{
+  if (strstr (haystack, needle) == NULL)
+    g_error ("expected \"%s\" in:\n%s", needle, haystack);
+}
+
+static gchar *
+make_furl (const gchar *hints)
+{
+  return g_strdup_printf ("pb://%s@%s/swiss", TUB, hints);
+}
+
+/* --- connecting ------------------------------------------------------------- */
+
+/* A refused hint and the live echo server: the echo server wins, stdout
+ * names it with its route, every hint's final status follows, and stderr
+ * has one plain line per status change (stderr is not a terminal here). */
+static void
+test_winner (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  guint16 live, refused;
+  gchar *hints, *furl, *expected;
+  Run run = { 0 };
+
+  if (!lab_ready ())
+    return;
+  live = lab_echo_server_start (f->lab, "127.0.0.1", &error);
+  g_assert_no_error (error);
+  refused = lab_free_port ("127.0.0.1");
+  f->fds_before = lab_count_open_fds ();
+  hints = g_strdup_printf ("tcp:127.0.0.1:%u,tcp:127.0.0.1:%u", refused, live);
+  furl = make_furl (hints);
+
+  run_connect (&run, NULL, 0, "--stagger", "100", furl, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  expected = g_strdup_printf ("connected via hint 2 tcp:127.0.0.1:%u "
+                              "(tcp, clear, direct TCP to 127.0.0.1:%u) in ", live, live);
+  g_assert_true (g_str_has_prefix (run.out, expected));
+  g_free (expected);
+  expected = g_strdup_printf (" ms\n"
+                              "  hint 1 tcp:127.0.0.1:%u: connection refused\n"
+                              "  hint 2 tcp:127.0.0.1:%u: connected\n", refused, live);
+  g_assert_true (g_str_has_suffix (run.out, expected));
+  g_free (expected);
+  expected = g_strdup_printf ("hint 1 tcp:127.0.0.1:%u: connecting\n"
+                              "hint 1 tcp:127.0.0.1:%u: connection refused\n"
+                              "hint 2 tcp:127.0.0.1:%u: connecting\n"
+                              "hint 2 tcp:127.0.0.1:%u: connected\n",
+                              refused, refused, live, live);
+  g_assert_cmpstr (run.err, ==, expected);
+  g_free (expected);
+  run_clear (&run);
+  g_free (furl);
+  g_free (hints);
+}
+
+/* Only a closed port: exit 1, the hint says "connection refused", stderr
+ * gives the error. */
+static void
+test_refused (Fixture *f, gconstpointer data)
+{
+  guint16 refused;
+  gchar *hint, *furl, *expected;
+  Run run = { 0 };
+
+  if (!lab_ready ())
+    return;
+  refused = lab_free_port ("127.0.0.1");
+  hint = g_strdup_printf ("tcp:127.0.0.1:%u", refused);
+  furl = make_furl (hint);
+
+  run_connect (&run, NULL, 0, furl, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  expected = g_strdup_printf ("not connected\n  hint 1 %s: connection refused\n", hint);
+  g_assert_cmpstr (run.out, ==, expected);
+  g_free (expected);
+  expected = g_strdup_printf ("ms: 127.0.0.1:%u: ", refused);
+  assert_contains (run.err, "furlhint connect: not connected after ");
+  assert_contains (run.err, expected);
+  g_free (expected);
+  run_clear (&run);
+  g_free (furl);
+  g_free (hint);
+}
+
+/* --json: one status object per change, then the result. */
+static void
+test_json (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  guint16 live, refused;
+  gchar *hints, *furl, *expected, **lines;
+  Run run = { 0 };
+
+  if (!lab_ready ())
+    return;
+  live = lab_echo_server_start (f->lab, "127.0.0.1", &error);
+  g_assert_no_error (error);
+  refused = lab_free_port ("127.0.0.1");
+  f->fds_before = lab_count_open_fds ();
+  hints = g_strdup_printf ("tcp:127.0.0.1:%u,tcp:127.0.0.1:%u", refused, live);
+  furl = make_furl (hints);
+
+  run_connect (&run, NULL, 0, "--json", furl, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpstr (run.err, ==, "");
+  lines = g_strsplit (run.out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 6);   /* 4 events, result, "" */
+  g_assert_cmpstr (lines[5], ==, "");
+  expected = g_strdup_printf ("{\"event\":\"status\",\"hint_index\":0,\"hint\":\"tcp:127.0.0.1:%u\","
+                              "\"status\":\"connecting\"}", refused);
+  g_assert_cmpstr (lines[0], ==, expected);
+  g_free (expected);
+  expected = g_strdup_printf ("{\"event\":\"status\",\"hint_index\":0,\"hint\":\"tcp:127.0.0.1:%u\","
+                              "\"status\":\"connection refused\"}", refused);
+  g_assert_cmpstr (lines[1], ==, expected);
+  g_free (expected);
+  expected = g_strdup_printf ("{\"event\":\"status\",\"hint_index\":1,\"hint\":\"tcp:127.0.0.1:%u\","
+                              "\"status\":\"connected\"}", live);
+  g_assert_cmpstr (lines[3], ==, expected);
+  g_free (expected);
+
+  g_assert_true (g_str_has_prefix (lines[4], "{\"event\":\"result\",\"ok\":true,\"anonymous\":false,"
+                                   "\"tubid\":\"" TUB "\",\"elapsed_ms\":"));
+  g_assert_true (g_str_has_suffix (lines[4], "}"));
+  expected = g_strdup_printf ("\"winner\":{\"hint_index\":1,\"hint\":\"tcp:127.0.0.1:%u\","
+                              "\"routed\":true,\"plugin\":\"tcp\",\"target\":{\"host\":\"127.0.0.1\","
+                              "\"port\":%u,\"host_kind\":\"ipv4\",\"hint\":\"tcp:127.0.0.1:%u\"},"
+                              "\"anon_class\":\"clear\",\"tier\":0,\"delay_ms\":250,", live, live, live);
+  assert_contains (lines[4], expected);
+  g_free (expected);
+  expected = g_strdup_printf ("\"statuses\":[{\"hint_index\":0,\"hint\":\"tcp:127.0.0.1:%u\","
+                              "\"status\":\"connection refused\"},{\"hint_index\":1,"
+                              "\"hint\":\"tcp:127.0.0.1:%u\",\"status\":\"connected\"}],"
+                              "\"domain\":null,\"error\":null,\"message\":null}", refused, live);
+  g_assert_true (g_str_has_suffix (lines[4], expected));
+  g_free (expected);
+  /* The swissnum is a secret: never printed. */
+  g_assert_null (strstr (run.out, "swiss"));
+  g_strfreev (lines);
+  run_clear (&run);
+
+  /* A failure: the result carries the error's code and message. */
+  g_free (hints);
+  g_free (furl);
+  hints = g_strdup_printf ("tcp:127.0.0.1:%u", refused);
+  furl = make_furl (hints);
+  run_connect (&run, NULL, 0, "--json", furl, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  lines = g_strsplit (run.out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);
+  g_assert_true (g_str_has_prefix (lines[2], "{\"event\":\"result\",\"ok\":false,"));
+  assert_contains (lines[2], "\"winner\":null,");
+  expected = g_strdup_printf ("\"domain\":\"connect\",\"error\":\"refused\","
+                              "\"message\":\"127.0.0.1:%u: ", refused);
+  assert_contains (lines[2], expected);
+  g_free (expected);
+  g_strfreev (lines);
+  run_clear (&run);
+  g_free (furl);
+  g_free (hints);
+}
+
+/* --pipe: 64 KiB of random bytes through the echo server come back byte
+ * for byte on stdout; stdin's EOF half-closes, the echo's EOF ends it. */
+static void
+test_pipe (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  guint16 live;
+  gchar *hint, *furl, *expected;
+  guint8 *bytes;
+  GBytes *input;
+  Run run = { 0 };
+  gsize n = 64 * 1024;
+
+  if (!lab_ready ())
+    return;
+  live = lab_echo_server_start (f->lab, "127.0.0.1", &error);
+  g_assert_no_error (error);
+  f->fds_before = lab_count_open_fds ();
+  hint = g_strdup_printf ("tcp:127.0.0.1:%u", live);
+  furl = make_furl (hint);
+  bytes = g_malloc (n);
+  for (gsize i = 0; i < n; i += 4)
+    {
+      guint32 r = g_random_int ();
+      memcpy (bytes + i, &r, 4);
+    }
+  input = g_bytes_new_take (bytes, n);
+
+  run_connect (&run, input, 0, "--pipe", furl, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpmem (run.out, run.out_len, g_bytes_get_data (input, NULL), n);
+  /* The report went to stderr. */
+  expected = g_strdup_printf ("connected via hint 1 %s (tcp, clear, direct TCP to 127.0.0.1:%u) in ",
+                              hint, live);
+  assert_contains (run.err, expected);
+  g_free (expected);
+  run_clear (&run);
+
+  /* No input at all: the peer sees EOF at once and the relay ends. */
+  run_connect (&run, NULL, 0, "--pipe", furl, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpuint (run.out_len, ==, 0);
+  run_clear (&run);
+
+  g_bytes_unref (input);
+  g_free (furl);
+  g_free (hint);
+}
+
+/* --timeout with a black hole: exit 1 within timeout + 1 s, the hint
+ * "abandoned", the error the connector's timeout. */
+static void
+test_timeout (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  LabBlackHole *hole;
+  gchar *hint, *furl, *expected;
+  Run run = { 0 };
+
+  if (!lab_ready ())
+    return;
+  hole = lab_black_hole_new (f->lab, &error);
+  g_assert_no_error (error);
+  f->fds_before = lab_count_open_fds ();
+  hint = g_strdup_printf ("tcp:127.0.0.1:%u", lab_black_hole_get_port (hole));
+  furl = make_furl (hint);
+
+  run_connect (&run, NULL, 0, "--timeout", "1", furl, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_cmpuint (run.elapsed_ms, >=, 1000);
+  g_assert_cmpuint (run.elapsed_ms, <, 2000);
+  expected = g_strdup_printf ("not connected\n  hint 1 %s: abandoned\n", hint);
+  g_assert_cmpstr (run.out, ==, expected);
+  g_free (expected);
+  assert_contains (run.err, ": no connection established within client timeout (1000 ms)\n");
+  run_clear (&run);
+  g_free (furl);
+  g_free (hint);
+}
+
+/* Ctrl-C while connecting: cancelled cleanly, exit 130. */
+static void
+test_sigint (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  LabBlackHole *hole;
+  gchar *hint, *furl, *expected;
+  Run run = { 0 };
+
+  if (!lab_ready ())
+    return;
+  hole = lab_black_hole_new (f->lab, &error);
+  g_assert_no_error (error);
+  f->fds_before = lab_count_open_fds ();
+  hint = g_strdup_printf ("tcp:127.0.0.1:%u", lab_black_hole_get_port (hole));
+  furl = make_furl (hint);
+
+  run_connect (&run, NULL, 500, furl, NULL);
+  g_assert_cmpint (run.status, ==, 130);
+  g_assert_cmpuint (run.elapsed_ms, <, 3000);
+  expected = g_strdup_printf ("not connected\n  hint 1 %s: abandoned\n", hint);
+  g_assert_cmpstr (run.out, ==, expected);
+  g_free (expected);
+  assert_contains (run.err, "furlhint connect: interrupted after ");
+  run_clear (&run);
+  g_free (furl);
+  g_free (hint);
+}
+
+/* --anonymous with only a clear hint and no Tor: no route, exit 1, and
+ * the server the hint names never saw a connection. */
+static void
+test_anonymous (Fixture *f, gconstpointer data)
+{
+  struct sockaddr_in sin = { 0 };
+  socklen_t len = sizeof sin;
+  int listener, accepted;
+  gchar *hint, *furl, *expected;
+  Run run = { 0 };
+
+  if (!lab_ready ())
+    return;
+  listener = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  g_assert_cmpint (listener, >=, 0);
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  g_assert_cmpint (bind (listener, (struct sockaddr *) &sin, sizeof sin), ==, 0);
+  g_assert_cmpint (listen (listener, 16), ==, 0);
+  g_assert_cmpint (getsockname (listener, (struct sockaddr *) &sin, &len), ==, 0);
+  hint = g_strdup_printf ("tcp:127.0.0.1:%u", ntohs (sin.sin_port));
+  furl = make_furl (hint);
+
+  run_connect (&run, NULL, 0, "--anonymous", furl, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  expected = g_strdup_printf ("not connected\n  hint 1 %s: no route: ", hint);
+  g_assert_true (g_str_has_prefix (run.out, expected));
+  g_free (expected);
+  assert_contains (run.out, "anonymous mode");
+  assert_contains (run.err, "not connected after ");
+  /* Nothing in stderr's live lines either: no attempt started. */
+  g_assert_null (strstr (run.err, "connecting"));
+
+  /* The listener's queue is empty: nobody connected. */
+  accepted = accept (listener, NULL, NULL);
+  g_assert_cmpint (accepted, ==, -1);
+  g_assert_cmpint (errno, ==, EAGAIN);
+  close (listener);
+  run_clear (&run);
+  g_free (furl);
+  g_free (hint);
+}
+
+/* Usage and input errors: exit 2 and 3, nothing connected. */
+static void
+test_usage (Fixture *f, gconstpointer data)
+{
+  Run run = { 0 };
+  gchar *furl = make_furl ("tcp:127.0.0.1:1");
+  GBytes *furl_line;
+
+  if (!lab_ready ())
+    {
+      g_free (furl);
+      return;
+    }
+  run_connect (&run, NULL, 0, NULL);
+  g_assert_cmpint (run.status, ==, 2);
+  assert_contains (run.err, "furlhint connect: no FURL given\n");
+  run_clear (&run);
+
+  run_connect (&run, NULL, 0, "--timeout", "0", furl, NULL);
+  g_assert_cmpint (run.status, ==, 2);
+  assert_contains (run.err, "--timeout must be a number of seconds above 0");
+  run_clear (&run);
+
+  run_connect (&run, NULL, 0, "--stagger", "-1", furl, NULL);
+  g_assert_cmpint (run.status, ==, 2);
+  run_clear (&run);
+
+  run_connect (&run, NULL, 0, furl, furl, NULL);
+  g_assert_cmpint (run.status, ==, 2);
+  run_clear (&run);
+
+  run_connect (&run, NULL, 0, "--pipe", "-", NULL);
+  g_assert_cmpint (run.status, ==, 2);
+  run_clear (&run);
+
+  run_connect (&run, NULL, 0, "--config", "/nonexistent/tahoe.cfg", furl, NULL);
+  g_assert_cmpint (run.status, ==, 3);
+  run_clear (&run);
+
+  run_connect (&run, NULL, 0, "pb://not-a-furl", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_cmpstr (run.out, ==, "");
+  run_clear (&run);
+
+  /* "-": the FURL from stdin (a closed port: refused, exit 1). */
+  furl_line = g_bytes_new (furl, strlen (furl));
+  run_connect (&run, furl_line, 0, "-", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_cmpstr (run.out, ==, "not connected\n  hint 1 tcp:127.0.0.1:1: connection refused\n");
+  run_clear (&run);
+  g_bytes_unref (furl_line);
+  g_free (furl);
+}
+
+int
+main (int argc, char **argv)
+{
+  lab_enter_private_netns ();
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/connect-cli/winner", Fixture, NULL, setup, test_winner, teardown);
+  g_test_add ("/connect-cli/refused", Fixture, NULL, setup, test_refused, teardown);
+  g_test_add ("/connect-cli/json", Fixture, NULL, setup, test_json, teardown);
+  g_test_add ("/connect-cli/pipe", Fixture, NULL, setup, test_pipe, teardown);
+  g_test_add ("/connect-cli/timeout", Fixture, NULL, setup, test_timeout, teardown);
+  g_test_add ("/connect-cli/sigint", Fixture, NULL, setup, test_sigint, teardown);
+  g_test_add ("/connect-cli/anonymous", Fixture, NULL, setup, test_anonymous, teardown);
+  g_test_add ("/connect-cli/usage", Fixture, NULL, setup, test_usage, teardown);
+  return g_test_run ();
+}

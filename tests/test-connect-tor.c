@@ -1,0 +1,1055 @@
+/* The tor plugin against real tor processes on loopback (tests/lab.c: a
+ * private network namespace; nothing can leave the machine).
+ *
+ * A single tor in the two modes of ../shared/notes/tor-on-loopback.md:
+ * - "disablenet" (DisableNetwork 1): control port, each authentication
+ *   method (SAFECOOKIE, HASHEDPASSWORD; COOKIE alone only from a scripted
+ *   controller, as tor always offers SAFECOOKIE with it), and the empty
+ *   net/listeners/socks;
+ * - "deadauth" (network on, a dead DirAuthority, no fallbacks): SOCKS
+ *   listeners that answer at once for malformed onions and after a short
+ *   SocksTimeout for anything that needs a circuit.
+ * Plus: the default ports (9050 then 9150), the transport-down memory,
+ * launching tor (statuses, bootstrap wait, the tor killed and its data
+ * directory removed in fini, launch failures), stream isolation
+ * credentials (a scripted SOCKS server records them), and targets refused
+ * before any I/O.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <furlhint/furlhint.h>
+
+#include "lab.h"
+
+#define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
+#define TUB2 "x7bvf5wvsrnwu4zqh3cqzhhfpqqpiwpe"
+/* A well-formed v3 address (the Tor Project's; unreachable in the namespace). */
+#define ONION_V3 "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion"
+/* Malformed: tor refuses it at once (SOCKS 1, or 0xF6 with ExtendedErrors). */
+#define ONION_BAD "abc.onion"
+#define FINDING "(while connecting to a Tor)"
+
+typedef struct {
+  Lab *lab;
+  FurlHintContext *ctx;
+  GPtrArray *statuses;          /* "HINT:status", in order */
+  GPtrArray *logs;              /* plugin and library log lines */
+  FurlHintConnectResult *result;
+  GError *error;
+  gboolean done;
+  guint fds_before;
+  gchar *empty;                 /* an empty file: torrc, GeoIP files */
+  guint n_tors;
+} Fixture;
+
+/* --- helpers --------------------------------------------------------------- */
+
+static void
+on_status (guint hint_index, const gchar *status, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  g_test_message ("hint %u: %s", hint_index, status);
+  g_ptr_array_add (f->statuses, g_strdup_printf ("%u:%s", hint_index, status));
+}
+
+static void
+on_log (GLogLevelFlags level, const gchar *message, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  g_test_message ("log: %s", message);
+  g_ptr_array_add (f->logs, g_strdup (message));
+}
+
+static gboolean
+has_line (GPtrArray *lines, const gchar *fragment)
+{
+  for (guint i = 0; i < lines->len; i++)
+    if (strstr (g_ptr_array_index (lines, i), fragment) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  f->lab = lab_new ();
+  f->statuses = g_ptr_array_new_with_free_func (g_free);
+  f->logs = g_ptr_array_new_with_free_func (g_free);
+  f->empty = lab_write_file (f->lab, "empty", "");
+  f->fds_before = lab_count_open_fds ();
+}
+
+static void
+drop_context (Fixture *f)
+{
+  g_clear_pointer (&f->result, furlhint_connect_result_unref);
+  g_clear_error (&f->error);
+  g_clear_pointer (&f->ctx, furlhint_context_unref);
+  /* Abandoned attempts report back from idles and hold the context until
+   * then; its plugins' fini runs with the last reference. */
+  for (guint i = 0; i < 1000 && g_main_context_iteration (NULL, FALSE); i++)
+    ;
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  drop_context (f);
+  g_ptr_array_unref (f->statuses);
+  g_ptr_array_unref (f->logs);
+  g_free (f->empty);
+  lab_free (f->lab);
+}
+
+/* A fresh context (the previous one freed: its plugin's fini kills what it
+ * launched) from tahoe.cfg text. */
+static void
+use_config (Fixture *f, const gchar *cfg)
+{
+  GError *error = NULL;
+  FurlHintConfig *config;
+  GPtrArray *errors;
+
+  drop_context (f);
+  g_ptr_array_set_size (f->statuses, 0);
+  g_ptr_array_set_size (f->logs, 0);
+  config = furlhint_config_load_data (cfg, -1, "tahoe.cfg", &error);
+  g_assert_no_error (error);
+  f->ctx = furlhint_context_new (config);
+  furlhint_config_unref (config);
+  furlhint_context_set_logger (f->ctx, on_log, f, NULL);
+  furlhint_context_load_plugins (f->ctx);
+  errors = furlhint_context_get_plugin_errors (f->ctx);
+  for (guint i = 0; i < errors->len; i++)
+    g_test_message ("plugin error: %s", ((GError *) g_ptr_array_index (errors, i))->message);
+  g_assert_cmpuint (errors->len, ==, 0);
+  g_assert_true (furlhint_plugin_is_configured (furlhint_context_find_plugin (f->ctx, "tor")));
+}
+
+static void
+connect_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  f->result = furlhint_context_connect_finish (f->ctx, res, &f->error);
+  f->done = TRUE;
+}
+
+/* Connects to pb://@tub@@hints/swiss and waits (bounded). */
+static void
+connect_furl_tub (Fixture *f, const gchar *tub, const gchar *hints, guint timeout_ms)
+{
+  FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
+  gchar *text = g_strdup_printf ("pb://%s@%s/swiss", tub, hints);
+  GError *error = NULL;
+  FurlHintFurl *furl = furlhint_furl_parse (text, &error);
+
+  g_assert_no_error (error);
+  g_clear_pointer (&f->result, furlhint_connect_result_unref);
+  g_clear_error (&f->error);
+  options.timeout_ms = timeout_ms;
+  options.status = on_status;
+  options.status_data = f;
+  f->done = FALSE;
+  furlhint_context_connect_async (f->ctx, furl, &options, NULL, connect_done, f);
+  g_assert_true (lab_iterate_until (&f->done, timeout_ms + 20000));
+  g_assert_nonnull (f->result);
+  if (f->error != NULL)
+    g_test_message ("connect error: %s", f->error->message);
+  furlhint_furl_unref (furl);
+  g_free (text);
+}
+
+static void
+connect_furl (Fixture *f, const gchar *hints, guint timeout_ms)
+{
+  connect_furl_tub (f, TUB, hints, timeout_ms);
+}
+
+/* The connect failed with @code and a message containing @fragment (and
+ * ending with @suffix when not NULL). */
+static void
+assert_failed (Fixture *f, gint code, const gchar *fragment, const gchar *suffix)
+{
+  g_assert_null (furlhint_connect_result_get_stream (f->result));
+  g_assert_error (f->error, FURLHINT_CONNECT_ERROR, code);
+  if (strstr (f->error->message, fragment) == NULL)
+    g_error ("“%s” not in “%s”", fragment, f->error->message);
+  if (suffix != NULL)
+    g_assert_true (g_str_has_suffix (f->error->message, suffix));
+}
+
+static void
+assert_fds_back (Fixture *f)
+{
+  drop_context (f);
+  g_assert_cmpuint (lab_wait_fds_at_most (f->fds_before, 3000), ==, f->fds_before);
+}
+
+/* Starts a tor with an empty torrc, its DataDirectory in the lab, a
+ * ControlPort on 127.0.0.1 and @extra options; waits for the control
+ * port. Returns that port. */
+static guint16
+start_tor (Fixture *f, const gchar *const *extra, LabProc **proc_out)
+{
+  GError *error = NULL;
+  guint16 control = lab_free_port ("127.0.0.1");
+  gchar *name = g_strdup_printf ("tor%u", f->n_tors++);
+  gchar *dir = g_build_filename (lab_get_dir (f->lab), name, NULL);
+  gchar *control_arg = g_strdup_printf ("127.0.0.1:%u", control);
+  GPtrArray *argv = g_ptr_array_new ();
+  LabProc *proc;
+
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  g_ptr_array_add (argv, "tor");
+  g_ptr_array_add (argv, "--defaults-torrc");
+  g_ptr_array_add (argv, f->empty);
+  g_ptr_array_add (argv, "-f");
+  g_ptr_array_add (argv, f->empty);
+  g_ptr_array_add (argv, "--DataDirectory");
+  g_ptr_array_add (argv, dir);
+  g_ptr_array_add (argv, "--ControlPort");
+  g_ptr_array_add (argv, control_arg);
+  g_ptr_array_add (argv, "--GeoIPFile");
+  g_ptr_array_add (argv, f->empty);
+  g_ptr_array_add (argv, "--GeoIPv6File");
+  g_ptr_array_add (argv, f->empty);
+  g_ptr_array_add (argv, "--Log");
+  g_ptr_array_add (argv, "notice stdout");
+  for (guint i = 0; extra[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) extra[i]);
+  g_ptr_array_add (argv, NULL);
+
+  proc = lab_spawn (f->lab, name, (const gchar *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_assert_true (lab_wait_port (proc, "127.0.0.1", control, 20000, &error));
+  g_assert_no_error (error);
+  if (proc_out != NULL)
+    *proc_out = proc;
+  /* GLib watches a running child with a pidfd: count from here. */
+  f->fds_before = lab_count_open_fds ();
+
+  g_ptr_array_unref (argv);
+  g_free (control_arg);
+  g_free (dir);
+  g_free (name);
+  return control;
+}
+
+static gchar *
+control_config (guint16 port, const gchar *extra)
+{
+  return g_strdup_printf ("[tor]\ncontrol.port = tcp:127.0.0.1:%u\n%s", port,
+                          extra != NULL ? extra : "");
+}
+
+/* --- a scripted server on a thread ----------------------------------------- */
+
+typedef struct {
+  GSocket *listener;
+  GThread *thread;
+  guint16 port;
+  guint max_clients;
+  gboolean (*serve) (gpointer server, GSocket *client);
+  GMutex lock;
+  GPtrArray *seen;              /* (lock) what the clients sent that matters */
+  gchar *cookie_file;           /* fake controller: its cookie */
+  gchar *cookie_hex;
+  guint16 socks_port;           /* fake controller: the listener it reports */
+} Scripted;
+
+static gboolean
+read_line (GSocket *socket, GString *line)
+{
+  gchar c;
+
+  g_string_truncate (line, 0);
+  for (;;)
+    {
+      gssize n = g_socket_receive (socket, &c, 1, NULL, NULL);
+
+      if (n <= 0)
+        return FALSE;
+      if (c == '\n')
+        {
+          if (line->len > 0 && line->str[line->len - 1] == '\r')
+            g_string_truncate (line, line->len - 1);
+          return TRUE;
+        }
+      g_string_append_c (line, c);
+    }
+}
+
+static gboolean
+read_exact (GSocket *socket, guint8 *buf, gsize len)
+{
+  gsize got = 0;
+
+  while (got < len)
+    {
+      gssize n = g_socket_receive (socket, (gchar *) buf + got, len - got, NULL, NULL);
+
+      if (n <= 0)
+        return FALSE;
+      got += n;
+    }
+  return TRUE;
+}
+
+static void
+send_text (GSocket *socket, const gchar *text)
+{
+  g_socket_send (socket, text, strlen (text), NULL, NULL);
+}
+
+/* A control port that offers only COOKIE, with an escaped COOKIEFILE. */
+static gboolean
+serve_controller (gpointer server, GSocket *client)
+{
+  Scripted *s = server;
+  GString *line = g_string_new (NULL);
+  gboolean authenticated = FALSE;
+
+  while (read_line (client, line))
+    {
+      g_mutex_lock (&s->lock);
+      g_ptr_array_add (s->seen, g_strdup (line->str));
+      g_mutex_unlock (&s->lock);
+      if (strcmp (line->str, "PROTOCOLINFO 1") == 0)
+        {
+          GString *escaped = g_string_new (NULL);
+          gchar *reply;
+
+          for (const gchar *c = s->cookie_file; *c != '\0'; c++)
+            {
+              if (*c == '"' || *c == '\\')
+                g_string_append_c (escaped, '\\');
+              g_string_append_c (escaped, *c);
+            }
+          reply = g_strdup_printf ("250-PROTOCOLINFO 1\r\n"
+                                   "250-AUTH METHODS=COOKIE COOKIEFILE=\"%s\"\r\n"
+                                   "250-VERSION Tor=\"0.0.fake\"\r\n250 OK\r\n", escaped->str);
+          send_text (client, reply);
+          g_free (reply);
+          g_string_free (escaped, TRUE);
+        }
+      else if (g_str_has_prefix (line->str, "AUTHENTICATE "))
+        {
+          authenticated = g_ascii_strcasecmp (line->str + 13, s->cookie_hex) == 0;
+          send_text (client, authenticated ? "250 OK\r\n"
+                                           : "515 Authentication failed: Wrong length on "
+                                             "authentication cookie.\r\n");
+          if (!authenticated)
+            break;
+        }
+      else if (authenticated && strcmp (line->str, "GETINFO net/listeners/socks") == 0)
+        {
+          /* An asynchronous event first: the client must skip it. */
+          gchar *reply = g_strdup_printf ("650 CIRC 1 LAUNCHED\r\n"
+                                          "250-net/listeners/socks=\"127.0.0.1:%u\"\r\n"
+                                          "250 OK\r\n", s->socks_port);
+          send_text (client, reply);
+          g_free (reply);
+        }
+      else
+        {
+          send_text (client, "514 Authentication required.\r\n");
+          break;
+        }
+    }
+  g_string_free (line, TRUE);
+  return TRUE;
+}
+
+/* A SOCKS5 server that records the RFC 1929 credentials, then answers
+ * "connection refused" (reply 5). */
+static gboolean
+serve_socks (gpointer server, GSocket *client)
+{
+  Scripted *s = server;
+  guint8 buf[600];
+  gboolean userpass = FALSE;
+  gchar *record = NULL;
+
+  if (!read_exact (client, buf, 2) || buf[0] != 5 || !read_exact (client, buf + 2, buf[1]))
+    return TRUE;
+  for (guint i = 0; i < buf[1]; i++)
+    userpass |= buf[2 + i] == 2;
+  g_socket_send (client, userpass ? "\x05\x02" : "\x05\x00", 2, NULL, NULL);
+  if (userpass)
+    {
+      guint8 ulen, plen;
+      gchar user[256], pass[256];
+
+      if (!read_exact (client, buf, 2))
+        return TRUE;
+      ulen = buf[1];
+      if (!read_exact (client, (guint8 *) user, ulen) || !read_exact (client, &plen, 1) ||
+          !read_exact (client, (guint8 *) pass, plen))
+        return TRUE;
+      user[ulen] = '\0';
+      pass[plen] = '\0';
+      record = g_strdup_printf ("%s:%s", user, pass);
+      g_socket_send (client, "\x01\x00", 2, NULL, NULL);
+    }
+  else
+    record = g_strdup ("(no auth)");
+  /* VER CMD RSV ATYP=3 LEN NAME PORT */
+  if (read_exact (client, buf, 5) && read_exact (client, buf + 5, buf[4] + 2))
+    {
+      gchar *with_host = g_strdup_printf ("%s@%.*s", record, buf[4], (gchar *) buf + 5);
+
+      gboolean echo = buf[4] == strlen ("echo.lab.test") &&
+                      memcmp (buf + 5, "echo.lab.test", buf[4]) == 0;
+
+      g_free (record);
+      record = with_host;
+      if (echo)
+        {
+          /* Success, then an echo of what comes until EOF. */
+          gssize n;
+
+          g_socket_send (client, "\x05\x00\x00\x01\x7f\x00\x00\x01\x00\x07", 10, NULL, NULL);
+          while ((n = g_socket_receive (client, (gchar *) buf, sizeof buf, NULL, NULL)) > 0)
+            g_socket_send (client, (gchar *) buf, n, NULL, NULL);
+        }
+      else
+        g_socket_send (client, "\x05\x05\x00\x01\x00\x00\x00\x00\x00\x00", 10, NULL, NULL);
+    }
+  g_mutex_lock (&s->lock);
+  g_ptr_array_add (s->seen, record);
+  g_mutex_unlock (&s->lock);
+  return TRUE;
+}
+
+static gpointer
+scripted_thread (gpointer data)
+{
+  Scripted *s = data;
+
+  for (guint i = 0; i < s->max_clients; i++)
+    {
+      GSocket *client = g_socket_accept (s->listener, NULL, NULL);
+
+      if (client == NULL)
+        break;
+      g_socket_set_timeout (client, 10);
+      s->serve (s, client);
+      g_socket_close (client, NULL);
+      g_object_unref (client);
+    }
+  return NULL;
+}
+
+static Scripted *
+scripted_start (gboolean (*serve) (gpointer, GSocket *), guint max_clients)
+{
+  Scripted *s = g_new0 (Scripted, 1);
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
+  GSocketAddress *bound;
+  GError *error = NULL;
+
+  s->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                              G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_socket_set_timeout (s->listener, 15);
+  g_assert_true (g_socket_bind (s->listener, addr, TRUE, &error));
+  g_assert_true (g_socket_listen (s->listener, &error));
+  bound = g_socket_get_local_address (s->listener, &error);
+  g_assert_no_error (error);
+  s->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  s->serve = serve;
+  s->max_clients = max_clients;
+  s->seen = g_ptr_array_new_with_free_func (g_free);
+  g_mutex_init (&s->lock);
+  g_object_unref (bound);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  return s;
+}
+
+static void
+scripted_run (Scripted *s)
+{
+  s->thread = g_thread_new ("scripted", scripted_thread, s);
+}
+
+static void
+scripted_free (Scripted *s)
+{
+  /* Unblocks a pending accept(). */
+  g_socket_shutdown (s->listener, TRUE, TRUE, NULL);
+  g_socket_close (s->listener, NULL);
+  if (s->thread != NULL)
+    g_thread_join (s->thread);
+  g_object_unref (s->listener);
+  g_ptr_array_unref (s->seen);
+  g_mutex_clear (&s->lock);
+  g_free (s->cookie_file);
+  g_free (s->cookie_hex);
+  g_free (s);
+}
+
+/* --- disablenet: control port and authentication -------------------------- */
+
+static const gchar *const disablenet_cookie[] = {
+  "--DisableNetwork", "1", "--CookieAuthentication", "1",
+  "--SocksPort", "127.0.0.1:auto", NULL
+};
+
+static void
+test_safecookie (Fixture *f, gconstpointer data)
+{
+  guint16 control;
+  gchar *cfg;
+
+  if (!lab_ready ())
+    return;
+  control = start_tor (f, disablenet_cookie, NULL);
+  cfg = control_config (control, NULL);
+  use_config (f, cfg);
+
+  connect_furl (f, "tor:" ONION_V3 ":80", 20000);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                 "Tor has no SOCKS listener (DisableNetwork?)", FINDING);
+  g_assert_nonnull (strstr (f->error->message, "GETINFO net/listeners/socks"));
+  g_assert_true (has_line (f->statuses, "0:connecting to a Tor"));
+  /* tor offers COOKIE and SAFECOOKIE; the safer one is used. */
+  g_assert_true (has_line (f->logs, "SAFECOOKIE authentication, Tor 0.4."));
+  g_assert_true (g_str_has_prefix (furlhint_connect_result_get_hint_status (f->result, 0),
+                                   "failed to connect: Tor has no SOCKS listener"));
+  g_free (cfg);
+  assert_fds_back (f);
+}
+
+static gchar *
+hash_password (const gchar *password)
+{
+  const gchar *argv[] = { "tor", "--hash-password", password, "--quiet", NULL };
+  gchar *out = NULL;
+  gchar **lines;
+  gchar *hash = NULL;
+  gint status = 0;
+  GError *error = NULL;
+
+  g_assert_true (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH |
+                               G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
+                               &status, &error));
+  g_assert_no_error (error);
+  lines = g_strsplit (out, "\n", -1);
+  for (gchar **l = lines; *l != NULL; l++)
+    if (g_str_has_prefix (*l, "16:"))
+      hash = g_strdup (g_strstrip (*l));
+  g_strfreev (lines);
+  g_free (out);
+  g_assert_nonnull (hash);
+  return hash;
+}
+
+static void
+test_password (Fixture *f, gconstpointer data)
+{
+  gchar *hash;
+  guint16 control;
+  gchar *cfg;
+
+  if (!lab_ready ())
+    return;
+  hash = hash_password ("lab \"secret\"");
+  {
+    const gchar *const extra[] = {
+      "--DisableNetwork", "1", "--HashedControlPassword", hash, NULL
+    };
+    control = start_tor (f, extra, NULL);
+  }
+
+  /* The right password. */
+  cfg = control_config (control, "control.password = lab \"secret\"\n");
+  use_config (f, cfg);
+  g_free (cfg);
+  connect_furl (f, "tor:" ONION_V3 ":80", 20000);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                 "Tor has no SOCKS listener (DisableNetwork?)", FINDING);
+  g_assert_true (has_line (f->logs, "HASHEDPASSWORD authentication"));
+
+  /* A wrong one: tor's 515 is quoted. */
+  cfg = control_config (control, "control.password = wrong\n");
+  use_config (f, cfg);
+  g_free (cfg);
+  connect_furl (f, "tor:" ONION_V3 ":80", 20000);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_AUTH, "refused AUTHENTICATE: 515 ", FINDING);
+
+  /* None: say what is missing. */
+  cfg = control_config (control, NULL);
+  use_config (f, cfg);
+  g_free (cfg);
+  connect_furl (f, "tor:" ONION_V3 ":80", 20000);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_AUTH,
+                 "wants a password (it offers HASHEDPASSWORD); accepted: "
+                 "[tor] control.password", FINDING);
+  g_free (hash);
+  assert_fds_back (f);
+}
+
+static void
+test_cookie_scripted (Fixture *f, gconstpointer data)
+{
+  Scripted *s;
+  guint8 cookie[32];
+  GString *hex = g_string_new (NULL);
+  gchar *dir, *cfg, *expected;
+  guint16 nobody = lab_free_port ("127.0.0.1");
+
+  if (!lab_ready ())
+    return;
+  for (guint i = 0; i < sizeof cookie; i++)
+    {
+      cookie[i] = (guint8) (0xa0 + i);
+      g_string_append_printf (hex, "%02X", cookie[i]);
+    }
+  /* A path that needs escaping in COOKIEFILE="...". */
+  dir = g_build_filename (lab_get_dir (f->lab), "odd \"dir\"", NULL);
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+
+  s = scripted_start (serve_controller, 1);
+  s->cookie_file = g_build_filename (dir, "control_auth_cookie", NULL);
+  s->cookie_hex = g_string_free (hex, FALSE);
+  s->socks_port = nobody;
+  g_assert_true (g_file_set_contents (s->cookie_file, (gchar *) cookie, sizeof cookie, NULL));
+  scripted_run (s);
+
+  cfg = control_config (s->port, NULL);
+  use_config (f, cfg);
+  connect_furl (f, "tor:" ONION_V3 ":80", 20000);
+  /* The discovered port is used (and is down: nothing listens there). */
+  expected = g_strdup_printf ("Tor SOCKS port 127.0.0.1:%u refused the connection: "
+                              "is Tor running?", nobody);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN, expected, NULL);
+  g_assert_true (has_line (f->logs, "COOKIE authentication, Tor 0.0.fake"));
+  g_assert_false (has_line (f->logs, "SAFECOOKIE"));
+  g_mutex_lock (&s->lock);
+  g_assert_cmpuint (s->seen->len, ==, 3);
+  g_assert_cmpstr (g_ptr_array_index (s->seen, 0), ==, "PROTOCOLINFO 1");
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (s->seen, 1), "AUTHENTICATE "));
+  g_assert_cmpstr (g_ptr_array_index (s->seen, 2), ==, "GETINFO net/listeners/socks");
+  g_mutex_unlock (&s->lock);
+
+  scripted_free (s);
+  g_free (expected);
+  g_free (cfg);
+  g_free (dir);
+  assert_fds_back (f);
+}
+
+static void
+test_control_refused (Fixture *f, gconstpointer data)
+{
+  guint16 port;
+  gchar *cfg, *expected;
+  guint elapsed;
+
+  if (!lab_ready ())
+    return;
+  port = lab_free_port ("127.0.0.1");
+  cfg = control_config (port, NULL);
+  use_config (f, cfg);
+  connect_furl (f, "tor:" ONION_V3 ":80", 20000);
+  expected = g_strdup_printf ("Tor control port 127.0.0.1:%u refused the connection: "
+                              "is Tor running?", port);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN, expected, FINDING);
+
+  /* The transport-down memory: the next tor hint fails at once. */
+  connect_furl (f, "tor:" ONION_V3 ":81", 20000);
+  elapsed = furlhint_connect_result_get_elapsed_ms (f->result);
+  g_test_message ("second connect: %u ms", elapsed);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN, expected, NULL);
+  g_assert_cmpuint (elapsed, <, 500);
+  g_free (expected);
+  g_free (cfg);
+  assert_fds_back (f);
+}
+
+/* --- default ports ----------------------------------------------------------- */
+
+static void
+test_default_ports_down (Fixture *f, gconstpointer data)
+{
+  gint64 start;
+  guint elapsed;
+
+  if (!lab_ready ())
+    return;
+  /* Blank: Tor's default ports. In the namespace nothing listens on them. */
+  use_config (f, "[connections]\ntor.socks-proxy =\n");
+  start = g_get_monotonic_time ();
+  connect_furl (f, "tor:" ONION_V3 ":80", 20000);
+  g_test_message ("both ports probed in %" G_GINT64_FORMAT " ms",
+                  (g_get_monotonic_time () - start) / 1000);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                 "Tor is not running: 127.0.0.1:9050 and 127.0.0.1:9150 refused " FINDING,
+                 NULL);
+  g_assert_cmpstr (f->error->message, ==,
+                   "Tor is not running: 127.0.0.1:9050 and 127.0.0.1:9150 refused " FINDING);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
+
+  /* Remembered: a second tor hint fails at once with the same cause. */
+  connect_furl (f, "tor:" ONION_V3 ":443", 20000);
+  elapsed = furlhint_connect_result_get_elapsed_ms (f->result);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN, "Tor is not running", NULL);
+  g_assert_cmpuint (elapsed, <, 500);
+  assert_fds_back (f);
+}
+
+/* --- deadauth: real SOCKS listeners ----------------------------------------- */
+
+static void
+test_deadauth (Fixture *f, gconstpointer data)
+{
+  guint16 extended = lab_free_port ("127.0.0.1");
+  gchar *extended_arg = g_strdup_printf ("127.0.0.1:%u ExtendedErrors", extended);
+  guint16 dead = lab_free_port ("127.0.0.1");
+  gchar *dead_auth = g_strdup_printf ("dead orport=1 no-v2 v3ident=%s 127.0.0.1:%u %s",
+                                      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", dead,
+                                      "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF");
+  guint16 control;
+  gchar *cfg;
+  gint64 start;
+
+  if (!lab_ready ())
+    {
+      g_free (extended_arg);
+      g_free (dead_auth);
+      return;
+    }
+  {
+    /* 9150 (Tor Browser's port) first: found by the default-port probe
+     * and listed first by net/listeners/socks. */
+    const gchar *const extra[] = {
+      "--CookieAuthentication", "1",
+      "--SocksPort", "127.0.0.1:9150",
+      "--SocksPort", extended_arg,
+      "--SocksTimeout", "2",
+      "--UseDefaultFallbackDirs", "0",
+      "--DirAuthority", dead_auth,
+      NULL
+    };
+    control = start_tor (f, extra, NULL);
+  }
+  g_assert_true (lab_wait_port (NULL, "127.0.0.1", 9150, 10000, NULL));
+
+  /* Discovered through the control port: tor refuses the malformed
+   * onion at once. */
+  cfg = control_config (control, NULL);
+  use_config (f, cfg);
+  g_free (cfg);
+  connect_furl (f, "tor:" ONION_BAD ":80", 20000);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_FAILED,
+                 "proxy refused: general SOCKS server failure (SOCKS reply 1)", NULL);
+  g_assert_true (has_line (f->logs, "SOCKS port 127.0.0.1:9150 found through Tor control port"));
+  g_assert_true (has_line (f->statuses, "0:connecting to a Tor"));
+  /* Cached: the second connect does not ask the control port again. */
+  g_ptr_array_set_size (f->logs, 0);
+  connect_furl (f, "tor:" ONION_BAD ":81", 20000);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_FAILED, "(SOCKS reply 1)", NULL);
+  g_assert_false (has_line (f->logs, "found through"));
+
+  /* The configured ExtendedErrors port names the problem. */
+  cfg = g_strdup_printf ("[tor]\nsocks.port = tcp:127.0.0.1:%u\n", extended);
+  use_config (f, cfg);
+  g_free (cfg);
+  connect_furl (f, "tor:" ONION_BAD ":80", 20000);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_UNREACHABLE,
+                 "proxy refused: onion service invalid address (SOCKS reply 246)", NULL);
+
+  /* Default ports: 9050 refused, 9150 answers. */
+  use_config (f, "[connections]\ntor.socks-proxy =\n");
+  connect_furl (f, "tor:" ONION_BAD ":80", 20000);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_FAILED, "(SOCKS reply 1)", NULL);
+
+  /* tcp = tor carries a DNS name to Tor (remote DNS): no circuit here, so
+   * tor gives up after SocksTimeout (2 s) with TTL expired. */
+  cfg = g_strdup_printf ("[connections]\ntcp = tor\n[tor]\nsocks.port = tcp:127.0.0.1:%u\n",
+                         extended);
+  use_config (f, cfg);
+  g_free (cfg);
+  start = g_get_monotonic_time ();
+  connect_furl (f, "tcp:echo.lab.test:7", 20000);
+  g_test_message ("SocksTimeout answer after %" G_GINT64_FORMAT " ms",
+                  (g_get_monotonic_time () - start) / 1000);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_TIMED_OUT, "(SOCKS reply 6)", NULL);
+
+  /* A well-formed onion nobody publishes: the same after SocksTimeout. */
+  start = g_get_monotonic_time ();
+  connect_furl (f, "tor:" ONION_V3 ":80", 20000);
+  g_test_message ("unknown v3 onion answered after %" G_GINT64_FORMAT " ms",
+                  (g_get_monotonic_time () - start) / 1000);
+  g_assert_nonnull (f->error);
+  g_assert_null (furlhint_connect_result_get_stream (f->result));
+
+  g_free (extended_arg);
+  g_free (dead_auth);
+  assert_fds_back (f);
+}
+
+/* --- stream isolation ---------------------------------------------------- */
+
+static void
+test_isolation (Fixture *f, gconstpointer data)
+{
+  Scripted *s;
+  gchar *cfg, *h1, *h2, *rec1, *rec2, *rec3;
+
+  if (!lab_ready ())
+    return;
+  s = scripted_start (serve_socks, 4);
+  scripted_run (s);
+  cfg = g_strdup_printf ("[connections]\ntor.socks-proxy = tcp:127.0.0.1:%u\ntcp = tor\n",
+                         s->port);
+  use_config (f, cfg);
+  connect_furl_tub (f, TUB, "tor:" ONION_V3 ":80", 20000);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_REFUSED, "(SOCKS reply 5)", NULL);
+  connect_furl_tub (f, TUB2, "tor:" ONION_V3 ":80", 20000);
+  connect_furl_tub (f, TUB, "tor:" ONION_V3 ":80", 20000);
+
+  /* Success: a stream positioned after the SOCKS reply (tcp = tor carries
+   * the name to the proxy). */
+  connect_furl_tub (f, TUB2, "tcp:echo.lab.test:7", 20000);
+  g_assert_no_error (f->error);
+  {
+    GIOStream *stream = furlhint_connect_result_get_stream (f->result);
+    GError *error = NULL;
+    gchar back[5] = { 0, };
+    gsize got = 0;
+
+    g_assert_true (G_IS_SOCKET_CONNECTION (stream));
+    g_socket_set_timeout (g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream)), 10);
+    g_output_stream_write_all (g_io_stream_get_output_stream (stream), "ping", 4, NULL, NULL,
+                               &error);
+    g_assert_no_error (error);
+    g_input_stream_read_all (g_io_stream_get_input_stream (stream), back, 4, &got, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (back, ==, "ping");
+    g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==, "connected");
+  }
+  g_clear_pointer (&f->result, furlhint_connect_result_unref);
+
+  h1 = g_compute_checksum_for_string (G_CHECKSUM_SHA256, TUB, -1);
+  h2 = g_compute_checksum_for_string (G_CHECKSUM_SHA256, TUB2, -1);
+  rec1 = g_strdup_printf ("furlhint:%s@" ONION_V3, h1);
+  rec2 = g_strdup_printf ("furlhint:%s@" ONION_V3, h2);
+  /* Closing the stream ended the echo; joining the thread waits for it. */
+  g_socket_shutdown (s->listener, TRUE, TRUE, NULL);
+  g_thread_join (s->thread);
+  s->thread = NULL;
+  g_assert_cmpuint (s->seen->len, ==, 4);
+  g_assert_cmpstr (g_ptr_array_index (s->seen, 0), ==, rec1);
+  g_assert_cmpstr (g_ptr_array_index (s->seen, 1), ==, rec2);
+  g_assert_cmpstr (g_ptr_array_index (s->seen, 2), ==, rec1);
+  rec3 = g_strdup_printf ("furlhint:%s@echo.lab.test", h2);
+  g_assert_cmpstr (g_ptr_array_index (s->seen, 3), ==, rec3);
+  g_free (rec3);
+
+  scripted_free (s);
+  g_free (h1);
+  g_free (h2);
+  g_free (rec1);
+  g_free (rec2);
+  g_free (cfg);
+  assert_fds_back (f);
+}
+
+/* --- targets refused before any I/O ---------------------------------------- */
+
+typedef struct {
+  const gchar *host;
+} RefuseCase;
+
+static FurlHintPlan *
+plan_for_host (Fixture *f, const gchar *host)
+{
+  GError *error = NULL;
+  FurlHintFurl *furl = furlhint_furl_parse ("pb://" TUB "@tor:" ONION_V3 ":80/swiss", &error);
+  FurlHintPlan *plan;
+  FurlHintTarget target = { g_strdup (host), 80, FURLHINT_HOST_DNS, g_strdup ("tor:x:80") };
+
+  g_assert_no_error (error);
+  plan = furlhint_plan_new (furl, FALSE);
+  g_assert_true (furlhint_plan_add_route (plan, 0, furlhint_context_find_plugin (f->ctx, "tor"),
+                                          &target, 0, FALSE));
+  furlhint_plan_finish (plan, 0);
+  furlhint_furl_unref (furl);
+  return plan;
+}
+
+static void
+test_refuse_targets (Fixture *f, gconstpointer data)
+{
+  static const gchar *const hosts[] = {
+    "10.1.2.3", "127.0.0.1", "fd00::1", "::1", "x.b32.i2p", "127.1", "0x7f.1",
+    "2130706433", "bad host", "192.168.1.1",
+  };
+  guint16 nobody;
+  gchar *cfg;
+
+  if (!lab_ready ())
+    return;
+  /* Nothing listens there: any I/O would give TRANSPORT_DOWN instead. */
+  nobody = lab_free_port ("127.0.0.1");
+  cfg = g_strdup_printf ("[connections]\ntor.socks-proxy = tcp:127.0.0.1:%u\n", nobody);
+  use_config (f, cfg);
+  for (gsize i = 0; i < G_N_ELEMENTS (hosts); i++)
+    {
+      FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
+      FurlHintPlan *plan = plan_for_host (f, hosts[i]);
+
+      g_test_message ("target %s", hosts[i]);
+      g_clear_pointer (&f->result, furlhint_connect_result_unref);
+      g_clear_error (&f->error);
+      options.timeout_ms = 5000;
+      f->done = FALSE;
+      furlhint_context_connect_plan_async (f->ctx, plan, &options, NULL, connect_done, f);
+      g_assert_true (lab_iterate_until (&f->done, 10000));
+      assert_failed (f, FURLHINT_CONNECT_ERROR_UNREACHABLE, "refusing to ask Tor", NULL);
+      furlhint_plan_unref (plan);
+    }
+  /* A public address and a name do get as far as the SOCKS port. */
+  {
+    FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
+    FurlHintPlan *plan = plan_for_host (f, "93.184.216.34");
+
+    g_clear_pointer (&f->result, furlhint_connect_result_unref);
+    g_clear_error (&f->error);
+    f->done = FALSE;
+    furlhint_context_connect_plan_async (f->ctx, plan, &options, NULL, connect_done, f);
+    g_assert_true (lab_iterate_until (&f->done, 10000));
+    assert_failed (f, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN, "refused the connection", NULL);
+    furlhint_plan_unref (plan);
+  }
+  g_free (cfg);
+  assert_fds_back (f);
+}
+
+/* --- launch ----------------------------------------------------------------- */
+
+static gboolean
+pid_alive (GPid pid)
+{
+  return kill (pid, 0) == 0 || errno != ESRCH;
+}
+
+static void
+test_launch_bootstrap_wait (Fixture *f, gconstpointer data)
+{
+  gchar *record, *script, *wrapper, *cfg, *contents = NULL;
+  gchar **words;
+  const gchar *data_dir = NULL;
+  GPid pid;
+  gint64 deadline;
+
+  if (!lab_ready ())
+    return;
+  /* A tor that can never bootstrap (no network): the launch gets as far
+   * as "waiting for Tor bootstrap" and the connect times out. The wrapper
+   * records tor's pid (exec keeps it) and arguments. */
+  record = g_build_filename (lab_get_dir (f->lab), "launched", NULL);
+  script = g_strdup_printf ("#!/bin/sh\necho $$ \"$@\" > '%s'\n"
+                            "exec tor \"$@\" --DisableNetwork 1 --GeoIPFile '%s' "
+                            "--GeoIPv6File '%s'\n", record, f->empty, f->empty);
+  wrapper = lab_write_file (f->lab, "tor-wrapper", script);
+  g_assert_cmpint (chmod (wrapper, 0755), ==, 0);
+  cfg = g_strdup_printf ("[tor]\nlaunch = true\ntor.executable = %s\n", wrapper);
+  use_config (f, cfg);
+
+  connect_furl (f, "tor:" ONION_V3 ":80", 4000);
+  g_assert_true (has_line (f->statuses, "0:connecting to a Tor"));
+  g_assert_true (has_line (f->statuses, "0:launching Tor"));
+  g_assert_true (has_line (f->statuses, "0:waiting for Tor bootstrap"));
+  g_assert_error (f->error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_TIMED_OUT);
+
+  g_assert_true (g_file_get_contents (record, &contents, NULL, NULL));
+  words = g_strsplit (g_strstrip (contents), " ", -1);
+  pid = (GPid) g_ascii_strtoll (words[0], NULL, 10);
+  for (guint i = 0; words[i] != NULL; i++)
+    if (strcmp (words[i], "--DataDirectory") == 0)
+      data_dir = words[i + 1];
+  g_assert_nonnull (data_dir);
+  g_assert_true (g_str_has_prefix (data_dir, g_get_tmp_dir ()));
+  g_assert_true (g_file_test (data_dir, G_FILE_TEST_IS_DIR));
+  g_assert_true (pid_alive (pid));
+
+  /* The plugin's fini kills it and removes its private data directory. */
+  drop_context (f);
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (pid_alive (pid) && g_get_monotonic_time () < deadline)
+    g_usleep (20000);
+  g_assert_false (pid_alive (pid));
+  g_assert_false (g_file_test (data_dir, G_FILE_TEST_EXISTS));
+
+  g_strfreev (words);
+  g_free (contents);
+  g_free (record);
+  g_free (script);
+  g_free (wrapper);
+  g_free (cfg);
+  assert_fds_back (f);
+}
+
+static void
+test_launch_fails (Fixture *f, gconstpointer data)
+{
+  gchar *wrapper, *cfg;
+
+  if (!lab_ready ())
+    return;
+  use_config (f, "[tor]\nlaunch = true\ntor.executable = /nonexistent/tor\n");
+  connect_furl (f, "tor:" ONION_V3 ":80", 20000);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                 "cannot launch tor (/nonexistent/tor): ", FINDING);
+  g_assert_true (has_line (f->statuses, "0:launching Tor"));
+
+  wrapper = lab_write_file (f->lab, "bad-tor", "#!/bin/sh\necho 'boom: no such option'\nexit 3\n");
+  g_assert_cmpint (chmod (wrapper, 0755), ==, 0);
+  cfg = g_strdup_printf ("[tor]\nlaunch = true\ntor.executable = %s\n", wrapper);
+  use_config (f, cfg);
+  connect_furl (f, "tor:" ONION_V3 ":80", 20000);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                 "the launched tor exited with status 3 before opening its control port; "
+                 "its last words: boom: no such option", FINDING);
+  g_free (wrapper);
+  g_free (cfg);
+  assert_fds_back (f);
+}
+
+int
+main (int argc, char **argv)
+{
+  lab_enter_private_netns ();
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, setup, fn, teardown)
+  ADD ("/connect/tor/control/safecookie", test_safecookie);
+  ADD ("/connect/tor/control/hashedpassword", test_password);
+  ADD ("/connect/tor/control/cookie-scripted", test_cookie_scripted);
+  ADD ("/connect/tor/control/refused", test_control_refused);
+  ADD ("/connect/tor/default-ports/down", test_default_ports_down);
+  ADD ("/connect/tor/deadauth", test_deadauth);
+  ADD ("/connect/tor/isolation", test_isolation);
+  ADD ("/connect/tor/refuse-targets", test_refuse_targets);
+  ADD ("/connect/tor/launch/bootstrap-wait", test_launch_bootstrap_wait);
+  ADD ("/connect/tor/launch/fails", test_launch_fails);
+#undef ADD
+
+  return g_test_run ();
+}

@@ -1,0 +1,698 @@
+/* Tor control protocol messages (core/torctl.c), without a tor. */
+#include "config.h"
+
+#include <string.h>
+#include <furlhint/furlhint.h>
+#include "torctl.h"
+
+/* What tor 0.4.9.11 sent on this machine (notes/tor-on-loopback.md). */
+static const gchar protocolinfo_reply[] =
+  "250-PROTOCOLINFO 1\r\n"
+  "250-AUTH METHODS=COOKIE,SAFECOOKIE COOKIEFILE=\"/tmp/lab/tor/control_auth_cookie\"\r\n"
+  "250-VERSION Tor=\"0.4.9.11\"\r\n"
+  "250 OK\r\n";
+
+static FhTorReply *
+parse_ok (const gchar *text)
+{
+  FhTorReply *reply = NULL;
+  GError *error = NULL;
+  gsize consumed = 0;
+
+  g_assert_cmpint (_furlhint_torctl_parse_reply (text, strlen (text), &consumed, &reply, &error),
+                   ==, FH_TORCTL_OK);
+  g_assert_no_error (error);
+  g_assert_cmpuint (consumed, ==, strlen (text));
+  return reply;
+}
+
+static void
+test_reply_single (void)
+{
+  g_autoptr(FhTorReply) reply = parse_ok ("250 OK\r\n");
+
+  g_assert_cmpuint (reply->code, ==, 250);
+  g_assert_cmpuint (reply->lines->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (reply->lines, 0), ==, "OK");
+  g_assert_true (_furlhint_torctl_reply_check (reply, "X", NULL));
+}
+
+static void
+test_reply_multi (void)
+{
+  g_autoptr(FhTorReply) reply = parse_ok (protocolinfo_reply);
+
+  g_assert_cmpuint (reply->code, ==, 250);
+  g_assert_cmpuint (reply->lines->len, ==, 4);
+  g_assert_cmpstr (g_ptr_array_index (reply->lines, 0), ==, "PROTOCOLINFO 1");
+  g_assert_cmpstr (g_ptr_array_index (reply->lines, 2), ==, "VERSION Tor=\"0.4.9.11\"");
+  g_assert_cmpstr (g_ptr_array_index (reply->lines, 3), ==, "OK");
+}
+
+static void
+test_reply_data (void)
+{
+  const gchar *text =
+    "250+config-text=\r\n"
+    "SocksPort 9050\r\n"
+    "..leading dot\r\n"
+    "\r\n"
+    ".\r\n"
+    "250-net/listeners/socks=\"127.0.0.1:9050\"\r\n"
+    "250 OK\r\n";
+  g_autoptr(FhTorReply) reply = parse_ok (text);
+  g_autofree gchar *value = NULL;
+  g_autofree gchar *socks = NULL;
+
+  g_assert_cmpuint (reply->lines->len, ==, 3);
+  g_assert_cmpstr (g_ptr_array_index (reply->lines, 0), ==,
+                   "config-text=\nSocksPort 9050\n.leading dot\n");
+  value = _furlhint_torctl_getinfo_value (reply, "config-text", NULL);
+  g_assert_cmpstr (value, ==, "SocksPort 9050\n.leading dot\n");
+  socks = _furlhint_torctl_getinfo_value (reply, "net/listeners/socks", NULL);
+  g_assert_cmpstr (socks, ==, "\"127.0.0.1:9050\"");
+}
+
+/* Every prefix of a reply is "need more"; the bytes after it stay unread. */
+static void
+test_reply_incremental (void)
+{
+  const gchar *text = "250+x=\r\na\r\n.\r\n250-y=1\r\n250 OK\r\n650 CIRC 1 BUILT\r\n";
+  gsize first_len = strlen (text) - strlen ("650 CIRC 1 BUILT\r\n");
+  FhTorReply *reply = NULL;
+  gsize consumed = 0;
+
+  for (gsize len = 0; len < first_len; len++)
+    {
+      g_assert_cmpint (_furlhint_torctl_parse_reply (text, len, &consumed, &reply, NULL),
+                       ==, FH_TORCTL_NEED_MORE);
+      g_assert_null (reply);
+    }
+  g_assert_cmpint (_furlhint_torctl_parse_reply (text, strlen (text), &consumed, &reply, NULL),
+                   ==, FH_TORCTL_OK);
+  g_assert_cmpuint (consumed, ==, first_len);
+  _furlhint_torctl_reply_free (reply);
+
+  /* The asynchronous event after it parses on its own, code 650. */
+  g_assert_cmpint (_furlhint_torctl_parse_reply (text + consumed, strlen (text + consumed),
+                                                 &consumed, &reply, NULL), ==, FH_TORCTL_OK);
+  g_assert_cmpuint (reply->code, ==, 650);
+  _furlhint_torctl_reply_free (reply);
+
+  /* A bare LF ends a line too. */
+  reply = parse_ok ("250-a\n250 OK\n");
+  g_assert_cmpuint (reply->lines->len, ==, 2);
+  _furlhint_torctl_reply_free (reply);
+}
+
+static void
+expect_parse_error (const gchar *text,
+                    gsize len,
+                    const gchar *fragment)
+{
+  FhTorReply *reply = NULL;
+  GError *error = NULL;
+
+  g_assert_cmpint (_furlhint_torctl_parse_reply (text, len, NULL, &reply, &error),
+                   ==, FH_TORCTL_ERROR);
+  g_assert_null (reply);
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, fragment));
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
+  g_error_free (error);
+}
+
+static void
+test_reply_malformed (void)
+{
+  gchar *huge;
+
+  /* A SOCKS port or web server answering our PROTOCOLINFO. */
+  expect_parse_error ("HTTP/1.0 501 Tor is not an HTTP Proxy\r\n", 39,
+                      "malformed reply line “HTTP/1.0 501 Tor is not an HTTP Proxy”");
+  expect_parse_error ("25 OK\r\n", 7, "3-digit status code");
+  expect_parse_error ("250\r\n", 5, "3-digit status code");
+  expect_parse_error ("250_OK\r\n", 8, "3-digit status code");
+  expect_parse_error ("250-a\r\n251 OK\r\n", 15, "mixes status codes 250 and 251");
+  expect_parse_error ("250 O\0K\r\n", 9, "NUL byte");
+  expect_parse_error ("\xff\xfe\x01\r\n", 5, "malformed reply line “\xef\xbf\xbd\xef\xbf\xbd?”");
+
+  /* An endless line. */
+  huge = g_strnfill (FH_TORCTL_MAX_REPLY + 1, 'x');
+  expect_parse_error (huge, FH_TORCTL_MAX_REPLY + 1, "longer than 65536 bytes");
+  g_free (huge);
+}
+
+static void
+test_reply_check (void)
+{
+  g_autoptr(FhTorReply) bad_auth =
+    parse_ok ("515 Authentication failed: Password did not match HashedControlPassword "
+              "value from configuration\r\n");
+  g_autoptr(FhTorReply) unrecognized = parse_ok ("552 Unrecognized key \"nope\"\r\n");
+  g_autoptr(FhTorReply) odd = parse_ok ("999 what\r\n");
+  GError *error = NULL;
+
+  g_assert_false (_furlhint_torctl_reply_check (bad_auth, "AUTHENTICATE", &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH);
+  g_assert_cmpstr (error->message, ==,
+                   "Tor control port refused AUTHENTICATE: 515 Authentication failed: "
+                   "Password did not match HashedControlPassword value from configuration");
+  g_clear_error (&error);
+
+  g_assert_false (_furlhint_torctl_reply_check (unrecognized, "GETINFO nope", &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==,
+                   "Tor control port refused GETINFO nope: 552 Unrecognized key \"nope\"");
+  g_clear_error (&error);
+
+  g_assert_false (_furlhint_torctl_reply_check (odd, "X", &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
+  g_clear_error (&error);
+}
+
+static void
+test_unquote (void)
+{
+  static const struct {
+    const gchar *in;
+    const gchar *out;    /* NULL: error */
+    gsize rest;          /* bytes left after the closing quote */
+  } cases[] = {
+    { "\"plain\"", "plain", 0 },
+    { "\"\" tail", "", 5 },
+    { "\"a\\\"b\\\\c\"", "a\"b\\c", 0 },
+    { "\"\\n\\t\\r\\'\"", "\n\t\r'", 0 },
+    { "\"/home/\\303\\251t\\303\\251/cookie\"", "/home/été/cookie", 0 },
+    { "\"\\1x\"", "\001x", 0 },
+    { "\"\\101\\1011\"", "AA1", 0 },
+    { "\"unterminated", NULL, 0 },
+    { "\"ends in backslash\\", NULL, 0 },
+    { "\"\\000\"", NULL, 0 },
+    { "\"\\400\"", NULL, 0 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const gchar *p = cases[i].in;
+      GError *error = NULL;
+      gchar *out = _furlhint_torctl_unquote (&p, &error);
+
+      g_test_message ("unquote %s", cases[i].in);
+      if (cases[i].out == NULL)
+        {
+          g_assert_null (out);
+          g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
+          g_assert_true (p == cases[i].in);
+          g_error_free (error);
+          continue;
+        }
+      g_assert_no_error (error);
+      g_assert_cmpstr (out, ==, cases[i].out);
+      g_assert_cmpuint (strlen (p), ==, cases[i].rest);
+      g_free (out);
+    }
+}
+
+static void
+test_quote (void)
+{
+  static const gchar *const passwords[] = {
+    "", "simple", "with \"quotes\" and \\", "new\nline\ttab\rcr", "\001ctl\177", "été",
+  };
+
+  {
+    g_autofree gchar *q = _furlhint_torctl_quote ("a\"b\\c");
+    g_assert_cmpstr (q, ==, "\"a\\\"b\\\\c\"");
+  }
+  /* Round trip through the unquoting tor would do. */
+  for (gsize i = 0; i < G_N_ELEMENTS (passwords); i++)
+    {
+      g_autofree gchar *quoted = _furlhint_torctl_quote (passwords[i]);
+      const gchar *p = quoted;
+      g_autofree gchar *back = _furlhint_torctl_unquote (&p, NULL);
+
+      g_assert_cmpstr (back, ==, passwords[i]);
+      g_assert_cmpstr (p, ==, "");
+      g_assert_null (strchr (quoted, '\n'));
+    }
+}
+
+static void
+test_kwargs (void)
+{
+  GError *error = NULL;
+  GPtrArray *kw = _furlhint_torctl_split_kwargs ("  WORD A=1 B=\"x y\"  C= D", &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (kw->len, ==, 10);
+  g_assert_cmpstr (g_ptr_array_index (kw, 0), ==, "WORD");
+  g_assert_null (g_ptr_array_index (kw, 1));
+  g_assert_cmpstr (g_ptr_array_index (kw, 3), ==, "1");
+  g_assert_cmpstr (g_ptr_array_index (kw, 5), ==, "x y");
+  g_assert_cmpstr (g_ptr_array_index (kw, 6), ==, "C");
+  g_assert_cmpstr (g_ptr_array_index (kw, 7), ==, "");
+  g_assert_cmpstr (g_ptr_array_index (kw, 8), ==, "D");
+  g_ptr_array_unref (kw);
+
+  g_assert_null (_furlhint_torctl_split_kwargs ("A=\"x\"y", &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
+  g_clear_error (&error);
+  g_assert_null (_furlhint_torctl_split_kwargs ("=x", &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
+  g_clear_error (&error);
+  g_assert_null (_furlhint_torctl_split_kwargs ("A=\"open", &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
+  g_clear_error (&error);
+}
+
+static void
+test_protocolinfo (void)
+{
+  g_autoptr(FhTorReply) reply = parse_ok (protocolinfo_reply);
+  FhTorProtocolInfo info = { 0, };
+  GError *error = NULL;
+
+  g_assert_true (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (info.auth_methods, ==, FH_TOR_AUTH_COOKIE | FH_TOR_AUTH_SAFECOOKIE);
+  g_assert_cmpstr (info.cookie_file, ==, "/tmp/lab/tor/control_auth_cookie");
+  g_assert_cmpstr (info.version, ==, "0.4.9.11");
+  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FALSE, NULL), ==, FH_TOR_AUTH_SAFECOOKIE);
+  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, TRUE, NULL), ==, FH_TOR_AUTH_SAFECOOKIE);
+  _furlhint_torctl_protocolinfo_clear (&info);
+  g_assert_null (info.cookie_file);
+}
+
+static void
+test_protocolinfo_variants (void)
+{
+  FhTorProtocolInfo info = { 0, };
+  GError *error = NULL;
+  FhTorReply *reply;
+
+  /* Password and cookie, escaped path, an unknown method and an unknown
+   * line from a later protocol version. */
+  reply = parse_ok ("250-PROTOCOLINFO 1\r\n"
+                    "250-AUTH METHODS=HASHEDPASSWORD,COOKIE,FUTURE "
+                    "COOKIEFILE=\"/home/a \\\"b\\\"/c\\\\d\"\r\n"
+                    "250-FUTURE THING=1\r\n"
+                    "250 OK\r\n");
+  g_assert_true (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (info.auth_methods, ==, FH_TOR_AUTH_HASHEDPASSWORD | FH_TOR_AUTH_COOKIE);
+  g_assert_cmpstr (info.cookie_file, ==, "/home/a \"b\"/c\\d");
+  g_assert_null (info.version);
+  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FALSE, NULL), ==, FH_TOR_AUTH_COOKIE);
+  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, TRUE, NULL), ==,
+                   FH_TOR_AUTH_HASHEDPASSWORD);
+  _furlhint_torctl_protocolinfo_clear (&info);
+  _furlhint_torctl_reply_free (reply);
+
+  /* Password only, none configured. */
+  reply = parse_ok ("250-PROTOCOLINFO 1\r\n250-AUTH METHODS=HASHEDPASSWORD\r\n250 OK\r\n");
+  g_assert_true (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
+  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FALSE, &error), ==, 0);
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH);
+  g_assert_cmpstr (error->message, ==,
+                   "Tor control port wants a password (it offers HASHEDPASSWORD); accepted: "
+                   "[tor] control.password, or CookieAuthentication 1 in the torrc");
+  g_clear_error (&error);
+  _furlhint_torctl_protocolinfo_clear (&info);
+  _furlhint_torctl_reply_free (reply);
+
+  /* No auth at all. */
+  reply = parse_ok ("250-PROTOCOLINFO 1\r\n250-AUTH METHODS=NULL\r\n250 OK\r\n");
+  g_assert_true (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
+  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, TRUE, NULL), ==, FH_TOR_AUTH_NULL);
+  _furlhint_torctl_protocolinfo_clear (&info);
+  _furlhint_torctl_reply_free (reply);
+
+  /* Cookie without a file name. */
+  reply = parse_ok ("250-PROTOCOLINFO 1\r\n250-AUTH METHODS=COOKIE\r\n250 OK\r\n");
+  g_assert_true (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
+  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FALSE, &error), ==, 0);
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH);
+  g_assert_nonnull (strstr (error->message, "(it offers COOKIE but names no COOKIEFILE)"));
+  g_clear_error (&error);
+  _furlhint_torctl_protocolinfo_clear (&info);
+  _furlhint_torctl_reply_free (reply);
+
+  /* No AUTH line. */
+  reply = parse_ok ("250-PROTOCOLINFO 1\r\n250 OK\r\n");
+  g_assert_false (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (error->message, "no “AUTH METHODS=” line"));
+  g_clear_error (&error);
+  _furlhint_torctl_reply_free (reply);
+
+  /* Broken quoting in COOKIEFILE. */
+  reply = parse_ok ("250-AUTH METHODS=COOKIE COOKIEFILE=\"/x\r\n250 OK\r\n");
+  g_assert_false (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
+  g_clear_error (&error);
+  g_assert_null (info.cookie_file);
+  _furlhint_torctl_reply_free (reply);
+
+  /* An error reply (tor answers 513 to an unknown PROTOCOLINFO version). */
+  reply = parse_ok ("513 No such version \"x\"\r\n");
+  g_assert_false (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
+  g_clear_error (&error);
+  _furlhint_torctl_reply_free (reply);
+}
+
+static void
+test_auth_lines (void)
+{
+  guint8 cookie[FH_TORCTL_COOKIE_LEN];
+  guint8 nonce[FH_TORCTL_NONCE_LEN];
+  g_autofree gchar *cookie_line = NULL;
+  g_autofree gchar *password_line = NULL;
+  g_autofree gchar *challenge = NULL;
+
+  for (gsize i = 0; i < sizeof cookie; i++)
+    cookie[i] = (guint8) i;
+  memset (nonce, 0xaa, sizeof nonce);
+  cookie_line = _furlhint_torctl_build_auth_cookie (cookie, sizeof cookie);
+  g_assert_cmpstr (cookie_line, ==,
+                   "AUTHENTICATE 000102030405060708090A0B0C0D0E0F"
+                   "101112131415161718191A1B1C1D1E1F\r\n");
+  password_line = _furlhint_torctl_build_auth_password ("pa\"ss");
+  g_assert_cmpstr (password_line, ==, "AUTHENTICATE \"pa\\\"ss\"\r\n");
+  challenge = _furlhint_torctl_build_authchallenge (nonce);
+  g_assert_cmpstr (challenge, ==,
+                   "AUTHCHALLENGE SAFECOOKIE "
+                   "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n");
+}
+
+/* Expected values from Python: hmac.new(KEY, cookie + cnonce + snonce,
+ * hashlib.sha256), cookie = bytes(range(32)), cnonce = 0xAA * 32,
+ * snonce = 0x55 * 32. */
+#define SERVER_HASH "5F7CB5569957C99373E329258545940F029AF175DA225F4A3125EEBF30C24BBA"
+#define CLIENT_HASH "9F99F2C4B75C91123CA5C6C6E3F76A9EF7FBD9471053CBE34454A4269CC39F7C"
+#define SERVER_NONCE "5555555555555555555555555555555555555555555555555555555555555555"
+
+static void
+test_safecookie (void)
+{
+  guint8 cookie[FH_TORCTL_COOKIE_LEN];
+  guint8 cnonce[FH_TORCTL_NONCE_LEN];
+  GError *error = NULL;
+  FhTorReply *reply;
+  gchar *line;
+
+  for (gsize i = 0; i < sizeof cookie; i++)
+    cookie[i] = (guint8) i;
+  memset (cnonce, 0xaa, sizeof cnonce);
+
+  reply = parse_ok ("250 AUTHCHALLENGE SERVERHASH=" SERVER_HASH " SERVERNONCE=" SERVER_NONCE "\r\n");
+  line = _furlhint_torctl_safecookie_response (reply, cookie, sizeof cookie, cnonce, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (line, ==, "AUTHENTICATE " CLIENT_HASH "\r\n");
+  g_free (line);
+  _furlhint_torctl_reply_free (reply);
+
+  /* Lower-case hex is fine too. */
+  {
+    g_autofree gchar *lower_hash = g_ascii_strdown (SERVER_HASH, -1);
+    g_autofree gchar *text = g_strdup_printf ("250 AUTHCHALLENGE SERVERHASH=%s SERVERNONCE=%s\r\n",
+                                              lower_hash, SERVER_NONCE);
+    reply = parse_ok (text);
+    line = _furlhint_torctl_safecookie_response (reply, cookie, sizeof cookie, cnonce, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (line, ==, "AUTHENTICATE " CLIENT_HASH "\r\n");
+    g_free (line);
+    _furlhint_torctl_reply_free (reply);
+  }
+
+  /* A different cookie: tor's hash does not match ours. */
+  cookie[0] ^= 1;
+  reply = parse_ok ("250 AUTHCHALLENGE SERVERHASH=" SERVER_HASH " SERVERNONCE=" SERVER_NONCE "\r\n");
+  g_assert_null (_furlhint_torctl_safecookie_response (reply, cookie, sizeof cookie, cnonce, &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH);
+  g_assert_nonnull (strstr (error->message, "server hash does not match the cookie file"));
+  g_clear_error (&error);
+  _furlhint_torctl_reply_free (reply);
+
+  /* Malformed replies. */
+  {
+    static const gchar *const bad[] = {
+      "250 AUTHCHALLENGE SERVERHASH=" SERVER_HASH "\r\n",
+      "250 AUTHCHALLENGE SERVERHASH=12 SERVERNONCE=" SERVER_NONCE "\r\n",
+      "250 AUTHCHALLENGE SERVERHASH=" SERVER_NONCE "ZZ SERVERNONCE=" SERVER_NONCE "\r\n",
+      "250 OK\r\n",
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        reply = parse_ok (bad[i]);
+        g_assert_null (_furlhint_torctl_safecookie_response (reply, cookie, sizeof cookie,
+                                                             cnonce, &error));
+        g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
+        g_clear_error (&error);
+        _furlhint_torctl_reply_free (reply);
+      }
+  }
+
+  /* Tor refusing the challenge (no cookie auth configured). */
+  reply = parse_ok ("513 Unrecognized authentication type\r\n");
+  g_assert_null (_furlhint_torctl_safecookie_response (reply, cookie, sizeof cookie, cnonce, &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==,
+                   "Tor control port refused AUTHCHALLENGE: 513 Unrecognized authentication type");
+  g_clear_error (&error);
+  _furlhint_torctl_reply_free (reply);
+}
+
+static void
+test_getinfo (void)
+{
+  g_autofree gchar *command = _furlhint_torctl_build_getinfo ("net/listeners/socks");
+  g_autoptr(FhTorReply) empty = parse_ok ("250-net/listeners/socks=\r\n250 OK\r\n");
+  g_autoptr(FhTorReply) other = parse_ok ("250-version=0.4.9.11\r\n250 OK\r\n");
+  g_autoptr(FhTorReply) refused = parse_ok ("552 Unrecognized key \"net/listeners/socks\"\r\n");
+  GError *error = NULL;
+  gchar *value;
+
+  g_assert_cmpstr (command, ==, "GETINFO net/listeners/socks\r\n");
+  value = _furlhint_torctl_getinfo_value (empty, "net/listeners/socks", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (value, ==, "");
+  g_free (value);
+
+  /* A key that is a prefix of another is not confused with it. */
+  g_assert_null (_furlhint_torctl_getinfo_value (other, "versio", &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
+  g_assert_cmpstr (error->message, ==,
+                   "Tor control port: reply to GETINFO versio has no “versio=” line");
+  g_clear_error (&error);
+
+  g_assert_null (_furlhint_torctl_getinfo_value (refused, "net/listeners/socks", &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==, "Tor control port refused GETINFO net/listeners/socks: "
+                   "552 Unrecognized key \"net/listeners/socks\"");
+  g_clear_error (&error);
+}
+
+static void
+test_listeners (void)
+{
+  GError *error = NULL;
+  GArray *list;
+  FhEndpoint *e;
+
+  list = _furlhint_torctl_parse_socks_listeners ("", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 0);
+  g_array_unref (list);
+
+  list = _furlhint_torctl_parse_socks_listeners (
+    "\"127.0.0.1:23845\" \"[::1]:9050\" \"unix:/run/tor/so cks\" 10.0.0.1:1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 4);
+  e = &g_array_index (list, FhEndpoint, 0);
+  g_assert_cmpint (e->kind, ==, FH_ENDPOINT_TCP);
+  g_assert_cmpstr (e->host, ==, "127.0.0.1");
+  g_assert_cmpuint (e->port, ==, 23845);
+  e = &g_array_index (list, FhEndpoint, 1);
+  g_assert_cmpstr (e->host, ==, "::1");
+  g_assert_cmpuint (e->port, ==, 9050);
+  e = &g_array_index (list, FhEndpoint, 2);
+  g_assert_cmpint (e->kind, ==, FH_ENDPOINT_UNIX);
+  g_assert_cmpstr (e->path, ==, "/run/tor/so cks");
+  e = &g_array_index (list, FhEndpoint, 3);
+  g_assert_cmpstr (e->host, ==, "10.0.0.1");
+  g_assert_cmpuint (e->port, ==, 1);
+  g_array_unref (list);
+
+  {
+    static const gchar *const bad[] = {
+      "\"localhost:9050\"", "\"127.0.0.1\"", "\"127.0.0.1:0\"", "\"127.0.0.1:65536\"",
+      "\"127.0.0.1:+5\"", "\"[::1]9050\"", "\"[::1\"", "\"unix:\"", "\"127.0.0.1:1",
+      "\"127.0.0.1:1\"x", "\"fe80::1%eth0:9\"",
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_test_message ("listener %s", bad[i]);
+        g_assert_null (_furlhint_torctl_parse_socks_listeners (bad[i], &error));
+        g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
+        g_clear_error (&error);
+      }
+  }
+}
+
+static void
+test_bootstrap (void)
+{
+  FhTorBootstrap b = { 0, };
+  GError *error = NULL;
+
+  g_assert_true (_furlhint_torctl_parse_bootstrap (
+    "NOTICE BOOTSTRAP PROGRESS=100 TAG=done SUMMARY=\"Done\"", &b, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (b.progress, ==, 100);
+  g_assert_cmpstr (b.tag, ==, "done");
+  g_assert_cmpstr (b.summary, ==, "Done");
+  g_assert_null (b.warning);
+  _furlhint_torctl_bootstrap_clear (&b);
+
+  g_assert_true (_furlhint_torctl_parse_bootstrap (
+    "NOTICE BOOTSTRAP PROGRESS=0 TAG=starting SUMMARY=\"Starting\"", &b, &error));
+  g_assert_cmpint (b.progress, ==, 0);
+  _furlhint_torctl_bootstrap_clear (&b);
+
+  g_assert_true (_furlhint_torctl_parse_bootstrap (
+    "WARN BOOTSTRAP PROGRESS=5 TAG=conn SUMMARY=\"Connecting to a relay\" "
+    "WARNING=\"Connection refused\" REASON=CONNECTREFUSED COUNT=3 RECOMMENDATION=ignore "
+    "HOSTID=\"ABC\" HOSTADDR=\"127.0.0.1:1\"", &b, &error));
+  g_assert_cmpint (b.progress, ==, 5);
+  g_assert_cmpstr (b.warning, ==, "Connection refused");
+  g_assert_cmpstr (b.summary, ==, "Connecting to a relay");
+  _furlhint_torctl_bootstrap_clear (&b);
+
+  {
+    static const gchar *const bad[] = {
+      "", "NOTICE", "NOTICE CIRC PROGRESS=1", "NOTICE BOOTSTRAP TAG=x",
+      "NOTICE BOOTSTRAP PROGRESS=101", "NOTICE BOOTSTRAP PROGRESS=-1",
+      "NOTICE BOOTSTRAP PROGRESS=x", "NOTICE BOOTSTRAP SUMMARY=\"x",
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_test_message ("bootstrap %s", bad[i]);
+        g_assert_false (_furlhint_torctl_parse_bootstrap (bad[i], &b, &error));
+        g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
+        g_clear_error (&error);
+        g_assert_null (b.tag);
+      }
+  }
+}
+
+/* Random bytes and mangled real replies: no crash, and each result is one
+ * of the three with the outputs consistent. A small fuzz in-process; run
+ * it under valgrind/ASan to catch reads out of bounds. */
+static void
+test_fuzz (void)
+{
+  static const gchar *const seeds[] = {
+    protocolinfo_reply,
+    "250+x=\r\na\r\n..b\r\n.\r\n250 OK\r\n",
+    "250 AUTHCHALLENGE SERVERHASH=" SERVER_HASH " SERVERNONCE=" SERVER_NONCE "\r\n",
+    "250-status/bootstrap-phase=NOTICE BOOTSTRAP PROGRESS=100 TAG=done SUMMARY=\"Done\"\r\n250 OK\r\n",
+    "250-net/listeners/socks=\"127.0.0.1:9050\" \"unix:/x\"\r\n250 OK\r\n",
+  };
+  GRand *rand = g_rand_new_with_seed (4);
+  guint8 cookie[32] = { 0, }, nonce[32] = { 0, };
+
+  for (guint round = 0; round < 3000; round++)
+    {
+      const gchar *seed = seeds[round % G_N_ELEMENTS (seeds)];
+      gsize len = strlen (seed);
+      gchar *buf = g_malloc (len + 1);
+      FhTorReply *reply = NULL;
+      GError *error = NULL;
+      gsize consumed = 0;
+      guint flips = g_rand_int_range (rand, 0, 4);
+      gsize cut = g_rand_int_range (rand, 0, (gint32) len + 1);
+      FhTorctlResult r;
+
+      memcpy (buf, seed, len + 1);
+      for (guint f = 0; f < flips; f++)
+        buf[g_rand_int_range (rand, 0, (gint32) len)] = (gchar) g_rand_int_range (rand, 1, 256);
+      /* Exactly @cut bytes, not NUL-terminated, to catch over-reads. */
+      {
+        gchar *exact = g_memdup2 (buf, cut);
+        r = _furlhint_torctl_parse_reply (exact, cut, &consumed, &reply, &error);
+        g_free (exact);
+      }
+      if (r == FH_TORCTL_OK)
+        {
+          FhTorProtocolInfo info;
+          FhTorBootstrap b;
+          gchar *value;
+          GArray *list;
+
+          g_assert_nonnull (reply);
+          g_assert_no_error (error);
+          g_assert_cmpuint (consumed, <=, cut);
+          if (_furlhint_torctl_parse_protocolinfo (reply, &info, NULL))
+            {
+              _furlhint_torctl_choose_auth (&info, round & 1, NULL);
+              _furlhint_torctl_protocolinfo_clear (&info);
+            }
+          g_free (_furlhint_torctl_safecookie_response (reply, cookie, sizeof cookie, nonce, NULL));
+          value = _furlhint_torctl_getinfo_value (reply, "status/bootstrap-phase", NULL);
+          if (value != NULL && _furlhint_torctl_parse_bootstrap (value, &b, NULL))
+            _furlhint_torctl_bootstrap_clear (&b);
+          g_free (value);
+          value = _furlhint_torctl_getinfo_value (reply, "net/listeners/socks", NULL);
+          if (value != NULL && (list = _furlhint_torctl_parse_socks_listeners (value, NULL)) != NULL)
+            g_array_unref (list);
+          g_free (value);
+          _furlhint_torctl_reply_free (reply);
+        }
+      else if (r == FH_TORCTL_NEED_MORE)
+        {
+          g_assert_null (reply);
+          g_assert_no_error (error);
+        }
+      else
+        {
+          g_assert_null (reply);
+          g_assert_nonnull (error);
+          g_assert_true (g_utf8_validate (error->message, -1, NULL));
+          g_error_free (error);
+        }
+      g_free (buf);
+    }
+  g_rand_free (rand);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/torctl/reply/single", test_reply_single);
+  g_test_add_func ("/torctl/reply/multi-line", test_reply_multi);
+  g_test_add_func ("/torctl/reply/data", test_reply_data);
+  g_test_add_func ("/torctl/reply/incremental", test_reply_incremental);
+  g_test_add_func ("/torctl/reply/malformed", test_reply_malformed);
+  g_test_add_func ("/torctl/reply/check", test_reply_check);
+  g_test_add_func ("/torctl/quoted/unquote", test_unquote);
+  g_test_add_func ("/torctl/quoted/quote", test_quote);
+  g_test_add_func ("/torctl/kwargs", test_kwargs);
+  g_test_add_func ("/torctl/protocolinfo/tor-0.4.9", test_protocolinfo);
+  g_test_add_func ("/torctl/protocolinfo/variants", test_protocolinfo_variants);
+  g_test_add_func ("/torctl/auth/lines", test_auth_lines);
+  g_test_add_func ("/torctl/auth/safecookie", test_safecookie);
+  g_test_add_func ("/torctl/getinfo/value", test_getinfo);
+  g_test_add_func ("/torctl/getinfo/socks-listeners", test_listeners);
+  g_test_add_func ("/torctl/getinfo/bootstrap-phase", test_bootstrap);
+  g_test_add_func ("/torctl/fuzz", test_fuzz);
+
+  return g_test_run ();
+}
