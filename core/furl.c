@@ -4,11 +4,15 @@
  * Which syntax a text is in:
  *  - it starts with "pb+tor://" or "pb+i2p://": a NURL restricted to that
  *    network;
- *  - it starts with "pb://" and contains a '#': a NURL (the `#v=1`
- *    fragment is what tells a v1 NURL from a FURL; url.rst says never to
- *    guess from the hash length);
+ *  - its last '#' starts a `v=` fragment (after a "pb://"): a NURL (the
+ *    `#v=1` fragment is what tells a v1 NURL from a FURL; url.rst says
+ *    never to guess from the hash length). It must start with "pb://":
+ *    NURLs are new syntax, text before the scheme is an error;
  *  - anything else: a FURL, decoded exactly as Foolscap does, i.e. the
- *    pattern is *searched* for, not anchored.
+ *    pattern is *searched* for, not anchored, and a '#' is just part of
+ *    the name (Foolscap accepts "pb://T@H/name#x"). So a FURL never has a
+ *    name whose last '#' starts "v=", and furlhint_furl_to_string() output
+ *    always parses back to the same kind.
  * Schemes are matched in lower case only, as Foolscap matches "pb://".
  *
  * A NURL has exactly one location, which becomes the FURL's only hint:
@@ -878,6 +882,16 @@ out:
   return furl;
 }
 
+/* A `#v=...` fragment after a "pb://": the mark of a pb:// NURL. */
+static gboolean
+has_nurl_fragment (const gchar *text)
+{
+  const gchar *hash = strrchr (text, '#');
+  const gchar *scheme = strstr (text, "pb://");
+
+  return hash != NULL && scheme != NULL && scheme < hash && g_str_has_prefix (hash + 1, "v=");
+}
+
 FurlHintFurl *
 furlhint_furl_parse (const gchar *text,
                      GError     **error)
@@ -896,8 +910,16 @@ furlhint_furl_parse (const gchar *text,
     return parse_nurl (text, 9, FURLHINT_NETWORK_TOR, error);
   if (len >= 9 && memcmp (text, "pb+i2p://", 9) == 0)
     return parse_nurl (text, 9, FURLHINT_NETWORK_I2P, error);
-  if (len >= 5 && memcmp (text, "pb://", 5) == 0 && memchr (text, '#', len) != NULL)
-    return parse_nurl (text, 5, FURLHINT_NETWORK_ANY, error);
+  if (has_nurl_fragment (text))
+    {
+      if (len >= 5 && memcmp (text, "pb://", 5) == 0)
+        return parse_nurl (text, 5, FURLHINT_NETWORK_ANY, error);
+      g_set_error (error, FURLHINT_FURL_ERROR, FURLHINT_FURL_ERROR_BAD_FURL,
+                   "a NURL (it ends in a #v= fragment) must start with its scheme, "
+                   "but %s has text before \"pb://\" (accepted: pb://HASH@HOST:PORT/SWISSNUM#v=1)",
+                   text);
+      return NULL;
+    }
   return parse_furl (text, len, ascii, error);
 }
 

@@ -107,7 +107,11 @@ FhSamLineResult _furlhint_sam_find_line (const guint8 *data,
                                          GError **error);
 
 /* Parses one line (with or without its "\n" / "\r\n"). Fails (PROTOCOL)
- * on an empty line, an unterminated quote, a NUL byte or invalid UTF-8. */
+ * on an empty line, an unterminated quote or a NUL byte. Invalid UTF-8 is
+ * repaired (g_utf8_make_valid), not refused: the values only ever reach
+ * error messages and commands we build, which re-check them. Callers
+ * frame lines first (_furlhint_sam_find_line); an embedded "\n" is not
+ * looked for here. */
 gboolean _furlhint_sam_parse_reply (const gchar *line,
                                     gsize len,
                                     FhSamReply *reply,

@@ -110,7 +110,7 @@ _furlhint_torctl_parse_reply (const gchar *data,
   g_return_val_if_fail (reply != NULL, FH_TORCTL_ERROR);
 
   *reply = NULL;
-  if (memchr (data, '\0', len) != NULL)
+  if (len > 0 && memchr (data, '\0', len) != NULL)
     {
       set_protocol_error (error, "reply contains a NUL byte: not a Tor control port?");
       return FH_TORCTL_ERROR;

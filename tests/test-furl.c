@@ -404,7 +404,9 @@ test_nurl_errors (void)
   } cases[] = {
     { "pb://HASH@h:1/s#v=2",
       "unknown NURL fragment '#v=2' (accepted: \"#v=1\", or no fragment on pb+tor:// and pb+i2p://)" },
-    { "pb://HASH@h:1/s#", "unknown NURL fragment '#' (" },
+    { "pb://HASH@h:1/s#v=", "unknown NURL fragment '#v=' (" },
+    { "xpb://HASH@h:1/s#v=1", "a NURL (it ends in a #v= fragment) must start with its scheme, but "
+      "xpb://HASH@h:1/s#v=1 has text before \"pb://\" (accepted: pb://HASH@HOST:PORT/SWISSNUM#v=1)" },
     { "pb+tor://HASH@h:1/s#v=1#v=1", "unknown NURL fragment '#v=1#v=1' (" },
     { "pb://HASH@a.example:1,b.example:2/s#v=1",
       "a NURL has exactly one location, 'a.example:1,b.example:2' has 2 (expected one HOST:PORT)" },
@@ -909,6 +911,40 @@ test_furl_big (void)
   g_timer_destroy (timer);
 }
 
+/* Foolscap accepts '#' in a FURL's name; only a `#v=` fragment makes a
+ * pb:// text a NURL, so serializing a FURL never turns it into one. */
+static void
+test_furl_hash_in_name (void)
+{
+  static const gchar *const texts[] = {
+    "pb://klzcmzngbqjnfciylwkq52ebgyerm33l@tcp:a:1/name#frag",
+    "xpb://klzcmzngbqjnfciylwkq52ebgyerm33l@tcp:a:1/name#frag",
+    "see pb://klzcmzngbqjnfciylwkq52ebgyerm33l@host:1#x/name",
+    "pb://klzcmzngbqjnfciylwkq52ebgyerm33l@tcp:a:1/s#",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      GError *error = NULL;
+      FurlHintFurl *furl = furlhint_furl_parse (texts[i], &error);
+      FurlHintFurl *again;
+      gchar *out;
+
+      g_test_message ("%s", texts[i]);
+      g_assert_no_error (error);
+      g_assert_cmpint (furlhint_furl_get_kind (furl), ==, FURLHINT_FURL_KIND_FURL);
+      out = furlhint_furl_to_string (furl);
+      again = furlhint_furl_parse (out, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (furlhint_furl_get_kind (again), ==, FURLHINT_FURL_KIND_FURL);
+      g_assert_cmpstr (furlhint_furl_get_name (again), ==, furlhint_furl_get_name (furl));
+      g_assert_cmpuint (furlhint_furl_get_n_hints (again), ==, furlhint_furl_get_n_hints (furl));
+      g_free (out);
+      furlhint_furl_unref (again);
+      furlhint_furl_unref (furl);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -937,5 +973,6 @@ main (int    argc,
   g_test_add_func ("/furl/foolscap-view/unicode-digits", test_foolscap_unicode_digits);
   g_test_add_func ("/furl/big-inputs", test_furl_big);
 
+  g_test_add_func ("/furl/hash-in-name", test_furl_hash_in_name);
   return g_test_run ();
 }
