@@ -1,0 +1,1259 @@
+/* The tor plugin end to end through a private Tor network on loopback
+ * (../shared/notes/tor-on-loopback.md), inside a private network namespace
+ * (tests/lab.c), so no tor can reach anything but 127.0.0.0/8.
+ *
+ * tests/lab/tor-net.sh writes the keys and torrcs of 3 directory
+ * authorities (also Guard/Exit/HSDir relays, exits only to 127.0.0.0/8),
+ * 2 relays, a client (MapAddress echo.lab.test -> 127.0.0.1) and an onion
+ * service in front of a socat echo server; this program starts every tor
+ * itself with lab_spawn() (own process group, killed by pid on teardown,
+ * on abort and when the program dies; tor also watches our pid through
+ * __OwningControllerProcess). The network is started once, by the first
+ * test case, and shared; it is ready when the client bootstrapped, an echo
+ * went through an exit, the onion service uploaded its descriptor and an
+ * echo went through the onion. That takes 20–90 s; after 180 s the cases
+ * fail with the client's and the onion service's log tails.
+ *
+ * Cases: a `tor:` onion hint via `tor.socks-proxy` and via control-port
+ * discovery (cookie auth); `tcp = tor` through an exit; anonymous mode
+ * with a dead onion (tier 0 fails) and a `tcp:` name hint carried by Tor
+ * (tier 1 wins); stream isolation (two tub IDs → two circuits, seen in the
+ * client's stream-status). Every case checks that no socket of the
+ * namespace is bound or connected outside 127.0.0.0/8.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <furlhint/furlhint.h>
+
+#include "lab.h"
+
+#define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
+#define TUB2 "x7bvf5wvsrnwu4zqh3cqzhhfpqqpiwpe"
+/* Well-formed v3 onion (valid checksum) that nobody publishes here: the
+ * HSDirs answer 404 and tor gives SOCKS reply 4 within a second. */
+#define ONION_DEAD "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion"
+/* The client's torrc maps it to 127.0.0.1 (a hint with a DNS name passes
+ * the non-Tor-able address check and still reaches our echo server). */
+#define MAPPED_NAME "echo.lab.test"
+#define DEAD_STATUS "failed to connect: proxy refused: host unreachable (SOCKS reply 4)"
+
+#define NET_READY_TIMEOUT_S 180
+#define PROBE_TIMEOUT_S 20
+#define CONNECT_TIMEOUT_MS 30000
+/* Readiness (≤ 180 s) + five cases of a few seconds; the watchdog bounds
+ * the worst case (every connect timing out) at 4 minutes. */
+#define WATCHDOG_S 240
+
+/* --- the shared network -------------------------------------------------- */
+
+typedef struct {
+  Lab *lab;
+  gboolean started;
+  gchar *failure;               /* why the network is not usable */
+  GHashTable *env;              /* tor-net.sh's KEY=VALUE */
+  LabProc *client;
+  LabProc *hs;
+  GPtrArray *tors;              /* LabProc*, owned by the lab */
+  guint16 echo_port;
+  guint16 socks_port;
+  guint16 control_port;
+  guint16 onion_port;
+  gchar *onion;                 /* "<56>.onion" */
+  gint64 t0;
+} TorNet;
+
+static TorNet net;
+/* Why the network could not be used; it is stopped by then. */
+static gchar *net_failed;
+
+static gdouble
+net_elapsed (void)
+{
+  return (g_get_monotonic_time () - net.t0) / 1e6;
+}
+
+static const gchar *
+net_env (const gchar *key)
+{
+  const gchar *value = g_hash_table_lookup (net.env, key);
+
+  if (value == NULL)
+    g_error ("tor-net.sh printed no %s", key);
+  return value;
+}
+
+static guint16
+net_env_port (const gchar *key)
+{
+  guint64 port = 0;
+
+  if (!g_ascii_string_to_unsigned (net_env (key), 10, 1, 65535, &port, NULL))
+    g_error ("tor-net.sh printed a bad %s: %s", key, net_env (key));
+  return (guint16) port;
+}
+
+static gchar *
+tail_of (LabProc *proc, gsize max)
+{
+  gchar *log = lab_proc_read_log (proc);
+  gsize len = strlen (log);
+  gchar *tail = g_strdup (len > max ? log + len - max : log);
+
+  g_free (log);
+  return tail;
+}
+
+static void
+net_print_tails (void)
+{
+  LabProc *procs[] = { net.client, net.hs };
+  const gchar *names[] = { "client", "hs" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (procs); i++)
+    if (procs[i] != NULL)
+      {
+        gchar *tail = tail_of (procs[i], 6000);
+        g_test_message ("=== tail of the %s tor's log ===\n%s", names[i], tail);
+        g_free (tail);
+      }
+}
+
+/* NULL while every tor runs; otherwise which one exited. */
+static gchar *
+net_dead_tor (void)
+{
+  for (guint i = 0; i < net.tors->len; i++)
+    {
+      LabProc *proc = g_ptr_array_index (net.tors, i);
+
+      if (!lab_proc_is_running (proc))
+        {
+          gchar *tail = tail_of (proc, 3000);
+          gchar *why = g_strdup_printf ("tor pid %d exited; its log:\n%s",
+                                        (int) lab_proc_get_pid (proc), tail);
+          g_free (tail);
+          return why;
+        }
+    }
+  return NULL;
+}
+
+/* TORNET_READY_TIMEOUT_S lowers the bound, to see the failure path. */
+static guint
+net_ready_timeout (void)
+{
+  const gchar *text = g_getenv ("TORNET_READY_TIMEOUT_S");
+  guint64 value;
+
+  if (text != NULL && g_ascii_string_to_unsigned (text, 10, 1, NET_READY_TIMEOUT_S,
+                                                  &value, NULL))
+    return (guint) value;
+  return NET_READY_TIMEOUT_S;
+}
+
+static gboolean
+net_deadline_passed (void)
+{
+  return net_elapsed () > net_ready_timeout ();
+}
+
+/* Runs tor-net.sh (keys and torrcs only, a few seconds of CPU). */
+static gboolean
+net_configure (GError **error)
+{
+  gchar *script = g_test_build_filename (G_TEST_DIST, "lab", "tor-net.sh", NULL);
+  gchar *echo = g_strdup_printf ("%u", net.echo_port);
+  gchar *owner = g_strdup_printf ("%d", (int) getpid ());
+  const gchar *argv[] = { "sh", script, lab_get_dir (net.lab), echo, NULL };
+  GSubprocessLauncher *launcher;
+  GSubprocess *sub;
+  gchar *out = NULL, *err = NULL;
+  gboolean ok = FALSE;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "TORNET_OWNER_PID", owner, TRUE);
+  sub = g_subprocess_launcher_spawnv (launcher, argv, error);
+  g_object_unref (launcher);
+  if (sub != NULL && g_subprocess_communicate_utf8 (sub, NULL, NULL, &out, &err, error))
+    {
+      if (!g_subprocess_get_if_exited (sub) || g_subprocess_get_exit_status (sub) != 0)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                     "%s failed: %s", script, err != NULL ? err : "");
+      else
+        {
+          gchar **lines = g_strsplit (out, "\n", -1);
+
+          for (guint i = 0; lines[i] != NULL; i++)
+            {
+              gchar *eq = strchr (lines[i], '=');
+              gchar *value;
+              gsize len;
+
+              if (eq == NULL)
+                continue;
+              *eq = '\0';
+              value = eq + 1;
+              len = strlen (value);
+              if (len >= 2 && value[0] == '"' && value[len - 1] == '"')
+                {
+                  value[len - 1] = '\0';
+                  value++;
+                }
+              g_hash_table_insert (net.env, g_strdup (lines[i]), g_strdup (value));
+            }
+          g_strfreev (lines);
+          ok = TRUE;
+        }
+    }
+  g_clear_object (&sub);
+  g_free (out);
+  g_free (err);
+  g_free (owner);
+  g_free (echo);
+  g_free (script);
+  return ok;
+}
+
+/* --- blocking probes (independent of the code under test) ------------------ */
+
+static GSocket *
+tcp_open (guint16 port, guint timeout_s, GError **error)
+{
+  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *address = g_inet_socket_address_new (lo, port);
+  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                  G_SOCKET_PROTOCOL_TCP, error);
+
+  if (socket != NULL)
+    {
+      g_socket_set_timeout (socket, timeout_s);
+      if (!g_socket_connect (socket, address, NULL, error))
+        g_clear_object (&socket);
+    }
+  g_object_unref (address);
+  g_object_unref (lo);
+  return socket;
+}
+
+static gboolean
+recv_exact (GSocket *socket, guint8 *buf, gsize len, GError **error)
+{
+  gsize got = 0;
+
+  while (got < len)
+    {
+      gssize n = g_socket_receive (socket, (gchar *) buf + got, len - got, NULL, error);
+
+      if (n < 0)
+        return FALSE;
+      if (n == 0)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                       "connection closed after %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
+                       " bytes", got, len);
+          return FALSE;
+        }
+      got += n;
+    }
+  return TRUE;
+}
+
+static gboolean
+send_all (GSocket *socket, const void *buf, gsize len, GError **error)
+{
+  gsize sent = 0;
+
+  while (sent < len)
+    {
+      gssize n = g_socket_send (socket, (const gchar *) buf + sent, len - sent, NULL, error);
+
+      if (n < 0)
+        return FALSE;
+      sent += n;
+    }
+  return TRUE;
+}
+
+/* One SOCKS5 CONNECT to @host:@port through the client, then an echo. The
+ * socket stays open until the echo is back: Tor has no half-close. */
+static gboolean
+socks_echo_probe (const gchar *host, guint16 port, GError **error)
+{
+  static const gchar payload[] = "tornet probe\n";
+  GSocket *socket = tcp_open (net.socks_port, PROBE_TIMEOUT_S, error);
+  guint8 buf[300];
+  gsize hlen = strlen (host);
+  gboolean ok = FALSE;
+
+  if (socket == NULL)
+    return FALSE;
+  if (!send_all (socket, "\x05\x01\x00", 3, error) || !recv_exact (socket, buf, 2, error))
+    goto out;
+  buf[0] = 5;
+  buf[1] = 1;
+  buf[2] = 0;
+  buf[3] = 3;
+  buf[4] = (guint8) hlen;
+  memcpy (buf + 5, host, hlen);
+  buf[5 + hlen] = port >> 8;
+  buf[6 + hlen] = port & 0xff;
+  if (!send_all (socket, buf, 7 + hlen, error) || !recv_exact (socket, buf, 4, error))
+    goto out;
+  if (buf[1] != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "SOCKS reply %u", buf[1]);
+      goto out;
+    }
+  /* Tor answers with an IPv4 address. */
+  if (buf[3] != 1 || !recv_exact (socket, buf, 6, error))
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "SOCKS reply with ATYP %u", buf[3]);
+      goto out;
+    }
+  if (!send_all (socket, payload, strlen (payload), error)
+      || !recv_exact (socket, buf, strlen (payload), error))
+    goto out;
+  if (memcmp (buf, payload, strlen (payload)) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "the echo came back different");
+      goto out;
+    }
+  ok = TRUE;
+
+out:
+  g_socket_close (socket, NULL);
+  g_object_unref (socket);
+  return ok;
+}
+
+/* A control-port connection (cookie authentication) with a line reader. */
+typedef struct {
+  GSocket *socket;
+  GString *buf;
+} Ctl;
+
+static void
+ctl_free (Ctl *ctl)
+{
+  if (ctl == NULL)
+    return;
+  g_socket_close (ctl->socket, NULL);
+  g_object_unref (ctl->socket);
+  g_string_free (ctl->buf, TRUE);
+  g_free (ctl);
+}
+
+/* The next line (without CRLF), waiting at most until @deadline_us
+ * (monotonic); NULL on timeout or error. */
+static gchar *
+ctl_read_line (Ctl *ctl, gint64 deadline_us, GError **error)
+{
+  for (;;)
+    {
+      gchar *nl = memchr (ctl->buf->str, '\n', ctl->buf->len);
+      gchar chunk[4096];
+      gint64 left;
+      gssize n;
+
+      if (nl != NULL)
+        {
+          gsize len = nl - ctl->buf->str;
+          gchar *line = g_strndup (ctl->buf->str, len > 0 && nl[-1] == '\r' ? len - 1 : len);
+
+          g_string_erase (ctl->buf, 0, len + 1);
+          return line;
+        }
+      left = deadline_us - g_get_monotonic_time ();
+      if (left <= 0 || !g_socket_condition_timed_wait (ctl->socket, G_IO_IN, left, NULL, NULL))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no line from the control port");
+          return NULL;
+        }
+      n = g_socket_receive (ctl->socket, chunk, sizeof chunk, NULL, error);
+      if (n <= 0)
+        {
+          if (n == 0)
+            g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                         "the control port closed the connection");
+          return NULL;
+        }
+      g_string_append_len (ctl->buf, chunk, n);
+    }
+}
+
+static gboolean
+ctl_command (Ctl *ctl, const gchar *command, GError **error)
+{
+  gchar *text = g_strconcat (command, "\r\n", NULL);
+  gboolean ok = send_all (ctl->socket, text, strlen (text), error);
+
+  g_free (text);
+  return ok;
+}
+
+/* Sends @command and expects a single "250 OK" (events are skipped). */
+static gboolean
+ctl_command_ok (Ctl *ctl, const gchar *command, GError **error)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  if (!ctl_command (ctl, command, error))
+    return FALSE;
+  for (;;)
+    {
+      gchar *line = ctl_read_line (ctl, deadline, error);
+      gboolean ok;
+
+      if (line == NULL)
+        return FALSE;
+      if (g_str_has_prefix (line, "650"))
+        {
+          g_free (line);
+          continue;
+        }
+      ok = strcmp (line, "250 OK") == 0;
+      if (!ok)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", command, line);
+      g_free (line);
+      return ok;
+    }
+}
+
+static Ctl *
+ctl_open (guint16 port, const gchar *cookie_file, GError **error)
+{
+  Ctl *ctl;
+  gchar *cookie = NULL, *hex, *auth;
+  gsize len = 0;
+  gboolean ok;
+
+  if (!g_file_get_contents (cookie_file, &cookie, &len, error))
+    return NULL;
+  ctl = g_new0 (Ctl, 1);
+  ctl->buf = g_string_new (NULL);
+  ctl->socket = tcp_open (port, 10, error);
+  if (ctl->socket == NULL)
+    {
+      g_string_free (ctl->buf, TRUE);
+      g_free (ctl);
+      g_free (cookie);
+      return NULL;
+    }
+  hex = g_malloc (2 * len + 1);
+  for (gsize i = 0; i < len; i++)
+    g_snprintf (hex + 2 * i, 3, "%02x", (guint8) cookie[i]);
+  hex[2 * len] = '\0';
+  auth = g_strconcat ("AUTHENTICATE ", hex, NULL);
+  ok = ctl_command_ok (ctl, auth, error);
+  g_free (auth);
+  g_free (hex);
+  g_free (cookie);
+  if (!ok)
+    {
+      ctl_free (ctl);
+      return NULL;
+    }
+  return ctl;
+}
+
+/* --- starting the network ------------------------------------------------- */
+
+static gboolean
+net_log_has (LabProc *proc, const gchar *needle)
+{
+  gchar *log = lab_proc_read_log (proc);
+  gboolean found = strstr (log, needle) != NULL;
+
+  g_free (log);
+  return found;
+}
+
+/* Polls @ready every 250 ms until it is TRUE, a tor dies or the deadline
+ * passes; then sets net.failure. */
+static gboolean
+net_wait (const gchar *what, gboolean (*ready) (gpointer), gpointer data)
+{
+  for (;;)
+    {
+      gchar *dead;
+
+      if (ready (data))
+        {
+          g_test_message ("tornet: %s after %.1f s", what, net_elapsed ());
+          return TRUE;
+        }
+      if ((dead = net_dead_tor ()) != NULL)
+        {
+          net.failure = g_strdup_printf ("waiting for %s: %s", what, dead);
+          g_free (dead);
+          return FALSE;
+        }
+      if (net_deadline_passed ())
+        {
+          net.failure = g_strdup_printf ("the private Tor network was not ready after "
+                                         "%u s: still waiting for %s",
+                                         net_ready_timeout (), what);
+          return FALSE;
+        }
+      g_usleep (250 * 1000);
+    }
+}
+
+static gboolean
+ready_file (gpointer path)
+{
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+static gboolean
+ready_bootstrapped (gpointer data)
+{
+  return net_log_has (net.client, "Bootstrapped 100%");
+}
+
+typedef struct {
+  const gchar *host;
+  guint16 port;
+  guint attempts;
+} Probe;
+
+static gboolean
+ready_echo (gpointer data)
+{
+  Probe *probe = data;
+  GError *error = NULL;
+
+  if (socks_echo_probe (probe->host, probe->port, &error))
+    return TRUE;
+  /* Failed probes are normal for a while; say so in the log. */
+  if (probe->attempts++ % 5 == 0)
+    g_test_message ("tornet: probe %s:%u: %s", probe->host, probe->port, error->message);
+  g_error_free (error);
+  g_usleep (750 * 1000);
+  return FALSE;
+}
+
+typedef struct {
+  Ctl *ctl;
+  gchar *uploaded;              /* "650 HS_DESC UPLOADED <address> " */
+} DescWait;
+
+static gboolean
+ready_desc (gpointer data)
+{
+  DescWait *w = data;
+  GError *error = NULL;
+  gchar *line = ctl_read_line (w->ctl, g_get_monotonic_time () + G_USEC_PER_SEC, &error);
+  gboolean found;
+
+  if (line == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+        g_test_message ("tornet: onion service control port: %s", error->message);
+      g_error_free (error);
+      return FALSE;
+    }
+  found = g_str_has_prefix (line, w->uploaded);
+  g_free (line);
+  return found;
+}
+
+/* Starts the network and waits until both paths echo. Sets net.failure
+ * on any problem. */
+static void
+net_start (void)
+{
+  GError *error = NULL;
+  gchar *empty, *cookie_file, *hostname_file, *hostname = NULL, *address;
+  gchar **tors;
+  Ctl *hs_ctl = NULL;
+  DescWait desc = { NULL, NULL };
+  Probe exit_probe = { "127.0.0.1", 0, 0 };
+  Probe onion_probe = { NULL, 0, 0 };
+
+  net.started = TRUE;
+  net.t0 = g_get_monotonic_time ();
+  net.lab = lab_new ();
+  net.env = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  net.tors = g_ptr_array_new ();
+
+  net.echo_port = lab_echo_server_start (net.lab, "127.0.0.1", &error);
+  if (net.echo_port == 0 || !net_configure (&error))
+    {
+      net.failure = g_strdup_printf ("cannot set up the network: %s", error->message);
+      g_error_free (error);
+      return;
+    }
+  g_test_message ("tornet: keys and torrcs after %.1f s", net_elapsed ());
+  net.socks_port = net_env_port ("SOCKS_PORT");
+  net.control_port = net_env_port ("CONTROL_PORT");
+  net.onion_port = net_env_port ("ONION_PORT");
+
+  /* The order tor-net.sh gives; the lab kills each of them by pid. */
+  tors = g_strsplit (net_env ("TORS"), " ", -1);
+  g_assert_cmpuint (g_strv_length (tors), ==, 7);
+  empty = g_build_filename (lab_get_dir (net.lab), "empty", NULL);
+  for (guint i = 0; tors[i] != NULL; i++)
+    {
+      gchar *torrc = g_build_filename (lab_get_dir (net.lab), tors[i], "torrc", NULL);
+      const gchar *argv[] = { "tor", "--defaults-torrc", empty, "-f", torrc, NULL };
+      LabProc *proc = lab_spawn (net.lab, tors[i], argv, &error);
+
+      g_assert_no_error (error);
+      g_ptr_array_add (net.tors, proc);
+      if (strcmp (tors[i], "client") == 0)
+        net.client = proc;
+      else if (strcmp (tors[i], "hs") == 0)
+        net.hs = proc;
+      g_free (torrc);
+    }
+  g_strfreev (tors);
+  g_free (empty);
+  g_assert_nonnull (net.client);
+  g_assert_nonnull (net.hs);
+
+  /* Subscribe to HS_DESC at once: the upload must not happen unseen. Tor
+   * writes the cookie just after opening the control port. */
+  cookie_file = g_strdup (net_env ("HS_CONTROL_COOKIE_FILE"));
+  if (!net_wait ("the onion service's control cookie", ready_file, cookie_file))
+    {
+      g_free (cookie_file);
+      goto out;
+    }
+  g_free (cookie_file);
+  if (!lab_wait_port (net.hs, "127.0.0.1", net_env_port ("HS_CONTROL_PORT"), 20000, &error)
+      || (hs_ctl = ctl_open (net_env_port ("HS_CONTROL_PORT"),
+                             net_env ("HS_CONTROL_COOKIE_FILE"), &error)) == NULL
+      || !ctl_command_ok (hs_ctl, "SETEVENTS HS_DESC", &error))
+    {
+      net.failure = g_strdup_printf ("onion service control port: %s", error->message);
+      g_error_free (error);
+      goto out;
+    }
+  hostname_file = g_strdup (net_env ("HS_HOSTNAME_FILE"));
+  if (!net_wait ("the onion's hostname file", ready_file, hostname_file))
+    {
+      g_free (hostname_file);
+      goto out;
+    }
+  if (!g_file_get_contents (hostname_file, &hostname, NULL, &error))
+    {
+      net.failure = g_strdup_printf ("the onion's hostname: %s", error->message);
+      g_error_free (error);
+      g_free (hostname_file);
+      goto out;
+    }
+  g_free (hostname_file);
+  net.onion = g_strstrip (hostname);
+  g_assert_true (g_str_has_suffix (net.onion, ".onion"));
+  g_assert_cmpuint (strlen (net.onion), ==, 56 + 6);
+
+  if (!net_wait ("the client's bootstrap", ready_bootstrapped, NULL))
+    goto out;
+  exit_probe.port = net.echo_port;
+  if (!net_wait ("an echo through an exit", ready_echo, &exit_probe))
+    goto out;
+  address = g_strndup (net.onion, 56);
+  desc.ctl = hs_ctl;
+  desc.uploaded = g_strdup_printf ("650 HS_DESC UPLOADED %s ", address);
+  g_free (address);
+  if (!net_wait ("the onion descriptor's upload", ready_desc, &desc))
+    goto out;
+  onion_probe.host = net.onion;
+  onion_probe.port = net.onion_port;
+  if (!net_wait ("an echo through the onion", ready_echo, &onion_probe))
+    goto out;
+
+out:
+  g_free (desc.uploaded);
+  ctl_free (hs_ctl);
+  if (net.failure != NULL)
+    net_print_tails ();
+}
+
+static void
+net_stop (void)
+{
+  if (!net.started)
+    return;
+  lab_free (net.lab);
+  g_ptr_array_unref (net.tors);
+  g_hash_table_unref (net.env);
+  g_free (net.onion);
+  g_free (net.failure);
+  memset (&net, 0, sizeof net);
+}
+
+/* --- per-case fixture ------------------------------------------------------- */
+
+typedef struct {
+  FurlHintContext *ctx;
+  GPtrArray *statuses;          /* "HINT:status", in order */
+  FurlHintConnectResult *result;
+  GError *error;
+  gboolean done;
+  guint fds_before;
+  gboolean usable;
+} Fixture;
+
+static void
+on_status (guint hint_index, const gchar *status, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  g_test_message ("hint %u: %s", hint_index, status);
+  g_ptr_array_add (f->statuses, g_strdup_printf ("%u:%s", hint_index, status));
+}
+
+static void
+on_log (GLogLevelFlags level, const gchar *message, gpointer user_data)
+{
+  g_test_message ("log: %s", message);
+}
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  f->statuses = g_ptr_array_new_with_free_func (g_free);
+  if (!lab_ready ())
+    return;
+  if (net_failed == NULL && !net.started)
+    {
+      gchar *tor = g_find_program_in_path ("tor");
+      gchar *gencert = g_find_program_in_path ("tor-gencert");
+      gboolean have = tor != NULL && gencert != NULL;
+
+      g_free (tor);
+      g_free (gencert);
+      if (!have)
+        {
+          g_test_skip ("tor and tor-gencert are not installed (Debian package tor)");
+          return;
+        }
+      net_start ();
+      if (net.failure != NULL)
+        {
+          /* Kill every tor and remove the lab now (the tails are printed);
+           * GLib ends the program after a failed case. */
+          net_failed = g_steal_pointer (&net.failure);
+          net_stop ();
+        }
+    }
+  if (net_failed != NULL)
+    {
+      g_test_fail_printf ("%s", net_failed);
+      return;
+    }
+  f->usable = TRUE;
+  f->fds_before = lab_count_open_fds ();
+}
+
+static void
+drop_context (Fixture *f)
+{
+  g_clear_pointer (&f->result, furlhint_connect_result_unref);
+  g_clear_error (&f->error);
+  g_clear_pointer (&f->ctx, furlhint_context_unref);
+  for (guint i = 0; i < 1000 && g_main_context_iteration (NULL, FALSE); i++)
+    ;
+}
+
+/* An address of /proc/net/{tcp,udp}{,6}: hex, in the kernel's byte order
+ * (0100007F:4E20 is 127.0.0.1:20000). A peer may be the wildcard (a
+ * listener, an unconnected UDP socket); a local address may not. */
+static gboolean
+proc_net_addr_ok (const gchar *addr, gboolean peer)
+{
+  static const gchar v4_any[] = "00000000:";
+  static const gchar v6_any[] = "00000000000000000000000000000000:";
+  static const gchar v6_loopback[] = "00000000000000000000000001000000:";
+  const gchar *colon = strchr (addr, ':');
+
+  if (peer && (g_str_has_prefix (addr, v4_any) || g_str_has_prefix (addr, v6_any)))
+    return TRUE;
+  if (colon - addr == 8)
+    return g_ascii_strncasecmp (addr + 6, "7F", 2) == 0;
+  return g_str_has_prefix (addr, v6_loopback);
+}
+
+/* Every TCP and UDP socket of the namespace (ours and every tor's) is
+ * bound to, and connected within, 127.0.0.0/8 or ::1. /proc/net/ shows
+ * the whole namespace, not just this process. */
+static void
+assert_loopback_only (void)
+{
+  const gchar *files[] = { "/proc/net/tcp", "/proc/net/udp",
+                           "/proc/net/tcp6", "/proc/net/udp6" };
+  guint n_checked = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      gchar *text = NULL;
+      gchar **lines;
+
+      /* Without IPv6 there are no *6 files (and no IPv6 sockets). */
+      if (!g_file_get_contents (files[i], &text, NULL, NULL))
+        {
+          g_assert_true (i >= 2);
+          continue;
+        }
+      lines = g_strsplit (text, "\n", -1);
+      for (guint j = 1; lines[j] != NULL; j++)
+        {
+          gchar **fields = g_strsplit_set (g_strstrip (lines[j]), " ", -1);
+          const gchar *addrs[2] = { NULL, NULL };
+          guint k = 0;
+
+          /* "sl: local remote st ...", with runs of spaces. */
+          for (guint m = 1; fields[0] != NULL && fields[m] != NULL && k < 2; m++)
+            if (strchr (fields[m], ':') != NULL)
+              addrs[k++] = fields[m];
+          for (guint a = 0; a < k; a++)
+            {
+              if (!proc_net_addr_ok (addrs[a], a == 1))
+                g_error ("%s: a socket outside 127.0.0.0/8: %s", files[i], lines[j]);
+              n_checked++;
+            }
+          g_strfreev (fields);
+        }
+      g_strfreev (lines);
+      g_free (text);
+    }
+  /* At least the tors' own listeners were seen. */
+  g_assert_cmpuint (n_checked, >=, 10);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  drop_context (f);
+  if (f->usable)
+    {
+      g_assert_cmpuint (lab_wait_fds_at_most (f->fds_before, 3000), ==, f->fds_before);
+      assert_loopback_only ();
+      if (g_test_failed ())
+        net_print_tails ();
+    }
+  g_ptr_array_unref (f->statuses);
+}
+
+static void
+use_config (Fixture *f, const gchar *cfg)
+{
+  GError *error = NULL;
+  FurlHintConfig *config;
+  GPtrArray *errors;
+
+  drop_context (f);
+  g_ptr_array_set_size (f->statuses, 0);
+  config = furlhint_config_load_data (cfg, -1, "tahoe.cfg", &error);
+  g_assert_no_error (error);
+  f->ctx = furlhint_context_new (config);
+  furlhint_config_unref (config);
+  furlhint_context_set_logger (f->ctx, on_log, f, NULL);
+  furlhint_context_load_plugins (f->ctx);
+  errors = furlhint_context_get_plugin_errors (f->ctx);
+  for (guint i = 0; i < errors->len; i++)
+    g_test_message ("plugin error: %s", ((GError *) g_ptr_array_index (errors, i))->message);
+  g_assert_cmpuint (errors->len, ==, 0);
+  g_assert_true (furlhint_plugin_is_configured (furlhint_context_find_plugin (f->ctx, "tor")));
+}
+
+static void
+connect_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  f->result = furlhint_context_connect_finish (f->ctx, res, &f->error);
+  f->done = TRUE;
+}
+
+/* Connects to pb://@tub@@hints/swiss and waits (bounded). */
+static void
+connect_furl (Fixture *f, const gchar *tub, const gchar *hints)
+{
+  FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
+  gchar *text = g_strdup_printf ("pb://%s@%s/swiss", tub, hints);
+  GError *error = NULL;
+  FurlHintFurl *furl = furlhint_furl_parse (text, &error);
+
+  g_assert_no_error (error);
+  g_clear_pointer (&f->result, furlhint_connect_result_unref);
+  g_clear_error (&f->error);
+  options.timeout_ms = CONNECT_TIMEOUT_MS;
+  options.status = on_status;
+  options.status_data = f;
+  f->done = FALSE;
+  furlhint_context_connect_async (f->ctx, furl, &options, NULL, connect_done, f);
+  g_assert_true (lab_iterate_until (&f->done, CONNECT_TIMEOUT_MS + 20000));
+  g_assert_nonnull (f->result);
+  g_test_message ("%s: %s after %u ms", text,
+                  f->error != NULL ? f->error->message : "connected",
+                  furlhint_connect_result_get_elapsed_ms (f->result));
+  furlhint_furl_unref (furl);
+  g_free (text);
+}
+
+/* The stream of @result echoes @message (sent and read back whole before
+ * anything is closed). */
+static void
+assert_echo (FurlHintConnectResult *result, const gchar *message)
+{
+  GIOStream *stream = furlhint_connect_result_get_stream (result);
+  GError *error = NULL;
+  gsize len = strlen (message), done = 0;
+  gchar *buf = g_malloc0 (len + 1);
+
+  g_assert_true (G_IS_SOCKET_CONNECTION (stream));
+  /* Blocking I/O on the stream honours the socket's timeout. */
+  g_socket_set_timeout (g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream)),
+                        PROBE_TIMEOUT_S);
+  g_output_stream_write_all (g_io_stream_get_output_stream (stream), message, len, &done,
+                             NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (done, ==, len);
+  g_input_stream_read_all (g_io_stream_get_input_stream (stream), buf, len, &done,
+                           NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (done, ==, len);
+  g_assert_cmpstr (buf, ==, message);
+  g_free (buf);
+}
+
+/* The connect won through hint @hint_index in @tier via the tor plugin. */
+static void
+assert_won (Fixture *f, guint hint_index, guint tier, gboolean carried)
+{
+  const FurlHintPlanEntry *winner;
+
+  g_assert_no_error (f->error);
+  winner = furlhint_connect_result_get_winner (f->result);
+  g_assert_nonnull (winner);
+  g_assert_cmpuint (winner->hint_index, ==, hint_index);
+  g_assert_cmpuint (winner->tier, ==, tier);
+  g_assert_true (winner->routed);
+  g_assert_cmpint (winner->carried, ==, carried);
+  g_assert_cmpstr (furlhint_plugin_get_name (winner->plugin), ==, "tor");
+  g_assert_cmpint (winner->anon_class, ==, FURLHINT_ANON_ANONYMOUS);
+  g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, hint_index), ==,
+                   "connected");
+}
+
+/* Where "HINT:status" is in the live statuses, -1 when it is not. */
+static gint
+status_index (Fixture *f, const gchar *entry)
+{
+  for (guint i = 0; i < f->statuses->len; i++)
+    if (strcmp (g_ptr_array_index (f->statuses, i), entry) == 0)
+      return (gint) i;
+  return -1;
+}
+
+static gboolean
+saw_status (Fixture *f, const gchar *entry)
+{
+  return status_index (f, entry) >= 0;
+}
+
+/* --- cases ------------------------------------------------------------------- */
+
+static void
+test_onion_socks_proxy (Fixture *f, gconstpointer data)
+{
+  gchar *cfg, *hints;
+
+  if (!f->usable)
+    return;
+  cfg = g_strdup_printf ("[connections]\ntor.socks-proxy = tcp:127.0.0.1:%u\n", net.socks_port);
+  hints = g_strdup_printf ("tor:%s:%u", net.onion, net.onion_port);
+  use_config (f, cfg);
+  connect_furl (f, TUB, hints);
+  assert_won (f, 0, 0, FALSE);
+  g_assert_cmpstr (furlhint_connect_result_get_winner (f->result)->target.host, ==, net.onion);
+  g_assert_cmpuint (furlhint_connect_result_get_winner (f->result)->target.port, ==,
+                    net.onion_port);
+  g_assert_true (saw_status (f, "0:connecting to a Tor"));
+  assert_echo (f->result, "hello through the onion\n");
+  g_free (hints);
+  g_free (cfg);
+}
+
+static void
+test_onion_control_port (Fixture *f, gconstpointer data)
+{
+  gchar *cfg, *hints;
+
+  if (!f->usable)
+    return;
+  cfg = g_strdup_printf ("[tor]\ncontrol.port = tcp:127.0.0.1:%u\n", net.control_port);
+  /* Also as a `tcp:` hint to the .onion host: the tor plugin takes it. */
+  hints = g_strdup_printf ("tcp:%s:%u", net.onion, net.onion_port);
+  use_config (f, cfg);
+  connect_furl (f, TUB2, hints);
+  assert_won (f, 0, 0, FALSE);
+  assert_echo (f->result, "hello via the control port\n");
+  g_free (hints);
+  g_free (cfg);
+}
+
+static void
+test_exit_tcp_tor (Fixture *f, gconstpointer data)
+{
+  gchar *cfg, *hints;
+
+  if (!f->usable)
+    return;
+  cfg = g_strdup_printf ("[connections]\ntcp = tor\ntor.socks-proxy = tcp:127.0.0.1:%u\n",
+                         net.socks_port);
+  /* Hint 0 is refused before any I/O (Foolscap: not Tor-able); hint 1 is
+   * mapped to 127.0.0.1 by the client and exits there. */
+  hints = g_strdup_printf ("tcp:127.0.0.1:%u,tcp:" MAPPED_NAME ":%u",
+                           net.echo_port, net.echo_port);
+  use_config (f, cfg);
+  connect_furl (f, TUB, hints);
+  assert_won (f, 1, 0, TRUE);
+  g_assert_cmpstr (furlhint_connect_result_get_winner (f->result)->target.host, ==,
+                   MAPPED_NAME);
+  g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==,
+                   "bad hint: ignoring non-Tor-able ipaddr 127.0.0.1; "
+                   "[connections] tcp = tor carries tcp: hints over Tor");
+  g_assert_false (saw_status (f, "0:connecting"));
+  assert_echo (f->result, "hello through an exit\n");
+  g_free (hints);
+  g_free (cfg);
+}
+
+static void
+test_anonymous_fallback (Fixture *f, gconstpointer data)
+{
+  FurlHintPlan *plan;
+  gchar *cfg, *hints;
+  gint dead_at;
+  guint n_routes = 0;
+
+  if (!f->usable)
+    return;
+  cfg = g_strdup_printf ("[node]\nanonymous = true\n"
+                         "[connections]\ntor.socks-proxy = tcp:127.0.0.1:%u\n",
+                         net.socks_port);
+  hints = g_strdup_printf ("tor:" ONION_DEAD ":%u,tcp:" MAPPED_NAME ":%u",
+                           net.onion_port, net.echo_port);
+  use_config (f, cfg);
+  connect_furl (f, TUB2, hints);
+  assert_won (f, 1, FURLHINT_TIER_TOR_FALLBACK, TRUE);
+  g_assert_cmpstr (furlhint_connect_result_get_winner (f->result)->target.host, ==,
+                   MAPPED_NAME);
+
+  /* Tor's own answer for an onion nobody published (SOCKS reply 4), and
+   * tier 1 started only after it. */
+  g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==, DEAD_STATUS);
+  dead_at = status_index (f, "0:" DEAD_STATUS);
+  g_assert_cmpint (dead_at, >=, 0);
+  g_assert_cmpint (status_index (f, "1:connecting"), >, dead_at);
+
+  /* Never a clear or proxied route: every route is Tor. */
+  plan = furlhint_connect_result_get_plan (f->result);
+  g_assert_true (furlhint_plan_is_anonymous (plan));
+  for (guint i = 0; i < furlhint_plan_get_n_entries (plan); i++)
+    {
+      const FurlHintPlanEntry *entry = furlhint_plan_get_entry (plan, i);
+
+      g_test_message ("plan: %s", entry->description);
+      if (!entry->routed)
+        continue;
+      n_routes++;
+      g_assert_cmpint (entry->anon_class, ==, FURLHINT_ANON_ANONYMOUS);
+      g_assert_cmpstr (furlhint_plugin_get_name (entry->plugin), ==, "tor");
+      g_assert_cmpuint (entry->tier, ==, entry->hint_index == 0 ? 0 : 1);
+    }
+  g_assert_cmpuint (n_routes, ==, 2);
+  assert_echo (f->result, "hello from the anonymous fallback\n");
+  g_free (hints);
+  g_free (cfg);
+}
+
+static void
+add_stream (const gchar *entry, const gchar *suffix, GPtrArray *circuits)
+{
+  gchar **fields = g_strsplit (entry, " ", -1);
+
+  if (g_strv_length (fields) >= 4 && strcmp (fields[1], "SUCCEEDED") == 0
+      && g_str_has_suffix (fields[3], suffix))
+    g_ptr_array_add (circuits, g_strdup (fields[2]));
+  g_strfreev (fields);
+}
+
+/* The circuits of the client's open streams to port @port. The reply is
+ * "250-stream-status=ID STATUS CIRC TARGET" for one stream, or
+ * "250+stream-status=" then one "ID STATUS CIRC TARGET" a line and ".",
+ * then "250 OK". */
+static void
+stream_circuits (Ctl *ctl, guint16 port, GPtrArray *circuits)
+{
+  static const gchar one[] = "250-stream-status=";
+  static const gchar many[] = "250+stream-status=";
+  GError *error = NULL;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  gchar *suffix = g_strdup_printf (":%u", port);
+  gboolean in_data = FALSE;
+
+  g_assert_true (ctl_command (ctl, "GETINFO stream-status", &error));
+  g_assert_no_error (error);
+  for (;;)
+    {
+      gchar *line = ctl_read_line (ctl, deadline, &error);
+
+      g_assert_no_error (error);
+      if (in_data)
+        {
+          if (strcmp (line, ".") == 0)
+            in_data = FALSE;
+          else
+            add_stream (line, suffix, circuits);
+        }
+      else if (strcmp (line, "250 OK") == 0)
+        {
+          g_free (line);
+          break;
+        }
+      else if (g_str_has_prefix (line, many))
+        in_data = TRUE;
+      else if (g_str_has_prefix (line, one))
+        add_stream (line + strlen (one), suffix, circuits);
+      else
+        g_error ("unexpected reply to GETINFO stream-status: %s", line);
+      g_free (line);
+    }
+  g_free (suffix);
+}
+
+static void
+test_isolation (Fixture *f, gconstpointer data)
+{
+  FurlHintConnectResult *first;
+  GPtrArray *circuits = g_ptr_array_new_with_free_func (g_free);
+  GError *error = NULL;
+  Ctl *ctl;
+  gchar *cfg, *hints;
+
+  if (!f->usable)
+    {
+      g_ptr_array_unref (circuits);
+      return;
+    }
+  cfg = g_strdup_printf ("[connections]\ntcp = tor\ntor.socks-proxy = tcp:127.0.0.1:%u\n",
+                         net.socks_port);
+  hints = g_strdup_printf ("tcp:" MAPPED_NAME ":%u", net.echo_port);
+  use_config (f, cfg);
+  connect_furl (f, TUB, hints);
+  assert_won (f, 0, 0, TRUE);
+  assert_echo (f->result, "first peer\n");
+  first = g_steal_pointer (&f->result);
+  connect_furl (f, TUB2, hints);
+  assert_won (f, 0, 0, TRUE);
+  assert_echo (f->result, "second peer\n");
+
+  /* Both streams open: Tor shows them on two circuits. */
+  ctl = ctl_open (net.control_port, net_env ("CONTROL_COOKIE_FILE"), &error);
+  g_assert_no_error (error);
+  stream_circuits (ctl, net.echo_port, circuits);
+  ctl_free (ctl);
+  for (guint i = 0; i < circuits->len; i++)
+    g_test_message ("stream to the echo server on circuit %s",
+                    (gchar *) g_ptr_array_index (circuits, i));
+  g_assert_cmpuint (circuits->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (circuits, 0), !=, g_ptr_array_index (circuits, 1));
+
+  furlhint_connect_result_unref (first);
+  g_ptr_array_unref (circuits);
+  g_free (hints);
+  g_free (cfg);
+}
+
+/* The loopback check itself can fail (no tor needed). */
+static void
+test_proc_net_parser (void)
+{
+  g_assert_true (proc_net_addr_ok ("0100007F:4E20", FALSE));
+  g_assert_true (proc_net_addr_ok ("0200007F:0035", TRUE));
+  g_assert_true (proc_net_addr_ok ("00000000:0000", TRUE));
+  g_assert_true (proc_net_addr_ok ("00000000000000000000000001000000:1F90", FALSE));
+  g_assert_false (proc_net_addr_ok ("00000000:4E20", FALSE));     /* 0.0.0.0 */
+  g_assert_false (proc_net_addr_ok ("0100A8C0:0050", TRUE));      /* 192.168.0.1 */
+  g_assert_false (proc_net_addr_ok ("0101007E:0050", TRUE));      /* 126.0.1.1 */
+  g_assert_false (proc_net_addr_ok ("00000000000000000000000000000000:1F90", FALSE));
+  g_assert_false (proc_net_addr_ok ("0000000000000000FFFF00000100A8C0:0050", TRUE));
+}
+
+/* Registered last (its suite runs after the others): stops the network
+ * inside a test case, so that the lab shows the tors' logs only when a case
+ * failed, and checks that every process it started is gone. */
+static void
+test_stop_network (void)
+{
+  GArray *pids;
+  gchar *dir;
+
+  if (!lab_ready ())
+    return;
+  if (!net.started)
+    {
+      g_test_skip ("the network was not started (no case ran)");
+      return;
+    }
+  pids = g_array_new (FALSE, FALSE, sizeof (GPid));
+  for (guint i = 0; i < net.tors->len; i++)
+    {
+      GPid pid = lab_proc_get_pid (g_ptr_array_index (net.tors, i));
+      g_array_append_val (pids, pid);
+    }
+  g_assert_cmpuint (pids->len, ==, 7);
+  dir = g_strdup (lab_get_dir (net.lab));
+  net_stop ();
+  for (guint i = 0; i < pids->len; i++)
+    {
+      GPid pid = g_array_index (pids, GPid, i);
+
+      g_assert_cmpint (kill (pid, 0), ==, -1);
+      g_assert_cmpint (errno, ==, ESRCH);
+    }
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  g_free (dir);
+  g_array_unref (pids);
+}
+
+int
+main (int argc, char **argv)
+{
+  int ret;
+
+  lab_enter_private_netns ();
+  lab_set_watchdog (WATCHDOG_S);
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/tornet/loopback-check", test_proc_net_parser);
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, setup, fn, teardown)
+  ADD ("/tornet/onion/socks-proxy", test_onion_socks_proxy);
+  ADD ("/tornet/onion/control-port", test_onion_control_port);
+  ADD ("/tornet/exit/tcp=tor", test_exit_tcp_tor);
+  ADD ("/tornet/anonymous/tor-wrapped-fallback", test_anonymous_fallback);
+  ADD ("/tornet/isolation/two-tubs-two-circuits", test_isolation);
+#undef ADD
+  g_test_add_func ("/tornet/teardown/stop-network", test_stop_network);
+
+  ret = g_test_run ();
+  /* Only when the stop case was left out (-p/-s). */
+  net_stop ();
+  g_free (net_failed);
+  return ret;
+}
