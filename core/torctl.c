@@ -83,9 +83,13 @@ next_line (const gchar *data,
            gsize *line_len,
            gsize *next)
 {
-  const gchar *lf = memchr (data + pos, '\n', len - pos);
+  const gchar *lf;
   gsize end;
 
+  /* memchr must not see NULL, even for a length of 0 (UBSan). */
+  if (pos >= len)
+    return FALSE;
+  lf = memchr (data + pos, '\n', len - pos);
   if (lf == NULL)
     return FALSE;
   end = lf - data;
