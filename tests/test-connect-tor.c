@@ -29,6 +29,7 @@
 #include <furlhint/furlhint.h>
 
 #include "lab.h"
+#include "leakcheck/leakcheck.h"
 
 #define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
 #define TUB2 "x7bvf5wvsrnwu4zqh3cqzhhfpqqpiwpe"
@@ -200,11 +201,49 @@ assert_fds_back (Fixture *f)
 /* Starts a tor with an empty torrc, its DataDirectory in the lab, a
  * ControlPort on 127.0.0.1 and @extra options; waits for the control
  * port. Returns that port. */
+/* Under the leak checker: a port this program hands to the library as a
+ * Tor SOCKS or control endpoint is an allowed endpoint. */
+static void
+allow_port (guint16 port)
+{
+  gchar *endpoint = g_strdup_printf ("127.0.0.1:%u", port);
+
+  leakcheck_allow (endpoint);
+  g_free (endpoint);
+}
+
+/* A free port that will be given to the library as a Tor endpoint. */
+static guint16
+tor_free_port (void)
+{
+  guint16 port = lab_free_port ("127.0.0.1");
+
+  allow_port (port);
+  return port;
+}
+
+/* Allows every listener a tor logged ("Opened Socks listener connection
+ * (ready) on 127.0.0.1:PORT"): its SOCKS port may be "auto". */
+static void
+allow_tor_listeners (LabProc *proc)
+{
+  gchar *log = lab_proc_read_log (proc);
+  const gchar *p = log;
+  const gchar *key = "listener connection (ready) on 127.0.0.1:";
+
+  while ((p = strstr (p, key)) != NULL)
+    {
+      p += strlen (key);
+      allow_port ((guint16) g_ascii_strtoull (p, NULL, 10));
+    }
+  g_free (log);
+}
+
 static guint16
 start_tor (Fixture *f, const gchar *const *extra, LabProc **proc_out)
 {
   GError *error = NULL;
-  guint16 control = lab_free_port ("127.0.0.1");
+  guint16 control = tor_free_port ();
   gchar *name = g_strdup_printf ("tor%u", f->n_tors++);
   gchar *dir = g_build_filename (lab_get_dir (f->lab), name, NULL);
   gchar *control_arg = g_strdup_printf ("127.0.0.1:%u", control);
@@ -233,8 +272,12 @@ start_tor (Fixture *f, const gchar *const *extra, LabProc **proc_out)
 
   proc = lab_spawn (f->lab, name, (const gchar *const *) argv->pdata, &error);
   g_assert_no_error (error);
+  /* Lab set-up: this thread's own connects while waiting. */
+  leakcheck_suspend ();
   g_assert_true (lab_wait_port (proc, "127.0.0.1", control, 20000, &error));
+  leakcheck_resume ();
   g_assert_no_error (error);
+  allow_tor_listeners (proc);
   if (proc_out != NULL)
     *proc_out = proc;
   /* GLib watches a running child with a pidfd: count from here. */
@@ -470,6 +513,7 @@ scripted_start (gboolean (*serve) (gpointer, GSocket *), guint max_clients)
   bound = g_socket_get_local_address (s->listener, &error);
   g_assert_no_error (error);
   s->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  allow_port (s->port);
   s->serve = serve;
   s->max_clients = max_clients;
   s->seen = g_ptr_array_new_with_free_func (g_free);
@@ -610,7 +654,7 @@ test_cookie_scripted (Fixture *f, gconstpointer data)
   guint8 cookie[32];
   GString *hex = g_string_new (NULL);
   gchar *dir, *cfg, *expected;
-  guint16 nobody = lab_free_port ("127.0.0.1");
+  guint16 nobody = tor_free_port ();
 
   if (!lab_ready ())
     return;
@@ -662,7 +706,7 @@ test_control_refused (Fixture *f, gconstpointer data)
 
   if (!lab_ready ())
     return;
-  port = lab_free_port ("127.0.0.1");
+  port = tor_free_port ();
   cfg = control_config (port, NULL);
   use_config (f, cfg);
   connect_furl (f, "tor:" ONION_V3 ":80", 20000);
@@ -717,9 +761,9 @@ test_default_ports_down (Fixture *f, gconstpointer data)
 static void
 test_deadauth (Fixture *f, gconstpointer data)
 {
-  guint16 extended = lab_free_port ("127.0.0.1");
+  guint16 extended = tor_free_port ();
   gchar *extended_arg = g_strdup_printf ("127.0.0.1:%u ExtendedErrors", extended);
-  guint16 dead = lab_free_port ("127.0.0.1");
+  guint16 dead = tor_free_port ();
   gchar *dead_auth = g_strdup_printf ("dead orport=1 no-v2 v3ident=%s 127.0.0.1:%u %s",
                                       "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", dead,
                                       "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF");
@@ -747,7 +791,9 @@ test_deadauth (Fixture *f, gconstpointer data)
     };
     control = start_tor (f, extra, NULL);
   }
+  leakcheck_suspend ();
   g_assert_true (lab_wait_port (NULL, "127.0.0.1", 9150, 10000, NULL));
+  leakcheck_resume ();
 
   /* Discovered through the control port: tor refuses the malformed
    * onion at once. */
@@ -906,7 +952,7 @@ test_refuse_targets (Fixture *f, gconstpointer data)
   if (!lab_ready ())
     return;
   /* Nothing listens there: any I/O would give TRANSPORT_DOWN instead. */
-  nobody = lab_free_port ("127.0.0.1");
+  nobody = tor_free_port ();
   cfg = g_strdup_printf ("[connections]\ntor.socks-proxy = tcp:127.0.0.1:%u\n", nobody);
   use_config (f, cfg);
   for (gsize i = 0; i < G_N_ELEMENTS (hosts); i++)
@@ -1035,6 +1081,10 @@ test_launch_fails (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
+  leakcheck_maybe_reexec (argv);
+  /* Tor's default SOCKS ports, which the plugin probes. */
+  leakcheck_allow ("127.0.0.1:9050");
+  leakcheck_allow ("127.0.0.1:9150");
   lab_enter_private_netns ();
   g_test_init (&argc, &argv, NULL);
 
