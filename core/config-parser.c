@@ -26,6 +26,9 @@
 
 /* configparser.MAX_INTERPOLATION_DEPTH */
 #define MAX_INTERPOLATION_DEPTH 10
+/* Python has no such limit; we need one: ten levels of ten references
+ * each turn a 400-byte file into 10^10 bytes (an interpolation bomb). */
+#define MAX_INTERPOLATED_SIZE (1024 * 1024)
 
 #define QUOTE_MAX_CHARS 200
 
@@ -749,9 +752,19 @@ interpolate_some (const FhCfgDocument *doc,
 
   while (*rest != '\0')
     {
-      const gchar *pct = strchr (rest, '%');
+      const gchar *pct;
       const gchar *name;
       gsize name_len, match_len;
+
+      if (accum->len > MAX_INTERPOLATED_SIZE)
+        {
+          *message = g_strdup_printf ("value substitution grows beyond %d bytes "
+                                      "(an interpolation bomb?); accepted: values "
+                                      "that expand to at most %d bytes",
+                                      MAX_INTERPOLATED_SIZE, MAX_INTERPOLATED_SIZE);
+          return FALSE;
+        }
+      pct = strchr (rest, '%');
 
       if (pct == NULL)
         {

@@ -25,6 +25,8 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+/* O_CLOEXEC */
+#define _GNU_SOURCE 1
 #include "config.h"
 
 #include "config-private.h"
@@ -33,6 +35,8 @@
 
 #include <glib/gstdio.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <string.h>
 
 /* A tahoe.cfg is a few kilobytes; refuse to slurp anything absurd. */
@@ -906,6 +910,57 @@ furlhint_config_load_data (const gchar *data,
   return config_new_from_doc (doc, error);
 }
 
+/* Reads at most @max bytes of @path; more is an error. */
+static gboolean
+read_bounded (const gchar *path,
+              gsize max,
+              gchar **out,
+              gsize *out_len,
+              GError **error)
+{
+  GString *buf;
+  gint fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+
+  if (fd < 0)
+    {
+      gint saved = errno;
+      g_set_error_literal (error, G_FILE_ERROR, g_file_error_from_errno (saved), g_strerror (saved));
+      return FALSE;
+    }
+  buf = g_string_sized_new (4096);
+  for (;;)
+    {
+      gchar chunk[65536];
+      gssize n = read (fd, chunk, sizeof chunk);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          gint saved = errno;
+          g_set_error_literal (error, G_FILE_ERROR, g_file_error_from_errno (saved), g_strerror (saved));
+          break;
+        }
+      if (n == 0)
+        {
+          close (fd);
+          *out_len = buf->len;
+          *out = g_string_free (buf, FALSE);
+          return TRUE;
+        }
+      if (buf->len + (gsize) n > max)
+        {
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                       "more than %" G_GSIZE_FORMAT " bytes: too large", max);
+          break;
+        }
+      g_string_append_len (buf, chunk, n);
+    }
+  close (fd);
+  g_string_free (buf, TRUE);
+  return FALSE;
+}
+
 FurlHintConfig *
 furlhint_config_load_file (const gchar *path,
                            GError **error)
@@ -950,11 +1005,14 @@ furlhint_config_load_file (const gchar *path,
                    path, (gint64) st.st_size, MAX_CONFIG_FILE_SIZE);
       return NULL;
     }
-  if (!g_file_get_contents (path, &data, &length, &local))
+  /* Read with a bound, not g_file_get_contents(): some regular files
+   * report size 0 and never end (/proc/self/pagemap). */
+  if (!read_bounded (path, MAX_CONFIG_FILE_SIZE, &data, &length, &local))
     {
       g_set_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_IO,
                    "%s: cannot read the configuration: %s; expected a readable "
-                   "tahoe.cfg file", path, local->message);
+                   "tahoe.cfg file of at most %d bytes", path, local->message,
+                   MAX_CONFIG_FILE_SIZE);
       g_error_free (local);
       return NULL;
     }

@@ -382,6 +382,42 @@ typedef struct {
   Attempt *attempt;            /* (unowned) lives in the connector */
 } AttemptCall;
 
+/* Plugins get a serial number, not a pointer, as their callback's
+ * user_data: a hostile or buggy plugin that calls back twice must find
+ * nothing the second time, not freed memory. Serials are never reused. */
+static GMutex calls_lock;
+static GHashTable *calls;      /* (owned) serial → AttemptCall */
+static guint64 calls_next = 1;
+
+static gpointer
+call_register (AttemptCall *call)
+{
+  guint64 *serial = g_new (guint64, 1);
+
+  g_mutex_lock (&calls_lock);
+  if (calls == NULL)
+    calls = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  *serial = calls_next++;
+  g_hash_table_insert (calls, serial, call);
+  g_mutex_unlock (&calls_lock);
+  /* The serial rides in a pointer-sized integer (64-bit hosts). */
+  return (gpointer) (guintptr) *serial;
+}
+
+static AttemptCall *
+call_take (gpointer user_data)
+{
+  guint64 serial = (guint64) (guintptr) user_data;
+  AttemptCall *call = NULL;
+  gpointer key;
+
+  g_mutex_lock (&calls_lock);
+  if (calls != NULL && g_hash_table_steal_extended (calls, &serial, &key, (gpointer *) &call))
+    g_free (key);
+  g_mutex_unlock (&calls_lock);
+  return call;
+}
+
 static void start_attempt (Attempt *a);
 
 /* A plugin's progress report ("connecting to a Tor"): shown as the hint's
@@ -392,7 +428,7 @@ attempt_status_cb (const gchar *status, gpointer user_data)
 {
   Attempt *a = user_data;
 
-  if (a->finished || a->conn->done)
+  if (status == NULL || !g_utf8_validate (status, -1, NULL) || a->finished || a->conn->done)
     return;
   a->stage++;
   set_status (a->conn, attempt_entry (a)->hint_index, status);
@@ -470,12 +506,20 @@ attempt_succeeded (Attempt *a, GIOStream *stream)
 static void
 attempt_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  AttemptCall *call = user_data;
-  Attempt *a = call->attempt;
-  const FurlHintPlanEntry *e = attempt_entry (a);
-  const FurlHintPluginDescriptor *desc = e->plugin->desc;
+  AttemptCall *call = call_take (user_data);
+  Attempt *a;
+  const FurlHintPlanEntry *e;
+  const FurlHintPluginDescriptor *desc;
   GError *error = NULL;
   GIOStream *stream;
+
+  /* A second callback for the same attempt: the plugin broke its
+   * contract; there is nothing left to complete. */
+  if (call == NULL)
+    return;
+  a = call->attempt;
+  e = attempt_entry (a);
+  desc = e->plugin->desc;
 
   a->conn->n_running--;
   stream = desc->connect_finish (e->plugin->state, res, &error);
@@ -529,7 +573,8 @@ start_attempt (Attempt *a)
   a->args.isolation_key = furlhint_furl_get_tubid (furlhint_plan_get_furl (conn->result->plan));
   a->args.status = attempt_status_cb;
   a->args.status_data = a;
-  e->plugin->desc->connect_async (e->plugin->state, &a->args, a->cancellable, attempt_done_cb, call);
+  e->plugin->desc->connect_async (e->plugin->state, &a->args, a->cancellable, attempt_done_cb,
+                                  call_register (call));
 }
 
 static gboolean

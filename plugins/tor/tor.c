@@ -908,8 +908,17 @@ post_status (GTask *task,
 
   g_object_set_data_full (carrier, "task", g_object_ref (task), g_object_unref);
   g_object_set_data (carrier, "phase", (gpointer) phase);
-  g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT,
-                              status_idle, carrier, g_object_unref);
+  /* An idle source, not g_main_context_invoke(): invoke would run the
+   * caller's status function right here on the discovery thread when
+   * nobody iterates the caller's context. */
+  {
+    GSource *idle = g_idle_source_new ();
+
+    g_source_set_callback (idle, status_idle, carrier, g_object_unref);
+    g_source_set_static_name (idle, "[furlhint] tor: status");
+    g_source_attach (idle, g_task_get_context (task));
+    g_source_unref (idle);
+  }
 }
 
 static void
@@ -1363,14 +1372,22 @@ discovery_thread (gpointer user_data)
     d->error = error;
   waiters = g_steal_pointer (&d->waiters);
   d->waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  g_mutex_unlock (&state->lock);
+
+  /* Always through an idle source on each waiter's own context, never
+   * g_main_context_invoke(): with nobody iterating that context, invoke
+   * would run waiter_resume here, on this thread (it takes state->lock,
+   * and callbacks must run on the caller's thread). */
   for (guint i = 0; i < waiters->len; i++)
     {
       GTask *task = g_ptr_array_index (waiters, i);
+      GSource *idle = g_idle_source_new ();
 
-      g_main_context_invoke_full (g_task_get_context (task), G_PRIORITY_DEFAULT,
-                                  waiter_resume, g_object_ref (task), g_object_unref);
+      g_source_set_callback (idle, waiter_resume, g_object_ref (task), g_object_unref);
+      g_source_set_static_name (idle, "[furlhint] tor: SOCKS port found");
+      g_source_attach (idle, g_task_get_context (task));
+      g_source_unref (idle);
     }
-  g_mutex_unlock (&state->lock);
   g_ptr_array_unref (waiters);
   return NULL;
 }
