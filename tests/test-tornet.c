@@ -34,6 +34,7 @@
 #include <furlhint/furlhint.h>
 
 #include "lab.h"
+#include "leakcheck/leakcheck.h"
 
 #define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
 #define TUB2 "x7bvf5wvsrnwu4zqh3cqzhhfpqqpiwpe"
@@ -598,6 +599,17 @@ net_start (void)
   net.socks_port = net_env_port ("SOCKS_PORT");
   net.control_port = net_env_port ("CONTROL_PORT");
   net.onion_port = net_env_port ("ONION_PORT");
+  /* Under the leak checker: the client's SOCKS and control ports are what
+   * the library is given (and what the control port names). */
+  {
+    gchar *socks = g_strdup_printf ("127.0.0.1:%u", net.socks_port);
+    gchar *control = g_strdup_printf ("127.0.0.1:%u", net.control_port);
+
+    leakcheck_allow (socks);
+    leakcheck_allow (control);
+    g_free (socks);
+    g_free (control);
+  }
 
   /* The order tor-net.sh gives; the lab kills each of them by pid. */
   tors = g_strsplit (net_env ("TORS"), " ", -1);
@@ -740,7 +752,12 @@ setup (Fixture *f, gconstpointer data)
           g_test_skip ("tor and tor-gencert are not installed (Debian package tor)");
           return;
         }
+      /* The lab's own I/O (waiting for ports, the onion service's control
+       * port, the readiness probes through Tor) on this thread: exempt
+       * from the leak checker; no library code runs in net_start(). */
+      leakcheck_suspend ();
       net_start ();
+      leakcheck_resume ();
       if (net.failure != NULL)
         {
           /* Kill every tor and remove the lab now (the tails are printed);
@@ -1237,6 +1254,17 @@ main (int argc, char **argv)
 {
   int ret;
 
+  leakcheck_maybe_reexec (argv);
+  /* Re-executed under the checker (FURLHINT_TEST_LEAKCHECK=1): check this
+   * program only, not the routers and servers it starts, as
+   * leakcheck-run.sh does; they inherit LD_PRELOAD. */
+  if (leakcheck_is_active () && g_getenv ("FURLHINT_LEAKCHECK_ONLY") == NULL)
+    {
+      gchar *self = g_path_get_basename (argv[0]);
+
+      g_setenv ("FURLHINT_LEAKCHECK_ONLY", self, TRUE);
+      g_free (self);
+    }
   lab_enter_private_netns ();
   lab_set_watchdog (WATCHDOG_S);
   g_test_init (&argc, &argv, NULL);
