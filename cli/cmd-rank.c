@@ -51,75 +51,6 @@ network_name (FurlHintNetwork network)
 
 /* ---- JSON ------------------------------------------------------------ */
 
-static void
-append_entry_json (GString *out,
-                   const FurlHintPlanEntry *entry)
-{
-  g_string_append_c (out, '{');
-  _furlhint_json_append_key (out, "hint_index");
-  fh_json_append_uint (out, entry->hint_index);
-  g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "hint");
-  _furlhint_json_append_string (out, entry->hint ? furlhint_hint_get_canonical (entry->hint) : NULL);
-  g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "routed");
-  _furlhint_json_append_bool (out, entry->routed);
-  g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "plugin");
-  _furlhint_json_append_string (out, entry->plugin ? furlhint_plugin_get_name (entry->plugin) : NULL);
-  g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "target");
-  if (entry->routed && entry->target.host != NULL)
-    {
-      g_string_append_c (out, '{');
-      _furlhint_json_append_key (out, "host");
-      _furlhint_json_append_string (out, entry->target.host);
-      g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "port");
-      if (entry->target.port != 0)
-        fh_json_append_uint (out, entry->target.port);
-      else
-        g_string_append (out, "null");
-      g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "host_kind");
-      _furlhint_json_append_string (out, fh_host_kind_name (entry->target.host_kind));
-      g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "hint");
-      _furlhint_json_append_string (out, entry->target.hint);
-      g_string_append_c (out, '}');
-    }
-  else
-    g_string_append (out, "null");
-  g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "anon_class");
-  _furlhint_json_append_string (out, entry->routed ? furlhint_anon_class_name (entry->anon_class) : NULL);
-  g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "tier");
-  if (entry->routed)
-    fh_json_append_uint (out, entry->tier);
-  else
-    g_string_append (out, "null");
-  g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "delay_ms");
-  if (entry->routed)
-    fh_json_append_uint (out, entry->delay_ms);
-  else
-    g_string_append (out, "null");
-  g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "carried");
-  _furlhint_json_append_bool (out, entry->carried);
-  g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "description");
-  _furlhint_json_append_string (out, entry->description);
-  g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "code");
-  _furlhint_json_append_string (out, entry->routed ? NULL : furlhint_policy_error_code_name (entry->code));
-  g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "reason");
-  _furlhint_json_append_string (out, entry->routed ? NULL : entry->reason);
-  g_string_append_c (out, '}');
-}
-
 /* One object per FURL. @plan is NULL when the FURL did not parse. */
 static void
 print_plan_json (RankState *state,
@@ -190,7 +121,7 @@ print_plan_json (RankState *state,
     {
       if (i > 0)
         g_string_append_c (out, ',');
-      append_entry_json (out, furlhint_plan_get_entry (plan, i));
+      fh_json_append_plan_entry (out, furlhint_plan_get_entry (plan, i));
     }
   g_string_append (out, "],");
   _furlhint_json_append_key (out, "n_routes");
