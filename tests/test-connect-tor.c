@@ -1003,6 +1003,8 @@ test_launch_bootstrap_wait (Fixture *f, gconstpointer data)
   const gchar *data_dir = NULL;
   GPid pid;
   gint64 deadline;
+  guint16 control, socks;
+  gboolean control_auto = FALSE, socks_auto = FALSE;
 
   if (!lab_ready ())
     return;
@@ -1010,9 +1012,26 @@ test_launch_bootstrap_wait (Fixture *f, gconstpointer data)
    * as "waiting for Tor bootstrap" and the connect times out. The wrapper
    * records tor's pid (exec keeps it) and arguments. */
   record = g_build_filename (lab_get_dir (f->lab), "launched", NULL);
+  /* The plugin asks for "--ControlPort auto" and "--SocksPort auto" and
+   * reads the real control port from ControlPortWriteToFile. The wrapper
+   * turns "auto" into ports picked (and allowed for the leak checker)
+   * here, so the plugin's control connection goes to a known endpoint;
+   * the plugin still learns it from the file, as with "auto". */
+  control = tor_free_port ();
+  socks = tor_free_port ();
   script = g_strdup_printf ("#!/bin/sh\necho $$ \"$@\" > '%s'\n"
+                            "prev=\n"
+                            "for a do\n"
+                            "  shift\n"
+                            "  case $prev/$a in\n"
+                            "    --ControlPort/auto) set -- \"$@\" 127.0.0.1:%u ;;\n"
+                            "    --SocksPort/auto) set -- \"$@\" 127.0.0.1:%u ;;\n"
+                            "    *) set -- \"$@\" \"$a\" ;;\n"
+                            "  esac\n"
+                            "  prev=$a\n"
+                            "done\n"
                             "exec tor \"$@\" --DisableNetwork 1 --GeoIPFile '%s' "
-                            "--GeoIPv6File '%s'\n", record, f->empty, f->empty);
+                            "--GeoIPv6File '%s'\n", record, control, socks, f->empty, f->empty);
   wrapper = lab_write_file (f->lab, "tor-wrapper", script);
   g_assert_cmpint (chmod (wrapper, 0755), ==, 0);
   cfg = g_strdup_printf ("[tor]\nlaunch = true\ntor.executable = %s\n", wrapper);
@@ -1028,9 +1047,18 @@ test_launch_bootstrap_wait (Fixture *f, gconstpointer data)
   words = g_strsplit (g_strstrip (contents), " ", -1);
   pid = (GPid) g_ascii_strtoll (words[0], NULL, 10);
   for (guint i = 0; words[i] != NULL; i++)
-    if (strcmp (words[i], "--DataDirectory") == 0)
-      data_dir = words[i + 1];
+    {
+      if (strcmp (words[i], "--DataDirectory") == 0)
+        data_dir = words[i + 1];
+      /* What the wrapper rewrites: without it, nothing was rewritten. */
+      if (strcmp (words[i], "--ControlPort") == 0)
+        control_auto = g_strcmp0 (words[i + 1], "auto") == 0;
+      if (strcmp (words[i], "--SocksPort") == 0)
+        socks_auto = g_strcmp0 (words[i + 1], "auto") == 0;
+    }
   g_assert_nonnull (data_dir);
+  g_assert_true (control_auto);
+  g_assert_true (socks_auto);
   g_assert_true (g_str_has_prefix (data_dir, g_get_tmp_dir ()));
   g_assert_true (g_file_test (data_dir, G_FILE_TEST_IS_DIR));
   g_assert_true (pid_alive (pid));
@@ -1082,6 +1110,16 @@ int
 main (int argc, char **argv)
 {
   leakcheck_maybe_reexec (argv);
+  /* Re-executed under the checker (FURLHINT_TEST_LEAKCHECK=1): check this
+   * program only, not the tors and wrapper scripts it starts, as
+   * leakcheck-run.sh does; they inherit LD_PRELOAD. */
+  if (leakcheck_is_active () && g_getenv ("FURLHINT_LEAKCHECK_ONLY") == NULL)
+    {
+      gchar *self = g_path_get_basename (argv[0]);
+
+      g_setenv ("FURLHINT_LEAKCHECK_ONLY", self, TRUE);
+      g_free (self);
+    }
   /* Tor's default SOCKS ports, which the plugin probes. */
   leakcheck_allow ("127.0.0.1:9050");
   leakcheck_allow ("127.0.0.1:9150");
