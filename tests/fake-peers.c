@@ -139,7 +139,9 @@ read_line (Conn *c)
 {
   for (;;)
     {
-      guint8 *nl = memchr (c->in->data, '\n', c->in->len);
+      /* An empty GByteArray may have no data at all: memchr must not
+       * see NULL (UBSan). */
+      guint8 *nl = c->in->len > 0 ? memchr (c->in->data, '\n', c->in->len) : NULL;
 
       if (nl != NULL)
         {

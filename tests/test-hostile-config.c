@@ -122,9 +122,14 @@ in_limited_subprocess (void)
 {
   if (g_test_subprocess ())
     {
+      /* ASan reserves terabytes of shadow address space: an address-space
+       * limit only makes it fail to mmap. Its own allocator reports
+       * runaway allocations there, and the time bound still holds. */
+#if !defined(__SANITIZE_ADDRESS__)
       struct rlimit limit = { MEMORY_LIMIT, MEMORY_LIMIT };
 
       g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
+#endif
       return TRUE;
     }
   g_test_trap_subprocess (NULL, SUBPROCESS_TIMEOUT_US, G_TEST_SUBPROCESS_INHERIT_STDERR);

@@ -512,6 +512,15 @@ job_unref (gpointer data)
 
   if (job == NULL || !g_atomic_int_dec_and_test (&job->ref))
     return;
+  /* Normally gone by now (job_maybe_post, job_cancelled_cb); a job that
+   * ends another way must not leave its source behind (LeakSanitizer
+   * found one in the hostile-peer tests). g_source_destroy() is
+   * thread-safe: the last reference may drop on the caller's thread. */
+  if (job->cancel_source != NULL)
+    {
+      g_source_destroy (job->cancel_source);
+      g_clear_pointer (&job->cancel_source, g_source_unref);
+    }
   g_clear_object (&job->task);
   g_main_context_unref (job->caller_context);
   g_clear_object (&job->caller_cancellable);
