@@ -512,15 +512,6 @@ job_unref (gpointer data)
 
   if (job == NULL || !g_atomic_int_dec_and_test (&job->ref))
     return;
-  /* Normally gone by now (job_maybe_post, job_cancelled_cb); a job that
-   * ends another way must not leave its source behind (LeakSanitizer
-   * found one in the hostile-peer tests). g_source_destroy() is
-   * thread-safe: the last reference may drop on the caller's thread. */
-  if (job->cancel_source != NULL)
-    {
-      g_source_destroy (job->cancel_source);
-      g_clear_pointer (&job->cancel_source, g_source_unref);
-    }
   g_clear_object (&job->task);
   g_main_context_unref (job->caller_context);
   g_clear_object (&job->caller_cancellable);
@@ -601,12 +592,53 @@ post_to_caller (Job *job,
   g_source_unref (source);
 }
 
-/* Runs in whatever thread cancels the caller's cancellable. */
+/* The caller's cancellation reaches the job's own cancellable on the
+ * worker thread only, never from the caller's thread: the worker disposes
+ * that cancellable's GCancellableSources (its own and those of GIO's
+ * pending reads and writes) as the job winds down, and GLib 2.74 leaks a
+ * GCancellableSource disposed in one thread while g_cancellable_cancel()
+ * is emitting "cancelled" in another (cancellable_source_dispose() takes
+ * a reference that only a handler it has just disconnected would drop). */
+typedef struct {
+  GMainContext *worker_context;  /* (owned) */
+  GCancellable *job_cancellable; /* (owned) */
+} CancelForward;
+
+static void
+cancel_forward_free (gpointer data)
+{
+  CancelForward *forward = data;
+
+  g_main_context_unref (forward->worker_context);
+  g_object_unref (forward->job_cancellable);
+  g_free (forward);
+}
+
+static gboolean
+cancel_in_worker_cb (gpointer data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (data));
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs in whatever thread cancels the caller's cancellable. An idle
+ * source, not g_main_context_invoke(), which would run the cancel right
+ * here whenever this thread can acquire the worker's context. A worker
+ * already gone leaves the source in a context nobody iterates; freeing
+ * that context frees it. */
 static void
 caller_cancelled_cb (GCancellable *caller_cancellable,
                      gpointer data)
 {
-  g_cancellable_cancel (G_CANCELLABLE (data));
+  CancelForward *forward = data;
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_HIGH);
+  g_source_set_callback (source, cancel_in_worker_cb,
+                         g_object_ref (forward->job_cancellable), g_object_unref);
+  g_source_set_static_name (source, "[furlhint] i2p cancel");
+  g_source_attach (source, forward->worker_context);
+  g_source_unref (source);
 }
 
 /* --- jobs: the worker's side ---------------------------------------------- */
@@ -1598,10 +1630,13 @@ i2p_connect_async (gpointer data,
   job->line = g_byte_array_new ();
   if (cancellable != NULL)
     {
+      CancelForward *forward = g_new0 (CancelForward, 1);
+
+      forward->worker_context = g_main_context_ref (state->worker->context);
+      forward->job_cancellable = g_object_ref (job->cancellable);
       job->caller_cancellable = g_object_ref (cancellable);
       job->cancel_handler = g_cancellable_connect (cancellable, G_CALLBACK (caller_cancelled_cb),
-                                                   g_object_ref (job->cancellable),
-                                                   g_object_unref);
+                                                   forward, cancel_forward_free);
     }
   g_main_context_invoke_full (state->worker->context, G_PRIORITY_DEFAULT,
                               job_start_in_worker_cb, job, NULL);
