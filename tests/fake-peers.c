@@ -62,7 +62,7 @@ fake_behaviour_name (FakeBehaviour behaviour)
 {
   static const gchar *const names[] = {
     "ok", "slow", "garbage", "truncated", "huge-line", "silent", "close",
-    "wrong-version", "absurd-length",
+    "reset", "wrong-version", "absurd-length",
   };
 
   g_return_val_if_fail ((guint) behaviour < G_N_ELEMENTS (names), "?");
@@ -269,6 +269,13 @@ reply (Conn *c,
       return FALSE;
     case FAKE_CLOSE:
       return FALSE;
+    case FAKE_RESET:
+      {
+        struct linger abort_on_close = { .l_onoff = 1, .l_linger = 0 };
+
+        setsockopt (c->fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+        return FALSE;
+      }
     case FAKE_WRONG_VERSION:
       /* The conversation goes on: a client that accepts the version
        * (Tor's PROTOCOLINFO 2: later versions only add lines) must get

@@ -51,6 +51,8 @@ typedef enum {
   FAKE_CLOSE,           /* close instead of replying, the request read: a clean
                          * FIN (closing with unread bytes would send a RST
                          * or a FIN depending on timing) */
+  FAKE_RESET,           /* abort instead of replying, the request read: a RST
+                         * (SO_LINGER 0), never a FIN */
   FAKE_WRONG_VERSION,   /* SOCKS 4 / "VERSION=2.0" / "250-PROTOCOLINFO 2" */
   FAKE_ABSURD_LENGTH,   /* SOCKS5 CONNECT reply: the longest BND.ADDR (255
                          * bytes; valid: the stream must still be right);

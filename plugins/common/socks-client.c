@@ -144,9 +144,18 @@ fail_io (GTask *task, GError *error)
       fail (task, error);
       return;
     }
-  wrapped = g_error_new (FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED,
-                         "%s: %s during the SOCKS %s",
-                         sc->label, error->message, socks_state_names[sc->state]);
+  /* A reset is the proxy hanging up, like a close (which of the two the
+   * client sees can depend on timing alone): the same code for both. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
+    wrapped = g_error_new (FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL,
+                           "%s closed the connection during the SOCKS %s "
+                           "(after %" G_GSIZE_FORMAT " bytes of its reply: %s)",
+                           sc->label, socks_state_names[sc->state], sc->in_len,
+                           error->message);
+  else
+    wrapped = g_error_new (FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED,
+                           "%s: %s during the SOCKS %s",
+                           sc->label, error->message, socks_state_names[sc->state]);
   g_error_free (error);
   fail (task, wrapped);
 }

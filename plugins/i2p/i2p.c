@@ -797,6 +797,12 @@ bridge_io_error (I2pWorker *worker,
                         worker->bridge, during);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return g_error_copy (error);
+  /* A reset is the bridge hanging up, as with a close (timing alone can
+   * decide which the client sees). */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
+    return g_error_new (FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL,
+                        "I2P: the SAM bridge %s closed the connection %s (%s)",
+                        worker->bridge, during, error->message);
   return g_error_new (FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED,
                       "I2P: lost the SAM bridge %s %s: %s",
                       worker->bridge, during, error->message);

@@ -539,6 +539,12 @@ control_io_error (TorControl *ctl,
         set_connect_error (error, FURLHINT_CONNECT_ERROR_TIMED_OUT,
                            "%s did not answer %s within %d s",
                            ctl->label, doing, TOR_CONTROL_IO_TIMEOUT_S);
+      /* A reset is a hang-up, as with a close (which one arrives can be
+       * timing alone). */
+      else if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
+        set_connect_error (error, FURLHINT_CONNECT_ERROR_PROTOCOL,
+                           "%s closed the connection instead of answering %s (%s)",
+                           ctl->label, doing, local->message);
       else
         set_connect_error (error, FURLHINT_CONNECT_ERROR_FAILED, "%s failed during %s: %s",
                            ctl->label, doing, local->message);
