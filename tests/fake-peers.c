@@ -47,6 +47,7 @@ struct _FakePeer {
   guint n_accepted;           /* (lock) */
   guint16 relay_port;         /* (lock) */
   guint16 socks_port;         /* (lock) */
+  gchar *greeting;            /* (lock) (nullable) */
 };
 
 typedef struct {
@@ -294,6 +295,20 @@ reply (Conn *c,
     }
 }
 
+/* A good final reply followed by the greeting, if any (newly allocated). */
+static GBytes *
+with_greeting (FakePeer *peer, const void *reply, gsize len)
+{
+  GByteArray *out = g_byte_array_new ();
+
+  g_byte_array_append (out, reply, len);
+  g_mutex_lock (&peer->lock);
+  if (peer->greeting != NULL)
+    g_byte_array_append (out, (const guint8 *) peer->greeting, strlen (peer->greeting));
+  g_mutex_unlock (&peer->lock);
+  return g_byte_array_free_to_bytes (out);
+}
+
 /* --- relaying a good connection ------------------------------------------- */
 
 static gint
@@ -417,11 +432,19 @@ serve_socks5 (Conn *c)
      * must consume exactly it and leave the stream at the peer's data. */
     guint8 longest[5 + 255 + 2] = { 5, relay_fd >= 0 ? 0 : 5, 0, 3, 255 };
 
+    GBytes *good;
+    gsize good_len;
+    const void *good_data;
+
     memset (longest + 5, 'a', 255);
     longest[260] = 0x12, longest[261] = 0x34;
-    if (reply (c, ok, sizeof ok, wrong_ok, sizeof wrong_ok, longest, sizeof longest) &&
+    good = relay_fd >= 0 ? with_greeting (c->peer, ok, sizeof ok)
+                         : g_bytes_new (ok, sizeof ok);
+    good_data = g_bytes_get_data (good, &good_len);
+    if (reply (c, good_data, good_len, wrong_ok, sizeof wrong_ok, longest, sizeof longest) &&
         relay_fd >= 0)
       relay (c, relay_fd);
+    g_bytes_unref (good);
   }
   if (relay_fd >= 0)
     close (relay_fd);
@@ -484,8 +507,16 @@ serve_sam (Conn *c)
       else if (g_str_has_prefix (line, "STREAM CONNECT"))
         {
           relay_fd = connect_relay (c->peer);
-          right = g_strdup (relay_fd >= 0 ? "STREAM STATUS RESULT=OK\n"
-                                          : "STREAM STATUS RESULT=CANT_REACH_PEER\n");
+          if (relay_fd >= 0)
+            {
+              const gchar *ok = "STREAM STATUS RESULT=OK\n";
+              GBytes *good = with_greeting (c->peer, ok, strlen (ok));
+
+              right = g_strndup (g_bytes_get_data (good, NULL), g_bytes_get_size (good));
+              g_bytes_unref (good);
+            }
+          else
+            right = g_strdup ("STREAM STATUS RESULT=CANT_REACH_PEER\n");
           absurd = g_strdup_printf ("STREAM STATUS RESULT=OK MESSAGE=%s\n", long_dest);
           stream = relay_fd >= 0;
         }
@@ -679,6 +710,15 @@ fake_peer_set_relay_port (FakePeer *peer, guint16 port)
 }
 
 void
+fake_peer_set_greeting (FakePeer *peer, const gchar *greeting)
+{
+  g_mutex_lock (&peer->lock);
+  g_free (peer->greeting);
+  peer->greeting = g_strdup (greeting);
+  g_mutex_unlock (&peer->lock);
+}
+
+void
 fake_peer_set_socks_port (FakePeer *peer, guint16 port)
 {
   g_mutex_lock (&peer->lock);
@@ -712,6 +752,7 @@ fake_peer_free (FakePeer *peer)
   close (peer->stop_pipe[0]);
   close (peer->stop_pipe[1]);
   g_array_unref (peer->scripts);
+  g_free (peer->greeting);
   g_mutex_clear (&peer->lock);
   g_free (peer);
 }

@@ -73,6 +73,10 @@ void fake_peer_script (FakePeer *peer, guint conn_index,
                        FakeBehaviour behaviour, guint stage);
 /* SOCKS5 and SAM: where a good CONNECT goes (127.0.0.1). */
 void fake_peer_set_relay_port (FakePeer *peer, guint16 port);
+/* SOCKS5 and SAM: bytes the target "sends first", written in the same
+ * write() as a good CONNECT reply / STREAM STATUS (so they arrive with it):
+ * the client must leave them on the stream for its caller. */
+void fake_peer_set_greeting (FakePeer *peer, const gchar *greeting);
 /* Tor control: the SOCKS port GETINFO net/listeners/socks names. */
 void fake_peer_set_socks_port (FakePeer *peer, guint16 port);
 /* Connections accepted so far. */

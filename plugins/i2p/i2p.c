@@ -33,7 +33,9 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <furlhint/plugin.h>
 
@@ -480,7 +482,7 @@ struct _Job {
   GSocketConnection *conn;     /* (nullable) (owned) the stream socket */
   gchar *out;                  /* (nullable) (owned) the line being written */
   GByteArray *line;            /* (owned) the reply being read */
-  guint8 byte;
+  GSource *read_source;        /* (nullable) (owned) waits for the reply's bytes */
   JobStep step;
   guint pending_io;
   gboolean finished;
@@ -686,6 +688,9 @@ job_maybe_post (Job *job)
   if (job->cancel_source != NULL)
     g_source_destroy (job->cancel_source);
   g_clear_pointer (&job->cancel_source, g_source_unref);
+  if (job->read_source != NULL)
+    g_source_destroy (job->read_source);
+  g_clear_pointer (&job->read_source, g_source_unref);
   g_clear_pointer (&job->session, session_unref);
   worker->jobs = g_list_remove (worker->jobs, job);
 
@@ -909,78 +914,100 @@ job_got_line (Job *job)
     job_fail (job, error);
 }
 
-/* The stream socket is read one byte at a time up to the reply's "\n":
- * whatever follows it is the peer's data and belongs to the caller's
- * socket, unread (a buffered reader would swallow it). The replies are a
- * few dozen bytes. */
-static void
-job_read_cb (GObject *source,
-             GAsyncResult *result,
-             gpointer data)
+static const gchar *
+job_reply_name (const Job *job)
 {
-  Job *job = data;
-  GError *error = NULL;
-  gssize n;
-
-  job->pending_io--;
-  n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
-  if (job->finished)
-    {
-      g_clear_error (&error);
-      job_maybe_post (job);
-    }
-  else if (n < 0)
-    {
-      job_fail (job, bridge_io_error (job->worker, job->step == JOB_HELLO
-                                                     ? "before answering HELLO"
-                                                     : "before answering STREAM CONNECT",
-                                      error));
-      g_error_free (error);
-    }
-  else if (n == 0)
-    job_fail (job, bridge_io_error (job->worker, job->step == JOB_HELLO
-                                                   ? "before answering HELLO"
-                                                   : "before answering STREAM CONNECT",
-                                    NULL));
-  else
-    {
-      gsize line_len;
-
-      g_byte_array_append (job->line, &job->byte, 1);
-      switch (_furlhint_sam_find_line (job->line->data, job->line->len, &line_len, &error))
-        {
-        case FH_SAM_LINE_OK:
-          job_got_line (job);
-          break;
-        case FH_SAM_LINE_NEED_MORE:
-          job_read_line (job);
-          break;
-        case FH_SAM_LINE_ERROR:
-        default:
-          job_fail (job, error);
-          break;
-        }
-    }
-  job_unref (job);
+  return job->step == JOB_HELLO ? "before answering HELLO" : "before answering STREAM CONNECT";
 }
 
-static void
-job_read_next_byte (Job *job)
+/* The stream socket's replies are read up to their "\n" and not a byte
+ * further: what follows is the peer's data and belongs to the caller's
+ * socket, unread (a buffered reader would swallow it). So each wake-up
+ * peeks at what has arrived (MSG_PEEK, never blocking: other jobs share
+ * this thread) and then takes exactly the bytes up to the line's end,
+ * which are there: one peek and one read per chunk, where reading a
+ * byte at a time cost a read per byte of a hostile bridge's endless
+ * line. */
+static gboolean
+job_readable_cb (GSocket *socket,
+                 GIOCondition condition,
+                 gpointer data)
 {
-  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (job->conn));
+  Job *job = data;
+  guint8 chunk[SAM_READ_CHUNK];
+  GError *error = NULL;
+  gssize n;
+  gsize take, line_len;
+  const guint8 *nl;
 
-  job->pending_io++;
-  g_input_stream_read_async (in, &job->byte, 1, G_PRIORITY_DEFAULT, job->cancellable,
-                             job_read_cb, job_ref (job));
+  if (job->finished || g_cancellable_is_cancelled (job->cancellable))
+    {
+      /* job_cancelled_cb() ends the job; this source is done. */
+      g_clear_pointer (&job->read_source, g_source_unref);
+      return G_SOURCE_REMOVE;
+    }
+  do
+    n = recv (g_socket_get_fd (socket), chunk, sizeof chunk, MSG_PEEK | MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    return G_SOURCE_CONTINUE;
+  if (n <= 0)
+    {
+      gint saved_errno = errno;
+
+      if (n < 0)
+        error = g_error_new (G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                             "Error receiving data: %s", g_strerror (saved_errno));
+      g_clear_pointer (&job->read_source, g_source_unref);
+      job_fail (job, bridge_io_error (job->worker, job_reply_name (job), error));
+      g_clear_error (&error);
+      return G_SOURCE_REMOVE;
+    }
+
+  nl = memchr (chunk, '\n', (gsize) n);
+  take = nl != NULL ? (gsize) (nl - chunk) + 1 : (gsize) n;
+  /* Peeked, so there: a short read would be the kernel breaking its word. */
+  n = g_socket_receive_with_blocking (socket, (gchar *) chunk, take, FALSE, NULL, &error);
+  if (n != (gssize) take)
+    {
+      if (error == NULL)
+        error = g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
+                             "read %" G_GSSIZE_FORMAT " of %" G_GSIZE_FORMAT " peeked bytes",
+                             n, take);
+      g_clear_pointer (&job->read_source, g_source_unref);
+      job_fail (job, bridge_io_error (job->worker, job_reply_name (job), error));
+      g_error_free (error);
+      return G_SOURCE_REMOVE;
+    }
+  g_byte_array_append (job->line, chunk, take);
+
+  switch (_furlhint_sam_find_line (job->line->data, job->line->len, &line_len, &error))
+    {
+    case FH_SAM_LINE_NEED_MORE:
+      return G_SOURCE_CONTINUE;
+    case FH_SAM_LINE_OK:
+      g_clear_pointer (&job->read_source, g_source_unref);
+      job_got_line (job);
+      return G_SOURCE_REMOVE;
+    case FH_SAM_LINE_ERROR:
+    default:
+      g_clear_pointer (&job->read_source, g_source_unref);
+      job_fail (job, error);
+      return G_SOURCE_REMOVE;
+    }
 }
 
 static void
 job_read_line (Job *job)
 {
-  /* A complete line was handled before a new one is read. */
-  if (job->line->len > 0 && job->line->data[job->line->len - 1] == '\n')
-    g_byte_array_set_size (job->line, 0);
-  job_read_next_byte (job);
+  GSocket *socket = g_socket_connection_get_socket (job->conn);
+
+  g_byte_array_set_size (job->line, 0);
+  job->read_source = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                                             job->cancellable);
+  g_source_set_callback (job->read_source, G_SOURCE_FUNC (job_readable_cb), job, NULL);
+  g_source_set_static_name (job->read_source, "[furlhint] i2p: SAM reply");
+  g_source_attach (job->read_source, job->worker->context);
 }
 
 static void
