@@ -647,7 +647,10 @@ caller_cancelled_cb (GCancellable *cancellable, gpointer user_data)
   Connector *conn = user_data;
   GSource *idle = g_idle_source_new ();
 
-  /* Called from whatever thread cancelled: finish on ours. */
+  /* Called from whatever thread cancelled: finish on ours, before
+   * anything the attempts have queued there (an idle's default priority
+   * would let a stream of statuses and results hold the cancel back). */
+  g_source_set_priority (idle, G_PRIORITY_HIGH);
   g_source_set_callback (idle, caller_cancelled_idle_cb, g_object_ref (conn->task), g_object_unref);
   g_source_attach (idle, g_task_get_context (conn->task));
   g_source_unref (idle);
@@ -707,6 +710,13 @@ furlhint_context_connect_plan_async (FurlHintContext *ctx,
     {
       conn->caller_cancellable = g_object_ref (cancellable);
       conn->caller_cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (caller_cancelled_cb), conn, NULL);
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          /* Cancelled before it began: no route starts, no socket opens. */
+          finish (conn, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                             "connecting was cancelled"));
+          return;
+        }
     }
   conn->timeout_source = g_timeout_source_new (conn->timeout_ms);
   g_source_set_callback (conn->timeout_source, timeout_cb, conn, NULL);

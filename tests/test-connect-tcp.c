@@ -453,6 +453,33 @@ test_cancel (Fixture *f, gconstpointer data)
   g_object_unref (cancellable);
 }
 
+/* A connect whose cancellable is cancelled before it starts tries nothing:
+ * no route starts (every hint "not tried"), not even the live one. */
+static void
+test_cancelled_before (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  GCancellable *cancellable = g_cancellable_new ();
+  guint16 port;
+  gchar *hints;
+
+  if (!lab_ready ())
+    return;
+  port = lab_echo_server_start (f->lab, "127.0.0.1", &error);
+  g_assert_no_error (error);
+  f->fds_before = lab_count_open_fds ();
+  hints = g_strdup_printf ("tcp:127.0.0.1:%u,tcp:127.0.0.2:%u", port, port);
+  g_cancellable_cancel (cancellable);
+  connect_furl (f, hints, 100, 10000, cancellable);
+  g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (furlhint_connect_result_get_stream (f->result));
+  g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==, "not tried");
+  g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 1), ==, "not tried");
+  g_free (hints);
+  assert_fds_back (f);
+  g_object_unref (cancellable);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -468,5 +495,6 @@ main (int argc, char **argv)
   g_test_add ("/connect/tcp/all-fail", Fixture, NULL, setup, test_all_fail, teardown);
   g_test_add ("/connect/tcp/timeout", Fixture, NULL, setup, test_timeout, teardown);
   g_test_add ("/connect/tcp/cancel", Fixture, NULL, setup, test_cancel, teardown);
+  g_test_add ("/connect/tcp/cancelled-before", Fixture, NULL, setup, test_cancelled_before, teardown);
   return g_test_run ();
 }

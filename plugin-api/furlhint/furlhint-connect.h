@@ -78,6 +78,10 @@ typedef struct _FurlHintConnectResult FurlHintConnectResult;
  * stream wins and the others are cancelled and closed; the next tier
  * starts only when the previous one is exhausted. A transport found down
  * makes its other routes fail at once with the same cause.
+ *
+ * Cancelling @cancellable (from any thread) ends the connect with
+ * %G_IO_ERROR_CANCELLED ahead of any result already on its way; a
+ * @cancellable cancelled before the call starts no route at all.
  */
 void furlhint_context_connect_async (FurlHintContext *ctx,
                                      FurlHintFurl *furl,
