@@ -788,10 +788,7 @@ fh_cmd_connect (FhCli *cli,
       const FurlHintPlanEntry *e = furlhint_plan_get_entry (c.plan, i);
       gchar *status = e->routed
                       ? g_strdup_printf ("waiting (tier %u, starts at %u ms)", e->tier, e->delay_ms)
-                      : g_str_has_prefix (e->reason ? e->reason : "", "no route")
-                        || g_str_has_prefix (e->reason ? e->reason : "", "bad hint")
-                      ? g_strdup (e->reason)
-                      : g_strdup_printf ("no route: %s", e->reason ? e->reason : "");
+                      : furlhint_plan_entry_dup_status (e);
 
       /* Entries are in rank order: the first route of a hint is its
        * earliest, so walk backwards and let earlier entries win. */

@@ -73,20 +73,6 @@ static void start_tier (Connector *conn);
 
 /* --- results ------------------------------------------------------------ */
 
-/* Foolscap says "bad hint: ..." for a hint no handler takes; the ranker's
- * reasons may already start that way (or with "no route:"). */
-static gchar *
-rejection_status (const FurlHintPlanEntry *e)
-{
-  const gchar *prefix;
-
-  if (g_str_has_prefix (e->reason, "bad hint: ") || g_str_has_prefix (e->reason, "no route: "))
-    return g_strdup (e->reason);
-  prefix = e->code == FURLHINT_POLICY_ERROR_BAD_HINT || e->code == FURLHINT_POLICY_ERROR_NO_HANDLER
-             ? "bad hint: " : "no route: ";
-  return g_strconcat (prefix, e->reason, NULL);
-}
-
 static FurlHintConnectResult *
 result_new (FurlHintPlan *plan)
 {
@@ -108,7 +94,7 @@ result_new (FurlHintPlan *plan)
       const FurlHintPlanEntry *e = furlhint_plan_get_entry (plan, i);
       if (e->routed || g_ptr_array_index (result->hint_status, e->hint_index) != NULL)
         continue;
-      result->hint_status->pdata[e->hint_index] = rejection_status (e);
+      result->hint_status->pdata[e->hint_index] = furlhint_plan_entry_dup_status (e);
     }
   return result;
 }

@@ -400,6 +400,25 @@ furlhint_plan_get_n_routes (const FurlHintPlan *plan)
   return n;
 }
 
+gchar *
+furlhint_plan_entry_dup_status (const FurlHintPlanEntry *entry)
+{
+  const gchar *reason;
+
+  g_return_val_if_fail (entry != NULL, NULL);
+
+  if (entry->routed)
+    return NULL;
+  reason = entry->reason != NULL ? entry->reason : "no reason given";
+  /* Rankers' reasons may already start with the prefix. */
+  if (g_str_has_prefix (reason, "bad hint: ") || g_str_has_prefix (reason, "no route: "))
+    return g_strdup (reason);
+  return g_strconcat (entry->code == FURLHINT_POLICY_ERROR_BAD_HINT
+                        || entry->code == FURLHINT_POLICY_ERROR_NO_HANDLER
+                        ? "bad hint: " : "no route: ",
+                      reason, NULL);
+}
+
 GError *
 furlhint_plan_dup_no_route_error (const FurlHintPlan *plan)
 {

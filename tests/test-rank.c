@@ -237,6 +237,24 @@ assert_target (const FurlHintPlan *plan,
   g_assert_cmpint (e->target.host_kind, ==, kind);
 }
 
+/* furlhint_plan_entry_dup_status() of entry @index contains @fragment
+ * (starts with it when @fragment ends in ": "); NULL: the entry is a route. */
+static void
+assert_status (FurlHintPlan *plan, guint index, const gchar *fragment)
+{
+  g_autofree gchar *status = furlhint_plan_entry_dup_status (furlhint_plan_get_entry (plan, index));
+
+  if (fragment == NULL)
+    {
+      g_assert_null (status);
+      return;
+    }
+  g_assert_nonnull (status);
+  if (g_str_has_suffix (fragment, ": ") ? !g_str_has_prefix (status, fragment)
+                                        : strstr (status, fragment) == NULL)
+    g_error ("status of entry %u is \"%s\", expected \"%s\" in it", index, status, fragment);
+}
+
 #define EXPECT(...) ((const gchar *const []) { __VA_ARGS__, NULL })
 
 /* ---- client use case 1: a normal node ------------------------------------ */
@@ -744,6 +762,10 @@ test_unknown_types (void)
   assert_reason (plan, 1, "no plugin handles hint type 'unix'; loaded: i2p, tcp, tor");
   assert_reason (plan, 2, "no plugin handles hint type 'socks'");
   assert_reason (plan, 3, "no type");
+  /* What connecting (and the CLI before it) says of each. */
+  assert_status (plan, 0, NULL);
+  assert_status (plan, 1, "bad hint: no plugin handles hint type 'unix'; loaded: i2p, tcp, tor");
+  assert_status (plan, 3, "bad hint: ");
   furlhint_plan_unref (plan);
 
   /* Spaces make the type " tcp"; the reason carries the lint. */
@@ -910,6 +932,8 @@ test_custom_ranker (void)
                              "1 reject revealing"));
   assert_reason (plan, 2, "local DNS");
   assert_reason (plan, 3, "anonymous mode allows only anonymous routes");
+  assert_status (plan, 3, "no route: ");
+  assert_status (plan, 3, "anonymous mode allows only anonymous routes");
   furlhint_plan_unref (plan);
 
   /* A plan that claims not to be anonymous is re-checked. */

@@ -304,6 +304,21 @@ guint furlhint_plan_get_n_routes (const FurlHintPlan *plan);
  */
 GError *furlhint_plan_dup_no_route_error (const FurlHintPlan *plan);
 
+/**
+ * furlhint_plan_entry_dup_status:
+ * @entry: an entry of a finished plan
+ *
+ * The status a hint refused by the policy has from the start, in
+ * Foolscap's words where it has some: "bad hint: ..." for a hint no
+ * plugin takes or that does not parse, "no route: ..." for one the policy
+ * will not route. Connecting reports the same text for that hint (see
+ * #FurlHintConnectStatusFunc); a user interface that lists a plan's hints
+ * before connecting uses this to say the same.
+ *
+ * Returns: (transfer full) (nullable): the status, or %NULL for a route.
+ */
+gchar *furlhint_plan_entry_dup_status (const FurlHintPlanEntry *entry);
+
 G_END_DECLS
 
 #endif /* FURLHINT_PLAN_H */
