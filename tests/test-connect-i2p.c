@@ -26,6 +26,7 @@
 #include <furlhint/furlhint.h>
 
 #include "lab.h"
+#include "lab-connect.h"
 #include "leakcheck/leakcheck.h"
 
 #define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
@@ -262,19 +263,8 @@ new_context (guint16 sam_port)
                                 "i2p.sam-api = tcp:127.0.0.1:%u\n"
                                 "[i2p]\nsam.session-options = " LAB_SESSION_OPTIONS "\n",
                                 sam_port);
-  GError *error = NULL;
-  FurlHintConfig *config = furlhint_config_load_data (cfg, -1, "test.cfg", &error);
-  FurlHintContext *ctx;
-  GPtrArray *errors;
+  FurlHintContext *ctx = lab_context_new (cfg, NULL, NULL);
 
-  g_assert_no_error (error);
-  ctx = furlhint_context_new (config);
-  furlhint_config_unref (config);
-  furlhint_context_load_plugins (ctx);
-  errors = furlhint_context_get_plugin_errors (ctx);
-  for (guint i = 0; i < errors->len; i++)
-    g_test_message ("plugin error: %s", ((GError *) g_ptr_array_index (errors, i))->message);
-  g_assert_cmpuint (errors->len, ==, 0);
   g_free (cfg);
   return ctx;
 }

@@ -18,6 +18,7 @@
 #include <furlhint/furlhint.h>
 
 #include "lab.h"
+#include "lab-connect.h"
 
 #define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
 #define LAB_NAME "echo.lab.test"
@@ -39,7 +40,6 @@ typedef struct {
   GPtrArray *statuses;          /* "HINT:status", in order */
   FurlHintConnectResult *result;
   GError *error;
-  gboolean done;
   guint fds_before;
   guint16 echo_port;
   guint16 proxy_port;
@@ -78,20 +78,10 @@ static void
 make_context (Fixture *f, const gchar *proxy)
 {
   gchar *text = g_strdup_printf ("[connections]\ntcp.socks-proxy = %s\n", proxy);
-  GError *error = NULL;
-  FurlHintConfig *config = furlhint_config_load_data (text, -1, "tahoe.cfg", &error);
-  GPtrArray *errors;
 
-  g_assert_no_error (error);
   if (f->ctx != NULL)
     furlhint_context_unref (f->ctx);
-  f->ctx = furlhint_context_new (config);
-  furlhint_config_unref (config);
-  furlhint_context_load_plugins (f->ctx);
-  errors = furlhint_context_get_plugin_errors (f->ctx);
-  for (guint i = 0; i < errors->len; i++)
-    g_test_message ("plugin error: %s", ((GError *) g_ptr_array_index (errors, i))->message);
-  g_assert_cmpuint (errors->len, ==, 0);
+  f->ctx = lab_context_new (text, NULL, NULL);
   g_assert_true (furlhint_plugin_is_configured (furlhint_context_find_plugin (f->ctx, "socks")));
   g_free (text);
 }
@@ -164,23 +154,10 @@ start_servers (Fixture *f, ProxyKind kind)
 }
 
 static void
-connect_done (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  Fixture *f = user_data;
-
-  f->result = furlhint_context_connect_finish (f->ctx, res, &f->error);
-  f->done = TRUE;
-}
-
-static void
 connect_furl (Fixture *f, const gchar *hints, GCancellable *cancellable)
 {
   FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
-  gchar *text = g_strdup_printf ("pb://%s@%s/swiss", TUB, hints);
-  GError *error = NULL;
-  FurlHintFurl *furl = furlhint_furl_parse (text, &error);
 
-  g_assert_no_error (error);
   options.rank.stagger_ms = f->stagger_ms != 0 ? f->stagger_ms : 50;
   options.timeout_ms = 15000;
   options.status = on_status;
@@ -189,12 +166,7 @@ connect_furl (Fixture *f, const gchar *hints, GCancellable *cancellable)
   f->result = NULL;
   g_clear_error (&f->error);
   g_ptr_array_set_size (f->statuses, 0);
-  f->done = FALSE;
-  furlhint_context_connect_async (f->ctx, furl, &options, cancellable, connect_done, f);
-  g_assert_true (lab_iterate_until (&f->done, 30000));
-  g_assert_nonnull (f->result);
-  furlhint_furl_unref (furl);
-  g_free (text);
+  f->result = lab_connect (f->ctx, TUB, hints, &options, cancellable, 30000, &f->error);
 }
 
 static gchar *

@@ -19,6 +19,7 @@
 #include <furlhint/furlhint.h>
 
 #include "lab.h"
+#include "lab-connect.h"
 
 #define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
 
@@ -28,7 +29,6 @@ typedef struct {
   GPtrArray *statuses;          /* "HINT:status", in order */
   FurlHintConnectResult *result;
   GError *error;
-  gboolean done;
   guint fds_before;
   LabBlackHole *slow;           /* (nullable) opened 100 ms after its hint starts */
   guint slow_hint;
@@ -56,17 +56,8 @@ on_status (guint hint_index, const gchar *status, gpointer user_data)
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  FurlHintConfig *config = furlhint_config_new ();
-  GPtrArray *errors;
-
   f->lab = lab_new ();
-  f->ctx = furlhint_context_new (config);
-  furlhint_config_unref (config);
-  furlhint_context_load_plugins (f->ctx);
-  errors = furlhint_context_get_plugin_errors (f->ctx);
-  for (guint i = 0; i < errors->len; i++)
-    g_test_message ("plugin error: %s", ((GError *) g_ptr_array_index (errors, i))->message);
-  g_assert_cmpuint (errors->len, ==, 0);
+  f->ctx = lab_context_new (NULL, NULL, NULL);
   g_assert_nonnull (furlhint_context_find_plugin (f->ctx, "tcp"));
   f->statuses = g_ptr_array_new_with_free_func (g_free);
 }
@@ -81,36 +72,18 @@ teardown (Fixture *f, gconstpointer data)
   lab_free (f->lab);
 }
 
-static void
-connect_done (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  Fixture *f = user_data;
-
-  f->result = furlhint_context_connect_finish (f->ctx, res, &f->error);
-  f->done = TRUE;
-}
-
 /* Connects to pb://TUB@HINTS/swiss and waits (bounded) for the result. */
 static void
 connect_furl (Fixture *f, const gchar *hints, guint stagger_ms, guint timeout_ms,
               GCancellable *cancellable)
 {
   FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
-  gchar *text = g_strdup_printf ("pb://%s@%s/swiss", TUB, hints);
-  GError *error = NULL;
-  FurlHintFurl *furl = furlhint_furl_parse (text, &error);
 
-  g_assert_no_error (error);
   options.rank.stagger_ms = stagger_ms;
   options.timeout_ms = timeout_ms;
   options.status = on_status;
   options.status_data = f;
-  f->done = FALSE;
-  furlhint_context_connect_async (f->ctx, furl, &options, cancellable, connect_done, f);
-  g_assert_true (lab_iterate_until (&f->done, 30000));
-  g_assert_nonnull (f->result);
-  furlhint_furl_unref (furl);
-  g_free (text);
+  f->result = lab_connect (f->ctx, TUB, hints, &options, cancellable, 30000, &f->error);
 }
 
 static gchar *

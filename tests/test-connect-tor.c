@@ -29,6 +29,7 @@
 #include <furlhint/furlhint.h>
 
 #include "lab.h"
+#include "lab-connect.h"
 #include "leakcheck/leakcheck.h"
 
 #define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
@@ -46,7 +47,6 @@ typedef struct {
   GPtrArray *logs;              /* plugin and library log lines */
   FurlHintConnectResult *result;
   GError *error;
-  gboolean done;
   guint fds_before;
   gchar *empty;                 /* an empty file: torrc, GeoIP files */
   guint n_tors;
@@ -118,33 +118,11 @@ teardown (Fixture *f, gconstpointer data)
 static void
 use_config (Fixture *f, const gchar *cfg)
 {
-  GError *error = NULL;
-  FurlHintConfig *config;
-  GPtrArray *errors;
-
   drop_context (f);
   g_ptr_array_set_size (f->statuses, 0);
   g_ptr_array_set_size (f->logs, 0);
-  config = furlhint_config_load_data (cfg, -1, "tahoe.cfg", &error);
-  g_assert_no_error (error);
-  f->ctx = furlhint_context_new (config);
-  furlhint_config_unref (config);
-  furlhint_context_set_logger (f->ctx, on_log, f, NULL);
-  furlhint_context_load_plugins (f->ctx);
-  errors = furlhint_context_get_plugin_errors (f->ctx);
-  for (guint i = 0; i < errors->len; i++)
-    g_test_message ("plugin error: %s", ((GError *) g_ptr_array_index (errors, i))->message);
-  g_assert_cmpuint (errors->len, ==, 0);
+  f->ctx = lab_context_new (cfg, on_log, f);
   g_assert_true (furlhint_plugin_is_configured (furlhint_context_find_plugin (f->ctx, "tor")));
-}
-
-static void
-connect_done (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  Fixture *f = user_data;
-
-  f->result = furlhint_context_connect_finish (f->ctx, res, &f->error);
-  f->done = TRUE;
 }
 
 /* Connects to pb://@tub@@hints/swiss and waits (bounded). */
@@ -152,24 +130,15 @@ static void
 connect_furl_tub (Fixture *f, const gchar *tub, const gchar *hints, guint timeout_ms)
 {
   FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
-  gchar *text = g_strdup_printf ("pb://%s@%s/swiss", tub, hints);
-  GError *error = NULL;
-  FurlHintFurl *furl = furlhint_furl_parse (text, &error);
 
-  g_assert_no_error (error);
   g_clear_pointer (&f->result, furlhint_connect_result_unref);
   g_clear_error (&f->error);
   options.timeout_ms = timeout_ms;
   options.status = on_status;
   options.status_data = f;
-  f->done = FALSE;
-  furlhint_context_connect_async (f->ctx, furl, &options, NULL, connect_done, f);
-  g_assert_true (lab_iterate_until (&f->done, timeout_ms + 20000));
-  g_assert_nonnull (f->result);
+  f->result = lab_connect (f->ctx, tub, hints, &options, NULL, timeout_ms + 20000, &f->error);
   if (f->error != NULL)
     g_test_message ("connect error: %s", f->error->message);
-  furlhint_furl_unref (furl);
-  g_free (text);
 }
 
 static void
@@ -964,9 +933,7 @@ test_refuse_targets (Fixture *f, gconstpointer data)
       g_clear_pointer (&f->result, furlhint_connect_result_unref);
       g_clear_error (&f->error);
       options.timeout_ms = 5000;
-      f->done = FALSE;
-      furlhint_context_connect_plan_async (f->ctx, plan, &options, NULL, connect_done, f);
-      g_assert_true (lab_iterate_until (&f->done, 10000));
+      f->result = lab_connect_plan (f->ctx, plan, &options, NULL, 10000, &f->error);
       assert_failed (f, FURLHINT_CONNECT_ERROR_UNREACHABLE, "refusing to ask Tor", NULL);
       furlhint_plan_unref (plan);
     }
@@ -977,9 +944,7 @@ test_refuse_targets (Fixture *f, gconstpointer data)
 
     g_clear_pointer (&f->result, furlhint_connect_result_unref);
     g_clear_error (&f->error);
-    f->done = FALSE;
-    furlhint_context_connect_plan_async (f->ctx, plan, &options, NULL, connect_done, f);
-    g_assert_true (lab_iterate_until (&f->done, 10000));
+    f->result = lab_connect_plan (f->ctx, plan, &options, NULL, 10000, &f->error);
     assert_failed (f, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN, "refused the connection", NULL);
     furlhint_plan_unref (plan);
   }

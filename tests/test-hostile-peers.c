@@ -23,6 +23,7 @@
 
 #include "fake-peers.h"
 #include "lab.h"
+#include "lab-connect.h"
 
 #define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
 #define ONION "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion"
@@ -57,7 +58,6 @@ typedef struct {
   FakePeer *helper;         /* VIA_TOR_CONTROL: the good SOCKS port */
   FurlHintConnectResult *result;
   GError *error;
-  gboolean done;
   guint fds_before;
   guint16 echo_port;
 } Fixture;
@@ -104,7 +104,6 @@ static void
 prepare (Fixture *f, const PeerCase *c)
 {
   GError *error = NULL;
-  FurlHintConfig *config;
   gchar *text = NULL;
   FakeKind kind = c->via == VIA_SAM ? FAKE_SAM
                   : c->via == VIA_TOR_CONTROL ? FAKE_TORCTL : FAKE_SOCKS5;
@@ -144,12 +143,7 @@ prepare (Fixture *f, const PeerCase *c)
     default:
       g_assert_not_reached ();
     }
-  config = furlhint_config_load_data (text, -1, "tahoe.cfg", &error);
-  g_assert_no_error (error);
-  f->ctx = furlhint_context_new (config);
-  furlhint_config_unref (config);
-  furlhint_context_load_plugins (f->ctx);
-  g_assert_cmpuint (furlhint_context_get_plugin_errors (f->ctx)->len, ==, 0);
+  f->ctx = lab_context_new (text, NULL, NULL);
   g_free (text);
 }
 
@@ -172,34 +166,16 @@ hostile_hint (const PeerCase *c, Fixture *f)
 }
 
 static void
-connect_done (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  Fixture *f = user_data;
-
-  f->result = furlhint_context_connect_finish (f->ctx, res, &f->error);
-  f->done = TRUE;
-}
-
-static void
 connect_hints (Fixture *f, const gchar *hints, guint timeout_ms)
 {
   FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
-  gchar *text = g_strdup_printf ("pb://%s@%s/swiss", TUB, hints);
-  GError *error = NULL;
-  FurlHintFurl *furl = furlhint_furl_parse (text, &error);
 
-  g_assert_no_error (error);
   options.rank.stagger_ms = 50;
   options.timeout_ms = timeout_ms;
   options.status = on_status;
   options.status_data = f;
-  f->done = FALSE;
-  furlhint_context_connect_async (f->ctx, furl, &options, NULL, connect_done, f);
   /* The connector's own timeout bounds this; past it, a hang. */
-  g_assert_true (lab_iterate_until (&f->done, timeout_ms + SLACK_MS));
-  g_assert_nonnull (f->result);
-  furlhint_furl_unref (furl);
-  g_free (text);
+  f->result = lab_connect (f->ctx, TUB, hints, &options, NULL, timeout_ms + SLACK_MS, &f->error);
 }
 
 static void
