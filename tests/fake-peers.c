@@ -295,18 +295,16 @@ reply (Conn *c,
     }
 }
 
-/* A good final reply followed by the greeting, if any (newly allocated). */
-static GBytes *
-with_greeting (FakePeer *peer, const void *reply, gsize len)
+/* What follows a good final reply: the greeting, or "". */
+static gchar *
+dup_greeting (FakePeer *peer)
 {
-  GByteArray *out = g_byte_array_new ();
+  gchar *greeting;
 
-  g_byte_array_append (out, reply, len);
   g_mutex_lock (&peer->lock);
-  if (peer->greeting != NULL)
-    g_byte_array_append (out, (const guint8 *) peer->greeting, strlen (peer->greeting));
+  greeting = g_strdup (peer->greeting != NULL ? peer->greeting : "");
   g_mutex_unlock (&peer->lock);
-  return g_byte_array_free_to_bytes (out);
+  return greeting;
 }
 
 /* --- relaying a good connection ------------------------------------------- */
@@ -432,19 +430,18 @@ serve_socks5 (Conn *c)
      * must consume exactly it and leave the stream at the peer's data. */
     guint8 longest[5 + 255 + 2] = { 5, relay_fd >= 0 ? 0 : 5, 0, 3, 255 };
 
-    GBytes *good;
-    gsize good_len;
-    const void *good_data;
+    gchar *greeting = relay_fd >= 0 ? dup_greeting (c->peer) : g_strdup ("");
+    GByteArray *good = g_byte_array_new ();
 
     memset (longest + 5, 'a', 255);
     longest[260] = 0x12, longest[261] = 0x34;
-    good = relay_fd >= 0 ? with_greeting (c->peer, ok, sizeof ok)
-                         : g_bytes_new (ok, sizeof ok);
-    good_data = g_bytes_get_data (good, &good_len);
-    if (reply (c, good_data, good_len, wrong_ok, sizeof wrong_ok, longest, sizeof longest) &&
+    g_byte_array_append (good, ok, sizeof ok);
+    g_byte_array_append (good, (const guint8 *) greeting, strlen (greeting));
+    if (reply (c, good->data, good->len, wrong_ok, sizeof wrong_ok, longest, sizeof longest) &&
         relay_fd >= 0)
       relay (c, relay_fd);
-    g_bytes_unref (good);
+    g_byte_array_unref (good);
+    g_free (greeting);
   }
   if (relay_fd >= 0)
     close (relay_fd);
@@ -509,11 +506,10 @@ serve_sam (Conn *c)
           relay_fd = connect_relay (c->peer);
           if (relay_fd >= 0)
             {
-              const gchar *ok = "STREAM STATUS RESULT=OK\n";
-              GBytes *good = with_greeting (c->peer, ok, strlen (ok));
+              gchar *greeting = dup_greeting (c->peer);
 
-              right = g_strndup (g_bytes_get_data (good, NULL), g_bytes_get_size (good));
-              g_bytes_unref (good);
+              right = g_strconcat ("STREAM STATUS RESULT=OK\n", greeting, NULL);
+              g_free (greeting);
             }
           else
             right = g_strdup ("STREAM STATUS RESULT=CANT_REACH_PEER\n");
