@@ -692,17 +692,19 @@ furlhint_context_connect_plan_async (FurlHintContext *ctx,
       return;
     }
 
+  if (g_cancellable_is_cancelled (cancellable))
+    {
+      /* Cancelled before it began: no route starts, no socket opens. */
+      finish (conn, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                         "connecting was cancelled"));
+      return;
+    }
   if (cancellable != NULL)
     {
+      /* A cancel from here on comes through the handler (at once, if it
+       * races this call). */
       conn->caller_cancellable = g_object_ref (cancellable);
       conn->caller_cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (caller_cancelled_cb), conn, NULL);
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          /* Cancelled before it began: no route starts, no socket opens. */
-          finish (conn, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                             "connecting was cancelled"));
-          return;
-        }
     }
   conn->timeout_source = g_timeout_source_new (conn->timeout_ms);
   g_source_set_callback (conn->timeout_source, timeout_cb, conn, NULL);

@@ -940,6 +940,9 @@ job_readable_cb (GSocket *socket,
   gsize take, line_len;
   const guint8 *nl;
 
+  /* Every way out that ends the read lets go of the source before
+   * job_fail() or job_got_line(): those may post the job to the caller,
+   * whose thread can then free it while this callback still runs. */
   if (job->finished || g_cancellable_is_cancelled (job->cancellable))
     {
       /* job_cancelled_cb() ends the job; this source is done. */
