@@ -48,6 +48,12 @@ struct _FakePeer {
   guint16 relay_port;         /* (lock) */
   guint16 socks_port;         /* (lock) */
   gchar *greeting;            /* (lock) (nullable) */
+  /* fake_peer_stall_slow_replies(): */
+  gsize stall_bytes;          /* (lock) */
+  GMainContext *stall_context; /* (lock) (owned) (nullable) */
+  GSourceFunc stalled;        /* (lock) (nullable): NULL, no stall */
+  gpointer stalled_data;      /* (lock) */
+  GPtrArray *stall_sources;   /* (lock) (element-type GSource) not dispatched yet */
 };
 
 typedef struct {
@@ -205,6 +211,80 @@ junk (guint8 *buf, gsize len)
     }
 }
 
+/* --- stalling a slow reply at a point the test chose ------------------------ */
+
+typedef struct {
+  FakePeer *peer;
+  GSource *source;            /* (unowned) removed from stall_sources when run */
+  GSourceFunc stalled;
+  gpointer data;
+} StallNotice;
+
+static gboolean
+slow_reply_stalls (FakePeer *peer)
+{
+  gboolean stalls;
+
+  g_mutex_lock (&peer->lock);
+  stalls = peer->stalled != NULL;
+  g_mutex_unlock (&peer->lock);
+  return stalls;
+}
+
+/* Runs in the test's thread. */
+static gboolean
+stall_notice_cb (gpointer user_data)
+{
+  StallNotice *notice = user_data;
+
+  g_mutex_lock (&notice->peer->lock);
+  g_ptr_array_remove_fast (notice->peer->stall_sources, notice->source);
+  g_mutex_unlock (&notice->peer->lock);
+  notice->stalled (notice->data);
+  return G_SOURCE_REMOVE;
+}
+
+/* FAKE_SLOW with a stall: the first stall_bytes of @right byte by byte,
+ * the notice to the test, then silence until the client goes. Always
+ * FALSE: the conversation is over. */
+static gboolean
+stall_after (Conn *c, const void *right, gsize right_len)
+{
+  FakePeer *peer = c->peer;
+  StallNotice *notice = g_new0 (StallNotice, 1);
+  gsize n;
+
+  g_mutex_lock (&peer->lock);
+  n = MIN (peer->stall_bytes, right_len);
+  notice->peer = peer;
+  notice->stalled = peer->stalled;
+  notice->data = peer->stalled_data;
+  notice->source = g_idle_source_new ();
+  g_source_set_callback (notice->source, stall_notice_cb, notice, g_free);
+  g_source_set_static_name (notice->source, "fake-peer stalled");
+  g_ptr_array_add (peer->stall_sources, notice->source);
+  g_mutex_unlock (&peer->lock);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      if (!write_all (peer, c->fd, (const guint8 *) right + i, 1))
+        break;
+      /* Read byte by byte, as for FAKE_SLOW; what the test does happens
+       * on the notice, never on this delay. */
+      if (i + 1 < n)
+        g_usleep (FAKE_SLOW_DELAY_MS * 1000);
+    }
+  /* Attached under the lock: fake_peer_free() either destroys it or
+   * finds it gone. An idle source, not g_main_context_invoke(), which
+   * would run the notice on this thread whenever it can acquire the
+   * test's context. */
+  g_mutex_lock (&peer->lock);
+  g_source_attach (notice->source, peer->stall_context);
+  g_mutex_unlock (&peer->lock);
+  wait_close (c);
+  return FALSE;
+}
+
 /* --- the one misbehaving reply --------------------------------------------- */
 
 /* Sends reply number c->reply_index: @right normally, the script's
@@ -229,6 +309,8 @@ reply (Conn *c,
     case FAKE_OK:
       return write_all (peer, c->fd, right, right_len);
     case FAKE_SLOW:
+      if (slow_reply_stalls (peer))
+        return stall_after (c, right, right_len);
       for (gsize i = 0; i < right_len; i++)
         {
           if (!write_all (peer, c->fd, (const guint8 *) right + i, 1))
@@ -665,6 +747,7 @@ fake_peer_new (FakeKind kind)
   g_mutex_init (&peer->lock);
   peer->scripts = g_array_new (FALSE, TRUE, sizeof (FakeScript));
   peer->conn_threads = g_ptr_array_new ();
+  peer->stall_sources = g_ptr_array_new_with_free_func ((GDestroyNotify) g_source_unref);
   g_assert_cmpint (pipe2 (peer->stop_pipe, O_CLOEXEC), ==, 0);
 
   peer->listen_fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -734,6 +817,21 @@ fake_peer_get_n_accepted (FakePeer *peer)
 }
 
 void
+fake_peer_stall_slow_replies (FakePeer *peer, gsize n_bytes,
+                              GMainContext *context,
+                              GSourceFunc stalled, gpointer data)
+{
+  g_mutex_lock (&peer->lock);
+  peer->stall_bytes = n_bytes;
+  g_clear_pointer (&peer->stall_context, g_main_context_unref);
+  if (context != NULL)
+    peer->stall_context = g_main_context_ref (context);
+  peer->stalled = stalled;
+  peer->stalled_data = data;
+  g_mutex_unlock (&peer->lock);
+}
+
+void
 fake_peer_free (FakePeer *peer)
 {
   if (peer == NULL)
@@ -744,6 +842,11 @@ fake_peer_free (FakePeer *peer)
   for (guint i = 0; i < peer->conn_threads->len; i++)
     g_thread_join (g_ptr_array_index (peer->conn_threads, i));
   g_ptr_array_unref (peer->conn_threads);
+  /* Notices the test has not seen: their data may be gone with it. */
+  for (guint i = 0; i < peer->stall_sources->len; i++)
+    g_source_destroy (g_ptr_array_index (peer->stall_sources, i));
+  g_ptr_array_unref (peer->stall_sources);
+  g_clear_pointer (&peer->stall_context, g_main_context_unref);
   close (peer->listen_fd);
   close (peer->stop_pipe[0]);
   close (peer->stop_pipe[1]);

@@ -81,6 +81,18 @@ void fake_peer_set_greeting (FakePeer *peer, const gchar *greeting);
 void fake_peer_set_socks_port (FakePeer *peer, guint16 port);
 /* Connections accepted so far. */
 guint fake_peer_get_n_accepted (FakePeer *peer);
+/* FAKE_SLOW replies from now on send only their first @n_bytes (byte by
+ * byte, as FAKE_SLOW does; 0: none), then stall: silence until the client
+ * goes. Once those bytes are written (send() returned: they are with the
+ * client's kernel; or the client has gone), @stalled runs once with @data,
+ * from an idle source of @context (NULL: the global default; the test's
+ * own thread, never the fake's), so a test can act at an exact point of a
+ * reply without betting on timers. @stalled NULL: FAKE_SLOW replies are
+ * whole again. Sources still pending when the fake is freed are destroyed
+ * with it. */
+void fake_peer_stall_slow_replies (FakePeer *peer, gsize n_bytes,
+                                   GMainContext *context,
+                                   GSourceFunc stalled, gpointer data);
 /* Closes every connection, joins every thread (bounded). NULL is fine. */
 void fake_peer_free (FakePeer *peer);
 

@@ -178,6 +178,20 @@ connect_hints (Fixture *f, const gchar *hints, guint timeout_ms)
   f->result = lab_connect (f->ctx, TUB, hints, &options, NULL, timeout_ms + SLACK_MS, &f->error);
 }
 
+/* Connects with @cancellable, the connector's timeout only a bound for a
+ * hang (what ends the connect is the test's event). */
+static FurlHintConnectResult *
+connect_cancellable (Fixture *f, const gchar *hints, GCancellable *cancellable)
+{
+  FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
+  guint bound_ms = under_valgrind () ? 120000 : 10000;
+
+  options.timeout_ms = bound_ms;
+  options.status = on_status;
+  options.status_data = f;
+  return lab_connect (f->ctx, TUB, hints, &options, cancellable, bound_ms + SLACK_MS, &f->error);
+}
+
 static void
 assert_echo (GIOStream *stream, const gchar *line)
 {
@@ -323,43 +337,68 @@ static const PeerCase greeting_cases[] = {
   { "sam/greeting-with-reply", VIA_SAM, 0, FAKE_OK, 0, },
 };
 
-/* The connector cancels an i2p attempt on the caller's thread (its
- * timeout here; a winning route or the application elsewhere) while the
- * plugin's worker thread is in the middle of a stream reply read
+/* The connector cancels an i2p attempt on the caller's thread (the
+ * caller's cancellable here; its timeout or a winning route elsewhere)
+ * while the plugin's worker thread is in the middle of a stream reply read
  * byte by byte, so the worker disposes its GCancellableSources as the
  * cancellation is delivered. GLib 2.74 leaks such a source when it is
  * disposed in one thread while another is still emitting "cancelled":
  * memcheck (make check-valgrind) fails this case if the plugin ever lets
- * the cancellation cross threads. Every round must end in a timed-out
- * error within its bound, and nothing may be left open. */
-#define CANCEL_ROUNDS 40
+ * the cancellation cross threads. The bridge stalls after the first N
+ * bytes of "STREAM STATUS RESULT=OK\n" and says so; only then does the
+ * test cancel: every N from 0 to the last byte, twice. Every round must
+ * end cancelled, and nothing may be left open. */
+#define SAM_STREAM_OK "STREAM STATUS RESULT=OK\n"
+#define CANCEL_PASSES 2
+
+typedef struct {
+  GCancellable *cancellable;
+  guint n_stalled;
+} CancelAtStall;
+
+static gboolean
+cancel_at_stall (gpointer data)
+{
+  CancelAtStall *at = data;
+
+  at->n_stalled++;
+  g_cancellable_cancel (at->cancellable);
+  return G_SOURCE_REMOVE;
+}
 
 static void
 test_sam_cancelled_mid_read (Fixture *f, gconstpointer data)
 {
   static const PeerCase slow_stream = { "sam/cancelled-mid-read", VIA_SAM, 1, FAKE_SLOW, 1, };
+  const guint reply_len = sizeof SAM_STREAM_OK - 1;
+  CancelAtStall at = { NULL, 0 };
+  guint rounds = 0;
 
   if (!lab_ready ())
     return;
+  /* Forty-eight connects, each a bridge conversation. */
+  lab_set_watchdog (under_valgrind () ? 900 : 120);
   prepare (f, &slow_stream);
   /* prepare() leaves the connection after the hostile one good: every
    * stream is to be slow. */
   fake_peer_script (f->hostile, slow_stream.conn + 1, FAKE_SLOW, slow_stream.stage);
-  for (guint i = 0; i < CANCEL_ROUNDS; i++)
-    {
-      /* 20 to 119 ms: before "STREAM STATUS RESULT=OK\n" is through at
-       * FAKE_SLOW_DELAY_MS a byte, at every point of it. */
-      guint timeout_ms = 20 + (i * 37) % 100;
-
-      g_clear_pointer (&f->result, furlhint_connect_result_unref);
-      g_clear_error (&f->error);
-      connect_hints (f, "i2p:" B32, timeout_ms);
-      g_assert_error (f->error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_TIMED_OUT);
-      g_assert_null (furlhint_connect_result_get_stream (f->result));
-    }
-  /* Most rounds reached the bridge (one session, then a stream each); the
-   * shortest bounds may not under memcheck. */
-  g_assert_cmpuint (fake_peer_get_n_accepted (f->hostile), >, CANCEL_ROUNDS / 2);
+  for (guint pass = 0; pass < CANCEL_PASSES; pass++)
+    for (guint n = 0; n < reply_len; n++, rounds++)
+      {
+        g_clear_pointer (&f->result, furlhint_connect_result_unref);
+        g_clear_error (&f->error);
+        at.cancellable = g_cancellable_new ();
+        fake_peer_stall_slow_replies (f->hostile, n, NULL, cancel_at_stall, &at);
+        f->result = connect_cancellable (f, "i2p:" B32, at.cancellable);
+        g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+        g_assert_null (furlhint_connect_result_get_stream (f->result));
+        /* Cancelled by the stall's notice, hence at byte n. */
+        g_assert_cmpuint (at.n_stalled, ==, rounds + 1);
+        g_clear_object (&at.cancellable);
+      }
+  /* One session, then a stream each. */
+  g_assert_cmpuint (fake_peer_get_n_accepted (f->hostile), ==, rounds + 1);
+  fake_peer_stall_slow_replies (f->hostile, 0, NULL, NULL, NULL);
   assert_fds_back (f);
 }
 
