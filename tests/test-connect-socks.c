@@ -44,6 +44,8 @@ typedef struct {
   guint16 echo_port;
   guint16 proxy_port;
   guint stagger_ms;             /* 0: 50 ms */
+  gchar *cancel_at;             /* (owned) (nullable) a status that cancels */
+  GCancellable *cancellable;    /* (unowned) (nullable) what it cancels */
 } Fixture;
 
 static void
@@ -53,6 +55,8 @@ on_status (guint hint_index, const gchar *status, gpointer user_data)
 
   g_test_message ("hint %u: %s", hint_index, status);
   g_ptr_array_add (f->statuses, g_strdup_printf ("%u:%s", hint_index, status));
+  if (g_strcmp0 (status, f->cancel_at) == 0)
+    g_cancellable_cancel (f->cancellable);
 }
 
 static void
@@ -428,7 +432,13 @@ test_proxy_down (Fixture *f, gconstpointer data)
   connect_furl (f, hints, NULL);
   g_assert_error (f->error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN);
   g_assert_cmpstr (f->error->message, ==, expected);
-  g_assert_cmpuint (furlhint_connect_result_get_elapsed_ms (f->result), <, 100);
+  {
+    /* Neither hint tried (nor waited for its stagger). */
+    gchar *statuses = joined_statuses (f);
+    g_assert_null (strstr (statuses, "connecting to SOCKS proxy"));
+    g_free (statuses);
+  }
+  g_assert_cmpuint (furlhint_connect_result_get_elapsed_ms (f->result), <, f->stagger_ms);
   assert_fds_back (f);
 
   /* A new context has no memory: it connects. */
@@ -492,15 +502,9 @@ test_unix_proxy (Fixture *f, gconstpointer data)
   g_free (path);
 }
 
-static gboolean
-cancel_cb (gpointer user_data)
-{
-  g_cancellable_cancel (user_data);
-  return G_SOURCE_REMOVE;
-}
-
 /* A "proxy" that accepts the TCP connection and never answers: the caller's
- * cancellation ends the handshake and closes the socket. */
+ * cancellation, once the request is on its way (its status), ends the
+ * handshake and closes the socket. */
 static void
 test_cancel_handshake (Fixture *f, gconstpointer data)
 {
@@ -519,20 +523,20 @@ test_cancel_handshake (Fixture *f, gconstpointer data)
   make_context (f, proxy);
   f->fds_before = lab_count_open_fds ();
 
-  g_timeout_add (300, cancel_cb, cancellable);
+  f->cancel_at = g_strdup_printf ("asking SOCKS proxy 127.0.0.1:%u for " LAB_NAME ":80",
+                                  f->proxy_port);
+  f->cancellable = cancellable;
   connect_furl (f, "tcp:" LAB_NAME ":80", cancellable);
   g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==, "abandoned");
   {
     /* It got as far as asking. */
     gchar *statuses = joined_statuses (f);
-    gchar *want = g_strdup_printf ("asking SOCKS proxy 127.0.0.1:%u for " LAB_NAME ":80",
-                                   f->proxy_port);
-    g_assert_nonnull (strstr (statuses, want));
-    g_free (want);
+    g_assert_nonnull (strstr (statuses, f->cancel_at));
     g_free (statuses);
   }
   assert_fds_back (f);
+  g_clear_pointer (&f->cancel_at, g_free);
   g_object_unref (cancellable);
   g_free (proxy);
 }
