@@ -30,16 +30,9 @@ typedef struct {
   FurlHintConnectResult *result;
   GError *error;
   guint fds_before;
-  LabBlackHole *slow;           /* (nullable) opened 100 ms after its hint starts */
-  guint slow_hint;
+  LabBlackHole *slow;           /* (nullable) opened when hint opens_slow connects */
+  guint opens_slow;
 } Fixture;
-
-static gboolean
-open_hole_cb (gpointer user_data)
-{
-  lab_black_hole_open (user_data);
-  return G_SOURCE_REMOVE;
-}
 
 static void
 on_status (guint hint_index, const gchar *status, gpointer user_data)
@@ -47,9 +40,10 @@ on_status (guint hint_index, const gchar *status, gpointer user_data)
   Fixture *f = user_data;
 
   g_test_message ("hint %u: %s", hint_index, status);
-  /* After the slow route's first SYN was dropped. */
-  if (f->slow != NULL && hint_index == f->slow_hint && g_str_equal (status, "connecting"))
-    g_timeout_add (100, open_hole_cb, f->slow);
+  /* The slow route answers its next SYN retransmission only once the
+   * live route has won: whatever the machine's speed, it comes too late. */
+  if (f->slow != NULL && hint_index == f->opens_slow && g_str_equal (status, "connected"))
+    lab_black_hole_open (f->slow);
   g_ptr_array_add (f->statuses, g_strdup_printf ("%u:%s", hint_index, status));
 }
 
@@ -93,6 +87,23 @@ joined_statuses (Fixture *f)
   gchar *s = g_strjoinv ("|", (gchar **) f->statuses->pdata);
   g_ptr_array_remove_index (f->statuses, f->statuses->len - 1);
   return s;
+}
+
+/* The statuses of one hint, in order, without its "N:" prefix. */
+static gchar *
+hint_statuses (Fixture *f, guint hint_index)
+{
+  GString *s = g_string_new (NULL);
+  gchar *prefix = g_strdup_printf ("%u:", hint_index);
+
+  for (guint i = 0; i < f->statuses->len; i++)
+    {
+      const gchar *status = g_ptr_array_index (f->statuses, i);
+      if (g_str_has_prefix (status, prefix))
+        g_string_append_printf (s, "%s%s", s->len > 0 ? "|" : "", status + strlen (prefix));
+    }
+  g_free (prefix);
+  return g_string_free (s, FALSE);
 }
 
 /* Sends a line through @stream and expects it back (bounded by a socket
@@ -269,10 +280,10 @@ test_fd (Fixture *f, gconstpointer data)
 #define RACE_STAGGER_MS 100
 
 /* One FURL, four hints in rank order: refused (closed port), black hole
- * (SYNs dropped), slow (SYN dropped, then answered ~1 s later on the
- * retransmission) and live. The refused one fails at once, so the black
- * hole starts at once; the slow one starts at 2×stagger and the live one at
- * 3×stagger, and wins long before the slow one could. */
+ * (SYNs dropped), slow (SYN dropped, answered on a retransmission once the
+ * live route has won) and live. The refused one fails at once, so the black
+ * hole starts then or at its stagger, whichever comes first; the slow one
+ * starts at 2×stagger and the live one at 3×stagger, and wins. */
 static void
 test_race (Fixture *f, gconstpointer data)
 {
@@ -298,7 +309,7 @@ test_race (Fixture *f, gconstpointer data)
                            refused, lab_black_hole_get_port (hole),
                            lab_black_hole_get_port (slow), live);
   f->slow = slow;
-  f->slow_hint = 2;
+  f->opens_slow = 3;
   connect_furl (f, hints, RACE_STAGGER_MS, 20000, NULL);
   g_assert_no_error (f->error);
 
@@ -311,19 +322,33 @@ test_race (Fixture *f, gconstpointer data)
   elapsed = furlhint_connect_result_get_elapsed_ms (f->result);
   g_test_message ("live hint won after %u ms (started at %u ms)", elapsed, 3 * RACE_STAGGER_MS);
   g_assert_cmpuint (elapsed, >=, 3 * RACE_STAGGER_MS - 10);
-  /* stagger × position + RTT (generous: 2 shared cores), and before the
-   * slow route's retransmission (~1 s after its start) could win. */
-  g_assert_cmpuint (elapsed, <, 3 * RACE_STAGGER_MS + 500);
+  /* Only a bound against a hang: how long after its start the live route
+   * connects depends on the machine, not on the connector. */
+  g_assert_cmpuint (elapsed, <, 3 * RACE_STAGGER_MS + 10000);
 
   g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==, "connection refused");
   g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 1), ==, "abandoned");
   g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 2), ==, "abandoned");
   g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 3), ==, "connected");
   {
+    /* Which of hint 0's refusal and hint 1's stagger timer comes first is
+     * up to the machine; each hint's own sequence and the order of the
+     * later routes are not. */
+    static const gchar *const expected[] = {
+      "connecting|connection refused", "connecting|abandoned",
+      "connecting|abandoned", "connecting|connected",
+    };
     gchar *statuses = joined_statuses (f);
-    g_assert_cmpstr (statuses, ==,
-                     "0:connecting|0:connection refused|1:connecting|2:connecting|"
-                     "3:connecting|3:connected|1:abandoned|2:abandoned");
+    const gchar *tail = strstr (statuses, "|2:connecting|");
+
+    for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+      {
+        gchar *one = hint_statuses (f, i);
+        g_assert_cmpstr (one, ==, expected[i]);
+        g_free (one);
+      }
+    g_assert_nonnull (tail);
+    g_assert_cmpstr (tail, ==, "|2:connecting|3:connecting|3:connected|1:abandoned|2:abandoned");
     g_free (statuses);
   }
   assert_echo (furlhint_connect_result_get_stream (f->result), "winner\n");
