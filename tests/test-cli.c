@@ -763,6 +763,107 @@ test_plugins (void)
   cli_result_clear (&res);
 }
 
+/* A plugin whose init fails is reported, never a crash, by every command
+ * that loads plugins. The test plugin interns the configuration error
+ * quark from its own static string before the library does: closing the
+ * module then left GLib's quark table pointing into unmapped memory, and
+ * the next lookup of that quark crashed (`plugins` died of SIGSEGV). */
+static void
+test_plugin_init_fails (void)
+{
+  const gchar *test_plugin_dir = g_getenv ("FURLHINT_TEST_PLUGIN_DIR");
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *dir = NULL;
+  g_autofree gchar *so = NULL;
+  g_autofree gchar *copy = NULL;
+  g_autofree gchar *contents = NULL;
+  g_autofree gchar *cfg = NULL;
+  gsize len;
+  const gchar *const furl = "pb://klzcmzngbqjnfciylwkq52ebgyerm33l@initfails:x/swiss";
+  const gchar *const expected = "plugin 'init_fails' (";
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+  if (test_plugin_dir == NULL)
+    {
+      g_test_skip ("FURLHINT_TEST_PLUGIN_DIR is not set (run through make check)");
+      return;
+    }
+
+  /* Only the failing plugin in the directory: nothing else is loaded
+   * from it that could intern the quark first. */
+  dir = g_dir_make_tmp ("furlhint-test-cli-XXXXXX", &error);
+  g_assert_no_error (error);
+  so = g_build_filename (test_plugin_dir, ".libs", "init_fails.so", NULL);
+  copy = g_build_filename (dir, "init_fails.so", NULL);
+  g_file_get_contents (so, &contents, &len, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (copy, contents, len, &error);
+  g_assert_no_error (error);
+  cfg = write_temp_config ("[node]\nnickname = test\n");
+
+  RUN (&res, "plugins", "--plugin-dir", dir);
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, "not loaded:\n  init: plugin 'init_fails' ("));
+  g_assert_nonnull (strstr (res.out, "failed to initialise: refusing to start: this plugin always fails\n"));
+  cli_result_clear (&res);
+
+  RUN (&res, "plugins", "--json", "--plugin-dir", dir);
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, "\"errors\":[{\"code\":\"init\",\"message\":\"plugin 'init_fails' ("));
+  cli_result_clear (&res);
+
+  RUN (&res, "plugins", "--strict", "--plugin-dir", dir);
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 4);
+  cli_result_clear (&res);
+
+  RUN (&res, "rank", "--plugin-dir", dir, furl);
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.err, "furlhint rank: warning: plugin 'init_fails' ("));
+  cli_result_clear (&res);
+
+  RUN (&res, "rank", "--json", "--plugin-dir", dir, furl);
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.err, expected));
+  cli_result_clear (&res);
+
+  /* Its only hint has no route: nothing is connected. */
+  RUN (&res, "connect", "--plugin-dir", dir, furl);
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.err, "furlhint connect: warning: plugin 'init_fails' ("));
+  cli_result_clear (&res);
+
+  RUN (&res, "connect", "--json", "--plugin-dir", dir, furl);
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.out, "\"event\":\"result\",\"ok\":false"));
+  cli_result_clear (&res);
+
+  /* check-config: a plugin refusing to start means the node would not. */
+  RUN (&res, "check-config", "--plugin-dir", dir, cfg);
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.err, expected));
+  cli_result_clear (&res);
+
+  RUN (&res, "check-config", "--json", "--plugin-dir", dir, cfg);
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.out, "\"ok\":false,\"error\":\"init\",\"message\":\"plugin 'init_fails' ("));
+  cli_result_clear (&res);
+
+  g_unlink (cfg);
+  g_unlink (copy);
+  g_rmdir (dir);
+}
+
 /* ---- usage and help --------------------------------------------------- */
 
 static void
@@ -876,6 +977,7 @@ main (int argc,
   g_test_add_func ("/cli/rank/normal-text", test_rank_normal_text);
   g_test_add_func ("/cli/check-config", test_check_config);
   g_test_add_func ("/cli/plugins", test_plugins);
+  g_test_add_func ("/cli/plugins/init-fails", test_plugin_init_fails);
   g_test_add_func ("/cli/usage-errors", test_usage_errors);
   g_test_add_func ("/cli/help", test_help);
 
