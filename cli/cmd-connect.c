@@ -21,6 +21,9 @@
 /* GSource timeouts count milliseconds in a guint. */
 #define MAX_TIMEOUT_S (G_MAXUINT / 1000)
 #define MAX_STAGGER_MS 600000
+/* --pipe: after the end of standard input, how long the peer may stay
+ * silent before the relay ends (0: wait for the peer to close). */
+#define DEFAULT_IDLE_TIMEOUT_S 30
 
 /* Cancelled attempts call back after the result: give them this long to
  * close their sockets before the process exits. */
@@ -46,9 +49,13 @@ typedef struct {
 
   /* --pipe */
   GIOStream *stream;              /* (owned) (nullable) */
+  gboolean half_close;            /* --half-close: stdin's EOF shuts down the write side */
+  guint idle_timeout_ms;          /* --idle-timeout; 0: none */
   gboolean upstream_active;       /* stdin → peer still running */
   gboolean downstream_active;     /* peer → stdout still running */
+  gboolean input_ended;           /* stdin reached EOF */
   guint stdin_watch;              /* (nullable) waiting for stdin */
+  guint idle_id;                  /* (nullable) the idle timeout after stdin's EOF */
   GError *relay_error;            /* (owned) (nullable) the first relay failure */
   gchar up_buf[16384];
   gchar down_buf[16384];
@@ -384,8 +391,9 @@ relay_failed (Connect *c,
 
 static void watch_stdin (Connect *c);
 
-/* stdin's EOF becomes the peer's (a half-close); its answer still comes
- * back. */
+/* --half-close: stdin's EOF becomes the peer's; its answer still comes
+ * back from a peer that reads a half-closed connection, but a SAM bridge
+ * or an HTTP CONNECT proxy ends the whole stream on it. */
 static void
 half_close (Connect *c)
 {
@@ -400,6 +408,53 @@ half_close (Connect *c)
     }
   else if (!g_output_stream_close (g_io_stream_get_output_stream (c->stream), NULL, &error))
     relay_failed (c, "closing the connection's write side", error);
+}
+
+static gboolean
+idle_timeout_cb (gpointer user_data)
+{
+  Connect *c = user_data;
+
+  c->idle_id = 0;
+  if (c->cli->verbose)
+    fh_cli_error (c->cli, "the peer sent nothing for %u ms after the end of standard "
+                  "input (--idle-timeout): ending the relay", c->idle_timeout_ms);
+  g_cancellable_cancel (c->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+/* (Re)starts the idle timeout once standard input has ended. */
+static void
+restart_idle_timeout (Connect *c)
+{
+  if (!c->input_ended || c->idle_timeout_ms == 0)
+    return;
+  if (c->idle_id != 0)
+    g_source_remove (c->idle_id);
+  c->idle_id = g_timeout_add (c->idle_timeout_ms, idle_timeout_cb, c);
+}
+
+/* As nc does: the end of standard input is not the end of the
+ * conversation. The connection stays open both ways (unless
+ * --half-close) and the peer is read until it closes, or until it has
+ * been silent for --idle-timeout. */
+static void
+input_ended (Connect *c)
+{
+  c->input_ended = TRUE;
+  c->upstream_active = FALSE;
+  if (c->half_close)
+    half_close (c);
+  if (c->cli->verbose)
+    {
+      g_autofree gchar *bound = c->idle_timeout_ms > 0
+                                ? g_strdup_printf ("or has been silent for %u ms", c->idle_timeout_ms)
+                                : g_strdup ("(no --idle-timeout)");
+
+      fh_cli_error (c->cli, "end of standard input%s; reading the peer until it closes %s",
+                    c->half_close ? " (write side shut down: --half-close)" : "", bound);
+    }
+  restart_idle_timeout (c);
 }
 
 static void
@@ -443,10 +498,7 @@ stdin_ready_cb (gint fd,
       c->upstream_active = FALSE;
     }
   else if (n == 0)
-    {
-      half_close (c);
-      c->upstream_active = FALSE;
-    }
+    input_ended (c);
   else
     g_output_stream_write_all_async (g_io_stream_get_output_stream (c->stream),
                                      c->up_buf, (gsize) n, G_PRIORITY_DEFAULT,
@@ -515,7 +567,10 @@ downstream_read_cb (GObject *source,
       c->downstream_active = FALSE;
     }
   else
-    read_peer (c);
+    {
+      restart_idle_timeout (c);
+      read_peer (c);
+    }
 }
 
 static void
@@ -546,6 +601,11 @@ relay (Connect *c)
           c->stdin_watch = 0;
           c->upstream_active = FALSE;
         }
+    }
+  if (c->idle_id != 0)
+    {
+      g_source_remove (c->idle_id);
+      c->idle_id = 0;
     }
 
   if (!g_io_stream_close (c->stream, NULL, &error) && c->relay_error == NULL
@@ -664,6 +724,8 @@ fh_cmd_connect (FhCli *cli,
   gdouble timeout_s = DEFAULT_TIMEOUT_S;
   gint stagger_ms = FURLHINT_DEFAULT_STAGGER_MS;
   gboolean pipe = FALSE;
+  gboolean half_close_opt = FALSE;
+  gdouble idle_timeout_s = DEFAULT_IDLE_TIMEOUT_S;
   g_autofree gchar *text = NULL;
   FurlHintConfig *config;
   GPtrArray *plugin_errors;
@@ -676,6 +738,11 @@ fh_cmd_connect (FhCli *cli,
       "Start the routes of a tier MS milliseconds apart (default 250)", "MS" },
     { "pipe", 'p', G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &pipe,
       "Once connected, relay standard input to the peer and the peer to standard output", NULL },
+    { "idle-timeout", 'i', G_OPTION_FLAG_NONE, G_OPTION_ARG_DOUBLE, &idle_timeout_s,
+      "--pipe: after the end of input, stop when the peer has sent nothing for SECONDS "
+      "(default 30; 0: wait until the peer closes)", "SECONDS" },
+    { "half-close", 'H', G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &half_close_opt,
+      "--pipe: at the end of input, shut down the connection's write side", NULL },
     G_OPTION_ENTRY_NULL
   };
 
@@ -692,9 +759,14 @@ fh_cmd_connect (FhCli *cli,
     "which keeps its secret out of the process list.\n"
     "\n"
     "--pipe: once connected, copies standard input to the peer and the peer to\n"
-    "standard output (like ncat); end of input half-closes the connection and\n"
-    "the peer's answer is read until it closes. Statuses and the report go to\n"
-    "standard error, so standard output carries only the peer's bytes.\n"
+    "standard output (like nc). At the end of input the connection stays open and\n"
+    "the peer is read until it closes, or until it has sent nothing for\n"
+    "--idle-timeout seconds (default 30; 0 waits for the peer to close);\n"
+    "--half-close also shuts down the connection's write side then, which tells a\n"
+    "peer that waits for it that the request is complete (but a SAM bridge or an\n"
+    "HTTP CONNECT proxy ends the whole stream on it, reply and all). Statuses and\n"
+    "the report go to standard error, so standard output carries only the peer's\n"
+    "bytes.\n"
     "\n"
     "--json prints one object per status change ({\"event\":\"status\",\n"
     "\"hint_index\",\"hint\",\"status\"}) and then one result object (event\n"
@@ -724,12 +796,18 @@ fh_cmd_connect (FhCli *cli,
   if (stagger_ms < 0 || stagger_ms > MAX_STAGGER_MS)
     return fh_cli_usage_error (cli, "--stagger must be a number of milliseconds from 0 to %d "
                                "(got %d)", MAX_STAGGER_MS, stagger_ms);
+  if (!(idle_timeout_s >= 0) || !(idle_timeout_s <= MAX_TIMEOUT_S))
+    return fh_cli_usage_error (cli, "--idle-timeout must be a number of seconds from 0 (no "
+                               "limit) to %u (got %g)", MAX_TIMEOUT_S, idle_timeout_s);
   if (pipe && strcmp (cli->args[0], "-") == 0)
     return fh_cli_usage_error (cli, "--pipe relays standard input, so the FURL cannot be "
                                "read from it: give the FURL as the argument");
 
   c.cli = cli;
   c.pipe = pipe;
+  c.half_close = half_close_opt;
+  /* Rounded up, as --timeout is: a positive timeout is never 0 ms. */
+  c.idle_timeout_ms = (guint) MIN ((gdouble) G_MAXUINT, idle_timeout_s * 1000 + 0.999);
   c.report_out = pipe ? stderr : stdout;
   c.redraw = !cli->json && !cli->verbose && isatty (STDERR_FILENO)
              && g_strcmp0 (g_getenv ("TERM"), "dumb") != 0;
