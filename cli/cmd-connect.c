@@ -114,6 +114,7 @@ erase_live (Connect *c)
 {
   if (c->drawn == 0)
     return;
+  /* Our own cursor movement: the one output that is not escaped. */
   fprintf (stderr, "\r\033[%uA\033[J", c->drawn);
   c->drawn = 0;
 }
@@ -128,17 +129,19 @@ draw_live (Connect *c)
   erase_live (c);
   for (guint i = 0; i < c->live->len; i++)
     {
-      g_autofree gchar *line = status_line (c, i, g_ptr_array_index (c->live, i));
+      g_autofree gchar *raw = status_line (c, i, g_ptr_array_index (c->live, i));
+      /* Escaped before measuring, so that the width is the one shown. */
+      g_autofree gchar *line = _furlhint_text_escape (raw, -1);
       glong n_chars = g_utf8_strlen (line, -1);
 
       if (columns > 8 && n_chars > (glong) columns - 1)
         {
           gchar *end = g_utf8_offset_to_pointer (line, (glong) columns - 4);
 
-          fprintf (stderr, "%.*s...\n", (int) (end - line), line);
+          fh_print (stderr, "%.*s...\n", (int) (end - line), line);
         }
       else
-        fprintf (stderr, "%s\n", line);
+        fh_print (stderr, "%s\n", line);
     }
   c->drawn = c->live->len;
   fflush (stderr);
@@ -161,16 +164,16 @@ on_status (guint hint_index,
       g_autoptr(GString) out = g_string_new ("{");
 
       _furlhint_json_append_key (out, "event");
-      _furlhint_json_append_string (out, "status");
+      _furlhint_json_append_text (out, "status");
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "hint_index");
       fh_json_append_uint (out, hint_index);
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "hint");
-      _furlhint_json_append_string (out, hint_text (c, hint_index));
+      _furlhint_json_append_text (out, hint_text (c, hint_index));
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "status");
-      _furlhint_json_append_string (out, status);
+      _furlhint_json_append_text (out, status);
       g_string_append_c (out, '}');
       print_json (c, out);
     }
@@ -181,7 +184,7 @@ on_status (guint hint_index,
       g_autofree gchar *line = status_line (c, hint_index, status);
 
       fflush (stdout);
-      fprintf (stderr, "%s\n", line);
+      fh_print (stderr, "%s\n", line);
       fflush (stderr);
     }
 }
@@ -216,7 +219,7 @@ print_report_text (Connect *c)
     {
       g_autofree gchar *route = furlhint_plugin_describe (winner->plugin, &winner->target);
 
-      fprintf (out, "connected via hint %u %s (%s, %s, %s) in %u ms\n",
+      fh_print (out, "connected via hint %u %s (%s, %s, %s) in %u ms\n",
                winner->hint_index + 1, hint_text (c, winner->hint_index),
                furlhint_plugin_get_name (winner->plugin),
                furlhint_anon_class_name (winner->anon_class), route, elapsed);
@@ -229,13 +232,13 @@ print_report_text (Connect *c)
       else
         fh_cli_error (c->cli, "not connected after %u ms: %s", elapsed,
                       c->error != NULL ? c->error->message : "no route");
-      fprintf (out, "not connected\n");
+      fh_print (out, "not connected\n");
     }
   for (guint i = 0; i < c->live->len; i++)
     {
       g_autofree gchar *line = status_line (c, i, final_status (c, i));
 
-      fprintf (out, "  %s\n", line);
+      fh_print (out, "  %s\n", line);
     }
   fflush (out);
 }
@@ -249,7 +252,7 @@ print_report_json (Connect *c,
   gboolean anonymous = furlhint_config_get_anonymous (furlhint_context_get_config (c->ctx));
 
   _furlhint_json_append_key (out, "event");
-  _furlhint_json_append_string (out, "result");
+  _furlhint_json_append_text (out, "result");
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "ok");
   _furlhint_json_append_bool (out, winner != NULL);
@@ -259,7 +262,7 @@ print_report_json (Connect *c,
   g_string_append_c (out, ',');
   /* Not the FURL itself: its swissnum is a secret. */
   _furlhint_json_append_key (out, "tubid");
-  _furlhint_json_append_string (out, c->furl ? furlhint_furl_get_tubid (c->furl) : NULL);
+  _furlhint_json_append_text (out, c->furl ? furlhint_furl_get_tubid (c->furl) : NULL);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "elapsed_ms");
   fh_json_append_uint (out, c->result ? furlhint_connect_result_get_elapsed_ms (c->result) : 0);
@@ -281,21 +284,21 @@ print_report_json (Connect *c,
       fh_json_append_uint (out, i);
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "hint");
-      _furlhint_json_append_string (out, hint_text (c, i));
+      _furlhint_json_append_text (out, hint_text (c, i));
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "status");
-      _furlhint_json_append_string (out, final_status (c, i));
+      _furlhint_json_append_text (out, final_status (c, i));
       g_string_append_c (out, '}');
     }
   g_string_append (out, "],");
   _furlhint_json_append_key (out, "domain");
-  _furlhint_json_append_string (out, error ? fh_error_domain_name (error) : NULL);
+  _furlhint_json_append_text (out, error ? fh_error_domain_name (error) : NULL);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "error");
-  _furlhint_json_append_string (out, error ? fh_error_code_name (error) : NULL);
+  _furlhint_json_append_text (out, error ? fh_error_code_name (error) : NULL);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "message");
-  _furlhint_json_append_string (out, error ? error->message : NULL);
+  _furlhint_json_append_text (out, error ? error->message : NULL);
   g_string_append_c (out, '}');
   print_json (c, out);
 }

@@ -864,6 +864,76 @@ test_plugin_init_fails (void)
   g_rmdir (dir);
 }
 
+/* ---- terminal escapes ------------------------------------------------- */
+
+static void
+assert_no_raw_controls (const gchar *text)
+{
+  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+    {
+      if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+        g_error ("raw control 0x%02x at offset %zu in:\n%s", *p, (gsize) (p - (const guchar *) text), text);
+      if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+        g_error ("raw C1 control U+%04X in:\n%s", p[1], text);
+    }
+  g_assert_true (g_utf8_validate (text, -1, NULL));
+}
+
+/* A hint with an OSC title sequence, BEL, DEL, a C1 CSI and a byte that is
+ * not UTF-8: every human-readable line shows them escaped, the JSON as
+ * \u00XX, and nothing reaches the terminal raw. */
+static void
+test_escapes (void)
+{
+  const gchar *const furl = "pb://klzcmzngbqjnfciylwkq52ebgyerm33l@"
+                            "tcp:x\x1b]0;pwned\x07\x7f\xc2\x9b" "2J.example:1/swiss";
+  const gchar *const bad = "pb://klzcmzngbqjnfciylwkq52ebgyerm33l@tcp:x\xff\x1b[2J:1/swiss";
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+
+  RUN (&res, "rank", "--explain", furl);
+  assert_no_raw_controls (res.out);
+  assert_no_raw_controls (res.err);
+  g_assert_nonnull (strstr (res.out, "tcp:x\\x1b]0;pwned\\x07\\x7f\\u009b2J.example:1"));
+  cli_result_clear (&res);
+
+  RUN (&res, "rank", "--json", furl);
+  assert_no_raw_controls (res.out);
+  g_assert_nonnull (strstr (res.out, "\"tcp:x\\u001b]0;pwned\\u0007\\u007f\\u009b2J.example:1\""));
+  cli_result_clear (&res);
+
+  RUN (&res, "parse", furl);
+  assert_no_raw_controls (res.out);
+  assert_no_raw_controls (res.err);
+  cli_result_clear (&res);
+
+  RUN (&res, "parse", "--json", furl);
+  assert_no_raw_controls (res.out);
+  cli_result_clear (&res);
+
+  /* --anonymous with no Tor: no route, so nothing is looked up or
+   * connected (this program runs outside a network namespace). */
+  RUN (&res, "connect", "--anonymous", "--json", furl);
+  g_assert_cmpint (res.status, ==, 1);
+  assert_no_raw_controls (res.out);
+  assert_no_raw_controls (res.err);
+  cli_result_clear (&res);
+
+  RUN (&res, "connect", "--anonymous", furl);
+  g_assert_cmpint (res.status, ==, 1);
+  assert_no_raw_controls (res.out);
+  assert_no_raw_controls (res.err);
+  cli_result_clear (&res);
+
+  /* Not UTF-8: refused, and the message shows no raw byte either. */
+  RUN (&res, "rank", bad);
+  g_assert_cmpint (res.status, ==, 1);
+  assert_no_raw_controls (res.err);
+  cli_result_clear (&res);
+}
+
 /* ---- usage and help --------------------------------------------------- */
 
 static void
@@ -978,6 +1048,7 @@ main (int argc,
   g_test_add_func ("/cli/check-config", test_check_config);
   g_test_add_func ("/cli/plugins", test_plugins);
   g_test_add_func ("/cli/plugins/init-fails", test_plugin_init_fails);
+  g_test_add_func ("/cli/escapes", test_escapes);
   g_test_add_func ("/cli/usage-errors", test_usage_errors);
   g_test_add_func ("/cli/help", test_help);
 

@@ -144,6 +144,30 @@ test_reply_malformed (void)
   g_free (huge);
 }
 
+/* A reply is quoted in the error with its controls escaped: ESC, BEL,
+ * a C1 CSI (U+009B) and a byte that is not UTF-8 cannot reach a terminal
+ * or a log raw. */
+static void
+test_reply_escaped (void)
+{
+  g_autoptr(FhTorReply) reply = parse_ok ("551 no\x1b]0;pwned\x07 \xc2\x9b" "2J \xff\r\n");
+  GError *error = NULL;
+  const gchar *bad = "2\x1b[2J50 OK\r\n";
+  FhTorReply *none = NULL;
+
+  g_assert_false (_furlhint_torctl_reply_check (reply, "GETINFO", &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==, "Tor control port refused GETINFO: 551 "
+                   "no\\x1b]0;pwned\\x07 \\u009b2J \\xff");
+  g_clear_error (&error);
+
+  g_assert_cmpint (_furlhint_torctl_parse_reply (bad, strlen (bad), NULL, &none, &error),
+                   ==, FH_TORCTL_ERROR);
+  g_assert_null (none);
+  g_assert_nonnull (strstr (error->message, "“2\\x1b[2J50 OK”"));
+  g_clear_error (&error);
+}
+
 static void
 test_reply_check (void)
 {
@@ -681,6 +705,7 @@ main (int argc, char **argv)
   g_test_add_func ("/torctl/reply/data", test_reply_data);
   g_test_add_func ("/torctl/reply/incremental", test_reply_incremental);
   g_test_add_func ("/torctl/reply/malformed", test_reply_malformed);
+  g_test_add_func ("/torctl/reply/escaped", test_reply_escaped);
   g_test_add_func ("/torctl/reply/check", test_reply_check);
   g_test_add_func ("/torctl/quoted/unquote", test_unquote);
   g_test_add_func ("/torctl/quoted/quote", test_quote);
