@@ -111,6 +111,8 @@ fh_cli_option_context_new (FhCli *cli,
       "Also load the plugins in DIR (after the default ones; may be repeated)", "DIR" },
     { "verbose", 'v', G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &cli->verbose,
       "Print the library's and the plugins' messages on stderr", NULL },
+    { "show-secrets", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &cli->show_secrets,
+      "Show FURL names and NURL swissnums (capabilities) in full instead of [censored]", NULL },
     G_OPTION_ENTRY_NULL
   };
   g_autofree gchar *param = NULL;
@@ -401,6 +403,15 @@ fh_cli_read_lines (FILE *stream,
   if (pending)
     emit_line (line, ++line_no, too_long, func, user_data);
   return TRUE;
+}
+
+gchar *
+fh_cli_show_furl (FhCli *cli,
+                  const gchar *text)
+{
+  if (cli->show_secrets)
+    return g_strdup (text);
+  return furlhint_furl_censor_text (text);
 }
 
 gboolean

@@ -44,6 +44,7 @@ typedef struct {
   gboolean json;            /* --json */
   GPtrArray *plugin_dirs;   /* (owned) (element-type filename) --plugin-dir */
   gboolean verbose;         /* -v/--verbose */
+  gboolean show_secrets;    /* --show-secrets: FURL names and swissnums in full */
   gchar **args;             /* (owned) (nullable) the command's arguments, as bytes */
 } FhCli;
 
@@ -131,6 +132,12 @@ gboolean fh_text_is_furl (const gchar *text);
  * bytes and NULs replaced by U+FFFD) for messages. (transfer full) */
 gchar *fh_text_make_printable (const gchar *text,
                                gssize length);
+
+/* A FURL (or text that may hold one) as output shows it: with its name
+ * censored (furlhint_furl_censor_text()), unless --show-secrets. Passwords
+ * are never shown. (transfer full) */
+gchar *fh_cli_show_furl (FhCli *cli,
+                         const gchar *text);
 
 /* Short names for enums the public API does not name. */
 const gchar *fh_host_kind_name (FurlHintHostKind kind);

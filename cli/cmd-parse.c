@@ -62,15 +62,27 @@ hint_refused (const FurlHintHint *hint)
   return !accepted || (lint != NULL && lint[0] != NULL);
 }
 
+/* display() of @text, with what may be a FURL's name censored (a bare
+ * "hint" may be a FURL missing a slash). */
+static gchar *
+display_censored (FhCli *cli,
+                  const gchar *text)
+{
+  g_autofree gchar *censored = fh_cli_show_furl (cli, text);
+
+  return display (censored);
+}
+
 static void
-print_hint_report (const FurlHintHint *hint,
+print_hint_report (FhCli *cli,
+                   const FurlHintHint *hint,
                    const gchar *indent)
 {
   const gchar *text = furlhint_hint_get_text (hint);
   const gchar *canonical = furlhint_hint_get_canonical (hint);
   const gchar *type = furlhint_hint_get_hint_type (hint);
   const gchar *const *lint = furlhint_hint_get_lint (hint);
-  g_autofree gchar *shown_canonical = display (canonical);
+  g_autofree gchar *shown_canonical = display_censored (cli, canonical);
 
   if (g_strcmp0 (text, canonical) != 0)
     fh_print (stdout, "%scanonical: %s (legacy HOST:PORT converted)\n", indent, shown_canonical);
@@ -94,7 +106,7 @@ print_hint_report (const FurlHintHint *hint,
       if (furlhint_foolscap_parse_hint (canonical, (FurlHintFoolscapHandler) h,
                                         &host, &port, &message))
         {
-          g_autofree gchar *shown_host = display (host);
+          g_autofree gchar *shown_host = display_censored (cli, host);
 
           if (port != NULL)
             fh_print (stdout, "%s%s:       host %s, port %s\n", indent, handler_names[h], shown_host, port);
@@ -116,7 +128,7 @@ report_furl (ParseState *state,
 {
   g_autoptr(GError) error = NULL;
   FurlHintFurl *furl = furlhint_furl_parse (input, &error);
-  g_autofree gchar *shown = display (input);
+  g_autofree gchar *shown = display_censored (state->cli, input);
   const gchar *const *lint;
   guint n_hints;
 
@@ -145,11 +157,14 @@ report_furl (ParseState *state,
         }
       fh_print (stdout, "  kind:  NURL version %u, %s\n", furlhint_furl_get_nurl_version (furl), network);
       fh_print (stdout, "  hash:  %s\n", furlhint_furl_get_tubid (furl));
-      fh_print (stdout, "  swissnum: %s\n", furlhint_furl_get_name (furl));
+      fh_print (stdout, "  swissnum: %s\n", state->cli->show_secrets
+                ? furlhint_furl_get_name (furl) : FURLHINT_CENSORED " (--show-secrets shows it)");
     }
   else
     {
-      g_autofree gchar *shown_name = display (furlhint_furl_get_name (furl));
+      g_autofree gchar *shown_name = state->cli->show_secrets
+                                     ? display (furlhint_furl_get_name (furl))
+                                     : g_strdup (FURLHINT_CENSORED " (--show-secrets shows it)");
 
       fh_print (stdout, "  kind:  FURL (Foolscap)\n");
       fh_print (stdout, "  tubid: %s\n", furlhint_furl_get_tubid (furl));
@@ -169,7 +184,7 @@ report_furl (ParseState *state,
       g_autofree gchar *shown_hint = display (furlhint_hint_get_text (hint));
 
       fh_print (stdout, "  hint %u: %s\n", i + 1, shown_hint);
-      print_hint_report (hint, "    ");
+      print_hint_report (state->cli, hint, "    ");
     }
   furlhint_furl_unref (furl);
 }
@@ -180,14 +195,14 @@ report_hint (ParseState *state,
              const gchar *where)
 {
   FurlHintHint *hint = furlhint_hint_new (input);
-  g_autofree gchar *shown = display (input);
+  g_autofree gchar *shown = display_censored (state->cli, input);
 
   if (!state->first)
     fh_print (stdout, "\n");
   state->first = FALSE;
 
   fh_print (stdout, "hint %s\n", shown);
-  print_hint_report (hint, "  ");
+  print_hint_report (state->cli, hint, "  ");
   if (hint_refused (hint))
     {
       const gchar *const *lint = furlhint_hint_get_lint (hint);

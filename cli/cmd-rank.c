@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli-common.h"
+#include "endpoint.h"
 #include "json-writer.h"
 
 typedef struct {
@@ -64,7 +65,11 @@ print_plan_json (RankState *state,
   gboolean anonymous = furlhint_config_get_anonymous (furlhint_context_get_config (state->ctx));
 
   _furlhint_json_append_key (out, "input");
-  _furlhint_json_append_text (out, input);
+  {
+    g_autofree gchar *shown = input != NULL ? fh_cli_show_furl (state->cli, input) : NULL;
+
+    _furlhint_json_append_text (out, shown);
+  }
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "ok");
   _furlhint_json_append_bool (out, error == NULL);
@@ -90,7 +95,9 @@ print_plan_json (RankState *state,
   _furlhint_json_append_text (out, furl ? furlhint_furl_get_tubid (furl) : NULL);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "name");
-  _furlhint_json_append_text (out, furl ? furlhint_furl_get_name (furl) : NULL);
+  _furlhint_json_append_text (out, furl == NULL ? NULL
+                              : state->cli->show_secrets ? furlhint_furl_get_name (furl)
+                              : FURLHINT_CENSORED);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "hints");
   g_string_append_c (out, '[');
@@ -188,9 +195,14 @@ explain_context (RankState *state)
     default:
       value = furlhint_config_get_value (config, "connections", "tcp.socks-proxy");
       if (value != NULL)
-        fh_print (stdout, "[connections] tcp = tcp, tcp.socks-proxy = %s: TCP hints go through the SOCKS proxy "
-                "(proxied, remote DNS)%s\n", value,
-                socks_ok ? "" : " (but the socks plugin is not loaded or not configured)");
+        {
+          /* Its password= field is never shown, --show-secrets or not. */
+          g_autofree gchar *shown = _furlhint_endpoint_censor_credentials (value);
+
+          fh_print (stdout, "[connections] tcp = tcp, tcp.socks-proxy = %s: TCP hints go through "
+                    "the SOCKS proxy (proxied, remote DNS)%s\n", shown,
+                    socks_ok ? "" : " (but the socks plugin is not loaded or not configured)");
+        }
       else if (anonymous)
         fh_print (stdout, "[connections] tcp = tcp%s: never used in anonymous mode\n", tcp_default);
       else
@@ -350,7 +362,11 @@ print_plan_text (RankState *state,
     fh_print (stdout, "\n");
   state->first = FALSE;
 
-  fh_print (stdout, "FURL %s\n", input);
+  {
+    g_autofree gchar *shown = fh_cli_show_furl (state->cli, input);
+
+    fh_print (stdout, "FURL %s\n", shown);
+  }
   fh_print (stdout, "  %-3s %-4s %-8s %-9s %-*s %-*s %s\n", "#", "tier", "start", "class",
           (int) plugin_width, "plugin", (int) hint_width, "hint", "route / reason");
   for (guint i = 0; i < n; i++)
@@ -444,8 +460,12 @@ rank_one (RankState *state,
       else if (too_long || printable != NULL)
         fh_cli_error (cli, "%s", error->message);
       else
-        fh_cli_error (cli, "%s: %s: %s (%s)", where, input, error->message,
-                      fh_error_code_name (error));
+        {
+          g_autofree gchar *shown = fh_cli_show_furl (cli, input);
+
+          fh_cli_error (cli, "%s: %s: %s (%s)", where, shown, error->message,
+                        fh_error_code_name (error));
+        }
       return;
     }
 
