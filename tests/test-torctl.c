@@ -136,7 +136,7 @@ test_reply_malformed (void)
   expect_parse_error ("250_OK\r\n", 8, "3-digit status code");
   expect_parse_error ("250-a\r\n251 OK\r\n", 15, "mixes status codes 250 and 251");
   expect_parse_error ("250 O\0K\r\n", 9, "NUL byte");
-  expect_parse_error ("\xff\xfe\x01\r\n", 5, "malformed reply line “\xef\xbf\xbd\xef\xbf\xbd?”");
+  expect_parse_error ("\xff\xfe\x01\r\n", 5, "malformed reply line “\\xff\\xfe\\x01”");
 
   /* An endless line. */
   huge = g_strnfill (FH_TORCTL_MAX_REPLY + 1, 'x');
