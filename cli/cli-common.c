@@ -111,6 +111,8 @@ fh_cli_option_context_new (FhCli *cli,
       "Also load the plugins in DIR (after the default ones; may be repeated)", "DIR" },
     { "verbose", 'v', G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &cli->verbose,
       "Print the library's and the plugins' messages on stderr", NULL },
+    { "show-secrets", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &cli->show_secrets,
+      "Show FURL names and NURL swissnums (capabilities) in full instead of [censored]", NULL },
     G_OPTION_ENTRY_NULL
   };
   g_autofree gchar *param = NULL;
@@ -176,12 +178,36 @@ fh_cli_parse_options (FhCli *cli,
 }
 
 static void
+fh_vprint (FILE *stream,
+           const gchar *format,
+           va_list args)
+{
+  g_autofree gchar *text = g_strdup_vprintf (format, args);
+  g_autoptr(GString) out = g_string_sized_new (strlen (text) + 16);
+
+  _furlhint_text_append_escaped (out, text, -1, TRUE);
+  fwrite (out->str, 1, out->len, stream);
+}
+
+void
+fh_print (FILE *stream,
+          const gchar *format,
+          ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  fh_vprint (stream, format, args);
+  va_end (args);
+}
+
+static void
 print_prefix (FhCli *cli)
 {
   if (cli->command != NULL)
-    fprintf (stderr, "%s %s: ", cli->prgname, cli->command);
+    fh_print (stderr, "%s %s: ", cli->prgname, cli->command);
   else
-    fprintf (stderr, "%s: ", cli->prgname);
+    fh_print (stderr, "%s: ", cli->prgname);
 }
 
 void
@@ -197,7 +223,7 @@ fh_cli_error (FhCli *cli,
   va_end (args);
   fflush (stdout);
   print_prefix (cli);
-  fprintf (stderr, "%s\n", message);
+  fh_print (stderr, "%s\n", message);
 }
 
 int
@@ -214,18 +240,18 @@ fh_cli_usage_error (FhCli *cli,
   va_end (args);
   fflush (stdout);
   print_prefix (cli);
-  fprintf (stderr, "%s\n", message);
+  fh_print (stderr, "%s\n", message);
   if (command != NULL)
-    fprintf (stderr, "Usage: %s %s [OPTION...] %s\n"
+    fh_print (stderr, "Usage: %s %s [OPTION...] %s\n"
                      "Run '%s %s --help' for the options.\n",
              cli->prgname, command->name, command->parameter_string,
              cli->prgname, command->name);
   else
     {
-      fprintf (stderr, "Usage: %s [OPTION...] COMMAND [ARGS...]\nCommands:", cli->prgname);
+      fh_print (stderr, "Usage: %s [OPTION...] COMMAND [ARGS...]\nCommands:", cli->prgname);
       for (const FhCommand *c = fh_commands; c->name != NULL; c++)
-        fprintf (stderr, " %s", c->name);
-      fprintf (stderr, " help\nRun '%s --help' for the options.\n", cli->prgname);
+        fh_print (stderr, " %s", c->name);
+      fh_print (stderr, " help\nRun '%s --help' for the options.\n", cli->prgname);
     }
   return FH_EXIT_USAGE;
 }
@@ -276,7 +302,7 @@ verbose_log (GLogLevelFlags level,
   else
     name = "debug";
   fflush (stdout);
-  fprintf (stderr, "%s: [%s] %s\n", cli->prgname, name, message ? message : "(null)");
+  fh_print (stderr, "%s: [%s] %s\n", cli->prgname, name, message ? message : "(null)");
 }
 
 FurlHintContext *
@@ -377,6 +403,15 @@ fh_cli_read_lines (FILE *stream,
   if (pending)
     emit_line (line, ++line_no, too_long, func, user_data);
   return TRUE;
+}
+
+gchar *
+fh_cli_show_furl (FhCli *cli,
+                  const gchar *text)
+{
+  if (cli->show_secrets)
+    return g_strdup (text);
+  return furlhint_furl_censor_text (text);
 }
 
 gboolean
@@ -536,7 +571,7 @@ fh_json_append_strv (GString *out,
     {
       if (i > 0)
         g_string_append_c (out, ',');
-      _furlhint_json_append_string (out, strv[i]);
+      _furlhint_json_append_text (out, strv[i]);
     }
   g_string_append_c (out, ']');
 }
@@ -571,20 +606,20 @@ fh_json_append_plan_entry (GString *out,
   fh_json_append_uint (out, entry->hint_index);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "hint");
-  _furlhint_json_append_string (out, entry->hint ? furlhint_hint_get_canonical (entry->hint) : NULL);
+  _furlhint_json_append_text (out, entry->hint ? furlhint_hint_get_canonical (entry->hint) : NULL);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "routed");
   _furlhint_json_append_bool (out, entry->routed);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "plugin");
-  _furlhint_json_append_string (out, entry->plugin ? furlhint_plugin_get_name (entry->plugin) : NULL);
+  _furlhint_json_append_text (out, entry->plugin ? furlhint_plugin_get_name (entry->plugin) : NULL);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "target");
   if (entry->routed && entry->target.host != NULL)
     {
       g_string_append_c (out, '{');
       _furlhint_json_append_key (out, "host");
-      _furlhint_json_append_string (out, entry->target.host);
+      _furlhint_json_append_text (out, entry->target.host);
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "port");
       if (entry->target.port != 0)
@@ -593,17 +628,17 @@ fh_json_append_plan_entry (GString *out,
         g_string_append (out, "null");
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "host_kind");
-      _furlhint_json_append_string (out, fh_host_kind_name (entry->target.host_kind));
+      _furlhint_json_append_text (out, fh_host_kind_name (entry->target.host_kind));
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "hint");
-      _furlhint_json_append_string (out, entry->target.hint);
+      _furlhint_json_append_text (out, entry->target.hint);
       g_string_append_c (out, '}');
     }
   else
     g_string_append (out, "null");
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "anon_class");
-  _furlhint_json_append_string (out, entry->routed ? furlhint_anon_class_name (entry->anon_class) : NULL);
+  _furlhint_json_append_text (out, entry->routed ? furlhint_anon_class_name (entry->anon_class) : NULL);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "tier");
   if (entry->routed)
@@ -621,13 +656,13 @@ fh_json_append_plan_entry (GString *out,
   _furlhint_json_append_bool (out, entry->carried);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "description");
-  _furlhint_json_append_string (out, entry->description);
+  _furlhint_json_append_text (out, entry->description);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "code");
-  _furlhint_json_append_string (out, entry->routed ? NULL : furlhint_policy_error_code_name (entry->code));
+  _furlhint_json_append_text (out, entry->routed ? NULL : furlhint_policy_error_code_name (entry->code));
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "reason");
-  _furlhint_json_append_string (out, entry->routed ? NULL : entry->reason);
+  _furlhint_json_append_text (out, entry->routed ? NULL : entry->reason);
   g_string_append_c (out, '}');
 }
 

@@ -44,6 +44,7 @@ typedef struct {
   gboolean json;            /* --json */
   GPtrArray *plugin_dirs;   /* (owned) (element-type filename) --plugin-dir */
   gboolean verbose;         /* -v/--verbose */
+  gboolean show_secrets;    /* --show-secrets: FURL names and swissnums in full */
   gchar **args;             /* (owned) (nullable) the command's arguments, as bytes */
 } FhCli;
 
@@ -72,7 +73,16 @@ gboolean fh_cli_parse_options (FhCli *cli,
                                int *argc,
                                char ***argv);
 
-/* Prints "furlhint COMMAND: message" to stderr. */
+/* Every line of text output for a human goes through here: formats, then
+ * escapes control characters (but newlines) and invalid UTF-8 as
+ * _furlhint_text_append_escaped() does, so that nothing printed (a hint,
+ * a plugin's or a peer's message, a config value) can drive the terminal.
+ * JSON output is escaped by its writer instead. */
+void fh_print (FILE *stream,
+               const gchar *format,
+               ...) G_GNUC_PRINTF (2, 3);
+
+/* Prints "furlhint COMMAND: message" to stderr (escaped as fh_print()). */
 void fh_cli_error (FhCli *cli,
                    const gchar *format,
                    ...) G_GNUC_PRINTF (2, 3);
@@ -122,6 +132,12 @@ gboolean fh_text_is_furl (const gchar *text);
  * bytes and NULs replaced by U+FFFD) for messages. (transfer full) */
 gchar *fh_text_make_printable (const gchar *text,
                                gssize length);
+
+/* A FURL (or text that may hold one) as output shows it: with its name
+ * censored (furlhint_furl_censor_text()), unless --show-secrets. Passwords
+ * are never shown. (transfer full) */
+gchar *fh_cli_show_furl (FhCli *cli,
+                         const gchar *text);
 
 /* Short names for enums the public API does not name. */
 const gchar *fh_host_kind_name (FurlHintHostKind kind);

@@ -30,17 +30,17 @@ print_json (const Report *r)
   {
     g_autofree gchar *printable = fh_text_make_printable (r->path, -1);
 
-    _furlhint_json_append_string (out, printable);
+    _furlhint_json_append_text (out, printable);
   }
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "ok");
   _furlhint_json_append_bool (out, r->error == NULL);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "error");
-  _furlhint_json_append_string (out, r->error ? fh_error_code_name (r->error) : NULL);
+  _furlhint_json_append_text (out, r->error ? fh_error_code_name (r->error) : NULL);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "message");
-  _furlhint_json_append_string (out, r->error ? r->error->message : NULL);
+  _furlhint_json_append_text (out, r->error ? r->error->message : NULL);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "anonymous");
   if (r->config)
@@ -49,7 +49,7 @@ print_json (const Report *r)
     g_string_append (out, "null");
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "tcp");
-  _furlhint_json_append_string (out, r->config ? fh_tcp_mode_name (furlhint_config_get_tcp_mode (r->config)) : NULL);
+  _furlhint_json_append_text (out, r->config ? fh_tcp_mode_name (furlhint_config_get_tcp_mode (r->config)) : NULL);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "tor_fallback");
   if (r->config)
@@ -74,10 +74,10 @@ print_json (const Report *r)
             g_string_append_c (out, ',');
           g_string_append_c (out, '{');
           _furlhint_json_append_key (out, "plugin");
-          _furlhint_json_append_string (out, furlhint_plugin_get_name (plugin));
+          _furlhint_json_append_text (out, furlhint_plugin_get_name (plugin));
           g_string_append_c (out, ',');
           _furlhint_json_append_key (out, "anon_class");
-          _furlhint_json_append_string (out, furlhint_anon_class_name (furlhint_plugin_get_anon_class (plugin)));
+          _furlhint_json_append_text (out, furlhint_anon_class_name (furlhint_plugin_get_anon_class (plugin)));
           g_string_append_c (out, ',');
           _furlhint_json_append_key (out, "configured");
           _furlhint_json_append_bool (out, furlhint_plugin_is_configured (plugin));
@@ -108,31 +108,31 @@ print_text (const Report *r)
   const gchar *const *location = furlhint_config_get_tub_location (r->config);
   GPtrArray *plugins = furlhint_context_get_plugins (r->ctx);
 
-  printf ("OK\n");
-  printf ("file:         %s\n", r->path);
-  printf ("mode:         %s\n", furlhint_config_get_anonymous (r->config) ? "anonymous" : "normal");
-  printf ("tcp:          %s\n", fh_tcp_mode_name (furlhint_config_get_tcp_mode (r->config)));
+  fh_print (stdout, "OK\n");
+  fh_print (stdout, "file:         %s\n", r->path);
+  fh_print (stdout, "mode:         %s\n", furlhint_config_get_anonymous (r->config) ? "anonymous" : "normal");
+  fh_print (stdout, "tcp:          %s\n", fh_tcp_mode_name (furlhint_config_get_tcp_mode (r->config)));
   if (location != NULL)
     {
       g_autofree gchar *joined = g_strjoinv (", ", (gchar **) location);
 
-      printf ("tub.location: %s\n", joined);
+      fh_print (stdout, "tub.location: %s\n", joined);
     }
   else
-    printf ("tub.location: (not set)\n");
-  printf ("transports:  ");
+    fh_print (stdout, "tub.location: (not set)\n");
+  fh_print (stdout, "transports:  ");
   for (guint i = 0; i < plugins->len; i++)
     {
       FurlHintPlugin *plugin = g_ptr_array_index (plugins, i);
 
-      printf ("%s %s (%s)", i > 0 ? "," : "", furlhint_plugin_get_name (plugin),
+      fh_print (stdout, "%s %s (%s)", i > 0 ? "," : "", furlhint_plugin_get_name (plugin),
               furlhint_plugin_is_configured (plugin) ? "configured" : "not configured");
     }
-  printf ("%s\n", plugins->len == 0 ? " no plugin loaded" : "");
+  fh_print (stdout, "%s\n", plugins->len == 0 ? " no plugin loaded" : "");
   for (guint i = 0; warnings != NULL && warnings[i] != NULL; i++)
-    printf ("warning: %s\n", warnings[i]);
+    fh_print (stdout, "warning: %s\n", warnings[i]);
   for (guint i = 0; i < r->plugin_warnings->len; i++)
-    printf ("warning: %s\n", (const gchar *) g_ptr_array_index (r->plugin_warnings, i));
+    fh_print (stdout, "warning: %s\n", (const gchar *) g_ptr_array_index (r->plugin_warnings, i));
 }
 
 int

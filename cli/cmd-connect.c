@@ -21,6 +21,9 @@
 /* GSource timeouts count milliseconds in a guint. */
 #define MAX_TIMEOUT_S (G_MAXUINT / 1000)
 #define MAX_STAGGER_MS 600000
+/* --pipe: after the end of standard input, how long the peer may stay
+ * silent before the relay ends (0: wait for the peer to close). */
+#define DEFAULT_IDLE_TIMEOUT_S 30
 
 /* Cancelled attempts call back after the result: give them this long to
  * close their sockets before the process exits. */
@@ -46,9 +49,13 @@ typedef struct {
 
   /* --pipe */
   GIOStream *stream;              /* (owned) (nullable) */
+  gboolean half_close;            /* --half-close: stdin's EOF shuts down the write side */
+  guint idle_timeout_ms;          /* --idle-timeout; 0: none */
   gboolean upstream_active;       /* stdin → peer still running */
   gboolean downstream_active;     /* peer → stdout still running */
+  gboolean input_ended;           /* stdin reached EOF */
   guint stdin_watch;              /* (nullable) waiting for stdin */
+  guint idle_id;                  /* (nullable) the idle timeout after stdin's EOF */
   GError *relay_error;            /* (owned) (nullable) the first relay failure */
   gchar up_buf[16384];
   gchar down_buf[16384];
@@ -107,6 +114,7 @@ erase_live (Connect *c)
 {
   if (c->drawn == 0)
     return;
+  /* Our own cursor movement: the one output that is not escaped. */
   fprintf (stderr, "\r\033[%uA\033[J", c->drawn);
   c->drawn = 0;
 }
@@ -121,17 +129,19 @@ draw_live (Connect *c)
   erase_live (c);
   for (guint i = 0; i < c->live->len; i++)
     {
-      g_autofree gchar *line = status_line (c, i, g_ptr_array_index (c->live, i));
+      g_autofree gchar *raw = status_line (c, i, g_ptr_array_index (c->live, i));
+      /* Escaped before measuring, so that the width is the one shown. */
+      g_autofree gchar *line = _furlhint_text_escape (raw, -1);
       glong n_chars = g_utf8_strlen (line, -1);
 
       if (columns > 8 && n_chars > (glong) columns - 1)
         {
           gchar *end = g_utf8_offset_to_pointer (line, (glong) columns - 4);
 
-          fprintf (stderr, "%.*s...\n", (int) (end - line), line);
+          fh_print (stderr, "%.*s...\n", (int) (end - line), line);
         }
       else
-        fprintf (stderr, "%s\n", line);
+        fh_print (stderr, "%s\n", line);
     }
   c->drawn = c->live->len;
   fflush (stderr);
@@ -154,16 +164,16 @@ on_status (guint hint_index,
       g_autoptr(GString) out = g_string_new ("{");
 
       _furlhint_json_append_key (out, "event");
-      _furlhint_json_append_string (out, "status");
+      _furlhint_json_append_text (out, "status");
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "hint_index");
       fh_json_append_uint (out, hint_index);
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "hint");
-      _furlhint_json_append_string (out, hint_text (c, hint_index));
+      _furlhint_json_append_text (out, hint_text (c, hint_index));
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "status");
-      _furlhint_json_append_string (out, status);
+      _furlhint_json_append_text (out, status);
       g_string_append_c (out, '}');
       print_json (c, out);
     }
@@ -174,7 +184,7 @@ on_status (guint hint_index,
       g_autofree gchar *line = status_line (c, hint_index, status);
 
       fflush (stdout);
-      fprintf (stderr, "%s\n", line);
+      fh_print (stderr, "%s\n", line);
       fflush (stderr);
     }
 }
@@ -209,7 +219,7 @@ print_report_text (Connect *c)
     {
       g_autofree gchar *route = furlhint_plugin_describe (winner->plugin, &winner->target);
 
-      fprintf (out, "connected via hint %u %s (%s, %s, %s) in %u ms\n",
+      fh_print (out, "connected via hint %u %s (%s, %s, %s) in %u ms\n",
                winner->hint_index + 1, hint_text (c, winner->hint_index),
                furlhint_plugin_get_name (winner->plugin),
                furlhint_anon_class_name (winner->anon_class), route, elapsed);
@@ -222,13 +232,13 @@ print_report_text (Connect *c)
       else
         fh_cli_error (c->cli, "not connected after %u ms: %s", elapsed,
                       c->error != NULL ? c->error->message : "no route");
-      fprintf (out, "not connected\n");
+      fh_print (out, "not connected\n");
     }
   for (guint i = 0; i < c->live->len; i++)
     {
       g_autofree gchar *line = status_line (c, i, final_status (c, i));
 
-      fprintf (out, "  %s\n", line);
+      fh_print (out, "  %s\n", line);
     }
   fflush (out);
 }
@@ -242,7 +252,7 @@ print_report_json (Connect *c,
   gboolean anonymous = furlhint_config_get_anonymous (furlhint_context_get_config (c->ctx));
 
   _furlhint_json_append_key (out, "event");
-  _furlhint_json_append_string (out, "result");
+  _furlhint_json_append_text (out, "result");
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "ok");
   _furlhint_json_append_bool (out, winner != NULL);
@@ -252,7 +262,7 @@ print_report_json (Connect *c,
   g_string_append_c (out, ',');
   /* Not the FURL itself: its swissnum is a secret. */
   _furlhint_json_append_key (out, "tubid");
-  _furlhint_json_append_string (out, c->furl ? furlhint_furl_get_tubid (c->furl) : NULL);
+  _furlhint_json_append_text (out, c->furl ? furlhint_furl_get_tubid (c->furl) : NULL);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "elapsed_ms");
   fh_json_append_uint (out, c->result ? furlhint_connect_result_get_elapsed_ms (c->result) : 0);
@@ -274,21 +284,21 @@ print_report_json (Connect *c,
       fh_json_append_uint (out, i);
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "hint");
-      _furlhint_json_append_string (out, hint_text (c, i));
+      _furlhint_json_append_text (out, hint_text (c, i));
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "status");
-      _furlhint_json_append_string (out, final_status (c, i));
+      _furlhint_json_append_text (out, final_status (c, i));
       g_string_append_c (out, '}');
     }
   g_string_append (out, "],");
   _furlhint_json_append_key (out, "domain");
-  _furlhint_json_append_string (out, error ? fh_error_domain_name (error) : NULL);
+  _furlhint_json_append_text (out, error ? fh_error_domain_name (error) : NULL);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "error");
-  _furlhint_json_append_string (out, error ? fh_error_code_name (error) : NULL);
+  _furlhint_json_append_text (out, error ? fh_error_code_name (error) : NULL);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "message");
-  _furlhint_json_append_string (out, error ? error->message : NULL);
+  _furlhint_json_append_text (out, error ? error->message : NULL);
   g_string_append_c (out, '}');
   print_json (c, out);
 }
@@ -384,8 +394,9 @@ relay_failed (Connect *c,
 
 static void watch_stdin (Connect *c);
 
-/* stdin's EOF becomes the peer's (a half-close); its answer still comes
- * back. */
+/* --half-close: stdin's EOF becomes the peer's; its answer still comes
+ * back from a peer that reads a half-closed connection, but a SAM bridge
+ * or an HTTP CONNECT proxy ends the whole stream on it. */
 static void
 half_close (Connect *c)
 {
@@ -400,6 +411,53 @@ half_close (Connect *c)
     }
   else if (!g_output_stream_close (g_io_stream_get_output_stream (c->stream), NULL, &error))
     relay_failed (c, "closing the connection's write side", error);
+}
+
+static gboolean
+idle_timeout_cb (gpointer user_data)
+{
+  Connect *c = user_data;
+
+  c->idle_id = 0;
+  if (c->cli->verbose)
+    fh_cli_error (c->cli, "the peer sent nothing for %u ms after the end of standard "
+                  "input (--idle-timeout): ending the relay", c->idle_timeout_ms);
+  g_cancellable_cancel (c->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+/* (Re)starts the idle timeout once standard input has ended. */
+static void
+restart_idle_timeout (Connect *c)
+{
+  if (!c->input_ended || c->idle_timeout_ms == 0)
+    return;
+  if (c->idle_id != 0)
+    g_source_remove (c->idle_id);
+  c->idle_id = g_timeout_add (c->idle_timeout_ms, idle_timeout_cb, c);
+}
+
+/* As nc does: the end of standard input is not the end of the
+ * conversation. The connection stays open both ways (unless
+ * --half-close) and the peer is read until it closes, or until it has
+ * been silent for --idle-timeout. */
+static void
+input_ended (Connect *c)
+{
+  c->input_ended = TRUE;
+  c->upstream_active = FALSE;
+  if (c->half_close)
+    half_close (c);
+  if (c->cli->verbose)
+    {
+      g_autofree gchar *bound = c->idle_timeout_ms > 0
+                                ? g_strdup_printf ("or has been silent for %u ms", c->idle_timeout_ms)
+                                : g_strdup ("(no --idle-timeout)");
+
+      fh_cli_error (c->cli, "end of standard input%s; reading the peer until it closes %s",
+                    c->half_close ? " (write side shut down: --half-close)" : "", bound);
+    }
+  restart_idle_timeout (c);
 }
 
 static void
@@ -443,10 +501,7 @@ stdin_ready_cb (gint fd,
       c->upstream_active = FALSE;
     }
   else if (n == 0)
-    {
-      half_close (c);
-      c->upstream_active = FALSE;
-    }
+    input_ended (c);
   else
     g_output_stream_write_all_async (g_io_stream_get_output_stream (c->stream),
                                      c->up_buf, (gsize) n, G_PRIORITY_DEFAULT,
@@ -515,7 +570,10 @@ downstream_read_cb (GObject *source,
       c->downstream_active = FALSE;
     }
   else
-    read_peer (c);
+    {
+      restart_idle_timeout (c);
+      read_peer (c);
+    }
 }
 
 static void
@@ -546,6 +604,11 @@ relay (Connect *c)
           c->stdin_watch = 0;
           c->upstream_active = FALSE;
         }
+    }
+  if (c->idle_id != 0)
+    {
+      g_source_remove (c->idle_id);
+      c->idle_id = 0;
     }
 
   if (!g_io_stream_close (c->stream, NULL, &error) && c->relay_error == NULL
@@ -664,6 +727,8 @@ fh_cmd_connect (FhCli *cli,
   gdouble timeout_s = DEFAULT_TIMEOUT_S;
   gint stagger_ms = FURLHINT_DEFAULT_STAGGER_MS;
   gboolean pipe = FALSE;
+  gboolean half_close_opt = FALSE;
+  gdouble idle_timeout_s = DEFAULT_IDLE_TIMEOUT_S;
   g_autofree gchar *text = NULL;
   FurlHintConfig *config;
   GPtrArray *plugin_errors;
@@ -676,6 +741,11 @@ fh_cmd_connect (FhCli *cli,
       "Start the routes of a tier MS milliseconds apart (default 250)", "MS" },
     { "pipe", 'p', G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &pipe,
       "Once connected, relay standard input to the peer and the peer to standard output", NULL },
+    { "idle-timeout", 'i', G_OPTION_FLAG_NONE, G_OPTION_ARG_DOUBLE, &idle_timeout_s,
+      "--pipe: after the end of input, stop when the peer has sent nothing for SECONDS "
+      "(default 30; 0: wait until the peer closes)", "SECONDS" },
+    { "half-close", 'H', G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &half_close_opt,
+      "--pipe: at the end of input, shut down the connection's write side", NULL },
     G_OPTION_ENTRY_NULL
   };
 
@@ -692,9 +762,14 @@ fh_cmd_connect (FhCli *cli,
     "which keeps its secret out of the process list.\n"
     "\n"
     "--pipe: once connected, copies standard input to the peer and the peer to\n"
-    "standard output (like ncat); end of input half-closes the connection and\n"
-    "the peer's answer is read until it closes. Statuses and the report go to\n"
-    "standard error, so standard output carries only the peer's bytes.\n"
+    "standard output (like nc). At the end of input the connection stays open and\n"
+    "the peer is read until it closes, or until it has sent nothing for\n"
+    "--idle-timeout seconds (default 30; 0 waits for the peer to close);\n"
+    "--half-close also shuts down the connection's write side then, which tells a\n"
+    "peer that waits for it that the request is complete (but a SAM bridge or an\n"
+    "HTTP CONNECT proxy ends the whole stream on it, reply and all). Statuses and\n"
+    "the report go to standard error, so standard output carries only the peer's\n"
+    "bytes.\n"
     "\n"
     "--json prints one object per status change ({\"event\":\"status\",\n"
     "\"hint_index\",\"hint\",\"status\"}) and then one result object (event\n"
@@ -724,12 +799,18 @@ fh_cmd_connect (FhCli *cli,
   if (stagger_ms < 0 || stagger_ms > MAX_STAGGER_MS)
     return fh_cli_usage_error (cli, "--stagger must be a number of milliseconds from 0 to %d "
                                "(got %d)", MAX_STAGGER_MS, stagger_ms);
+  if (!(idle_timeout_s >= 0) || !(idle_timeout_s <= MAX_TIMEOUT_S))
+    return fh_cli_usage_error (cli, "--idle-timeout must be a number of seconds from 0 (no "
+                               "limit) to %u (got %g)", MAX_TIMEOUT_S, idle_timeout_s);
   if (pipe && strcmp (cli->args[0], "-") == 0)
     return fh_cli_usage_error (cli, "--pipe relays standard input, so the FURL cannot be "
                                "read from it: give the FURL as the argument");
 
   c.cli = cli;
   c.pipe = pipe;
+  c.half_close = half_close_opt;
+  /* Rounded up, as --timeout is: a positive timeout is never 0 ms. */
+  c.idle_timeout_ms = (guint) MIN ((gdouble) G_MAXUINT, idle_timeout_s * 1000 + 0.999);
   c.report_out = pipe ? stderr : stdout;
   c.redraw = !cli->json && !cli->verbose && isatty (STDERR_FILENO)
              && g_strcmp0 (g_getenv ("TERM"), "dumb") != 0;

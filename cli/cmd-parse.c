@@ -32,7 +32,7 @@ display (const gchar *text)
     {
       GString *s = g_string_new (NULL);
 
-      _furlhint_json_append_string (s, text);
+      _furlhint_json_append_text (s, text);
       return g_string_free (s, FALSE);
     }
 }
@@ -62,28 +62,40 @@ hint_refused (const FurlHintHint *hint)
   return !accepted || (lint != NULL && lint[0] != NULL);
 }
 
+/* display() of @text, with what may be a FURL's name censored (a bare
+ * "hint" may be a FURL missing a slash). */
+static gchar *
+display_censored (FhCli *cli,
+                  const gchar *text)
+{
+  g_autofree gchar *censored = fh_cli_show_furl (cli, text);
+
+  return display (censored);
+}
+
 static void
-print_hint_report (const FurlHintHint *hint,
+print_hint_report (FhCli *cli,
+                   const FurlHintHint *hint,
                    const gchar *indent)
 {
   const gchar *text = furlhint_hint_get_text (hint);
   const gchar *canonical = furlhint_hint_get_canonical (hint);
   const gchar *type = furlhint_hint_get_hint_type (hint);
   const gchar *const *lint = furlhint_hint_get_lint (hint);
-  g_autofree gchar *shown_canonical = display (canonical);
+  g_autofree gchar *shown_canonical = display_censored (cli, canonical);
 
   if (g_strcmp0 (text, canonical) != 0)
-    printf ("%scanonical: %s (legacy HOST:PORT converted)\n", indent, shown_canonical);
+    fh_print (stdout, "%scanonical: %s (legacy HOST:PORT converted)\n", indent, shown_canonical);
   else
-    printf ("%scanonical: %s\n", indent, shown_canonical);
+    fh_print (stdout, "%scanonical: %s\n", indent, shown_canonical);
   if (type != NULL)
     {
       g_autofree gchar *shown_type = display (type);
 
-      printf ("%stype:      %s\n", indent, shown_type);
+      fh_print (stdout, "%stype:      %s\n", indent, shown_type);
     }
   else
-    printf ("%stype:      none (no ':' in the hint)\n", indent);
+    fh_print (stdout, "%stype:      none (no ':' in the hint)\n", indent);
 
   for (guint h = 0; h < G_N_ELEMENTS (handler_names); h++)
     {
@@ -94,19 +106,19 @@ print_hint_report (const FurlHintHint *hint,
       if (furlhint_foolscap_parse_hint (canonical, (FurlHintFoolscapHandler) h,
                                         &host, &port, &message))
         {
-          g_autofree gchar *shown_host = display (host);
+          g_autofree gchar *shown_host = display_censored (cli, host);
 
           if (port != NULL)
-            printf ("%s%s:       host %s, port %s\n", indent, handler_names[h], shown_host, port);
+            fh_print (stdout, "%s%s:       host %s, port %s\n", indent, handler_names[h], shown_host, port);
           else
-            printf ("%s%s:       destination %s, no port\n", indent, handler_names[h], shown_host);
+            fh_print (stdout, "%s%s:       destination %s, no port\n", indent, handler_names[h], shown_host);
         }
       else
-        printf ("%s%s:       refused: %s\n", indent, handler_names[h],
+        fh_print (stdout, "%s%s:       refused: %s\n", indent, handler_names[h],
                 message != NULL ? message : "(no message)");
     }
   for (guint i = 0; lint != NULL && lint[i] != NULL; i++)
-    printf ("%slint:      %s\n", indent, lint[i]);
+    fh_print (stdout, "%slint:      %s\n", indent, lint[i]);
 }
 
 static void
@@ -116,7 +128,7 @@ report_furl (ParseState *state,
 {
   g_autoptr(GError) error = NULL;
   FurlHintFurl *furl = furlhint_furl_parse (input, &error);
-  g_autofree gchar *shown = display (input);
+  g_autofree gchar *shown = display_censored (state->cli, input);
   const gchar *const *lint;
   guint n_hints;
 
@@ -129,10 +141,10 @@ report_furl (ParseState *state,
     }
 
   if (!state->first)
-    printf ("\n");
+    fh_print (stdout, "\n");
   state->first = FALSE;
 
-  printf ("FURL %s\n", shown);
+  fh_print (stdout, "FURL %s\n", shown);
   if (furlhint_furl_get_kind (furl) == FURLHINT_FURL_KIND_NURL)
     {
       const gchar *network;
@@ -143,33 +155,36 @@ report_furl (ParseState *state,
         case FURLHINT_NETWORK_I2P: network = "I2P only (pb+i2p://)"; break;
         default: network = "any network (pb://)"; break;
         }
-      printf ("  kind:  NURL version %u, %s\n", furlhint_furl_get_nurl_version (furl), network);
-      printf ("  hash:  %s\n", furlhint_furl_get_tubid (furl));
-      printf ("  swissnum: %s\n", furlhint_furl_get_name (furl));
+      fh_print (stdout, "  kind:  NURL version %u, %s\n", furlhint_furl_get_nurl_version (furl), network);
+      fh_print (stdout, "  hash:  %s\n", furlhint_furl_get_tubid (furl));
+      fh_print (stdout, "  swissnum: %s\n", state->cli->show_secrets
+                ? furlhint_furl_get_name (furl) : FURLHINT_CENSORED " (--show-secrets shows it)");
     }
   else
     {
-      g_autofree gchar *shown_name = display (furlhint_furl_get_name (furl));
+      g_autofree gchar *shown_name = state->cli->show_secrets
+                                     ? display (furlhint_furl_get_name (furl))
+                                     : g_strdup (FURLHINT_CENSORED " (--show-secrets shows it)");
 
-      printf ("  kind:  FURL (Foolscap)\n");
-      printf ("  tubid: %s\n", furlhint_furl_get_tubid (furl));
-      printf ("  name:  %s\n", shown_name);
+      fh_print (stdout, "  kind:  FURL (Foolscap)\n");
+      fh_print (stdout, "  tubid: %s\n", furlhint_furl_get_tubid (furl));
+      fh_print (stdout, "  name:  %s\n", shown_name);
     }
   lint = furlhint_furl_get_lint (furl);
   for (guint i = 0; lint != NULL && lint[i] != NULL; i++)
-    printf ("  lint:  %s\n", lint[i]);
+    fh_print (stdout, "  lint:  %s\n", lint[i]);
 
   n_hints = furlhint_furl_get_n_hints (furl);
   if (n_hints == 0)
-    printf ("  no connection hints (the FURL can only be reached through a\n"
+    fh_print (stdout, "  no connection hints (the FURL can only be reached through a\n"
             "  connection that already exists)\n");
   for (guint i = 0; i < n_hints; i++)
     {
       const FurlHintHint *hint = furlhint_furl_get_hint (furl, i);
       g_autofree gchar *shown_hint = display (furlhint_hint_get_text (hint));
 
-      printf ("  hint %u: %s\n", i + 1, shown_hint);
-      print_hint_report (hint, "    ");
+      fh_print (stdout, "  hint %u: %s\n", i + 1, shown_hint);
+      print_hint_report (state->cli, hint, "    ");
     }
   furlhint_furl_unref (furl);
 }
@@ -180,14 +195,14 @@ report_hint (ParseState *state,
              const gchar *where)
 {
   FurlHintHint *hint = furlhint_hint_new (input);
-  g_autofree gchar *shown = display (input);
+  g_autofree gchar *shown = display_censored (state->cli, input);
 
   if (!state->first)
-    printf ("\n");
+    fh_print (stdout, "\n");
   state->first = FALSE;
 
-  printf ("hint %s\n", shown);
-  print_hint_report (hint, "  ");
+  fh_print (stdout, "hint %s\n", shown);
+  print_hint_report (state->cli, hint, "  ");
   if (hint_refused (hint))
     {
       const gchar *const *lint = furlhint_hint_get_lint (hint);
@@ -216,13 +231,13 @@ print_unreadable_json (const gchar *printable,
   const gchar *lint[] = { message, NULL };
 
   _furlhint_json_append_key (out, "input");
-  _furlhint_json_append_string (out, printable);
+  _furlhint_json_append_text (out, printable);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "ok");
   _furlhint_json_append_bool (out, FALSE);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "error");
-  _furlhint_json_append_string (out, code);
+  _furlhint_json_append_text (out, code);
   g_string_append (out, ",\"tubid\":null,\"name\":null,\"hints\":[],");
   _furlhint_json_append_key (out, "lint");
   fh_json_append_strv (out, lint);
@@ -266,7 +281,21 @@ handle_input (ParseState *state,
       g_autofree gchar *json = furlhint_foolscap_verdict_json (input, TRUE);
       FurlHintFurl *furl;
 
-      printf ("%s\n", json);
+      g_autoptr(GString) out = g_string_new (NULL);
+
+      /* The corpus format (tests/data/README.md). Python leaves DEL and
+       * the C1 controls raw in strings, where a terminal may obey them:
+       * the same value written \u00XX (no corpus line holds one). */
+      for (const gchar *p = json; *p != '\0'; p++)
+        {
+          if (*p == 0x7f)
+            g_string_append (out, "\\u007f");
+          else if ((guchar) p[0] == 0xc2 && (guchar) p[1] >= 0x80 && (guchar) p[1] <= 0x9f)
+            g_string_append_printf (out, "\\u%04x", (guint) (guchar) *++p);
+          else
+            g_string_append_c (out, *p);
+        }
+      fh_json_print_line (out);
       if (fh_text_is_furl (input) || looks_like_nurl (input))
         {
           furl = furlhint_furl_parse (input, NULL);

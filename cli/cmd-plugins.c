@@ -33,16 +33,16 @@ print_json (FurlHintContext *ctx)
         g_string_append_c (out, ',');
       g_string_append_c (out, '{');
       _furlhint_json_append_key (out, "name");
-      _furlhint_json_append_string (out, furlhint_plugin_get_name (plugin));
+      _furlhint_json_append_text (out, furlhint_plugin_get_name (plugin));
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "version");
-      _furlhint_json_append_string (out, furlhint_plugin_get_version (plugin));
+      _furlhint_json_append_text (out, furlhint_plugin_get_version (plugin));
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "description");
-      _furlhint_json_append_string (out, furlhint_plugin_get_description (plugin));
+      _furlhint_json_append_text (out, furlhint_plugin_get_description (plugin));
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "origin");
-      _furlhint_json_append_string (out, furlhint_plugin_get_origin (plugin));
+      _furlhint_json_append_text (out, furlhint_plugin_get_origin (plugin));
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "prefixes");
       fh_json_append_strv (out, furlhint_plugin_get_prefixes (plugin));
@@ -51,7 +51,7 @@ print_json (FurlHintContext *ctx)
       fh_json_append_strv (out, furlhint_plugin_get_host_suffixes (plugin));
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "anon_class");
-      _furlhint_json_append_string (out, furlhint_anon_class_name (furlhint_plugin_get_anon_class (plugin)));
+      _furlhint_json_append_text (out, furlhint_anon_class_name (furlhint_plugin_get_anon_class (plugin)));
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "can_carry_tcp");
       _furlhint_json_append_bool (out, furlhint_plugin_can_carry_tcp (plugin));
@@ -71,10 +71,10 @@ print_json (FurlHintContext *ctx)
         g_string_append_c (out, ',');
       g_string_append_c (out, '{');
       _furlhint_json_append_key (out, "code");
-      _furlhint_json_append_string (out, fh_error_code_name (error));
+      _furlhint_json_append_text (out, fh_error_code_name (error));
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "message");
-      _furlhint_json_append_string (out, error->message);
+      _furlhint_json_append_text (out, error->message);
       g_string_append_c (out, '}');
     }
   g_string_append (out, "]}");
@@ -88,7 +88,7 @@ print_text (FurlHintContext *ctx)
   GPtrArray *errors = furlhint_context_get_plugin_errors (ctx);
 
   if (plugins->len == 0)
-    printf ("no plugin loaded (searched: the compiled-in plugin directory or "
+    fh_print (stdout, "no plugin loaded (searched: the compiled-in plugin directory or "
             "$FURLHINT_PLUGIN_DIR, $FURLHINT_PLUGIN_PATH, --plugin-dir)\n");
   for (guint i = 0; i < plugins->len; i++)
     {
@@ -97,28 +97,28 @@ print_text (FurlHintContext *ctx)
       g_autofree gchar *suffixes = join_or_none (furlhint_plugin_get_host_suffixes (plugin));
 
       if (i > 0)
-        printf ("\n");
-      printf ("%s %s: %s\n", furlhint_plugin_get_name (plugin),
+        fh_print (stdout, "\n");
+      fh_print (stdout, "%s %s: %s\n", furlhint_plugin_get_name (plugin),
               furlhint_plugin_get_version (plugin),
               furlhint_plugin_get_description (plugin));
-      printf ("  origin:        %s\n", furlhint_plugin_get_origin (plugin));
-      printf ("  prefixes:      %s\n", prefixes);
-      printf ("  host suffixes: %s\n", suffixes);
-      printf ("  class:         %s\n",
+      fh_print (stdout, "  origin:        %s\n", furlhint_plugin_get_origin (plugin));
+      fh_print (stdout, "  prefixes:      %s\n", prefixes);
+      fh_print (stdout, "  host suffixes: %s\n", suffixes);
+      fh_print (stdout, "  class:         %s\n",
               furlhint_anon_class_name (furlhint_plugin_get_anon_class (plugin)));
-      printf ("  carries tcp:   %s\n", furlhint_plugin_can_carry_tcp (plugin) ? "yes" : "no");
-      printf ("  configured:    %s\n", furlhint_plugin_is_configured (plugin)
+      fh_print (stdout, "  carries tcp:   %s\n", furlhint_plugin_can_carry_tcp (plugin) ? "yes" : "no");
+      fh_print (stdout, "  configured:    %s\n", furlhint_plugin_is_configured (plugin)
               ? "yes" : "no (the configuration does not enable it: nothing is routed through it)");
     }
 
   if (errors->len > 0)
     {
-      printf ("\nnot loaded:\n");
+      fh_print (stdout, "\nnot loaded:\n");
       for (guint i = 0; i < errors->len; i++)
         {
           const GError *error = g_ptr_array_index (errors, i);
 
-          printf ("  %s: %s\n", fh_error_code_name (error), error->message);
+          fh_print (stdout, "  %s: %s\n", fh_error_code_name (error), error->message);
         }
     }
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli-common.h"
+#include "endpoint.h"
 #include "json-writer.h"
 
 typedef struct {
@@ -64,33 +65,39 @@ print_plan_json (RankState *state,
   gboolean anonymous = furlhint_config_get_anonymous (furlhint_context_get_config (state->ctx));
 
   _furlhint_json_append_key (out, "input");
-  _furlhint_json_append_string (out, input);
+  {
+    g_autofree gchar *shown = input != NULL ? fh_cli_show_furl (state->cli, input) : NULL;
+
+    _furlhint_json_append_text (out, shown);
+  }
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "ok");
   _furlhint_json_append_bool (out, error == NULL);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "error");
-  _furlhint_json_append_string (out, error ? fh_error_code_name (error) : NULL);
+  _furlhint_json_append_text (out, error ? fh_error_code_name (error) : NULL);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "message");
-  _furlhint_json_append_string (out, error ? error->message : NULL);
+  _furlhint_json_append_text (out, error ? error->message : NULL);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "anonymous");
   _furlhint_json_append_bool (out, plan ? furlhint_plan_is_anonymous (plan) : anonymous);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "kind");
-  _furlhint_json_append_string (out, furl == NULL ? NULL
+  _furlhint_json_append_text (out, furl == NULL ? NULL
                                 : furlhint_furl_get_kind (furl) == FURLHINT_FURL_KIND_NURL
                                   ? "nurl" : "furl");
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "network");
-  _furlhint_json_append_string (out, furl ? network_name (furlhint_furl_get_network (furl)) : NULL);
+  _furlhint_json_append_text (out, furl ? network_name (furlhint_furl_get_network (furl)) : NULL);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "tubid");
-  _furlhint_json_append_string (out, furl ? furlhint_furl_get_tubid (furl) : NULL);
+  _furlhint_json_append_text (out, furl ? furlhint_furl_get_tubid (furl) : NULL);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "name");
-  _furlhint_json_append_string (out, furl ? furlhint_furl_get_name (furl) : NULL);
+  _furlhint_json_append_text (out, furl == NULL ? NULL
+                              : state->cli->show_secrets ? furlhint_furl_get_name (furl)
+                              : FURLHINT_CENSORED);
   g_string_append_c (out, ',');
   _furlhint_json_append_key (out, "hints");
   g_string_append_c (out, '[');
@@ -102,13 +109,13 @@ print_plan_json (RankState *state,
         g_string_append_c (out, ',');
       g_string_append_c (out, '{');
       _furlhint_json_append_key (out, "hint");
-      _furlhint_json_append_string (out, furlhint_hint_get_text (hint));
+      _furlhint_json_append_text (out, furlhint_hint_get_text (hint));
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "canonical");
-      _furlhint_json_append_string (out, furlhint_hint_get_canonical (hint));
+      _furlhint_json_append_text (out, furlhint_hint_get_canonical (hint));
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "type");
-      _furlhint_json_append_string (out, furlhint_hint_get_hint_type (hint));
+      _furlhint_json_append_text (out, furlhint_hint_get_hint_type (hint));
       g_string_append_c (out, ',');
       _furlhint_json_append_key (out, "lint");
       fh_json_append_strv (out, furlhint_hint_get_lint (hint));
@@ -154,102 +161,107 @@ explain_context (RankState *state)
   g_autoptr(GError) invalid = NULL;
   const gchar *value;
 
-  printf ("configuration: %s\n", cli->config_path ? cli->config_path
+  fh_print (stdout, "configuration: %s\n", cli->config_path ? cli->config_path
                                   : "none (Tahoe's defaults)");
   if (cli->anonymous)
-    printf ("mode: anonymous (--anonymous)\n");
+    fh_print (stdout, "mode: anonymous (--anonymous)\n");
   else if (anonymous)
     {
       if (furlhint_config_get_value (config, "node", "anonymous") != NULL)
-        printf ("mode: anonymous ([node] anonymous = %s)\n",
+        fh_print (stdout, "mode: anonymous ([node] anonymous = %s)\n",
                 furlhint_config_get_value (config, "node", "anonymous"));
       else
-        printf ("mode: anonymous ([node] reveal-IP-address = %s)\n",
+        fh_print (stdout, "mode: anonymous ([node] reveal-IP-address = %s)\n",
                 furlhint_config_get_value (config, "node", "reveal-IP-address"));
     }
   else
-    printf ("mode: normal\n");
+    fh_print (stdout, "mode: normal\n");
 
   if (anonymous)
-    printf ("  never a clear or proxied connection, never a local DNS lookup of a hint host;\n"
+    fh_print (stdout, "  never a clear or proxied connection, never a local DNS lookup of a hint host;\n"
             "  tier 0 = tor:, i2p: and .onion/.i2p hints, tier 1 = public TCP hints over Tor%s\n",
             tor_ok ? "" : " (unavailable: Tor is not configured)");
 
   switch (tcp_mode)
     {
     case FURLHINT_TCP_MODE_TOR:
-      printf ("[connections] tcp = tor: every TCP hint is carried by Tor%s\n",
+      fh_print (stdout, "[connections] tcp = tor: every TCP hint is carried by Tor%s\n",
               tor_ok ? "" : " (but Tor is not configured, so TCP hints get no route)");
       break;
     case FURLHINT_TCP_MODE_DISABLED:
-      printf ("[connections] tcp = disabled: TCP hints are dropped\n");
+      fh_print (stdout, "[connections] tcp = disabled: TCP hints are dropped\n");
       break;
     case FURLHINT_TCP_MODE_TCP:
     default:
       value = furlhint_config_get_value (config, "connections", "tcp.socks-proxy");
       if (value != NULL)
-        printf ("[connections] tcp = tcp, tcp.socks-proxy = %s: TCP hints go through the SOCKS proxy "
-                "(proxied, remote DNS)%s\n", value,
-                socks_ok ? "" : " (but the socks plugin is not loaded or not configured)");
+        {
+          /* Its password= field is never shown, --show-secrets or not. */
+          g_autofree gchar *shown = _furlhint_endpoint_censor_credentials (value);
+
+          fh_print (stdout, "[connections] tcp = tcp, tcp.socks-proxy = %s: TCP hints go through "
+                    "the SOCKS proxy (proxied, remote DNS)%s\n", shown,
+                    socks_ok ? "" : " (but the socks plugin is not loaded or not configured)");
+        }
       else if (anonymous)
-        printf ("[connections] tcp = tcp%s: never used in anonymous mode\n", tcp_default);
+        fh_print (stdout, "[connections] tcp = tcp%s: never used in anonymous mode\n", tcp_default);
       else
-        printf ("[connections] tcp = tcp%s: TCP hints connect directly (clear, local DNS)\n",
+        fh_print (stdout, "[connections] tcp = tcp%s: TCP hints connect directly (clear, local DNS)\n",
                 tcp_default);
       break;
     }
 
   if (tor == NULL)
-    printf ("Tor: no tor plugin loaded: tor: and .onion hints get no route\n");
+    fh_print (stdout, "Tor: no tor plugin loaded: tor: and .onion hints get no route\n");
   else if (tor_ok)
     {
       value = furlhint_config_get_value (config, "connections", "tor.socks-proxy");
-      printf ("Tor: configured (%s)\n",
+      fh_print (stdout, "Tor: configured (%s)\n",
               value == NULL ? "from [tor] or tcp = tor"
               : *value == '\0' ? "tor.socks-proxy blank: 127.0.0.1:9050, then 9150"
               : value);
     }
   else
-    printf ("Tor: not configured (no [connections] tor.socks-proxy, no [tor] section that enables it): "
+    fh_print (stdout, "Tor: not configured (no [connections] tor.socks-proxy, no [tor] section that enables it): "
             "tor: and .onion hints get no route\n");
 
   if (i2p == NULL)
-    printf ("I2P: no i2p plugin loaded: i2p: and .i2p hints get no route\n");
+    fh_print (stdout, "I2P: no i2p plugin loaded: i2p: and .i2p hints get no route\n");
   else if (i2p_ok)
     {
       value = furlhint_config_get_value (config, "connections", "i2p.sam-api");
-      printf ("I2P: configured (%s)\n",
+      fh_print (stdout, "I2P: configured (%s)\n",
               value == NULL ? "from [i2p]"
               : *value == '\0' ? "i2p.sam-api blank: 127.0.0.1:7656"
               : value);
     }
   else
-    printf ("I2P: not configured (no [connections] i2p.sam-api, no [i2p] section that enables it): "
+    fh_print (stdout, "I2P: not configured (no [connections] i2p.sam-api, no [i2p] section that enables it): "
             "i2p: and .i2p hints get no route\n");
 
   if (!anonymous)
-    printf ("Tor fallback for failed TCP hints ([connections] tcp.tor-fallback): %s\n",
+    fh_print (stdout, "Tor fallback for failed TCP hints ([connections] tcp.tor-fallback): %s\n",
             furlhint_config_get_tor_fallback (config)
             ? (tor_ok ? "on" : "on, but Tor is not configured") : "off");
 
   /* Ranking does not need a valid tub.location, but an operator asking
    * "why" wants to know that the node itself would not start. */
   if (!furlhint_config_validate (config, &invalid))
-    printf ("note: a node with this configuration would not start (see check-config): %s\n",
+    fh_print (stdout, "note: a node with this configuration would not start (see check-config): %s\n",
             invalid->message);
 
-  printf ("plugins:");
+  fh_print (stdout, "plugins:");
   for (guint i = 0; i < plugins->len; i++)
     {
       FurlHintPlugin *plugin = g_ptr_array_index (plugins, i);
 
-      printf ("%s %s (%s%s%s)", i > 0 ? "," : "",
+      fh_print (stdout, "%s %s (%s%s%s)", i > 0 ? "," : "",
               furlhint_plugin_get_name (plugin),
               furlhint_anon_class_name (furlhint_plugin_get_anon_class (plugin)),
               furlhint_plugin_can_carry_tcp (plugin) ? ", carries tcp" : "",
               furlhint_plugin_is_configured (plugin) ? "" : ", not configured");
     }
-  printf ("%s\n", plugins->len == 0 ? " none loaded" : "");
+  fh_print (stdout, "%s\n", plugins->len == 0 ? " none loaded" : "");
 }
 
 /* The plugin's own account of a route: the plan's description also
@@ -276,20 +288,20 @@ explain_hint (RankState *state,
   g_autofree gchar *host = NULL;
   guint n = furlhint_plan_get_n_entries (plan);
 
-  printf ("  hint %u: %s\n", index + 1, canonical);
+  fh_print (stdout, "  hint %u: %s\n", index + 1, canonical);
   if (type == NULL)
-    printf ("    no type (no ':'): not a hint any plugin handles\n");
+    fh_print (stdout, "    no type (no ':'): not a hint any plugin handles\n");
   else if (owner != NULL && furlhint_plan_is_anonymous (plan) &&
            furlhint_plugin_get_anon_class (owner) != FURLHINT_ANON_ANONYMOUS)
-    printf ("    type %s: native to the %s plugin (%s), which anonymous mode never uses; "
+    fh_print (stdout, "    type %s: native to the %s plugin (%s), which anonymous mode never uses; "
             "only Tor may carry it\n", type, furlhint_plugin_get_name (owner),
             furlhint_anon_class_name (furlhint_plugin_get_anon_class (owner)));
   else if (owner != NULL)
-    printf ("    type %s: handled by the %s plugin (%s)\n", type,
+    fh_print (stdout, "    type %s: handled by the %s plugin (%s)\n", type,
             furlhint_plugin_get_name (owner),
             furlhint_anon_class_name (furlhint_plugin_get_anon_class (owner)));
   else
-    printf ("    type %s: no loaded plugin handles it\n", type);
+    fh_print (stdout, "    type %s: no loaded plugin handles it\n", type);
 
   if (g_strcmp0 (type, "tcp") == 0 &&
       furlhint_foolscap_parse_hint (canonical, FURLHINT_FOOLSCAP_TCP, &host, NULL, NULL))
@@ -297,7 +309,7 @@ explain_hint (RankState *state,
       FurlHintPlugin *claimer = furlhint_context_find_plugin_for_host (state->ctx, host);
 
       if (claimer != NULL && claimer != owner)
-        printf ("    host %s has a suffix the %s plugin claims: it goes to %s, not %s\n", host,
+        fh_print (stdout, "    host %s has a suffix the %s plugin claims: it goes to %s, not %s\n", host,
                 furlhint_plugin_get_name (claimer), furlhint_plugin_get_name (claimer),
                 owner ? furlhint_plugin_get_name (owner) : "the tcp handler");
     }
@@ -312,13 +324,13 @@ explain_hint (RankState *state,
         {
           g_autofree gchar *route = route_description (entry);
 
-          printf ("    -> route #%u: tier %u, starts at %u ms, %s via %s%s: %s\n", i + 1,
+          fh_print (stdout, "    -> route #%u: tier %u, starts at %u ms, %s via %s%s: %s\n", i + 1,
                   entry->tier, entry->delay_ms, furlhint_anon_class_name (entry->anon_class),
                   entry->plugin ? furlhint_plugin_get_name (entry->plugin) : "?",
                   entry->carried ? " (carrying the tcp: hint)" : "", route);
         }
       else
-        printf ("    -> rejected (%s): %s\n", furlhint_policy_error_code_name (entry->code),
+        fh_print (stdout, "    -> rejected (%s): %s\n", furlhint_policy_error_code_name (entry->code),
                 entry->reason ? entry->reason
                 : entry->description ? entry->description : "no reason given");
     }
@@ -347,11 +359,15 @@ print_plan_text (RankState *state,
   hint_width = MIN (hint_width, 64);
 
   if (!state->first)
-    printf ("\n");
+    fh_print (stdout, "\n");
   state->first = FALSE;
 
-  printf ("FURL %s\n", input);
-  printf ("  %-3s %-4s %-8s %-9s %-*s %-*s %s\n", "#", "tier", "start", "class",
+  {
+    g_autofree gchar *shown = fh_cli_show_furl (state->cli, input);
+
+    fh_print (stdout, "FURL %s\n", shown);
+  }
+  fh_print (stdout, "  %-3s %-4s %-8s %-9s %-*s %-*s %s\n", "#", "tier", "start", "class",
           (int) plugin_width, "plugin", (int) hint_width, "hint", "route / reason");
   for (guint i = 0; i < n; i++)
     {
@@ -367,22 +383,22 @@ print_plan_text (RankState *state,
           g_autofree gchar *order = g_strdup_printf ("%u", i + 1);
           g_autofree gchar *route = route_description (entry);
 
-          printf ("  %-3s %-4u %-8s %-9s %-*s %-*s %s\n", order, entry->tier, start,
+          fh_print (stdout, "  %-3s %-4u %-8s %-9s %-*s %-*s %s\n", order, entry->tier, start,
                   furlhint_anon_class_name (entry->anon_class),
                   (int) plugin_width, plugin, pad, canonical, route);
         }
       else
-        printf ("  %-3s %-4s %-8s %-9s %-*s %-*s rejected (%s): %s\n", "-", "-", "-", "-",
+        fh_print (stdout, "  %-3s %-4s %-8s %-9s %-*s %-*s rejected (%s): %s\n", "-", "-", "-", "-",
                 (int) plugin_width, plugin, pad, canonical,
                 furlhint_policy_error_code_name (entry->code),
                 entry->reason ? entry->reason : "");
     }
   if (n == 0)
-    printf ("  (the FURL has no connection hints)\n");
+    fh_print (stdout, "  (the FURL has no connection hints)\n");
 
   if (state->explain)
     {
-      printf (" why:\n");
+      fh_print (stdout, " why:\n");
       for (guint i = 0; i < furlhint_furl_get_n_hints (furl); i++)
         explain_hint (state, plan, i, furlhint_furl_get_hint (furl, i));
     }
@@ -391,7 +407,7 @@ print_plan_text (RankState *state,
     {
       guint n_tiers = count_tiers (plan);
 
-      printf ("  verdict: %u route%s in %u tier%s%s\n", n_routes, n_routes == 1 ? "" : "s",
+      fh_print (stdout, "  verdict: %u route%s in %u tier%s%s\n", n_routes, n_routes == 1 ? "" : "s",
               n_tiers, n_tiers == 1 ? "" : "s",
               n_tiers > 1 ? " (a later tier starts only when the earlier one has failed)" : "");
     }
@@ -400,7 +416,7 @@ print_plan_text (RankState *state,
       g_autoptr(GError) no_route = furlhint_plan_dup_no_route_error (plan);
       const gchar *message = no_route ? no_route->message : "no route";
 
-      printf ("  verdict: %s%s\n", g_str_has_prefix (message, "no route") ? "" : "no route: ",
+      fh_print (stdout, "  verdict: %s%s\n", g_str_has_prefix (message, "no route") ? "" : "no route: ",
               message);
     }
 }
@@ -444,8 +460,12 @@ rank_one (RankState *state,
       else if (too_long || printable != NULL)
         fh_cli_error (cli, "%s", error->message);
       else
-        fh_cli_error (cli, "%s: %s: %s (%s)", where, input, error->message,
-                      fh_error_code_name (error));
+        {
+          g_autofree gchar *shown = fh_cli_show_furl (cli, input);
+
+          fh_cli_error (cli, "%s: %s: %s (%s)", where, shown, error->message,
+                        fh_error_code_name (error));
+        }
       return;
     }
 

@@ -68,7 +68,7 @@ main (int argc,
 
   if (version)
     {
-      printf ("furlhint %s (library %s, plugin ABI %d)\n",
+      fh_print (stdout, "furlhint %s (library %s, plugin ABI %d)\n",
               FURLHINT_VERSION, furlhint_version (), FURLHINT_PLUGIN_ABI_VERSION);
       fh_cli_clear (&cli);
       return FH_EXIT_OK;

@@ -24,6 +24,8 @@
 
 #include <string.h>
 
+#include "endpoint.h"
+
 /* configparser.MAX_INTERPOLATION_DEPTH */
 #define MAX_INTERPOLATION_DEPTH 10
 /* Python has no such limit; we need one: ten levels of ten references
@@ -154,6 +156,76 @@ _furlhint_cfg_quote (const gchar *text)
     }
   g_string_append_c (out, '"');
   return g_string_free (out, FALSE);
+}
+
+gchar *
+_furlhint_cfg_display_value (const gchar *key,
+                             const gchar *value)
+{
+  gchar *credentials;
+  gchar *shown;
+
+  g_return_val_if_fail (key != NULL, NULL);
+  g_return_val_if_fail (value != NULL, NULL);
+
+  if (strlen (key) >= 8 && g_ascii_strcasecmp (key + strlen (key) - 8, "password") == 0)
+    return g_strdup (FURLHINT_CENSORED);
+  credentials = _furlhint_endpoint_censor_credentials (value);
+  shown = furlhint_furl_censor_text (credentials);
+  g_free (credentials);
+  return shown;
+}
+
+gchar *
+_furlhint_cfg_quote_value (const gchar *key,
+                           const gchar *value)
+{
+  gchar *shown = _furlhint_cfg_display_value (key, value);
+  gchar *quoted = _furlhint_cfg_quote (shown);
+
+  g_free (shown);
+  return quoted;
+}
+
+/* Whether messages must not quote any part of @value. */
+static gboolean
+value_is_secret (const gchar *key,
+                 const gchar *value)
+{
+  gchar *shown = _furlhint_cfg_display_value (key, value);
+  gboolean secret = strcmp (shown, value) != 0;
+
+  g_free (shown);
+  return secret;
+}
+
+/* A fragment of the value of @key for a message: quoted, or censored
+ * whole when the value holds a secret (a fragment of a password would
+ * not look like one). */
+static gchar *
+quote_fragment (const gchar *key,
+                const gchar *value,
+                const gchar *fragment)
+{
+  if (value_is_secret (key, value))
+    return _furlhint_cfg_quote (FURLHINT_CENSORED);
+  return _furlhint_cfg_quote (fragment);
+}
+
+/* A line that is no key line: its key is unknown, so a line naming a
+ * password is not shown, and a FURL's name is censored. */
+static gchar *
+quote_bad_line (const gchar *line)
+{
+  gchar *folded = g_ascii_strdown (line, -1);
+  gchar *quoted;
+
+  if (strstr (folded, "password") != NULL)
+    quoted = _furlhint_cfg_quote (FURLHINT_CENSORED);
+  else
+    quoted = _furlhint_cfg_quote_value ("", line);
+  g_free (folded);
+  return quoted;
 }
 
 gboolean
@@ -541,7 +613,7 @@ reader_line (Reader *r,
 
   if (r->cursect == NULL)
     {
-      gchar *quoted = _furlhint_cfg_quote (value);
+      gchar *quoted = quote_bad_line (value);
 
       g_set_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_SYNTAX,
                    "%s:%u: %s comes before any section header; expected a "
@@ -556,7 +628,7 @@ reader_line (Reader *r,
   p = value + strcspn (value, "=:");
   if (*p == '\0')
     {
-      gchar *quoted = _furlhint_cfg_quote (value);
+      gchar *quoted = quote_bad_line (value);
 
       /* Python leaves optname as it was after a bad line */
       reader_error (r, "%s:%u: %s is not a section header, a key line or a "
@@ -575,7 +647,7 @@ reader_line (Reader *r,
       reader_flush (r);
       if (ks == ke)
         {
-          gchar *quoted = _furlhint_cfg_quote (value);
+          gchar *quoted = quote_bad_line (value);
 
           reader_error (r, "%s:%u: %s has no key before \"%c\"; expected "
                         "\"key = value\"", r->doc->origin, lineno, quoted, *p);
@@ -740,7 +812,7 @@ interpolate_some (const FhCfgDocument *doc,
 {
   if (depth > MAX_INTERPOLATION_DEPTH)
     {
-      gchar *raw = _furlhint_cfg_quote (option->value);
+      gchar *raw = _furlhint_cfg_quote_value (option->key, option->value);
 
       *message = g_strdup_printf ("recursion limit exceeded in value substitution: "
                                   "an interpolation key cannot be substituted in "
@@ -787,7 +859,7 @@ interpolate_some (const FhCfgDocument *doc,
           match_len = match_keycre (rest, &name, &name_len);
           if (match_len == 0)
             {
-              gchar *quoted = _furlhint_cfg_quote (rest);
+              gchar *quoted = quote_fragment (option->key, option->value, rest);
 
               *message = g_strdup_printf ("bad interpolation variable reference %s", quoted);
               g_free (quoted);
@@ -797,7 +869,7 @@ interpolate_some (const FhCfgDocument *doc,
           ref = _furlhint_cfg_lookup (doc, section, var);
           if (ref == NULL)
             {
-              gchar *raw = _furlhint_cfg_quote (option->value);
+              gchar *raw = _furlhint_cfg_quote_value (option->key, option->value);
               gchar *folded = _furlhint_cfg_key_fold (var);
 
               *message = g_strdup_printf ("bad value substitution: %%(%s)s names "
@@ -821,7 +893,7 @@ interpolate_some (const FhCfgDocument *doc,
         }
       else
         {
-          gchar *quoted = _furlhint_cfg_quote (rest);
+          gchar *quoted = quote_fragment (option->key, option->value, rest);
 
           *message = g_strdup_printf ("'%%' must be followed by '%%' or '(', found: %s",
                                       quoted);
@@ -861,7 +933,8 @@ _furlhint_cfg_interpolate (const FhCfgDocument *doc,
 }
 
 gboolean
-_furlhint_cfg_check_set (const gchar *value,
+_furlhint_cfg_check_set (const gchar *key,
+                         const gchar *value,
                          gchar **message)
 {
   GString *tmp, *tmp2;
@@ -897,7 +970,7 @@ _furlhint_cfg_check_set (const gchar *value,
       ok = FALSE;
       if (message != NULL)
         {
-          gchar *quoted = _furlhint_cfg_quote (value);
+          gchar *quoted = _furlhint_cfg_quote_value (key, value);
 
           *message = g_strdup_printf ("invalid interpolation syntax in %s at "
                                       "position %u (write %%%% for a literal %%)",

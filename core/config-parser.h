@@ -88,7 +88,8 @@ void _furlhint_cfg_set (FhCfgDocument *doc,
 /* BasicInterpolation.before_get() for @option read through @section:
  * `%%` → `%`, `%(name)s` → that key of @section or [DEFAULT] (recursively,
  * at most 10 deep). On failure returns NULL and *message (a new string)
- * says what is wrong, in Python's words where it has them. */
+ * says what is wrong, in Python's words where it has them, but with no
+ * part of a value that holds a secret (_furlhint_cfg_display_value()). */
 gchar *_furlhint_cfg_interpolate (const FhCfgDocument *doc,
                                   const gchar *section,
                                   const FhCfgOption *option,
@@ -96,7 +97,8 @@ gchar *_furlhint_cfg_interpolate (const FhCfgDocument *doc,
 
 /* BasicInterpolation.before_set(): FALSE (and *message) when @value has a
  * `%` that is neither `%%` nor `%(name)s`. */
-gboolean _furlhint_cfg_check_set (const gchar *value,
+gboolean _furlhint_cfg_check_set (const gchar *key,
+                                  const gchar *value,
                                   gchar **message);
 
 /* RawConfigParser._convert_to_boolean(): 1/yes/true/on and 0/no/false/off,
@@ -113,6 +115,17 @@ gchar *_furlhint_cfg_strip (const gchar *text);
 /* @text quoted for messages: "..." with control characters, `"` and `\`
  * escaped, cut after 200 characters. */
 gchar *_furlhint_cfg_quote (const gchar *text);
+
+/* @value of @key as messages may show it, not quoted: a key ending in
+ * "password" (such as [tor] control.password) as FURLHINT_CENSORED, the
+ * password= field of an endpoint (tcp.socks-proxy) as password=[censored],
+ * a FURL's name as furlhint_furl_censor_text() does. (transfer full) */
+gchar *_furlhint_cfg_display_value (const gchar *key,
+                                    const gchar *value);
+
+/* _furlhint_cfg_quote (_furlhint_cfg_display_value (@key, @value)). */
+gchar *_furlhint_cfg_quote_value (const gchar *key,
+                                  const gchar *value);
 
 G_END_DECLS
 

@@ -194,7 +194,7 @@ opt_ref (const FhCfgDocument *doc,
          const gchar *value)
 {
   gchar *where = opt_where (opt);
-  gchar *quoted = _furlhint_cfg_quote (value != NULL ? value : opt->value);
+  gchar *quoted = _furlhint_cfg_quote_value (opt->key, value != NULL ? value : opt->value);
   gchar *ref;
 
   ref = g_strdup_printf ("%s: [%s] %s = %s%s", where, section,
@@ -1154,9 +1154,9 @@ furlhint_config_set_value (FurlHintConfig *config,
                        "accepted: UTF-8 text", section, key);
           return FALSE;
         }
-      if (!_furlhint_cfg_check_set (value, &message))
+      if (!_furlhint_cfg_check_set (key, value, &message))
         {
-          gchar *quoted = _furlhint_cfg_quote (value);
+          gchar *quoted = _furlhint_cfg_quote_value (key, value);
 
           g_set_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE,
                        SET_ORIGIN ": [%s] %s = %s: %s; accepted: %%%% for a literal "

@@ -622,6 +622,36 @@ _furlhint_endpoint_split_credentials (const gchar *value,
   return TRUE;
 }
 
+gchar *
+_furlhint_endpoint_censor_credentials (const gchar *value)
+{
+  GPtrArray *fields;
+  GString *out;
+
+  g_return_val_if_fail (value != NULL, NULL);
+
+  fields = split_fields (value);
+  out = g_string_new (NULL);
+  for (guint i = 0; i < fields->len; i++)
+    {
+      const gchar *field = g_ptr_array_index (fields, i);
+
+      if (i > 0)
+        g_string_append_c (out, ':');
+      /* Any field that names a password, whatever its position or letter
+       * case: a misspelt value is shown to say what is wrong with it. */
+      if (g_ascii_strncasecmp (field, "password=", 9) == 0)
+        {
+          g_string_append_len (out, field, 9);
+          g_string_append (out, FH_CENSORED);
+        }
+      else
+        g_string_append (out, field);
+    }
+  g_ptr_array_unref (fields);
+  return g_string_free (out, FALSE);
+}
+
 void
 _furlhint_secret_free (gchar *secret)
 {

@@ -50,6 +50,15 @@ gboolean _furlhint_endpoint_split_credentials (const gchar *value,
                                                gchar **password,
                                                const gchar **problem);
 
+/* What every message, log line and status shows instead of a secret (a
+ * password, a FURL's name, a NURL's swissnum). */
+#define FH_CENSORED "[censored]"
+
+/* @value (a `tcp.socks-proxy` setting, or any endpoint string) with the
+ * value of each `password=` field replaced by FH_CENSORED, for messages.
+ * (transfer full) */
+gchar *_furlhint_endpoint_censor_credentials (const gchar *value);
+
 /* Zeroes a secret, then frees it. */
 void _furlhint_secret_free (gchar *secret);
 

@@ -434,11 +434,14 @@ decode_furl_spans (const gchar *text,
     }
 
   {
-    gchar *repr = _furlhint_py_repr (text);
+    /* Foolscap's words, but its %r would quote the name, a capability. */
+    gchar *censored = furlhint_furl_censor_text (text);
+    gchar *repr = _furlhint_py_repr (censored);
 
     g_set_error (error, FURLHINT_FURL_ERROR, FURLHINT_FURL_ERROR_UNKNOWN_PREFIX,
                  "unknown FURL prefix in %s", repr);
     g_free (repr);
+    g_free (censored);
   }
   return FALSE;
 }
@@ -648,12 +651,15 @@ ascii_port_ok (const gchar *port)
   return v >= 1 && v <= 65535;
 }
 
-/* Sets a BAD_FURL error whose (literal) format has one %s: repr (@what). */
+/* Sets a BAD_FURL error whose (literal) format has one %s: repr (@what),
+ * with what may be a swissnum censored (furlhint_furl_censor_text()). */
 #define NURL_ERROR(error, format, what) \
   G_STMT_START { \
-    gchar *repr_ = _furlhint_py_repr (what); \
+    gchar *censored_ = furlhint_furl_censor_text (what); \
+    gchar *repr_ = _furlhint_py_repr (censored_); \
     g_set_error ((error), FURLHINT_FURL_ERROR, FURLHINT_FURL_ERROR_BAD_FURL, format, repr_); \
     g_free (repr_); \
+    g_free (censored_); \
   } G_STMT_END
 
 /* One NURL location → the canonical hint (see the comment at the top). */
@@ -857,9 +863,13 @@ parse_nurl (const gchar    *text,
   for (p = swissnum; *p != '\0'; p++)
     if (*p == '/' || *p == '?' || g_ascii_isspace (*p) || g_ascii_iscntrl (*p))
       {
-        NURL_ERROR (error, "NURL swissnum %s has a character a URL path segment cannot hold "
-                           "(accepted: URL path characters other than '/', '?', spaces "
-                           "and controls)", swissnum);
+        /* The swissnum itself is a secret: only the character is shown. */
+        gchar *bad = g_strndup (p, 1);
+
+        NURL_ERROR (error, "the NURL swissnum has the character %s, which a URL path "
+                           "segment cannot hold (accepted: URL path characters other "
+                           "than '/', '?', spaces and controls)", bad);
+        g_free (bad);
         goto out;
       }
 
@@ -914,10 +924,13 @@ furlhint_furl_parse (const gchar *text,
     {
       if (len >= 5 && memcmp (text, "pb://", 5) == 0)
         return parse_nurl (text, 5, FURLHINT_NETWORK_ANY, error);
+      gchar *censored = furlhint_furl_censor_text (text);
+
       g_set_error (error, FURLHINT_FURL_ERROR, FURLHINT_FURL_ERROR_BAD_FURL,
                    "a NURL (it ends in a #v= fragment) must start with its scheme, "
                    "but %s has text before \"pb://\" (accepted: pb://HASH@HOST:PORT/SWISSNUM#v=1)",
-                   text);
+                   censored);
+      g_free (censored);
       return NULL;
     }
   return parse_furl (text, len, ascii, error);
@@ -1040,5 +1053,85 @@ furlhint_furl_to_string (const FurlHintFurl *furl)
     }
   g_string_append_c (out, '/');
   g_string_append (out, furl->name);
+  return g_string_free (out, FALSE);
+}
+
+gchar *
+furlhint_furl_to_censored_string (const FurlHintFurl *furl)
+{
+  GString *out;
+
+  g_return_val_if_fail (furl != NULL, NULL);
+
+  out = g_string_new (NULL);
+  if (furl->kind == FURLHINT_FURL_KIND_NURL)
+    {
+      g_string_append (out, furl->network == FURLHINT_NETWORK_TOR ? "pb+tor://"
+                            : furl->network == FURLHINT_NETWORK_I2P ? "pb+i2p://" : "pb://");
+      g_string_append (out, furl->tubid);
+      g_string_append_c (out, '@');
+      g_string_append (out, furl->location);
+      g_string_append (out, "/" FURLHINT_CENSORED);
+      if (furl->nurl_version == 1)
+        g_string_append (out, "#v=1");
+      return g_string_free (out, FALSE);
+    }
+
+  g_string_append (out, "pb://");
+  g_string_append (out, furl->tubid);
+  g_string_append_c (out, '@');
+  for (guint i = 0; i < furl->n_hints; i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, ',');
+      g_string_append (out, furl->hints[i].text);
+    }
+  g_string_append (out, "/" FURLHINT_CENSORED);
+  return g_string_free (out, FALSE);
+}
+
+/* One line of furlhint_furl_censor_text(). */
+static void
+censor_line (GString     *out,
+             const gchar *line,
+             gsize        len)
+{
+  const gchar *end = line + len;
+  const gchar *scheme = g_strstr_len (line, (gssize) len, "://");
+  const gchar *from = scheme != NULL ? scheme + 3 : line;
+  const gchar *at = memchr (from, '@', (gsize) (end - from));
+  const gchar *slash;
+
+  if (at != NULL)
+    from = at + 1;
+  slash = (scheme != NULL || at != NULL) ? memchr (from, '/', (gsize) (end - from)) : NULL;
+  if (slash == NULL || slash + 1 == end)
+    {
+      g_string_append_len (out, line, (gssize) len);
+      return;
+    }
+  g_string_append_len (out, line, slash + 1 - line);
+  g_string_append (out, FURLHINT_CENSORED);
+}
+
+gchar *
+furlhint_furl_censor_text (const gchar *text)
+{
+  GString *out;
+  const gchar *p;
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  out = g_string_new (NULL);
+  for (p = text;;)
+    {
+      const gchar *nl = strchr (p, '\n');
+
+      censor_line (out, p, nl != NULL ? (gsize) (nl - p) : strlen (p));
+      if (nl == NULL)
+        break;
+      g_string_append_c (out, '\n');
+      p = nl + 1;
+    }
   return g_string_free (out, FALSE);
 }

@@ -145,9 +145,22 @@ add_module (FurlHintContext *ctx,
             const gchar *origin,
             GError **error)
 {
-  if (!_furlhint_context_add_plugin (ctx, desc, origin, handle, error))
+  GError *local_error = NULL;
+
+  if (!_furlhint_context_add_plugin (ctx, desc, origin, handle, &local_error))
     {
+      /* A failed init has run the plugin's code all the same: it may
+       * have interned a quark from its own static string (the documented
+       * FURLHINT_*_ERROR macros do) before failing, so the module stays
+       * mapped as a registered one does. */
+      if (g_error_matches (local_error, FURLHINT_PLUGIN_ERROR, FURLHINT_PLUGIN_ERROR_INIT))
+        {
+          g_mutex_lock (&loader_lock);
+          make_resident_locked (handle);
+          g_mutex_unlock (&loader_lock);
+        }
       _furlhint_loader_close (handle);
+      g_propagate_error (error, local_error);
       return FALSE;
     }
 

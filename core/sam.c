@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "sam.h"
+#include "json-writer.h"
 
 #include <string.h>
 #include <furlhint/plugin.h>
@@ -491,15 +492,17 @@ _furlhint_sam_result_error (FhSamCommand command,
 
   if (message != NULL && *message != '\0')
     {
+      /* The bridge's own words, cut, with its control characters
+       * escaped (json-writer.h): they reach logs and terminals. */
       gchar *valid = g_utf8_make_valid (message, -1);
-      if (g_utf8_strlen (valid, -1) > MAX_QUOTED_MESSAGE)
-        {
-          gchar *end = g_utf8_offset_to_pointer (valid, MAX_QUOTED_MESSAGE);
-          *end = '\0';
-          detail = g_strdup_printf (": %s...", valid);
-        }
-      else
-        detail = g_strdup_printf (": %s", valid);
+      gboolean cut = g_utf8_strlen (valid, -1) > MAX_QUOTED_MESSAGE;
+      gchar *shown;
+
+      if (cut)
+        *g_utf8_offset_to_pointer (valid, MAX_QUOTED_MESSAGE) = '\0';
+      shown = _furlhint_text_escape (valid, -1);
+      detail = g_strdup_printf (": %s%s", shown, cut ? "..." : "");
+      g_free (shown);
       g_free (valid);
     }
 

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "torctl.h"
+#include "json-writer.h"
 
 #include <string.h>
 #include <gio/gio.h>
@@ -20,28 +21,21 @@ connect_error_quark (void)
   return g_quark_from_static_string ("furlhint-connect-error-quark");
 }
 
-/* Reply text goes into error messages, which end up in JSON and on
- * terminals: keep it valid UTF-8 and short. */
+/* Reply text goes into error messages, which end up in logs, JSON and on
+ * terminals: short, and with every control character and byte that is
+ * not UTF-8 escaped (json-writer.h). */
 static gchar *
 printable (const gchar *text,
            gssize len)
 {
-  gchar *valid;
+  GString *out = g_string_new (NULL);
 
   if (len < 0)
     len = strlen (text);
+  _furlhint_text_append_escaped (out, text, MIN (len, 200), FALSE);
   if (len > 200)
-    {
-      gchar *cut = g_utf8_make_valid (text, 200);
-      valid = g_strconcat (cut, "…", NULL);
-      g_free (cut);
-    }
-  else
-    valid = g_utf8_make_valid (text, len);
-  for (gchar *c = valid; *c != '\0'; c++)
-    if ((guchar) *c < 0x20 || *c == 0x7f)
-      *c = '?';
-  return valid;
+    g_string_append (out, "…");
+  return g_string_free (out, FALSE);
 }
 
 static void

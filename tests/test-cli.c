@@ -356,7 +356,11 @@ test_parse_report (void)
   g_assert_cmpint (res.status, ==, 0);
   g_assert_cmpstr (res.err, ==, "");
   g_assert_nonnull (strstr (res.out, "  tubid: 7e4axdw3ejfgwjekd2je5d6qvyxbvfes\n"));
-  g_assert_nonnull (strstr (res.out, "  name:  umyf\n"));
+  /* The name is a capability: not shown unless asked for. */
+  g_assert_nonnull (strstr (res.out, "FURL pb://7e4axdw3ejfgwjekd2je5d6qvyxbvfes@example.org:44801,"));
+  g_assert_nonnull (strstr (res.out, "i2p/[censored]\n"));
+  g_assert_nonnull (strstr (res.out, "  name:  [censored] (--show-secrets shows it)\n"));
+  g_assert_null (strstr (res.out, "umyf"));
   g_assert_nonnull (strstr (res.out, "  hint 1: example.org:44801\n"
                                      "    canonical: tcp:example.org:44801 (legacy HOST:PORT converted)\n"
                                      "    type:      tcp\n"
@@ -453,7 +457,15 @@ test_rank_json (void)
   if (!have_cli ())
     return;
 
+  /* By default the name is censored, in "input" too. */
   RUN (&res, "rank", "--json", "--config", cfg, EXAMPLE_FURL);
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_null (strstr (res.out, "storage-k6dqnzwvjh3oazbd"));
+  g_assert_nonnull (strstr (res.out, ".onion:3457/[censored]\",\"ok\":true,"));
+  g_assert_nonnull (strstr (res.out, "\"name\":\"[censored]\",\"hints\":"));
+  cli_result_clear (&res);
+
+  RUN (&res, "rank", "--json", "--show-secrets", "--config", cfg, EXAMPLE_FURL);
   g_assert_cmpint (res.status, ==, 0);
   lines = g_strsplit (res.out, "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, 2);   /* one object and "" */
@@ -488,7 +500,7 @@ test_rank_json (void)
   /* A FURL that does not parse. */
   RUN (&res, "rank", "--json", "pb://klzcmzngbqjnfciylwkq52ebgyerm018@h:1/x");
   g_assert_cmpint (res.status, ==, 1);
-  g_assert_true (g_str_has_prefix (res.out, "{\"input\":\"pb://klzcmzngbqjnfciylwkq52ebgyerm018@h:1/x\",\"ok\":false,\"error\":\"bad-tubid\",\"message\":\""));
+  g_assert_true (g_str_has_prefix (res.out, "{\"input\":\"pb://klzcmzngbqjnfciylwkq52ebgyerm018@h:1/[censored]\",\"ok\":false,\"error\":\"bad-tubid\",\"message\":\""));
   g_assert_true (g_str_has_suffix (res.out, "\"hints\":[],\"entries\":[],\"n_routes\":0,\"n_tiers\":0}\n"));
   cli_result_clear (&res);
 }
@@ -605,9 +617,16 @@ test_rank_normal_text (void)
   /* Batch mode: comments skipped, one plan per FURL, bad FURL on stderr. */
   RUN_INPUT (&res, input, -1, "rank", "--config", cfg);
   g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.out, ".onion:3457/[censored]\n"));
+  g_assert_null (strstr (res.out, "storage-k6dqnzwvjh3oazbd"));
+  g_assert_nonnull (strstr (res.err, "line 4: pb://klzcmzngbqjnfciylwkq52ebgyerm018@h:1/[censored]: "));
+  g_assert_null (strstr (res.err, "line 1"));
+  cli_result_clear (&res);
+
+  RUN_INPUT (&res, input, -1, "rank", "--show-secrets", "--config", cfg);
+  g_assert_cmpint (res.status, ==, 1);
   g_assert_nonnull (strstr (res.out, "FURL " EXAMPLE_FURL "\n"));
   g_assert_nonnull (strstr (res.err, "line 4: pb://klzcmzngbqjnfciylwkq52ebgyerm018@h:1/x: "));
-  g_assert_null (strstr (res.err, "line 1"));
   cli_result_clear (&res);
 
   /* Without any configuration, onion and i2p hints get no route. */
@@ -763,6 +782,279 @@ test_plugins (void)
   cli_result_clear (&res);
 }
 
+/* A plugin whose init fails is reported, never a crash, by every command
+ * that loads plugins. The test plugin interns the configuration error
+ * quark from its own static string before the library does: closing the
+ * module then left GLib's quark table pointing into unmapped memory, and
+ * the next lookup of that quark crashed (`plugins` died of SIGSEGV). */
+static void
+test_plugin_init_fails (void)
+{
+  const gchar *test_plugin_dir = g_getenv ("FURLHINT_TEST_PLUGIN_DIR");
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *dir = NULL;
+  g_autofree gchar *so = NULL;
+  g_autofree gchar *copy = NULL;
+  g_autofree gchar *contents = NULL;
+  g_autofree gchar *cfg = NULL;
+  gsize len;
+  const gchar *const furl = "pb://klzcmzngbqjnfciylwkq52ebgyerm33l@initfails:x/swiss";
+  const gchar *const expected = "plugin 'init_fails' (";
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+  if (test_plugin_dir == NULL)
+    {
+      g_test_skip ("FURLHINT_TEST_PLUGIN_DIR is not set (run through make check)");
+      return;
+    }
+
+  /* Only the failing plugin in the directory: nothing else is loaded
+   * from it that could intern the quark first. */
+  dir = g_dir_make_tmp ("furlhint-test-cli-XXXXXX", &error);
+  g_assert_no_error (error);
+  so = g_build_filename (test_plugin_dir, ".libs", "init_fails.so", NULL);
+  copy = g_build_filename (dir, "init_fails.so", NULL);
+  g_file_get_contents (so, &contents, &len, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (copy, contents, len, &error);
+  g_assert_no_error (error);
+  cfg = write_temp_config ("[node]\nnickname = test\n");
+
+  RUN (&res, "plugins", "--plugin-dir", dir);
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, "not loaded:\n  init: plugin 'init_fails' ("));
+  g_assert_nonnull (strstr (res.out, "failed to initialise: refusing to start: this plugin always fails\n"));
+  cli_result_clear (&res);
+
+  RUN (&res, "plugins", "--json", "--plugin-dir", dir);
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, "\"errors\":[{\"code\":\"init\",\"message\":\"plugin 'init_fails' ("));
+  cli_result_clear (&res);
+
+  RUN (&res, "plugins", "--strict", "--plugin-dir", dir);
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 4);
+  cli_result_clear (&res);
+
+  RUN (&res, "rank", "--plugin-dir", dir, furl);
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.err, "furlhint rank: warning: plugin 'init_fails' ("));
+  cli_result_clear (&res);
+
+  RUN (&res, "rank", "--json", "--plugin-dir", dir, furl);
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.err, expected));
+  cli_result_clear (&res);
+
+  /* Its only hint has no route: nothing is connected. */
+  RUN (&res, "connect", "--plugin-dir", dir, furl);
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.err, "furlhint connect: warning: plugin 'init_fails' ("));
+  cli_result_clear (&res);
+
+  RUN (&res, "connect", "--json", "--plugin-dir", dir, furl);
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.out, "\"event\":\"result\",\"ok\":false"));
+  cli_result_clear (&res);
+
+  /* check-config: a plugin refusing to start means the node would not. */
+  RUN (&res, "check-config", "--plugin-dir", dir, cfg);
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.err, expected));
+  cli_result_clear (&res);
+
+  RUN (&res, "check-config", "--json", "--plugin-dir", dir, cfg);
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.out, "\"ok\":false,\"error\":\"init\",\"message\":\"plugin 'init_fails' ("));
+  cli_result_clear (&res);
+
+  g_unlink (cfg);
+  g_unlink (copy);
+  g_rmdir (dir);
+}
+
+/* ---- secrets ---------------------------------------------------------- */
+
+static void
+assert_hidden (const CliResult *res,
+               const gchar *secret)
+{
+  if (strstr (res->out, secret) != NULL || strstr (res->err, secret) != NULL)
+    g_error ("\"%s\" was printed:\nstdout:\n%s\nstderr:\n%s", secret, res->out, res->err);
+}
+
+/* A FURL's name, a NURL's swissnum and every password stay out of the
+ * output of every command, text and JSON, unless --show-secrets (which
+ * shows no password either). */
+static void
+test_secrets (void)
+{
+  g_autofree gchar *socks = write_temp_config (
+    "[connections]\ntcp.socks-proxy = tcp:127.0.0.1:1080:user=alice:password=hunter2\n");
+  g_autofree gchar *socks_bad = write_temp_config (
+    "[connections]\ntcp.socks-proxy = tcp:127.0.0.1:99999:user=alice:password=hunter2\n");
+  g_autofree gchar *tor_bad = write_temp_config ("[tor]\ncontrol.password = hunter2%x\n");
+  const gchar *const furl = "pb://klzcmzngbqjnfciylwkq52ebgyerm33l@tcp:example.org:1/zq7capname";
+  const gchar *const bad_furl = "pb:/klzcmzngbqjnfciylwkq52ebgyerm33l@tcp:example.org:1/zq7capname";
+  const gchar *const nurl = "pb+tor://HASH@example.org:1/zq7capname";
+  const gchar *const bad_nurl = "pb://HASH@example.org:1/zq7cap?name#v=1";
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+
+  /* rank --explain shows the SOCKS proxy, not its password. */
+  RUN (&res, "rank", "--explain", "--show-secrets", "--config", socks, furl);
+  g_assert_cmpint (res.status, ==, 0);
+  assert_hidden (&res, "hunter2");
+  g_assert_nonnull (strstr (res.out, "tcp.socks-proxy = tcp:127.0.0.1:1080:user=alice:password=[censored]: "));
+  cli_result_clear (&res);
+
+  /* Every command meets the bad tcp.socks-proxy (and --json its message). */
+  {
+    const gchar *const commands[][3] = {
+      { "rank", furl, NULL }, { "rank", "--json", furl }, { "plugins", NULL, NULL },
+      { "plugins", "--json", NULL }, { "check-config", NULL, NULL },
+      { "check-config", "--json", NULL }, { "connect", furl, NULL },
+      { "connect", "--json", furl },
+    };
+    for (guint c = 0; c < G_N_ELEMENTS (commands); c++)
+      for (guint k = 0; k < 2; k++)
+        {
+          const gchar *cfg = k == 0 ? socks_bad : tor_bad;
+          const gchar *argv[8];
+          guint n = 0;
+
+          argv[n++] = commands[c][0];
+          argv[n++] = "--config";
+          argv[n++] = cfg;
+          argv[n++] = "--show-secrets";
+          for (guint a = 1; a < 3 && commands[c][a] != NULL; a++)
+            argv[n++] = commands[c][a];
+          argv[n] = NULL;
+          run_cli (&res, argv);
+          /* The configuration is refused: exit 1 everywhere. */
+          g_assert_cmpint (res.status, ==, 1);
+          assert_hidden (&res, "hunter2");
+          g_assert_true (strstr (res.out, "[censored]") != NULL || strstr (res.err, "[censored]") != NULL);
+          cli_result_clear (&res);
+        }
+  }
+
+  /* A FURL's name: in rank, parse and connect, text and JSON. */
+  {
+    const gchar *const runs[][4] = {
+      { "rank", furl, NULL }, { "rank", "--json", furl }, { "rank", bad_furl, NULL },
+      { "rank", "--json", bad_furl }, { "rank", nurl, NULL }, { "rank", bad_nurl, NULL },
+      { "parse", furl, NULL }, { "parse", bad_furl, NULL }, { "parse", nurl, NULL },
+      { "parse", bad_nurl, NULL }, { "connect", "--json", bad_furl },
+      { "connect", bad_furl, NULL }, { "connect", "--json", bad_nurl },
+      /* --anonymous with no Tor: no route, nothing connected. */
+      { "connect", "--anonymous", furl }, { "connect", "--anonymous", "--json" },
+    };
+
+    for (guint r = 0; r < G_N_ELEMENTS (runs); r++)
+      {
+        const gchar *argv[6] = { runs[r][0], runs[r][1], runs[r][2], NULL, NULL, NULL };
+
+        if (runs[r][2] != NULL && strcmp (runs[r][2], "--json") == 0)
+          argv[3] = furl;
+        run_cli (&res, argv);
+        assert_hidden (&res, "zq7cap");
+        cli_result_clear (&res);
+      }
+  }
+
+  /* --show-secrets: the name, when asked for. */
+  RUN (&res, "parse", "--show-secrets", furl);
+  g_assert_nonnull (strstr (res.out, "  name:  zq7capname\n"));
+  cli_result_clear (&res);
+
+  g_unlink (socks);
+  g_unlink (socks_bad);
+  g_unlink (tor_bad);
+}
+
+/* ---- terminal escapes ------------------------------------------------- */
+
+static void
+assert_no_raw_controls (const gchar *text)
+{
+  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+    {
+      if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+        g_error ("raw control 0x%02x at offset %zu in:\n%s", *p, (gsize) (p - (const guchar *) text), text);
+      if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+        g_error ("raw C1 control U+%04X in:\n%s", p[1], text);
+    }
+  g_assert_true (g_utf8_validate (text, -1, NULL));
+}
+
+/* A hint with an OSC title sequence, BEL, DEL, a C1 CSI and a byte that is
+ * not UTF-8: every human-readable line shows them escaped, the JSON as
+ * \u00XX, and nothing reaches the terminal raw. */
+static void
+test_escapes (void)
+{
+  const gchar *const furl = "pb://klzcmzngbqjnfciylwkq52ebgyerm33l@"
+                            "tcp:x\x1b]0;pwned\x07\x7f\xc2\x9b" "2J.example:1/swiss";
+  const gchar *const bad = "pb://klzcmzngbqjnfciylwkq52ebgyerm33l@tcp:x\xff\x1b[2J:1/swiss";
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+
+  RUN (&res, "rank", "--explain", furl);
+  assert_no_raw_controls (res.out);
+  assert_no_raw_controls (res.err);
+  g_assert_nonnull (strstr (res.out, "tcp:x\\x1b]0;pwned\\x07\\x7f\\u009b2J.example:1"));
+  cli_result_clear (&res);
+
+  RUN (&res, "rank", "--json", furl);
+  assert_no_raw_controls (res.out);
+  g_assert_nonnull (strstr (res.out, "\"tcp:x\\u001b]0;pwned\\u0007\\u007f\\u009b2J.example:1\""));
+  cli_result_clear (&res);
+
+  RUN (&res, "parse", furl);
+  assert_no_raw_controls (res.out);
+  assert_no_raw_controls (res.err);
+  cli_result_clear (&res);
+
+  RUN (&res, "parse", "--json", furl);
+  assert_no_raw_controls (res.out);
+  cli_result_clear (&res);
+
+  /* --anonymous with no Tor: no route, so nothing is looked up or
+   * connected (this program runs outside a network namespace). */
+  RUN (&res, "connect", "--anonymous", "--json", furl);
+  g_assert_cmpint (res.status, ==, 1);
+  assert_no_raw_controls (res.out);
+  assert_no_raw_controls (res.err);
+  cli_result_clear (&res);
+
+  RUN (&res, "connect", "--anonymous", furl);
+  g_assert_cmpint (res.status, ==, 1);
+  assert_no_raw_controls (res.out);
+  assert_no_raw_controls (res.err);
+  cli_result_clear (&res);
+
+  /* Not UTF-8: refused, and the message shows no raw byte either. */
+  RUN (&res, "rank", bad);
+  g_assert_cmpint (res.status, ==, 1);
+  assert_no_raw_controls (res.err);
+  cli_result_clear (&res);
+}
+
 /* ---- usage and help --------------------------------------------------- */
 
 static void
@@ -876,6 +1168,9 @@ main (int argc,
   g_test_add_func ("/cli/rank/normal-text", test_rank_normal_text);
   g_test_add_func ("/cli/check-config", test_check_config);
   g_test_add_func ("/cli/plugins", test_plugins);
+  g_test_add_func ("/cli/plugins/init-fails", test_plugin_init_fails);
+  g_test_add_func ("/cli/escapes", test_escapes);
+  g_test_add_func ("/cli/secrets", test_secrets);
   g_test_add_func ("/cli/usage-errors", test_usage_errors);
   g_test_add_func ("/cli/help", test_help);
 

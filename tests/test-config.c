@@ -681,6 +681,80 @@ test_bad_interpolation (void)
                      "t.cfg:2: [tor] enabled = \"sure\" (from [DEFAULT]): not a boolean", NULL);
 }
 
+/* Loads @text, expects it to fail, and checks that the message quotes
+ * none of @secrets (NULL-terminated) and holds @shown. */
+static void
+assert_fails_hiding (const gchar *text,
+                     const gchar *shown,
+                     ...)
+{
+  GError *error = NULL;
+  FurlHintConfig *config = load_str (text, &error);
+  va_list ap;
+
+  g_assert_null (config);
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  assert_contains (error->message, shown);
+  va_start (ap, shown);
+  for (const gchar *secret = va_arg (ap, const gchar *); secret != NULL;
+       secret = va_arg (ap, const gchar *))
+    if (strstr (error->message, secret) != NULL)
+      g_error ("the secret \"%s\" is in the message: %s", secret, error->message);
+  va_end (ap);
+  g_error_free (error);
+}
+
+/* ConfigParser's interpolation errors quote the value, and so do the
+ * other errors: never a password, nor a FURL's name. */
+static void
+test_secrets_not_quoted (void)
+{
+  GError *error = NULL;
+  FurlHintConfig *config;
+
+  /* [tor] control.password: no part of it, in any error about it. */
+  assert_fails_hiding ("[tor]\ncontrol.password = hunter2%sec\n",
+                       "t.cfg:2: [tor] control.password = \"[censored]\": '%' must be followed "
+                       "by '%' or '(', found: \"[censored]\"", "hunter2", "%sec", NULL);
+  assert_fails_hiding ("[tor]\ncontrol.password = hunter2%(nope)s\n",
+                       "[tor] control.password = \"[censored]\": bad value substitution: "
+                       "%(nope)s names no key of [tor] or [DEFAULT] (raw value \"[censored]\")",
+                       "hunter2", NULL);
+  assert_fails_hiding ("[tor]\ncontrol.password = hunter2%(x\n",
+                       "bad interpolation variable reference \"[censored]\"", "hunter2", NULL);
+  assert_fails_hiding ("[DEFAULT]\na = %(b)s\nb = %(a)s\n[tor]\ncontrol.password = %(a)shunter2\n",
+                       "recursion limit exceeded", "hunter2", NULL);
+  /* The same key through [DEFAULT]. */
+  assert_fails_hiding ("[DEFAULT]\ncontrol.password = hunter2%\n[tor]\n",
+                       "[tor] control.password = \"[censored]\" (from [DEFAULT])", "hunter2", NULL);
+
+  /* tcp.socks-proxy: the password= field, whatever else is wrong. */
+  assert_fails_hiding ("[connections]\ntcp.socks-proxy = tcp:127.0.0.1:99999:user=alice:password=hunter2\n",
+                       "[connections] tcp.socks-proxy = \"tcp:127.0.0.1:99999:user=alice:"
+                       "password=[censored]\": not a client endpoint", "hunter2", NULL);
+  assert_fails_hiding ("[connections]\ntcp.socks-proxy = tcp:127.0.0.1:1080:password=hunter2\n",
+                       "password=[censored]\": user= and password= go together", "hunter2", NULL);
+  assert_fails_hiding ("[connections]\ntcp.socks-proxy = tcp:127.0.0.1:1080:user=a:password=hunter2%\n",
+                       "found: \"[censored]\"", "hunter2", NULL);
+
+  /* A line that is no key line may still hold a password. */
+  assert_fails_hiding ("[tor]\ncontrol.password hunter2\n", "t.cfg:2: \"[censored]\" is not a "
+                       "section header", "hunter2", NULL);
+  /* A FURL in a value: its name. */
+  assert_fails_hiding ("[node]\nlog_gatherer.furl = pb://t@h:1/swiss%num\n",
+                       "[node] log_gatherer.furl = \"pb://t@h:1/[censored]\"", "swiss", NULL);
+
+  /* furlhint_config_set_value(): the same. */
+  config = load_str_ok ("[tor]\n");
+  g_assert_false (furlhint_config_set_value (config, "tor", "control.password", "hunter2%", &error));
+  g_assert_nonnull (error);
+  g_assert_null (strstr (error->message, "hunter2"));
+  assert_contains (error->message, "control.password = \"[censored]\"");
+  g_clear_error (&error);
+  furlhint_config_unref (config);
+}
+
 /* --- conflicts ----------------------------------------------------------- */
 
 static void
@@ -1141,6 +1215,7 @@ main (int argc,
   g_test_add_func ("/config/values/bad-tcp-file", test_bad_tcp_file);
   g_test_add_func ("/config/values/bad", test_bad_values);
   g_test_add_func ("/config/values/bad-interpolation", test_bad_interpolation);
+  g_test_add_func ("/config/values/secrets-not-quoted", test_secrets_not_quoted);
   g_test_add_func ("/config/conflicts", test_conflicts);
   g_test_add_func ("/config/warnings/unknown-keys", test_unknown_keys);
   g_test_add_func ("/config/validate/leaky-file", test_validate_leaky_file);

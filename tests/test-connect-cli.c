@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 
 #include "lab.h"
 #include "leakcheck/leakcheck.h"
@@ -346,8 +347,9 @@ test_json (Fixture *f, gconstpointer data)
   g_free (hints);
 }
 
-/* --pipe: 64 KiB of random bytes through the echo server come back byte
- * for byte on stdout; stdin's EOF half-closes, the echo's EOF ends it. */
+/* --pipe --half-close: 64 KiB of random bytes through the echo server
+ * come back byte for byte on stdout; stdin's EOF half-closes, the echo's
+ * EOF ends it. */
 static void
 test_pipe (Fixture *f, gconstpointer data)
 {
@@ -378,7 +380,7 @@ test_pipe (Fixture *f, gconstpointer data)
     }
   input = g_bytes_new_take (bytes, n);
 
-  run_connect (&run, input, 0, "--pipe", furl, NULL);
+  run_connect (&run, input, 0, "--pipe", "--half-close", furl, NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_cmpmem (run.out, run.out_len, g_bytes_get_data (input, NULL), n);
   /* The report went to stderr. */
@@ -389,12 +391,245 @@ test_pipe (Fixture *f, gconstpointer data)
   run_clear (&run);
 
   /* No input at all: the peer sees EOF at once and the relay ends. */
-  run_connect (&run, NULL, 0, "--pipe", furl, NULL);
+  run_connect (&run, NULL, 0, "--pipe", "--half-close", furl, NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_cmpuint (run.out_len, ==, 0);
   run_clear (&run);
 
   g_bytes_unref (input);
+  g_free (furl);
+  g_free (hint);
+}
+
+/* --- --pipe and the end of input ------------------------------------------- */
+
+/* What `connect -v` says on standard error once it has read standard
+ * input's EOF: the event the peer below waits for. */
+#define END_OF_INPUT "furlhint connect: end of standard input"
+
+typedef struct {
+  GDataInputStream *err_in;     /* (owned) */
+  GString *err;
+  const gchar *go_path;         /* (nullable) created when END_OF_INPUT is seen */
+  gboolean err_done;
+  GMemoryOutputStream *out;     /* (owned) */
+  gboolean out_done;
+} PipeRun;
+
+static void
+pipe_run_err_line_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  PipeRun *pr = user_data;
+  GError *error = NULL;
+  gchar *line = g_data_input_stream_read_line_finish (pr->err_in, res, NULL, &error);
+
+  g_assert_no_error (error);
+  if (line == NULL)
+    {
+      pr->err_done = TRUE;
+      return;
+    }
+  g_string_append_printf (pr->err, "%s\n", line);
+  if (pr->go_path != NULL && g_str_has_prefix (line, END_OF_INPUT))
+    {
+      g_file_set_contents (pr->go_path, "go\n", -1, &error);
+      g_assert_no_error (error);
+    }
+  g_free (line);
+  g_data_input_stream_read_line_async (pr->err_in, G_PRIORITY_DEFAULT, NULL,
+                                       pipe_run_err_line_cb, pr);
+}
+
+static void
+pipe_run_out_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  PipeRun *pr = user_data;
+  GError *error = NULL;
+
+  g_output_stream_splice_finish (G_OUTPUT_STREAM (source), res, &error);
+  g_assert_no_error (error);
+  pr->out_done = TRUE;
+}
+
+/* `connect -v --pipe ARGS... FURL` with @input on stdin (then EOF); its
+ * standard error is read line by line as it comes, and when it says that
+ * standard input has ended, @go_path (nullable) is created. Bounded. */
+static void
+run_pipe (Run *run, const gchar *input, const gchar *go_path, const gchar *first, ...)
+{
+  const gchar *cli = g_getenv ("FURLHINT_CLI");
+  GPtrArray *argv = g_ptr_array_new ();
+  GError *error = NULL;
+  GSubprocess *sub;
+  PipeRun pr = { NULL, g_string_new (NULL), go_path, FALSE, NULL, FALSE };
+  GOutputStream *in;
+  gint64 t0;
+  va_list ap;
+
+  g_assert_nonnull (cli);
+  g_ptr_array_add (argv, (gpointer) cli);
+  g_ptr_array_add (argv, (gpointer) "connect");
+  g_ptr_array_add (argv, (gpointer) "-v");
+  g_ptr_array_add (argv, (gpointer) "--pipe");
+  va_start (ap, first);
+  for (const gchar *a = first; a != NULL; a = va_arg (ap, const gchar *))
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+
+  t0 = g_get_monotonic_time ();
+  sub = g_subprocess_newv ((const gchar *const *) argv->pdata,
+                           G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                           | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  in = g_subprocess_get_stdin_pipe (sub);
+  g_output_stream_write_all (in, input, strlen (input), NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_close (in, NULL, &error);
+  g_assert_no_error (error);
+
+  pr.err_in = g_data_input_stream_new (g_subprocess_get_stderr_pipe (sub));
+  g_data_input_stream_read_line_async (pr.err_in, G_PRIORITY_DEFAULT, NULL,
+                                       pipe_run_err_line_cb, &pr);
+  pr.out = G_MEMORY_OUTPUT_STREAM (g_memory_output_stream_new_resizable ());
+  g_output_stream_splice_async (G_OUTPUT_STREAM (pr.out), g_subprocess_get_stdout_pipe (sub),
+                                G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE |
+                                G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
+                                G_PRIORITY_DEFAULT, NULL, pipe_run_out_cb, &pr);
+  if (!lab_iterate_until (&pr.err_done, RUN_TIMEOUT_MS) ||
+      !lab_iterate_until (&pr.out_done, RUN_TIMEOUT_MS))
+    {
+      g_subprocess_force_exit (sub);
+      g_error ("furlhint connect --pipe did not finish within %u ms; stderr:\n%s",
+               RUN_TIMEOUT_MS, pr.err->str);
+    }
+  g_subprocess_wait (sub, NULL, &error);
+  g_assert_no_error (error);
+  run->elapsed_ms = (guint) ((g_get_monotonic_time () - t0) / 1000);
+  if (g_subprocess_get_if_exited (sub))
+    run->status = g_subprocess_get_exit_status (sub);
+  else
+    run->status = 128 + g_subprocess_get_term_sig (sub);
+  run->out_len = g_memory_output_stream_get_data_size (pr.out);
+  run->out = g_malloc (run->out_len + 1);
+  memcpy (run->out, g_memory_output_stream_get_data (pr.out), run->out_len);
+  run->out[run->out_len] = '\0';
+  run->err = g_string_free (pr.err, FALSE);
+  g_test_message ("exit %d after %u ms\nstdout:\n%s\nstderr:\n%s", run->status,
+                  run->elapsed_ms, run->out, run->err);
+  g_object_unref (pr.err_in);
+  g_object_unref (pr.out);
+  g_object_unref (sub);
+  g_ptr_array_unref (argv);
+}
+
+/* A peer that, like a SAM bridge or an HTTP CONNECT proxy, ends the whole
+ * connection when it reads our FIN, and answers a request only later: a
+ * real socat whose child reads one line and answers it only once the
+ * file @go_path exists. The FIN makes socat close the child's input and,
+ * after its -t (0.5 s), the whole connection; the child never answers
+ * before the test creates the file, so with a FIN the answer is lost,
+ * whatever the timing. */
+static guint16
+start_late_answer_peer (Fixture *f, const gchar *go_path)
+{
+  GError *error = NULL;
+  guint16 port = lab_free_port ("127.0.0.1");
+  gchar *listen_arg = g_strdup_printf ("TCP4-LISTEN:%u,bind=127.0.0.1,reuseaddr,fork", port);
+  /* lab_wait_port()'s probe sends nothing: the child then exits at once.
+   * The wait for the file is bounded (30 s) so that no child outlives a
+   * failed run for long. */
+  gchar *system_arg = g_strdup_printf ("SYSTEM:read line || exit 0; i=0; "
+                                       "while [ ! -e '%s' ] && [ $i -lt 600 ]; do "
+                                       "sleep 0.05; i=$((i+1)); done; "
+                                       "[ -e '%s' ] && echo \"pong $line\"",
+                                       go_path, go_path);
+  const gchar *argv[] = { "socat", "-t", "0.5", listen_arg, system_arg, NULL };
+  LabProc *proc;
+
+  leakcheck_suspend ();
+  proc = lab_spawn (f->lab, "late-answer", argv, &error);
+  g_assert_no_error (error);
+  lab_wait_port (proc, "127.0.0.1", port, LAB_WAIT_PORT_MS, &error);
+  leakcheck_resume ();
+  g_assert_no_error (error);
+  g_free (listen_arg);
+  g_free (system_arg);
+  return port;
+}
+
+/* `echo ping | connect --pipe`: the end of input does not end the
+ * conversation. Nothing tells the peer (no FIN), the peer's answer, sent
+ * only after we have read our EOF, reaches stdout, and the peer's close
+ * ends the relay. With --half-close the same peer ends the connection on
+ * the FIN and the answer never comes: exit 0 with nothing on stdout. */
+static void
+test_pipe_end_of_input (Fixture *f, gconstpointer data)
+{
+  gchar *go_path, *hint, *furl;
+  guint16 port;
+  Run run = { 0 };
+
+  if (!lab_ready ())
+    return;
+  go_path = g_build_filename (lab_get_dir (f->lab), "go", NULL);
+  port = start_late_answer_peer (f, go_path);
+  f->fds_before = lab_count_open_fds ();
+  hint = g_strdup_printf ("tcp:127.0.0.1:%u", port);
+  furl = make_furl (hint);
+
+  run_pipe (&run, "ping\n", go_path, furl, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpstr (run.out, ==, "pong ping\n");
+  assert_contains (run.err, END_OF_INPUT "; reading the peer until it closes or has been "
+                   "silent for 30000 ms\n");
+  run_clear (&run);
+
+  /* The old way, on request: the peer reads the FIN and hangs up. The
+   * file is not created, so the peer cannot answer in any order of
+   * events. */
+  g_assert_cmpint (g_unlink (go_path), ==, 0);
+  run_pipe (&run, "ping\n", NULL, "--half-close", furl, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpuint (run.out_len, ==, 0);
+  assert_contains (run.err, END_OF_INPUT " (write side shut down: --half-close); ");
+  run_clear (&run);
+
+  g_free (furl);
+  g_free (hint);
+  g_free (go_path);
+}
+
+/* --idle-timeout bounds the wait for a peer that never closes (the echo
+ * server, which sees no EOF): the relay ends cleanly after that much
+ * silence, exit 0. */
+static void
+test_pipe_idle_timeout (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  gchar *hint, *furl;
+  guint16 live;
+  Run run = { 0 };
+
+  if (!lab_ready ())
+    return;
+  leakcheck_suspend ();
+  live = lab_echo_server_start (f->lab, "127.0.0.1", &error);
+  leakcheck_resume ();
+  g_assert_no_error (error);
+  f->fds_before = lab_count_open_fds ();
+  hint = g_strdup_printf ("tcp:127.0.0.1:%u", live);
+  furl = make_furl (hint);
+
+  /* No input: nothing comes back, so nothing restarts the 1 s. */
+  run_pipe (&run, "", NULL, "--idle-timeout", "1", furl, NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpuint (run.out_len, ==, 0);
+  g_assert_cmpuint (run.elapsed_ms, >=, 1000);
+  assert_contains (run.err, "furlhint connect: the peer sent nothing for 1000 ms after the "
+                   "end of standard input (--idle-timeout): ending the relay\n");
+  run_clear (&run);
+
   g_free (furl);
   g_free (hint);
 }
@@ -545,6 +780,11 @@ test_usage (Fixture *f, gconstpointer data)
   g_assert_cmpint (run.status, ==, 2);
   run_clear (&run);
 
+  run_connect (&run, NULL, 0, "--pipe", "--idle-timeout", "-1", furl, NULL);
+  g_assert_cmpint (run.status, ==, 2);
+  assert_contains (run.err, "--idle-timeout must be a number of seconds from 0");
+  run_clear (&run);
+
   run_connect (&run, NULL, 0, furl, furl, NULL);
   g_assert_cmpint (run.status, ==, 2);
   run_clear (&run);
@@ -583,6 +823,10 @@ main (int argc, char **argv)
   g_test_add ("/connect-cli/refused", Fixture, NULL, setup, test_refused, teardown);
   g_test_add ("/connect-cli/json", Fixture, NULL, setup, test_json, teardown);
   g_test_add ("/connect-cli/pipe", Fixture, NULL, setup, test_pipe, teardown);
+  g_test_add ("/connect-cli/pipe/end-of-input", Fixture, NULL, setup, test_pipe_end_of_input,
+              teardown);
+  g_test_add ("/connect-cli/pipe/idle-timeout", Fixture, NULL, setup, test_pipe_idle_timeout,
+              teardown);
   g_test_add ("/connect-cli/timeout", Fixture, NULL, setup, test_timeout, teardown);
   g_test_add ("/connect-cli/sigint", Fixture, NULL, setup, test_sigint, teardown);
   g_test_add ("/connect-cli/anonymous", Fixture, NULL, setup, test_anonymous, teardown);

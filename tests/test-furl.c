@@ -156,7 +156,7 @@ test_furl_newlines (void)
   g_assert_null (furl);
   g_assert_error (error, FURLHINT_FURL_ERROR, FURLHINT_FURL_ERROR_UNKNOWN_PREFIX);
   g_assert_true (g_str_has_prefix (error->message,
-                                   "unknown FURL prefix in 'pb://" TUBID "@h:1/n\\n\\n' ("));
+                                   "unknown FURL prefix in 'pb://" TUBID "@h:1/[censored]\\n\\n' ("));
   g_clear_error (&error);
 }
 
@@ -206,7 +206,7 @@ test_furl_errors (void)
       "'klzcmzngbqjnfciylwkq52ebgyerm018' is not a valid tubid (a tub ID starts with 32 "
       "base32 characters: a-z and 2-7, in any letter case)" },
     { "PB://" TUBID "@h:1/x", FURLHINT_FURL_ERROR_UNKNOWN_PREFIX,
-      "unknown FURL prefix in 'PB://" TUBID "@h:1/x' (expected pb://TUBID@HINT,HINT/NAME, "
+      "unknown FURL prefix in 'PB://" TUBID "@h:1/[censored]' (expected pb://TUBID@HINT,HINT/NAME, "
       "or a NURL pb://HASH@HOST:PORT/SWISSNUM#v=1, pb+tor://HASH@HOST:PORT/SWISSNUM[#v=1] "
       "or pb+i2p://HASH@DEST[:PORT]/SWISSNUM[#v=1])" },
     { "pb://", FURLHINT_FURL_ERROR_UNKNOWN_PREFIX, NULL },
@@ -406,7 +406,7 @@ test_nurl_errors (void)
       "unknown NURL fragment '#v=2' (accepted: \"#v=1\", or no fragment on pb+tor:// and pb+i2p://)" },
     { "pb://HASH@h:1/s#v=", "unknown NURL fragment '#v=' (" },
     { "xpb://HASH@h:1/s#v=1", "a NURL (it ends in a #v= fragment) must start with its scheme, but "
-      "xpb://HASH@h:1/s#v=1 has text before \"pb://\" (accepted: pb://HASH@HOST:PORT/SWISSNUM#v=1)" },
+      "xpb://HASH@h:1/[censored] has text before \"pb://\" (accepted: pb://HASH@HOST:PORT/SWISSNUM#v=1)" },
     { "pb+tor://HASH@h:1/s#v=1#v=1", "unknown NURL fragment '#v=1#v=1' (" },
     { "pb://HASH@a.example:1,b.example:2/s#v=1",
       "a NURL has exactly one location, 'a.example:1,b.example:2' has 2 (expected one HOST:PORT)" },
@@ -422,9 +422,9 @@ test_nurl_errors (void)
     { "pb://HA$H@h:1/s#v=1",
       "NURL hash 'HA$H' has a character URLs do not allow there "
       "(accepted: A-Z a-z 0-9 - _ . ! ~ * ' ( ))" },
-    { "pb://@h:1/s#v=1", "NURL 'pb://@h:1/s#v=1' has an empty hash (" },
-    { "pb://HASH@h:1/#v=1", "NURL 'pb://HASH@h:1/#v=1' has an empty swissnum (" },
-    { "pb://HASH@h:1/a/b#v=1", "NURL swissnum 'a/b' has a character a URL path segment cannot hold (" },
+    { "pb://@h:1/s#v=1", "NURL 'pb://@h:1/[censored]' has an empty hash (" },
+    { "pb://HASH@h:1/#v=1", "NURL 'pb://HASH@h:1/[censored]' has an empty swissnum (" },
+    { "pb://HASH@h:1/a/b#v=1", "the NURL swissnum has the character '/', which a URL path segment cannot hold (" },
     { "pb://HASH@h:1#v=1", "NURL 'pb://HASH@h:1#v=1' has no \"/SWISSNUM\" after its location (" },
     { "pb://HASH#v=1", "NURL 'pb://HASH#v=1' has no \"@\" after its hash (" },
     { "pb+tor://HASH@i2p:stats.i2p/s", "a pb+tor NURL cannot have the location 'i2p:stats.i2p' (" },
@@ -945,12 +945,64 @@ test_furl_hash_in_name (void)
     }
 }
 
+/* A FURL's name and a NURL's swissnum are capabilities: the censored
+ * forms keep everything else, and free text loses what may be one. */
+static void
+test_censored (void)
+{
+  static const struct {
+    const gchar *text;
+    const gchar *censored;
+  } cases[] = {
+    { "pb://" TUBID "@tcp:a.example:1,tor:b.onion:2/swissnum", "pb://" TUBID "@tcp:a.example:1,tor:b.onion:2/[censored]" },
+    { "pb://" TUBID "@/name", "pb://" TUBID "@/[censored]" },
+    { "pb+tor://HASH@b.onion:2/swiss", "pb+tor://HASH@b.onion:2/[censored]" },
+    { "pb://HASH@h.example:1/swiss#v=1", "pb://HASH@h.example:1/[censored]#v=1" },
+  };
+  static const struct {
+    const gchar *text;
+    const gchar *censored;
+  } texts[] = {
+    { "pb:/" TUBID "@h:1/name with spaces", "pb:/" TUBID "@h:1/[censored]" },
+    { "x pb://t@h:1/a/b\npb://t@h/c", "x pb://t@h:1/[censored]\npb://t@h/[censored]" },
+    { "pb://t/name", "pb://t/[censored]" },
+    { "pb://t@h:1", "pb://t@h:1" },
+    { "tcp:example.org:1", "tcp:example.org:1" },
+    { "unix:/tmp/socket", "unix:/tmp/socket" },
+    { "", "" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      GError *error = NULL;
+      FurlHintFurl *furl = furlhint_furl_parse (cases[i].text, &error);
+      gchar *shown;
+
+      g_assert_no_error (error);
+      shown = furlhint_furl_to_censored_string (furl);
+      g_assert_cmpstr (shown, ==, cases[i].censored);
+      g_free (shown);
+      shown = furlhint_furl_censor_text (cases[i].text);
+      g_assert_null (strstr (shown, "swiss"));
+      g_free (shown);
+      furlhint_furl_unref (furl);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      gchar *shown = furlhint_furl_censor_text (texts[i].text);
+
+      g_assert_cmpstr (shown, ==, texts[i].censored);
+      g_free (shown);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
+  g_test_add_func ("/furl/censored", test_censored);
   g_test_add_func ("/furl/foolscap/basic", test_furl_basic);
   g_test_add_func ("/furl/foolscap/no-hints", test_furl_no_hints);
   g_test_add_func ("/furl/foolscap/unanchored", test_furl_unanchored);

@@ -1080,13 +1080,13 @@ static const InitErrorCase init_error_cases[] = {
     "tahoe.cfg [connections] tcp.socks-proxy = \"tcp:127.0.0.1:1080:user=alice\": user= and "
     "password= go together (RFC 1929 needs both); accepted: …" },
   { "socks", { "connections.tcp.socks-proxy", "tcp:127.0.0.1:1080:user=:password=x", NULL }, BAD,
-    "tahoe.cfg [connections] tcp.socks-proxy = \"tcp:127.0.0.1:1080:user=:password=x\": the user "
+    "tahoe.cfg [connections] tcp.socks-proxy = \"tcp:127.0.0.1:1080:user=:password=[censored]\": the user "
     "name must be 1-255 bytes long (RFC 1929); accepted: …" },
   { "socks", { "connections.tcp.socks-proxy", "tcp:127.0.0.1:1080:user=a:password=", NULL }, BAD,
-    "tahoe.cfg [connections] tcp.socks-proxy = \"tcp:127.0.0.1:1080:user=a:password=\": the "
+    "tahoe.cfg [connections] tcp.socks-proxy = \"tcp:127.0.0.1:1080:user=a:password=[censored]\": the "
     "password must be 1-255 bytes long (RFC 1929); accepted: …" },
   { "socks", { "connections.tcp.socks-proxy", "tcp:127.0.0.1:1080:user=a:user=b:password=c", NULL }, BAD,
-    "tahoe.cfg [connections] tcp.socks-proxy = \"tcp:127.0.0.1:1080:user=a:user=b:password=c\": "
+    "tahoe.cfg [connections] tcp.socks-proxy = \"tcp:127.0.0.1:1080:user=a:user=b:password=[censored]\": "
     "user= is given twice; accepted: …" },
   { "socks", { "connections.tcp.socks-proxy", "tcp:127.0.0.1:1080:bogus=1", NULL }, BAD,
     "tahoe.cfg [connections] tcp.socks-proxy = \"tcp:127.0.0.1:1080:bogus=1\": …" },

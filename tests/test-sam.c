@@ -467,6 +467,13 @@ test_long_message (void)
   g_free (expected);
   g_free (message);
 
+  /* So are the controls in MESSAGE, C1 (U+009B, CSI) included. */
+  _furlhint_sam_result_error (FH_SAM_CMD_STREAM_CONNECT, "I2P_ERROR",
+                              "no\x1b]0;pwned\x07 \xc2\x9b" "2J\r\nRESULT=OK", NULL, &error);
+  g_assert_cmpstr (error->message, ==, "I2P: router error: no\\x1b]0;pwned\\x07 \\u009b2J"
+                                       "\\x0d\\x0aRESULT=OK (SAM RESULT=I2P_ERROR)");
+  g_clear_error (&error);
+
   /* A control character in RESULT is escaped, not echoed. */
   _furlhint_sam_result_error (FH_SAM_CMD_STREAM_CONNECT, "X\x1b[2J", NULL, NULL, &error);
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);

@@ -136,12 +136,36 @@ test_reply_malformed (void)
   expect_parse_error ("250_OK\r\n", 8, "3-digit status code");
   expect_parse_error ("250-a\r\n251 OK\r\n", 15, "mixes status codes 250 and 251");
   expect_parse_error ("250 O\0K\r\n", 9, "NUL byte");
-  expect_parse_error ("\xff\xfe\x01\r\n", 5, "malformed reply line “\xef\xbf\xbd\xef\xbf\xbd?”");
+  expect_parse_error ("\xff\xfe\x01\r\n", 5, "malformed reply line “\\xff\\xfe\\x01”");
 
   /* An endless line. */
   huge = g_strnfill (FH_TORCTL_MAX_REPLY + 1, 'x');
   expect_parse_error (huge, FH_TORCTL_MAX_REPLY + 1, "longer than 65536 bytes");
   g_free (huge);
+}
+
+/* A reply is quoted in the error with its controls escaped: ESC, BEL,
+ * a C1 CSI (U+009B) and a byte that is not UTF-8 cannot reach a terminal
+ * or a log raw. */
+static void
+test_reply_escaped (void)
+{
+  g_autoptr(FhTorReply) reply = parse_ok ("551 no\x1b]0;pwned\x07 \xc2\x9b" "2J \xff\r\n");
+  GError *error = NULL;
+  const gchar *bad = "2\x1b[2J50 OK\r\n";
+  FhTorReply *none = NULL;
+
+  g_assert_false (_furlhint_torctl_reply_check (reply, "GETINFO", &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==, "Tor control port refused GETINFO: 551 "
+                   "no\\x1b]0;pwned\\x07 \\u009b2J \\xff");
+  g_clear_error (&error);
+
+  g_assert_cmpint (_furlhint_torctl_parse_reply (bad, strlen (bad), NULL, &none, &error),
+                   ==, FH_TORCTL_ERROR);
+  g_assert_null (none);
+  g_assert_nonnull (strstr (error->message, "“2\\x1b[2J50 OK”"));
+  g_clear_error (&error);
 }
 
 static void
@@ -681,6 +705,7 @@ main (int argc, char **argv)
   g_test_add_func ("/torctl/reply/data", test_reply_data);
   g_test_add_func ("/torctl/reply/incremental", test_reply_incremental);
   g_test_add_func ("/torctl/reply/malformed", test_reply_malformed);
+  g_test_add_func ("/torctl/reply/escaped", test_reply_escaped);
   g_test_add_func ("/torctl/reply/check", test_reply_check);
   g_test_add_func ("/torctl/quoted/unquote", test_unquote);
   g_test_add_func ("/torctl/quoted/quote", test_quote);

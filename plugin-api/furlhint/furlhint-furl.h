@@ -295,6 +295,42 @@ const gchar *const *furlhint_furl_get_lint (const FurlHintFurl *furl);
  */
 gchar *furlhint_furl_to_string (const FurlHintFurl *furl);
 
+/**
+ * FURLHINT_CENSORED:
+ *
+ * What furlhint shows in place of a secret: a FURL's name, a NURL's
+ * swissnum, a password.
+ */
+#define FURLHINT_CENSORED "[censored]"
+
+/**
+ * furlhint_furl_to_censored_string:
+ * @furl: a FURL
+ *
+ * @furl as messages, logs and statuses may show it: as
+ * furlhint_furl_to_string() with the name (or a NURL's swissnum), which is
+ * a capability, replaced by %FURLHINT_CENSORED:
+ * `pb://TUBID@HINT,HINT/[censored]`.
+ *
+ * Returns: (transfer full): the text.
+ */
+gchar *furlhint_furl_to_censored_string (const FurlHintFurl *furl);
+
+/**
+ * furlhint_furl_censor_text:
+ * @text: any text, such as a FURL that did not parse
+ *
+ * @text with what may be a FURL's name or a NURL's swissnum replaced by
+ * %FURLHINT_CENSORED: on each line that holds `://` or an `@`, everything
+ * after the first `/` that follows the `@` (or the `://` when there is no
+ * `@`). A line without either is left alone, so a bare hint shows as it
+ * is. Errs on the side of hiding: the rest of the line goes, spaces and
+ * all, since a Foolscap name may hold spaces.
+ *
+ * Returns: (transfer full): the text.
+ */
+gchar *furlhint_furl_censor_text (const gchar *text);
+
 G_END_DECLS
 
 #endif /* FURLHINT_FURL_H */

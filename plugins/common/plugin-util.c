@@ -102,7 +102,17 @@ _furlhint_plugin_set_bad_value (GError **error,
   reason = g_strdup_vprintf (format, ap);
   va_end (ap);
   label = _furlhint_plugin_setting_label (plugin, key);
-  quoted = quote_value (value);
+  /* A password is never shown, nor is the password= part of an endpoint
+   * such as tcp.socks-proxy. */
+  if (g_str_has_suffix (key, "password"))
+    quoted = g_strdup (FH_CENSORED);
+  else
+    {
+      gchar *censored = _furlhint_endpoint_censor_credentials (value);
+
+      quoted = quote_value (censored);
+      g_free (censored);
+    }
   g_set_error (error, FH_PLUGIN_CONFIG_ERROR, FH_PLUGIN_CONFIG_ERROR_BAD_VALUE,
                "tahoe.cfg %s = %s: %s", label, quoted, reason);
   g_free (quoted);
