@@ -81,6 +81,12 @@ void fake_peer_set_greeting (FakePeer *peer, const gchar *greeting);
 void fake_peer_set_socks_port (FakePeer *peer, guint16 port);
 /* Connections accepted so far. */
 guint fake_peer_get_n_accepted (FakePeer *peer);
+/* What the clients asked, in order, each "CONN: REQUEST" with CONN the
+ * connection's accept index: SOCKS5 "methods 02" (the greeting's method
+ * list in hex), "userpass USER PASS", "connect HOST:PORT"; SAM each
+ * command line as sent. A request is logged before the fake replies, so
+ * a client that saw the reply finds it here. Free with g_strfreev(). */
+gchar **fake_peer_dup_requests (FakePeer *peer);
 /* Closes every connection, joins every thread (bounded). NULL is fine. */
 void fake_peer_free (FakePeer *peer);
 
