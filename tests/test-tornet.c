@@ -602,15 +602,18 @@ net_start (void)
   net.socks_port = net_env_port ("SOCKS_PORT");
   net.control_port = net_env_port ("CONTROL_PORT");
   net.onion_port = net_env_port ("ONION_PORT");
-  /* Under the leak checker: the client's SOCKS and control ports are what
-   * the library is given (and what the control port names). */
+  /* Under the leak checker: the client's SOCKS ports and control port are
+   * what the library is given (and what the control port names). */
   {
     gchar *socks = g_strdup_printf ("127.0.0.1:%u", net.socks_port);
+    gchar *noauth = g_strdup_printf ("127.0.0.1:%u", net_env_port ("NOAUTH_SOCKS_PORT"));
     gchar *control = g_strdup_printf ("127.0.0.1:%u", net.control_port);
 
     leakcheck_allow (socks);
+    leakcheck_allow (noauth);
     leakcheck_allow (control);
     g_free (socks);
+    g_free (noauth);
     g_free (control);
   }
 
