@@ -1249,21 +1249,21 @@ static const InitErrorCase init_error_cases[] = {
     "tahoe.cfg [i2p] sam.allow-zero-hop = \"please\": " BOOL_ACCEPTED },
   /* Tunnel options out of I2P's range: refused in any mode. */
   { "i2p", { "sam.session-options", "inbound.length=8", NULL }, BAD,
-    "tahoe.cfg [i2p] sam.session-options = \"inbound.length=8\": inbound.length=8 is out of "
-    "range; accepted: inbound.length=0..7, inbound.lengthVariance=-7..7, "
+    "tahoe.cfg [i2p] sam.session-options = \"inbound.length=8\": inbound.length=8 is not a "
+    "tunnel setting I2P takes; accepted: inbound.length=0..7, inbound.lengthVariance=-7..7, "
     "inbound.allowZeroHop=true or false" },
   { "i2p", { "sam.session-options", "outbound.length=two", NULL }, BAD,
-    "tahoe.cfg [i2p] sam.session-options = \"outbound.length=two\": outbound.length=two is out "
-    "of range; accepted: …" },
+    "tahoe.cfg [i2p] sam.session-options = \"outbound.length=two\": outbound.length=two is not a "
+    "tunnel setting I2P takes; accepted: …" },
   { "i2p", { "sam.session-options", "inbound.length=-1", NULL }, BAD,
-    "tahoe.cfg [i2p] sam.session-options = \"inbound.length=-1\": inbound.length=-1 is out of "
-    "range; accepted: …" },
+    "tahoe.cfg [i2p] sam.session-options = \"inbound.length=-1\": inbound.length=-1 is not a "
+    "tunnel setting I2P takes; accepted: …" },
   { "i2p", { "sam.session-options", "inbound.length=3 outbound.lengthVariance=-8", NULL }, BAD,
     "tahoe.cfg [i2p] sam.session-options = \"inbound.length=3 outbound.lengthVariance=-8\": "
-    "outbound.lengthVariance=-8 is out of range; accepted: …" },
+    "outbound.lengthVariance=-8 is not a tunnel setting I2P takes; accepted: …" },
   { "i2p", { "sam.session-options", "inbound.allowZeroHop=maybe", NULL }, BAD,
     "tahoe.cfg [i2p] sam.session-options = \"inbound.allowZeroHop=maybe\": "
-    "inbound.allowZeroHop=maybe is out of range; accepted: …" },
+    "inbound.allowZeroHop=maybe is not a tunnel setting I2P takes; accepted: …" },
 };
 
 #undef BAD

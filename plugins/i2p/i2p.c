@@ -148,9 +148,9 @@ read_tunnel_hops (const gchar *const *options,
       if (!ok)
         _furlhint_plugin_set_bad_value (error, I2P_PLUGIN_NAME, "sam.session-options",
                                         options_text,
-                                        "%s is out of range; accepted: %s.length=0..%d, "
-                                        "%s.lengthVariance=-%d..%d, %s.allowZeroHop=true "
-                                        "or false",
+                                        "%s is not a tunnel setting I2P takes; accepted: "
+                                        "%s.length=0..%d, %s.lengthVariance=-%d..%d, "
+                                        "%s.allowZeroHop=true or false",
                                         options[i], direction, I2P_MAX_TUNNEL_LENGTH,
                                         direction, I2P_MAX_TUNNEL_LENGTH,
                                         I2P_MAX_TUNNEL_LENGTH, direction);
