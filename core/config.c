@@ -119,6 +119,8 @@ static const KeySpec known_keys[] = {
   { "i2p", "launch", KIND_BOOLEAN },
   { "i2p", "sam.port", KIND_ENDPOINT_BLANK },
   { "i2p", "sam.session-options", KIND_PLAIN },   /* furlhint: I2CP options for our SAM session (validated by the i2p plugin) */
+  { "i2p", "sam.client-destinations", KIND_PLAIN }, /* furlhint: per-peer or shared (checked by the i2p plugin) */
+  { "i2p", "sam.allow-zero-hop", KIND_BOOLEAN },  /* furlhint: zero-hop tunnels in anonymous mode, for test networks */
   { "i2p", "dest", KIND_BOOLEAN },
   { "i2p", "dest.port", KIND_PORT },
   { "i2p", "dest.private_key_file", KIND_PLAIN },

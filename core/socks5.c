@@ -74,32 +74,42 @@ bad_version (guint8 got, guint8 want, const gchar *what, GError **error)
 }
 
 gsize
-_furlhint_socks5_build_greeting (guint8 *buf, gboolean with_userpass)
+_furlhint_socks5_build_greeting (guint8 *buf, FhSocks5Offer offer)
 {
   buf[0] = SOCKS5_VERSION;
-  if (with_userpass)
+  switch (offer)
     {
+    case FH_SOCKS5_OFFER_NONE_OR_USERPASS:
       buf[1] = 2;
       buf[2] = FH_SOCKS5_METHOD_NONE;
       buf[3] = FH_SOCKS5_METHOD_USERPASS;
       return 4;
+    case FH_SOCKS5_OFFER_USERPASS_ONLY:
+      buf[1] = 1;
+      buf[2] = FH_SOCKS5_METHOD_USERPASS;
+      return 3;
+    case FH_SOCKS5_OFFER_NONE:
+    default:
+      buf[1] = 1;
+      buf[2] = FH_SOCKS5_METHOD_NONE;
+      return 3;
     }
-  buf[1] = 1;
-  buf[2] = FH_SOCKS5_METHOD_NONE;
-  return 3;
 }
 
 FhSocks5Result
 _furlhint_socks5_parse_method (const guint8 *data, gsize len,
-                               gboolean offered_userpass,
+                               FhSocks5Offer offer,
                                guint8 *method, gsize *need,
                                GError **error)
 {
+  gboolean offered_none = offer != FH_SOCKS5_OFFER_USERPASS_ONLY;
+  gboolean offered_userpass = offer != FH_SOCKS5_OFFER_NONE;
+
   if (need_bytes (len, 2, need) == FH_SOCKS5_NEED_MORE)
     return FH_SOCKS5_NEED_MORE;
   if (data[0] != SOCKS5_VERSION)
     return bad_version (data[0], SOCKS5_VERSION, "method reply", error);
-  if (data[1] == FH_SOCKS5_METHOD_NONE
+  if ((data[1] == FH_SOCKS5_METHOD_NONE && offered_none)
       || (data[1] == FH_SOCKS5_METHOD_USERPASS && offered_userpass))
     {
       *method = data[1];
@@ -108,7 +118,18 @@ _furlhint_socks5_parse_method (const guint8 *data, gsize len,
   if (data[1] == FH_SOCKS5_METHOD_REFUSED)
     g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_AUTH,
                  "proxy accepts none of our authentication methods (offered: %s)",
-                 offered_userpass ? "none, username/password" : "none; set a username and password if the proxy needs them");
+                 offer == FH_SOCKS5_OFFER_USERPASS_ONLY
+                   ? "username/password only, as the credentials must reach it"
+                   : offered_userpass
+                   ? "none, username/password"
+                   : "none; set a username and password if the proxy needs them");
+  else if (data[1] == FH_SOCKS5_METHOD_NONE)
+    /* Only when we offered username/password alone: a proxy skipping the
+     * credentials would drop what they are for (Tor's stream isolation). */
+    g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_AUTH,
+                 "proxy chose no authentication although only username/password "
+                 "was offered: it would ignore the credentials; accepted: a proxy "
+                 "that takes username/password authentication (RFC 1929)");
   else
     g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_PROTOCOL,
                  "proxy chose authentication method %u, which we did not offer", data[1]);

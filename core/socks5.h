@@ -33,14 +33,24 @@ typedef enum {
   FH_SOCKS5_ERROR,
 } FhSocks5Result;
 
-/* Greeting: version 5 and the methods we offer (no-auth, and user/pass
- * when @with_userpass). Returns the length written into @buf (≥ 4 bytes). */
-gsize _furlhint_socks5_build_greeting (guint8 *buf, gboolean with_userpass);
+/* The authentication methods a greeting offers. USERPASS_ONLY is for
+ * credentials that must reach the proxy, such as Tor's stream isolation:
+ * offered "no authentication" as well, a proxy may pick it (tor does with
+ * PreferSOCKSNoAuth) and the credentials are silently never sent. */
+typedef enum {
+  FH_SOCKS5_OFFER_NONE = 0,         /* no authentication */
+  FH_SOCKS5_OFFER_NONE_OR_USERPASS, /* either; the proxy picks */
+  FH_SOCKS5_OFFER_USERPASS_ONLY,    /* username/password, nothing else */
+} FhSocks5Offer;
+
+/* Greeting: version 5 and the methods of @offer. Returns the length
+ * written into @buf (≥ 4 bytes). */
+gsize _furlhint_socks5_build_greeting (guint8 *buf, FhSocks5Offer offer);
 
 /* Method selection reply (2 bytes). *method is the chosen method; a
- * method we did not offer, or 0xFF, is an error. */
+ * method not in @offer, or 0xFF, is an error. */
 FhSocks5Result _furlhint_socks5_parse_method (const guint8 *data, gsize len,
-                                              gboolean offered_userpass,
+                                              FhSocks5Offer offer,
                                               guint8 *method, gsize *need,
                                               GError **error);
 

@@ -31,10 +31,10 @@ parse_one (guint which, const guint8 *data, gsize len, gsize *need)
   switch (which)
     {
     case 0:
-      r = _furlhint_socks5_parse_method (data, len, FALSE, &method, need, &error);
+      r = _furlhint_socks5_parse_method (data, len, FH_SOCKS5_OFFER_NONE, &method, need, &error);
       break;
     case 1:
-      r = _furlhint_socks5_parse_method (data, len, TRUE, &method, need, &error);
+      r = _furlhint_socks5_parse_method (data, len, FH_SOCKS5_OFFER_NONE_OR_USERPASS, &method, need, &error);
       break;
     case 2:
       r = _furlhint_socks5_parse_userpass (data, len, need, &error);

@@ -54,10 +54,12 @@ struct _FakePeer {
   GSourceFunc stalled;        /* (lock) (nullable): NULL, no stall */
   gpointer stalled_data;      /* (lock) */
   GPtrArray *stall_sources;   /* (lock) (element-type GSource) not dispatched yet */
+  GPtrArray *requests;        /* (lock) (element-type utf8) see fake_peer_dup_requests() */
 };
 
 typedef struct {
   FakePeer *peer;
+  guint index;                /* accept order */
   gint fd;
   FakeScript script;
   guint reply_index;
@@ -445,6 +447,24 @@ relay (Conn *c, gint relay_fd)
     }
 }
 
+static void
+log_request (Conn *c, const gchar *format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+log_request (Conn *c, const gchar *format, ...)
+{
+  va_list ap;
+  gchar *text;
+
+  va_start (ap, format);
+  text = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_mutex_lock (&c->peer->lock);
+  g_ptr_array_add (c->peer->requests, g_strdup_printf ("%u: %s", c->index, text));
+  g_mutex_unlock (&c->peer->lock);
+  g_free (text);
+}
+
 /* --- SOCKS5 ------------------------------------------------------------------- */
 
 static void
@@ -457,13 +477,20 @@ serve_socks5 (Conn *c)
 
   if (!need (c, 2) || c->in->data[0] != 5 || !need (c, 2 + (gsize) c->in->data[1]))
     return;
-  for (guint i = 0; i < c->in->data[1]; i++)
-    {
-      guint8 m = c->in->data[2 + i];
-      /* RFC 1929 when offered (Tor isolation), as Tor does. */
-      if (m == 0x02 || (m == 0x00 && method == 0xff))
-        method = m;
-    }
+  {
+    GString *methods = g_string_new ("methods");
+
+    for (guint i = 0; i < c->in->data[1]; i++)
+      {
+        guint8 m = c->in->data[2 + i];
+        /* RFC 1929 when offered (Tor isolation), as Tor does. */
+        if (m == 0x02 || (m == 0x00 && method == 0xff))
+          method = m;
+        g_string_append_printf (methods, " %02x", m);
+      }
+    log_request (c, "%s", methods->str);
+    g_string_free (methods, TRUE);
+  }
   consume (c, 2 + (gsize) c->in->data[1]);
   r[0] = 5, r[1] = method;
   wrong[0] = 4, wrong[1] = method;
@@ -482,6 +509,8 @@ serve_socks5 (Conn *c)
       plen = c->in->data[2 + ulen];
       if (!need (c, 3 + ulen + plen))
         return;
+      log_request (c, "userpass %.*s %.*s", (int) ulen, (const gchar *) c->in->data + 2,
+                   (int) plen, (const gchar *) c->in->data + 3 + ulen);
       consume (c, 3 + ulen + plen);
       r[0] = 1, r[1] = 0;
       wrong[0] = 2, wrong[1] = 0;
@@ -502,6 +531,11 @@ serve_socks5 (Conn *c)
     return;
   if (!need (c, request_len))
     return;
+  if (atyp == 3)
+    log_request (c, "connect %.*s:%u", (int) c->in->data[4], (const gchar *) c->in->data + 5,
+                 (guint) (c->in->data[request_len - 2] << 8 | c->in->data[request_len - 1]));
+  else
+    log_request (c, "connect (address type %u)", atyp);
   consume (c, request_len);
 
   relay_fd = connect_relay (c->peer);
@@ -567,6 +601,7 @@ serve_sam (Conn *c)
 
       if (line == NULL)
         break;
+      log_request (c, "%s", line);
       if (g_str_has_prefix (line, "HELLO VERSION"))
         {
           right = g_strdup ("HELLO REPLY RESULT=OK VERSION=3.1\n");
@@ -728,7 +763,7 @@ accept_thread (gpointer data)
       if (peer->scripts->len > 0)
         c->script = g_array_index (peer->scripts, FakeScript,
                                    MIN (peer->n_accepted, peer->scripts->len - 1));
-      peer->n_accepted++;
+      c->index = peer->n_accepted++;
       g_ptr_array_add (peer->conn_threads, g_thread_new ("fake-peer-conn", conn_thread, c));
       g_mutex_unlock (&peer->lock);
     }
@@ -748,6 +783,7 @@ fake_peer_new (FakeKind kind)
   peer->scripts = g_array_new (FALSE, TRUE, sizeof (FakeScript));
   peer->conn_threads = g_ptr_array_new ();
   peer->stall_sources = g_ptr_array_new_with_free_func ((GDestroyNotify) g_source_unref);
+  peer->requests = g_ptr_array_new_with_free_func (g_free);
   g_assert_cmpint (pipe2 (peer->stop_pipe, O_CLOEXEC), ==, 0);
 
   peer->listen_fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -805,6 +841,21 @@ fake_peer_set_socks_port (FakePeer *peer, guint16 port)
   g_mutex_unlock (&peer->lock);
 }
 
+gchar **
+fake_peer_dup_requests (FakePeer *peer)
+{
+  GStrvBuilder *builder = g_strv_builder_new ();
+  gchar **requests;
+
+  g_mutex_lock (&peer->lock);
+  for (guint i = 0; i < peer->requests->len; i++)
+    g_strv_builder_add (builder, g_ptr_array_index (peer->requests, i));
+  g_mutex_unlock (&peer->lock);
+  requests = g_strv_builder_end (builder);
+  g_strv_builder_unref (builder);
+  return requests;
+}
+
 guint
 fake_peer_get_n_accepted (FakePeer *peer)
 {
@@ -852,6 +903,7 @@ fake_peer_free (FakePeer *peer)
   close (peer->stop_pipe[1]);
   g_array_unref (peer->scripts);
   g_free (peer->greeting);
+  g_ptr_array_unref (peer->requests);
   g_mutex_clear (&peer->lock);
   g_free (peer);
 }

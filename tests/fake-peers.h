@@ -93,6 +93,12 @@ guint fake_peer_get_n_accepted (FakePeer *peer);
 void fake_peer_stall_slow_replies (FakePeer *peer, gsize n_bytes,
                                    GMainContext *context,
                                    GSourceFunc stalled, gpointer data);
+/* What the clients asked, in order, each "CONN: REQUEST" with CONN the
+ * connection's accept index: SOCKS5 "methods 02" (the greeting's method
+ * list in hex), "userpass USER PASS", "connect HOST:PORT"; SAM each
+ * command line as sent. A request is logged before the fake replies, so
+ * a client that saw the reply finds it here. Free with g_strfreev(). */
+gchar **fake_peer_dup_requests (FakePeer *peer);
 /* Closes every connection, joins every thread (bounded). NULL is fine. */
 void fake_peer_free (FakePeer *peer);
 

@@ -6,7 +6,11 @@
  * only on 127.0.0.1 inside the namespace). Alone it has no floodfill, so
  * no destination can be found: every name or b32 fails — which is what
  * the error paths need. SESSION CREATE takes 20 s on 2.45.1, so the whole
- * program shares one context, hence one session (the plugin's design).
+ * program shares one context and connects to one peer (tub ID), hence one
+ * session (a client destination per peer and context: the plugin's
+ * design), but for the case showing that a second peer gets a second one.
+ * The contexts are in anonymous mode with zero-hop tunnels, which they
+ * allow explicitly (sam.allow-zero-hop).
  *
  * With two routers (E2E: a floodfill B in a second namespace joined by a
  * veth pair on 198.18.0.0/24 — the only non-public range i2pd 2.45.1 takes
@@ -30,10 +34,12 @@
 #include "leakcheck/leakcheck.h"
 
 #define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
+#define TUB2 "x7bvf5wvsrnwu4zqh3cqzhhfpqqpiwpe"
 /* Well-formed, and nobody's. */
 #define NOBODY_B32 "ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq.b32.i2p"
 
-/* Zero-hop tunnels: the lab has one or two routers. */
+/* Zero-hop tunnels: the lab has one or two routers. The contexts are in
+ * anonymous mode, which refuses them without sam.allow-zero-hop. */
 #define LAB_SESSION_OPTIONS \
   "inbound.length=0 outbound.length=0 inbound.quantity=1 outbound.quantity=1"
 
@@ -50,7 +56,7 @@ static struct {
   Router a;                   /* SAM router */
   gboolean a_started;
   gboolean a_failed;
-  FurlHintContext *ctx;       /* shared: one I2P session for the program */
+  FurlHintContext *ctx;       /* shared: one I2P session for the program's peer */
   gboolean session_created;
   guint fds_with_session;     /* open fds once the session exists */
 } lab;
@@ -261,7 +267,8 @@ new_context (guint16 sam_port)
   gchar *cfg = g_strdup_printf ("[node]\nreveal-IP-address = false\n"
                                 "[connections]\ntcp = disabled\n"
                                 "i2p.sam-api = tcp:127.0.0.1:%u\n"
-                                "[i2p]\nsam.session-options = " LAB_SESSION_OPTIONS "\n",
+                                "[i2p]\nsam.session-options = " LAB_SESSION_OPTIONS "\n"
+                                "sam.allow-zero-hop = true\n",
                                 sam_port);
   FurlHintContext *ctx = lab_context_new (cfg, NULL, NULL);
 
@@ -373,19 +380,20 @@ has_status (Attempt *at,
   return FALSE;
 }
 
-/* Starts connecting to pb://TUB@HINTS/swiss; cancels @cancellable when
+/* Starts connecting to pb://@tub@HINTS/swiss; cancels @cancellable when
  * the status @cancel_at ("HINT:status", nullable) comes; waits (bounded)
  * for the end. */
 static void
-run_connect_cancel_at (Attempt *at,
-                       FurlHintContext *ctx,
-                       const gchar *hints,
-                       guint timeout_ms,
-                       GCancellable *cancellable,
-                       const gchar *cancel_at)
+run_connect_tub (Attempt *at,
+                 FurlHintContext *ctx,
+                 const gchar *tub,
+                 const gchar *hints,
+                 guint timeout_ms,
+                 GCancellable *cancellable,
+                 const gchar *cancel_at)
 {
   FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
-  gchar *text = g_strdup_printf ("pb://%s@%s/swiss", TUB, hints);
+  gchar *text = g_strdup_printf ("pb://%s@%s/swiss", tub, hints);
   GError *error = NULL;
   FurlHintFurl *furl = furlhint_furl_parse (text, &error);
   gint64 t0;
@@ -413,6 +421,8 @@ run_connect_cancel_at (Attempt *at,
   g_free (text);
 }
 
+/* The same to pb://TUB@HINTS/swiss (the peer of the program's session),
+ * not cancelled on a status. */
 static void
 run_connect (Attempt *at,
              FurlHintContext *ctx,
@@ -420,7 +430,7 @@ run_connect (Attempt *at,
              guint timeout_ms,
              GCancellable *cancellable)
 {
-  run_connect_cancel_at (at, ctx, hints, timeout_ms, cancellable, NULL);
+  run_connect_tub (at, ctx, TUB, hints, timeout_ms, cancellable, NULL);
 }
 
 /* The first connect creates the program's session (~20 s on 2.45.1). */
@@ -479,7 +489,7 @@ test_session (void)
   ensure_session ();
 }
 
-/* The session is shared: the next connects do not create another one
+/* The session is reused: the peer's next connects do not create another one
  * (no "creating I2P session") and fail in well under the 20 s a SESSION
  * CREATE takes. Also a .i2p name, which needs NAMING LOOKUP first. */
 static void
@@ -502,6 +512,41 @@ test_shared_session (void)
   g_test_message ("STREAM CONNECT on the shared session: %.2f s", at.elapsed_us / 1e6);
   attempt_clear (&at);
   assert_fds_back ();
+}
+
+/* Per-peer client destinations (the default): another peer gets a
+ * session of its own (another SESSION CREATE, another 20 s on 2.45.1)
+ * and keeps it for its next connects; the first peer keeps its own. */
+static void
+test_per_peer_session (void)
+{
+  Attempt at;
+
+  if (!ensure_router ())
+    return;
+  ensure_session ();
+
+  run_connect_tub (&at, lab.ctx, TUB2, "i2p:" NOBODY_B32, 60000, NULL, NULL);
+  g_test_message ("first connect to a second peer: %.2f s", at.elapsed_us / 1e6);
+  g_assert_true (has_status (&at, "0:creating I2P session"));
+  g_assert_error (at.error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_UNREACHABLE);
+  g_assert_cmpstr (at.error->message, ==,
+                   "I2P: destination not reachable (SAM RESULT=CANT_REACH_PEER)");
+  attempt_clear (&at);
+
+  run_connect_tub (&at, lab.ctx, TUB2, "i2p:" NOBODY_B32, 30000, NULL, NULL);
+  g_assert_false (has_status (&at, "0:creating I2P session"));
+  g_assert_error (at.error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_UNREACHABLE);
+  g_assert_cmpint (at.elapsed_us, <, 5 * G_USEC_PER_SEC);
+  attempt_clear (&at);
+
+  run_connect (&at, lab.ctx, "i2p:" NOBODY_B32, 30000, NULL);
+  g_assert_false (has_status (&at, "0:creating I2P session"));
+  g_assert_cmpint (at.elapsed_us, <, 5 * G_USEC_PER_SEC);
+  attempt_clear (&at);
+
+  /* The second session's control socket stays open with the context. */
+  lab.fds_with_session = lab_wait_fds_at_most (lab_count_open_fds (), 1000);
 }
 
 static void
@@ -584,8 +629,8 @@ test_cancel (void)
   g_object_unref (cancellable);
 
   cancellable = g_cancellable_new ();
-  run_connect_cancel_at (&at, lab.ctx, "i2p:one.i2p,i2p:two.i2p", 30000, cancellable,
-                         "1:connecting");
+  run_connect_tub (&at, lab.ctx, TUB, "i2p:one.i2p,i2p:two.i2p", 30000, cancellable,
+                   "1:connecting");
   g_assert_error (at.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   attempt_clear (&at);
   g_object_unref (cancellable);
@@ -1235,6 +1280,7 @@ main (int argc,
   g_test_add_func ("/connect/i2p/hello", test_hello);
   g_test_add_func ("/connect/i2p/session", test_session);
   g_test_add_func ("/connect/i2p/shared-session", test_shared_session);
+  g_test_add_func ("/connect/i2p/per-peer-session", test_per_peer_session);
   g_test_add_func ("/connect/i2p/naming-unknown", test_naming_unknown);
   g_test_add_func ("/connect/i2p/concurrent", test_concurrent);
   g_test_add_func ("/connect/i2p/cancel", test_cancel);

@@ -374,7 +374,9 @@ collect_log (GLogLevelFlags level,
   GPtrArray *log = user_data;
 
   g_ptr_array_add (log, g_strdup_printf ("%s %s",
-                                         level == G_LOG_LEVEL_DEBUG ? "debug" : "other",
+                                         level == G_LOG_LEVEL_DEBUG ? "debug"
+                                         : level == G_LOG_LEVEL_WARNING ? "warning"
+                                         : "other",
                                          message));
 }
 
@@ -1028,6 +1030,111 @@ test_anonymous_log (void)
   instance_fini (&inst);
 }
 
+/* Zero-hop I2P tunnels in anonymous mode: refused at init, naming the
+ * key, the value and what is accepted, unless sam.allow-zero-hop says it
+ * is a test network (then a warning). */
+typedef struct {
+  const gchar *options;
+  const gchar *reason;    /* NULL: tunnels of at least one hop */
+} ZeroHopCase;
+
+static const ZeroHopCase zero_hop_cases[] = {
+  { "inbound.length=0 outbound.length=0 inbound.quantity=1 outbound.quantity=1",
+    "inbound.length=0 makes zero-hop tunnels" },
+  { "inbound.length=3 outbound.length=0", "outbound.length=0 makes zero-hop tunnels" },
+  { "inbound.length=1 inbound.lengthVariance=-1",
+    "inbound.length=1 with inbound.lengthVariance=-1 can make zero-hop tunnels" },
+  { "outbound.length=2 outbound.lengthVariance=-3",
+    "outbound.length=2 with outbound.lengthVariance=-3 can make zero-hop tunnels" },
+  /* Given twice: the worst value counts. */
+  { "inbound.length=3 inbound.length=0", "inbound.length=0 makes zero-hop tunnels" },
+  { "outbound.lengthVariance=-1",
+    "outbound.lengthVariance=-1 without outbound.length can make zero-hop tunnels, "
+    "depending on the router's default length" },
+  { "inbound.allowZeroHop=true",
+    "inbound.allowZeroHop=true lets the router fall back to zero-hop tunnels" },
+  { "outbound.allowZeroHop=TRUE",
+    "outbound.allowZeroHop=true lets the router fall back to zero-hop tunnels" },
+  { "", NULL },
+  { "inbound.quantity=1 outbound.quantity=1", NULL },
+  { "inbound.length=1 outbound.length=1", NULL },
+  { "inbound.length=1 inbound.lengthVariance=2", NULL },
+  { "inbound.length=3 inbound.lengthVariance=-2 outbound.lengthVariance=1", NULL },
+  { "inbound.allowZeroHop=false outbound.allowZeroHop=false", NULL },
+  /* Not I2CP's spelling: the router ignores it (and uses its default). */
+  { "Inbound.Length=0", NULL },
+};
+
+static void
+test_i2p_zero_hop (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (zero_hop_cases); i++)
+    {
+      const ZeroHopCase *c = &zero_hop_cases[i];
+      const gchar *settings[] = { "sam.session-options", c->options, NULL, NULL, NULL };
+      Instance inst;
+      GError *error = NULL;
+
+      g_test_message ("sam.session-options = %s", c->options);
+      /* Anonymous mode: refused. */
+      if (instance_init (&inst, "i2p", settings, TRUE, &error))
+        {
+          g_assert_null (c->reason);
+          g_assert_no_error (error);
+          for (guint j = 0; j < inst.log->len; j++)
+            g_assert_false (g_str_has_prefix (g_ptr_array_index (inst.log, j), "warning "));
+        }
+      else
+        {
+          gchar *message;
+
+          g_assert_nonnull (c->reason);
+          message = g_strdup_printf ("tahoe.cfg [i2p] sam.session-options = \"%s\": %s, which "
+                                     "in anonymous mode would show this node's I2P router and "
+                                     "its IP address to its peers; accepted in anonymous mode: "
+                                     "at least one hop each way (inbound.length and "
+                                     "outbound.length of 1 or more, and more than the size of "
+                                     "a negative lengthVariance; no allowZeroHop=true), or "
+                                     "[i2p] sam.allow-zero-hop = true on a test network",
+                                     c->options, c->reason);
+          g_assert_error (error, g_quark_from_static_string ("furlhint-config-error-quark"),
+                          FURLHINT_CONFIG_ERROR_BAD_VALUE);
+          g_assert_cmpstr (error->message, ==, message);
+          g_free (message);
+          g_clear_error (&error);
+        }
+      instance_fini (&inst);
+
+      /* Normal mode: the node has given up anonymity anyway. */
+      instance_init (&inst, "i2p", settings, FALSE, &error);
+      g_assert_no_error (error);
+      for (guint j = 0; j < inst.log->len; j++)
+        g_assert_false (g_str_has_prefix (g_ptr_array_index (inst.log, j), "warning "));
+      instance_fini (&inst);
+
+      /* The operator's override: accepted, and said loudly. */
+      settings[2] = "sam.allow-zero-hop";
+      settings[3] = "true";
+      instance_init (&inst, "i2p", settings, TRUE, &error);
+      g_assert_no_error (error);
+      if (c->reason != NULL)
+        {
+          gchar *warning = g_strdup_printf ("warning i2p: anonymous mode with zero-hop tunnels, "
+                                            "as [i2p] sam.allow-zero-hop = true allows: %s, so "
+                                            "peers can see this node's I2P router and its IP "
+                                            "address; for test networks only", c->reason);
+
+          g_assert_cmpuint (inst.log->len, >=, 1);
+          g_assert_cmpstr (g_ptr_array_index (inst.log, 0), ==, warning);
+          g_free (warning);
+        }
+      else
+        for (guint j = 0; j < inst.log->len; j++)
+          g_assert_false (g_str_has_prefix (g_ptr_array_index (inst.log, j), "warning "));
+      instance_fini (&inst);
+    }
+}
+
 /* A password never reaches the log or a description. */
 static void
 test_socks_secret (void)
@@ -1135,6 +1242,28 @@ static const InitErrorCase init_error_cases[] = {
     "tahoe.cfg [connections] i2p.sam-api = \"tcp:127.0.0.1:7657\" and [i2p] sam.port = "
     "\"tcp:127.0.0.1:7656\" name different SAM bridges; accepted: one of them, or both naming "
     "the same endpoint" },
+  { "i2p", { "sam.client-destinations", "per-node", NULL }, BAD,
+    "tahoe.cfg [i2p] sam.client-destinations = \"per-node\": unknown; accepted: per-peer (a "
+    "transient client destination for each peer, the default) or shared (one for every peer)" },
+  { "i2p", { "sam.allow-zero-hop", "please", NULL }, BAD,
+    "tahoe.cfg [i2p] sam.allow-zero-hop = \"please\": " BOOL_ACCEPTED },
+  /* Tunnel options out of I2P's range: refused in any mode. */
+  { "i2p", { "sam.session-options", "inbound.length=8", NULL }, BAD,
+    "tahoe.cfg [i2p] sam.session-options = \"inbound.length=8\": inbound.length=8 is not a "
+    "tunnel setting I2P takes; accepted: inbound.length=0..7, inbound.lengthVariance=-7..7, "
+    "inbound.allowZeroHop=true or false" },
+  { "i2p", { "sam.session-options", "outbound.length=two", NULL }, BAD,
+    "tahoe.cfg [i2p] sam.session-options = \"outbound.length=two\": outbound.length=two is not a "
+    "tunnel setting I2P takes; accepted: …" },
+  { "i2p", { "sam.session-options", "inbound.length=-1", NULL }, BAD,
+    "tahoe.cfg [i2p] sam.session-options = \"inbound.length=-1\": inbound.length=-1 is not a "
+    "tunnel setting I2P takes; accepted: …" },
+  { "i2p", { "sam.session-options", "inbound.length=3 outbound.lengthVariance=-8", NULL }, BAD,
+    "tahoe.cfg [i2p] sam.session-options = \"inbound.length=3 outbound.lengthVariance=-8\": "
+    "outbound.lengthVariance=-8 is not a tunnel setting I2P takes; accepted: …" },
+  { "i2p", { "sam.session-options", "inbound.allowZeroHop=maybe", NULL }, BAD,
+    "tahoe.cfg [i2p] sam.session-options = \"inbound.allowZeroHop=maybe\": "
+    "inbound.allowZeroHop=maybe is not a tunnel setting I2P takes; accepted: …" },
 };
 
 #undef BAD
@@ -1634,6 +1763,7 @@ main (int argc,
   g_test_add_func ("/plugins/init/anonymous-log", test_anonymous_log);
   g_test_add_func ("/plugins/init/errors", test_init_errors);
   g_test_add_func ("/plugins/init/bad-args", test_init_bad_args);
+  g_test_add_func ("/plugins/init/i2p-zero-hop", test_i2p_zero_hop);
   g_test_add_func ("/plugins/socks/secret", test_socks_secret);
   g_test_add_func ("/plugins/describe", test_describe);
   g_test_add_func ("/plugins/connect/fails-cleanly", test_connect_fails_cleanly);

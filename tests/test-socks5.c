@@ -9,10 +9,13 @@ static void
 test_greeting (void)
 {
   guint8 buf[8];
-  g_assert_cmpuint (_furlhint_socks5_build_greeting (buf, FALSE), ==, 3);
+  g_assert_cmpuint (_furlhint_socks5_build_greeting (buf, FH_SOCKS5_OFFER_NONE), ==, 3);
   g_assert_cmpmem (buf, 3, "\x05\x01\x00", 3);
-  g_assert_cmpuint (_furlhint_socks5_build_greeting (buf, TRUE), ==, 4);
+  g_assert_cmpuint (_furlhint_socks5_build_greeting (buf, FH_SOCKS5_OFFER_NONE_OR_USERPASS), ==, 4);
   g_assert_cmpmem (buf, 4, "\x05\x02\x00\x02", 4);
+  /* Isolation credentials: username/password alone, never "no auth". */
+  g_assert_cmpuint (_furlhint_socks5_build_greeting (buf, FH_SOCKS5_OFFER_USERPASS_ONLY), ==, 3);
+  g_assert_cmpmem (buf, 3, "\x05\x01\x02", 3);
 }
 
 static void
@@ -22,25 +25,42 @@ test_method (void)
   gsize need = 0;
   GError *error = NULL;
 
-  g_assert_cmpint (_furlhint_socks5_parse_method ((const guint8 *) "\x05", 1, FALSE, &method, &need, &error), ==, FH_SOCKS5_NEED_MORE);
+  g_assert_cmpint (_furlhint_socks5_parse_method ((const guint8 *) "\x05", 1, FH_SOCKS5_OFFER_NONE, &method, &need, &error), ==, FH_SOCKS5_NEED_MORE);
   g_assert_cmpuint (need, ==, 2);
-  g_assert_cmpint (_furlhint_socks5_parse_method ((const guint8 *) "\x05\x00", 2, FALSE, &method, &need, &error), ==, FH_SOCKS5_OK);
+  g_assert_cmpint (_furlhint_socks5_parse_method ((const guint8 *) "\x05\x00", 2, FH_SOCKS5_OFFER_NONE, &method, &need, &error), ==, FH_SOCKS5_OK);
   g_assert_cmpuint (method, ==, 0);
   g_assert_no_error (error);
 
   /* 05 FF: microsocks with auth answers this to a greeting offering only 0. */
-  g_assert_cmpint (_furlhint_socks5_parse_method ((const guint8 *) "\x05\xff", 2, FALSE, &method, &need, &error), ==, FH_SOCKS5_ERROR);
+  g_assert_cmpint (_furlhint_socks5_parse_method ((const guint8 *) "\x05\xff", 2, FH_SOCKS5_OFFER_NONE, &method, &need, &error), ==, FH_SOCKS5_ERROR);
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH);
   g_assert_nonnull (strstr (error->message, "username and password"));
   g_clear_error (&error);
 
   /* user/pass chosen although we did not offer it */
-  g_assert_cmpint (_furlhint_socks5_parse_method ((const guint8 *) "\x05\x02", 2, FALSE, &method, &need, &error), ==, FH_SOCKS5_ERROR);
+  g_assert_cmpint (_furlhint_socks5_parse_method ((const guint8 *) "\x05\x02", 2, FH_SOCKS5_OFFER_NONE, &method, &need, &error), ==, FH_SOCKS5_ERROR);
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
   g_clear_error (&error);
 
+  /* Offered username/password alone (isolation): "no auth" is a refusal
+   * to take the credentials (tor's PreferSOCKSNoAuth), not a success. */
+  g_assert_cmpint (_furlhint_socks5_parse_method ((const guint8 *) "\x05\x00", 2, FH_SOCKS5_OFFER_USERPASS_ONLY, &method, &need, &error), ==, FH_SOCKS5_ERROR);
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH);
+  g_assert_cmpstr (error->message, ==, "proxy chose no authentication although only "
+                   "username/password was offered: it would ignore the credentials; "
+                   "accepted: a proxy that takes username/password authentication (RFC 1929)");
+  g_clear_error (&error);
+  g_assert_cmpint (_furlhint_socks5_parse_method ((const guint8 *) "\x05\xff", 2, FH_SOCKS5_OFFER_USERPASS_ONLY, &method, &need, &error), ==, FH_SOCKS5_ERROR);
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH);
+  g_assert_nonnull (strstr (error->message, "offered: username/password only"));
+  g_clear_error (&error);
+  method = 0xaa;
+  g_assert_cmpint (_furlhint_socks5_parse_method ((const guint8 *) "\x05\x02", 2, FH_SOCKS5_OFFER_USERPASS_ONLY, &method, &need, &error), ==, FH_SOCKS5_OK);
+  g_assert_no_error (error);
+  g_assert_cmpuint (method, ==, 2);
+
   /* An HTTP proxy or anything else */
-  g_assert_cmpint (_furlhint_socks5_parse_method ((const guint8 *) "HT", 2, TRUE, &method, &need, &error), ==, FH_SOCKS5_ERROR);
+  g_assert_cmpint (_furlhint_socks5_parse_method ((const guint8 *) "HT", 2, FH_SOCKS5_OFFER_NONE_OR_USERPASS, &method, &need, &error), ==, FH_SOCKS5_ERROR);
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
   g_assert_nonnull (strstr (error->message, "not a SOCKS5 server"));
   g_clear_error (&error);

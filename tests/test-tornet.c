@@ -17,8 +17,10 @@
  * Cases: a `tor:` onion hint via `tor.socks-proxy` and via control-port
  * discovery (cookie auth); `tcp = tor` through an exit; anonymous mode
  * with a dead onion (tier 0 fails) and a `tcp:` name hint carried by Tor
- * (tier 1 wins); stream isolation (two tub IDs → two circuits, seen in the
- * client's stream-status). Every case checks that no socket of the
+ * (tier 1 wins); stream isolation, seen in the client's stream-status: two
+ * tub IDs → two circuits, also through a SocksPort with PreferSOCKSNoAuth
+ * (which would pick "no authentication" if it were offered), and one tub
+ * ID from two contexts (two node identities) → two circuits. Every case checks that no socket of the
  * namespace is bound or connected outside 127.0.0.0/8.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -50,9 +52,9 @@
 #define NET_READY_TIMEOUT_S 180
 #define PROBE_TIMEOUT_S 20
 #define CONNECT_TIMEOUT_MS 30000
-/* Readiness (≤ 180 s) + five cases of a few seconds; the watchdog bounds
- * the worst case (every connect timing out) at 4 minutes. */
-#define WATCHDOG_S 240
+/* Readiness (≤ 180 s) + seven cases of a few seconds; the watchdog bounds
+ * the worst case (every connect timing out) at 5 minutes. */
+#define WATCHDOG_S 300
 
 /* --- the shared network -------------------------------------------------- */
 
@@ -600,15 +602,18 @@ net_start (void)
   net.socks_port = net_env_port ("SOCKS_PORT");
   net.control_port = net_env_port ("CONTROL_PORT");
   net.onion_port = net_env_port ("ONION_PORT");
-  /* Under the leak checker: the client's SOCKS and control ports are what
-   * the library is given (and what the control port names). */
+  /* Under the leak checker: the client's SOCKS ports and control port are
+   * what the library is given (and what the control port names). */
   {
     gchar *socks = g_strdup_printf ("127.0.0.1:%u", net.socks_port);
+    gchar *noauth = g_strdup_printf ("127.0.0.1:%u", net_env_port ("NOAUTH_SOCKS_PORT"));
     gchar *control = g_strdup_printf ("127.0.0.1:%u", net.control_port);
 
     leakcheck_allow (socks);
+    leakcheck_allow (noauth);
     leakcheck_allow (control);
     g_free (socks);
+    g_free (noauth);
     g_free (control);
   }
 
@@ -1124,10 +1129,44 @@ stream_circuits (Ctl *ctl, guint16 port, GPtrArray *circuits)
   g_free (suffix);
 }
 
+/* Two streams to the echo server through the client tor, each from the
+ * context and peer (tub ID) the case says; Tor must show them on two
+ * circuits. */
+typedef struct {
+  gboolean prefer_no_auth;      /* through the SocksPort with PreferSOCKSNoAuth */
+  gboolean two_contexts;        /* one peer, from two contexts (node identities) */
+} IsolationCase;
+
+static const IsolationCase two_tubs = { FALSE, FALSE };
+static const IsolationCase two_tubs_prefer_no_auth = { TRUE, FALSE };
+static const IsolationCase two_contexts = { FALSE, TRUE };
+
+/* A previous case's streams may still be closing: wait (bounded) until
+ * Tor shows none to the echo server. */
+static void
+wait_no_streams (Ctl *ctl)
+{
+  for (guint i = 0; i < 100; i++)
+    {
+      GPtrArray *circuits = g_ptr_array_new_with_free_func (g_free);
+      guint n;
+
+      stream_circuits (ctl, net.echo_port, circuits);
+      n = circuits->len;
+      g_ptr_array_unref (circuits);
+      if (n == 0)
+        return;
+      g_usleep (100 * 1000);
+    }
+  g_error ("Tor still shows streams to the echo server from an earlier case");
+}
+
 static void
 test_isolation (Fixture *f, gconstpointer data)
 {
+  const IsolationCase *c = data;
   FurlHintConnectResult *first;
+  FurlHintContext *first_ctx = NULL;
   GPtrArray *circuits = g_ptr_array_new_with_free_func (g_free);
   GError *error = NULL;
   Ctl *ctl;
@@ -1138,21 +1177,30 @@ test_isolation (Fixture *f, gconstpointer data)
       g_ptr_array_unref (circuits);
       return;
     }
+  ctl = ctl_open (net.control_port, net_env ("CONTROL_COOKIE_FILE"), &error);
+  g_assert_no_error (error);
+  wait_no_streams (ctl);
+
   cfg = g_strdup_printf ("[connections]\ntcp = tor\ntor.socks-proxy = tcp:127.0.0.1:%u\n",
-                         net.socks_port);
+                         c->prefer_no_auth ? net_env_port ("NOAUTH_SOCKS_PORT")
+                                           : net.socks_port);
   hints = g_strdup_printf ("tcp:" MAPPED_NAME ":%u", net.echo_port);
   use_config (f, cfg);
   connect_furl (f, TUB, hints);
   assert_won (f, 0, 0, TRUE);
   assert_echo (f->result, "first peer\n");
   first = g_steal_pointer (&f->result);
-  connect_furl (f, TUB2, hints);
+  if (c->two_contexts)
+    {
+      /* The second context: the same configuration, another node. */
+      first_ctx = g_steal_pointer (&f->ctx);
+      use_config (f, cfg);
+    }
+  connect_furl (f, c->two_contexts ? TUB : TUB2, hints);
   assert_won (f, 0, 0, TRUE);
   assert_echo (f->result, "second peer\n");
 
   /* Both streams open: Tor shows them on two circuits. */
-  ctl = ctl_open (net.control_port, net_env ("CONTROL_COOKIE_FILE"), &error);
-  g_assert_no_error (error);
   stream_circuits (ctl, net.echo_port, circuits);
   ctl_free (ctl);
   for (guint i = 0; i < circuits->len; i++)
@@ -1162,6 +1210,7 @@ test_isolation (Fixture *f, gconstpointer data)
   g_assert_cmpstr (g_ptr_array_index (circuits, 0), !=, g_ptr_array_index (circuits, 1));
 
   furlhint_connect_result_unref (first);
+  g_clear_pointer (&first_ctx, furlhint_context_unref);
   g_ptr_array_unref (circuits);
   g_free (hints);
   g_free (cfg);
@@ -1245,8 +1294,13 @@ main (int argc, char **argv)
   ADD ("/tornet/onion/control-port", test_onion_control_port);
   ADD ("/tornet/exit/tcp=tor", test_exit_tcp_tor);
   ADD ("/tornet/anonymous/tor-wrapped-fallback", test_anonymous_fallback);
-  ADD ("/tornet/isolation/two-tubs-two-circuits", test_isolation);
 #undef ADD
+  g_test_add ("/tornet/isolation/two-tubs-two-circuits", Fixture, &two_tubs,
+              setup, test_isolation, teardown);
+  g_test_add ("/tornet/isolation/prefer-no-auth-two-tubs-two-circuits", Fixture,
+              &two_tubs_prefer_no_auth, setup, test_isolation, teardown);
+  g_test_add ("/tornet/isolation/two-contexts-two-circuits", Fixture, &two_contexts,
+              setup, test_isolation, teardown);
   g_test_add_func ("/tornet/teardown/stop-network", test_stop_network);
 
   ret = g_test_run ();

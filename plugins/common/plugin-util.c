@@ -4,8 +4,12 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/random.h>
+
+#include <gio/gio.h>
 
 /* Only for the enum values checked below: a plugin never calls libfurlhint. */
 #include <furlhint/furlhint-error.h>
@@ -251,6 +255,34 @@ _furlhint_plugin_log (const FurlHintPluginInitArgs *args,
   va_end (ap);
   args->log (level, message, args->log_data);
   g_free (message);
+}
+
+gboolean
+_furlhint_plugin_random_bytes (guint8 *buf,
+                               gsize len,
+                               GError **error)
+{
+  gsize got = 0;
+
+  while (got < len)
+    {
+      /* Blocks only until the pool is first initialised, at boot. */
+      gssize n = getrandom (buf + got, len - got, 0);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          gint saved_errno = errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "cannot get random bytes from the kernel (getrandom: %s)",
+                       g_strerror (saved_errno));
+          return FALSE;
+        }
+      got += (gsize) n;
+    }
+  return TRUE;
 }
 
 gchar *

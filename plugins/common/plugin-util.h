@@ -91,6 +91,13 @@ void _furlhint_plugin_log (const FurlHintPluginInitArgs *args,
                            const gchar *format,
                            ...) G_GNUC_PRINTF (3, 4);
 
+/* Fills @buf with @len bytes from the kernel's CSPRNG (getrandom(2)),
+ * for secrets that must not be guessable. FALSE with @error (G_IO_ERROR)
+ * when the kernel cannot give them. */
+gboolean _furlhint_plugin_random_bytes (guint8 *buf,
+                                        gsize len,
+                                        GError **error);
+
 /* "127.0.0.1:9050", "[::1]:9050" or "unix:/run/tor/socks". */
 gchar *_furlhint_plugin_endpoint_display (const FhEndpoint *endpoint);
 

@@ -48,6 +48,7 @@ typedef struct {
   gchar *advice;               /* (owned) */
   gchar *username;             /* (owned) (nullable) */
   gchar *password;             /* (owned) (nullable) wiped on free */
+  FhSocks5Offer offer;         /* the methods the greeting offers */
   gchar *host;                 /* (owned) */
   guint16 port;
   FurlHintStatusFunc status;
@@ -175,7 +176,7 @@ parse_reply (SocksClient *sc, GError **error)
   switch (sc->state)
     {
     case SOCKS_STATE_GREETING:
-      r = _furlhint_socks5_parse_method (sc->in, sc->in_len, sc->username != NULL,
+      r = _furlhint_socks5_parse_method (sc->in, sc->in_len, sc->offer,
                                          &method, &sc->in_need, error);
       if (r == FH_SOCKS5_OK && method == FH_SOCKS5_METHOD_USERPASS)
         sc->state = SOCKS_STATE_USERPASS;
@@ -298,7 +299,7 @@ send_message (GTask *task)
   switch (sc->state)
     {
     case SOCKS_STATE_GREETING:
-      sc->out_len = _furlhint_socks5_build_greeting (sc->out, sc->username != NULL);
+      sc->out_len = _furlhint_socks5_build_greeting (sc->out, sc->offer);
       break;
     case SOCKS_STATE_USERPASS:
       if (!_furlhint_socks5_build_userpass (sc->out, &sc->out_len,
@@ -412,6 +413,7 @@ _furlhint_socks_client_connect_async (const FhSocksClientRequest *request,
 
   g_return_if_fail (request != NULL && request->proxy != NULL && request->host != NULL);
   g_return_if_fail ((request->username == NULL) == (request->password == NULL));
+  g_return_if_fail (!request->userpass_only || request->username != NULL);
 
   sc = g_new0 (SocksClient, 1);
   sc->proxy.kind = request->proxy->kind;
@@ -424,6 +426,12 @@ _furlhint_socks_client_connect_async (const FhSocksClientRequest *request,
                                                       : "is the proxy running?");
   sc->username = g_strdup (request->username);
   sc->password = g_strdup (request->password);
+  if (sc->username == NULL)
+    sc->offer = FH_SOCKS5_OFFER_NONE;
+  else if (request->userpass_only)
+    sc->offer = FH_SOCKS5_OFFER_USERPASS_ONLY;
+  else
+    sc->offer = FH_SOCKS5_OFFER_NONE_OR_USERPASS;
   sc->host = g_strdup (request->host);
   sc->port = request->port;
   sc->status = request->status;

@@ -23,7 +23,8 @@
  *   req.proxy = &state->proxy;                 // FhEndpoint, tcp or unix
  *   req.proxy_label = "Tor SOCKS port 127.0.0.1:9050";   // optional
  *   req.down_advice = "is Tor running?";                 // optional
- *   req.username = key; req.password = "x";              // optional
+ *   req.username = "u"; req.password = key;              // optional
+ *   req.userpass_only = TRUE;                            // optional
  *   req.host = target->host; req.port = target->port;
  *   req.status = args->status; req.status_data = args->status_data;
  *   _furlhint_socks_client_connect_async (&req, cancellable, cb, data);
@@ -41,7 +42,8 @@
  *   and 5, UNREACHABLE for 3, 4 and most of Tor's 0xF0–0xF6, TIMED_OUT for
  *   6 and 0xF7, AUTH for 0xF4/0xF5, FAILED for 1), with the message
  *   "proxy refused: host unreachable (SOCKS reply 4)";
- * - credentials refused: AUTH; garbage from the proxy: PROTOCOL;
+ * - credentials refused, or (with @userpass_only) username/password
+ *   refused or skipped: AUTH; garbage from the proxy: PROTOCOL;
  * - the proxy closes early: PROTOCOL, "LABEL closed the connection during
  *   the SOCKS handshake";
  * - cancelled: G_IO_ERROR_CANCELLED (the socket is closed).
@@ -72,6 +74,11 @@ G_BEGIN_DECLS
  * @username: (nullable) RFC 1929 user name; with @password. Tor uses these
  *   for stream isolation (any value is accepted).
  * @password: (nullable) RFC 1929 password; set iff @username is.
+ * @userpass_only: with @username: offer username/password alone, not
+ *   "no authentication" besides it. For credentials the proxy must not
+ *   skip: Tor's stream isolation, which a SocksPort with PreferSOCKSNoAuth
+ *   would silently drop by choosing "no authentication". A proxy that
+ *   refuses username/password then fails the connect with AUTH.
  * @host: (not nullable) target host, no brackets; sent to the proxy.
  * @port: target port, 1–65535.
  * @status: (nullable) progress reporter.
@@ -85,6 +92,7 @@ typedef struct {
   const gchar *down_advice;
   const gchar *username;
   const gchar *password;
+  gboolean userpass_only;
   const gchar *host;
   guint16 port;
   FurlHintStatusFunc status;

@@ -20,10 +20,17 @@
  * Connecting works through a SAM endpoint (1 and 4); 2 and 3 are not
  * implemented (connect fails with NOT_SUPPORTED, saying so).
  *
- * furlhint's own setting: `[i2p] sam.session-options`, I2CP options for
- * the client session ("inbound.length=2 outbound.length=2"), space
- * separated; the router's defaults when absent. Zero-hop tunnels
- * (inbound.length=0) give up anonymity and are for test networks.
+ * furlhint's own settings:
+ * - `[i2p] sam.session-options`: I2CP options for the client sessions
+ *   ("inbound.length=2 outbound.length=2"), space separated; the router's
+ *   defaults when absent. Zero-hop tunnels give up anonymity (the peer's
+ *   side sees this node's router): in anonymous mode any setting that can
+ *   make a tunnel of 0 hops is refused at init (see check_tunnel_hops()),
+ *   unless `[i2p] sam.allow-zero-hop = true` says this is a test network,
+ *   which is logged as a warning.
+ * - `[i2p] sam.client-destinations`: `per-peer` (the default) gives each
+ *   peer (tub ID) a transient client destination of its own, `shared` one
+ *   for every peer (see "Destinations" below).
  *
  * I2P counts as configured only when asked for: `[connections]
  * i2p.sam-api` present (blank = 127.0.0.1:7656), or `[i2p] sam.port`,
@@ -47,6 +54,9 @@
 #define I2P_DEFAULT_SAM_HOST "127.0.0.1"
 #define I2P_DEFAULT_SAM_PORT 7656
 
+/* I2P's range for a tunnel's length and its variance, in hops. */
+#define I2P_MAX_TUNNEL_LENGTH 7
+
 typedef enum {
   I2P_MODE_SAM = 0,       /* explicit or default SAM endpoint */
   I2P_MODE_LAUNCH,
@@ -65,6 +75,7 @@ typedef struct {
   gboolean disabled;        /* [i2p] enabled = false */
   gchar *route_display;     /* (owned) "SAM 127.0.0.1:7656", for describe */
   gchar **session_options;  /* (owned) I2CP options for SESSION CREATE */
+  gboolean per_peer;        /* [i2p] sam.client-destinations = per-peer */
   GMutex lock;              /* guards @worker's creation */
   I2pWorker *worker;        /* (owned) (nullable) started by the first connect */
 } I2pState;
@@ -86,6 +97,145 @@ i2p_state_free (I2pState *state)
   g_free (state);
 }
 
+/* One direction's tunnel settings in the I2CP options. A key given twice
+ * counts with its worst value: which one a router keeps is its business. */
+typedef struct {
+  gboolean have_length;
+  gint64 min_length;        /* the smallest DIR.length given */
+  gint64 min_variance;      /* the most negative DIR.lengthVariance, else 0 */
+  gboolean allow_zero_hop;  /* some DIR.allowZeroHop=true */
+} TunnelHops;
+
+static gboolean
+read_tunnel_hops (const gchar *const *options,
+                  const gchar *direction,
+                  const gchar *options_text,
+                  TunnelHops *hops,
+                  GError **error)
+{
+  gchar *length_key = g_strconcat (direction, ".length", NULL);
+  gchar *variance_key = g_strconcat (direction, ".lengthVariance", NULL);
+  gchar *zero_key = g_strconcat (direction, ".allowZeroHop", NULL);
+  gboolean ok = TRUE;
+
+  memset (hops, 0, sizeof *hops);
+  for (gsize i = 0; ok && options[i] != NULL; i++)
+    {
+      const gchar *eq = strchr (options[i], '=');
+      gsize key_len = (gsize) (eq - options[i]);
+      const gchar *value = eq + 1;
+      gint64 n = 0;
+
+      if (key_len == strlen (length_key) && strncmp (options[i], length_key, key_len) == 0)
+        {
+          ok = g_ascii_string_to_signed (value, 10, 0, I2P_MAX_TUNNEL_LENGTH, &n, NULL);
+          if (ok && (!hops->have_length || n < hops->min_length))
+            hops->min_length = n;
+          hops->have_length = TRUE;
+        }
+      else if (key_len == strlen (variance_key) &&
+               strncmp (options[i], variance_key, key_len) == 0)
+        {
+          ok = g_ascii_string_to_signed (value, 10, -I2P_MAX_TUNNEL_LENGTH,
+                                         I2P_MAX_TUNNEL_LENGTH, &n, NULL);
+          hops->min_variance = MIN (hops->min_variance, n);
+        }
+      else if (key_len == strlen (zero_key) && strncmp (options[i], zero_key, key_len) == 0)
+        {
+          ok = g_ascii_strcasecmp (value, "true") == 0 || g_ascii_strcasecmp (value, "false") == 0;
+          hops->allow_zero_hop |= g_ascii_strcasecmp (value, "true") == 0;
+        }
+      if (!ok)
+        _furlhint_plugin_set_bad_value (error, I2P_PLUGIN_NAME, "sam.session-options",
+                                        options_text,
+                                        "%s is not a tunnel setting I2P takes; accepted: "
+                                        "%s.length=0..%d, %s.lengthVariance=-%d..%d, "
+                                        "%s.allowZeroHop=true or false",
+                                        options[i], direction, I2P_MAX_TUNNEL_LENGTH,
+                                        direction, I2P_MAX_TUNNEL_LENGTH,
+                                        I2P_MAX_TUNNEL_LENGTH, direction);
+    }
+  g_free (length_key);
+  g_free (variance_key);
+  g_free (zero_key);
+  return ok;
+}
+
+/* Why a direction's tunnels may have 0 hops, or NULL. A tunnel gets
+ * LENGTH hops plus a random offset set by lengthVariance: 0..+v for a
+ * positive v; for a negative v, -|v|..0 on i2pd and -|v|..+|v| on Java
+ * I2P. So the fewest hops are LENGTH - |v|; without a LENGTH they depend
+ * on the router's default, which is not ours to guess. */
+static gchar *
+zero_hop_reason (const TunnelHops *hops,
+                 const gchar *direction)
+{
+  if (hops->have_length && hops->min_length + hops->min_variance <= 0)
+    {
+      if (hops->min_variance == 0)
+        return g_strdup_printf ("%s.length=%" G_GINT64_FORMAT " makes zero-hop tunnels",
+                                direction, hops->min_length);
+      return g_strdup_printf ("%s.length=%" G_GINT64_FORMAT " with %s.lengthVariance=%"
+                              G_GINT64_FORMAT " can make zero-hop tunnels",
+                              direction, hops->min_length, direction, hops->min_variance);
+    }
+  if (!hops->have_length && hops->min_variance < 0)
+    return g_strdup_printf ("%s.lengthVariance=%" G_GINT64_FORMAT " without %s.length can "
+                            "make zero-hop tunnels, depending on the router's default length",
+                            direction, hops->min_variance, direction);
+  if (hops->allow_zero_hop)
+    return g_strdup_printf ("%s.allowZeroHop=true lets the router fall back to zero-hop "
+                            "tunnels", direction);
+  return NULL;
+}
+
+/* Zero-hop tunnels: this node's own router is then the gateway of its
+ * inbound tunnels, named in the destination's lease set, or sends
+ * straight to the peer's tunnels: the peer's side sees the node's router
+ * and its IP address. Refused in anonymous mode unless @allow_zero_hop
+ * (a test network, logged as a warning); in any mode the tunnel options
+ * must be in range. *@reason: why tunnels may have 0 hops, or NULL. */
+static gboolean
+check_tunnel_hops (const gchar *const *options,
+                   const gchar *options_text,
+                   gboolean anonymous,
+                   gboolean allow_zero_hop,
+                   gchar **reason,
+                   GError **error)
+{
+  static const gchar *const directions[] = { "inbound", "outbound" };
+
+  *reason = NULL;
+  for (gsize i = 0; i < G_N_ELEMENTS (directions); i++)
+    {
+      TunnelHops hops;
+
+      if (!read_tunnel_hops (options, directions[i], options_text, &hops, error))
+        {
+          g_clear_pointer (reason, g_free);
+          return FALSE;
+        }
+      if (*reason == NULL)
+        *reason = zero_hop_reason (&hops, directions[i]);
+    }
+  if (*reason != NULL && anonymous && !allow_zero_hop)
+    {
+      _furlhint_plugin_set_bad_value (error, I2P_PLUGIN_NAME, "sam.session-options",
+                                      options_text,
+                                      "%s, which in anonymous mode would show this "
+                                      "node's I2P router and its IP address to its peers; "
+                                      "accepted in anonymous mode: at least one hop each "
+                                      "way (inbound.length and outbound.length of 1 or "
+                                      "more, and more than the size of a negative "
+                                      "lengthVariance; no allowZeroHop=true), or [i2p] "
+                                      "sam.allow-zero-hop = true on a test network",
+                                      *reason);
+      g_clear_pointer (reason, g_free);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Reads and checks every [i2p] / [connections] setting the plugin knows,
  * also the server-side ones it does not use yet (dest.*). */
 static gboolean
@@ -96,7 +246,8 @@ read_settings (const FurlHintPluginInitArgs *args,
 {
   const gchar *name = I2P_PLUGIN_NAME;
   const gchar *enabled_text = _furlhint_plugin_get (args, "enabled");
-  gboolean enabled, launch, dest;
+  const gchar *destinations = _furlhint_plugin_get (args, "sam.client-destinations");
+  gboolean enabled, launch, dest, allow_zero_hop;
   gboolean have_sam;
   FhSettingState sam_port_state, sam_api_state;
   FhEndpoint sam_api;
@@ -105,8 +256,24 @@ read_settings (const FurlHintPluginInitArgs *args,
   if (!_furlhint_plugin_get_boolean (name, args, "enabled", TRUE, &enabled, error) ||
       !_furlhint_plugin_get_boolean (name, args, "launch", FALSE, &launch, error) ||
       !_furlhint_plugin_get_boolean (name, args, "dest", FALSE, &dest, error) ||
+      !_furlhint_plugin_get_boolean (name, args, "sam.allow-zero-hop", FALSE,
+                                     &allow_zero_hop, error) ||
       !_furlhint_plugin_get_port (name, args, "dest.port", &unused_port, error))
     return FALSE;
+
+  if (destinations == NULL || *destinations == '\0' ||
+      g_ascii_strcasecmp (destinations, "per-peer") == 0)
+    state->per_peer = TRUE;
+  else if (g_ascii_strcasecmp (destinations, "shared") == 0)
+    state->per_peer = FALSE;
+  else
+    {
+      _furlhint_plugin_set_bad_value (error, name, "sam.client-destinations", destinations,
+                                      "unknown; accepted: per-peer (a transient client "
+                                      "destination for each peer, the default) or shared "
+                                      "(one for every peer)");
+      return FALSE;
+    }
 
   if (!_furlhint_plugin_get_endpoint (name, args, "sam.port", &state->sam,
                                       &sam_port_state, error))
@@ -163,6 +330,8 @@ read_settings (const FurlHintPluginInitArgs *args,
     const gchar *options = _furlhint_plugin_get (args, "sam.session-options");
     GError *local_error = NULL;
 
+    gchar *zero_hop = NULL;
+
     state->session_options = _furlhint_sam_parse_options (options, &local_error);
     if (state->session_options == NULL)
       {
@@ -171,6 +340,16 @@ read_settings (const FurlHintPluginInitArgs *args,
         g_error_free (local_error);
         return FALSE;
       }
+    if (!check_tunnel_hops ((const gchar *const *) state->session_options, options,
+                            args->anonymous, allow_zero_hop, &zero_hop, error))
+      return FALSE;
+    if (zero_hop != NULL && args->anonymous)
+      _furlhint_plugin_log (args, G_LOG_LEVEL_WARNING,
+                            "i2p: anonymous mode with zero-hop tunnels, as [i2p] "
+                            "sam.allow-zero-hop = true allows: %s, so peers can see this "
+                            "node's I2P router and its IP address; for test networks only",
+                            zero_hop);
+    g_free (zero_hop);
   }
 
   state->executable = _furlhint_plugin_dup_string (args, "i2p.executable");
@@ -248,12 +427,13 @@ i2p_init (const FurlHintPluginInitArgs *args,
                           state->disabled ? "[i2p] enabled = false"
                                           : "nothing in [i2p] or [connections] asks for I2P");
   else
-    _furlhint_plugin_log (args, G_LOG_LEVEL_DEBUG, "i2p: %s%s%s",
+    _furlhint_plugin_log (args, G_LOG_LEVEL_DEBUG, "i2p: %s%s%s%s",
                           state->route_display,
                           state->mode == I2P_MODE_LAUNCH && state->executable != NULL
                             ? ", executable " : "",
                           state->mode == I2P_MODE_LAUNCH && state->executable != NULL
-                            ? state->executable : "");
+                            ? state->executable : "",
+                          state->per_peer ? "" : ", one client destination for every peer");
   return state;
 }
 
@@ -348,13 +528,24 @@ i2p_parse (gpointer data,
 
 /* --- connecting ------------------------------------------------------------
  *
- * One SAM session per plugin state, shared by every connection of the node
- * (Tahoe's i2p_provider does the same through txi2p): its control socket
- * does HELLO and SESSION CREATE once — 20 s on i2pd 2.45.1, longer on a
- * real network while tunnels are built — and stays open for the plugin's
- * life, because closing it ends the session. Each connection then opens a
- * socket of its own to the bridge: HELLO, STREAM CONNECT, and after
- * "STREAM STATUS RESULT=OK" that socket is the stream.
+ * A SAM session is a client destination. Its control socket does HELLO
+ * and SESSION CREATE once — 20 s on i2pd 2.45.1, seconds on newer
+ * routers, longer on a real network while tunnels are built — and stays
+ * open for the plugin's life, because closing it ends the session. Each
+ * connection then opens a socket of its own to the bridge: HELLO, STREAM
+ * CONNECT, and after "STREAM STATUS RESULT=OK" that socket is the stream.
+ *
+ * Destinations: the sessions belong to the plugin state, so two contexts
+ * (two node identities) never share one, and every one is TRANSIENT (a
+ * fresh key made by the router). With `sam.client-destinations =
+ * per-peer`, the default, each peer (the connect's isolation key, its tub
+ * ID) gets a session of its own, made at the first connect to it and used
+ * by every later one: peers cannot tell, by the destination that calls
+ * them, that they serve the same node, as Tor's per-peer circuits keep
+ * them from it in the tor plugin. The price is one SESSION CREATE per new
+ * peer and a tunnel pool per peer on the router. `shared` makes one
+ * session for every peer (what Tahoe's i2p_provider does through txi2p):
+ * one SESSION CREATE in all, and peers that compare notes see one client.
  *
  * The session outlives any one connect, and connects come from whatever
  * thread-default main context the caller runs (the blocking wrapper makes
@@ -405,7 +596,9 @@ struct _I2pWorker {
   gchar **options;             /* (owned) I2CP options for SESSION CREATE */
 
   /* worker thread only */
-  Session *session;            /* (nullable) (owned) the live session */
+  GHashTable *sessions;        /* (owned) (element-type utf8 Session) the live
+                                * sessions by peer key (see Job), each with a
+                                * reference of the worker's */
   GList *jobs;                 /* (element-type Job) (unowned) running jobs */
   guint n_alive;               /* jobs not yet posted + sessions not yet freed */
   gboolean stopping;
@@ -439,6 +632,7 @@ struct _Session {
   I2pWorker *worker;           /* (unowned) */
   SessionPhase phase;
   gchar *id;                   /* (owned) */
+  gchar *peer;                 /* (owned) its key in worker->sessions */
   GSocketConnection *conn;     /* (nullable) (owned) the control socket */
   GCancellable *cancellable;   /* (owned) cancelled when the session dies */
   GSource *timeout;            /* (nullable) (owned) handshake bound */
@@ -471,6 +665,9 @@ struct _Job {
   GCancellable *cancellable;   /* (owned) the job's own, linked to the caller's */
   gchar *host;                 /* (owned) */
   guint16 port;
+  gchar *peer;                 /* (owned) which session: the isolation key with
+                                * per-peer destinations ("" without one), ""
+                                * with a shared destination */
 
   /* worker thread */
   I2pWorker *worker;           /* (unowned) */
@@ -519,6 +716,7 @@ job_unref (gpointer data)
   g_clear_object (&job->caller_cancellable);
   g_clear_object (&job->cancellable);
   g_free (job->host);
+  g_free (job->peer);
   g_free (job->session_id);
   g_free (job->destination);
   g_free (job->last_status);
@@ -1155,6 +1353,7 @@ session_unref (Session *session)
   g_queue_clear_full (&session->waiters, job_unref);
   g_queue_clear_full (&session->output, g_free);
   g_free (session->id);
+  g_free (session->peer);
   g_free (session);
   worker->n_alive--;
   worker_maybe_quit (worker);
@@ -1174,9 +1373,9 @@ session_die (Session *session,
     }
   session->phase = SESSION_DEAD;
   session_ref (session);
-  if (worker->session == session)
+  if (g_hash_table_lookup (worker->sessions, session->peer) == session)
     {
-      worker->session = NULL;
+      g_hash_table_remove (worker->sessions, session->peer);
       session_unref (session);   /* the worker's */
     }
   g_cancellable_cancel (session->cancellable);
@@ -1476,8 +1675,10 @@ session_connected_cb (GObject *source,
   session_unref (session);
 }
 
+/* A new session for @peer, in worker->sessions. */
 static Session *
-session_open (I2pWorker *worker)
+session_open (I2pWorker *worker,
+              const gchar *peer)
 {
   Session *session = g_new0 (Session, 1);
   GSocketClient *client = new_socket_client ();
@@ -1486,6 +1687,8 @@ session_open (I2pWorker *worker)
   session->worker = worker;
   session->phase = SESSION_CONNECTING;
   session->id = _furlhint_sam_new_session_id ();
+  session->peer = g_strdup (peer);
+  g_hash_table_insert (worker->sessions, g_strdup (peer), session);
   session->cancellable = g_cancellable_new ();
   session->inbuf = g_byte_array_new ();
   worker->n_alive++;
@@ -1525,9 +1728,9 @@ job_start_in_worker_cb (gpointer data)
   if (g_cancellable_is_cancelled (job->cancellable))
     return G_SOURCE_REMOVE;   /* job_cancelled_cb follows */
 
-  if (worker->session == NULL)
-    worker->session = session_open (worker);
-  session = worker->session;
+  session = g_hash_table_lookup (worker->sessions, job->peer);
+  if (session == NULL)
+    session = session_open (worker, job->peer);
   job->session = session_ref (session);
   if (session->phase == SESSION_READY)
     {
@@ -1548,16 +1751,19 @@ worker_shutdown_cb (gpointer data)
 {
   I2pWorker *worker = data;
   GList *jobs = g_list_copy (worker->jobs);
+  GList *sessions;
 
   worker->stopping = TRUE;
   for (GList *l = jobs; l != NULL; l = l->next)
     job_fail (l->data, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                             "I2P: the i2p plugin is shutting down"));
   g_list_free (jobs);
-  if (worker->session != NULL)
-    session_die (worker->session,
-                 g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                      "I2P: the i2p plugin is shutting down"));
+  /* Each session_die() takes its session out of the table. */
+  sessions = g_hash_table_get_values (worker->sessions);
+  for (GList *l = sessions; l != NULL; l = l->next)
+    session_die (l->data, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                               "I2P: the i2p plugin is shutting down"));
+  g_list_free (sessions);
   worker_maybe_quit (worker);
   return G_SOURCE_REMOVE;
 }
@@ -1591,6 +1797,7 @@ worker_new (const I2pState *state)
     worker->sam = g_network_address_new (state->sam.host, state->sam.port);
   worker->bridge = _furlhint_plugin_endpoint_display (&state->sam);
   worker->options = g_strdupv (state->session_options);
+  worker->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   worker->thread = g_thread_new ("furlhint-i2p", worker_thread, worker);
   return worker;
 }
@@ -1605,6 +1812,8 @@ worker_free (I2pWorker *worker)
   g_object_unref (worker->sam);
   g_free (worker->bridge);
   g_strfreev (worker->options);
+  /* Empty: the shutdown ended every session. */
+  g_hash_table_unref (worker->sessions);
   g_free (worker);
 }
 
@@ -1662,6 +1871,8 @@ i2p_connect_async (gpointer data,
   job->cancellable = g_cancellable_new ();
   job->host = g_strdup (args->target->host);
   job->port = args->target->port;
+  job->peer = g_strdup (state->per_peer && args->isolation_key != NULL ? args->isolation_key
+                                                                       : "");
   job->worker = state->worker;
   job->line = g_byte_array_new ();
   if (cancellable != NULL)

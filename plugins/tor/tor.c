@@ -66,8 +66,11 @@
 /* How long a launched tor gets to exit on SIGTERM before SIGKILL. */
 #define TOR_KILL_GRACE_MS 3000
 
-/* SOCKS user name for stream isolation; the password is per peer. */
+/* SOCKS user name for stream isolation; the password is per peer and per
+ * plugin state (see isolation_password()). */
 #define TOR_ISOLATION_USER "furlhint"
+/* Bytes of the per-state secret keying the isolation passwords. */
+#define TOR_ISOLATION_SECRET_LEN 32
 
 typedef enum {
   TOR_MODE_DEFAULT_PORTS = 0,
@@ -94,6 +97,10 @@ typedef struct {
   gboolean isolate_streams;   /* SOCKS credentials from the connect's isolation
                                * key, so that peers do not share circuits
                                * (Tor's IsolateSOCKSAuth, on by default) */
+  guint8 isolation_secret[TOR_ISOLATION_SECRET_LEN];
+                              /* random, drawn at init: one per plugin state,
+                               * so one per context (node identity); never
+                               * shown anywhere, wiped on free */
   gboolean anonymous;         /* the node runs in anonymous mode */
   gboolean disabled;          /* [tor] enabled = false */
   gchar *route_display;       /* (owned) "SOCKS 127.0.0.1:9050", for describe */
@@ -127,6 +134,7 @@ tor_state_free (TorState *state)
   g_free (state->data_directory);
   g_free (state->route_display);
   g_mutex_clear (&state->lock);
+  explicit_bzero (state->isolation_secret, sizeof state->isolation_secret);
   g_free (state);
 }
 
@@ -288,6 +296,13 @@ tor_init (const FurlHintPluginInitArgs *args,
   state->default_ports[1] = TOR_BROWSER_SOCKS_PORT;
   state->isolate_streams = TRUE;
   state->anonymous = args->anonymous;
+  if (!_furlhint_plugin_random_bytes (state->isolation_secret,
+                                      sizeof state->isolation_secret, error))
+    {
+      g_prefix_error (error, "tor: no secret for stream isolation: ");
+      tor_state_free (state);
+      return NULL;
+    }
 
   if (!read_settings (args, state, configured, error))
     {
@@ -433,7 +448,7 @@ connect_data_free (gpointer p)
     }
   g_free (data->host);
   g_free (data->username);
-  g_free (data->password);
+  _furlhint_secret_free (data->password);
   _furlhint_endpoint_clear (&data->endpoint);
   g_free (data->label);
   g_free (data);
@@ -1549,6 +1564,9 @@ start_socks (GTask *task)
   req.down_advice = "is Tor running?";
   req.username = data->username;
   req.password = data->password;
+  /* Offering "no authentication" too would let a SocksPort with
+   * PreferSOCKSNoAuth pick it and drop the isolation without a word. */
+  req.userpass_only = data->username != NULL;
   req.host = data->host;
   req.port = data->port;
   req.status = data->status;
@@ -1722,6 +1740,25 @@ check_target (const FurlHintTarget *target,
   return TRUE;
 }
 
+/* The SOCKS password for connects to the peer @isolation_key names: hex
+ * HMAC-SHA256 of the key under the state's secret. Tor puts streams with
+ * different credentials on different circuits (IsolateSOCKSAuth; it only
+ * compares them). So connects to one peer share circuits, connects to two
+ * peers do not, and neither do two node identities (two contexts, in one
+ * process or two) connecting to the same peer through one tor: each has a
+ * secret of its own. The HMAC keeps the tub ID out of tor's memory and
+ * logs, and an unkeyed hash of it would be the same for every node. A
+ * connect without a key gets the password of the empty key: isolated from
+ * every peer's and from other contexts'. */
+static gchar *
+isolation_password (const TorState *state,
+                    const gchar *isolation_key)
+{
+  return g_compute_hmac_for_string (G_CHECKSUM_SHA256, state->isolation_secret,
+                                    sizeof state->isolation_secret,
+                                    isolation_key != NULL ? isolation_key : "", -1);
+}
+
 static void
 tor_connect_async (gpointer state_data,
                    const FurlHintConnectArgs *args,
@@ -1772,13 +1809,10 @@ tor_connect_async (gpointer state_data,
     }
   data->host = g_strdup (args->target->host);
   data->port = args->target->port;
-  if (state->isolate_streams && args->isolation_key != NULL && *args->isolation_key != '\0')
+  if (state->isolate_streams)
     {
-      /* Any credentials work: Tor only compares them (IsolateSOCKSAuth).
-       * A hash keeps the tub ID itself out of tor's memory and logs. */
       data->username = g_strdup (TOR_ISOLATION_USER);
-      data->password = g_compute_checksum_for_string (G_CHECKSUM_SHA256,
-                                                      args->isolation_key, -1);
+      data->password = isolation_password (state, args->isolation_key);
     }
 
   args->status (STATUS_FINDING, args->status_data);

@@ -1,9 +1,10 @@
 #!/bin/sh
 # Prepares a private Tor network on 127.0.0.1 (../shared/notes/tor-on-loopback.md):
 # 3 directory authorities that are also Guard/Exit/HSDir relays (exits only
-# to 127.0.0.0/8), 2 non-exit relays, a client (SocksPort, ControlPort with
-# cookie auth, UseMicrodescriptors 0, MapAddress echo.lab.test -> 127.0.0.1)
-# and an onion service in front of ECHO_PORT.
+# to 127.0.0.0/8), 2 non-exit relays, a client (SocksPort, a second
+# SocksPort with PreferSOCKSNoAuth, ControlPort with cookie auth,
+# UseMicrodescriptors 0, MapAddress echo.lab.test -> 127.0.0.1) and an
+# onion service in front of ECHO_PORT.
 #
 #   tor-net.sh DIR ECHO_PORT
 #
@@ -16,6 +17,7 @@
 # Prints KEY=VALUE lines on stdout (also written to DIR/tor-net.env):
 #   TORS="auth0 auth1 auth2 relay0 relay1 hs client"   (start order)
 #   SOCKS_PORT, CONTROL_PORT, CONTROL_COOKIE_FILE      (the client)
+#   NOAUTH_SOCKS_PORT     the client's SocksPort with PreferSOCKSNoAuth
 #   HS_CONTROL_PORT, HS_CONTROL_COOKIE_FILE, HS_HOSTNAME_FILE, ONION_PORT
 #   CLIENT_LOG_HINT="Bootstrapped 100%"
 #
@@ -54,6 +56,7 @@ relay_dir () { echo $((BASE + 30 + $1)); }
 SOCKS_PORT=$((BASE + 40))
 CONTROL_PORT=$((BASE + 41))
 HS_CONTROL_PORT=$((BASE + 42))
+NOAUTH_SOCKS_PORT=$((BASE + 43))
 
 # Authority keys: an identity/signing certificate from tor-gencert (empty
 # passphrase), and the relay identity from --list-fingerprint.
@@ -163,6 +166,7 @@ mkdir -p "$DIR/client"
 chmod 700 "$DIR/client"
 { common client; cat <<EOF
 SocksPort 127.0.0.1:$SOCKS_PORT
+SocksPort 127.0.0.1:$NOAUTH_SOCKS_PORT PreferSOCKSNoAuth
 ControlPort 127.0.0.1:$CONTROL_PORT
 CookieAuthentication 1
 UseMicrodescriptors 0
@@ -173,6 +177,7 @@ EOF
 {
   echo "TORS=\"auth0 auth1 auth2 relay0 relay1 hs client\""
   echo "SOCKS_PORT=$SOCKS_PORT"
+  echo "NOAUTH_SOCKS_PORT=$NOAUTH_SOCKS_PORT"
   echo "CONTROL_PORT=$CONTROL_PORT"
   echo "CONTROL_COOKIE_FILE=$DIR/client/control_auth_cookie"
   echo "HS_CONTROL_PORT=$HS_CONTROL_PORT"
