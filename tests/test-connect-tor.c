@@ -1358,9 +1358,9 @@ test_launch_data_dir_unsafe (Fixture *f, gconstpointer data)
         expected = g_strdup_printf ("refusing tahoe.cfg [tor] data-directory %s: %s",
                                     cases[i].path, cases[i].problem);
         assert_failed (f, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN, expected, FINDING);
-        g_assert_nonnull (strstr (f->error->message, "accepted: a directory of ours with mode "
-                                                     "0700 (chmod 700), or a path that does "
-                                                     "not exist yet (created 0700)"));
+        g_assert_nonnull (strstr (f->error->message, "accepted: a directory of ours that only "
+                                                     "we may write to (chmod 700), or a path "
+                                                     "that does not exist yet (created 0700)"));
         g_assert_false (g_file_test (record, G_FILE_TEST_EXISTS));
         g_free (expected);
         g_free (cfg);

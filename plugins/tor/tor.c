@@ -748,7 +748,6 @@ open_regular_file (const gchar *path,
                    struct stat *st)
 {
   gint fd = open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-
   gint saved;
 
   if (fd < 0)
@@ -1257,12 +1256,13 @@ wait_control_file (Discovery *d,
       gssize got = 0;
       gint status = 0;
       gint fd = open_regular_file (path, &st);
+      gint saved = errno;
 
-      if (fd < 0 && errno != ENOENT)
+      if (fd < 0 && saved != ENOENT)
         {
           set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
                              "refusing the launched tor's control-port file %s: %s",
-                             path, open_problem (errno));
+                             path, open_problem (saved));
           return FALSE;
         }
       if (fd >= 0)
@@ -1386,7 +1386,8 @@ wait_bootstrap (Discovery *d,
  * a directory (not a symbolic link) of ours that nobody else may write
  * to. Whoever can write there can plant what we write (tor.log, through
  * a symbolic link) or read (the control-port file, naming their own
- * "tor"). */
+ * "tor"). Read permission for others is left to tor, which makes its
+ * DataDirectory 0700 itself. */
 static gboolean
 prepare_data_directory (const gchar *dir,
                         GError **error)
@@ -1423,8 +1424,8 @@ prepare_data_directory (const gchar *dir,
     {
       set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
                          "refusing tahoe.cfg [tor] data-directory %s: %s; accepted: a "
-                         "directory of ours with mode 0700 (chmod 700), or a path that "
-                         "does not exist yet (created 0700)", dir, problem);
+                         "directory of ours that only we may write to (chmod 700), or a "
+                         "path that does not exist yet (created 0700)", dir, problem);
       g_free (detail);
       return FALSE;
     }
