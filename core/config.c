@@ -18,10 +18,12 @@
  *   socks.port, which wins over control.port; [i2p] must not set both
  *   sam.port and launch; onion = true / dest = true need their keys.
  *
- * furlhint differs on purpose in one place: in anonymous mode a `tcp:`
+ * furlhint differs on purpose in two places: in anonymous mode a `tcp:`
  * (or legacy) entry of tub.location to a .onion or .i2p host is allowed
  * (Tahoe refuses every tcp: hint), and any entry that is neither that nor
- * `tor:`/`i2p:` is refused (Tahoe lets unknown hint types through).
+ * `tor:`/`i2p:` is refused (Tahoe lets unknown hint types through); and
+ * a Tor or SAM endpoint given by a host name other than localhost is
+ * refused, since reaching it starts with a local DNS lookup.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -103,6 +105,7 @@ static const KeySpec known_keys[] = {
    * Tor's state in NODEDIR/private/tor-statedir; furlhint has no NODEDIR) */
   { "tor", "control.port", KIND_ENDPOINT_BLANK },
   { "tor", "control.password", KIND_PLAIN },  /* furlhint: HASHEDPASSWORD auth on control.port */
+  { "tor", "control.auth", KIND_PLAIN },      /* furlhint: methods allowed there (the tor plugin checks) */
   { "tor", "enabled", KIND_BOOLEAN },
   { "tor", "launch", KIND_BOOLEAN },
   { "tor", "socks.port", KIND_ENDPOINT_BLANK },
@@ -1400,6 +1403,35 @@ furlhint_config_validate (const FurlHintConfig *config,
                      g_strdup_printf ("%s: Privacy requested with `reveal-IP-address = "
                                       "false` but `tcp = tcp` conflicts with this.",
                                       st->tcp_where));
+
+  /* The endpoints furlhint itself connects to (the tor and i2p plugins
+   * refuse the same at init). */
+  {
+    static const struct { const gchar *section, *key; } endpoints[] = {
+      { "connections", "tor.socks-proxy" }, { "tor", "socks.port" }, { "tor", "control.port" },
+      { "connections", "i2p.sam-api" }, { "i2p", "sam.port" },
+    };
+
+    for (i = 0; i < G_N_ELEMENTS (endpoints); i++)
+      {
+        const gchar *value = value_of (st, endpoints[i].section, endpoints[i].key);
+        FhEndpoint endpoint;
+
+        if (!nonblank (value) || !_furlhint_endpoint_parse (value, &endpoint, NULL))
+          continue;
+        if (_furlhint_endpoint_needs_lookup (&endpoint))
+          {
+            gchar *quoted = _furlhint_cfg_quote (value);
+
+            g_ptr_array_add (problems,
+                             g_strdup_printf ("%s: [%s] %s = %s: %s", config->doc->origin,
+                                              endpoints[i].section, endpoints[i].key, quoted,
+                                              FH_ENDPOINT_LOOKUP_PROBLEM));
+            g_free (quoted);
+          }
+        _furlhint_endpoint_clear (&endpoint);
+      }
+  }
 
   /* node.py _tub_portlocation() */
   location_disabled = st->tub_location != NULL && st->tub_location[0] != NULL &&

@@ -519,6 +519,19 @@ _furlhint_endpoint_clear (FhEndpoint *endpoint)
   endpoint->kind = FH_ENDPOINT_TCP;
 }
 
+gboolean
+_furlhint_endpoint_needs_lookup (const FhEndpoint *endpoint)
+{
+  g_return_val_if_fail (endpoint != NULL, FALSE);
+
+  if (endpoint->kind != FH_ENDPOINT_TCP || endpoint->host == NULL)
+    return FALSE;
+  /* Exactly "localhost": GIO treats that name (not "localhost.", nor
+   * another letter case in every version) without asking the resolver. */
+  return !g_hostname_is_ip_address (endpoint->host) &&
+         strcmp (endpoint->host, "localhost") != 0;
+}
+
 /* --- tcp.socks-proxy credentials ------------------------------------- */
 
 /* RFC 1929: ULEN and PLEN are one octet each, and at least 1. */

@@ -37,6 +37,19 @@ gchar *_furlhint_endpoint_to_string (const FhEndpoint *endpoint);
 
 void _furlhint_endpoint_clear (FhEndpoint *endpoint);
 
+/* TRUE when connecting to @endpoint needs a name lookup on this machine:
+ * a TCP host that is neither an address literal nor "localhost" (which
+ * GIO answers from itself, RFC 6761). In anonymous mode such a Tor or
+ * SAM endpoint is a local DNS query, so it is refused. */
+gboolean _furlhint_endpoint_needs_lookup (const FhEndpoint *endpoint);
+
+/* What _furlhint_endpoint_needs_lookup() refuses, and what is accepted,
+ * for the error messages of the config reader and the plugins. */
+#define FH_ENDPOINT_LOOKUP_PROBLEM \
+  "in anonymous mode a Tor or I2P endpoint given by host name would be looked " \
+  "up in the local DNS before anything reaches Tor or I2P; accepted: an IP " \
+  "address (tcp:127.0.0.1:PORT, tcp:[::1]:PORT), localhost, or unix:PATH"
+
 /* `[connections] tcp.socks-proxy` is ENDPOINT[:user=NAME:password=SECRET]
  * (Twisted-style keywords, `\:` `\=` `\\` escapes, both or neither, each
  * 1-255 bytes for RFC 1929). Takes the two keywords out of @value: on

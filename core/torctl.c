@@ -535,40 +535,96 @@ _furlhint_torctl_parse_protocolinfo (const FhTorReply *reply,
   return TRUE;
 }
 
+gboolean
+_furlhint_torctl_parse_auth_setting (const gchar *text,
+                                     guint *methods,
+                                     gchar **bad)
+{
+  gchar **words;
+  guint result = 0;
+
+  g_return_val_if_fail (methods != NULL && bad != NULL, FALSE);
+
+  *bad = NULL;
+  if (text == NULL)
+    text = "";
+  words = g_strsplit_set (text, ", \t", -1);
+  for (gchar **w = words; *w != NULL; w++)
+    {
+      guint found = 0;
+
+      if (**w == '\0')
+        continue;
+      for (gsize i = 0; i < G_N_ELEMENTS (auth_names); i++)
+        if (g_ascii_strcasecmp (*w, auth_names[i].name) == 0)
+          found = auth_names[i].method;
+      if (found == 0)
+        {
+          *bad = g_strdup (*w);
+          g_strfreev (words);
+          return FALSE;
+        }
+      result |= found;
+    }
+  g_strfreev (words);
+  *methods = result != 0 ? result : FH_TOR_AUTH_DEFAULT;
+  return TRUE;
+}
+
 FhTorAuthMethods
 _furlhint_torctl_choose_auth (const FhTorProtocolInfo *info,
+                              guint allowed,
                               gboolean have_password,
                               GError **error)
 {
-  gchar *offered;
+  guint usable;
+  gchar *offered, *permitted, *refused;
 
   g_return_val_if_fail (info != NULL, 0);
 
-  if (info->auth_methods & FH_TOR_AUTH_NULL)
-    return FH_TOR_AUTH_NULL;
+  usable = info->auth_methods & allowed;
   /* A configured password is the operator's explicit choice. */
-  if (have_password && (info->auth_methods & FH_TOR_AUTH_HASHEDPASSWORD))
+  if (have_password && (usable & FH_TOR_AUTH_HASHEDPASSWORD))
     return FH_TOR_AUTH_HASHEDPASSWORD;
-  if ((info->auth_methods & FH_TOR_AUTH_SAFECOOKIE) && info->cookie_file != NULL)
+  if ((usable & FH_TOR_AUTH_SAFECOOKIE) && info->cookie_file != NULL)
     return FH_TOR_AUTH_SAFECOOKIE;
-  if ((info->auth_methods & FH_TOR_AUTH_COOKIE) && info->cookie_file != NULL)
+  /* COOKIE hands the cookie to whatever answers, and NULL trusts it
+   * unseen: only when the operator allowed them (docs/furlhint.1). */
+  if ((usable & FH_TOR_AUTH_COOKIE) && info->cookie_file != NULL)
     return FH_TOR_AUTH_COOKIE;
+  if (usable & FH_TOR_AUTH_NULL)
+    return FH_TOR_AUTH_NULL;
 
   offered = auth_methods_text (info->auth_methods);
-  if (info->auth_methods & FH_TOR_AUTH_HASHEDPASSWORD)
+  permitted = auth_methods_text (allowed);
+  refused = auth_methods_text (info->auth_methods & ~allowed);
+  if (usable & FH_TOR_AUTH_HASHEDPASSWORD)
     g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_AUTH,
                  "Tor control port wants a password (it offers %s); accepted: "
                  "[tor] control.password, or CookieAuthentication 1 in the torrc",
                  offered);
+  else if (usable & (FH_TOR_AUTH_COOKIE | FH_TOR_AUTH_SAFECOOKIE))
+    g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_AUTH,
+                 "Tor control port offers %s but names no COOKIEFILE; accepted: "
+                 "a COOKIEFILE with SAFECOOKIE, or HASHEDPASSWORD with "
+                 "[tor] control.password", offered);
+  else if ((info->auth_methods & ~allowed) != 0)
+    g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_AUTH,
+                 "Tor control port offers only %s, which furlhint does not use unless "
+                 "told to (COOKIE sends the cookie to whatever listens on the port, "
+                 "NULL trusts it unauthenticated: maybe not tor at all); accepted: "
+                 "%s (set by [tor] control.auth; SAFECOOKIE is what tor offers with "
+                 "CookieAuthentication 1), or [tor] control.auth naming %s to allow it",
+                 offered, permitted, refused);
   else
     g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_AUTH,
                  "Tor control port offers no authentication method furlhint can use "
-                 "(it offers %s%s); accepted: NULL, SAFECOOKIE, COOKIE (with a "
-                 "COOKIEFILE), or HASHEDPASSWORD with [tor] control.password",
-                 offered,
-                 (info->auth_methods & (FH_TOR_AUTH_COOKIE | FH_TOR_AUTH_SAFECOOKIE))
-                   ? " but names no COOKIEFILE" : "");
+                 "(it offers %s); accepted: SAFECOOKIE, HASHEDPASSWORD with "
+                 "[tor] control.password, or COOKIE or NULL allowed by "
+                 "[tor] control.auth", offered);
   g_free (offered);
+  g_free (permitted);
+  g_free (refused);
   return 0;
 }
 
@@ -827,6 +883,70 @@ bad:
     g_free (shown);
   }
   g_free (host);
+  return FALSE;
+}
+
+gboolean
+_furlhint_torctl_endpoint_is_loopback (const FhEndpoint *endpoint)
+{
+  GInetAddress *address;
+  gboolean loopback;
+
+  g_return_val_if_fail (endpoint != NULL, FALSE);
+
+  if (endpoint->kind == FH_ENDPOINT_UNIX)
+    return TRUE;
+  if (endpoint->host == NULL)
+    return FALSE;
+  address = g_inet_address_new_from_string (endpoint->host);
+  if (address == NULL)
+    return FALSE;
+  /* 127.0.0.0/8 and ::1 only: an IPv4-mapped ::ffff:127.0.0.1 is not. */
+  loopback = g_inet_address_get_is_loopback (address);
+  g_object_unref (address);
+  return loopback;
+}
+
+gboolean
+_furlhint_torctl_pick_socks_listener (const GArray *listeners,
+                                      const gchar *label,
+                                      FhEndpoint *out,
+                                      GError **error)
+{
+  GString *refused;
+
+  g_return_val_if_fail (listeners != NULL && label != NULL && out != NULL, FALSE);
+
+  for (guint i = 0; i < listeners->len; i++)
+    {
+      const FhEndpoint *e = &g_array_index (listeners, FhEndpoint, i);
+
+      if (_furlhint_torctl_endpoint_is_loopback (e))
+        {
+          out->kind = e->kind;
+          out->host = g_strdup (e->host);
+          out->port = e->port;
+          out->path = g_strdup (e->path);
+          return TRUE;
+        }
+    }
+
+  refused = g_string_new (NULL);
+  for (guint i = 0; i < listeners->len; i++)
+    {
+      gchar *text = _furlhint_endpoint_to_string (&g_array_index (listeners, FhEndpoint, i));
+      gchar *shown = printable (text, -1);
+
+      g_string_append_printf (refused, "%s%s", i > 0 ? ", " : "", shown);
+      g_free (shown);
+      g_free (text);
+    }
+  g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_FAILED,
+               "%s names no SOCKS listener on this machine (%s): refusing to "
+               "connect to an address a control port reports elsewhere; accepted: "
+               "a SocksPort on 127.0.0.0/8, [::1] or a unix socket, or the SOCKS "
+               "port configured with [tor] socks.port", label, refused->str);
+  g_string_free (refused, TRUE);
   return FALSE;
 }
 

@@ -95,11 +95,27 @@ gboolean _furlhint_torctl_parse_protocolinfo (const FhTorReply *reply,
                                               FhTorProtocolInfo *info,
                                               GError **error);
 
-/* The method to use among those offered: NULL (no auth) first, then
- * HASHEDPASSWORD when @have_password, then SAFECOOKIE, then COOKIE.
- * 0 with @error set (AUTH) when none of them is usable, the message naming
- * what tor offered and what would be needed. */
+/* What furlhint uses unless `[tor] control.auth` says otherwise: the
+ * two methods with which nothing secret goes to whatever listens on the
+ * port (SAFECOOKIE checks tor's server hash before answering; a password
+ * is sent only when the operator configured one for that port). */
+#define FH_TOR_AUTH_DEFAULT (FH_TOR_AUTH_SAFECOOKIE | FH_TOR_AUTH_HASHEDPASSWORD)
+
+/* The value of `[tor] control.auth`: method names as PROTOCOLINFO spells
+ * them (any letter case), separated by commas and/or spaces, e.g.
+ * "safecookie, cookie". Blank gives FH_TOR_AUTH_DEFAULT. FALSE with
+ * *@bad set to the first word that is not a method (free it). */
+gboolean _furlhint_torctl_parse_auth_setting (const gchar *text,
+                                              guint *methods,
+                                              gchar **bad);
+
+/* The method to use among those offered and @allowed (FhTorAuthMethods):
+ * HASHEDPASSWORD when @have_password (the operator's explicit choice),
+ * then SAFECOOKIE, then COOKIE, then NULL (no authentication). 0 with
+ * @error set (AUTH) when none of them is usable, the message naming what
+ * tor offered, what is allowed, and the setting that would allow more. */
 FhTorAuthMethods _furlhint_torctl_choose_auth (const FhTorProtocolInfo *info,
+                                               guint allowed,
                                                gboolean have_password,
                                                GError **error);
 
@@ -140,6 +156,21 @@ gchar *_furlhint_torctl_build_getinfo (const gchar *key);
 gchar *_furlhint_torctl_getinfo_value (const FhTorReply *reply,
                                        const gchar *key,
                                        GError **error);
+
+/* TRUE for an endpoint on this machine by address alone: a unix socket,
+ * 127.0.0.0/8 or ::1. A host name is not (it would need a lookup). */
+gboolean _furlhint_torctl_endpoint_is_loopback (const FhEndpoint *endpoint);
+
+/* The SOCKS listener to use among those tor reported: the first one on
+ * loopback or a unix socket (see above). A control port may be anyone's
+ * (a process squatting the port while tor is down), so an address it
+ * names elsewhere is never connected to. FALSE with @error set (PROTOCOL)
+ * naming the listeners refused when there is none; @label names the
+ * control port in the message. */
+gboolean _furlhint_torctl_pick_socks_listener (const GArray *listeners,
+                                               const gchar *label,
+                                               FhEndpoint *out,
+                                               GError **error);
 
 /* The value of GETINFO net/listeners/socks: a space-separated list of
  * QuotedStrings "127.0.0.1:9050", "[::1]:9050", "unix:/path". Returns an

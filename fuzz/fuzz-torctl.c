@@ -43,9 +43,14 @@ interpret (const FhTorReply *reply,
     if (_furlhint_torctl_parse_protocolinfo (reply, &info, &error))
       {
         g_autoptr(GError) auth_error = NULL;
-        FhTorAuthMethods m = _furlhint_torctl_choose_auth (&info, have_password, &auth_error);
+        /* The default, and everything allowed: a choice is always both
+         * offered and allowed. */
+        guint allowed = have_password ? FH_TOR_AUTH_DEFAULT : 0xf;
+        FhTorAuthMethods m = _furlhint_torctl_choose_auth (&info, allowed, have_password,
+                                                           &auth_error);
 
         FUZZ_ASSERT ((m == 0) == (auth_error != NULL));
+        FUZZ_ASSERT ((m & ~(info.auth_methods & allowed)) == 0);
       }
     else
       FUZZ_ASSERT (error != NULL);
@@ -75,7 +80,18 @@ interpret (const FhTorReply *reply,
 
           FUZZ_ASSERT ((listeners == NULL) == (lerror != NULL));
           if (listeners != NULL)
-            g_array_unref (listeners);
+            {
+              g_autoptr(GError) pick_error = NULL;
+              FhEndpoint picked = { 0, };
+
+              /* Never an address off this machine. */
+              if (_furlhint_torctl_pick_socks_listener (listeners, "fuzz", &picked, &pick_error))
+                FUZZ_ASSERT (_furlhint_torctl_endpoint_is_loopback (&picked));
+              else
+                FUZZ_ASSERT (pick_error != NULL);
+              _furlhint_endpoint_clear (&picked);
+              g_array_unref (listeners);
+            }
         }
       else if (i == 1)
         {

@@ -943,6 +943,27 @@ test_validate_cases (void)
     /* anonymous and tub.location unset: Tahoe's default is AUTO */
     { "[node]\nanonymous = yes\n[connections]\ntcp = tor\n",
       FURLHINT_CONFIG_ERROR_PRIVACY, "t.cfg: [node] tub.location is not set, which means AUTO", NULL },
+    /* anonymous: a Tor or SAM endpoint by host name is a local DNS lookup */
+    { "[node]\nanonymous = true\ntub.port = disabled\ntub.location = disabled\n"
+      "[connections]\ntcp = tor\ntor.socks-proxy = tcp:tor.example:9050\n",
+      FURLHINT_CONFIG_ERROR_PRIVACY,
+      "t.cfg: [connections] tor.socks-proxy = \"tcp:tor.example:9050\": in anonymous mode a Tor "
+      "or I2P endpoint given by host name would be looked up in the local DNS",
+      "accepted: an IP address (tcp:127.0.0.1:PORT, tcp:[::1]:PORT), localhost, or unix:PATH" },
+    { "[node]\nanonymous = true\ntub.port = disabled\ntub.location = disabled\n"
+      "[tor]\ncontrol.port = tcp:host=tor.lan:port=9051\n[i2p]\nsam.port = sam.lan:7656\n",
+      FURLHINT_CONFIG_ERROR_PRIVACY, "[tor] control.port = \"tcp:host=tor.lan:port=9051\": in "
+      "anonymous mode", "[i2p] sam.port = \"sam.lan:7656\": in anonymous mode" },
+    { "[node]\nanonymous = true\ntub.port = disabled\ntub.location = disabled\n"
+      "[connections]\ni2p.sam-api = tcp:i2p.example:7656\n[tor]\nsocks.port = tcp:tor.example:9050\n",
+      FURLHINT_CONFIG_ERROR_PRIVACY, "[connections] i2p.sam-api = \"tcp:i2p.example:7656\"",
+      "[tor] socks.port = \"tcp:tor.example:9050\"" },
+    /* ... but addresses, localhost and unix sockets are fine, and in
+     * normal mode a name is too */
+    { "[node]\nanonymous = true\ntub.port = disabled\ntub.location = disabled\n"
+      "[connections]\ntor.socks-proxy = tcp:localhost:9050\ni2p.sam-api = tcp:[::1]:7656\n"
+      "[tor]\ncontrol.port = unix:/run/tor/control\n", 0, NULL, NULL },
+    { "[connections]\ntor.socks-proxy = tcp:tor.example:9050\n", 0, NULL, NULL },
     /* disabled on one side only (Tahoe: ValueError) */
     { "[node]\ntub.port = disabled\n", FURLHINT_CONFIG_ERROR_CONFLICT,
       "t.cfg: [node] tub.port is disabled, but not tub.location", "accepted:" },

@@ -17,6 +17,8 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+/* symlink(), mkfifo() and lstat() are POSIX, not C11. */
+#define _GNU_SOURCE 1
 #include "config.h"
 
 #include <errno.h>
@@ -276,9 +278,11 @@ typedef struct {
   gboolean (*serve) (gpointer server, GSocket *client);
   GMutex lock;
   GPtrArray *seen;              /* (lock) what the clients sent that matters */
-  gchar *cookie_file;           /* fake controller: its cookie */
-  gchar *cookie_hex;
+  const gchar *methods;         /* fake controller: AUTH METHODS=; NULL: "COOKIE" */
+  gchar *cookie_file;           /* fake controller: its COOKIEFILE (nullable) */
+  gchar *cookie_hex;            /* (nullable) the cookie AUTHENTICATE must send */
   guint16 socks_port;           /* fake controller: the listener it reports */
+  const gchar *listeners;       /* (nullable) or this net/listeners/socks value */
 } Scripted;
 
 static gboolean
@@ -325,7 +329,10 @@ send_text (GSocket *socket, const gchar *text)
   g_socket_send (socket, text, strlen (text), NULL, NULL);
 }
 
-/* A control port that offers only COOKIE, with an escaped COOKIEFILE. */
+/* A FAKE control port (no tor offers COOKIE without SAFECOOKIE, nor can
+ * be made to report a SOCKS listener elsewhere): it offers s->methods
+ * (COOKIE by default) with an escaped COOKIEFILE, and records every line
+ * it receives. NULL authentication takes a bare AUTHENTICATE. */
 static gboolean
 serve_controller (gpointer server, GSocket *client)
 {
@@ -343,22 +350,29 @@ serve_controller (gpointer server, GSocket *client)
           GString *escaped = g_string_new (NULL);
           gchar *reply;
 
-          for (const gchar *c = s->cookie_file; *c != '\0'; c++)
+          for (const gchar *c = s->cookie_file; c != NULL && *c != '\0'; c++)
             {
               if (*c == '"' || *c == '\\')
                 g_string_append_c (escaped, '\\');
               g_string_append_c (escaped, *c);
             }
           reply = g_strdup_printf ("250-PROTOCOLINFO 1\r\n"
-                                   "250-AUTH METHODS=COOKIE COOKIEFILE=\"%s\"\r\n"
-                                   "250-VERSION Tor=\"0.0.fake\"\r\n250 OK\r\n", escaped->str);
+                                   "250-AUTH METHODS=%s%s%s%s\r\n"
+                                   "250-VERSION Tor=\"0.0.fake\"\r\n250 OK\r\n",
+                                   s->methods != NULL ? s->methods : "COOKIE",
+                                   s->cookie_file != NULL ? " COOKIEFILE=\"" : "",
+                                   escaped->str, s->cookie_file != NULL ? "\"" : "");
           send_text (client, reply);
           g_free (reply);
           g_string_free (escaped, TRUE);
         }
-      else if (g_str_has_prefix (line->str, "AUTHENTICATE "))
+      else if (strcmp (line->str, "AUTHENTICATE") == 0 ||
+               g_str_has_prefix (line->str, "AUTHENTICATE "))
         {
-          authenticated = g_ascii_strcasecmp (line->str + 13, s->cookie_hex) == 0;
+          authenticated = s->cookie_hex != NULL
+            ? g_str_has_prefix (line->str, "AUTHENTICATE ") &&
+              g_ascii_strcasecmp (line->str + 13, s->cookie_hex) == 0
+            : strcmp (line->str, "AUTHENTICATE") == 0;
           send_text (client, authenticated ? "250 OK\r\n"
                                            : "515 Authentication failed: Wrong length on "
                                              "authentication cookie.\r\n");
@@ -368,9 +382,12 @@ serve_controller (gpointer server, GSocket *client)
       else if (authenticated && strcmp (line->str, "GETINFO net/listeners/socks") == 0)
         {
           /* An asynchronous event first: the client must skip it. */
-          gchar *reply = g_strdup_printf ("650 CIRC 1 LAUNCHED\r\n"
-                                          "250-net/listeners/socks=\"127.0.0.1:%u\"\r\n"
-                                          "250 OK\r\n", s->socks_port);
+          gchar *reply = s->listeners != NULL
+            ? g_strdup_printf ("650 CIRC 1 LAUNCHED\r\n"
+                               "250-net/listeners/socks=%s\r\n250 OK\r\n", s->listeners)
+            : g_strdup_printf ("650 CIRC 1 LAUNCHED\r\n"
+                               "250-net/listeners/socks=\"127.0.0.1:%u\"\r\n"
+                               "250 OK\r\n", s->socks_port);
           send_text (client, reply);
           g_free (reply);
         }
@@ -647,7 +664,8 @@ test_cookie_scripted (Fixture *f, gconstpointer data)
   g_assert_true (g_file_set_contents (s->cookie_file, (gchar *) cookie, sizeof cookie, NULL));
   scripted_run (s);
 
-  cfg = control_config (s->port, NULL);
+  /* COOKIE only when the operator allows it (/connect/tor/control/cookie-refused). */
+  cfg = control_config (s->port, "control.auth = cookie\n");
   use_config (f, cfg);
   connect_furl (f, "tor:" ONION_V3 ":80", 20000);
   /* The discovered port is used (and is down: nothing listens there). */
@@ -667,6 +685,213 @@ test_cookie_scripted (Fixture *f, gconstpointer data)
   g_free (expected);
   g_free (cfg);
   g_free (dir);
+  assert_fds_back (f);
+}
+
+/* Stops a scripted server once its clients are gone (they hang up when
+ * the connect fails), so that what it saw is complete. */
+static void
+scripted_join (Scripted *s)
+{
+  g_socket_shutdown (s->listener, TRUE, TRUE, NULL);
+  g_thread_join (s->thread);
+  s->thread = NULL;
+}
+
+/* What the plugin sent the fake controller, one line per command. */
+static gchar *
+scripted_seen (Scripted *s)
+{
+  gchar *text;
+
+  g_ptr_array_add (s->seen, NULL);
+  text = g_strjoinv ("|", (gchar **) s->seen->pdata);
+  g_ptr_array_set_size (s->seen, s->seen->len - 1);
+  return text;
+}
+
+/* A process on the control port (tor is down, the port is squatted) that
+ * offers only COOKIE: by default furlhint refuses, names what it accepts
+ * and the key that would allow it, and never reads nor sends the cookie
+ * (a real tor's, which the squatter could not read itself). */
+static void
+test_cookie_refused (Fixture *f, gconstpointer data)
+{
+  static const guint8 cookie[32] = "furlhint's secret test cookie!!";
+  Scripted *s;
+  gchar *cfg, *seen;
+
+  if (!lab_ready ())
+    return;
+  s = scripted_start (serve_controller, 1);
+  s->cookie_file = lab_write_file (f->lab, "control_auth_cookie", "");
+  g_assert_true (g_file_set_contents (s->cookie_file, (const gchar *) cookie, sizeof cookie,
+                                      NULL));
+  g_assert_cmpint (chmod (s->cookie_file, 0600), ==, 0);
+  s->socks_port = tor_free_port ();
+  scripted_run (s);
+
+  cfg = control_config (s->port, NULL);
+  use_config (f, cfg);
+  connect_furl (f, "tor:" ONION_V3 ":80", 20000);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_AUTH, "Tor control port offers only COOKIE, which "
+                 "furlhint does not use unless told to", FINDING);
+  g_assert_nonnull (strstr (f->error->message, "accepted: HASHEDPASSWORD,SAFECOOKIE (set by "
+                                               "[tor] control.auth;"));
+  g_assert_nonnull (strstr (f->error->message, "or [tor] control.auth naming COOKIE to "
+                                               "allow it"));
+  scripted_join (s);
+  seen = scripted_seen (s);
+  g_assert_cmpstr (seen, ==, "PROTOCOLINFO 1");
+  g_free (seen);
+
+  scripted_free (s);
+  g_free (cfg);
+  assert_fds_back (f);
+}
+
+/* NULL (no authentication) only: anyone on the port could be answering. */
+static void
+test_null_refused (Fixture *f, gconstpointer data)
+{
+  Scripted *s;
+  gchar *cfg, *seen, *expected;
+
+  if (!lab_ready ())
+    return;
+  s = scripted_start (serve_controller, 2);
+  s->methods = "NULL";
+  s->socks_port = tor_free_port ();
+  scripted_run (s);
+
+  cfg = control_config (s->port, NULL);
+  use_config (f, cfg);
+  connect_furl (f, "tor:" ONION_V3 ":80", 20000);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_AUTH, "Tor control port offers only NULL, which "
+                 "furlhint does not use unless told to", FINDING);
+  g_assert_nonnull (strstr (f->error->message, "or [tor] control.auth naming NULL to allow it"));
+  g_free (cfg);
+
+  /* Allowed: the discovered port is used (and is down). */
+  cfg = control_config (s->port, "control.auth = NULL, safecookie\n");
+  use_config (f, cfg);
+  connect_furl (f, "tor:" ONION_V3 ":80", 20000);
+  expected = g_strdup_printf ("Tor SOCKS port 127.0.0.1:%u refused the connection",
+                              s->socks_port);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN, expected, NULL);
+  g_assert_true (has_line (f->logs, "no authentication, Tor 0.0.fake"));
+
+  scripted_join (s);
+  seen = scripted_seen (s);
+  g_assert_cmpstr (seen, ==, "PROTOCOLINFO 1|PROTOCOLINFO 1|AUTHENTICATE|"
+                             "GETINFO net/listeners/socks");
+  g_free (seen);
+  scripted_free (s);
+  g_free (expected);
+  g_free (cfg);
+  assert_fds_back (f);
+}
+
+/* A COOKIEFILE that is not a 32-byte regular file is refused before a
+ * byte is read (or anything sent): /dev/zero would grow memory without
+ * bound, a FIFO would block the discovery for ever. The connect's own
+ * timeout is far away: a hang would end in TIMED_OUT, not AUTH. */
+static void
+test_cookie_file_hostile (Fixture *f, gconstpointer data)
+{
+  gchar *real, *link, *fifo, *long_file;
+  const gchar *dir;
+
+  if (!lab_ready ())
+    return;
+  dir = lab_get_dir (f->lab);
+  real = lab_write_file (f->lab, "real_cookie", "0123456789abcdef0123456789abcdef");
+  link = g_build_filename (dir, "cookie_link", NULL);
+  g_assert_cmpint (symlink (real, link), ==, 0);
+  fifo = g_build_filename (dir, "cookie_fifo", NULL);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  long_file = lab_write_file (f->lab, "long_cookie", "0123456789abcdef0123456789abcdefX");
+
+  {
+    const struct {
+      const gchar *path;
+      const gchar *problem;
+    } cases[] = {
+      { "/dev/zero", "it is not a regular file (a FIFO, device, socket or directory)" },
+      { fifo, "it is not a regular file (a FIFO, device, socket or directory)" },
+      { dir, "it is not a regular file (a FIFO, device, socket or directory)" },
+      { link, "it is a symbolic link" },
+      { long_file, "it has 33 bytes, expected 32: not a Tor cookie file" },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        Scripted *s = scripted_start (serve_controller, 1);
+        gchar *cfg, *expected, *seen;
+
+        g_test_message ("COOKIEFILE %s", cases[i].path);
+        s->methods = "COOKIE,SAFECOOKIE";
+        s->cookie_file = g_strdup (cases[i].path);
+        scripted_run (s);
+        cfg = control_config (s->port, NULL);
+        use_config (f, cfg);
+        connect_furl (f, "tor:" ONION_V3 ":80", 20000);
+        expected = g_strdup_printf ("refusing Tor's control cookie %s: %s", cases[i].path,
+                                    cases[i].problem);
+        assert_failed (f, FURLHINT_CONNECT_ERROR_AUTH, expected, FINDING);
+        scripted_join (s);
+        seen = scripted_seen (s);
+        g_assert_cmpstr (seen, ==, "PROTOCOLINFO 1");
+        g_free (seen);
+        g_free (expected);
+        g_free (cfg);
+        scripted_free (s);
+      }
+  }
+
+  g_free (real);
+  g_free (link);
+  g_free (fifo);
+  g_free (long_file);
+  assert_fds_back (f);
+}
+
+/* A control port that names a SOCKS listener off this machine: never
+ * connected to (it would carry the hint hosts in clear to someone else). */
+static void
+test_listener_elsewhere (Fixture *f, gconstpointer data)
+{
+  Scripted *s;
+  gchar *cfg, *seen, *expected;
+
+  if (!lab_ready ())
+    return;
+  s = scripted_start (serve_controller, 1);
+  s->methods = "NULL";
+  s->listeners = "\"198.51.100.7:9050\" \"0.0.0.0:9050\"";
+  scripted_run (s);
+
+  cfg = control_config (s->port, "control.auth = null\n");
+  use_config (f, cfg);
+  connect_furl (f, "tor:" ONION_V3 ":80", 20000);
+  expected = g_strdup_printf ("Tor control port 127.0.0.1:%u names no SOCKS listener on this "
+                              "machine (tcp:198.51.100.7:9050, tcp:0.0.0.0:9050): refusing to "
+                              "connect to an address a control port reports elsewhere; "
+                              "accepted: a SocksPort on 127.0.0.0/8, [::1] or a unix socket, "
+                              "or the SOCKS port configured with [tor] socks.port", s->port);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_FAILED, expected, FINDING);
+  /* Nothing past discovery: no SOCKS status, nothing in the log about a
+   * SOCKS port found. */
+  g_assert_false (has_line (f->logs, "SOCKS port 198.51.100.7"));
+  g_assert_false (has_line (f->statuses, "connecting to a SOCKS"));
+  scripted_join (s);
+  seen = scripted_seen (s);
+  g_assert_cmpstr (seen, ==, "PROTOCOLINFO 1|AUTHENTICATE|GETINFO net/listeners/socks");
+  g_free (seen);
+
+  scripted_free (s);
+  g_free (expected);
+  g_free (cfg);
   assert_fds_back (f);
 }
 
@@ -1084,6 +1309,184 @@ test_launch_fails (Fixture *f, gconstpointer data)
   assert_fds_back (f);
 }
 
+/* A wrapper "tor" that records that it ran, then fails. */
+static gchar *
+recording_wrapper (Fixture *f, gchar **record)
+{
+  gchar *script, *wrapper;
+
+  *record = g_build_filename (lab_get_dir (f->lab), "wrapper-ran", NULL);
+  script = g_strdup_printf ("#!/bin/sh\necho ran > '%s'\necho 'wrapper: not a tor'\nexit 3\n",
+                            *record);
+  wrapper = lab_write_file (f->lab, "recording-tor", script);
+  g_assert_cmpint (chmod (wrapper, 0755), ==, 0);
+  g_free (script);
+  return wrapper;
+}
+
+/* [tor] data-directory that others may write to, or that is a symbolic
+ * link, or not ours: refused before tor is started. */
+static void
+test_launch_data_dir_unsafe (Fixture *f, gconstpointer data)
+{
+  gchar *record, *wrapper, *shared, *group, *link, *private_dir, *cfg, *expected;
+  const gchar *dir;
+
+  if (!lab_ready ())
+    return;
+  dir = lab_get_dir (f->lab);
+  wrapper = recording_wrapper (f, &record);
+  shared = g_build_filename (dir, "shared", NULL);
+  g_assert_cmpint (g_mkdir (shared, 0700), ==, 0);
+  g_assert_cmpint (chmod (shared, 0777), ==, 0);
+  group = g_build_filename (dir, "group", NULL);
+  g_assert_cmpint (g_mkdir (group, 0700), ==, 0);
+  g_assert_cmpint (chmod (group, 0770), ==, 0);
+  private_dir = g_build_filename (dir, "private", NULL);
+  g_assert_cmpint (g_mkdir (private_dir, 0700), ==, 0);
+  link = g_build_filename (dir, "link", NULL);
+  g_assert_cmpint (symlink (private_dir, link), ==, 0);
+
+  {
+    const struct {
+      const gchar *path;
+      const gchar *problem;
+    } cases[] = {
+      { shared, "others may write to it (mode 0777)" },
+      { group, "others may write to it (mode 0770)" },
+      { link, "it is a symbolic link" },
+      { "/", "it belongs to uid 0, not to us" },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        /* Under a root CI, "/" is ours. */
+        if (geteuid () == 0 && strcmp (cases[i].path, "/") == 0)
+          continue;
+        g_test_message ("data-directory %s", cases[i].path);
+        cfg = g_strdup_printf ("[tor]\nlaunch = true\ntor.executable = %s\n"
+                               "data-directory = %s\n", wrapper, cases[i].path);
+        use_config (f, cfg);
+        connect_furl (f, "tor:" ONION_V3 ":80", 20000);
+        expected = g_strdup_printf ("refusing tahoe.cfg [tor] data-directory %s: %s",
+                                    cases[i].path, cases[i].problem);
+        assert_failed (f, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN, expected, FINDING);
+        g_assert_nonnull (strstr (f->error->message, "accepted: a directory of ours that only "
+                                                     "we may write to (chmod 700), or a path "
+                                                     "that does not exist yet (created 0700)"));
+        g_assert_false (g_file_test (record, G_FILE_TEST_EXISTS));
+        g_free (expected);
+        g_free (cfg);
+      }
+  }
+
+  /* A path that does not exist yet is created 0700, and used. */
+  {
+    gchar *fresh = g_build_filename (dir, "fresh", "tor", NULL);
+    GStatBuf st;
+
+    cfg = g_strdup_printf ("[tor]\nlaunch = true\ntor.executable = %s\ndata-directory = %s\n",
+                           wrapper, fresh);
+    use_config (f, cfg);
+    connect_furl (f, "tor:" ONION_V3 ":80", 20000);
+    assert_failed (f, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                   "the launched tor exited with status 3 before opening its control port; "
+                   "its last words: wrapper: not a tor", FINDING);
+    g_assert_true (g_file_test (record, G_FILE_TEST_EXISTS));
+    g_assert_cmpint (g_lstat (fresh, &st), ==, 0);
+    g_assert_cmpuint (st.st_mode & 07777, ==, 0700);
+    g_free (cfg);
+    g_free (fresh);
+  }
+
+  g_free (record);
+  g_free (wrapper);
+  g_free (shared);
+  g_free (group);
+  g_free (link);
+  g_free (private_dir);
+  assert_fds_back (f);
+}
+
+/* A symbolic link planted in the data directory where the plugin writes
+ * (tor.log, its torrc, the control-port file) is refused and never
+ * followed: its target is unchanged. */
+static void
+test_launch_planted_symlink (Fixture *f, gconstpointer data)
+{
+  static const gchar *const names[] = { "tor.log", "furlhint-torrc", "control-port" };
+  gchar *record, *wrapper, *target;
+
+  if (!lab_ready ())
+    return;
+  wrapper = recording_wrapper (f, &record);
+  target = lab_write_file (f->lab, "precious", "precious contents\n");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      gchar *sub = g_strdup_printf ("data%" G_GSIZE_FORMAT, i);
+      gchar *data_dir = g_build_filename (lab_get_dir (f->lab), sub, NULL);
+      gchar *planted = g_build_filename (data_dir, names[i], NULL);
+      gchar *cfg, *expected, *contents = NULL;
+
+      g_test_message ("planted %s", planted);
+      g_assert_cmpint (g_mkdir (data_dir, 0700), ==, 0);
+      g_assert_cmpint (symlink (target, planted), ==, 0);
+      cfg = g_strdup_printf ("[tor]\nlaunch = true\ntor.executable = %s\ndata-directory = %s\n",
+                             wrapper, data_dir);
+      use_config (f, cfg);
+      connect_furl (f, "tor:" ONION_V3 ":80", 20000);
+      expected = g_strdup_printf ("refusing to launch tor: %s is a symbolic link, not a file "
+                                  "furlhint wrote; accepted: remove it", planted);
+      assert_failed (f, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN, expected, FINDING);
+      g_assert_true (g_file_get_contents (target, &contents, NULL, NULL));
+      g_assert_cmpstr (contents, ==, "precious contents\n");
+      g_assert_true (g_file_test (planted, G_FILE_TEST_IS_SYMLINK));
+      g_assert_false (g_file_test (record, G_FILE_TEST_EXISTS));
+      g_free (contents);
+      g_free (expected);
+      g_free (cfg);
+      g_free (planted);
+      g_free (data_dir);
+      g_free (sub);
+    }
+
+  g_free (target);
+  g_free (record);
+  g_free (wrapper);
+  assert_fds_back (f);
+}
+
+/* The launched "tor" names a control port off this machine in its
+ * control-port file: refused, never connected to. */
+static void
+test_launch_control_file_elsewhere (Fixture *f, gconstpointer data)
+{
+  gchar *wrapper, *cfg;
+
+  if (!lab_ready ())
+    return;
+  wrapper = lab_write_file (f->lab, "elsewhere-tor",
+                            "#!/bin/sh\n"
+                            "while [ $# -gt 0 ]; do\n"
+                            "  [ \"$1\" = --ControlPortWriteToFile ] && file=$2\n"
+                            "  shift\n"
+                            "done\n"
+                            "echo PORT=198.51.100.7:9051 > \"$file.tmp\" && mv \"$file.tmp\" \"$file\"\n"
+                            "exec sleep 60\n");
+  g_assert_cmpint (chmod (wrapper, 0755), ==, 0);
+  cfg = g_strdup_printf ("[tor]\nlaunch = true\ntor.executable = %s\n", wrapper);
+  use_config (f, cfg);
+  connect_furl (f, "tor:" ONION_V3 ":80", 20000);
+  assert_failed (f, FURLHINT_CONNECT_ERROR_PROTOCOL,
+                 "the launched tor wrote “PORT=198.51.100.7:9051” into ", FINDING);
+  g_assert_nonnull (strstr (f->error->message, "expected “PORT=ADDRESS:PORT” with an address "
+                                               "on loopback"));
+  g_free (wrapper);
+  g_free (cfg);
+  assert_fds_back (f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1108,6 +1511,10 @@ main (int argc, char **argv)
   ADD ("/connect/tor/control/safecookie", test_safecookie);
   ADD ("/connect/tor/control/hashedpassword", test_password);
   ADD ("/connect/tor/control/cookie-scripted", test_cookie_scripted);
+  ADD ("/connect/tor/control/cookie-refused", test_cookie_refused);
+  ADD ("/connect/tor/control/null-refused", test_null_refused);
+  ADD ("/connect/tor/control/cookie-file-hostile", test_cookie_file_hostile);
+  ADD ("/connect/tor/control/listener-elsewhere", test_listener_elsewhere);
   ADD ("/connect/tor/control/refused", test_control_refused);
   ADD ("/connect/tor/default-ports/down", test_default_ports_down);
   ADD ("/connect/tor/deadauth", test_deadauth);
@@ -1115,6 +1522,9 @@ main (int argc, char **argv)
   ADD ("/connect/tor/refuse-targets", test_refuse_targets);
   ADD ("/connect/tor/launch/bootstrap-wait", test_launch_bootstrap_wait);
   ADD ("/connect/tor/launch/fails", test_launch_fails);
+  ADD ("/connect/tor/launch/data-dir-unsafe", test_launch_data_dir_unsafe);
+  ADD ("/connect/tor/launch/planted-symlink", test_launch_planted_symlink);
+  ADD ("/connect/tor/launch/control-file-elsewhere", test_launch_control_file_elsewhere);
 #undef ADD
 
   return g_test_run ();

@@ -137,7 +137,10 @@ prepare (Fixture *f, const PeerCase *c)
       f->helper = fake_peer_new (FAKE_SOCKS5);
       fake_peer_set_relay_port (f->helper, f->echo_port);
       fake_peer_set_socks_port (f->hostile, fake_peer_get_port (f->helper));
-      text = g_strdup_printf ("[tor]\ncontrol.port = tcp:127.0.0.1:%u\n",
+      /* The fake offers only NULL (no authentication): allowed as an
+       * operator of such a tor would, since furlhint refuses it unless
+       * told (tests/test-connect-tor.c checks that). */
+      text = g_strdup_printf ("[tor]\ncontrol.port = tcp:127.0.0.1:%u\ncontrol.auth = null\n",
                               fake_peer_get_port (f->hostile));
       break;
     case VIA_SAM:

@@ -1167,10 +1167,14 @@ typedef struct {
   const gchar *settings[7];
   gint code;
   const gchar *message;    /* exact, or a prefix when it ends with "…" */
+  gboolean anonymous;
 } InitErrorCase;
 
 #define BOOL_ACCEPTED "not a boolean; accepted: true/false, yes/no, on/off, 1/0 (any letter case)"
 #define PORT_ACCEPTED "not a TCP port number; accepted: 1-65535 in decimal digits"
+#define LOOKUP_PROBLEM "in anonymous mode a Tor or I2P endpoint given by host name would be " \
+  "looked up in the local DNS before anything reaches Tor or I2P; accepted: an IP address " \
+  "(tcp:127.0.0.1:PORT, tcp:[::1]:PORT), localhost, or unix:PATH"
 #define BAD FURLHINT_CONFIG_ERROR_BAD_VALUE
 #define CONFLICT FURLHINT_CONFIG_ERROR_CONFLICT
 
@@ -1222,6 +1226,23 @@ static const InitErrorCase init_error_cases[] = {
   { "tor", { "enabled", "false", "connections.tcp", "tor", NULL }, CONFLICT,
     "tahoe.cfg [tor] enabled = \"false\" turns Tor off, but [connections] tcp = tor needs it; "
     "accepted: enabled = true, or [connections] tcp = tcp or disabled" },
+  { "tor", { "control.auth", "safecookie,password", NULL }, BAD,
+    "tahoe.cfg [tor] control.auth = \"safecookie,password\": “password” is not an "
+    "authentication method; accepted: a list of safecookie, hashedpassword, cookie and null "
+    "(default: safecookie, hashedpassword)" },
+  { "tor", { "control.auth", "safecookie", "control.password", "x", NULL }, CONFLICT,
+    "tahoe.cfg [tor] control.password is set, but [tor] control.auth = \"safecookie\" does not "
+    "allow hashedpassword; accepted: control.auth naming hashedpassword, or no control.password" },
+  /* Anonymous mode: reaching Tor by a host name starts with a DNS lookup. */
+  { "tor", { "connections.tor.socks-proxy", "tcp:tor.example:9050", NULL }, BAD,
+    "tahoe.cfg [connections] tor.socks-proxy = \"tcp:tor.example:9050\": " LOOKUP_PROBLEM, TRUE },
+  { "tor", { "socks.port", "tor.example:9050", NULL }, BAD,
+    "tahoe.cfg [tor] socks.port = \"tor.example:9050\": " LOOKUP_PROBLEM, TRUE },
+  { "tor", { "control.port", "tcp:host=127.0.0.1.nip.io:port=9051", NULL }, BAD,
+    "tahoe.cfg [tor] control.port = \"tcp:host=127.0.0.1.nip.io:port=9051\": " LOOKUP_PROBLEM,
+    TRUE },
+  { "tor", { "socks.port", "tcp:localhost.:9050", NULL }, BAD,
+    "tahoe.cfg [tor] socks.port = \"tcp:localhost.:9050\": " LOOKUP_PROBLEM, TRUE },
 
   { "i2p", { "launch", "sometimes", NULL }, BAD, "tahoe.cfg [i2p] launch = \"sometimes\": " BOOL_ACCEPTED },
   { "i2p", { "enabled", "enabled", NULL }, BAD, "tahoe.cfg [i2p] enabled = \"enabled\": " BOOL_ACCEPTED },
@@ -1264,6 +1285,10 @@ static const InitErrorCase init_error_cases[] = {
   { "i2p", { "sam.session-options", "inbound.allowZeroHop=maybe", NULL }, BAD,
     "tahoe.cfg [i2p] sam.session-options = \"inbound.allowZeroHop=maybe\": "
     "inbound.allowZeroHop=maybe is not a tunnel setting I2P takes; accepted: …" },
+  { "i2p", { "connections.i2p.sam-api", "tcp:i2p.example:7656", NULL }, BAD,
+    "tahoe.cfg [connections] i2p.sam-api = \"tcp:i2p.example:7656\": " LOOKUP_PROBLEM, TRUE },
+  { "i2p", { "sam.port", "tcp:sam.lan:7656", NULL }, BAD,
+    "tahoe.cfg [i2p] sam.port = \"tcp:sam.lan:7656\": " LOOKUP_PROBLEM, TRUE },
 };
 
 #undef BAD
@@ -1297,13 +1322,49 @@ test_init_errors (void)
       Instance inst;
       GError *error = NULL;
 
-      if (instance_init (&inst, c->plugin, c->settings, FALSE, &error))
+      if (instance_init (&inst, c->plugin, c->settings, c->anonymous, &error))
         g_error ("case %" G_GSIZE_FORMAT ": %s init accepted %s = \"%s\"", i, c->plugin,
                  c->settings[0], c->settings[1]);
       g_assert_error (error, g_quark_from_static_string ("furlhint-config-error-quark"), c->code);
       assert_message (error->message, c->message);
       g_clear_error (&error);
       g_assert_cmpuint (inst.log->len, ==, 0);
+      instance_fini (&inst);
+    }
+}
+
+/* The endpoints anonymous mode accepts (no lookup), and a name in normal
+ * mode. */
+static void
+test_init_endpoints_anonymous (void)
+{
+  static const struct {
+    const gchar *plugin;
+    const gchar *key;
+    const gchar *value;
+    gboolean anonymous;
+  } cases[] = {
+    { "tor", "connections.tor.socks-proxy", "tcp:127.0.0.1:9050", TRUE },
+    { "tor", "socks.port", "tcp:[::1]:9050", TRUE },
+    { "tor", "socks.port", "tcp:localhost:9050", TRUE },
+    { "tor", "control.port", "unix:/run/tor/control", TRUE },
+    { "tor", "connections.tor.socks-proxy", "", TRUE },
+    { "i2p", "connections.i2p.sam-api", "tcp:localhost:7656", TRUE },
+    { "i2p", "sam.port", "tcp:127.0.0.1:7656", TRUE },
+    { "tor", "connections.tor.socks-proxy", "tcp:tor.example:9050", FALSE },
+    { "i2p", "sam.port", "tcp:sam.lan:7656", FALSE },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const gchar *settings[] = { cases[i].key, cases[i].value, NULL };
+      Instance inst;
+      GError *error = NULL;
+
+      g_test_message ("%s %s = %s", cases[i].plugin, cases[i].key, cases[i].value);
+      g_assert_true (instance_init (&inst, cases[i].plugin, settings, cases[i].anonymous, &error));
+      g_assert_no_error (error);
+      g_assert_true (inst.configured);
       instance_fini (&inst);
     }
 }
@@ -1762,6 +1823,7 @@ main (int argc,
   g_test_add_func ("/plugins/init/configured", test_configured);
   g_test_add_func ("/plugins/init/anonymous-log", test_anonymous_log);
   g_test_add_func ("/plugins/init/errors", test_init_errors);
+  g_test_add_func ("/plugins/init/endpoints-anonymous", test_init_endpoints_anonymous);
   g_test_add_func ("/plugins/init/bad-args", test_init_bad_args);
   g_test_add_func ("/plugins/init/i2p-zero-hop", test_i2p_zero_hop);
   g_test_add_func ("/plugins/socks/secret", test_socks_secret);

@@ -303,8 +303,16 @@ test_protocolinfo (void)
   g_assert_cmpuint (info.auth_methods, ==, FH_TOR_AUTH_COOKIE | FH_TOR_AUTH_SAFECOOKIE);
   g_assert_cmpstr (info.cookie_file, ==, "/tmp/lab/tor/control_auth_cookie");
   g_assert_cmpstr (info.version, ==, "0.4.9.11");
-  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FALSE, NULL), ==, FH_TOR_AUTH_SAFECOOKIE);
-  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, TRUE, NULL), ==, FH_TOR_AUTH_SAFECOOKIE);
+  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, FALSE, NULL), ==,
+                   FH_TOR_AUTH_SAFECOOKIE);
+  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, TRUE, NULL), ==,
+                   FH_TOR_AUTH_SAFECOOKIE);
+  /* COOKIE only when allowed, and SAFECOOKIE still wins then. */
+  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_COOKIE |
+                                                 FH_TOR_AUTH_SAFECOOKIE, FALSE, NULL), ==,
+                   FH_TOR_AUTH_SAFECOOKIE);
+  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_COOKIE, FALSE, NULL), ==,
+                   FH_TOR_AUTH_COOKIE);
   _furlhint_torctl_protocolinfo_clear (&info);
   g_assert_null (info.cookie_file);
 }
@@ -328,8 +336,10 @@ test_protocolinfo_variants (void)
   g_assert_cmpuint (info.auth_methods, ==, FH_TOR_AUTH_HASHEDPASSWORD | FH_TOR_AUTH_COOKIE);
   g_assert_cmpstr (info.cookie_file, ==, "/home/a \"b\"/c\\d");
   g_assert_null (info.version);
-  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FALSE, NULL), ==, FH_TOR_AUTH_COOKIE);
-  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, TRUE, NULL), ==,
+  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT |
+                                                 FH_TOR_AUTH_COOKIE, FALSE, NULL), ==,
+                   FH_TOR_AUTH_COOKIE);
+  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, TRUE, NULL), ==,
                    FH_TOR_AUTH_HASHEDPASSWORD);
   _furlhint_torctl_protocolinfo_clear (&info);
   _furlhint_torctl_reply_free (reply);
@@ -337,7 +347,8 @@ test_protocolinfo_variants (void)
   /* Password only, none configured. */
   reply = parse_ok ("250-PROTOCOLINFO 1\r\n250-AUTH METHODS=HASHEDPASSWORD\r\n250 OK\r\n");
   g_assert_true (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
-  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FALSE, &error), ==, 0);
+  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, FALSE, &error),
+                   ==, 0);
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH);
   g_assert_cmpstr (error->message, ==,
                    "Tor control port wants a password (it offers HASHEDPASSWORD); accepted: "
@@ -346,19 +357,48 @@ test_protocolinfo_variants (void)
   _furlhint_torctl_protocolinfo_clear (&info);
   _furlhint_torctl_reply_free (reply);
 
-  /* No auth at all. */
+  /* No auth at all: anyone could be answering, so only when allowed. */
   reply = parse_ok ("250-PROTOCOLINFO 1\r\n250-AUTH METHODS=NULL\r\n250 OK\r\n");
   g_assert_true (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
-  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, TRUE, NULL), ==, FH_TOR_AUTH_NULL);
+  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, TRUE, &error), ==, 0);
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH);
+  g_assert_cmpstr (error->message, ==,
+                   "Tor control port offers only NULL, which furlhint does not use unless "
+                   "told to (COOKIE sends the cookie to whatever listens on the port, NULL "
+                   "trusts it unauthenticated: maybe not tor at all); accepted: "
+                   "HASHEDPASSWORD,SAFECOOKIE (set by [tor] control.auth; SAFECOOKIE is what "
+                   "tor offers with CookieAuthentication 1), or [tor] control.auth naming NULL "
+                   "to allow it");
+  g_clear_error (&error);
+  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_NULL, FALSE, NULL), ==,
+                   FH_TOR_AUTH_NULL);
+  _furlhint_torctl_protocolinfo_clear (&info);
+  _furlhint_torctl_reply_free (reply);
+
+  /* COOKIE alone (no tor since 0.2.3 offers it without SAFECOOKIE): the
+   * cookie would go in clear to whoever answers. */
+  reply = parse_ok ("250-PROTOCOLINFO 1\r\n250-AUTH METHODS=COOKIE "
+                    "COOKIEFILE=\"/var/lib/tor/control_auth_cookie\"\r\n250 OK\r\n");
+  g_assert_true (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
+  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, FALSE, &error),
+                   ==, 0);
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH);
+  g_assert_true (g_str_has_prefix (error->message, "Tor control port offers only COOKIE, "));
+  g_assert_true (g_str_has_suffix (error->message, "or [tor] control.auth naming COOKIE to "
+                                                   "allow it"));
+  g_clear_error (&error);
+  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_COOKIE, FALSE, NULL), ==,
+                   FH_TOR_AUTH_COOKIE);
   _furlhint_torctl_protocolinfo_clear (&info);
   _furlhint_torctl_reply_free (reply);
 
   /* Cookie without a file name. */
-  reply = parse_ok ("250-PROTOCOLINFO 1\r\n250-AUTH METHODS=COOKIE\r\n250 OK\r\n");
+  reply = parse_ok ("250-PROTOCOLINFO 1\r\n250-AUTH METHODS=SAFECOOKIE\r\n250 OK\r\n");
   g_assert_true (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
-  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FALSE, &error), ==, 0);
+  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, FALSE, &error),
+                   ==, 0);
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH);
-  g_assert_nonnull (strstr (error->message, "(it offers COOKIE but names no COOKIEFILE)"));
+  g_assert_nonnull (strstr (error->message, "offers SAFECOOKIE but names no COOKIEFILE"));
   g_clear_error (&error);
   _furlhint_torctl_protocolinfo_clear (&info);
   _furlhint_torctl_reply_free (reply);
@@ -568,6 +608,84 @@ test_listeners (void)
   }
 }
 
+/* Only addresses on this machine are used from what a control port
+ * reports: it may not be tor (a process squatting the port). */
+static void
+test_listeners_pick (void)
+{
+  static const struct {
+    const gchar *value;
+    const gchar *picked;      /* NULL: refused */
+  } cases[] = {
+    { "\"127.0.0.1:9050\"", "tcp:127.0.0.1:9050" },
+    { "\"127.3.4.5:9050\"", "tcp:127.3.4.5:9050" },
+    { "\"[::1]:9050\"", "tcp:[::1]:9050" },
+    { "\"unix:/run/tor/socks\"", "unix:/run/tor/socks" },
+    { "\"198.51.100.7:9050\" \"127.0.0.1:9150\"", "tcp:127.0.0.1:9150" },
+    { "\"198.51.100.7:9050\"", NULL },
+    { "\"0.0.0.0:9050\"", NULL },
+    { "\"[::]:9050\"", NULL },
+    { "\"[::ffff:127.0.0.1]:9050\"", NULL },
+    { "\"10.0.0.1:9050\" \"[2001:db8::1]:9050\"", NULL },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      GError *error = NULL;
+      GArray *list = _furlhint_torctl_parse_socks_listeners (cases[i].value, &error);
+      FhEndpoint picked = { 0, };
+
+      g_test_message ("listeners %s", cases[i].value);
+      g_assert_no_error (error);
+      if (cases[i].picked != NULL)
+        {
+          gchar *text;
+
+          g_assert_true (_furlhint_torctl_pick_socks_listener (list, "Tor control port x",
+                                                               &picked, &error));
+          g_assert_no_error (error);
+          text = _furlhint_endpoint_to_string (&picked);
+          g_assert_cmpstr (text, ==, cases[i].picked);
+          g_free (text);
+          _furlhint_endpoint_clear (&picked);
+        }
+      else
+        {
+          g_assert_false (_furlhint_torctl_pick_socks_listener (list, "Tor control port x",
+                                                                &picked, &error));
+          g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
+          g_assert_true (g_str_has_prefix (error->message, "Tor control port x names no SOCKS "
+                                                           "listener on this machine ("));
+          g_assert_nonnull (strstr (error->message, "accepted: a SocksPort on 127.0.0.0/8, "
+                                                    "[::1] or a unix socket"));
+          g_assert_null (picked.host);
+          g_clear_error (&error);
+        }
+      g_array_unref (list);
+    }
+}
+
+/* [tor] control.auth: tor's method names, any case, commas or spaces. */
+static void
+test_auth_setting (void)
+{
+  guint methods = 0;
+  gchar *bad = NULL;
+
+  g_assert_true (_furlhint_torctl_parse_auth_setting (NULL, &methods, &bad));
+  g_assert_cmpuint (methods, ==, FH_TOR_AUTH_DEFAULT);
+  g_assert_true (_furlhint_torctl_parse_auth_setting (" , ", &methods, &bad));
+  g_assert_cmpuint (methods, ==, FH_TOR_AUTH_DEFAULT);
+  g_assert_true (_furlhint_torctl_parse_auth_setting ("safecookie, COOKIE null", &methods, &bad));
+  g_assert_cmpuint (methods, ==, FH_TOR_AUTH_SAFECOOKIE | FH_TOR_AUTH_COOKIE | FH_TOR_AUTH_NULL);
+  g_assert_true (_furlhint_torctl_parse_auth_setting ("HashedPassword", &methods, &bad));
+  g_assert_cmpuint (methods, ==, FH_TOR_AUTH_HASHEDPASSWORD);
+  g_assert_null (bad);
+  g_assert_false (_furlhint_torctl_parse_auth_setting ("safecookie,password", &methods, &bad));
+  g_assert_cmpstr (bad, ==, "password");
+  g_free (bad);
+}
+
 static void
 test_bootstrap (void)
 {
@@ -664,7 +782,8 @@ test_fuzz (void)
           g_assert_cmpuint (consumed, <=, cut);
           if (_furlhint_torctl_parse_protocolinfo (reply, &info, NULL))
             {
-              _furlhint_torctl_choose_auth (&info, round & 1, NULL);
+              _furlhint_torctl_choose_auth (&info, round & 2 ? 0xf : FH_TOR_AUTH_DEFAULT,
+                                            round & 1, NULL);
               _furlhint_torctl_protocolinfo_clear (&info);
             }
           g_free (_furlhint_torctl_safecookie_response (reply, cookie, sizeof cookie, nonce, NULL));
@@ -716,6 +835,8 @@ main (int argc, char **argv)
   g_test_add_func ("/torctl/auth/safecookie", test_safecookie);
   g_test_add_func ("/torctl/getinfo/value", test_getinfo);
   g_test_add_func ("/torctl/getinfo/socks-listeners", test_listeners);
+  g_test_add_func ("/torctl/getinfo/socks-listeners/pick", test_listeners_pick);
+  g_test_add_func ("/torctl/auth/setting", test_auth_setting);
   g_test_add_func ("/torctl/getinfo/bootstrap-phase", test_bootstrap);
   g_test_add_func ("/torctl/fuzz", test_fuzz);
 

@@ -192,6 +192,12 @@ _furlhint_plugin_get_endpoint (const gchar *plugin,
       _furlhint_endpoint_clear (out);
       return FALSE;
     }
+  if (args->anonymous && _furlhint_endpoint_needs_lookup (out))
+    {
+      _furlhint_plugin_set_bad_value (error, plugin, key, value, FH_ENDPOINT_LOOKUP_PROBLEM);
+      _furlhint_endpoint_clear (out);
+      return FALSE;
+    }
   return TRUE;
 }
 

@@ -56,7 +56,10 @@ gboolean _furlhint_plugin_get_boolean (const gchar *plugin,
                                        GError **error);
 
 /* A Twisted client endpoint string. @out is filled only when *@state is
- * FH_SETTING_SET. */
+ * FH_SETTING_SET. In anonymous mode (args->anonymous) a TCP host name
+ * other than "localhost" is refused (_furlhint_endpoint_needs_lookup()):
+ * every endpoint a plugin reads is one it connects to, and connecting
+ * would ask the local resolver. */
 gboolean _furlhint_plugin_get_endpoint (const gchar *plugin,
                                         const FurlHintPluginInitArgs *args,
                                         const gchar *key,

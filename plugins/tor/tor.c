@@ -34,6 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <gio/gunixsocketaddress.h>
@@ -90,6 +91,8 @@ typedef struct {
                                * port (TOR_MODE_CONTROL), and for onion services */
   gchar *control_password;    /* (owned) (nullable) [tor] control.password, for
                                * a control port with HashedControlPassword */
+  guint control_auth;         /* FhTorAuthMethods [tor] control.auth allows on a
+                               * control port we did not launch */
   gchar *executable;          /* (owned) (nullable) tor.executable; NULL: "tor" on $PATH */
   gchar *data_directory;      /* (owned) (nullable) [tor] data-directory for a
                                * launched tor; NULL: a private temporary one */
@@ -218,8 +221,31 @@ read_settings (const FurlHintPluginInitArgs *args,
 
   state->executable = _furlhint_plugin_dup_string (args, "tor.executable");
   state->data_directory = _furlhint_plugin_dup_string (args, "data-directory");
-  /* Not a Tahoe key: Tahoe's tor_provider only uses cookies. */
+  /* Not Tahoe keys: Tahoe's tor_provider (txtorcon) only uses cookies. */
   state->control_password = _furlhint_plugin_dup_string (args, "control.password");
+  {
+    const gchar *auth = _furlhint_plugin_get (args, "control.auth");
+    gchar *bad = NULL;
+
+    if (!_furlhint_torctl_parse_auth_setting (auth, &state->control_auth, &bad))
+      {
+        _furlhint_plugin_set_bad_value (error, name, "control.auth", auth,
+                                        "“%s” is not an authentication method; accepted: "
+                                        "a list of safecookie, hashedpassword, cookie and "
+                                        "null (default: safecookie, hashedpassword)", bad);
+        g_free (bad);
+        return FALSE;
+      }
+    if (state->control_password != NULL &&
+        !(state->control_auth & FH_TOR_AUTH_HASHEDPASSWORD))
+      {
+        g_set_error (error, FH_PLUGIN_CONFIG_ERROR, FH_PLUGIN_CONFIG_ERROR_CONFLICT,
+                     "tahoe.cfg [tor] control.password is set, but [tor] control.auth = "
+                     "\"%s\" does not allow hashedpassword; accepted: control.auth "
+                     "naming hashedpassword, or no control.password", auth);
+        return FALSE;
+      }
+  }
 
   if (!enabled)
     {
@@ -725,40 +751,129 @@ random_bytes (guint8 *buf,
   return TRUE;
 }
 
+/* Opens @path for reading only if it is a regular file: never through a
+ * symbolic link as its last component, and without blocking on a FIFO or
+ * a device (O_NONBLOCK; whether it is one is seen by fstat() before any
+ * read). The paths read here come from a control port, which may be any
+ * local process's, or from a directory another process may have touched.
+ * -1 with errno set (ELOOP: a symbolic link; EINVAL: not a regular
+ * file), else the descriptor with *@st filled. */
+static gint
+open_regular_file (const gchar *path,
+                   struct stat *st)
+{
+  gint fd = open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  gint saved;
+
+  if (fd < 0)
+    return -1;
+  if (fstat (fd, st) != 0)
+    saved = errno;
+  else if (!S_ISREG (st->st_mode))
+    saved = EINVAL;
+  else
+    return fd;
+  close (fd);
+  errno = saved;
+  return -1;
+}
+
+/* Reads up to @len bytes from @fd (at most @len: the file may have grown
+ * since fstat()). The count read, or -1 with errno set. */
+static gssize
+read_at_most (gint fd,
+              guint8 *buf,
+              gsize len)
+{
+  gsize got = 0;
+
+  while (got < len)
+    {
+      gssize n = read (fd, buf + got, len - got);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return -1;
+      if (n == 0)
+        break;
+      got += n;
+    }
+  return got;
+}
+
+/* Why open_regular_file() failed, for messages. */
+static const gchar *
+open_problem (gint err)
+{
+  if (err == ELOOP)
+    return "it is a symbolic link";
+  if (err == EINVAL)
+    return "it is not a regular file (a FIFO, device, socket or directory)";
+  return g_strerror (err);
+}
+
+/* Tor's cookie: a regular file of exactly FH_TORCTL_COOKIE_LEN bytes.
+ * Anything else is refused before a byte is read, so a COOKIEFILE of
+ * /dev/zero, a FIFO or a huge file costs nothing. */
 static guint8 *
 read_cookie (const gchar *path,
              gsize *len,
              GError **error)
 {
-  gchar *contents = NULL;
-  GError *local = NULL;
+  struct stat st;
+  guint8 *cookie;
+  gssize got;
+  gint fd, saved;
 
-  if (!g_file_get_contents (path, &contents, len, &local))
+  fd = open_regular_file (path, &st);
+  if (fd < 0)
     {
-      set_connect_error (error, FURLHINT_CONNECT_ERROR_AUTH,
-                         "cannot read Tor's control cookie: %s; accepted: run as a user "
-                         "who may read it (Debian: the debian-tor group), or "
-                         "HashedControlPassword in the torrc with [tor] control.password",
-                         local->message);
-      g_error_free (local);
+      saved = errno;
+      if (saved == EACCES || saved == EPERM)
+        set_connect_error (error, FURLHINT_CONNECT_ERROR_AUTH,
+                           "cannot read Tor's control cookie %s: %s; accepted: run as a "
+                           "user who may read it (Debian: the debian-tor group), or "
+                           "HashedControlPassword in the torrc with [tor] control.password",
+                           path, g_strerror (saved));
+      else
+        set_connect_error (error, FURLHINT_CONNECT_ERROR_AUTH,
+                           "refusing Tor's control cookie %s: %s; accepted: a regular file "
+                           "of %d bytes (not a symbolic link)", path, open_problem (saved),
+                           FH_TORCTL_COOKIE_LEN);
       return NULL;
     }
-  if (*len != FH_TORCTL_COOKIE_LEN)
+  if (st.st_size != FH_TORCTL_COOKIE_LEN)
     {
       set_connect_error (error, FURLHINT_CONNECT_ERROR_AUTH,
-                         "Tor's control cookie %s has %" G_GSIZE_FORMAT " bytes, "
-                         "expected %d: not a Tor cookie file", path, *len,
-                         FH_TORCTL_COOKIE_LEN);
-      g_free (contents);
+                         "refusing Tor's control cookie %s: it has %" G_GINT64_FORMAT
+                         " bytes, expected %d: not a Tor cookie file", path,
+                         (gint64) st.st_size, FH_TORCTL_COOKIE_LEN);
+      close (fd);
       return NULL;
     }
-  return (guint8 *) contents;
+  cookie = g_malloc (FH_TORCTL_COOKIE_LEN);
+  got = read_at_most (fd, cookie, FH_TORCTL_COOKIE_LEN);
+  saved = errno;
+  close (fd);
+  if (got != FH_TORCTL_COOKIE_LEN)
+    {
+      set_connect_error (error, FURLHINT_CONNECT_ERROR_AUTH,
+                         "cannot read Tor's control cookie %s: %s", path,
+                         got < 0 ? g_strerror (saved) : "it got shorter while being read");
+      memset (cookie, 0, FH_TORCTL_COOKIE_LEN);
+      g_free (cookie);
+      return NULL;
+    }
+  *len = FH_TORCTL_COOKIE_LEN;
+  return cookie;
 }
 
-/* PROTOCOLINFO, then AUTHENTICATE with the best method offered.
- * *@how says which, for the log. */
+/* PROTOCOLINFO, then AUTHENTICATE with the best method offered among
+ * @allowed (FhTorAuthMethods). *@how says which, for the log. */
 static gboolean
 tor_control_authenticate (TorControl *ctl,
+                          guint allowed,
                           const gchar *password,
                           GCancellable *cancellable,
                           gchar **how,
@@ -783,7 +898,7 @@ tor_control_authenticate (TorControl *ctl,
     }
   _furlhint_torctl_reply_free (reply);
 
-  method = _furlhint_torctl_choose_auth (&info, password != NULL, error);
+  method = _furlhint_torctl_choose_auth (&info, allowed, password != NULL, error);
   switch (method)
     {
     case FH_TOR_AUTH_NULL:
@@ -874,7 +989,8 @@ tor_control_getinfo (TorControl *ctl,
   return *value != NULL;
 }
 
-/* GETINFO net/listeners/socks → the first listener. */
+/* GETINFO net/listeners/socks → the first listener on loopback or a unix
+ * socket (_furlhint_torctl_pick_socks_listener()). */
 static gboolean
 tor_control_socks_port (TorControl *ctl,
                         GCancellable *cancellable,
@@ -883,6 +999,7 @@ tor_control_socks_port (TorControl *ctl,
 {
   gchar *value = NULL;
   GArray *listeners;
+  gboolean ok;
 
   if (!tor_control_getinfo (ctl, "net/listeners/socks", &value, cancellable, error))
     return FALSE;
@@ -900,9 +1017,9 @@ tor_control_socks_port (TorControl *ctl,
       g_array_unref (listeners);
       return FALSE;
     }
-  endpoint_copy (out, &g_array_index (listeners, FhEndpoint, 0));
+  ok = _furlhint_torctl_pick_socks_listener (listeners, ctl->label, out, error);
   g_array_unref (listeners);
-  return TRUE;
+  return ok;
 }
 
 /* ---- discovery (its own thread) ---------------------------------------- */
@@ -977,17 +1094,30 @@ return_if_cancelled (GCancellable *cancellable,
   return g_cancellable_set_error_if_cancelled (cancellable, error);
 }
 
-/* The last lines of the launched tor's output, for error messages. */
+/* The last lines of the launched tor's output, for error messages: from
+ * its last TOR_LOG_TAIL_BYTES only, however long it grew. */
+#define TOR_LOG_TAIL_BYTES 4096
+
 static gchar *
 log_tail (const gchar *path)
 {
-  gchar *contents = NULL;
+  gchar contents[TOR_LOG_TAIL_BYTES + 1];
   gchar **lines;
   GString *tail = g_string_new (NULL);
+  struct stat st;
+  gssize got;
   guint n, first;
+  gint fd;
 
-  if (path == NULL || !g_file_get_contents (path, &contents, NULL, NULL))
+  if (path == NULL || (fd = open_regular_file (path, &st)) < 0)
     return g_string_free (tail, FALSE);
+  if (st.st_size > TOR_LOG_TAIL_BYTES)
+    lseek (fd, st.st_size - TOR_LOG_TAIL_BYTES, SEEK_SET);
+  got = read_at_most (fd, (guint8 *) contents, TOR_LOG_TAIL_BYTES);
+  close (fd);
+  if (got <= 0)
+    return g_string_free (tail, FALSE);
+  contents[got] = '\0';
   lines = g_strsplit (g_strstrip (contents), "\n", -1);
   n = g_strv_length (lines);
   first = n > 3 ? n - 3 : 0;
@@ -997,7 +1127,6 @@ log_tail (const gchar *path)
       g_string_append (tail, g_strstrip (lines[i]));
     }
   g_strfreev (lines);
-  g_free (contents);
   return g_string_free (tail, FALSE);
 }
 
@@ -1093,7 +1222,8 @@ discover_via_control (Discovery *d,
   ctl = tor_control_open (&state->control, d->cancellable, error);
   if (ctl == NULL)
     return FALSE;
-  ok = tor_control_authenticate (ctl, state->control_password, d->cancellable, &how, error);
+  ok = tor_control_authenticate (ctl, state->control_auth, state->control_password,
+                                 d->cancellable, &how, error);
   if (ok)
     {
       /* Logged also when what follows fails: says how far we got. */
@@ -1118,7 +1248,14 @@ discover_via_control (Discovery *d,
   return ok;
 }
 
-/* Waits for ControlPortWriteToFile's "PORT=127.0.0.1:P". */
+/* The control-port file is at most this long ("PORT=127.0.0.1:65535"). */
+#define TOR_CONTROL_FILE_MAX 1024
+
+/* Waits for ControlPortWriteToFile's "PORT=127.0.0.1:P". Trusted because
+ * launch_tor() removed any earlier one before starting tor, in a data
+ * directory nobody else may write to (prepare_data_directory()): the
+ * file that appears is the new tor's. Still, it must be a regular file
+ * of ours, and name a control port on loopback. */
 static gboolean
 wait_control_file (Discovery *d,
                    const gchar *path,
@@ -1129,32 +1266,67 @@ wait_control_file (Discovery *d,
 
   for (;;)
     {
-      gchar *contents = NULL;
+      gchar contents[TOR_CONTROL_FILE_MAX + 1];
+      struct stat st;
+      gssize got = 0;
       gint status = 0;
+      gint fd = open_regular_file (path, &st);
+      gint saved = errno;
 
-      if (g_file_get_contents (path, &contents, NULL, NULL) && strchr (contents, '\n') != NULL)
+      if (fd < 0 && saved != ENOENT)
+        {
+          set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                             "refusing the launched tor's control-port file %s: %s",
+                             path, open_problem (saved));
+          return FALSE;
+        }
+      if (fd >= 0)
+        {
+          if (st.st_uid != geteuid ())
+            {
+              set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                                 "refusing the launched tor's control-port file %s: it "
+                                 "belongs to uid %u, not to us (uid %u)", path,
+                                 (guint) st.st_uid, (guint) geteuid ());
+              close (fd);
+              return FALSE;
+            }
+          got = read_at_most (fd, (guint8 *) contents, TOR_CONTROL_FILE_MAX);
+          close (fd);
+        }
+      /* A whole line (or more than any line tor writes). */
+      if (got > 0 && (memchr (contents, '\n', got) != NULL || got == TOR_CONTROL_FILE_MAX))
         {
           GArray *ports = NULL;
           gboolean ok = FALSE;
+          gchar *shown;
 
+          contents[got] = '\0';
           g_strstrip (contents);
           if (g_str_has_prefix (contents, "PORT="))
             ports = _furlhint_torctl_parse_socks_listeners (contents + 5, NULL);
-          if (ports != NULL && ports->len == 1)
+          if (ports != NULL && ports->len == 1 &&
+              _furlhint_torctl_endpoint_is_loopback (&g_array_index (ports, FhEndpoint, 0)))
             {
               endpoint_copy (control, &g_array_index (ports, FhEndpoint, 0));
               ok = TRUE;
             }
           else
-            set_connect_error (error, FURLHINT_CONNECT_ERROR_PROTOCOL,
-                               "the launched tor wrote “%s” into %s; expected "
-                               "“PORT=ADDRESS:PORT”", contents, path);
+            {
+              shown = g_utf8_make_valid (contents, -1);
+              for (gchar *c = shown; *c != '\0'; c++)
+                if ((guchar) *c < 0x20)
+                  *c = '?';
+              set_connect_error (error, FURLHINT_CONNECT_ERROR_PROTOCOL,
+                                 "the launched tor wrote “%s” into %s; expected "
+                                 "“PORT=ADDRESS:PORT” with an address on loopback", shown,
+                                 path);
+              g_free (shown);
+            }
           if (ports != NULL)
             g_array_unref (ports);
-          g_free (contents);
           return ok;
         }
-      g_free (contents);
 
       if (tor_exited (d, &status))
         {
@@ -1225,6 +1397,102 @@ wait_bootstrap (Discovery *d,
     }
 }
 
+/* [tor] data-directory: created 0700 when missing; otherwise it must be
+ * a directory (not a symbolic link) of ours that nobody else may write
+ * to. Whoever can write there can plant what we write (tor.log, through
+ * a symbolic link) or read (the control-port file, naming their own
+ * "tor"). Read permission for others is left to tor, which makes its
+ * DataDirectory 0700 itself. */
+static gboolean
+prepare_data_directory (const gchar *dir,
+                        GError **error)
+{
+  struct stat st;
+  const gchar *problem = NULL;
+  gchar *detail = NULL;
+
+  if (lstat (dir, &st) != 0)
+    {
+      gint saved = errno;
+
+      if (saved != ENOENT || g_mkdir_with_parents (dir, 0700) != 0 || lstat (dir, &st) != 0)
+        {
+          if (saved == ENOENT)
+            saved = errno;
+          set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                             "cannot create tahoe.cfg [tor] data-directory %s: %s",
+                             dir, g_strerror (saved));
+          return FALSE;
+        }
+    }
+  if (S_ISLNK (st.st_mode))
+    problem = "it is a symbolic link";
+  else if (!S_ISDIR (st.st_mode))
+    problem = "it is not a directory";
+  else if (st.st_uid != geteuid ())
+    problem = detail = g_strdup_printf ("it belongs to uid %u, not to us (uid %u)",
+                                        (guint) st.st_uid, (guint) geteuid ());
+  else if (st.st_mode & (S_IWGRP | S_IWOTH))
+    problem = detail = g_strdup_printf ("others may write to it (mode %04o)",
+                                        (guint) (st.st_mode & 07777));
+  if (problem != NULL)
+    {
+      set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                         "refusing tahoe.cfg [tor] data-directory %s: %s; accepted: a "
+                         "directory of ours that only we may write to (chmod 700), or a "
+                         "path that does not exist yet (created 0700)", dir, problem);
+      g_free (detail);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Removes what an earlier run left at @path (in the data directory): a
+ * regular file only. Anything else there (a symbolic link planted to make
+ * us write elsewhere, a FIFO) is refused and left alone. */
+static gboolean
+remove_stale_file (const gchar *path,
+                   GError **error)
+{
+  struct stat st;
+
+  if (lstat (path, &st) != 0)
+    {
+      if (errno == ENOENT)
+        return TRUE;
+    }
+  else if (!S_ISREG (st.st_mode))
+    {
+      set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                         "refusing to launch tor: %s is %s, not a file furlhint wrote; "
+                         "accepted: remove it", path,
+                         S_ISLNK (st.st_mode) ? "a symbolic link" : "not a regular file");
+      return FALSE;
+    }
+  else if (unlink (path) == 0 || errno == ENOENT)
+    return TRUE;
+  set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                     "cannot remove %s before launching tor: %s", path, g_strerror (errno));
+  return FALSE;
+}
+
+/* A new file at @path, ours alone (0600), never through a link: the one
+ * remove_stale_file() cleared the way for. */
+static gint
+create_private_file (const gchar *path,
+                     GError **error)
+{
+  gint fd;
+
+  if (!remove_stale_file (path, error))
+    return -1;
+  fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+  if (fd < 0)
+    set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                       "cannot create %s: %s", path, g_strerror (errno));
+  return fd;
+}
+
 static gboolean
 launch_tor (Discovery *d,
             FhEndpoint *found,
@@ -1243,15 +1511,8 @@ launch_tor (Discovery *d,
   if (state->data_directory != NULL)
     {
       dir = g_strdup (state->data_directory);
-      if (g_mkdir_with_parents (dir, 0700) != 0)
-        {
-          gint saved = errno;
-
-          set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
-                             "cannot create tahoe.cfg [tor] data-directory %s: %s",
-                             dir, g_strerror (saved));
-          goto out;
-        }
+      if (!prepare_data_directory (dir, error))
+        goto out;
     }
   else
     {
@@ -1272,24 +1533,32 @@ launch_tor (Discovery *d,
   torrc = g_build_filename (dir, "furlhint-torrc", NULL);
   control_file = g_build_filename (dir, "control-port", NULL);
   d->log_path = g_build_filename (dir, "tor.log", NULL);
-  unlink (control_file);
-  if (!g_file_set_contents (torrc, "# furlhint passes its settings on tor's command line\n",
-                            -1, &local))
-    {
-      set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
-                         "cannot write %s: %s", torrc, local->message);
-      g_error_free (local);
-      goto out;
-    }
-  log_fd = open (d->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (log_fd < 0)
-    {
-      gint saved = errno;
+  /* The control-port file we will trust is the one the new tor writes. */
+  if (!remove_stale_file (control_file, error))
+    goto out;
+  {
+    static const gchar torrc_text[] = "# furlhint passes its settings on tor's command line\n";
+    gint fd = create_private_file (torrc, error);
+    gssize n;
 
-      set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
-                         "cannot create %s: %s", d->log_path, g_strerror (saved));
+    if (fd < 0)
       goto out;
-    }
+    do
+      n = write (fd, torrc_text, sizeof torrc_text - 1);
+    while (n < 0 && errno == EINTR);
+    if (n != sizeof torrc_text - 1)
+      {
+        set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                           "cannot write %s: %s", torrc,
+                           n < 0 ? g_strerror (errno) : "short write");
+        close (fd);
+        goto out;
+      }
+    close (fd);
+  }
+  log_fd = create_private_file (d->log_path, error);
+  if (log_fd < 0)
+    goto out;
 
   pid_text = g_strdup_printf ("%d", (gint) getpid ());
   {
@@ -1325,7 +1594,9 @@ launch_tor (Discovery *d,
     goto out;
   d->owner = tor_control_open (&control, d->cancellable, error);
   if (d->owner == NULL ||
-      !tor_control_authenticate (d->owner, NULL, d->cancellable, &how, error) ||
+      /* Ours, started with CookieAuthentication 1: SAFECOOKIE only. */
+      !tor_control_authenticate (d->owner, FH_TOR_AUTH_SAFECOOKIE, NULL, d->cancellable,
+                                 &how, error) ||
       /* tor exits when this connection closes: in fini, or when we die */
       !tor_control_simple (d->owner, "TAKEOWNERSHIP\r\n", "TAKEOWNERSHIP", d->cancellable,
                            error))
