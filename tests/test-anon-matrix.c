@@ -1493,8 +1493,11 @@ assert_refused_before_io (FurlHintContext *ctx,
   fakes_reap_clients ();
   seen = fakes_take_requests ();
   g_assert_cmpstr (seen, ==, "");
-  g_assert_cmpuint (lab_wait_fds_at_most (fds_before, 3000), <=, fds_before);
+  /* The first connect creates GLib's process-wide wakeup fds. */
+  if (n_connects > 0)
+    g_assert_cmpuint (lab_wait_fds_at_most (fds_before, 3000), <=, fds_before);
   g_assert_cmpuint (leakcheck_violations (), ==, 0);
+  n_connects++;
 }
 
 /* Plugins loaded and the FURL ranked in normal mode (a direct route that
