@@ -496,6 +496,7 @@ hint_error_code_name (gint code)
     case FURLHINT_HINT_ERROR_NOT_TORABLE: return "not-torable";
     case FURLHINT_HINT_ERROR_BAD_PORT: return "bad-port";
     case FURLHINT_HINT_ERROR_UNSUPPORTED: return "unsupported";
+    case FURLHINT_HINT_ERROR_BAD_HOST: return "bad-host";
     default: return "unknown";
     }
 }

@@ -308,7 +308,7 @@ check_parse_one (Checker *checker,
       else if (error->domain != FURLHINT_HINT_ERROR)
         report (checker, FALSE, check, "error domain is %s, expected FURLHINT_HINT_ERROR (%s)",
                 g_quark_to_string (error->domain), error->message);
-      else if (error->code < FURLHINT_HINT_ERROR_UNRECOGNIZED || error->code > FURLHINT_HINT_ERROR_UNSUPPORTED)
+      else if (error->code < FURLHINT_HINT_ERROR_UNRECOGNIZED || error->code > FURLHINT_HINT_ERROR_BAD_HOST)
         report (checker, FALSE, check, "unknown FURLHINT_HINT_ERROR code %d (%s)",
                 error->code, error->message);
       else if (error->message == NULL || *error->message == '\0' ||

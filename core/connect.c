@@ -642,6 +642,71 @@ caller_cancelled_cb (GCancellable *cancellable, gpointer user_data)
   g_source_unref (idle);
 }
 
+/* The plan is checked again here, against the context as it is now, not
+ * as it was when the plan was made: the mode may have changed since the
+ * plugins were loaded or the plan was ranked (furlhint_config_set_anonymous()
+ * at any time), and a plan may be built by hand. NULL when it may run. */
+static GError *
+recheck_plan (FurlHintContext *ctx,
+              FurlHintPlan *plan)
+{
+  gboolean anonymous = furlhint_config_get_anonymous (ctx->config);
+  gboolean strict = anonymous || furlhint_plan_is_anonymous (plan);
+
+  /* Plugins keep what init was told (the tcp plugin refuses everything in
+   * anonymous mode; the tor plugin's choices depend on it): a plugin
+   * initialised in the other mode must not act at all. */
+  for (guint i = 0; i < ctx->plugins->len; i++)
+    {
+      FurlHintPlugin *plugin = g_ptr_array_index (ctx->plugins, i);
+
+      if (plugin->anonymous != anonymous)
+        return g_error_new (FURLHINT_POLICY_ERROR, FURLHINT_POLICY_ERROR_STALE,
+                            "no route: anonymous mode changed after plugins were loaded: "
+                            "plugin '%s' was initialised in %s mode, and the configuration "
+                            "now says %s mode; nothing was connected. Set the mode "
+                            "(furlhint_config_set_anonymous()) before loading plugins, or "
+                            "make a new context with this configuration and load the "
+                            "plugins again",
+                            furlhint_plugin_get_name (plugin),
+                            plugin->anonymous ? "anonymous" : "normal",
+                            anonymous ? "anonymous" : "normal");
+    }
+
+  if (anonymous && !furlhint_plan_is_anonymous (plan))
+    return g_error_new_literal (FURLHINT_POLICY_ERROR, FURLHINT_POLICY_ERROR_STALE,
+                                "no route: the plan was ranked in normal mode, and the "
+                                "context is now in anonymous mode; nothing was connected. "
+                                "Rank the FURL again (furlhint_context_rank()), or use "
+                                "furlhint_context_connect_async(), which ranks it");
+
+  for (guint i = 0; i < furlhint_plan_get_n_entries (plan); i++)
+    {
+      const FurlHintPlanEntry *e = furlhint_plan_get_entry (plan, i);
+      FurlHintPolicyError code;
+      gchar *problem;
+      GError *error;
+
+      if (!e->routed)
+        continue;
+      if (e->plugin->ctx != ctx)
+        return g_error_new (FURLHINT_POLICY_ERROR, FURLHINT_POLICY_ERROR_STALE,
+                            "no route: the plan routes hint %s through plugin '%s' of "
+                            "another context; nothing was connected. Rank the FURL with "
+                            "this context",
+                            furlhint_hint_get_text (e->hint), furlhint_plugin_get_name (e->plugin));
+      problem = _furlhint_plan_route_problem (strict, e->plugin, &e->target, e->tier,
+                                              e->carried, &code);
+      if (problem == NULL)
+        continue;
+      error = g_error_new (FURLHINT_POLICY_ERROR, code, "%s; nothing was connected",
+                           problem);
+      g_free (problem);
+      return error;
+    }
+  return NULL;
+}
+
 void
 furlhint_context_connect_plan_async (FurlHintContext *ctx,
                                      FurlHintPlan *plan,
@@ -652,6 +717,7 @@ furlhint_context_connect_plan_async (FurlHintContext *ctx,
 {
   Connector *conn;
   GTask *task;
+  GError *recheck_error;
 
   g_return_if_fail (ctx != NULL);
   g_return_if_fail (plan != NULL);
@@ -676,18 +742,44 @@ furlhint_context_connect_plan_async (FurlHintContext *ctx,
     }
   g_task_set_task_data (task, conn, connector_free);
 
-  for (guint i = 0; i < furlhint_plan_get_n_routes (plan); i++)
+  /* Every route, wherever it is: a plan that was not finished (a
+   * caller's own) has them in insertion order; start_tier() runs the
+   * tiers in order whatever the entries' order. */
+  for (guint i = 0; i < furlhint_plan_get_n_entries (plan); i++)
     {
-      Attempt *a = g_new0 (Attempt, 1);
+      Attempt *a;
+
+      if (!furlhint_plan_get_entry (plan, i)->routed)
+        continue;
+      a = g_new0 (Attempt, 1);
       a->conn = conn;
       a->entry = i;
       a->cancellable = g_cancellable_new ();
       g_ptr_array_add (conn->attempts, a);
     }
-  if (furlhint_plan_get_n_routes (plan) == 0)
+  if (conn->attempts->len == 0)
     {
       conn->done = TRUE;
       g_task_return_error (task, furlhint_plan_dup_no_route_error (plan));
+      g_object_unref (task);
+      return;
+    }
+  recheck_error = recheck_plan (ctx, plan);
+  if (recheck_error != NULL)
+    {
+      /* Refused before any route starts: no plugin runs, no socket opens.
+       * Each routed hint says why in the result. */
+      g_autofree gchar *status = g_strconcat ("not tried: ", recheck_error->message, NULL);
+
+      for (guint i = 0; i < conn->attempts->len; i++)
+        {
+          guint hint = attempt_entry (g_ptr_array_index (conn->attempts, i))->hint_index;
+
+          g_free (g_ptr_array_index (conn->result->hint_status, hint));
+          conn->result->hint_status->pdata[hint] = g_strdup (status);
+        }
+      conn->done = TRUE;
+      g_task_return_error (task, recheck_error);
       g_object_unref (task);
       return;
     }

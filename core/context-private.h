@@ -16,6 +16,7 @@ struct _FurlHintPlugin {
   gpointer module;                            /* (owned) (nullable) lt_dlhandle; NULL when registered from memory */
   gpointer state;                             /* (owned by the plugin) what init returned */
   gboolean configured;                        /* init said the transport is configured */
+  gboolean anonymous;                         /* the mode init was given (args.anonymous) */
 };
 
 struct _FurlHintContext {
@@ -60,6 +61,26 @@ void _furlhint_context_record_error (FurlHintContext *ctx,
 gboolean _furlhint_descriptor_check (const FurlHintPluginDescriptor *desc,
                                      const gchar *origin,
                                      GError **error);
+
+/* Puts @target's host in canonical form (core/hostname.h), and makes a
+ * .onion/.i2p name's kind say so; FALSE with a FURLHINT_HINT_ERROR_BAD_HOST
+ * error (and @target untouched) for a name that has no such form. */
+gboolean _furlhint_target_canonicalize (FurlHintTarget *target,
+                                        GError **error);
+
+/* Why a route through @plugin to @target (canonical form expected) may
+ * not be in a plan (anonymous or not, per @anonymous), or NULL when it
+ * may: a host not in canonical form; in anonymous mode a clear or
+ * proxied class, a target that needs a local DNS lookup, or a carried
+ * (public TCP) route before FURLHINT_TIER_TOR_FALLBACK. *@code gets the
+ * rejection's code (BAD_HINT or REVEALING). plan.c's add_route and the
+ * connector's re-check share it. */
+gchar *_furlhint_plan_route_problem (gboolean anonymous,
+                                     FurlHintPlugin *plugin,
+                                     const FurlHintTarget *target,
+                                     guint tier,
+                                     gboolean carried,
+                                     FurlHintPolicyError *code);
 
 /* Runs fini, closes the module (loader.c), frees the plugin. */
 void _furlhint_plugin_free (FurlHintPlugin *plugin);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "context-private.h"
+#include "hostname.h"
 
 FurlHintContext *
 furlhint_context_new (FurlHintConfig *config)
@@ -174,25 +175,6 @@ suffix_domain (const gchar *suffix)
   return suffix + strspn (suffix, ".");
 }
 
-static gboolean
-host_has_suffix (const gchar *host,
-                 gsize host_len,
-                 const gchar *suffix)
-{
-  const gchar *domain = suffix_domain (suffix);
-  gsize domain_len = strlen (domain);
-
-  /* A label boundary, and at least one label in front: "x.onion" is in
-   * the onion domain, "onion" and "xonion" are not. */
-  if (domain_len == 0 || host_len < domain_len + 2)
-    return FALSE;
-  if (host[host_len - domain_len - 1] != '.')
-    return FALSE;
-  if (host[host_len - domain_len - 2] == '.')
-    return FALSE;
-  return g_ascii_strncasecmp (host + host_len - domain_len, domain, domain_len) == 0;
-}
-
 static FurlHintPlugin *
 find_plugin_for_suffix (FurlHintContext *ctx,
                         const gchar *suffix)
@@ -311,6 +293,7 @@ _furlhint_context_add_plugin (FurlHintContext *ctx,
 
   plugin->state = state;
   plugin->configured = configured != FALSE;
+  plugin->anonymous = args.anonymous;
   plugin->module = module;
 
   g_ptr_array_add (ctx->plugins, plugin);
@@ -398,17 +381,19 @@ FurlHintPlugin *
 furlhint_context_find_plugin_for_host (FurlHintContext *ctx,
                                        const gchar *host)
 {
-  gsize host_len;
+  g_autofree gchar *canonical = NULL;
   guint i;
 
   g_return_val_if_fail (ctx != NULL, NULL);
   g_return_val_if_fail (host != NULL, NULL);
 
-  /* "x.onion." is the same name as "x.onion"; sending it to DNS instead
-   * of Tor would leak it. */
-  host_len = strlen (host);
-  if (host_len > 0 && host[host_len - 1] == '.')
-    host_len--;
+  /* Compared in canonical form: "x.onion." is the name "x.onion", and
+   * sending it to DNS instead of Tor would leak it. A name with an empty
+   * label has no canonical form and belongs to no plugin's domain (the
+   * ranker refuses it before asking). */
+  canonical = _furlhint_hostname_canonicalize (host, NULL);
+  if (canonical == NULL)
+    return NULL;
 
   for (i = 0; i < ctx->plugins->len; i++)
     {
@@ -418,7 +403,7 @@ furlhint_context_find_plugin_for_host (FurlHintContext *ctx,
 
       for (j = 0; suffixes[j] != NULL; j++)
         {
-          if (host_has_suffix (host, host_len, suffixes[j]))
+          if (_furlhint_hostname_in_domain (canonical, suffix_domain (suffixes[j])))
             return plugin;
         }
     }

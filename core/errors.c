@@ -59,6 +59,8 @@ furlhint_policy_error_code_name (FurlHintPolicyError code)
       return "override-refused";
     case FURLHINT_POLICY_ERROR_NO_ROUTE:
       return "no-route";
+    case FURLHINT_POLICY_ERROR_STALE:
+      return "stale";
     default:
       return "unknown";
     }

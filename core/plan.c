@@ -11,6 +11,9 @@
 
 #include <furlhint/furlhint.h>
 
+#include "context-private.h"
+#include "hostname.h"
+
 #include <stdarg.h>
 #include <string.h>
 
@@ -151,6 +154,50 @@ needs_local_dns (FurlHintAnonClass anon_class,
   return host_kind != FURLHINT_HOST_IPV4 && host_kind != FURLHINT_HOST_IPV6;
 }
 
+gchar *
+_furlhint_plan_route_problem (gboolean anonymous,
+                              FurlHintPlugin *plugin,
+                              const FurlHintTarget *target,
+                              guint tier,
+                              gboolean carried,
+                              FurlHintPolicyError *code)
+{
+  FurlHintAnonClass anon_class = furlhint_plugin_get_anon_class (plugin);
+  const gchar *name = furlhint_plugin_get_name (plugin);
+  const gchar *host = target->host;
+
+  *code = FURLHINT_POLICY_ERROR_BAD_HINT;
+  if (!_furlhint_hostname_is_canonical (host))
+    return g_strdup_printf ("bad hint: refused a route through '%s' to '%s': not a "
+                            "canonical host name (a final dot, an empty label, or a "
+                            ".onion/.i2p name not in lower case); targets carry the "
+                            "form furlhint_plugin_parse() gives", name, host);
+  if (!anonymous)
+    return NULL;
+
+  *code = FURLHINT_POLICY_ERROR_REVEALING;
+  /* Two checks on purpose: the class rule already covers the DNS rule
+   * today, but they guard different leaks and must not silently depend
+   * on each other if classes ever change. */
+  if (needs_local_dns (anon_class, target->host_kind))
+    return g_strdup_printf ("no route: refused a %s route through '%s' to %s: it would "
+                            "look %s up in local DNS, and anonymous mode allows only "
+                            "anonymous routes (Tor, I2P)",
+                            furlhint_anon_class_name (anon_class), name, host, host);
+  if (anon_class != FURLHINT_ANON_ANONYMOUS)
+    return g_strdup_printf ("no route: refused a %s route through '%s' to %s: anonymous "
+                            "mode allows only anonymous routes (Tor, I2P)",
+                            furlhint_anon_class_name (anon_class), name, host);
+  /* Public TCP hints through Tor come after every native anonymous route
+   * (docs/SECURITY.md, "Order"). */
+  if (carried && tier < FURLHINT_TIER_TOR_FALLBACK)
+    return g_strdup_printf ("no route: refused a tcp: hint carried through '%s' to %s in "
+                            "tier %u: anonymous mode tries such hints only in tier %u "
+                            "(FURLHINT_TIER_TOR_FALLBACK) or later, after every native "
+                            "anonymous route", name, host, tier, FURLHINT_TIER_TOR_FALLBACK);
+  return NULL;
+}
+
 gboolean
 furlhint_plan_add_route (FurlHintPlan *plan,
                          guint hint_index,
@@ -159,7 +206,9 @@ furlhint_plan_add_route (FurlHintPlan *plan,
                          guint tier,
                          gboolean carried)
 {
-  FurlHintAnonClass anon_class;
+  g_autoptr(GError) error = NULL;
+  FurlHintPolicyError code;
+  gchar *problem;
   PlanItem *item;
 
   g_return_val_if_fail (plan != NULL, FALSE);
@@ -168,45 +217,29 @@ furlhint_plan_add_route (FurlHintPlan *plan,
   g_return_val_if_fail (target != NULL, FALSE);
   g_return_val_if_fail (target->host != NULL, FALSE);
 
-  anon_class = furlhint_plugin_get_anon_class (plugin);
-
-  if (plan->anonymous)
+  /* A caller's own target gets the form furlhint_plugin_parse() gives:
+   * the name the route is checked by is the name the plugin is asked
+   * for. */
+  if (!_furlhint_target_canonicalize (target, &error))
     {
-      const gchar *host = target->host;
-      const gchar *name = furlhint_plugin_get_name (plugin);
+      plan_add_rejection_take (plan, hint_index, FURLHINT_POLICY_ERROR_BAD_HINT,
+                               g_strdup_printf ("bad hint: %s", error->message));
+      furlhint_target_clear (target);
+      return FALSE;
+    }
 
-      /* Two checks on purpose: the class rule already covers the DNS
-       * rule today, but they guard different leaks and must not silently
-       * depend on each other if classes ever change. */
-      if (needs_local_dns (anon_class, target->host_kind))
-        {
-          plan_add_rejection_take (plan, hint_index, FURLHINT_POLICY_ERROR_REVEALING,
-                                   g_strdup_printf ("no route: refused a %s route through "
-                                                    "'%s' to %s: it would look %s up in "
-                                                    "local DNS, and anonymous mode allows "
-                                                    "only anonymous routes (Tor, I2P)",
-                                                    furlhint_anon_class_name (anon_class),
-                                                    name, host, host));
-          furlhint_target_clear (target);
-          return FALSE;
-        }
-      if (anon_class != FURLHINT_ANON_ANONYMOUS)
-        {
-          plan_add_rejection_take (plan, hint_index, FURLHINT_POLICY_ERROR_REVEALING,
-                                   g_strdup_printf ("no route: refused a %s route through "
-                                                    "'%s' to %s: anonymous mode allows "
-                                                    "only anonymous routes (Tor, I2P)",
-                                                    furlhint_anon_class_name (anon_class),
-                                                    name, host));
-          furlhint_target_clear (target);
-          return FALSE;
-        }
+  problem = _furlhint_plan_route_problem (plan->anonymous, plugin, target, tier, carried, &code);
+  if (problem != NULL)
+    {
+      plan_add_rejection_take (plan, hint_index, code, problem);
+      furlhint_target_clear (target);
+      return FALSE;
     }
 
   item = plan_append (plan, hint_index);
   item->entry.routed = TRUE;
   item->entry.plugin = plugin;
-  item->entry.anon_class = anon_class;
+  item->entry.anon_class = furlhint_plugin_get_anon_class (plugin);
   item->entry.tier = tier;
   item->entry.carried = carried ? TRUE : FALSE;
   item->route_text = furlhint_plugin_describe (plugin, target);

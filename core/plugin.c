@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "context-private.h"
+#include "hostname.h"
 
 /* A v1 descriptor ends with the describe callback: a plugin must have at
  * least that much. Later ABI additions are appended and read only when
@@ -324,6 +325,14 @@ furlhint_plugin_parse (FurlHintPlugin *plugin,
         }
       if (target->hint == NULL)
         target->hint = g_strdup (hint);
+      /* The bundled plugins already return canonical names; a foreign one
+       * may not, and "x.onion." must not reach Tor (or be classified)
+       * as anything but "x.onion". */
+      if (!_furlhint_target_canonicalize (target, error))
+        {
+          furlhint_target_clear (target);
+          return FALSE;
+        }
       return TRUE;
     }
 
@@ -375,6 +384,29 @@ furlhint_plugin_describe (FurlHintPlugin *plugin,
                               furlhint_anon_class_name (plugin->desc->anon_class));
     }
   return text;
+}
+
+gboolean
+_furlhint_target_canonicalize (FurlHintTarget *target,
+                               GError **error)
+{
+  gchar *canonical = _furlhint_hostname_canonicalize (target->host, error);
+
+  if (canonical == NULL)
+    return FALSE;
+  g_free (target->host);
+  target->host = canonical;
+
+  /* What the name is, whatever the plugin said: a .onion or .i2p name is
+   * never one for DNS. */
+  if (target->host_kind == FURLHINT_HOST_NONE || target->host_kind == FURLHINT_HOST_DNS)
+    {
+      if (_furlhint_hostname_in_domain (canonical, "onion"))
+        target->host_kind = FURLHINT_HOST_ONION;
+      else if (_furlhint_hostname_in_domain (canonical, "i2p"))
+        target->host_kind = FURLHINT_HOST_I2P;
+    }
+  return TRUE;
 }
 
 void

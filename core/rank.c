@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include "context-private.h"
+#include "hostname.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -142,9 +143,9 @@ reject_bad_hint (RankState *st,
   /* Foolscap would try to connect to these; say that furlhint refusing
    * them is deliberate, not a parsing disagreement. */
   if (error != NULL && error->domain == FURLHINT_HINT_ERROR &&
-      error->code == FURLHINT_HINT_ERROR_BAD_PORT)
+      (error->code == FURLHINT_HINT_ERROR_BAD_PORT || error->code == FURLHINT_HINT_ERROR_BAD_HOST))
     {
-      /* The plugin's message already says what is wrong with the port. */
+      /* The message already says what is wrong with the port or host. */
       g_string_append (reason, " (Foolscap accepts this hint, furlhint refuses it)");
     }
   else if (lint != NULL && lint[0] != NULL)
@@ -280,93 +281,94 @@ rank_native (RankState *st,
       return;
     }
 
-  if (st->network != FURLHINT_NETWORK_ANY)
-    {
-      const FurlHintHint *hint = furlhint_furl_get_hint (st->furl, idx);
-      FurlHintTarget target = { NULL, };
-      g_autoptr(GError) error = NULL;
-      FurlHintPlugin *claimant;
+  {
+    const FurlHintHint *hint = furlhint_furl_get_hint (st->furl, idx);
+    FurlHintTarget target = { NULL, };
+    g_autoptr(GError) error = NULL;
+    FurlHintPlugin *claimant;
 
-      if (!furlhint_plugin_parse (plugin, furlhint_hint_get_canonical (hint), mode,
-                                  &target, &error))
-        {
-          furlhint_target_clear (&target);
-          reject_bad_hint (st, idx, error, NULL);
-          return;
-        }
+    if (!furlhint_plugin_parse (plugin, furlhint_hint_get_canonical (hint), mode,
+                                &target, &error))
+      {
+        furlhint_target_clear (&target);
+        reject_bad_hint (st, idx, error, NULL);
+        return;
+      }
 
-      /* furl.c turns a pb+tor:// location into a tor: hint whatever its
-       * host; a host that belongs to another network (x.b32.i2p) is not
-       * one the NURL's network can reach. */
-      claimant = furlhint_context_find_plugin_for_host (st->ctx, target.host);
-      if (claimant != NULL && claimant != plugin && claimant != st->tcp)
-        {
+    /* A host that belongs to another plugin's network (x.b32.i2p in a
+     * tor: hint, or in a pb+tor:// location that furl.c turned into one)
+     * is not one this plugin's network can reach. Compared on the
+     * canonical target, so "x.b32.i2p." is caught too. */
+    claimant = furlhint_context_find_plugin_for_host (st->ctx, target.host);
+    if (claimant != NULL && claimant != plugin && claimant != st->tcp)
+      {
+        if (st->network != FURLHINT_NETWORK_ANY)
           furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_WRONG_NETWORK,
                                        "a %s NURL is reached only over %s, and %s belongs "
                                        "to the '%s' plugin's network",
                                        st->network == FURLHINT_NETWORK_TOR ? "pb+tor://" : "pb+i2p://",
                                        st->network == FURLHINT_NETWORK_TOR ? "Tor" : "I2P",
                                        target.host, furlhint_plugin_get_name (claimant));
-          furlhint_target_clear (&target);
-          return;
-        }
+        else
+          furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_WRONG_NETWORK,
+                                       "a %s: hint goes through the '%s' plugin, and %s "
+                                       "belongs to the '%s' plugin's network, which '%s' "
+                                       "cannot reach; accepted: a hint the '%s' plugin "
+                                       "handles",
+                                       furlhint_hint_get_hint_type (hint), name, target.host,
+                                       furlhint_plugin_get_name (claimant), name,
+                                       furlhint_plugin_get_name (claimant));
+        furlhint_target_clear (&target);
+        return;
+      }
 
-      furlhint_plan_add_route (st->plan, idx, plugin, &target, FURLHINT_TIER_NATIVE, FALSE);
-      furlhint_target_clear (&target);
-      return;
-    }
-
-  parse_and_route (st, idx, plugin, mode, FURLHINT_TIER_NATIVE, NULL);
+    furlhint_plan_add_route (st->plan, idx, plugin, &target, FURLHINT_TIER_NATIVE,
+                             mode == FURLHINT_PARSE_CARRY);
+    furlhint_target_clear (&target);
+  }
 }
 
 /* Which plugin a `tcp:` hint's host belongs to, if not plain TCP. Uses
  * Foolscap's own TCP parse (the same code the tcp plugin runs), so the
- * decision does not depend on the tcp plugin being loaded. Sets
- * *@must_not_resolve for `.onion`/`.i2p` names: those never go to DNS,
- * whether or not a plugin claims them. */
-/* g_str_has_suffix (g_ascii_strdown (@host), @suffix) for a lower-case
- * @suffix, without the copy. */
+ * decision does not depend on the tcp plugin being loaded, and the host's
+ * canonical form (core/hostname.h), the one every target carries: one
+ * final dot dropped, so "x.onion." is routed (and later sent) as
+ * "x.onion". Sets *@must_not_resolve for `.onion`/`.i2p` names: those
+ * never go to DNS, whether or not a plugin claims them. FALSE with
+ * @error set for a host that has no canonical form ("x.onion.."). */
 static gboolean
-has_suffix_ascii_nocase (const gchar *host,
-                         gsize len,
-                         const gchar *suffix)
-{
-  gsize n = strlen (suffix);
-
-  return len >= n && g_ascii_strncasecmp (host + len - n, suffix, n) == 0;
-}
-
-static FurlHintPlugin *
 find_suffix_plugin (RankState *st,
                     const gchar *canonical,
+                    FurlHintPlugin **plugin_out,
                     gchar **host_out,
-                    gboolean *must_not_resolve)
+                    gboolean *must_not_resolve,
+                    GError **error)
 {
+  g_autofree gchar *written = NULL;
   g_autofree gchar *host = NULL;
   FurlHintPlugin *claimant;
-  gsize len;
 
   *must_not_resolve = FALSE;
   *host_out = NULL;
+  *plugin_out = NULL;
 
-  if (!furlhint_foolscap_parse_hint (canonical, FURLHINT_FOOLSCAP_TCP, &host, NULL, NULL) ||
-      host == NULL)
-    return NULL;
+  if (!furlhint_foolscap_parse_hint (canonical, FURLHINT_FOOLSCAP_TCP, &written, NULL, NULL) ||
+      written == NULL)
+    return TRUE;
 
-  /* "x.onion." is the same name as "x.onion" to a resolver. */
-  len = strlen (host);
-  if (len > 1 && host[len - 1] == '.')
-    host[--len] = '\0';
+  host = _furlhint_hostname_canonicalize (written, error);
+  if (host == NULL)
+    return FALSE;
 
-  if (has_suffix_ascii_nocase (host, len, ".onion") || has_suffix_ascii_nocase (host, len, ".i2p"))
+  if (_furlhint_hostname_in_domain (host, "onion") || _furlhint_hostname_in_domain (host, "i2p"))
     *must_not_resolve = TRUE;
 
   claimant = furlhint_context_find_plugin_for_host (st->ctx, host);
-  if (claimant == st->tcp)
-    claimant = NULL;
+  if (claimant != st->tcp)
+    *plugin_out = claimant;
 
   *host_out = g_steal_pointer (&host);
-  return claimant;
+  return TRUE;
 }
 
 static const gchar *
@@ -638,9 +640,14 @@ rank_hint (RankState *st,
   if (g_strcmp0 (type, "tcp") == 0)
     {
       g_autofree gchar *host = NULL;
+      g_autoptr(GError) error = NULL;
       gboolean must_not_resolve;
 
-      plugin = find_suffix_plugin (st, canonical, &host, &must_not_resolve);
+      if (!find_suffix_plugin (st, canonical, &plugin, &host, &must_not_resolve, &error))
+        {
+          reject_bad_hint (st, idx, error, NULL);
+          return;
+        }
       if (plugin != NULL)
         {
           rank_native (st, idx, plugin, FURLHINT_PARSE_SUFFIX);

@@ -81,10 +81,27 @@ typedef enum {
   K_PBTOR_ONION,
   K_PBTOR_DNS,
   K_PBTOR_V4_PRIVATE,
+  K_PBTOR_ONION_DOT,
   K_PBTOR_I2P,
   K_PBI2P_B32,
   K_PBI2P_B32_PORT,
   K_PBI2P_ONION,
+  /* FURLs with one hint, not paired: host names written with a final dot
+   * (the DNS root), in upper case, or with empty labels. A target must
+   * carry the canonical name ("x.onion", never "x.onion."), and a name
+   * that has none is refused. */
+  K_FIRST_SINGLE,
+  K_DOT_TCP_ONION = K_FIRST_SINGLE,
+  K_DOT_TOR_ONION,
+  K_UPPER_TCP_ONION,
+  K_DOT_TCP_I2P,
+  K_DOT_TCP_DNS,
+  K_DOT_TOR_DNS,
+  K_DOT_TCP_V4_PRIVATE,
+  K_DOT_TOR_I2P,
+  K_DOTDOT_TCP_ONION,
+  K_DOTDOT_TOR_ONION,
+  K_DOT_ONION_ALONE,
   N_KINDS
 } Kind;
 
@@ -92,8 +109,11 @@ static const gchar *const kind_names[N_KINDS] = {
   "legacy", "tcp-dns", "tcp-ipv4-public", "tcp-ipv4-private", "tcp-ipv6",
   "tor-onion", "tor-dns", "tcp-onion", "i2p-b32", "tcp-i2p",
   "pb-dns", "pb-ipv4-private", "pb-onion", "pb-i2p",
-  "pb+tor-onion", "pb+tor-dns", "pb+tor-ipv4-private", "pb+tor-i2p",
+  "pb+tor-onion", "pb+tor-dns", "pb+tor-ipv4-private", "pb+tor-onion-dot", "pb+tor-i2p",
   "pb+i2p-b32", "pb+i2p-b32-port", "pb+i2p-onion",
+  "tcp-onion-dot", "tor-onion-dot", "tcp-onion-upper", "tcp-i2p-dot", "tcp-dns-dot",
+  "tor-dns-dot", "tcp-ipv4-private-dot", "tor-i2p-dot", "tcp-onion-dotdot",
+  "tor-onion-dotdot", "tcp-dot-onion",
 };
 
 typedef enum { TCP_UNSET, TCP_TOR, TCP_DISABLED, N_TCP } TcpSetting;
@@ -170,9 +190,35 @@ config_has_tor (const Config *c)
 
 typedef struct {
   gchar *text;            /* as written in the FURL */
-  gchar *host;            /* the target host a route must have */
+  gchar *host;            /* the target host a route must have (canonical) */
   guint16 port;
 } HintSpec;
+
+/* @host as the FURL writes it for kind @k: a final dot, "..", upper case,
+ * or as it is. */
+static gchar *
+written_host (Kind k, const gchar *host)
+{
+  switch (k)
+    {
+    case K_PBTOR_ONION_DOT:
+    case K_DOT_TCP_ONION:
+    case K_DOT_TOR_ONION:
+    case K_DOT_TCP_I2P:
+    case K_DOT_TCP_DNS:
+    case K_DOT_TOR_DNS:
+    case K_DOT_TCP_V4_PRIVATE:
+    case K_DOT_TOR_I2P:
+      return g_strconcat (host, ".", NULL);
+    case K_DOTDOT_TCP_ONION:
+    case K_DOTDOT_TOR_ONION:
+      return g_strconcat (host, "..", NULL);
+    case K_UPPER_TCP_ONION:
+      return g_ascii_strup (host, -1);
+    default:
+      return g_strdup (host);
+    }
+}
 
 static void
 hint_spec_clear (HintSpec *h)
@@ -186,6 +232,7 @@ static void
 hint_spec_make (Kind k, guint v, HintSpec *h)
 {
   gchar letter = (gchar) ('a' + v);
+  gchar *written;
 
   h->text = NULL;
   h->host = NULL;
@@ -200,6 +247,7 @@ hint_spec_make (Kind k, guint v, HintSpec *h)
     case K_TCP_DNS:
     case K_PB_DNS:
     case K_PBTOR_DNS:
+    case K_DOT_TCP_DNS:
       h->host = g_strdup_printf ("%c.example.com", letter);
       h->port = 443;
       break;
@@ -210,6 +258,7 @@ hint_spec_make (Kind k, guint v, HintSpec *h)
     case K_TCP_V4_PRIVATE:
     case K_PB_V4_PRIVATE:
     case K_PBTOR_V4_PRIVATE:
+    case K_DOT_TCP_V4_PRIVATE:
       h->host = g_strdup_printf ("10.0.0.%u", 1 + v);
       h->port = 1234;
       break;
@@ -223,10 +272,22 @@ hint_spec_make (Kind k, guint v, HintSpec *h)
     case K_PB_ONION:
     case K_PBTOR_ONION:
     case K_PBI2P_ONION:
+    case K_PBTOR_ONION_DOT:
+    case K_DOT_TCP_ONION:
+    case K_DOT_TOR_ONION:
+    case K_UPPER_TCP_ONION:
+    case K_DOTDOT_TCP_ONION:
+    case K_DOTDOT_TOR_ONION:
       h->host = g_strdup_printf ("%c" ONION_TAIL, letter);
       h->port = 3457;
       break;
+    case K_DOT_ONION_ALONE:
+      h->host = g_strdup (".onion");
+      h->port = 3457;
+      h->text = g_strdup ("tcp:.onion:3457");
+      break;
     case K_TOR_DNS:
+    case K_DOT_TOR_DNS:
       h->host = g_strdup_printf ("%c.tor.example", letter);
       h->port = 3457;
       break;
@@ -238,6 +299,8 @@ hint_spec_make (Kind k, guint v, HintSpec *h)
     case K_PB_I2P:
     case K_PBTOR_I2P:
     case K_PBI2P_B32_PORT:
+    case K_DOT_TCP_I2P:
+    case K_DOT_TOR_I2P:
       h->host = g_strdup_printf ("%c" B32_TAIL, letter);
       h->port = 80;
       break;
@@ -248,24 +311,30 @@ hint_spec_make (Kind k, guint v, HintSpec *h)
 
   if (h->text != NULL)
     return;
+  written = written_host (k, h->host);
   switch (k)
     {
     case K_TOR_ONION:
     case K_TOR_DNS:
-      h->text = g_strdup_printf ("tor:%s:%u", h->host, h->port);
+    case K_DOT_TOR_ONION:
+    case K_DOT_TOR_DNS:
+    case K_DOT_TOR_I2P:
+    case K_DOTDOT_TOR_ONION:
+      h->text = g_strdup_printf ("tor:%s:%u", written, h->port);
       break;
     case K_I2P:
-      h->text = g_strdup_printf ("i2p:%s", h->host);
+      h->text = g_strdup_printf ("i2p:%s", written);
       break;
     default:
-      if (k < N_FURL_KINDS)
-        h->text = g_strdup_printf ("tcp:%s:%u", h->host, h->port);
+      if (k < N_FURL_KINDS || k >= K_FIRST_SINGLE)
+        h->text = g_strdup_printf ("tcp:%s:%u", written, h->port);
       else if (h->port != 0)
-        h->text = g_strdup_printf ("%s:%u", h->host, h->port);
+        h->text = g_strdup_printf ("%s:%u", written, h->port);
       else
-        h->text = g_strdup (h->host);
+        h->text = g_strdup (written);
       break;
     }
+  g_free (written);
 }
 
 /* ---- the oracle (SPEC §5, anonymous mode) -------------------------------- */
@@ -346,13 +415,35 @@ oracle (const Config *c, Kind k)
     case K_PB_ONION:
     case K_PBTOR_ONION:
     case K_PBTOR_DNS:
+    case K_PBTOR_ONION_DOT:
+    case K_DOT_TCP_ONION:
+    case K_DOT_TOR_ONION:
+    case K_UPPER_TCP_ONION:
+    case K_DOT_TOR_DNS:
       return oracle_native (tor, "tor");
     case K_I2P:
     case K_TCP_I2P:
     case K_PB_I2P:
     case K_PBI2P_B32:
     case K_PBI2P_B32_PORT:
+    case K_DOT_TCP_I2P:
       return oracle_native (c->i2p, "i2p");
+    case K_DOT_TCP_DNS:
+      return oracle_public_tcp (c, TRUE);
+    case K_DOT_TCP_V4_PRIVATE:
+      return oracle_public_tcp (c, FALSE);
+    /* The name is the I2P router's, not Tor's, dot or no dot. */
+    case K_DOT_TOR_I2P:
+      return reject (tor ? CODE_BIT (FURLHINT_POLICY_ERROR_WRONG_NETWORK)
+                         : CODE_BIT (FURLHINT_POLICY_ERROR_NOT_CONFIGURED));
+    /* No canonical form: refused whatever the configuration (a tor: hint
+     * is first found not configured when Tor is not). */
+    case K_DOTDOT_TCP_ONION:
+    case K_DOT_ONION_ALONE:
+      return reject (CODE_BIT (FURLHINT_POLICY_ERROR_BAD_HINT));
+    case K_DOTDOT_TOR_ONION:
+      return reject (tor ? CODE_BIT (FURLHINT_POLICY_ERROR_BAD_HINT)
+                         : CODE_BIT (FURLHINT_POLICY_ERROR_NOT_CONFIGURED));
     /* A pb+tor:// NURL only over Tor, pb+i2p:// only over I2P: the other
      * network's names and non-Tor-able addresses are refused. Which
      * refusal comes first when the network is not configured either is
@@ -401,7 +492,7 @@ case_make (Case *cs, guint n, const Kind *kinds)
       hint_spec_make (kinds[i], i, &cs->hints[i]);
     }
 
-  if (kinds[0] >= N_FURL_KINDS)
+  if (kinds[0] >= N_FURL_KINDS && kinds[0] < K_FIRST_SINGLE)
     {
       const gchar *scheme = "pb";
 
@@ -1157,7 +1248,8 @@ run_connect (const Config *c, const Case *cs, gboolean works)
  * network (tier 0), and hints nothing may reach. */
 static const Kind mixed_kinds[] = {
   K_TCP_DNS, K_TOR_ONION, K_I2P, K_TCP_ONION, K_LEGACY, K_TCP_V4_PRIVATE, K_TCP_V6,
-  K_TCP_I2P, K_TCP_V4_PUBLIC, K_TOR_DNS,
+  K_TCP_I2P, K_TCP_V4_PUBLIC, K_TOR_DNS, K_DOT_TCP_ONION, K_UPPER_TCP_ONION, K_DOT_TCP_DNS,
+  K_DOT_TCP_I2P, K_DOTDOT_TOR_ONION, K_DOT_TOR_I2P,
 };
 
 static void
@@ -1309,6 +1401,278 @@ test_connect_cases (void)
   g_assert_cmpuint (leakcheck_violations (), ==, 0);
 }
 
+/* ---- plans that no longer fit the context --------------------------------
+ *
+ * A plan is checked again when it is connected, against the context as it
+ * is then: anonymous mode switched on after the plugins were loaded or
+ * after ranking, a plan built by hand, a plan from another context. Each
+ * is refused before any plugin runs: nothing reaches the fakes, no name is
+ * looked up, no socket is opened (the leak checker sees every connect and
+ * lookup; the fake Tor SOCKS port and SAM bridge see every request). */
+
+#define STALE_FURL "pb://" TUB "@tcp:s.example.com:443,tcp:93.184.216.34:80,tor:s" ONION_TAIL \
+                   ":3457/swissnum"
+
+static FurlHintContext *
+context_from_text (const gchar *text)
+{
+  g_autoptr(GError) error = NULL;
+  FurlHintConfig *config = furlhint_config_load_data (text, -1, "tahoe.cfg", &error);
+  FurlHintContext *ctx;
+
+  g_assert_no_error (error);
+  ctx = furlhint_context_new (config);
+  furlhint_config_unref (config);
+  g_assert_cmpuint (furlhint_context_load_plugins (ctx), ==, 4);
+  return ctx;
+}
+
+static FurlHintContext *
+context_normal (void)
+{
+  return context_from_text ("[connections]\ntor.socks-proxy = tcp:" FAKE_TOR_SOCKS "\n"
+                            "i2p.sam-api = tcp:" FAKE_SAM "\n");
+}
+
+static FurlHintContext *
+context_anonymous (void)
+{
+  return context_from_text ("[node]\nanonymous = true\n[connections]\n"
+                            "tor.socks-proxy = tcp:" FAKE_TOR_SOCKS "\n"
+                            "i2p.sam-api = tcp:" FAKE_SAM "\n");
+}
+
+/* Connects @plan (or, when NULL, @furl through the ranking
+ * furlhint_context_connect_async()) and checks that it was refused with
+ * @code, a message containing @part, before any I/O. */
+static void
+assert_refused_before_io (FurlHintContext *ctx,
+                          FurlHintPlan *plan,
+                          FurlHintFurl *furl,
+                          gint code,
+                          const gchar *part)
+{
+  FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
+  Wait w = { ctx, FALSE, NULL, NULL };
+  guint fds_before = lab_count_open_fds ();
+  g_autofree gchar *seen = NULL;
+  FurlHintPlan *used;
+
+  g_free (fakes_take_requests ());
+  g_atomic_int_set (&fakes.works, TRUE);
+  options.timeout_ms = CONNECT_TIMEOUT_MS;
+  if (plan != NULL)
+    furlhint_context_connect_plan_async (ctx, plan, &options, NULL, connect_done, &w);
+  else
+    furlhint_context_connect_async (ctx, furl, &options, NULL, connect_done, &w);
+  g_assert_true (lab_iterate_until (&w.done, CONNECT_TIMEOUT_MS + 10000));
+  g_assert_nonnull (w.result);
+  g_assert_error (w.error, FURLHINT_POLICY_ERROR, code);
+  g_test_message ("refused: %s", w.error->message);
+  g_assert_nonnull (strstr (w.error->message, part));
+  g_assert_nonnull (strstr (w.error->message, "nothing was connected"));
+  g_assert_null (furlhint_connect_result_get_stream (w.result));
+  g_assert_null (furlhint_connect_result_get_winner (w.result));
+
+  /* Each routed hint says why it was not tried. */
+  used = furlhint_connect_result_get_plan (w.result);
+  for (guint i = 0; i < furlhint_plan_get_n_entries (used); i++)
+    {
+      const FurlHintPlanEntry *e = furlhint_plan_get_entry (used, i);
+      const gchar *status = furlhint_connect_result_get_hint_status (w.result, e->hint_index);
+
+      if (e->routed)
+        {
+          g_assert_true (g_str_has_prefix (status, "not tried: "));
+          g_assert_nonnull (strstr (status, part));
+        }
+    }
+  furlhint_connect_result_unref (w.result);
+  g_clear_error (&w.error);
+
+  fakes_reap_clients ();
+  seen = fakes_take_requests ();
+  g_assert_cmpstr (seen, ==, "");
+  /* The first connect creates GLib's process-wide wakeup fds. */
+  if (n_connects > 0)
+    g_assert_cmpuint (lab_wait_fds_at_most (fds_before, 3000), <=, fds_before);
+  g_assert_cmpuint (leakcheck_violations (), ==, 0);
+  n_connects++;
+}
+
+/* Plugins loaded and the FURL ranked in normal mode (a direct route that
+ * looks a name up, one to an address), then anonymous mode switched on:
+ * neither that plan nor a fresh ranking may run on the plugins that were
+ * initialised for normal mode. */
+static void
+test_stale_mode_after_load (void)
+{
+  g_autoptr(GError) error = NULL;
+  FurlHintContext *ctx;
+  FurlHintFurl *furl;
+  FurlHintPlan *plan;
+
+  if (!lab_ready ())
+    return;
+  if (!fakes_ok)
+    {
+      g_test_skip ("the fake Tor/SAM ports could not be opened");
+      return;
+    }
+
+  ctx = context_normal ();
+  furl = furlhint_furl_parse (STALE_FURL, &error);
+  g_assert_no_error (error);
+  plan = furlhint_context_rank (ctx, furl, NULL);
+  g_assert_false (furlhint_plan_is_anonymous (plan));
+  g_assert_cmpuint (furlhint_plan_get_n_routes (plan), ==, 3);
+  /* Within the tier the more anonymous route comes first: tor, then the
+   * two direct ones. */
+  g_assert_cmpstr (furlhint_plugin_get_name (furlhint_plan_get_entry (plan, 1)->plugin), ==, "tcp");
+  g_assert_cmpstr (furlhint_plugin_get_name (furlhint_plan_get_entry (plan, 2)->plugin), ==, "tcp");
+
+  furlhint_config_set_anonymous (furlhint_context_get_config (ctx), TRUE);
+  assert_refused_before_io (ctx, plan, NULL, FURLHINT_POLICY_ERROR_STALE,
+                            "anonymous mode changed after plugins were loaded");
+  assert_refused_before_io (ctx, NULL, furl, FURLHINT_POLICY_ERROR_STALE,
+                            "anonymous mode changed after plugins were loaded");
+
+  /* And the other way round: plugins loaded for anonymous mode do not
+   * serve a node that left it. */
+  furlhint_config_set_anonymous (furlhint_context_get_config (ctx), FALSE);
+  furlhint_plan_unref (plan);
+  furlhint_context_unref (ctx);
+  ctx = context_anonymous ();
+  furlhint_config_set_anonymous (furlhint_context_get_config (ctx), FALSE);
+  assert_refused_before_io (ctx, NULL, furl, FURLHINT_POLICY_ERROR_STALE,
+                            "was initialised in anonymous mode, and the configuration now says normal mode");
+
+  furlhint_furl_unref (furl);
+  furlhint_context_unref (ctx);
+}
+
+/* Plugins loaded in anonymous mode, the FURL ranked while the mode was
+ * briefly off, then connected with the mode on again: the plan's direct
+ * routes must not run. */
+static void
+test_stale_plan (void)
+{
+  g_autoptr(GError) error = NULL;
+  FurlHintContext *ctx, *other;
+  FurlHintFurl *furl;
+  FurlHintPlan *plan;
+
+  if (!lab_ready ())
+    return;
+  if (!fakes_ok)
+    {
+      g_test_skip ("the fake Tor/SAM ports could not be opened");
+      return;
+    }
+
+  ctx = context_anonymous ();
+  furl = furlhint_furl_parse (STALE_FURL, &error);
+  g_assert_no_error (error);
+  furlhint_config_set_anonymous (furlhint_context_get_config (ctx), FALSE);
+  plan = furlhint_context_rank (ctx, furl, NULL);
+  furlhint_config_set_anonymous (furlhint_context_get_config (ctx), TRUE);
+  g_assert_false (furlhint_plan_is_anonymous (plan));
+  assert_refused_before_io (ctx, plan, NULL, FURLHINT_POLICY_ERROR_STALE,
+                            "the plan was ranked in normal mode");
+  furlhint_plan_unref (plan);
+
+  /* An anonymous plan of another context: its plugins are not this
+   * context's. */
+  other = context_anonymous ();
+  plan = furlhint_context_rank (other, furl, NULL);
+  g_assert_cmpuint (furlhint_plan_get_n_routes (plan), >, 0);
+  assert_refused_before_io (ctx, plan, NULL, FURLHINT_POLICY_ERROR_STALE, "another context");
+  furlhint_plan_unref (plan);
+  furlhint_context_unref (other);
+
+  furlhint_furl_unref (furl);
+  furlhint_context_unref (ctx);
+}
+
+/* Plans built by hand with the public plan API. */
+static void
+test_stale_hand_built (void)
+{
+  g_autoptr(GError) error = NULL;
+  FurlHintContext *ctx;
+  FurlHintFurl *furl;
+  FurlHintPlan *plan;
+  FurlHintTarget target = { NULL, };
+  FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
+  Wait w = { NULL, FALSE, NULL, NULL };
+  g_autofree gchar *seen = NULL;
+
+  if (!lab_ready ())
+    return;
+  if (!fakes_ok)
+    {
+      g_test_skip ("the fake Tor/SAM ports could not be opened");
+      return;
+    }
+
+  ctx = context_anonymous ();
+  furl = furlhint_furl_parse (STALE_FURL, &error);
+  g_assert_no_error (error);
+
+  /* A clear route to an address (no lookup), in a plan that says it is
+   * not anonymous: add_route() lets it in, the connector does not. */
+  plan = furlhint_plan_new (furl, FALSE);
+  g_assert_true (furlhint_plugin_parse (furlhint_context_find_plugin (ctx, "tcp"),
+                                        "tcp:93.184.216.34:80", FURLHINT_PARSE_NATIVE,
+                                        &target, NULL));
+  g_assert_true (furlhint_plan_add_route (plan, 1, furlhint_context_find_plugin (ctx, "tcp"),
+                                          &target, FURLHINT_TIER_NATIVE, FALSE));
+  furlhint_plan_finish (plan, 0);
+  assert_refused_before_io (ctx, plan, NULL, FURLHINT_POLICY_ERROR_STALE,
+                            "the plan was ranked in normal mode");
+  furlhint_plan_unref (plan);
+
+  /* A target written with a final dot or in upper case is routed under
+   * its canonical name; one with an empty label is not routed at all. */
+  plan = furlhint_plan_new (furl, TRUE);
+  target.host = g_strdup ("S" ONION_TAIL ".");
+  target.port = 3457;
+  target.host_kind = FURLHINT_HOST_DNS;
+  g_assert_true (furlhint_plan_add_route (plan, 2, furlhint_context_find_plugin (ctx, "tor"),
+                                          &target, FURLHINT_TIER_NATIVE, FALSE));
+  target.host = g_strdup ("s" ONION_TAIL "..");
+  target.port = 3457;
+  g_assert_false (furlhint_plan_add_route (plan, 2, furlhint_context_find_plugin (ctx, "tor"),
+                                           &target, FURLHINT_TIER_NATIVE, FALSE));
+  g_assert_null (target.host);
+  g_assert_cmpuint (furlhint_plan_get_n_routes (plan), ==, 1);
+  g_assert_cmpstr (furlhint_plan_get_entry (plan, 0)->target.host, ==, "s" ONION_TAIL);
+  g_assert_cmpint (furlhint_plan_get_entry (plan, 0)->target.host_kind, ==, FURLHINT_HOST_ONION);
+  g_assert_cmpint (furlhint_plan_get_entry (plan, 1)->code, ==, FURLHINT_POLICY_ERROR_BAD_HINT);
+  g_assert_nonnull (strstr (furlhint_plan_get_entry (plan, 1)->reason, "empty label"));
+
+  /* Not finished, the rejection first: the connector takes the routes
+   * wherever they are, and asks Tor for the canonical name. */
+  g_free (fakes_take_requests ());
+  g_atomic_int_set (&fakes.works, FALSE);
+  w.ctx = ctx;
+  options.timeout_ms = CONNECT_TIMEOUT_MS;
+  furlhint_plan_add_rejection (plan, 0, FURLHINT_POLICY_ERROR_BAD_HINT, "not this one");
+  furlhint_context_connect_plan_async (ctx, plan, &options, NULL, connect_done, &w);
+  g_assert_true (lab_iterate_until (&w.done, CONNECT_TIMEOUT_MS + 10000));
+  g_assert_error (w.error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_UNREACHABLE);
+  furlhint_connect_result_unref (w.result);
+  g_clear_error (&w.error);
+  fakes_reap_clients ();
+  seen = fakes_take_requests ();
+  g_assert_cmpstr (seen, ==, "tor:s" ONION_TAIL ":3457");
+  g_assert_cmpuint (leakcheck_violations (), ==, 0);
+  furlhint_plan_unref (plan);
+
+  furlhint_furl_unref (furl);
+  furlhint_context_unref (ctx);
+}
+
 static void
 test_report (void)
 {
@@ -1340,6 +1704,9 @@ main (int argc, char **argv)
   g_test_add_func ("/anon-matrix/plans", test_plan_matrix);
   g_test_add_func ("/anon-matrix/connect-cases", test_connect_cases);
   g_test_add_func ("/anon-matrix/connect-mixed", test_connect_mixed);
+  g_test_add_func ("/anon-matrix/stale/mode-after-load", test_stale_mode_after_load);
+  g_test_add_func ("/anon-matrix/stale/plan", test_stale_plan);
+  g_test_add_func ("/anon-matrix/stale/hand-built", test_stale_hand_built);
   g_test_add_func ("/anon-matrix/summary", test_report);
 
   ret = g_test_run ();

@@ -322,6 +322,56 @@ test_client2_onion (void)
   furlhint_context_unref (ctx);
 }
 
+/* Host names are classified and routed in one canonical form: one final
+ * dot (the DNS root) dropped, .onion/.i2p names in lower case, names
+ * with empty labels refused. Normal mode with Tor: the anonymous-mode
+ * matrix (tests/test-anon-matrix.c) covers anonymous mode and what Tor is
+ * then asked for. */
+static void
+test_canonical_names (void)
+{
+  FurlHintContext *ctx = ctx_from_file ("client2-onion.cfg");
+  FurlHintPlan *plan;
+
+  plan = rank (ctx, FURL ("tcp:" ONION ".:80,tor:" ONION ".:81,tcp:VWW6YBAL4BD7SZMGNCYRUUCPGFKQAHZDDI37KTCEO3AH7NGMCOPNPYYD.ONION:82,"
+                          "tcp:example.com.:83,tcp:" ONION "..:84,tor:" ONION "..:85,"
+                          "tcp:.onion:86,tcp:..:87,tcp:onion.:88,tor:" I2PDEST ".:89"));
+  assert_plan (plan, EXPECT ("0 route tor tier=0 anonymous +0",
+                             "1 route tor tier=0 anonymous +250",
+                             "2 route tor tier=0 anonymous +500",
+                             "3 route tcp tier=0 clear +750",
+                             "4 reject bad-hint",
+                             "5 reject bad-hint",
+                             "6 reject bad-hint",
+                             "7 reject bad-hint",
+                             "8 reject bad-hint",
+                             "9 reject wrong-network"));
+  assert_target (plan, 0, ONION, 80, FURLHINT_HOST_ONION);
+  assert_target (plan, 1, ONION, 81, FURLHINT_HOST_ONION);
+  assert_target (plan, 2, ONION, 82, FURLHINT_HOST_ONION);
+  assert_target (plan, 3, "example.com", 83, FURLHINT_HOST_DNS);
+  assert_reason (plan, 4, "empty label");
+  assert_reason (plan, 4, "Foolscap accepts this hint, furlhint refuses it");
+  assert_reason (plan, 5, "empty label");
+  assert_reason (plan, 6, "empty label");
+  assert_reason (plan, 7, "empty label");
+  assert_reason (plan, 8, "special-use top-level domain");
+  assert_reason (plan, 9, "belongs to the 'i2p' plugin's network");
+  g_assert_nonnull (strstr (furlhint_plan_get_entry (plan, 0)->description, ONION ":80"));
+  g_assert_null (strstr (furlhint_plan_get_entry (plan, 0)->description, ONION ".:80"));
+  furlhint_plan_unref (plan);
+
+  /* The public lookup agrees: one final dot and case do not matter, an
+   * empty label belongs to no network. */
+  g_assert_true (furlhint_context_find_plugin_for_host (ctx, ONION ".") ==
+                 furlhint_context_find_plugin (ctx, "tor"));
+  g_assert_true (furlhint_context_find_plugin_for_host (ctx, "X.ONION") ==
+                 furlhint_context_find_plugin (ctx, "tor"));
+  g_assert_null (furlhint_context_find_plugin_for_host (ctx, ONION ".."));
+  g_assert_null (furlhint_context_find_plugin_for_host (ctx, ".onion"));
+  furlhint_context_unref (ctx);
+}
+
 static void
 test_client2_no_tor (void)
 {
@@ -878,8 +928,15 @@ ranker_tries_clear (FurlHintContext *ctx,
       probe->clear_added |= furlhint_plan_add_route (plan, i, tcp, &target, 0, FALSE);
       furlhint_target_clear (&target);
 
+      /* Public TCP through Tor only after the native routes: tier 0 is
+       * refused in an anonymous plan, tier 1 accepted. */
       g_assert_true (furlhint_plugin_parse (tor, hint, FURLHINT_PARSE_CARRY, &target, NULL));
-      probe->tor_added |= furlhint_plan_add_route (plan, i, tor, &target, 0, TRUE);
+      probe->clear_added |= furlhint_plan_add_route (plan, i, tor, &target,
+                                                     FURLHINT_TIER_NATIVE, TRUE);
+      furlhint_target_clear (&target);
+      g_assert_true (furlhint_plugin_parse (tor, hint, FURLHINT_PARSE_CARRY, &target, NULL));
+      probe->tor_added |= furlhint_plan_add_route (plan, i, tor, &target,
+                                                   FURLHINT_TIER_TOR_FALLBACK, TRUE);
       furlhint_target_clear (&target);
     }
   furlhint_plan_finish (plan, options->stagger_ms);
@@ -926,14 +983,18 @@ test_custom_ranker (void)
   plan = rank (ctx, FURL ("tcp:example.com:1234,tcp:93.184.216.34:80"));
   g_assert_false (probe.clear_added);
   g_assert_true (probe.tor_added);
-  assert_plan (plan, EXPECT ("0 route tor tier=0 anonymous +0 carried",
-                             "1 route tor tier=0 anonymous +250 carried",
+  assert_plan (plan, EXPECT ("0 route tor tier=1 anonymous +0 carried",
+                             "1 route tor tier=1 anonymous +250 carried",
                              "0 reject revealing",
+                             "0 reject revealing",
+                             "1 reject revealing",
                              "1 reject revealing"));
   assert_reason (plan, 2, "local DNS");
-  assert_reason (plan, 3, "anonymous mode allows only anonymous routes");
-  assert_status (plan, 3, "no route: ");
-  assert_status (plan, 3, "anonymous mode allows only anonymous routes");
+  assert_reason (plan, 3, "tries such hints only in tier 1");
+  assert_reason (plan, 4, "anonymous mode allows only anonymous routes");
+  assert_reason (plan, 5, "tries such hints only in tier 1");
+  assert_status (plan, 4, "no route: ");
+  assert_status (plan, 4, "anonymous mode allows only anonymous routes");
   furlhint_plan_unref (plan);
 
   /* A plan that claims not to be anonymous is re-checked. */
@@ -1156,6 +1217,7 @@ main (int argc,
   g_test_add_func ("/rank/client1/stagger", test_client1_stagger);
   g_test_add_func ("/rank/client2/onion", test_client2_onion);
   g_test_add_func ("/rank/client2/no-tor", test_client2_no_tor);
+  g_test_add_func ("/rank/hints/canonical-names", test_canonical_names);
   g_test_add_func ("/rank/client3/tcp-with-tor", test_client3_tcp_with_tor);
   g_test_add_func ("/rank/client3/tcp-no-tor", test_client3_tcp_no_tor);
   g_test_add_func ("/rank/client3/tor-i2p-tcp", test_client3_mixed);

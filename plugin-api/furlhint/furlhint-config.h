@@ -112,6 +112,14 @@ gboolean furlhint_config_get_anonymous (const FurlHintConfig *config);
  * @anonymous: the new mode
  *
  * Overrides the mode read from the file (the CLI's `--anonymous`).
+ *
+ * Set the mode before a context loads its plugins: plugins are initialised
+ * with the mode of that moment (#FurlHintPluginInitArgs), and a context
+ * whose plugins were initialised in the other mode refuses to connect
+ * (%FURLHINT_POLICY_ERROR_STALE) rather than let a plugin act on a mode
+ * that is no longer the node's; make a new context and load the plugins
+ * again. A plan ranked in normal mode is likewise refused once the mode is
+ * anonymous: rank it again. See furlhint_context_connect_plan_async().
  */
 void furlhint_config_set_anonymous (FurlHintConfig *config,
                                     gboolean anonymous);

@@ -93,13 +93,38 @@ void furlhint_context_connect_async (FurlHintContext *ctx,
 /**
  * furlhint_context_connect_plan_async:
  * @ctx: a context
- * @plan: a finished plan (from furlhint_context_rank() or a custom ranker)
+ * @plan: a plan (from furlhint_context_rank(), a custom ranker, or built
+ *   with the plan API)
  * @options: (nullable): options (@options->rank is ignored)
  * @cancellable: (nullable): cancels the whole attempt
  * @callback: called once
  * @user_data: data for @callback
  *
  * As furlhint_context_connect_async(), for a plan the caller already has.
+ * Routes run tier by tier, by their tier number, whether or not the plan
+ * was finished (furlhint_plan_finish() sets the start delays).
+ *
+ * Before any route starts, @plan is checked again against @ctx as it is
+ * now, not as it was when the plan was made; when the check fails nothing
+ * is connected (no plugin runs, no socket opens, no name is looked up),
+ * the error is a %FURLHINT_POLICY_ERROR, and each routed hint's status
+ * in the result starts "not tried: " and gives the reason:
+ *
+ * - %FURLHINT_POLICY_ERROR_STALE when the configuration's anonymous mode
+ *   (furlhint_config_get_anonymous()) differs from the mode the context's
+ *   plugins were initialised with (plugins keep it: set the mode with
+ *   furlhint_config_set_anonymous() before loading plugins, or make a new
+ *   context and load them again); when the node is in anonymous mode and
+ *   @plan was ranked in normal mode (rank the FURL again); or when a
+ *   route's plugin belongs to another context. furlhint_context_connect_async()
+ *   ranks afresh but makes the same plugin check.
+ * - %FURLHINT_POLICY_ERROR_REVEALING when, in anonymous mode (or in a plan
+ *   ranked in it), a route is clear or proxied, its target would need a
+ *   local DNS lookup, or it carries a public `tcp:` hint before
+ *   %FURLHINT_TIER_TOR_FALLBACK — the rules furlhint_plan_add_route()
+ *   applies.
+ * - %FURLHINT_POLICY_ERROR_BAD_HINT when a target's host is not in its
+ *   canonical form (see #FurlHintTarget).
  */
 void furlhint_context_connect_plan_async (FurlHintContext *ctx,
                                           FurlHintPlan *plan,

@@ -201,8 +201,16 @@ FurlHintPlugin *furlhint_context_find_plugin_for_prefix (FurlHintContext *ctx,
  * @ctx: a context
  * @host: a host name
  *
+ * Which plugin's network @host belongs to. Names are compared in their
+ * canonical form, without regard to case and with one final dot (the DNS
+ * root) dropped: `x.onion.` and `X.ONION` are `x.onion`. A name with an
+ * empty label (`x..onion`, `.onion`, `x.onion..`) belongs to no plugin:
+ * it is not a usable name at all, and furlhint's ranker refuses it
+ * (%FURLHINT_HINT_ERROR_BAD_HOST) before asking; a caller doing its own
+ * routing must refuse it too, not resolve it.
+ *
  * Returns: (transfer none) (nullable): the plugin whose host suffixes
- *   claim @host (".onion" → tor), compared without regard to case.
+ *   claim @host (".onion" → tor).
  */
 FurlHintPlugin *furlhint_context_find_plugin_for_host (FurlHintContext *ctx,
                                                        const gchar *host);

@@ -135,11 +135,18 @@ typedef enum {
  * @FURLHINT_POLICY_ERROR_DUPLICATE: the same canonical hint appears earlier
  *   in the FURL (`duplicate`).
  * @FURLHINT_POLICY_ERROR_WRONG_NETWORK: a `pb+tor://`/`pb+i2p://` NURL hint
- *   that the network named by the scheme cannot carry (`wrong-network`).
+ *   that the network named by the scheme cannot carry, or a hint whose
+ *   host belongs to another plugin's network (`tor:x.b32.i2p:80`)
+ *   (`wrong-network`).
  * @FURLHINT_POLICY_ERROR_OVERRIDE_REFUSED: a per-peer override asked for a
  *   route the policy forbids (`override-refused`).
  * @FURLHINT_POLICY_ERROR_NO_ROUTE: no hint of the FURL has a route
  *   (`no-route`; returned by the connector, and by the ranker's caller).
+ * @FURLHINT_POLICY_ERROR_STALE: the connector refused a plan that no
+ *   longer fits the context (`stale`): anonymous mode was changed after
+ *   the context's plugins were loaded, or after the plan was ranked, or
+ *   the plan routes through another context's plugins. Nothing was
+ *   connected; see furlhint_context_connect_plan_async().
  *
  * Codes for %FURLHINT_POLICY_ERROR; furlhint_policy_error_code_name() gives
  * the short names shown above.
@@ -154,6 +161,7 @@ typedef enum {
   FURLHINT_POLICY_ERROR_WRONG_NETWORK,
   FURLHINT_POLICY_ERROR_OVERRIDE_REFUSED,
   FURLHINT_POLICY_ERROR_NO_ROUTE,
+  FURLHINT_POLICY_ERROR_STALE,
 } FurlHintPolicyError;
 
 /**

@@ -194,10 +194,17 @@ FurlHintPlan *furlhint_plan_new (FurlHintFurl *furl,
  * @carried: whether @plugin carries a `tcp:` hint
  *
  * For rankers: adds a route. Its class is the plugin's; its delay is set
- * by furlhint_plan_finish(). Refuses (returns FALSE, adds a rejection with
- * code %FURLHINT_POLICY_ERROR_REVEALING) a clear or proxied route in an
- * anonymous plan, or one whose target needs a local DNS lookup there: a
- * custom ranker cannot break the anonymity guarantee.
+ * by furlhint_plan_finish(). The target's host is put in its canonical
+ * form first (see #FurlHintTarget: `x.onion.` becomes `x.onion`, a .onion
+ * or .i2p name is lower-cased and its host kind set to match); a host that
+ * has none (`x..onion`) is refused with %FURLHINT_POLICY_ERROR_BAD_HINT.
+ * Refuses (returns FALSE, adds a rejection with code
+ * %FURLHINT_POLICY_ERROR_REVEALING) a clear or proxied route in an
+ * anonymous plan, one whose target needs a local DNS lookup there, or a
+ * carried `tcp:` route (@carried) in a tier before
+ * %FURLHINT_TIER_TOR_FALLBACK there: a custom ranker cannot break the
+ * anonymity guarantee. The connector checks every route again
+ * (furlhint_context_connect_plan_async()).
  *
  * Returns: TRUE when the route was added.
  */

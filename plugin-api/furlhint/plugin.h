@@ -89,7 +89,12 @@ typedef enum {
  * FurlHintTarget:
  * @host: (owned) host name or address literal, without brackets; for I2P
  *   the destination. Allocated with g_malloc(); freed by the host with
- *   g_free().
+ *   g_free(). A name is in its canonical form: no final dot (the DNS
+ *   root: `x.onion.` becomes `x.onion`), no empty label, `.onion` and
+ *   `.i2p` names in lower case. The host puts every target a plugin's
+ *   parse returns into that form (or refuses it with
+ *   %FURLHINT_HINT_ERROR_BAD_HOST), so the name a route is classified by
+ *   is the name the plugin is later asked to connect to.
  * @port: 1–65535, or 0 when the hint carries no port (I2P without a port).
  * @host_kind: what @host is.
  * @hint: (owned) the canonical hint the target was parsed from.
@@ -142,6 +147,11 @@ typedef enum {
  *   not (0, above 65535, or non-ASCII digits).
  * @FURLHINT_HINT_ERROR_UNSUPPORTED: the syntax is fine but this plugin
  *   cannot reach it (e.g. an IPv6 literal through Tor).
+ * @FURLHINT_HINT_ERROR_BAD_HOST: Foolscap accepts the host, but it is not a
+ *   usable name: an empty label (`x..onion`, `.onion`, `x.onion..`), only
+ *   the DNS root, or a bare `onion`/`i2p`. (One final dot is not an error:
+ *   `x.onion.` is the name `x.onion`, and targets carry that canonical
+ *   form.)
  *
  * Codes for %FURLHINT_HINT_ERROR.
  */
@@ -150,6 +160,7 @@ typedef enum {
   FURLHINT_HINT_ERROR_NOT_TORABLE,
   FURLHINT_HINT_ERROR_BAD_PORT,
   FURLHINT_HINT_ERROR_UNSUPPORTED,
+  FURLHINT_HINT_ERROR_BAD_HOST,
 } FurlHintHintError;
 
 /**

@@ -311,17 +311,6 @@ _furlhint_plugin_host_port_display (const gchar *host,
                           bracket ? "]" : "", (guint) port);
 }
 
-gboolean
-_furlhint_plugin_host_has_suffix (const gchar *host,
-                                  const gchar *suffix)
-{
-  gsize host_len = strlen (host);
-  gsize suffix_len = strlen (suffix);
-
-  return host_len >= suffix_len &&
-         g_ascii_strcasecmp (host + host_len - suffix_len, suffix) == 0;
-}
-
 /* Python 3.11's ipaddress.IPv4Address(): exactly four parts of 1–3 ASCII
  * digits, 0–255, no leading zero. inet_aton() would also take "010.1"
  * (octal, three parts), which is exactly the ambiguity to avoid. */
@@ -375,9 +364,9 @@ is_ipv6 (const gchar *host)
 FurlHintHostKind
 _furlhint_plugin_classify_host (const gchar *host)
 {
-  if (_furlhint_plugin_host_has_suffix (host, ".onion"))
+  if (_furlhint_hostname_in_domain (host, "onion"))
     return FURLHINT_HOST_ONION;
-  if (_furlhint_plugin_host_has_suffix (host, ".i2p"))
+  if (_furlhint_hostname_in_domain (host, "i2p"))
     return FURLHINT_HOST_I2P;
   if (is_strict_ipv4 (host))
     return FURLHINT_HOST_IPV4;
@@ -424,6 +413,19 @@ _furlhint_plugin_check_port (const FhFoolscapAddr *addr,
   return FALSE;
 }
 
+gboolean
+_furlhint_plugin_canonicalize_host (FhFoolscapAddr *addr,
+                                    GError **error)
+{
+  gchar *canonical = _furlhint_hostname_canonicalize (addr->host, error);
+
+  if (canonical == NULL)
+    return FALSE;
+  g_free (addr->host);
+  addr->host = canonical;
+  return TRUE;
+}
+
 void
 _furlhint_plugin_fill_target (FurlHintTarget *target,
                               FhFoolscapAddr *addr,
@@ -455,7 +457,8 @@ _furlhint_plugin_parse_tcp (const gchar *hint,
     }
 
   if (!_furlhint_plugin_check_hint_text (hint, error) ||
-      !_furlhint_plugin_check_port (&addr, &port, error))
+      !_furlhint_plugin_check_port (&addr, &port, error) ||
+      !_furlhint_plugin_canonicalize_host (&addr, error))
     {
       _furlhint_foolscap_addr_clear (&addr);
       return FALSE;

@@ -14,6 +14,7 @@
 
 #include "endpoint.h"
 #include "foolscap-hint.h"
+#include "hostname.h"
 
 G_BEGIN_DECLS
 
@@ -108,15 +109,17 @@ gchar *_furlhint_plugin_endpoint_display (const FhEndpoint *endpoint);
 gchar *_furlhint_plugin_host_port_display (const gchar *host,
                                            guint16 port);
 
-/* What a host string is, from its text alone (no lookup): .onion / .i2p
- * names first, then strict IPv4 (Python's ipaddress rules: four ASCII
- * decimal parts 0–255 without leading zeros), IPv6 (optional %zone),
- * everything else a DNS name. */
+/* What a canonical host (core/hostname.h) is, from its text alone (no
+ * lookup): .onion / .i2p names first, then strict IPv4 (Python's
+ * ipaddress rules: four ASCII decimal parts 0–255 without leading zeros),
+ * IPv6 (optional %zone), everything else a DNS name. */
 FurlHintHostKind _furlhint_plugin_classify_host (const gchar *host);
 
-/* TRUE when @host ends with @suffix, ignoring ASCII case. */
-gboolean _furlhint_plugin_host_has_suffix (const gchar *host,
-                                           const gchar *suffix);
+/* Replaces the host Foolscap returned in @addr with its canonical form
+ * (core/hostname.h): "x.onion." → "x.onion". FALSE with a
+ * FURLHINT_HINT_ERROR_BAD_HOST error for a name that has none ("x..onion"). */
+gboolean _furlhint_plugin_canonicalize_host (FhFoolscapAddr *addr,
+                                             GError **error);
 
 /* furlhint's checks on top of a hint Foolscap accepted: no whitespace
  * around the hint (Python's `$` lets a final "\n" through), and a port
@@ -127,8 +130,8 @@ gboolean _furlhint_plugin_check_port (const FhFoolscapAddr *addr,
                                       guint16 *out,
                                       GError **error);
 
-/* Foolscap's tcp regex, then the checks above; fills @target (host kind
- * from _furlhint_plugin_classify_host(), hint copied). */
+/* Foolscap's tcp regex, then the checks above; fills @target (canonical
+ * host, kind from _furlhint_plugin_classify_host(), hint copied). */
 gboolean _furlhint_plugin_parse_tcp (const gchar *hint,
                                      FurlHintTarget *target,
                                      GError **error);

@@ -460,7 +460,8 @@ parse_native (const gchar *hint,
       g_free (message);
       return FALSE;
     }
-  if (!_furlhint_plugin_check_hint_text (hint, error))
+  if (!_furlhint_plugin_check_hint_text (hint, error) ||
+      !_furlhint_plugin_canonicalize_host (&addr, error))
     {
       _furlhint_foolscap_addr_clear (&addr);
       return FALSE;
@@ -505,7 +506,7 @@ i2p_parse (gpointer data,
     case FURLHINT_PARSE_SUFFIX:
       if (!_furlhint_plugin_parse_tcp (hint, target, error))
         return FALSE;
-      if (!_furlhint_plugin_host_has_suffix (target->host, ".i2p"))
+      if (!_furlhint_hostname_in_domain (target->host, "i2p"))
         {
           g_set_error (error, FURLHINT_HINT_ERROR, FURLHINT_HINT_ERROR_UNSUPPORTED,
                        "I2P reaches only I2P destinations, not %s; accepted: "
@@ -1853,6 +1854,17 @@ i2p_connect_async (gpointer data,
     {
       g_task_return_new_error (task, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED,
                                "I2P: no destination to connect to");
+      g_object_unref (task);
+      return;
+    }
+  /* The host puts every target in canonical form; the router would look
+   * "x.b32.i2p." up as some other name. */
+  if (!_furlhint_hostname_is_canonical (args->target->host))
+    {
+      g_task_return_new_error (task, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_UNREACHABLE,
+                               "I2P: refusing destination '%s': not a canonical name (a final "
+                               "dot, an empty label, or a .i2p name not in lower case)",
+                               args->target->host);
       g_object_unref (task);
       return;
     }

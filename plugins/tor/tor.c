@@ -388,19 +388,28 @@ tor_parse (gpointer data,
     }
 
   if (!_furlhint_plugin_check_hint_text (hint, error) ||
-      !_furlhint_plugin_check_port (&addr, &port, error))
+      !_furlhint_plugin_check_port (&addr, &port, error) ||
+      !_furlhint_plugin_canonicalize_host (&addr, error))
     {
       _furlhint_foolscap_addr_clear (&addr);
       return FALSE;
     }
+  /* Foolscap looked at the host as written: "10.0.0.1." is a name to it,
+   * but the address 10.0.0.1 once canonical, and Tor must not be asked
+   * for it. */
+  if (_furlhint_foolscap_is_non_public_numeric (addr.host))
+    {
+      g_set_error (error, FURLHINT_HINT_ERROR, FURLHINT_HINT_ERROR_NOT_TORABLE,
+                   "ignoring non-Tor-able ipaddr %s (written with a final dot, which "
+                   "does not make an address a name)", addr.host);
+      _furlhint_foolscap_addr_clear (&addr);
+      return FALSE;
+    }
 
-  /* Text only: Tor does the resolving, exits pick IPv4 addresses. */
-  if (_furlhint_plugin_host_has_suffix (addr.host, ".onion"))
-    kind = FURLHINT_HOST_ONION;
-  else if (_furlhint_plugin_classify_host (addr.host) == FURLHINT_HOST_IPV4)
-    kind = FURLHINT_HOST_IPV4;
-  else
-    kind = FURLHINT_HOST_DNS;
+  /* Text only: Tor does the resolving, exits pick IPv4 addresses. The
+   * tor regex has already refused IPv6; an .i2p name is classified as
+   * such, so that the ranker and check_target() see it for what it is. */
+  kind = _furlhint_plugin_classify_host (addr.host);
 
   _furlhint_plugin_fill_target (target, &addr, port, kind, hint);
   _furlhint_foolscap_addr_clear (&addr);
@@ -1984,7 +1993,18 @@ check_target (const FurlHintTarget *target,
                          " bytes: SOCKS5 carries at most 255", strlen (host));
       return FALSE;
     }
-  if (_furlhint_plugin_host_has_suffix (host, ".i2p"))
+  /* Tor reads "x.onion." as an ordinary name and asks an exit to look it
+   * up in public DNS; the host puts every target in canonical form, so a
+   * name that is not has been tampered with. */
+  if (!_furlhint_hostname_is_canonical (host))
+    {
+      set_connect_error (error, FURLHINT_CONNECT_ERROR_UNREACHABLE,
+                         "refusing to ask Tor for '%s': not a canonical host name (a "
+                         "final dot, an empty label, or a .onion/.i2p name not in lower "
+                         "case); Tor would take a final dot for an ordinary DNS name", host);
+      return FALSE;
+    }
+  if (_furlhint_hostname_in_domain (host, "i2p"))
     {
       set_connect_error (error, FURLHINT_CONNECT_ERROR_UNREACHABLE,
                          "refusing to ask Tor for I2P destination %s: Tor cannot reach "

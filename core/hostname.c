@@ -1,0 +1,97 @@
+/* Host names in targets: the one canonical form (see hostname.h).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <furlhint/plugin.h>
+
+#include "hostname.h"
+
+gboolean
+_furlhint_hostname_in_domain (const gchar *host,
+                              const gchar *domain)
+{
+  gsize host_len = strlen (host);
+  gsize domain_len = strlen (domain);
+
+  if (domain_len == 0 || host_len < domain_len + 2)
+    return FALSE;
+  if (host[host_len - domain_len - 1] != '.' || host[host_len - domain_len - 2] == '.')
+    return FALSE;
+  return g_ascii_strcasecmp (host + host_len - domain_len, domain) == 0;
+}
+
+static gboolean
+is_special_use_tld (const gchar *name)
+{
+  return g_ascii_strcasecmp (name, "onion") == 0 || g_ascii_strcasecmp (name, "i2p") == 0;
+}
+
+gchar *
+_furlhint_hostname_canonicalize (const gchar *host,
+                                 GError **error)
+{
+  const gchar *problem = NULL;
+  gchar *canonical;
+  gsize len;
+
+  g_return_val_if_fail (host != NULL, NULL);
+
+  /* An IPv6 literal: no labels, nothing to strip. */
+  if (strchr (host, ':') != NULL)
+    return g_strdup (host);
+
+  /* The root label: "x.onion." and "x.onion" are the same name. Only one;
+   * what is left must not end with a dot. */
+  len = strlen (host);
+  if (len > 0 && host[len - 1] == '.')
+    len--;
+
+  if (*host == '\0')
+    problem = "the name is empty";
+  else if (len == 0)
+    problem = "the name is only the DNS root ('.')";
+  else if (host[0] == '.' || host[len - 1] == '.' ||
+           g_strstr_len (host, (gssize) len, "..") != NULL)
+    problem = "the name has an empty label (a leading dot, '..', or more than one "
+              "final dot)";
+  if (problem != NULL)
+    {
+      g_set_error (error, FURLHINT_HINT_ERROR, FURLHINT_HINT_ERROR_BAD_HOST,
+                   "host '%s' is not a usable name: %s; accepted: a name whose labels "
+                   "are not empty (one final dot, the DNS root, is dropped: 'x.onion.' "
+                   "is 'x.onion')", host, problem);
+      return NULL;
+    }
+
+  canonical = g_strndup (host, len);
+  if (is_special_use_tld (canonical))
+    {
+      g_set_error (error, FURLHINT_HINT_ERROR, FURLHINT_HINT_ERROR_BAD_HOST,
+                   "host '%s' is not a usable name: it is a special-use top-level "
+                   "domain itself, which no network reaches; accepted: a name in it, "
+                   "such as 'x.onion'", host);
+      g_free (canonical);
+      return NULL;
+    }
+  if (_furlhint_hostname_in_domain (canonical, "onion") ||
+      _furlhint_hostname_in_domain (canonical, "i2p"))
+    {
+      for (gchar *p = canonical; *p != '\0'; p++)
+        *p = g_ascii_tolower (*p);
+    }
+  return canonical;
+}
+
+gboolean
+_furlhint_hostname_is_canonical (const gchar *host)
+{
+  gchar *canonical = _furlhint_hostname_canonicalize (host, NULL);
+  gboolean same = canonical != NULL && strcmp (canonical, host) == 0;
+
+  g_free (canonical);
+  return same;
+}

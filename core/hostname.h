@@ -1,0 +1,46 @@
+/* Host names in targets: the one canonical form furlhint classifies and
+ * sends (private).
+ *
+ * Compiled into libfurlhint (ranking, plans, the connector) and into each
+ * bundled plugin (parse and connect checks), so that the name a route is
+ * classified by is, byte for byte, the name handed to Tor or the SAM
+ * bridge. Foolscap itself accepts "x.onion." as a host (the FURL parse
+ * keeps doing so); this is furlhint's rule, applied after the parse.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef FURLHINT_HOSTNAME_H
+#define FURLHINT_HOSTNAME_H
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* The canonical form of @host, newly allocated, or NULL with a
+ * FURLHINT_HINT_ERROR_BAD_HOST error saying what is wrong:
+ *  - an IPv6 literal (it has a ':') is returned as it is;
+ *  - exactly one final '.' (the DNS root: "x.onion." is the name
+ *    "x.onion") is removed;
+ *  - an empty label ("x..onion", ".onion", "x.onion..", "..", ".", "")
+ *    and a bare special-use domain ("onion", "i2p": no network reaches
+ *    the domain itself) are refused;
+ *  - a name in the .onion or .i2p domain is written in lower case: tor
+ *    lower-cases every SOCKS address itself, and an I2P router knows
+ *    ".b32.i2p" and base32 only in lower case. Other names keep their
+ *    case (DNS compares names without regard to case).
+ * A name that is already canonical comes back equal to @host. */
+gchar *_furlhint_hostname_canonicalize (const gchar *host,
+                                        GError **error);
+
+/* Whether @host is its own canonical form (see above). */
+gboolean _furlhint_hostname_is_canonical (const gchar *host);
+
+/* Whether the canonical name @host is in the domain @domain ("onion",
+ * "i2p": no dots), compared without regard to case: at least one label in
+ * front of it, "x.onion" is, "onion" and "xonion" are not. */
+gboolean _furlhint_hostname_in_domain (const gchar *host,
+                                       const gchar *domain);
+
+G_END_DECLS
+
+#endif
