@@ -1345,7 +1345,8 @@ test_connect_mixed (void)
           if (c.tor && c.i2p && c.tcp == TCP_UNSET && c.ov == OV_NONE)
             g_test_message ("%s, routes %s: asked [%s]", desc, works ? "work" : "fail", seen);
           g_string_free (want, TRUE);
-          if (lab_wait_fds_at_most (fds_before, 3000) > fds_before)
+          /* The first connect creates GLib's process-wide wakeup fds. */
+          if (n_connects > 0 && lab_wait_fds_at_most (fds_before, 3000) > fds_before)
             {
               g_autofree gchar *fds = lab_list_fds ();
               FAIL_CASE ("fds left open: %s", fds);
