@@ -716,23 +716,164 @@ signal_exit (int signum)
   return 128 + signum;
 }
 
+/* `furlhint connect --help`, after the options. The exit statuses are
+ * connect's own, not FH_EXIT_STATUS_HELP: it adds the signals and has no
+ * --strict. */
+static const gchar connect_description[] =
+  "Ranks FURL under the configuration (as `rank` does) and connects: the\n"
+  "routes of a tier start in rank order, --stagger apart, the first one to\n"
+  "connect wins and the others are abandoned; a later tier starts only when\n"
+  "the earlier one has failed. Each hint's status is shown on standard error\n"
+  "while connecting (redrawn in place on a terminal). Then prints the winner,\n"
+  "its route and the time it took, and every hint's final status; or, when\n"
+  "nothing connected, the error of the attempt that got furthest.\n"
+  "FURL \"-\" reads the FURL from one line of standard input (not with --pipe),\n"
+  "which keeps its secret out of the process list.\n"
+  "\n"
+  "--pipe: once connected, copies standard input to the peer and the peer to\n"
+  "standard output (like nc). At the end of input the connection stays open and\n"
+  "the peer is read until it closes, or until it has sent nothing for\n"
+  "--idle-timeout seconds (default 30; 0 waits for the peer to close);\n"
+  "--half-close also shuts down the connection's write side then, which tells a\n"
+  "peer that waits for it that the request is complete (but a SAM bridge or an\n"
+  "HTTP CONNECT proxy ends the whole stream on it, reply and all). Statuses and\n"
+  "the report go to standard error, so standard output carries only the peer's\n"
+  "bytes.\n"
+  "\n"
+  "--json prints one object per status change ({\"event\":\"status\",\n"
+  "\"hint_index\",\"hint\",\"status\"}) and then one result object (event\n"
+  "\"result\", ok, anonymous, tubid, elapsed_ms, winner (a plan entry as\n"
+  "`rank --json` prints it), statuses [{hint_index, hint, status}], domain,\n"
+  "error, message), on standard output (standard error with --pipe).\n"
+  "\n"
+  "Exit status:\n"
+  "  0  connected (with --pipe: the relay ended cleanly)\n"
+  "  1  the FURL was refused or has no route, every route failed, the\n"
+  "     timeout passed, the relay failed, or the configuration is invalid\n"
+  "  2  usage error\n"
+  "  3  the configuration file, standard input or a plugin directory could\n"
+  "     not be read\n"
+  "  130 interrupted (SIGINT); 143 terminated (SIGTERM)\n";
+
+/* The configuration, the plugins and the FURL. FALSE, with *@rc set and
+ * the reason printed, when one of them is missing or unreadable. */
+static gboolean
+connect_load (Connect *c,
+              int *rc)
+{
+  g_autofree gchar *text = NULL;
+  FurlHintConfig *config;
+  GPtrArray *plugin_errors;
+
+  config = fh_cli_load_config (c->cli, rc);
+  if (config == NULL)
+    return FALSE;
+  c->ctx = fh_cli_make_context (c->cli, config, rc);
+  furlhint_config_unref (config);
+  if (c->ctx == NULL)
+    return FALSE;
+  plugin_errors = furlhint_context_get_plugin_errors (c->ctx);
+  for (guint i = 0; i < plugin_errors->len; i++)
+    {
+      const GError *perr = g_ptr_array_index (plugin_errors, i);
+
+      fh_cli_error (c->cli, "warning: %s", perr->message);
+    }
+
+  text = get_furl_text (c, rc);
+  if (text == NULL)
+    return FALSE;
+  c->furl = parse_furl (c, text, rc);
+  return c->furl != NULL;
+}
+
+/* Ranks, connects (showing each hint's status), reports, and with --pipe
+ * relays. Returns the exit status. */
+static int
+connect_run (Connect *c,
+             guint stagger_ms,
+             gdouble timeout_s)
+{
+  FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
+  guint sigint_id, sigterm_id;
+  int rc = FH_EXIT_OK;
+
+  /* The library reads a stagger of 0 as "the default": 1 ms is as near
+   * to "all at once" as it gets. */
+  options.rank.stagger_ms = stagger_ms > 0 ? stagger_ms : 1;
+  /* Rounded up: --timeout 0.0001 still waits a millisecond. */
+  options.timeout_ms = (guint) MIN ((gdouble) G_MAXUINT, timeout_s * 1000 + 0.999);
+  options.status = on_status;
+  options.status_data = c;
+
+  /* Ranked here rather than in the connector, so that every hint has a
+   * line (with the policy's reason when it got no route) from the start. */
+  c->plan = furlhint_context_rank (c->ctx, c->furl, &options.rank);
+  c->live = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < furlhint_furl_get_n_hints (c->furl); i++)
+    g_ptr_array_add (c->live, NULL);
+  for (guint i = furlhint_plan_get_n_entries (c->plan); i-- > 0;)
+    {
+      const FurlHintPlanEntry *e = furlhint_plan_get_entry (c->plan, i);
+      gchar *status = e->routed
+                      ? g_strdup_printf ("waiting (tier %u, starts at %u ms)", e->tier, e->delay_ms)
+                      : furlhint_plan_entry_dup_status (e);
+
+      /* Entries are in rank order: the first route of a hint is its
+       * earliest, so walk backwards and let earlier entries win. */
+      g_free (g_ptr_array_index (c->live, e->hint_index));
+      c->live->pdata[e->hint_index] = status;
+    }
+  if (c->redraw)
+    draw_live (c);
+
+  sigint_id = g_unix_signal_add (SIGINT, on_sigint, c);
+  sigterm_id = g_unix_signal_add (SIGTERM, on_sigterm, c);
+
+  furlhint_context_connect_plan_async (c->ctx, c->plan, &options, c->cancellable,
+                                       connect_done_cb, c);
+  while (!c->connect_done)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (c->cli->json)
+    print_report_json (c, c->error);
+  else
+    print_report_text (c);
+
+  if (c->signum != 0)
+    rc = signal_exit (c->signum);
+  else if (c->error != NULL || furlhint_connect_result_get_stream (c->result) == NULL)
+    rc = FH_EXIT_REFUSED;
+  else if (c->pipe)
+    {
+      c->stream = furlhint_connect_result_steal_stream (c->result);
+      relay (c);
+      if (c->signum != 0)
+        rc = signal_exit (c->signum);
+      else if (c->relay_error != NULL)
+        {
+          fh_cli_error (c->cli, "relay: %s", c->relay_error->message);
+          rc = FH_EXIT_REFUSED;
+        }
+    }
+
+  g_source_remove (sigint_id);
+  g_source_remove (sigterm_id);
+  return rc;
+}
+
 int
 fh_cmd_connect (FhCli *cli,
                 int argc,
                 char **argv)
 {
   g_autoptr(GOptionContext) octx = NULL;
-  FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
   Connect c = { 0 };
   gdouble timeout_s = DEFAULT_TIMEOUT_S;
   gint stagger_ms = FURLHINT_DEFAULT_STAGGER_MS;
   gboolean pipe = FALSE;
   gboolean half_close_opt = FALSE;
   gdouble idle_timeout_s = DEFAULT_IDLE_TIMEOUT_S;
-  g_autofree gchar *text = NULL;
-  FurlHintConfig *config;
-  GPtrArray *plugin_errors;
-  guint sigint_id, sigterm_id;
   int rc = FH_EXIT_OK;
   const GOptionEntry entries[] = {
     { "timeout", 't', G_OPTION_FLAG_NONE, G_OPTION_ARG_DOUBLE, &timeout_s,
@@ -750,41 +891,7 @@ fh_cmd_connect (FhCli *cli,
   };
 
   octx = fh_cli_option_context_new (cli, fh_cli_find_command ("connect"), entries);
-  g_option_context_set_description (octx,
-    "Ranks FURL under the configuration (as `rank` does) and connects: the\n"
-    "routes of a tier start in rank order, --stagger apart, the first one to\n"
-    "connect wins and the others are abandoned; a later tier starts only when\n"
-    "the earlier one has failed. Each hint's status is shown on standard error\n"
-    "while connecting (redrawn in place on a terminal). Then prints the winner,\n"
-    "its route and the time it took, and every hint's final status; or, when\n"
-    "nothing connected, the error of the attempt that got furthest.\n"
-    "FURL \"-\" reads the FURL from one line of standard input (not with --pipe),\n"
-    "which keeps its secret out of the process list.\n"
-    "\n"
-    "--pipe: once connected, copies standard input to the peer and the peer to\n"
-    "standard output (like nc). At the end of input the connection stays open and\n"
-    "the peer is read until it closes, or until it has sent nothing for\n"
-    "--idle-timeout seconds (default 30; 0 waits for the peer to close);\n"
-    "--half-close also shuts down the connection's write side then, which tells a\n"
-    "peer that waits for it that the request is complete (but a SAM bridge or an\n"
-    "HTTP CONNECT proxy ends the whole stream on it, reply and all). Statuses and\n"
-    "the report go to standard error, so standard output carries only the peer's\n"
-    "bytes.\n"
-    "\n"
-    "--json prints one object per status change ({\"event\":\"status\",\n"
-    "\"hint_index\",\"hint\",\"status\"}) and then one result object (event\n"
-    "\"result\", ok, anonymous, tubid, elapsed_ms, winner (a plan entry as\n"
-    "`rank --json` prints it), statuses [{hint_index, hint, status}], domain,\n"
-    "error, message), on standard output (standard error with --pipe).\n"
-    "\n"
-    "Exit status:\n"
-    "  0  connected (with --pipe: the relay ended cleanly)\n"
-    "  1  the FURL was refused or has no route, every route failed, the\n"
-    "     timeout passed, the relay failed, or the configuration is invalid\n"
-    "  2  usage error\n"
-    "  3  the configuration file, standard input or a plugin directory could\n"
-    "     not be read\n"
-    "  130 interrupted (SIGINT); 143 terminated (SIGTERM)\n");
+  g_option_context_set_description (octx, connect_description);
   if (!fh_cli_parse_options (cli, octx, &argc, &argv))
     return FH_EXIT_USAGE;
 
@@ -816,101 +923,8 @@ fh_cmd_connect (FhCli *cli,
              && g_strcmp0 (g_getenv ("TERM"), "dumb") != 0;
   c.cancellable = g_cancellable_new ();
 
-  config = fh_cli_load_config (cli, &rc);
-  if (config == NULL)
-    {
-      connect_clear (&c);
-      return rc;
-    }
-  c.ctx = fh_cli_make_context (cli, config, &rc);
-  furlhint_config_unref (config);
-  if (c.ctx == NULL)
-    {
-      connect_clear (&c);
-      return rc;
-    }
-  plugin_errors = furlhint_context_get_plugin_errors (c.ctx);
-  for (guint i = 0; i < plugin_errors->len; i++)
-    {
-      const GError *perr = g_ptr_array_index (plugin_errors, i);
-
-      fh_cli_error (cli, "warning: %s", perr->message);
-    }
-
-  text = get_furl_text (&c, &rc);
-  if (text == NULL)
-    {
-      connect_clear (&c);
-      return rc;
-    }
-  c.furl = parse_furl (&c, text, &rc);
-  if (c.furl == NULL)
-    {
-      connect_clear (&c);
-      return rc;
-    }
-
-  /* The library reads a stagger of 0 as "the default": 1 ms is as near
-   * to "all at once" as it gets. */
-  options.rank.stagger_ms = stagger_ms > 0 ? (guint) stagger_ms : 1;
-  /* Rounded up: --timeout 0.0001 still waits a millisecond. */
-  options.timeout_ms = (guint) MIN ((gdouble) G_MAXUINT, timeout_s * 1000 + 0.999);
-  options.status = on_status;
-  options.status_data = &c;
-
-  /* Ranked here rather than in the connector, so that every hint has a
-   * line (with the policy's reason when it got no route) from the start. */
-  c.plan = furlhint_context_rank (c.ctx, c.furl, &options.rank);
-  c.live = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < furlhint_furl_get_n_hints (c.furl); i++)
-    g_ptr_array_add (c.live, NULL);
-  for (guint i = furlhint_plan_get_n_entries (c.plan); i-- > 0;)
-    {
-      const FurlHintPlanEntry *e = furlhint_plan_get_entry (c.plan, i);
-      gchar *status = e->routed
-                      ? g_strdup_printf ("waiting (tier %u, starts at %u ms)", e->tier, e->delay_ms)
-                      : furlhint_plan_entry_dup_status (e);
-
-      /* Entries are in rank order: the first route of a hint is its
-       * earliest, so walk backwards and let earlier entries win. */
-      g_free (g_ptr_array_index (c.live, e->hint_index));
-      c.live->pdata[e->hint_index] = status;
-    }
-  if (c.redraw)
-    draw_live (&c);
-
-  sigint_id = g_unix_signal_add (SIGINT, on_sigint, &c);
-  sigterm_id = g_unix_signal_add (SIGTERM, on_sigterm, &c);
-
-  furlhint_context_connect_plan_async (c.ctx, c.plan, &options, c.cancellable,
-                                       connect_done_cb, &c);
-  while (!c.connect_done)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (cli->json)
-    print_report_json (&c, c.error);
-  else
-    print_report_text (&c);
-
-  if (c.signum != 0)
-    rc = signal_exit (c.signum);
-  else if (c.error != NULL || furlhint_connect_result_get_stream (c.result) == NULL)
-    rc = FH_EXIT_REFUSED;
-  else if (pipe)
-    {
-      c.stream = furlhint_connect_result_steal_stream (c.result);
-      relay (&c);
-      if (c.signum != 0)
-        rc = signal_exit (c.signum);
-      else if (c.relay_error != NULL)
-        {
-          fh_cli_error (cli, "relay: %s", c.relay_error->message);
-          rc = FH_EXIT_REFUSED;
-        }
-    }
-
-  g_source_remove (sigint_id);
-  g_source_remove (sigterm_id);
+  if (connect_load (&c, &rc))
+    rc = connect_run (&c, (guint) stagger_ms, timeout_s);
   connect_clear (&c);
   return rc;
 }

@@ -33,6 +33,31 @@ struct _FurlHintConnectResult {
 
 typedef struct _Connector Connector;
 
+/* How far a failed attempt got, in the order a connection is made; when
+ * every route fails, the error reported is that of the attempt that got
+ * furthest (GSocketClient ranks its GSocketClientEvent the same way).
+ * Read from what the core knows for certain: whether the plugin ran, and
+ * the documented code of its failure (#FurlHintConnectError in
+ * furlhint/plugin.h), which says where it failed. Not from the statuses
+ * a plugin reported: those are free text, and a plugin that says more
+ * has not got further. */
+typedef enum {
+  /* No plugin ran: the transport-down memory failed it, or the plugin
+   * cannot connect at all (NOT_SUPPORTED). */
+  ATTEMPT_STAGE_NOT_STARTED,
+  /* The transport itself was not there (TRANSPORT_DOWN): the first step
+   * of a route through Tor, I2P or a proxy. */
+  ATTEMPT_STAGE_TRANSPORT,
+  /* Failed at a step the error does not name (FAILED, TIMED_OUT, an
+   * error of another domain): somewhere after the plugin began. */
+  ATTEMPT_STAGE_RUNNING,
+  /* The transport answered, and its handshake failed (PROTOCOL, AUTH). */
+  ATTEMPT_STAGE_HANDSHAKE,
+  /* The target was asked for, and it (or the transport on its behalf)
+   * said no (REFUSED, UNREACHABLE). */
+  ATTEMPT_STAGE_TARGET,
+} AttemptStage;
+
 typedef struct {
   Connector *conn;             /* (unowned) the connector outlives its attempts */
   guint entry;                 /* index into the plan */
@@ -40,7 +65,7 @@ typedef struct {
   GSource *delay_source;       /* (owned) (nullable) pending start */
   gboolean started;
   gboolean finished;
-  guint stage;                 /* progress reports seen: how far it got */
+  AttemptStage stage;          /* how far it got, once it has failed */
   GError *error;               /* (owned) (nullable) why it failed */
   FurlHintConnectArgs args;    /* what the plugin reads until it calls back */
 } Attempt;
@@ -282,6 +307,47 @@ finish (Connector *conn, GError *error)
   g_object_unref (task);
 }
 
+/* Where a plugin's failure happened, from its error's code. */
+static AttemptStage
+failure_stage (const GError *error)
+{
+  if (error->domain == G_IO_ERROR)
+    {
+      /* Plugins may return GIO's errors as they are (docs/plugin-guide.md). */
+      switch (error->code)
+        {
+        case G_IO_ERROR_CONNECTION_REFUSED:
+        case G_IO_ERROR_HOST_UNREACHABLE:
+        case G_IO_ERROR_NETWORK_UNREACHABLE:
+          return ATTEMPT_STAGE_TARGET;
+        default:
+          return ATTEMPT_STAGE_RUNNING;
+        }
+    }
+  if (error->domain != FURLHINT_CONNECT_ERROR)
+    return ATTEMPT_STAGE_RUNNING;
+
+  switch ((FurlHintConnectError) error->code)
+    {
+    case FURLHINT_CONNECT_ERROR_NOT_SUPPORTED:
+      return ATTEMPT_STAGE_NOT_STARTED;
+    case FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN:
+      return ATTEMPT_STAGE_TRANSPORT;
+    case FURLHINT_CONNECT_ERROR_PROTOCOL:
+    case FURLHINT_CONNECT_ERROR_AUTH:
+      return ATTEMPT_STAGE_HANDSHAKE;
+    case FURLHINT_CONNECT_ERROR_REFUSED:
+    case FURLHINT_CONNECT_ERROR_UNREACHABLE:
+      return ATTEMPT_STAGE_TARGET;
+    case FURLHINT_CONNECT_ERROR_FAILED:
+    case FURLHINT_CONNECT_ERROR_TIMED_OUT:
+    case FURLHINT_CONNECT_ERROR_CANCELLED:
+    case FURLHINT_CONNECT_ERROR_NO_ROUTE:
+    default:
+      return ATTEMPT_STAGE_RUNNING;
+    }
+}
+
 /* The failure to report: the attempt that got furthest, first in rank
  * order among equals (GSocketClient reports the furthest, not the last). */
 static GError *
@@ -407,8 +473,7 @@ call_take (gpointer user_data)
 static void start_attempt (Attempt *a);
 
 /* A plugin's progress report ("connecting to a Tor"): shown as the hint's
- * status, and counted, so that the attempt that got furthest is the one
- * whose error is reported when all fail. */
+ * status. It does not move the attempt's stage (see AttemptStage). */
 static void
 attempt_status_cb (const gchar *status, gpointer user_data)
 {
@@ -416,7 +481,6 @@ attempt_status_cb (const gchar *status, gpointer user_data)
 
   if (status == NULL || !g_utf8_validate (status, -1, NULL) || a->finished || a->conn->done)
     return;
-  a->stage++;
   set_status (a->conn, attempt_entry (a)->hint_index, status);
 }
 
@@ -518,7 +582,10 @@ attempt_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   if (stream != NULL)
     attempt_succeeded (a, stream);
   else
-    attempt_failed (a, error);
+    {
+      a->stage = failure_stage (error);
+      attempt_failed (a, error);
+    }
 
   g_object_unref (call->task);
   g_free (call);
@@ -542,6 +609,7 @@ start_attempt (Attempt *a)
   down = transport_down_lookup (conn, e->plugin);
   if (down != NULL)
     {
+      /* No plugin runs: the stage stays ATTEMPT_STAGE_NOT_STARTED. */
       attempt_failed (a, g_error_copy (down->error));
       return;
     }

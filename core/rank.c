@@ -1,5 +1,5 @@
-/* furlhint — the default ranking policy (SPEC §5) and the entry point that
- * runs whichever policy the context has.
+/* furlhint — the default ranking policy (docs/design.md, "Policy tiers")
+ * and the entry point that runs whichever policy the context has.
  *
  * Everything that decides "which plugin, which tier, or why not" for a
  * hint lives in this file, in furlhint_rank_default() and its helpers.
@@ -35,11 +35,11 @@ typedef struct {
                                    * only for FURLs with many hints */
 } RankState;
 
-/* How a `tcp:` hint to a public host is to be reached. */
+/* How a `tcp:` hint to a public host is to be reached ("disabled" never
+ * gets this far: choose_tcp_route() rejects the hint). */
 typedef enum {
   TCP_ROUTE_CONFIG,               /* `tcp = tcp`: direct, or tcp.socks-proxy */
   TCP_ROUTE_TOR,                  /* `tcp = tor` */
-  TCP_ROUTE_DISABLED,             /* `tcp = disabled` */
   TCP_ROUTE_CARRIER,              /* an override naming a carrier plugin */
 } TcpRoute;
 
@@ -100,7 +100,8 @@ reject_not_configured (RankState *st,
   const gchar *name = furlhint_plugin_get_name (plugin);
 
   /* Say which keys would turn the transport on: the ones tahoe.cfg
-   * documents (Tahoe's configuration.rst) plus the seed's. */
+   * documents (Tahoe's configuration.rst) plus the plugins' own sections
+   * (docs/furlhint.1). */
   if (g_strcmp0 (name, "tor") == 0)
     furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_NOT_CONFIGURED,
                                  "tor: hint needs Tor, which is not configured; set "
@@ -380,198 +381,261 @@ lookup_override (const RankState *st,
   return g_hash_table_lookup (st->overrides, type);
 }
 
-static void
-rank_tcp (RankState *st,
-          guint idx)
-{
-  const FurlHintHint *hint = furlhint_furl_get_hint (st->furl, idx);
-  const gchar *override = lookup_override (st, "tcp");
-  TcpRoute route;
-  FurlHintPlugin *carrier = NULL;
-  gboolean routed;
+/* The `tcp:` policy is four decisions, one function each, in this order
+ * (docs/design.md, "Policy tiers"): which route the override or
+ * `[connections] tcp` asks for; then, in anonymous mode, Tor or nothing;
+ * in normal mode, the route asked for at the native tier; and last the
+ * Tor fallback's second route. A NURL's own network comes before all of
+ * them. */
 
-  if (st->network == FURLHINT_NETWORK_TOR)
+/* A pb+tor:// or pb+i2p:// NURL says how to reach the server, whatever
+ * tahoe.cfg's `tcp` says about ordinary FURLs: over Tor, or (for a
+ * `tcp:` location, which is no I2P destination) not at all. TRUE when
+ * the NURL decided the hint. */
+static gboolean
+rank_tcp_for_nurl (RankState *st,
+                   guint idx)
+{
+  switch (st->network)
     {
-      /* pb+tor:// says how to reach the server, whatever tahoe.cfg's
-       * `tcp` says about ordinary FURLs. */
+    case FURLHINT_NETWORK_TOR:
       carry (st, idx, st->tor, "Tor", FURLHINT_TIER_NATIVE,
              "a pb+tor:// NURL is reached only over Tor");
-      return;
-    }
-  if (st->network == FURLHINT_NETWORK_I2P)
-    {
+      return TRUE;
+
+    case FURLHINT_NETWORK_I2P:
       furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_WRONG_NETWORK,
                                    "a pb+i2p:// NURL is reached only over I2P, and %s is not "
                                    "an I2P destination (.i2p)",
-                                   furlhint_hint_get_canonical (hint));
-      return;
-    }
+                                   furlhint_hint_get_canonical (furlhint_furl_get_hint (st->furl, idx)));
+      return TRUE;
 
-  if (override != NULL)
-    {
-      FurlHintPlugin *named = furlhint_context_find_plugin (st->ctx, override);
-
-      if (g_strcmp0 (override, "disabled") == 0)
-        route = TCP_ROUTE_DISABLED;
-      else if (g_strcmp0 (override, "tor") == 0 || (named != NULL && named == st->tor))
-        route = TCP_ROUTE_TOR;
-      else if (g_strcmp0 (override, "tcp") == 0 || (named != NULL && named == st->tcp))
-        route = TCP_ROUTE_CONFIG;
-      else if (named != NULL && furlhint_plugin_can_carry_tcp (named))
-        {
-          route = TCP_ROUTE_CARRIER;
-          carrier = named;
-        }
-      else
-        {
-          furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_OVERRIDE_REFUSED,
-                                       "per-peer override tcp: %s names no loaded plugin "
-                                       "that can carry tcp: hints; accepted: tcp, tor, "
-                                       "disabled, or the name of a loaded carrier plugin",
-                                       override);
-          return;
-        }
+    case FURLHINT_NETWORK_ANY:
+    default:
+      return FALSE;
     }
-  else
+}
+
+/* Decision 1, the route asked for: a per-peer override for `tcp:` wins
+ * over `[connections] tcp`. The override may say tcp, tor, disabled or
+ * name a loaded plugin that carries tcp: hints; anything else is refused,
+ * not ignored. "disabled", from either, means the hint is not used.
+ * FALSE when the hint got its rejection here; otherwise *@carrier is the
+ * plugin for TCP_ROUTE_CARRIER. */
+static gboolean
+choose_tcp_route (RankState *st,
+                  guint idx,
+                  const gchar *override,
+                  TcpRoute *route,
+                  FurlHintPlugin **carrier)
+{
+  FurlHintPlugin *named;
+
+  *carrier = NULL;
+
+  if (override == NULL)
     {
       switch (st->tcp_mode)
         {
         case FURLHINT_TCP_MODE_TOR:
-          route = TCP_ROUTE_TOR;
-          break;
+          *route = TCP_ROUTE_TOR;
+          return TRUE;
         case FURLHINT_TCP_MODE_DISABLED:
-          route = TCP_ROUTE_DISABLED;
-          break;
+          furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_TCP_DISABLED,
+                                       "[connections] tcp = disabled: TCP hints are not used");
+          return FALSE;
         case FURLHINT_TCP_MODE_TCP:
         default:
-          route = TCP_ROUTE_CONFIG;
-          break;
+          *route = TCP_ROUTE_CONFIG;
+          return TRUE;
         }
     }
 
-  if (route == TCP_ROUTE_DISABLED)
+  named = furlhint_context_find_plugin (st->ctx, override);
+  if (g_strcmp0 (override, "disabled") == 0)
     {
-      if (override != NULL)
-        furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_TCP_DISABLED,
-                                     "tcp: hints are disabled for this server by a per-peer "
-                                     "override (tcp: disabled)");
+      furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_TCP_DISABLED,
+                                   "tcp: hints are disabled for this server by a per-peer "
+                                   "override (tcp: disabled)");
+      return FALSE;
+    }
+  if (g_strcmp0 (override, "tor") == 0 || (named != NULL && named == st->tor))
+    *route = TCP_ROUTE_TOR;
+  else if (g_strcmp0 (override, "tcp") == 0 || (named != NULL && named == st->tcp))
+    *route = TCP_ROUTE_CONFIG;
+  else if (named != NULL && furlhint_plugin_can_carry_tcp (named))
+    {
+      *route = TCP_ROUTE_CARRIER;
+      *carrier = named;
+    }
+  else
+    {
+      furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_OVERRIDE_REFUSED,
+                                   "per-peer override tcp: %s names no loaded plugin "
+                                   "that can carry tcp: hints; accepted: tcp, tor, "
+                                   "disabled, or the name of a loaded carrier plugin",
+                                   override);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Decision 2, anonymous mode: a `tcp:` hint goes through Tor (or through
+ * an anonymous carrier the override names) at the fallback tier, or
+ * nowhere. An override that asks for a revealing route (direct, SOCKS, a
+ * non-anonymous carrier) is refused outright, not quietly turned into a
+ * Tor route: the caller asked for something else, and should hear that
+ * it was not done. tcp.socks-proxy is never used: a SOCKS proxy is not an
+ * anonymity network. */
+static void
+route_tcp_anonymous (RankState *st,
+                     guint idx,
+                     const gchar *override,
+                     TcpRoute route,
+                     FurlHintPlugin *carrier)
+{
+  FurlHintPlugin *anon_carrier = route == TCP_ROUTE_CARRIER ? carrier : st->tor;
+
+  if (route == TCP_ROUTE_CONFIG && override != NULL)
+    {
+      furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_OVERRIDE_REFUSED,
+                                   "per-peer override tcp: %s asks for a %s route, which "
+                                   "anonymous mode forbids; this hint is not used (not "
+                                   "even through Tor)",
+                                   override,
+                                   st->socks_requested ? "proxied (SOCKS)" : "clear (direct TCP)");
+      return;
+    }
+  if (route == TCP_ROUTE_CARRIER &&
+      furlhint_plugin_get_anon_class (carrier) != FURLHINT_ANON_ANONYMOUS)
+    {
+      furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_OVERRIDE_REFUSED,
+                                   "per-peer override tcp: %s asks for a %s route, which "
+                                   "anonymous mode forbids; this hint is not used (not "
+                                   "even through Tor)",
+                                   override,
+                                   furlhint_anon_class_name (furlhint_plugin_get_anon_class (carrier)));
+      return;
+    }
+
+  if (!plugin_ready (anon_carrier) || !furlhint_plugin_can_carry_tcp (anon_carrier))
+    {
+      const gchar *why;
+
+      if (anon_carrier == NULL)
+        why = "the tor plugin is not loaded";
+      else if (!furlhint_plugin_is_configured (anon_carrier))
+        why = anon_carrier == st->tor ? "Tor is not configured" : "its carrier is not configured";
       else
-        furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_TCP_DISABLED,
-                                     "[connections] tcp = disabled: TCP hints are not used");
+        why = "the plugin cannot carry tcp: hints";
+
+      furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_REVEALING,
+                                   "no route: anonymous mode forbids direct TCP and %s%s",
+                                   why,
+                                   st->socks_requested
+                                     ? " ([connections] tcp.socks-proxy is not used in "
+                                       "anonymous mode: a SOCKS proxy is not an anonymity "
+                                       "network)"
+                                     : "");
       return;
     }
 
-  if (st->anonymous)
-    {
-      FurlHintPlugin *anon_carrier = route == TCP_ROUTE_CARRIER ? carrier : st->tor;
+  parse_and_route (st, idx, anon_carrier, FURLHINT_PARSE_CARRY,
+                   FURLHINT_TIER_TOR_FALLBACK,
+                   "anonymous mode reaches tcp: hints only through Tor");
+}
 
-      /* An explicit request for a revealing route is refused outright,
-       * not quietly turned into a Tor route: the caller asked for
-       * something else, and should hear that it was not done. */
-      if (route == TCP_ROUTE_CONFIG && override != NULL)
-        {
-          furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_OVERRIDE_REFUSED,
-                                       "per-peer override tcp: %s asks for a %s route, which "
-                                       "anonymous mode forbids; this hint is not used (not "
-                                       "even through Tor)",
-                                       override,
-                                       st->socks_requested ? "proxied (SOCKS)" : "clear (direct TCP)");
-          return;
-        }
-      if (route == TCP_ROUTE_CARRIER &&
-          furlhint_plugin_get_anon_class (carrier) != FURLHINT_ANON_ANONYMOUS)
-        {
-          furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_OVERRIDE_REFUSED,
-                                       "per-peer override tcp: %s asks for a %s route, which "
-                                       "anonymous mode forbids; this hint is not used (not "
-                                       "even through Tor)",
-                                       override,
-                                       furlhint_anon_class_name (furlhint_plugin_get_anon_class (carrier)));
-          return;
-        }
-
-      if (!plugin_ready (anon_carrier) || !furlhint_plugin_can_carry_tcp (anon_carrier))
-        {
-          const gchar *why;
-
-          if (anon_carrier == NULL)
-            why = "the tor plugin is not loaded";
-          else if (!furlhint_plugin_is_configured (anon_carrier))
-            why = anon_carrier == st->tor ? "Tor is not configured" : "its carrier is not configured";
-          else
-            why = "the plugin cannot carry tcp: hints";
-
-          furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_REVEALING,
-                                       "no route: anonymous mode forbids direct TCP and %s%s",
-                                       why,
-                                       st->socks_requested
-                                         ? " ([connections] tcp.socks-proxy is not used in "
-                                           "anonymous mode: a SOCKS proxy is not an anonymity "
-                                           "network)"
-                                         : "");
-          return;
-        }
-
-      parse_and_route (st, idx, anon_carrier, FURLHINT_PARSE_CARRY,
-                       FURLHINT_TIER_TOR_FALLBACK,
-                       "anonymous mode reaches tcp: hints only through Tor");
-      return;
-    }
-
+/* Decision 3, normal mode: the route asked for, at the native tier. Tor
+ * for `tcp = tor`, the carrier an override names, else the SOCKS proxy
+ * when tcp.socks-proxy is set (never a direct connection when the proxy's
+ * plugin is missing), else direct TCP. A route whose plugin is missing or
+ * not configured is a rejection, not another route. TRUE when routed. */
+static gboolean
+route_tcp_normal (RankState *st,
+                  guint idx,
+                  const gchar *override,
+                  TcpRoute route,
+                  FurlHintPlugin *carrier)
+{
   switch (route)
     {
     case TCP_ROUTE_TOR:
-      routed = carry (st, idx, st->tor, "tor", FURLHINT_TIER_NATIVE,
-                      override != NULL ? "per-peer override tcp: tor carries tcp: hints over Tor"
-                                       : "[connections] tcp = tor carries tcp: hints over Tor");
-      break;
+      return carry (st, idx, st->tor, "tor", FURLHINT_TIER_NATIVE,
+                    override != NULL ? "per-peer override tcp: tor carries tcp: hints over Tor"
+                                     : "[connections] tcp = tor carries tcp: hints over Tor");
 
     case TCP_ROUTE_CARRIER:
-      routed = carry (st, idx, carrier, furlhint_plugin_get_name (carrier),
-                      FURLHINT_TIER_NATIVE, "per-peer override");
-      break;
+      return carry (st, idx, carrier, furlhint_plugin_get_name (carrier),
+                    FURLHINT_TIER_NATIVE, "per-peer override");
 
     case TCP_ROUTE_CONFIG:
-    case TCP_ROUTE_DISABLED:
     default:
-      if (st->socks_requested)
-        {
-          /* Asked for a proxy: never fall back to a direct connection
-           * when the proxy's plugin is missing. */
-          routed = carry (st, idx, st->socks, "socks", FURLHINT_TIER_NATIVE,
-                          "[connections] tcp.socks-proxy is set");
-        }
-      else if (st->tcp == NULL)
-        {
-          reject_no_handler (st, idx, "tcp");
-          routed = FALSE;
-        }
-      else if (!furlhint_plugin_is_configured (st->tcp))
-        {
-          reject_not_configured (st, idx, st->tcp);
-          routed = FALSE;
-        }
-      else
-        routed = parse_and_route (st, idx, st->tcp, FURLHINT_PARSE_NATIVE,
-                                  FURLHINT_TIER_NATIVE, NULL);
       break;
     }
 
-  /* The policy knob: a Tor-wrapped retry after the revealing route. Only
-   * when Tor accepts the hint; the tier-0 route covers the hint anyway. */
-  if (routed && st->tor_fallback && tor_can_carry (st) &&
-      (route == TCP_ROUTE_CONFIG ||
-       (route == TCP_ROUTE_CARRIER &&
-        furlhint_plugin_get_anon_class (carrier) != FURLHINT_ANON_ANONYMOUS)))
+  if (st->socks_requested)
+    return carry (st, idx, st->socks, "socks", FURLHINT_TIER_NATIVE,
+                  "[connections] tcp.socks-proxy is set");
+  if (st->tcp == NULL)
     {
-      FurlHintTarget target = { NULL, };
-
-      if (furlhint_plugin_parse (st->tor, furlhint_hint_get_canonical (hint),
-                                 FURLHINT_PARSE_CARRY, &target, NULL))
-        furlhint_plan_add_route (st->plan, idx, st->tor, &target,
-                                 FURLHINT_TIER_TOR_FALLBACK, TRUE);
-      furlhint_target_clear (&target);
+      reject_no_handler (st, idx, "tcp");
+      return FALSE;
     }
+  if (!furlhint_plugin_is_configured (st->tcp))
+    {
+      reject_not_configured (st, idx, st->tcp);
+      return FALSE;
+    }
+  return parse_and_route (st, idx, st->tcp, FURLHINT_PARSE_NATIVE,
+                          FURLHINT_TIER_NATIVE, NULL);
+}
+
+/* Decision 4, the Tor fallback (`[connections] tcp.tor-fallback`): after
+ * a revealing route (direct, SOCKS, a non-anonymous carrier), a second
+ * route for the same hint through Tor at the fallback tier. Only when Tor
+ * is ready and accepts the hint: the native route covers the hint anyway,
+ * so a refusal here is no rejection. */
+static void
+add_tor_fallback (RankState *st,
+                  guint idx,
+                  TcpRoute route,
+                  FurlHintPlugin *carrier)
+{
+  const FurlHintHint *hint = furlhint_furl_get_hint (st->furl, idx);
+  FurlHintTarget target = { NULL, };
+  gboolean revealing;
+
+  revealing = route == TCP_ROUTE_CONFIG ||
+              (route == TCP_ROUTE_CARRIER &&
+               furlhint_plugin_get_anon_class (carrier) != FURLHINT_ANON_ANONYMOUS);
+  if (!st->tor_fallback || !revealing || !tor_can_carry (st))
+    return;
+
+  if (furlhint_plugin_parse (st->tor, furlhint_hint_get_canonical (hint),
+                             FURLHINT_PARSE_CARRY, &target, NULL))
+    furlhint_plan_add_route (st->plan, idx, st->tor, &target,
+                             FURLHINT_TIER_TOR_FALLBACK, TRUE);
+  furlhint_target_clear (&target);
+}
+
+/* A `tcp:` hint to a public host (find_suffix_plugin() found no plugin
+ * that claims it): the four decisions above, in order. */
+static void
+rank_tcp (RankState *st,
+          guint idx)
+{
+  const gchar *override = lookup_override (st, "tcp");
+  FurlHintPlugin *carrier;
+  TcpRoute route;
+
+  if (rank_tcp_for_nurl (st, idx))
+    return;
+  if (!choose_tcp_route (st, idx, override, &route, &carrier))
+    return;
+  if (st->anonymous)
+    route_tcp_anonymous (st, idx, override, route, carrier);
+  else if (route_tcp_normal (st, idx, override, route, carrier))
+    add_tor_fallback (st, idx, route, carrier);
 }
 
 /* Up to this many hints, duplicates are found by comparing with each

@@ -387,6 +387,54 @@ test_all_fail (Fixture *f, gconstpointer data)
   assert_fds_back (f);
 }
 
+/* All hints fail, and the route that reported more statuses got less far:
+ * the tor plugin says "connecting to a Tor" and "connecting to Tor's SOCKS
+ * port" and finds nothing listening (TRANSPORT_DOWN), while the direct
+ * route reaches its target, which refuses. The error is the refusal,
+ * whichever route comes first and however chatty the other is. */
+static void
+test_furthest_not_chattiest (Fixture *f, gconstpointer data)
+{
+  guint16 refused = lab_ready () ? lab_free_port ("127.0.0.1") : 0;
+  guint16 no_tor = lab_ready () ? lab_free_port ("127.0.0.1") : 0;
+  gchar *cfg, *hints, *expected, *tor_statuses, *tcp_statuses;
+  gchar **tor_split, **tcp_split;
+
+  if (!lab_ready ())
+    return;
+  cfg = g_strdup_printf ("[connections]\ntor.socks-proxy = tcp:127.0.0.1:%u\n", no_tor);
+  furlhint_context_unref (f->ctx);
+  f->ctx = lab_context_new (cfg, NULL, NULL);
+  g_assert_nonnull (furlhint_context_find_plugin (f->ctx, "tor"));
+  f->fds_before = lab_count_open_fds ();
+  hints = g_strdup_printf ("tor:%s:80,tcp:127.0.0.1:%u",
+                           "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion",
+                           refused);
+  connect_furl (f, hints, 50, 10000, NULL);
+
+  /* The Tor route did report more than the direct one, and failed. */
+  tor_statuses = hint_statuses (f, 0);
+  tcp_statuses = hint_statuses (f, 1);
+  tor_split = g_strsplit (tor_statuses, "|", -1);
+  tcp_split = g_strsplit (tcp_statuses, "|", -1);
+  g_assert_cmpuint (g_strv_length (tor_split), >, g_strv_length (tcp_split));
+  g_strfreev (tor_split);
+  g_strfreev (tcp_split);
+  g_assert_true (g_str_has_prefix (furlhint_connect_result_get_hint_status (f->result, 0),
+                                   "failed to connect: "));
+  g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 1), ==, "connection refused");
+
+  g_assert_error (f->error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_REFUSED);
+  expected = g_strdup_printf ("127.0.0.1:%u: ", refused);
+  g_assert_true (g_str_has_prefix (f->error->message, expected));
+  g_free (expected);
+  g_free (tor_statuses);
+  g_free (tcp_statuses);
+  g_free (hints);
+  g_free (cfg);
+  assert_fds_back (f);
+}
+
 static void
 test_timeout (Fixture *f, gconstpointer data)
 {
@@ -491,6 +539,8 @@ main (int argc, char **argv)
   g_test_add ("/connect/tcp/fd", Fixture, NULL, setup, test_fd, teardown);
   g_test_add ("/connect/tcp/race", Fixture, NULL, setup, test_race, teardown);
   g_test_add ("/connect/tcp/all-fail", Fixture, NULL, setup, test_all_fail, teardown);
+  g_test_add ("/connect/tcp/furthest-not-chattiest", Fixture, NULL, setup,
+              test_furthest_not_chattiest, teardown);
   g_test_add ("/connect/tcp/timeout", Fixture, NULL, setup, test_timeout, teardown);
   g_test_add ("/connect/tcp/cancel", Fixture, NULL, setup, test_cancel, teardown);
   g_test_add ("/connect/tcp/cancelled-before", Fixture, NULL, setup, test_cancelled_before, teardown);
