@@ -59,8 +59,8 @@ void lab_statuses_clear (LabStatuses *statuses);
 
 /* Logs the status (g_test_message) and, when @user_data is a LabStatuses,
  * appends "HINT:status" to it and cancels its cancellable at its
- * cancel_at. A NULL status is only counted (saw_null). With @user_data
- * NULL the status is only logged. */
+ * cancel_at. A NULL status is only noted (saw_null), not logged. With
+ * @user_data NULL the status is only logged. */
 void lab_on_status (guint hint_index, const gchar *status, gpointer user_data);
 
 /* The lines joined with "|" ("0:connecting|0:connected"). Free it. */
