@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "lab-connect.h"
 #include "lab.h"
 
@@ -109,4 +111,85 @@ lab_connect_plan (FurlHintContext *ctx,
   result = wait_finish (wait, what, wait_ms, error);
   g_free (what);
   return result;
+}
+
+void
+lab_statuses_init (LabStatuses *statuses)
+{
+  memset (statuses, 0, sizeof *statuses);
+  statuses->lines = g_ptr_array_new_with_free_func (g_free);
+}
+
+void
+lab_statuses_clear (LabStatuses *statuses)
+{
+  g_clear_pointer (&statuses->lines, g_ptr_array_unref);
+}
+
+void
+lab_on_status (guint hint_index, const gchar *status, gpointer user_data)
+{
+  LabStatuses *statuses = user_data;
+  gchar *line;
+
+  if (status == NULL)
+    {
+      if (statuses != NULL)
+        statuses->saw_null = TRUE;
+      return;
+    }
+  g_test_message ("hint %u: %s", hint_index, status);
+  if (statuses == NULL)
+    return;
+  line = g_strdup_printf ("%u:%s", hint_index, status);
+  g_ptr_array_add (statuses->lines, line);
+  if (g_strcmp0 (line, statuses->cancel_at) == 0)
+    g_cancellable_cancel (statuses->cancellable);
+}
+
+gchar *
+lab_statuses_join (const LabStatuses *statuses)
+{
+  gchar *joined;
+
+  g_ptr_array_add (statuses->lines, NULL);
+  joined = g_strjoinv ("|", (gchar **) statuses->lines->pdata);
+  g_ptr_array_remove_index (statuses->lines, statuses->lines->len - 1);
+  return joined;
+}
+
+gint
+lab_statuses_find (const LabStatuses *statuses, const gchar *line)
+{
+  for (guint i = 0; i < statuses->lines->len; i++)
+    if (g_strcmp0 (g_ptr_array_index (statuses->lines, i), line) == 0)
+      return (gint) i;
+  return -1;
+}
+
+gboolean
+lab_statuses_has (const LabStatuses *statuses, const gchar *line)
+{
+  return lab_statuses_find (statuses, line) >= 0;
+}
+
+void
+lab_assert_echo (GIOStream *stream, const gchar *line, guint timeout_s)
+{
+  GError *error = NULL;
+  gsize len = strlen (line), done = 0;
+  gchar *buf = g_malloc0 (len + 1);
+
+  g_assert_true (G_IS_SOCKET_CONNECTION (stream));
+  /* Blocking I/O on the stream honours the socket's timeout. */
+  g_socket_set_timeout (g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream)), timeout_s);
+  g_output_stream_write_all (g_io_stream_get_output_stream (stream), line, len, &done,
+                             NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (done, ==, len);
+  g_input_stream_read_all (g_io_stream_get_input_stream (stream), buf, len, &done,
+                           NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (buf, done, line, len);
+  g_free (buf);
 }

@@ -1,7 +1,8 @@
 /* The connection tests' common steps with the library: a context from
- * tahoe.cfg text with the bundled plugins loaded, and one connect waited
- * for (bounded). Each step fails the test on what it cannot do, so the
- * tests say only what differs.
+ * tahoe.cfg text with the bundled plugins loaded, one connect waited for
+ * (bounded), the statuses it reported and the echo through its stream
+ * (the descriptors it leaves: lab_assert_fds_back()). Each step fails the test on what it cannot
+ * do, so the tests say only what differs.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -40,6 +41,40 @@ FurlHintConnectResult *lab_connect_plan (FurlHintContext *ctx,
                                          GCancellable *cancellable,
                                          guint wait_ms,
                                          GError **error);
+
+/* What a connect's status callback saw, and what the test wants done on
+ * one: lab_on_status() is the callback (#FurlHintStatusFunc), a
+ * LabStatuses its data. */
+typedef struct {
+  GPtrArray *lines;             /* (owned) (element-type utf8) "HINT:status", in order */
+  const gchar *cancel_at;       /* (unowned) (nullable) the "HINT:status" that cancels */
+  GCancellable *cancellable;    /* (unowned) (nullable) what it cancels */
+  gboolean saw_null;            /* a NULL status was passed on (a host bug) */
+} LabStatuses;
+
+/* Empty, with nothing to cancel. */
+void lab_statuses_init (LabStatuses *statuses);
+/* Frees what lab_statuses_init() allocated. */
+void lab_statuses_clear (LabStatuses *statuses);
+
+/* Logs the status (g_test_message) and, when @user_data is a LabStatuses,
+ * appends "HINT:status" to it and cancels its cancellable at its
+ * cancel_at. A NULL status is only noted (saw_null), not logged. With
+ * @user_data NULL the status is only logged. */
+void lab_on_status (guint hint_index, const gchar *status, gpointer user_data);
+
+/* The lines joined with "|" ("0:connecting|0:connected"). Free it. */
+gchar *lab_statuses_join (const LabStatuses *statuses);
+
+/* Where @line ("HINT:status") is among the lines; -1 when it is not. */
+gint lab_statuses_find (const LabStatuses *statuses, const gchar *line);
+/* Whether @line ("HINT:status") is among the lines. */
+gboolean lab_statuses_has (const LabStatuses *statuses, const gchar *line);
+
+/* Sends @line through @stream (a #GSocketConnection) and expects it back,
+ * every blocking write and read bounded by a socket timeout of
+ * @timeout_s seconds. */
+void lab_assert_echo (GIOStream *stream, const gchar *line, guint timeout_s);
 
 G_END_DECLS
 

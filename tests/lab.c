@@ -793,6 +793,26 @@ lab_wait_fds_at_most (guint max, guint timeout_ms)
   return n;
 }
 
+void
+lab_assert_fds_back (guint before, LabFdsCount count)
+{
+  /* It logs the open ones when there are more. */
+  guint now = lab_wait_fds_at_most (before, 3000);
+
+  if (count == LAB_FDS_AT_MOST)
+    {
+      g_assert_cmpuint (now, <=, before);
+      return;
+    }
+  if (now < before)
+    {
+      gchar *list = lab_list_fds ();
+      g_test_message ("%u fds open, expected %u:\n%s", now, before, list);
+      g_free (list);
+    }
+  g_assert_cmpuint (now, ==, before);
+}
+
 static gboolean
 lab_wakeup (gpointer user_data)
 {

@@ -142,6 +142,19 @@ gchar *lab_list_fds (void);
  * Returns the final count. */
 guint lab_wait_fds_at_most (guint max, guint timeout_ms);
 
+/* How lab_assert_fds_back() compares. */
+typedef enum {
+  LAB_FDS_SAME,                 /* exactly @before */
+  LAB_FDS_AT_MOST,              /* @before or fewer: a descriptor of the lab's own
+                                 * set-up (a child watch's pidfd) may close meanwhile */
+} LabFdsCount;
+
+/* Once the caller has released what it held (result, context, fakes):
+ * waits (up to 3 s: GIO closes some sockets from an idle) until the
+ * process has at most @before descriptors open. More fails the test, as
+ * fewer does with LAB_FDS_SAME; the test's log then lists the open ones. */
+void lab_assert_fds_back (guint before, LabFdsCount count);
+
 /* Iterate the thread-default main context until *@flag is TRUE or
  * @timeout_ms pass; returns *@flag. */
 gboolean lab_iterate_until (const gboolean *flag, guint timeout_ms);

@@ -57,16 +57,7 @@ setup (Fixture *f, gconstpointer data)
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  guint fds = lab_wait_fds_at_most (f->fds_before, 3000);
-
-  if (fds != f->fds_before)
-    {
-      gchar *list = lab_list_fds ();
-
-      g_test_message ("open fds:\n%s", list);
-      g_free (list);
-    }
-  g_assert_cmpuint (fds, ==, f->fds_before);
+  lab_assert_fds_back (f->fds_before, LAB_FDS_SAME);
   lab_free (f->lab);
 }
 

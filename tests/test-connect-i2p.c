@@ -328,28 +328,12 @@ ensure_router (void)
 
 typedef struct {
   FurlHintContext *ctx;
-  GPtrArray *statuses;        /* "HINT:status" */
+  LabStatuses statuses;
   FurlHintConnectResult *result;
   GError *error;
   gboolean done;
   gint64 elapsed_us;
-  const gchar *cancel_at;     /* (nullable) a "HINT:status" that cancels */
-  GCancellable *cancellable;  /* (unowned) (nullable) */
 } Attempt;
-
-static void
-on_status (guint hint_index,
-           const gchar *status,
-           gpointer user_data)
-{
-  Attempt *at = user_data;
-
-  g_test_message ("hint %u: %s", hint_index, status);
-  g_ptr_array_add (at->statuses, g_strdup_printf ("%u:%s", hint_index, status));
-  if (at->cancel_at != NULL &&
-      g_strcmp0 (g_ptr_array_index (at->statuses, at->statuses->len - 1), at->cancel_at) == 0)
-    g_cancellable_cancel (at->cancellable);
-}
 
 static void
 connect_done (GObject *source,
@@ -367,17 +351,7 @@ attempt_clear (Attempt *at)
 {
   furlhint_connect_result_unref (at->result);
   g_clear_error (&at->error);
-  g_clear_pointer (&at->statuses, g_ptr_array_unref);
-}
-
-static gboolean
-has_status (Attempt *at,
-            const gchar *status)
-{
-  for (guint i = 0; i < at->statuses->len; i++)
-    if (g_strcmp0 (g_ptr_array_index (at->statuses, i), status) == 0)
-      return TRUE;
-  return FALSE;
+  lab_statuses_clear (&at->statuses);
 }
 
 /* Starts connecting to pb://@tub@HINTS/swiss; cancels @cancellable when
@@ -401,13 +375,13 @@ run_connect_tub (Attempt *at,
   g_assert_no_error (error);
   memset (at, 0, sizeof *at);
   at->ctx = ctx;
-  at->statuses = g_ptr_array_new_with_free_func (g_free);
-  at->cancel_at = cancel_at;
-  at->cancellable = cancellable;
+  lab_statuses_init (&at->statuses);
+  at->statuses.cancel_at = cancel_at;
+  at->statuses.cancellable = cancellable;
   options.rank.stagger_ms = 50;
   options.timeout_ms = timeout_ms;
-  options.status = on_status;
-  options.status_data = at;
+  options.status = lab_on_status;
+  options.status_data = &at->statuses;
   t0 = g_get_monotonic_time ();
   furlhint_context_connect_async (ctx, furl, &options, cancellable, connect_done, at);
   if (!lab_iterate_until (&at->done, timeout_ms + 5000))
@@ -444,22 +418,15 @@ ensure_session (void)
   run_connect (&at, lab.ctx, "i2p:" NOBODY_B32, 60000, NULL);
   g_test_message ("first connect (HELLO + SESSION CREATE + STREAM CONNECT): %.2f s",
                   at.elapsed_us / 1e6);
-  g_assert_true (has_status (&at, "0:connecting to I2P"));
-  g_assert_true (has_status (&at, "0:creating I2P session"));
-  g_assert_true (has_status (&at, "0:connecting to the I2P destination"));
+  g_assert_true (lab_statuses_has (&at.statuses, "0:connecting to I2P"));
+  g_assert_true (lab_statuses_has (&at.statuses, "0:creating I2P session"));
+  g_assert_true (lab_statuses_has (&at.statuses, "0:connecting to the I2P destination"));
   g_assert_error (at.error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_UNREACHABLE);
   g_assert_cmpstr (at.error->message, ==,
                    "I2P: destination not reachable (SAM RESULT=CANT_REACH_PEER)");
   attempt_clear (&at);
   lab.session_created = TRUE;
   lab.fds_with_session = lab_wait_fds_at_most (lab_count_open_fds (), 1000);
-}
-
-static void
-assert_fds_back (void)
-{
-  guint now = lab_wait_fds_at_most (lab.fds_with_session, 3000);
-  g_assert_cmpuint (now, ==, lab.fds_with_session);
 }
 
 /* --- tests ------------------------------------------------------------------ */
@@ -502,7 +469,7 @@ test_shared_session (void)
   ensure_session ();
 
   run_connect (&at, lab.ctx, "i2p:" NOBODY_B32 ":3457", 30000, NULL);
-  g_assert_false (has_status (&at, "0:creating I2P session"));
+  g_assert_false (lab_statuses_has (&at.statuses, "0:creating I2P session"));
   g_assert_error (at.error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_UNREACHABLE);
   g_assert_cmpstr (at.error->message, ==,
                    "I2P: destination not reachable (SAM RESULT=CANT_REACH_PEER)");
@@ -511,7 +478,7 @@ test_shared_session (void)
   g_assert_cmpint (at.elapsed_us, <, 5 * G_USEC_PER_SEC);
   g_test_message ("STREAM CONNECT on the shared session: %.2f s", at.elapsed_us / 1e6);
   attempt_clear (&at);
-  assert_fds_back ();
+  lab_assert_fds_back (lab.fds_with_session, LAB_FDS_SAME);
 }
 
 /* Per-peer client destinations (the default): another peer gets a
@@ -528,20 +495,20 @@ test_per_peer_session (void)
 
   run_connect_tub (&at, lab.ctx, TUB2, "i2p:" NOBODY_B32, 60000, NULL, NULL);
   g_test_message ("first connect to a second peer: %.2f s", at.elapsed_us / 1e6);
-  g_assert_true (has_status (&at, "0:creating I2P session"));
+  g_assert_true (lab_statuses_has (&at.statuses, "0:creating I2P session"));
   g_assert_error (at.error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_UNREACHABLE);
   g_assert_cmpstr (at.error->message, ==,
                    "I2P: destination not reachable (SAM RESULT=CANT_REACH_PEER)");
   attempt_clear (&at);
 
   run_connect_tub (&at, lab.ctx, TUB2, "i2p:" NOBODY_B32, 30000, NULL, NULL);
-  g_assert_false (has_status (&at, "0:creating I2P session"));
+  g_assert_false (lab_statuses_has (&at.statuses, "0:creating I2P session"));
   g_assert_error (at.error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_UNREACHABLE);
   g_assert_cmpint (at.elapsed_us, <, 5 * G_USEC_PER_SEC);
   attempt_clear (&at);
 
   run_connect (&at, lab.ctx, "i2p:" NOBODY_B32, 30000, NULL);
-  g_assert_false (has_status (&at, "0:creating I2P session"));
+  g_assert_false (lab_statuses_has (&at.statuses, "0:creating I2P session"));
   g_assert_cmpint (at.elapsed_us, <, 5 * G_USEC_PER_SEC);
   attempt_clear (&at);
 
@@ -559,8 +526,8 @@ test_naming_unknown (void)
   ensure_session ();
 
   run_connect (&at, lab.ctx, "i2p:nosuchhost.i2p", 30000, NULL);
-  g_assert_true (has_status (&at, "0:looking up the I2P name"));
-  g_assert_false (has_status (&at, "0:connecting to the I2P destination"));
+  g_assert_true (lab_statuses_has (&at.statuses, "0:looking up the I2P name"));
+  g_assert_false (lab_statuses_has (&at.statuses, "0:connecting to the I2P destination"));
   g_assert_error (at.error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_UNREACHABLE);
   g_assert_cmpstr (at.error->message, ==,
                    "I2P: destination unknown or invalid (SAM RESULT=INVALID_KEY)");
@@ -574,7 +541,7 @@ test_naming_unknown (void)
   g_assert_cmpstr (at.error->message, ==,
                    "I2P: destination unknown or invalid (SAM RESULT=INVALID_KEY)");
   attempt_clear (&at);
-  assert_fds_back ();
+  lab_assert_fds_back (lab.fds_with_session, LAB_FDS_SAME);
 }
 
 /* Several hints at once: the lookups queue on the one control socket (no
@@ -600,7 +567,7 @@ test_concurrent (void)
     }
   g_assert_cmpint (at.elapsed_us, <, 5 * G_USEC_PER_SEC);
   attempt_clear (&at);
-  assert_fds_back ();
+  lab_assert_fds_back (lab.fds_with_session, LAB_FDS_SAME);
 }
 
 /* Cancelled as the second hint's attempt starts (the connector's
@@ -638,7 +605,7 @@ test_cancel (void)
   run_connect (&at, lab.ctx, "i2p:nosuchhost.i2p", 30000, NULL);
   g_assert_error (at.error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_UNREACHABLE);
   attempt_clear (&at);
-  assert_fds_back ();
+  lab_assert_fds_back (lab.fds_with_session, LAB_FDS_SAME);
 }
 
 /* The blocking wrapper runs each connect on a private main context that is
@@ -674,7 +641,7 @@ test_blocking (void)
       furlhint_connect_result_unref (result);
     }
   furlhint_furl_unref (furl);
-  assert_fds_back ();
+  lab_assert_fds_back (lab.fds_with_session, LAB_FDS_SAME);
 }
 
 /* Nothing listens on the SAM port: TRANSPORT_DOWN at once, with the
@@ -729,7 +696,7 @@ test_sam_down (void)
       g_assert_cmpstr (furlhint_connect_result_get_hint_status (at.result, i), ==, status);
       g_free (status);
     }
-  g_assert_false (has_status (&at, "0:creating I2P session"));
+  g_assert_false (lab_statuses_has (&at.statuses, "0:creating I2P session"));
   g_test_message ("SAM port closed: failed after %.3f s", at.elapsed_us / 1e6);
   attempt_clear (&at);
 
@@ -737,13 +704,13 @@ test_sam_down (void)
   run_connect (&at, ctx, "i2p:third.i2p", 10000, NULL);
   g_assert_error (at.error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN);
   g_assert_cmpstr (at.error->message, ==, expected);
-  g_assert_false (has_status (&at, "0:connecting to I2P"));
+  g_assert_false (lab_statuses_has (&at.statuses, "0:connecting to I2P"));
   g_assert_cmpint (at.elapsed_us, <, G_USEC_PER_SEC / 2);
   attempt_clear (&at);
 
   g_free (expected);
   furlhint_context_unref (ctx);
-  g_assert_cmpuint (lab_wait_fds_at_most (fds_before, 3000), <=, fds_before);
+  lab_assert_fds_back (fds_before, LAB_FDS_AT_MOST);
 }
 
 /* A port that never answers (a black hole): the session's handshake bound
@@ -779,7 +746,7 @@ test_sam_silent (void)
   attempt_clear (&at);
   g_free (expected);
   furlhint_context_unref (ctx);
-  g_assert_cmpuint (lab_wait_fds_at_most (fds_before, 3000), <=, fds_before);
+  lab_assert_fds_back (fds_before, LAB_FDS_AT_MOST);
 }
 
 /* Dropping the context ends the plugin: its thread, the session and the
@@ -805,17 +772,17 @@ test_fini (void)
 
   memset (&at, 0, sizeof at);
   at.ctx = ctx;
-  at.statuses = g_ptr_array_new_with_free_func (g_free);
-  options.status = on_status;
-  options.status_data = &at;
+  lab_statuses_init (&at.statuses);
+  options.status = lab_on_status;
+  options.status_data = &at.statuses;
   furlhint_context_connect_async (ctx, furl, &options, cancellable, connect_done, &at);
   furlhint_furl_unref (furl);
-  for (gint i = 0; i < 300 && !has_status (&at, "0:creating I2P session"); i++)
+  for (gint i = 0; i < 300 && !lab_statuses_has (&at.statuses, "0:creating I2P session"); i++)
     {
       gboolean never = FALSE;
       lab_iterate_until (&never, 10);
     }
-  g_assert_true (has_status (&at, "0:creating I2P session"));
+  g_assert_true (lab_statuses_has (&at.statuses, "0:creating I2P session"));
   g_assert_cmpuint (lab_count_open_fds (), >, fds_before);
 
   /* Abandoned at once, though the session is still being created. */
@@ -833,7 +800,7 @@ test_fini (void)
   t0 = g_get_monotonic_time ();
   furlhint_context_unref (ctx);
   g_assert_cmpint (g_get_monotonic_time () - t0, <, G_USEC_PER_SEC);
-  g_assert_cmpuint (lab_wait_fds_at_most (fds_before, 3000), <=, fds_before);
+  lab_assert_fds_back (fds_before, LAB_FDS_AT_MOST);
 }
 
 /* --- end to end: two routers ------------------------------------------------ */
@@ -1083,23 +1050,6 @@ out:
   return NULL;
 }
 
-static void
-assert_echo (GIOStream *stream,
-             const gchar *text)
-{
-  GError *error = NULL;
-  gsize len = strlen (text), got = 0;
-  gchar buf[256];
-
-  g_assert_true (G_IS_SOCKET_CONNECTION (stream));
-  g_socket_set_timeout (g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream)), 20);
-  g_output_stream_write_all (g_io_stream_get_output_stream (stream), text, len, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_input_stream_read_all (g_io_stream_get_input_stream (stream), buf, len, &got, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpmem (buf, got, text, len);
-}
-
 /* Router B (floodfill) in a namespace of its own, joined to ours by a veth
  * pair 198.18.0.1 (us, router A2) - 198.18.0.2 (B); A2 learns B from a
  * copy of B's RouterInfo. A server session on A2 forwards its destination
@@ -1209,7 +1159,7 @@ test_end_to_end (void)
                       at.error != NULL ? at.error->message : "connected");
       if (hint == NULL && at.error == NULL)
         {
-          assert_echo (furlhint_connect_result_get_stream (at.result), "hello over I2P\n");
+          lab_assert_echo (furlhint_connect_result_get_stream (at.result), "hello over I2P\n", 20);
           connected = TRUE;
         }
       else if (hint != NULL)

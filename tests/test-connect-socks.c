@@ -37,33 +37,20 @@ static const gchar *const proxy_names[] = { "microsocks", "microsocks-auth", "da
 typedef struct {
   Lab *lab;
   FurlHintContext *ctx;
-  GPtrArray *statuses;          /* "HINT:status", in order */
+  LabStatuses statuses;
   FurlHintConnectResult *result;
   GError *error;
   guint fds_before;
   guint16 echo_port;
   guint16 proxy_port;
   guint stagger_ms;             /* 0: 50 ms */
-  gchar *cancel_at;             /* (owned) (nullable) a status that cancels */
-  GCancellable *cancellable;    /* (unowned) (nullable) what it cancels */
 } Fixture;
-
-static void
-on_status (guint hint_index, const gchar *status, gpointer user_data)
-{
-  Fixture *f = user_data;
-
-  g_test_message ("hint %u: %s", hint_index, status);
-  g_ptr_array_add (f->statuses, g_strdup_printf ("%u:%s", hint_index, status));
-  if (g_strcmp0 (status, f->cancel_at) == 0)
-    g_cancellable_cancel (f->cancellable);
-}
 
 static void
 setup (Fixture *f, gconstpointer data)
 {
   f->lab = lab_new ();
-  f->statuses = g_ptr_array_new_with_free_func (g_free);
+  lab_statuses_init (&f->statuses);
 }
 
 static void
@@ -73,7 +60,7 @@ teardown (Fixture *f, gconstpointer data)
   g_clear_error (&f->error);
   if (f->ctx != NULL)
     furlhint_context_unref (f->ctx);
-  g_ptr_array_unref (f->statuses);
+  lab_statuses_clear (&f->statuses);
   lab_free (f->lab);
 }
 
@@ -164,48 +151,20 @@ connect_furl (Fixture *f, const gchar *hints, GCancellable *cancellable)
 
   options.rank.stagger_ms = f->stagger_ms != 0 ? f->stagger_ms : 50;
   options.timeout_ms = 15000;
-  options.status = on_status;
-  options.status_data = f;
+  options.status = lab_on_status;
+  options.status_data = &f->statuses;
   furlhint_connect_result_unref (f->result);
   f->result = NULL;
   g_clear_error (&f->error);
-  g_ptr_array_set_size (f->statuses, 0);
+  g_ptr_array_set_size (f->statuses.lines, 0);
   f->result = lab_connect (f->ctx, TUB, hints, &options, cancellable, 30000, &f->error);
-}
-
-static gchar *
-joined_statuses (Fixture *f)
-{
-  gchar *s;
-
-  g_ptr_array_add (f->statuses, NULL);
-  s = g_strjoinv ("|", (gchar **) f->statuses->pdata);
-  g_ptr_array_remove_index (f->statuses, f->statuses->len - 1);
-  return s;
-}
-
-static void
-assert_echo (GIOStream *stream, const gchar *line)
-{
-  GError *error = NULL;
-  gsize len = strlen (line), got = 0;
-  gchar buf[256];
-
-  g_assert_true (G_IS_SOCKET_CONNECTION (stream));
-  g_socket_set_timeout (g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream)), 10);
-  g_output_stream_write_all (g_io_stream_get_output_stream (stream), line, len, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_input_stream_read_all (g_io_stream_get_input_stream (stream), buf, len, &got, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpmem (buf, got, line, len);
 }
 
 static void
 assert_fds_back (Fixture *f)
 {
-  furlhint_connect_result_unref (f->result);
-  f->result = NULL;
-  g_assert_cmpuint (lab_wait_fds_at_most (f->fds_before, 3000), ==, f->fds_before);
+  g_clear_pointer (&f->result, furlhint_connect_result_unref);
+  lab_assert_fds_back (f->fds_before, LAB_FDS_SAME);
 }
 
 static gchar *
@@ -266,9 +225,9 @@ test_echo (Fixture *f, gconstpointer data)
   g_assert_nonnull (winner);
   g_assert_cmpstr (furlhint_plugin_get_name (winner->plugin), ==, "socks");
   g_assert_cmpstr (winner->target.host, ==, host);
-  assert_echo (furlhint_connect_result_get_stream (f->result), "through the proxy\n");
+  lab_assert_echo (furlhint_connect_result_get_stream (f->result), "through the proxy\n", 10);
 
-  statuses = joined_statuses (f);
+  statuses = lab_statuses_join (&f->statuses);
   expected = g_strdup_printf ("0:connecting|0:connecting to SOCKS proxy 127.0.0.1:%u|"
                               "0:asking SOCKS proxy 127.0.0.1:%u for %s%s%s:%u|0:connected",
                               f->proxy_port, f->proxy_port,
@@ -414,7 +373,7 @@ test_proxy_down (Fixture *f, gconstpointer data)
   g_assert_cmpstr (f->error->message, ==, expected);
   {
     gchar *status = g_strconcat ("failed to connect: ", expected, NULL);
-    gchar *statuses = joined_statuses (f);
+    gchar *statuses = lab_statuses_join (&f->statuses);
     gchar *want = g_strdup_printf ("0:connecting|0:connecting to SOCKS proxy 127.0.0.1:%u|0:%s|1:%s",
                                    f->proxy_port, status, status);
     g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==, status);
@@ -434,7 +393,7 @@ test_proxy_down (Fixture *f, gconstpointer data)
   g_assert_cmpstr (f->error->message, ==, expected);
   {
     /* Neither hint tried (nor waited for its stagger). */
-    gchar *statuses = joined_statuses (f);
+    gchar *statuses = lab_statuses_join (&f->statuses);
     g_assert_null (strstr (statuses, "connecting to SOCKS proxy"));
     g_free (statuses);
   }
@@ -446,7 +405,7 @@ test_proxy_down (Fixture *f, gconstpointer data)
   f->fds_before = lab_count_open_fds ();
   connect_furl (f, hints, NULL);
   g_assert_no_error (f->error);
-  assert_echo (furlhint_connect_result_get_stream (f->result), "up again\n");
+  lab_assert_echo (furlhint_connect_result_get_stream (f->result), "up again\n", 10);
   assert_fds_back (f);
 
   g_free (expected);
@@ -484,7 +443,7 @@ test_unix_proxy (Fixture *f, gconstpointer data)
   hints = g_strdup_printf ("tcp:" LAB_NAME ":%u", f->echo_port);
   connect_furl (f, hints, NULL);
   g_assert_no_error (f->error);
-  assert_echo (furlhint_connect_result_get_stream (f->result), "over a unix socket\n");
+  lab_assert_echo (furlhint_connect_result_get_stream (f->result), "over a unix socket\n", 10);
   assert_fds_back (f);
 
   /* No socket file: TRANSPORT_DOWN too. */
@@ -511,7 +470,7 @@ test_cancel_handshake (Fixture *f, gconstpointer data)
   GError *error = NULL;
   LabBlackHole *mute;
   GCancellable *cancellable = g_cancellable_new ();
-  gchar *proxy;
+  gchar *proxy, *cancel_at;
 
   if (!lab_ready ())
     return;
@@ -523,20 +482,22 @@ test_cancel_handshake (Fixture *f, gconstpointer data)
   make_context (f, proxy);
   f->fds_before = lab_count_open_fds ();
 
-  f->cancel_at = g_strdup_printf ("asking SOCKS proxy 127.0.0.1:%u for " LAB_NAME ":80",
-                                  f->proxy_port);
-  f->cancellable = cancellable;
+  cancel_at = g_strdup_printf ("0:asking SOCKS proxy 127.0.0.1:%u for " LAB_NAME ":80",
+                               f->proxy_port);
+  f->statuses.cancel_at = cancel_at;
+  f->statuses.cancellable = cancellable;
   connect_furl (f, "tcp:" LAB_NAME ":80", cancellable);
   g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==, "abandoned");
   {
     /* It got as far as asking. */
-    gchar *statuses = joined_statuses (f);
-    g_assert_nonnull (strstr (statuses, f->cancel_at));
+    gchar *statuses = lab_statuses_join (&f->statuses);
+    g_assert_nonnull (strstr (statuses, cancel_at));
     g_free (statuses);
   }
   assert_fds_back (f);
-  g_clear_pointer (&f->cancel_at, g_free);
+  f->statuses.cancel_at = NULL;
+  g_free (cancel_at);
   g_object_unref (cancellable);
   g_free (proxy);
 }

@@ -26,7 +26,7 @@
 typedef struct {
   Lab *lab;
   FurlHintContext *ctx;
-  GPtrArray *statuses;          /* "HINT:status", in order */
+  LabStatuses statuses;
   FurlHintConnectResult *result;
   GError *error;
   guint fds_before;
@@ -39,12 +39,11 @@ on_status (guint hint_index, const gchar *status, gpointer user_data)
 {
   Fixture *f = user_data;
 
-  g_test_message ("hint %u: %s", hint_index, status);
   /* The slow route answers its next SYN retransmission only once the
    * live route has won: whatever the machine's speed, it comes too late. */
   if (f->slow != NULL && hint_index == f->opens_slow && g_str_equal (status, "connected"))
     lab_black_hole_open (f->slow);
-  g_ptr_array_add (f->statuses, g_strdup_printf ("%u:%s", hint_index, status));
+  lab_on_status (hint_index, status, &f->statuses);
 }
 
 static void
@@ -53,7 +52,7 @@ setup (Fixture *f, gconstpointer data)
   f->lab = lab_new ();
   f->ctx = lab_context_new (NULL, NULL, NULL);
   g_assert_nonnull (furlhint_context_find_plugin (f->ctx, "tcp"));
-  f->statuses = g_ptr_array_new_with_free_func (g_free);
+  lab_statuses_init (&f->statuses);
 }
 
 static void
@@ -62,7 +61,7 @@ teardown (Fixture *f, gconstpointer data)
   furlhint_connect_result_unref (f->result);
   g_clear_error (&f->error);
   furlhint_context_unref (f->ctx);
-  g_ptr_array_unref (f->statuses);
+  lab_statuses_clear (&f->statuses);
   lab_free (f->lab);
 }
 
@@ -80,15 +79,6 @@ connect_furl (Fixture *f, const gchar *hints, guint stagger_ms, guint timeout_ms
   f->result = lab_connect (f->ctx, TUB, hints, &options, cancellable, 30000, &f->error);
 }
 
-static gchar *
-joined_statuses (Fixture *f)
-{
-  g_ptr_array_add (f->statuses, NULL);
-  gchar *s = g_strjoinv ("|", (gchar **) f->statuses->pdata);
-  g_ptr_array_remove_index (f->statuses, f->statuses->len - 1);
-  return s;
-}
-
 /* The statuses of one hint, in order, without its "N:" prefix. */
 static gchar *
 hint_statuses (Fixture *f, guint hint_index)
@@ -96,9 +86,9 @@ hint_statuses (Fixture *f, guint hint_index)
   GString *s = g_string_new (NULL);
   gchar *prefix = g_strdup_printf ("%u:", hint_index);
 
-  for (guint i = 0; i < f->statuses->len; i++)
+  for (guint i = 0; i < f->statuses.lines->len; i++)
     {
-      const gchar *status = g_ptr_array_index (f->statuses, i);
+      const gchar *status = g_ptr_array_index (f->statuses.lines, i);
       if (g_str_has_prefix (status, prefix))
         g_string_append_printf (s, "%s%s", s->len > 0 ? "|" : "", status + strlen (prefix));
     }
@@ -106,32 +96,13 @@ hint_statuses (Fixture *f, guint hint_index)
   return g_string_free (s, FALSE);
 }
 
-/* Sends a line through @stream and expects it back (bounded by a socket
- * timeout). */
-static void
-assert_echo (GIOStream *stream, const gchar *line)
-{
-  GError *error = NULL;
-  gsize len = strlen (line), got = 0;
-  gchar buf[256];
-
-  g_assert_true (G_IS_SOCKET_CONNECTION (stream));
-  g_socket_set_timeout (g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream)), 10);
-  g_output_stream_write_all (g_io_stream_get_output_stream (stream), line, len, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_input_stream_read_all (g_io_stream_get_input_stream (stream), buf, len, &got, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpmem (buf, got, line, len);
-}
-
 /* The sockets of a finished connect are all closed once the result is
- * gone (GIO closes some from an idle). */
+ * gone. */
 static void
 assert_fds_back (Fixture *f)
 {
-  furlhint_connect_result_unref (f->result);
-  f->result = NULL;
-  g_assert_cmpuint (lab_wait_fds_at_most (f->fds_before, 3000), ==, f->fds_before);
+  g_clear_pointer (&f->result, furlhint_connect_result_unref);
+  lab_assert_fds_back (f->fds_before, LAB_FDS_SAME);
 }
 
 /* --- the lab itself ------------------------------------------------------- */
@@ -162,7 +133,7 @@ test_lab (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   conn = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &error);
   g_assert_no_error (error);
-  assert_echo (G_IO_STREAM (conn), "lab\n");
+  lab_assert_echo (G_IO_STREAM (conn), "lab\n", 10);
   g_object_unref (conn);
 
   /* A black hole: connect() neither succeeds nor fails. */
@@ -209,7 +180,7 @@ test_echo (Fixture *f, gconstpointer data)
   connect_furl (f, hints, 0, 10000, NULL);
   g_assert_no_error (f->error);
   g_assert_nonnull (furlhint_connect_result_get_stream (f->result));
-  assert_echo (furlhint_connect_result_get_stream (f->result), "hello through furlhint\n");
+  lab_assert_echo (furlhint_connect_result_get_stream (f->result), "hello through furlhint\n", 10);
 
   winner = furlhint_connect_result_get_winner (f->result);
   g_assert_nonnull (winner);
@@ -218,7 +189,7 @@ test_echo (Fixture *f, gconstpointer data)
   g_assert_cmpstr (winner->target.host, ==, host);
   g_assert_cmpuint (winner->target.port, ==, port);
   g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==, "connected");
-  statuses = joined_statuses (f);
+  statuses = lab_statuses_join (&f->statuses);
   g_assert_cmpstr (statuses, ==, "0:connecting|0:connected");
   g_free (statuses);
   g_free (hints);
@@ -338,7 +309,7 @@ test_race (Fixture *f, gconstpointer data)
       "connecting|connection refused", "connecting|abandoned",
       "connecting|abandoned", "connecting|connected",
     };
-    gchar *statuses = joined_statuses (f);
+    gchar *statuses = lab_statuses_join (&f->statuses);
     const gchar *tail = strstr (statuses, "|2:connecting|");
 
     for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
@@ -351,7 +322,7 @@ test_race (Fixture *f, gconstpointer data)
     g_assert_cmpstr (tail, ==, "|2:connecting|3:connecting|3:connected|1:abandoned|2:abandoned");
     g_free (statuses);
   }
-  assert_echo (furlhint_connect_result_get_stream (f->result), "winner\n");
+  lab_assert_echo (furlhint_connect_result_get_stream (f->result), "winner\n", 10);
   g_free (hints);
   /* Opening the slow hole closed the lab's own queued connection. */
   f->fds_before--;

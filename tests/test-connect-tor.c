@@ -45,7 +45,7 @@
 typedef struct {
   Lab *lab;
   FurlHintContext *ctx;
-  GPtrArray *statuses;          /* "HINT:status", in order */
+  LabStatuses statuses;
   GPtrArray *logs;              /* plugin and library log lines */
   FurlHintConnectResult *result;
   GError *error;
@@ -55,15 +55,6 @@ typedef struct {
 } Fixture;
 
 /* --- helpers --------------------------------------------------------------- */
-
-static void
-on_status (guint hint_index, const gchar *status, gpointer user_data)
-{
-  Fixture *f = user_data;
-
-  g_test_message ("hint %u: %s", hint_index, status);
-  g_ptr_array_add (f->statuses, g_strdup_printf ("%u:%s", hint_index, status));
-}
 
 static void
 on_log (GLogLevelFlags level, const gchar *message, gpointer user_data)
@@ -87,7 +78,7 @@ static void
 setup (Fixture *f, gconstpointer data)
 {
   f->lab = lab_new ();
-  f->statuses = g_ptr_array_new_with_free_func (g_free);
+  lab_statuses_init (&f->statuses);
   f->logs = g_ptr_array_new_with_free_func (g_free);
   f->empty = lab_write_file (f->lab, "empty", "");
   f->fds_before = lab_count_open_fds ();
@@ -109,7 +100,7 @@ static void
 teardown (Fixture *f, gconstpointer data)
 {
   drop_context (f);
-  g_ptr_array_unref (f->statuses);
+  lab_statuses_clear (&f->statuses);
   g_ptr_array_unref (f->logs);
   g_free (f->empty);
   lab_free (f->lab);
@@ -121,7 +112,7 @@ static void
 use_config (Fixture *f, const gchar *cfg)
 {
   drop_context (f);
-  g_ptr_array_set_size (f->statuses, 0);
+  g_ptr_array_set_size (f->statuses.lines, 0);
   g_ptr_array_set_size (f->logs, 0);
   f->ctx = lab_context_new (cfg, on_log, f);
   g_assert_true (furlhint_plugin_is_configured (furlhint_context_find_plugin (f->ctx, "tor")));
@@ -136,8 +127,8 @@ connect_furl_tub (Fixture *f, const gchar *tub, const gchar *hints, guint timeou
   g_clear_pointer (&f->result, furlhint_connect_result_unref);
   g_clear_error (&f->error);
   options.timeout_ms = timeout_ms;
-  options.status = on_status;
-  options.status_data = f;
+  options.status = lab_on_status;
+  options.status_data = &f->statuses;
   f->result = lab_connect (f->ctx, tub, hints, &options, NULL, timeout_ms + 20000, &f->error);
   if (f->error != NULL)
     g_test_message ("connect error: %s", f->error->message);
@@ -166,7 +157,7 @@ static void
 assert_fds_back (Fixture *f)
 {
   drop_context (f);
-  g_assert_cmpuint (lab_wait_fds_at_most (f->fds_before, 3000), ==, f->fds_before);
+  lab_assert_fds_back (f->fds_before, LAB_FDS_SAME);
 }
 
 /* Starts a tor with an empty torrc, its DataDirectory in the lab, a
@@ -559,7 +550,7 @@ test_safecookie (Fixture *f, gconstpointer data)
   assert_failed (f, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
                  "Tor has no SOCKS listener (DisableNetwork?)", FINDING);
   g_assert_nonnull (strstr (f->error->message, "GETINFO net/listeners/socks"));
-  g_assert_true (has_line (f->statuses, "0:connecting to a Tor"));
+  g_assert_true (has_line (f->statuses.lines, "0:connecting to a Tor"));
   /* tor offers COOKIE and SAFECOOKIE; the safer one is used. */
   g_assert_true (has_line (f->logs, "SAFECOOKIE authentication, Tor 0.4."));
   g_assert_true (g_str_has_prefix (furlhint_connect_result_get_hint_status (f->result, 0),
@@ -883,7 +874,7 @@ test_listener_elsewhere (Fixture *f, gconstpointer data)
   /* Nothing past discovery: no SOCKS status, nothing in the log about a
    * SOCKS port found. */
   g_assert_false (has_line (f->logs, "SOCKS port 198.51.100.7"));
-  g_assert_false (has_line (f->statuses, "connecting to a SOCKS"));
+  g_assert_false (has_line (f->statuses.lines, "connecting to a SOCKS"));
   scripted_join (s);
   seen = scripted_seen (s);
   g_assert_cmpstr (seen, ==, "PROTOCOLINFO 1|AUTHENTICATE|GETINFO net/listeners/socks");
@@ -1002,7 +993,7 @@ test_deadauth (Fixture *f, gconstpointer data)
   assert_failed (f, FURLHINT_CONNECT_ERROR_FAILED,
                  "proxy refused: general SOCKS server failure (SOCKS reply 1)", NULL);
   g_assert_true (has_line (f->logs, "SOCKS port 127.0.0.1:9150 found through Tor control port"));
-  g_assert_true (has_line (f->statuses, "0:connecting to a Tor"));
+  g_assert_true (has_line (f->statuses.lines, "0:connecting to a Tor"));
   /* Cached: the second connect does not ask the control port again. */
   g_ptr_array_set_size (f->logs, 0);
   connect_furl (f, "tor:" ONION_BAD ":81", 20000);
@@ -1241,9 +1232,9 @@ test_launch_bootstrap_wait (Fixture *f, gconstpointer data)
   use_config (f, cfg);
 
   connect_furl (f, "tor:" ONION_V3 ":80", 4000);
-  g_assert_true (has_line (f->statuses, "0:connecting to a Tor"));
-  g_assert_true (has_line (f->statuses, "0:launching Tor"));
-  g_assert_true (has_line (f->statuses, "0:waiting for Tor bootstrap"));
+  g_assert_true (has_line (f->statuses.lines, "0:connecting to a Tor"));
+  g_assert_true (has_line (f->statuses.lines, "0:launching Tor"));
+  g_assert_true (has_line (f->statuses.lines, "0:waiting for Tor bootstrap"));
   g_assert_error (f->error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_TIMED_OUT);
 
   g_assert_true (g_file_get_contents (record, &contents, NULL, NULL));
@@ -1294,7 +1285,7 @@ test_launch_fails (Fixture *f, gconstpointer data)
   connect_furl (f, "tor:" ONION_V3 ":80", 20000);
   assert_failed (f, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
                  "cannot launch tor (/nonexistent/tor): ", FINDING);
-  g_assert_true (has_line (f->statuses, "0:launching Tor"));
+  g_assert_true (has_line (f->statuses.lines, "0:launching Tor"));
 
   wrapper = lab_write_file (f->lab, "bad-tor", "#!/bin/sh\necho 'boom: no such option'\nexit 3\n");
   g_assert_cmpint (chmod (wrapper, 0755), ==, 0);

@@ -97,12 +97,6 @@ teardown (Fixture *f, gconstpointer data)
   lab_free (f->lab);
 }
 
-static void
-on_status (guint hint_index, const gchar *status, gpointer user_data)
-{
-  g_test_message ("hint %u: %s", hint_index, status);
-}
-
 /* Echo server, fakes scripted for @c, and a context that uses them. */
 static void
 prepare (Fixture *f, const PeerCase *c)
@@ -179,8 +173,7 @@ connect_hints (Fixture *f, const gchar *hints, guint timeout_ms)
 
   options.rank.stagger_ms = 50;
   options.timeout_ms = timeout_ms;
-  options.status = on_status;
-  options.status_data = f;
+  options.status = lab_on_status;
   /* The connector's own timeout bounds this; past it, a hang. */
   f->result = lab_connect (f->ctx, TUB, hints, &options, NULL, timeout_ms + SLACK_MS, &f->error);
 }
@@ -194,25 +187,8 @@ connect_cancellable (Fixture *f, const gchar *hints, GCancellable *cancellable)
   guint bound_ms = under_valgrind () ? 120000 : 10000;
 
   options.timeout_ms = bound_ms;
-  options.status = on_status;
-  options.status_data = f;
+  options.status = lab_on_status;
   return lab_connect (f->ctx, TUB, hints, &options, cancellable, bound_ms + SLACK_MS, &f->error);
-}
-
-static void
-assert_echo (GIOStream *stream, const gchar *line)
-{
-  GError *error = NULL;
-  gsize len = strlen (line), got = 0;
-  gchar buf[256];
-
-  g_assert_true (G_IS_SOCKET_CONNECTION (stream));
-  g_socket_set_timeout (g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream)), 10);
-  g_output_stream_write_all (g_io_stream_get_output_stream (stream), line, len, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_input_stream_read_all (g_io_stream_get_input_stream (stream), buf, len, &got, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpmem (buf, got, line, len);
 }
 
 /* Everything closed: the result, the context (its plugins' threads and
@@ -224,12 +200,7 @@ assert_fds_back (Fixture *f)
   g_clear_pointer (&f->ctx, furlhint_context_unref);
   g_clear_pointer (&f->hostile, fake_peer_free);
   g_clear_pointer (&f->helper, fake_peer_free);
-  if (lab_wait_fds_at_most (f->fds_before, 3000) > f->fds_before)
-    {
-      gchar *fds = lab_list_fds ();
-
-      g_error ("%u descriptors open, %u before:\n%s", lab_count_open_fds (), f->fds_before, fds);
-    }
+  lab_assert_fds_back (f->fds_before, LAB_FDS_AT_MOST);
 }
 
 static void
@@ -254,7 +225,7 @@ test_alone (Fixture *f, gconstpointer data)
     {
       g_assert_no_error (f->error);
       g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==, "connected");
-      assert_echo (furlhint_connect_result_get_stream (f->result), "through a fake\n");
+      lab_assert_echo (furlhint_connect_result_get_stream (f->result), "through a fake\n", 10);
     }
   else
     {
@@ -296,7 +267,7 @@ test_with_good (Fixture *f, gconstpointer data)
   g_assert_cmpstr (furlhint_plugin_get_name (winner->plugin), ==,
                    c->via == VIA_SOCKS ? "socks" : "tcp");
   g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), !=, "connected");
-  assert_echo (furlhint_connect_result_get_stream (f->result), "the good hint\n");
+  lab_assert_echo (furlhint_connect_result_get_stream (f->result), "the good hint\n", 10);
   /* The hostile attempt did not hold the good one up. */
   g_assert_cmpuint (furlhint_connect_result_get_elapsed_ms (f->result), <, 1000);
   assert_fds_back (f);
@@ -334,7 +305,7 @@ test_greeting_with_reply (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpmem (buf, got, GREETING, sizeof GREETING - 1);
   /* And the relay behind it is intact. */
-  assert_echo (stream, "after the greeting\n");
+  lab_assert_echo (stream, "after the greeting\n", 10);
   assert_fds_back (f);
   g_free (hint);
 }

@@ -18,6 +18,7 @@
 #include <furlhint/furlhint.h>
 
 #include "lab.h"
+#include "lab-connect.h"
 
 #define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
 #define SUBPROCESS_TIMEOUT_US (30 * G_USEC_PER_SEC)
@@ -25,11 +26,9 @@
 typedef struct {
   Lab *lab;
   FurlHintContext *ctx;
-  GPtrArray *statuses;          /* "HINT:status", in order */
-  gboolean null_status;         /* the host passed a NULL status on */
+  LabStatuses statuses;
   FurlHintConnectResult *result;
   GError *error;
-  gboolean done;
   guint fds_before;
   guint16 echo_port;
 } Fixture;
@@ -49,19 +48,6 @@ test_plugin_dir (void)
 }
 
 static void
-on_status (guint hint_index, const gchar *status, gpointer user_data)
-{
-  Fixture *f = user_data;
-
-  if (status == NULL)
-    {
-      f->null_status = TRUE;
-      return;
-    }
-  g_ptr_array_add (f->statuses, g_strdup_printf ("%u:%s", hint_index, status));
-}
-
-static void
 load_test_plugin (FurlHintContext *ctx, const gchar *name)
 {
   gchar *file = g_strconcat (name, ".la", NULL);
@@ -77,15 +63,10 @@ load_test_plugin (FurlHintContext *ctx, const gchar *name)
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  FurlHintConfig *config = furlhint_config_new ();
-
   lab_set_watchdog (30);
   f->lab = lab_new ();
-  f->statuses = g_ptr_array_new_with_free_func (g_free);
-  f->ctx = furlhint_context_new (config);
-  furlhint_config_unref (config);
-  furlhint_context_load_plugins (f->ctx);
-  g_assert_cmpuint (furlhint_context_get_plugin_errors (f->ctx)->len, ==, 0);
+  lab_statuses_init (&f->statuses);
+  f->ctx = lab_context_new (NULL, NULL, NULL);
   load_test_plugin (f->ctx, "hostile_connect");
   load_test_plugin (f->ctx, "hostile_parse");
 }
@@ -97,7 +78,7 @@ teardown (Fixture *f, gconstpointer data)
   g_clear_error (&f->error);
   if (f->ctx != NULL)
     furlhint_context_unref (f->ctx);
-  g_ptr_array_unref (f->statuses);
+  lab_statuses_clear (&f->statuses);
   lab_free (f->lab);
 }
 
@@ -129,37 +110,21 @@ hints_with_echo (Fixture *f, const gchar *hostile)
   return g_strdup_printf ("%s,tcp:127.0.0.1:%u", hostile, f->echo_port);
 }
 
-static void
-connect_done (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  Fixture *f = user_data;
-
-  g_assert_false (f->done);
-  f->result = furlhint_context_connect_finish (f->ctx, res, &f->error);
-  f->done = TRUE;
-}
-
 /* Connects and waits (bounded) for the result. */
 static void
 connect_hints (Fixture *f, const gchar *hints, guint timeout_ms)
 {
   FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
-  FurlHintFurl *furl = make_furl (hints);
 
   options.rank.stagger_ms = 50;
   options.timeout_ms = timeout_ms;
-  options.status = on_status;
-  options.status_data = f;
-  furlhint_connect_result_unref (f->result);
-  f->result = NULL;
+  options.status = lab_on_status;
+  options.status_data = &f->statuses;
+  g_clear_pointer (&f->result, furlhint_connect_result_unref);
   g_clear_error (&f->error);
-  g_ptr_array_set_size (f->statuses, 0);
-  f->done = FALSE;
-  furlhint_context_connect_async (f->ctx, furl, &options, NULL, connect_done, f);
+  g_ptr_array_set_size (f->statuses.lines, 0);
   /* Bounded by the connector's own timeout; twice that is a hang. */
-  g_assert_true (lab_iterate_until (&f->done, 2 * timeout_ms + 1000));
-  g_assert_nonnull (f->result);
-  furlhint_furl_unref (furl);
+  f->result = lab_connect (f->ctx, TUB, hints, &options, NULL, 2 * timeout_ms + 1000, &f->error);
 }
 
 /* Lets late callbacks (the hostile plugin's second answer) arrive. */
@@ -169,22 +134,6 @@ iterate_for (guint ms)
   gboolean never = FALSE;
 
   lab_iterate_until (&never, ms);
-}
-
-static void
-assert_echo (GIOStream *stream, const gchar *line)
-{
-  GError *error = NULL;
-  gsize len = strlen (line), got = 0;
-  gchar buf[256];
-
-  g_assert_true (G_IS_SOCKET_CONNECTION (stream));
-  g_socket_set_timeout (g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream)), 10);
-  g_output_stream_write_all (g_io_stream_get_output_stream (stream), line, len, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_input_stream_read_all (g_io_stream_get_input_stream (stream), buf, len, &got, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpmem (buf, got, line, len);
 }
 
 /* The good hint (index @good) won through the tcp plugin. */
@@ -199,7 +148,7 @@ assert_good_won (Fixture *f, guint good)
   g_assert_cmpuint (winner->hint_index, ==, good);
   g_assert_cmpstr (furlhint_plugin_get_name (winner->plugin), ==, "tcp");
   g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, good), ==, "connected");
-  assert_echo (furlhint_connect_result_get_stream (f->result), "the good hint\n");
+  lab_assert_echo (furlhint_connect_result_get_stream (f->result), "the good hint\n", 10);
 }
 
 /* At most as many descriptors as before: a child watch of the lab's own
@@ -207,9 +156,8 @@ assert_good_won (Fixture *f, guint good)
 static void
 assert_fds_back (Fixture *f)
 {
-  furlhint_connect_result_unref (f->result);
-  f->result = NULL;
-  g_assert_cmpuint (lab_wait_fds_at_most (f->fds_before, 3000), <=, f->fds_before);
+  g_clear_pointer (&f->result, furlhint_connect_result_unref);
+  lab_assert_fds_back (f->fds_before, LAB_FDS_AT_MOST);
 }
 
 /* Runs the test in a subprocess (see the top of the file); returns TRUE in
@@ -248,10 +196,10 @@ test_hang (Fixture *f, gconstpointer data)
   elapsed = furlhint_connect_result_get_elapsed_ms (f->result);
   g_assert_cmpuint (elapsed, >=, 1000);
   g_assert_cmpuint (elapsed, <, 1500);
-  g_assert_cmpuint (f->statuses->len, ==, 3);
-  g_assert_cmpstr (g_ptr_array_index (f->statuses, 0), ==, "0:connecting");
-  g_assert_cmpstr (g_ptr_array_index (f->statuses, 1), ==, "0:hanging forever");
-  g_assert_cmpstr (g_ptr_array_index (f->statuses, 2), ==, "0:abandoned");
+  g_assert_cmpuint (f->statuses.lines->len, ==, 3);
+  g_assert_cmpstr (g_ptr_array_index (f->statuses.lines, 0), ==, "0:connecting");
+  g_assert_cmpstr (g_ptr_array_index (f->statuses.lines, 1), ==, "0:hanging forever");
+  g_assert_cmpstr (g_ptr_array_index (f->statuses.lines, 2), ==, "0:abandoned");
   /* The plugin's cancelled answer comes after the result: ignored. */
   iterate_for (100);
   assert_fds_back (f);
@@ -455,7 +403,7 @@ test_null_status (Fixture *f, gconstpointer data)
 {
   connect_hints (f, "nullstatus:x:1", 2000);
   g_assert_error (f->error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
-  g_assert_false (f->null_status);
+  g_assert_false (f->statuses.saw_null);
   g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==,
                    "failed to connect: hostile plugin: failed after a NULL status");
 }

@@ -716,21 +716,12 @@ net_stop (void)
 
 typedef struct {
   FurlHintContext *ctx;
-  GPtrArray *statuses;          /* "HINT:status", in order */
+  LabStatuses statuses;
   FurlHintConnectResult *result;
   GError *error;
   guint fds_before;
   gboolean usable;
 } Fixture;
-
-static void
-on_status (guint hint_index, const gchar *status, gpointer user_data)
-{
-  Fixture *f = user_data;
-
-  g_test_message ("hint %u: %s", hint_index, status);
-  g_ptr_array_add (f->statuses, g_strdup_printf ("%u:%s", hint_index, status));
-}
 
 static void
 on_log (GLogLevelFlags level, const gchar *message, gpointer user_data)
@@ -741,7 +732,7 @@ on_log (GLogLevelFlags level, const gchar *message, gpointer user_data)
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  f->statuses = g_ptr_array_new_with_free_func (g_free);
+  lab_statuses_init (&f->statuses);
   if (!lab_ready ())
     return;
   if (net_failed == NULL && !net.started)
@@ -861,19 +852,19 @@ teardown (Fixture *f, gconstpointer data)
   drop_context (f);
   if (f->usable)
     {
-      g_assert_cmpuint (lab_wait_fds_at_most (f->fds_before, 3000), ==, f->fds_before);
+      lab_assert_fds_back (f->fds_before, LAB_FDS_SAME);
       assert_loopback_only ();
       if (g_test_failed ())
         net_print_tails ();
     }
-  g_ptr_array_unref (f->statuses);
+  lab_statuses_clear (&f->statuses);
 }
 
 static void
 use_config (Fixture *f, const gchar *cfg)
 {
   drop_context (f);
-  g_ptr_array_set_size (f->statuses, 0);
+  g_ptr_array_set_size (f->statuses.lines, 0);
   f->ctx = lab_context_new (cfg, on_log, f);
   g_assert_true (furlhint_plugin_is_configured (furlhint_context_find_plugin (f->ctx, "tor")));
 }
@@ -887,39 +878,13 @@ connect_furl (Fixture *f, const gchar *tub, const gchar *hints)
   g_clear_pointer (&f->result, furlhint_connect_result_unref);
   g_clear_error (&f->error);
   options.timeout_ms = CONNECT_TIMEOUT_MS;
-  options.status = on_status;
-  options.status_data = f;
+  options.status = lab_on_status;
+  options.status_data = &f->statuses;
   f->result = lab_connect (f->ctx, tub, hints, &options, NULL, CONNECT_TIMEOUT_MS + 20000,
                            &f->error);
   g_test_message ("%s @ %s: %s after %u ms", tub, hints,
                   f->error != NULL ? f->error->message : "connected",
                   furlhint_connect_result_get_elapsed_ms (f->result));
-}
-
-/* The stream of @result echoes @message (sent and read back whole before
- * anything is closed). */
-static void
-assert_echo (FurlHintConnectResult *result, const gchar *message)
-{
-  GIOStream *stream = furlhint_connect_result_get_stream (result);
-  GError *error = NULL;
-  gsize len = strlen (message), done = 0;
-  gchar *buf = g_malloc0 (len + 1);
-
-  g_assert_true (G_IS_SOCKET_CONNECTION (stream));
-  /* Blocking I/O on the stream honours the socket's timeout. */
-  g_socket_set_timeout (g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream)),
-                        PROBE_TIMEOUT_S);
-  g_output_stream_write_all (g_io_stream_get_output_stream (stream), message, len, &done,
-                             NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (done, ==, len);
-  g_input_stream_read_all (g_io_stream_get_input_stream (stream), buf, len, &done,
-                           NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (done, ==, len);
-  g_assert_cmpstr (buf, ==, message);
-  g_free (buf);
 }
 
 /* The connect won through hint @hint_index in @tier via the tor plugin. */
@@ -941,22 +906,6 @@ assert_won (Fixture *f, guint hint_index, guint tier, gboolean carried)
                    "connected");
 }
 
-/* Where "HINT:status" is in the live statuses, -1 when it is not. */
-static gint
-status_index (Fixture *f, const gchar *entry)
-{
-  for (guint i = 0; i < f->statuses->len; i++)
-    if (strcmp (g_ptr_array_index (f->statuses, i), entry) == 0)
-      return (gint) i;
-  return -1;
-}
-
-static gboolean
-saw_status (Fixture *f, const gchar *entry)
-{
-  return status_index (f, entry) >= 0;
-}
-
 /* --- cases ------------------------------------------------------------------- */
 
 static void
@@ -974,8 +923,9 @@ test_onion_socks_proxy (Fixture *f, gconstpointer data)
   g_assert_cmpstr (furlhint_connect_result_get_winner (f->result)->target.host, ==, net.onion);
   g_assert_cmpuint (furlhint_connect_result_get_winner (f->result)->target.port, ==,
                     net.onion_port);
-  g_assert_true (saw_status (f, "0:connecting to a Tor"));
-  assert_echo (f->result, "hello through the onion\n");
+  g_assert_true (lab_statuses_has (&f->statuses, "0:connecting to a Tor"));
+  lab_assert_echo (furlhint_connect_result_get_stream (f->result),
+                   "hello through the onion\n", PROBE_TIMEOUT_S);
   g_free (hints);
   g_free (cfg);
 }
@@ -993,7 +943,8 @@ test_onion_control_port (Fixture *f, gconstpointer data)
   use_config (f, cfg);
   connect_furl (f, TUB2, hints);
   assert_won (f, 0, 0, FALSE);
-  assert_echo (f->result, "hello via the control port\n");
+  lab_assert_echo (furlhint_connect_result_get_stream (f->result),
+                   "hello via the control port\n", PROBE_TIMEOUT_S);
   g_free (hints);
   g_free (cfg);
 }
@@ -1019,8 +970,9 @@ test_exit_tcp_tor (Fixture *f, gconstpointer data)
   g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==,
                    "bad hint: ignoring non-Tor-able ipaddr 127.0.0.1; "
                    "[connections] tcp = tor carries tcp: hints over Tor");
-  g_assert_false (saw_status (f, "0:connecting"));
-  assert_echo (f->result, "hello through an exit\n");
+  g_assert_false (lab_statuses_has (&f->statuses, "0:connecting"));
+  lab_assert_echo (furlhint_connect_result_get_stream (f->result),
+                   "hello through an exit\n", PROBE_TIMEOUT_S);
   g_free (hints);
   g_free (cfg);
 }
@@ -1049,9 +1001,9 @@ test_anonymous_fallback (Fixture *f, gconstpointer data)
   /* Tor's own answer for an onion nobody published (SOCKS reply 4), and
    * tier 1 started only after it. */
   g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==, DEAD_STATUS);
-  dead_at = status_index (f, "0:" DEAD_STATUS);
+  dead_at = lab_statuses_find (&f->statuses, "0:" DEAD_STATUS);
   g_assert_cmpint (dead_at, >=, 0);
-  g_assert_cmpint (status_index (f, "1:connecting"), >, dead_at);
+  g_assert_cmpint (lab_statuses_find (&f->statuses, "1:connecting"), >, dead_at);
 
   /* Never a clear or proxied route: every route is Tor. */
   plan = furlhint_connect_result_get_plan (f->result);
@@ -1069,7 +1021,8 @@ test_anonymous_fallback (Fixture *f, gconstpointer data)
       g_assert_cmpuint (entry->tier, ==, entry->hint_index == 0 ? 0 : 1);
     }
   g_assert_cmpuint (n_routes, ==, 2);
-  assert_echo (f->result, "hello from the anonymous fallback\n");
+  lab_assert_echo (furlhint_connect_result_get_stream (f->result),
+                   "hello from the anonymous fallback\n", PROBE_TIMEOUT_S);
   g_free (hints);
   g_free (cfg);
 }
@@ -1188,7 +1141,8 @@ test_isolation (Fixture *f, gconstpointer data)
   use_config (f, cfg);
   connect_furl (f, TUB, hints);
   assert_won (f, 0, 0, TRUE);
-  assert_echo (f->result, "first peer\n");
+  lab_assert_echo (furlhint_connect_result_get_stream (f->result),
+                   "first peer\n", PROBE_TIMEOUT_S);
   first = g_steal_pointer (&f->result);
   if (c->two_contexts)
     {
@@ -1198,7 +1152,8 @@ test_isolation (Fixture *f, gconstpointer data)
     }
   connect_furl (f, c->two_contexts ? TUB : TUB2, hints);
   assert_won (f, 0, 0, TRUE);
-  assert_echo (f->result, "second peer\n");
+  lab_assert_echo (furlhint_connect_result_get_stream (f->result),
+                   "second peer\n", PROBE_TIMEOUT_S);
 
   /* Both streams open: Tor shows them on two circuits. */
   stream_circuits (ctl, net.echo_port, circuits);
