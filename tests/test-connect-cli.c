@@ -484,7 +484,8 @@ run_streaming (Run *run, const gchar *input, const gchar *go_path,
     run->status = 128 + g_subprocess_get_term_sig (sub);
   run->out_len = g_memory_output_stream_get_data_size (pr.out);
   run->out = g_malloc (run->out_len + 1);
-  memcpy (run->out, g_memory_output_stream_get_data (pr.out), run->out_len);
+  if (run->out_len > 0)         /* no data: the stream's buffer is NULL */
+    memcpy (run->out, g_memory_output_stream_get_data (pr.out), run->out_len);
   run->out[run->out_len] = '\0';
   run->err = g_string_free (pr.err, FALSE);
   g_test_message ("exit %d after %u ms\nstdout:\n%s\nstderr:\n%s", run->status,
