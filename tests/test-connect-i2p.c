@@ -1059,7 +1059,7 @@ test_end_to_end (void)
 {
   Router b = { 0 }, a2 = { 0 };
   GError *error = NULL;
-  gchar **argv, *script, *pid_text, *ri_path;
+  gchar **argv, *script, *pid_text, *ri_path, *ready_path;
   Server srv = { 0 };
   GThread *thread;
   FurlHintContext *ctx;
@@ -1073,10 +1073,15 @@ test_end_to_end (void)
 
   router_prepare (&b, "routerB", "198.18.0.2", FALSE, TRUE);
   argv = router_argv (&b);
-  script = g_strdup_printf ("i=0; while ! ip link show vethB >/dev/null 2>&1; do "
-                            "i=$((i+1)); [ $i -gt 200 ] && exit 3; sleep 0.05; done; "
+  /* The shell runs only once unshare has made B's namespace: it says so
+   * in the file @ready, and the veth pair is made only then (made before,
+   * its far end would land in our own namespace and B would wait for it
+   * in vain). */
+  ready_path = g_build_filename (b.dir, "netns-ready", NULL);
+  script = g_strdup_printf (": > '%s'; i=0; while ! ip link show vethB >/dev/null 2>&1; do "
+                            "i=$((i+1)); [ $i -gt 1200 ] && exit 3; sleep 0.05; done; "
                             "ip link set lo up && ip addr add 198.18.0.2/24 dev vethB && "
-                            "ip link set vethB up && exec i2pd \"$@\"");
+                            "ip link set vethB up && exec i2pd \"$@\"", ready_path);
   {
     const gchar *const wrapper[] = { "unshare", "-n", "sh", "-c", script, "i2pd",
                                      argv[1], argv[2], argv[3], argv[4], NULL };
@@ -1086,15 +1091,18 @@ test_end_to_end (void)
   g_strfreev (argv);
   g_free (script);
 
-  /* unshare execs sh, sh execs i2pd: the pid is in B's namespace. */
+  /* unshare execs sh, sh execs i2pd: the pid is in B's namespace once
+   * the shell has written @ready (bounded: a failure, not a race). */
   pid_text = g_strdup_printf ("%d", (gint) lab_proc_get_pid (b.proc));
   {
     const gchar *const add[] = { "ip", "link", "add", "vethA", "type", "veth", "peer",
                                  "name", "vethB", "netns", pid_text, NULL };
     const gchar *const addr[] = { "ip", "addr", "add", "198.18.0.1/24", "dev", "vethA", NULL };
     const gchar *const up[] = { "ip", "link", "set", "vethA", "up", NULL };
-    for (gint i = 0; i < 50 && !lab_proc_is_running (b.proc); i++)
-      g_usleep (20 * 1000);
+    for (gint i = 0; i < 1200 && lab_proc_is_running (b.proc) &&
+                     !g_file_test (ready_path, G_FILE_TEST_EXISTS); i++)
+      g_usleep (50 * 1000);
+    g_assert_true (g_file_test (ready_path, G_FILE_TEST_EXISTS));
     g_assert_true (run_ip (add, &error));
     g_assert_no_error (error);
     g_assert_true (run_ip (addr, &error));
@@ -1102,9 +1110,10 @@ test_end_to_end (void)
     g_assert_no_error (error);
   }
   g_free (pid_text);
+  g_free (ready_path);
 
   ri_path = g_build_filename (b.dir, "router.info", NULL);
-  for (gint i = 0; i < 200 && !g_file_test (ri_path, G_FILE_TEST_EXISTS); i++)
+  for (gint i = 0; i < 1200 && !g_file_test (ri_path, G_FILE_TEST_EXISTS); i++)
     g_usleep (50 * 1000);
   if (!g_file_test (ri_path, G_FILE_TEST_EXISTS))
     {
