@@ -143,17 +143,8 @@ void _furlhint_plugin_fill_target (FurlHintTarget *target,
                                    FurlHintHostKind kind,
                                    const gchar *hint);
 
-/* The connect of a transport that cannot connect yet: completes through a
- * GTask on the caller's thread-default main context (never before
- * returning) with FURLHINT_CONNECT_ERROR_NOT_SUPPORTED, or with
- * G_IO_ERROR_CANCELLED when @cancellable fires first. */
-void _furlhint_plugin_connect_not_supported (const gchar *plugin,
-                                             gpointer source_tag,
-                                             GCancellable *cancellable,
-                                             GAsyncReadyCallback callback,
-                                             gpointer user_data);
-
-/* The matching finish: checks @result carries @source_tag. */
+/* The finish of a plugin's GTask-based connect: checks @result carries
+ * @source_tag. */
 GIOStream *_furlhint_plugin_connect_finish (GAsyncResult *result,
                                             gpointer source_tag,
                                             GError **error);
