@@ -145,7 +145,7 @@ const gchar *fh_tcp_mode_name (FurlHintTcpMode mode);
 const gchar *fh_config_error_code_name (gint code);
 const gchar *fh_plugin_error_code_name (gint code);
 
-/* JSON helpers on top of core/json-writer.h. */
+/* JSON helpers on top of core/shared/json-writer.h. */
 void fh_json_append_strv (GString *out,
                           const gchar *const *strv);
 void fh_json_append_uint (GString *out,

@@ -27,7 +27,6 @@
 #include <unistd.h>
 
 #include <furlhint/furlhint.h>
-#include "context-private.h"
 
 #define CONNECT_TIMEOUT_MS 10000
 #define SECOND_CALLBACK_WAIT_MS 100
@@ -141,7 +140,7 @@ static void
 check_descriptor (Checker *checker,
                   FurlHintPlugin *plugin)
 {
-  const FurlHintPluginDescriptor *desc = plugin->desc;
+  const FurlHintPluginDescriptor *desc = furlhint_plugin_get_descriptor (plugin);
   g_autofree gchar *prefixes = g_strjoinv (", ", (gchar **) desc->prefixes);
   guint32 known_flags = FURLHINT_PLUGIN_CAN_CARRY_TCP;
 
@@ -256,7 +255,7 @@ check_parse_one (Checker *checker,
                  FurlHintParseMode mode,
                  GArray *targets)
 {
-  const FurlHintPluginDescriptor *desc = plugin->desc;
+  const FurlHintPluginDescriptor *desc = furlhint_plugin_get_descriptor (plugin);
   g_autofree gchar *check = NULL;
   g_autofree gchar *qhint = quote (hint);
   gsize len = strlen (hint);
@@ -268,7 +267,7 @@ check_parse_one (Checker *checker,
   gboolean ok;
 
   check = g_strdup_printf ("parse %s %s", mode_name (mode), qhint);
-  ok = desc->parse (plugin->state, copy, mode, &target, &error);
+  ok = desc->parse (furlhint_plugin_get_state (plugin), copy, mode, &target, &error);
 
   if (ok)
     {
@@ -329,12 +328,13 @@ check_describe (Checker *checker,
                 FurlHintPlugin *plugin,
                 const FurlHintTarget *target)
 {
+  const FurlHintPluginDescriptor *desc = furlhint_plugin_get_descriptor (plugin);
   g_autofree gchar *check = NULL;
   g_autofree gchar *qhint = quote (target->hint);
   g_autofree gchar *text = NULL;
 
   check = g_strdup_printf ("describe %s", qhint);
-  text = plugin->desc->describe (plugin->state, target);
+  text = desc->describe (furlhint_plugin_get_state (plugin), target);
   if (text == NULL || *text == '\0')
     report (checker, FALSE, check, "returned no text");
   else if (strchr (text, '\n') != NULL || !g_utf8_validate (text, -1, NULL))
@@ -374,7 +374,11 @@ connect_done (GObject *source,
   if (g_main_context_get_thread_default () != run->context)
     run->wrong_context = TRUE;
   if (run->calls == 1)
-    run->stream = run->plugin->desc->connect_finish (run->plugin->state, result, &run->error);
+    {
+      const FurlHintPluginDescriptor *desc = furlhint_plugin_get_descriptor (run->plugin);
+
+      run->stream = desc->connect_finish (furlhint_plugin_get_state (run->plugin), result, &run->error);
+    }
 }
 
 static gboolean
@@ -394,6 +398,7 @@ check_connect_cancelled (Checker *checker,
                          FurlHintPlugin *plugin,
                          const FurlHintTarget *target)
 {
+  const FurlHintPluginDescriptor *desc = furlhint_plugin_get_descriptor (plugin);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GSource) timeout = NULL;
   g_autofree gchar *check = NULL;
@@ -416,7 +421,7 @@ check_connect_cancelled (Checker *checker,
   args.status_data = &run;
 
   g_cancellable_cancel (cancellable);
-  plugin->desc->connect_async (plugin->state, &args, cancellable, connect_done, &run);
+  desc->connect_async (furlhint_plugin_get_state (plugin), &args, cancellable, connect_done, &run);
   run.returned = TRUE;
 
   timeout = g_timeout_source_new (CONNECT_TIMEOUT_MS);
@@ -504,7 +509,7 @@ check_plugin (Checker *checker)
     report (checker, TRUE, "init (anonymous)", "configured: %s",
             furlhint_plugin_is_configured (anon_plugin) ? "yes" : "no");
 
-  sample_hints (checker, plugin->desc, hints, modes);
+  sample_hints (checker, furlhint_plugin_get_descriptor (plugin), hints, modes);
   for (i = 0; i < hints->len; i++)
     check_parse_one (checker, plugin, g_ptr_array_index (hints, i),
                      g_array_index (modes, FurlHintParseMode, i), targets);

@@ -34,12 +34,6 @@ struct _FurlHintConfig {
   gint anonymous_override;      /* -1: none; else furlhint_config_set_anonymous() */
 };
 
-/* The name used for @config in messages (the file name, "(data)"...). */
-const gchar *_furlhint_config_get_origin (const FurlHintConfig *config);
-
-/* TRUE when `[connections] tcp` was written (any value). */
-gboolean _furlhint_config_tcp_mode_is_explicit (const FurlHintConfig *config);
-
 G_END_DECLS
 
 #endif /* FURLHINT_CONFIG_PRIVATE_H */

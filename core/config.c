@@ -1486,21 +1486,3 @@ furlhint_config_validate (const FurlHintConfig *config,
   g_ptr_array_unref (problems);
   return TRUE;
 }
-
-/* --- private ------------------------------------------------------------ */
-
-const gchar *
-_furlhint_config_get_origin (const FurlHintConfig *config)
-{
-  g_return_val_if_fail (config != NULL, NULL);
-
-  return config->doc->origin;
-}
-
-gboolean
-_furlhint_config_tcp_mode_is_explicit (const FurlHintConfig *config)
-{
-  g_return_val_if_fail (config != NULL, FALSE);
-
-  return config->state.tcp_explicit;
-}

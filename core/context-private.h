@@ -62,7 +62,7 @@ gboolean _furlhint_descriptor_check (const FurlHintPluginDescriptor *desc,
                                      const gchar *origin,
                                      GError **error);
 
-/* Puts @target's host in canonical form (core/hostname.h), and makes a
+/* Puts @target's host in canonical form (core/shared/hostname.h), and makes a
  * .onion/.i2p name's kind say so; FALSE with a FURLHINT_HINT_ERROR_BAD_HOST
  * error (and @target untouched) for a name that has no such form. */
 gboolean _furlhint_target_canonicalize (FurlHintTarget *target,

@@ -35,15 +35,6 @@ gchar *_furlhint_hint_init (FurlHintHint *hint,
 /* Frees what an initialised hint owns, not the hint itself. */
 void _furlhint_hint_clear (FurlHintHint *hint);
 
-/* foolscap.connections.tcp.convert_legacy_hint() of the @len bytes at
- * @hint (no NUL needed), written with a NUL to @out, which has room for
- * @len + 5 bytes. Returns the canonical hint's length; *@type_len
- * (optional) is where its first ':' is, G_MAXSIZE if it has none. */
-gsize _furlhint_foolscap_write_canonical (const gchar *hint,
-                                          gsize        len,
-                                          gchar       *out,
-                                          gsize       *type_len);
-
 /* What foolscap.furl.decode_furl() returns, plus where it found it. */
 typedef struct {
   gsize match_start;  /* byte offset of the "pb://" that matched */

@@ -269,6 +269,20 @@ furlhint_plugin_is_configured (const FurlHintPlugin *plugin)
   return plugin->configured;
 }
 
+const FurlHintPluginDescriptor *
+furlhint_plugin_get_descriptor (const FurlHintPlugin *plugin)
+{
+  g_return_val_if_fail (plugin != NULL, NULL);
+  return plugin->desc;
+}
+
+gpointer
+furlhint_plugin_get_state (const FurlHintPlugin *plugin)
+{
+  g_return_val_if_fail (plugin != NULL, NULL);
+  return plugin->state;
+}
+
 gboolean
 furlhint_plugin_parse (FurlHintPlugin *plugin,
                        const gchar *hint,

@@ -332,7 +332,7 @@ rank_native (RankState *st,
 /* Which plugin a `tcp:` hint's host belongs to, if not plain TCP. Uses
  * Foolscap's own TCP parse (the same code the tcp plugin runs), so the
  * decision does not depend on the tcp plugin being loaded, and the host's
- * canonical form (core/hostname.h), the one every target carries: one
+ * canonical form (core/shared/hostname.h), the one every target carries: one
  * final dot dropped, so "x.onion." is routed (and later sent) as
  * "x.onion". Sets *@must_not_resolve for `.onion`/`.i2p` names: those
  * never go to DNS, whether or not a plugin claims them. FALSE with

@@ -1,4 +1,4 @@
-/* SAM v3 replies (core/sam.h): line framing, line parsing, and the reply
+/* SAM v3 replies (plugins/i2p/sam.h): line framing, line parsing, and the reply
  * checks for each command, as the i2p plugin runs them on what a bridge
  * sends.
  *

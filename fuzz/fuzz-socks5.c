@@ -1,4 +1,4 @@
-/* The SOCKS5 reply parsers (core/socks5.h). The first byte picks the
+/* The SOCKS5 reply parsers (plugins/common/socks5.h). The first byte picks the
  * parser; the rest is what the proxy sent. Each parser is also fed every
  * prefix of its input, as a client that reads byte by byte would: a
  * prefix must never be OK when the whole is not, and NEED_MORE must ask

@@ -1,4 +1,4 @@
-/* Tor control-port replies (core/torctl.h): the reply parser over a
+/* Tor control-port replies (plugins/tor/torctl.h): the reply parser over a
  * stream of replies, and every interpretation the tor plugin makes of a
  * reply (PROTOCOLINFO, auth choice, AUTHCHALLENGE, GETINFO values, SOCKS
  * listeners, bootstrap phase, keyword arguments).

@@ -78,15 +78,15 @@ bytes_to_string (GBytes *bytes,
   return s;
 }
 
-/* Runs $FURLHINT_CLI with @argv (NULL-terminated, without the program)
- * and @input on stdin; fails the test on a hang. */
+/* Runs @cli with @argv (NULL-terminated, without the program) and @input
+ * on stdin; fails the test on a hang. */
 static void
-run_cli_input (CliResult *res,
-               const gchar *input,
-               gssize input_len,
-               const gchar *const *argv)
+run_program (CliResult *res,
+             const gchar *cli,
+             const gchar *input,
+             gssize input_len,
+             const gchar *const *argv)
 {
-  const gchar *cli = g_getenv ("FURLHINT_CLI");
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
   g_autoptr(GSubprocess) proc = NULL;
   g_autoptr(GError) error = NULL;
@@ -149,6 +149,16 @@ run_cli_input (CliResult *res,
     }
   if (g_test_verbose ())
     g_test_message ("exit %d\nstdout:\n%s\nstderr:\n%s", res->status, res->out, res->err);
+}
+
+/* Runs $FURLHINT_CLI: see run_program(). */
+static void
+run_cli_input (CliResult *res,
+               const gchar *input,
+               gssize input_len,
+               const gchar *const *argv)
+{
+  run_program (res, g_getenv ("FURLHINT_CLI"), input, input_len, argv);
 }
 
 static void
@@ -1153,6 +1163,91 @@ test_help (void)
   cli_result_clear (&res);
 }
 
+/* furlhint-plugin-check, built beside $FURLHINT_CLI: it drives each
+ * plugin's callbacks itself, through furlhint_plugin_get_descriptor()
+ * and furlhint_plugin_get_state(). */
+static gchar *
+plugin_check_path (void)
+{
+  g_autofree gchar *dir = g_path_get_dirname (g_getenv ("FURLHINT_CLI"));
+
+  return g_build_filename (dir, "furlhint-plugin-check", NULL);
+}
+
+/* The bundled plugins keep the plugin contract: every check passes, the
+ * parse, describe and (cancelled) connect checks among them. */
+static void
+test_plugin_check_bundled (void)
+{
+  static const gchar *const names[] = { "tcp", "socks", "tor", "i2p" };
+  const gchar *plugin_dir = g_getenv ("FURLHINT_PLUGIN_DIR");
+  g_autofree gchar *checker = NULL;
+
+  if (!have_cli ())
+    return;
+  if (plugin_dir == NULL)
+    {
+      g_test_skip ("FURLHINT_PLUGIN_DIR is not set (run through make check)");
+      return;
+    }
+  checker = plugin_check_path ();
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree gchar *la = g_strconcat (names[i], ".la", NULL);
+      g_autofree gchar *path = g_build_filename (plugin_dir, la, NULL);
+      g_autofree gchar *summary = NULL;
+      const gchar *const argv[] = { path, NULL };
+      CliResult res;
+
+      run_program (&res, checker, NULL, 0, argv);
+      g_assert_cmpint (res.signal, ==, 0);
+      g_assert_cmpint (res.status, ==, 0);
+      g_assert_null (strstr (res.out, "FAIL "));
+      g_assert_nonnull (strstr (res.out, "PASS "));
+      g_assert_nonnull (strstr (res.out, ": descriptor version: "));
+      g_assert_nonnull (strstr (res.out, ": parse "));
+      g_assert_nonnull (strstr (res.out, ": describe '"));
+      g_assert_nonnull (strstr (res.out, ": connect (cancelled) '"));
+      summary = g_strdup_printf ("PASS %s: ", path);
+      g_assert_nonnull (strstr (res.out, summary));
+      g_assert_true (g_str_has_suffix (res.out, " checks, 0 failed\n"));
+      cli_result_clear (&res);
+    }
+}
+
+/* A plugin that breaks the contract fails the check and says where. */
+static void
+test_plugin_check_broken (void)
+{
+  const gchar *test_plugin_dir = g_getenv ("FURLHINT_TEST_PLUGIN_DIR");
+  g_autofree gchar *checker = NULL;
+  g_autofree gchar *path = NULL;
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+  if (test_plugin_dir == NULL)
+    {
+      g_test_skip ("FURLHINT_TEST_PLUGIN_DIR is not set (run through make check)");
+      return;
+    }
+  checker = plugin_check_path ();
+  path = g_build_filename (test_plugin_dir, "hostile_parse.la", NULL);
+
+  {
+    const gchar *const argv[] = { path, NULL };
+
+    run_program (&res, checker, NULL, 0, argv);
+  }
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.out, "PASS "));
+  g_assert_nonnull (strstr (res.out, "FAIL "));
+  g_assert_null (strstr (res.out, "crashed"));
+  cli_result_clear (&res);
+}
+
 int
 main (int argc,
       char **argv)
@@ -1173,6 +1268,8 @@ main (int argc,
   g_test_add_func ("/cli/secrets", test_secrets);
   g_test_add_func ("/cli/usage-errors", test_usage_errors);
   g_test_add_func ("/cli/help", test_help);
+  g_test_add_func ("/cli/plugin-check/bundled", test_plugin_check_bundled);
+  g_test_add_func ("/cli/plugin-check/broken", test_plugin_check_broken);
 
   return g_test_run ();
 }

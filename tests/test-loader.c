@@ -13,7 +13,6 @@
 #include <glib/gstdio.h>
 
 #include <furlhint/furlhint.h>
-#include "context-private.h"
 
 /* --- helpers ---------------------------------------------------------------- */
 
@@ -225,6 +224,7 @@ test_good_plugin (void)
   FurlHintPlugin *plugin;
   FurlHintTarget target;
   g_autofree gchar *description = NULL;
+  const FurlHintPluginDescriptor *desc;
   const gchar *const *prefixes;
   const gchar *const *suffixes;
 
@@ -267,6 +267,19 @@ test_good_plugin (void)
   g_assert_cmpint (target.host_kind, ==, FURLHINT_HOST_DNS);
   g_assert_cmpstr (target.hint, ==, "testproto:example.org:1234");
   description = furlhint_plugin_describe (plugin, &target);
+  g_assert_cmpstr (description, ==, "testproto to example.org:1234");
+  g_clear_pointer (&description, g_free);
+
+  /* The descriptor as the module wrote it and init's state, for callers
+   * that call the plugin themselves (furlhint-plugin-check). */
+  desc = furlhint_plugin_get_descriptor (plugin);
+  g_assert_nonnull (desc);
+  g_assert_cmpuint (desc->abi_version, ==, FURLHINT_PLUGIN_ABI_VERSION);
+  g_assert_cmpuint (desc->struct_size, ==, sizeof (FurlHintPluginDescriptor));
+  g_assert_cmpstr (desc->name, ==, "good_test");
+  g_assert_true (desc->prefixes == furlhint_plugin_get_prefixes (plugin));
+  g_assert_nonnull (furlhint_plugin_get_state (plugin));
+  description = desc->describe (furlhint_plugin_get_state (plugin), &target);
   g_assert_cmpstr (description, ==, "testproto to example.org:1234");
   furlhint_target_clear (&target);
   g_assert_null (target.host);
@@ -1107,8 +1120,8 @@ test_register_memory (void)
   g_assert_no_error (error);
   plugin = furlhint_context_find_plugin (ctx, "mem");
   g_assert_nonnull (plugin);
-  g_assert_true (plugin->module == NULL);
-  g_assert_cmpstr (plugin->state, ==, "state");
+  g_assert_true (furlhint_plugin_get_descriptor (plugin) == &desc);
+  g_assert_cmpstr (furlhint_plugin_get_state (plugin), ==, "state");
   g_assert_cmpstr (furlhint_plugin_get_origin (plugin), ==, "test");
   g_assert_true (furlhint_plugin_can_carry_tcp (plugin));
   g_assert_cmpint (furlhint_plugin_get_anon_class (plugin), ==, FURLHINT_ANON_ANONYMOUS);
@@ -1315,31 +1328,51 @@ test_log_to_glib (void)
                              "furlhint-CRITICAL*an error for GLib*");
 }
 
+/* Counts its calls in the gint at @user_data; routes nothing. */
 static FurlHintPlan *
 custom_ranker (FurlHintContext *ctx,
                FurlHintFurl *furl,
                const FurlHintRankOptions *options,
                gpointer user_data)
 {
+  gint *calls = user_data;
+
+  (*calls)++;
   return NULL;
 }
 
+/* Which policy ranks, as furlhint_context_rank() shows it: the custom
+ * ranker, with its data, from furlhint_context_set_ranker() on, until
+ * NULL restores the default. */
 static void
 test_ranker_and_config (void)
 {
   FurlHintContext *ctx = furlhint_context_new (NULL);
   FurlHintConfig *config = furlhint_context_get_config (ctx);
-  gint data;
+  g_autoptr(GError) error = NULL;
+  FurlHintFurl *furl;
+  FurlHintPlan *plan;
+  gint calls = 0;
 
   g_assert_nonnull (config);
   g_assert_false (furlhint_config_get_anonymous (config));
-  g_assert_true (ctx->ranker == furlhint_rank_default);
-  furlhint_context_set_ranker (ctx, custom_ranker, &data);
-  g_assert_true (ctx->ranker == custom_ranker);
-  g_assert_true (ctx->ranker_data == &data);
-  furlhint_context_set_ranker (ctx, NULL, &data);
-  g_assert_true (ctx->ranker == furlhint_rank_default);
-  g_assert_null (ctx->ranker_data);
+  furl = furlhint_furl_parse ("pb://klzcmzngbqjnfciylwkq52ebgyerm33l@tcp:example.com:1/swiss", &error);
+  g_assert_no_error (error);
+
+  plan = furlhint_context_rank (ctx, furl, NULL);
+  furlhint_plan_unref (plan);
+  g_assert_cmpint (calls, ==, 0);
+  furlhint_context_set_ranker (ctx, custom_ranker, &calls);
+  plan = furlhint_context_rank (ctx, furl, NULL);
+  g_assert_cmpuint (furlhint_plan_get_n_routes (plan), ==, 0);
+  furlhint_plan_unref (plan);
+  g_assert_cmpint (calls, ==, 1);
+  furlhint_context_set_ranker (ctx, NULL, &calls);
+  plan = furlhint_context_rank (ctx, furl, NULL);
+  furlhint_plan_unref (plan);
+  g_assert_cmpint (calls, ==, 1);
+  furlhint_furl_unref (furl);
+
   g_assert_true (furlhint_context_ref (ctx) == ctx);
   furlhint_context_unref (ctx);
   furlhint_context_unref (ctx);

@@ -564,9 +564,9 @@ has_surrounding_space (const gchar *text)
 
 /* The host furlhint puts in a target for a host Foolscap accepted, by the
  * rule plugin.h gives for FurlHintTarget (written here from that text,
- * not from core/hostname.c): one final dot dropped, .onion/.i2p names in
- * lower case; NULL for a name to refuse (an empty label, only the root,
- * a bare "onion" or "i2p"). */
+ * not from core/shared/hostname.c): one final dot dropped, .onion/.i2p
+ * names in lower case; NULL for a name to refuse (an empty label, only
+ * the root, a bare "onion" or "i2p"). */
 static gchar *
 expected_target_host (const gchar *host)
 {
@@ -1070,20 +1070,14 @@ static const ConfiguredCase configured_cases[] = {
     "tor: not configured ([tor] enabled = false)" },
 
   { "i2p", { NULL }, FALSE, "i2p: not configured (nothing in [i2p] or [connections] asks for I2P)" },
-  { "i2p", { "i2p.executable", "/usr/bin/i2prouter", "i2p.configdir", "/var/lib/i2p", NULL }, FALSE,
+  { "i2p", { "i2p.executable", "", "i2p.configdir", "", "launch", "false", NULL }, FALSE,
     "i2p: not configured (nothing in [i2p] or [connections] asks for I2P)" },
   { "i2p", { "connections.i2p.sam-api", "", NULL }, TRUE, "i2p: SAM 127.0.0.1:7656" },
   { "i2p", { "connections.i2p.sam-api", "tcp:127.0.0.1:7000", NULL }, TRUE, "i2p: SAM 127.0.0.1:7000" },
   { "i2p", { "sam.port", "tcp:127.0.0.1:7657", NULL }, TRUE, "i2p: SAM 127.0.0.1:7657" },
   { "i2p", { "sam.port", "tcp:127.0.0.1:7657", "connections.i2p.sam-api", "127.0.0.1:7657", NULL }, TRUE,
     "i2p: SAM 127.0.0.1:7657" },
-  { "i2p", { "launch", "True", NULL }, TRUE, "i2p: launched privately" },
-  { "i2p", { "launch", "1", "i2p.executable", "/usr/bin/i2prouter", NULL }, TRUE,
-    "i2p: launched privately, executable /usr/bin/i2prouter" },
-  { "i2p", { "launch", "yes", "connections.i2p.sam-api", "", NULL }, TRUE, "i2p: launched privately" },
   { "i2p", { "enabled", "on", NULL }, TRUE, "i2p: SAM 127.0.0.1:7656" },
-  { "i2p", { "enabled", "yes", "i2p.configdir", "/var/lib/i2p", NULL }, TRUE,
-    "i2p: SAM port from i2p.configdir /var/lib/i2p" },
   { "i2p", { "enabled", "true", "dest", "true", "dest.port", "3459", NULL }, TRUE, "i2p: SAM 127.0.0.1:7656" },
   { "i2p", { "enabled", "NO", "sam.port", "tcp:127.0.0.1:7656", NULL }, FALSE,
     "i2p: not configured ([i2p] enabled = false)" },
@@ -1270,6 +1264,8 @@ typedef struct {
 #define LOOKUP_PROBLEM "in anonymous mode a Tor or I2P endpoint given by host name would be " \
   "looked up in the local DNS before anything reaches Tor or I2P; accepted: an IP address " \
   "(tcp:127.0.0.1:PORT, tcp:[::1]:PORT), localhost, or unix:PATH"
+#define I2P_SAM_ACCEPTED "a running router's SAM bridge in [i2p] sam.port or [connections] " \
+  "i2p.sam-api (default tcp:127.0.0.1:7656)"
 #define BAD FURLHINT_CONFIG_ERROR_BAD_VALUE
 #define CONFLICT FURLHINT_CONFIG_ERROR_CONFLICT
 
@@ -1346,13 +1342,28 @@ static const InitErrorCase init_error_cases[] = {
   { "i2p", { "sam.port", "7656", NULL }, BAD, "tahoe.cfg [i2p] sam.port = \"7656\": …" },
   { "i2p", { "connections.i2p.sam-api", "tcp:127.0.0.1:x", NULL }, BAD,
     "tahoe.cfg [connections] i2p.sam-api = \"tcp:127.0.0.1:x\": …" },
-  { "i2p", { "sam.port", "tcp:127.0.0.1:7656", "launch", "true", NULL }, CONFLICT,
-    "tahoe.cfg [i2p] launch = \"true\" and [i2p] sam.port = \"tcp:127.0.0.1:7656\" both say how "
-    "to reach I2P; accepted: either launch = true (the launched router's SAM port is found in "
-    "i2p.configdir) or a SAM endpoint, not both" },
-  { "i2p", { "connections.i2p.sam-api", "tcp:127.0.0.1:7656", "launch", "yes", NULL }, CONFLICT,
-    "tahoe.cfg [i2p] launch = \"yes\" and [connections] i2p.sam-api = \"tcp:127.0.0.1:7656\" both "
-    "say how to reach I2P; accepted: …" },
+  /* Tahoe's launched and configdir routers: not implemented, refused at
+   * init whatever else is set, saying what is accepted. */
+  { "i2p", { "launch", "True", NULL }, BAD,
+    "tahoe.cfg [i2p] launch = \"True\": furlhint does not launch I2P routers; accepted: "
+    "launch = false (or absent) and " I2P_SAM_ACCEPTED },
+  { "i2p", { "launch", "1", "i2p.executable", "/usr/bin/i2prouter", NULL }, BAD,
+    "tahoe.cfg [i2p] launch = \"1\": furlhint does not launch I2P routers; accepted: …" },
+  { "i2p", { "sam.port", "tcp:127.0.0.1:7656", "launch", "true", NULL }, BAD,
+    "tahoe.cfg [i2p] launch = \"true\": furlhint does not launch I2P routers; accepted: …" },
+  { "i2p", { "connections.i2p.sam-api", "tcp:127.0.0.1:7656", "launch", "yes", NULL }, BAD,
+    "tahoe.cfg [i2p] launch = \"yes\": furlhint does not launch I2P routers; accepted: …" },
+  { "i2p", { "enabled", "false", "launch", "on", NULL }, BAD,
+    "tahoe.cfg [i2p] launch = \"on\": furlhint does not launch I2P routers; accepted: …" },
+  { "i2p", { "i2p.configdir", "/var/lib/i2p", NULL }, BAD,
+    "tahoe.cfg [i2p] i2p.configdir = \"/var/lib/i2p\": furlhint neither launches I2P routers "
+    "nor reads their configuration directories; accepted: no i2p.configdir and " I2P_SAM_ACCEPTED },
+  { "i2p", { "enabled", "yes", "i2p.configdir", "/var/lib/i2p", "sam.port", "tcp:127.0.0.1:7656", NULL },
+    BAD, "tahoe.cfg [i2p] i2p.configdir = \"/var/lib/i2p\": …" },
+  { "i2p", { "i2p.executable", "/usr/bin/i2prouter", "launch", "false", NULL }, BAD,
+    "tahoe.cfg [i2p] i2p.executable = \"/usr/bin/i2prouter\": furlhint neither launches I2P "
+    "routers nor reads their configuration directories; accepted: no i2p.executable and "
+    I2P_SAM_ACCEPTED },
   { "i2p", { "sam.port", "tcp:127.0.0.1:7656", "connections.i2p.sam-api", "tcp:127.0.0.1:7657", NULL },
     CONFLICT,
     "tahoe.cfg [connections] i2p.sam-api = \"tcp:127.0.0.1:7657\" and [i2p] sam.port = "
@@ -1519,10 +1530,8 @@ static const DescribeCase describe_cases[] = {
     "i2p:stats.i2p", "I2P (SAM 127.0.0.1:7656) → stats.i2p" },
   { "i2p", { "sam.port", "tcp:127.0.0.1:7000", NULL }, FURLHINT_PARSE_NATIVE,
     "i2p:stats.i2p:1234", "I2P (SAM 127.0.0.1:7000) → stats.i2p:1234" },
-  { "i2p", { "launch", "true", NULL }, FURLHINT_PARSE_SUFFIX,
-    "tcp:stats.i2p:80", "I2P (launched privately) → stats.i2p:80" },
-  { "i2p", { "i2p.configdir", "/var/lib/i2p", "enabled", "true", NULL }, FURLHINT_PARSE_NATIVE,
-    "i2p:stats.i2p:0", "I2P (SAM port from i2p.configdir /var/lib/i2p) → stats.i2p" },
+  { "i2p", { "enabled", "true", NULL }, FURLHINT_PARSE_SUFFIX,
+    "tcp:stats.i2p:80", "I2P (SAM 127.0.0.1:7656) → stats.i2p:80" },
 };
 
 static void
@@ -1839,7 +1848,6 @@ static const ContextConfigCase context_config_cases[] = {
   { "[tor]\nenabled = false\nsocks.port = tcp:127.0.0.1:9050\n", FALSE, FALSE, FALSE },
   { "[connections]\ni2p.sam-api =\n", FALSE, FALSE, TRUE },
   { "[i2p]\nsam.port = tcp:127.0.0.1:7656\n", FALSE, FALSE, TRUE },
-  { "[i2p]\nlaunch = on\n", FALSE, FALSE, TRUE },
   { "[i2p]\nenabled = true\n", FALSE, FALSE, TRUE },
   { "[connections]\ntor.socks-proxy =\ntcp.socks-proxy = tcp:127.0.0.1:1080\n"
     "i2p.sam-api = tcp:127.0.0.1:7656\n", TRUE, TRUE, TRUE },

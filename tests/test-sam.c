@@ -1,4 +1,4 @@
-/* SAM v3 message building and parsing (core/sam.c), without sockets.
+/* SAM v3 message building and parsing (plugins/i2p/sam.c), without sockets.
  *
  * Reply lines are the ones i2pd 2.45.1 sends (../shared/notes/
  * i2p-on-loopback.md) and the SAM v3 specification's examples. */

@@ -1,4 +1,4 @@
-/* SOCKS5 message building and parsing (core/socks5.c), without sockets. */
+/* SOCKS5 message building and parsing (plugins/common/socks5.c), without sockets. */
 #include "config.h"
 
 #include <string.h>

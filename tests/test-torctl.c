@@ -1,4 +1,4 @@
-/* Tor control protocol messages (core/torctl.c), without a tor. */
+/* Tor control protocol messages (plugins/tor/torctl.c), without a tor. */
 #include "config.h"
 
 #include <string.h>

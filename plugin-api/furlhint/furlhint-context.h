@@ -290,6 +290,36 @@ gboolean furlhint_plugin_can_carry_tcp (const FurlHintPlugin *plugin);
 gboolean furlhint_plugin_is_configured (const FurlHintPlugin *plugin);
 
 /**
+ * furlhint_plugin_get_descriptor:
+ * @plugin: a plugin
+ *
+ * The descriptor @plugin was registered with, as the plugin wrote it: for
+ * programs that hold a plugin to the contract of <furlhint/plugin.h>
+ * themselves, such as furlhint-plugin-check. Nothing in it has been
+ * checked beyond what registration checks (ABI version, struct size,
+ * name, prefixes, callbacks), and an older plugin's descriptor ends at its
+ * @struct_size. Everything else should use the other furlhint_plugin_*()
+ * functions, which check what the plugin returns.
+ *
+ * Returns: (transfer none): the descriptor; it lives as long as @plugin.
+ */
+const FurlHintPluginDescriptor *furlhint_plugin_get_descriptor (const FurlHintPlugin *plugin);
+
+/**
+ * furlhint_plugin_get_state:
+ * @plugin: a plugin
+ *
+ * What @plugin's init returned: the @state argument of its descriptor's
+ * callbacks, for calling them directly (see
+ * furlhint_plugin_get_descriptor()). Calling them this way skips the
+ * checks of furlhint_plugin_parse() and of the connector.
+ *
+ * Returns: (transfer none) (nullable): the plugin's state, owned by the
+ *   plugin until its context finalises it.
+ */
+gpointer furlhint_plugin_get_state (const FurlHintPlugin *plugin);
+
+/**
  * furlhint_plugin_parse:
  * @plugin: a plugin
  * @hint: a canonical hint

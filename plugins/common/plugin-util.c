@@ -470,31 +470,6 @@ _furlhint_plugin_parse_tcp (const gchar *hint,
   return TRUE;
 }
 
-void
-_furlhint_plugin_connect_not_supported (const gchar *plugin,
-                                        gpointer source_tag,
-                                        GCancellable *cancellable,
-                                        GAsyncReadyCallback callback,
-                                        gpointer user_data)
-{
-  GTask *task;
-
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, source_tag);
-  g_task_set_name (task, "[furlhint] plugin connect");
-
-  /* GTask delivers the result from an idle on the thread-default context
-   * the task was created on, never from inside this call; with
-   * check_cancellable (the default) a cancellation before the caller's
-   * finish turns the result into G_IO_ERROR_CANCELLED. */
-  if (!g_task_return_error_if_cancelled (task))
-    g_task_return_new_error (task, FURLHINT_CONNECT_ERROR,
-                             FURLHINT_CONNECT_ERROR_NOT_SUPPORTED,
-                             "connecting through %s is not implemented yet in "
-                             "furlhint 0.1", plugin);
-  g_object_unref (task);
-}
-
 GIOStream *
 _furlhint_plugin_connect_finish (GAsyncResult *result,
                                  gpointer source_tag,

@@ -2,8 +2,8 @@
  *
  * Compiled into each plugin as a convenience library. Nothing here may call
  * libfurlhint: a plugin only has GLib/GIO, <furlhint/plugin.h> and the
- * common Foolscap/endpoint code (core/libfurlhint-common.la), exactly like a
- * third-party plugin built out of tree.
+ * shared Foolscap/endpoint code (core/shared/libfurlhint-shared.la),
+ * exactly like a third-party plugin built out of tree.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -109,14 +109,14 @@ gchar *_furlhint_plugin_endpoint_display (const FhEndpoint *endpoint);
 gchar *_furlhint_plugin_host_port_display (const gchar *host,
                                            guint16 port);
 
-/* What a canonical host (core/hostname.h) is, from its text alone (no
+/* What a canonical host (core/shared/hostname.h) is, from its text alone (no
  * lookup): .onion / .i2p names first, then strict IPv4 (Python's
  * ipaddress rules: four ASCII decimal parts 0–255 without leading zeros),
  * IPv6 (optional %zone), everything else a DNS name. */
 FurlHintHostKind _furlhint_plugin_classify_host (const gchar *host);
 
 /* Replaces the host Foolscap returned in @addr with its canonical form
- * (core/hostname.h): "x.onion." → "x.onion". FALSE with a
+ * (core/shared/hostname.h): "x.onion." → "x.onion". FALSE with a
  * FURLHINT_HINT_ERROR_BAD_HOST error for a name that has none ("x..onion"). */
 gboolean _furlhint_plugin_canonicalize_host (FhFoolscapAddr *addr,
                                              GError **error);
@@ -143,17 +143,8 @@ void _furlhint_plugin_fill_target (FurlHintTarget *target,
                                    FurlHintHostKind kind,
                                    const gchar *hint);
 
-/* The connect of a transport that cannot connect yet: completes through a
- * GTask on the caller's thread-default main context (never before
- * returning) with FURLHINT_CONNECT_ERROR_NOT_SUPPORTED, or with
- * G_IO_ERROR_CANCELLED when @cancellable fires first. */
-void _furlhint_plugin_connect_not_supported (const gchar *plugin,
-                                             gpointer source_tag,
-                                             GCancellable *cancellable,
-                                             GAsyncReadyCallback callback,
-                                             gpointer user_data);
-
-/* The matching finish: checks @result carries @source_tag. */
+/* The finish of a plugin's GTask-based connect: checks @result carries
+ * @source_tag. */
 GIOStream *_furlhint_plugin_connect_finish (GAsyncResult *result,
                                             gpointer source_tag,
                                             GError **error);

@@ -1,4 +1,4 @@
-/* Asynchronous SOCKS5 client: the I/O around core/socks5.c. See
+/* Asynchronous SOCKS5 client: the I/O around socks5.c. See
  * socks-client.h (including why GIO's GSocks5Proxy is not used).
  *
  * One GTask per handshake; its task data (SocksClient) owns the proxy

@@ -5,7 +5,7 @@
  * to a target. The target host is sent as given: an IPv4/IPv6 literal as an
  * address (ATYP 1/4), anything else as a name (ATYP 3) that the PROXY
  * resolves — this client never looks up the target. The messages are built
- * and parsed by core/socks5.c; this file only moves bytes.
+ * and parsed by socks5.c; this file only moves bytes.
  *
  * Why not GIO's GSocks5Proxy (g_socket_client_add_application_proxy /
  * GProxyResolver): its errors are G_IO_ERROR_PROXY_FAILED with a fixed text
@@ -38,7 +38,7 @@
  * - the proxy's port refuses, is unreachable, or its unix socket is
  *   missing: TRANSPORT_DOWN, "LABEL refused the connection: ADVICE"
  *   (or "LABEL is unreachable: ...");
- * - a SOCKS reply ≠ 0: the code core/socks5.c gives it (REFUSED for 2
+ * - a SOCKS reply ≠ 0: the code socks5.c gives it (REFUSED for 2
  *   and 5, UNREACHABLE for 3, 4 and most of Tor's 0xF0–0xF6, TIMED_OUT for
  *   6 and 0xF7, AUTH for 0xF4/0xF5, FAILED for 1), with the message
  *   "proxy refused: host unreachable (SOCKS reply 4)";

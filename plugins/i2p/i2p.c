@@ -8,17 +8,15 @@
  * How the SAM bridge is reached (Tahoe-LAFS configuration.rst, "[i2p]",
  * and Tahoe's i2p_provider):
  *   1. a SAM endpoint: `[i2p] sam.port` or the seed's
- *      `[connections] i2p.sam-api` (both given → they must agree; either
- *      together with `launch = true` is an error, as in Tahoe);
- *   2. `[i2p] launch = true`: a private router is started
- *      (`i2p.executable`, else `i2p` on $PATH, in `i2p.configdir`) and its
- *      SAM port read from its config directory;
- *   3. `[i2p] i2p.configdir`: the SAM port of a running router is read
- *      from that directory;
- *   4. otherwise 127.0.0.1:7656, the router's default SAM port.
+ *      `[connections] i2p.sam-api` (both given → they must agree);
+ *   2. otherwise 127.0.0.1:7656, the router's default SAM port.
  * `[i2p] enabled = false` turns I2P off whatever else is set.
- * Connecting works through a SAM endpoint (1 and 4); 2 and 3 are not
- * implemented (connect fails with NOT_SUPPORTED, saying so).
+ * Tahoe's other two ways, `[i2p] launch = true` (start a private router,
+ * `i2p.executable`, in `i2p.configdir`) and `[i2p] i2p.configdir` alone
+ * (read a running router's SAM port from its directory), are not
+ * implemented: init refuses `launch = true`, `i2p.configdir` and
+ * `i2p.executable`, saying what is accepted, rather than loading a plugin
+ * that could only fail at connect.
  *
  * furlhint's own settings:
  * - `[i2p] sam.session-options`: I2CP options for the client sessions
@@ -33,8 +31,8 @@
  *   for every peer (see "Destinations" below).
  *
  * I2P counts as configured only when asked for: `[connections]
- * i2p.sam-api` present (blank = 127.0.0.1:7656), or `[i2p] sam.port`,
- * `launch = true` or `enabled = true`.
+ * i2p.sam-api` present (blank = 127.0.0.1:7656), or `[i2p] sam.port` or
+ * `enabled = true`.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -54,23 +52,19 @@
 #define I2P_DEFAULT_SAM_HOST "127.0.0.1"
 #define I2P_DEFAULT_SAM_PORT 7656
 
+/* What init accepts instead of Tahoe's launched and configdir routers. */
+#define I2P_SAM_ACCEPTED \
+  "a running router's SAM bridge in [i2p] sam.port or [connections] i2p.sam-api " \
+  "(default tcp:127.0.0.1:7656)"
+
 /* I2P's range for a tunnel's length and its variance, in hops. */
 #define I2P_MAX_TUNNEL_LENGTH 7
-
-typedef enum {
-  I2P_MODE_SAM = 0,       /* explicit or default SAM endpoint */
-  I2P_MODE_LAUNCH,
-  I2P_MODE_CONFIGDIR,
-} I2pMode;
 
 /* The thread that owns the SAM sockets (see "connecting" below). */
 typedef struct _I2pWorker I2pWorker;
 
 typedef struct {
-  I2pMode mode;
-  FhEndpoint sam;           /* (owned) I2P_MODE_SAM: the SAM bridge */
-  gchar *executable;        /* (owned) (nullable) i2p.executable; NULL: "i2p" on $PATH */
-  gchar *configdir;         /* (owned) (nullable) i2p.configdir */
+  FhEndpoint sam;           /* (owned) the SAM bridge */
   gboolean anonymous;       /* the node runs in anonymous mode */
   gboolean disabled;        /* [i2p] enabled = false */
   gchar *route_display;     /* (owned) "SAM 127.0.0.1:7656", for describe */
@@ -91,8 +85,6 @@ i2p_state_free (I2pState *state)
   g_mutex_clear (&state->lock);
   g_strfreev (state->session_options);
   _furlhint_endpoint_clear (&state->sam);
-  g_free (state->executable);
-  g_free (state->configdir);
   g_free (state->route_display);
   g_free (state);
 }
@@ -247,6 +239,7 @@ read_settings (const FurlHintPluginInitArgs *args,
   const gchar *name = I2P_PLUGIN_NAME;
   const gchar *enabled_text = _furlhint_plugin_get (args, "enabled");
   const gchar *destinations = _furlhint_plugin_get (args, "sam.client-destinations");
+  static const gchar *const unsupported_keys[] = { "i2p.configdir", "i2p.executable", NULL };
   gboolean enabled, launch, dest, allow_zero_hop;
   gboolean have_sam;
   FhSettingState sam_port_state, sam_api_state;
@@ -260,6 +253,30 @@ read_settings (const FurlHintPluginInitArgs *args,
                                      &allow_zero_hop, error) ||
       !_furlhint_plugin_get_port (name, args, "dest.port", &unused_port, error))
     return FALSE;
+
+  /* Tahoe's launched and configdir routers: not implemented, so refused
+   * here, where the message reaches check-config and the plugin list,
+   * not at the first connect. */
+  if (launch)
+    {
+      _furlhint_plugin_set_bad_value (error, name, "launch", _furlhint_plugin_get (args, "launch"),
+                                      "furlhint does not launch I2P routers; accepted: "
+                                      "launch = false (or absent) and " I2P_SAM_ACCEPTED);
+      return FALSE;
+    }
+  for (const gchar *const *key = unsupported_keys; *key != NULL; key++)
+    {
+      const gchar *value = _furlhint_plugin_get (args, *key);
+
+      if (value != NULL && *value != '\0')
+        {
+          _furlhint_plugin_set_bad_value (error, name, *key, value,
+                                          "furlhint neither launches I2P routers nor reads "
+                                          "their configuration directories; accepted: no %s "
+                                          "and " I2P_SAM_ACCEPTED, *key);
+          return FALSE;
+        }
+    }
 
   if (destinations == NULL || *destinations == '\0' ||
       g_ascii_strcasecmp (destinations, "per-peer") == 0)
@@ -311,21 +328,6 @@ read_settings (const FurlHintPluginInitArgs *args,
         }
     }
 
-  if (have_sam && launch)
-    {
-      g_set_error (error, FH_PLUGIN_CONFIG_ERROR, FH_PLUGIN_CONFIG_ERROR_CONFLICT,
-                   "tahoe.cfg [i2p] launch = \"%s\" and %s = \"%s\" both say how to "
-                   "reach I2P; accepted: either launch = true (the launched router's "
-                   "SAM port is found in i2p.configdir) or a SAM endpoint, not both",
-                   _furlhint_plugin_get (args, "launch"),
-                   sam_port_state == FH_SETTING_SET ? "[i2p] sam.port"
-                                                    : "[connections] i2p.sam-api",
-                   sam_port_state == FH_SETTING_SET
-                     ? _furlhint_plugin_get (args, "sam.port")
-                     : _furlhint_plugin_get (args, "connections.i2p.sam-api"));
-      return FALSE;
-    }
-
   {
     const gchar *options = _furlhint_plugin_get (args, "sam.session-options");
     GError *local_error = NULL;
@@ -352,19 +354,7 @@ read_settings (const FurlHintPluginInitArgs *args,
     g_free (zero_hop);
   }
 
-  state->executable = _furlhint_plugin_dup_string (args, "i2p.executable");
-  state->configdir = _furlhint_plugin_dup_string (args, "i2p.configdir");
-
-  if (have_sam)
-    state->mode = I2P_MODE_SAM;
-  else if (launch)
-    state->mode = I2P_MODE_LAUNCH;
-  else if (state->configdir != NULL)
-    state->mode = I2P_MODE_CONFIGDIR;
-  else
-    state->mode = I2P_MODE_SAM;
-
-  if (state->mode == I2P_MODE_SAM && !have_sam)
+  if (!have_sam)
     {
       state->sam.kind = FH_ENDPOINT_TCP;
       state->sam.host = g_strdup (I2P_DEFAULT_SAM_HOST);
@@ -377,7 +367,7 @@ read_settings (const FurlHintPluginInitArgs *args,
       *configured = FALSE;
       return TRUE;
     }
-  *configured = sam_api_state != FH_SETTING_ABSENT || have_sam || launch ||
+  *configured = sam_api_state != FH_SETTING_ABSENT || have_sam ||
                 (enabled_text != NULL && *enabled_text != '\0');
   return TRUE;
 }
@@ -385,21 +375,11 @@ read_settings (const FurlHintPluginInitArgs *args,
 static gchar *
 route_display (const I2pState *state)
 {
-  gchar *endpoint, *text;
+  gchar *endpoint = _furlhint_plugin_endpoint_display (&state->sam);
+  gchar *text = g_strdup_printf ("SAM %s", endpoint);
 
-  switch (state->mode)
-    {
-    case I2P_MODE_LAUNCH:
-      return g_strdup ("launched privately");
-    case I2P_MODE_CONFIGDIR:
-      return g_strdup_printf ("SAM port from i2p.configdir %s", state->configdir);
-    case I2P_MODE_SAM:
-    default:
-      endpoint = _furlhint_plugin_endpoint_display (&state->sam);
-      text = g_strdup_printf ("SAM %s", endpoint);
-      g_free (endpoint);
-      return text;
-    }
+  g_free (endpoint);
+  return text;
 }
 
 static gpointer
@@ -427,12 +407,8 @@ i2p_init (const FurlHintPluginInitArgs *args,
                           state->disabled ? "[i2p] enabled = false"
                                           : "nothing in [i2p] or [connections] asks for I2P");
   else
-    _furlhint_plugin_log (args, G_LOG_LEVEL_DEBUG, "i2p: %s%s%s%s",
+    _furlhint_plugin_log (args, G_LOG_LEVEL_DEBUG, "i2p: %s%s",
                           state->route_display,
-                          state->mode == I2P_MODE_LAUNCH && state->executable != NULL
-                            ? ", executable " : "",
-                          state->mode == I2P_MODE_LAUNCH && state->executable != NULL
-                            ? state->executable : "",
                           state->per_peer ? "" : ", one client destination for every peer");
   return state;
 }
@@ -1838,15 +1814,10 @@ i2p_connect_async (gpointer data,
       g_object_unref (task);
       return;
     }
-  if (state == NULL || state->mode != I2P_MODE_SAM)
+  if (state == NULL)
     {
       g_task_return_new_error (task, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_NOT_SUPPORTED,
-                               "I2P: %s is not implemented in furlhint; accepted: a running "
-                               "router's SAM bridge in [i2p] sam.port or [connections] "
-                               "i2p.sam-api",
-                               state != NULL && state->mode == I2P_MODE_LAUNCH
-                                 ? "launching a private router ([i2p] launch = true)"
-                                 : "reading the SAM port from [i2p] i2p.configdir");
+                               "I2P: the plugin is not initialised");
       g_object_unref (task);
       return;
     }

@@ -56,8 +56,8 @@ socks_state_free (SocksState *state)
   g_free (state);
 }
 
-/* Takes `user=` and `password=` out of @value (core/endpoint.c, shared
- * with the config reader); *@endpoint gets the rest. */
+/* Takes `user=` and `password=` out of @value (core/shared/endpoint.c,
+ * shared with the config reader); *@endpoint gets the rest. */
 static gboolean
 split_credentials (const gchar *value,
                    gchar **endpoint,

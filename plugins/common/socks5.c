@@ -41,12 +41,6 @@ static const struct {
   { 0xf7, "onion service introduction timed out", FURLHINT_CONNECT_ERROR_TIMED_OUT },
 };
 
-static GQuark
-connect_error_quark (void)
-{
-  return g_quark_from_static_string ("furlhint-connect-error-quark");
-}
-
 const gchar *
 _furlhint_socks5_reply_name (guint8 rep)
 {
@@ -67,7 +61,7 @@ need_bytes (gsize len, gsize want, gsize *need)
 static FhSocks5Result
 bad_version (guint8 got, guint8 want, const gchar *what, GError **error)
 {
-  g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_PROTOCOL,
+  g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL,
                "proxy sent a %s with version %u, expected %u: not a SOCKS5 server?",
                what, got, want);
   return FH_SOCKS5_ERROR;
@@ -116,7 +110,7 @@ _furlhint_socks5_parse_method (const guint8 *data, gsize len,
       return FH_SOCKS5_OK;
     }
   if (data[1] == FH_SOCKS5_METHOD_REFUSED)
-    g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_AUTH,
+    g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH,
                  "proxy accepts none of our authentication methods (offered: %s)",
                  offer == FH_SOCKS5_OFFER_USERPASS_ONLY
                    ? "username/password only, as the credentials must reach it"
@@ -126,12 +120,12 @@ _furlhint_socks5_parse_method (const guint8 *data, gsize len,
   else if (data[1] == FH_SOCKS5_METHOD_NONE)
     /* Only when we offered username/password alone: a proxy skipping the
      * credentials would drop what they are for (Tor's stream isolation). */
-    g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_AUTH,
+    g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH,
                  "proxy chose no authentication although only username/password "
                  "was offered: it would ignore the credentials; accepted: a proxy "
                  "that takes username/password authentication (RFC 1929)");
   else
-    g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_PROTOCOL,
+    g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL,
                  "proxy chose authentication method %u, which we did not offer", data[1]);
   return FH_SOCKS5_ERROR;
 }
@@ -146,7 +140,7 @@ _furlhint_socks5_build_userpass (guint8 *buf, gsize *len,
 
   if (ulen == 0 || ulen > 255 || plen == 0 || plen > 255)
     {
-      g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_AUTH,
+      g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH,
                    "SOCKS username and password must each be 1 to 255 bytes (got %" G_GSIZE_FORMAT " and %" G_GSIZE_FORMAT ")",
                    ulen, plen);
       return FALSE;
@@ -170,7 +164,7 @@ _furlhint_socks5_parse_userpass (const guint8 *data, gsize len,
     return bad_version (data[0], USERPASS_VERSION, "username/password reply", error);
   if (data[1] != 0)
     {
-      g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_AUTH,
+      g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH,
                    "proxy rejected the username/password (status %u)", data[1]);
       return FH_SOCKS5_ERROR;
     }
@@ -205,7 +199,7 @@ _furlhint_socks5_build_connect (guint8 *buf, gsize *len,
       gsize hlen = strlen (host);
       if (hlen == 0 || hlen > 255)
         {
-          g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_FAILED,
+          g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED,
                        "host name of %" G_GSIZE_FORMAT " bytes cannot be sent through SOCKS5 (accepted: 1 to 255 bytes)",
                        hlen);
           return FALSE;
@@ -244,7 +238,7 @@ _furlhint_socks5_parse_connect (const guint8 *data, gsize len,
             code = reply_table[i].code;
             name = reply_table[i].name;
           }
-      g_set_error (error, connect_error_quark (), code,
+      g_set_error (error, FURLHINT_CONNECT_ERROR, code,
                    "proxy refused: %s (SOCKS reply %u)", name, data[1]);
       return FH_SOCKS5_ERROR;
     }
@@ -261,7 +255,7 @@ _furlhint_socks5_parse_connect (const guint8 *data, gsize len,
       want = 4 + 1 + data[4] + 2;
       break;
     default:
-      g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_PROTOCOL,
+      g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL,
                    "proxy sent a connect reply with unknown address type %u (accepted: 1, 3, 4)",
                    data[3]);
       return FH_SOCKS5_ERROR;

@@ -1,7 +1,7 @@
 /* SAM v3 (the I2P router's Simple Anonymous Messaging bridge) messages
  * (private).
  *
- * Pure functions, no I/O, like core/socks5.h: building command lines,
+ * Pure functions, no I/O, like plugins/common/socks5.h: building command lines,
  * framing and parsing reply lines, and mapping every `RESULT=` a bridge
  * can send to a FurlHintConnectError code with a message that says what
  * happened ("I2P: destination not reachable (SAM RESULT=CANT_REACH_PEER)").

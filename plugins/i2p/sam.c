@@ -5,14 +5,11 @@
 #include "config.h"
 
 #include "sam.h"
+#include "../common/plugin-util.h"
 #include "json-writer.h"
 
 #include <string.h>
 #include <furlhint/plugin.h>
-
-/* The config domain's BAD_VALUE code (FURLHINT_CONFIG_ERROR_BAD_VALUE in
- * furlhint-error.h, FH_PLUGIN_CONFIG_ERROR_BAD_VALUE in plugin-util.h). */
-#define CONFIG_ERROR_BAD_VALUE 3
 
 /* A MESSAGE= from the bridge is quoted in our errors, up to this length. */
 #define MAX_QUOTED_MESSAGE 200
@@ -20,18 +17,6 @@
 /* The longest value we put on a command line: a private key with an offline
  * signature is a few KiB; anything near the line cap is not a key. */
 #define MAX_VALUE_LEN (FH_SAM_MAX_LINE / 2)
-
-static GQuark
-connect_error_quark (void)
-{
-  return g_quark_from_static_string ("furlhint-connect-error-quark");
-}
-
-static GQuark
-config_error_quark (void)
-{
-  return g_quark_from_static_string ("furlhint-config-error-quark");
-}
 
 /* --- building ------------------------------------------------------------- */
 
@@ -77,7 +62,7 @@ check_id (const gchar *id,
 {
   if (id_is_safe (id))
     return TRUE;
-  g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_FAILED,
+  g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED,
                "I2P: \"%s\" cannot be a SAM session ID; accepted: 1-%d characters "
                "of A-Z, a-z, 0-9, '-', '_', '.'", id != NULL ? id : "", FH_SAM_MAX_ID);
   return FALSE;
@@ -123,7 +108,7 @@ _furlhint_sam_build_session_create (const gchar *id,
     return NULL;
   if (private_key != NULL && !value_is_safe (private_key, TRUE))
     {
-      g_set_error_literal (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_FAILED,
+      g_set_error_literal (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED,
                            "I2P: the private key is not I2P base64 text; accepted: the "
                            "base64 key a SAM bridge gave for a destination (A-Z a-z "
                            "0-9 - ~ =)");
@@ -145,7 +130,7 @@ _furlhint_sam_build_session_create (const gchar *id,
       if (eq == NULL || eq == options[i] || !value_is_safe (options[i], TRUE))
         {
           gchar *shown = excerpt (options[i]);
-          g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_FAILED,
+          g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED,
                        "I2P: \"%s\" is not an I2CP option; accepted: KEY=VALUE "
                        "without spaces or quotes", shown);
           g_free (shown);
@@ -170,7 +155,7 @@ _furlhint_sam_build_stream_connect (const gchar *id,
   if (!value_is_safe (destination, TRUE))
     {
       gchar *shown = excerpt (destination != NULL ? destination : "");
-      g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_UNREACHABLE,
+      g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_UNREACHABLE,
                    "I2P: \"%s\" cannot be an I2P destination; accepted: NAME.i2p, "
                    "a .b32.i2p address or a base64 destination", shown);
       g_free (shown);
@@ -190,7 +175,7 @@ _furlhint_sam_build_naming_lookup (const gchar *name,
   if (!value_is_safe (name, FALSE))
     {
       gchar *shown = excerpt (name != NULL ? name : "");
-      g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_UNREACHABLE,
+      g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_UNREACHABLE,
                    "I2P: \"%s\" cannot be looked up; accepted: an I2P name such as "
                    "NAME.i2p (printable ASCII without spaces, quotes or '=')", shown);
       g_free (shown);
@@ -227,7 +212,7 @@ _furlhint_sam_find_line (const guint8 *data,
         }
       if (data[i] == '\0')
         {
-          g_set_error_literal (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_PROTOCOL,
+          g_set_error_literal (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL,
                                "I2P: the SAM bridge sent a NUL byte in a reply line: "
                                "not a SAM bridge?");
           return FH_SAM_LINE_ERROR;
@@ -235,7 +220,7 @@ _furlhint_sam_find_line (const guint8 *data,
     }
   if (len >= FH_SAM_MAX_LINE)
     {
-      g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_PROTOCOL,
+      g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL,
                    "I2P: the SAM bridge sent a reply line longer than %d bytes: "
                    "not a SAM bridge?", FH_SAM_MAX_LINE);
       return FH_SAM_LINE_ERROR;
@@ -291,7 +276,7 @@ bad_line (const gchar *line,
           GError **error)
 {
   gchar *shown = excerpt (line);
-  g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_PROTOCOL,
+  g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL,
                "I2P: the SAM bridge sent a reply line that is not SAM (%s): \"%s\"",
                why, shown);
   g_free (shown);
@@ -311,7 +296,7 @@ _furlhint_sam_parse_reply (const gchar *line,
   memset (reply, 0, sizeof *reply);
   if (memchr (line, '\0', len) != NULL)
     {
-      g_set_error_literal (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_PROTOCOL,
+      g_set_error_literal (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL,
                            "I2P: the SAM bridge sent a NUL byte in a reply line: "
                            "not a SAM bridge?");
       return FALSE;
@@ -543,7 +528,7 @@ _furlhint_sam_result_error (FhSamCommand command,
                                 command_table[command].command);
     }
 
-  g_set_error (error, connect_error_quark (), code, "I2P: %s%s (SAM RESULT=%s)",
+  g_set_error (error, FURLHINT_CONNECT_ERROR, code, "I2P: %s%s (SAM RESULT=%s)",
                text, detail != NULL ? detail : "", shown_result);
   g_free (text);
   g_free (detail);
@@ -565,7 +550,7 @@ _furlhint_sam_check_reply (FhSamCommand command,
     {
       gchar *got = excerpt (reply->op != NULL ? reply->op : "");
       gchar *topic = excerpt (reply->topic != NULL ? reply->topic : "");
-      g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_PROTOCOL,
+      g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL,
                    "I2P: the SAM bridge %s answered %s with \"%s%s%s\"; expected "
                    "\"%s %s\"", bridge != NULL ? bridge : "", command_table[command].command,
                    topic, reply->op != NULL ? " " : "", got,
@@ -578,7 +563,7 @@ _furlhint_sam_check_reply (FhSamCommand command,
   result = _furlhint_sam_reply_get (reply, "RESULT");
   if (result == NULL)
     {
-      g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_PROTOCOL,
+      g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL,
                    "I2P: the SAM bridge %s answered %s without a RESULT",
                    bridge != NULL ? bridge : "", command_table[command].command);
       return FALSE;
@@ -597,7 +582,7 @@ _furlhint_sam_check_reply (FhSamCommand command,
       if (version == NULL || !_furlhint_sam_version_at_least (version, 3, 1))
         {
           gchar *shown = excerpt (version != NULL ? version : "(none)");
-          g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_PROTOCOL,
+          g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL,
                        "I2P: the SAM bridge %s agreed on SAM version %s; accepted: "
                        "%s to %s", bridge != NULL ? bridge : "", shown,
                        FH_SAM_VERSION_MIN, FH_SAM_VERSION_MAX);
@@ -610,7 +595,7 @@ _furlhint_sam_check_reply (FhSamCommand command,
       const gchar *value = _furlhint_sam_reply_get (reply, "VALUE");
       if (value == NULL || !_furlhint_sam_is_base64_destination (value))
         {
-          g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_PROTOCOL,
+          g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL,
                        "I2P: the SAM bridge %s answered NAMING LOOKUP with RESULT=OK "
                        "but no base64 destination in VALUE",
                        bridge != NULL ? bridge : "");
@@ -756,7 +741,7 @@ _furlhint_sam_parse_options (const gchar *text,
       if (!ok)
         {
           gchar *shown = excerpt (part);
-          g_set_error (error, config_error_quark (), CONFIG_ERROR_BAD_VALUE,
+          g_set_error (error, FH_PLUGIN_CONFIG_ERROR, FH_PLUGIN_CONFIG_ERROR_BAD_VALUE,
                        "\"%s\" is not an I2CP option; accepted: KEY=VALUE entries "
                        "separated by spaces, KEY dotted (such as "
                        "inbound.length=0 outbound.length=0), VALUE printable "

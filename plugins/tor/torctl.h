@@ -1,6 +1,6 @@
 /* Tor control protocol (tor's control-spec.txt) messages (private).
  *
- * Pure functions, no I/O, like core/socks5.h: the tor plugin's control-port
+ * Pure functions, no I/O, like plugins/common/socks5.h: the tor plugin's control-port
  * client moves the bytes, everything here only builds commands and parses
  * replies, so it can be unit-tested and fuzzed without a tor.
  *

@@ -29,6 +29,15 @@ void _furlhint_foolscap_addr_clear (FhFoolscapAddr *addr);
  * `tcp:HOST:<int(PORT)>`, anything else unchanged. Returns a new string. */
 gchar *_furlhint_foolscap_convert_legacy (const gchar *hint);
 
+/* foolscap.connections.tcp.convert_legacy_hint() of the @len bytes at
+ * @hint (no NUL needed), written with a NUL to @out, which has room for
+ * @len + 5 bytes. Returns the canonical hint's length; *@type_len
+ * (optional) is where its first ':' is, G_MAXSIZE if it has none. */
+gsize _furlhint_foolscap_write_canonical (const gchar *hint,
+                                          gsize        len,
+                                          gchar       *out,
+                                          gsize       *type_len);
+
 /* DefaultTCP.hint_to_endpoint(). On failure *message (optional) is the
  * exact Foolscap message and @addr is left cleared. */
 gboolean _furlhint_foolscap_match_tcp (const gchar *hint, FhFoolscapAddr *addr, gchar **message);

@@ -15,12 +15,6 @@
 #define SAFECOOKIE_SERVER_KEY "Tor safe cookie authentication server-to-controller hash"
 #define SAFECOOKIE_CLIENT_KEY "Tor safe cookie authentication controller-to-server hash"
 
-static GQuark
-connect_error_quark (void)
-{
-  return g_quark_from_static_string ("furlhint-connect-error-quark");
-}
-
 /* Reply text goes into error messages, which end up in logs, JSON and on
  * terminals: short, and with every control character and byte that is
  * not UTF-8 escaped (json-writer.h). */
@@ -54,7 +48,7 @@ set_protocol_error (GError **error,
   va_start (ap, format);
   message = g_strdup_vprintf (format, ap);
   va_end (ap);
-  g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_PROTOCOL,
+  g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL,
                "Tor control port: %s", message);
   g_free (message);
 }
@@ -234,7 +228,7 @@ _furlhint_torctl_reply_check (const FhTorReply *reply,
     code = FURLHINT_CONNECT_ERROR_FAILED;
   else
     code = FURLHINT_CONNECT_ERROR_PROTOCOL;
-  g_set_error (error, connect_error_quark (), code,
+  g_set_error (error, FURLHINT_CONNECT_ERROR, code,
                "Tor control port refused %s: %03u %s", command, reply->code, shown);
   g_free (shown);
   return FALSE;
@@ -599,17 +593,17 @@ _furlhint_torctl_choose_auth (const FhTorProtocolInfo *info,
   permitted = auth_methods_text (allowed);
   refused = auth_methods_text (info->auth_methods & ~allowed);
   if (usable & FH_TOR_AUTH_HASHEDPASSWORD)
-    g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_AUTH,
+    g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH,
                  "Tor control port wants a password (it offers %s); accepted: "
                  "[tor] control.password, or CookieAuthentication 1 in the torrc",
                  offered);
   else if (usable & (FH_TOR_AUTH_COOKIE | FH_TOR_AUTH_SAFECOOKIE))
-    g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_AUTH,
+    g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH,
                  "Tor control port offers %s but names no COOKIEFILE; accepted: "
                  "a COOKIEFILE with SAFECOOKIE, or HASHEDPASSWORD with "
                  "[tor] control.password", offered);
   else if ((info->auth_methods & ~allowed) != 0)
-    g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_AUTH,
+    g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH,
                  "Tor control port offers only %s, which furlhint does not use unless "
                  "told to (COOKIE sends the cookie to whatever listens on the port, "
                  "NULL trusts it unauthenticated: maybe not tor at all); accepted: "
@@ -617,7 +611,7 @@ _furlhint_torctl_choose_auth (const FhTorProtocolInfo *info,
                  "CookieAuthentication 1), or [tor] control.auth naming %s to allow it",
                  offered, permitted, refused);
   else
-    g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_AUTH,
+    g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH,
                  "Tor control port offers no authentication method furlhint can use "
                  "(it offers %s); accepted: SAFECOOKIE, HASHEDPASSWORD with "
                  "[tor] control.password, or COOKIE or NULL allowed by "
@@ -767,7 +761,7 @@ _furlhint_torctl_safecookie_response (const FhTorReply *reply,
     diff |= expected[i] ^ server_hash[i];
   if (diff != 0)
     {
-      g_set_error_literal (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_AUTH,
+      g_set_error_literal (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH,
                            "Tor control port's SAFECOOKIE server hash does not match "
                            "the cookie file: the cookie is stale or belongs to another "
                            "tor (or this is not the tor it claims to be)");
@@ -941,7 +935,7 @@ _furlhint_torctl_pick_socks_listener (const GArray *listeners,
       g_free (shown);
       g_free (text);
     }
-  g_set_error (error, connect_error_quark (), FURLHINT_CONNECT_ERROR_FAILED,
+  g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED,
                "%s names no SOCKS listener on this machine (%s): refusing to "
                "connect to an address a control port reports elsewhere; accepted: "
                "a SocksPort on 127.0.0.0/8, [::1] or a unix socket, or the SOCKS "

@@ -25,7 +25,6 @@
 #include <furlhint/furlhint.h>
 
 #include "foolscap-hint.h"
-#include "hint-private.h"
 
 /* The decimal digit "zeros" of Unicode 14.0 (Python 3.11's
  * unicodedata.unidata_version): every Nd character is one of ZERO..ZERO+9
