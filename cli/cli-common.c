@@ -185,7 +185,7 @@ fh_vprint (FILE *stream,
   g_autofree gchar *text = g_strdup_vprintf (format, args);
   g_autoptr(GString) out = g_string_sized_new (strlen (text) + 16);
 
-  _furlhint_text_append_escaped (out, text, -1, TRUE);
+  fh_text_append_escaped (out, text, -1, TRUE);
   fwrite (out->str, 1, out->len, stream);
 }
 
@@ -572,7 +572,7 @@ fh_json_append_strv (GString *out,
     {
       if (i > 0)
         g_string_append_c (out, ',');
-      _furlhint_json_append_text (out, strv[i]);
+      fh_json_append_text (out, strv[i]);
     }
   g_string_append_c (out, ']');
 }
@@ -603,67 +603,67 @@ fh_json_append_plan_entry (GString *out,
                            const FurlHintPlanEntry *entry)
 {
   g_string_append_c (out, '{');
-  _furlhint_json_append_key (out, "hint_index");
+  fh_json_append_key (out, "hint_index");
   fh_json_append_uint (out, entry->hint_index);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "hint");
-  _furlhint_json_append_text (out, entry->hint ? furlhint_hint_get_canonical (entry->hint) : NULL);
+  fh_json_append_key (out, "hint");
+  fh_json_append_text (out, entry->hint ? furlhint_hint_get_canonical (entry->hint) : NULL);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "routed");
-  _furlhint_json_append_bool (out, entry->routed);
+  fh_json_append_key (out, "routed");
+  fh_json_append_bool (out, entry->routed);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "plugin");
-  _furlhint_json_append_text (out, entry->plugin ? furlhint_plugin_get_name (entry->plugin) : NULL);
+  fh_json_append_key (out, "plugin");
+  fh_json_append_text (out, entry->plugin ? furlhint_plugin_get_name (entry->plugin) : NULL);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "target");
+  fh_json_append_key (out, "target");
   if (entry->routed && entry->target.host != NULL)
     {
       g_string_append_c (out, '{');
-      _furlhint_json_append_key (out, "host");
-      _furlhint_json_append_text (out, entry->target.host);
+      fh_json_append_key (out, "host");
+      fh_json_append_text (out, entry->target.host);
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "port");
+      fh_json_append_key (out, "port");
       if (entry->target.port != 0)
         fh_json_append_uint (out, entry->target.port);
       else
         g_string_append (out, "null");
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "host_kind");
-      _furlhint_json_append_text (out, fh_host_kind_name (entry->target.host_kind));
+      fh_json_append_key (out, "host_kind");
+      fh_json_append_text (out, fh_host_kind_name (entry->target.host_kind));
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "hint");
-      _furlhint_json_append_text (out, entry->target.hint);
+      fh_json_append_key (out, "hint");
+      fh_json_append_text (out, entry->target.hint);
       g_string_append_c (out, '}');
     }
   else
     g_string_append (out, "null");
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "anon_class");
-  _furlhint_json_append_text (out, entry->routed ? furlhint_anon_class_name (entry->anon_class) : NULL);
+  fh_json_append_key (out, "anon_class");
+  fh_json_append_text (out, entry->routed ? furlhint_anon_class_name (entry->anon_class) : NULL);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "tier");
+  fh_json_append_key (out, "tier");
   if (entry->routed)
     fh_json_append_uint (out, entry->tier);
   else
     g_string_append (out, "null");
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "delay_ms");
+  fh_json_append_key (out, "delay_ms");
   if (entry->routed)
     fh_json_append_uint (out, entry->delay_ms);
   else
     g_string_append (out, "null");
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "carried");
-  _furlhint_json_append_bool (out, entry->carried);
+  fh_json_append_key (out, "carried");
+  fh_json_append_bool (out, entry->carried);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "description");
-  _furlhint_json_append_text (out, entry->description);
+  fh_json_append_key (out, "description");
+  fh_json_append_text (out, entry->description);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "code");
-  _furlhint_json_append_text (out, entry->routed ? NULL : furlhint_policy_error_code_name (entry->code));
+  fh_json_append_key (out, "code");
+  fh_json_append_text (out, entry->routed ? NULL : furlhint_policy_error_code_name (entry->code));
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "reason");
-  _furlhint_json_append_text (out, entry->routed ? NULL : entry->reason);
+  fh_json_append_key (out, "reason");
+  fh_json_append_text (out, entry->routed ? NULL : entry->reason);
   g_string_append_c (out, '}');
 }
 

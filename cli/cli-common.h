@@ -75,7 +75,7 @@ gboolean fh_cli_parse_options (FhCli *cli,
 
 /* Every line of text output for a human goes through here: formats, then
  * escapes control characters (but newlines) and invalid UTF-8 as
- * _furlhint_text_append_escaped() does, so that nothing printed (a hint,
+ * fh_text_append_escaped() does, so that nothing printed (a hint,
  * a plugin's or a peer's message, a config value) can drive the terminal.
  * JSON output is escaped by its writer instead. */
 void fh_print (FILE *stream,

@@ -26,41 +26,41 @@ print_json (const Report *r)
   g_autoptr(GString) out = g_string_new ("{");
   const gchar *const *location = r->config ? furlhint_config_get_tub_location (r->config) : NULL;
 
-  _furlhint_json_append_key (out, "file");
+  fh_json_append_key (out, "file");
   {
     g_autofree gchar *printable = fh_text_make_printable (r->path, -1);
 
-    _furlhint_json_append_text (out, printable);
+    fh_json_append_text (out, printable);
   }
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "ok");
-  _furlhint_json_append_bool (out, r->error == NULL);
+  fh_json_append_key (out, "ok");
+  fh_json_append_bool (out, r->error == NULL);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "error");
-  _furlhint_json_append_text (out, r->error ? fh_error_code_name (r->error) : NULL);
+  fh_json_append_key (out, "error");
+  fh_json_append_text (out, r->error ? fh_error_code_name (r->error) : NULL);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "message");
-  _furlhint_json_append_text (out, r->error ? r->error->message : NULL);
+  fh_json_append_key (out, "message");
+  fh_json_append_text (out, r->error ? r->error->message : NULL);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "anonymous");
+  fh_json_append_key (out, "anonymous");
   if (r->config)
-    _furlhint_json_append_bool (out, furlhint_config_get_anonymous (r->config));
+    fh_json_append_bool (out, furlhint_config_get_anonymous (r->config));
   else
     g_string_append (out, "null");
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "tcp");
-  _furlhint_json_append_text (out, r->config ? fh_tcp_mode_name (furlhint_config_get_tcp_mode (r->config)) : NULL);
+  fh_json_append_key (out, "tcp");
+  fh_json_append_text (out, r->config ? fh_tcp_mode_name (furlhint_config_get_tcp_mode (r->config)) : NULL);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "tor_fallback");
+  fh_json_append_key (out, "tor_fallback");
   if (r->config)
-    _furlhint_json_append_bool (out, furlhint_config_get_tor_fallback (r->config));
+    fh_json_append_bool (out, furlhint_config_get_tor_fallback (r->config));
   else
     g_string_append (out, "null");
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "tub_location");
+  fh_json_append_key (out, "tub_location");
   fh_json_append_strv (out, location);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "transports");
+  fh_json_append_key (out, "transports");
   g_string_append_c (out, '[');
   if (r->ctx != NULL)
     {
@@ -73,19 +73,19 @@ print_json (const Report *r)
           if (i > 0)
             g_string_append_c (out, ',');
           g_string_append_c (out, '{');
-          _furlhint_json_append_key (out, "plugin");
-          _furlhint_json_append_text (out, furlhint_plugin_get_name (plugin));
+          fh_json_append_key (out, "plugin");
+          fh_json_append_text (out, furlhint_plugin_get_name (plugin));
           g_string_append_c (out, ',');
-          _furlhint_json_append_key (out, "anon_class");
-          _furlhint_json_append_text (out, furlhint_anon_class_name (furlhint_plugin_get_anon_class (plugin)));
+          fh_json_append_key (out, "anon_class");
+          fh_json_append_text (out, furlhint_anon_class_name (furlhint_plugin_get_anon_class (plugin)));
           g_string_append_c (out, ',');
-          _furlhint_json_append_key (out, "configured");
-          _furlhint_json_append_bool (out, furlhint_plugin_is_configured (plugin));
+          fh_json_append_key (out, "configured");
+          fh_json_append_bool (out, furlhint_plugin_is_configured (plugin));
           g_string_append_c (out, '}');
         }
     }
   g_string_append (out, "],");
-  _furlhint_json_append_key (out, "warnings");
+  fh_json_append_key (out, "warnings");
   {
     g_autoptr(GPtrArray) all = g_ptr_array_new ();
     const gchar *const *warnings = r->config ? furlhint_config_get_warnings (r->config) : NULL;

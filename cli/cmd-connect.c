@@ -131,7 +131,7 @@ draw_live (Connect *c)
     {
       g_autofree gchar *raw = status_line (c, i, g_ptr_array_index (c->live, i));
       /* Escaped before measuring, so that the width is the one shown. */
-      g_autofree gchar *line = _furlhint_text_escape (raw, -1);
+      g_autofree gchar *line = fh_text_escape (raw, -1);
       glong n_chars = g_utf8_strlen (line, -1);
 
       if (columns > 8 && n_chars > (glong) columns - 1)
@@ -163,17 +163,17 @@ on_status (guint hint_index,
     {
       g_autoptr(GString) out = g_string_new ("{");
 
-      _furlhint_json_append_key (out, "event");
-      _furlhint_json_append_text (out, "status");
+      fh_json_append_key (out, "event");
+      fh_json_append_text (out, "status");
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "hint_index");
+      fh_json_append_key (out, "hint_index");
       fh_json_append_uint (out, hint_index);
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "hint");
-      _furlhint_json_append_text (out, hint_text (c, hint_index));
+      fh_json_append_key (out, "hint");
+      fh_json_append_text (out, hint_text (c, hint_index));
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "status");
-      _furlhint_json_append_text (out, status);
+      fh_json_append_key (out, "status");
+      fh_json_append_text (out, status);
       g_string_append_c (out, '}');
       print_json (c, out);
     }
@@ -251,54 +251,54 @@ print_report_json (Connect *c,
   const FurlHintPlanEntry *winner = c->result ? furlhint_connect_result_get_winner (c->result) : NULL;
   gboolean anonymous = furlhint_config_get_anonymous (furlhint_context_get_config (c->ctx));
 
-  _furlhint_json_append_key (out, "event");
-  _furlhint_json_append_text (out, "result");
+  fh_json_append_key (out, "event");
+  fh_json_append_text (out, "result");
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "ok");
-  _furlhint_json_append_bool (out, winner != NULL);
+  fh_json_append_key (out, "ok");
+  fh_json_append_bool (out, winner != NULL);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "anonymous");
-  _furlhint_json_append_bool (out, c->plan ? furlhint_plan_is_anonymous (c->plan) : anonymous);
+  fh_json_append_key (out, "anonymous");
+  fh_json_append_bool (out, c->plan ? furlhint_plan_is_anonymous (c->plan) : anonymous);
   g_string_append_c (out, ',');
   /* Not the FURL itself: its swissnum is a secret. */
-  _furlhint_json_append_key (out, "tubid");
-  _furlhint_json_append_text (out, c->furl ? furlhint_furl_get_tubid (c->furl) : NULL);
+  fh_json_append_key (out, "tubid");
+  fh_json_append_text (out, c->furl ? furlhint_furl_get_tubid (c->furl) : NULL);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "elapsed_ms");
+  fh_json_append_key (out, "elapsed_ms");
   fh_json_append_uint (out, c->result ? furlhint_connect_result_get_elapsed_ms (c->result) : 0);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "winner");
+  fh_json_append_key (out, "winner");
   if (winner != NULL)
     fh_json_append_plan_entry (out, winner);
   else
     g_string_append (out, "null");
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "statuses");
+  fh_json_append_key (out, "statuses");
   g_string_append_c (out, '[');
   for (guint i = 0; c->live != NULL && i < c->live->len; i++)
     {
       if (i > 0)
         g_string_append_c (out, ',');
       g_string_append_c (out, '{');
-      _furlhint_json_append_key (out, "hint_index");
+      fh_json_append_key (out, "hint_index");
       fh_json_append_uint (out, i);
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "hint");
-      _furlhint_json_append_text (out, hint_text (c, i));
+      fh_json_append_key (out, "hint");
+      fh_json_append_text (out, hint_text (c, i));
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "status");
-      _furlhint_json_append_text (out, final_status (c, i));
+      fh_json_append_key (out, "status");
+      fh_json_append_text (out, final_status (c, i));
       g_string_append_c (out, '}');
     }
   g_string_append (out, "],");
-  _furlhint_json_append_key (out, "domain");
-  _furlhint_json_append_text (out, error ? fh_error_domain_name (error) : NULL);
+  fh_json_append_key (out, "domain");
+  fh_json_append_text (out, error ? fh_error_domain_name (error) : NULL);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "error");
-  _furlhint_json_append_text (out, error ? fh_error_code_name (error) : NULL);
+  fh_json_append_key (out, "error");
+  fh_json_append_text (out, error ? fh_error_code_name (error) : NULL);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "message");
-  _furlhint_json_append_text (out, error ? error->message : NULL);
+  fh_json_append_key (out, "message");
+  fh_json_append_text (out, error ? error->message : NULL);
   g_string_append_c (out, '}');
   print_json (c, out);
 }

@@ -32,7 +32,7 @@ display (const gchar *text)
     {
       GString *s = g_string_new (NULL);
 
-      _furlhint_json_append_text (s, text);
+      fh_json_append_text (s, text);
       return g_string_free (s, FALSE);
     }
 }
@@ -230,16 +230,16 @@ print_unreadable_json (const gchar *printable,
   g_autoptr(GString) out = g_string_new ("{");
   const gchar *lint[] = { message, NULL };
 
-  _furlhint_json_append_key (out, "input");
-  _furlhint_json_append_text (out, printable);
+  fh_json_append_key (out, "input");
+  fh_json_append_text (out, printable);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "ok");
-  _furlhint_json_append_bool (out, FALSE);
+  fh_json_append_key (out, "ok");
+  fh_json_append_bool (out, FALSE);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "error");
-  _furlhint_json_append_text (out, code);
+  fh_json_append_key (out, "error");
+  fh_json_append_text (out, code);
   g_string_append (out, ",\"tubid\":null,\"name\":null,\"hints\":[],");
-  _furlhint_json_append_key (out, "lint");
+  fh_json_append_key (out, "lint");
   fh_json_append_strv (out, lint);
   g_string_append_c (out, '}');
   fh_json_print_line (out);

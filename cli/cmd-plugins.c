@@ -23,7 +23,7 @@ print_json (FurlHintContext *ctx)
   GPtrArray *errors = furlhint_context_get_plugin_errors (ctx);
   g_autoptr(GString) out = g_string_new ("{");
 
-  _furlhint_json_append_key (out, "plugins");
+  fh_json_append_key (out, "plugins");
   g_string_append_c (out, '[');
   for (guint i = 0; i < plugins->len; i++)
     {
@@ -32,36 +32,36 @@ print_json (FurlHintContext *ctx)
       if (i > 0)
         g_string_append_c (out, ',');
       g_string_append_c (out, '{');
-      _furlhint_json_append_key (out, "name");
-      _furlhint_json_append_text (out, furlhint_plugin_get_name (plugin));
+      fh_json_append_key (out, "name");
+      fh_json_append_text (out, furlhint_plugin_get_name (plugin));
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "version");
-      _furlhint_json_append_text (out, furlhint_plugin_get_version (plugin));
+      fh_json_append_key (out, "version");
+      fh_json_append_text (out, furlhint_plugin_get_version (plugin));
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "description");
-      _furlhint_json_append_text (out, furlhint_plugin_get_description (plugin));
+      fh_json_append_key (out, "description");
+      fh_json_append_text (out, furlhint_plugin_get_description (plugin));
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "origin");
-      _furlhint_json_append_text (out, furlhint_plugin_get_origin (plugin));
+      fh_json_append_key (out, "origin");
+      fh_json_append_text (out, furlhint_plugin_get_origin (plugin));
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "prefixes");
+      fh_json_append_key (out, "prefixes");
       fh_json_append_strv (out, furlhint_plugin_get_prefixes (plugin));
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "host_suffixes");
+      fh_json_append_key (out, "host_suffixes");
       fh_json_append_strv (out, furlhint_plugin_get_host_suffixes (plugin));
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "anon_class");
-      _furlhint_json_append_text (out, furlhint_anon_class_name (furlhint_plugin_get_anon_class (plugin)));
+      fh_json_append_key (out, "anon_class");
+      fh_json_append_text (out, furlhint_anon_class_name (furlhint_plugin_get_anon_class (plugin)));
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "can_carry_tcp");
-      _furlhint_json_append_bool (out, furlhint_plugin_can_carry_tcp (plugin));
+      fh_json_append_key (out, "can_carry_tcp");
+      fh_json_append_bool (out, furlhint_plugin_can_carry_tcp (plugin));
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "configured");
-      _furlhint_json_append_bool (out, furlhint_plugin_is_configured (plugin));
+      fh_json_append_key (out, "configured");
+      fh_json_append_bool (out, furlhint_plugin_is_configured (plugin));
       g_string_append_c (out, '}');
     }
   g_string_append (out, "],");
-  _furlhint_json_append_key (out, "errors");
+  fh_json_append_key (out, "errors");
   g_string_append_c (out, '[');
   for (guint i = 0; i < errors->len; i++)
     {
@@ -70,11 +70,11 @@ print_json (FurlHintContext *ctx)
       if (i > 0)
         g_string_append_c (out, ',');
       g_string_append_c (out, '{');
-      _furlhint_json_append_key (out, "code");
-      _furlhint_json_append_text (out, fh_error_code_name (error));
+      fh_json_append_key (out, "code");
+      fh_json_append_text (out, fh_error_code_name (error));
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "message");
-      _furlhint_json_append_text (out, error->message);
+      fh_json_append_key (out, "message");
+      fh_json_append_text (out, error->message);
       g_string_append_c (out, '}');
     }
   g_string_append (out, "]}");

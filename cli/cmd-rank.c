@@ -64,42 +64,42 @@ print_plan_json (RankState *state,
   guint n_routes = plan ? furlhint_plan_get_n_routes (plan) : 0;
   gboolean anonymous = furlhint_config_get_anonymous (furlhint_context_get_config (state->ctx));
 
-  _furlhint_json_append_key (out, "input");
+  fh_json_append_key (out, "input");
   {
     g_autofree gchar *shown = input != NULL ? fh_cli_show_furl (state->cli, input) : NULL;
 
-    _furlhint_json_append_text (out, shown);
+    fh_json_append_text (out, shown);
   }
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "ok");
-  _furlhint_json_append_bool (out, error == NULL);
+  fh_json_append_key (out, "ok");
+  fh_json_append_bool (out, error == NULL);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "error");
-  _furlhint_json_append_text (out, error ? fh_error_code_name (error) : NULL);
+  fh_json_append_key (out, "error");
+  fh_json_append_text (out, error ? fh_error_code_name (error) : NULL);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "message");
-  _furlhint_json_append_text (out, error ? error->message : NULL);
+  fh_json_append_key (out, "message");
+  fh_json_append_text (out, error ? error->message : NULL);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "anonymous");
-  _furlhint_json_append_bool (out, plan ? furlhint_plan_is_anonymous (plan) : anonymous);
+  fh_json_append_key (out, "anonymous");
+  fh_json_append_bool (out, plan ? furlhint_plan_is_anonymous (plan) : anonymous);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "kind");
-  _furlhint_json_append_text (out, furl == NULL ? NULL
-                                : furlhint_furl_get_kind (furl) == FURLHINT_FURL_KIND_NURL
-                                  ? "nurl" : "furl");
+  fh_json_append_key (out, "kind");
+  fh_json_append_text (out, furl == NULL ? NULL
+                         : furlhint_furl_get_kind (furl) == FURLHINT_FURL_KIND_NURL
+                           ? "nurl" : "furl");
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "network");
-  _furlhint_json_append_text (out, furl ? network_name (furlhint_furl_get_network (furl)) : NULL);
+  fh_json_append_key (out, "network");
+  fh_json_append_text (out, furl ? network_name (furlhint_furl_get_network (furl)) : NULL);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "tubid");
-  _furlhint_json_append_text (out, furl ? furlhint_furl_get_tubid (furl) : NULL);
+  fh_json_append_key (out, "tubid");
+  fh_json_append_text (out, furl ? furlhint_furl_get_tubid (furl) : NULL);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "name");
-  _furlhint_json_append_text (out, furl == NULL ? NULL
-                              : state->cli->show_secrets ? furlhint_furl_get_name (furl)
-                              : FURLHINT_CENSORED);
+  fh_json_append_key (out, "name");
+  fh_json_append_text (out, furl == NULL ? NULL
+                       : state->cli->show_secrets ? furlhint_furl_get_name (furl)
+                       : FURLHINT_CENSORED);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "hints");
+  fh_json_append_key (out, "hints");
   g_string_append_c (out, '[');
   for (guint i = 0; furl != NULL && i < furlhint_furl_get_n_hints (furl); i++)
     {
@@ -108,21 +108,21 @@ print_plan_json (RankState *state,
       if (i > 0)
         g_string_append_c (out, ',');
       g_string_append_c (out, '{');
-      _furlhint_json_append_key (out, "hint");
-      _furlhint_json_append_text (out, furlhint_hint_get_text (hint));
+      fh_json_append_key (out, "hint");
+      fh_json_append_text (out, furlhint_hint_get_text (hint));
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "canonical");
-      _furlhint_json_append_text (out, furlhint_hint_get_canonical (hint));
+      fh_json_append_key (out, "canonical");
+      fh_json_append_text (out, furlhint_hint_get_canonical (hint));
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "type");
-      _furlhint_json_append_text (out, furlhint_hint_get_hint_type (hint));
+      fh_json_append_key (out, "type");
+      fh_json_append_text (out, furlhint_hint_get_hint_type (hint));
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "lint");
+      fh_json_append_key (out, "lint");
       fh_json_append_strv (out, furlhint_hint_get_lint (hint));
       g_string_append_c (out, '}');
     }
   g_string_append (out, "],");
-  _furlhint_json_append_key (out, "entries");
+  fh_json_append_key (out, "entries");
   g_string_append_c (out, '[');
   for (guint i = 0; plan != NULL && i < furlhint_plan_get_n_entries (plan); i++)
     {
@@ -131,10 +131,10 @@ print_plan_json (RankState *state,
       fh_json_append_plan_entry (out, furlhint_plan_get_entry (plan, i));
     }
   g_string_append (out, "],");
-  _furlhint_json_append_key (out, "n_routes");
+  fh_json_append_key (out, "n_routes");
   fh_json_append_uint (out, n_routes);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "n_tiers");
+  fh_json_append_key (out, "n_tiers");
   fh_json_append_uint (out, plan ? count_tiers (plan) : 0);
   g_string_append_c (out, '}');
   fh_json_print_line (out);
@@ -197,7 +197,7 @@ explain_context (RankState *state)
       if (value != NULL)
         {
           /* Its password= field is never shown, --show-secrets or not. */
-          g_autofree gchar *shown = _furlhint_endpoint_censor_credentials (value);
+          g_autofree gchar *shown = fh_endpoint_censor_credentials (value);
 
           fh_print (stdout, "[connections] tcp = tcp, tcp.socks-proxy = %s: TCP hints go through "
                     "the SOCKS proxy (proxied, remote DNS)%s\n", shown,

@@ -76,7 +76,7 @@ strip_bounds (const gchar *start,
 }
 
 gchar *
-_furlhint_cfg_strip (const gchar *text)
+fh_cfg_strip (const gchar *text)
 {
   const gchar *s, *e;
 
@@ -104,7 +104,7 @@ string_rstrip (GString *string)
 }
 
 gchar *
-_furlhint_cfg_key_fold (const gchar *key)
+fh_cfg_key_fold (const gchar *key)
 {
   g_return_val_if_fail (key != NULL, NULL);
 
@@ -112,7 +112,7 @@ _furlhint_cfg_key_fold (const gchar *key)
 }
 
 gchar *
-_furlhint_cfg_quote (const gchar *text)
+fh_cfg_quote (const gchar *text)
 {
   GString *out = g_string_new ("\"");
   const gchar *p;
@@ -159,8 +159,8 @@ _furlhint_cfg_quote (const gchar *text)
 }
 
 gchar *
-_furlhint_cfg_display_value (const gchar *key,
-                             const gchar *value)
+fh_cfg_display_value (const gchar *key,
+                      const gchar *value)
 {
   gchar *credentials;
   gchar *shown;
@@ -170,18 +170,18 @@ _furlhint_cfg_display_value (const gchar *key,
 
   if (strlen (key) >= 8 && g_ascii_strcasecmp (key + strlen (key) - 8, "password") == 0)
     return g_strdup (FURLHINT_CENSORED);
-  credentials = _furlhint_endpoint_censor_credentials (value);
+  credentials = fh_endpoint_censor_credentials (value);
   shown = furlhint_furl_censor_text (credentials);
   g_free (credentials);
   return shown;
 }
 
 gchar *
-_furlhint_cfg_quote_value (const gchar *key,
-                           const gchar *value)
+fh_cfg_quote_value (const gchar *key,
+                    const gchar *value)
 {
-  gchar *shown = _furlhint_cfg_display_value (key, value);
-  gchar *quoted = _furlhint_cfg_quote (shown);
+  gchar *shown = fh_cfg_display_value (key, value);
+  gchar *quoted = fh_cfg_quote (shown);
 
   g_free (shown);
   return quoted;
@@ -192,7 +192,7 @@ static gboolean
 value_is_secret (const gchar *key,
                  const gchar *value)
 {
-  gchar *shown = _furlhint_cfg_display_value (key, value);
+  gchar *shown = fh_cfg_display_value (key, value);
   gboolean secret = strcmp (shown, value) != 0;
 
   g_free (shown);
@@ -208,8 +208,8 @@ quote_fragment (const gchar *key,
                 const gchar *fragment)
 {
   if (value_is_secret (key, value))
-    return _furlhint_cfg_quote (FURLHINT_CENSORED);
-  return _furlhint_cfg_quote (fragment);
+    return fh_cfg_quote (FURLHINT_CENSORED);
+  return fh_cfg_quote (fragment);
 }
 
 /* A line that is no key line: its key is unknown, so a line naming a
@@ -221,16 +221,16 @@ quote_bad_line (const gchar *line)
   gchar *quoted;
 
   if (strstr (folded, "password") != NULL)
-    quoted = _furlhint_cfg_quote (FURLHINT_CENSORED);
+    quoted = fh_cfg_quote (FURLHINT_CENSORED);
   else
-    quoted = _furlhint_cfg_quote_value ("", line);
+    quoted = fh_cfg_quote_value ("", line);
   g_free (folded);
   return quoted;
 }
 
 gboolean
-_furlhint_cfg_parse_boolean (const gchar *value,
-                             gboolean *out)
+fh_cfg_parse_boolean (const gchar *value,
+                      gboolean *out)
 {
   static const gchar *const yes[] = { "1", "yes", "true", "on", NULL };
   static const gchar *const no[] = { "0", "no", "false", "off", NULL };
@@ -291,7 +291,7 @@ section_free (gpointer data)
 }
 
 FhCfgDocument *
-_furlhint_cfg_document_new (const gchar *origin)
+fh_cfg_document_new (const gchar *origin)
 {
   FhCfgDocument *doc = g_new0 (FhCfgDocument, 1);
 
@@ -304,7 +304,7 @@ _furlhint_cfg_document_new (const gchar *origin)
 }
 
 void
-_furlhint_cfg_document_free (FhCfgDocument *doc)
+fh_cfg_document_free (FhCfgDocument *doc)
 {
   if (doc == NULL)
     return;
@@ -389,14 +389,14 @@ section_copy_into (const FhCfgSection *from,
 }
 
 FhCfgDocument *
-_furlhint_cfg_document_copy (const FhCfgDocument *doc)
+fh_cfg_document_copy (const FhCfgDocument *doc)
 {
   FhCfgDocument *copy;
   guint i;
 
   g_return_val_if_fail (doc != NULL, NULL);
 
-  copy = _furlhint_cfg_document_new (doc->origin);
+  copy = fh_cfg_document_new (doc->origin);
   copy->defaults->line = doc->defaults->line;
   section_copy_into (doc->defaults, copy->defaults);
   for (i = 0; i < doc->sections->len; i++)
@@ -411,8 +411,8 @@ _furlhint_cfg_document_copy (const FhCfgDocument *doc)
 }
 
 FhCfgSection *
-_furlhint_cfg_get_section (const FhCfgDocument *doc,
-                           const gchar *section)
+fh_cfg_get_section (const FhCfgDocument *doc,
+                    const gchar *section)
 {
   g_return_val_if_fail (doc != NULL, NULL);
   g_return_val_if_fail (section != NULL, NULL);
@@ -423,9 +423,9 @@ _furlhint_cfg_get_section (const FhCfgDocument *doc,
 }
 
 const FhCfgOption *
-_furlhint_cfg_lookup (const FhCfgDocument *doc,
-                      const gchar *section,
-                      const gchar *key)
+fh_cfg_lookup (const FhCfgDocument *doc,
+               const gchar *section,
+               const gchar *key)
 {
   FhCfgSection *sect;
   FhCfgOption *option;
@@ -435,10 +435,10 @@ _furlhint_cfg_lookup (const FhCfgDocument *doc,
   g_return_val_if_fail (section != NULL, NULL);
   g_return_val_if_fail (key != NULL, NULL);
 
-  sect = _furlhint_cfg_get_section (doc, section);
+  sect = fh_cfg_get_section (doc, section);
   if (sect == NULL)
     return NULL;
-  folded = _furlhint_cfg_key_fold (key);
+  folded = fh_cfg_key_fold (key);
   option = g_hash_table_lookup (sect->index, folded);
   if (option == NULL)
     option = g_hash_table_lookup (doc->defaults->index, folded);
@@ -447,8 +447,8 @@ _furlhint_cfg_lookup (const FhCfgDocument *doc,
 }
 
 GPtrArray *
-_furlhint_cfg_list_options (const FhCfgDocument *doc,
-                            const gchar *section)
+fh_cfg_list_options (const FhCfgDocument *doc,
+                     const gchar *section)
 {
   FhCfgSection *sect;
   GPtrArray *list;
@@ -457,7 +457,7 @@ _furlhint_cfg_list_options (const FhCfgDocument *doc,
   g_return_val_if_fail (doc != NULL, NULL);
   g_return_val_if_fail (section != NULL, NULL);
 
-  sect = _furlhint_cfg_get_section (doc, section);
+  sect = fh_cfg_get_section (doc, section);
   if (sect == NULL)
     return NULL;
   list = g_ptr_array_new ();
@@ -477,12 +477,12 @@ _furlhint_cfg_list_options (const FhCfgDocument *doc,
 }
 
 void
-_furlhint_cfg_set (FhCfgDocument *doc,
-                   const gchar *section,
-                   const gchar *key,
-                   const gchar *value,
-                   const gchar *origin,
-                   guint line)
+fh_cfg_set (FhCfgDocument *doc,
+            const gchar *section,
+            const gchar *key,
+            const gchar *value,
+            const gchar *origin,
+            guint line)
 {
   FhCfgSection *sect;
   gchar *folded;
@@ -492,10 +492,10 @@ _furlhint_cfg_set (FhCfgDocument *doc,
   g_return_if_fail (key != NULL);
   g_return_if_fail (origin != NULL);
 
-  folded = _furlhint_cfg_key_fold (key);
+  folded = fh_cfg_key_fold (key);
   if (value == NULL)
     {
-      sect = _furlhint_cfg_get_section (doc, section);
+      sect = fh_cfg_get_section (doc, section);
       if (sect != NULL)
         section_remove (sect, folded);
     }
@@ -656,7 +656,7 @@ reader_line (Reader *r,
       else
         {
           gchar *raw_key = g_strndup (ks, ke - ks);
-          gchar *key = _furlhint_cfg_key_fold (raw_key);
+          gchar *key = fh_cfg_key_fold (raw_key);
           FhCfgOption *old = g_hash_table_lookup (r->cursect->index, key);
 
           if (old != NULL)
@@ -694,10 +694,10 @@ count_lines (const gchar *data,
 }
 
 FhCfgDocument *
-_furlhint_cfg_parse (const gchar *data,
-                     gssize length,
-                     const gchar *origin,
-                     GError **error)
+fh_cfg_parse (const gchar *data,
+              gssize length,
+              const gchar *origin,
+              GError **error)
 {
   Reader r = { NULL, NULL, NULL, NULL, 0, 0, NULL };
   const gchar *end, *p, *bad, *nul;
@@ -739,7 +739,7 @@ _furlhint_cfg_parse (const gchar *data,
   if (length >= 3 && memcmp (data, "\xef\xbb\xbf", 3) == 0)
     data += 3;
 
-  r.doc = _furlhint_cfg_document_new (origin);
+  r.doc = fh_cfg_document_new (origin);
   r.acc = g_string_new (NULL);
 
   for (p = data; p < end; )
@@ -774,7 +774,7 @@ _furlhint_cfg_parse (const gchar *data,
 fail:
   g_free (r.first_error);
   g_string_free (r.acc, TRUE);
-  _furlhint_cfg_document_free (r.doc);
+  fh_cfg_document_free (r.doc);
   return NULL;
 }
 
@@ -812,7 +812,7 @@ interpolate_some (const FhCfgDocument *doc,
 {
   if (depth > MAX_INTERPOLATION_DEPTH)
     {
-      gchar *raw = _furlhint_cfg_quote_value (option->key, option->value);
+      gchar *raw = fh_cfg_quote_value (option->key, option->value);
 
       *message = g_strdup_printf ("recursion limit exceeded in value substitution: "
                                   "an interpolation key cannot be substituted in "
@@ -866,11 +866,11 @@ interpolate_some (const FhCfgDocument *doc,
               return FALSE;
             }
           var = g_strndup (name, name_len);
-          ref = _furlhint_cfg_lookup (doc, section, var);
+          ref = fh_cfg_lookup (doc, section, var);
           if (ref == NULL)
             {
-              gchar *raw = _furlhint_cfg_quote_value (option->key, option->value);
-              gchar *folded = _furlhint_cfg_key_fold (var);
+              gchar *raw = fh_cfg_quote_value (option->key, option->value);
+              gchar *folded = fh_cfg_key_fold (var);
 
               *message = g_strdup_printf ("bad value substitution: %%(%s)s names "
                                           "no key of [%s] or [DEFAULT] (raw value %s)",
@@ -905,10 +905,10 @@ interpolate_some (const FhCfgDocument *doc,
 }
 
 gchar *
-_furlhint_cfg_interpolate (const FhCfgDocument *doc,
-                           const gchar *section,
-                           const FhCfgOption *option,
-                           gchar **message)
+fh_cfg_interpolate (const FhCfgDocument *doc,
+                    const gchar *section,
+                    const FhCfgOption *option,
+                    gchar **message)
 {
   GString *accum;
   gchar *dummy = NULL;
@@ -933,9 +933,9 @@ _furlhint_cfg_interpolate (const FhCfgDocument *doc,
 }
 
 gboolean
-_furlhint_cfg_check_set (const gchar *key,
-                         const gchar *value,
-                         gchar **message)
+fh_cfg_check_set (const gchar *key,
+                  const gchar *value,
+                  gchar **message)
 {
   GString *tmp, *tmp2;
   const gchar *p, *pct;
@@ -970,7 +970,7 @@ _furlhint_cfg_check_set (const gchar *key,
       ok = FALSE;
       if (message != NULL)
         {
-          gchar *quoted = _furlhint_cfg_quote_value (key, value);
+          gchar *quoted = fh_cfg_quote_value (key, value);
 
           *message = g_strdup_printf ("invalid interpolation syntax in %s at "
                                       "position %u (write %%%% for a literal %%)",

@@ -51,81 +51,81 @@ typedef struct {
  * and a message naming @origin and the line: a NUL byte, invalid UTF-8, a
  * key line before any section header, a line that is neither header, key,
  * comment nor continuation, an empty key. */
-FhCfgDocument *_furlhint_cfg_parse (const gchar *data,
-                                    gssize length,
-                                    const gchar *origin,
-                                    GError **error);
+FhCfgDocument *fh_cfg_parse (const gchar *data,
+                             gssize length,
+                             const gchar *origin,
+                             GError **error);
 
-FhCfgDocument *_furlhint_cfg_document_new (const gchar *origin);
-FhCfgDocument *_furlhint_cfg_document_copy (const FhCfgDocument *doc);
-void _furlhint_cfg_document_free (FhCfgDocument *doc);
+FhCfgDocument *fh_cfg_document_new (const gchar *origin);
+FhCfgDocument *fh_cfg_document_copy (const FhCfgDocument *doc);
+void fh_cfg_document_free (FhCfgDocument *doc);
 
 /* The named section (FH_CFG_DEFAULT_SECTION gives the defaults), or NULL. */
-FhCfgSection *_furlhint_cfg_get_section (const FhCfgDocument *doc,
-                                         const gchar *section);
+FhCfgSection *fh_cfg_get_section (const FhCfgDocument *doc,
+                                  const gchar *section);
 
 /* ConfigParser.get(section, key, raw=True): the key of @section, else of
  * [DEFAULT] — but only when @section exists (NoSectionError otherwise).
  * @key any case. */
-const FhCfgOption *_furlhint_cfg_lookup (const FhCfgDocument *doc,
-                                         const gchar *section,
-                                         const gchar *key);
+const FhCfgOption *fh_cfg_lookup (const FhCfgDocument *doc,
+                                  const gchar *section,
+                                  const gchar *key);
 
 /* Keys visible in @section, [DEFAULT]'s included (ConfigParser.options()),
  * section keys first. Returns a new array of unowned FhCfgOption, or NULL
  * when @section does not exist. */
-GPtrArray *_furlhint_cfg_list_options (const FhCfgDocument *doc,
-                                       const gchar *section);
+GPtrArray *fh_cfg_list_options (const FhCfgDocument *doc,
+                                const gchar *section);
 
 /* Sets (or with @value NULL removes) a key, creating the section. */
-void _furlhint_cfg_set (FhCfgDocument *doc,
-                        const gchar *section,
-                        const gchar *key,
-                        const gchar *value,
-                        const gchar *origin,
-                        guint line);
+void fh_cfg_set (FhCfgDocument *doc,
+                 const gchar *section,
+                 const gchar *key,
+                 const gchar *value,
+                 const gchar *origin,
+                 guint line);
 
 /* BasicInterpolation.before_get() for @option read through @section:
  * `%%` → `%`, `%(name)s` → that key of @section or [DEFAULT] (recursively,
  * at most 10 deep). On failure returns NULL and *message (a new string)
  * says what is wrong, in Python's words where it has them, but with no
- * part of a value that holds a secret (_furlhint_cfg_display_value()). */
-gchar *_furlhint_cfg_interpolate (const FhCfgDocument *doc,
-                                  const gchar *section,
-                                  const FhCfgOption *option,
-                                  gchar **message);
+ * part of a value that holds a secret (fh_cfg_display_value()). */
+gchar *fh_cfg_interpolate (const FhCfgDocument *doc,
+                           const gchar *section,
+                           const FhCfgOption *option,
+                           gchar **message);
 
 /* BasicInterpolation.before_set(): FALSE (and *message) when @value has a
  * `%` that is neither `%%` nor `%(name)s`. */
-gboolean _furlhint_cfg_check_set (const gchar *key,
-                                  const gchar *value,
-                                  gchar **message);
+gboolean fh_cfg_check_set (const gchar *key,
+                           const gchar *value,
+                           gchar **message);
 
 /* RawConfigParser._convert_to_boolean(): 1/yes/true/on and 0/no/false/off,
  * any letter case. */
-gboolean _furlhint_cfg_parse_boolean (const gchar *value,
-                                      gboolean *out);
+gboolean fh_cfg_parse_boolean (const gchar *value,
+                               gboolean *out);
 
 /* str.lower() for keys (optionxform). */
-gchar *_furlhint_cfg_key_fold (const gchar *key);
+gchar *fh_cfg_key_fold (const gchar *key);
 
 /* str.strip() on UTF-8 text: Python's whitespace set. Returns a new string. */
-gchar *_furlhint_cfg_strip (const gchar *text);
+gchar *fh_cfg_strip (const gchar *text);
 
 /* @text quoted for messages: "..." with control characters, `"` and `\`
  * escaped, cut after 200 characters. */
-gchar *_furlhint_cfg_quote (const gchar *text);
+gchar *fh_cfg_quote (const gchar *text);
 
 /* @value of @key as messages may show it, not quoted: a key ending in
  * "password" (such as [tor] control.password) as FURLHINT_CENSORED, the
  * password= field of an endpoint (tcp.socks-proxy) as password=[censored],
  * a FURL's name as furlhint_furl_censor_text() does. (transfer full) */
-gchar *_furlhint_cfg_display_value (const gchar *key,
-                                    const gchar *value);
+gchar *fh_cfg_display_value (const gchar *key,
+                             const gchar *value);
 
-/* _furlhint_cfg_quote (_furlhint_cfg_display_value (@key, @value)). */
-gchar *_furlhint_cfg_quote_value (const gchar *key,
-                                  const gchar *value);
+/* fh_cfg_quote (fh_cfg_display_value (@key, @value)). */
+gchar *fh_cfg_quote_value (const gchar *key,
+                           const gchar *value);
 
 G_END_DECLS
 

@@ -199,7 +199,7 @@ opt_ref (const FhCfgDocument *doc,
          const gchar *value)
 {
   gchar *where = opt_where (opt);
-  gchar *quoted = _furlhint_cfg_quote_value (opt->key, value != NULL ? value : opt->value);
+  gchar *quoted = fh_cfg_quote_value (opt->key, value != NULL ? value : opt->value);
   gchar *ref;
 
   ref = g_strdup_printf ("%s: [%s] %s = %s%s", where, section,
@@ -281,7 +281,7 @@ bool_of (const FhConfigState *st,
   const gchar *value = value_of (st, section, key);
   gboolean out = def;
 
-  if (value != NULL && !_furlhint_cfg_parse_boolean (value, &out))
+  if (value != NULL && !fh_cfg_parse_boolean (value, &out))
     out = def;
   return out;
 }
@@ -308,13 +308,13 @@ build_values (Builder *b)
       const FhCfgSection *sect = i < b->doc->sections->len
         ? g_ptr_array_index (b->doc->sections, i) : b->doc->defaults;
       GHashTable *keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-      GPtrArray *opts = _furlhint_cfg_list_options (b->doc, sect->name);
+      GPtrArray *opts = fh_cfg_list_options (b->doc, sect->name);
       guint j;
 
       for (j = 0; j < opts->len; j++)
         {
           const FhCfgOption *opt = g_ptr_array_index (opts, j);
-          gchar *value = _furlhint_cfg_interpolate (b->doc, sect->name, opt, NULL);
+          gchar *value = fh_cfg_interpolate (b->doc, sect->name, opt, NULL);
 
           if (value == NULL)
             value = g_strdup (opt->value);
@@ -424,7 +424,7 @@ check_value (Builder *b,
       return TRUE;
 
     case KIND_BOOLEAN:
-      if (_furlhint_cfg_parse_boolean (value, &boolean))
+      if (fh_cfg_parse_boolean (value, &boolean))
         return TRUE;
       set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, value,
                      "not a boolean; " ACCEPTED_BOOLEAN);
@@ -463,7 +463,7 @@ check_value (Builder *b,
           const gchar *problem = NULL;
           gboolean ok;
 
-          if (!_furlhint_endpoint_split_credentials (value, &endpoint_text, &user, &password, &problem))
+          if (!fh_endpoint_split_credentials (value, &endpoint_text, &user, &password, &problem))
             {
               set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, value,
                              "%s; accepted: a client endpoint optionally followed by "
@@ -471,12 +471,12 @@ check_value (Builder *b,
               return FALSE;
             }
           g_free (user);
-          _furlhint_secret_free (password);
-          ok = _furlhint_endpoint_parse (endpoint_text, &endpoint, &local);
+          fh_secret_free (password);
+          ok = fh_endpoint_parse (endpoint_text, &endpoint, &local);
           g_free (endpoint_text);
           if (ok)
             {
-              _furlhint_endpoint_clear (&endpoint);
+              fh_endpoint_clear (&endpoint);
               return TRUE;
             }
           set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, value,
@@ -485,9 +485,9 @@ check_value (Builder *b,
           g_error_free (local);
           return FALSE;
         }
-      if (_furlhint_endpoint_parse (value, &endpoint, &local))
+      if (fh_endpoint_parse (value, &endpoint, &local))
         {
-          _furlhint_endpoint_clear (&endpoint);
+          fh_endpoint_clear (&endpoint);
           return TRUE;
         }
       set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, value,
@@ -544,7 +544,7 @@ check_sections (Builder *b,
   for (i = 0; read_sections[i] != NULL; i++)
     {
       const gchar *section = read_sections[i];
-      GPtrArray *opts = _furlhint_cfg_list_options (b->doc, section);
+      GPtrArray *opts = fh_cfg_list_options (b->doc, section);
 
       if (opts == NULL)
         continue;
@@ -561,7 +561,7 @@ check_sections (Builder *b,
                 warn_unknown (b, section, opt);
               continue;
             }
-          value = _furlhint_cfg_interpolate (b->doc, section, opt, &message);
+          value = fh_cfg_interpolate (b->doc, section, opt, &message);
           if (value == NULL)
             {
               set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, NULL,
@@ -610,8 +610,8 @@ static gboolean
 derive_anonymous (Builder *b,
                   GError **error)
 {
-  const FhCfgOption *anon = _furlhint_cfg_lookup (b->doc, "node", "anonymous");
-  const FhCfgOption *reveal = _furlhint_cfg_lookup (b->doc, "node", "reveal-ip-address");
+  const FhCfgOption *anon = fh_cfg_lookup (b->doc, "node", "anonymous");
+  const FhCfgOption *reveal = fh_cfg_lookup (b->doc, "node", "reveal-ip-address");
   gboolean anon_value = bool_of (b->st, "node", "anonymous", FALSE);
   gboolean reveal_value = bool_of (b->st, "node", "reveal-ip-address", TRUE);
 
@@ -646,9 +646,9 @@ endpoints_differ (const gchar *a,
 
   if (!nonblank (a) || !nonblank (b))
     return FALSE;
-  if (!_furlhint_endpoint_parse (a, &ea, NULL))
+  if (!fh_endpoint_parse (a, &ea, NULL))
     return FALSE;
-  if (_furlhint_endpoint_parse (b, &eb, NULL))
+  if (fh_endpoint_parse (b, &eb, NULL))
     {
       if (ea.kind != eb.kind)
         differ = TRUE;
@@ -656,9 +656,9 @@ endpoints_differ (const gchar *a,
         differ = strcmp (ea.path, eb.path) != 0;
       else
         differ = ea.port != eb.port || g_ascii_strcasecmp (ea.host, eb.host) != 0;
-      _furlhint_endpoint_clear (&eb);
+      fh_endpoint_clear (&eb);
     }
-  _furlhint_endpoint_clear (&ea);
+  fh_endpoint_clear (&ea);
   return differ;
 }
 
@@ -682,8 +682,8 @@ set_conflict (Builder *b,
               const gchar *format,
               ...)
 {
-  const FhCfgOption *a = _furlhint_cfg_lookup (b->doc, section_a, key_a);
-  const FhCfgOption *o = _furlhint_cfg_lookup (b->doc, section_b, key_b);
+  const FhCfgOption *a = fh_cfg_lookup (b->doc, section_a, key_a);
+  const FhCfgOption *o = fh_cfg_lookup (b->doc, section_b, key_b);
   gchar *ref_a = opt_ref (b->doc, section_a, a, value_of (b->st, section_a, key_a));
   gchar *ref_b = opt_ref (b->doc, section_b, o, value_of (b->st, section_b, key_b));
   gchar *reason;
@@ -781,7 +781,7 @@ warn_tor_precedence (Builder *b)
     return;
   for (i = 0; shadowed[i] != NULL; i++)
     {
-      const FhCfgOption *opt = _furlhint_cfg_lookup (b->doc, "tor", shadowed[i]);
+      const FhCfgOption *opt = fh_cfg_lookup (b->doc, "tor", shadowed[i]);
 
       if (opt != NULL && nonblank (value_of (b->st, "tor", shadowed[i])))
         {
@@ -818,7 +818,7 @@ derive_node (Builder *b)
         st->tcp_mode = FURLHINT_TCP_MODE_TCP;
       g_free (lower);
       st->tcp_where = opt_ref (b->doc, "connections",
-                               _furlhint_cfg_lookup (b->doc, "connections", "tcp"), value);
+                               fh_cfg_lookup (b->doc, "connections", "tcp"), value);
     }
 
   st->tor_fallback = bool_of (st, "connections", "tcp.tor-fallback", FALSE);
@@ -826,12 +826,12 @@ derive_node (Builder *b)
   value = value_of (st, "node", "tub.location");
   if (value != NULL)
     {
-      gchar *stripped = _furlhint_cfg_strip (value);
+      gchar *stripped = fh_cfg_strip (value);
       guint i;
 
       st->tub_location = g_strsplit (stripped, ",", -1);
       g_free (stripped);
-      opt = _furlhint_cfg_lookup (b->doc, "node", "tub.location");
+      opt = fh_cfg_lookup (b->doc, "node", "tub.location");
       st->tub_location_where = opt_where (opt);
       for (i = 0; st->tub_location[i] != NULL; i++)
         if (st->tub_location[i][0] == '\0')
@@ -842,7 +842,7 @@ derive_node (Builder *b)
 
   value = value_of (st, "node", "tub.port");
   if (value != NULL)
-    st->tub_port = _furlhint_cfg_strip (value);
+    st->tub_port = fh_cfg_strip (value);
 }
 
 static gboolean
@@ -895,7 +895,7 @@ config_new_from_doc (FhCfgDocument *doc,
 FurlHintConfig *
 furlhint_config_new (void)
 {
-  return config_new_from_doc (_furlhint_cfg_document_new ("(defaults)"), NULL);
+  return config_new_from_doc (fh_cfg_document_new ("(defaults)"), NULL);
 }
 
 FurlHintConfig *
@@ -909,7 +909,7 @@ furlhint_config_load_data (const gchar *data,
   g_return_val_if_fail (data != NULL || length == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  doc = _furlhint_cfg_parse (data != NULL ? data : "", length, origin, error);
+  doc = fh_cfg_parse (data != NULL ? data : "", length, origin, error);
   if (doc == NULL)
     return NULL;
   return config_new_from_doc (doc, error);
@@ -1044,7 +1044,7 @@ furlhint_config_unref (FurlHintConfig *config)
   if (!g_ref_count_dec (&config->ref))
     return;
   state_clear (&config->state);
-  _furlhint_cfg_document_free (config->doc);
+  fh_cfg_document_free (config->doc);
   g_free (config);
 }
 
@@ -1095,7 +1095,7 @@ furlhint_config_get_value (const FurlHintConfig *config,
   g_return_val_if_fail (section != NULL, NULL);
   g_return_val_if_fail (key != NULL, NULL);
 
-  folded = _furlhint_cfg_key_fold (key);
+  folded = fh_cfg_key_fold (key);
   value = value_of (&config->state, section, folded);
   g_free (folded);
   return value;
@@ -1111,7 +1111,7 @@ key_is_writable (const gchar *key)
   if (*key == '\0' || strpbrk (key, "=:\n\r") != NULL || key[0] == '[' ||
       key[0] == '#' || key[0] == ';')
     return FALSE;
-  stripped = _furlhint_cfg_strip (key);
+  stripped = fh_cfg_strip (key);
   ok = strcmp (stripped, key) == 0;
   g_free (stripped);
   return ok;
@@ -1159,9 +1159,9 @@ furlhint_config_set_value (FurlHintConfig *config,
                        "accepted: UTF-8 text", section, key);
           return FALSE;
         }
-      if (!_furlhint_cfg_check_set (key, value, &message))
+      if (!fh_cfg_check_set (key, value, &message))
         {
-          gchar *quoted = _furlhint_cfg_quote_value (key, value);
+          gchar *quoted = fh_cfg_quote_value (key, value);
 
           g_set_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE,
                        SET_ORIGIN ": [%s] %s = %s: %s; accepted: %%%% for a literal "
@@ -1172,19 +1172,19 @@ furlhint_config_set_value (FurlHintConfig *config,
           return FALSE;
         }
       /* as the file reader would have left it */
-      stripped = _furlhint_cfg_strip (value);
+      stripped = fh_cfg_strip (value);
     }
 
-  doc = _furlhint_cfg_document_copy (config->doc);
-  _furlhint_cfg_set (doc, section, key, stripped, SET_ORIGIN, 0);
+  doc = fh_cfg_document_copy (config->doc);
+  fh_cfg_set (doc, section, key, stripped, SET_ORIGIN, 0);
   g_free (stripped);
   if (!state_build (doc, &st, error))
     {
-      _furlhint_cfg_document_free (doc);
+      fh_cfg_document_free (doc);
       return FALSE;
     }
   state_clear (&config->state);
-  _furlhint_cfg_document_free (config->doc);
+  fh_cfg_document_free (config->doc);
   config->doc = doc;
   config->state = st;
   return TRUE;
@@ -1279,7 +1279,7 @@ location_entry_problem (const gchar *entry)
                      "stripped, so other nodes cannot use it)");
 
   /* Tahoe: convert_legacy_hint(loc).split(":")[0] */
-  converted = _furlhint_foolscap_convert_legacy (entry);
+  converted = fh_foolscap_convert_legacy (entry);
   colon = strchr (converted, ':');
   type = colon != NULL ? g_strndup (converted, colon - converted) : g_strdup (converted);
 
@@ -1287,11 +1287,11 @@ location_entry_problem (const gchar *entry)
     {
       FhFoolscapAddr addr = { NULL, NULL, FALSE };
 
-      if (!_furlhint_foolscap_match_tcp (converted, &addr, NULL))
+      if (!fh_foolscap_match_tcp (converted, &addr, NULL))
         problem = g_strdup ("tub.location includes tcp: hint (not one Foolscap can parse)");
       else if (!host_is_anonymous (addr.host))
         problem = g_strdup ("tub.location includes tcp: hint");
-      _furlhint_foolscap_addr_clear (&addr);
+      fh_foolscap_addr_clear (&addr);
     }
   else if (strcmp (type, "tor") != 0 && strcmp (type, "i2p") != 0)
     problem = g_strdup ("not a tor:, i2p:, or .onion/.i2p tcp: hint");
@@ -1417,11 +1417,11 @@ furlhint_config_validate (const FurlHintConfig *config,
         const gchar *value = value_of (st, endpoints[i].section, endpoints[i].key);
         FhEndpoint endpoint;
 
-        if (!nonblank (value) || !_furlhint_endpoint_parse (value, &endpoint, NULL))
+        if (!nonblank (value) || !fh_endpoint_parse (value, &endpoint, NULL))
           continue;
-        if (_furlhint_endpoint_needs_lookup (&endpoint))
+        if (fh_endpoint_needs_lookup (&endpoint))
           {
-            gchar *quoted = _furlhint_cfg_quote (value);
+            gchar *quoted = fh_cfg_quote (value);
 
             g_ptr_array_add (problems,
                              g_strdup_printf ("%s: [%s] %s = %s: %s", config->doc->origin,
@@ -1429,7 +1429,7 @@ furlhint_config_validate (const FurlHintConfig *config,
                                               FH_ENDPOINT_LOOKUP_PROBLEM));
             g_free (quoted);
           }
-        _furlhint_endpoint_clear (&endpoint);
+        fh_endpoint_clear (&endpoint);
       }
   }
 
@@ -1449,7 +1449,7 @@ furlhint_config_validate (const FurlHintConfig *config,
 
           if (problem != NULL)
             {
-              gchar *quoted = _furlhint_cfg_quote (st->tub_location[i]);
+              gchar *quoted = fh_cfg_quote (st->tub_location[i]);
 
               g_ptr_array_add (problems,
                                g_strdup_printf ("%s: [node] tub.location entry %s: %s",

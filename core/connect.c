@@ -517,9 +517,9 @@ attempt_failed (Attempt *a, GError *error)
 
   if (g_error_matches (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN))
     transport_down_remember (conn, e->plugin, error);
-  _furlhint_context_log (conn->ctx, G_LOG_LEVEL_INFO, "hint %s via %s failed: %s",
-                         furlhint_hint_get_canonical (e->hint),
-                         furlhint_plugin_get_name (e->plugin), error->message);
+  fh_context_log (conn->ctx, G_LOG_LEVEL_INFO, "hint %s via %s failed: %s",
+                  furlhint_hint_get_canonical (e->hint),
+                  furlhint_plugin_get_name (e->plugin), error->message);
 
   if (tier_exhausted (conn))
     {
@@ -547,9 +547,9 @@ attempt_succeeded (Attempt *a, GIOStream *stream)
   conn->result->stream = stream;
   conn->result->winner = (gint) a->entry;
   set_status (conn, e->hint_index, "connected");
-  _furlhint_context_log (conn->ctx, G_LOG_LEVEL_INFO, "connected through hint %s via %s",
-                         furlhint_hint_get_canonical (e->hint),
-                         furlhint_plugin_get_name (e->plugin));
+  fh_context_log (conn->ctx, G_LOG_LEVEL_INFO, "connected through hint %s via %s",
+                  furlhint_hint_get_canonical (e->hint),
+                  furlhint_plugin_get_name (e->plugin));
   finish (conn, NULL);
 }
 
@@ -763,8 +763,8 @@ recheck_plan (FurlHintContext *ctx,
                             "another context; nothing was connected. Rank the FURL with "
                             "this context",
                             furlhint_hint_get_text (e->hint), furlhint_plugin_get_name (e->plugin));
-      problem = _furlhint_plan_route_problem (strict, e->plugin, &e->target, e->tier,
-                                              e->carried, &code);
+      problem = fh_plan_route_problem (strict, e->plugin, &e->target, e->tier,
+                                       e->carried, &code);
       if (problem == NULL)
         continue;
       error = g_error_new (FURLHINT_POLICY_ERROR, code, "%s; nothing was connected",

@@ -34,10 +34,10 @@ struct _FurlHintContext {
 };
 
 /* Logs through the context's logger (no-op without one). */
-void _furlhint_context_log (FurlHintContext *ctx,
-                            GLogLevelFlags level,
-                            const gchar *format,
-                            ...) G_GNUC_PRINTF (3, 4);
+void fh_context_log (FurlHintContext *ctx,
+                     GLogLevelFlags level,
+                     const gchar *format,
+                     ...) G_GNUC_PRINTF (3, 4);
 
 /* THE registration path, for builtin, preloaded, test and third-party
  * plugins alike: check the descriptor (ABI version and struct size first,
@@ -45,28 +45,28 @@ void _furlhint_context_log (FurlHintContext *ctx,
  * init with the plugin's settings, register its prefixes. On success the
  * context owns @module (may be NULL); on failure the caller still owns it.
  * Records nothing: callers record failures with
- * _furlhint_context_record_error(). */
-gboolean _furlhint_context_add_plugin (FurlHintContext *ctx,
-                                       const FurlHintPluginDescriptor *desc,
-                                       const gchar *origin,
-                                       gpointer module,
-                                       GError **error);
+ * fh_context_record_error(). */
+gboolean fh_context_add_plugin (FurlHintContext *ctx,
+                                const FurlHintPluginDescriptor *desc,
+                                const gchar *origin,
+                                gpointer module,
+                                GError **error);
 
 /* Appends a copy of @error to the context's plugin errors and logs it. */
-void _furlhint_context_record_error (FurlHintContext *ctx,
-                                     const GError *error);
+void fh_context_record_error (FurlHintContext *ctx,
+                              const GError *error);
 
 /* Checks a descriptor (plugin.c). Never reads a field beyond what
  * @desc->struct_size covers. */
-gboolean _furlhint_descriptor_check (const FurlHintPluginDescriptor *desc,
-                                     const gchar *origin,
-                                     GError **error);
+gboolean fh_descriptor_check (const FurlHintPluginDescriptor *desc,
+                              const gchar *origin,
+                              GError **error);
 
 /* Puts @target's host in canonical form (core/shared/hostname.h), and makes a
  * .onion/.i2p name's kind say so; FALSE with a FURLHINT_HINT_ERROR_BAD_HOST
  * error (and @target untouched) for a name that has no such form. */
-gboolean _furlhint_target_canonicalize (FurlHintTarget *target,
-                                        GError **error);
+gboolean fh_target_canonicalize (FurlHintTarget *target,
+                                 GError **error);
 
 /* Why a route through @plugin to @target (canonical form expected) may
  * not be in a plan (anonymous or not, per @anonymous), or NULL when it
@@ -75,18 +75,18 @@ gboolean _furlhint_target_canonicalize (FurlHintTarget *target,
  * (public TCP) route before FURLHINT_TIER_TOR_FALLBACK. *@code gets the
  * rejection's code (BAD_HINT or REVEALING). plan.c's add_route and the
  * connector's re-check share it. */
-gchar *_furlhint_plan_route_problem (gboolean anonymous,
-                                     FurlHintPlugin *plugin,
-                                     const FurlHintTarget *target,
-                                     guint tier,
-                                     gboolean carried,
-                                     FurlHintPolicyError *code);
+gchar *fh_plan_route_problem (gboolean anonymous,
+                              FurlHintPlugin *plugin,
+                              const FurlHintTarget *target,
+                              guint tier,
+                              gboolean carried,
+                              FurlHintPolicyError *code);
 
 /* Runs fini, closes the module (loader.c), frees the plugin. */
-void _furlhint_plugin_free (FurlHintPlugin *plugin);
+void fh_loaded_plugin_free (FurlHintPlugin *plugin);
 
 /* loader.c: libltdl wrappers, serialized by one mutex. */
-void _furlhint_loader_close (gpointer module);
+void fh_loader_close (gpointer module);
 
 G_END_DECLS
 

@@ -2,7 +2,7 @@
  *
  * Every plugin, whether built in, dlpreopened, loaded from a file or
  * registered by a test, enters the registry through
- * _furlhint_context_add_plugin(): one path, one set of checks (as in
+ * fh_context_add_plugin(): one path, one set of checks (as in
  * collectd's plugin.c, where each step of find → open → check → init →
  * register can fail and only skips that plugin).
  *
@@ -66,7 +66,7 @@ furlhint_context_unref (FurlHintContext *ctx)
     {
       FurlHintPlugin *plugin = g_ptr_array_index (ctx->plugins, i - 1);
 
-      _furlhint_plugin_free (plugin);
+      fh_loaded_plugin_free (plugin);
     }
   g_ptr_array_unref (ctx->plugins);
   g_hash_table_unref (ctx->by_prefix);
@@ -124,10 +124,10 @@ furlhint_log_to_glib (GLogLevelFlags level,
 }
 
 void
-_furlhint_context_log (FurlHintContext *ctx,
-                       GLogLevelFlags level,
-                       const gchar *format,
-                       ...)
+fh_context_log (FurlHintContext *ctx,
+                GLogLevelFlags level,
+                const gchar *format,
+                ...)
 {
   g_autofree gchar *message = NULL;
   va_list args;
@@ -153,18 +153,18 @@ plugin_log (GLogLevelFlags level,
 
   if (plugin == NULL || message == NULL)
     return;
-  _furlhint_context_log (plugin->ctx, level, "%s: %s", plugin->desc->name, message);
+  fh_context_log (plugin->ctx, level, "%s: %s", plugin->desc->name, message);
 }
 
 void
-_furlhint_context_record_error (FurlHintContext *ctx,
-                                const GError *error)
+fh_context_record_error (FurlHintContext *ctx,
+                         const GError *error)
 {
   g_return_if_fail (ctx != NULL);
   g_return_if_fail (error != NULL);
 
   g_ptr_array_add (ctx->plugin_errors, g_error_copy (error));
-  _furlhint_context_log (ctx, G_LOG_LEVEL_WARNING, "%s", error->message);
+  fh_context_log (ctx, G_LOG_LEVEL_WARNING, "%s", error->message);
 }
 
 /* Strips the dots a suffix may start with: ".onion" and "onion" both mean
@@ -198,11 +198,11 @@ find_plugin_for_suffix (FurlHintContext *ctx,
 }
 
 gboolean
-_furlhint_context_add_plugin (FurlHintContext *ctx,
-                              const FurlHintPluginDescriptor *desc,
-                              const gchar *origin,
-                              gpointer module,
-                              GError **error)
+fh_context_add_plugin (FurlHintContext *ctx,
+                       const FurlHintPluginDescriptor *desc,
+                       const gchar *origin,
+                       gpointer module,
+                       GError **error)
 {
   FurlHintPluginInitArgs args;
   FurlHintPlugin *existing;
@@ -218,7 +218,7 @@ _furlhint_context_add_plugin (FurlHintContext *ctx,
   g_return_val_if_fail (origin != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!_furlhint_descriptor_check (desc, origin, error))
+  if (!fh_descriptor_check (desc, origin, error))
     return FALSE;
 
   existing = furlhint_context_find_plugin (ctx, desc->name);
@@ -301,12 +301,12 @@ _furlhint_context_add_plugin (FurlHintContext *ctx,
     g_hash_table_insert (ctx->by_prefix, g_strdup (desc->prefixes[i]), plugin);
 
   prefix_list = g_strjoinv (", ", (gchar **) desc->prefixes);
-  _furlhint_context_log (ctx, G_LOG_LEVEL_DEBUG,
-                         "loaded plugin '%s' %s from %s (prefixes: %s; %s%s)",
-                         desc->name, furlhint_plugin_get_version (plugin), origin,
-                         *prefix_list != '\0' ? prefix_list : "none",
-                         furlhint_anon_class_name (desc->anon_class),
-                         plugin->configured ? "" : "; not configured");
+  fh_context_log (ctx, G_LOG_LEVEL_DEBUG,
+                  "loaded plugin '%s' %s from %s (prefixes: %s; %s%s)",
+                  desc->name, furlhint_plugin_get_version (plugin), origin,
+                  *prefix_list != '\0' ? prefix_list : "none",
+                  furlhint_anon_class_name (desc->anon_class),
+                  plugin->configured ? "" : "; not configured");
   return TRUE;
 }
 
@@ -325,9 +325,9 @@ furlhint_context_register_plugin (FurlHintContext *ctx,
   if (origin == NULL)
     origin = "builtin";
 
-  if (!_furlhint_context_add_plugin (ctx, descriptor, origin, NULL, &local_error))
+  if (!fh_context_add_plugin (ctx, descriptor, origin, NULL, &local_error))
     {
-      _furlhint_context_record_error (ctx, local_error);
+      fh_context_record_error (ctx, local_error);
       g_propagate_error (error, local_error);
       return FALSE;
     }
@@ -391,7 +391,7 @@ furlhint_context_find_plugin_for_host (FurlHintContext *ctx,
    * sending it to DNS instead of Tor would leak it. A name with an empty
    * label has no canonical form and belongs to no plugin's domain (the
    * ranker refuses it before asking). */
-  canonical = _furlhint_hostname_canonicalize (host, NULL);
+  canonical = fh_hostname_canonicalize (host, NULL);
   if (canonical == NULL)
     return NULL;
 
@@ -403,7 +403,7 @@ furlhint_context_find_plugin_for_host (FurlHintContext *ctx,
 
       for (j = 0; suffixes[j] != NULL; j++)
         {
-          if (_furlhint_hostname_in_domain (canonical, suffix_domain (suffixes[j])))
+          if (fh_hostname_in_domain (canonical, suffix_domain (suffixes[j])))
             return plugin;
         }
     }

@@ -80,7 +80,7 @@ py_isprintable (gunichar c)
 }
 
 gchar *
-_furlhint_py_repr (const gchar *utf8)
+fh_py_repr (const gchar *utf8)
 {
   gchar *valid = g_utf8_make_valid (utf8, -1);
   gchar quote = (strchr (valid, '\'') != NULL && strchr (valid, '"') == NULL) ? '"' : '\'';
@@ -127,9 +127,9 @@ short_repr (const gchar *utf8)
   gchar *head, *repr, *result;
 
   if (n <= 40)
-    return _furlhint_py_repr (utf8);
+    return fh_py_repr (utf8);
   head = g_utf8_substring (utf8, 0, 40);
-  repr = _furlhint_py_repr (head);
+  repr = fh_py_repr (head);
   result = g_strconcat (repr, "...", NULL);
   g_free (head);
   g_free (repr);
@@ -271,7 +271,7 @@ py_is_base32 (const gchar *s,
 }
 
 void
-_furlhint_decoded_furl_clear (FhDecodedFurl *decoded)
+fh_decoded_furl_clear (FhDecodedFurl *decoded)
 {
   if (decoded == NULL)
     return;
@@ -436,7 +436,7 @@ decode_furl_spans (const gchar *text,
   {
     /* Foolscap's words, but its %r would quote the name, a capability. */
     gchar *censored = furlhint_furl_censor_text (text);
-    gchar *repr = _furlhint_py_repr (censored);
+    gchar *repr = fh_py_repr (censored);
 
     g_set_error (error, FURLHINT_FURL_ERROR, FURLHINT_FURL_ERROR_UNKNOWN_PREFIX,
                  "unknown FURL prefix in %s", repr);
@@ -447,9 +447,9 @@ decode_furl_spans (const gchar *text,
 }
 
 gboolean
-_furlhint_foolscap_decode_furl (const gchar   *text,
-                                FhDecodedFurl *out,
-                                GError       **error)
+fh_foolscap_decode_furl (const gchar   *text,
+                         FhDecodedFurl *out,
+                         GError       **error)
 {
   FurlSpans spans;
   gboolean ascii;
@@ -477,8 +477,8 @@ _furlhint_foolscap_decode_furl (const gchar   *text,
 }
 
 gchar **
-_furlhint_decoded_furl_lint (const gchar         *text,
-                             const FhDecodedFurl *decoded)
+fh_decoded_furl_lint (const gchar         *text,
+                      const FhDecodedFurl *decoded)
 {
   GPtrArray *lint = g_ptr_array_new ();
 
@@ -560,7 +560,7 @@ furl_build (FurlHintFurlKind kind,
       const gchar *comma = i + 1 < n_hints ? memchr (hints + piece, ',', hints_len - piece) : NULL;
       gsize end = comma != NULL ? (gsize) (comma - hints) : hints_len;
 
-      strings = _furlhint_hint_init (&furl->hints[i], hints + piece, end - piece, strings);
+      strings = fh_hint_init (&furl->hints[i], hints + piece, end - piece, strings);
       piece = end + 1;
     }
 
@@ -618,10 +618,10 @@ parse_furl (const gchar *text,
     {
       FhDecodedFurl decoded;
 
-      if (_furlhint_foolscap_decode_furl (text, &decoded, NULL))
+      if (fh_foolscap_decode_furl (text, &decoded, NULL))
         {
-          furl->lint = _furlhint_decoded_furl_lint (text, &decoded);
-          _furlhint_decoded_furl_clear (&decoded);
+          furl->lint = fh_decoded_furl_lint (text, &decoded);
+          fh_decoded_furl_clear (&decoded);
         }
     }
   return furl;
@@ -656,7 +656,7 @@ ascii_port_ok (const gchar *port)
 #define NURL_ERROR(error, format, what) \
   G_STMT_START { \
     gchar *censored_ = furlhint_furl_censor_text (what); \
-    gchar *repr_ = _furlhint_py_repr (censored_); \
+    gchar *repr_ = fh_py_repr (censored_); \
     g_set_error ((error), FURLHINT_FURL_ERROR, FURLHINT_FURL_ERROR_BAD_FURL, format, repr_); \
     g_free (repr_); \
     g_free (censored_); \
@@ -746,20 +746,20 @@ nurl_location_to_hint (const gchar    *location,
     gboolean ok;
 
     if (strcmp (type, "tcp") == 0)
-      ok = _furlhint_foolscap_match_tcp (hint, &addr, NULL);
+      ok = fh_foolscap_match_tcp (hint, &addr, NULL);
     else if (strcmp (type, "i2p") == 0)
-      ok = _furlhint_foolscap_match_i2p (hint, &addr, NULL);
+      ok = fh_foolscap_match_i2p (hint, &addr, NULL);
     else
       {
         gchar *msg = NULL;
 
         /* Refusing a non-Tor-able address is the router's job, not
          * syntax: only "unrecognized" counts here. */
-        ok = _furlhint_foolscap_match_tor (hint, &addr, &msg) ||
+        ok = fh_foolscap_match_tor (hint, &addr, &msg) ||
              g_str_has_prefix (msg, "ignoring non-Tor-able");
         g_free (msg);
       }
-    _furlhint_foolscap_addr_clear (&addr);
+    fh_foolscap_addr_clear (&addr);
     if (!ok)
       {
         g_clear_pointer (&hint, g_free);
@@ -845,7 +845,7 @@ parse_nurl (const gchar    *text,
       n_locations++;
   if (location[0] == '\0' || n_locations != 1)
     {
-      gchar *repr = _furlhint_py_repr (location);
+      gchar *repr = fh_py_repr (location);
 
       g_set_error (error, FURLHINT_FURL_ERROR, FURLHINT_FURL_ERROR_BAD_FURL,
                    "a NURL has exactly one location, %s has %u (expected one HOST:PORT)",
@@ -954,7 +954,7 @@ furlhint_furl_unref (FurlHintFurl *furl)
     return;
   for (guint i = 0; i < furl->n_hints; i++)
     if (furl->hints[i].lint != NULL)
-      _furlhint_hint_clear (&furl->hints[i]);
+      fh_hint_clear (&furl->hints[i]);
   g_strfreev (furl->lint);
   g_free (furl->location);
   g_free (furl);

@@ -19,7 +19,7 @@ struct _FurlHintHint {
                             * empty; computed on the first furlhint_hint_get_lint() */
 };
 
-/* Bytes of string space _furlhint_hint_init() may use for a hint of @len
+/* Bytes of string space fh_hint_init() may use for a hint of @len
  * bytes: the text, the canonical form (at most 4 bytes longer: "tcp:")
  * and the type, each with its NUL. */
 #define _FURLHINT_HINT_STRINGS_SIZE(len) (3 * (gsize) (len) + 12)
@@ -27,13 +27,13 @@ struct _FurlHintHint {
 /* Fills @hint from the @len bytes at @text (no NUL needed), writing its
  * strings from @strings on; returns where they end.  The lint is left to
  * furlhint_hint_get_lint(). */
-gchar *_furlhint_hint_init (FurlHintHint *hint,
-                            const gchar  *text,
-                            gsize         len,
-                            gchar        *strings);
+gchar *fh_hint_init (FurlHintHint *hint,
+                     const gchar  *text,
+                     gsize         len,
+                     gchar        *strings);
 
 /* Frees what an initialised hint owns, not the hint itself. */
-void _furlhint_hint_clear (FurlHintHint *hint);
+void fh_hint_clear (FurlHintHint *hint);
 
 /* What foolscap.furl.decode_furl() returns, plus where it found it. */
 typedef struct {
@@ -47,17 +47,17 @@ typedef struct {
 
 /* decode_furl() on valid UTF-8 @text (NOT_UTF8 otherwise). The GError
  * message is Foolscap's exact text; @out is filled only on success. */
-gboolean _furlhint_foolscap_decode_furl (const gchar   *text,
-                                         FhDecodedFurl *out,
-                                         GError       **error);
-void _furlhint_decoded_furl_clear (FhDecodedFurl *decoded);
+gboolean fh_foolscap_decode_furl (const gchar   *text,
+                                  FhDecodedFurl *out,
+                                  GError       **error);
+void fh_decoded_furl_clear (FhDecodedFurl *decoded);
 
 /* furlhint's FURL-level lint for a decoded FURL (a new strv, maybe empty). */
-gchar **_furlhint_decoded_furl_lint (const gchar         *text,
-                                     const FhDecodedFurl *decoded);
+gchar **fh_decoded_furl_lint (const gchar         *text,
+                              const FhDecodedFurl *decoded);
 
 /* Python's repr() of a str, for messages ("unknown FURL prefix in %r"). */
-gchar *_furlhint_py_repr (const gchar *utf8);
+gchar *fh_py_repr (const gchar *utf8);
 
 G_END_DECLS
 

@@ -50,9 +50,9 @@ compute_lint (const gchar *text,
   /* The three handlers agree on host and port whenever more than one of
    * them accepts a hint (their patterns split it at the same colons), so
    * the first view that accepts is the one to judge. */
-  accepted = _furlhint_foolscap_match_tcp (canonical, &addr, NULL) ||
-             _furlhint_foolscap_match_tor (canonical, &addr, NULL) ||
-             _furlhint_foolscap_match_i2p (canonical, &addr, NULL);
+  accepted = fh_foolscap_match_tcp (canonical, &addr, NULL) ||
+             fh_foolscap_match_tor (canonical, &addr, NULL) ||
+             fh_foolscap_match_i2p (canonical, &addr, NULL);
   if (accepted)
     {
       if (!is_ascii (addr.host))
@@ -68,17 +68,17 @@ compute_lint (const gchar *text,
             g_ptr_array_add (lint, g_strdup_printf ("port %s is above 65535", addr.port));
         }
     }
-  _furlhint_foolscap_addr_clear (&addr);
+  fh_foolscap_addr_clear (&addr);
 
   g_ptr_array_add (lint, NULL);
   return (gchar **) g_ptr_array_free (lint, FALSE);
 }
 
 gchar *
-_furlhint_hint_init (FurlHintHint *hint,
-                     const gchar  *text,
-                     gsize         len,
-                     gchar        *strings)
+fh_hint_init (FurlHintHint *hint,
+              const gchar  *text,
+              gsize         len,
+              gchar        *strings)
 {
   gchar *canonical;
   gsize canonical_len, type_len;
@@ -88,7 +88,7 @@ _furlhint_hint_init (FurlHintHint *hint,
   hint->text = strings;
 
   canonical = strings + len + 1;
-  canonical_len = _furlhint_foolscap_write_canonical (text, len, canonical, &type_len);
+  canonical_len = fh_foolscap_write_canonical (text, len, canonical, &type_len);
   hint->canonical = canonical;
   strings = canonical + canonical_len + 1;
 
@@ -107,7 +107,7 @@ _furlhint_hint_init (FurlHintHint *hint,
 }
 
 void
-_furlhint_hint_clear (FurlHintHint *hint)
+fh_hint_clear (FurlHintHint *hint)
 {
   g_strfreev (hint->lint);
   hint->lint = NULL;
@@ -123,7 +123,7 @@ furlhint_hint_new (const gchar *text)
 
   len = strlen (text);
   hint = g_malloc (sizeof (FurlHintHint) + _FURLHINT_HINT_STRINGS_SIZE (len));
-  _furlhint_hint_init (hint, text, len, (gchar *) (hint + 1));
+  fh_hint_init (hint, text, len, (gchar *) (hint + 1));
   return hint;
 }
 
@@ -155,7 +155,7 @@ furlhint_hint_free (FurlHintHint *hint)
 {
   if (hint == NULL)
     return;
-  _furlhint_hint_clear (hint);
+  fh_hint_clear (hint);
   g_free (hint);
 }
 

@@ -4,7 +4,7 @@
  * the descriptor → check → init → register. Each step can fail for one
  * plugin; the failure is recorded with the file and the reason and the
  * plugin is skipped, never the process aborted. Registration itself is
- * _furlhint_context_add_plugin() (context.c), shared with builtin plugins.
+ * fh_context_add_plugin() (context.c), shared with builtin plugins.
  *
  * libltdl is not thread-safe (collectd learned it the hard way): every
  * lt_* call below happens under loader_lock, and lt_dlinit()/lt_dlexit()
@@ -59,7 +59,7 @@ make_resident_locked (lt_dlhandle handle)
 }
 
 void
-_furlhint_loader_close (gpointer module)
+fh_loader_close (gpointer module)
 {
   if (module == NULL)
     return;
@@ -147,7 +147,7 @@ add_module (FurlHintContext *ctx,
 {
   GError *local_error = NULL;
 
-  if (!_furlhint_context_add_plugin (ctx, desc, origin, handle, &local_error))
+  if (!fh_context_add_plugin (ctx, desc, origin, handle, &local_error))
     {
       /* A failed init has run the plugin's code all the same: it may
        * have interned a quark from its own static string (the documented
@@ -159,7 +159,7 @@ add_module (FurlHintContext *ctx,
           make_resident_locked (handle);
           g_mutex_unlock (&loader_lock);
         }
-      _furlhint_loader_close (handle);
+      fh_loader_close (handle);
       g_propagate_error (error, local_error);
       return FALSE;
     }
@@ -258,7 +258,7 @@ furlhint_context_load_plugin_file (FurlHintContext *ctx,
 
   if (!load_plugin_file (ctx, path, &local_error))
     {
-      _furlhint_context_record_error (ctx, local_error);
+      fh_context_record_error (ctx, local_error);
       g_propagate_error (error, local_error);
       return FALSE;
     }
@@ -359,10 +359,10 @@ furlhint_context_load_plugin_dir (FurlHintContext *ctx,
       builtin = find_builtin_for_file (ctx, file_name);
       if (builtin != NULL)
         {
-          _furlhint_context_log (ctx, G_LOG_LEVEL_DEBUG,
-                                 "not loading %s: plugin '%s' is linked into "
-                                 "the program", path,
-                                 furlhint_plugin_get_name (builtin));
+          fh_context_log (ctx, G_LOG_LEVEL_DEBUG,
+                          "not loading %s: plugin '%s' is linked into "
+                          "the program", path,
+                          furlhint_plugin_get_name (builtin));
           continue;
         }
 
@@ -440,7 +440,7 @@ load_preloaded (FurlHintContext *ctx)
         loaded++;
       else
         {
-          _furlhint_context_record_error (ctx, error);
+          fh_context_record_error (ctx, error);
           g_clear_error (&error);
         }
       g_mutex_lock (&loader_lock);
@@ -460,14 +460,14 @@ load_search_dir (FurlHintContext *ctx,
 
   if (!missing_is_error && !g_file_test (dir, G_FILE_TEST_EXISTS))
     {
-      _furlhint_context_log (ctx, G_LOG_LEVEL_DEBUG,
-                             "plugin directory %s does not exist; skipped", dir);
+      fh_context_log (ctx, G_LOG_LEVEL_DEBUG,
+                      "plugin directory %s does not exist; skipped", dir);
       return;
     }
 
   if (!furlhint_context_load_plugin_dir (ctx, dir, &error))
     {
-      _furlhint_context_record_error (ctx, error);
+      fh_context_record_error (ctx, error);
       g_error_free (error);
     }
 }

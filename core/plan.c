@@ -155,19 +155,19 @@ needs_local_dns (FurlHintAnonClass anon_class,
 }
 
 gchar *
-_furlhint_plan_route_problem (gboolean anonymous,
-                              FurlHintPlugin *plugin,
-                              const FurlHintTarget *target,
-                              guint tier,
-                              gboolean carried,
-                              FurlHintPolicyError *code)
+fh_plan_route_problem (gboolean anonymous,
+                       FurlHintPlugin *plugin,
+                       const FurlHintTarget *target,
+                       guint tier,
+                       gboolean carried,
+                       FurlHintPolicyError *code)
 {
   FurlHintAnonClass anon_class = furlhint_plugin_get_anon_class (plugin);
   const gchar *name = furlhint_plugin_get_name (plugin);
   const gchar *host = target->host;
 
   *code = FURLHINT_POLICY_ERROR_BAD_HINT;
-  if (!_furlhint_hostname_is_canonical (host))
+  if (!fh_hostname_is_canonical (host))
     return g_strdup_printf ("bad hint: refused a route through '%s' to '%s': not a "
                             "canonical host name (a final dot, an empty label, or a "
                             ".onion/.i2p name not in lower case); targets carry the "
@@ -220,7 +220,7 @@ furlhint_plan_add_route (FurlHintPlan *plan,
   /* A caller's own target gets the form furlhint_plugin_parse() gives:
    * the name the route is checked by is the name the plugin is asked
    * for. */
-  if (!_furlhint_target_canonicalize (target, &error))
+  if (!fh_target_canonicalize (target, &error))
     {
       plan_add_rejection_take (plan, hint_index, FURLHINT_POLICY_ERROR_BAD_HINT,
                                g_strdup_printf ("bad hint: %s", error->message));
@@ -228,7 +228,7 @@ furlhint_plan_add_route (FurlHintPlan *plan,
       return FALSE;
     }
 
-  problem = _furlhint_plan_route_problem (plan->anonymous, plugin, target, tier, carried, &code);
+  problem = fh_plan_route_problem (plan->anonymous, plugin, target, tier, carried, &code);
   if (problem != NULL)
     {
       plan_add_rejection_take (plan, hint_index, code, problem);

@@ -50,9 +50,9 @@ name_is_valid (const gchar *name)
 }
 
 gboolean
-_furlhint_descriptor_check (const FurlHintPluginDescriptor *desc,
-                            const gchar *origin,
-                            GError **error)
+fh_descriptor_check (const FurlHintPluginDescriptor *desc,
+                     const gchar *origin,
+                     GError **error)
 {
   struct {
     const gchar *name;
@@ -308,11 +308,11 @@ furlhint_plugin_parse (FurlHintPlugin *plugin,
     {
       if (local_error != NULL)
         {
-          _furlhint_context_log (plugin->ctx, G_LOG_LEVEL_WARNING,
-                                 "plugin '%s' (%s) accepted hint '%s' but also "
-                                 "set an error (%s); ignoring the error",
-                                 plugin->desc->name, plugin->origin, hint,
-                                 local_error->message);
+          fh_context_log (plugin->ctx, G_LOG_LEVEL_WARNING,
+                          "plugin '%s' (%s) accepted hint '%s' but also "
+                          "set an error (%s); ignoring the error",
+                          plugin->desc->name, plugin->origin, hint,
+                          local_error->message);
           g_clear_error (&local_error);
         }
       if (target->host == NULL || *target->host == '\0')
@@ -342,7 +342,7 @@ furlhint_plugin_parse (FurlHintPlugin *plugin,
       /* The bundled plugins already return canonical names; a foreign one
        * may not, and "x.onion." must not reach Tor (or be classified)
        * as anything but "x.onion". */
-      if (!_furlhint_target_canonicalize (target, error))
+      if (!fh_target_canonicalize (target, error))
         {
           furlhint_target_clear (target);
           return FALSE;
@@ -401,10 +401,10 @@ furlhint_plugin_describe (FurlHintPlugin *plugin,
 }
 
 gboolean
-_furlhint_target_canonicalize (FurlHintTarget *target,
-                               GError **error)
+fh_target_canonicalize (FurlHintTarget *target,
+                        GError **error)
 {
-  gchar *canonical = _furlhint_hostname_canonicalize (target->host, error);
+  gchar *canonical = fh_hostname_canonicalize (target->host, error);
 
   if (canonical == NULL)
     return FALSE;
@@ -415,9 +415,9 @@ _furlhint_target_canonicalize (FurlHintTarget *target,
    * never one for DNS. */
   if (target->host_kind == FURLHINT_HOST_NONE || target->host_kind == FURLHINT_HOST_DNS)
     {
-      if (_furlhint_hostname_in_domain (canonical, "onion"))
+      if (fh_hostname_in_domain (canonical, "onion"))
         target->host_kind = FURLHINT_HOST_ONION;
-      else if (_furlhint_hostname_in_domain (canonical, "i2p"))
+      else if (fh_hostname_in_domain (canonical, "i2p"))
         target->host_kind = FURLHINT_HOST_I2P;
     }
   return TRUE;
@@ -447,7 +447,7 @@ furlhint_target_clear (FurlHintTarget *target)
 }
 
 void
-_furlhint_plugin_free (FurlHintPlugin *plugin)
+fh_loaded_plugin_free (FurlHintPlugin *plugin)
 {
   if (plugin == NULL)
     return;
@@ -457,7 +457,7 @@ _furlhint_plugin_free (FurlHintPlugin *plugin)
   plugin->state = NULL;
 
   if (plugin->module != NULL)
-    _furlhint_loader_close (plugin->module);
+    fh_loader_close (plugin->module);
 
   g_free (plugin->origin);
   g_free (plugin);

@@ -357,11 +357,11 @@ find_suffix_plugin (RankState *st,
       written == NULL)
     return TRUE;
 
-  host = _furlhint_hostname_canonicalize (written, error);
+  host = fh_hostname_canonicalize (written, error);
   if (host == NULL)
     return FALSE;
 
-  if (_furlhint_hostname_in_domain (host, "onion") || _furlhint_hostname_in_domain (host, "i2p"))
+  if (fh_hostname_in_domain (host, "onion") || fh_hostname_in_domain (host, "i2p"))
     *must_not_resolve = TRUE;
 
   claimant = furlhint_context_find_plugin_for_host (st->ctx, host);
@@ -889,17 +889,17 @@ furlhint_context_rank (FurlHintContext *ctx,
    * in the node's mode, with an entry for every hint. */
   if (plan == NULL || furlhint_plan_get_furl (plan) != furl)
     {
-      _furlhint_context_log (ctx, G_LOG_LEVEL_WARNING,
-                             "the ranking policy returned %s; no hint is routed",
-                             plan == NULL ? "no plan" : "a plan for another FURL");
+      fh_context_log (ctx, G_LOG_LEVEL_WARNING,
+                      "the ranking policy returned %s; no hint is routed",
+                      plan == NULL ? "no plan" : "a plan for another FURL");
       furlhint_plan_unref (plan);
       plan = furlhint_plan_new (furl, anonymous);
     }
   else if (anonymous && !furlhint_plan_is_anonymous (plan))
     {
-      _furlhint_context_log (ctx, G_LOG_LEVEL_WARNING,
-                             "the ranking policy made a non-anonymous plan for an "
-                             "anonymous node; re-checking every route");
+      fh_context_log (ctx, G_LOG_LEVEL_WARNING,
+                      "the ranking policy made a non-anonymous plan for an "
+                      "anonymous node; re-checking every route");
       plan = plan_rebuild_anonymous (plan);
     }
 

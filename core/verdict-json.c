@@ -23,13 +23,13 @@ append_lint (GString            *out,
   gsize i;
 
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "lint");
+  fh_json_append_key (out, "lint");
   g_string_append_c (out, '[');
   for (i = 0; lint != NULL && lint[i] != NULL; i++)
     {
       if (i > 0)
         g_string_append_c (out, ',');
-      _furlhint_json_append_string (out, lint[i]);
+      fh_json_append_string (out, lint[i]);
     }
   g_string_append_c (out, ']');
 }
@@ -42,14 +42,14 @@ append_view (GString              *out,
              gboolean              ok,
              const FhFoolscapAddr *addr)
 {
-  _furlhint_json_append_key (out, key);
+  fh_json_append_key (out, key);
   if (!ok)
     {
       g_string_append (out, "null");
       return;
     }
   g_string_append_c (out, '[');
-  _furlhint_json_append_string (out, addr->host);
+  fh_json_append_string (out, addr->host);
   g_string_append_c (out, ',');
   g_string_append (out, addr->port != NULL ? addr->port : "null");
   g_string_append_c (out, ']');
@@ -65,19 +65,19 @@ append_hint (GString     *out,
   gchar *tcp_error = NULL, *tor_error = NULL, *i2p_error = NULL;
   gboolean tcp_ok, tor_ok, i2p_ok;
 
-  tcp_ok = _furlhint_foolscap_match_tcp (hint->canonical, &tcp, &tcp_error);
-  tor_ok = _furlhint_foolscap_match_tor (hint->canonical, &tor, &tor_error);
-  i2p_ok = _furlhint_foolscap_match_i2p (hint->canonical, &i2p, &i2p_error);
+  tcp_ok = fh_foolscap_match_tcp (hint->canonical, &tcp, &tcp_error);
+  tor_ok = fh_foolscap_match_tor (hint->canonical, &tor, &tor_error);
+  i2p_ok = fh_foolscap_match_i2p (hint->canonical, &i2p, &i2p_error);
 
   g_string_append_c (out, '{');
-  _furlhint_json_append_key (out, "hint");
-  _furlhint_json_append_string (out, hint->text);
+  fh_json_append_key (out, "hint");
+  fh_json_append_string (out, hint->text);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "canonical");
-  _furlhint_json_append_string (out, hint->canonical);
+  fh_json_append_key (out, "canonical");
+  fh_json_append_string (out, hint->canonical);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "type");
-  _furlhint_json_append_string (out, hint->type);
+  fh_json_append_key (out, "type");
+  fh_json_append_string (out, hint->type);
   g_string_append_c (out, ',');
   append_view (out, "tcp", tcp_ok, &tcp);
   g_string_append_c (out, ',');
@@ -85,21 +85,21 @@ append_hint (GString     *out,
   g_string_append_c (out, ',');
   append_view (out, "i2p", i2p_ok, &i2p);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "tcp_error");
-  _furlhint_json_append_string (out, tcp_error);
+  fh_json_append_key (out, "tcp_error");
+  fh_json_append_string (out, tcp_error);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "tor_error");
-  _furlhint_json_append_string (out, tor_error);
+  fh_json_append_key (out, "tor_error");
+  fh_json_append_string (out, tor_error);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "i2p_error");
-  _furlhint_json_append_string (out, i2p_error);
+  fh_json_append_key (out, "i2p_error");
+  fh_json_append_string (out, i2p_error);
   if (with_lint)
     append_lint (out, furlhint_hint_get_lint (hint));
   g_string_append_c (out, '}');
 
-  _furlhint_foolscap_addr_clear (&tcp);
-  _furlhint_foolscap_addr_clear (&tor);
-  _furlhint_foolscap_addr_clear (&i2p);
+  fh_foolscap_addr_clear (&tcp);
+  fh_foolscap_addr_clear (&tor);
+  fh_foolscap_addr_clear (&i2p);
   g_free (tcp_error);
   g_free (tor_error);
   g_free (i2p_error);
@@ -113,11 +113,11 @@ append_furl_failure (GString     *out,
                      gboolean     with_lint)
 {
   g_string_append_c (out, '{');
-  _furlhint_json_append_key (out, "input");
-  _furlhint_json_append_string (out, input);
+  fh_json_append_key (out, "input");
+  fh_json_append_string (out, input);
   g_string_append (out, ",\"ok\":false,");
-  _furlhint_json_append_key (out, "error");
-  _furlhint_json_append_string (out, code);
+  fh_json_append_key (out, "error");
+  fh_json_append_string (out, code);
   g_string_append (out, ",\"tubid\":null,\"name\":null,\"hints\":[]");
   if (with_lint)
     append_lint (out, NULL);
@@ -165,16 +165,16 @@ furlhint_foolscap_verdict_json (const gchar *input,
   if (!looks_like_furl (input))
     {
       g_string_append_c (out, '{');
-      _furlhint_json_append_key (out, "input");
-      _furlhint_json_append_string (out, input);
+      fh_json_append_key (out, "input");
+      fh_json_append_string (out, input);
       g_string_append_c (out, ',');
-      _furlhint_json_append_key (out, "hint");
+      fh_json_append_key (out, "hint");
       append_hint (out, input, with_lint);
       g_string_append_c (out, '}');
       return g_string_free (out, FALSE);
     }
 
-  if (!_furlhint_foolscap_decode_furl (input, &decoded, &error))
+  if (!fh_foolscap_decode_furl (input, &decoded, &error))
     {
       append_furl_failure (out, input, furlhint_furl_error_code_name (error->code), with_lint);
       g_error_free (error);
@@ -182,16 +182,16 @@ furlhint_foolscap_verdict_json (const gchar *input,
     }
 
   g_string_append_c (out, '{');
-  _furlhint_json_append_key (out, "input");
-  _furlhint_json_append_string (out, input);
+  fh_json_append_key (out, "input");
+  fh_json_append_string (out, input);
   g_string_append (out, ",\"ok\":true,\"error\":null,");
-  _furlhint_json_append_key (out, "tubid");
-  _furlhint_json_append_string (out, decoded.tubid);
+  fh_json_append_key (out, "tubid");
+  fh_json_append_string (out, decoded.tubid);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "name");
-  _furlhint_json_append_string (out, decoded.name);
+  fh_json_append_key (out, "name");
+  fh_json_append_string (out, decoded.name);
   g_string_append_c (out, ',');
-  _furlhint_json_append_key (out, "hints");
+  fh_json_append_key (out, "hints");
   g_string_append_c (out, '[');
   for (h = decoded.hints; *h != NULL; h++)
     {
@@ -202,12 +202,12 @@ furlhint_foolscap_verdict_json (const gchar *input,
   g_string_append_c (out, ']');
   if (with_lint)
     {
-      gchar **lint = _furlhint_decoded_furl_lint (input, &decoded);
+      gchar **lint = fh_decoded_furl_lint (input, &decoded);
 
       append_lint (out, (const gchar *const *) lint);
       g_strfreev (lint);
     }
   g_string_append_c (out, '}');
-  _furlhint_decoded_furl_clear (&decoded);
+  fh_decoded_furl_clear (&decoded);
   return g_string_free (out, FALSE);
 }

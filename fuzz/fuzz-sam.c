@@ -26,10 +26,10 @@ check_line (const gchar *line, gsize len)
   guint c, i;
 
   memset (&reply, 0, sizeof reply);
-  if (!_furlhint_sam_parse_reply (line, len, &reply, &error))
+  if (!fh_sam_parse_reply (line, len, &reply, &error))
     {
       FUZZ_ASSERT_ERROR (error, FURLHINT_CONNECT_ERROR);
-      _furlhint_sam_reply_clear (&reply);
+      fh_sam_reply_clear (&reply);
       return;
     }
   FUZZ_ASSERT (reply.topic != NULL);
@@ -41,31 +41,31 @@ check_line (const gchar *line, gsize len)
     {
       g_autoptr(GError) check_error = NULL;
 
-      if (!_furlhint_sam_check_reply (c, &reply, "127.0.0.1:7656", &check_error))
+      if (!fh_sam_check_reply (c, &reply, "127.0.0.1:7656", &check_error))
         FUZZ_ASSERT_ERROR (check_error, FURLHINT_CONNECT_ERROR);
     }
-  (void) _furlhint_sam_reply_get (&reply, "RESULT");
-  (void) _furlhint_sam_reply_get (&reply, "VERSION");
+  (void) fh_sam_reply_get (&reply, "RESULT");
+  (void) fh_sam_reply_get (&reply, "VERSION");
   {
-    const gchar *v = _furlhint_sam_reply_get (&reply, "VERSION");
+    const gchar *v = fh_sam_reply_get (&reply, "VERSION");
 
     if (v != NULL)
-      (void) _furlhint_sam_version_at_least (v, 3, 1);
-    v = _furlhint_sam_reply_get (&reply, "VALUE");
+      (void) fh_sam_version_at_least (v, 3, 1);
+    v = fh_sam_reply_get (&reply, "VALUE");
     if (v != NULL)
       {
-        (void) _furlhint_sam_is_b32 (v);
-        (void) _furlhint_sam_is_base64_destination (v);
+        (void) fh_sam_is_b32 (v);
+        (void) fh_sam_is_base64_destination (v);
       }
   }
   if (g_str_equal (reply.topic, "PING"))
     {
-      g_autofree gchar *pong = _furlhint_sam_build_pong (&reply);
+      g_autofree gchar *pong = fh_sam_build_pong (&reply);
 
       FUZZ_ASSERT (pong != NULL && g_str_has_suffix (pong, "\n"));
       FUZZ_ASSERT (strchr (pong, '\n') == pong + strlen (pong) - 1);
     }
-  _furlhint_sam_reply_clear (&reply);
+  fh_sam_reply_clear (&reply);
 }
 
 int
@@ -79,7 +79,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     {
       g_autoptr(GError) error = NULL;
       gsize line_len = 0;
-      FhSamLineResult r = _furlhint_sam_find_line (data + off, size - off, &line_len, &error);
+      FhSamLineResult r = fh_sam_find_line (data + off, size - off, &line_len, &error);
 
       if (r == FH_SAM_LINE_NEED_MORE)
         {
@@ -119,7 +119,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (text != NULL)
       {
         g_autoptr(GError) error = NULL;
-        gchar **opts = _furlhint_sam_parse_options (text, &error);
+        gchar **opts = fh_sam_parse_options (text, &error);
 
         FUZZ_ASSERT ((opts == NULL) == (error != NULL));
         g_strfreev (opts);

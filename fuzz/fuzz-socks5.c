@@ -31,16 +31,16 @@ parse_one (guint which, const guint8 *data, gsize len, gsize *need)
   switch (which)
     {
     case 0:
-      r = _furlhint_socks5_parse_method (data, len, FH_SOCKS5_OFFER_NONE, &method, need, &error);
+      r = fh_socks5_parse_method (data, len, FH_SOCKS5_OFFER_NONE, &method, need, &error);
       break;
     case 1:
-      r = _furlhint_socks5_parse_method (data, len, FH_SOCKS5_OFFER_NONE_OR_USERPASS, &method, need, &error);
+      r = fh_socks5_parse_method (data, len, FH_SOCKS5_OFFER_NONE_OR_USERPASS, &method, need, &error);
       break;
     case 2:
-      r = _furlhint_socks5_parse_userpass (data, len, need, &error);
+      r = fh_socks5_parse_userpass (data, len, need, &error);
       break;
     default:
-      r = _furlhint_socks5_parse_connect (data, len, need, &error);
+      r = fh_socks5_parse_connect (data, len, need, &error);
       break;
     }
   if (r == FH_SOCKS5_ERROR)
@@ -83,6 +83,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   /* Reply names for every code are total. */
   if (size > 0)
-    (void) _furlhint_socks5_reply_name (data[0]);
+    (void) fh_socks5_reply_name (data[0]);
   return 0;
 }

@@ -33,40 +33,40 @@ interpret (const FhTorReply *reply,
   {
     g_autoptr(GError) error = NULL;
 
-    if (!_furlhint_torctl_reply_check (reply, "GETINFO", &error))
+    if (!fh_torctl_reply_check (reply, "GETINFO", &error))
       FUZZ_ASSERT_ERROR (error, FURLHINT_CONNECT_ERROR);
   }
   {
     g_autoptr(GError) error = NULL;
     FhTorProtocolInfo info = { 0, };
 
-    if (_furlhint_torctl_parse_protocolinfo (reply, &info, &error))
+    if (fh_torctl_parse_protocolinfo (reply, &info, &error))
       {
         g_autoptr(GError) auth_error = NULL;
         /* The default, and everything allowed: a choice is always both
          * offered and allowed. */
         guint allowed = have_password ? FH_TOR_AUTH_DEFAULT : 0xf;
-        FhTorAuthMethods m = _furlhint_torctl_choose_auth (&info, allowed, have_password,
-                                                           &auth_error);
+        FhTorAuthMethods m = fh_torctl_choose_auth (&info, allowed, have_password,
+                                                    &auth_error);
 
         FUZZ_ASSERT ((m == 0) == (auth_error != NULL));
         FUZZ_ASSERT ((m & ~(info.auth_methods & allowed)) == 0);
       }
     else
       FUZZ_ASSERT (error != NULL);
-    _furlhint_torctl_protocolinfo_clear (&info);
+    fh_torctl_protocolinfo_clear (&info);
   }
   {
     g_autoptr(GError) error = NULL;
-    g_autofree gchar *resp = _furlhint_torctl_safecookie_response (reply, cookie, sizeof cookie,
-                                                                   nonce, &error);
+    g_autofree gchar *resp = fh_torctl_safecookie_response (reply, cookie, sizeof cookie,
+                                                            nonce, &error);
 
     FUZZ_ASSERT ((resp == NULL) == (error != NULL));
   }
   for (i = 0; keys[i] != NULL; i++)
     {
       g_autoptr(GError) error = NULL;
-      g_autofree gchar *value = _furlhint_torctl_getinfo_value (reply, keys[i], &error);
+      g_autofree gchar *value = fh_torctl_getinfo_value (reply, keys[i], &error);
 
       if (value == NULL)
         {
@@ -76,7 +76,7 @@ interpret (const FhTorReply *reply,
       if (i == 0)
         {
           g_autoptr(GError) lerror = NULL;
-          GArray *listeners = _furlhint_torctl_parse_socks_listeners (value, &lerror);
+          GArray *listeners = fh_torctl_parse_socks_listeners (value, &lerror);
 
           FUZZ_ASSERT ((listeners == NULL) == (lerror != NULL));
           if (listeners != NULL)
@@ -85,11 +85,11 @@ interpret (const FhTorReply *reply,
               FhEndpoint picked = { 0, };
 
               /* Never an address off this machine. */
-              if (_furlhint_torctl_pick_socks_listener (listeners, "fuzz", &picked, &pick_error))
-                FUZZ_ASSERT (_furlhint_torctl_endpoint_is_loopback (&picked));
+              if (fh_torctl_pick_socks_listener (listeners, "fuzz", &picked, &pick_error))
+                FUZZ_ASSERT (fh_torctl_endpoint_is_loopback (&picked));
               else
                 FUZZ_ASSERT (pick_error != NULL);
-              _furlhint_endpoint_clear (&picked);
+              fh_endpoint_clear (&picked);
               g_array_unref (listeners);
             }
         }
@@ -98,17 +98,17 @@ interpret (const FhTorReply *reply,
           g_autoptr(GError) berror = NULL;
           FhTorBootstrap boot = { 0, };
 
-          if (_furlhint_torctl_parse_bootstrap (value, &boot, &berror))
+          if (fh_torctl_parse_bootstrap (value, &boot, &berror))
             FUZZ_ASSERT (boot.progress >= 0 && boot.progress <= 100);
           else
             FUZZ_ASSERT (berror != NULL);
-          _furlhint_torctl_bootstrap_clear (&boot);
+          fh_torctl_bootstrap_clear (&boot);
         }
     }
   for (i = 0; i < reply->lines->len; i++)
     {
       g_autoptr(GError) error = NULL;
-      GPtrArray *kw = _furlhint_torctl_split_kwargs (g_ptr_array_index (reply->lines, i), &error);
+      GPtrArray *kw = fh_torctl_split_kwargs (g_ptr_array_index (reply->lines, i), &error);
 
       FUZZ_ASSERT ((kw == NULL) == (error != NULL));
       if (kw != NULL)
@@ -140,8 +140,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       g_autoptr(GError) error = NULL;
       g_autoptr(FhTorReply) reply = NULL;
       gsize consumed = 0;
-      FhTorctlResult r = _furlhint_torctl_parse_reply (copy + off, size - off, &consumed,
-                                                       &reply, &error);
+      FhTorctlResult r = fh_torctl_parse_reply (copy + off, size - off, &consumed,
+                                                &reply, &error);
 
       if (r == FH_TORCTL_NEED_MORE)
         {
@@ -168,15 +168,15 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       g_autofree gchar *text = fuzz_strndup (data, size);
       const gchar *p = text;
       g_autoptr(GError) error = NULL;
-      g_autofree gchar *value = _furlhint_torctl_unquote (&p, &error);
+      g_autofree gchar *value = fh_torctl_unquote (&p, &error);
 
       FUZZ_ASSERT ((value == NULL) == (error != NULL));
       if (value != NULL && !has_control_chars (value))
         {
-          g_autofree gchar *quoted = _furlhint_torctl_quote (value);
+          g_autofree gchar *quoted = fh_torctl_quote (value);
           const gchar *q = quoted;
           g_autoptr(GError) qerror = NULL;
-          g_autofree gchar *back = _furlhint_torctl_unquote (&q, &qerror);
+          g_autofree gchar *back = fh_torctl_unquote (&q, &qerror);
 
           /* quote → unquote is the identity. */
           FUZZ_ASSERT (back != NULL && g_str_equal (back, value));

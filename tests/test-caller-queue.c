@@ -61,11 +61,11 @@ worker_posts (gpointer user_data)
   Worker *w = user_data;
   gchar text[] = "finding";
 
-  _furlhint_caller_queue_status (w->queue, text);
+  fh_caller_queue_status (w->queue, text);
   /* The queue copies: the worker's buffer may change at once. */
   text[0] = 'X';
-  _furlhint_caller_queue_status (w->queue, "waiting");
-  _furlhint_caller_queue_post (w->queue, on_result, w->rec, on_result_freed);
+  fh_caller_queue_status (w->queue, "waiting");
+  fh_caller_queue_post (w->queue, on_result, w->rec, on_result_freed);
   return NULL;
 }
 
@@ -102,7 +102,7 @@ run_worker (GMainContext *context,
   GThread *thread;
 
   g_main_context_push_thread_default (context);
-  queue = _furlhint_caller_queue_new (on_status, rec, "[furlhint] test");
+  queue = fh_caller_queue_new (on_status, rec, "[furlhint] test");
   g_main_context_pop_thread_default (context);
   w.queue = queue;
   w.rec = rec;
@@ -123,7 +123,7 @@ test_order (void)
   record_init (&rec);
   queue = run_worker (context, &rec);
   /* The owner may let go at once: what is pending does not need it. */
-  _furlhint_caller_queue_free (queue);
+  fh_caller_queue_free (queue);
   while (g_main_context_iteration (context, FALSE))
     ;
   g_assert_cmpuint (rec.freed, ==, 1);
@@ -143,14 +143,14 @@ test_closed (void)
   queue = run_worker (context, &rec);
   /* The connect got its result before the statuses arrived: they are
    * dropped; the posted function still runs (it decides). */
-  g_assert_false (_furlhint_caller_queue_is_closed (queue));
-  _furlhint_caller_queue_close (queue);
-  g_assert_true (_furlhint_caller_queue_is_closed (queue));
+  g_assert_false (fh_caller_queue_is_closed (queue));
+  fh_caller_queue_close (queue);
+  g_assert_true (fh_caller_queue_is_closed (queue));
   while (g_main_context_iteration (context, FALSE))
     ;
   g_assert_cmpuint (rec.freed, ==, 1);
   record_check (&rec, expected);
-  _furlhint_caller_queue_free (queue);
+  fh_caller_queue_free (queue);
   g_main_context_unref (context);
 }
 
@@ -164,7 +164,7 @@ test_context_freed (void)
 
   record_init (&rec);
   queue = run_worker (context, &rec);
-  _furlhint_caller_queue_free (queue);
+  fh_caller_queue_free (queue);
   /* Nobody iterates the context: freeing it frees what was posted
    * (the statuses and their references to the queue: valgrind and ASan
    * see any leak), running nothing. */
@@ -183,11 +183,11 @@ test_no_status_func (void)
 
   record_init (&rec);
   g_main_context_push_thread_default (context);
-  queue = _furlhint_caller_queue_new (NULL, NULL, "[furlhint] test");
+  queue = fh_caller_queue_new (NULL, NULL, "[furlhint] test");
   g_main_context_pop_thread_default (context);
-  _furlhint_caller_queue_status (queue, "dropped");
-  _furlhint_caller_queue_post (queue, on_result, &rec, on_result_freed);
-  _furlhint_caller_queue_free (queue);
+  fh_caller_queue_status (queue, "dropped");
+  fh_caller_queue_post (queue, on_result, &rec, on_result_freed);
+  fh_caller_queue_free (queue);
   while (g_main_context_iteration (context, FALSE))
     ;
   g_assert_cmpuint (rec.freed, ==, 1);

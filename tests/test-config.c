@@ -1127,29 +1127,29 @@ test_endpoint_valid (void)
       gchar *canonical;
 
       g_test_message ("endpoint %s", cases[i].text);
-      g_assert_true (_furlhint_endpoint_parse (cases[i].text, &endpoint, &error));
+      g_assert_true (fh_endpoint_parse (cases[i].text, &endpoint, &error));
       g_assert_no_error (error);
-      canonical = _furlhint_endpoint_to_string (&endpoint);
+      canonical = fh_endpoint_to_string (&endpoint);
       g_assert_cmpstr (canonical, ==, cases[i].canonical);
       g_free (canonical);
-      _furlhint_endpoint_clear (&endpoint);
+      fh_endpoint_clear (&endpoint);
     }
 
   {
     FhEndpoint endpoint;
 
-    g_assert_true (_furlhint_endpoint_parse ("tcp:host=[::1]:port=9050", &endpoint, NULL));
+    g_assert_true (fh_endpoint_parse ("tcp:host=[::1]:port=9050", &endpoint, NULL));
     g_assert_cmpint (endpoint.kind, ==, FH_ENDPOINT_TCP);
     g_assert_cmpstr (endpoint.host, ==, "::1");
     g_assert_cmpuint (endpoint.port, ==, 9050);
     g_assert_null (endpoint.path);
-    _furlhint_endpoint_clear (&endpoint);
+    fh_endpoint_clear (&endpoint);
 
-    g_assert_true (_furlhint_endpoint_parse ("unix:/run/x", &endpoint, NULL));
+    g_assert_true (fh_endpoint_parse ("unix:/run/x", &endpoint, NULL));
     g_assert_cmpint (endpoint.kind, ==, FH_ENDPOINT_UNIX);
     g_assert_cmpstr (endpoint.path, ==, "/run/x");
     g_assert_null (endpoint.host);
-    _furlhint_endpoint_clear (&endpoint);
+    fh_endpoint_clear (&endpoint);
   }
 }
 
@@ -1202,7 +1202,7 @@ test_endpoint_invalid (void)
       GError *error = NULL;
 
       g_test_message ("invalid endpoint case %u", i);
-      g_assert_false (_furlhint_endpoint_parse (cases[i].text, &endpoint, &error));
+      g_assert_false (fh_endpoint_parse (cases[i].text, &endpoint, &error));
       g_assert_nonnull (error);
       g_assert_cmpstr (g_quark_to_string (error->domain), ==, "furlhint-config-error-quark");
       g_assert_cmpint (error->code, ==, FURLHINT_CONFIG_ERROR_BAD_VALUE);

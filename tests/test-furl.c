@@ -709,52 +709,52 @@ test_foolscap_internals (void)
   guint16 port = 0;
   gchar *s;
 
-  s = _furlhint_foolscap_convert_legacy ("h:1\n");
+  s = fh_foolscap_convert_legacy ("h:1\n");
   g_assert_cmpstr (s, ==, "tcp:h:1");
   g_free (s);
-  s = _furlhint_foolscap_convert_legacy ("\xd9\xa1.\xd9\xa2.\xd9\xa3.\xd9\xa4:\xd9\xa8\xd9\xa0");
+  s = fh_foolscap_convert_legacy ("\xd9\xa1.\xd9\xa2.\xd9\xa3.\xd9\xa4:\xd9\xa8\xd9\xa0");
   g_assert_cmpstr (s, ==, "tcp:\xd9\xa1.\xd9\xa2.\xd9\xa3.\xd9\xa4:80");
   g_free (s);
-  s = _furlhint_foolscap_convert_legacy ("example.org:80:90");
+  s = fh_foolscap_convert_legacy ("example.org:80:90");
   g_assert_cmpstr (s, ==, "example.org:80:90");
   g_free (s);
 
-  g_assert_true (_furlhint_foolscap_is_non_public_numeric ("127.0.0.1"));
-  g_assert_true (_furlhint_foolscap_is_non_public_numeric ("0.0.0.0"));
-  g_assert_true (_furlhint_foolscap_is_non_public_numeric ("255.255.255.255"));
-  g_assert_true (_furlhint_foolscap_is_non_public_numeric ("::1"));
-  g_assert_true (_furlhint_foolscap_is_non_public_numeric ("fe80::1%eth0"));
-  g_assert_true (_furlhint_foolscap_is_non_public_numeric ("::ffff:8.8.8.8"));
-  g_assert_false (_furlhint_foolscap_is_non_public_numeric ("8.8.8.8"));
-  g_assert_false (_furlhint_foolscap_is_non_public_numeric ("192.0.0.10"));
-  g_assert_false (_furlhint_foolscap_is_non_public_numeric ("01.2.3.4"));
-  g_assert_false (_furlhint_foolscap_is_non_public_numeric ("1.2.3.4.5"));
-  g_assert_false (_furlhint_foolscap_is_non_public_numeric ("example.onion"));
-  g_assert_false (_furlhint_foolscap_is_non_public_numeric ("::1/128"));
-  g_assert_false (_furlhint_foolscap_is_non_public_numeric ("1:2:3:4:5:6:7:8:9"));
-  g_assert_false (_furlhint_foolscap_is_non_public_numeric ("fe80::1%"));
+  g_assert_true (fh_foolscap_is_non_public_numeric ("127.0.0.1"));
+  g_assert_true (fh_foolscap_is_non_public_numeric ("0.0.0.0"));
+  g_assert_true (fh_foolscap_is_non_public_numeric ("255.255.255.255"));
+  g_assert_true (fh_foolscap_is_non_public_numeric ("::1"));
+  g_assert_true (fh_foolscap_is_non_public_numeric ("fe80::1%eth0"));
+  g_assert_true (fh_foolscap_is_non_public_numeric ("::ffff:8.8.8.8"));
+  g_assert_false (fh_foolscap_is_non_public_numeric ("8.8.8.8"));
+  g_assert_false (fh_foolscap_is_non_public_numeric ("192.0.0.10"));
+  g_assert_false (fh_foolscap_is_non_public_numeric ("01.2.3.4"));
+  g_assert_false (fh_foolscap_is_non_public_numeric ("1.2.3.4.5"));
+  g_assert_false (fh_foolscap_is_non_public_numeric ("example.onion"));
+  g_assert_false (fh_foolscap_is_non_public_numeric ("::1/128"));
+  g_assert_false (fh_foolscap_is_non_public_numeric ("1:2:3:4:5:6:7:8:9"));
+  g_assert_false (fh_foolscap_is_non_public_numeric ("fe80::1%"));
 
-  g_assert_true (_furlhint_foolscap_match_tcp ("tcp:h:65535", &addr, NULL));
-  g_assert_true (_furlhint_foolscap_port_usable (&addr, &port));
+  g_assert_true (fh_foolscap_match_tcp ("tcp:h:65535", &addr, NULL));
+  g_assert_true (fh_foolscap_port_usable (&addr, &port));
   g_assert_cmpuint (port, ==, 65535);
-  _furlhint_foolscap_addr_clear (&addr);
-  g_assert_true (_furlhint_foolscap_match_tcp ("tcp:h:00065536", &addr, NULL));
+  fh_foolscap_addr_clear (&addr);
+  g_assert_true (fh_foolscap_match_tcp ("tcp:h:00065536", &addr, NULL));
   g_assert_cmpstr (addr.port, ==, "65536");
-  g_assert_false (_furlhint_foolscap_port_usable (&addr, NULL));
-  _furlhint_foolscap_addr_clear (&addr);
-  g_assert_true (_furlhint_foolscap_match_tcp ("tcp:h:\xd9\xa1", &addr, NULL));
+  g_assert_false (fh_foolscap_port_usable (&addr, NULL));
+  fh_foolscap_addr_clear (&addr);
+  g_assert_true (fh_foolscap_match_tcp ("tcp:h:\xd9\xa1", &addr, NULL));
   g_assert_true (addr.port_non_ascii);
-  g_assert_false (_furlhint_foolscap_port_usable (&addr, NULL));
-  _furlhint_foolscap_addr_clear (&addr);
-  g_assert_true (_furlhint_foolscap_match_i2p ("i2p:x", &addr, NULL));
+  g_assert_false (fh_foolscap_port_usable (&addr, NULL));
+  fh_foolscap_addr_clear (&addr);
+  g_assert_true (fh_foolscap_match_i2p ("i2p:x", &addr, NULL));
   g_assert_null (addr.port);
-  g_assert_false (_furlhint_foolscap_port_usable (&addr, NULL));
-  _furlhint_foolscap_addr_clear (&addr);
+  g_assert_false (fh_foolscap_port_usable (&addr, NULL));
+  fh_foolscap_addr_clear (&addr);
 
   /* Invalid UTF-8 reaching the matchers (plugins may pass anything) is
    * simply no match. */
-  g_assert_false (_furlhint_foolscap_match_tcp ("tcp:h:1\xff", &addr, NULL));
-  g_assert_false (_furlhint_foolscap_match_tor ("tor:\xc3:1", &addr, NULL));
+  g_assert_false (fh_foolscap_match_tcp ("tcp:h:1\xff", &addr, NULL));
+  g_assert_false (fh_foolscap_match_tor ("tor:\xc3:1", &addr, NULL));
   g_assert_null (addr.host);
 }
 
@@ -776,13 +776,13 @@ test_foolscap_unicode_digits (void)
         continue;
       len = g_unichar_to_utf8 (c, buf + 6);
       buf[6 + len] = '\0';
-      if (!_furlhint_foolscap_match_tcp (buf, &addr, NULL))
+      if (!fh_foolscap_match_tcp (buf, &addr, NULL))
         continue;
       n++;
       g_assert_true (g_unichar_isdigit (c));
       g_assert_cmpint (g_unichar_digit_value (c), ==, addr.port[0] - '0');
       g_assert_cmpuint (strlen (addr.port), ==, 1);
-      _furlhint_foolscap_addr_clear (&addr);
+      fh_foolscap_addr_clear (&addr);
     }
   g_assert_cmpuint (n, ==, 660);
 

@@ -508,9 +508,9 @@ test_single_export (void)
 
       descriptor (bundled[i]);
       module = g_hash_table_lookup (modules, bundled[i]);
-      g_assert_false (g_module_symbol (module, "_furlhint_foolscap_match_tcp", &symbol));
-      g_assert_false (g_module_symbol (module, "_furlhint_plugin_parse_tcp", &symbol));
-      g_assert_false (g_module_symbol (module, "_furlhint_endpoint_parse", &symbol));
+      g_assert_false (g_module_symbol (module, "fh_foolscap_match_tcp", &symbol));
+      g_assert_false (g_module_symbol (module, "fh_plugin_parse_tcp", &symbol));
+      g_assert_false (g_module_symbol (module, "fh_endpoint_parse", &symbol));
     }
 }
 

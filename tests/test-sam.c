@@ -30,7 +30,7 @@ static void
 parse_ok (const gchar *line, FhSamReply *reply)
 {
   GError *error = NULL;
-  g_assert_true (_furlhint_sam_parse_reply (line, strlen (line), reply, &error));
+  g_assert_true (fh_sam_parse_reply (line, strlen (line), reply, &error));
   g_assert_no_error (error);
 }
 
@@ -39,7 +39,7 @@ parse_ok (const gchar *line, FhSamReply *reply)
 static void
 test_build_hello (void)
 {
-  gchar *line = _furlhint_sam_build_hello (FH_SAM_VERSION_MIN, FH_SAM_VERSION_MAX);
+  gchar *line = fh_sam_build_hello (FH_SAM_VERSION_MIN, FH_SAM_VERSION_MAX);
   g_assert_cmpstr (line, ==, "HELLO VERSION MIN=3.1 MAX=3.3\n");
   g_free (line);
 }
@@ -53,20 +53,20 @@ test_build_session (void)
   gchar *key = fake_destination (884);
   gchar *line, *expected;
 
-  line = _furlhint_sam_build_session_create ("furlhint-0011", NULL, NULL, &error);
+  line = fh_sam_build_session_create ("furlhint-0011", NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (line, ==, "SESSION CREATE STYLE=STREAM ID=furlhint-0011 "
                              "DESTINATION=TRANSIENT SIGNATURE_TYPE=7\n");
   g_free (line);
 
-  line = _furlhint_sam_build_session_create ("s1", NULL, options, &error);
+  line = fh_sam_build_session_create ("s1", NULL, options, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (line, ==, "SESSION CREATE STYLE=STREAM ID=s1 DESTINATION=TRANSIENT "
                              "SIGNATURE_TYPE=7 inbound.length=0 outbound.length=0\n");
   g_free (line);
 
   /* A private key: the key decides the signature type. */
-  line = _furlhint_sam_build_session_create ("s1", key, NULL, &error);
+  line = fh_sam_build_session_create ("s1", key, NULL, &error);
   g_assert_no_error (error);
   expected = g_strdup_printf ("SESSION CREATE STYLE=STREAM ID=s1 DESTINATION=%s\n", key);
   g_assert_cmpstr (line, ==, expected);
@@ -74,19 +74,19 @@ test_build_session (void)
   g_free (line);
 
   /* Nothing may end the line or add pairs. */
-  g_assert_null (_furlhint_sam_build_session_create ("s 1", NULL, NULL, &error));
+  g_assert_null (fh_sam_build_session_create ("s 1", NULL, NULL, &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
   g_assert_cmpstr (error->message, ==, "I2P: \"s 1\" cannot be a SAM session ID; accepted: "
                                        "1-64 characters of A-Z, a-z, 0-9, '-', '_', '.'");
   g_clear_error (&error);
-  g_assert_null (_furlhint_sam_build_session_create ("", NULL, NULL, &error));
+  g_assert_null (fh_sam_build_session_create ("", NULL, NULL, &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
   g_clear_error (&error);
-  g_assert_null (_furlhint_sam_build_session_create ("s1", "abc\nSTREAM", NULL, &error));
+  g_assert_null (fh_sam_build_session_create ("s1", "abc\nSTREAM", NULL, &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "private key is not I2P base64"));
   g_clear_error (&error);
-  g_assert_null (_furlhint_sam_build_session_create ("s1", NULL, bad_options, &error));
+  g_assert_null (fh_sam_build_session_create ("s1", NULL, bad_options, &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
   g_assert_cmpstr (error->message, ==, "I2P: \"inbound.length=0 ID=x\" is not an I2CP "
                                        "option; accepted: KEY=VALUE without spaces or quotes");
@@ -100,18 +100,18 @@ test_build_stream_connect (void)
   GError *error = NULL;
   gchar *line;
 
-  line = _furlhint_sam_build_stream_connect ("s1", B32, 0, &error);
+  line = fh_sam_build_stream_connect ("s1", B32, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (line, ==, "STREAM CONNECT ID=s1 DESTINATION=" B32 " SILENT=false\n");
   g_free (line);
 
-  line = _furlhint_sam_build_stream_connect ("s1", "AAAA~-==", 3457, &error);
+  line = fh_sam_build_stream_connect ("s1", "AAAA~-==", 3457, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (line, ==, "STREAM CONNECT ID=s1 DESTINATION=AAAA~-== SILENT=false "
                              "TO_PORT=3457\n");
   g_free (line);
 
-  line = _furlhint_sam_build_stream_connect ("s1", "x.i2p\nSESSION CREATE", 0, &error);
+  line = fh_sam_build_stream_connect ("s1", "x.i2p\nSESSION CREATE", 0, &error);
   g_assert_null (line);
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_UNREACHABLE);
   g_assert_cmpstr (error->message, ==, "I2P: \"x.i2p\\x0aSESSION CREATE\" cannot be an I2P "
@@ -119,13 +119,13 @@ test_build_stream_connect (void)
                                        "or a base64 destination");
   g_clear_error (&error);
 
-  g_assert_null (_furlhint_sam_build_stream_connect ("s1", "a\"b", 0, &error));
+  g_assert_null (fh_sam_build_stream_connect ("s1", "a\"b", 0, &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_UNREACHABLE);
   g_clear_error (&error);
-  g_assert_null (_furlhint_sam_build_stream_connect ("s1", "", 0, &error));
+  g_assert_null (fh_sam_build_stream_connect ("s1", "", 0, &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_UNREACHABLE);
   g_clear_error (&error);
-  g_assert_null (_furlhint_sam_build_stream_connect ("bad id", B32, 0, &error));
+  g_assert_null (fh_sam_build_stream_connect ("bad id", B32, 0, &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
   g_clear_error (&error);
 }
@@ -134,19 +134,19 @@ static void
 test_build_naming (void)
 {
   GError *error = NULL;
-  gchar *line = _furlhint_sam_build_naming_lookup ("storage.i2p", &error);
+  gchar *line = fh_sam_build_naming_lookup ("storage.i2p", &error);
 
   g_assert_no_error (error);
   g_assert_cmpstr (line, ==, "NAMING LOOKUP NAME=storage.i2p\n");
   g_free (line);
 
-  g_assert_null (_furlhint_sam_build_naming_lookup ("a.i2p NAME=ME", &error));
+  g_assert_null (fh_sam_build_naming_lookup ("a.i2p NAME=ME", &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_UNREACHABLE);
   g_assert_cmpstr (error->message, ==, "I2P: \"a.i2p NAME=ME\" cannot be looked up; "
                                        "accepted: an I2P name such as NAME.i2p (printable "
                                        "ASCII without spaces, quotes or '=')");
   g_clear_error (&error);
-  g_assert_null (_furlhint_sam_build_naming_lookup ("caf\xc3\xa9.i2p", &error));
+  g_assert_null (fh_sam_build_naming_lookup ("caf\xc3\xa9.i2p", &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_UNREACHABLE);
   g_clear_error (&error);
 }
@@ -160,17 +160,17 @@ test_build_pong (void)
   parse_ok ("PING 1234 abc\n", &reply);
   g_assert_cmpstr (reply.topic, ==, "PING");
   g_assert_cmpstr (reply.op, ==, "1234 abc");
-  line = _furlhint_sam_build_pong (&reply);
+  line = fh_sam_build_pong (&reply);
   g_assert_cmpstr (line, ==, "PONG 1234 abc\n");
   g_free (line);
-  _furlhint_sam_reply_clear (&reply);
+  fh_sam_reply_clear (&reply);
 
   parse_ok ("PING\n", &reply);
   g_assert_null (reply.op);
-  line = _furlhint_sam_build_pong (&reply);
+  line = fh_sam_build_pong (&reply);
   g_assert_cmpstr (line, ==, "PONG\n");
   g_free (line);
-  _furlhint_sam_reply_clear (&reply);
+  fh_sam_reply_clear (&reply);
 }
 
 /* --- framing and parsing --------------------------------------------------- */
@@ -182,16 +182,16 @@ test_find_line (void)
   gsize line_len = 0;
   guint8 *big;
 
-  g_assert_cmpint (_furlhint_sam_find_line ((const guint8 *) "HELLO REP", 9, &line_len, &error),
+  g_assert_cmpint (fh_sam_find_line ((const guint8 *) "HELLO REP", 9, &line_len, &error),
                    ==, FH_SAM_LINE_NEED_MORE);
-  g_assert_cmpint (_furlhint_sam_find_line ((const guint8 *) "", 0, &line_len, &error),
+  g_assert_cmpint (fh_sam_find_line ((const guint8 *) "", 0, &line_len, &error),
                    ==, FH_SAM_LINE_NEED_MORE);
-  g_assert_cmpint (_furlhint_sam_find_line ((const guint8 *) "A B\nC", 5, &line_len, &error),
+  g_assert_cmpint (fh_sam_find_line ((const guint8 *) "A B\nC", 5, &line_len, &error),
                    ==, FH_SAM_LINE_OK);
   g_assert_cmpuint (line_len, ==, 4);
   g_assert_no_error (error);
 
-  g_assert_cmpint (_furlhint_sam_find_line ((const guint8 *) "A\0B\n", 4, &line_len, &error),
+  g_assert_cmpint (fh_sam_find_line ((const guint8 *) "A\0B\n", 4, &line_len, &error),
                    ==, FH_SAM_LINE_ERROR);
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
   g_clear_error (&error);
@@ -200,14 +200,14 @@ test_find_line (void)
    * one byte more without a "\n" is an error, less is "need more". */
   big = g_malloc (FH_SAM_MAX_LINE + 1);
   memset (big, 'x', FH_SAM_MAX_LINE + 1);
-  g_assert_cmpint (_furlhint_sam_find_line (big, FH_SAM_MAX_LINE - 1, &line_len, &error),
+  g_assert_cmpint (fh_sam_find_line (big, FH_SAM_MAX_LINE - 1, &line_len, &error),
                    ==, FH_SAM_LINE_NEED_MORE);
   big[FH_SAM_MAX_LINE - 1] = '\n';
-  g_assert_cmpint (_furlhint_sam_find_line (big, FH_SAM_MAX_LINE + 1, &line_len, &error),
+  g_assert_cmpint (fh_sam_find_line (big, FH_SAM_MAX_LINE + 1, &line_len, &error),
                    ==, FH_SAM_LINE_OK);
   g_assert_cmpuint (line_len, ==, FH_SAM_MAX_LINE);
   big[FH_SAM_MAX_LINE - 1] = 'x';
-  g_assert_cmpint (_furlhint_sam_find_line (big, FH_SAM_MAX_LINE, &line_len, &error),
+  g_assert_cmpint (fh_sam_find_line (big, FH_SAM_MAX_LINE, &line_len, &error),
                    ==, FH_SAM_LINE_ERROR);
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
   g_assert_cmpstr (error->message, ==, "I2P: the SAM bridge sent a reply line longer than "
@@ -227,56 +227,56 @@ test_parse_replies (void)
   g_assert_cmpstr (reply.topic, ==, "HELLO");
   g_assert_cmpstr (reply.op, ==, "REPLY");
   g_assert_cmpuint (reply.keys->len, ==, 2);
-  g_assert_cmpstr (_furlhint_sam_reply_get (&reply, "RESULT"), ==, "OK");
-  g_assert_cmpstr (_furlhint_sam_reply_get (&reply, "VERSION"), ==, "3.1");
-  g_assert_null (_furlhint_sam_reply_get (&reply, "result"));
-  _furlhint_sam_reply_clear (&reply);
+  g_assert_cmpstr (fh_sam_reply_get (&reply, "RESULT"), ==, "OK");
+  g_assert_cmpstr (fh_sam_reply_get (&reply, "VERSION"), ==, "3.1");
+  g_assert_null (fh_sam_reply_get (&reply, "result"));
+  fh_sam_reply_clear (&reply);
 
   /* CRLF, tabs, extra spaces */
   parse_ok ("  STREAM\tSTATUS   RESULT=CANT_REACH_PEER  \r\n", &reply);
   g_assert_cmpstr (reply.topic, ==, "STREAM");
   g_assert_cmpstr (reply.op, ==, "STATUS");
-  g_assert_cmpstr (_furlhint_sam_reply_get (&reply, "RESULT"), ==, "CANT_REACH_PEER");
+  g_assert_cmpstr (fh_sam_reply_get (&reply, "RESULT"), ==, "CANT_REACH_PEER");
   g_assert_cmpuint (reply.keys->len, ==, 1);
-  _furlhint_sam_reply_clear (&reply);
+  fh_sam_reply_clear (&reply);
 
   /* Quoted values, SAM 3.2 escapes; "=" inside a value; a bare word. */
   parse_ok ("STREAM STATUS RESULT=I2P_ERROR MESSAGE=\"Invalid \\\"ID\\\" \\\\ x=y\" "
             "FLAG DEST=AAAA==\n", &reply);
-  g_assert_cmpstr (_furlhint_sam_reply_get (&reply, "MESSAGE"), ==, "Invalid \"ID\" \\ x=y");
-  g_assert_cmpstr (_furlhint_sam_reply_get (&reply, "DEST"), ==, "AAAA==");
+  g_assert_cmpstr (fh_sam_reply_get (&reply, "MESSAGE"), ==, "Invalid \"ID\" \\ x=y");
+  g_assert_cmpstr (fh_sam_reply_get (&reply, "DEST"), ==, "AAAA==");
   g_assert_cmpuint (reply.keys->len, ==, 4);
   g_assert_cmpstr (g_ptr_array_index (reply.keys, 2), ==, "FLAG");
   g_assert_null (g_ptr_array_index (reply.values, 2));
-  g_assert_null (_furlhint_sam_reply_get (&reply, "FLAG"));
-  _furlhint_sam_reply_clear (&reply);
+  g_assert_null (fh_sam_reply_get (&reply, "FLAG"));
+  fh_sam_reply_clear (&reply);
 
   /* An empty quoted value and an empty unquoted one. */
   parse_ok ("NAMING REPLY RESULT=KEY_NOT_FOUND NAME=\"\" MESSAGE=\n", &reply);
-  g_assert_cmpstr (_furlhint_sam_reply_get (&reply, "NAME"), ==, "");
-  g_assert_cmpstr (_furlhint_sam_reply_get (&reply, "MESSAGE"), ==, "");
-  _furlhint_sam_reply_clear (&reply);
+  g_assert_cmpstr (fh_sam_reply_get (&reply, "NAME"), ==, "");
+  g_assert_cmpstr (fh_sam_reply_get (&reply, "MESSAGE"), ==, "");
+  fh_sam_reply_clear (&reply);
 
   /* No OP word: pairs straight after the topic. */
   parse_ok ("DEST PUB=abc PRIV=def", &reply);
   g_assert_cmpstr (reply.topic, ==, "DEST");
   g_assert_null (reply.op);
-  g_assert_cmpstr (_furlhint_sam_reply_get (&reply, "PRIV"), ==, "def");
-  _furlhint_sam_reply_clear (&reply);
+  g_assert_cmpstr (fh_sam_reply_get (&reply, "PRIV"), ==, "def");
+  fh_sam_reply_clear (&reply);
 
   /* A real-sized NAMING REPLY */
   line = g_strdup_printf ("NAMING REPLY RESULT=OK NAME=%s VALUE=%s\n", B32, dest);
   parse_ok (line, &reply);
-  g_assert_cmpstr (_furlhint_sam_reply_get (&reply, "VALUE"), ==, dest);
-  g_assert_cmpstr (_furlhint_sam_reply_get (&reply, "NAME"), ==, B32);
-  _furlhint_sam_reply_clear (&reply);
+  g_assert_cmpstr (fh_sam_reply_get (&reply, "VALUE"), ==, dest);
+  g_assert_cmpstr (fh_sam_reply_get (&reply, "NAME"), ==, B32);
+  fh_sam_reply_clear (&reply);
   g_free (line);
   g_free (dest);
 
   /* invalid UTF-8 in a MESSAGE is kept readable */
   parse_ok ("STREAM STATUS RESULT=I2P_ERROR MESSAGE=caf\xe9\n", &reply);
-  g_assert_true (g_utf8_validate (_furlhint_sam_reply_get (&reply, "MESSAGE"), -1, NULL));
-  _furlhint_sam_reply_clear (&reply);
+  g_assert_true (g_utf8_validate (fh_sam_reply_get (&reply, "MESSAGE"), -1, NULL));
+  fh_sam_reply_clear (&reply);
 }
 
 static void
@@ -304,8 +304,8 @@ test_parse_bad (void)
       FhSamReply reply;
       GError *error = NULL;
 
-      g_assert_false (_furlhint_sam_parse_reply (cases[i].line, strlen (cases[i].line),
-                                                 &reply, &error));
+      g_assert_false (fh_sam_parse_reply (cases[i].line, strlen (cases[i].line),
+                                          &reply, &error));
       g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
       g_assert_cmpstr (error->message, ==, cases[i].message);
       g_assert_null (reply.topic);
@@ -316,7 +316,7 @@ test_parse_bad (void)
   {
     FhSamReply reply;
     GError *error = NULL;
-    g_assert_false (_furlhint_sam_parse_reply ("HELLO\0REPLY", 11, &reply, &error));
+    g_assert_false (fh_sam_parse_reply ("HELLO\0REPLY", 11, &reply, &error));
     g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
     g_clear_error (&error);
   }
@@ -335,7 +335,7 @@ check_line (FhSamCommand command,
   gboolean ok;
 
   parse_ok (line, &reply);
-  ok = _furlhint_sam_check_reply (command, &reply, "127.0.0.1:7656", &error);
+  ok = fh_sam_check_reply (command, &reply, "127.0.0.1:7656", &error);
   if (code == 0)
     {
       g_assert_no_error (error);
@@ -348,7 +348,7 @@ check_line (FhSamCommand command,
       g_assert_cmpstr (error->message, ==, message);
       g_clear_error (&error);
     }
-  _furlhint_sam_reply_clear (&reply);
+  fh_sam_reply_clear (&reply);
 }
 
 static void
@@ -458,7 +458,7 @@ test_long_message (void)
   gchar *message = g_strnfill (300, 'm');
   gchar *expected;
 
-  _furlhint_sam_result_error (FH_SAM_CMD_STREAM_CONNECT, "I2P_ERROR", message, NULL, &error);
+  fh_sam_result_error (FH_SAM_CMD_STREAM_CONNECT, "I2P_ERROR", message, NULL, &error);
   message[200] = '\0';
   expected = g_strdup_printf ("I2P: router error: %s... (SAM RESULT=I2P_ERROR)", message);
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
@@ -468,14 +468,14 @@ test_long_message (void)
   g_free (message);
 
   /* So are the controls in MESSAGE, C1 (U+009B, CSI) included. */
-  _furlhint_sam_result_error (FH_SAM_CMD_STREAM_CONNECT, "I2P_ERROR",
-                              "no\x1b]0;pwned\x07 \xc2\x9b" "2J\r\nRESULT=OK", NULL, &error);
+  fh_sam_result_error (FH_SAM_CMD_STREAM_CONNECT, "I2P_ERROR",
+                       "no\x1b]0;pwned\x07 \xc2\x9b" "2J\r\nRESULT=OK", NULL, &error);
   g_assert_cmpstr (error->message, ==, "I2P: router error: no\\x1b]0;pwned\\x07 \\u009b2J"
                                        "\\x0d\\x0aRESULT=OK (SAM RESULT=I2P_ERROR)");
   g_clear_error (&error);
 
   /* A control character in RESULT is escaped, not echoed. */
-  _furlhint_sam_result_error (FH_SAM_CMD_STREAM_CONNECT, "X\x1b[2J", NULL, NULL, &error);
+  fh_sam_result_error (FH_SAM_CMD_STREAM_CONNECT, "X\x1b[2J", NULL, NULL, &error);
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
   g_assert_cmpstr (error->message, ==, "I2P: the SAM bridge answered STREAM CONNECT with an "
                                        "unknown result (SAM RESULT=X\\x1b[2J)");
@@ -487,19 +487,19 @@ test_long_message (void)
 static void
 test_versions (void)
 {
-  g_assert_true (_furlhint_sam_version_at_least ("3.1", 3, 1));
-  g_assert_true (_furlhint_sam_version_at_least ("3.2", 3, 1));
-  g_assert_true (_furlhint_sam_version_at_least ("3.10", 3, 2));
-  g_assert_true (_furlhint_sam_version_at_least ("4", 3, 2));
-  g_assert_false (_furlhint_sam_version_at_least ("3", 3, 1));
-  g_assert_false (_furlhint_sam_version_at_least ("3.0", 3, 1));
-  g_assert_false (_furlhint_sam_version_at_least ("3.1", 3, 2));
-  g_assert_false (_furlhint_sam_version_at_least ("", 3, 1));
-  g_assert_false (_furlhint_sam_version_at_least ("3.x", 3, 1));
-  g_assert_false (_furlhint_sam_version_at_least ("3.", 3, 1));
-  g_assert_false (_furlhint_sam_version_at_least (".1", 3, 1));
-  g_assert_false (_furlhint_sam_version_at_least ("99999999999.1", 3, 1));
-  g_assert_false (_furlhint_sam_version_at_least (NULL, 3, 1));
+  g_assert_true (fh_sam_version_at_least ("3.1", 3, 1));
+  g_assert_true (fh_sam_version_at_least ("3.2", 3, 1));
+  g_assert_true (fh_sam_version_at_least ("3.10", 3, 2));
+  g_assert_true (fh_sam_version_at_least ("4", 3, 2));
+  g_assert_false (fh_sam_version_at_least ("3", 3, 1));
+  g_assert_false (fh_sam_version_at_least ("3.0", 3, 1));
+  g_assert_false (fh_sam_version_at_least ("3.1", 3, 2));
+  g_assert_false (fh_sam_version_at_least ("", 3, 1));
+  g_assert_false (fh_sam_version_at_least ("3.x", 3, 1));
+  g_assert_false (fh_sam_version_at_least ("3.", 3, 1));
+  g_assert_false (fh_sam_version_at_least (".1", 3, 1));
+  g_assert_false (fh_sam_version_at_least ("99999999999.1", 3, 1));
+  g_assert_false (fh_sam_version_at_least (NULL, 3, 1));
 }
 
 static void
@@ -508,26 +508,26 @@ test_names (void)
   gchar *dest = fake_destination (516);
   gchar *short_dest = fake_destination (515);
 
-  g_assert_true (_furlhint_sam_is_b32 (B32));
-  g_assert_true (_furlhint_sam_is_b32 ("UKEU3K5OYCGAAUNEQGTNVSELMT4YEMVOILKLN7JPVAMVFX7DNKDQ.B32.I2P"));
+  g_assert_true (fh_sam_is_b32 (B32));
+  g_assert_true (fh_sam_is_b32 ("UKEU3K5OYCGAAUNEQGTNVSELMT4YEMVOILKLN7JPVAMVFX7DNKDQ.B32.I2P"));
   /* encrypted LeaseSet addresses are longer */
-  g_assert_true (_furlhint_sam_is_b32 ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.b32.i2p"));
-  g_assert_false (_furlhint_sam_is_b32 ("ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkd.b32.i2p"));
-  g_assert_false (_furlhint_sam_is_b32 ("ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkd1.b32.i2p"));
-  g_assert_false (_furlhint_sam_is_b32 ("storage.i2p"));
-  g_assert_false (_furlhint_sam_is_b32 ("ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq.i2p"));
-  g_assert_false (_furlhint_sam_is_b32 (NULL));
+  g_assert_true (fh_sam_is_b32 ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.b32.i2p"));
+  g_assert_false (fh_sam_is_b32 ("ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkd.b32.i2p"));
+  g_assert_false (fh_sam_is_b32 ("ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkd1.b32.i2p"));
+  g_assert_false (fh_sam_is_b32 ("storage.i2p"));
+  g_assert_false (fh_sam_is_b32 ("ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq.i2p"));
+  g_assert_false (fh_sam_is_b32 (NULL));
 
-  g_assert_true (_furlhint_sam_is_base64_destination (dest));
-  g_assert_false (_furlhint_sam_is_base64_destination (short_dest));
-  g_assert_false (_furlhint_sam_is_base64_destination (B32));
+  g_assert_true (fh_sam_is_base64_destination (dest));
+  g_assert_false (fh_sam_is_base64_destination (short_dest));
+  g_assert_false (fh_sam_is_base64_destination (B32));
   dest[10] = '+';
-  g_assert_false (_furlhint_sam_is_base64_destination (dest));
+  g_assert_false (fh_sam_is_base64_destination (dest));
   dest[10] = 'A';
   dest[515] = '=';
-  g_assert_true (_furlhint_sam_is_base64_destination (dest));
+  g_assert_true (fh_sam_is_base64_destination (dest));
   dest[100] = '=';
-  g_assert_false (_furlhint_sam_is_base64_destination (dest));
+  g_assert_false (fh_sam_is_base64_destination (dest));
   g_free (dest);
   g_free (short_dest);
 }
@@ -539,8 +539,8 @@ test_options (void)
   gchar **options;
 
   /* Commas belong to values (i2cp.leaseSetEncType=4,0), spaces separate. */
-  options = _furlhint_sam_parse_options ("inbound.length=0 \toutbound.length=0"
-                                         "  i2cp.leaseSetEncType=4,0 ", &error);
+  options = fh_sam_parse_options ("inbound.length=0 \toutbound.length=0"
+                                  "  i2cp.leaseSetEncType=4,0 ", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_strv_length (options), ==, 3);
   g_assert_cmpstr (options[0], ==, "inbound.length=0");
@@ -548,7 +548,7 @@ test_options (void)
   g_assert_cmpstr (options[2], ==, "i2cp.leaseSetEncType=4,0");
   g_strfreev (options);
 
-  options = _furlhint_sam_parse_options ("", &error);
+  options = fh_sam_parse_options ("", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_strv_length (options), ==, 0);
   g_strfreev (options);
@@ -560,13 +560,13 @@ test_options (void)
     };
     for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
       {
-        options = _furlhint_sam_parse_options (bad[i], &error);
+        options = fh_sam_parse_options (bad[i], &error);
         g_assert_null (options);
         g_assert_error (error, CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
         g_clear_error (&error);
       }
   }
-  options = _furlhint_sam_parse_options ("ID=foo", &error);
+  options = fh_sam_parse_options ("ID=foo", &error);
   g_assert_null (options);
   g_assert_cmpstr (error->message, ==, "\"ID=foo\" is not an I2CP option; accepted: KEY=VALUE "
                                        "entries separated by spaces, KEY dotted (such "
@@ -578,15 +578,15 @@ test_options (void)
 static void
 test_session_id (void)
 {
-  gchar *a = _furlhint_sam_new_session_id ();
-  gchar *b = _furlhint_sam_new_session_id ();
+  gchar *a = fh_sam_new_session_id ();
+  gchar *b = fh_sam_new_session_id ();
   gchar *line;
   GError *error = NULL;
 
   g_assert_true (g_str_has_prefix (a, "furlhint-"));
   g_assert_cmpuint (strlen (a), ==, 9 + 16);
   g_assert_cmpstr (a, !=, b);
-  line = _furlhint_sam_build_session_create (a, NULL, NULL, &error);
+  line = fh_sam_build_session_create (a, NULL, NULL, &error);
   g_assert_no_error (error);
   g_free (line);
   g_free (a);

@@ -19,7 +19,7 @@ parse_ok (const gchar *text)
   GError *error = NULL;
   gsize consumed = 0;
 
-  g_assert_cmpint (_furlhint_torctl_parse_reply (text, strlen (text), &consumed, &reply, &error),
+  g_assert_cmpint (fh_torctl_parse_reply (text, strlen (text), &consumed, &reply, &error),
                    ==, FH_TORCTL_OK);
   g_assert_no_error (error);
   g_assert_cmpuint (consumed, ==, strlen (text));
@@ -34,7 +34,7 @@ test_reply_single (void)
   g_assert_cmpuint (reply->code, ==, 250);
   g_assert_cmpuint (reply->lines->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (reply->lines, 0), ==, "OK");
-  g_assert_true (_furlhint_torctl_reply_check (reply, "X", NULL));
+  g_assert_true (fh_torctl_reply_check (reply, "X", NULL));
 }
 
 static void
@@ -67,9 +67,9 @@ test_reply_data (void)
   g_assert_cmpuint (reply->lines->len, ==, 3);
   g_assert_cmpstr (g_ptr_array_index (reply->lines, 0), ==,
                    "config-text=\nSocksPort 9050\n.leading dot\n");
-  value = _furlhint_torctl_getinfo_value (reply, "config-text", NULL);
+  value = fh_torctl_getinfo_value (reply, "config-text", NULL);
   g_assert_cmpstr (value, ==, "SocksPort 9050\n.leading dot\n");
-  socks = _furlhint_torctl_getinfo_value (reply, "net/listeners/socks", NULL);
+  socks = fh_torctl_getinfo_value (reply, "net/listeners/socks", NULL);
   g_assert_cmpstr (socks, ==, "\"127.0.0.1:9050\"");
 }
 
@@ -84,25 +84,25 @@ test_reply_incremental (void)
 
   for (gsize len = 0; len < first_len; len++)
     {
-      g_assert_cmpint (_furlhint_torctl_parse_reply (text, len, &consumed, &reply, NULL),
+      g_assert_cmpint (fh_torctl_parse_reply (text, len, &consumed, &reply, NULL),
                        ==, FH_TORCTL_NEED_MORE);
       g_assert_null (reply);
     }
-  g_assert_cmpint (_furlhint_torctl_parse_reply (text, strlen (text), &consumed, &reply, NULL),
+  g_assert_cmpint (fh_torctl_parse_reply (text, strlen (text), &consumed, &reply, NULL),
                    ==, FH_TORCTL_OK);
   g_assert_cmpuint (consumed, ==, first_len);
-  _furlhint_torctl_reply_free (reply);
+  fh_torctl_reply_free (reply);
 
   /* The asynchronous event after it parses on its own, code 650. */
-  g_assert_cmpint (_furlhint_torctl_parse_reply (text + consumed, strlen (text + consumed),
-                                                 &consumed, &reply, NULL), ==, FH_TORCTL_OK);
+  g_assert_cmpint (fh_torctl_parse_reply (text + consumed, strlen (text + consumed),
+                                          &consumed, &reply, NULL), ==, FH_TORCTL_OK);
   g_assert_cmpuint (reply->code, ==, 650);
-  _furlhint_torctl_reply_free (reply);
+  fh_torctl_reply_free (reply);
 
   /* A bare LF ends a line too. */
   reply = parse_ok ("250-a\n250 OK\n");
   g_assert_cmpuint (reply->lines->len, ==, 2);
-  _furlhint_torctl_reply_free (reply);
+  fh_torctl_reply_free (reply);
 }
 
 static void
@@ -113,7 +113,7 @@ expect_parse_error (const gchar *text,
   FhTorReply *reply = NULL;
   GError *error = NULL;
 
-  g_assert_cmpint (_furlhint_torctl_parse_reply (text, len, NULL, &reply, &error),
+  g_assert_cmpint (fh_torctl_parse_reply (text, len, NULL, &reply, &error),
                    ==, FH_TORCTL_ERROR);
   g_assert_null (reply);
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
@@ -155,13 +155,13 @@ test_reply_escaped (void)
   const gchar *bad = "2\x1b[2J50 OK\r\n";
   FhTorReply *none = NULL;
 
-  g_assert_false (_furlhint_torctl_reply_check (reply, "GETINFO", &error));
+  g_assert_false (fh_torctl_reply_check (reply, "GETINFO", &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
   g_assert_cmpstr (error->message, ==, "Tor control port refused GETINFO: 551 "
                    "no\\x1b]0;pwned\\x07 \\u009b2J \\xff");
   g_clear_error (&error);
 
-  g_assert_cmpint (_furlhint_torctl_parse_reply (bad, strlen (bad), NULL, &none, &error),
+  g_assert_cmpint (fh_torctl_parse_reply (bad, strlen (bad), NULL, &none, &error),
                    ==, FH_TORCTL_ERROR);
   g_assert_null (none);
   g_assert_nonnull (strstr (error->message, "“2\\x1b[2J50 OK”"));
@@ -178,20 +178,20 @@ test_reply_check (void)
   g_autoptr(FhTorReply) odd = parse_ok ("999 what\r\n");
   GError *error = NULL;
 
-  g_assert_false (_furlhint_torctl_reply_check (bad_auth, "AUTHENTICATE", &error));
+  g_assert_false (fh_torctl_reply_check (bad_auth, "AUTHENTICATE", &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH);
   g_assert_cmpstr (error->message, ==,
                    "Tor control port refused AUTHENTICATE: 515 Authentication failed: "
                    "Password did not match HashedControlPassword value from configuration");
   g_clear_error (&error);
 
-  g_assert_false (_furlhint_torctl_reply_check (unrecognized, "GETINFO nope", &error));
+  g_assert_false (fh_torctl_reply_check (unrecognized, "GETINFO nope", &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
   g_assert_cmpstr (error->message, ==,
                    "Tor control port refused GETINFO nope: 552 Unrecognized key \"nope\"");
   g_clear_error (&error);
 
-  g_assert_false (_furlhint_torctl_reply_check (odd, "X", &error));
+  g_assert_false (fh_torctl_reply_check (odd, "X", &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
   g_clear_error (&error);
 }
@@ -221,7 +221,7 @@ test_unquote (void)
     {
       const gchar *p = cases[i].in;
       GError *error = NULL;
-      gchar *out = _furlhint_torctl_unquote (&p, &error);
+      gchar *out = fh_torctl_unquote (&p, &error);
 
       g_test_message ("unquote %s", cases[i].in);
       if (cases[i].out == NULL)
@@ -247,15 +247,15 @@ test_quote (void)
   };
 
   {
-    g_autofree gchar *q = _furlhint_torctl_quote ("a\"b\\c");
+    g_autofree gchar *q = fh_torctl_quote ("a\"b\\c");
     g_assert_cmpstr (q, ==, "\"a\\\"b\\\\c\"");
   }
   /* Round trip through the unquoting tor would do. */
   for (gsize i = 0; i < G_N_ELEMENTS (passwords); i++)
     {
-      g_autofree gchar *quoted = _furlhint_torctl_quote (passwords[i]);
+      g_autofree gchar *quoted = fh_torctl_quote (passwords[i]);
       const gchar *p = quoted;
-      g_autofree gchar *back = _furlhint_torctl_unquote (&p, NULL);
+      g_autofree gchar *back = fh_torctl_unquote (&p, NULL);
 
       g_assert_cmpstr (back, ==, passwords[i]);
       g_assert_cmpstr (p, ==, "");
@@ -267,7 +267,7 @@ static void
 test_kwargs (void)
 {
   GError *error = NULL;
-  GPtrArray *kw = _furlhint_torctl_split_kwargs ("  WORD A=1 B=\"x y\"  C= D", &error);
+  GPtrArray *kw = fh_torctl_split_kwargs ("  WORD A=1 B=\"x y\"  C= D", &error);
 
   g_assert_no_error (error);
   g_assert_cmpuint (kw->len, ==, 10);
@@ -280,13 +280,13 @@ test_kwargs (void)
   g_assert_cmpstr (g_ptr_array_index (kw, 8), ==, "D");
   g_ptr_array_unref (kw);
 
-  g_assert_null (_furlhint_torctl_split_kwargs ("A=\"x\"y", &error));
+  g_assert_null (fh_torctl_split_kwargs ("A=\"x\"y", &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
   g_clear_error (&error);
-  g_assert_null (_furlhint_torctl_split_kwargs ("=x", &error));
+  g_assert_null (fh_torctl_split_kwargs ("=x", &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
   g_clear_error (&error);
-  g_assert_null (_furlhint_torctl_split_kwargs ("A=\"open", &error));
+  g_assert_null (fh_torctl_split_kwargs ("A=\"open", &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
   g_clear_error (&error);
 }
@@ -298,22 +298,22 @@ test_protocolinfo (void)
   FhTorProtocolInfo info = { 0, };
   GError *error = NULL;
 
-  g_assert_true (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
+  g_assert_true (fh_torctl_parse_protocolinfo (reply, &info, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (info.auth_methods, ==, FH_TOR_AUTH_COOKIE | FH_TOR_AUTH_SAFECOOKIE);
   g_assert_cmpstr (info.cookie_file, ==, "/tmp/lab/tor/control_auth_cookie");
   g_assert_cmpstr (info.version, ==, "0.4.9.11");
-  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, FALSE, NULL), ==,
+  g_assert_cmpint (fh_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, FALSE, NULL), ==,
                    FH_TOR_AUTH_SAFECOOKIE);
-  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, TRUE, NULL), ==,
+  g_assert_cmpint (fh_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, TRUE, NULL), ==,
                    FH_TOR_AUTH_SAFECOOKIE);
   /* COOKIE only when allowed, and SAFECOOKIE still wins then. */
-  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_COOKIE |
-                                                 FH_TOR_AUTH_SAFECOOKIE, FALSE, NULL), ==,
+  g_assert_cmpint (fh_torctl_choose_auth (&info, FH_TOR_AUTH_COOKIE |
+                                          FH_TOR_AUTH_SAFECOOKIE, FALSE, NULL), ==,
                    FH_TOR_AUTH_SAFECOOKIE);
-  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_COOKIE, FALSE, NULL), ==,
+  g_assert_cmpint (fh_torctl_choose_auth (&info, FH_TOR_AUTH_COOKIE, FALSE, NULL), ==,
                    FH_TOR_AUTH_COOKIE);
-  _furlhint_torctl_protocolinfo_clear (&info);
+  fh_torctl_protocolinfo_clear (&info);
   g_assert_null (info.cookie_file);
 }
 
@@ -331,36 +331,36 @@ test_protocolinfo_variants (void)
                     "COOKIEFILE=\"/home/a \\\"b\\\"/c\\\\d\"\r\n"
                     "250-FUTURE THING=1\r\n"
                     "250 OK\r\n");
-  g_assert_true (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
+  g_assert_true (fh_torctl_parse_protocolinfo (reply, &info, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (info.auth_methods, ==, FH_TOR_AUTH_HASHEDPASSWORD | FH_TOR_AUTH_COOKIE);
   g_assert_cmpstr (info.cookie_file, ==, "/home/a \"b\"/c\\d");
   g_assert_null (info.version);
-  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT |
-                                                 FH_TOR_AUTH_COOKIE, FALSE, NULL), ==,
+  g_assert_cmpint (fh_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT |
+                                          FH_TOR_AUTH_COOKIE, FALSE, NULL), ==,
                    FH_TOR_AUTH_COOKIE);
-  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, TRUE, NULL), ==,
+  g_assert_cmpint (fh_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, TRUE, NULL), ==,
                    FH_TOR_AUTH_HASHEDPASSWORD);
-  _furlhint_torctl_protocolinfo_clear (&info);
-  _furlhint_torctl_reply_free (reply);
+  fh_torctl_protocolinfo_clear (&info);
+  fh_torctl_reply_free (reply);
 
   /* Password only, none configured. */
   reply = parse_ok ("250-PROTOCOLINFO 1\r\n250-AUTH METHODS=HASHEDPASSWORD\r\n250 OK\r\n");
-  g_assert_true (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
-  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, FALSE, &error),
+  g_assert_true (fh_torctl_parse_protocolinfo (reply, &info, &error));
+  g_assert_cmpint (fh_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, FALSE, &error),
                    ==, 0);
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH);
   g_assert_cmpstr (error->message, ==,
                    "Tor control port wants a password (it offers HASHEDPASSWORD); accepted: "
                    "[tor] control.password, or CookieAuthentication 1 in the torrc");
   g_clear_error (&error);
-  _furlhint_torctl_protocolinfo_clear (&info);
-  _furlhint_torctl_reply_free (reply);
+  fh_torctl_protocolinfo_clear (&info);
+  fh_torctl_reply_free (reply);
 
   /* No auth at all: anyone could be answering, so only when allowed. */
   reply = parse_ok ("250-PROTOCOLINFO 1\r\n250-AUTH METHODS=NULL\r\n250 OK\r\n");
-  g_assert_true (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
-  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, TRUE, &error), ==, 0);
+  g_assert_true (fh_torctl_parse_protocolinfo (reply, &info, &error));
+  g_assert_cmpint (fh_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, TRUE, &error), ==, 0);
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH);
   g_assert_cmpstr (error->message, ==,
                    "Tor control port offers only NULL, which furlhint does not use unless "
@@ -370,61 +370,61 @@ test_protocolinfo_variants (void)
                    "tor offers with CookieAuthentication 1), or [tor] control.auth naming NULL "
                    "to allow it");
   g_clear_error (&error);
-  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_NULL, FALSE, NULL), ==,
+  g_assert_cmpint (fh_torctl_choose_auth (&info, FH_TOR_AUTH_NULL, FALSE, NULL), ==,
                    FH_TOR_AUTH_NULL);
-  _furlhint_torctl_protocolinfo_clear (&info);
-  _furlhint_torctl_reply_free (reply);
+  fh_torctl_protocolinfo_clear (&info);
+  fh_torctl_reply_free (reply);
 
   /* COOKIE alone (no tor since 0.2.3 offers it without SAFECOOKIE): the
    * cookie would go in clear to whoever answers. */
   reply = parse_ok ("250-PROTOCOLINFO 1\r\n250-AUTH METHODS=COOKIE "
                     "COOKIEFILE=\"/var/lib/tor/control_auth_cookie\"\r\n250 OK\r\n");
-  g_assert_true (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
-  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, FALSE, &error),
+  g_assert_true (fh_torctl_parse_protocolinfo (reply, &info, &error));
+  g_assert_cmpint (fh_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, FALSE, &error),
                    ==, 0);
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH);
   g_assert_true (g_str_has_prefix (error->message, "Tor control port offers only COOKIE, "));
   g_assert_true (g_str_has_suffix (error->message, "or [tor] control.auth naming COOKIE to "
                                                    "allow it"));
   g_clear_error (&error);
-  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_COOKIE, FALSE, NULL), ==,
+  g_assert_cmpint (fh_torctl_choose_auth (&info, FH_TOR_AUTH_COOKIE, FALSE, NULL), ==,
                    FH_TOR_AUTH_COOKIE);
-  _furlhint_torctl_protocolinfo_clear (&info);
-  _furlhint_torctl_reply_free (reply);
+  fh_torctl_protocolinfo_clear (&info);
+  fh_torctl_reply_free (reply);
 
   /* Cookie without a file name. */
   reply = parse_ok ("250-PROTOCOLINFO 1\r\n250-AUTH METHODS=SAFECOOKIE\r\n250 OK\r\n");
-  g_assert_true (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
-  g_assert_cmpint (_furlhint_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, FALSE, &error),
+  g_assert_true (fh_torctl_parse_protocolinfo (reply, &info, &error));
+  g_assert_cmpint (fh_torctl_choose_auth (&info, FH_TOR_AUTH_DEFAULT, FALSE, &error),
                    ==, 0);
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH);
   g_assert_nonnull (strstr (error->message, "offers SAFECOOKIE but names no COOKIEFILE"));
   g_clear_error (&error);
-  _furlhint_torctl_protocolinfo_clear (&info);
-  _furlhint_torctl_reply_free (reply);
+  fh_torctl_protocolinfo_clear (&info);
+  fh_torctl_reply_free (reply);
 
   /* No AUTH line. */
   reply = parse_ok ("250-PROTOCOLINFO 1\r\n250 OK\r\n");
-  g_assert_false (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
+  g_assert_false (fh_torctl_parse_protocolinfo (reply, &info, &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
   g_assert_nonnull (strstr (error->message, "no “AUTH METHODS=” line"));
   g_clear_error (&error);
-  _furlhint_torctl_reply_free (reply);
+  fh_torctl_reply_free (reply);
 
   /* Broken quoting in COOKIEFILE. */
   reply = parse_ok ("250-AUTH METHODS=COOKIE COOKIEFILE=\"/x\r\n250 OK\r\n");
-  g_assert_false (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
+  g_assert_false (fh_torctl_parse_protocolinfo (reply, &info, &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
   g_clear_error (&error);
   g_assert_null (info.cookie_file);
-  _furlhint_torctl_reply_free (reply);
+  fh_torctl_reply_free (reply);
 
   /* An error reply (tor answers 513 to an unknown PROTOCOLINFO version). */
   reply = parse_ok ("513 No such version \"x\"\r\n");
-  g_assert_false (_furlhint_torctl_parse_protocolinfo (reply, &info, &error));
+  g_assert_false (fh_torctl_parse_protocolinfo (reply, &info, &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
   g_clear_error (&error);
-  _furlhint_torctl_reply_free (reply);
+  fh_torctl_reply_free (reply);
 }
 
 static void
@@ -439,13 +439,13 @@ test_auth_lines (void)
   for (gsize i = 0; i < sizeof cookie; i++)
     cookie[i] = (guint8) i;
   memset (nonce, 0xaa, sizeof nonce);
-  cookie_line = _furlhint_torctl_build_auth_cookie (cookie, sizeof cookie);
+  cookie_line = fh_torctl_build_auth_cookie (cookie, sizeof cookie);
   g_assert_cmpstr (cookie_line, ==,
                    "AUTHENTICATE 000102030405060708090A0B0C0D0E0F"
                    "101112131415161718191A1B1C1D1E1F\r\n");
-  password_line = _furlhint_torctl_build_auth_password ("pa\"ss");
+  password_line = fh_torctl_build_auth_password ("pa\"ss");
   g_assert_cmpstr (password_line, ==, "AUTHENTICATE \"pa\\\"ss\"\r\n");
-  challenge = _furlhint_torctl_build_authchallenge (nonce);
+  challenge = fh_torctl_build_authchallenge (nonce);
   g_assert_cmpstr (challenge, ==,
                    "AUTHCHALLENGE SAFECOOKIE "
                    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n");
@@ -472,11 +472,11 @@ test_safecookie (void)
   memset (cnonce, 0xaa, sizeof cnonce);
 
   reply = parse_ok ("250 AUTHCHALLENGE SERVERHASH=" SERVER_HASH " SERVERNONCE=" SERVER_NONCE "\r\n");
-  line = _furlhint_torctl_safecookie_response (reply, cookie, sizeof cookie, cnonce, &error);
+  line = fh_torctl_safecookie_response (reply, cookie, sizeof cookie, cnonce, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (line, ==, "AUTHENTICATE " CLIENT_HASH "\r\n");
   g_free (line);
-  _furlhint_torctl_reply_free (reply);
+  fh_torctl_reply_free (reply);
 
   /* Lower-case hex is fine too. */
   {
@@ -484,21 +484,21 @@ test_safecookie (void)
     g_autofree gchar *text = g_strdup_printf ("250 AUTHCHALLENGE SERVERHASH=%s SERVERNONCE=%s\r\n",
                                               lower_hash, SERVER_NONCE);
     reply = parse_ok (text);
-    line = _furlhint_torctl_safecookie_response (reply, cookie, sizeof cookie, cnonce, &error);
+    line = fh_torctl_safecookie_response (reply, cookie, sizeof cookie, cnonce, &error);
     g_assert_no_error (error);
     g_assert_cmpstr (line, ==, "AUTHENTICATE " CLIENT_HASH "\r\n");
     g_free (line);
-    _furlhint_torctl_reply_free (reply);
+    fh_torctl_reply_free (reply);
   }
 
   /* A different cookie: tor's hash does not match ours. */
   cookie[0] ^= 1;
   reply = parse_ok ("250 AUTHCHALLENGE SERVERHASH=" SERVER_HASH " SERVERNONCE=" SERVER_NONCE "\r\n");
-  g_assert_null (_furlhint_torctl_safecookie_response (reply, cookie, sizeof cookie, cnonce, &error));
+  g_assert_null (fh_torctl_safecookie_response (reply, cookie, sizeof cookie, cnonce, &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_AUTH);
   g_assert_nonnull (strstr (error->message, "server hash does not match the cookie file"));
   g_clear_error (&error);
-  _furlhint_torctl_reply_free (reply);
+  fh_torctl_reply_free (reply);
 
   /* Malformed replies. */
   {
@@ -512,28 +512,28 @@ test_safecookie (void)
     for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
       {
         reply = parse_ok (bad[i]);
-        g_assert_null (_furlhint_torctl_safecookie_response (reply, cookie, sizeof cookie,
-                                                             cnonce, &error));
+        g_assert_null (fh_torctl_safecookie_response (reply, cookie, sizeof cookie,
+                                                      cnonce, &error));
         g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
         g_clear_error (&error);
-        _furlhint_torctl_reply_free (reply);
+        fh_torctl_reply_free (reply);
       }
   }
 
   /* Tor refusing the challenge (no cookie auth configured). */
   reply = parse_ok ("513 Unrecognized authentication type\r\n");
-  g_assert_null (_furlhint_torctl_safecookie_response (reply, cookie, sizeof cookie, cnonce, &error));
+  g_assert_null (fh_torctl_safecookie_response (reply, cookie, sizeof cookie, cnonce, &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
   g_assert_cmpstr (error->message, ==,
                    "Tor control port refused AUTHCHALLENGE: 513 Unrecognized authentication type");
   g_clear_error (&error);
-  _furlhint_torctl_reply_free (reply);
+  fh_torctl_reply_free (reply);
 }
 
 static void
 test_getinfo (void)
 {
-  g_autofree gchar *command = _furlhint_torctl_build_getinfo ("net/listeners/socks");
+  g_autofree gchar *command = fh_torctl_build_getinfo ("net/listeners/socks");
   g_autoptr(FhTorReply) empty = parse_ok ("250-net/listeners/socks=\r\n250 OK\r\n");
   g_autoptr(FhTorReply) other = parse_ok ("250-version=0.4.9.11\r\n250 OK\r\n");
   g_autoptr(FhTorReply) refused = parse_ok ("552 Unrecognized key \"net/listeners/socks\"\r\n");
@@ -541,19 +541,19 @@ test_getinfo (void)
   gchar *value;
 
   g_assert_cmpstr (command, ==, "GETINFO net/listeners/socks\r\n");
-  value = _furlhint_torctl_getinfo_value (empty, "net/listeners/socks", &error);
+  value = fh_torctl_getinfo_value (empty, "net/listeners/socks", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (value, ==, "");
   g_free (value);
 
   /* A key that is a prefix of another is not confused with it. */
-  g_assert_null (_furlhint_torctl_getinfo_value (other, "versio", &error));
+  g_assert_null (fh_torctl_getinfo_value (other, "versio", &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
   g_assert_cmpstr (error->message, ==,
                    "Tor control port: reply to GETINFO versio has no “versio=” line");
   g_clear_error (&error);
 
-  g_assert_null (_furlhint_torctl_getinfo_value (refused, "net/listeners/socks", &error));
+  g_assert_null (fh_torctl_getinfo_value (refused, "net/listeners/socks", &error));
   g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
   g_assert_cmpstr (error->message, ==, "Tor control port refused GETINFO net/listeners/socks: "
                    "552 Unrecognized key \"net/listeners/socks\"");
@@ -567,12 +567,12 @@ test_listeners (void)
   GArray *list;
   FhEndpoint *e;
 
-  list = _furlhint_torctl_parse_socks_listeners ("", &error);
+  list = fh_torctl_parse_socks_listeners ("", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (list->len, ==, 0);
   g_array_unref (list);
 
-  list = _furlhint_torctl_parse_socks_listeners (
+  list = fh_torctl_parse_socks_listeners (
     "\"127.0.0.1:23845\" \"[::1]:9050\" \"unix:/run/tor/so cks\" 10.0.0.1:1", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (list->len, ==, 4);
@@ -601,7 +601,7 @@ test_listeners (void)
     for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
       {
         g_test_message ("listener %s", bad[i]);
-        g_assert_null (_furlhint_torctl_parse_socks_listeners (bad[i], &error));
+        g_assert_null (fh_torctl_parse_socks_listeners (bad[i], &error));
         g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
         g_clear_error (&error);
       }
@@ -632,7 +632,7 @@ test_listeners_pick (void)
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       GError *error = NULL;
-      GArray *list = _furlhint_torctl_parse_socks_listeners (cases[i].value, &error);
+      GArray *list = fh_torctl_parse_socks_listeners (cases[i].value, &error);
       FhEndpoint picked = { 0, };
 
       g_test_message ("listeners %s", cases[i].value);
@@ -641,18 +641,18 @@ test_listeners_pick (void)
         {
           gchar *text;
 
-          g_assert_true (_furlhint_torctl_pick_socks_listener (list, "Tor control port x",
-                                                               &picked, &error));
+          g_assert_true (fh_torctl_pick_socks_listener (list, "Tor control port x",
+                                                        &picked, &error));
           g_assert_no_error (error);
-          text = _furlhint_endpoint_to_string (&picked);
+          text = fh_endpoint_to_string (&picked);
           g_assert_cmpstr (text, ==, cases[i].picked);
           g_free (text);
-          _furlhint_endpoint_clear (&picked);
+          fh_endpoint_clear (&picked);
         }
       else
         {
-          g_assert_false (_furlhint_torctl_pick_socks_listener (list, "Tor control port x",
-                                                                &picked, &error));
+          g_assert_false (fh_torctl_pick_socks_listener (list, "Tor control port x",
+                                                         &picked, &error));
           g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
           g_assert_true (g_str_has_prefix (error->message, "Tor control port x names no SOCKS "
                                                            "listener on this machine ("));
@@ -672,16 +672,16 @@ test_auth_setting (void)
   guint methods = 0;
   gchar *bad = NULL;
 
-  g_assert_true (_furlhint_torctl_parse_auth_setting (NULL, &methods, &bad));
+  g_assert_true (fh_torctl_parse_auth_setting (NULL, &methods, &bad));
   g_assert_cmpuint (methods, ==, FH_TOR_AUTH_DEFAULT);
-  g_assert_true (_furlhint_torctl_parse_auth_setting (" , ", &methods, &bad));
+  g_assert_true (fh_torctl_parse_auth_setting (" , ", &methods, &bad));
   g_assert_cmpuint (methods, ==, FH_TOR_AUTH_DEFAULT);
-  g_assert_true (_furlhint_torctl_parse_auth_setting ("safecookie, COOKIE null", &methods, &bad));
+  g_assert_true (fh_torctl_parse_auth_setting ("safecookie, COOKIE null", &methods, &bad));
   g_assert_cmpuint (methods, ==, FH_TOR_AUTH_SAFECOOKIE | FH_TOR_AUTH_COOKIE | FH_TOR_AUTH_NULL);
-  g_assert_true (_furlhint_torctl_parse_auth_setting ("HashedPassword", &methods, &bad));
+  g_assert_true (fh_torctl_parse_auth_setting ("HashedPassword", &methods, &bad));
   g_assert_cmpuint (methods, ==, FH_TOR_AUTH_HASHEDPASSWORD);
   g_assert_null (bad);
-  g_assert_false (_furlhint_torctl_parse_auth_setting ("safecookie,password", &methods, &bad));
+  g_assert_false (fh_torctl_parse_auth_setting ("safecookie,password", &methods, &bad));
   g_assert_cmpstr (bad, ==, "password");
   g_free (bad);
 }
@@ -692,28 +692,28 @@ test_bootstrap (void)
   FhTorBootstrap b = { 0, };
   GError *error = NULL;
 
-  g_assert_true (_furlhint_torctl_parse_bootstrap (
+  g_assert_true (fh_torctl_parse_bootstrap (
     "NOTICE BOOTSTRAP PROGRESS=100 TAG=done SUMMARY=\"Done\"", &b, &error));
   g_assert_no_error (error);
   g_assert_cmpint (b.progress, ==, 100);
   g_assert_cmpstr (b.tag, ==, "done");
   g_assert_cmpstr (b.summary, ==, "Done");
   g_assert_null (b.warning);
-  _furlhint_torctl_bootstrap_clear (&b);
+  fh_torctl_bootstrap_clear (&b);
 
-  g_assert_true (_furlhint_torctl_parse_bootstrap (
+  g_assert_true (fh_torctl_parse_bootstrap (
     "NOTICE BOOTSTRAP PROGRESS=0 TAG=starting SUMMARY=\"Starting\"", &b, &error));
   g_assert_cmpint (b.progress, ==, 0);
-  _furlhint_torctl_bootstrap_clear (&b);
+  fh_torctl_bootstrap_clear (&b);
 
-  g_assert_true (_furlhint_torctl_parse_bootstrap (
+  g_assert_true (fh_torctl_parse_bootstrap (
     "WARN BOOTSTRAP PROGRESS=5 TAG=conn SUMMARY=\"Connecting to a relay\" "
     "WARNING=\"Connection refused\" REASON=CONNECTREFUSED COUNT=3 RECOMMENDATION=ignore "
     "HOSTID=\"ABC\" HOSTADDR=\"127.0.0.1:1\"", &b, &error));
   g_assert_cmpint (b.progress, ==, 5);
   g_assert_cmpstr (b.warning, ==, "Connection refused");
   g_assert_cmpstr (b.summary, ==, "Connecting to a relay");
-  _furlhint_torctl_bootstrap_clear (&b);
+  fh_torctl_bootstrap_clear (&b);
 
   {
     static const gchar *const bad[] = {
@@ -725,7 +725,7 @@ test_bootstrap (void)
     for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
       {
         g_test_message ("bootstrap %s", bad[i]);
-        g_assert_false (_furlhint_torctl_parse_bootstrap (bad[i], &b, &error));
+        g_assert_false (fh_torctl_parse_bootstrap (bad[i], &b, &error));
         g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
         g_clear_error (&error);
         g_assert_null (b.tag);
@@ -767,7 +767,7 @@ test_fuzz (void)
       /* Exactly @cut bytes, not NUL-terminated, to catch over-reads. */
       {
         gchar *exact = g_memdup2 (buf, cut);
-        r = _furlhint_torctl_parse_reply (exact, cut, &consumed, &reply, &error);
+        r = fh_torctl_parse_reply (exact, cut, &consumed, &reply, &error);
         g_free (exact);
       }
       if (r == FH_TORCTL_OK)
@@ -780,22 +780,22 @@ test_fuzz (void)
           g_assert_nonnull (reply);
           g_assert_no_error (error);
           g_assert_cmpuint (consumed, <=, cut);
-          if (_furlhint_torctl_parse_protocolinfo (reply, &info, NULL))
+          if (fh_torctl_parse_protocolinfo (reply, &info, NULL))
             {
-              _furlhint_torctl_choose_auth (&info, round & 2 ? 0xf : FH_TOR_AUTH_DEFAULT,
-                                            round & 1, NULL);
-              _furlhint_torctl_protocolinfo_clear (&info);
+              fh_torctl_choose_auth (&info, round & 2 ? 0xf : FH_TOR_AUTH_DEFAULT,
+                                     round & 1, NULL);
+              fh_torctl_protocolinfo_clear (&info);
             }
-          g_free (_furlhint_torctl_safecookie_response (reply, cookie, sizeof cookie, nonce, NULL));
-          value = _furlhint_torctl_getinfo_value (reply, "status/bootstrap-phase", NULL);
-          if (value != NULL && _furlhint_torctl_parse_bootstrap (value, &b, NULL))
-            _furlhint_torctl_bootstrap_clear (&b);
+          g_free (fh_torctl_safecookie_response (reply, cookie, sizeof cookie, nonce, NULL));
+          value = fh_torctl_getinfo_value (reply, "status/bootstrap-phase", NULL);
+          if (value != NULL && fh_torctl_parse_bootstrap (value, &b, NULL))
+            fh_torctl_bootstrap_clear (&b);
           g_free (value);
-          value = _furlhint_torctl_getinfo_value (reply, "net/listeners/socks", NULL);
-          if (value != NULL && (list = _furlhint_torctl_parse_socks_listeners (value, NULL)) != NULL)
+          value = fh_torctl_getinfo_value (reply, "net/listeners/socks", NULL);
+          if (value != NULL && (list = fh_torctl_parse_socks_listeners (value, NULL)) != NULL)
             g_array_unref (list);
           g_free (value);
-          _furlhint_torctl_reply_free (reply);
+          fh_torctl_reply_free (reply);
         }
       else if (r == FH_TORCTL_NEED_MORE)
         {

@@ -431,9 +431,9 @@ parse_unix (GArray *args,
 }
 
 gboolean
-_furlhint_endpoint_parse (const gchar *text,
-                          FhEndpoint *out,
-                          GError **error)
+fh_endpoint_parse (const gchar *text,
+                   FhEndpoint *out,
+                   GError **error)
 {
   /* Twisted endpoint types that exist but cannot be a client route here;
    * named so that `tor:9050` is not read as host "tor", port 9050. */
@@ -492,12 +492,12 @@ _furlhint_endpoint_parse (const gchar *text,
 out:
   g_array_unref (args);
   if (!ok)
-    _furlhint_endpoint_clear (out);
+    fh_endpoint_clear (out);
   return ok;
 }
 
 gchar *
-_furlhint_endpoint_to_string (const FhEndpoint *endpoint)
+fh_endpoint_to_string (const FhEndpoint *endpoint)
 {
   g_return_val_if_fail (endpoint != NULL, NULL);
 
@@ -509,7 +509,7 @@ _furlhint_endpoint_to_string (const FhEndpoint *endpoint)
 }
 
 void
-_furlhint_endpoint_clear (FhEndpoint *endpoint)
+fh_endpoint_clear (FhEndpoint *endpoint)
 {
   if (endpoint == NULL)
     return;
@@ -520,7 +520,7 @@ _furlhint_endpoint_clear (FhEndpoint *endpoint)
 }
 
 gboolean
-_furlhint_endpoint_needs_lookup (const FhEndpoint *endpoint)
+fh_endpoint_needs_lookup (const FhEndpoint *endpoint)
 {
   g_return_val_if_fail (endpoint != NULL, FALSE);
 
@@ -574,11 +574,11 @@ unescape (const gchar *text)
 }
 
 gboolean
-_furlhint_endpoint_split_credentials (const gchar *value,
-                                      gchar **endpoint,
-                                      gchar **username,
-                                      gchar **password,
-                                      const gchar **problem_out)
+fh_endpoint_split_credentials (const gchar *value,
+                               gchar **endpoint,
+                               gchar **username,
+                               gchar **password,
+                               const gchar **problem_out)
 {
   GPtrArray *fields = split_fields (value);
   GString *rest = g_string_new (NULL);
@@ -628,7 +628,7 @@ _furlhint_endpoint_split_credentials (const gchar *value,
       *problem_out = problem;
       g_string_free (rest, TRUE);
       g_clear_pointer (username, g_free);
-      g_clear_pointer (password, _furlhint_secret_free);
+      g_clear_pointer (password, fh_secret_free);
       return FALSE;
     }
   *endpoint = g_string_free (rest, FALSE);
@@ -636,7 +636,7 @@ _furlhint_endpoint_split_credentials (const gchar *value,
 }
 
 gchar *
-_furlhint_endpoint_censor_credentials (const gchar *value)
+fh_endpoint_censor_credentials (const gchar *value)
 {
   GPtrArray *fields;
   GString *out;
@@ -666,7 +666,7 @@ _furlhint_endpoint_censor_credentials (const gchar *value)
 }
 
 void
-_furlhint_secret_free (gchar *secret)
+fh_secret_free (gchar *secret)
 {
   if (secret == NULL)
     return;

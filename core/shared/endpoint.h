@@ -30,20 +30,20 @@ typedef struct {
  * g_quark_from_static_string ("furlhint-config-error-quark") with code
  * FURLHINT_CONFIG_ERROR_BAD_VALUE (3), saying what is wrong and what is
  * accepted; the caller prefixes file/section/key. */
-gboolean _furlhint_endpoint_parse (const gchar *text, FhEndpoint *out, GError **error);
+gboolean fh_endpoint_parse (const gchar *text, FhEndpoint *out, GError **error);
 
 /* Canonical text: `tcp:HOST:PORT` (`tcp:[v6]:PORT`) or `unix:PATH`. */
-gchar *_furlhint_endpoint_to_string (const FhEndpoint *endpoint);
+gchar *fh_endpoint_to_string (const FhEndpoint *endpoint);
 
-void _furlhint_endpoint_clear (FhEndpoint *endpoint);
+void fh_endpoint_clear (FhEndpoint *endpoint);
 
 /* TRUE when connecting to @endpoint needs a name lookup on this machine:
  * a TCP host that is neither an address literal nor "localhost" (which
  * GIO answers from itself, RFC 6761). In anonymous mode such a Tor or
  * SAM endpoint is a local DNS query, so it is refused. */
-gboolean _furlhint_endpoint_needs_lookup (const FhEndpoint *endpoint);
+gboolean fh_endpoint_needs_lookup (const FhEndpoint *endpoint);
 
-/* What _furlhint_endpoint_needs_lookup() refuses, and what is accepted,
+/* What fh_endpoint_needs_lookup() refuses, and what is accepted,
  * for the error messages of the config reader and the plugins. */
 #define FH_ENDPOINT_LOOKUP_PROBLEM \
   "in anonymous mode a Tor or I2P endpoint given by host name would be looked " \
@@ -57,11 +57,11 @@ gboolean _furlhint_endpoint_needs_lookup (const FhEndpoint *endpoint);
  * NULL when absent); on failure returns FALSE and *@problem says why (a
  * static string), and nothing needs freeing. Shared by the config reader
  * and the socks plugin so both accept exactly the same text. */
-gboolean _furlhint_endpoint_split_credentials (const gchar *value,
-                                               gchar **endpoint,
-                                               gchar **user,
-                                               gchar **password,
-                                               const gchar **problem);
+gboolean fh_endpoint_split_credentials (const gchar *value,
+                                        gchar **endpoint,
+                                        gchar **user,
+                                        gchar **password,
+                                        const gchar **problem);
 
 /* What every message, log line and status shows instead of a secret (a
  * password, a FURL's name, a NURL's swissnum). */
@@ -70,10 +70,10 @@ gboolean _furlhint_endpoint_split_credentials (const gchar *value,
 /* @value (a `tcp.socks-proxy` setting, or any endpoint string) with the
  * value of each `password=` field replaced by FH_CENSORED, for messages.
  * (transfer full) */
-gchar *_furlhint_endpoint_censor_credentials (const gchar *value);
+gchar *fh_endpoint_censor_credentials (const gchar *value);
 
 /* Zeroes a secret, then frees it. */
-void _furlhint_secret_free (gchar *secret);
+void fh_secret_free (gchar *secret);
 
 G_END_DECLS
 

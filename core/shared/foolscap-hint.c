@@ -501,7 +501,7 @@ tor_host_refused (const gchar    *hint,
 }
 
 void
-_furlhint_foolscap_addr_clear (FhFoolscapAddr *addr)
+fh_foolscap_addr_clear (FhFoolscapAddr *addr)
 {
   if (addr == NULL)
     return;
@@ -555,10 +555,10 @@ tor_refusal (const gchar    *hint,
 }
 
 gsize
-_furlhint_foolscap_write_canonical (const gchar *hint,
-                                    gsize        len,
-                                    gchar       *out,
-                                    gsize       *type_len)
+fh_foolscap_write_canonical (const gchar *hint,
+                             gsize        len,
+                             gchar       *out,
+                             gsize       *type_len)
 {
   /* OLD_STYLE_HINT_RE `^(DQ|DNS):(\d+){1,5}$`: neither host alternative
    * contains ':', so the host is everything before the first ':' and the
@@ -589,7 +589,7 @@ _furlhint_foolscap_write_canonical (const gchar *hint,
 }
 
 gchar *
-_furlhint_foolscap_convert_legacy (const gchar *hint)
+fh_foolscap_convert_legacy (const gchar *hint)
 {
   gsize len;
   gchar *out;
@@ -598,14 +598,14 @@ _furlhint_foolscap_convert_legacy (const gchar *hint)
 
   len = strlen (hint);
   out = g_malloc (len + 5);
-  _furlhint_foolscap_write_canonical (hint, len, out, NULL);
+  fh_foolscap_write_canonical (hint, len, out, NULL);
   return out;
 }
 
 gboolean
-_furlhint_foolscap_match_tcp (const gchar    *hint,
-                              FhFoolscapAddr *addr,
-                              gchar         **message)
+fh_foolscap_match_tcp (const gchar    *hint,
+                       FhFoolscapAddr *addr,
+                       gchar         **message)
 {
   HintSpan m;
 
@@ -617,9 +617,9 @@ _furlhint_foolscap_match_tcp (const gchar    *hint,
 }
 
 gboolean
-_furlhint_foolscap_match_tor (const gchar    *hint,
-                              FhFoolscapAddr *addr,
-                              gchar         **message)
+fh_foolscap_match_tor (const gchar    *hint,
+                       FhFoolscapAddr *addr,
+                       gchar         **message)
 {
   HintSpan m;
   gsize len;
@@ -643,9 +643,9 @@ _furlhint_foolscap_match_tor (const gchar    *hint,
 }
 
 gboolean
-_furlhint_foolscap_match_i2p (const gchar    *hint,
-                              FhFoolscapAddr *addr,
-                              gchar         **message)
+fh_foolscap_match_i2p (const gchar    *hint,
+                       FhFoolscapAddr *addr,
+                       gchar         **message)
 {
   HintSpan m;
 
@@ -899,7 +899,7 @@ non_public_numeric (const gchar *host,
 }
 
 gboolean
-_furlhint_foolscap_is_non_public_numeric (const gchar *host)
+fh_foolscap_is_non_public_numeric (const gchar *host)
 {
   g_return_val_if_fail (host != NULL, FALSE);
 
@@ -907,8 +907,8 @@ _furlhint_foolscap_is_non_public_numeric (const gchar *host)
 }
 
 gboolean
-_furlhint_foolscap_port_usable (const FhFoolscapAddr *addr,
-                                guint16              *out)
+fh_foolscap_port_usable (const FhFoolscapAddr *addr,
+                         guint16              *out)
 {
   guint64 v;
 

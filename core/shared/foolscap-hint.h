@@ -23,38 +23,38 @@ typedef struct {
   gboolean port_non_ascii;  /* the port was written with non-ASCII digits */
 } FhFoolscapAddr;
 
-void _furlhint_foolscap_addr_clear (FhFoolscapAddr *addr);
+void fh_foolscap_addr_clear (FhFoolscapAddr *addr);
 
 /* foolscap.connections.tcp.convert_legacy_hint(): `HOST:PORT` →
  * `tcp:HOST:<int(PORT)>`, anything else unchanged. Returns a new string. */
-gchar *_furlhint_foolscap_convert_legacy (const gchar *hint);
+gchar *fh_foolscap_convert_legacy (const gchar *hint);
 
 /* foolscap.connections.tcp.convert_legacy_hint() of the @len bytes at
  * @hint (no NUL needed), written with a NUL to @out, which has room for
  * @len + 5 bytes. Returns the canonical hint's length; *@type_len
  * (optional) is where its first ':' is, G_MAXSIZE if it has none. */
-gsize _furlhint_foolscap_write_canonical (const gchar *hint,
-                                          gsize        len,
-                                          gchar       *out,
-                                          gsize       *type_len);
+gsize fh_foolscap_write_canonical (const gchar *hint,
+                                   gsize        len,
+                                   gchar       *out,
+                                   gsize       *type_len);
 
 /* DefaultTCP.hint_to_endpoint(). On failure *message (optional) is the
  * exact Foolscap message and @addr is left cleared. */
-gboolean _furlhint_foolscap_match_tcp (const gchar *hint, FhFoolscapAddr *addr, gchar **message);
+gboolean fh_foolscap_match_tcp (const gchar *hint, FhFoolscapAddr *addr, gchar **message);
 
 /* tor._Common.hint_to_endpoint() parsing part, including the
  * is_non_public_numeric_address() refusal. */
-gboolean _furlhint_foolscap_match_tor (const gchar *hint, FhFoolscapAddr *addr, gchar **message);
+gboolean fh_foolscap_match_tor (const gchar *hint, FhFoolscapAddr *addr, gchar **message);
 
 /* i2p._RunningI2P.hint_to_endpoint() parsing part. */
-gboolean _furlhint_foolscap_match_i2p (const gchar *hint, FhFoolscapAddr *addr, gchar **message);
+gboolean fh_foolscap_match_i2p (const gchar *hint, FhFoolscapAddr *addr, gchar **message);
 
 /* Python's is_non_public_numeric_address(host) from foolscap/connections/tor.py. */
-gboolean _furlhint_foolscap_is_non_public_numeric (const gchar *host);
+gboolean fh_foolscap_is_non_public_numeric (const gchar *host);
 
 /* furlhint's own check on a Foolscap port: TRUE and *out set when the
  * digits are ASCII and 1 ≤ port ≤ 65535. */
-gboolean _furlhint_foolscap_port_usable (const FhFoolscapAddr *addr, guint16 *out);
+gboolean fh_foolscap_port_usable (const FhFoolscapAddr *addr, guint16 *out);
 
 G_END_DECLS
 

@@ -11,8 +11,8 @@
 #include "hostname.h"
 
 gboolean
-_furlhint_hostname_in_domain (const gchar *host,
-                              const gchar *domain)
+fh_hostname_in_domain (const gchar *host,
+                       const gchar *domain)
 {
   gsize host_len = strlen (host);
   gsize domain_len = strlen (domain);
@@ -31,8 +31,8 @@ is_special_use_tld (const gchar *name)
 }
 
 gchar *
-_furlhint_hostname_canonicalize (const gchar *host,
-                                 GError **error)
+fh_hostname_canonicalize (const gchar *host,
+                          GError **error)
 {
   const gchar *problem = NULL;
   gchar *canonical;
@@ -77,8 +77,8 @@ _furlhint_hostname_canonicalize (const gchar *host,
       g_free (canonical);
       return NULL;
     }
-  if (_furlhint_hostname_in_domain (canonical, "onion") ||
-      _furlhint_hostname_in_domain (canonical, "i2p"))
+  if (fh_hostname_in_domain (canonical, "onion") ||
+      fh_hostname_in_domain (canonical, "i2p"))
     {
       for (gchar *p = canonical; *p != '\0'; p++)
         *p = g_ascii_tolower (*p);
@@ -87,9 +87,9 @@ _furlhint_hostname_canonicalize (const gchar *host,
 }
 
 gboolean
-_furlhint_hostname_is_canonical (const gchar *host)
+fh_hostname_is_canonical (const gchar *host)
 {
-  gchar *canonical = _furlhint_hostname_canonicalize (host, NULL);
+  gchar *canonical = fh_hostname_canonicalize (host, NULL);
   gboolean same = canonical != NULL && strcmp (canonical, host) == 0;
 
   g_free (canonical);

@@ -29,17 +29,17 @@ G_BEGIN_DECLS
  *    ".b32.i2p" and base32 only in lower case. Other names keep their
  *    case (DNS compares names without regard to case).
  * A name that is already canonical comes back equal to @host. */
-gchar *_furlhint_hostname_canonicalize (const gchar *host,
-                                        GError **error);
+gchar *fh_hostname_canonicalize (const gchar *host,
+                                 GError **error);
 
 /* Whether @host is its own canonical form (see above). */
-gboolean _furlhint_hostname_is_canonical (const gchar *host);
+gboolean fh_hostname_is_canonical (const gchar *host);
 
 /* Whether the canonical name @host is in the domain @domain ("onion",
  * "i2p": no dots), compared without regard to case: at least one label in
  * front of it, "x.onion" is, "onion" and "xonion" are not. */
-gboolean _furlhint_hostname_in_domain (const gchar *host,
-                                       const gchar *domain);
+gboolean fh_hostname_in_domain (const gchar *host,
+                                const gchar *domain);
 
 G_END_DECLS
 

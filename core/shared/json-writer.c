@@ -11,8 +11,8 @@
 #include <string.h>
 
 void
-_furlhint_json_append_string (GString     *out,
-                              const gchar *utf8)
+fh_json_append_string (GString     *out,
+                       const gchar *utf8)
 {
   const gchar *p;
 
@@ -89,8 +89,8 @@ next_char (const gchar  *p,
 }
 
 void
-_furlhint_json_append_text (GString     *out,
-                            const gchar *text)
+fh_json_append_text (GString     *out,
+                     const gchar *text)
 {
   const gchar *p, *end, *next;
 
@@ -129,10 +129,10 @@ _furlhint_json_append_text (GString     *out,
 }
 
 void
-_furlhint_text_append_escaped (GString     *out,
-                               const gchar *text,
-                               gssize       len,
-                               gboolean     keep_newlines)
+fh_text_append_escaped (GString     *out,
+                        const gchar *text,
+                        gssize       len,
+                        gboolean     keep_newlines)
 {
   const gchar *p, *end, *next;
 
@@ -156,29 +156,29 @@ _furlhint_text_append_escaped (GString     *out,
 }
 
 gchar *
-_furlhint_text_escape (const gchar *text,
-                       gssize       len)
+fh_text_escape (const gchar *text,
+                gssize       len)
 {
   GString *out = g_string_new (NULL);
 
-  _furlhint_text_append_escaped (out, text, len, FALSE);
+  fh_text_append_escaped (out, text, len, FALSE);
   return g_string_free (out, FALSE);
 }
 
 void
-_furlhint_json_append_key (GString     *out,
-                           const gchar *key)
+fh_json_append_key (GString     *out,
+                    const gchar *key)
 {
   g_return_if_fail (out != NULL);
   g_return_if_fail (key != NULL);
 
-  _furlhint_json_append_string (out, key);
+  fh_json_append_string (out, key);
   g_string_append_c (out, ':');
 }
 
 void
-_furlhint_json_append_bool (GString  *out,
-                            gboolean  value)
+fh_json_append_bool (GString  *out,
+                     gboolean  value)
 {
   g_return_if_fail (out != NULL);
 

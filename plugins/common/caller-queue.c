@@ -44,9 +44,9 @@ status_gate_unref (StatusGate *gate)
 }
 
 FhCallerQueue *
-_furlhint_caller_queue_new (FurlHintStatusFunc status,
-                            gpointer status_data,
-                            const gchar *name)
+fh_caller_queue_new (FurlHintStatusFunc status,
+                     gpointer status_data,
+                     const gchar *name)
 {
   FhCallerQueue *queue = g_new0 (FhCallerQueue, 1);
 
@@ -60,7 +60,7 @@ _furlhint_caller_queue_new (FurlHintStatusFunc status,
 }
 
 void
-_furlhint_caller_queue_free (FhCallerQueue *queue)
+fh_caller_queue_free (FhCallerQueue *queue)
 {
   if (queue == NULL)
     return;
@@ -90,10 +90,10 @@ status_in_caller_cb (gpointer data)
 }
 
 void
-_furlhint_caller_queue_post (FhCallerQueue *queue,
-                             GSourceFunc func,
-                             gpointer data,
-                             GDestroyNotify destroy)
+fh_caller_queue_post (FhCallerQueue *queue,
+                      GSourceFunc func,
+                      gpointer data,
+                      GDestroyNotify destroy)
 {
   GSource *source = g_idle_source_new ();
 
@@ -107,24 +107,24 @@ _furlhint_caller_queue_post (FhCallerQueue *queue,
 }
 
 void
-_furlhint_caller_queue_status (FhCallerQueue *queue,
-                               const gchar *text)
+fh_caller_queue_status (FhCallerQueue *queue,
+                        const gchar *text)
 {
   StatusMessage *msg = g_new0 (StatusMessage, 1);
 
   msg->gate = status_gate_ref (queue->gate);
   msg->text = g_strdup (text);
-  _furlhint_caller_queue_post (queue, status_in_caller_cb, msg, status_message_free);
+  fh_caller_queue_post (queue, status_in_caller_cb, msg, status_message_free);
 }
 
 void
-_furlhint_caller_queue_close (FhCallerQueue *queue)
+fh_caller_queue_close (FhCallerQueue *queue)
 {
   queue->gate->closed = TRUE;
 }
 
 gboolean
-_furlhint_caller_queue_is_closed (FhCallerQueue *queue)
+fh_caller_queue_is_closed (FhCallerQueue *queue)
 {
   return queue->gate->closed;
 }

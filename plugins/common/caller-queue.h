@@ -8,13 +8,13 @@
  * "connect_async"). One FhCallerQueue per connect, made on the caller's
  * thread, carries both:
  *
- *   - _furlhint_caller_queue_status() (any thread): a status text, given
+ *   - fh_caller_queue_status() (any thread): a status text, given
  *     to the caller's FurlHintStatusFunc on the caller's context, unless
  *     the queue has been closed by then;
- *   - _furlhint_caller_queue_post() (any thread): a function run on the
+ *   - fh_caller_queue_post() (any thread): a function run on the
  *     caller's context (the continuation or the completion), always, or
  *     its destroy notify alone when that context is freed first;
- *   - _furlhint_caller_queue_close() (the caller's thread): no status is
+ *   - fh_caller_queue_close() (the caller's thread): no status is
  *     delivered any more. Call it when the connect has its result: the
  *     caller's status_data may be gone once the connect's callback ran.
  *
@@ -45,33 +45,33 @@ typedef struct _FhCallerQueue FhCallerQueue;
  * (nullable: statuses are then dropped) and @status_data are the
  * connect's (FurlHintConnectArgs); @name (static) names the idle sources
  * (g_source_set_static_name()). Call on the caller's thread. */
-FhCallerQueue *_furlhint_caller_queue_new (FurlHintStatusFunc status,
-                                           gpointer status_data,
-                                           const gchar *name);
+FhCallerQueue *fh_caller_queue_new (FurlHintStatusFunc status,
+                                    gpointer status_data,
+                                    const gchar *name);
 
-void _furlhint_caller_queue_free (FhCallerQueue *queue);
+void fh_caller_queue_free (FhCallerQueue *queue);
 
 /* Posts a copy of @text (any thread); given to the status function on the
  * caller's context if the queue is still open when it gets there. */
-void _furlhint_caller_queue_status (FhCallerQueue *queue,
-                                    const gchar *text);
+void fh_caller_queue_status (FhCallerQueue *queue,
+                             const gchar *text);
 
 /* Runs @func (@data) once on the caller's context (any thread), after
  * everything posted before it from the same thread; @destroy (nullable)
  * frees @data afterwards, or alone if that context is freed first. Runs
  * whether or not the queue is closed: @func decides. */
-void _furlhint_caller_queue_post (FhCallerQueue *queue,
-                                  GSourceFunc func,
-                                  gpointer data,
-                                  GDestroyNotify destroy);
+void fh_caller_queue_post (FhCallerQueue *queue,
+                           GSourceFunc func,
+                           gpointer data,
+                           GDestroyNotify destroy);
 
 /* Stops the delivery of statuses, also of those already posted (the
  * caller's thread only). */
-void _furlhint_caller_queue_close (FhCallerQueue *queue);
+void fh_caller_queue_close (FhCallerQueue *queue);
 
-/* Whether _furlhint_caller_queue_close() was called (the caller's thread
+/* Whether fh_caller_queue_close() was called (the caller's thread
  * only). */
-gboolean _furlhint_caller_queue_is_closed (FhCallerQueue *queue);
+gboolean fh_caller_queue_is_closed (FhCallerQueue *queue);
 
 G_END_DECLS
 

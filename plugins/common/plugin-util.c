@@ -22,9 +22,9 @@ G_STATIC_ASSERT (FH_PLUGIN_CONFIG_ERROR_CONFLICT == FURLHINT_CONFIG_ERROR_CONFLI
 #define CONNECTIONS_PREFIX "connections."
 
 gboolean
-_furlhint_plugin_check_init_args (const gchar *plugin,
-                                  const FurlHintPluginInitArgs *args,
-                                  GError **error)
+fh_plugin_check_init_args (const gchar *plugin,
+                           const FurlHintPluginInitArgs *args,
+                           GError **error)
 {
   if (args == NULL || args->struct_size < sizeof (FurlHintPluginInitArgs) ||
       args->settings == NULL || args->log == NULL)
@@ -40,8 +40,8 @@ _furlhint_plugin_check_init_args (const gchar *plugin,
 }
 
 gchar *
-_furlhint_plugin_setting_label (const gchar *plugin,
-                                const gchar *key)
+fh_plugin_setting_label (const gchar *plugin,
+                         const gchar *key)
 {
   if (g_str_has_prefix (key, CONNECTIONS_PREFIX))
     return g_strdup_printf ("[connections] %s", key + strlen (CONNECTIONS_PREFIX));
@@ -49,8 +49,8 @@ _furlhint_plugin_setting_label (const gchar *plugin,
 }
 
 const gchar *
-_furlhint_plugin_get (const FurlHintPluginInitArgs *args,
-                      const gchar *key)
+fh_plugin_get (const FurlHintPluginInitArgs *args,
+               const gchar *key)
 {
   return g_hash_table_lookup (args->settings, key);
 }
@@ -89,12 +89,12 @@ quote_value (const gchar *value)
 }
 
 void
-_furlhint_plugin_set_bad_value (GError **error,
-                                const gchar *plugin,
-                                const gchar *key,
-                                const gchar *value,
-                                const gchar *format,
-                                ...)
+fh_plugin_set_bad_value (GError **error,
+                         const gchar *plugin,
+                         const gchar *key,
+                         const gchar *value,
+                         const gchar *format,
+                         ...)
 {
   gchar *label, *quoted, *reason;
   va_list ap;
@@ -105,14 +105,14 @@ _furlhint_plugin_set_bad_value (GError **error,
   va_start (ap, format);
   reason = g_strdup_vprintf (format, ap);
   va_end (ap);
-  label = _furlhint_plugin_setting_label (plugin, key);
+  label = fh_plugin_setting_label (plugin, key);
   /* A password is never shown, nor is the password= part of an endpoint
    * such as tcp.socks-proxy. */
   if (g_str_has_suffix (key, "password"))
     quoted = g_strdup (FH_CENSORED);
   else
     {
-      gchar *censored = _furlhint_endpoint_censor_credentials (value);
+      gchar *censored = fh_endpoint_censor_credentials (value);
 
       quoted = quote_value (censored);
       g_free (censored);
@@ -125,16 +125,16 @@ _furlhint_plugin_set_bad_value (GError **error,
 }
 
 gboolean
-_furlhint_plugin_get_boolean (const gchar *plugin,
-                              const FurlHintPluginInitArgs *args,
-                              const gchar *key,
-                              gboolean default_value,
-                              gboolean *out,
-                              GError **error)
+fh_plugin_get_boolean (const gchar *plugin,
+                       const FurlHintPluginInitArgs *args,
+                       const gchar *key,
+                       gboolean default_value,
+                       gboolean *out,
+                       GError **error)
 {
   static const gchar *const yes[] = { "true", "yes", "on", "1", NULL };
   static const gchar *const no[] = { "false", "no", "off", "0", NULL };
-  const gchar *value = _furlhint_plugin_get (args, key);
+  const gchar *value = fh_plugin_get (args, key);
 
   *out = default_value;
   if (value == NULL || *value == '\0')
@@ -154,21 +154,21 @@ _furlhint_plugin_get_boolean (const gchar *plugin,
         }
     }
 
-  _furlhint_plugin_set_bad_value (error, plugin, key, value,
-                                  "not a boolean; accepted: true/false, yes/no, "
-                                  "on/off, 1/0 (any letter case)");
+  fh_plugin_set_bad_value (error, plugin, key, value,
+                           "not a boolean; accepted: true/false, yes/no, "
+                           "on/off, 1/0 (any letter case)");
   return FALSE;
 }
 
 gboolean
-_furlhint_plugin_get_endpoint (const gchar *plugin,
-                               const FurlHintPluginInitArgs *args,
-                               const gchar *key,
-                               FhEndpoint *out,
-                               FhSettingState *state,
-                               GError **error)
+fh_plugin_get_endpoint (const gchar *plugin,
+                        const FurlHintPluginInitArgs *args,
+                        const gchar *key,
+                        FhEndpoint *out,
+                        FhSettingState *state,
+                        GError **error)
 {
-  const gchar *value = _furlhint_plugin_get (args, key);
+  const gchar *value = fh_plugin_get (args, key);
   GError *local_error = NULL;
 
   memset (out, 0, sizeof *out);
@@ -184,31 +184,31 @@ _furlhint_plugin_get_endpoint (const gchar *plugin,
     }
 
   *state = FH_SETTING_SET;
-  if (!_furlhint_endpoint_parse (value, out, &local_error))
+  if (!fh_endpoint_parse (value, out, &local_error))
     {
-      _furlhint_plugin_set_bad_value (error, plugin, key, value, "%s",
-                                      local_error->message);
+      fh_plugin_set_bad_value (error, plugin, key, value, "%s",
+                               local_error->message);
       g_error_free (local_error);
-      _furlhint_endpoint_clear (out);
+      fh_endpoint_clear (out);
       return FALSE;
     }
-  if (args->anonymous && _furlhint_endpoint_needs_lookup (out))
+  if (args->anonymous && fh_endpoint_needs_lookup (out))
     {
-      _furlhint_plugin_set_bad_value (error, plugin, key, value, FH_ENDPOINT_LOOKUP_PROBLEM);
-      _furlhint_endpoint_clear (out);
+      fh_plugin_set_bad_value (error, plugin, key, value, FH_ENDPOINT_LOOKUP_PROBLEM);
+      fh_endpoint_clear (out);
       return FALSE;
     }
   return TRUE;
 }
 
 gboolean
-_furlhint_plugin_get_port (const gchar *plugin,
-                           const FurlHintPluginInitArgs *args,
-                           const gchar *key,
-                           guint16 *out,
-                           GError **error)
+fh_plugin_get_port (const gchar *plugin,
+                    const FurlHintPluginInitArgs *args,
+                    const gchar *key,
+                    guint16 *out,
+                    GError **error)
 {
-  const gchar *value = _furlhint_plugin_get (args, key);
+  const gchar *value = fh_plugin_get (args, key);
   guint64 number = 0;
 
   *out = 0;
@@ -227,9 +227,9 @@ _furlhint_plugin_get_port (const gchar *plugin,
     }
   if (number < 1 || number > 65535)
     {
-      _furlhint_plugin_set_bad_value (error, plugin, key, value,
-                                      "not a TCP port number; accepted: 1-65535 "
-                                      "in decimal digits");
+      fh_plugin_set_bad_value (error, plugin, key, value,
+                               "not a TCP port number; accepted: 1-65535 "
+                               "in decimal digits");
       return FALSE;
     }
   *out = (guint16) number;
@@ -237,10 +237,10 @@ _furlhint_plugin_get_port (const gchar *plugin,
 }
 
 gchar *
-_furlhint_plugin_dup_string (const FurlHintPluginInitArgs *args,
-                             const gchar *key)
+fh_plugin_dup_string (const FurlHintPluginInitArgs *args,
+                      const gchar *key)
 {
-  const gchar *value = _furlhint_plugin_get (args, key);
+  const gchar *value = fh_plugin_get (args, key);
 
   if (value == NULL || *value == '\0')
     return NULL;
@@ -248,10 +248,10 @@ _furlhint_plugin_dup_string (const FurlHintPluginInitArgs *args,
 }
 
 void
-_furlhint_plugin_log (const FurlHintPluginInitArgs *args,
-                      GLogLevelFlags level,
-                      const gchar *format,
-                      ...)
+fh_plugin_log (const FurlHintPluginInitArgs *args,
+               GLogLevelFlags level,
+               const gchar *format,
+               ...)
 {
   gchar *message;
   va_list ap;
@@ -264,9 +264,9 @@ _furlhint_plugin_log (const FurlHintPluginInitArgs *args,
 }
 
 gboolean
-_furlhint_plugin_random_bytes (guint8 *buf,
-                               gsize len,
-                               GError **error)
+fh_plugin_random_bytes (guint8 *buf,
+                        gsize len,
+                        GError **error)
 {
   gsize got = 0;
 
@@ -292,16 +292,16 @@ _furlhint_plugin_random_bytes (guint8 *buf,
 }
 
 gchar *
-_furlhint_plugin_endpoint_display (const FhEndpoint *endpoint)
+fh_plugin_endpoint_display (const FhEndpoint *endpoint)
 {
   if (endpoint->kind == FH_ENDPOINT_UNIX)
     return g_strdup_printf ("unix:%s", endpoint->path);
-  return _furlhint_plugin_host_port_display (endpoint->host, endpoint->port);
+  return fh_plugin_host_port_display (endpoint->host, endpoint->port);
 }
 
 gchar *
-_furlhint_plugin_host_port_display (const gchar *host,
-                                    guint16 port)
+fh_plugin_host_port_display (const gchar *host,
+                             guint16 port)
 {
   gboolean bracket = strchr (host, ':') != NULL;
 
@@ -362,11 +362,11 @@ is_ipv6 (const gchar *host)
 }
 
 FurlHintHostKind
-_furlhint_plugin_classify_host (const gchar *host)
+fh_plugin_classify_host (const gchar *host)
 {
-  if (_furlhint_hostname_in_domain (host, "onion"))
+  if (fh_hostname_in_domain (host, "onion"))
     return FURLHINT_HOST_ONION;
-  if (_furlhint_hostname_in_domain (host, "i2p"))
+  if (fh_hostname_in_domain (host, "i2p"))
     return FURLHINT_HOST_I2P;
   if (is_strict_ipv4 (host))
     return FURLHINT_HOST_IPV4;
@@ -376,8 +376,8 @@ _furlhint_plugin_classify_host (const gchar *host)
 }
 
 gboolean
-_furlhint_plugin_check_hint_text (const gchar *hint,
-                                  GError **error)
+fh_plugin_check_hint_text (const gchar *hint,
+                           GError **error)
 {
   gsize len = strlen (hint);
 
@@ -393,11 +393,11 @@ _furlhint_plugin_check_hint_text (const gchar *hint,
 }
 
 gboolean
-_furlhint_plugin_check_port (const FhFoolscapAddr *addr,
-                             guint16 *out,
-                             GError **error)
+fh_plugin_check_port (const FhFoolscapAddr *addr,
+                      guint16 *out,
+                      GError **error)
 {
-  if (_furlhint_foolscap_port_usable (addr, out))
+  if (fh_foolscap_port_usable (addr, out))
     return TRUE;
 
   if (addr->port == NULL)
@@ -414,10 +414,10 @@ _furlhint_plugin_check_port (const FhFoolscapAddr *addr,
 }
 
 gboolean
-_furlhint_plugin_canonicalize_host (FhFoolscapAddr *addr,
-                                    GError **error)
+fh_plugin_canonicalize_host (FhFoolscapAddr *addr,
+                             GError **error)
 {
-  gchar *canonical = _furlhint_hostname_canonicalize (addr->host, error);
+  gchar *canonical = fh_hostname_canonicalize (addr->host, error);
 
   if (canonical == NULL)
     return FALSE;
@@ -427,11 +427,11 @@ _furlhint_plugin_canonicalize_host (FhFoolscapAddr *addr,
 }
 
 void
-_furlhint_plugin_fill_target (FurlHintTarget *target,
-                              FhFoolscapAddr *addr,
-                              guint16 port,
-                              FurlHintHostKind kind,
-                              const gchar *hint)
+fh_plugin_fill_target (FurlHintTarget *target,
+                       FhFoolscapAddr *addr,
+                       guint16 port,
+                       FurlHintHostKind kind,
+                       const gchar *hint)
 {
   target->host = g_steal_pointer (&addr->host);
   target->port = port;
@@ -440,15 +440,15 @@ _furlhint_plugin_fill_target (FurlHintTarget *target,
 }
 
 gboolean
-_furlhint_plugin_parse_tcp (const gchar *hint,
-                            FurlHintTarget *target,
-                            GError **error)
+fh_plugin_parse_tcp (const gchar *hint,
+                     FurlHintTarget *target,
+                     GError **error)
 {
   FhFoolscapAddr addr = { NULL, NULL, FALSE };
   gchar *message = NULL;
   guint16 port = 0;
 
-  if (!_furlhint_foolscap_match_tcp (hint, &addr, &message))
+  if (!fh_foolscap_match_tcp (hint, &addr, &message))
     {
       g_set_error_literal (error, FURLHINT_HINT_ERROR, FURLHINT_HINT_ERROR_UNRECOGNIZED,
                            message != NULL ? message : "unrecognized TCP hint");
@@ -456,24 +456,24 @@ _furlhint_plugin_parse_tcp (const gchar *hint,
       return FALSE;
     }
 
-  if (!_furlhint_plugin_check_hint_text (hint, error) ||
-      !_furlhint_plugin_check_port (&addr, &port, error) ||
-      !_furlhint_plugin_canonicalize_host (&addr, error))
+  if (!fh_plugin_check_hint_text (hint, error) ||
+      !fh_plugin_check_port (&addr, &port, error) ||
+      !fh_plugin_canonicalize_host (&addr, error))
     {
-      _furlhint_foolscap_addr_clear (&addr);
+      fh_foolscap_addr_clear (&addr);
       return FALSE;
     }
 
-  _furlhint_plugin_fill_target (target, &addr, port,
-                                _furlhint_plugin_classify_host (addr.host), hint);
-  _furlhint_foolscap_addr_clear (&addr);
+  fh_plugin_fill_target (target, &addr, port,
+                         fh_plugin_classify_host (addr.host), hint);
+  fh_foolscap_addr_clear (&addr);
   return TRUE;
 }
 
 GIOStream *
-_furlhint_plugin_connect_finish (GAsyncResult *result,
-                                 gpointer source_tag,
-                                 GError **error)
+fh_plugin_connect_finish (GAsyncResult *result,
+                          gpointer source_tag,
+                          GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   g_return_val_if_fail (g_async_result_is_tagged (result, source_tag), NULL);

@@ -78,7 +78,7 @@ socks_client_free (gpointer data)
 {
   SocksClient *sc = data;
 
-  _furlhint_endpoint_clear (&sc->proxy);
+  fh_endpoint_clear (&sc->proxy);
   g_free (sc->label);
   g_free (sc->advice);
   g_free (sc->username);
@@ -176,20 +176,20 @@ parse_reply (SocksClient *sc, GError **error)
   switch (sc->state)
     {
     case SOCKS_STATE_GREETING:
-      r = _furlhint_socks5_parse_method (sc->in, sc->in_len, sc->offer,
-                                         &method, &sc->in_need, error);
+      r = fh_socks5_parse_method (sc->in, sc->in_len, sc->offer,
+                                  &method, &sc->in_need, error);
       if (r == FH_SOCKS5_OK && method == FH_SOCKS5_METHOD_USERPASS)
         sc->state = SOCKS_STATE_USERPASS;
       else if (r == FH_SOCKS5_OK)
         sc->state = SOCKS_STATE_CONNECT;
       return r;
     case SOCKS_STATE_USERPASS:
-      r = _furlhint_socks5_parse_userpass (sc->in, sc->in_len, &sc->in_need, error);
+      r = fh_socks5_parse_userpass (sc->in, sc->in_len, &sc->in_need, error);
       if (r == FH_SOCKS5_OK)
         sc->state = SOCKS_STATE_CONNECT;
       return r;
     case SOCKS_STATE_CONNECT:
-      r = _furlhint_socks5_parse_connect (sc->in, sc->in_len, &sc->in_need, error);
+      r = fh_socks5_parse_connect (sc->in, sc->in_len, &sc->in_need, error);
       if (r == FH_SOCKS5_OK)
         sc->state = SOCKS_STATE_DONE;
       return r;
@@ -299,18 +299,18 @@ send_message (GTask *task)
   switch (sc->state)
     {
     case SOCKS_STATE_GREETING:
-      sc->out_len = _furlhint_socks5_build_greeting (sc->out, sc->offer);
+      sc->out_len = fh_socks5_build_greeting (sc->out, sc->offer);
       break;
     case SOCKS_STATE_USERPASS:
-      if (!_furlhint_socks5_build_userpass (sc->out, &sc->out_len,
-                                            sc->username, sc->password, &error))
+      if (!fh_socks5_build_userpass (sc->out, &sc->out_len,
+                                     sc->username, sc->password, &error))
         {
           fail (task, error);
           return;
         }
       break;
     case SOCKS_STATE_CONNECT:
-      if (!_furlhint_socks5_build_connect (sc->out, &sc->out_len, sc->host, sc->port, &error))
+      if (!fh_socks5_build_connect (sc->out, &sc->out_len, sc->host, sc->port, &error))
         {
           fail (task, error);
           return;
@@ -402,10 +402,10 @@ proxy_display (const FhEndpoint *proxy)
 }
 
 void
-_furlhint_socks_client_connect_async (const FhSocksClientRequest *request,
-                                      GCancellable *cancellable,
-                                      GAsyncReadyCallback callback,
-                                      gpointer user_data)
+fh_socks_client_connect_async (const FhSocksClientRequest *request,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data)
 {
   SocksClient *sc;
   GTask *task;
@@ -439,7 +439,7 @@ _furlhint_socks_client_connect_async (const FhSocksClientRequest *request,
   sc->state = SOCKS_STATE_CONNECTING;
 
   task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, _furlhint_socks_client_connect_async);
+  g_task_set_source_tag (task, fh_socks_client_connect_async);
   g_task_set_name (task, "[furlhint] SOCKS5 connect");
   g_task_set_task_data (task, sc, socks_client_free);
 
@@ -456,11 +456,11 @@ _furlhint_socks_client_connect_async (const FhSocksClientRequest *request,
 }
 
 GIOStream *
-_furlhint_socks_client_connect_finish (GAsyncResult *result,
-                                       GError **error)
+fh_socks_client_connect_finish (GAsyncResult *result,
+                                GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result))
-                        == _furlhint_socks_client_connect_async, NULL);
+                        == fh_socks_client_connect_async, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }

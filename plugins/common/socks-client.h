@@ -27,9 +27,9 @@
  *   req.userpass_only = TRUE;                            // optional
  *   req.host = target->host; req.port = target->port;
  *   req.status = args->status; req.status_data = args->status_data;
- *   _furlhint_socks_client_connect_async (&req, cancellable, cb, data);
+ *   fh_socks_client_connect_async (&req, cancellable, cb, data);
  *   ...
- *   GIOStream *stream = _furlhint_socks_client_connect_finish (res, &error);
+ *   GIOStream *stream = fh_socks_client_connect_finish (res, &error);
  *
  * Statuses reported (through @status): "connecting to LABEL", then
  * "asking LABEL for HOST:PORT" once the proxy's socket is open.
@@ -84,7 +84,7 @@ G_BEGIN_DECLS
  * @status: (nullable) progress reporter.
  * @status_data: data for @status.
  *
- * Everything is copied by _furlhint_socks_client_connect_async().
+ * Everything is copied by fh_socks_client_connect_async().
  */
 typedef struct {
   const FhEndpoint *proxy;
@@ -99,16 +99,16 @@ typedef struct {
   gpointer status_data;
 } FhSocksClientRequest;
 
-void _furlhint_socks_client_connect_async (const FhSocksClientRequest *request,
-                                           GCancellable *cancellable,
-                                           GAsyncReadyCallback callback,
-                                           gpointer user_data);
+void fh_socks_client_connect_async (const FhSocksClientRequest *request,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data);
 
 /* Returns: (transfer full) the GSocketConnection to the proxy, positioned
  * after the CONNECT reply (BND.ADDR/BND.PORT consumed): bytes read from it
  * come from the target. NULL with @error set on failure. */
-GIOStream *_furlhint_socks_client_connect_finish (GAsyncResult *result,
-                                                  GError **error);
+GIOStream *fh_socks_client_connect_finish (GAsyncResult *result,
+                                           GError **error);
 
 G_END_DECLS
 

@@ -42,7 +42,7 @@ static const struct {
 };
 
 const gchar *
-_furlhint_socks5_reply_name (guint8 rep)
+fh_socks5_reply_name (guint8 rep)
 {
   for (gsize i = 0; i < G_N_ELEMENTS (reply_table); i++)
     if (reply_table[i].rep == rep)
@@ -68,7 +68,7 @@ bad_version (guint8 got, guint8 want, const gchar *what, GError **error)
 }
 
 gsize
-_furlhint_socks5_build_greeting (guint8 *buf, FhSocks5Offer offer)
+fh_socks5_build_greeting (guint8 *buf, FhSocks5Offer offer)
 {
   buf[0] = SOCKS5_VERSION;
   switch (offer)
@@ -91,10 +91,10 @@ _furlhint_socks5_build_greeting (guint8 *buf, FhSocks5Offer offer)
 }
 
 FhSocks5Result
-_furlhint_socks5_parse_method (const guint8 *data, gsize len,
-                               FhSocks5Offer offer,
-                               guint8 *method, gsize *need,
-                               GError **error)
+fh_socks5_parse_method (const guint8 *data, gsize len,
+                        FhSocks5Offer offer,
+                        guint8 *method, gsize *need,
+                        GError **error)
 {
   gboolean offered_none = offer != FH_SOCKS5_OFFER_USERPASS_ONLY;
   gboolean offered_userpass = offer != FH_SOCKS5_OFFER_NONE;
@@ -131,9 +131,9 @@ _furlhint_socks5_parse_method (const guint8 *data, gsize len,
 }
 
 gboolean
-_furlhint_socks5_build_userpass (guint8 *buf, gsize *len,
-                                 const gchar *user, const gchar *password,
-                                 GError **error)
+fh_socks5_build_userpass (guint8 *buf, gsize *len,
+                          const gchar *user, const gchar *password,
+                          GError **error)
 {
   gsize ulen = user != NULL ? strlen (user) : 0;
   gsize plen = password != NULL ? strlen (password) : 0;
@@ -155,8 +155,8 @@ _furlhint_socks5_build_userpass (guint8 *buf, gsize *len,
 }
 
 FhSocks5Result
-_furlhint_socks5_parse_userpass (const guint8 *data, gsize len,
-                                 gsize *need, GError **error)
+fh_socks5_parse_userpass (const guint8 *data, gsize len,
+                          gsize *need, GError **error)
 {
   if (need_bytes (len, 2, need) == FH_SOCKS5_NEED_MORE)
     return FH_SOCKS5_NEED_MORE;
@@ -172,9 +172,9 @@ _furlhint_socks5_parse_userpass (const guint8 *data, gsize len,
 }
 
 gboolean
-_furlhint_socks5_build_connect (guint8 *buf, gsize *len,
-                                const gchar *host, guint16 port,
-                                GError **error)
+fh_socks5_build_connect (guint8 *buf, gsize *len,
+                         const gchar *host, guint16 port,
+                         GError **error)
 {
   GInetAddress *addr;
   gsize n = 0;
@@ -216,8 +216,8 @@ _furlhint_socks5_build_connect (guint8 *buf, gsize *len,
 }
 
 FhSocks5Result
-_furlhint_socks5_parse_connect (const guint8 *data, gsize len,
-                                gsize *need, GError **error)
+fh_socks5_parse_connect (const guint8 *data, gsize len,
+                         gsize *need, GError **error)
 {
   gsize want;
 

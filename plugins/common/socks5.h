@@ -45,42 +45,42 @@ typedef enum {
 
 /* Greeting: version 5 and the methods of @offer. Returns the length
  * written into @buf (≥ 4 bytes). */
-gsize _furlhint_socks5_build_greeting (guint8 *buf, FhSocks5Offer offer);
+gsize fh_socks5_build_greeting (guint8 *buf, FhSocks5Offer offer);
 
 /* Method selection reply (2 bytes). *method is the chosen method; a
  * method not in @offer, or 0xFF, is an error. */
-FhSocks5Result _furlhint_socks5_parse_method (const guint8 *data, gsize len,
-                                              FhSocks5Offer offer,
-                                              guint8 *method, gsize *need,
-                                              GError **error);
+FhSocks5Result fh_socks5_parse_method (const guint8 *data, gsize len,
+                                       FhSocks5Offer offer,
+                                       guint8 *method, gsize *need,
+                                       GError **error);
 
 /* RFC 1929 request. Fails (FALSE, @error) when a field is empty or longer
  * than 255 bytes. @buf must hold 3 + 255 + 255 bytes. */
-gboolean _furlhint_socks5_build_userpass (guint8 *buf, gsize *len,
-                                          const gchar *user, const gchar *password,
-                                          GError **error);
+gboolean fh_socks5_build_userpass (guint8 *buf, gsize *len,
+                                   const gchar *user, const gchar *password,
+                                   GError **error);
 
 /* RFC 1929 reply (2 bytes); status ≠ 0 → FURLHINT_CONNECT_ERROR_AUTH. */
-FhSocks5Result _furlhint_socks5_parse_userpass (const guint8 *data, gsize len,
-                                                gsize *need, GError **error);
+FhSocks5Result fh_socks5_parse_userpass (const guint8 *data, gsize len,
+                                         gsize *need, GError **error);
 
 /* CONNECT request. A host that is an IPv4 or IPv6 literal is sent as an
  * address (ATYP 1/4); anything else as a name (ATYP 3) for the proxy to
  * resolve — never resolved here. A name longer than 255 bytes is an error.
  * @buf must hold FH_SOCKS5_MAX_REQUEST bytes. */
-gboolean _furlhint_socks5_build_connect (guint8 *buf, gsize *len,
-                                         const gchar *host, guint16 port,
-                                         GError **error);
+gboolean fh_socks5_build_connect (guint8 *buf, gsize *len,
+                                  const gchar *host, guint16 port,
+                                  GError **error);
 
 /* CONNECT reply: VER REP RSV ATYP BND.ADDR BND.PORT; its length depends on
  * ATYP, so a client must read exactly *need bytes before relaying data.
  * REP ≠ 0 is an error naming the reply ("proxy refused: connection refused
  * (SOCKS reply 5)"), including Tor's extended codes 0xF0–0xF7. */
-FhSocks5Result _furlhint_socks5_parse_connect (const guint8 *data, gsize len,
-                                               gsize *need, GError **error);
+FhSocks5Result fh_socks5_parse_connect (const guint8 *data, gsize len,
+                                        gsize *need, GError **error);
 
 /* The text for a SOCKS reply code ("host unreachable"), or NULL if unknown. */
-const gchar *_furlhint_socks5_reply_name (guint8 rep);
+const gchar *fh_socks5_reply_name (guint8 rep);
 
 G_END_DECLS
 

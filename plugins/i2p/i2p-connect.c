@@ -34,7 +34,7 @@ i2p_job_unref (gpointer data)
   if (job == NULL || !g_atomic_int_dec_and_test (&job->ref))
     return;
   g_clear_object (&job->task);
-  _furlhint_caller_queue_free (job->caller);
+  fh_caller_queue_free (job->caller);
   g_clear_object (&job->caller_cancellable);
   g_clear_object (&job->cancellable);
   g_free (job->host);
@@ -57,7 +57,7 @@ complete_in_caller_cb (gpointer data)
   Job *job = data;
   GTask *task = g_steal_pointer (&job->task);
 
-  _furlhint_caller_queue_close (job->caller);
+  fh_caller_queue_close (job->caller);
   if (job->cancel_handler != 0)
     g_cancellable_disconnect (job->caller_cancellable, job->cancel_handler);
   job->cancel_handler = 0;
@@ -133,7 +133,7 @@ i2p_job_status (Job *job,
     return;
   g_free (job->last_status);
   job->last_status = g_strdup (text);
-  _furlhint_caller_queue_status (job->caller, text);
+  fh_caller_queue_status (job->caller, text);
 }
 
 /* Posts the result once the job has finished and no operation of it is
@@ -160,8 +160,8 @@ job_maybe_post (Job *job)
   g_clear_pointer (&job->session, i2p_session_unref);
   worker->jobs = g_list_remove (worker->jobs, job);
 
-  _furlhint_caller_queue_post (job->caller, complete_in_caller_cb, job,
-                               i2p_job_unref);  /* the worker's ref */
+  fh_caller_queue_post (job->caller, complete_in_caller_cb, job,
+                        i2p_job_unref);  /* the worker's ref */
   worker->n_alive--;
   i2p_worker_maybe_quit (worker);
 }
@@ -288,8 +288,8 @@ job_got_line (Job *job)
   GError *error = NULL;
   gchar *line;
 
-  if (!_furlhint_sam_parse_reply ((const gchar *) job->line->data, job->line->len,
-                                  &reply, &error))
+  if (!fh_sam_parse_reply ((const gchar *) job->line->data, job->line->len,
+                           &reply, &error))
     {
       i2p_job_fail (job, error);
       return;
@@ -302,14 +302,14 @@ job_got_line (Job *job)
         const gchar *version;
         guint16 to_port = 0;
 
-        if (!_furlhint_sam_check_reply (FH_SAM_CMD_HELLO, &reply, job->worker->bridge, &error))
+        if (!fh_sam_check_reply (FH_SAM_CMD_HELLO, &reply, job->worker->bridge, &error))
           break;
-        version = _furlhint_sam_reply_get (&reply, "VERSION");
+        version = fh_sam_reply_get (&reply, "VERSION");
         /* See "Ports" above: without 3.2 the port cannot be sent. */
-        if (job->port != 0 && _furlhint_sam_version_at_least (version, 3, 2))
+        if (job->port != 0 && fh_sam_version_at_least (version, 3, 2))
           to_port = job->port;
-        line = _furlhint_sam_build_stream_connect (job->session_id, job->destination,
-                                                   to_port, &error);
+        line = fh_sam_build_stream_connect (job->session_id, job->destination,
+                                            to_port, &error);
         if (line == NULL)
           break;
         job->step = JOB_STREAM_CONNECT;
@@ -320,12 +320,12 @@ job_got_line (Job *job)
 
     case JOB_STREAM_CONNECT:
     default:
-      if (_furlhint_sam_check_reply (FH_SAM_CMD_STREAM_CONNECT, &reply,
-                                     job->worker->bridge, &error))
+      if (fh_sam_check_reply (FH_SAM_CMD_STREAM_CONNECT, &reply,
+                              job->worker->bridge, &error))
         job_succeed (job);
       break;
     }
-  _furlhint_sam_reply_clear (&reply);
+  fh_sam_reply_clear (&reply);
   if (error != NULL)
     i2p_job_fail (job, error);
 }
@@ -400,7 +400,7 @@ job_readable_cb (GSocket *socket,
     }
   g_byte_array_append (job->line, chunk, take);
 
-  switch (_furlhint_sam_find_line (job->line->data, job->line->len, &line_len, &error))
+  switch (fh_sam_find_line (job->line->data, job->line->len, &line_len, &error))
     {
     case FH_SAM_LINE_NEED_MORE:
       return G_SOURCE_CONTINUE;
@@ -459,7 +459,7 @@ job_connected_cb (GObject *source,
     {
       job->conn = conn;
       job->step = JOB_HELLO;
-      job_send (job, _furlhint_sam_build_hello (FH_SAM_VERSION_MIN, FH_SAM_VERSION_MAX));
+      job_send (job, fh_sam_build_hello (FH_SAM_VERSION_MIN, FH_SAM_VERSION_MAX));
     }
   i2p_job_unref (job);
 }
@@ -488,12 +488,12 @@ naming_done (Session *session,
     return;
   if (error != NULL)
     i2p_job_fail (job, g_error_copy (error));
-  else if (!_furlhint_sam_check_reply (FH_SAM_CMD_NAMING_LOOKUP, reply,
-                                       session->worker->bridge, &local_error))
+  else if (!fh_sam_check_reply (FH_SAM_CMD_NAMING_LOOKUP, reply,
+                                session->worker->bridge, &local_error))
     i2p_job_fail (job, local_error);
   else
     {
-      job->destination = g_strdup (_furlhint_sam_reply_get (reply, "VALUE"));
+      job->destination = g_strdup (fh_sam_reply_get (reply, "VALUE"));
       job_open_stream (job);
     }
 }
@@ -507,13 +507,13 @@ i2p_job_session_ready (Job *job,
 
   g_free (job->session_id);
   job->session_id = g_strdup (session->id);
-  if (_furlhint_sam_is_b32 (job->host) || _furlhint_sam_is_base64_destination (job->host))
+  if (fh_sam_is_b32 (job->host) || fh_sam_is_base64_destination (job->host))
     {
       job->destination = g_strdup (job->host);
       job_open_stream (job);
       return;
     }
-  line = _furlhint_sam_build_naming_lookup (job->host, &error);
+  line = fh_sam_build_naming_lookup (job->host, &error);
   if (line == NULL)
     {
       i2p_job_fail (job, error);
@@ -559,7 +559,7 @@ i2p_connect_async (gpointer data,
     }
   /* The host puts every target in canonical form; the router would look
    * "x.b32.i2p." up as some other name. */
-  if (!_furlhint_hostname_is_canonical (args->target->host))
+  if (!fh_hostname_is_canonical (args->target->host))
     {
       g_task_return_new_error (task, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_UNREACHABLE,
                                "I2P: refusing destination '%s': not a canonical name (a final "
@@ -577,8 +577,8 @@ i2p_connect_async (gpointer data,
   job = g_new0 (Job, 1);
   job->ref = 1;
   job->task = task;
-  job->caller = _furlhint_caller_queue_new (args->status, args->status_data,
-                                            "[furlhint] i2p connect");
+  job->caller = fh_caller_queue_new (args->status, args->status_data,
+                                     "[furlhint] i2p connect");
   job->cancellable = g_cancellable_new ();
   job->host = g_strdup (args->target->host);
   job->port = args->target->port;

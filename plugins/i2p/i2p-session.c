@@ -193,13 +193,13 @@ session_got_line (Session *session,
   GError *error = NULL;
   Command *head;
 
-  if (!_furlhint_sam_parse_reply ((const gchar *) data, len, &reply, &error))
+  if (!fh_sam_parse_reply ((const gchar *) data, len, &reply, &error))
     {
       i2p_session_die (session, error);
       return;
     }
   if (g_strcmp0 (reply.topic, "PING") == 0)
-    session_send (session, _furlhint_sam_build_pong (&reply));
+    session_send (session, fh_sam_build_pong (&reply));
   else if ((head = g_queue_peek_head (&session->commands)) != NULL && head->sent)
     {
       g_queue_pop_head (&session->commands);
@@ -208,7 +208,7 @@ session_got_line (Session *session,
       session_pump (session);
     }
   /* else: a line nobody asked for (a PONG, a newer bridge's notice) */
-  _furlhint_sam_reply_clear (&reply);
+  fh_sam_reply_clear (&reply);
 }
 
 static void session_read_more (Session *session);
@@ -238,8 +238,8 @@ session_read_cb (GObject *source,
 
       g_byte_array_append (session->inbuf, session->chunk, (guint) n);
       while (session->phase != SESSION_DEAD &&
-             (res = _furlhint_sam_find_line (session->inbuf->data, session->inbuf->len,
-                                             &line_len, &error)) == FH_SAM_LINE_OK)
+             (res = fh_sam_find_line (session->inbuf->data, session->inbuf->len,
+                                      &line_len, &error)) == FH_SAM_LINE_OK)
         {
           guint8 *line = g_memdup2 (session->inbuf->data, line_len);
 
@@ -283,8 +283,8 @@ session_create_done (Session *session,
 
   if (error != NULL || session->phase == SESSION_DEAD)
     return;   /* the session is dying already */
-  if (!_furlhint_sam_check_reply (FH_SAM_CMD_SESSION_CREATE, reply,
-                                  session->worker->bridge, &local_error))
+  if (!fh_sam_check_reply (FH_SAM_CMD_SESSION_CREATE, reply,
+                           session->worker->bridge, &local_error))
     {
       i2p_session_die (session, local_error);
       return;
@@ -316,15 +316,15 @@ session_hello_done (Session *session,
     g_source_destroy (session->timeout);
   g_clear_pointer (&session->timeout, g_source_unref);
 
-  if (!_furlhint_sam_check_reply (FH_SAM_CMD_HELLO, reply, session->worker->bridge,
-                                  &local_error))
+  if (!fh_sam_check_reply (FH_SAM_CMD_HELLO, reply, session->worker->bridge,
+                           &local_error))
     {
       i2p_session_die (session, local_error);
       return;
     }
-  line = _furlhint_sam_build_session_create (session->id, NULL,
-                                             (const gchar *const *) session->worker->options,
-                                             &local_error);
+  line = fh_sam_build_session_create (session->id, NULL,
+                                      (const gchar *const *) session->worker->options,
+                                      &local_error);
   if (line == NULL)
     {
       i2p_session_die (session, local_error);
@@ -379,8 +379,8 @@ session_connected_cb (GObject *source,
       session->phase = SESSION_HELLO;
       session_read_more (session);
       i2p_session_queue_command (session, FH_SAM_CMD_HELLO,
-                                 _furlhint_sam_build_hello (FH_SAM_VERSION_MIN,
-                                                            FH_SAM_VERSION_MAX),
+                                 fh_sam_build_hello (FH_SAM_VERSION_MIN,
+                                                     FH_SAM_VERSION_MAX),
                                  session_hello_done, NULL);
     }
   i2p_session_unref (session);
@@ -397,7 +397,7 @@ i2p_session_open (I2pWorker *worker,
   session->ref = 1;   /* the worker's */
   session->worker = worker;
   session->phase = SESSION_CONNECTING;
-  session->id = _furlhint_sam_new_session_id ();
+  session->id = fh_sam_new_session_id ();
   session->peer = g_strdup (peer);
   g_hash_table_insert (worker->sessions, g_strdup (peer), session);
   session->cancellable = g_cancellable_new ();

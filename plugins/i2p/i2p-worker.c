@@ -157,7 +157,7 @@ i2p_worker_new (const I2pState *state)
     /* The configured bridge, usually an address literal; a name here is
      * the node's own setting, not a peer's. */
     worker->sam = g_network_address_new (state->sam.host, state->sam.port);
-  worker->bridge = _furlhint_plugin_endpoint_display (&state->sam);
+  worker->bridge = fh_plugin_endpoint_display (&state->sam);
   worker->options = g_strdupv (state->session_options);
   worker->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   worker->thread = g_thread_new ("furlhint-i2p", worker_thread, worker);

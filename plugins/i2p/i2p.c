@@ -70,7 +70,7 @@ i2p_state_free (I2pState *state)
     i2p_worker_free (state->worker);
   g_mutex_clear (&state->lock);
   g_strfreev (state->session_options);
-  _furlhint_endpoint_clear (&state->sam);
+  fh_endpoint_clear (&state->sam);
   g_free (state->route_display);
   g_free (state);
 }
@@ -124,14 +124,14 @@ read_tunnel_hops (const gchar *const *options,
           hops->allow_zero_hop |= g_ascii_strcasecmp (value, "true") == 0;
         }
       if (!ok)
-        _furlhint_plugin_set_bad_value (error, I2P_PLUGIN_NAME, "sam.session-options",
-                                        options_text,
-                                        "%s is not a tunnel setting I2P takes; accepted: "
-                                        "%s.length=0..%d, %s.lengthVariance=-%d..%d, "
-                                        "%s.allowZeroHop=true or false",
-                                        options[i], direction, I2P_MAX_TUNNEL_LENGTH,
-                                        direction, I2P_MAX_TUNNEL_LENGTH,
-                                        I2P_MAX_TUNNEL_LENGTH, direction);
+        fh_plugin_set_bad_value (error, I2P_PLUGIN_NAME, "sam.session-options",
+                                 options_text,
+                                 "%s is not a tunnel setting I2P takes; accepted: "
+                                 "%s.length=0..%d, %s.lengthVariance=-%d..%d, "
+                                 "%s.allowZeroHop=true or false",
+                                 options[i], direction, I2P_MAX_TUNNEL_LENGTH,
+                                 direction, I2P_MAX_TUNNEL_LENGTH,
+                                 I2P_MAX_TUNNEL_LENGTH, direction);
     }
   g_free (length_key);
   g_free (variance_key);
@@ -198,14 +198,14 @@ check_tunnel_hops (const gchar *const *options,
     }
   if (*reason != NULL && anonymous && !allow_zero_hop)
     {
-      _furlhint_plugin_set_bad_value (error, I2P_PLUGIN_NAME, "sam.session-options",
-                                      options_text,
-                                      "%s, which in anonymous mode would show this "
-                                      "node's I2P router and its IP address to its peers; "
-                                      "accepted in anonymous mode: at least one hop each "
-                                      "way (inbound.length and outbound.length of 1 or "
-                                      "more, and more than the size of a negative "
-                                      "lengthVariance; no allowZeroHop=true), or [i2p] "
+      fh_plugin_set_bad_value (error, I2P_PLUGIN_NAME, "sam.session-options",
+                               options_text,
+                               "%s, which in anonymous mode would show this "
+                               "node's I2P router and its IP address to its peers; "
+                               "accepted in anonymous mode: at least one hop each "
+                               "way (inbound.length and outbound.length of 1 or "
+                               "more, and more than the size of a negative "
+                               "lengthVariance; no allowZeroHop=true), or [i2p] "
                                       "sam.allow-zero-hop = true on a test network",
                                       *reason);
       g_clear_pointer (reason, g_free);
@@ -223,8 +223,8 @@ read_settings (const FurlHintPluginInitArgs *args,
                GError **error)
 {
   const gchar *name = I2P_PLUGIN_NAME;
-  const gchar *enabled_text = _furlhint_plugin_get (args, "enabled");
-  const gchar *destinations = _furlhint_plugin_get (args, "sam.client-destinations");
+  const gchar *enabled_text = fh_plugin_get (args, "enabled");
+  const gchar *destinations = fh_plugin_get (args, "sam.client-destinations");
   static const gchar *const unsupported_keys[] = { "i2p.configdir", "i2p.executable", NULL };
   gboolean enabled, launch, dest, allow_zero_hop;
   gboolean have_sam;
@@ -232,12 +232,12 @@ read_settings (const FurlHintPluginInitArgs *args,
   FhEndpoint sam_api;
   guint16 unused_port;
 
-  if (!_furlhint_plugin_get_boolean (name, args, "enabled", TRUE, &enabled, error) ||
-      !_furlhint_plugin_get_boolean (name, args, "launch", FALSE, &launch, error) ||
-      !_furlhint_plugin_get_boolean (name, args, "dest", FALSE, &dest, error) ||
-      !_furlhint_plugin_get_boolean (name, args, "sam.allow-zero-hop", FALSE,
-                                     &allow_zero_hop, error) ||
-      !_furlhint_plugin_get_port (name, args, "dest.port", &unused_port, error))
+  if (!fh_plugin_get_boolean (name, args, "enabled", TRUE, &enabled, error) ||
+      !fh_plugin_get_boolean (name, args, "launch", FALSE, &launch, error) ||
+      !fh_plugin_get_boolean (name, args, "dest", FALSE, &dest, error) ||
+      !fh_plugin_get_boolean (name, args, "sam.allow-zero-hop", FALSE,
+                              &allow_zero_hop, error) ||
+      !fh_plugin_get_port (name, args, "dest.port", &unused_port, error))
     return FALSE;
 
   /* Tahoe's launched and configdir routers: not implemented, so refused
@@ -245,21 +245,21 @@ read_settings (const FurlHintPluginInitArgs *args,
    * not at the first connect. */
   if (launch)
     {
-      _furlhint_plugin_set_bad_value (error, name, "launch", _furlhint_plugin_get (args, "launch"),
-                                      "furlhint does not launch I2P routers; accepted: "
-                                      "launch = false (or absent) and " I2P_SAM_ACCEPTED);
+      fh_plugin_set_bad_value (error, name, "launch", fh_plugin_get (args, "launch"),
+                               "furlhint does not launch I2P routers; accepted: "
+                               "launch = false (or absent) and " I2P_SAM_ACCEPTED);
       return FALSE;
     }
   for (const gchar *const *key = unsupported_keys; *key != NULL; key++)
     {
-      const gchar *value = _furlhint_plugin_get (args, *key);
+      const gchar *value = fh_plugin_get (args, *key);
 
       if (value != NULL && *value != '\0')
         {
-          _furlhint_plugin_set_bad_value (error, name, *key, value,
-                                          "furlhint neither launches I2P routers nor reads "
-                                          "their configuration directories; accepted: no %s "
-                                          "and " I2P_SAM_ACCEPTED, *key);
+          fh_plugin_set_bad_value (error, name, *key, value,
+                                   "furlhint neither launches I2P routers nor reads "
+                                   "their configuration directories; accepted: no %s "
+                                   "and " I2P_SAM_ACCEPTED, *key);
           return FALSE;
         }
     }
@@ -271,27 +271,27 @@ read_settings (const FurlHintPluginInitArgs *args,
     state->per_peer = FALSE;
   else
     {
-      _furlhint_plugin_set_bad_value (error, name, "sam.client-destinations", destinations,
-                                      "unknown; accepted: per-peer (a transient client "
-                                      "destination for each peer, the default) or shared "
+      fh_plugin_set_bad_value (error, name, "sam.client-destinations", destinations,
+                               "unknown; accepted: per-peer (a transient client "
+                               "destination for each peer, the default) or shared "
                                       "(one for every peer)");
       return FALSE;
     }
 
-  if (!_furlhint_plugin_get_endpoint (name, args, "sam.port", &state->sam,
-                                      &sam_port_state, error))
+  if (!fh_plugin_get_endpoint (name, args, "sam.port", &state->sam,
+                               &sam_port_state, error))
     return FALSE;
   have_sam = sam_port_state == FH_SETTING_SET;
 
-  if (!_furlhint_plugin_get_endpoint (name, args, "connections.i2p.sam-api", &sam_api,
-                                      &sam_api_state, error))
+  if (!fh_plugin_get_endpoint (name, args, "connections.i2p.sam-api", &sam_api,
+                               &sam_api_state, error))
     return FALSE;
   if (sam_api_state == FH_SETTING_SET)
     {
       if (have_sam)
         {
-          gchar *a = _furlhint_endpoint_to_string (&state->sam);
-          gchar *b = _furlhint_endpoint_to_string (&sam_api);
+          gchar *a = fh_endpoint_to_string (&state->sam);
+          gchar *b = fh_endpoint_to_string (&sam_api);
           gboolean same = g_strcmp0 (a, b) == 0;
 
           if (!same)
@@ -299,11 +299,11 @@ read_settings (const FurlHintPluginInitArgs *args,
                          "tahoe.cfg [connections] i2p.sam-api = \"%s\" and "
                          "[i2p] sam.port = \"%s\" name different SAM bridges; "
                          "accepted: one of them, or both naming the same endpoint",
-                         _furlhint_plugin_get (args, "connections.i2p.sam-api"),
-                         _furlhint_plugin_get (args, "sam.port"));
+                         fh_plugin_get (args, "connections.i2p.sam-api"),
+                         fh_plugin_get (args, "sam.port"));
           g_free (a);
           g_free (b);
-          _furlhint_endpoint_clear (&sam_api);
+          fh_endpoint_clear (&sam_api);
           if (!same)
             return FALSE;
         }
@@ -315,16 +315,16 @@ read_settings (const FurlHintPluginInitArgs *args,
     }
 
   {
-    const gchar *options = _furlhint_plugin_get (args, "sam.session-options");
+    const gchar *options = fh_plugin_get (args, "sam.session-options");
     GError *local_error = NULL;
 
     gchar *zero_hop = NULL;
 
-    state->session_options = _furlhint_sam_parse_options (options, &local_error);
+    state->session_options = fh_sam_parse_options (options, &local_error);
     if (state->session_options == NULL)
       {
-        _furlhint_plugin_set_bad_value (error, name, "sam.session-options", options,
-                                        "%s", local_error->message);
+        fh_plugin_set_bad_value (error, name, "sam.session-options", options,
+                                 "%s", local_error->message);
         g_error_free (local_error);
         return FALSE;
       }
@@ -332,11 +332,11 @@ read_settings (const FurlHintPluginInitArgs *args,
                             args->anonymous, allow_zero_hop, &zero_hop, error))
       return FALSE;
     if (zero_hop != NULL && args->anonymous)
-      _furlhint_plugin_log (args, G_LOG_LEVEL_WARNING,
-                            "i2p: anonymous mode with zero-hop tunnels, as [i2p] "
-                            "sam.allow-zero-hop = true allows: %s, so peers can see this "
-                            "node's I2P router and its IP address; for test networks only",
-                            zero_hop);
+      fh_plugin_log (args, G_LOG_LEVEL_WARNING,
+                     "i2p: anonymous mode with zero-hop tunnels, as [i2p] "
+                     "sam.allow-zero-hop = true allows: %s, so peers can see this "
+                     "node's I2P router and its IP address; for test networks only",
+                     zero_hop);
     g_free (zero_hop);
   }
 
@@ -361,7 +361,7 @@ read_settings (const FurlHintPluginInitArgs *args,
 static gchar *
 route_display (const I2pState *state)
 {
-  gchar *endpoint = _furlhint_plugin_endpoint_display (&state->sam);
+  gchar *endpoint = fh_plugin_endpoint_display (&state->sam);
   gchar *text = g_strdup_printf ("SAM %s", endpoint);
 
   g_free (endpoint);
@@ -375,7 +375,7 @@ i2p_init (const FurlHintPluginInitArgs *args,
 {
   I2pState *state;
 
-  if (!_furlhint_plugin_check_init_args (I2P_PLUGIN_NAME, args, error))
+  if (!fh_plugin_check_init_args (I2P_PLUGIN_NAME, args, error))
     return NULL;
 
   state = g_new0 (I2pState, 1);
@@ -389,13 +389,13 @@ i2p_init (const FurlHintPluginInitArgs *args,
   state->route_display = route_display (state);
 
   if (!*configured)
-    _furlhint_plugin_log (args, G_LOG_LEVEL_DEBUG, "i2p: not configured (%s)",
-                          state->disabled ? "[i2p] enabled = false"
-                                          : "nothing in [i2p] or [connections] asks for I2P");
+    fh_plugin_log (args, G_LOG_LEVEL_DEBUG, "i2p: not configured (%s)",
+                   state->disabled ? "[i2p] enabled = false"
+                                   : "nothing in [i2p] or [connections] asks for I2P");
   else
-    _furlhint_plugin_log (args, G_LOG_LEVEL_DEBUG, "i2p: %s%s",
-                          state->route_display,
-                          state->per_peer ? "" : ", one client destination for every peer");
+    fh_plugin_log (args, G_LOG_LEVEL_DEBUG, "i2p: %s%s",
+                   state->route_display,
+                   state->per_peer ? "" : ", one client destination for every peer");
   return state;
 }
 
@@ -415,17 +415,17 @@ parse_native (const gchar *hint,
   gchar *message = NULL;
   guint16 port = 0;
 
-  if (!_furlhint_foolscap_match_i2p (hint, &addr, &message))
+  if (!fh_foolscap_match_i2p (hint, &addr, &message))
     {
       g_set_error_literal (error, FURLHINT_HINT_ERROR, FURLHINT_HINT_ERROR_UNRECOGNIZED,
                            message != NULL ? message : "unrecognized I2P hint");
       g_free (message);
       return FALSE;
     }
-  if (!_furlhint_plugin_check_hint_text (hint, error) ||
-      !_furlhint_plugin_canonicalize_host (&addr, error))
+  if (!fh_plugin_check_hint_text (hint, error) ||
+      !fh_plugin_canonicalize_host (&addr, error))
     {
-      _furlhint_foolscap_addr_clear (&addr);
+      fh_foolscap_addr_clear (&addr);
       return FALSE;
     }
 
@@ -435,21 +435,21 @@ parse_native (const gchar *hint,
       g_set_error (error, FURLHINT_HINT_ERROR, FURLHINT_HINT_ERROR_BAD_PORT,
                    "port %s is written with non-ASCII digits; accepted: no port, "
                    "or 0-65535 in ASCII digits", addr.port);
-      _furlhint_foolscap_addr_clear (&addr);
+      fh_foolscap_addr_clear (&addr);
       return FALSE;
     }
   if (addr.port != NULL && g_strcmp0 (addr.port, "0") != 0 &&
-      !_furlhint_foolscap_port_usable (&addr, &port))
+      !fh_foolscap_port_usable (&addr, &port))
     {
       g_set_error (error, FURLHINT_HINT_ERROR, FURLHINT_HINT_ERROR_BAD_PORT,
                    "port %s is out of range; accepted: no port, or 0-65535 "
                    "(0 meaning no port)", addr.port);
-      _furlhint_foolscap_addr_clear (&addr);
+      fh_foolscap_addr_clear (&addr);
       return FALSE;
     }
 
-  _furlhint_plugin_fill_target (target, &addr, port, FURLHINT_HOST_I2P, hint);
-  _furlhint_foolscap_addr_clear (&addr);
+  fh_plugin_fill_target (target, &addr, port, FURLHINT_HOST_I2P, hint);
+  fh_foolscap_addr_clear (&addr);
   return TRUE;
 }
 
@@ -466,9 +466,9 @@ i2p_parse (gpointer data,
       return parse_native (hint, target, error);
 
     case FURLHINT_PARSE_SUFFIX:
-      if (!_furlhint_plugin_parse_tcp (hint, target, error))
+      if (!fh_plugin_parse_tcp (hint, target, error))
         return FALSE;
-      if (!_furlhint_hostname_in_domain (target->host, "i2p"))
+      if (!fh_hostname_in_domain (target->host, "i2p"))
         {
           g_set_error (error, FURLHINT_HINT_ERROR, FURLHINT_HINT_ERROR_UNSUPPORTED,
                        "I2P reaches only I2P destinations, not %s; accepted: "

@@ -89,18 +89,18 @@ excerpt (const gchar *text)
 }
 
 gchar *
-_furlhint_sam_build_hello (const gchar *min,
-                           const gchar *max)
+fh_sam_build_hello (const gchar *min,
+                    const gchar *max)
 {
   g_return_val_if_fail (min != NULL && max != NULL, NULL);
   return g_strdup_printf ("HELLO VERSION MIN=%s MAX=%s\n", min, max);
 }
 
 gchar *
-_furlhint_sam_build_session_create (const gchar *id,
-                                    const gchar *private_key,
-                                    const gchar *const *options,
-                                    GError **error)
+fh_sam_build_session_create (const gchar *id,
+                             const gchar *private_key,
+                             const gchar *const *options,
+                             GError **error)
 {
   GString *line;
 
@@ -145,10 +145,10 @@ _furlhint_sam_build_session_create (const gchar *id,
 }
 
 gchar *
-_furlhint_sam_build_stream_connect (const gchar *id,
-                                    const gchar *destination,
-                                    guint16 to_port,
-                                    GError **error)
+fh_sam_build_stream_connect (const gchar *id,
+                             const gchar *destination,
+                             guint16 to_port,
+                             GError **error)
 {
   if (!check_id (id, error))
     return NULL;
@@ -169,8 +169,8 @@ _furlhint_sam_build_stream_connect (const gchar *id,
 }
 
 gchar *
-_furlhint_sam_build_naming_lookup (const gchar *name,
-                                   GError **error)
+fh_sam_build_naming_lookup (const gchar *name,
+                            GError **error)
 {
   if (!value_is_safe (name, FALSE))
     {
@@ -185,7 +185,7 @@ _furlhint_sam_build_naming_lookup (const gchar *name,
 }
 
 gchar *
-_furlhint_sam_build_pong (const FhSamReply *ping)
+fh_sam_build_pong (const FhSamReply *ping)
 {
   g_return_val_if_fail (ping != NULL, NULL);
   if (ping->op == NULL)
@@ -196,10 +196,10 @@ _furlhint_sam_build_pong (const FhSamReply *ping)
 /* --- reading -------------------------------------------------------------- */
 
 FhSamLineResult
-_furlhint_sam_find_line (const guint8 *data,
-                         gsize len,
-                         gsize *line_len,
-                         GError **error)
+fh_sam_find_line (const guint8 *data,
+                  gsize len,
+                  gsize *line_len,
+                  GError **error)
 {
   gsize scan = MIN (len, (gsize) FH_SAM_MAX_LINE);
 
@@ -284,10 +284,10 @@ bad_line (const gchar *line,
 }
 
 gboolean
-_furlhint_sam_parse_reply (const gchar *line,
-                           gsize len,
-                           FhSamReply *reply,
-                           GError **error)
+fh_sam_parse_reply (const gchar *line,
+                    gsize len,
+                    FhSamReply *reply,
+                    GError **error)
 {
   gchar *text;
   const gchar *p;
@@ -396,12 +396,12 @@ _furlhint_sam_parse_reply (const gchar *line,
 out:
   g_free (text);
   if (!ok)
-    _furlhint_sam_reply_clear (reply);
+    fh_sam_reply_clear (reply);
   return ok;
 }
 
 void
-_furlhint_sam_reply_clear (FhSamReply *reply)
+fh_sam_reply_clear (FhSamReply *reply)
 {
   g_clear_pointer (&reply->topic, g_free);
   g_clear_pointer (&reply->op, g_free);
@@ -410,8 +410,8 @@ _furlhint_sam_reply_clear (FhSamReply *reply)
 }
 
 const gchar *
-_furlhint_sam_reply_get (const FhSamReply *reply,
-                         const gchar *key)
+fh_sam_reply_get (const FhSamReply *reply,
+                  const gchar *key)
 {
   if (reply->keys == NULL)
     return NULL;
@@ -461,11 +461,11 @@ static const struct {
 };
 
 void
-_furlhint_sam_result_error (FhSamCommand command,
-                            const gchar *result,
-                            const gchar *message,
-                            const gchar *bridge,
-                            GError **error)
+fh_sam_result_error (FhSamCommand command,
+                     const gchar *result,
+                     const gchar *message,
+                     const gchar *bridge,
+                     GError **error)
 {
   FurlHintConnectError code = FURLHINT_CONNECT_ERROR_PROTOCOL;
   gchar *text = NULL;
@@ -485,7 +485,7 @@ _furlhint_sam_result_error (FhSamCommand command,
 
       if (cut)
         *g_utf8_offset_to_pointer (valid, MAX_QUOTED_MESSAGE) = '\0';
-      shown = _furlhint_text_escape (valid, -1);
+      shown = fh_text_escape (valid, -1);
       detail = g_strdup_printf (": %s%s", shown, cut ? "..." : "");
       g_free (shown);
       g_free (valid);
@@ -536,10 +536,10 @@ _furlhint_sam_result_error (FhSamCommand command,
 }
 
 gboolean
-_furlhint_sam_check_reply (FhSamCommand command,
-                           const FhSamReply *reply,
-                           const gchar *bridge,
-                           GError **error)
+fh_sam_check_reply (FhSamCommand command,
+                    const FhSamReply *reply,
+                    const gchar *bridge,
+                    GError **error)
 {
   const gchar *result;
 
@@ -560,7 +560,7 @@ _furlhint_sam_check_reply (FhSamCommand command,
       return FALSE;
     }
 
-  result = _furlhint_sam_reply_get (reply, "RESULT");
+  result = fh_sam_reply_get (reply, "RESULT");
   if (result == NULL)
     {
       g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL,
@@ -570,16 +570,16 @@ _furlhint_sam_check_reply (FhSamCommand command,
     }
   if (strcmp (result, "OK") != 0)
     {
-      _furlhint_sam_result_error (command, result,
-                                  _furlhint_sam_reply_get (reply, "MESSAGE"),
-                                  bridge, error);
+      fh_sam_result_error (command, result,
+                           fh_sam_reply_get (reply, "MESSAGE"),
+                           bridge, error);
       return FALSE;
     }
 
   if (command == FH_SAM_CMD_HELLO)
     {
-      const gchar *version = _furlhint_sam_reply_get (reply, "VERSION");
-      if (version == NULL || !_furlhint_sam_version_at_least (version, 3, 1))
+      const gchar *version = fh_sam_reply_get (reply, "VERSION");
+      if (version == NULL || !fh_sam_version_at_least (version, 3, 1))
         {
           gchar *shown = excerpt (version != NULL ? version : "(none)");
           g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL,
@@ -592,8 +592,8 @@ _furlhint_sam_check_reply (FhSamCommand command,
     }
   else if (command == FH_SAM_CMD_NAMING_LOOKUP)
     {
-      const gchar *value = _furlhint_sam_reply_get (reply, "VALUE");
-      if (value == NULL || !_furlhint_sam_is_base64_destination (value))
+      const gchar *value = fh_sam_reply_get (reply, "VALUE");
+      if (value == NULL || !fh_sam_is_base64_destination (value))
         {
           g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL,
                        "I2P: the SAM bridge %s answered NAMING LOOKUP with RESULT=OK "
@@ -627,9 +627,9 @@ parse_uint (const gchar *s,
 }
 
 gboolean
-_furlhint_sam_version_at_least (const gchar *version,
-                                guint major,
-                                guint minor)
+fh_sam_version_at_least (const gchar *version,
+                         guint major,
+                         guint minor)
 {
   const gchar *dot;
   guint got_major, got_minor = 0;
@@ -649,7 +649,7 @@ _furlhint_sam_version_at_least (const gchar *version,
 }
 
 gboolean
-_furlhint_sam_is_b32 (const gchar *host)
+fh_sam_is_b32 (const gchar *host)
 {
   static const gchar suffix[] = ".b32.i2p";
   gsize len, n;
@@ -671,7 +671,7 @@ _furlhint_sam_is_b32 (const gchar *host)
 }
 
 gboolean
-_furlhint_sam_is_base64_destination (const gchar *host)
+fh_sam_is_base64_destination (const gchar *host)
 {
   gsize len;
 
@@ -719,8 +719,8 @@ option_key_ok (const gchar *key,
 }
 
 gchar **
-_furlhint_sam_parse_options (const gchar *text,
-                             GError **error)
+fh_sam_parse_options (const gchar *text,
+                      GError **error)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
   gchar **parts;
@@ -759,7 +759,7 @@ _furlhint_sam_parse_options (const gchar *text,
 }
 
 gchar *
-_furlhint_sam_new_session_id (void)
+fh_sam_new_session_id (void)
 {
   return g_strdup_printf ("furlhint-%08x%08x", g_random_int (), g_random_int ());
 }

@@ -67,33 +67,33 @@ typedef struct {
 /* --- building commands (each returns a new string ending in "\n") ------- */
 
 /* "HELLO VERSION MIN=@min MAX=@max\n". */
-gchar *_furlhint_sam_build_hello (const gchar *min,
-                                  const gchar *max);
+gchar *fh_sam_build_hello (const gchar *min,
+                           const gchar *max);
 
 /* "SESSION CREATE STYLE=STREAM ID=@id DESTINATION=@private_key|TRANSIENT
  *  SIGNATURE_TYPE=7 [@options...]\n". @private_key: (nullable) a base64
  * private key (what a previous SESSION STATUS returned) or NULL for a new
  * transient destination. @options: (nullable) I2CP "key=value" strings
  * ("inbound.length=0"). Fails when a value could break the line. */
-gchar *_furlhint_sam_build_session_create (const gchar *id,
-                                           const gchar *private_key,
-                                           const gchar *const *options,
-                                           GError **error);
+gchar *fh_sam_build_session_create (const gchar *id,
+                                    const gchar *private_key,
+                                    const gchar *const *options,
+                                    GError **error);
 
 /* "STREAM CONNECT ID=@id DESTINATION=@destination SILENT=false
  *  [TO_PORT=@to_port]\n"; TO_PORT only when @to_port ≠ 0 (SAM 3.2+: the
  * caller decides). @destination: a base64 destination or a .i2p name. */
-gchar *_furlhint_sam_build_stream_connect (const gchar *id,
-                                           const gchar *destination,
-                                           guint16 to_port,
-                                           GError **error);
+gchar *fh_sam_build_stream_connect (const gchar *id,
+                                    const gchar *destination,
+                                    guint16 to_port,
+                                    GError **error);
 
 /* "NAMING LOOKUP NAME=@name\n". */
-gchar *_furlhint_sam_build_naming_lookup (const gchar *name,
-                                          GError **error);
+gchar *fh_sam_build_naming_lookup (const gchar *name,
+                                   GError **error);
 
 /* "PONG @text\n" for a bridge's "PING @text" (SAM 3.2 keepalive). */
-gchar *_furlhint_sam_build_pong (const FhSamReply *ping);
+gchar *fh_sam_build_pong (const FhSamReply *ping);
 
 /* --- reading replies ------------------------------------------------------ */
 
@@ -101,37 +101,37 @@ gchar *_furlhint_sam_build_pong (const FhSamReply *ping);
  * with *line_len = its length including "\n"; FH_SAM_LINE_NEED_MORE when no
  * "\n" yet (and @len is still below FH_SAM_MAX_LINE); FH_SAM_LINE_ERROR
  * (PROTOCOL) when the line is too long or holds a NUL byte. */
-FhSamLineResult _furlhint_sam_find_line (const guint8 *data,
-                                         gsize len,
-                                         gsize *line_len,
-                                         GError **error);
+FhSamLineResult fh_sam_find_line (const guint8 *data,
+                                  gsize len,
+                                  gsize *line_len,
+                                  GError **error);
 
 /* Parses one line (with or without its "\n" / "\r\n"). Fails (PROTOCOL)
  * on an empty line, an unterminated quote or a NUL byte. Invalid UTF-8 is
  * repaired (g_utf8_make_valid), not refused: the values only ever reach
  * error messages and commands we build, which re-check them. Callers
- * frame lines first (_furlhint_sam_find_line); an embedded "\n" is not
+ * frame lines first (fh_sam_find_line); an embedded "\n" is not
  * looked for here. */
-gboolean _furlhint_sam_parse_reply (const gchar *line,
-                                    gsize len,
-                                    FhSamReply *reply,
-                                    GError **error);
+gboolean fh_sam_parse_reply (const gchar *line,
+                             gsize len,
+                             FhSamReply *reply,
+                             GError **error);
 
-void _furlhint_sam_reply_clear (FhSamReply *reply);
+void fh_sam_reply_clear (FhSamReply *reply);
 
 /* (nullable) the value of the first @key (case-sensitive, as SAM is). */
-const gchar *_furlhint_sam_reply_get (const FhSamReply *reply,
-                                      const gchar *key);
+const gchar *fh_sam_reply_get (const FhSamReply *reply,
+                               const gchar *key);
 
 /* Checks that @reply answers @command (HELLO REPLY, SESSION STATUS, STREAM
  * STATUS, NAMING REPLY) and that RESULT=OK. Otherwise sets @error: a
  * mismatched or RESULT-less line is PROTOCOL; a RESULT is mapped by
- * _furlhint_sam_result_error(). @bridge names the bridge for messages
+ * fh_sam_result_error(). @bridge names the bridge for messages
  * ("127.0.0.1:7656"). */
-gboolean _furlhint_sam_check_reply (FhSamCommand command,
-                                    const FhSamReply *reply,
-                                    const gchar *bridge,
-                                    GError **error);
+gboolean fh_sam_check_reply (FhSamCommand command,
+                             const FhSamReply *reply,
+                             const gchar *bridge,
+                             GError **error);
 
 /* Sets @error for a RESULT other than OK: the FurlHintConnectError code and
  * a message naming the result ("I2P: destination not reachable (SAM
@@ -139,27 +139,27 @@ gboolean _furlhint_sam_check_reply (FhSamCommand command,
  * The meaning of INVALID_KEY depends on @command (an unknown name or
  * destination for NAMING LOOKUP/STREAM CONNECT, a bad private key for
  * SESSION CREATE). */
-void _furlhint_sam_result_error (FhSamCommand command,
-                                 const gchar *result,
-                                 const gchar *message,
-                                 const gchar *bridge,
-                                 GError **error);
+void fh_sam_result_error (FhSamCommand command,
+                          const gchar *result,
+                          const gchar *message,
+                          const gchar *bridge,
+                          GError **error);
 
 /* --- names and versions --------------------------------------------------- */
 
 /* TRUE for "MAJOR.MINOR" ≥ @major.@minor ("3.1", "3.10"). */
-gboolean _furlhint_sam_version_at_least (const gchar *version,
-                                         guint major,
-                                         guint minor);
+gboolean fh_sam_version_at_least (const gchar *version,
+                                  guint major,
+                                  guint minor);
 
 /* A `.b32.i2p` name: at least 52 base32 characters (a-z, 2-7, any case;
  * longer for encrypted LeaseSets) then ".b32.i2p". The router resolves it
  * from the name alone (no address book), so it needs no NAMING LOOKUP. */
-gboolean _furlhint_sam_is_b32 (const gchar *host);
+gboolean fh_sam_is_b32 (const gchar *host);
 
 /* A full destination in I2P's base64 (A-Z a-z 0-9 - ~, "=" padding), at
  * least 516 characters (387 bytes: the smallest destination). */
-gboolean _furlhint_sam_is_base64_destination (const gchar *host);
+gboolean fh_sam_is_base64_destination (const gchar *host);
 
 /* Splits an I2CP option list ("inbound.length=0 outbound.length=0", spaces
  * between; commas belong to values, as in i2cp.leaseSetEncType=4,0) into
@@ -167,12 +167,12 @@ gboolean _furlhint_sam_is_base64_destination (const gchar *host);
  * "furlhint-config-error-quark" domain, BAD_VALUE) when an entry is not
  * KEY=VALUE with KEY of [A-Za-z0-9._-] and VALUE of printable ASCII
  * without quotes, "=" or backslashes. Empty text gives an empty vector. */
-gchar **_furlhint_sam_parse_options (const gchar *text,
-                                     GError **error);
+gchar **fh_sam_parse_options (const gchar *text,
+                              GError **error);
 
 /* A random session ID ("furlhint-" and 16 hex digits): IDs are global to a
  * bridge, shared by every program using it. */
-gchar *_furlhint_sam_new_session_id (void);
+gchar *fh_sam_new_session_id (void);
 
 G_END_DECLS
 

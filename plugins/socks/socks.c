@@ -49,10 +49,10 @@ typedef struct {
 static void
 socks_state_free (SocksState *state)
 {
-  _furlhint_endpoint_clear (&state->proxy);
+  fh_endpoint_clear (&state->proxy);
   g_free (state->proxy_display);
   g_free (state->username);
-  _furlhint_secret_free (state->password);
+  fh_secret_free (state->password);
   g_free (state);
 }
 
@@ -67,10 +67,10 @@ split_credentials (const gchar *value,
 {
   const gchar *problem = NULL;
 
-  if (_furlhint_endpoint_split_credentials (value, endpoint, username, password, &problem))
+  if (fh_endpoint_split_credentials (value, endpoint, username, password, &problem))
     return TRUE;
-  _furlhint_plugin_set_bad_value (error, SOCKS_PLUGIN_NAME, SOCKS_PROXY_KEY, value,
-                                  "%s; %s", problem, SOCKS_ACCEPTED);
+  fh_plugin_set_bad_value (error, SOCKS_PLUGIN_NAME, SOCKS_PROXY_KEY, value,
+                           "%s; %s", problem, SOCKS_ACCEPTED);
   return FALSE;
 }
 
@@ -84,22 +84,22 @@ socks_init (const FurlHintPluginInitArgs *args,
   gchar *endpoint_text = NULL;
   GError *local_error = NULL;
 
-  if (!_furlhint_plugin_check_init_args (SOCKS_PLUGIN_NAME, args, error))
+  if (!fh_plugin_check_init_args (SOCKS_PLUGIN_NAME, args, error))
     return NULL;
 
-  value = _furlhint_plugin_get (args, SOCKS_PROXY_KEY);
+  value = fh_plugin_get (args, SOCKS_PROXY_KEY);
   if (value == NULL)
     {
       *configured = FALSE;
-      _furlhint_plugin_log (args, G_LOG_LEVEL_DEBUG,
-                            "socks: not configured ([connections] tcp.socks-proxy is not set)");
+      fh_plugin_log (args, G_LOG_LEVEL_DEBUG,
+                     "socks: not configured ([connections] tcp.socks-proxy is not set)");
       return NULL;
     }
   if (*value == '\0')
     {
       /* Unlike tor.socks-proxy, a SOCKS proxy has no default address. */
-      _furlhint_plugin_set_bad_value (error, SOCKS_PLUGIN_NAME, SOCKS_PROXY_KEY, value,
-                                      "a SOCKS proxy needs an address; %s", SOCKS_ACCEPTED);
+      fh_plugin_set_bad_value (error, SOCKS_PLUGIN_NAME, SOCKS_PROXY_KEY, value,
+                               "a SOCKS proxy needs an address; %s", SOCKS_ACCEPTED);
       return NULL;
     }
 
@@ -110,11 +110,11 @@ socks_init (const FurlHintPluginInitArgs *args,
       socks_state_free (state);
       return NULL;
     }
-  if (!_furlhint_endpoint_parse (endpoint_text, &state->proxy, &local_error))
+  if (!fh_endpoint_parse (endpoint_text, &state->proxy, &local_error))
     {
-      _furlhint_plugin_set_bad_value (error, SOCKS_PLUGIN_NAME, SOCKS_PROXY_KEY, value,
-                                      "%s (optionally followed by "
-                                      ":user=NAME:password=SECRET)",
+      fh_plugin_set_bad_value (error, SOCKS_PLUGIN_NAME, SOCKS_PROXY_KEY, value,
+                               "%s (optionally followed by "
+                               ":user=NAME:password=SECRET)",
                                       local_error->message);
       g_error_free (local_error);
       g_free (endpoint_text);
@@ -123,14 +123,14 @@ socks_init (const FurlHintPluginInitArgs *args,
     }
   g_free (endpoint_text);
 
-  state->proxy_display = _furlhint_plugin_endpoint_display (&state->proxy);
+  state->proxy_display = fh_plugin_endpoint_display (&state->proxy);
   *configured = TRUE;
-  _furlhint_plugin_log (args, G_LOG_LEVEL_DEBUG,
-                        "socks: SOCKS5 proxy %s, remote DNS, %s%s",
-                        state->proxy_display,
-                        state->username != NULL ? "username/password authentication"
-                                                : "no authentication",
-                        args->anonymous ? " (anonymous mode: never used)" : "");
+  fh_plugin_log (args, G_LOG_LEVEL_DEBUG,
+                 "socks: SOCKS5 proxy %s, remote DNS, %s%s",
+                 state->proxy_display,
+                 state->username != NULL ? "username/password authentication"
+                                         : "no authentication",
+                 args->anonymous ? " (anonymous mode: never used)" : "");
   return state;
 }
 
@@ -151,7 +151,7 @@ socks_parse (gpointer data,
   /* The proxy is handed the host as written (SOCKS5 ATYP domain name or
    * address literal), so every host Foolscap's tcp regex accepts, IPv6
    * included, can be carried. */
-  return _furlhint_plugin_parse_tcp (hint, target, error);
+  return fh_plugin_parse_tcp (hint, target, error);
 }
 
 static void
@@ -163,7 +163,7 @@ socks_connected_cb (GObject *source,
   GError *error = NULL;
   GIOStream *stream;
 
-  stream = _furlhint_socks_client_connect_finish (res, &error);
+  stream = fh_socks_client_connect_finish (res, &error);
   if (stream == NULL)
     g_task_return_error (task, error);
   else
@@ -213,7 +213,7 @@ socks_connect_async (gpointer data,
   request.port = args->target->port;
   request.status = args->status;
   request.status_data = args->status_data;
-  _furlhint_socks_client_connect_async (&request, cancellable, socks_connected_cb, task);
+  fh_socks_client_connect_async (&request, cancellable, socks_connected_cb, task);
 }
 
 static GIOStream *
@@ -231,7 +231,7 @@ socks_describe (gpointer data,
                 const FurlHintTarget *target)
 {
   SocksState *state = data;
-  gchar *where = _furlhint_plugin_host_port_display (target->host, target->port);
+  gchar *where = fh_plugin_host_port_display (target->host, target->port);
   gboolean literal = target->host_kind == FURLHINT_HOST_IPV4 ||
                      target->host_kind == FURLHINT_HOST_IPV6;
   gchar *text;

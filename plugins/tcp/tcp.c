@@ -27,7 +27,7 @@ tcp_init (const FurlHintPluginInitArgs *args,
 {
   TcpState *state;
 
-  if (!_furlhint_plugin_check_init_args (TCP_PLUGIN_NAME, args, error))
+  if (!fh_plugin_check_init_args (TCP_PLUGIN_NAME, args, error))
     return NULL;
 
   /* Direct TCP needs no setting: `[connections] tcp` (tcp, tor, disabled)
@@ -37,9 +37,9 @@ tcp_init (const FurlHintPluginInitArgs *args,
   state->anonymous = args->anonymous;
   *configured = TRUE;
 
-  _furlhint_plugin_log (args, G_LOG_LEVEL_DEBUG,
-                        "tcp: direct TCP with local DNS lookups%s",
-                        args->anonymous ? " (anonymous mode: never used)" : "");
+  fh_plugin_log (args, G_LOG_LEVEL_DEBUG,
+                 "tcp: direct TCP with local DNS lookups%s",
+                 args->anonymous ? " (anonymous mode: never used)" : "");
   return state;
 }
 
@@ -63,7 +63,7 @@ tcp_parse (gpointer data,
 {
   /* Every mode means the same here: Foolscap's tcp regex on the whole
    * (canonical) hint. */
-  return _furlhint_plugin_parse_tcp (hint, target, error);
+  return fh_plugin_parse_tcp (hint, target, error);
 }
 
 /* GSocketClient's errors, in the connector's terms. Refused keeps
@@ -97,7 +97,7 @@ tcp_map_error (const FurlHintTarget *target, GError *error)
       code = FURLHINT_CONNECT_ERROR_FAILED;
       break;
     }
-  where = _furlhint_plugin_host_port_display (target->host, target->port);
+  where = fh_plugin_host_port_display (target->host, target->port);
   mapped = g_error_new (FURLHINT_CONNECT_ERROR, code, "%s: %s", where, error->message);
   g_free (where);
   g_error_free (error);
@@ -184,7 +184,7 @@ static gchar *
 tcp_describe (gpointer data,
               const FurlHintTarget *target)
 {
-  gchar *where = _furlhint_plugin_host_port_display (target->host, target->port);
+  gchar *where = fh_plugin_host_port_display (target->host, target->port);
   gchar *text;
 
   switch (target->host_kind)

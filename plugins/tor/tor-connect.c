@@ -29,10 +29,10 @@ connect_data_free (gpointer p)
     }
   g_free (data->host);
   g_free (data->username);
-  _furlhint_secret_free (data->password);
-  _furlhint_endpoint_clear (&data->endpoint);
+  fh_secret_free (data->password);
+  fh_endpoint_clear (&data->endpoint);
   g_free (data->label);
-  _furlhint_caller_queue_free (data->caller);
+  fh_caller_queue_free (data->caller);
   g_free (data);
 }
 
@@ -58,7 +58,7 @@ gchar *
 tor_endpoint_label (const gchar *what,
                     const FhEndpoint *endpoint)
 {
-  gchar *where = _furlhint_plugin_endpoint_display (endpoint);
+  gchar *where = fh_plugin_endpoint_display (endpoint);
   gchar *label = g_strdup_printf ("%s %s", what, where);
 
   g_free (where);
@@ -98,7 +98,7 @@ connect_fail (GTask *task,
 {
   ConnectData *data = g_task_get_task_data (task);
 
-  _furlhint_caller_queue_close (data->caller);
+  fh_caller_queue_close (data->caller);
   g_task_return_error (task, error);
 }
 
@@ -130,7 +130,7 @@ static void
 set_endpoint (ConnectData *data,
               const FhEndpoint *endpoint)
 {
-  _furlhint_endpoint_clear (&data->endpoint);
+  fh_endpoint_clear (&data->endpoint);
   g_free (data->label);
   tor_endpoint_copy (&data->endpoint, endpoint);
   data->label = tor_endpoint_label ("Tor SOCKS port", endpoint);
@@ -147,18 +147,18 @@ socks_done (GObject *source,
   GError *error = NULL;
   GIOStream *stream;
 
-  stream = _furlhint_socks_client_connect_finish (result, &error);
+  stream = fh_socks_client_connect_finish (result, &error);
   if (stream != NULL)
     {
       if (data->probing)
         {
           g_mutex_lock (&state->lock);
-          _furlhint_endpoint_clear (&state->found);
+          fh_endpoint_clear (&state->found);
           tor_endpoint_copy (&state->found, &data->endpoint);
           state->have_found = TRUE;
           g_mutex_unlock (&state->lock);
         }
-      _furlhint_caller_queue_close (data->caller);
+      fh_caller_queue_close (data->caller);
       g_task_return_pointer (task, stream, g_object_unref);
       g_object_unref (task);
       return;
@@ -192,7 +192,7 @@ socks_done (GObject *source,
           g_mutex_lock (&state->lock);
           if (state->have_found && endpoint_equal (&state->found, &data->endpoint))
             {
-              _furlhint_endpoint_clear (&state->found);
+              fh_endpoint_clear (&state->found);
               state->have_found = FALSE;
             }
           g_mutex_unlock (&state->lock);
@@ -221,8 +221,8 @@ start_socks (GTask *task)
   req.port = data->port;
   req.status = data->status;
   req.status_data = data->status_data;
-  _furlhint_socks_client_connect_async (&req, g_task_get_cancellable (task), socks_done,
-                                        task);
+  fh_socks_client_connect_async (&req, g_task_get_cancellable (task), socks_done,
+                                 task);
 }
 
 static void
@@ -245,7 +245,7 @@ tor_waiter_resume (gpointer user_data)
   GError *error = NULL;
   gchar *found_how = NULL;
 
-  if (_furlhint_caller_queue_is_closed (data->caller))
+  if (fh_caller_queue_is_closed (data->caller))
     return G_SOURCE_REMOVE;
   drop_cancel_source (data);
 
@@ -286,13 +286,13 @@ waiter_cancelled (GCancellable *cancellable,
   ConnectData *data = g_task_get_task_data (task);
   TorState *state = data->state;
 
-  if (_furlhint_caller_queue_is_closed (data->caller))
+  if (fh_caller_queue_is_closed (data->caller))
     return G_SOURCE_REMOVE;
   g_mutex_lock (&state->lock);
   if (state->discovery != NULL)
     g_ptr_array_remove (state->discovery->waiters, task);
   g_mutex_unlock (&state->lock);
-  _furlhint_caller_queue_close (data->caller);
+  fh_caller_queue_close (data->caller);
   g_task_return_error_if_cancelled (task);
   drop_cancel_source (data);   /* drops the ref this callback runs on: last */
   return G_SOURCE_REMOVE;
@@ -333,7 +333,7 @@ check_target (const FurlHintTarget *target,
   /* Tor reads "x.onion." as an ordinary name and asks an exit to look it
    * up in public DNS; the host puts every target in canonical form, so a
    * name that is not has been tampered with. */
-  if (!_furlhint_hostname_is_canonical (host))
+  if (!fh_hostname_is_canonical (host))
     {
       tor_set_connect_error (error, FURLHINT_CONNECT_ERROR_UNREACHABLE,
                              "refusing to ask Tor for '%s': not a canonical host name (a "
@@ -341,14 +341,14 @@ check_target (const FurlHintTarget *target,
                              "case); Tor would take a final dot for an ordinary DNS name", host);
       return FALSE;
     }
-  if (_furlhint_hostname_in_domain (host, "i2p"))
+  if (fh_hostname_in_domain (host, "i2p"))
     {
       tor_set_connect_error (error, FURLHINT_CONNECT_ERROR_UNREACHABLE,
                              "refusing to ask Tor for I2P destination %s: Tor cannot reach "
                              "I2P; accepted: the i2p plugin", host);
       return FALSE;
     }
-  if (_furlhint_foolscap_is_non_public_numeric (host))
+  if (fh_foolscap_is_non_public_numeric (host))
     {
       tor_set_connect_error (error, FURLHINT_CONNECT_ERROR_UNREACHABLE,
                              "refusing to ask Tor for %s: a non-Tor-able address (IPv6, "
@@ -358,7 +358,7 @@ check_target (const FurlHintTarget *target,
     }
   /* "127.1", "0x7f.1", "2130706433": inet_aton() reads them as addresses,
    * Python's ipaddress (so Foolscap's check above) does not. */
-  if (inet_aton (host, &a) != 0 && _furlhint_plugin_classify_host (host) != FURLHINT_HOST_IPV4)
+  if (inet_aton (host, &a) != 0 && fh_plugin_classify_host (host) != FURLHINT_HOST_IPV4)
     {
       tor_set_connect_error (error, FURLHINT_CONNECT_ERROR_UNREACHABLE,
                              "refusing to ask Tor for %s: a numeric address in a "
@@ -421,8 +421,8 @@ tor_connect_async (gpointer state_data,
   data->state = state;
   data->status = args->status;
   data->status_data = args->status_data;
-  data->caller = _furlhint_caller_queue_new (args->status, args->status_data,
-                                             "[furlhint] tor connect");
+  data->caller = fh_caller_queue_new (args->status, args->status_data,
+                                      "[furlhint] tor connect");
   g_task_set_task_data (task, data, connect_data_free);
 
   if (!check_target (args->target, &error))
@@ -433,7 +433,7 @@ tor_connect_async (gpointer state_data,
     }
   if (g_task_return_error_if_cancelled (task))
     {
-      _furlhint_caller_queue_close (data->caller);
+      fh_caller_queue_close (data->caller);
       g_object_unref (task);
       return;
     }
@@ -513,6 +513,6 @@ tor_connect_finish (gpointer data,
                     GAsyncResult *result,
                     GError **error)
 {
-  return _furlhint_plugin_connect_finish (result, tor_connect_async, error);
+  return fh_plugin_connect_finish (result, tor_connect_async, error);
 }
 

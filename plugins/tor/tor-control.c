@@ -150,14 +150,14 @@ tor_control_command (TorControl *ctl,
       gchar chunk[4096];
       gssize n;
 
-      switch (_furlhint_torctl_parse_reply (ctl->buf->str, ctl->buf->len, &consumed,
-                                            &reply, &local))
+      switch (fh_torctl_parse_reply (ctl->buf->str, ctl->buf->len, &consumed,
+                                     &reply, &local))
         {
         case FH_TORCTL_OK:
           g_string_erase (ctl->buf, 0, consumed);
           if (reply->code / 100 == 6)
             {
-              _furlhint_torctl_reply_free (reply);
+              fh_torctl_reply_free (reply);
               continue;
             }
           return reply;
@@ -199,8 +199,8 @@ tor_control_simple (TorControl *ctl,
 
   if (reply == NULL)
     return FALSE;
-  ok = _furlhint_torctl_reply_check (reply, what, error);
-  _furlhint_torctl_reply_free (reply);
+  ok = fh_torctl_reply_check (reply, what, error);
+  fh_torctl_reply_free (reply);
   return ok;
 }
 
@@ -372,27 +372,27 @@ tor_control_authenticate (TorControl *ctl,
   reply = tor_control_command (ctl, "PROTOCOLINFO 1\r\n", "PROTOCOLINFO", cancellable, error);
   if (reply == NULL)
     return FALSE;
-  if (!_furlhint_torctl_parse_protocolinfo (reply, &info, error))
+  if (!fh_torctl_parse_protocolinfo (reply, &info, error))
     {
-      _furlhint_torctl_reply_free (reply);
+      fh_torctl_reply_free (reply);
       g_prefix_error (error, "%s: ", ctl->label);
       return FALSE;
     }
-  _furlhint_torctl_reply_free (reply);
+  fh_torctl_reply_free (reply);
 
-  method = _furlhint_torctl_choose_auth (&info, allowed, password != NULL, error);
+  method = fh_torctl_choose_auth (&info, allowed, password != NULL, error);
   switch (method)
     {
     case FH_TOR_AUTH_NULL:
       line = g_strdup ("AUTHENTICATE\r\n");
       break;
     case FH_TOR_AUTH_HASHEDPASSWORD:
-      line = _furlhint_torctl_build_auth_password (password);
+      line = fh_torctl_build_auth_password (password);
       break;
     case FH_TOR_AUTH_COOKIE:
       cookie = read_cookie (info.cookie_file, &cookie_len, error);
       if (cookie != NULL)
-        line = _furlhint_torctl_build_auth_cookie (cookie, cookie_len);
+        line = fh_torctl_build_auth_cookie (cookie, cookie_len);
       break;
     case FH_TOR_AUTH_SAFECOOKIE:
       {
@@ -402,13 +402,13 @@ tor_control_authenticate (TorControl *ctl,
         cookie = read_cookie (info.cookie_file, &cookie_len, error);
         if (cookie == NULL || !random_bytes (nonce, sizeof nonce, error))
           break;
-        challenge = _furlhint_torctl_build_authchallenge (nonce);
+        challenge = fh_torctl_build_authchallenge (nonce);
         reply = tor_control_command (ctl, challenge, "AUTHCHALLENGE", cancellable, error);
         g_free (challenge);
         if (reply == NULL)
           break;
-        line = _furlhint_torctl_safecookie_response (reply, cookie, cookie_len, nonce, error);
-        _furlhint_torctl_reply_free (reply);
+        line = fh_torctl_safecookie_response (reply, cookie, cookie_len, nonce, error);
+        fh_torctl_reply_free (reply);
       }
       break;
     default:
@@ -447,7 +447,7 @@ tor_control_authenticate (TorControl *ctl,
   if (cookie != NULL)
     memset (cookie, 0, cookie_len);
   g_free (cookie);
-  _furlhint_torctl_protocolinfo_clear (&info);
+  fh_torctl_protocolinfo_clear (&info);
   return ok;
 }
 
@@ -458,7 +458,7 @@ tor_control_getinfo (TorControl *ctl,
                      GCancellable *cancellable,
                      GError **error)
 {
-  gchar *line = _furlhint_torctl_build_getinfo (key);
+  gchar *line = fh_torctl_build_getinfo (key);
   gchar *what = g_strconcat ("GETINFO ", key, NULL);
   FhTorReply *reply = tor_control_command (ctl, line, what, cancellable, error);
 
@@ -466,13 +466,13 @@ tor_control_getinfo (TorControl *ctl,
   g_free (what);
   if (reply == NULL)
     return FALSE;
-  *value = _furlhint_torctl_getinfo_value (reply, key, error);
-  _furlhint_torctl_reply_free (reply);
+  *value = fh_torctl_getinfo_value (reply, key, error);
+  fh_torctl_reply_free (reply);
   return *value != NULL;
 }
 
 /* GETINFO net/listeners/socks → the first listener on loopback or a unix
- * socket (_furlhint_torctl_pick_socks_listener()). */
+ * socket (fh_torctl_pick_socks_listener()). */
 gboolean
 tor_control_socks_port (TorControl *ctl,
                         GCancellable *cancellable,
@@ -485,7 +485,7 @@ tor_control_socks_port (TorControl *ctl,
 
   if (!tor_control_getinfo (ctl, "net/listeners/socks", &value, cancellable, error))
     return FALSE;
-  listeners = _furlhint_torctl_parse_socks_listeners (value, error);
+  listeners = fh_torctl_parse_socks_listeners (value, error);
   g_free (value);
   if (listeners == NULL)
     return FALSE;
@@ -499,7 +499,7 @@ tor_control_socks_port (TorControl *ctl,
       g_array_unref (listeners);
       return FALSE;
     }
-  ok = _furlhint_torctl_pick_socks_listener (listeners, ctl->label, out, error);
+  ok = fh_torctl_pick_socks_listener (listeners, ctl->label, out, error);
   g_array_unref (listeners);
   return ok;
 }

@@ -36,7 +36,7 @@ discovery_set_phase (Discovery *d,
     {
       ConnectData *data = g_task_get_task_data (g_ptr_array_index (d->waiters, i));
 
-      _furlhint_caller_queue_status (data->caller, phase);
+      fh_caller_queue_status (data->caller, phase);
     }
   g_mutex_unlock (&d->state->lock);
 }
@@ -205,7 +205,7 @@ discover_via_control (Discovery *d,
     }
   if (ok)
     {
-      gchar *where = _furlhint_plugin_endpoint_display (found);
+      gchar *where = fh_plugin_endpoint_display (found);
 
       g_mutex_lock (&state->lock);
       g_free (d->found_how);
@@ -275,9 +275,9 @@ wait_control_file (Discovery *d,
           contents[got] = '\0';
           g_strstrip (contents);
           if (g_str_has_prefix (contents, "PORT="))
-            ports = _furlhint_torctl_parse_socks_listeners (contents + 5, NULL);
+            ports = fh_torctl_parse_socks_listeners (contents + 5, NULL);
           if (ports != NULL && ports->len == 1 &&
-              _furlhint_torctl_endpoint_is_loopback (&g_array_index (ports, FhEndpoint, 0)))
+              fh_torctl_endpoint_is_loopback (&g_array_index (ports, FhEndpoint, 0)))
             {
               tor_endpoint_copy (control, &g_array_index (ports, FhEndpoint, 0));
               ok = TRUE;
@@ -335,7 +335,7 @@ wait_bootstrap (Discovery *d,
       if (!tor_control_getinfo (d->owner, "status/bootstrap-phase", &value, d->cancellable,
                                 error))
         return FALSE;
-      if (!_furlhint_torctl_parse_bootstrap (value, &phase, error))
+      if (!fh_torctl_parse_bootstrap (value, &phase, error))
         {
           g_free (value);
           return FALSE;
@@ -343,7 +343,7 @@ wait_bootstrap (Discovery *d,
       g_free (value);
       if (phase.progress == 100)
         {
-          _furlhint_torctl_bootstrap_clear (&phase);
+          fh_torctl_bootstrap_clear (&phase);
           return TRUE;
         }
       if (g_get_monotonic_time () > deadline)
@@ -354,10 +354,10 @@ wait_bootstrap (Discovery *d,
                                  phase.progress, phase.summary != NULL ? phase.summary : "?",
                                  phase.warning != NULL ? ", last problem: " : "",
                                  phase.warning != NULL ? phase.warning : "");
-          _furlhint_torctl_bootstrap_clear (&phase);
+          fh_torctl_bootstrap_clear (&phase);
           return FALSE;
         }
-      _furlhint_torctl_bootstrap_clear (&phase);
+      fh_torctl_bootstrap_clear (&phase);
       if (tor_exited (d, &status))
         {
           set_tor_exited_error (d, status, "while bootstrapping", error);
@@ -579,7 +579,7 @@ launch_tor (Discovery *d,
     goto out;
 
   {
-    gchar *where = _furlhint_plugin_endpoint_display (found);
+    gchar *where = fh_plugin_endpoint_display (found);
 
     g_mutex_lock (&state->lock);
     d->found_how = g_strdup_printf ("launched tor (pid %d, data directory %s) "
@@ -593,7 +593,7 @@ launch_tor (Discovery *d,
 out:
   if (log_fd >= 0)
     close (log_fd);
-  _furlhint_endpoint_clear (&control);
+  fh_endpoint_clear (&control);
   g_free (dir);
   g_free (torrc);
   g_free (control_file);
@@ -625,7 +625,7 @@ discovery_thread (gpointer user_data)
   d->finished = TRUE;
   if (ok)
     {
-      _furlhint_endpoint_clear (&state->found);
+      fh_endpoint_clear (&state->found);
       state->found = found;
       state->have_found = TRUE;
     }
@@ -643,8 +643,8 @@ discovery_thread (gpointer user_data)
       GTask *task = g_ptr_array_index (waiters, i);
       ConnectData *data = g_task_get_task_data (task);
 
-      _furlhint_caller_queue_post (data->caller, tor_waiter_resume, g_object_ref (task),
-                                   g_object_unref);
+      fh_caller_queue_post (data->caller, tor_waiter_resume, g_object_ref (task),
+                            g_object_unref);
     }
   g_ptr_array_unref (waiters);
   return NULL;

@@ -43,9 +43,9 @@ tor_state_free (TorState *state)
   /* Stops a discovery still running (bounded: its I/O is cancellable and
    * times out) and kills a tor we launched. */
   g_clear_pointer (&state->discovery, tor_discovery_free);
-  _furlhint_endpoint_clear (&state->found);
-  _furlhint_endpoint_clear (&state->socks);
-  _furlhint_endpoint_clear (&state->control);
+  fh_endpoint_clear (&state->found);
+  fh_endpoint_clear (&state->socks);
+  fh_endpoint_clear (&state->control);
   if (state->control_password != NULL)
     memset (state->control_password, 0, strlen (state->control_password));
   g_free (state->control_password);
@@ -67,19 +67,19 @@ read_settings (const FurlHintPluginInitArgs *args,
                GError **error)
 {
   const gchar *name = TOR_PLUGIN_NAME;
-  const gchar *enabled_text = _furlhint_plugin_get (args, "enabled");
-  const gchar *tcp_mode = _furlhint_plugin_get (args, "connections.tcp");
+  const gchar *enabled_text = fh_plugin_get (args, "enabled");
+  const gchar *tcp_mode = fh_plugin_get (args, "connections.tcp");
   gboolean enabled, launch, onion;
   gboolean tcp_is_tor = FALSE;
   FhSettingState socks_port_state, proxy_state, control_state;
   FhEndpoint proxy;
   guint16 unused_port;
 
-  if (!_furlhint_plugin_get_boolean (name, args, "enabled", TRUE, &enabled, error) ||
-      !_furlhint_plugin_get_boolean (name, args, "launch", FALSE, &launch, error) ||
-      !_furlhint_plugin_get_boolean (name, args, "onion", FALSE, &onion, error) ||
-      !_furlhint_plugin_get_port (name, args, "onion.local_port", &unused_port, error) ||
-      !_furlhint_plugin_get_port (name, args, "onion.external_port", &unused_port, error))
+  if (!fh_plugin_get_boolean (name, args, "enabled", TRUE, &enabled, error) ||
+      !fh_plugin_get_boolean (name, args, "launch", FALSE, &launch, error) ||
+      !fh_plugin_get_boolean (name, args, "onion", FALSE, &onion, error) ||
+      !fh_plugin_get_port (name, args, "onion.local_port", &unused_port, error) ||
+      !fh_plugin_get_port (name, args, "onion.external_port", &unused_port, error))
     return FALSE;
 
   if (tcp_mode != NULL)
@@ -88,26 +88,26 @@ read_settings (const FurlHintPluginInitArgs *args,
         tcp_is_tor = TRUE;
       else if (g_strcmp0 (tcp_mode, "tcp") != 0 && g_strcmp0 (tcp_mode, "disabled") != 0)
         {
-          _furlhint_plugin_set_bad_value (error, name, "connections.tcp", tcp_mode,
-                                          "unknown TCP handler; accepted: tcp, tor, disabled");
+          fh_plugin_set_bad_value (error, name, "connections.tcp", tcp_mode,
+                                   "unknown TCP handler; accepted: tcp, tor, disabled");
           return FALSE;
         }
     }
 
-  if (!_furlhint_plugin_get_endpoint (name, args, "socks.port", &state->socks,
-                                      &socks_port_state, error))
+  if (!fh_plugin_get_endpoint (name, args, "socks.port", &state->socks,
+                               &socks_port_state, error))
     return FALSE;
   state->have_socks = socks_port_state == FH_SETTING_SET;
 
-  if (!_furlhint_plugin_get_endpoint (name, args, "connections.tor.socks-proxy", &proxy,
-                                      &proxy_state, error))
+  if (!fh_plugin_get_endpoint (name, args, "connections.tor.socks-proxy", &proxy,
+                               &proxy_state, error))
     return FALSE;
   if (proxy_state == FH_SETTING_SET)
     {
       if (state->have_socks)
         {
-          gchar *a = _furlhint_endpoint_to_string (&state->socks);
-          gchar *b = _furlhint_endpoint_to_string (&proxy);
+          gchar *a = fh_endpoint_to_string (&state->socks);
+          gchar *b = fh_endpoint_to_string (&proxy);
           gboolean same = g_strcmp0 (a, b) == 0;
 
           if (!same)
@@ -115,11 +115,11 @@ read_settings (const FurlHintPluginInitArgs *args,
                          "tahoe.cfg [connections] tor.socks-proxy = \"%s\" and "
                          "[tor] socks.port = \"%s\" name different Tor SOCKS ports; "
                          "accepted: one of them, or both naming the same endpoint",
-                         _furlhint_plugin_get (args, "connections.tor.socks-proxy"),
-                         _furlhint_plugin_get (args, "socks.port"));
+                         fh_plugin_get (args, "connections.tor.socks-proxy"),
+                         fh_plugin_get (args, "socks.port"));
           g_free (a);
           g_free (b);
-          _furlhint_endpoint_clear (&proxy);
+          fh_endpoint_clear (&proxy);
           if (!same)
             return FALSE;
         }
@@ -130,25 +130,25 @@ read_settings (const FurlHintPluginInitArgs *args,
         }
     }
 
-  if (!_furlhint_plugin_get_endpoint (name, args, "control.port", &state->control,
-                                      &control_state, error))
+  if (!fh_plugin_get_endpoint (name, args, "control.port", &state->control,
+                               &control_state, error))
     return FALSE;
   state->have_control = control_state == FH_SETTING_SET;
 
-  state->executable = _furlhint_plugin_dup_string (args, "tor.executable");
-  state->data_directory = _furlhint_plugin_dup_string (args, "data-directory");
+  state->executable = fh_plugin_dup_string (args, "tor.executable");
+  state->data_directory = fh_plugin_dup_string (args, "data-directory");
   /* Not Tahoe keys: Tahoe's tor_provider (txtorcon) only uses cookies. */
-  state->control_password = _furlhint_plugin_dup_string (args, "control.password");
+  state->control_password = fh_plugin_dup_string (args, "control.password");
   {
-    const gchar *auth = _furlhint_plugin_get (args, "control.auth");
+    const gchar *auth = fh_plugin_get (args, "control.auth");
     gchar *bad = NULL;
 
-    if (!_furlhint_torctl_parse_auth_setting (auth, &state->control_auth, &bad))
+    if (!fh_torctl_parse_auth_setting (auth, &state->control_auth, &bad))
       {
-        _furlhint_plugin_set_bad_value (error, name, "control.auth", auth,
-                                        "“%s” is not an authentication method; accepted: "
-                                        "a list of safecookie, hashedpassword, cookie and "
-                                        "null (default: safecookie, hashedpassword)", bad);
+        fh_plugin_set_bad_value (error, name, "control.auth", auth,
+                                 "“%s” is not an authentication method; accepted: "
+                                 "a list of safecookie, hashedpassword, cookie and "
+                                 "null (default: safecookie, hashedpassword)", bad);
         g_free (bad);
         return FALSE;
       }
@@ -201,12 +201,12 @@ route_display (const TorState *state)
   switch (state->mode)
     {
     case TOR_MODE_SOCKS:
-      endpoint = _furlhint_plugin_endpoint_display (&state->socks);
+      endpoint = fh_plugin_endpoint_display (&state->socks);
       text = g_strdup_printf ("SOCKS %s", endpoint);
       g_free (endpoint);
       return text;
     case TOR_MODE_CONTROL:
-      endpoint = _furlhint_plugin_endpoint_display (&state->control);
+      endpoint = fh_plugin_endpoint_display (&state->control);
       text = g_strdup_printf ("control port %s, SOCKS port discovered", endpoint);
       g_free (endpoint);
       return text;
@@ -227,7 +227,7 @@ tor_init (const FurlHintPluginInitArgs *args,
 {
   TorState *state;
 
-  if (!_furlhint_plugin_check_init_args (TOR_PLUGIN_NAME, args, error))
+  if (!fh_plugin_check_init_args (TOR_PLUGIN_NAME, args, error))
     return NULL;
 
   state = g_new0 (TorState, 1);
@@ -238,8 +238,8 @@ tor_init (const FurlHintPluginInitArgs *args,
   state->default_ports[1] = TOR_BROWSER_SOCKS_PORT;
   state->isolate_streams = TRUE;
   state->anonymous = args->anonymous;
-  if (!_furlhint_plugin_random_bytes (state->isolation_secret,
-                                      sizeof state->isolation_secret, error))
+  if (!fh_plugin_random_bytes (state->isolation_secret,
+                               sizeof state->isolation_secret, error))
     {
       g_prefix_error (error, "tor: no secret for stream isolation: ");
       tor_state_free (state);
@@ -254,18 +254,18 @@ tor_init (const FurlHintPluginInitArgs *args,
   state->route_display = route_display (state);
 
   if (!*configured)
-    _furlhint_plugin_log (args, G_LOG_LEVEL_DEBUG, "tor: not configured (%s)",
-                          state->disabled ? "[tor] enabled = false"
-                                          : "nothing in [tor] or [connections] asks for Tor");
+    fh_plugin_log (args, G_LOG_LEVEL_DEBUG, "tor: not configured (%s)",
+                   state->disabled ? "[tor] enabled = false"
+                                   : "nothing in [tor] or [connections] asks for Tor");
   else
-    _furlhint_plugin_log (args, G_LOG_LEVEL_DEBUG, "tor: %s%s%s%s",
-                          state->route_display,
-                          state->mode == TOR_MODE_LAUNCH && state->executable != NULL
-                            ? ", executable " : "",
-                          state->mode == TOR_MODE_LAUNCH && state->executable != NULL
-                            ? state->executable : "",
-                          state->mode == TOR_MODE_LAUNCH && state->have_socks
-                            ? " (launch = true takes precedence over the SOCKS setting)" : "");
+    fh_plugin_log (args, G_LOG_LEVEL_DEBUG, "tor: %s%s%s%s",
+                   state->route_display,
+                   state->mode == TOR_MODE_LAUNCH && state->executable != NULL
+                     ? ", executable " : "",
+                   state->mode == TOR_MODE_LAUNCH && state->executable != NULL
+                     ? state->executable : "",
+                   state->mode == TOR_MODE_LAUNCH && state->have_socks
+                     ? " (launch = true takes precedence over the SOCKS setting)" : "");
   return state;
 }
 
@@ -290,7 +290,7 @@ tor_parse (gpointer data,
 
   /* The same regex for all three modes: Foolscap's tor handler ignores the
    * type prefix, and hands it `tcp:` hints when `tcp = tor`. */
-  if (!_furlhint_foolscap_match_tor (hint, &addr, &message))
+  if (!fh_foolscap_match_tor (hint, &addr, &message))
     {
       gboolean not_torable = message != NULL &&
                              g_str_has_prefix (message, "ignoring non-Tor-able");
@@ -303,32 +303,32 @@ tor_parse (gpointer data,
       return FALSE;
     }
 
-  if (!_furlhint_plugin_check_hint_text (hint, error) ||
-      !_furlhint_plugin_check_port (&addr, &port, error) ||
-      !_furlhint_plugin_canonicalize_host (&addr, error))
+  if (!fh_plugin_check_hint_text (hint, error) ||
+      !fh_plugin_check_port (&addr, &port, error) ||
+      !fh_plugin_canonicalize_host (&addr, error))
     {
-      _furlhint_foolscap_addr_clear (&addr);
+      fh_foolscap_addr_clear (&addr);
       return FALSE;
     }
   /* Foolscap looked at the host as written: "10.0.0.1." is a name to it,
    * but the address 10.0.0.1 once canonical, and Tor must not be asked
    * for it. */
-  if (_furlhint_foolscap_is_non_public_numeric (addr.host))
+  if (fh_foolscap_is_non_public_numeric (addr.host))
     {
       g_set_error (error, FURLHINT_HINT_ERROR, FURLHINT_HINT_ERROR_NOT_TORABLE,
                    "ignoring non-Tor-able ipaddr %s (written with a final dot, which "
                    "does not make an address a name)", addr.host);
-      _furlhint_foolscap_addr_clear (&addr);
+      fh_foolscap_addr_clear (&addr);
       return FALSE;
     }
 
   /* Text only: Tor does the resolving, exits pick IPv4 addresses. The
    * tor regex has already refused IPv6; an .i2p name is classified as
    * such, so that the ranker and check_target() see it for what it is. */
-  kind = _furlhint_plugin_classify_host (addr.host);
+  kind = fh_plugin_classify_host (addr.host);
 
-  _furlhint_plugin_fill_target (target, &addr, port, kind, hint);
-  _furlhint_foolscap_addr_clear (&addr);
+  fh_plugin_fill_target (target, &addr, port, kind, hint);
+  fh_foolscap_addr_clear (&addr);
   return TRUE;
 }
 
@@ -337,7 +337,7 @@ tor_describe (gpointer data,
               const FurlHintTarget *target)
 {
   TorState *state = data;
-  gchar *where = _furlhint_plugin_host_port_display (target->host, target->port);
+  gchar *where = fh_plugin_host_port_display (target->host, target->port);
   gchar *text;
 
   text = g_strdup_printf ("Tor (%s) → %s",

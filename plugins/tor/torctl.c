@@ -26,7 +26,7 @@ printable (const gchar *text,
 
   if (len < 0)
     len = strlen (text);
-  _furlhint_text_append_escaped (out, text, MIN (len, 200), FALSE);
+  fh_text_append_escaped (out, text, MIN (len, 200), FALSE);
   if (len > 200)
     g_string_append (out, "…");
   return g_string_free (out, FALSE);
@@ -54,7 +54,7 @@ set_protocol_error (GError **error,
 }
 
 void
-_furlhint_torctl_reply_free (FhTorReply *reply)
+fh_torctl_reply_free (FhTorReply *reply)
 {
   if (reply == NULL)
     return;
@@ -89,11 +89,11 @@ next_line (const gchar *data,
 }
 
 FhTorctlResult
-_furlhint_torctl_parse_reply (const gchar *data,
-                              gsize len,
-                              gsize *consumed,
-                              FhTorReply **reply,
-                              GError **error)
+fh_torctl_parse_reply (const gchar *data,
+                       gsize len,
+                       gsize *consumed,
+                       FhTorReply **reply,
+                       GError **error)
 {
   g_autoptr(FhTorReply) result = NULL;
   gsize pos = 0;
@@ -199,9 +199,9 @@ need_more:
 }
 
 gboolean
-_furlhint_torctl_reply_check (const FhTorReply *reply,
-                              const gchar *command,
-                              GError **error)
+fh_torctl_reply_check (const FhTorReply *reply,
+                       const gchar *command,
+                       GError **error)
 {
   GString *text;
   gchar *shown;
@@ -235,8 +235,8 @@ _furlhint_torctl_reply_check (const FhTorReply *reply,
 }
 
 gchar *
-_furlhint_torctl_unquote (const gchar **p,
-                          GError **error)
+fh_torctl_unquote (const gchar **p,
+                   GError **error)
 {
   const gchar *s = *p;
   GString *out;
@@ -306,7 +306,7 @@ unterminated:
 }
 
 gchar *
-_furlhint_torctl_quote (const gchar *text)
+fh_torctl_quote (const gchar *text)
 {
   GString *out = g_string_new ("\"");
 
@@ -335,8 +335,8 @@ _furlhint_torctl_quote (const gchar *text)
 }
 
 GPtrArray *
-_furlhint_torctl_split_kwargs (const gchar *text,
-                               GError **error)
+fh_torctl_split_kwargs (const gchar *text,
+                        GError **error)
 {
   GPtrArray *items;
   const gchar *p = text;
@@ -374,7 +374,7 @@ _furlhint_torctl_split_kwargs (const gchar *text,
       p++;
       if (*p == '"')
         {
-          gchar *value = _furlhint_torctl_unquote (&p, error);
+          gchar *value = fh_torctl_unquote (&p, error);
 
           if (value == NULL)
             {
@@ -402,7 +402,7 @@ _furlhint_torctl_split_kwargs (const gchar *text,
 }
 
 void
-_furlhint_torctl_protocolinfo_clear (FhTorProtocolInfo *info)
+fh_torctl_protocolinfo_clear (FhTorProtocolInfo *info)
 {
   g_clear_pointer (&info->cookie_file, g_free);
   g_clear_pointer (&info->version, g_free);
@@ -442,7 +442,7 @@ parse_auth_line (const gchar *rest,
                  gboolean *saw_methods,
                  GError **error)
 {
-  GPtrArray *kw = _furlhint_torctl_split_kwargs (rest, error);
+  GPtrArray *kw = fh_torctl_split_kwargs (rest, error);
 
   if (kw == NULL)
     return FALSE;
@@ -475,16 +475,16 @@ parse_auth_line (const gchar *rest,
 }
 
 gboolean
-_furlhint_torctl_parse_protocolinfo (const FhTorReply *reply,
-                                     FhTorProtocolInfo *info,
-                                     GError **error)
+fh_torctl_parse_protocolinfo (const FhTorReply *reply,
+                              FhTorProtocolInfo *info,
+                              GError **error)
 {
   gboolean saw_methods = FALSE;
 
   g_return_val_if_fail (reply != NULL && info != NULL, FALSE);
 
   memset (info, 0, sizeof *info);
-  if (!_furlhint_torctl_reply_check (reply, "PROTOCOLINFO", error))
+  if (!fh_torctl_reply_check (reply, "PROTOCOLINFO", error))
     return FALSE;
 
   for (guint i = 0; i < reply->lines->len; i++)
@@ -495,17 +495,17 @@ _furlhint_torctl_parse_protocolinfo (const FhTorReply *reply,
         {
           if (!parse_auth_line (line + 5, info, &saw_methods, error))
             {
-              _furlhint_torctl_protocolinfo_clear (info);
+              fh_torctl_protocolinfo_clear (info);
               return FALSE;
             }
         }
       else if (g_str_has_prefix (line, "VERSION "))
         {
-          GPtrArray *kw = _furlhint_torctl_split_kwargs (line + 8, error);
+          GPtrArray *kw = fh_torctl_split_kwargs (line + 8, error);
 
           if (kw == NULL)
             {
-              _furlhint_torctl_protocolinfo_clear (info);
+              fh_torctl_protocolinfo_clear (info);
               return FALSE;
             }
           for (guint j = 0; j + 1 < kw->len; j += 2)
@@ -523,16 +523,16 @@ _furlhint_torctl_parse_protocolinfo (const FhTorReply *reply,
   if (!saw_methods)
     {
       set_protocol_error (error, "PROTOCOLINFO reply has no “AUTH METHODS=” line");
-      _furlhint_torctl_protocolinfo_clear (info);
+      fh_torctl_protocolinfo_clear (info);
       return FALSE;
     }
   return TRUE;
 }
 
 gboolean
-_furlhint_torctl_parse_auth_setting (const gchar *text,
-                                     guint *methods,
-                                     gchar **bad)
+fh_torctl_parse_auth_setting (const gchar *text,
+                              guint *methods,
+                              gchar **bad)
 {
   gchar **words;
   guint result = 0;
@@ -566,10 +566,10 @@ _furlhint_torctl_parse_auth_setting (const gchar *text,
 }
 
 FhTorAuthMethods
-_furlhint_torctl_choose_auth (const FhTorProtocolInfo *info,
-                              guint allowed,
-                              gboolean have_password,
-                              GError **error)
+fh_torctl_choose_auth (const FhTorProtocolInfo *info,
+                       guint allowed,
+                       gboolean have_password,
+                       GError **error)
 {
   guint usable;
   gchar *offered, *permitted, *refused;
@@ -658,8 +658,8 @@ hex_decode (const gchar *text,
 }
 
 gchar *
-_furlhint_torctl_build_auth_cookie (const guint8 *cookie,
-                                    gsize len)
+fh_torctl_build_auth_cookie (const guint8 *cookie,
+                             gsize len)
 {
   gchar *hex = hex_encode (cookie, len);
   gchar *line = g_strdup_printf ("AUTHENTICATE %s\r\n", hex);
@@ -669,9 +669,9 @@ _furlhint_torctl_build_auth_cookie (const guint8 *cookie,
 }
 
 gchar *
-_furlhint_torctl_build_auth_password (const gchar *password)
+fh_torctl_build_auth_password (const gchar *password)
 {
-  gchar *quoted = _furlhint_torctl_quote (password);
+  gchar *quoted = fh_torctl_quote (password);
   gchar *line = g_strdup_printf ("AUTHENTICATE %s\r\n", quoted);
 
   /* The password was in there: do not leave it in freed memory. */
@@ -681,7 +681,7 @@ _furlhint_torctl_build_auth_password (const gchar *password)
 }
 
 gchar *
-_furlhint_torctl_build_authchallenge (const guint8 client_nonce[FH_TORCTL_NONCE_LEN])
+fh_torctl_build_authchallenge (const guint8 client_nonce[FH_TORCTL_NONCE_LEN])
 {
   gchar *hex = hex_encode (client_nonce, FH_TORCTL_NONCE_LEN);
   gchar *line = g_strdup_printf ("AUTHCHALLENGE SAFECOOKIE %s\r\n", hex);
@@ -691,12 +691,12 @@ _furlhint_torctl_build_authchallenge (const guint8 client_nonce[FH_TORCTL_NONCE_
 }
 
 void
-_furlhint_torctl_safecookie_hash (gboolean server_to_controller,
-                                  const guint8 *cookie,
-                                  gsize cookie_len,
-                                  const guint8 client_nonce[FH_TORCTL_NONCE_LEN],
-                                  const guint8 server_nonce[FH_TORCTL_NONCE_LEN],
-                                  guint8 out[32])
+fh_torctl_safecookie_hash (gboolean server_to_controller,
+                           const guint8 *cookie,
+                           gsize cookie_len,
+                           const guint8 client_nonce[FH_TORCTL_NONCE_LEN],
+                           const guint8 server_nonce[FH_TORCTL_NONCE_LEN],
+                           guint8 out[32])
 {
   const gchar *key = server_to_controller ? SAFECOOKIE_SERVER_KEY : SAFECOOKIE_CLIENT_KEY;
   GHmac *hmac = g_hmac_new (G_CHECKSUM_SHA256, (const guchar *) key, strlen (key));
@@ -710,11 +710,11 @@ _furlhint_torctl_safecookie_hash (gboolean server_to_controller,
 }
 
 gchar *
-_furlhint_torctl_safecookie_response (const FhTorReply *reply,
-                                      const guint8 *cookie,
-                                      gsize cookie_len,
-                                      const guint8 client_nonce[FH_TORCTL_NONCE_LEN],
-                                      GError **error)
+fh_torctl_safecookie_response (const FhTorReply *reply,
+                               const guint8 *cookie,
+                               gsize cookie_len,
+                               const guint8 client_nonce[FH_TORCTL_NONCE_LEN],
+                               GError **error)
 {
   const gchar *server_hash_hex = NULL, *server_nonce_hex = NULL;
   guint8 server_hash[32], server_nonce[FH_TORCTL_NONCE_LEN], expected[32], client_hash[32];
@@ -724,9 +724,9 @@ _furlhint_torctl_safecookie_response (const FhTorReply *reply,
 
   g_return_val_if_fail (reply != NULL && cookie != NULL && client_nonce != NULL, NULL);
 
-  if (!_furlhint_torctl_reply_check (reply, "AUTHCHALLENGE", error))
+  if (!fh_torctl_reply_check (reply, "AUTHCHALLENGE", error))
     return NULL;
-  kw = _furlhint_torctl_split_kwargs (g_ptr_array_index (reply->lines, 0), error);
+  kw = fh_torctl_split_kwargs (g_ptr_array_index (reply->lines, 0), error);
   if (kw == NULL)
     return NULL;
   if (kw->len < 2 || strcmp (g_ptr_array_index (kw, 0), "AUTHCHALLENGE") != 0)
@@ -755,8 +755,8 @@ _furlhint_torctl_safecookie_response (const FhTorReply *reply,
     }
   g_ptr_array_unref (kw);
 
-  _furlhint_torctl_safecookie_hash (TRUE, cookie, cookie_len, client_nonce, server_nonce,
-                                    expected);
+  fh_torctl_safecookie_hash (TRUE, cookie, cookie_len, client_nonce, server_nonce,
+                             expected);
   for (gsize i = 0; i < sizeof expected; i++)
     diff |= expected[i] ^ server_hash[i];
   if (diff != 0)
@@ -768,22 +768,22 @@ _furlhint_torctl_safecookie_response (const FhTorReply *reply,
       return NULL;
     }
 
-  _furlhint_torctl_safecookie_hash (FALSE, cookie, cookie_len, client_nonce, server_nonce,
-                                    client_hash);
-  line = _furlhint_torctl_build_auth_cookie (client_hash, sizeof client_hash);
+  fh_torctl_safecookie_hash (FALSE, cookie, cookie_len, client_nonce, server_nonce,
+                             client_hash);
+  line = fh_torctl_build_auth_cookie (client_hash, sizeof client_hash);
   return line;
 }
 
 gchar *
-_furlhint_torctl_build_getinfo (const gchar *key)
+fh_torctl_build_getinfo (const gchar *key)
 {
   return g_strdup_printf ("GETINFO %s\r\n", key);
 }
 
 gchar *
-_furlhint_torctl_getinfo_value (const FhTorReply *reply,
-                                const gchar *key,
-                                GError **error)
+fh_torctl_getinfo_value (const FhTorReply *reply,
+                         const gchar *key,
+                         GError **error)
 {
   gsize key_len;
   gchar *command;
@@ -791,7 +791,7 @@ _furlhint_torctl_getinfo_value (const FhTorReply *reply,
   g_return_val_if_fail (reply != NULL && key != NULL, NULL);
 
   command = g_strconcat ("GETINFO ", key, NULL);
-  if (!_furlhint_torctl_reply_check (reply, command, error))
+  if (!fh_torctl_reply_check (reply, command, error))
     {
       g_free (command);
       return NULL;
@@ -820,7 +820,7 @@ _furlhint_torctl_getinfo_value (const FhTorReply *reply,
 static void
 endpoint_clear_func (gpointer data)
 {
-  _furlhint_endpoint_clear (data);
+  fh_endpoint_clear (data);
 }
 
 static gboolean
@@ -881,7 +881,7 @@ bad:
 }
 
 gboolean
-_furlhint_torctl_endpoint_is_loopback (const FhEndpoint *endpoint)
+fh_torctl_endpoint_is_loopback (const FhEndpoint *endpoint)
 {
   GInetAddress *address;
   gboolean loopback;
@@ -902,10 +902,10 @@ _furlhint_torctl_endpoint_is_loopback (const FhEndpoint *endpoint)
 }
 
 gboolean
-_furlhint_torctl_pick_socks_listener (const GArray *listeners,
-                                      const gchar *label,
-                                      FhEndpoint *out,
-                                      GError **error)
+fh_torctl_pick_socks_listener (const GArray *listeners,
+                               const gchar *label,
+                               FhEndpoint *out,
+                               GError **error)
 {
   GString *refused;
 
@@ -915,7 +915,7 @@ _furlhint_torctl_pick_socks_listener (const GArray *listeners,
     {
       const FhEndpoint *e = &g_array_index (listeners, FhEndpoint, i);
 
-      if (_furlhint_torctl_endpoint_is_loopback (e))
+      if (fh_torctl_endpoint_is_loopback (e))
         {
           out->kind = e->kind;
           out->host = g_strdup (e->host);
@@ -928,7 +928,7 @@ _furlhint_torctl_pick_socks_listener (const GArray *listeners,
   refused = g_string_new (NULL);
   for (guint i = 0; i < listeners->len; i++)
     {
-      gchar *text = _furlhint_endpoint_to_string (&g_array_index (listeners, FhEndpoint, i));
+      gchar *text = fh_endpoint_to_string (&g_array_index (listeners, FhEndpoint, i));
       gchar *shown = printable (text, -1);
 
       g_string_append_printf (refused, "%s%s", i > 0 ? ", " : "", shown);
@@ -945,8 +945,8 @@ _furlhint_torctl_pick_socks_listener (const GArray *listeners,
 }
 
 GArray *
-_furlhint_torctl_parse_socks_listeners (const gchar *value,
-                                        GError **error)
+fh_torctl_parse_socks_listeners (const gchar *value,
+                                 GError **error)
 {
   GArray *listeners;
   const gchar *p = value;
@@ -966,7 +966,7 @@ _furlhint_torctl_parse_socks_listeners (const gchar *value,
         break;
       if (*p == '"')
         {
-          item = _furlhint_torctl_unquote (&p, error);
+          item = fh_torctl_unquote (&p, error);
           if (item == NULL)
             goto fail;
           if (*p != '\0' && *p != ' ')
@@ -1000,7 +1000,7 @@ fail:
 }
 
 void
-_furlhint_torctl_bootstrap_clear (FhTorBootstrap *bootstrap)
+fh_torctl_bootstrap_clear (FhTorBootstrap *bootstrap)
 {
   g_clear_pointer (&bootstrap->tag, g_free);
   g_clear_pointer (&bootstrap->summary, g_free);
@@ -1009,9 +1009,9 @@ _furlhint_torctl_bootstrap_clear (FhTorBootstrap *bootstrap)
 }
 
 gboolean
-_furlhint_torctl_parse_bootstrap (const gchar *value,
-                                  FhTorBootstrap *bootstrap,
-                                  GError **error)
+fh_torctl_parse_bootstrap (const gchar *value,
+                           FhTorBootstrap *bootstrap,
+                           GError **error)
 {
   GPtrArray *kw;
   gboolean have_progress = FALSE;
@@ -1019,7 +1019,7 @@ _furlhint_torctl_parse_bootstrap (const gchar *value,
   g_return_val_if_fail (value != NULL && bootstrap != NULL, FALSE);
 
   memset (bootstrap, 0, sizeof *bootstrap);
-  kw = _furlhint_torctl_split_kwargs (value, error);
+  kw = fh_torctl_split_kwargs (value, error);
   if (kw == NULL)
     return FALSE;
   if (kw->len < 4 || g_ptr_array_index (kw, 1) != NULL ||
@@ -1049,7 +1049,7 @@ _furlhint_torctl_parse_bootstrap (const gchar *value,
               set_protocol_error (error, "bootstrap PROGRESS=“%s” is not 0–100", shown);
               g_free (shown);
               g_ptr_array_unref (kw);
-              _furlhint_torctl_bootstrap_clear (bootstrap);
+              fh_torctl_bootstrap_clear (bootstrap);
               return FALSE;
             }
           bootstrap->progress = (gint) progress;
@@ -1075,7 +1075,7 @@ _furlhint_torctl_parse_bootstrap (const gchar *value,
   if (!have_progress)
     {
       set_protocol_error (error, "bootstrap phase has no PROGRESS=");
-      _furlhint_torctl_bootstrap_clear (bootstrap);
+      fh_torctl_bootstrap_clear (bootstrap);
       return FALSE;
     }
   return TRUE;

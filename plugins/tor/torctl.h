@@ -43,36 +43,36 @@ typedef struct {
   GPtrArray *lines;   /* (owned) (element-type utf8) */
 } FhTorReply;
 
-void _furlhint_torctl_reply_free (FhTorReply *reply);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (FhTorReply, _furlhint_torctl_reply_free)
+void fh_torctl_reply_free (FhTorReply *reply);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FhTorReply, fh_torctl_reply_free)
 
 /* Parses one whole reply from the start of @data (what has arrived so
  * far). FH_TORCTL_NEED_MORE: incomplete, read more and call again with the
  * same data plus the new bytes. FH_TORCTL_OK: *@reply is set and
  * *@consumed bytes were used. Lines end with CRLF (a bare LF is accepted).
  * Asynchronous events (6xx) are parsed like any reply; callers skip them. */
-FhTorctlResult _furlhint_torctl_parse_reply (const gchar *data,
-                                             gsize len,
-                                             gsize *consumed,
-                                             FhTorReply **reply,
-                                             GError **error);
+FhTorctlResult fh_torctl_parse_reply (const gchar *data,
+                                      gsize len,
+                                      gsize *consumed,
+                                      FhTorReply **reply,
+                                      GError **error);
 
 /* TRUE for a 250 reply; otherwise sets @error saying that @command failed
  * with the reply's code and text (515 and 514 → AUTH, 5xx/4xx → FAILED,
  * anything else → PROTOCOL). */
-gboolean _furlhint_torctl_reply_check (const FhTorReply *reply,
-                                       const gchar *command,
-                                       GError **error);
+gboolean fh_torctl_reply_check (const FhTorReply *reply,
+                                const gchar *command,
+                                GError **error);
 
 /* Control-spec QuotedString at *@p (which points at the opening quote):
  * the unescaped value (C escapes \n \t \r \\ \" \' and octal \ooo, as tor
  * writes them), *@p moved past the closing quote. NULL with @error set
  * when the string is unterminated or has a NUL. */
-gchar *_furlhint_torctl_unquote (const gchar **p,
-                                 GError **error);
+gchar *fh_torctl_unquote (const gchar **p,
+                          GError **error);
 
 /* "\"...\"" with \ and " escaped, for AUTHENTICATE with a password. */
-gchar *_furlhint_torctl_quote (const gchar *text);
+gchar *fh_torctl_quote (const gchar *text);
 
 typedef enum {
   FH_TOR_AUTH_NULL = 1 << 0,
@@ -87,13 +87,13 @@ typedef struct {
   gchar *version;         /* (owned) (nullable) VERSION Tor="..." */
 } FhTorProtocolInfo;
 
-void _furlhint_torctl_protocolinfo_clear (FhTorProtocolInfo *info);
+void fh_torctl_protocolinfo_clear (FhTorProtocolInfo *info);
 
 /* The reply to "PROTOCOLINFO 1". Fails when it is not a 250 reply, has no
  * AUTH line, or names no method at all. */
-gboolean _furlhint_torctl_parse_protocolinfo (const FhTorReply *reply,
-                                              FhTorProtocolInfo *info,
-                                              GError **error);
+gboolean fh_torctl_parse_protocolinfo (const FhTorReply *reply,
+                                       FhTorProtocolInfo *info,
+                                       GError **error);
 
 /* What furlhint uses unless `[tor] control.auth` says otherwise: the
  * two methods with which nothing secret goes to whatever listens on the
@@ -105,61 +105,61 @@ gboolean _furlhint_torctl_parse_protocolinfo (const FhTorReply *reply,
  * them (any letter case), separated by commas and/or spaces, e.g.
  * "safecookie, cookie". Blank gives FH_TOR_AUTH_DEFAULT. FALSE with
  * *@bad set to the first word that is not a method (free it). */
-gboolean _furlhint_torctl_parse_auth_setting (const gchar *text,
-                                              guint *methods,
-                                              gchar **bad);
+gboolean fh_torctl_parse_auth_setting (const gchar *text,
+                                       guint *methods,
+                                       gchar **bad);
 
 /* The method to use among those offered and @allowed (FhTorAuthMethods):
  * HASHEDPASSWORD when @have_password (the operator's explicit choice),
  * then SAFECOOKIE, then COOKIE, then NULL (no authentication). 0 with
  * @error set (AUTH) when none of them is usable, the message naming what
  * tor offered, what is allowed, and the setting that would allow more. */
-FhTorAuthMethods _furlhint_torctl_choose_auth (const FhTorProtocolInfo *info,
-                                               guint allowed,
-                                               gboolean have_password,
-                                               GError **error);
+FhTorAuthMethods fh_torctl_choose_auth (const FhTorProtocolInfo *info,
+                                        guint allowed,
+                                        gboolean have_password,
+                                        GError **error);
 
 /* "AUTHENTICATE <hex>\r\n" for COOKIE. */
-gchar *_furlhint_torctl_build_auth_cookie (const guint8 *cookie,
-                                           gsize len);
+gchar *fh_torctl_build_auth_cookie (const guint8 *cookie,
+                                    gsize len);
 
 /* "AUTHENTICATE \"password\"\r\n" for HASHEDPASSWORD. */
-gchar *_furlhint_torctl_build_auth_password (const gchar *password);
+gchar *fh_torctl_build_auth_password (const gchar *password);
 
 /* "AUTHCHALLENGE SAFECOOKIE <hex nonce>\r\n". */
-gchar *_furlhint_torctl_build_authchallenge (const guint8 client_nonce[FH_TORCTL_NONCE_LEN]);
+gchar *fh_torctl_build_authchallenge (const guint8 client_nonce[FH_TORCTL_NONCE_LEN]);
 
 /* The reply to AUTHCHALLENGE ("250 AUTHCHALLENGE SERVERHASH=<64 hex>
  * SERVERNONCE=<64 hex>"): checks tor's SERVERHASH against the cookie (so
  * a process that merely read our nonce cannot pose as tor) and returns
  * "AUTHENTICATE <client hash hex>\r\n". NULL with @error set otherwise
  * (AUTH when the server hash is wrong: a wrong or stale cookie file). */
-gchar *_furlhint_torctl_safecookie_response (const FhTorReply *reply,
-                                             const guint8 *cookie,
-                                             gsize cookie_len,
-                                             const guint8 client_nonce[FH_TORCTL_NONCE_LEN],
-                                             GError **error);
+gchar *fh_torctl_safecookie_response (const FhTorReply *reply,
+                                      const guint8 *cookie,
+                                      gsize cookie_len,
+                                      const guint8 client_nonce[FH_TORCTL_NONCE_LEN],
+                                      GError **error);
 
 /* The two HMAC-SHA256 values of SAFECOOKIE (32 bytes each into @out). */
-void _furlhint_torctl_safecookie_hash (gboolean server_to_controller,
-                                       const guint8 *cookie,
-                                       gsize cookie_len,
-                                       const guint8 client_nonce[FH_TORCTL_NONCE_LEN],
-                                       const guint8 server_nonce[FH_TORCTL_NONCE_LEN],
-                                       guint8 out[32]);
+void fh_torctl_safecookie_hash (gboolean server_to_controller,
+                                const guint8 *cookie,
+                                gsize cookie_len,
+                                const guint8 client_nonce[FH_TORCTL_NONCE_LEN],
+                                const guint8 server_nonce[FH_TORCTL_NONCE_LEN],
+                                guint8 out[32]);
 
 /* "GETINFO key\r\n"; @key must be a plain keyword. */
-gchar *_furlhint_torctl_build_getinfo (const gchar *key);
+gchar *fh_torctl_build_getinfo (const gchar *key);
 
 /* The value of @key in a 250 reply to GETINFO (from "key=value", or the
  * data block of "key=" + data). */
-gchar *_furlhint_torctl_getinfo_value (const FhTorReply *reply,
-                                       const gchar *key,
-                                       GError **error);
+gchar *fh_torctl_getinfo_value (const FhTorReply *reply,
+                                const gchar *key,
+                                GError **error);
 
 /* TRUE for an endpoint on this machine by address alone: a unix socket,
  * 127.0.0.0/8 or ::1. A host name is not (it would need a lookup). */
-gboolean _furlhint_torctl_endpoint_is_loopback (const FhEndpoint *endpoint);
+gboolean fh_torctl_endpoint_is_loopback (const FhEndpoint *endpoint);
 
 /* The SOCKS listener to use among those tor reported: the first one on
  * loopback or a unix socket (see above). A control port may be anyone's
@@ -167,17 +167,17 @@ gboolean _furlhint_torctl_endpoint_is_loopback (const FhEndpoint *endpoint);
  * names elsewhere is never connected to. FALSE with @error set (PROTOCOL)
  * naming the listeners refused when there is none; @label names the
  * control port in the message. */
-gboolean _furlhint_torctl_pick_socks_listener (const GArray *listeners,
-                                               const gchar *label,
-                                               FhEndpoint *out,
-                                               GError **error);
+gboolean fh_torctl_pick_socks_listener (const GArray *listeners,
+                                        const gchar *label,
+                                        FhEndpoint *out,
+                                        GError **error);
 
 /* The value of GETINFO net/listeners/socks: a space-separated list of
  * QuotedStrings "127.0.0.1:9050", "[::1]:9050", "unix:/path". Returns an
  * array of FhEndpoint (maybe empty: tor has no SOCKS listener, as with
  * DisableNetwork 1), or NULL with @error set on a malformed entry. */
-GArray *_furlhint_torctl_parse_socks_listeners (const gchar *value,
-                                                GError **error);
+GArray *fh_torctl_parse_socks_listeners (const gchar *value,
+                                         GError **error);
 
 typedef struct {
   gint progress;          /* 0–100 */
@@ -186,20 +186,20 @@ typedef struct {
   gchar *warning;         /* (owned) (nullable) WARNING=, on a problem */
 } FhTorBootstrap;
 
-void _furlhint_torctl_bootstrap_clear (FhTorBootstrap *bootstrap);
+void fh_torctl_bootstrap_clear (FhTorBootstrap *bootstrap);
 
 /* The value of GETINFO status/bootstrap-phase: "NOTICE BOOTSTRAP
  * PROGRESS=100 TAG=done SUMMARY=\"Done\"" (WARN with WARNING=, REASON=...). */
-gboolean _furlhint_torctl_parse_bootstrap (const gchar *value,
-                                           FhTorBootstrap *bootstrap,
-                                           GError **error);
+gboolean fh_torctl_parse_bootstrap (const gchar *value,
+                                    FhTorBootstrap *bootstrap,
+                                    GError **error);
 
 /* Splits @text into space-separated items: bare words (key = the word,
  * value = NULL) and KEY=VALUE with VALUE bare or a QuotedString. Returns
  * a GPtrArray of alternating key, value (value may be NULL), or NULL with
  * @error set. */
-GPtrArray *_furlhint_torctl_split_kwargs (const gchar *text,
-                                          GError **error);
+GPtrArray *fh_torctl_split_kwargs (const gchar *text,
+                                   GError **error);
 
 G_END_DECLS
 
