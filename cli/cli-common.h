@@ -142,8 +142,6 @@ gchar *fh_cli_show_furl (FhCli *cli,
 /* Short names for enums the public API does not name. */
 const gchar *fh_host_kind_name (FurlHintHostKind kind);
 const gchar *fh_tcp_mode_name (FurlHintTcpMode mode);
-const gchar *fh_config_error_code_name (gint code);
-const gchar *fh_plugin_error_code_name (gint code);
 
 /* JSON helpers on top of core/shared/json-writer.h. */
 void fh_json_append_strv (GString *out,
@@ -163,12 +161,6 @@ void fh_json_append_plan_entry (GString *out,
 
 /* Writes @out plus "\n" to stdout. */
 void fh_json_print_line (GString *out);
-
-/* A GError's domain as a short word ("furl", "config", "plugin",
- * "policy", "hint", "connect") and its code name (for the connect
- * domain: "refused", "timed-out", ...; G_IO_ERROR_CANCELLED: "cancelled"). */
-const gchar *fh_error_domain_name (const GError *error);
-const gchar *fh_error_code_name (const GError *error);
 
 /* The commands. */
 int fh_cmd_parse (FhCli *cli, int argc, char **argv);

@@ -292,10 +292,13 @@ print_report_json (Connect *c,
     }
   g_string_append (out, "],");
   fh_json_append_key (out, "domain");
-  fh_json_append_text (out, error ? fh_error_domain_name (error) : NULL);
+  if (error != NULL && furlhint_error_domain_name (error->domain) == NULL)
+    fh_json_append_text (out, g_quark_to_string (error->domain));
+  else
+    fh_json_append_text (out, error ? furlhint_error_domain_name (error->domain) : NULL);
   g_string_append_c (out, ',');
   fh_json_append_key (out, "error");
-  fh_json_append_text (out, error ? fh_error_code_name (error) : NULL);
+  fh_json_append_text (out, error ? furlhint_error_code_name (error) : NULL);
   g_string_append_c (out, ',');
   fh_json_append_key (out, "message");
   fh_json_append_text (out, error ? error->message : NULL);
@@ -688,7 +691,7 @@ parse_furl (Connect *c,
   if (c->cli->json)
     print_report_json (c, error);
   else
-    fh_cli_error (c->cli, "%s (%s)", error->message, fh_error_code_name (error));
+    fh_cli_error (c->cli, "%s (%s)", error->message, furlhint_error_code_name (error));
   return NULL;
 }
 

@@ -136,7 +136,7 @@ report_furl (ParseState *state,
     {
       state->refused = TRUE;
       fh_cli_error (state->cli, "%s%s%s: %s (%s)", where, *where ? ": " : "", shown,
-                    error->message, fh_error_code_name (error));
+                    error->message, furlhint_error_code_name (error));
       return;
     }
 

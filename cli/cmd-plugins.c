@@ -71,7 +71,7 @@ print_json (FurlHintContext *ctx)
         g_string_append_c (out, ',');
       g_string_append_c (out, '{');
       fh_json_append_key (out, "code");
-      fh_json_append_text (out, fh_error_code_name (error));
+      fh_json_append_text (out, furlhint_error_code_name (error));
       g_string_append_c (out, ',');
       fh_json_append_key (out, "message");
       fh_json_append_text (out, error->message);
@@ -118,7 +118,7 @@ print_text (FurlHintContext *ctx)
         {
           const GError *error = g_ptr_array_index (errors, i);
 
-          fh_print (stdout, "  %s: %s\n", fh_error_code_name (error), error->message);
+          fh_print (stdout, "  %s: %s\n", furlhint_error_code_name (error), error->message);
         }
     }
 }

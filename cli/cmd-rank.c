@@ -75,7 +75,7 @@ print_plan_json (RankState *state,
   fh_json_append_bool (out, error == NULL);
   g_string_append_c (out, ',');
   fh_json_append_key (out, "error");
-  fh_json_append_text (out, error ? fh_error_code_name (error) : NULL);
+  fh_json_append_text (out, error ? furlhint_error_code_name (error) : NULL);
   g_string_append_c (out, ',');
   fh_json_append_key (out, "message");
   fh_json_append_text (out, error ? error->message : NULL);
@@ -464,7 +464,7 @@ rank_one (RankState *state,
           g_autofree gchar *shown = fh_cli_show_furl (cli, input);
 
           fh_cli_error (cli, "%s: %s: %s (%s)", where, shown, error->message,
-                        fh_error_code_name (error));
+                        furlhint_error_code_name (error));
         }
       return;
     }

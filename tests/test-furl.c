@@ -296,6 +296,34 @@ test_error_names (void)
   g_assert_cmpstr (furlhint_anon_class_name (FURLHINT_ANON_ANONYMOUS), ==, "anonymous");
   g_assert_cmpstr (furlhint_anon_class_name (7), ==, "unknown");
 
+  /* One table for every domain, the plugin-facing ones included. */
+  {
+    static const struct { GQuark (*quark) (void); gint code; const gchar *domain, *name; } cases[] = {
+      { furlhint_furl_error_quark, FURLHINT_FURL_ERROR_BAD_TUBID, "furl", "bad-tubid" },
+      { furlhint_config_error_quark, FURLHINT_CONFIG_ERROR_PRIVACY, "config", "privacy" },
+      { furlhint_plugin_error_quark, FURLHINT_PLUGIN_ERROR_INIT, "plugin", "init" },
+      { furlhint_policy_error_quark, FURLHINT_POLICY_ERROR_STALE, "policy", "stale" },
+      { NULL, FURLHINT_HINT_ERROR_BAD_HOST, "hint", "bad-host" },
+      { NULL, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN, "connect", "transport-down" },
+      { NULL, 999, "connect", "unknown" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        GQuark domain = cases[i].quark != NULL ? cases[i].quark ()
+                        : g_str_equal (cases[i].domain, "hint") ? FURLHINT_HINT_ERROR
+                        : FURLHINT_CONNECT_ERROR;
+        GError *error = g_error_new_literal (domain, cases[i].code, "x");
+
+        g_assert_cmpstr (furlhint_error_domain_name (domain), ==, cases[i].domain);
+        g_assert_cmpstr (furlhint_error_code_name (error), ==, cases[i].name);
+        g_error_free (error);
+      }
+    GError *error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "x");
+    g_assert_null (furlhint_error_domain_name (G_IO_ERROR));
+    g_assert_cmpstr (furlhint_error_code_name (error), ==, "cancelled");
+    g_error_free (error);
+  }
+
   g_assert_cmpstr (furlhint_version (), ==, FURLHINT_VERSION);
 }
 

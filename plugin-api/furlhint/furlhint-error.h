@@ -209,6 +209,30 @@ const gchar *furlhint_furl_error_code_name (FurlHintFurlError code);
 const gchar *furlhint_policy_error_code_name (FurlHintPolicyError code);
 
 /**
+ * furlhint_error_domain_name:
+ * @domain: an error domain
+ *
+ * Returns: (nullable): the short name of one of furlhint's error domains
+ *   ("furl", "config", "plugin", "policy", "hint", "connect"), or %NULL
+ *   for any other domain.
+ */
+const gchar *furlhint_error_domain_name (GQuark domain);
+
+/**
+ * furlhint_error_code_name:
+ * @error: an error
+ *
+ * The short name of @error's code, as the CLI and its JSON print it, for
+ * every furlhint domain: "bad-tubid" (furl), "privacy" (config), "init"
+ * (plugin), "no-handler" (policy), "not-torable" (hint), "transport-down"
+ * (connect); "cancelled" for %G_IO_ERROR_CANCELLED.
+ *
+ * Returns: the name, or "unknown" for a code or domain furlhint does not
+ *   define.
+ */
+const gchar *furlhint_error_code_name (const GError *error);
+
+/**
  * furlhint_anon_class_name:
  * @anon_class: a #FurlHintAnonClass
  *
