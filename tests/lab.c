@@ -434,6 +434,71 @@ lab_wait_port (LabProc *proc, const gchar *host, guint16 port,
     }
 }
 
+/* TRUE when a listening unix socket is bound to @path: /proc/net/unix
+ * lists it with __SO_ACCEPTCON (00010000) once listen() was called. The
+ * socket file alone is no proof: it appears at bind(), before listen(). */
+static gboolean
+unix_listening (const gchar *path)
+{
+  gchar *text = NULL;
+  gboolean found = FALSE;
+
+  gchar **lines;
+
+  if (!g_file_get_contents ("/proc/net/unix", &text, NULL, NULL))
+    return FALSE;
+  lines = g_strsplit (text, "\n", -1);
+  for (gchar **l = lines; *l != NULL && !found; l++)
+    {
+      /* Num RefCount Protocol Flags Type St Inode Path */
+      gchar **fields = g_strsplit_set (*l, " ", -1);
+      const gchar *flags = NULL, *last = NULL;
+      guint n = 0;
+
+      for (gchar **f = fields; *f != NULL; f++)
+        if (**f != '\0')
+          {
+            if (n == 3)
+              flags = *f;
+            last = *f;
+            n++;
+          }
+      found = n >= 8 && g_strcmp0 (flags, "00010000") == 0 && g_strcmp0 (last, path) == 0;
+      g_strfreev (fields);
+    }
+  g_strfreev (lines);
+  g_free (text);
+  return found;
+}
+
+gboolean
+lab_wait_unix_listener (LabProc *proc, const gchar *path,
+                        guint timeout_ms, GError **error)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (!unix_listening (path))
+    {
+      if (proc != NULL && !lab_proc_is_running (proc))
+        {
+          gchar *tail = lab_log_tail (proc);
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                       "%s exited before listening on %s; its log:\n%s",
+                       proc->name, path, tail);
+          g_free (tail);
+          return FALSE;
+        }
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                       "nothing listens on %s after %u ms", path, timeout_ms);
+          return FALSE;
+        }
+      g_usleep (20 * 1000);
+    }
+  return TRUE;
+}
+
 /* --- processes ------------------------------------------------------------- */
 
 static void

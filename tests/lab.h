@@ -99,6 +99,12 @@ guint16 lab_free_port (const gchar *host);
 gboolean lab_wait_port (LabProc *proc, const gchar *host, guint16 port,
                         guint timeout_ms, GError **error);
 
+/* Waits until a unix socket at @path listens (not merely exists: its
+ * file appears at bind(), before listen()), or @timeout_ms pass or @proc
+ * (nullable) exits (FALSE, @error says which). */
+gboolean lab_wait_unix_listener (LabProc *proc, const gchar *path,
+                                 guint timeout_ms, GError **error);
+
 /* Starts @argv (argv[0] looked up in PATH) with stdout+stderr in
  * LAB_DIR/@name.log, as its own process group. The lab owns the result. */
 LabProc *lab_spawn (Lab *lab, const gchar *name, const gchar *const *argv,

@@ -432,10 +432,8 @@ test_unix_proxy (Fixture *f, gconstpointer data)
     relay = lab_spawn (f->lab, "unix-relay", argv, &error);
     g_assert_no_error (error);
   }
-  for (guint i = 0; i < 500 && !g_file_test (path, G_FILE_TEST_EXISTS); i++)
-    g_usleep (10 * 1000);
-  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
-  g_assert_true (lab_proc_is_running (relay));
+  lab_wait_unix_listener (relay, path, LAB_WAIT_PORT_MS, &error);
+  g_assert_no_error (error);
 
   proxy = g_strdup_printf ("unix:%s", path);
   make_context (f, proxy);
