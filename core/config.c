@@ -83,7 +83,8 @@ typedef struct {
 static const gchar *const read_sections[] = { "node", "connections", "tor", "i2p", NULL };
 
 static const KeySpec known_keys[] = {
-  /* [node]: the seed's `anonymous`, then Tahoe's list */
+  /* [node]: furlhint's `anonymous` (docs/design.md, "tahoe.cfg ownership"),
+   * then Tahoe's list */
   { "node", "anonymous", KIND_BOOLEAN },
   { "node", "log_gatherer.furl", KIND_PLAIN },
   { "node", "nickname", KIND_PLAIN },
@@ -95,7 +96,8 @@ static const KeySpec known_keys[] = {
   { "node", "tub.port", KIND_TUB_PORT },
   { "node", "web.port", KIND_PLAIN },
   { "node", "web.static", KIND_PLAIN },
-  /* [connections]: Tahoe's `tcp`, then the seed's keys */
+  /* [connections]: Tahoe's `tcp`, then furlhint's own keys (docs/design.md,
+   * "tahoe.cfg ownership") */
   { "connections", "tcp", KIND_TCP_MODE },
   { "connections", "tcp.socks-proxy", KIND_SOCKS_PROXY },
   { "connections", "tor.socks-proxy", KIND_ENDPOINT_BLANK },

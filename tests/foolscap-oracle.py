@@ -11,7 +11,7 @@
 # happens before txi2p is ever called.  Nothing is connected, nothing is
 # resolved: the endpoints are only constructed.
 #
-# The output follows tests/data/README (the shared corpus schema): one
+# The output follows tests/data/README.md (the corpus schema): one
 # compact JSON object per input line, json.dumps(ensure_ascii=False).
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later

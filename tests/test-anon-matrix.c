@@ -1,4 +1,5 @@
-/* The anonymous-mode matrix (issue 5 part 2).
+/* The anonymous-mode matrix (docs/design.md, "Anonymous mode"; what it
+ * proves: docs/SECURITY.md, guarantees 1, 2, 4, 5, 10 and 11).
  *
  * Every combination of hint kind × configuration, in anonymous mode:
  *
@@ -12,11 +13,12 @@
  *               tcp.socks-proxy set or not × per-peer override none /
  *               {tcp: tcp} / {tcp: tor}
  *
- * For each, the plan is compared with an oracle written here from SPEC §5
- * (not from core/rank.c): tier 0 = native anonymous routes (tor:, i2p:,
- * tcp: to .onion/.i2p) through configured plugins, in FURL order; tier 1 =
- * public TCP hints carried by Tor, only when Tor is configured; never a
- * clear or proxied route; every other hint a coded refusal.
+ * For each, the plan is compared with an oracle written here from
+ * docs/design.md, "Anonymous mode" (not from core/rank.c): tier 0 = native
+ * anonymous routes (tor:, i2p:, tcp: to .onion/.i2p) through configured
+ * plugins, in FURL order; tier 1 = public TCP hints carried by Tor, only
+ * when Tor is configured; never a clear or proxied route; every other hint
+ * a coded refusal.
  *
  * Then, for a representative subset, the plan is executed with
  * furlhint_context_connect_async() in a private network namespace where
@@ -337,7 +339,7 @@ hint_spec_make (Kind k, guint v, HintSpec *h)
   g_free (written);
 }
 
-/* ---- the oracle (SPEC §5, anonymous mode) -------------------------------- */
+/* ---- the oracle (docs/design.md, "Anonymous mode") ----------------------- */
 
 #define CODE_BIT(c) (1u << (c))
 
@@ -447,7 +449,7 @@ oracle (const Config *c, Kind k)
     /* A pb+tor:// NURL only over Tor, pb+i2p:// only over I2P: the other
      * network's names and non-Tor-able addresses are refused. Which
      * refusal comes first when the network is not configured either is
-     * not fixed by the spec. */
+     * not fixed by the policy (docs/design.md, "NURLs"). */
     case K_PBTOR_V4_PRIVATE:
       return reject (CODE_BIT (FURLHINT_POLICY_ERROR_BAD_HINT) |
                      (tor ? 0 : CODE_BIT (FURLHINT_POLICY_ERROR_NOT_CONFIGURED)));

@@ -1071,7 +1071,7 @@ test_set_value (void)
   g_assert_true (furlhint_config_set_value (config, "connections", "tcp", NULL, NULL));
   g_assert_cmpint (furlhint_config_get_tcp_mode (config), ==, FURLHINT_TCP_MODE_TCP);
 
-  /* the seed key against the Tahoe key set just before */
+  /* furlhint's key against the Tahoe key set just before */
   g_assert_false (furlhint_config_set_value (config, "connections", "tor.socks-proxy",
                                              "tcp:127.0.0.1:9150", &error));
   g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_CONFLICT);

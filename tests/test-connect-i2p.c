@@ -17,8 +17,8 @@
  * incoming router connections from) a server session on A forwards a
  * destination to a socat echo server, and furlhint connects to its b32.
  *
- * What i2pd 2.45.1 does here is written down in
- * ../shared/notes/i2p-on-loopback.md.
+ * What i2pd 2.45.1 does on loopback, and the settings that keep it from
+ * crashing or reaching the Internet, are in docs/lab-notes.md ("I2P").
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */

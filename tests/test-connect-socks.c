@@ -101,8 +101,9 @@ start_proxy_on (Fixture *f, ProxyKind kind, guint16 port)
       break;
     case PROXY_DANTE:
       {
-        /* Minimal config from shared/notes/socks-on-loopback.md: every
-         * option on its own line; started as root it drops to nobody. */
+        /* A minimal configuration (docs/lab-notes.md, "SOCKS proxies"):
+         * every option on its own line; started as root it drops to
+         * nobody. */
         gchar *conf_text = g_strdup_printf (
           "logoutput: stderr\n"
           "internal: 127.0.0.1 port = %u\n"

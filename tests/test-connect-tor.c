@@ -1,7 +1,8 @@
 /* The tor plugin against real tor processes on loopback (tests/lab.c: a
  * private network namespace; nothing can leave the machine).
  *
- * A single tor in the two modes of ../shared/notes/tor-on-loopback.md:
+ * A single tor in the two modes of docs/lab-notes.md ("A single tor without
+ * a network"):
  * - "disablenet" (DisableNetwork 1): control port, each authentication
  *   method (SAFECOOKIE, HASHEDPASSWORD; COOKIE alone only from a scripted
  *   controller, as tor always offers SAFECOOKIE with it), and the empty

@@ -1,8 +1,9 @@
 /* The Foolscap corpora: furlhint_foolscap_verdict_json() must reproduce
  * Foolscap 21.7's verdict on every line, byte for byte.
  *
- * - hints-public.*: the shared, hand-picked corpus (a copy of
- *   ../shared/corpus, checked to be identical when that is present);
+ * - hints-public.*: the hand-picked corpus, a verbatim copy of the one
+ *   provided beside the checkout (test_corpus_shared_copy() checks that
+ *   when it finds it, and skips when it does not);
  * - hints-generated.*: ~2000 seeded-random and systematic inputs whose
  *   verdicts tests/foolscap-oracle.py took from the real Foolscap.
  *
@@ -157,9 +158,13 @@ test_corpus_generated (void)
   check_corpus ("hints-generated");
 }
 
-/* tests/data/hints-public.* must stay a verbatim copy of the shared
- * corpus (/work/shared/corpus here, ../shared/corpus beside the clone in
- * CI). */
+/* tests/data/hints-public.* (and the README, when both sides have one)
+ * must stay a verbatim copy of the corpus they were taken from, which is
+ * provided beside the checkout, not in it: shared/corpus next to the
+ * source tree (G_TEST_SRCDIR is its tests/, hence ../..), or
+ * /work/shared/corpus where the development machines keep it. Without
+ * either the test skips; every other test reads only the copy in
+ * tests/data. */
 static void
 test_corpus_shared_copy (void)
 {

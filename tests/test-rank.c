@@ -1,6 +1,8 @@
-/* Tests for ranking (SPEC §5): FURL + tahoe.cfg + the real bundled
- * plugins → plan. Every test asserts the exact plan: per entry the hint,
- * route or rejection, plugin, tier, class, delay and code.
+/* Tests for ranking (docs/design.md, "Policy tiers"): FURL + tahoe.cfg +
+ * the real bundled plugins → plan. Every test asserts the exact plan: per
+ * entry the hint, route or rejection, plugin, tier, class, delay and code.
+ * client1-3 and server1-3 are the configurations named in docs/design.md,
+ * "Client and server configurations".
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -257,7 +259,7 @@ assert_status (FurlHintPlan *plan, guint index, const gchar *fragment)
 
 #define EXPECT(...) ((const gchar *const []) { __VA_ARGS__, NULL })
 
-/* ---- client use case 1: a normal node ------------------------------------ */
+/* ---- client1: a normal node ---------------------------------------------- */
 
 static void
 test_client1_normal (void)
@@ -300,7 +302,7 @@ test_client1_stagger (void)
   furlhint_context_unref (ctx);
 }
 
-/* ---- client use case 2: normal node, Tor-only servers -------------------- */
+/* ---- client2: normal node, Tor-only servers ------------------------------ */
 
 static void
 test_client2_onion (void)
@@ -392,7 +394,7 @@ test_client2_no_tor (void)
   furlhint_context_unref (ctx);
 }
 
-/* ---- client use case 3: anonymous node ----------------------------------- */
+/* ---- client3: anonymous node --------------------------------------------- */
 
 static void
 test_client3_tcp_with_tor (void)
@@ -562,7 +564,7 @@ test_normal_overrides (void)
   furlhint_context_unref (ctx);
 }
 
-/* ---- server use cases: tub.location under the policy -------------------- */
+/* ---- server1-3: tub.location under the policy ---------------------------- */
 
 static void
 test_server_validate (void)

@@ -1,7 +1,7 @@
 /* SAM v3 message building and parsing (plugins/i2p/sam.c), without sockets.
  *
- * Reply lines are the ones i2pd 2.45.1 sends (../shared/notes/
- * i2p-on-loopback.md) and the SAM v3 specification's examples. */
+ * Reply lines are the ones i2pd 2.45.1 sends (docs/lab-notes.md, "I2P")
+ * and the examples of the SAM v3 specification (geti2p.net, "SAM V3"). */
 #include "config.h"
 
 #include <string.h>

@@ -5,7 +5,7 @@
 #include <furlhint/furlhint.h>
 #include "torctl.h"
 
-/* What tor 0.4.9.11 sent on this machine (notes/tor-on-loopback.md). */
+/* What a real tor 0.4.9.11 sent on loopback (docs/lab-notes.md, "Tor"). */
 static const gchar protocolinfo_reply[] =
   "250-PROTOCOLINFO 1\r\n"
   "250-AUTH METHODS=COOKIE,SAFECOOKIE COOKIEFILE=\"/tmp/lab/tor/control_auth_cookie\"\r\n"

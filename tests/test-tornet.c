@@ -1,6 +1,6 @@
 /* The tor plugin end to end through a private Tor network on loopback
- * (../shared/notes/tor-on-loopback.md), inside a private network namespace
- * (tests/lab.c), so no tor can reach anything but 127.0.0.0/8.
+ * (docs/lab-notes.md, "A private Tor network"), inside a private network
+ * namespace (tests/lab.c), so no tor can reach anything but 127.0.0.0/8.
  *
  * tests/lab/tor-net.sh writes the keys and torrcs of 3 directory
  * authorities (also Guard/Exit/HSDir relays, exits only to 127.0.0.0/8),

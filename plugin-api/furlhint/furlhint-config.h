@@ -188,8 +188,10 @@ gboolean furlhint_config_set_value (FurlHintConfig *config,
  *
  * The settings a plugin's init receives (see #FurlHintPluginInitArgs): every
  * key of section `[plugin_name]`, and every key of `[connections]` as
- * `connections.KEY`. Tahoe's and the seed's spellings of the same setting
- * have already been checked against each other.
+ * `connections.KEY`. Tahoe's and furlhint's spellings of the same setting
+ * (`[tor] socks.port` and `[connections] tor.socks-proxy`, `[i2p] sam.port`
+ * and `[connections] i2p.sam-api`) have already been checked against each
+ * other.
  *
  * Returns: (transfer full) (element-type utf8 utf8): a new table.
  */

@@ -61,7 +61,8 @@ typedef enum {
  * @FURLHINT_CONFIG_ERROR_BAD_VALUE: a known key has a value we do not accept
  *   (names file, line, section, key, value and what is accepted).
  * @FURLHINT_CONFIG_ERROR_CONFLICT: two settings contradict each other
- *   (`anonymous` vs `reveal-IP-address`, a seed key vs a Tahoe key).
+ *   (`anonymous` vs `reveal-IP-address`, a furlhint key vs the Tahoe key
+ *   for the same setting).
  * @FURLHINT_CONFIG_ERROR_PRIVACY: anonymous mode is asked for but the
  *   configuration would reveal the node (tub.location with AUTO or a clear
  *   hint, `tcp = tcp`); the node must not start.

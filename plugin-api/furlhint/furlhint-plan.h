@@ -127,10 +127,10 @@ typedef FurlHintPlan *(*FurlHintRanker) (FurlHintContext *ctx,
  * @options: the options
  * @user_data: unused
  *
- * furlhint's policy (SPEC §5). Anonymous mode: tier 0 = native anonymous
- * routes (`tor:`, `i2p:`, `tcp:` to `.onion`/`.i2p`) through configured
- * plugins; tier 1 = public TCP hints wrapped in Tor, when Tor is
- * configured; nothing clear or proxied, no route that needs a local DNS
+ * furlhint's policy (docs/design.md, "Policy tiers"). Anonymous mode:
+ * tier 0 = native anonymous routes (`tor:`, `i2p:`, `tcp:` to
+ * `.onion`/`.i2p`) through configured plugins; tier 1 = public TCP hints
+ * wrapped in Tor, when Tor is configured; nothing clear or proxied, no route that needs a local DNS
  * lookup. Normal mode: TCP hints through the configured TCP route (direct,
  * `tcp.socks-proxy`, Tor for `tcp = tor`, dropped for `tcp = disabled`),
  * other hints through their plugins; Tor-wrapped retries in tier 1 only

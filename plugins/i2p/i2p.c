@@ -7,7 +7,7 @@
  *
  * How the SAM bridge is reached (Tahoe-LAFS configuration.rst, "[i2p]",
  * and Tahoe's i2p_provider):
- *   1. a SAM endpoint: `[i2p] sam.port` or the seed's
+ *   1. a SAM endpoint: `[i2p] sam.port` or furlhint's
  *      `[connections] i2p.sam-api` (both given → they must agree);
  *   2. otherwise 127.0.0.1:7656, the router's default SAM port.
  * `[i2p] enabled = false` turns I2P off whatever else is set.

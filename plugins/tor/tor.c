@@ -10,7 +10,7 @@
  *   1. `[tor] launch = true`: a private tor is started (`tor.executable`,
  *      else `tor` on $PATH) and its SOCKS port asked through its control
  *      port;
- *   2. a SOCKS endpoint: `[tor] socks.port` or the seed's
+ *   2. a SOCKS endpoint: `[tor] socks.port` or furlhint's
  *      `[connections] tor.socks-proxy` (both given → they must agree);
  *   3. `[tor] control.port`: the SOCKS port is asked from a running tor;
  *   4. otherwise Tor's default SOCKS ports on 127.0.0.1: 9050 (the tor

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Prepares a private Tor network on 127.0.0.1 (../shared/notes/tor-on-loopback.md):
+# Prepares a private Tor network on 127.0.0.1 (docs/lab-notes.md, "A private
+# Tor network"):
 # 3 directory authorities that are also Guard/Exit/HSDir relays (exits only
 # to 127.0.0.0/8), 2 non-exit relays, a client (SocksPort, a second
 # SocksPort with PreferSOCKSNoAuth, ControlPort with cookie auth,
