@@ -504,10 +504,15 @@ fh_listen_entry_parse (const gchar *key,
           gboolean hint = g_str_has_suffix (first, ".i2p") && strchr (first, '/') == NULL &&
                           strchr (first, '=') == NULL;
 
+          FhFoolscapAddr addr = { NULL, NULL, FALSE };
+          gboolean matched;
+
           g_free (first);
           if (!hint)
             return parse_endpoint (text, FALSE, base_dir, problem);
-          if (!fh_foolscap_match_i2p (text, &(FhFoolscapAddr) { NULL, NULL, FALSE }, NULL))
+          matched = fh_foolscap_match_i2p (text, &addr, NULL);
+          fh_foolscap_addr_clear (&addr);
+          if (!matched)
             {
               *problem = g_strdup ("not an i2p: hint Foolscap accepts; accepted: "
                                    "i2p:ADDR.i2p or i2p:ADDR.i2p:PORT");
