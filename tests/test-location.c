@@ -268,6 +268,33 @@ test_client3_and_tahoe120 (void)
   lab_free (lab);
 }
 
+/* A key file written by a real i2pd (tests/data/i2p/README): the name
+ * i2pd's own PUB= hashes to, from the key file alone. */
+static void
+test_i2pd_keyfile (void)
+{
+  Lab *lab;
+  gchar *keyfile, *path;
+  GPtrArray *hints;
+  GError *error = NULL;
+
+  if (!lab_ready ())
+    return;
+  lab = lab_new ();
+  keyfile = g_test_build_filename (G_TEST_DIST, "data", "i2p", "i2pd-ed25519.keypair", NULL);
+  path = write_cfg (lab, "[node]\nanonymous = True\ntub.location = i2p:%s:3457\n", keyfile);
+  hints = location_of (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (hints->len, ==, 1);
+  g_assert_cmpstr (hint_at (hints, 0)->hint, ==,
+                   "i2p:hnykpkau3wl2i3narmupx7yzxb5mltajiasvyqui2emuai7svuvq.b32.i2p:3457");
+  g_assert_cmpuint (hint_at (hints, 0)->entry->port, ==, 3457);
+  g_ptr_array_unref (hints);
+  g_free (path);
+  g_free (keyfile);
+  lab_free (lab);
+}
+
 int
 main (int argc,
       char **argv)
@@ -277,5 +304,6 @@ main (int argc,
   g_test_add_func ("/location/server3/keys-present", test_server3_keys_present);
   g_test_add_func ("/location/server2/keys-missing", test_server2_keys_missing);
   g_test_add_func ("/location/client3-and-tahoe120", test_client3_and_tahoe120);
+  g_test_add_func ("/location/i2pd-keyfile", test_i2pd_keyfile);
   return g_test_run ();
 }
