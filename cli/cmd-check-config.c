@@ -112,7 +112,9 @@ print_text (const Report *r)
   fh_print (stdout, "file:         %s\n", r->path);
   fh_print (stdout, "mode:         %s\n", furlhint_config_get_anonymous (r->config) ? "anonymous" : "normal");
   fh_print (stdout, "tcp:          %s\n", fh_tcp_mode_name (furlhint_config_get_tcp_mode (r->config)));
-  if (location != NULL)
+  if (location != NULL && location[0] == NULL)
+    fh_print (stdout, "tub.location: (empty: this node advertises nothing and listens nowhere)\n");
+  else if (location != NULL)
     {
       g_autofree gchar *joined = g_strjoinv (", ", (gchar **) location);
 

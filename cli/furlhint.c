@@ -27,6 +27,8 @@ const FhCommand fh_commands[] = {
     "list the loaded transport plugins and the ones that failed to load", fh_cmd_plugins },
   { "check-config", "FILE",
     "check a tahoe.cfg as a node would before starting", fh_cmd_check_config },
+  { "location", "[FILE]",
+    "show the connection hints a node with this tahoe.cfg advertises, and why", fh_cmd_location },
   { "connect", "FURL",
     "connect to a FURL, showing each hint's status; --pipe relays stdin/stdout", fh_cmd_connect },
   { NULL, NULL, NULL, NULL }

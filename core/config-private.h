@@ -34,6 +34,28 @@ struct _FurlHintConfig {
   gint anonymous_override;      /* -1: none; else furlhint_config_set_anonymous() */
 };
 
+/* config.c: the rules core/listen.c shares */
+gboolean fh_config_check_server_keys (const FurlHintConfig *config, GError **error);
+/* a name in .onion or .i2p */
+gboolean fh_config_host_is_anonymous (const gchar *host);
+/* Why connection hint @entry of tub.location would reveal the node in
+ * anonymous mode, or NULL when it would not. (transfer full) */
+gchar *fh_config_location_hint_problem (const gchar *entry);
+
+/* listen.c */
+/* One entry of @key ("tub.location" or "tub.port"); relative key paths
+ * against @base_dir (nullable: left as written). NULL and *@problem
+ * (owned) when malformed. `listen:tor` / `listen:i2p` come back without
+ * their [tor] / [i2p] keys. */
+FurlHintListenEntry *fh_listen_entry_parse (const gchar *key, const gchar *text,
+                                            const gchar *base_dir, gchar **problem);
+void fh_listen_entry_free (FurlHintListenEntry *entry);
+/* Why @entry would reveal the node in anonymous mode, or NULL. (transfer full) */
+gchar *fh_listen_entry_privacy_problem (const FurlHintListenEntry *entry);
+/* The `B32.b32.i2p` name of the destination at the start of an I2P private
+ * key file's text (I2P base64), or NULL and a static *@problem. */
+gchar *fh_i2p_b32_from_keys (const gchar *text, gsize length, const gchar **problem);
+
 G_END_DECLS
 
 #endif /* FURLHINT_CONFIG_PRIVATE_H */

@@ -51,16 +51,19 @@
 #define ACCEPTED_PORT "accepted: a port number 1..65535"
 #define ACCEPTED_LOCATION \
   "accepted: comma-separated connection hints (tcp:HOST:PORT, tor:HOST:PORT, " \
-  "i2p:ADDR[:PORT], HOST:PORT), AUTO, or disabled"
+  "i2p:ADDR.i2p[:PORT], HOST:PORT), AUTO, and server endpoints " \
+  "(onion:PORT:hiddenServiceDir=DIR, i2p:KEYFILE[:PORT]); or disabled; or " \
+  "nothing (a client that advertises nothing)"
 #define ACCEPTED_TUB_PORT \
   "accepted: comma-separated Twisted server endpoints (tcp:PORT, " \
-  "tcp:PORT:interface=ADDR, listen:tor, listen:i2p, a bare port number " \
-  "other than 0), or disabled"
+  "tcp:PORT:interface=ADDR, listen:tor, listen:i2p, onion:PORT:..., " \
+  "i2p:KEYFILE[:PORT]), a bare port number other than 0, or disabled"
 #define ACCEPTED_ANONYMOUS \
   "accepted in anonymous mode: tub.location entries tor:HOST:PORT, " \
-  "i2p:ADDR[:PORT], or tcp:/HOST:PORT hints to a .onion or .i2p host " \
-  "(or tub.location = disabled with tub.port = disabled), and " \
-  "[connections] tcp = tor or disabled"
+  "i2p:ADDR[:PORT], or tcp:/HOST:PORT hints to a .onion or .i2p host, " \
+  "onion:PORT:hiddenServiceDir=DIR and i2p:KEYFILE[:PORT] endpoints (or an " \
+  "empty tub.location, or tub.location = disabled with tub.port = disabled), " \
+  "tub.port on a loopback interface, and [connections] tcp = tor or disabled"
 
 typedef enum {
   KIND_PLAIN,          /* Tahoe's, not interpreted here */
@@ -408,6 +411,43 @@ tub_port_asks_port_zero (const gchar *value)
   return found;
 }
 
+/* Each comma-separated entry of tub.location or tub.port, parsed as the
+ * node will use it (core/listen.c). */
+static gboolean
+check_entries (Builder *b,
+               const gchar *section,
+               const FhCfgOption *opt,
+               const gchar *value,
+               const gchar *accepted,
+               GError **error)
+{
+  gchar **items = g_strsplit (value, ",", -1);
+  gboolean ok = TRUE;
+  guint i;
+
+  for (i = 0; ok && items[i] != NULL; i++)
+    {
+      gchar *problem = NULL;
+      FurlHintListenEntry *entry = fh_listen_entry_parse (opt->key, items[i], NULL, &problem);
+
+      if (entry == NULL)
+        {
+          gchar *quoted = fh_cfg_quote_value (opt->key, items[i]);
+
+          set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, value,
+                         "entry %u %s: %s%s%s", i + 1, quoted, problem,
+                         strstr (problem, "accepted") != NULL ? "" : "; ",
+                         strstr (problem, "accepted") != NULL ? "" : accepted);
+          g_free (quoted);
+          g_free (problem);
+          ok = FALSE;
+        }
+      fh_listen_entry_free (entry);
+    }
+  g_strfreev (items);
+  return ok;
+}
+
 static gboolean
 check_value (Builder *b,
              const gchar *section,
@@ -505,13 +545,10 @@ check_value (Builder *b,
       return FALSE;
 
     case KIND_LOCATION:
-      if (*value == '\0')
-        {
-          set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, value,
-                         "tub.location must not be empty; " ACCEPTED_LOCATION);
-          return FALSE;
-        }
-      return TRUE;
+      /* empty: the seed's client-only node; "disabled": Tahoe's */
+      if (*value == '\0' || strcmp (value, "disabled") == 0)
+        return TRUE;
+      return check_entries (b, section, opt, value, ACCEPTED_LOCATION, error);
 
     case KIND_TUB_PORT:
       if (*value == '\0')
@@ -527,7 +564,10 @@ check_value (Builder *b,
                          "(PortAssignmentRequired); " ACCEPTED_TUB_PORT);
           return FALSE;
         }
-      return TRUE;
+      /* node.py: "disabled", or a bare number as the whole value */
+      if (strcmp (value, "disabled") == 0 || strspn (value, "0123456789") == strlen (value))
+        return TRUE;
+      return check_entries (b, section, opt, value, ACCEPTED_TUB_PORT, error);
 
     default:
       g_assert_not_reached ();
@@ -829,17 +869,19 @@ derive_node (Builder *b)
   if (value != NULL)
     {
       gchar *stripped = fh_cfg_strip (value);
-      guint i;
 
       st->tub_location = g_strsplit (stripped, ",", -1);
       g_free (stripped);
       opt = fh_cfg_lookup (b->doc, "node", "tub.location");
       st->tub_location_where = opt_where (opt);
-      for (i = 0; st->tub_location[i] != NULL; i++)
-        if (st->tub_location[i][0] == '\0')
-          add_warning (st, g_strdup_printf ("%s: [node] tub.location: entry %u is empty; "
-                                            "Foolscap refuses a FURL with an empty "
-                                            "connection hint", st->tub_location_where, i + 1));
+      /* client.py: [storage] enabled defaults to true, and Tahoe then
+       * refuses to start a node that does not listen */
+      if (st->tub_location[0] == NULL && value_of (st, "storage", "enabled") == NULL)
+        add_warning (st, g_strdup_printf ("%s: [node] tub.location is empty: this node "
+                                          "advertises nothing and listens nowhere; Tahoe's "
+                                          "[storage] enabled defaults to true and then refuses "
+                                          "to start, so add [storage] enabled = false for "
+                                          "Tahoe", st->tub_location_where));
     }
 
   value = value_of (st, "node", "tub.port");
@@ -1247,8 +1289,8 @@ furlhint_config_get_warnings (const FurlHintConfig *config)
 
 /* --- validation --------------------------------------------------------- */
 
-static gboolean
-host_is_anonymous (const gchar *host)
+gboolean
+fh_config_host_is_anonymous (const gchar *host)
 {
   static const gchar *const suffixes[] = { ".onion", ".i2p", NULL };
   gsize len = strlen (host);
@@ -1264,10 +1306,8 @@ host_is_anonymous (const gchar *host)
   return FALSE;
 }
 
-/* Why @entry of tub.location would reveal the node in anonymous mode, or
- * NULL when it would not. */
-static gchar *
-location_entry_problem (const gchar *entry)
+gchar *
+fh_config_location_hint_problem (const gchar *entry)
 {
   gchar *converted, *colon, *type;
   gchar *problem = NULL;
@@ -1291,7 +1331,7 @@ location_entry_problem (const gchar *entry)
 
       if (!fh_foolscap_match_tcp (converted, &addr, NULL))
         problem = g_strdup ("tub.location includes tcp: hint (not one Foolscap can parse)");
-      else if (!host_is_anonymous (addr.host))
+      else if (!fh_config_host_is_anonymous (addr.host))
         problem = g_strdup ("tub.location includes tcp: hint");
       fh_foolscap_addr_clear (&addr);
     }
@@ -1303,9 +1343,9 @@ location_entry_problem (const gchar *entry)
   return problem;
 }
 
-static gboolean
-validate_server_keys (const FurlHintConfig *config,
-                      GError **error)
+gboolean
+fh_config_check_server_keys (const FurlHintConfig *config,
+                             GError **error)
 {
   const FhConfigState *st = &config->state;
   const gchar *origin = config->doc->origin;
@@ -1358,24 +1398,6 @@ validate_server_keys (const FurlHintConfig *config,
             return FALSE;
           }
     }
-
-  /* node.py _tub_portlocation(): "disabled" on both or neither */
-  {
-    gboolean port_disabled = g_strcmp0 (st->tub_port, "disabled") == 0;
-    gboolean location_disabled = st->tub_location != NULL &&
-      st->tub_location[0] != NULL && st->tub_location[1] == NULL &&
-      strcmp (st->tub_location[0], "disabled") == 0;
-
-    if (port_disabled != location_disabled)
-      {
-        g_set_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_CONFLICT,
-                     "%s: [node] %s is disabled, but not %s; accepted: tub.port = "
-                     "disabled together with tub.location = disabled, or neither",
-                     origin, port_disabled ? "tub.port" : "tub.location",
-                     port_disabled ? "tub.location" : "tub.port");
-        return FALSE;
-      }
-  }
   return TRUE;
 }
 
@@ -1384,18 +1406,21 @@ furlhint_config_validate (const FurlHintConfig *config,
                           GError **error)
 {
   const FhConfigState *st;
-  GPtrArray *problems;
-  gboolean location_disabled;
+  GPtrArray *problems, *entries;
   guint i;
 
   g_return_val_if_fail (config != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   st = &config->state;
-  if (!validate_server_keys (config, error))
+  entries = furlhint_config_get_listen_entries (config, error);
+  if (entries == NULL)
     return FALSE;
   if (!furlhint_config_get_anonymous (config))
-    return TRUE;
+    {
+      g_ptr_array_unref (entries);
+      return TRUE;
+    }
 
   problems = g_ptr_array_new_with_free_func (g_free);
 
@@ -1435,32 +1460,33 @@ furlhint_config_validate (const FurlHintConfig *config,
       }
   }
 
-  /* node.py _tub_portlocation() */
-  location_disabled = st->tub_location != NULL && st->tub_location[0] != NULL &&
-    st->tub_location[1] == NULL && strcmp (st->tub_location[0], "disabled") == 0;
+  /* node.py _tub_portlocation(), and what furlhint adds: every entry
+   * the node would listen on or advertise */
   if (st->tub_location == NULL)
     g_ptr_array_add (problems,
                      g_strdup_printf ("%s: [node] tub.location is not set, which means "
                                       "AUTO: tub.location uses AUTO",
                                       config->doc->origin));
-  else if (!location_disabled)
+  for (i = 0; i < entries->len; i++)
     {
-      for (i = 0; st->tub_location[i] != NULL; i++)
+      const FurlHintListenEntry *entry = g_ptr_array_index (entries, i);
+      gchar *problem;
+
+      if (st->tub_location == NULL && entry->kind == FURLHINT_LISTEN_AUTO)
+        continue;
+      problem = fh_listen_entry_privacy_problem (entry);
+      if (problem != NULL)
         {
-          gchar *problem = location_entry_problem (st->tub_location[i]);
+          gchar *quoted = fh_cfg_quote_value (entry->key, entry->text);
 
-          if (problem != NULL)
-            {
-              gchar *quoted = fh_cfg_quote (st->tub_location[i]);
-
-              g_ptr_array_add (problems,
-                               g_strdup_printf ("%s: [node] tub.location entry %s: %s",
-                                                st->tub_location_where, quoted, problem));
-              g_free (quoted);
-              g_free (problem);
-            }
+          g_ptr_array_add (problems,
+                           g_strdup_printf ("%s: [node] %s entry %s: %s", entry->where,
+                                            entry->key, quoted, problem));
+          g_free (quoted);
+          g_free (problem);
         }
     }
+  g_ptr_array_unref (entries);
 
   if (problems->len > 0)
     {

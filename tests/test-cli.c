@@ -738,6 +738,85 @@ test_check_config (void)
   g_unlink (unknown_key);
 }
 
+/* ---- location: the seed's configurations, verbatim apart from paths ---- */
+
+static void
+test_location (void)
+{
+  /* client use case 3 */
+  g_autofree gchar *client3 = write_temp_config ("[node]\nanonymous = True\ntub.location =\n");
+  /* server use case 3 */
+  g_autofree gchar *server3 = write_temp_config (
+    "[node]\nanonymous = True\ntub.location = onion:80:hiddenServiceDir=/nonexistent/furlhint/"
+    "tor/my_service,i2p:/nonexistent/furlhint/i2p/my_service.keypair\n");
+  /* server use case 2 */
+  g_autofree gchar *server2 = write_temp_config (
+    "[node]\nanonymous = False\ntub.location = AUTO,onion:80:hiddenServiceDir=/nonexistent/"
+    "furlhint/tor/my_service,i2p:/nonexistent/furlhint/i2p/my_service.keypair\n");
+  /* ... with anonymous = True: AUTO refused */
+  g_autofree gchar *server2_anon = write_temp_config (
+    "[node]\nanonymous = True\ntub.location = AUTO,onion:80:hiddenServiceDir=/nonexistent/"
+    "furlhint/tor/my_service,i2p:/nonexistent/furlhint/i2p/my_service.keypair\n");
+  g_autofree gchar *tor_ip = write_temp_config ("[node]\nanonymous = True\ntub.location = tor:203.0.113.5:3457\n");
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+
+  RUN (&res, "check-config", client3);
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, "tub.location: (empty: this node advertises nothing and listens nowhere)\n"));
+  cli_result_clear (&res);
+  /* the connecting commands read it too */
+  RUN (&res, "rank", "--config", client3, EXAMPLE_FURL);
+  g_assert_nonnull (strstr (res.out, "verdict: "));
+  g_assert_null (strstr (res.err, "tub.location"));
+  cli_result_clear (&res);
+  RUN (&res, "location", "--json", client3);
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, "\"ok\":true,\"error\":null,\"message\":null,\"location\":\"\",\"hints\":[]}"));
+  cli_result_clear (&res);
+
+  RUN (&res, "check-config", server3);
+  g_assert_cmpint (res.status, ==, 0);
+  cli_result_clear (&res);
+  RUN (&res, "location", "--config", server3);
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, "anonymous, tor, from tub.location entry 1 \"onion:80:hiddenServiceDir="));
+  g_assert_nonnull (strstr (res.out, "created on first listen (tor writes /nonexistent/furlhint/tor/my_service/hostname)"));
+  g_assert_nonnull (strstr (res.out, "anonymous, i2p, from tub.location entry 2 \"i2p:/nonexistent/furlhint/i2p/my_service.keypair\""));
+  cli_result_clear (&res);
+
+  RUN (&res, "check-config", server2);
+  g_assert_cmpint (res.status, ==, 0);
+  cli_result_clear (&res);
+  RUN (&res, "location", "--json", server2);
+  g_assert_cmpint (res.status, ==, 0);
+  /* anonymous hints first, although AUTO comes first in the file */
+  g_assert_nonnull (strstr (res.out, "\"hints\":[{\"hint\":null,\"transport\":\"tor\",\"anonymous\":true,"));
+  cli_result_clear (&res);
+
+  RUN (&res, "check-config", server2_anon);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.err, "[node] tub.location entry \"AUTO\": tub.location uses AUTO"));
+  cli_result_clear (&res);
+  RUN (&res, "location", server2_anon);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_cmpstr (res.out, ==, "");
+  cli_result_clear (&res);
+
+  RUN (&res, "check-config", tor_ip);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.err, "a tor: hint to 203.0.113.5 publishes this node's own address"));
+  cli_result_clear (&res);
+
+  g_unlink (client3);
+  g_unlink (server3);
+  g_unlink (server2);
+  g_unlink (server2_anon);
+  g_unlink (tor_ip);
+}
+
 /* ---- plugins ---------------------------------------------------------- */
 
 static void
@@ -1262,6 +1341,7 @@ main (int argc,
   g_test_add_func ("/cli/rank/anonymous", test_rank_anonymous);
   g_test_add_func ("/cli/rank/normal-text", test_rank_normal_text);
   g_test_add_func ("/cli/check-config", test_check_config);
+  g_test_add_func ("/cli/location", test_location);
   g_test_add_func ("/cli/plugins", test_plugins);
   g_test_add_func ("/cli/plugins/init-fails", test_plugin_init_fails);
   g_test_add_func ("/cli/escapes", test_escapes);

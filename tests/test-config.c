@@ -366,23 +366,15 @@ test_syntax_details (void)
   g_assert_cmpstr (furlhint_config_get_value (config, "extra", "e"), ==, "50%");
   furlhint_config_unref (config);
 
-  /* an empty tub.location entry: a warning, and no anonymous hint */
-  config = load_str_ok ("[node]\ntub.location = tor:a.onion:1,,tor:b.onion:2\n");
-  g_assert_cmpuint (g_strv_length ((gchar **) furlhint_config_get_warnings (config)), ==, 1);
-  assert_contains (furlhint_config_get_warnings (config)[0],
-                   "t.cfg:2: [node] tub.location: entry 2 is empty");
-  g_assert_true (furlhint_config_validate (config, NULL));
-  furlhint_config_set_anonymous (config, TRUE);
-  {
-    GError *error = NULL;
-
-    g_assert_false (furlhint_config_validate (config, &error));
-    g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_PRIVACY);
-    assert_contains (error->message, "t.cfg:2: [node] tub.location entry \"\": an empty hint");
-    assert_lacks (error->message, "a.onion");
-    g_error_free (error);
-  }
-  furlhint_config_unref (config);
+  /* an empty tub.location entry (a comma too many) stops the node in
+   * every mode, as Foolscap would refuse the FURL */
+  assert_load_fails ("[node]\ntub.location = tor:a.onion:1,,tor:b.onion:2\n",
+                     FURLHINT_CONFIG_ERROR_BAD_VALUE,
+                     "t.cfg:2: [node] tub.location = \"tor:a.onion:1,,tor:b.onion:2\": entry 2 \"\": "
+                     "no connection hint may be empty", NULL);
+  assert_load_fails ("[node]\ntub.location = tcp:example.org:3457,\n",
+                     FURLHINT_CONFIG_ERROR_BAD_VALUE, "entry 2 \"\": no connection hint may be empty",
+                     "accepted:", NULL);
 
   /* the "comment" after an inline # makes a bad value: say why */
   assert_load_fails ("[connections]\ntcp = tor # hide\n", FURLHINT_CONFIG_ERROR_BAD_VALUE,
@@ -633,7 +625,33 @@ test_bad_values (void)
     { "i2p", "enabled", "nah", "not a boolean", ACCEPTED_BOOLEAN },
     { "i2p", "launch", "2", "not a boolean", ACCEPTED_BOOLEAN },
     { "i2p", "dest", "yess", "not a boolean", ACCEPTED_BOOLEAN },
-    { "node", "tub.location", "", "tub.location must not be empty", "accepted: comma-separated connection hints" },
+    /* tub.location: an entry that is no hint, AUTO or server endpoint */
+    { "node", "tub.location", "tcp:example.org:3457,", "entry 2 \"\": no connection hint may be empty", "accepted: comma-separated connection hints" },
+    { "node", "tub.location", "Auto", "entry 1 \"Auto\": AUTO is written in upper case", "accepted:" },
+    { "node", "tub.location", "tcp:a.org:1,Disabled", "entry 2 \"Disabled\": \"disabled\" is written in lower case and is the whole value", "accepted:" },
+    { "node", "tub.location", "tor:abc.onion", "entry 1 \"tor:abc.onion\": not a tor: hint", "accepted: tor:HOST:PORT" },
+    { "node", "tub.location", "onion:hiddenServiceDir=/x", "needs the virtual port clients reach", "onion:80:hiddenServiceDir=DIR" },
+    { "node", "tub.location", "onion:0:hiddenServiceDir=/x", "needs the virtual port clients reach, 1..65535 (onion:80:hiddenServiceDir=DIR), not \"0\"", "accepted:" },
+    { "node", "tub.location", "onion:80:hiddenservicedir=/x", "has no keyword hiddenservicedir=; accepted keywords: public_port, localPort", "accepted keywords:" },
+    { "node", "tub.location", "onion:80:localPort=abc", "localPort=abc is not a port number", "accepted:" },
+    { "node", "tub.location", "onion:80:hiddenServiceDir=/a:privateKeyFile=/b", "only one of hiddenServiceDir= and privateKeyFile=", "accepted:" },
+    { "node", "tub.location", "onion:80:version=2:hiddenServiceDir=/a", "version 2 onion services are no longer supported by tor", "version=3" },
+    { "node", "tub.location", "onion:80:81", "takes 1 positional argument, \"81\" is one too many", "accepted keywords" },
+    { "node", "tub.location", "onion:80:hiddenServiceDir=/a:hiddenServiceDir=/b", "hiddenServiceDir is given twice", "accepted:" },
+    { "node", "tub.location", "i2p:/k:api=BOB", "the BOB API is not supported (furlhint speaks SAM)", "api=SAM" },
+    { "node", "tub.location", "i2p:/k:port=x", "port \"x\" is not a port number", "accepted:" },
+    { "node", "tub.location", "i2p:/k:apiEndpoint=x", "apiEndpoint= needs api=SAM", "accepted:" },
+    { "node", "tub.location", "i2p:/k:sam=1", "has no keyword sam=; accepted keywords: keyfile, port, api", "accepted keywords:" },
+    { "node", "tub.location", "i2p::1", "needs the path of the destination's key file", "accepted:" },
+    /* tub.port: Tahoe's forms only, in Tahoe's letter case */
+    { "node", "tub.port", "foo:bar", "entry 1 \"foo:bar\": \"foo\" is not a server endpoint type furlhint knows", "accepted: comma-separated Twisted server endpoints" },
+    { "node", "tub.port", "tcp:abc", "entry 1 \"tcp:abc\": the tcp:PORT endpoint needs a port number 1..65535, not \"abc\"", "accepted:" },
+    { "node", "tub.port", "Disabled", "entry 1 \"Disabled\": \"disabled\" is written in lower case", "accepted:" },
+    { "node", "tub.port", "tcp:3457,", "entry 2 \"\": no endpoint may be empty", "accepted:" },
+    { "node", "tub.port", "3457,listen:tor", "a bare port number is accepted as the whole value of tub.port only", "write tcp:PORT" },
+    { "node", "tub.port", "listen:onion", "Tahoe knows listen:tor and listen:i2p only", "accepted:" },
+    { "node", "tub.port", "tcp:3457:interface=example.org", "interface=example.org is not an IP address", "accepted:" },
+    { "node", "tub.port", "tcp:3457:bind=1.2.3.4", "has no keyword bind=", "accepted keywords:" },
     { "node", "tub.port", "", "tub.port must not be empty", "accepted: comma-separated Twisted server endpoints" },
     { "node", "tub.port", "0", "port 0 (let the kernel choose) is refused by Tahoe", "or disabled" },
     { "node", "tub.port", "000", "port 0 (let the kernel choose) is refused by Tahoe", "or disabled" },
@@ -656,7 +674,19 @@ test_bad_values (void)
           text = g_strdup_printf ("[node]\nnickname = n\n\n\n%s = %s\n",
                                   cases[i].key, cases[i].value);
         }
-      assert_load_fails (text, FURLHINT_CONFIG_ERROR_BAD_VALUE, needle, cases[i].accepted, NULL);
+      /* an entry's problem: the entry is named first, then the reason */
+      if (g_str_has_prefix (cases[i].key, "tub.") && !g_str_has_prefix (cases[i].reason, "entry ") &&
+          strstr (cases[i].reason, "port 0") == NULL && strstr (cases[i].reason, "must not") == NULL)
+        {
+          gchar *prefix = g_strdup_printf ("t.cfg:5: [%s] %s = \"%s\": entry ", cases[i].section,
+                                           cases[i].key, cases[i].value);
+
+          assert_load_fails (text, FURLHINT_CONFIG_ERROR_BAD_VALUE, prefix, cases[i].reason,
+                             cases[i].accepted, NULL);
+          g_free (prefix);
+        }
+      else
+        assert_load_fails (text, FURLHINT_CONFIG_ERROR_BAD_VALUE, needle, cases[i].accepted, NULL);
       g_free (needle);
       g_free (text);
     }
@@ -714,6 +744,12 @@ test_secrets_not_quoted (void)
   FurlHintConfig *config;
 
   /* [tor] control.password: no part of it, in any error about it. */
+  /* an onion key written inline is refused, and never quoted */
+  assert_fails_hiding ("[node]\ntub.location = onion:80:privateKey=ED25519-V3\\:c2VjcmV0a2V5\n",
+                       "privateKey= would write the service's secret key", "c2VjcmV0a2V5", NULL);
+  assert_fails_hiding ("[node]\ntub.location = tor:a.onion:1,onion:80:privateKey=ED25519-V3:c2VjcmV0a2V5:localPort=1\n",
+                       "entry 2 \"onion:80:privateKey=[censored]:[censored]:localPort=1\": txtorcon's onion:PORT "
+                       "endpoint: privateKey= would write", "c2VjcmV0a2V5", NULL);
   assert_fails_hiding ("[tor]\ncontrol.password = hunter2%sec\n",
                        "t.cfg:2: [tor] control.password = \"[censored]\": '%' must be followed "
                        "by '%' or '(', found: \"[censored]\"", "hunter2", "%sec", NULL);
@@ -885,12 +921,15 @@ test_validate_leaky_file (void)
                               "but the configuration would reveal this node's IP address: "
                               "%s:7: [connections] tcp = \"tcp\": Privacy requested with "
                               "`reveal-IP-address = false` but `tcp = tcp` conflicts with this.; "
+                              "%s:3: [node] tub.port entry \"tcp:3457\": listens on every "
+                              "interface, where anyone who finds the port finds the node "
+                              "(tcp:PORT:interface=127.0.0.1 listens on loopback only); "
                               "%s:4: [node] tub.location entry \"AUTO\": tub.location uses AUTO; "
                               "%s:4: [node] tub.location entry \"tcp:10.0.0.5:3457\": "
                               "tub.location includes tcp: hint; "
                               "%s:4: [node] tub.location entry \"192.168.1.2:3457\": "
                               "tub.location includes tcp: hint; accepted in anonymous mode: ",
-                              path, path, path, path, path, path);
+                              path, path, path, path, path, path, path);
   if (!g_str_has_prefix (error->message, expected))
     g_error ("got “%s”\nwanted “%s...”", error->message, expected);
   assert_lacks (error->message, "abcdefghijklmnop");
@@ -912,9 +951,67 @@ test_validate_cases (void)
     /* anonymous + AUTO */
     { "[node]\nanonymous = true\ntub.location = AUTO\n[connections]\ntcp = tor\n",
       FURLHINT_CONFIG_ERROR_PRIVACY, "entry \"AUTO\": tub.location uses AUTO", NULL },
-    /* "auto" is not AUTO to Tahoe, but is no anonymous hint either */
-    { "[node]\nanonymous = true\ntub.location = auto\n",
-      FURLHINT_CONFIG_ERROR_PRIVACY, "entry \"auto\": not a tor:, i2p:, or .onion/.i2p tcp: hint", NULL },
+    /* the seed's client use case 3, verbatim: advertises nothing */
+    { "[node]\nanonymous = True\ntub.location =\n", 0, NULL, NULL },
+    /* ... and Tahoe 1.20's spelling of it */
+    { "[node]\nanonymous = True\ntub.port = disabled\ntub.location = disabled\n", 0, NULL, NULL },
+    /* the seed's server use case 3 and 2, verbatim apart from paths */
+    { "[node]\nanonymous = True\ntub.location = onion:80:hiddenServiceDir=/var/lib/tor/my_service,"
+      "i2p:/var/lib/i2p/my_service.keypair\n", 0, NULL, NULL },
+    { "[node]\nanonymous = False\ntub.location = AUTO,onion:80:hiddenServiceDir=/var/lib/tor/"
+      "my_service,i2p:/var/lib/i2p/my_service.keypair\n", 0, NULL, NULL },
+    /* the seed's other server examples (normal mode) */
+    { "[node]\ntub.location = tcp:123.456.789.0:80,onion:80:hiddenServiceDir=/var/lib/tor/my_service\n",
+      0, NULL, NULL },
+    { "[node]\ntub.location = onion:80:hiddenServiceDir=/var/lib/tor/my_service\n", 0, NULL, NULL },
+    /* ... but AUTO or a clear entry next to them under anonymity is not */
+    { "[node]\nanonymous = True\ntub.location = AUTO,onion:80:hiddenServiceDir=/var/lib/tor/"
+      "my_service,i2p:/var/lib/i2p/my_service.keypair\n",
+      FURLHINT_CONFIG_ERROR_PRIVACY, "t.cfg:3: [node] tub.location entry \"AUTO\": tub.location uses AUTO", NULL },
+    { "[node]\nanonymous = True\ntub.location = tcp:123.456.789.0:80,onion:80:hiddenServiceDir=/x\n",
+      FURLHINT_CONFIG_ERROR_PRIVACY, "entry \"tcp:123.456.789.0:80\": tub.location includes tcp: hint", NULL },
+    /* a tor: hint to anything but an onion name publishes the node */
+    { "[node]\nanonymous = true\ntub.location = tor:203.0.113.5:3457,tor:mynode.example.com:3457,"
+      "tor:[2001:db8::1]:3457\n", FURLHINT_CONFIG_ERROR_PRIVACY,
+      "entry \"tor:203.0.113.5:3457\": a tor: hint to 203.0.113.5 publishes this node's own address "
+      "(clients reach it through a Tor exit; only a .onion name hides it); "
+      "t.cfg:3: [node] tub.location entry \"tor:mynode.example.com:3457\": a tor: hint to "
+      "mynode.example.com publishes", "entry \"tor:[2001:db8::1]:3457\": a tor: hint to [2001:db8::1] publishes" },
+    { "[node]\ntub.location = tor:mynode.example.com:3457\n", 0, NULL, NULL },
+    /* a TCP listener under anonymity: loopback only */
+    { "[node]\nanonymous = true\ntub.port = tcp:3457:interface=0.0.0.0\ntub.location = tor:abc.onion:3457\n",
+      FURLHINT_CONFIG_ERROR_PRIVACY, "t.cfg:3: [node] tub.port entry \"tcp:3457:interface=0.0.0.0\": listens on 0.0.0.0", NULL },
+    { "[node]\nanonymous = true\ntub.port = tcp:interface=127.0.0.1:8098,tcp:3458:interface=\\:\\:1\n"
+      "tub.location = tor:abc.onion:3457\n", 0, NULL, NULL },
+    /* singleHop is a non-anonymous onion service; a SAM endpoint by name is a DNS lookup */
+    { "[node]\nanonymous = true\ntub.location = onion:80:hiddenServiceDir=/x:singleHop=true\n",
+      FURLHINT_CONFIG_ERROR_PRIVACY, "singleHop=true makes a non-anonymous onion service", NULL },
+    { "[node]\nanonymous = true\ntub.location = i2p:/k:api=SAM:apiEndpoint=tcp\\:sam.lan\\:7656\n",
+      FURLHINT_CONFIG_ERROR_PRIVACY, "apiEndpoint= in anonymous mode a Tor or I2P endpoint given by host name", NULL },
+    /* an empty tub.location with a listening tub.port */
+    { "[node]\ntub.location =\ntub.port = tcp:3457\n", FURLHINT_CONFIG_ERROR_CONFLICT,
+      "t.cfg:3: [node] tub.port = \"tcp:3457\" asks to listen, but tub.location is empty", "accepted:" },
+    { "[node]\ntub.location =\ntub.port = disabled\n", 0, NULL, NULL },
+    /* storage and the helper need a node that listens */
+    { "[node]\nanonymous = True\ntub.location =\n[storage]\nenabled = true\n", FURLHINT_CONFIG_ERROR_CONFLICT,
+      "[storage] enabled = true needs a node that listens, but [node] tub.location is empty", "accepted: [storage] enabled = false" },
+    { "[node]\ntub.port = disabled\ntub.location = disabled\n[helper]\nenabled = yes\n", FURLHINT_CONFIG_ERROR_CONFLICT,
+      "[helper] enabled = true needs a node that listens, but [node] tub.location and tub.port are disabled", NULL },
+    { "[node]\ntub.location =\n[storage]\nenabled = false\n[helper]\nenabled = false\n", 0, NULL, NULL },
+    /* Tahoe 1.20's listen:tor / listen:i2p need their keys */
+    { "[node]\ntub.port = listen:tor\ntub.location = tor:abc.onion:3457\n", FURLHINT_CONFIG_ERROR_CONFLICT,
+      "t.cfg:2: [node] tub.port entry \"listen:tor\": listen:tor takes its service from [tor] onion = true",
+      "accepted: [tor] onion = true with onion.local_port, onion.external_port, onion.private_key_file" },
+    { "[node]\ntub.port = tcp:3457,listen:i2p\ntub.location = AUTO\n", FURLHINT_CONFIG_ERROR_CONFLICT,
+      "listen:i2p takes its service from [i2p] dest = true", NULL },
+    { "[node]\nanonymous = true\ntub.port = listen:tor,listen:i2p\ntub.location = tor:abc.onion:3457,i2p:xyz.b32.i2p:3457\n"
+      "[tor]\nonion = true\nlaunch = true\nonion.local_port = 4567\nonion.external_port = 3457\n"
+      "onion.private_key_file = private/tor_onion.privkey\n[i2p]\ndest = true\nsam.port = tcp:127.0.0.1:7656\n"
+      "dest.port = 3457\ndest.private_key_file = private/i2p_dest.privkey\n", 0, NULL, NULL },
+    /* AUTO takes its port from a TCP first entry of tub.port */
+    { "[node]\ntub.port = listen:tor\ntub.location = AUTO\n[tor]\nonion = true\nlaunch = true\n"
+      "onion.local_port = 1\nonion.external_port = 2\nonion.private_key_file = k\n", FURLHINT_CONFIG_ERROR_CONFLICT,
+      "uses AUTO, which advertises every local address with the TCP port of tub.port's first entry, but that entry is \"listen:tor\"", NULL },
     /* anonymous + tcp: location: both entries listed */
     { "[node]\nanonymous = true\ntub.location = tcp:1.2.3.4:5,tcp:example.org:6\n",
       FURLHINT_CONFIG_ERROR_PRIVACY, "t.cfg:3: [node] tub.location entry \"tcp:1.2.3.4:5\": tub.location includes tcp: hint; "

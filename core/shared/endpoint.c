@@ -33,10 +33,7 @@
   "accepted: tcp:HOST:PORT, tcp:host=HOST:port=PORT (also timeout=, " \
   "bindAddress=), tcp:[IPv6]:PORT, unix:/PATH, unix:path=/PATH, or HOST:PORT"
 
-typedef struct {
-  gchar *key;   /* (owned) (nullable) NULL for a positional argument */
-  gchar *value; /* (owned) */
-} EpArg;
+typedef FhEndpointArg EpArg;
 
 static void
 ep_arg_clear (gpointer data)
@@ -45,6 +42,15 @@ ep_arg_clear (gpointer data)
 
   g_free (arg->key);
   g_free (arg->value);
+}
+
+GArray *
+fh_endpoint_args_new (void)
+{
+  GArray *args = g_array_new (FALSE, TRUE, sizeof (EpArg));
+
+  g_array_set_clear_func (args, ep_arg_clear);
+  return args;
 }
 
 static void
@@ -68,13 +74,10 @@ set_error (GError **error,
   g_free (reason);
 }
 
-/* Twisted's _tokenize() + _parse(), plus the bracket rule. Arguments keep
- * their order; a keyword given twice keeps both (the caller takes the
- * last, as Python's dict assignment does). */
-static gboolean
-tokenize (const gchar *text,
-          GArray *args,
-          GError **error)
+gboolean
+fh_endpoint_tokenize (const gchar *text,
+                      GArray *args,
+                      const gchar **problem)
 {
   GString *current = g_string_new (NULL);
   gchar *first = NULL;          /* keyword part of the current argument */
@@ -93,7 +96,7 @@ tokenize (const gchar *text,
 
           if (close == NULL)
             {
-              set_error (error, "“[” without a closing “]”");
+              *problem = "“[” without a closing “]”";
               goto fail;
             }
           g_string_append_len (current, p, close + 1 - p);
@@ -134,7 +137,7 @@ tokenize (const gchar *text,
           p++;
           if (*p == '\0')
             {
-              set_error (error, "it ends with a lone backslash");
+              *problem = "it ends with a lone backslash";
               goto fail;
             }
         }
@@ -443,6 +446,7 @@ fh_endpoint_parse (const gchar *text,
   };
   GArray *args;
   const EpArg *first;
+  const gchar *problem = NULL;
   gchar *type;
   gboolean ok = FALSE;
 
@@ -462,10 +466,12 @@ fh_endpoint_parse (const gchar *text,
       return FALSE;
     }
 
-  args = g_array_new (FALSE, TRUE, sizeof (EpArg));
-  g_array_set_clear_func (args, ep_arg_clear);
-  if (!tokenize (text, args, error))
-    goto out;
+  args = fh_endpoint_args_new ();
+  if (!fh_endpoint_tokenize (text, args, &problem))
+    {
+      set_error (error, "%s", problem);
+      goto out;
+    }
 
   first = &g_array_index (args, EpArg, 0);
   if (first->key != NULL)
@@ -648,18 +654,33 @@ fh_endpoint_censor_credentials (const gchar *value)
   for (guint i = 0; i < fields->len; i++)
     {
       const gchar *field = g_ptr_array_index (fields, i);
+      gboolean key_continues = FALSE;
 
       if (i > 0)
         g_string_append_c (out, ':');
-      /* Any field that names a password, whatever its position or letter
-       * case: a misspelt value is shown to say what is wrong with it. */
+      /* Any field that names a password or a private key (txtorcon's
+       * privateKey=), whatever its position or letter case: a misspelt
+       * value is shown to say what is wrong with it. An onion key is
+       * TYPE:BLOB; with its colon unescaped the blob is the next field. */
       if (g_ascii_strncasecmp (field, "password=", 9) == 0)
         {
           g_string_append_len (out, field, 9);
           g_string_append (out, FH_CENSORED);
         }
+      else if (g_ascii_strncasecmp (field, "privatekey=", 11) == 0)
+        {
+          g_string_append_len (out, field, 11);
+          g_string_append (out, FH_CENSORED);
+          key_continues = TRUE;
+        }
       else
         g_string_append (out, field);
+      while (key_continues && i + 1 < fields->len &&
+             strchr (g_ptr_array_index (fields, i + 1), '=') == NULL)
+        {
+          g_string_append (out, ":" FH_CENSORED);
+          i++;
+        }
     }
   g_ptr_array_unref (fields);
   return g_string_free (out, FALSE);

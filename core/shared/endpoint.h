@@ -26,6 +26,26 @@ typedef struct {
   gchar *path;     /* (owned) UNIX: socket path */
 } FhEndpoint;
 
+/* One argument of a Twisted endpoint string. */
+typedef struct {
+  gchar *key;   /* (owned) (nullable) NULL for a positional argument */
+  gchar *value; /* (owned) unescaped */
+} FhEndpointArg;
+
+/* An empty array of FhEndpointArg that frees its elements. */
+GArray *fh_endpoint_args_new (void);
+
+/* Twisted's endpoints._tokenize()/_parse() (twisted 22): `:` separates
+ * arguments, the first `=` of an argument splits keyword from value
+ * (later `=` are literal), a backslash makes the next character literal;
+ * plus furlhint's rule that a `[` opening an argument or a value runs to
+ * the next `]` (an IPv6 literal). Appends to @args (from
+ * fh_endpoint_args_new()) in order; a keyword given twice appears twice.
+ * On failure *@problem says why (a static string). Shared by the client
+ * endpoints here and the config reader's server endpoints, so both split
+ * text the same way. */
+gboolean fh_endpoint_tokenize (const gchar *text, GArray *args, const gchar **problem);
+
 /* Parses @text. On failure sets @error in domain
  * g_quark_from_static_string ("furlhint-config-error-quark") with code
  * FURLHINT_CONFIG_ERROR_BAD_VALUE (3), saying what is wrong and what is

@@ -222,16 +222,174 @@ const gchar *const *furlhint_config_get_warnings (const FurlHintConfig *config);
  * @config: a configuration
  * @error: return location for a %FURLHINT_CONFIG_ERROR
  *
- * The checks that decide whether a node may start: in anonymous mode,
- * `tub.location` must not contain `AUTO` or any hint that is not `tor:`,
- * `i2p:`, or `tcp:` to a `.onion`/`.i2p` host, and `tcp = tcp` must not be
- * set explicitly (Tahoe's PrivacyError); the error lists every offending
- * entry.
+ * The checks that decide whether a node may start: those of
+ * furlhint_config_get_listen_entries(), and in anonymous mode
+ * `tub.location` must not contain `AUTO`, a clear hint, or a `tor:`/`i2p:`
+ * hint to a host that is not an onion/I2P name (only `tor:`/`i2p:` hints to
+ * such names, `tcp:` hints to a `.onion`/`.i2p` host, and onion and I2P
+ * server endpoints are accepted); a `tub.port` TCP listener must be bound to
+ * a loopback `interface=`; an onion endpoint must not ask for `singleHop`;
+ * `tcp = tcp` must not be set explicitly (Tahoe's PrivacyError). The error
+ * lists every offending entry.
  *
  * Returns: TRUE when the node may start.
  */
 gboolean furlhint_config_validate (const FurlHintConfig *config,
                                    GError **error);
+
+/**
+ * FurlHintListenKind:
+ * @FURLHINT_LISTEN_AUTO: `AUTO` in `tub.location`: every local IPv4
+ *   address with the TCP port of `tub.port` (Tahoe's expansion).
+ * @FURLHINT_LISTEN_HINT: a connection hint in `tub.location` advertised as
+ *   written (`tcp:HOST:PORT`, `HOST:PORT`, `tor:HOST:PORT`,
+ *   `i2p:ADDR.i2p[:PORT]`, another Foolscap hint type).
+ * @FURLHINT_LISTEN_TCP: a TCP listener of `tub.port` (`tcp:PORT`,
+ *   `tcp:PORT:interface=ADDR`, a bare port number).
+ * @FURLHINT_LISTEN_ONION: an onion service: txtorcon's server endpoint
+ *   `onion:PORT[:hiddenServiceDir=DIR][:localPort=N]...` (in
+ *   `tub.location` or `tub.port`), or Tahoe's `tub.port = listen:tor` with
+ *   the `[tor] onion*` keys.
+ * @FURLHINT_LISTEN_I2P: an I2P destination: txi2p's server endpoint
+ *   `i2p:KEYFILE[:PORT][:option=value]...`, or Tahoe's
+ *   `tub.port = listen:i2p` with the `[i2p] dest*` keys.
+ *
+ * What one entry of `tub.location` or `tub.port` asks the node to do.
+ */
+typedef enum {
+  FURLHINT_LISTEN_AUTO = 0,
+  FURLHINT_LISTEN_HINT,
+  FURLHINT_LISTEN_TCP,
+  FURLHINT_LISTEN_ONION,
+  FURLHINT_LISTEN_I2P,
+} FurlHintListenKind;
+
+/**
+ * FurlHintListenEntry:
+ * @kind: what the entry asks for
+ * @text: the entry as written (one comma-separated item; for
+ *   `listen:tor`/`listen:i2p` that word)
+ * @key: where it came from: "tub.location" or "tub.port"
+ * @index: its position in that key's list, counted from 0
+ * @where: "FILE:LINE" of the key
+ * @port: the port clients reach: the onion service's virtual port, the I2P
+ *   port (0: none, a bare destination), the TCP port (0 for AUTO and
+ *   hints)
+ * @local_port: where the node listens locally for an onion service
+ *   (`localPort=`, `onion.local_port`) or a TCP listener; 0 when the node
+ *   picks a free loopback port
+ * @interface: (nullable): a TCP listener's `interface=` address
+ * @key_path: (nullable): where the key lives: `hiddenServiceDir=` (a
+ *   directory in tor's layout, see @key_is_dir), `privateKeyFile=`,
+ *   `onion.private_key_file`, the I2P key file; relative paths are
+ *   resolved against the directory of the configuration file (NODEDIR, as
+ *   Tahoe does). %NULL for an onion service without a stored key (a new
+ *   address at every start).
+ * @key_is_dir: @key_path is a hidden-service directory (holding `hostname`
+ *   and tor's key files)
+ * @options: (element-type utf8 utf8): the endpoint's other keywords
+ *   (txtorcon's `controlPort`, `version`, `singleHop`; txi2p's
+ *   `apiEndpoint`, `nickname`, `options`, `sigType`, ...) as written,
+ *   unescaped; never %NULL
+ *
+ * One parsed entry of `tub.location` or `tub.port`, for the code that
+ * publishes and listens (the tor and i2p transports) and for
+ * furlhint_config_get_location().
+ */
+typedef struct {
+  FurlHintListenKind kind;
+  gchar *text;
+  const gchar *key;
+  guint index;
+  gchar *where;
+  guint16 port;
+  guint16 local_port;
+  gchar *interface;
+  gchar *key_path;
+  gboolean key_is_dir;
+  GHashTable *options;
+} FurlHintListenEntry;
+
+/**
+ * furlhint_listen_kind_name:
+ * @kind: a kind
+ *
+ * Returns: its stable lower-case name ("auto", "hint", "tcp", "onion",
+ *   "i2p"), as JSON output uses it.
+ */
+const gchar *furlhint_listen_kind_name (FurlHintListenKind kind);
+
+/**
+ * furlhint_config_get_listen_entries:
+ * @config: a configuration
+ * @error: return location for a %FURLHINT_CONFIG_ERROR
+ *
+ * The node's server side as the configuration asks for it: the entries of
+ * `tub.port`, then those of `tub.location`, in order. Runs the checks
+ * Tahoe runs before a node starts (furlhint_config_validate() without the
+ * anonymity rules): `listen:tor` needs `[tor] onion = true` and its keys,
+ * `listen:i2p` needs `[i2p] dest = true` and its keys, `disabled` on both
+ * keys or neither, an empty `tub.location` (the seed's client-only node)
+ * with no listening `tub.port`, `[storage] enabled` or `[helper] enabled`
+ * only on a node that listens, AUTO only with a TCP `tub.port`.
+ *
+ * An empty list means the node advertises nothing and listens nowhere
+ * (`tub.location =` empty, or `tub.port` and `tub.location` disabled).
+ *
+ * Returns: (transfer full) (element-type FurlHintListenEntry) (nullable):
+ *   the entries (the array frees them), or %NULL with @error set.
+ */
+GPtrArray *furlhint_config_get_listen_entries (const FurlHintConfig *config,
+                                               GError **error);
+
+/**
+ * FurlHintLocationHint:
+ * @hint: (nullable): the connection hint clients get (`tor:ONION:PORT`,
+ *   `i2p:B32.b32.i2p[:PORT]`, `tcp:ADDR:PORT`, or a hint as written);
+ *   %NULL when it is not known before the node first listens (see @note)
+ * @transport: the transport that publishes or carries it: "tor", "i2p",
+ *   "tcp", or the hint's type
+ * @anonymous: TRUE for a hint that reaches the node through an anonymity
+ *   network without revealing its address
+ * @entry: (transfer none): the entry it comes from
+ * @note: how @hint was found, or why it is not known yet ("from
+ *   DIR/hostname", "created on first listen", ...)
+ *
+ * One hint the node advertises.
+ */
+typedef struct {
+  gchar *hint;
+  const gchar *transport;
+  gboolean anonymous;
+  const FurlHintListenEntry *entry;
+  gchar *note;
+} FurlHintLocationHint;
+
+/**
+ * furlhint_config_get_location:
+ * @config: a configuration
+ * @error: return location for a %FURLHINT_CONFIG_ERROR
+ *
+ * The hints the node advertises in its FURLs, derived from `tub.location`:
+ * an onion endpoint becomes `tor:ONION:PORT` (ONION read from the
+ * hidden-service directory's `hostname` file, as tor writes it), an I2P
+ * endpoint `i2p:B32.b32.i2p[:PORT]` (B32 = base32 of the SHA-256 of the
+ * destination stored at the start of the key file), AUTO one
+ * `tcp:ADDR:PORT` per local IPv4 address (Tahoe's expansion, loopback
+ * included), a hint itself. Anonymous hints come first, otherwise the
+ * order of `tub.location`. A key that does not exist yet gives a hint of
+ * %NULL with the note "created on first listen"; a key file that exists
+ * but is unreadable or malformed is an error.
+ *
+ * Runs furlhint_config_validate() first: a node that would not start
+ * advertises nothing.
+ *
+ * Returns: (transfer full) (element-type FurlHintLocationHint) (nullable):
+ *   the hints (the array frees them and keeps their entries alive), or
+ *   %NULL with @error set.
+ */
+GPtrArray *furlhint_config_get_location (const FurlHintConfig *config,
+                                         GError **error);
 
 G_END_DECLS
 
