@@ -1,10 +1,11 @@
 /* The connector: races a plan's routes, tier by tier, into one stream.
  *
  * Shaped like GSocketClient's Happy Eyeballs: attempts start in rank
- * order one stagger apart (or at once when every earlier attempt of the
- * tier has failed), each with a cancellable of its own linked to the
- * whole operation's; the first stream wins and the others are cancelled
- * and closed; when everything fails, the error reported is the one of the
+ * order one stagger apart, and when an attempt fails the next one starts
+ * at once, whatever else is still pending, with the stagger counted again
+ * from that start; each has a cancellable of its own linked to the whole
+ * operation's; the first stream wins and the others are cancelled and
+ * closed; when everything fails, the error reported is the one of the
  * attempt that got furthest, not the last one.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -62,7 +63,6 @@ typedef struct {
   Connector *conn;             /* (unowned) the connector outlives its attempts */
   guint entry;                 /* index into the plan */
   GCancellable *cancellable;   /* (owned) cancelled with the whole operation */
-  GSource *delay_source;       /* (owned) (nullable) pending start */
   gboolean started;
   gboolean finished;
   AttemptStage stage;          /* how far it got, once it has failed */
@@ -81,7 +81,12 @@ struct _Connector {
   guint timeout_ms;
   GPtrArray *attempts;         /* (owned) (element-type Attempt) one per route entry */
   guint tier;                  /* the tier running now */
-  guint n_running;             /* started and not finished */
+  /* A route of the running tier is due at tier_base_us + its delay_ms:
+   * the start of the tier, moved earlier each time a failure starts a
+   * route before its due time, so the routes after it keep their
+   * stagger from that start. */
+  gint64 tier_base_us;
+  GSource *stagger_source;     /* (owned) (nullable) the next route's start */
   gint64 start_us;
   gboolean done;               /* the task has returned */
   FurlHintConnectStatusFunc status;
@@ -218,11 +223,6 @@ attempt_free (gpointer data)
 {
   Attempt *a = data;
 
-  if (a->delay_source != NULL)
-    {
-      g_source_destroy (a->delay_source);
-      g_source_unref (a->delay_source);
-    }
   g_clear_object (&a->cancellable);
   g_clear_error (&a->error);
   g_free (a);
@@ -243,6 +243,11 @@ connector_free (gpointer data)
       g_source_destroy (conn->timeout_source);
       g_source_unref (conn->timeout_source);
     }
+  if (conn->stagger_source != NULL)
+    {
+      g_source_destroy (conn->stagger_source);
+      g_source_unref (conn->stagger_source);
+    }
   g_ptr_array_unref (conn->attempts);
   g_object_unref (conn->cancellable);
   furlhint_connect_result_unref (conn->result);
@@ -253,14 +258,10 @@ connector_free (gpointer data)
 static void
 stop_everything (Connector *conn)
 {
-  for (guint i = 0; i < conn->attempts->len; i++)
+  if (conn->stagger_source != NULL)
     {
-      Attempt *a = g_ptr_array_index (conn->attempts, i);
-      if (a->delay_source != NULL)
-        {
-          g_source_destroy (a->delay_source);
-          g_clear_pointer (&a->delay_source, g_source_unref);
-        }
+      g_source_destroy (conn->stagger_source);
+      g_clear_pointer (&conn->stagger_source, g_source_unref);
     }
   if (conn->timeout_source != NULL)
     {
@@ -484,20 +485,84 @@ attempt_status_cb (const gchar *status, gpointer user_data)
   set_status (a->conn, attempt_entry (a)->hint_index, status);
 }
 
-/* Starts the earliest route of the running tier that has not started,
- * without waiting for its delay: every earlier one has already failed. */
-static void
-start_next_now (Connector *conn)
+/* The route of the running tier that starts next: the earliest due
+ * among those not started, the first in plan order among equals. */
+static Attempt *
+next_unstarted (Connector *conn)
 {
+  Attempt *next = NULL;
+
   for (guint i = 0; i < conn->attempts->len; i++)
     {
       Attempt *a = g_ptr_array_index (conn->attempts, i);
-      if (attempt_entry (a)->tier == conn->tier && !a->started)
-        {
-          start_attempt (a);
-          return;
-        }
+      const FurlHintPlanEntry *e = attempt_entry (a);
+
+      if (e->tier == conn->tier && !a->started
+          && (next == NULL || e->delay_ms < attempt_entry (next)->delay_ms))
+        next = a;
     }
+  return next;
+}
+
+static gboolean stagger_elapsed_cb (gpointer user_data);
+
+/* Arms the timer for the next route of the running tier at its due time,
+ * replacing any timer armed before; none when every route has started. */
+static void
+schedule_next (Connector *conn)
+{
+  Attempt *next = next_unstarted (conn);
+  gint64 wait_us;
+
+  if (conn->stagger_source != NULL)
+    {
+      g_source_destroy (conn->stagger_source);
+      g_clear_pointer (&conn->stagger_source, g_source_unref);
+    }
+  if (next == NULL)
+    return;
+  wait_us = conn->tier_base_us + (gint64) attempt_entry (next)->delay_ms * 1000
+            - g_get_monotonic_time ();
+  /* Rounded up: a timer fires no earlier than asked. */
+  conn->stagger_source = g_timeout_source_new (wait_us > 0 ? (guint) ((wait_us + 999) / 1000) : 0);
+  g_source_set_callback (conn->stagger_source, stagger_elapsed_cb, conn, NULL);
+  g_source_set_static_name (conn->stagger_source, "[furlhint] route start delay");
+  g_source_attach (conn->stagger_source, g_task_get_context (conn->task));
+}
+
+/* Starts the next route of the running tier, if one is left: on its
+ * timer, or, @early, now because a route has failed. An early start
+ * moves the rest of the tier's schedule with it, so the route after
+ * starts one stagger after this one, not at its nominal time (which may
+ * be nearly now). */
+static void
+start_next (Connector *conn, gboolean early)
+{
+  Attempt *a = next_unstarted (conn);
+
+  if (a == NULL)
+    return;
+  if (early)
+    conn->tier_base_us = MIN (conn->tier_base_us,
+                              g_get_monotonic_time () - (gint64) attempt_entry (a)->delay_ms * 1000);
+  /* Marked and the following one scheduled before the plugin runs: a
+   * route that fails at once (the transport-down memory) re-enters here,
+   * and may even end the whole operation; nothing touches the connector
+   * after start_attempt(). */
+  a->started = TRUE;
+  schedule_next (conn);
+  start_attempt (a);
+}
+
+static gboolean
+stagger_elapsed_cb (gpointer user_data)
+{
+  Connector *conn = user_data;
+
+  g_clear_pointer (&conn->stagger_source, g_source_unref);
+  if (!conn->done)
+    start_next (conn, FALSE);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -526,8 +591,8 @@ attempt_failed (Attempt *a, GError *error)
       conn->tier++;
       start_tier (conn);
     }
-  else if (conn->n_running == 0)
-    start_next_now (conn);
+  else
+    start_next (conn, TRUE);
 }
 
 static void
@@ -571,7 +636,6 @@ attempt_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   e = attempt_entry (a);
   desc = e->plugin->desc;
 
-  a->conn->n_running--;
   stream = desc->connect_finish (e->plugin->state, res, &error);
   if (stream != NULL && error != NULL)
     g_clear_error (&error);
@@ -599,11 +663,6 @@ start_attempt (Attempt *a)
   AttemptCall *call;
   DownEntry *down;
 
-  if (a->delay_source != NULL)
-    {
-      g_source_destroy (a->delay_source);
-      g_clear_pointer (&a->delay_source, g_source_unref);
-    }
   a->started = TRUE;
 
   down = transport_down_lookup (conn, e->plugin);
@@ -615,7 +674,6 @@ start_attempt (Attempt *a)
     }
 
   set_status (conn, e->hint_index, "connecting");
-  conn->n_running++;
   call = g_new0 (AttemptCall, 1);
   call->task = g_object_ref (conn->task);
   call->attempt = a;
@@ -631,42 +689,26 @@ start_attempt (Attempt *a)
                                   call_register (call));
 }
 
-static gboolean
-delay_elapsed_cb (gpointer user_data)
-{
-  Attempt *a = user_data;
-
-  g_clear_pointer (&a->delay_source, g_source_unref);
-  if (!a->started && !a->conn->done)
-    start_attempt (a);
-  return G_SOURCE_REMOVE;
-}
-
+/* Runs the first tier from conn->tier on that has routes: its routes
+ * start on a schedule counted from now (its first route, delay 0, from
+ * the main loop, never inside the call that started the tier). With no
+ * tier left, the operation has failed. */
 static void
 start_tier (Connector *conn)
 {
   guint max_tier = 0;
-  gboolean any = FALSE;
 
   for (guint i = 0; i < conn->attempts->len; i++)
     max_tier = MAX (max_tier, attempt_entry (g_ptr_array_index (conn->attempts, i))->tier);
 
   for (; conn->tier <= max_tier; conn->tier++)
     {
-      for (guint i = 0; i < conn->attempts->len; i++)
+      conn->tier_base_us = g_get_monotonic_time ();
+      if (next_unstarted (conn) != NULL)
         {
-          Attempt *a = g_ptr_array_index (conn->attempts, i);
-          const FurlHintPlanEntry *e = attempt_entry (a);
-          if (e->tier != conn->tier)
-            continue;
-          any = TRUE;
-          a->delay_source = g_timeout_source_new (e->delay_ms);
-          g_source_set_callback (a->delay_source, delay_elapsed_cb, a, NULL);
-          g_source_set_static_name (a->delay_source, "[furlhint] route start delay");
-          g_source_attach (a->delay_source, g_task_get_context (conn->task));
+          schedule_next (conn);
+          return;
         }
-      if (any)
-        return;
     }
   finish (conn, furthest_error (conn));
 }

@@ -381,7 +381,8 @@ FurlHintPlugin *
 furlhint_context_find_plugin_for_host (FurlHintContext *ctx,
                                        const gchar *host)
 {
-  g_autofree gchar *canonical = NULL;
+  g_autofree gchar *copy = NULL;
+  const gchar *canonical = host;
   guint i;
 
   g_return_val_if_fail (ctx != NULL, NULL);
@@ -390,10 +391,14 @@ furlhint_context_find_plugin_for_host (FurlHintContext *ctx,
   /* Compared in canonical form: "x.onion." is the name "x.onion", and
    * sending it to DNS instead of Tor would leak it. A name with an empty
    * label has no canonical form and belongs to no plugin's domain (the
-   * ranker refuses it before asking). */
-  canonical = fh_hostname_canonicalize (host, NULL);
-  if (canonical == NULL)
-    return NULL;
+   * ranker refuses it before asking). A host already canonical (every
+   * target's) is not copied. */
+  if (!fh_hostname_is_canonical (host))
+    {
+      canonical = copy = fh_hostname_canonicalize (host, NULL);
+      if (canonical == NULL)
+        return NULL;
+    }
 
   for (i = 0; i < ctx->plugins->len; i++)
     {

@@ -34,6 +34,7 @@ struct _FurlHintPlan {
   guint n_routes;
   guint next_seq;
   gboolean finished;
+  guint finished_stagger_ms;  /* the stagger it was finished with */
 };
 
 static void
@@ -344,6 +345,13 @@ furlhint_plan_finish (FurlHintPlan *plan,
 
   g_return_if_fail (plan != NULL);
 
+  /* Unchanged since it was finished with this stagger (the default
+   * ranker finishes its plan, and furlhint_context_rank() finishes
+   * whatever plan a ranker returns): the order, delays and descriptions
+   * would come out the same. */
+  if (plan->finished && plan->finished_stagger_ms == stagger_ms)
+    return;
+
   g_ptr_array_sort (plan->items, plan_item_compare);
 
   plan->n_routes = 0;
@@ -380,6 +388,7 @@ furlhint_plan_finish (FurlHintPlan *plan,
     }
 
   plan->finished = TRUE;
+  plan->finished_stagger_ms = stagger_ms;
 }
 
 FurlHintFurl *

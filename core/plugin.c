@@ -404,12 +404,20 @@ gboolean
 fh_target_canonicalize (FurlHintTarget *target,
                         GError **error)
 {
-  gchar *canonical = fh_hostname_canonicalize (target->host, error);
+  gchar *canonical;
 
-  if (canonical == NULL)
-    return FALSE;
-  g_free (target->host);
-  target->host = canonical;
+  /* Already canonical (a plugin's parse gives that form): kept as it is,
+   * not copied. */
+  if (fh_hostname_is_canonical (target->host))
+    canonical = target->host;
+  else
+    {
+      canonical = fh_hostname_canonicalize (target->host, error);
+      if (canonical == NULL)
+        return FALSE;
+      g_free (target->host);
+      target->host = canonical;
+    }
 
   /* What the name is, whatever the plugin said: a .onion or .i2p name is
    * never one for DNS. */

@@ -357,9 +357,16 @@ find_suffix_plugin (RankState *st,
       written == NULL)
     return TRUE;
 
-  host = fh_hostname_canonicalize (written, error);
-  if (host == NULL)
-    return FALSE;
+  /* Foolscap's parse gives the name as written, nearly always canonical
+   * already: then it is taken as it is, not copied again. */
+  if (fh_hostname_is_canonical (written))
+    host = g_steal_pointer (&written);
+  else
+    {
+      host = fh_hostname_canonicalize (written, error);
+      if (host == NULL)
+        return FALSE;
+    }
 
   if (fh_hostname_in_domain (host, "onion") || fh_hostname_in_domain (host, "i2p"))
     *must_not_resolve = TRUE;

@@ -32,7 +32,22 @@ typedef struct {
   guint fds_before;
   LabBlackHole *slow;           /* (nullable) opened when hint opens_slow connects */
   guint opens_slow;
+  const gchar *turn_after;      /* (nullable) the "HINT:status" after which... */
+  gint turn_at;                 /* ...the main loop first ran again: how many statuses
+                                 * had been reported then; -1 before */
 } Fixture;
+
+/* Notes how many statuses had been reported when the main loop next gets
+ * control: at the highest priority, before any timer or I/O callback of
+ * the connector can run. */
+static gboolean
+loop_turn_cb (gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  f->turn_at = (gint) f->statuses.lines->len;
+  return G_SOURCE_REMOVE;
+}
 
 static void
 on_status (guint hint_index, const gchar *status, gpointer user_data)
@@ -44,6 +59,17 @@ on_status (guint hint_index, const gchar *status, gpointer user_data)
   if (f->slow != NULL && hint_index == f->opens_slow && g_str_equal (status, "connected"))
     lab_black_hole_open (f->slow);
   lab_on_status (hint_index, status, &f->statuses);
+  if (f->turn_after != NULL && f->turn_at < 0
+      && g_str_equal (g_ptr_array_index (f->statuses.lines, f->statuses.lines->len - 1),
+                      f->turn_after))
+    {
+      GSource *turn = g_idle_source_new ();
+
+      g_source_set_priority (turn, G_PRIORITY_HIGH);
+      g_source_set_callback (turn, loop_turn_cb, f, NULL);
+      g_source_attach (turn, g_main_context_get_thread_default ());
+      g_source_unref (turn);
+    }
 }
 
 static void
@@ -53,6 +79,7 @@ setup (Fixture *f, gconstpointer data)
   f->ctx = lab_context_new (NULL, NULL, NULL);
   g_assert_nonnull (furlhint_context_find_plugin (f->ctx, "tcp"));
   lab_statuses_init (&f->statuses);
+  f->turn_at = -1;
 }
 
 static void
@@ -253,8 +280,9 @@ test_fd (Fixture *f, gconstpointer data)
 /* One FURL, four hints in rank order: refused (closed port), black hole
  * (SYNs dropped), slow (SYN dropped, answered on a retransmission once the
  * live route has won) and live. The refused one fails at once, so the black
- * hole starts then or at its stagger, whichever comes first; the slow one
- * starts at 2×stagger and the live one at 3×stagger, and wins. */
+ * hole starts then or at its stagger, whichever comes first, and the
+ * stagger runs from there: the slow one starts a stagger later and the
+ * live one a stagger after that, no earlier than 2×stagger, and wins. */
 static void
 test_race (Fixture *f, gconstpointer data)
 {
@@ -291,8 +319,9 @@ test_race (Fixture *f, gconstpointer data)
 
   g_assert_cmpuint (furlhint_connect_result_get_winner (f->result)->hint_index, ==, 3);
   elapsed = furlhint_connect_result_get_elapsed_ms (f->result);
-  g_test_message ("live hint won after %u ms (started at %u ms)", elapsed, 3 * RACE_STAGGER_MS);
-  g_assert_cmpuint (elapsed, >=, 3 * RACE_STAGGER_MS - 10);
+  g_test_message ("live hint won after %u ms (started at or after %u ms)", elapsed,
+                  2 * RACE_STAGGER_MS);
+  g_assert_cmpuint (elapsed, >=, 2 * RACE_STAGGER_MS - 10);
   /* Only a bound against a hang: how long after its start the live route
    * connects depends on the machine, not on the connector. */
   g_assert_cmpuint (elapsed, <, 3 * RACE_STAGGER_MS + 10000);
@@ -326,6 +355,75 @@ test_race (Fixture *f, gconstpointer data)
   g_free (hints);
   /* Opening the slow hole closed the lab's own queued connection. */
   f->fds_before--;
+  assert_fds_back (f);
+}
+
+#define FAIL_STAGGER_MS 2000
+
+/* A failure starts the next route of the tier at once, even while an
+ * earlier route is still pending, and the stagger runs again from that
+ * start. Four hints in rank order: black hole, refused, black hole, live.
+ * The first starts at 0 and hangs; the refused one starts at 1×stagger
+ * and fails; the second black hole starts in the same turn of the main
+ * loop (not at its nominal 2×stagger), and the live one a stagger after
+ * it, at 2×stagger (not at 3×stagger), and wins. */
+static void
+test_race_failure_starts_next (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  guint16 live, refused;
+  LabBlackHole *hole, *hole2;
+  gchar *hints, *statuses;
+  guint elapsed;
+  gint refused_at;
+  const FurlHintPlan *plan;
+
+  if (!lab_ready ())
+    return;
+  live = lab_echo_server_start (f->lab, "127.0.0.1", &error);
+  g_assert_no_error (error);
+  refused = lab_free_port ("127.0.0.1");
+  hole = lab_black_hole_new (f->lab, &error);
+  g_assert_no_error (error);
+  hole2 = lab_black_hole_new (f->lab, &error);
+  g_assert_no_error (error);
+  f->fds_before = lab_count_open_fds ();
+
+  hints = g_strdup_printf ("tcp:127.0.0.1:%u,tcp:127.0.0.1:%u,tcp:127.0.0.1:%u,tcp:127.0.0.1:%u",
+                           lab_black_hole_get_port (hole), refused,
+                           lab_black_hole_get_port (hole2), live);
+  f->turn_after = "1:connection refused";
+  connect_furl (f, hints, FAIL_STAGGER_MS, 30000, NULL);
+  g_assert_no_error (f->error);
+
+  /* The plan keeps the nominal schedule: what happens when nothing fails. */
+  plan = furlhint_connect_result_get_plan (f->result);
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpuint (furlhint_plan_get_entry ((FurlHintPlan *) plan, i)->delay_ms, ==,
+                      i * FAIL_STAGGER_MS);
+
+  statuses = lab_statuses_join (&f->statuses);
+  g_assert_cmpstr (statuses, ==,
+                   "0:connecting|1:connecting|1:connection refused|2:connecting"
+                   "|3:connecting|3:connected|0:abandoned|2:abandoned");
+  g_free (statuses);
+  /* Hint 2 started before the main loop ran again after the refusal: the
+   * failure started it, not a timer. */
+  refused_at = lab_statuses_find (&f->statuses, "1:connection refused");
+  g_assert_cmpint (f->turn_at, >, refused_at + 1);
+  g_assert_cmpint (lab_statuses_find (&f->statuses, "2:connecting"), ==, refused_at + 1);
+
+  g_assert_cmpuint (furlhint_connect_result_get_winner (f->result)->hint_index, ==, 3);
+  elapsed = furlhint_connect_result_get_elapsed_ms (f->result);
+  g_test_message ("live hint won after %u ms (nominal start %u ms, after the failure %u ms)",
+                  elapsed, 3 * FAIL_STAGGER_MS, 2 * FAIL_STAGGER_MS);
+  g_assert_cmpuint (elapsed, >=, 2 * FAIL_STAGGER_MS - 10);
+  /* A failure bound only: the live route starts at 2×stagger, and at its
+   * nominal 3×stagger if the failure moved nothing. */
+  g_assert_cmpuint (elapsed, <, 2 * FAIL_STAGGER_MS + FAIL_STAGGER_MS / 2);
+
+  lab_assert_echo (furlhint_connect_result_get_stream (f->result), "winner\n", 10);
+  g_free (hints);
   assert_fds_back (f);
 }
 
@@ -509,6 +607,8 @@ main (int argc, char **argv)
   g_test_add ("/connect/tcp/localhost", Fixture, "localhost", setup, test_echo, teardown);
   g_test_add ("/connect/tcp/fd", Fixture, NULL, setup, test_fd, teardown);
   g_test_add ("/connect/tcp/race", Fixture, NULL, setup, test_race, teardown);
+  g_test_add ("/connect/tcp/race/failure-starts-next", Fixture, NULL, setup,
+              test_race_failure_starts_next, teardown);
   g_test_add ("/connect/tcp/all-fail", Fixture, NULL, setup, test_all_fail, teardown);
   g_test_add ("/connect/tcp/furthest-not-chattiest", Fixture, NULL, setup,
               test_furthest_not_chattiest, teardown);

@@ -10,6 +10,8 @@
 
 #include <furlhint/furlhint.h>
 
+#include "hostname.h"
+
 #include <string.h>
 
 #define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
@@ -1209,6 +1211,33 @@ test_invariants (gconstpointer data)
   g_ptr_array_unref (furls);
 }
 
+/* fh_hostname_is_canonical() checks without copying, for speed; it must
+ * say exactly what fh_hostname_canonicalize() implies: a host is
+ * canonical when its canonical form is itself. */
+static void
+test_hostname_is_canonical (void)
+{
+  static const gchar *const hosts[] = {
+    "", ".", "..", "a", "a.", "a..", ".a", "a..b", "a.b", "A.B", "a.b.",
+    "onion", "ONION", "onion.", "i2p", "I2P.", ".onion", "x.onion", "x.onion.",
+    "x.onion..", "X.onion", "x.ONION", "x.Onion.", "xonion", "x..onion",
+    "abc.b32.i2p", "ABC.b32.i2p", "abc.B32.I2P", "abc.b32.i2p.", "b32.i2p",
+    "::1", "[::1]", "2001:DB8::1", "fe80::1%eth0", "a:b.", "Example.COM",
+    "example.com.", "x.onion.com", "X.ONION.com", "127.0.0.1", "127.0.0.1.",
+    "\xc3\xa9.onion", "\xc3\x89.ONION", "a b.onion", "-x.onion",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (hosts); i++)
+    {
+      gchar *canonical = fh_hostname_canonicalize (hosts[i], NULL);
+      gboolean expected = canonical != NULL && strcmp (canonical, hosts[i]) == 0;
+
+      g_test_message ("'%s' -> '%s'", hosts[i], canonical != NULL ? canonical : "(refused)");
+      g_assert_cmpint (fh_hostname_is_canonical (hosts[i]), ==, expected);
+      g_free (canonical);
+    }
+}
+
 int
 main (int argc,
       char **argv)
@@ -1240,6 +1269,7 @@ main (int argc,
   g_test_add_func ("/rank/plugins/only-tcp-loaded", test_only_tcp_loaded);
   g_test_add_func ("/rank/custom-ranker", test_custom_ranker);
   g_test_add_func ("/rank/plan/api", test_plan_api);
+  g_test_add_func ("/rank/hostname/is-canonical", test_hostname_is_canonical);
   g_test_add_data_func ("/rank/invariants/anonymous", GINT_TO_POINTER (TRUE), test_invariants);
   g_test_add_data_func ("/rank/invariants/normal", GINT_TO_POINTER (FALSE), test_invariants);
 

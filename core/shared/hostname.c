@@ -30,6 +30,13 @@ is_special_use_tld (const gchar *name)
   return g_ascii_strcasecmp (name, "onion") == 0 || g_ascii_strcasecmp (name, "i2p") == 0;
 }
 
+/* A name in .onion or .i2p: written in lower case only. */
+static gboolean
+in_special_use_domain (const gchar *name)
+{
+  return fh_hostname_in_domain (name, "onion") || fh_hostname_in_domain (name, "i2p");
+}
+
 gchar *
 fh_hostname_canonicalize (const gchar *host,
                           GError **error)
@@ -77,21 +84,38 @@ fh_hostname_canonicalize (const gchar *host,
       g_free (canonical);
       return NULL;
     }
-  if (fh_hostname_in_domain (canonical, "onion") ||
-      fh_hostname_in_domain (canonical, "i2p"))
+  if (in_special_use_domain (canonical))
     {
       for (gchar *p = canonical; *p != '\0'; p++)
-        *p = g_ascii_tolower (*p);
+        if (g_ascii_isupper (*p))
+          *p = g_ascii_tolower (*p);
     }
   return canonical;
 }
 
+/* The same rules as fh_hostname_canonicalize(), without making the copy:
+ * ranking checks every route's host this way, several times over. */
 gboolean
 fh_hostname_is_canonical (const gchar *host)
 {
-  gchar *canonical = fh_hostname_canonicalize (host, NULL);
-  gboolean same = canonical != NULL && strcmp (canonical, host) == 0;
+  gsize len;
 
-  g_free (canonical);
-  return same;
+  g_return_val_if_fail (host != NULL, FALSE);
+
+  if (strchr (host, ':') != NULL)
+    return TRUE;
+  len = strlen (host);
+  /* Empty, an empty label, or a final dot (which the canonical form
+   * drops, or refuses when it is not the only one). */
+  if (len == 0 || host[0] == '.' || host[len - 1] == '.' || strstr (host, "..") != NULL)
+    return FALSE;
+  if (is_special_use_tld (host))
+    return FALSE;
+  if (in_special_use_domain (host))
+    {
+      for (const gchar *p = host; *p != '\0'; p++)
+        if (g_ascii_isupper (*p))
+          return FALSE;
+    }
+  return TRUE;
 }

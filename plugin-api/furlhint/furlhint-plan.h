@@ -69,7 +69,10 @@ typedef struct {
  * @target: where the plugin connects (routes)
  * @anon_class: what the route reveals (routes)
  * @tier: the route's tier; tier N+1 starts only when tier N is exhausted
- * @delay_ms: when the route starts, counted from the start of its tier
+ * @delay_ms: when the route starts, counted from the start of its tier,
+ *   when no route of the tier fails: each failure starts the next route at
+ *   once and the following ones a stagger apart from then, so a route
+ *   never starts later than this, and may start earlier
  * @carried: TRUE when @plugin carries a `tcp:` hint for another transport
  *   (SOCKS proxy, Tor wrapping)
  * @description: a one-line human account of the route or the rejection

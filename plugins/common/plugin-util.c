@@ -304,11 +304,22 @@ fh_plugin_host_port_display (const gchar *host,
                              guint16 port)
 {
   gboolean bracket = strchr (host, ':') != NULL;
+  gchar digits[8];
+  gsize n = sizeof digits;
+  guint value = port;
 
   if (port == 0)
     return g_strdup (host);
-  return g_strdup_printf ("%s%s%s:%u", bracket ? "[" : "", host,
-                          bracket ? "]" : "", (guint) port);
+  /* The port's digits by hand, not with printf: routes' descriptions are
+   * made for every hint ranked. */
+  digits[--n] = '\0';
+  do
+    {
+      digits[--n] = (gchar) ('0' + value % 10);
+      value /= 10;
+    }
+  while (value != 0);
+  return g_strconcat (bracket ? "[" : "", host, bracket ? "]:" : ":", digits + n, NULL);
 }
 
 /* Python 3.11's ipaddress.IPv4Address(): exactly four parts of 1–3 ASCII

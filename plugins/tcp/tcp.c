@@ -187,18 +187,20 @@ tcp_describe (gpointer data,
   gchar *where = fh_plugin_host_port_display (target->host, target->port);
   gchar *text;
 
+  /* Concatenated, not printed: every direct route of every ranked FURL
+   * is described. */
   switch (target->host_kind)
     {
     case FURLHINT_HOST_IPV4:
     case FURLHINT_HOST_IPV6:
-      text = g_strdup_printf ("direct TCP to %s", where);
+      text = g_strconcat ("direct TCP to ", where, NULL);
       break;
     case FURLHINT_HOST_NONE:
     case FURLHINT_HOST_DNS:
     case FURLHINT_HOST_ONION:
     case FURLHINT_HOST_I2P:
     default:
-      text = g_strdup_printf ("direct TCP to %s (local DNS lookup)", where);
+      text = g_strconcat ("direct TCP to ", where, " (local DNS lookup)", NULL);
       break;
     }
   g_free (where);
