@@ -418,9 +418,10 @@ test_race_failure_starts_next (Fixture *f, gconstpointer data)
   g_test_message ("live hint won after %u ms (nominal start %u ms, after the failure %u ms)",
                   elapsed, 3 * FAIL_STAGGER_MS, 2 * FAIL_STAGGER_MS);
   g_assert_cmpuint (elapsed, >=, 2 * FAIL_STAGGER_MS - 10);
-  /* A failure bound only: the live route starts at 2×stagger, and at its
-   * nominal 3×stagger if the failure moved nothing. */
-  g_assert_cmpuint (elapsed, <, 2 * FAIL_STAGGER_MS + FAIL_STAGGER_MS / 2);
+  /* The statuses above are the proof; this only bounds it: the live route
+   * starts at 2×stagger, and at its nominal 3×stagger if the failure moved
+   * nothing. */
+  g_assert_cmpuint (elapsed, <, 3 * FAIL_STAGGER_MS - 10);
 
   lab_assert_echo (furlhint_connect_result_get_stream (f->result), "winner\n", 10);
   g_free (hints);
@@ -523,7 +524,7 @@ test_timeout (Fixture *f, gconstpointer data)
   g_assert_cmpstr (f->error->message, ==, "no connection established within client timeout (300 ms)");
   elapsed = furlhint_connect_result_get_elapsed_ms (f->result);
   g_assert_cmpuint (elapsed, >=, 300);
-  g_assert_cmpuint (elapsed, <, 1000);
+  g_assert_cmpuint (elapsed, <, 300 + 5000);   /* a hang bound */
   g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==, "abandoned");
   g_free (hints);
   assert_fds_back (f);
@@ -560,7 +561,7 @@ test_cancel (Fixture *f, gconstpointer data)
   g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   elapsed = furlhint_connect_result_get_elapsed_ms (f->result);
   g_assert_cmpuint (elapsed, >=, 150);
-  g_assert_cmpuint (elapsed, <, 1000);
+  g_assert_cmpuint (elapsed, <, 150 + 5000);   /* a hang bound */
   g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==, "abandoned");
   g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 1), ==, "abandoned");
   g_free (hints);
