@@ -278,6 +278,49 @@ typedef struct {
 } FurlHintConnectArgs;
 
 /**
+ * FurlHintPublishArgs:
+ * @struct_size: sizeof (FurlHintPublishArgs) as the host knows it.
+ * @endpoint: the server endpoint as written in tahoe.cfg (for messages):
+ *   `onion:80:hiddenServiceDir=DIR`, `i2p:KEYFILE`, or Tahoe 1.20's
+ *   `listen:tor` / `listen:i2p`.
+ * @kind: the endpoint type the host matched against
+ *   #FurlHintPluginDescriptor.publishes ("onion", "i2p", ...).
+ * @port: the port clients reach: an onion service's virtual port, an I2P
+ *   port (0: none).
+ * @key_path: (nullable): where the service's key lives; %NULL: a key that
+ *   is not kept (a new address at every publish). Absolute.
+ * @key_is_dir: @key_path is a directory in tor's hidden-service layout
+ *   (`hostname` plus tor's key files), as txtorcon's `hiddenServiceDir=`.
+ * @options: (element-type utf8 utf8): the endpoint's other keywords as
+ *   written (txtorcon's `version`, txi2p's `options`, ...); never %NULL.
+ *   Owned by the host; valid until the publish completes.
+ * @local_address: the node's loopback listener for this endpoint: the
+ *   plugin makes its network deliver every incoming stream there (Tor:
+ *   `ADD_ONION ... Port=VIRT,127.0.0.1:LOCAL`; SAM: `STREAM FORWARD`).
+ *   Owned by the host.
+ * @create_key: TRUE when the plugin may create a missing key (and save it
+ *   at @key_path, private to the user: a 0700 directory, 0600 files);
+ *   FALSE: a missing key is an error.
+ * @status: progress reporter (never %NULL), as for connects.
+ * @status_data: user data for @status.
+ *
+ * What publish receives besides the cancellable and the callback.
+ */
+typedef struct {
+  guint32 struct_size;
+  const gchar *endpoint;
+  const gchar *kind;
+  guint16 port;
+  const gchar *key_path;
+  gboolean key_is_dir;
+  GHashTable *options;
+  GSocketAddress *local_address;
+  gboolean create_key;
+  FurlHintStatusFunc status;
+  gpointer status_data;
+} FurlHintPublishArgs;
+
+/**
  * FurlHintPluginFlags:
  * @FURLHINT_PLUGIN_FLAGS_NONE: nothing special.
  * @FURLHINT_PLUGIN_CAN_CARRY_TCP: the plugin can carry plain `tcp:` targets
@@ -323,6 +366,22 @@ typedef enum {
  *   (domain %FURLHINT_CONNECT_ERROR, or %G_IO_ERROR).
  * @describe: (not nullable) a one-line human description of the route to
  *   @target ("Tor via SOCKS 127.0.0.1:9050"), g_free()d by the host.
+ * @publishes: (array zero-terminated=1) (nullable): the server endpoint
+ *   types this plugin publishes (`{ "onion", NULL }`); %NULL: none. The
+ *   server side, from here to @unpublish, was appended to ABI 1: the host
+ *   reads it only when @struct_size covers it, so older plugins load as
+ *   before and publish nothing.
+ * @publish_async: (nullable): make the endpoint @args describes reachable
+ *   through this transport and deliver its incoming streams to
+ *   @args->local_address. Calls @callback exactly once, on the caller's
+ *   thread-default main context. Required when @publishes is not empty.
+ * @publish_finish: (nullable): the hint that reaches the published
+ *   endpoint (`tor:ONION.onion:PORT`, `i2p:B32.b32.i2p`), g_free()d by the
+ *   host, and in *@publication the plugin's handle for @unpublish; or
+ *   %NULL with @error set (domain %FURLHINT_CONNECT_ERROR or %G_IO_ERROR).
+ * @unpublish: (nullable): withdraw a publication and free its handle; the
+ *   endpoint is unreachable when it returns. Called once per successful
+ *   publish, before fini. Required when @publishes is not empty.
  *
  * The one thing a plugin exports. Declare it with FURLHINT_PLUGIN_DEFINE().
  */
@@ -357,6 +416,20 @@ typedef struct {
                                 GError **error);
   gchar *(*describe) (gpointer state,
                       const FurlHintTarget *target);
+
+  /* Appended to ABI 1: the server side (see above). */
+  const gchar *const *publishes;
+  void (*publish_async) (gpointer state,
+                         const FurlHintPublishArgs *args,
+                         GCancellable *cancellable,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data);
+  gchar *(*publish_finish) (gpointer state,
+                            GAsyncResult *result,
+                            gpointer *publication,
+                            GError **error);
+  void (*unpublish) (gpointer state,
+                     gpointer publication);
 } FurlHintPluginDescriptor;
 
 #ifndef G_MODULE_EXPORT
