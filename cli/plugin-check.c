@@ -1,11 +1,13 @@
 /* furlhint-plugin-check — conformance checks for transport plugins.
  *
- *   furlhint-plugin-check [--hint HINT]... [--no-fork] [--verbose] PLUGIN...
+ *   furlhint-plugin-check [--config FILE] [--hint HINT]... [--no-fork]
+ *                         [--verbose] PLUGIN...
  *
  * Loads each plugin into a fresh context (the same code path as
  * furlhint_context_load_plugin_file()) and holds it to the contract of
- * <furlhint/plugin.h>: a valid descriptor, init with default settings and
- * in anonymous mode, parse of a set of sample hints giving either a target
+ * <furlhint/plugin.h>: a valid descriptor, init with default settings (or
+ * those of a tahoe.cfg, so that a transport that needs settings is checked
+ * configured) and in anonymous mode, parse of a set of sample hints giving either a target
  * with a host or a FURLHINT_HINT_ERROR, describe giving one line of text,
  * connect_async calling back exactly once on the caller's thread-default
  * main context (tried with a cancelled cancellable, so nothing goes out on
@@ -37,6 +39,7 @@ typedef struct {
   guint failed;
   gboolean verbose;
   gchar **extra_hints;
+  const gchar *config_path;   /* (nullable) tahoe.cfg to init with */
 } Checker;
 
 static void G_GNUC_PRINTF (4, 5)
@@ -57,8 +60,9 @@ report (Checker *checker,
       va_end (args);
     }
 
-  /* Keep one line readable whatever the plugin returned. */
-  if (detail != NULL && g_utf8_validate (detail, -1, NULL) && g_utf8_strlen (detail, -1) > 160)
+  /* Keep a passing line readable whatever the plugin returned; a failure
+   * is shown whole, since its end is often the reason. */
+  if (pass && detail != NULL && g_utf8_validate (detail, -1, NULL) && g_utf8_strlen (detail, -1) > 160)
     {
       gchar *end = g_utf8_offset_to_pointer (detail, 150);
       gchar *shorter = g_strdup_printf ("%.*s... (%zu bytes)", (int) (end - detail), detail, strlen (detail));
@@ -112,17 +116,38 @@ mode_name (FurlHintParseMode mode)
   return "?";
 }
 
+/* The settings to init with: the --config file, or none. In the
+ * anonymous context the file's settings with the mode forced on. */
+static FurlHintConfig *
+new_config (Checker *checker,
+            gboolean anonymous,
+            GError **error)
+{
+  FurlHintConfig *config;
+
+  if (checker->config_path == NULL)
+    {
+      config = furlhint_config_new ();
+      furlhint_config_set_anonymous (config, anonymous);
+      return config;
+    }
+  config = furlhint_config_load_file (checker->config_path, error);
+  if (config != NULL && anonymous)
+    furlhint_config_set_anonymous (config, TRUE);
+  return config;
+}
+
 static FurlHintContext *
 load_into_new_context (Checker *checker,
                        gboolean anonymous,
                        FurlHintPlugin **plugin_out,
                        GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
-  FurlHintConfig *config = furlhint_config_new ();
+  FurlHintConfig *config = new_config (checker, anonymous, error);
   FurlHintContext *ctx;
 
-  furlhint_config_set_anonymous (config, anonymous);
+  if (config == NULL)
+    return NULL;
   ctx = furlhint_context_new (config);
   furlhint_config_unref (config);
   furlhint_context_set_logger (ctx, print_log, checker, NULL);
@@ -233,8 +258,96 @@ sample_hints (Checker *checker,
                 g_strdup_printf ("tcp:x%s%s", dot, suffix));
     }
 
+}
+
+/* How the host would hand @hint to @plugin (core/rank.c): natively when
+ * its type is one of the plugin's prefixes, in suffix mode when it is a
+ * `tcp:` hint to a host in one of the plugin's domains, in carry mode
+ * when it is another `tcp:` hint and the plugin carries TCP. FALSE with
+ * @why when the host would never give it to this plugin. */
+static gboolean
+hint_mode (FurlHintContext *ctx,
+           FurlHintPlugin *plugin,
+           const gchar *hint,
+           FurlHintParseMode *mode,
+           gchar **why)
+{
+  const gchar *const *prefixes = furlhint_plugin_get_prefixes (plugin);
+  const gchar *colon = strchr (hint, ':');
+  g_autofree gchar *type = g_ascii_strdown (hint, colon != NULL ? colon - hint : -1);
+  g_autofree gchar *host = NULL;
+  gsize i;
+
+  for (i = 0; colon != NULL && prefixes[i] != NULL; i++)
+    {
+      if (g_ascii_strcasecmp (type, prefixes[i]) == 0)
+        {
+          *mode = FURLHINT_PARSE_NATIVE;
+          return TRUE;
+        }
+    }
+
+  if (colon != NULL && g_str_equal (type, "tcp") &&
+      furlhint_foolscap_parse_hint (hint, FURLHINT_FOOLSCAP_TCP, &host, NULL, NULL) &&
+      host != NULL)
+    {
+      if (furlhint_context_find_plugin_for_host (ctx, host) == plugin)
+        {
+          *mode = FURLHINT_PARSE_SUFFIX;
+          return TRUE;
+        }
+      if (furlhint_plugin_can_carry_tcp (plugin))
+        {
+          *mode = FURLHINT_PARSE_CARRY;
+          return TRUE;
+        }
+    }
+
+  {
+    g_autofree gchar *joined = g_strjoinv (", ", (gchar **) prefixes);
+    g_autofree gchar *suffixes = g_strjoinv (", ", (gchar **) furlhint_plugin_get_host_suffixes (plugin));
+    g_autofree gchar *native = *joined != '\0'
+      ? g_strdup_printf ("hint types %s", joined) : g_strdup ("no hint type");
+    g_autofree gchar *claimed = *suffixes != '\0'
+      ? g_strdup_printf ("`tcp:` hints to hosts in %s", suffixes) : g_strdup ("no host suffix");
+
+    *why = g_strdup_printf ("the host never gives this hint to plugin '%s', which "
+                            "takes %s natively, %s, and %s",
+                            furlhint_plugin_get_name (plugin), native, claimed,
+                            furlhint_plugin_can_carry_tcp (plugin)
+                              ? "carries well-formed `tcp:` hints"
+                              : "no `tcp:` hint to carry");
+  }
+  return FALSE;
+}
+
+/* The --hint hints, each in the mode the host would use for it. */
+static void
+extra_hints (Checker *checker,
+             FurlHintContext *ctx,
+             FurlHintPlugin *plugin,
+             GPtrArray *hints,
+             GArray *modes)
+{
+  gsize i;
+
   for (i = 0; checker->extra_hints != NULL && checker->extra_hints[i] != NULL; i++)
-    add_hint (hints, modes, FURLHINT_PARSE_NATIVE, g_strdup (checker->extra_hints[i]));
+    {
+      const gchar *hint = checker->extra_hints[i];
+      g_autofree gchar *why = NULL;
+      FurlHintParseMode mode;
+
+      if (hint_mode (ctx, plugin, hint, &mode, &why))
+        add_hint (hints, modes, mode, g_strdup (hint));
+      else
+        {
+          g_autofree gchar *check = NULL;
+          g_autofree gchar *qhint = quote (hint);
+
+          check = g_strdup_printf ("--hint %s", qhint);
+          report (checker, FALSE, check, "%s", why);
+        }
+    }
 }
 
 static gboolean
@@ -494,7 +607,9 @@ check_plugin (Checker *checker)
       report (checker, FALSE, "load", "%s", error->message);
       return;
     }
-  report (checker, TRUE, "load", "init with default settings succeeded (configured: %s)",
+  report (checker, TRUE, "load", "init with %s%s succeeded (configured: %s)",
+          checker->config_path != NULL ? "the settings of " : "default settings",
+          checker->config_path != NULL ? checker->config_path : "",
           furlhint_plugin_is_configured (plugin) ? "yes" : "no");
   check_descriptor (checker, plugin);
 
@@ -510,6 +625,7 @@ check_plugin (Checker *checker)
             furlhint_plugin_is_configured (anon_plugin) ? "yes" : "no");
 
   sample_hints (checker, furlhint_plugin_get_descriptor (plugin), hints, modes);
+  extra_hints (checker, ctx, plugin, hints, modes);
   for (i = 0; i < hints->len; i++)
     check_parse_one (checker, plugin, g_ptr_array_index (hints, i),
                      g_array_index (modes, FurlHintParseMode, i), targets);
@@ -590,12 +706,16 @@ main (int argc,
   g_autoptr(GOptionContext) octx = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) hints = NULL;
+  g_autofree gchar *config_path = NULL;
   gboolean no_fork = FALSE;
   gboolean verbose = FALSE;
   gboolean all_passed = TRUE;
   const GOptionEntry entries[] = {
+    { "config", 'c', G_OPTION_FLAG_NONE, G_OPTION_ARG_FILENAME, &config_path,
+      "Init the plugins with the settings of this tahoe.cfg", "FILE" },
     { "hint", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING_ARRAY, &hints,
-      "Also parse HINT (native mode); may be repeated", "HINT" },
+      "Also parse HINT, in the mode the host would use (native, suffix or "
+      "carry); may be repeated", "HINT" },
     { "no-fork", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &no_fork,
       "Check in this process (for debuggers and valgrind)", NULL },
     { "verbose", 'v', G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &verbose,
@@ -618,13 +738,27 @@ main (int argc,
   if (argc < 2)
     {
       fprintf (stderr, "furlhint-plugin-check: no plugin given; usage: "
-               "furlhint-plugin-check [--hint HINT]... PLUGIN.so|PLUGIN.la...\n");
+               "furlhint-plugin-check [--config FILE] [--hint HINT]... "
+               "PLUGIN.so|PLUGIN.la...\n");
       return 2;
+    }
+  if (config_path != NULL)
+    {
+      /* Read once here, so that a bad file is one usage error rather
+       * than a failed load of every plugin. */
+      FurlHintConfig *config = furlhint_config_load_file (config_path, &error);
+
+      if (config == NULL)
+        {
+          fprintf (stderr, "furlhint-plugin-check: --config %s: %s\n", config_path, error->message);
+          return 2;
+        }
+      furlhint_config_unref (config);
     }
 
   for (i = 1; i < argc; i++)
     {
-      Checker checker = { argv[i], 0, 0, verbose, hints };
+      Checker checker = { argv[i], 0, 0, verbose, hints, config_path };
       gboolean passed;
 
       if (no_fork)

@@ -136,6 +136,161 @@ lookup_descriptor_locked (lt_dlhandle handle,
   return NULL;
 }
 
+/* The value of KEY in a libtool archive (.la): a shell assignment,
+ * `KEY='value'` or `KEY=value`, one per line. %NULL when absent or empty. */
+static gchar *
+la_value (const gchar *contents,
+          const gchar *key)
+{
+  g_auto(GStrv) lines = g_strsplit (contents, "\n", -1);
+  gsize klen = strlen (key);
+  gsize i;
+
+  for (i = 0; lines[i] != NULL; i++)
+    {
+      const gchar *line = lines[i];
+      gsize len;
+
+      if (strncmp (line, key, klen) != 0 || line[klen] != '=')
+        continue;
+      line += klen + 1;
+      len = strlen (line);
+      if (len >= 2 && line[0] == '\'' && line[len - 1] == '\'')
+        return len > 2 ? g_strndup (line + 1, len - 2) : NULL;
+      return *line != '\0' ? g_strdup (line) : NULL;
+    }
+  return NULL;
+}
+
+/* Why libltdl could not open @file, a file that exists. libltdl asks each
+ * of its loaders in turn and keeps the last one's error: the dlopen
+ * loader's reason ("invalid ELF header", "libfoo.so.1: cannot open shared
+ * object file") is overwritten by the preopen loader's "file not found",
+ * and lt_dlerror() says that of a file that is there. So the dlopen loader
+ * is asked again, alone, with the same advice: libltdl has just tried
+ * exactly this, so no code runs that the caller's load would not have run.
+ * Returns the reason, or %NULL when it opens after all. */
+static gchar *
+dlopen_reason_locked (const gchar *file,
+                      lt_dladvise advise)
+{
+  const lt_dlvtable *vtable = lt_dlloader_find ("lt_dlopen");
+  lt_module module;
+
+  if (vtable == NULL || vtable->module_open == NULL)
+    return NULL;
+  module = vtable->module_open (vtable->dlloader_data, file, advise);
+  if (module != NULL)
+    {
+      if (vtable->module_close != NULL)
+        vtable->module_close (vtable->dlloader_data, module);
+      return NULL;
+    }
+  return g_strdup (lt_error_locked ());
+}
+
+/* The real reason a plugin file that libltdl reported as "file not found"
+ * did not open, following libltdl's own search (ltdl.c: lt_dlopenadvise()
+ * tries NAME, or NAME.la then NAME.so; find_module() opens a .la's
+ * `dlname` in `libdir` when installed, in DIR/.libs when not, then in
+ * DIR). %NULL when no such file exists: "file not found" is then true. */
+static gchar *
+open_failure_reason_locked (const gchar *path,
+                            lt_dladvise advise)
+{
+  g_autofree gchar *la = NULL;
+  g_autofree gchar *so = NULL;
+  g_autofree gchar *contents = NULL;
+  g_autofree gchar *dlname = NULL;
+  g_autofree gchar *libdir = NULL;
+  g_autofree gchar *installed = NULL;
+  g_autofree gchar *dir = NULL;
+  g_autoptr(GPtrArray) candidates = NULL;
+  guint i;
+
+  if (g_str_has_suffix (path, ".la"))
+    la = g_strdup (path);
+  else if (g_str_has_suffix (path, ".so"))
+    so = g_strdup (path);
+  else
+    {
+      la = g_strconcat (path, ".la", NULL);
+      so = g_strconcat (path, ".so", NULL);
+      if (!g_file_test (la, G_FILE_TEST_EXISTS))
+        g_clear_pointer (&la, g_free);
+    }
+
+  /* libltdl looks up a name without a directory in its search path, not
+   * in the current directory. */
+  if (strchr (path, G_DIR_SEPARATOR) == NULL)
+    {
+      const gchar *there = la != NULL ? la : so;
+
+      if (there != NULL && g_file_test (there, G_FILE_TEST_EXISTS))
+        return g_strdup_printf ("file not found: a name without a directory is "
+                                "looked up in libltdl's search path, not in the "
+                                "current directory; write ./%s", path);
+      return NULL;
+    }
+
+  if (la == NULL)
+    {
+      if (!g_file_test (so, G_FILE_TEST_IS_REGULAR))
+        return NULL;
+      return dlopen_reason_locked (so, advise);
+    }
+
+  if (!g_file_get_contents (la, &contents, NULL, NULL))
+    return NULL;
+  dlname = la_value (contents, "dlname");
+  if (dlname == NULL)
+    return g_strdup_printf ("%s is not a libtool module: it names no shared "
+                            "object (no dlname= line)", la);
+
+  dir = g_path_get_dirname (la);
+  libdir = la_value (contents, "libdir");
+  installed = la_value (contents, "installed");
+  candidates = g_ptr_array_new_with_free_func (g_free);
+  if (g_strcmp0 (installed, "no") != 0 && libdir != NULL)
+    g_ptr_array_add (candidates, g_build_filename (libdir, dlname, NULL));
+  if (g_strcmp0 (installed, "no") == 0)
+    g_ptr_array_add (candidates, g_build_filename (dir, ".libs", dlname, NULL));
+  g_ptr_array_add (candidates, g_build_filename (dir, dlname, NULL));
+
+  for (i = 0; i < candidates->len; i++)
+    {
+      const gchar *candidate = g_ptr_array_index (candidates, i);
+      gchar *reason;
+
+      if (!g_file_test (candidate, G_FILE_TEST_IS_REGULAR))
+        continue;
+      reason = dlopen_reason_locked (candidate, advise);
+      if (reason != NULL && !g_str_has_prefix (reason, candidate))
+        {
+          gchar *named = g_strdup_printf ("its shared object %s does not load: %s",
+                                          candidate, reason);
+
+          g_free (reason);
+          return named;
+        }
+      if (reason != NULL)
+        return reason;
+    }
+
+  {
+    g_autoptr(GString) where = g_string_new (NULL);
+
+    for (i = 0; i < candidates->len; i++)
+      {
+        g_autofree gchar *cdir = g_path_get_dirname (g_ptr_array_index (candidates, i));
+
+        g_string_append_printf (where, "%s%s", i > 0 ? " or " : "", cdir);
+      }
+    return g_strdup_printf ("the shared object %s names, '%s', is not in %s",
+                            la, dlname, where->str);
+  }
+}
+
 /* Registers an open module; on success the context owns @handle, on
  * failure it is closed. Runs plugin code, so it must not hold the lock. */
 static gboolean
@@ -217,17 +372,24 @@ load_plugin_file (FurlHintContext *ctx,
       lt_dladvise_local (&advise);
       lt_dladvise_ext (&advise);
       handle = lt_dlopenadvise (path, advise);
+      if (handle == NULL)
+        {
+          open_error = open_failure_reason_locked (path, advise);
+          if (open_error == NULL)
+            open_error = g_strdup (lt_error_locked ());
+        }
       lt_dladvise_destroy (&advise);
     }
+  else
+    open_error = g_strdup (lt_error_locked ());
   if (handle == NULL)
     {
-      open_error = g_strdup (lt_error_locked ());
       lt_dlexit ();
       g_mutex_unlock (&loader_lock);
       g_set_error (error, FURLHINT_PLUGIN_ERROR, FURLHINT_PLUGIN_ERROR_OPEN,
                    "cannot open plugin %s: %s; expected a libtool module "
                    "(.la) or a shared object (.so) built against "
-                   "<furlhint/plugin.h>",
+                   "<furlhint/plugin.h>, with every library it links installed",
                    path, open_error);
       return FALSE;
     }

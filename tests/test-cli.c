@@ -1327,6 +1327,160 @@ test_plugin_check_broken (void)
   cli_result_clear (&res);
 }
 
+/* A plugin that does not load: the checker shows the loader's whole
+ * message, the dynamic linker's reason at its end included. */
+static void
+test_plugin_check_missing_dependency (void)
+{
+  const gchar *test_plugin_dir = g_getenv ("FURLHINT_TEST_PLUGIN_DIR");
+  g_autofree gchar *checker = NULL;
+  g_autofree gchar *parent = NULL;
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *line = NULL;
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+  if (test_plugin_dir == NULL)
+    {
+      g_test_skip ("FURLHINT_TEST_PLUGIN_DIR is not set (run through make check)");
+      return;
+    }
+  checker = plugin_check_path ();
+  parent = g_path_get_dirname (test_plugin_dir);
+  path = g_build_filename (parent, "loader-plugins", "needs_gone.la", NULL);
+
+  {
+    const gchar *const argv[] = { path, NULL };
+
+    run_program (&res, checker, NULL, 0, argv);
+  }
+  g_assert_cmpint (res.status, ==, 1);
+  line = g_strdup_printf ("FAIL %s: load: cannot open plugin %s: its shared object ", path, path);
+  g_assert_nonnull (strstr (res.out, line));
+  g_assert_nonnull (strstr (res.out, "does not load: libfh_gone.so: cannot open shared object "
+                            "file: No such file or directory; expected a libtool module (.la) "
+                            "or a shared object (.so) built against <furlhint/plugin.h>, with "
+                            "every library it links installed\n"));
+  g_assert_null (strstr (res.out, "... ("));
+  cli_result_clear (&res);
+}
+
+/* --config: a transport that needs settings is checked configured, its
+ * init and (cancelled) connect on the configured path. */
+static void
+test_plugin_check_config (void)
+{
+  const gchar *plugin_dir = g_getenv ("FURLHINT_PLUGIN_DIR");
+  g_autofree gchar *checker = NULL;
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *cfg = NULL;
+  g_autofree gchar *expected = NULL;
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+  if (plugin_dir == NULL)
+    {
+      g_test_skip ("FURLHINT_PLUGIN_DIR is not set (run through make check)");
+      return;
+    }
+  checker = plugin_check_path ();
+  path = g_build_filename (plugin_dir, "socks.la", NULL);
+  cfg = write_temp_config ("[connections]\ntcp.socks-proxy = tcp:127.0.0.1:1080\n");
+
+  {
+    const gchar *const argv[] = { "--config", cfg, path, NULL };
+
+    run_program (&res, checker, NULL, 0, argv);
+  }
+  g_assert_cmpint (res.status, ==, 0);
+  expected = g_strdup_printf ("PASS %s: load: init with the settings of %s succeeded "
+                              "(configured: yes)\n", path, cfg);
+  g_assert_nonnull (strstr (res.out, expected));
+  g_assert_nonnull (strstr (res.out, ": init (anonymous): configured: yes\n"));
+  g_assert_nonnull (strstr (res.out, ": connect (cancelled) '"));
+  cli_result_clear (&res);
+
+  /* Without it, the same plugin is checked unconfigured. */
+  {
+    const gchar *const argv[] = { path, NULL };
+
+    run_program (&res, checker, NULL, 0, argv);
+  }
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, ": load: init with default settings succeeded (configured: no)\n"));
+  cli_result_clear (&res);
+
+  /* A file that cannot be read is a usage error, said once. */
+  {
+    const gchar *const argv[] = { "--config", "/nonexistent/tahoe.cfg", path, NULL };
+
+    run_program (&res, checker, NULL, 0, argv);
+  }
+  g_assert_cmpint (res.status, ==, 2);
+  g_assert_nonnull (strstr (res.err, "--config /nonexistent/tahoe.cfg: "));
+  g_assert_cmpstr (res.out, ==, "");
+  cli_result_clear (&res);
+  g_remove (cfg);
+}
+
+/* --hint: each hint is parsed in the mode the host would hand it over
+ * in; one the host would never give the plugin fails and says why. */
+static void
+test_plugin_check_hint_modes (void)
+{
+  const gchar *plugin_dir = g_getenv ("FURLHINT_PLUGIN_DIR");
+  g_autofree gchar *checker = NULL;
+  g_autofree gchar *socks = NULL;
+  g_autofree gchar *tor = NULL;
+  g_autofree gchar *expected = NULL;
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+  if (plugin_dir == NULL)
+    {
+      g_test_skip ("FURLHINT_PLUGIN_DIR is not set (run through make check)");
+      return;
+    }
+  checker = plugin_check_path ();
+  socks = g_build_filename (plugin_dir, "socks.la", NULL);
+  tor = g_build_filename (plugin_dir, "tor.la", NULL);
+
+  {
+    const gchar *const argv[] = { "--hint", "tcp:carried.example:81", socks, NULL };
+
+    run_program (&res, checker, NULL, 0, argv);
+  }
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, ": parse carry 'tcp:carried.example:81': host 'carried.example' port 81\n"));
+  cli_result_clear (&res);
+
+  {
+    const gchar *const argv[] = { "--hint", "tcp:givenonion.onion:82", "--hint", "TOR:x.example:83",
+                                  tor, NULL };
+
+    run_program (&res, checker, NULL, 0, argv);
+  }
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, ": parse suffix 'tcp:givenonion.onion:82': host 'givenonion.onion' port 82\n"));
+  g_assert_nonnull (strstr (res.out, ": parse native 'TOR:x.example:83': "));
+  cli_result_clear (&res);
+
+  {
+    const gchar *const argv[] = { "--hint", "i2p:nothere.i2p", socks, NULL };
+
+    run_program (&res, checker, NULL, 0, argv);
+  }
+  g_assert_cmpint (res.status, ==, 1);
+  expected = g_strdup_printf ("FAIL %s: --hint 'i2p:nothere.i2p': the host never gives this "
+                              "hint to plugin 'socks', which takes no hint type natively, no "
+                              "host suffix, and carries well-formed `tcp:` hints\n", socks);
+  g_assert_nonnull (strstr (res.out, expected));
+  cli_result_clear (&res);
+}
+
 int
 main (int argc,
       char **argv)
@@ -1350,6 +1504,9 @@ main (int argc,
   g_test_add_func ("/cli/help", test_help);
   g_test_add_func ("/cli/plugin-check/bundled", test_plugin_check_bundled);
   g_test_add_func ("/cli/plugin-check/broken", test_plugin_check_broken);
+  g_test_add_func ("/cli/plugin-check/missing-dependency", test_plugin_check_missing_dependency);
+  g_test_add_func ("/cli/plugin-check/config", test_plugin_check_config);
+  g_test_add_func ("/cli/plugin-check/hint-modes", test_plugin_check_hint_modes);
 
   return g_test_run ();
 }

@@ -112,6 +112,32 @@ test_plugin (const gchar *name)
   return g_build_filename (test_plugin_dir (), file, NULL);
 }
 
+/* tests/loader-plugins, beside tests/plugins: plugins for the loader's
+ * own tests that the directory tests must not see. */
+static gchar *
+loader_plugin (const gchar *file)
+{
+  g_autofree gchar *parent = g_path_get_dirname (test_plugin_dir ());
+
+  return g_build_filename (parent, "loader-plugins", file, NULL);
+}
+
+static void
+assert_message_contains (const GError *error,
+                         const gchar *part)
+{
+  if (strstr (error->message, part) == NULL)
+    g_error ("message '%s' lacks '%s'", error->message, part);
+}
+
+static void
+assert_message_lacks (const GError *error,
+                      const gchar *part)
+{
+  if (strstr (error->message, part) != NULL)
+    g_error ("message '%s' says '%s'", error->message, part);
+}
+
 /* The shared object libtool built for a test plugin (for tests that need
  * a bare .so). */
 static gchar *
@@ -542,7 +568,9 @@ test_open_errors (void)
   g_autofree gchar *expected = NULL;
   FurlHintContext *ctx = new_context (NULL);
 
-  write_file (text_so, "this is not a shared object\n");
+  /* Longer than an ELF header, so that the dynamic linker reads one. */
+  write_file (text_so, "this is not a shared object, whatever its name says; "
+              "it is a text file of more than sixty-four bytes\n");
   write_file (text_la, "neither is this a libtool archive\n");
 
   g_assert_false (furlhint_context_load_plugin_file (ctx, missing, &error));
@@ -558,12 +586,17 @@ test_open_errors (void)
   g_assert_cmpstr (error->message, ==, expected);
   g_clear_error (&error);
 
+  /* A file that is there is not "not found": the dynamic linker's reason. */
   g_assert_false (furlhint_context_load_plugin_file (ctx, text_so, &error));
   assert_plugin_error (error, FURLHINT_PLUGIN_ERROR_OPEN, "cannot open plugin ", text_so);
+  assert_message_contains (error, "invalid ELF header");
+  assert_message_lacks (error, "not found");
   g_clear_error (&error);
 
   g_assert_false (furlhint_context_load_plugin_file (ctx, text_la, &error));
   assert_plugin_error (error, FURLHINT_PLUGIN_ERROR_OPEN, "cannot open plugin ", text_la);
+  assert_message_contains (error, "is not a libtool module: it names no shared object");
+  assert_message_lacks (error, "not found");
   g_clear_error (&error);
 
   g_assert_false (furlhint_context_load_plugin_file (ctx, "", &error));
@@ -574,6 +607,104 @@ test_open_errors (void)
   g_assert_cmpuint (furlhint_context_get_plugin_errors (ctx)->len, ==, 5);
   furlhint_context_unref (ctx);
   remove_tree (dir);
+}
+
+/* A plugin that links a library which is not installed: the loader names
+ * the library, whether the plugin is given as its .la, its .so, a copy of
+ * the .so elsewhere, or a name without extension. */
+static void
+test_open_missing_dependency (void)
+{
+  g_autofree gchar *dir = make_temp_dir ();
+  g_autofree gchar *la = loader_plugin ("needs_gone.la");
+  g_autofree gchar *bare = loader_plugin ("needs_gone");
+  g_autofree gchar *so = loader_plugin (".libs/needs_gone.so");
+  g_autofree gchar *copy = g_build_filename (dir, "needs_gone.so", NULL);
+  const gchar *paths[4];
+  FurlHintContext *ctx = new_context (NULL);
+  gsize i;
+
+  copy_file (so, copy);
+  paths[0] = la;
+  paths[1] = bare;
+  paths[2] = so;
+  paths[3] = copy;
+  for (i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_false (furlhint_context_load_plugin_file (ctx, paths[i], &error));
+      assert_plugin_error (error, FURLHINT_PLUGIN_ERROR_OPEN, "cannot open plugin ", paths[i]);
+      assert_message_contains (error, "libfh_gone.so: cannot open shared object file");
+      assert_message_lacks (error, "file not found");
+      /* Through the .la: which of its files does not load. */
+      if (i < 2)
+        assert_message_contains (error, "its shared object ");
+    }
+  g_assert_cmpuint (furlhint_context_get_plugins (ctx)->len, ==, 0);
+  furlhint_context_unref (ctx);
+  remove_tree (dir);
+}
+
+/* A .la moved away from the shared object it names: say where it was
+ * looked for. */
+static void
+test_open_la_without_object (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *dir = make_temp_dir ();
+  g_autofree gchar *la = loader_plugin ("macro_name.la");
+  g_autofree gchar *copy = g_build_filename (dir, "macro_name.la", NULL);
+  g_autofree gchar *expected = NULL;
+  FurlHintContext *ctx = new_context (NULL);
+
+  copy_file (la, copy);
+  g_assert_false (furlhint_context_load_plugin_file (ctx, copy, &error));
+  expected = g_strdup_printf ("the shared object %s names, 'macro_name.so', is not in "
+                              "%s/.libs or %s", copy, dir, dir);
+  assert_plugin_error (error, FURLHINT_PLUGIN_ERROR_OPEN, expected, NULL);
+  furlhint_context_unref (ctx);
+  remove_tree (dir);
+}
+
+/* libltdl looks a name without a directory up in its search path; a
+ * module in the current directory is "not found", and the message says
+ * how to name it. */
+static void
+test_open_bare_name (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *dir = make_temp_dir ();
+  g_autofree gchar *so = test_plugin_so ("good_test");
+  g_autofree gchar *copy = g_build_filename (dir, "good_test.so", NULL);
+  g_autofree gchar *cwd = g_get_current_dir ();
+  FurlHintContext *ctx = new_context (NULL);
+
+  copy_file (so, copy);
+  g_assert_cmpint (g_chdir (dir), ==, 0);
+  g_assert_false (furlhint_context_load_plugin_file (ctx, "good_test.so", &error));
+  assert_plugin_error (error, FURLHINT_PLUGIN_ERROR_OPEN, "write ./good_test.so", NULL);
+  g_clear_error (&error);
+  g_assert_true (furlhint_context_load_plugin_file (ctx, "./good_test.so", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chdir (cwd), ==, 0);
+  furlhint_context_unref (ctx);
+  remove_tree (dir);
+}
+
+/* FURLHINT_PLUGIN_DEFINE (MACRO) exports the name MACRO expands to
+ * (tests/loader-plugins/macro_name.c). */
+static void
+test_define_through_macro (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *path = loader_plugin ("macro_name.la");
+  FurlHintContext *ctx = new_context (NULL);
+
+  g_assert_true (furlhint_context_load_plugin_file (ctx, path, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (furlhint_context_find_plugin (ctx, "macro_name"));
+  furlhint_context_unref (ctx);
 }
 
 /* A name without extension is completed by libltdl (".la", then ".so"). */
@@ -1404,6 +1535,10 @@ main (int argc,
   add_isolated ("/loader/duplicate/prefix", test_duplicate_prefix);
   add_isolated ("/loader/duplicate/name", test_duplicate_name);
   add_isolated ("/loader/open/errors", test_open_errors);
+  add_isolated ("/loader/open/missing-dependency", test_open_missing_dependency);
+  add_isolated ("/loader/open/la-without-object", test_open_la_without_object);
+  add_isolated ("/loader/open/bare-name", test_open_bare_name);
+  add_isolated ("/loader/good/defined-through-macro", test_define_through_macro);
   add_isolated ("/loader/dir/empty-and-missing", test_dir_empty_and_missing);
   add_isolated ("/loader/dir/mixed", test_dir_mixed);
   add_isolated ("/loader/dir/test-plugins", test_dir_test_plugins);

@@ -11,7 +11,9 @@
  * This file needs only <furlhint/plugin.h> and GLib/GIO: build it with
  *
  *   cc -shared -fPIC -fvisibility=hidden $(pkg-config --cflags furlhint) \
- *      -o unixsock.so unixsock.c $(pkg-config --libs gio-2.0)
+ *      -o unixsock.so unixsock.c -Wl,-z,defs $(pkg-config --libs gio-2.0)
+ *
+ * (the Makefile beside it does, with `make`).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -40,7 +42,9 @@ unixsock_init (const FurlHintPluginInitArgs *args,
   dir = g_hash_table_lookup (args->settings, "socket-dir");
   if (dir != NULL && *dir != '\0' && !g_path_is_absolute (dir))
     {
-      g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED,
+      /* The configuration domain (FURLHINT_CONFIG_ERROR's quark string),
+       * code 3, FURLHINT_CONFIG_ERROR_BAD_VALUE: see the plugin guide. */
+      g_set_error (error, g_quark_from_static_string ("furlhint-config-error-quark"), 3,
                    "[unixsock] socket-dir = %s: expected an absolute directory "
                    "path, such as /run/example", dir);
       return NULL;

@@ -440,11 +440,30 @@ typedef struct {
 #  endif
 #endif
 
+/* The pasting step of FURLHINT_PLUGIN_SYMBOL_NAME(); not for direct use
+ * (it would paste a macro's name instead of its value). */
+#define FURLHINT_PLUGIN_SYMBOL_NAME_(modname) modname##_LTX_furlhint_plugin_descriptor
+
+/**
+ * FURLHINT_PLUGIN_SYMBOL_NAME:
+ * @modname: the module's name as libtool knows it, or a macro that
+ *   expands to it.
+ *
+ * The identifier of a module's descriptor, `modname_LTX_furlhint_plugin_descriptor`,
+ * for a program that links a plugin in by hand:
+ * `extern const FurlHintPluginDescriptor FURLHINT_PLUGIN_SYMBOL_NAME (unixsock);`.
+ * @modname is macro-expanded before it is pasted (the extra level of
+ * expansion), so `FURLHINT_PLUGIN_SYMBOL_NAME (MODNAME)` with
+ * `-DMODNAME=unixsock` names `unixsock_LTX_furlhint_plugin_descriptor`.
+ */
+#define FURLHINT_PLUGIN_SYMBOL_NAME(modname) FURLHINT_PLUGIN_SYMBOL_NAME_ (modname)
+
 /**
  * FURLHINT_PLUGIN_DEFINE:
  * @modname: the module's name as libtool knows it (`tcp` for `tcp.la`),
  *   used for the `modname_LTX_` prefix that lets several plugins be linked
- *   statically into one program.
+ *   statically into one program. A macro is expanded first, so the name
+ *   may come from the build (`-DMODNAME=unixsock`).
  *
  * Declares the exported descriptor. Follow it with the initializer:
  *
@@ -458,8 +477,8 @@ typedef struct {
  * ]|
  */
 #define FURLHINT_PLUGIN_DEFINE(modname) \
-  G_MODULE_EXPORT const FurlHintPluginDescriptor modname##_LTX_furlhint_plugin_descriptor; \
-  G_MODULE_EXPORT const FurlHintPluginDescriptor modname##_LTX_furlhint_plugin_descriptor
+  G_MODULE_EXPORT const FurlHintPluginDescriptor FURLHINT_PLUGIN_SYMBOL_NAME (modname); \
+  G_MODULE_EXPORT const FurlHintPluginDescriptor FURLHINT_PLUGIN_SYMBOL_NAME (modname)
 
 G_END_DECLS
 
