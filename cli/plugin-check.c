@@ -30,6 +30,8 @@
 
 #include <furlhint/furlhint.h>
 
+#include "json-writer.h"
+
 #define CONNECT_TIMEOUT_MS 10000
 #define SECOND_CALLBACK_WAIT_MS 100
 
@@ -41,6 +43,28 @@ typedef struct {
   gchar **extra_hints;
   const gchar *config_path;   /* (nullable) tahoe.cfg to init with */
 } Checker;
+
+
+/* One line of text from the plugin (its strings, its log, the loader's
+ * messages quoting the file): control characters and invalid UTF-8
+ * escaped as the furlhint command escapes them, so that a plugin cannot
+ * drive the terminal. */
+static void G_GNUC_PRINTF (2, 3)
+print_escaped (FILE *stream,
+               const gchar *format,
+               ...)
+{
+  g_autofree gchar *text = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  fh_text_append_escaped (out, text, -1, TRUE);
+  g_string_append_c (out, '\n');
+  fwrite (out->str, 1, out->len, stream);
+}
 
 static void G_GNUC_PRINTF (4, 5)
 report (Checker *checker,
@@ -74,8 +98,8 @@ report (Checker *checker,
   checker->checks++;
   if (!pass)
     checker->failed++;
-  printf ("%s %s: %s%s%s\n", pass ? "PASS" : "FAIL", checker->path, check,
-          detail != NULL ? ": " : "", detail != NULL ? detail : "");
+  print_escaped (stdout, "%s %s: %s%s%s", pass ? "PASS" : "FAIL", checker->path, check,
+                 detail != NULL ? ": " : "", detail != NULL ? detail : "");
   fflush (stdout);
 }
 
@@ -87,7 +111,7 @@ print_log (GLogLevelFlags level,
   Checker *checker = user_data;
 
   if (checker->verbose)
-    fprintf (stderr, "  log: %s\n", message);
+    print_escaped (stderr, "  log: %s", message);
 }
 
 /* Printable, quoted form of a hint that may hold anything. */

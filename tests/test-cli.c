@@ -1327,6 +1327,38 @@ test_plugin_check_broken (void)
   cli_result_clear (&res);
 }
 
+/* Text a plugin returns (here an error quoting the hint it was given)
+ * reaches the terminal escaped, as everything the furlhint command prints. */
+static void
+test_plugin_check_escapes (void)
+{
+  const gchar *test_plugin_dir = g_getenv ("FURLHINT_TEST_PLUGIN_DIR");
+  g_autofree gchar *checker = NULL;
+  g_autofree gchar *path = NULL;
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+  if (test_plugin_dir == NULL)
+    {
+      g_test_skip ("FURLHINT_TEST_PLUGIN_DIR is not set (run through make check)");
+      return;
+    }
+  checker = plugin_check_path ();
+  path = g_build_filename (test_plugin_dir, "hostile_parse.la", NULL);
+
+  {
+    const gchar *const argv[] = { "--hint", "refuse:\033[2Jx:1", path, NULL };
+
+    run_program (&res, checker, NULL, 0, argv);
+  }
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_nonnull (strstr (res.out, "hostile plugin refuses every refuse: hint"));
+  g_assert_null (strchr (res.out, '\033'));
+  g_assert_nonnull (strstr (res.out, "\\x1b[2J"));
+  cli_result_clear (&res);
+}
+
 /* A plugin that does not load: the checker shows the loader's whole
  * message, the dynamic linker's reason at its end included. */
 static void
@@ -1504,6 +1536,7 @@ main (int argc,
   g_test_add_func ("/cli/help", test_help);
   g_test_add_func ("/cli/plugin-check/bundled", test_plugin_check_bundled);
   g_test_add_func ("/cli/plugin-check/broken", test_plugin_check_broken);
+  g_test_add_func ("/cli/plugin-check/escapes", test_plugin_check_escapes);
   g_test_add_func ("/cli/plugin-check/missing-dependency", test_plugin_check_missing_dependency);
   g_test_add_func ("/cli/plugin-check/config", test_plugin_check_config);
   g_test_add_func ("/cli/plugin-check/hint-modes", test_plugin_check_hint_modes);
