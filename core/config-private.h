@@ -52,9 +52,6 @@ FurlHintListenEntry *fh_listen_entry_parse (const gchar *key, const gchar *text,
 void fh_listen_entry_free (FurlHintListenEntry *entry);
 /* Why @entry would reveal the node in anonymous mode, or NULL. (transfer full) */
 gchar *fh_listen_entry_privacy_problem (const FurlHintListenEntry *entry);
-/* The `B32.b32.i2p` name of the destination at the start of an I2P private
- * key file's text (I2P base64), or NULL and a static *@problem. */
-gchar *fh_i2p_b32_from_keys (const gchar *text, gsize length, const gchar **problem);
 
 G_END_DECLS
 

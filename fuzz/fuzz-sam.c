@@ -37,7 +37,7 @@ check_line (const gchar *line, gsize len)
   for (i = 0; i < reply.keys->len; i++)
     FUZZ_ASSERT (g_ptr_array_index (reply.keys, i) != NULL);
 
-  for (c = FH_SAM_CMD_HELLO; c <= FH_SAM_CMD_NAMING_LOOKUP; c++)
+  for (c = FH_SAM_CMD_HELLO; c <= FH_SAM_CMD_STREAM_FORWARD; c++)
     {
       g_autoptr(GError) check_error = NULL;
 

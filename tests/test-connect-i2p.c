@@ -1052,24 +1052,14 @@ out:
 
 /* Router B (floodfill) in a namespace of its own, joined to ours by a veth
  * pair 198.18.0.1 (us, router A2) - 198.18.0.2 (B); A2 learns B from a
- * copy of B's RouterInfo. A server session on A2 forwards its destination
- * to a socat echo server; furlhint connects to the b32 through A2's SAM. */
+ * copy of B's RouterInfo and has SAM. */
 static void
-test_end_to_end (void)
+start_two_routers (Router *b_out,
+                   Router *a2_out)
 {
   Router b = { 0 }, a2 = { 0 };
   GError *error = NULL;
   gchar **argv, *script, *pid_text, *ri_path, *ready_path;
-  Server srv = { 0 };
-  GThread *thread;
-  FurlHintContext *ctx;
-  gint64 t0 = g_get_monotonic_time (), deadline;
-  Attempt at;
-  gboolean connected = FALSE;
-  guint tries = 0;
-
-  if (!ensure_router ())
-    return;
 
   router_prepare (&b, "routerB", "198.18.0.2", FALSE, TRUE);
   argv = router_argv (&b);
@@ -1139,6 +1129,29 @@ test_end_to_end (void)
       g_free (tail);
       g_assert_no_error (error);
     }
+
+  *b_out = b;
+  *a2_out = a2;
+}
+
+/* A server session on A2 forwards its destination to a socat echo
+ * server; furlhint connects to the b32 through A2's SAM. */
+static void
+test_end_to_end (void)
+{
+  Router b = { 0 }, a2 = { 0 };
+  GError *error = NULL;
+  Server srv = { 0 };
+  GThread *thread;
+  FurlHintContext *ctx;
+  gint64 t0 = g_get_monotonic_time (), deadline;
+  Attempt at;
+  gboolean connected = FALSE;
+  guint tries = 0;
+
+  if (!ensure_router ())
+    return;
+  start_two_routers (&b, &a2);
 
   srv.sam_port = a2.sam_port;
   leakcheck_suspend ();
@@ -1213,6 +1226,167 @@ test_end_to_end (void)
   g_free (b.log_path);
 }
 
+/* --- publishing through the plugin ----------------------------------------- */
+
+/* "<52 of a-z2-7>.b32.i2p" */
+static gboolean
+is_b32 (const gchar *name)
+{
+  return strlen (name) == 52 + 8 && g_str_has_suffix (name, ".b32.i2p") &&
+         strspn (name, "abcdefghijklmnopqrstuvwxyz234567") == 52;
+}
+
+typedef struct {
+  const FurlHintPluginDescriptor *desc;
+  gpointer state;
+  gboolean done;
+  gchar *hint;
+  gpointer publication;
+  GError *error;
+} Publish;
+
+static void
+publish_status (const gchar *status,
+                gpointer user_data)
+{
+  g_test_message ("publish: %s", status);
+}
+
+static void
+publish_done (GObject *source,
+              GAsyncResult *res,
+              gpointer user_data)
+{
+  Publish *p = user_data;
+
+  p->hint = p->desc->publish_finish (p->state, res, &p->publication, &p->error);
+  p->done = TRUE;
+}
+
+/* Publishes kind "i2p" from @key_path to 127.0.0.1:@local_port through
+ * @ctx's i2p plugin, driven through its descriptor; waits (bounded). */
+static void
+run_publish (Publish *p,
+             FurlHintContext *ctx,
+             const gchar *key_path,
+             gboolean create_key,
+             guint16 local_port)
+{
+  FurlHintPlugin *plugin = furlhint_context_find_plugin (ctx, "i2p");
+  GHashTable *options = g_hash_table_new (g_str_hash, g_str_equal);
+  gchar *endpoint = g_strdup_printf ("i2p:%s", key_path);
+  GSocketAddress *local = g_inet_socket_address_new_from_string ("127.0.0.1", local_port);
+  FurlHintPublishArgs args = {
+    .struct_size = sizeof args,
+    .endpoint = endpoint,
+    .kind = "i2p",
+    .key_path = key_path,
+    .options = options,
+    .local_address = local,
+    .create_key = create_key,
+    .status = publish_status,
+  };
+  gint64 t0 = g_get_monotonic_time ();
+
+  g_assert_nonnull (plugin);
+  memset (p, 0, sizeof *p);
+  p->desc = furlhint_plugin_get_descriptor (plugin);
+  p->state = furlhint_plugin_get_state (plugin);
+  g_assert_nonnull (p->desc->publish_async);
+  p->desc->publish_async (p->state, &args, NULL, publish_done, p);
+  /* DEST GENERATE, then SESSION CREATE: ~20 s on 2.45.1. */
+  g_assert_true (lab_iterate_until (&p->done, 120000));
+  g_test_message ("publish: %s after %.1f s", p->error != NULL ? p->error->message : p->hint,
+                  (g_get_monotonic_time () - t0) / 1e6);
+  g_object_unref (local);
+  g_hash_table_unref (options);
+  g_free (endpoint);
+}
+
+/* The plugin publishes a destination from a new key file (created 0600),
+ * forwarded to an echo server; a furlhint client on the same router (as
+ * in end-to-end: the floodfill B makes the LeaseSet findable) reaches it
+ * by the returned hint; unpublished, then published again from the saved
+ * file: the same address. */
+static void
+test_publish (void)
+{
+  Router b = { 0 }, a2 = { 0 };
+  GError *error = NULL;
+  FurlHintContext *server, *client;
+  gchar *key_dir, *key_path, *first_hint;
+  guint16 echo_port;
+  Publish p;
+  GStatBuf st;
+  gint64 t0 = g_get_monotonic_time (), deadline;
+  gboolean connected = FALSE;
+
+  if (!ensure_router ())
+    return;
+  start_two_routers (&b, &a2);
+  leakcheck_suspend ();
+  echo_port = lab_echo_server_start (lab.lab, "127.0.0.1", &error);
+  leakcheck_resume ();
+  g_assert_no_error (error);
+
+  key_dir = g_build_filename (lab_get_dir (lab.lab), "i2p-server", NULL);
+  g_assert_cmpint (g_mkdir (key_dir, 0700), ==, 0);
+  key_path = g_build_filename (key_dir, "my_service.keypair", NULL);
+
+  server = new_context (a2.sam_port);
+  run_publish (&p, server, key_path, TRUE, echo_port);
+  g_assert_no_error (p.error);
+  g_assert_true (g_str_has_prefix (p.hint, "i2p:"));
+  g_assert_true (is_b32 (p.hint + 4));
+  g_assert_cmpint (g_stat (key_path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+
+  client = new_context (a2.sam_port);
+  deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  while (!connected && g_get_monotonic_time () < deadline)
+    {
+      Attempt at;
+
+      run_connect (&at, client, p.hint, 60000, NULL);
+      g_test_message ("publish: connect after %.1f s: %s",
+                      (g_get_monotonic_time () - t0) / 1e6,
+                      at.error != NULL ? at.error->message : "connected");
+      if (at.error == NULL)
+        {
+          lab_assert_echo (furlhint_connect_result_get_stream (at.result),
+                           "hello to a published destination\n", 20);
+          connected = TRUE;
+        }
+      else
+        g_usleep (1000 * 1000);   /* the LeaseSet is being published */
+      attempt_clear (&at);
+    }
+  g_assert_true (connected);
+  g_test_message ("publish: echo after %.1f s in all", (g_get_monotonic_time () - t0) / 1e6);
+
+  p.desc->unpublish (p.state, p.publication);
+  first_hint = p.hint;
+
+  /* From the saved key, no new one allowed: the same address. */
+  run_publish (&p, server, key_path, FALSE, echo_port);
+  g_assert_no_error (p.error);
+  g_assert_cmpstr (p.hint, ==, first_hint);
+  p.desc->unpublish (p.state, p.publication);
+  g_free (p.hint);
+  g_free (first_hint);
+
+  furlhint_context_unref (client);
+  furlhint_context_unref (server);
+  lab_stop (a2.proc);
+  lab_stop (b.proc);
+  g_free (key_path);
+  g_free (key_dir);
+  g_free (a2.dir);
+  g_free (a2.log_path);
+  g_free (b.dir);
+  g_free (b.log_path);
+}
+
 int
 main (int argc,
       char **argv)
@@ -1246,6 +1420,7 @@ main (int argc,
   g_test_add_func ("/connect/i2p/blocking", test_blocking);
   g_test_add_func ("/connect/i2p/fini", test_fini);
   g_test_add_func ("/connect/i2p/end-to-end", test_end_to_end);
+  g_test_add_func ("/connect/i2p/publish", test_publish);
 
   ret = g_test_run ();
   if (ret != 0)

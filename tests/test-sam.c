@@ -578,19 +578,146 @@ test_options (void)
 static void
 test_session_id (void)
 {
-  gchar *a = fh_sam_new_session_id ();
-  gchar *b = fh_sam_new_session_id ();
-  gchar *line;
   GError *error = NULL;
+  gchar *a, *b, *line;
+
+  /* GLib's generator, seeded the same way twice, gives the same numbers:
+   * an ID made from it would be repeated (and guessable by anyone who
+   * can reproduce the seed). The kernel's CSPRNG ignores the seed. */
+  g_random_set_seed (1234);
+  a = fh_sam_new_session_id (&error);
+  g_assert_no_error (error);
+  g_random_set_seed (1234);
+  b = fh_sam_new_session_id (&error);
+  g_assert_no_error (error);
 
   g_assert_true (g_str_has_prefix (a, "furlhint-"));
-  g_assert_cmpuint (strlen (a), ==, 9 + 16);
+  g_assert_cmpuint (strlen (a), ==, 9 + 32);
+  g_assert_cmpuint (strspn (a + 9, "0123456789abcdef"), ==, 32);
   g_assert_cmpstr (a, !=, b);
   line = fh_sam_build_session_create (a, NULL, NULL, &error);
   g_assert_no_error (error);
   g_free (line);
   g_free (a);
   g_free (b);
+}
+
+/* A PUB/PRIV pair as i2pd 2.45.1 answers DEST GENERATE SIGNATURE_TYPE=7
+ * (the shape: a 391-byte destination with a KEY certificate, then 288
+ * bytes of private keys), in I2P base64. */
+static gchar *
+fake_i2p_base64 (gsize n_bytes,
+                 guint8 fill)
+{
+  guint8 *raw = g_malloc (n_bytes);
+  gchar *text;
+
+  memset (raw, fill, n_bytes);
+  text = g_base64_encode (raw, n_bytes);
+  g_strdelimit (text, "+", '-');
+  g_strdelimit (text, "/", '~');
+  g_free (raw);
+  return text;
+}
+
+static void
+test_dest_generate (void)
+{
+  GError *error = NULL;
+  FhSamReply reply;
+  gchar *line, *pub = fake_i2p_base64 (391, 0xfb), *priv = fake_i2p_base64 (391 + 288, 0xfb);
+
+  line = fh_sam_build_dest_generate ();
+  g_assert_cmpstr (line, ==, "DEST GENERATE SIGNATURE_TYPE=7\n");
+  g_free (line);
+
+  line = g_strdup_printf ("DEST REPLY PUB=%s PRIV=%s\n", pub, priv);
+  parse_ok (line, &reply);
+  g_assert_true (fh_sam_check_reply (FH_SAM_CMD_DEST_GENERATE, &reply, "b", &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (fh_sam_reply_get (&reply, "PRIV"), ==, priv);
+  fh_sam_reply_clear (&reply);
+  g_free (line);
+
+  /* PRIV missing, or no longer than PUB (no private keys): refused. */
+  line = g_strdup_printf ("DEST REPLY PUB=%s\n", pub);
+  parse_ok (line, &reply);
+  g_assert_false (fh_sam_check_reply (FH_SAM_CMD_DEST_GENERATE, &reply, "b", &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
+  g_assert_cmpstr (error->message, ==, "I2P: the SAM bridge b answered DEST GENERATE without "
+                                       "a base64 destination in PUB and its private keys in PRIV");
+  g_clear_error (&error);
+  fh_sam_reply_clear (&reply);
+  g_free (line);
+  line = g_strdup_printf ("DEST REPLY PUB=%s PRIV=%s\n", pub, pub);
+  parse_ok (line, &reply);
+  g_assert_false (fh_sam_check_reply (FH_SAM_CMD_DEST_GENERATE, &reply, "b", &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
+  g_clear_error (&error);
+  fh_sam_reply_clear (&reply);
+  g_free (line);
+
+  /* A failure is a RESULT, mapped as for other commands. */
+  parse_ok ("DEST REPLY RESULT=I2P_ERROR MESSAGE=\"bad type\"\n", &reply);
+  g_assert_false (fh_sam_check_reply (FH_SAM_CMD_DEST_GENERATE, &reply, "b", &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==, "I2P: router error: bad type (SAM RESULT=I2P_ERROR)");
+  g_clear_error (&error);
+  fh_sam_reply_clear (&reply);
+
+  /* Another topic is not an answer. */
+  parse_ok ("SESSION STATUS RESULT=OK\n", &reply);
+  g_assert_false (fh_sam_check_reply (FH_SAM_CMD_DEST_GENERATE, &reply, "b", &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
+  g_clear_error (&error);
+  fh_sam_reply_clear (&reply);
+  g_free (pub);
+  g_free (priv);
+}
+
+static void
+test_stream_forward (void)
+{
+  GError *error = NULL;
+  FhSamReply reply;
+  gchar *line;
+
+  line = fh_sam_build_stream_forward ("furlhint-ab", "127.0.0.1", 4321, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (line, ==, "STREAM FORWARD ID=furlhint-ab PORT=4321 HOST=127.0.0.1 "
+                             "SILENT=true\n");
+  g_free (line);
+  line = fh_sam_build_stream_forward ("x", "::1", 80, &error);
+  g_assert_cmpstr (line, ==, "STREAM FORWARD ID=x PORT=80 HOST=::1 SILENT=true\n");
+  g_free (line);
+
+  /* A name (the router would resolve it), a smuggled pair, port 0, a
+   * bad ID: refused. */
+  g_assert_null (fh_sam_build_stream_forward ("x", "localhost", 80, &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==, "I2P: cannot forward incoming streams to \"localhost\" "
+                                       "port 80; accepted: an IP address literal and a port "
+                                       "of 1-65535");
+  g_clear_error (&error);
+  g_assert_null (fh_sam_build_stream_forward ("x", "127.0.0.1 SILENT=false", 80, &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_null (fh_sam_build_stream_forward ("x", "127.0.0.1", 0, &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_null (fh_sam_build_stream_forward ("a b", "127.0.0.1", 80, &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
+  g_clear_error (&error);
+
+  parse_ok ("STREAM STATUS RESULT=OK\n", &reply);
+  g_assert_true (fh_sam_check_reply (FH_SAM_CMD_STREAM_FORWARD, &reply, "b", &error));
+  g_assert_no_error (error);
+  fh_sam_reply_clear (&reply);
+  parse_ok ("STREAM STATUS RESULT=INVALID_ID\n", &reply);
+  g_assert_false (fh_sam_check_reply (FH_SAM_CMD_STREAM_FORWARD, &reply, "b", &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
+  g_clear_error (&error);
+  fh_sam_reply_clear (&reply);
 }
 
 int
@@ -612,6 +739,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sam/names", test_names);
   g_test_add_func ("/sam/options", test_options);
   g_test_add_func ("/sam/session-id", test_session_id);
+  g_test_add_func ("/sam/build/dest-generate", test_dest_generate);
+  g_test_add_func ("/sam/build/stream-forward", test_stream_forward);
 
   return g_test_run ();
 }

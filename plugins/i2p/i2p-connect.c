@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "i2p-private.h"
+#include "i2p-keys.h"
 
 /* --- jobs: the caller's side ---------------------------------------------- */
 
@@ -38,6 +39,11 @@ i2p_job_unref (gpointer data)
   g_clear_object (&job->caller_cancellable);
   g_clear_object (&job->cancellable);
   g_free (job->host);
+  g_free (job->key_path);
+  if (job->private_key != NULL)
+    memset (job->private_key, 0, strlen (job->private_key));
+  g_free (job->private_key);
+  g_clear_pointer (&job->publication, i2p_publication_free);
   g_free (job->peer);
   g_free (job->session_id);
   g_free (job->destination);
@@ -66,6 +72,8 @@ complete_in_caller_cb (gpointer data)
    * against the caller's cancellation is unreffed — closed — by GTask. */
   if (job->result != NULL)
     g_task_return_pointer (task, g_steal_pointer (&job->result), g_object_unref);
+  else if (job->publication != NULL)
+    g_task_return_pointer (task, g_steal_pointer (&job->publication), i2p_publication_free);
   else
     g_task_return_error (task, g_steal_pointer (&job->error));
   g_object_unref (task);
@@ -216,6 +224,9 @@ i2p_job_fail (Job *job,
   job->finished = TRUE;
   job->error = error;
   job_detach (job);
+  /* A publication's session serves nobody else: it ends with the job. */
+  if (job->publish && job->session != NULL)
+    i2p_session_die (job->session, g_error_copy (error));
   g_cancellable_cancel (job->cancellable);
   job_maybe_post (job);
 }
@@ -224,9 +235,48 @@ static void
 job_succeed (Job *job)
 {
   job->finished = TRUE;
-  job->result = g_steal_pointer (&job->conn);
+  if (job->publish)
+    {
+      I2pPublication *publication = g_new0 (I2pPublication, 1);
+      const gchar *problem = NULL;
+      gchar *b32 = fh_i2p_b32_from_keys (job->private_key, strlen (job->private_key),
+                                         &problem);
+
+      /* Checked before SESSION CREATE (a read key) or by DEST GENERATE's
+       * reply check (a new one). */
+      g_assert (b32 != NULL);
+      publication->worker = job->worker;
+      publication->session = i2p_session_ref (job->session);
+      publication->forward = g_steal_pointer (&job->conn);
+      publication->hint = job->hint_port != 0
+                            ? g_strdup_printf ("i2p:%s:%u", b32, (guint) job->hint_port)
+                            : g_strdup_printf ("i2p:%s", b32);
+      g_free (b32);
+      job->publication = publication;
+    }
+  else
+    job->result = g_steal_pointer (&job->conn);
   job_detach (job);
   job_maybe_post (job);
+}
+
+/* Publishing: the destination's session, once its keys are known. The
+ * job's stream socket waits, HELLO done, for STREAM FORWARD. */
+static void
+job_open_publication_session (Job *job)
+{
+  GError *error = NULL;
+  Session *session = i2p_session_open (job->worker, NULL, job->private_key, &error);
+
+  if (session == NULL)
+    {
+      i2p_job_fail (job, error);
+      return;
+    }
+  job->session = i2p_session_ref (session);
+  job->step = JOB_WAIT_SESSION;
+  i2p_job_status (job, "creating I2P session");
+  g_queue_push_tail (&session->waiters, i2p_job_ref (job));
 }
 
 gboolean
@@ -304,6 +354,18 @@ job_got_line (Job *job)
 
         if (!fh_sam_check_reply (FH_SAM_CMD_HELLO, &reply, job->worker->bridge, &error))
           break;
+        if (job->publish)
+          {
+            if (job->private_key != NULL)
+              job_open_publication_session (job);
+            else
+              {
+                job->step = JOB_DEST_GENERATE;
+                i2p_job_status (job, "generating an I2P destination");
+                job_send (job, fh_sam_build_dest_generate ());
+              }
+            break;
+          }
         version = fh_sam_reply_get (&reply, "VERSION");
         /* See "Ports" above: without 3.2 the port cannot be sent. */
         if (job->port != 0 && fh_sam_version_at_least (version, 3, 2))
@@ -318,6 +380,24 @@ job_got_line (Job *job)
       }
       break;
 
+    case JOB_DEST_GENERATE:
+      if (!fh_sam_check_reply (FH_SAM_CMD_DEST_GENERATE, &reply, job->worker->bridge,
+                               &error))
+        break;
+      job->private_key = g_strdup (fh_sam_reply_get (&reply, "PRIV"));
+      if (job->key_path != NULL && !i2p_key_file_save (job->key_path, job->private_key,
+                                                       &error))
+        break;
+      job_open_publication_session (job);
+      break;
+
+    case JOB_STREAM_FORWARD:
+      if (fh_sam_check_reply (FH_SAM_CMD_STREAM_FORWARD, &reply,
+                              job->worker->bridge, &error))
+        job_succeed (job);
+      break;
+
+    case JOB_WAIT_SESSION:
     case JOB_STREAM_CONNECT:
     default:
       if (fh_sam_check_reply (FH_SAM_CMD_STREAM_CONNECT, &reply,
@@ -333,7 +413,15 @@ job_got_line (Job *job)
 static const gchar *
 job_reply_name (const Job *job)
 {
-  return job->step == JOB_HELLO ? "before answering HELLO" : "before answering STREAM CONNECT";
+  switch (job->step)
+    {
+    case JOB_HELLO: return "before answering HELLO";
+    case JOB_DEST_GENERATE: return "before answering DEST GENERATE";
+    case JOB_STREAM_FORWARD: return "before answering STREAM FORWARD";
+    case JOB_WAIT_SESSION:
+    case JOB_STREAM_CONNECT:
+    default: return "before answering STREAM CONNECT";
+    }
 }
 
 /* The stream socket's replies are read up to their "\n" and not a byte
@@ -464,8 +552,8 @@ job_connected_cb (GObject *source,
   i2p_job_unref (job);
 }
 
-static void
-job_open_stream (Job *job)
+void
+i2p_job_open_stream (Job *job)
 {
   GSocketClient *client = i2p_new_socket_client ();
 
@@ -494,7 +582,7 @@ naming_done (Session *session,
   else
     {
       job->destination = g_strdup (fh_sam_reply_get (reply, "VALUE"));
-      job_open_stream (job);
+      i2p_job_open_stream (job);
     }
 }
 
@@ -507,10 +595,23 @@ i2p_job_session_ready (Job *job,
 
   g_free (job->session_id);
   job->session_id = g_strdup (session->id);
+  if (job->publish)
+    {
+      line = fh_sam_build_stream_forward (session->id, job->host, job->port, &error);
+      if (line == NULL)
+        {
+          i2p_job_fail (job, error);
+          return;
+        }
+      job->step = JOB_STREAM_FORWARD;
+      i2p_job_status (job, "forwarding incoming I2P streams");
+      job_send (job, line);
+      return;
+    }
   if (fh_sam_is_b32 (job->host) || fh_sam_is_base64_destination (job->host))
     {
       job->destination = g_strdup (job->host);
-      job_open_stream (job);
+      i2p_job_open_stream (job);
       return;
     }
   line = fh_sam_build_naming_lookup (job->host, &error);
@@ -569,21 +670,33 @@ i2p_connect_async (gpointer data,
       return;
     }
 
-  g_mutex_lock (&state->lock);
-  if (state->worker == NULL)
-    state->worker = i2p_worker_new (state);
-  g_mutex_unlock (&state->lock);
-
-  job = g_new0 (Job, 1);
-  job->ref = 1;
-  job->task = task;
-  job->caller = fh_caller_queue_new (args->status, args->status_data,
-                                     "[furlhint] i2p connect");
-  job->cancellable = g_cancellable_new ();
+  job = i2p_job_new (state, task, args->status, args->status_data, cancellable);
   job->host = g_strdup (args->target->host);
   job->port = args->target->port;
   job->peer = g_strdup (state->per_peer && args->isolation_key != NULL ? args->isolation_key
                                                                        : "");
+  g_main_context_invoke_full (state->worker->context, G_PRIORITY_DEFAULT,
+                              i2p_job_start_in_worker_cb, job, NULL);
+}
+
+/* A job for @task on the plugin's worker (started here if need be), its
+ * statuses going to @status, @cancellable forwarded to the worker. The
+ * caller fills in what the job is about and hands it over with
+ * i2p_job_start_in_worker_cb(). */
+Job *
+i2p_job_new (I2pState *state,
+             GTask *task,
+             FurlHintStatusFunc status,
+             gpointer status_data,
+             GCancellable *cancellable)
+{
+  Job *job = g_new0 (Job, 1);
+
+  i2p_worker_ensure (state);
+  job->ref = 1;
+  job->task = task;
+  job->caller = fh_caller_queue_new (status, status_data, g_task_get_name (task));
+  job->cancellable = g_cancellable_new ();
   job->worker = state->worker;
   job->line = g_byte_array_new ();
   if (cancellable != NULL)
@@ -596,8 +709,7 @@ i2p_connect_async (gpointer data,
       job->cancel_handler = g_cancellable_connect (cancellable, G_CALLBACK (caller_cancelled_cb),
                                                    forward, cancel_forward_free);
     }
-  g_main_context_invoke_full (state->worker->context, G_PRIORITY_DEFAULT,
-                              i2p_job_start_in_worker_cb, job, NULL);
+  return job;
 }
 
 GIOStream *

@@ -7,6 +7,8 @@
  *                  stream socket: HELLO, NAMING LOOKUP, STREAM CONNECT);
  *   i2p-session.c  the SAM sessions: a control socket each, HELLO and
  *                  SESSION CREATE, commands queued one at a time;
+ *   i2p-publish.c  publishing a destination: the key file, the caller's
+ *                  side of a publish, unpublishing;
  *   i2p-worker.c   the worker thread that owns every SAM socket, and the
  *                  errors of the bridge it talks to.
  *
@@ -114,6 +116,9 @@ struct _I2pWorker {
   GHashTable *sessions;        /* (owned) (element-type utf8 Session) the live
                                 * sessions by peer key (see Job), each with a
                                 * reference of the worker's */
+  GList *published;            /* (element-type Session) publications' sessions
+                                * (see "publishing"), each with a reference
+                                * of the worker's */
   GList *jobs;                 /* (element-type Job) (unowned) running jobs */
   guint n_alive;               /* jobs not yet posted + sessions not yet freed */
   gboolean stopping;
@@ -147,7 +152,10 @@ struct _Session {
   I2pWorker *worker;           /* (unowned) */
   SessionPhase phase;
   gchar *id;                   /* (owned) */
-  gchar *peer;                 /* (owned) its key in worker->sessions */
+  gchar *peer;                 /* (owned) (nullable) its key in worker->sessions;
+                                * NULL: a publication's, in worker->published */
+  gchar *private_key;          /* (owned) (nullable) SESSION CREATE's DESTINATION;
+                                * NULL: TRANSIENT */
   GSocketConnection *conn;     /* (nullable) (owned) the control socket */
   GCancellable *cancellable;   /* (owned) cancelled when the session dies */
   GSource *timeout;            /* (nullable) (owned) handshake bound */
@@ -162,7 +170,18 @@ struct _Session {
 typedef enum {
   JOB_HELLO = 0,
   JOB_STREAM_CONNECT,
+  JOB_DEST_GENERATE,      /* publishing: a new key on the stream socket */
+  JOB_WAIT_SESSION,       /* publishing: the socket idle until the session is up */
+  JOB_STREAM_FORWARD,
 } JobStep;
+
+/* What a successful publish hands the caller (see "publishing"). */
+typedef struct {
+  I2pWorker *worker;           /* (unowned) the plugin's; unpublish comes before fini */
+  Session *session;            /* (owned ref) worker thread only */
+  GSocketConnection *forward;  /* (owned) the STREAM FORWARD socket */
+  gchar *hint;                 /* (owned) "i2p:B32.b32.i2p[:PORT]" */
+} I2pPublication;
 
 struct _Job {
   gint ref;                    /* atomic: the caller's and the worker's sides */
@@ -178,6 +197,12 @@ struct _Job {
   GCancellable *cancellable;   /* (owned) the job's own, linked to the caller's */
   gchar *host;                 /* (owned) */
   guint16 port;
+  gboolean publish;            /* a publish, not a connect: @host and @port are
+                                * where incoming streams go */
+  gchar *key_path;             /* (owned) (nullable) publish: where to save a new key */
+  gchar *private_key;          /* (owned) (nullable) publish: the destination's keys;
+                                * NULL until DEST GENERATE made them */
+  guint16 hint_port;           /* publish: the port in the hint (0: none) */
   gchar *peer;                 /* (owned) which session: the isolation key with
                                 * per-peer destinations ("" without one), ""
                                 * with a shared destination */
@@ -201,6 +226,7 @@ struct _Job {
   /* written by the worker before posting, read by the caller after */
   GError *error;               /* (nullable) (owned) */
   GSocketConnection *result;   /* (nullable) (owned) */
+  I2pPublication *publication; /* (nullable) (owned) a publish's result */
 };
 
 /* i2p-connect.c */
@@ -215,6 +241,12 @@ gboolean i2p_job_cancelled_cb (GCancellable *cancellable,
 void i2p_job_session_ready (Job *job,
                             Session *session);
 void i2p_command_free (Command *command);
+Job *i2p_job_new (I2pState *state,
+                  GTask *task,
+                  FurlHintStatusFunc status,
+                  gpointer status_data,
+                  GCancellable *cancellable);
+void i2p_job_open_stream (Job *job);
 void i2p_connect_async (gpointer data,
                         const FurlHintConnectArgs *args,
                         GCancellable *cancellable,
@@ -235,10 +267,30 @@ void i2p_session_queue_command (Session *session,
                                 CommandDone done,
                                 Job *job);
 Session *i2p_session_open (I2pWorker *worker,
-                           const gchar *peer);
+                           const gchar *peer,
+                           const gchar *private_key,
+                           GError **error);
+
+/* i2p-publish.c */
+void i2p_publish_async (gpointer data,
+                        const FurlHintPublishArgs *args,
+                        GCancellable *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer user_data);
+gchar *i2p_publish_finish (gpointer data,
+                           GAsyncResult *result,
+                           gpointer *publication,
+                           GError **error);
+void i2p_unpublish (gpointer data,
+                    gpointer publication);
+void i2p_publication_free (gpointer data);
+gboolean i2p_key_file_save (const gchar *path,
+                            const gchar *private_key,
+                            GError **error);
 
 /* i2p-worker.c */
 I2pWorker *i2p_worker_new (const I2pState *state);
+void i2p_worker_ensure (I2pState *state);
 void i2p_worker_free (I2pWorker *worker);
 void i2p_worker_maybe_quit (I2pWorker *worker);
 gboolean i2p_job_start_in_worker_cb (gpointer data);

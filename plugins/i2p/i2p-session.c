@@ -45,6 +45,9 @@ i2p_session_unref (Session *session)
   g_queue_clear_full (&session->output, g_free);
   g_free (session->id);
   g_free (session->peer);
+  if (session->private_key != NULL)
+    memset (session->private_key, 0, strlen (session->private_key));
+  g_free (session->private_key);
   g_free (session);
   worker->n_alive--;
   i2p_worker_maybe_quit (worker);
@@ -64,7 +67,15 @@ i2p_session_die (Session *session,
     }
   session->phase = SESSION_DEAD;
   i2p_session_ref (session);
-  if (g_hash_table_lookup (worker->sessions, session->peer) == session)
+  if (session->peer == NULL)
+    {
+      if (g_list_find (worker->published, session) != NULL)
+        {
+          worker->published = g_list_remove (worker->published, session);
+          i2p_session_unref (session);   /* the worker's */
+        }
+    }
+  else if (g_hash_table_lookup (worker->sessions, session->peer) == session)
     {
       g_hash_table_remove (worker->sessions, session->peer);
       i2p_session_unref (session);   /* the worker's */
@@ -322,7 +333,7 @@ session_hello_done (Session *session,
       i2p_session_die (session, local_error);
       return;
     }
-  line = fh_sam_build_session_create (session->id, NULL,
+  line = fh_sam_build_session_create (session->id, session->private_key,
                                       (const gchar *const *) session->worker->options,
                                       &local_error);
   if (line == NULL)
@@ -386,20 +397,37 @@ session_connected_cb (GObject *source,
   i2p_session_unref (session);
 }
 
-/* A new session for @peer, in worker->sessions. */
+/* A new session for @peer, in worker->sessions; or with @peer NULL a
+ * publication's, in worker->published, on the destination
+ * @private_key (NULL: a transient one). NULL with @error when no random
+ * session ID can be had. */
 Session *
 i2p_session_open (I2pWorker *worker,
-                  const gchar *peer)
+                  const gchar *peer,
+                  const gchar *private_key,
+                  GError **error)
 {
-  Session *session = g_new0 (Session, 1);
-  GSocketClient *client = i2p_new_socket_client ();
+  Session *session;
+  GSocketClient *client;
+  gchar *id = fh_sam_new_session_id (error);
 
+  if (id == NULL)
+    {
+      g_prefix_error (error, "I2P: no SAM session ID: ");
+      return NULL;
+    }
+  session = g_new0 (Session, 1);
+  client = i2p_new_socket_client ();
   session->ref = 1;   /* the worker's */
   session->worker = worker;
   session->phase = SESSION_CONNECTING;
-  session->id = fh_sam_new_session_id ();
+  session->id = id;
   session->peer = g_strdup (peer);
-  g_hash_table_insert (worker->sessions, g_strdup (peer), session);
+  session->private_key = g_strdup (private_key);
+  if (peer != NULL)
+    g_hash_table_insert (worker->sessions, g_strdup (peer), session);
+  else
+    worker->published = g_list_prepend (worker->published, session);
   session->cancellable = g_cancellable_new ();
   session->inbuf = g_byte_array_new ();
   worker->n_alive++;

@@ -68,6 +68,16 @@ i2p_new_socket_client (void)
   return client;
 }
 
+/* Starts the worker at the first connect or publish. */
+void
+i2p_worker_ensure (I2pState *state)
+{
+  g_mutex_lock (&state->lock);
+  if (state->worker == NULL)
+    state->worker = i2p_worker_new (state);
+  g_mutex_unlock (&state->lock);
+}
+
 gboolean
 i2p_job_start_in_worker_cb (gpointer data)
 {
@@ -90,9 +100,27 @@ i2p_job_start_in_worker_cb (gpointer data)
   if (g_cancellable_is_cancelled (job->cancellable))
     return G_SOURCE_REMOVE;   /* i2p_job_cancelled_cb follows */
 
+  if (job->publish)
+    {
+      /* The stream socket first: HELLO, DEST GENERATE for a new key, and
+       * STREAM FORWARD once the publication's session is up. */
+      i2p_job_status (job, "connecting to I2P");
+      i2p_job_open_stream (job);
+      return G_SOURCE_REMOVE;
+    }
+
   session = g_hash_table_lookup (worker->sessions, job->peer);
   if (session == NULL)
-    session = i2p_session_open (worker, job->peer);
+    {
+      GError *error = NULL;
+
+      session = i2p_session_open (worker, job->peer, NULL, &error);
+      if (session == NULL)
+        {
+          i2p_job_fail (job, error);
+          return G_SOURCE_REMOVE;
+        }
+    }
   job->session = i2p_session_ref (session);
   if (session->phase == SESSION_READY)
     {
@@ -120,8 +148,10 @@ worker_shutdown_cb (gpointer data)
     i2p_job_fail (l->data, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                                 "I2P: the i2p plugin is shutting down"));
   g_list_free (jobs);
-  /* Each i2p_session_die() takes its session out of the table. */
-  sessions = g_hash_table_get_values (worker->sessions);
+  /* Each i2p_session_die() takes its session out of the table or the
+   * list of publications (unpublished before fini, so normally none). */
+  sessions = g_list_concat (g_hash_table_get_values (worker->sessions),
+                            g_list_copy (worker->published));
   for (GList *l = sessions; l != NULL; l = l->next)
     i2p_session_die (l->data, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                                    "I2P: the i2p plugin is shutting down"));

@@ -36,7 +36,7 @@
  *
  * This file: the settings and parse, init and fini, describe and the
  * descriptor; connecting is in i2p-connect.c, i2p-session.c and
- * i2p-worker.c (i2p-private.h says which holds what, and how connecting
+ * i2p-worker.c, publishing a destination (kind "i2p") in i2p-publish.c (i2p-private.h says which holds what, and how connecting
  * works).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -509,6 +509,7 @@ i2p_describe (gpointer data,
 
 static const gchar *const i2p_prefixes[] = { "i2p", NULL };
 static const gchar *const i2p_host_suffixes[] = { ".i2p", NULL };
+static const gchar *const i2p_publishes[] = { "i2p", NULL };
 
 FURLHINT_PLUGIN_DEFINE (i2p) = {
   .abi_version = FURLHINT_PLUGIN_ABI_VERSION,
@@ -526,4 +527,8 @@ FURLHINT_PLUGIN_DEFINE (i2p) = {
   .connect_async = i2p_connect_async,
   .connect_finish = i2p_connect_finish,
   .describe = i2p_describe,
+  .publishes = i2p_publishes,
+  .publish_async = i2p_publish_async,
+  .publish_finish = i2p_publish_finish,
+  .unpublish = i2p_unpublish,
 };

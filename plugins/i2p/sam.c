@@ -185,6 +185,36 @@ fh_sam_build_naming_lookup (const gchar *name,
 }
 
 gchar *
+fh_sam_build_dest_generate (void)
+{
+  /* Ed25519 (7), as for transient destinations: the SAM 3.0 default
+   * (DSA_SHA1) is deprecated. */
+  return g_strdup ("DEST GENERATE SIGNATURE_TYPE=7\n");
+}
+
+gchar *
+fh_sam_build_stream_forward (const gchar *id,
+                             const gchar *host,
+                             guint16 port,
+                             GError **error)
+{
+  if (!check_id (id, error))
+    return NULL;
+  if (host == NULL || !g_hostname_is_ip_address (host) || !value_is_safe (host, FALSE) ||
+      port == 0)
+    {
+      gchar *shown = excerpt (host != NULL ? host : "");
+      g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED,
+                   "I2P: cannot forward incoming streams to \"%s\" port %u; accepted: "
+                   "an IP address literal and a port of 1-65535", shown, (guint) port);
+      g_free (shown);
+      return NULL;
+    }
+  return g_strdup_printf ("STREAM FORWARD ID=%s PORT=%u HOST=%s SILENT=true\n",
+                          id, (guint) port, host);
+}
+
+gchar *
 fh_sam_build_pong (const FhSamReply *ping)
 {
   g_return_val_if_fail (ping != NULL, NULL);
@@ -432,6 +462,8 @@ static const struct {
   [FH_SAM_CMD_SESSION_CREATE] = { "SESSION", "STATUS", "SESSION CREATE" },
   [FH_SAM_CMD_STREAM_CONNECT] = { "STREAM", "STATUS", "STREAM CONNECT" },
   [FH_SAM_CMD_NAMING_LOOKUP] = { "NAMING", "REPLY", "NAMING LOOKUP" },
+  [FH_SAM_CMD_DEST_GENERATE] = { "DEST", "REPLY", "DEST GENERATE" },
+  [FH_SAM_CMD_STREAM_FORWARD] = { "STREAM", "STATUS", "STREAM FORWARD" },
 };
 
 /* Every RESULT= value in the SAM v3 specification, plus the ones routers
@@ -543,7 +575,7 @@ fh_sam_check_reply (FhSamCommand command,
 {
   const gchar *result;
 
-  g_return_val_if_fail (command <= FH_SAM_CMD_NAMING_LOOKUP, FALSE);
+  g_return_val_if_fail (command <= FH_SAM_CMD_STREAM_FORWARD, FALSE);
 
   if (g_strcmp0 (reply->topic, command_table[command].topic) != 0 ||
       g_strcmp0 (reply->op, command_table[command].op) != 0)
@@ -558,6 +590,25 @@ fh_sam_check_reply (FhSamCommand command,
       g_free (got);
       g_free (topic);
       return FALSE;
+    }
+
+  /* A DEST REPLY has no RESULT: its keys are its success (a bridge that
+   * fails answers RESULT=I2P_ERROR, handled below like any result). */
+  if (command == FH_SAM_CMD_DEST_GENERATE && fh_sam_reply_get (reply, "RESULT") == NULL)
+    {
+      const gchar *pub = fh_sam_reply_get (reply, "PUB");
+      const gchar *priv = fh_sam_reply_get (reply, "PRIV");
+
+      if (!fh_sam_is_base64_destination (pub) || !fh_sam_is_base64_destination (priv) ||
+          strlen (priv) <= strlen (pub))
+        {
+          g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL,
+                       "I2P: the SAM bridge %s answered DEST GENERATE without a base64 "
+                       "destination in PUB and its private keys in PRIV",
+                       bridge != NULL ? bridge : "");
+          return FALSE;
+        }
+      return TRUE;
     }
 
   result = fh_sam_reply_get (reply, "RESULT");
@@ -759,7 +810,17 @@ fh_sam_parse_options (const gchar *text,
 }
 
 gchar *
-fh_sam_new_session_id (void)
+fh_sam_new_session_id (GError **error)
 {
-  return g_strdup_printf ("furlhint-%08x%08x", g_random_int (), g_random_int ());
+  guint8 bytes[16];
+  GString *id = g_string_new ("furlhint-");
+
+  if (!fh_plugin_random_bytes (bytes, sizeof bytes, error))
+    {
+      g_string_free (id, TRUE);
+      return NULL;
+    }
+  for (gsize i = 0; i < sizeof bytes; i++)
+    g_string_append_printf (id, "%02x", bytes[i]);
+  return g_string_free (id, FALSE);
 }

@@ -47,6 +47,8 @@ typedef enum {
   FH_SAM_CMD_SESSION_CREATE,
   FH_SAM_CMD_STREAM_CONNECT,
   FH_SAM_CMD_NAMING_LOOKUP,
+  FH_SAM_CMD_DEST_GENERATE,
+  FH_SAM_CMD_STREAM_FORWARD,
 } FhSamCommand;
 
 typedef enum {
@@ -92,6 +94,21 @@ gchar *fh_sam_build_stream_connect (const gchar *id,
 gchar *fh_sam_build_naming_lookup (const gchar *name,
                                    GError **error);
 
+/* "DEST GENERATE SIGNATURE_TYPE=7\n": a new Ed25519 destination (what
+ * i2pd, Java I2P and txi2p make), answered by "DEST REPLY PUB=... PRIV=..."
+ * (fh_sam_check_reply() checks both are there). */
+gchar *fh_sam_build_dest_generate (void);
+
+/* "STREAM FORWARD ID=@id PORT=@port HOST=@host SILENT=true\n": the bridge
+ * connects to @host:@port for every stream reaching session @id's
+ * destination, and with SILENT=true sends nothing on it before the
+ * peer's bytes. @host: an IP address literal (no name: the router would
+ * resolve it). */
+gchar *fh_sam_build_stream_forward (const gchar *id,
+                                    const gchar *host,
+                                    guint16 port,
+                                    GError **error);
+
 /* "PONG @text\n" for a bridge's "PING @text" (SAM 3.2 keepalive). */
 gchar *fh_sam_build_pong (const FhSamReply *ping);
 
@@ -124,7 +141,9 @@ const gchar *fh_sam_reply_get (const FhSamReply *reply,
                                const gchar *key);
 
 /* Checks that @reply answers @command (HELLO REPLY, SESSION STATUS, STREAM
- * STATUS, NAMING REPLY) and that RESULT=OK. Otherwise sets @error: a
+ * STATUS, NAMING REPLY, DEST REPLY) and that RESULT=OK (DEST REPLY has no
+ * RESULT: a PUB and a PRIV that are I2P base64, PRIV longer than PUB, are
+ * its success). Otherwise sets @error: a
  * mismatched or RESULT-less line is PROTOCOL; a RESULT is mapped by
  * fh_sam_result_error(). @bridge names the bridge for messages
  * ("127.0.0.1:7656"). */
@@ -170,9 +189,13 @@ gboolean fh_sam_is_base64_destination (const gchar *host);
 gchar **fh_sam_parse_options (const gchar *text,
                               GError **error);
 
-/* A random session ID ("furlhint-" and 16 hex digits): IDs are global to a
- * bridge, shared by every program using it. */
-gchar *fh_sam_new_session_id (void);
+/* A random session ID ("furlhint-" and 32 hex digits, 128 bits from the
+ * kernel's CSPRNG): IDs are global to a bridge, and any program that can
+ * talk to the bridge and knows an ID can use that session (open streams
+ * from its destination, or take its incoming ones), so an ID must not be
+ * guessable. NULL with @error (G_IO_ERROR) when the kernel gives no
+ * random bytes. */
+gchar *fh_sam_new_session_id (GError **error);
 
 G_END_DECLS
 
