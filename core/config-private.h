@@ -55,6 +55,13 @@ gchar *fh_listen_entry_privacy_problem (const FurlHintListenEntry *entry);
 /* The `B32.b32.i2p` name of the destination at the start of an I2P private
  * key file's text (I2P base64), or NULL and a static *@problem. */
 gchar *fh_i2p_b32_from_keys (const gchar *text, gsize length, const gchar **problem);
+/* Tahoe's AUTO: calls @add with `tcp:ADDR:@port` and the interface's name
+ * for every local IPv4 address (loopback included), in netifaces' order. */
+typedef void (*FhAutoHintFunc) (const gchar *hint, const gchar *ifname, gpointer user_data);
+void fh_listen_auto_expand (guint16 port, FhAutoHintFunc add, gpointer user_data);
+/* TRUE for a hint that reaches the node only through an anonymity network
+ * (a tor:/i2p:/tcp: hint to an onion or I2P name). */
+gboolean fh_listen_hint_is_anonymous (const gchar *hint);
 
 G_END_DECLS
 
