@@ -411,11 +411,13 @@ read_line (GDataInputStream *in)
   return line;
 }
 
-/* `listen --echo` prints the FURL first; `connect --pipe --half-close`
- * round-trips through it; SIGTERM closes and exits 0. */
+/* `listen --echo` (@data NULL) or `listen --exec @data` prints the FURL
+ * first; `connect --pipe --half-close` round-trips through it; SIGTERM
+ * closes and exits 0. */
 static void
-test_cli_echo (Fixture *f, gconstpointer data)
+test_cli_serve (Fixture *f, gconstpointer data)
 {
+  const gchar *exec = data;
   const gchar *cli = g_getenv ("FURLHINT_CLI");
   g_autoptr(GSubprocess) server = NULL, client = NULL;
   g_autoptr(GDataInputStream) out = NULL, err = NULL;
@@ -447,9 +449,9 @@ test_cli_echo (Fixture *f, gconstpointer data)
   }
 
   server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                             &error, cli, "listen", "--config", path, "--echo",
+                             &error, cli, "listen", "--config", path,
                              "--tubid", "klzcmzngbqjnfciylwkq52ebgyerm33l", "--name", "swiss",
-                             NULL);
+                             exec != NULL ? "--exec" : "--echo", exec, NULL);
   g_assert_no_error (error);
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server));
   err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (server));
@@ -465,7 +467,7 @@ test_cli_echo (Fixture *f, gconstpointer data)
   g_assert_true (g_subprocess_get_if_exited (client));
   g_assert_cmpint (g_subprocess_get_exit_status (client), ==, 0);
   echoed = g_strndup (g_bytes_get_data (output, NULL), g_bytes_get_size (output));
-  g_assert_cmpstr (echoed, ==, "hello, listener\n");
+  g_assert_cmpstr (echoed, ==, exec != NULL ? "HELLO, LISTENER\n" : "hello, listener\n");
 
   /* the server said it served one connection and closed it */
   status = g_strdup ("furlhint listen: connection 1 closed");
@@ -573,7 +575,8 @@ main (int argc, char **argv)
               test_anonymous_revealing_hint, teardown);
   g_test_add ("/listen/partial", Fixture, NULL, setup, test_partial, teardown);
   g_test_add ("/listen/failures", Fixture, NULL, setup, test_failures, teardown);
-  g_test_add ("/listen/cli/echo", Fixture, NULL, setup, test_cli_echo, teardown);
+  g_test_add ("/listen/cli/echo", Fixture, NULL, setup, test_cli_serve, teardown);
+  g_test_add ("/listen/cli/exec", Fixture, "tr a-z A-Z", setup, test_cli_serve, teardown);
   g_test_add ("/listen/cli/json-and-usage", Fixture, NULL, setup, test_cli_json_and_usage, teardown);
   return g_test_run ();
 }
