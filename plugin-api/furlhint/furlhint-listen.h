@@ -174,8 +174,11 @@ GPtrArray *furlhint_listener_get_local_addresses (FurlHintListener *listener);
  * @listener: a listener
  *
  * Withdraws every publication (the plugin's unpublish, once each), stops
- * accepting and closes the local listeners. Streams already handed to the
- * application stay open. Calling it again does nothing.
+ * accepting and closes the local listeners, reporting "unpublished" and
+ * "closed" through the status callback (so that callback's data must live
+ * until the listener is closed, or until its last reference is dropped).
+ * Streams already handed to the application stay open. Calling it again
+ * does nothing.
  */
 void furlhint_listener_close (FurlHintListener *listener);
 
