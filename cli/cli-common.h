@@ -169,6 +169,7 @@ int fh_cmd_plugins (FhCli *cli, int argc, char **argv);
 int fh_cmd_check_config (FhCli *cli, int argc, char **argv);
 int fh_cmd_connect (FhCli *cli, int argc, char **argv);
 int fh_cmd_location (FhCli *cli, int argc, char **argv);
+int fh_cmd_listen (FhCli *cli, int argc, char **argv);
 
 extern const FhCommand fh_commands[];
 

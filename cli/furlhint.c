@@ -31,6 +31,8 @@ const FhCommand fh_commands[] = {
     "show the connection hints a node with this tahoe.cfg advertises, and why", fh_cmd_location },
   { "connect", "FURL",
     "connect to a FURL, showing each hint's status; --pipe relays stdin/stdout", fh_cmd_connect },
+  { "listen", "",
+    "bring a node's listening side up, print its FURL, serve incoming streams", fh_cmd_listen },
   { NULL, NULL, NULL, NULL }
 };
 

@@ -52,6 +52,13 @@ FurlHintListenEntry *fh_listen_entry_parse (const gchar *key, const gchar *text,
 void fh_listen_entry_free (FurlHintListenEntry *entry);
 /* Why @entry would reveal the node in anonymous mode, or NULL. (transfer full) */
 gchar *fh_listen_entry_privacy_problem (const FurlHintListenEntry *entry);
+/* Tahoe's AUTO: calls @add with `tcp:ADDR:@port` and the interface's name
+ * for every local IPv4 address (loopback included), in netifaces' order. */
+typedef void (*FhAutoHintFunc) (const gchar *hint, const gchar *ifname, gpointer user_data);
+void fh_listen_auto_expand (guint16 port, FhAutoHintFunc add, gpointer user_data);
+/* TRUE for a hint that reaches the node only through an anonymity network
+ * (a tor:/i2p:/tcp: hint to an onion or I2P name). */
+gboolean fh_listen_hint_is_anonymous (const gchar *hint);
 
 G_END_DECLS
 

@@ -62,6 +62,12 @@ gboolean fh_descriptor_check (const FurlHintPluginDescriptor *desc,
                               const gchar *origin,
                               GError **error);
 
+/* The endpoint types @desc publishes ({ NULL } when none, or when its
+ * struct_size ends before the field); @desc passed fh_descriptor_check(),
+ * which also made sure publish_async, publish_finish and unpublish are
+ * there when the list is not empty. */
+const gchar *const *fh_descriptor_publishes (const FurlHintPluginDescriptor *desc);
+
 /* Puts @target's host in canonical form (core/shared/hostname.h), and makes a
  * .onion/.i2p name's kind say so; FALSE with a FURLHINT_HINT_ERROR_BAD_HOST
  * error (and @target untouched) for a name that has no such form. */

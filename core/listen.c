@@ -1090,29 +1090,13 @@ stored_port (const FurlHintConfig *config)
   return port;
 }
 
-static void
-add_auto_hints (const FurlHintConfig *config,
-                GPtrArray *out,
-                GPtrArray *entries,
-                const FurlHintListenEntry *entry)
+void
+fh_listen_auto_expand (guint16 port,
+                       FhAutoHintFunc add,
+                       gpointer user_data)
 {
-  const FurlHintListenEntry *first = g_ptr_array_index (entries, 0);
-  guint16 port = 0;
   struct ifaddrs *list = NULL, *ifa, *seen;
-  gboolean any = FALSE;
 
-  if (strcmp (first->key, "tub.port") == 0)
-    port = first->port;
-  else
-    port = stored_port (config);
-  if (port == 0)
-    {
-      add_hint (out, entries, entry, "tcp", FALSE, NULL,
-                g_strdup ("AUTO: tub.port is not set, so Tahoe picks a port on first start "
-                          "and keeps it in NODEDIR/client.port; then every local IPv4 address "
-                          "with that port"));
-      return;
-    }
   if (getifaddrs (&list) != 0)
     list = NULL;
   /* netifaces' order: interfaces as first listed, each one's addresses */
@@ -1131,21 +1115,65 @@ add_auto_hints (const FurlHintConfig *config,
       for (ifa = seen; ifa != NULL; ifa = ifa->ifa_next)
         {
           gchar text[INET_ADDRSTRLEN];
+          gchar *hint;
 
           if (ifa->ifa_addr == NULL || ifa->ifa_addr->sa_family != AF_INET ||
               strcmp (ifa->ifa_name, seen->ifa_name) != 0)
             continue;
           inet_ntop (AF_INET, &((struct sockaddr_in *) (void *) ifa->ifa_addr)->sin_addr,
                      text, sizeof text);
-          add_hint (out, entries, entry, "tcp", FALSE,
-                    g_strdup_printf ("tcp:%s:%u", text, port),
-                    g_strdup_printf ("AUTO: an address of %s", ifa->ifa_name));
-          any = TRUE;
+          hint = g_strdup_printf ("tcp:%s:%u", text, port);
+          add (hint, ifa->ifa_name, user_data);
+          g_free (hint);
         }
     }
   if (list != NULL)
     freeifaddrs (list);
-  if (!any)
+}
+
+typedef struct {
+  GPtrArray *out;
+  GPtrArray *entries;
+  const FurlHintListenEntry *entry;
+  gboolean any;
+} AutoHints;
+
+static void
+add_one_auto_hint (const gchar *hint,
+                   const gchar *ifname,
+                   gpointer user_data)
+{
+  AutoHints *ah = user_data;
+
+  add_hint (ah->out, ah->entries, ah->entry, "tcp", FALSE, g_strdup (hint),
+            g_strdup_printf ("AUTO: an address of %s", ifname));
+  ah->any = TRUE;
+}
+
+static void
+add_auto_hints (const FurlHintConfig *config,
+                GPtrArray *out,
+                GPtrArray *entries,
+                const FurlHintListenEntry *entry)
+{
+  const FurlHintListenEntry *first = g_ptr_array_index (entries, 0);
+  AutoHints ah = { out, entries, entry, FALSE };
+  guint16 port = 0;
+
+  if (strcmp (first->key, "tub.port") == 0)
+    port = first->port;
+  else
+    port = stored_port (config);
+  if (port == 0)
+    {
+      add_hint (out, entries, entry, "tcp", FALSE, NULL,
+                g_strdup ("AUTO: tub.port is not set, so Tahoe picks a port on first start "
+                          "and keeps it in NODEDIR/client.port; then every local IPv4 address "
+                          "with that port"));
+      return;
+    }
+  fh_listen_auto_expand (port, add_one_auto_hint, &ah);
+  if (!ah.any)
     add_hint (out, entries, entry, "tcp", FALSE, NULL,
               g_strdup ("AUTO: this machine has no IPv4 address"));
 }
@@ -1182,6 +1210,14 @@ hint_is_anonymous (const gchar *text,
     *transport = NULL;
   g_free (converted);
   return anonymous;
+}
+
+gboolean
+fh_listen_hint_is_anonymous (const gchar *hint)
+{
+  const gchar *transport;
+
+  return hint_is_anonymous (hint, &transport);
 }
 
 GPtrArray *

@@ -49,6 +49,62 @@ name_is_valid (const gchar *name)
   return TRUE;
 }
 
+/* The server side appended to ABI 1 (docs/plugin-guide.md): a plugin that
+ * lists endpoint types in publishes must be able to publish, finish and
+ * withdraw; the host would otherwise find out only when a node listens.
+ * Each callback counts only when struct_size covers it. */
+static gboolean
+check_publishing (const FurlHintPluginDescriptor *desc,
+                  const gchar *qname,
+                  const gchar *origin,
+                  GError **error)
+{
+  const gchar *const *publishes = fh_descriptor_publishes (desc);
+  struct {
+    const gchar *name;
+    gboolean present;
+  } required[3];
+  gsize i;
+
+  if (publishes[0] == NULL)
+    return TRUE;
+
+  for (i = 0; publishes[i] != NULL; i++)
+    {
+      if (*publishes[i] == '\0' || strchr (publishes[i], ':') != NULL)
+        {
+          g_autofree gchar *qbad = quote_plugin_string (publishes[i]);
+
+          g_set_error (error, FURLHINT_PLUGIN_ERROR, FURLHINT_PLUGIN_ERROR_INVALID,
+                       "plugin '%s' (%s): invalid endpoint type '%s' in publishes; "
+                       "an endpoint type is the non-empty word before the first ':' "
+                       "of a server endpoint (\"onion\", \"i2p\") and contains no ':'",
+                       qname, origin, qbad);
+          return FALSE;
+        }
+    }
+
+  required[0].name = "publish_async";
+  required[0].present = DESC_HAS (desc, publish_async) && desc->publish_async != NULL;
+  required[1].name = "publish_finish";
+  required[1].present = DESC_HAS (desc, publish_finish) && desc->publish_finish != NULL;
+  required[2].name = "unpublish";
+  required[2].present = DESC_HAS (desc, unpublish) && desc->unpublish != NULL;
+  for (i = 0; i < G_N_ELEMENTS (required); i++)
+    {
+      if (!required[i].present)
+        {
+          g_set_error (error, FURLHINT_PLUGIN_ERROR, FURLHINT_PLUGIN_ERROR_INVALID,
+                       "plugin '%s' (%s) publishes '%s' but has no %s callback; a "
+                       "plugin that lists endpoint types in publishes must provide "
+                       "publish_async, publish_finish and unpublish",
+                       qname, origin, publishes[0], required[i].name);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 gboolean
 fh_descriptor_check (const FurlHintPluginDescriptor *desc,
                      const gchar *origin,
@@ -201,7 +257,17 @@ fh_descriptor_check (const FurlHintPluginDescriptor *desc,
         }
     }
 
-  return TRUE;
+  return check_publishing (desc, qname, origin, error);
+}
+
+const gchar *const *
+fh_descriptor_publishes (const FurlHintPluginDescriptor *desc)
+{
+  static const gchar *const none[] = { NULL };
+
+  if (!DESC_HAS (desc, publishes) || desc->publishes == NULL)
+    return none;
+  return desc->publishes;
 }
 
 const gchar *
@@ -267,6 +333,13 @@ furlhint_plugin_is_configured (const FurlHintPlugin *plugin)
 {
   g_return_val_if_fail (plugin != NULL, FALSE);
   return plugin->configured;
+}
+
+const gchar *const *
+furlhint_plugin_get_publishes (const FurlHintPlugin *plugin)
+{
+  g_return_val_if_fail (plugin != NULL, NULL);
+  return fh_descriptor_publishes (plugin->desc);
 }
 
 const FurlHintPluginDescriptor *

@@ -834,11 +834,12 @@ test_dir_test_plugins (void)
   gsize i;
 
   g_assert_true (furlhint_context_load_plugin_dir (ctx, test_plugin_dir (), NULL));
-  g_assert_cmpuint (furlhint_context_get_plugins (ctx)->len, ==, 3);
+  g_assert_cmpuint (furlhint_context_get_plugins (ctx)->len, ==, 4);
   g_assert_cmpstr (furlhint_plugin_get_name (furlhint_context_find_plugin_for_prefix (ctx, "testproto")),
                    ==, "dup_prefix");
   g_assert_nonnull (furlhint_context_find_plugin (ctx, "hostile_connect"));
   g_assert_nonnull (furlhint_context_find_plugin (ctx, "hostile_parse"));
+  g_assert_nonnull (furlhint_context_find_plugin (ctx, "fake_publisher"));
   errors = furlhint_context_get_plugin_errors (ctx);
   g_assert_cmpuint (errors->len, ==, G_N_ELEMENTS (expected));
   for (i = 0; i < G_N_ELEMENTS (expected); i++)
@@ -1090,6 +1091,34 @@ mem_describe (gpointer state,
   return describe_returns_null ? NULL : g_strdup ("described");
 }
 
+static void
+mem_publish_async (gpointer state,
+                   const FurlHintPublishArgs *args,
+                   GCancellable *cancellable,
+                   GAsyncReadyCallback callback,
+                   gpointer user_data)
+{
+  g_assert_not_reached ();
+}
+
+static gchar *
+mem_publish_finish (gpointer state,
+                    GAsyncResult *result,
+                    gpointer *publication,
+                    GError **error)
+{
+  g_assert_not_reached ();
+}
+
+static void
+mem_unpublish (gpointer state,
+               gpointer publication)
+{
+  g_assert_not_reached ();
+}
+
+static const gchar *const mem_publishes[] = { "onion", NULL };
+
 static const gchar *const mem_prefixes[] = { "mem", NULL };
 static const gchar *const mem_suffixes[] = { ".onion", NULL };
 static const gchar *const no_prefixes[] = { NULL };
@@ -1147,9 +1176,25 @@ MUTATOR (no_parse, d->parse = NULL)
 MUTATOR (no_connect_async, d->connect_async = NULL)
 MUTATOR (no_connect_finish, d->connect_finish = NULL)
 MUTATOR (no_describe, d->describe = NULL)
+#define PUBLISHING(d) ((d)->publishes = mem_publishes, (d)->publish_async = mem_publish_async, \
+                       (d)->publish_finish = mem_publish_finish, (d)->unpublish = mem_unpublish)
+MUTATOR (publish_no_async, PUBLISHING (d); d->publish_async = NULL)
+MUTATOR (publish_no_finish, PUBLISHING (d); d->publish_finish = NULL)
+MUTATOR (publish_no_unpublish, PUBLISHING (d); d->unpublish = NULL)
+/* the callbacks are set, but struct_size ends before unpublish */
+MUTATOR (publish_size_short, PUBLISHING (d);
+         d->struct_size = offsetof (FurlHintPluginDescriptor, unpublish))
+MUTATOR (publish_type_empty, static const gchar *const p[] = { "onion", "", NULL };
+         PUBLISHING (d); d->publishes = p)
+MUTATOR (publish_type_colon, static const gchar *const p[] = { "onion:80", NULL };
+         PUBLISHING (d); d->publishes = p)
 
 #define CB_MSG(cb) "plugin 'mem' (test) has no " cb " callback; every plugin must " \
   "provide init, parse, connect_async, connect_finish and describe (fini is optional)"
+
+#define PUB_MSG(cb) "plugin 'mem' (test) publishes 'onion' but has no " cb " callback; a " \
+  "plugin that lists endpoint types in publishes must provide publish_async, " \
+  "publish_finish and unpublish"
 
 static const CheckCase check_cases[] = {
   { "abi-0", mutate_abi_0, FURLHINT_PLUGIN_ERROR_ABI_VERSION,
@@ -1182,6 +1227,15 @@ static const CheckCase check_cases[] = {
   { "no-connect-async", mutate_no_connect_async, FURLHINT_PLUGIN_ERROR_INVALID, CB_MSG ("connect_async") },
   { "no-connect-finish", mutate_no_connect_finish, FURLHINT_PLUGIN_ERROR_INVALID, CB_MSG ("connect_finish") },
   { "no-describe", mutate_no_describe, FURLHINT_PLUGIN_ERROR_INVALID, CB_MSG ("describe") },
+  { "publish-no-async", mutate_publish_no_async, FURLHINT_PLUGIN_ERROR_INVALID, PUB_MSG ("publish_async") },
+  { "publish-no-finish", mutate_publish_no_finish, FURLHINT_PLUGIN_ERROR_INVALID, PUB_MSG ("publish_finish") },
+  { "publish-no-unpublish", mutate_publish_no_unpublish, FURLHINT_PLUGIN_ERROR_INVALID, PUB_MSG ("unpublish") },
+  { "publish-size-short", mutate_publish_size_short, FURLHINT_PLUGIN_ERROR_INVALID, PUB_MSG ("unpublish") },
+  { "publish-type-empty", mutate_publish_type_empty, FURLHINT_PLUGIN_ERROR_INVALID,
+    "plugin 'mem' (test): invalid endpoint type '' in publishes; an endpoint type is the "
+    "non-empty word before the first ':' of a server endpoint (\"onion\", \"i2p\") and "
+    "contains no ':'" },
+  { "publish-type-colon", mutate_publish_type_colon, FURLHINT_PLUGIN_ERROR_INVALID, NULL },
 };
 
 static void
@@ -1234,6 +1288,46 @@ test_descriptor_truncated (void)
   g_assert_cmpstr (error->message, ==, expected);
   furlhint_context_unref (ctx);
   g_free (raw);
+}
+
+/* A plugin built before the server side was appended: its struct_size
+ * ends at describe, and whatever lies beyond (here a publishes list and
+ * no callbacks, which a full-size descriptor could not register with) is
+ * not its descriptor's. It loads, and publishes nothing. */
+static void
+test_descriptor_old_size_publishes_nothing (void)
+{
+  FurlHintPluginDescriptor desc = mem_descriptor ();
+  g_autoptr(GError) error = NULL;
+  FurlHintContext *ctx = new_context (NULL);
+  FurlHintPlugin *plugin;
+
+  desc.struct_size = offsetof (FurlHintPluginDescriptor, describe) + sizeof (gpointer);
+  desc.publishes = mem_publishes;
+  g_assert_true (furlhint_context_register_plugin (ctx, &desc, "test", &error));
+  g_assert_no_error (error);
+  plugin = furlhint_context_find_plugin_for_prefix (ctx, "mem");
+  g_assert_nonnull (plugin);
+  g_assert_null (furlhint_plugin_get_publishes (plugin)[0]);
+  furlhint_context_unref (ctx);
+}
+
+/* The full-size descriptor with the server side filled in registers and
+ * says what it publishes. */
+static void
+test_descriptor_publishing (void)
+{
+  FurlHintPluginDescriptor desc = mem_descriptor ();
+  g_autoptr(GError) error = NULL;
+  FurlHintContext *ctx = new_context (NULL);
+  FurlHintPlugin *plugin;
+
+  PUBLISHING (&desc);
+  g_assert_true (furlhint_context_register_plugin (ctx, &desc, "test", &error));
+  g_assert_no_error (error);
+  plugin = furlhint_context_find_plugin_for_prefix (ctx, "mem");
+  g_assert_cmpstrv (furlhint_plugin_get_publishes (plugin), ((const gchar *const[]) { "onion", NULL }));
+  furlhint_context_unref (ctx);
 }
 
 static void
@@ -1552,6 +1646,8 @@ main (int argc,
       g_test_add_data_func (path, &check_cases[i], test_descriptor_check);
     }
   g_test_add_func ("/descriptor/truncated", test_descriptor_truncated);
+  g_test_add_func ("/descriptor/old-size-publishes-nothing", test_descriptor_old_size_publishes_nothing);
+  g_test_add_func ("/descriptor/publishing", test_descriptor_publishing);
   g_test_add_func ("/registry/in-memory", test_register_memory);
   g_test_add_func ("/registry/init-error-with-state", test_init_error_with_state);
   g_test_add_func ("/registry/parse-contract", test_parse_contract);

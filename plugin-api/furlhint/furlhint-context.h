@@ -273,6 +273,19 @@ const gchar *const *furlhint_plugin_get_host_suffixes (const FurlHintPlugin *plu
 FurlHintAnonClass furlhint_plugin_get_anon_class (const FurlHintPlugin *plugin);
 
 /**
+ * furlhint_plugin_get_publishes:
+ * @plugin: a plugin
+ *
+ * The server endpoint types @plugin publishes (#FurlHintPluginDescriptor
+ * publishes: "onion", "i2p", ...). A plugin built before the server side
+ * was appended to its descriptor publishes nothing.
+ *
+ * Returns: (array zero-terminated=1) (transfer none): the types (maybe
+ *   empty, never %NULL).
+ */
+const gchar *const *furlhint_plugin_get_publishes (const FurlHintPlugin *plugin);
+
+/**
  * furlhint_plugin_can_carry_tcp:
  * @plugin: a plugin
  *

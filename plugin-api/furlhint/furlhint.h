@@ -18,6 +18,7 @@
 #include <furlhint/furlhint-context.h>
 #include <furlhint/furlhint-plan.h>
 #include <furlhint/furlhint-connect.h>
+#include <furlhint/furlhint-listen.h>
 #undef FURLHINT_INSIDE
 
 #endif /* FURLHINT_H */

@@ -1,0 +1,582 @@
+/* The listening side: furlhint_context_listen_async() on real sockets in a
+ * private network namespace (tests/lab.c), publishing through the FAKE
+ * publishing plugin (tests/plugins/fake_publisher.c, which records every
+ * publish and unpublish in a file), and `furlhint listen --echo` reached
+ * by `furlhint connect --pipe`.
+ *
+ * Everything waits on events: the listen's completion, the incoming
+ * callback, the command's first stdout line and its exit; timeouts are
+ * only failure bounds.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include <gio/gio.h>
+#include <furlhint/furlhint.h>
+
+#include "lab.h"
+#include "leakcheck/leakcheck.h"
+
+#define FAKE_HINT "tor:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.onion:80"
+#define WAIT_MS 10000
+
+typedef struct {
+  Lab *lab;
+  FurlHintContext *ctx;
+  FurlHintListener *listener;
+  GError *error;
+  gboolean done;
+  GPtrArray *statuses;            /* (element-type utf8) "KEY[INDEX] STATUS" */
+  GSocketConnection *incoming;    /* (owned) (nullable) the last one */
+  gchar *transport;
+  gchar *record;                  /* the fake publisher's record file */
+} Fixture;
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  lab_set_watchdog (60);
+  f->lab = lab_new ();
+  f->statuses = g_ptr_array_new_with_free_func (g_free);
+  f->record = g_build_filename (lab_get_dir (f->lab), "record", NULL);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_pointer (&f->listener, furlhint_listener_unref);
+  g_clear_pointer (&f->ctx, furlhint_context_unref);
+  g_clear_error (&f->error);
+  g_clear_object (&f->incoming);
+  g_free (f->transport);
+  g_free (f->record);
+  g_ptr_array_unref (f->statuses);
+  lab_free (f->lab);
+}
+
+static void
+on_status (const FurlHintListenEntry *entry,
+           const gchar *status,
+           gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  g_ptr_array_add (f->statuses, g_strdup_printf ("%s[%u] %s", entry->key, entry->index, status));
+}
+
+static void
+on_incoming (FurlHintListener *listener,
+             GSocketConnection *connection,
+             const gchar *transport,
+             gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  g_clear_object (&f->incoming);
+  g_free (f->transport);
+  f->incoming = g_object_ref (connection);
+  f->transport = g_strdup (transport);
+}
+
+static void
+listen_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  f->listener = furlhint_context_listen_finish (f->ctx, res, &f->error);
+  f->done = TRUE;
+}
+
+/* A context for @cfg with no plugin, or only the fake publisher: the
+ * bundled tor plugin may publish onion endpoints too, and these tests are
+ * about the listener, not about Tor. */
+static void
+make_context (Fixture *f, const gchar *cfg, gboolean fake)
+{
+  g_autoptr(GError) error = NULL;
+  FurlHintConfig *config = furlhint_config_load_data (cfg, -1, "tahoe.cfg", &error);
+
+  g_assert_no_error (error);
+  f->ctx = furlhint_context_new (config);
+  furlhint_config_unref (config);
+  if (fake)
+    {
+      const gchar *dir = g_getenv ("FURLHINT_TEST_PLUGIN_DIR");
+      g_autofree gchar *path = g_build_filename (dir != NULL ? dir : "plugins",
+                                                 "fake_publisher.la", NULL);
+
+      furlhint_context_load_plugin_file (f->ctx, path, &error);
+      g_assert_no_error (error);
+    }
+}
+
+static void
+start (Fixture *f)
+{
+  FurlHintListenOptions options = {
+    .struct_size = sizeof options,
+    .status = on_status,
+    .status_data = f,
+    .incoming = on_incoming,
+    .incoming_data = f,
+  };
+
+  furlhint_context_listen_async (f->ctx, &options, NULL, listen_done, f);
+  g_assert_true (lab_iterate_until (&f->done, WAIT_MS));
+}
+
+static gboolean
+has_status (Fixture *f, const gchar *status)
+{
+  for (guint i = 0; i < f->statuses->len; i++)
+    if (g_str_equal (g_ptr_array_index (f->statuses, i), status))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+incoming_arrived (gpointer user_data)
+{
+  return ((Fixture *) user_data)->incoming != NULL;
+}
+
+/* Connects to @address and waits for the listener to hand the stream to
+ * the application. */
+static void
+connect_and_wait (Fixture *f, GSocketAddress *address)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnection) connection = NULL;
+  gint64 deadline = g_get_monotonic_time () + WAIT_MS * G_TIME_SPAN_MILLISECOND;
+
+  g_clear_object (&f->incoming);
+  /* the test's own peer: lab set-up, not the code under test */
+  leakcheck_suspend ();
+  connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
+  leakcheck_resume ();
+  g_assert_no_error (error);
+  while (!incoming_arrived (f) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_nonnull (f->incoming);
+}
+
+static gsize
+count_lines (const gchar *path, const gchar *prefix)
+{
+  g_autofree gchar *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  gsize n = 0;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return 0;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], prefix))
+      n++;
+  return n;
+}
+
+/* Every listening TCP socket of this network namespace is on 127.0.0.1:
+ * /proc/net/tcp is what getsockname() says of each, for every socket the
+ * process (and anything else in the namespace) has, and no IPv6 one
+ * listens at all. */
+static void
+assert_only_loopback_listens (void)
+{
+  g_autofree gchar *tcp = NULL, *tcp6 = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint listening = 0;
+
+  g_assert_true (g_file_get_contents ("/proc/net/tcp", &tcp, NULL, NULL));
+  lines = g_strsplit (tcp, "\n", -1);
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+      guint n = 0;
+      const gchar *local = NULL, *state = NULL;
+
+      for (guint j = 0; fields[j] != NULL; j++)
+        {
+          if (*fields[j] == '\0')
+            continue;
+          if (n == 1)
+            local = fields[j];
+          else if (n == 3)
+            state = fields[j];
+          n++;
+        }
+      if (state == NULL || strcmp (state, "0A") != 0)   /* TCP_LISTEN */
+        continue;
+      listening++;
+      /* 127.0.0.1 in /proc's little-endian hex */
+      g_assert_true (g_str_has_prefix (local, "0100007F:"));
+    }
+  g_assert_cmpuint (listening, >, 0);
+  if (g_file_get_contents ("/proc/net/tcp6", &tcp6, NULL, NULL))
+    g_assert_null (strstr (tcp6, " 0A "));
+}
+
+/* A TCP listener of tub.port, its hint advertised as written, an incoming
+ * stream handed over as "tcp"; close stops accepting. */
+static void
+test_tcp (Fixture *f, gconstpointer data)
+{
+  guint16 port;
+  g_autofree gchar *cfg = NULL, *listening = NULL, *hint = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) after = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!lab_ready ())
+    return;
+  port = lab_free_port ("127.0.0.1");
+  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
+                         "tub.location = tcp:127.0.0.1:%u\n", port, port);
+  make_context (f, cfg, FALSE);
+  start (f);
+  g_assert_no_error (f->error);
+  hint = g_strdup_printf ("tcp:127.0.0.1:%u", port);
+  g_assert_cmpstrv (furlhint_listener_get_hints (f->listener), ((const gchar *const[]) { hint, NULL }));
+  listening = g_strdup_printf ("tub.port[0] listening on 127.0.0.1:%u", port);
+  g_assert_true (has_status (f, listening));
+
+  address = g_inet_socket_address_new_from_string ("127.0.0.1", port);
+  connect_and_wait (f, address);
+  g_assert_cmpstr (f->transport, ==, "tcp");
+
+  furlhint_listener_close (f->listener);
+  g_assert_true (has_status (f, "tub.port[0] closed"));
+  leakcheck_suspend ();
+  after = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
+  leakcheck_resume ();
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+}
+
+/* An anonymous node whose tub.location is an onion endpoint: a loopback
+ * listener published through the plugin that publishes "onion", its hint
+ * advertised, streams handed over with the publisher's name, and close
+ * withdraws the publication exactly once, before the plugin's fini. */
+static void
+test_fake_publish (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *cfg = NULL, *dir = NULL, *text = NULL;
+  GPtrArray *addresses;
+  GInetSocketAddress *local;
+
+  if (!lab_ready ())
+    return;
+  dir = g_build_filename (lab_get_dir (f->lab), "onion", NULL);
+  cfg = g_strdup_printf ("[node]\nanonymous = true\n"
+                         "tub.location = onion:80:hiddenServiceDir=%s\n"
+                         "[fake_publisher]\nrecord = %s\n", dir, f->record);
+  make_context (f, cfg, TRUE);
+  start (f);
+  g_assert_no_error (f->error);
+  g_assert_cmpstrv (furlhint_listener_get_hints (f->listener),
+                    ((const gchar *const[]) { FAKE_HINT, NULL }));
+  g_assert_true (has_status (f, "tub.location[0] publishing"));
+  g_assert_true (has_status (f, "tub.location[0] fake: publishing without Tor"));
+  g_assert_true (has_status (f, "tub.location[0] published " FAKE_HINT));
+
+  addresses = furlhint_listener_get_local_addresses (f->listener);
+  g_assert_cmpuint (addresses->len, ==, 1);
+  local = g_ptr_array_index (addresses, 0);
+  g_assert_true (g_inet_address_get_is_loopback (g_inet_socket_address_get_address (local)));
+  assert_only_loopback_listens ();
+
+  g_assert_cmpuint (count_lines (f->record, "publish onion 80 onion:80:hiddenServiceDir="), ==, 1);
+  g_assert_cmpuint (count_lines (f->record, "unpublish"), ==, 0);
+  g_file_get_contents (f->record, &text, NULL, NULL);
+  {
+    g_autofree gchar *where = g_strdup_printf (" 127.0.0.1:%u create_key=0\n",
+                                               (guint) g_inet_socket_address_get_port (local));
+    g_assert_nonnull (strstr (text, where));
+  }
+
+  connect_and_wait (f, G_SOCKET_ADDRESS (local));
+  g_assert_cmpstr (f->transport, ==, "fake_publisher");
+
+  furlhint_listener_close (f->listener);
+  furlhint_listener_close (f->listener);
+  g_assert_cmpuint (count_lines (f->record, "unpublish onion:80:hiddenServiceDir="), ==, 1);
+  g_assert_true (has_status (f, "tub.location[0] unpublished"));
+  g_clear_pointer (&f->listener, furlhint_listener_unref);
+  g_assert_cmpuint (count_lines (f->record, "unpublish"), ==, 1);
+  g_assert_cmpuint (count_lines (f->record, "fini"), ==, 0);
+  g_clear_pointer (&f->ctx, furlhint_context_unref);
+  g_assert_cmpuint (count_lines (f->record, "fini"), ==, 1);
+}
+
+/* The last reference closes: unpublished once, without close(). */
+static void
+test_unref_unpublishes (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *cfg = NULL;
+
+  if (!lab_ready ())
+    return;
+  cfg = g_strdup_printf ("[node]\nanonymous = true\ntub.location = onion:80\n"
+                         "[fake_publisher]\nrecord = %s\n", f->record);
+  make_context (f, cfg, TRUE);
+  start (f);
+  g_assert_no_error (f->error);
+  g_clear_pointer (&f->listener, furlhint_listener_unref);
+  g_assert_cmpuint (count_lines (f->record, "publish onion 80 onion:80 "), ==, 1);
+  g_assert_cmpuint (count_lines (f->record, "unpublish onion:80"), ==, 1);
+}
+
+/* In anonymous mode a plugin's hint that would reveal the node is
+ * withdrawn, never advertised; with nothing else up, listen fails. */
+static void
+test_anonymous_revealing_hint (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *cfg = NULL;
+
+  if (!lab_ready ())
+    return;
+  cfg = g_strdup_printf ("[node]\nanonymous = true\ntub.location = onion:80\n"
+                         "[fake_publisher]\nrecord = %s\nhint = tcp:203.0.113.5:80\n", f->record);
+  make_context (f, cfg, TRUE);
+  start (f);
+  g_assert_error (f->error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
+  g_assert_nonnull (strstr (f->error->message, "published it as 'tcp:203.0.113.5:80', which "
+                                               "would reveal this node; withdrawn"));
+  g_assert_null (f->listener);
+  g_assert_cmpuint (count_lines (f->record, "publish "), ==, 1);
+  g_assert_cmpuint (count_lines (f->record, "unpublish "), ==, 1);
+}
+
+/* No plugin publishes onion endpoints: that entry fails with what to do;
+ * the TCP listener serves and its hint is advertised. */
+static void
+test_partial (Fixture *f, gconstpointer data)
+{
+  guint16 port;
+  g_autofree gchar *cfg = NULL, *hint = NULL;
+
+  if (!lab_ready ())
+    return;
+  port = lab_free_port ("127.0.0.1");
+  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
+                         "tub.location = onion:80,tcp:127.0.0.1:%u\n", port, port);
+  make_context (f, cfg, FALSE);
+  start (f);
+  g_assert_no_error (f->error);
+  hint = g_strdup_printf ("tcp:127.0.0.1:%u", port);
+  g_assert_cmpstrv (furlhint_listener_get_hints (f->listener), ((const gchar *const[]) { hint, NULL }));
+  g_assert_true (has_status (f, "tub.location[0] failed: no loaded plugin publishes onion "
+                                "endpoints; load the tor plugin (furlhint plugins lists what "
+                                "is loaded)"));
+}
+
+/* Nothing to listen on (the guide's client-only anonymous node), and
+ * nothing that could come up: clear errors, nothing bound. */
+static void
+test_failures (Fixture *f, gconstpointer data)
+{
+  if (!lab_ready ())
+    return;
+  make_context (f, "[node]\nanonymous = true\ntub.location =\n", FALSE);
+  start (f);
+  g_assert_error (f->error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
+  g_assert_true (g_str_has_prefix (f->error->message, "the configuration listens nowhere"));
+  g_clear_pointer (&f->ctx, furlhint_context_unref);
+  g_clear_error (&f->error);
+  f->done = FALSE;
+
+  make_context (f, "[node]\nanonymous = true\ntub.location = onion:80\n", FALSE);
+  start (f);
+  g_assert_error (f->error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
+  g_assert_cmpstr (f->error->message, ==,
+                   "no listener could be brought up: onion:80 (tub.location, tahoe.cfg:3): no "
+                   "loaded plugin publishes onion endpoints; load the tor plugin (furlhint "
+                   "plugins lists what is loaded)");
+}
+
+/* --- furlhint listen ------------------------------------------------------- */
+
+static gchar *
+read_line (GDataInputStream *in)
+{
+  g_autoptr(GError) error = NULL;
+  gchar *line = g_data_input_stream_read_line_utf8 (in, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  return line;
+}
+
+/* `listen --echo` (@data NULL) or `listen --exec @data` prints the FURL
+ * first; `connect --pipe --half-close` round-trips through it; SIGTERM
+ * closes and exits 0. */
+static void
+test_cli_serve (Fixture *f, gconstpointer data)
+{
+  const gchar *exec = data;
+  const gchar *cli = g_getenv ("FURLHINT_CLI");
+  g_autoptr(GSubprocess) server = NULL, client = NULL;
+  g_autoptr(GDataInputStream) out = NULL, err = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *cfg = NULL, *path = NULL, *furl = NULL, *prefix = NULL;
+  g_autofree gchar *echoed = NULL, *status = NULL;
+  g_autoptr(GBytes) input = g_bytes_new_static ("hello, listener\n", 16);
+  g_autoptr(GBytes) output = NULL;
+  guint16 port;
+  gboolean closed = FALSE;
+  gchar *line;
+
+  if (!lab_ready ())
+    return;
+  if (cli == NULL)
+    {
+      g_test_skip ("FURLHINT_CLI is not set (run through make check)");
+      return;
+    }
+  port = lab_free_port ("127.0.0.1");
+  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
+                         "tub.location = tcp:127.0.0.1:%u\n", port, port);
+  path = lab_write_file (f->lab, "tahoe.cfg", cfg);
+  /* the one endpoint `furlhint connect` may reach: the FURL's hint */
+  {
+    g_autofree gchar *endpoint = g_strdup_printf ("127.0.0.1:%u", port);
+
+    leakcheck_allow (endpoint);
+  }
+
+  server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                             &error, cli, "listen", "--config", path,
+                             "--tubid", "klzcmzngbqjnfciylwkq52ebgyerm33l", "--name", "swiss",
+                             exec != NULL ? "--exec" : "--echo", exec, NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server));
+  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (server));
+  furl = read_line (out);
+  prefix = g_strdup_printf ("pb://klzcmzngbqjnfciylwkq52ebgyerm33l@tcp:127.0.0.1:%u/swiss", port);
+  g_assert_cmpstr (furl, ==, prefix);
+
+  client = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
+                             &error, cli, "connect", "--pipe", "--half-close", furl, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate (client, input, NULL, &output, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (client));
+  g_assert_cmpint (g_subprocess_get_exit_status (client), ==, 0);
+  echoed = g_strndup (g_bytes_get_data (output, NULL), g_bytes_get_size (output));
+  g_assert_cmpstr (echoed, ==, exec != NULL ? "HELLO, LISTENER\n" : "hello, listener\n");
+
+  /* the server said it served one connection and closed it */
+  status = g_strdup ("furlhint listen: connection 1 closed");
+  while ((line = read_line (err)) != NULL)
+    {
+      gboolean found = g_str_equal (line, status);
+
+      g_free (line);
+      if (found)
+        break;
+    }
+  g_subprocess_send_signal (server, SIGTERM);
+  while ((line = read_line (err)) != NULL)
+    {
+      if (g_str_has_suffix (line, "): closed"))
+        closed = TRUE;
+      g_free (line);
+    }
+  g_assert_true (closed);
+  g_subprocess_wait (server, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (server));
+  g_assert_cmpint (g_subprocess_get_exit_status (server), ==, 0);
+  /* nothing after the FURL on stdout */
+  line = read_line (out);
+  g_assert_null (line);
+}
+
+/* --json: the first line is an object with the FURL. Usage errors. */
+static void
+test_cli_json_and_usage (Fixture *f, gconstpointer data)
+{
+  const gchar *cli = g_getenv ("FURLHINT_CLI");
+  g_autoptr(GSubprocess) server = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *cfg = NULL, *path = NULL, *first = NULL, *expected = NULL;
+  guint16 port;
+
+  if (!lab_ready ())
+    return;
+  if (cli == NULL)
+    {
+      g_test_skip ("FURLHINT_CLI is not set (run through make check)");
+      return;
+    }
+  port = lab_free_port ("127.0.0.1");
+  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
+                         "tub.location = tcp:127.0.0.1:%u\n", port, port);
+  path = lab_write_file (f->lab, "tahoe.cfg", cfg);
+  server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                             &error, cli, "listen", "--config", path, "--echo", "--json",
+                             "--tubid", "klzcmzngbqjnfciylwkq52ebgyerm33l", "--name", "swiss",
+                             NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server));
+  first = read_line (out);
+  expected = g_strdup_printf ("{\"furl\":\"pb://klzcmzngbqjnfciylwkq52ebgyerm33l@tcp:127.0.0.1:%u"
+                              "/swiss\",\"hints\":[\"tcp:127.0.0.1:%u\"]}", port, port);
+  g_assert_cmpstr (first, ==, expected);
+  g_subprocess_send_signal (server, SIGINT);
+  g_subprocess_wait (server, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (server), ==, 0);
+
+  {
+    const gchar *const cases[][4] = {
+      { "--echo", NULL, NULL, NULL },                      /* no --config */
+      { "--config", "x", NULL, NULL },                     /* neither --echo nor --exec */
+      { "--config", "x", "--tubid", "short" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_autoptr(GSubprocess) p = NULL;
+        const gchar *argv[8] = { cli, "listen", NULL };
+        guint n = 2;
+
+        for (guint j = 0; j < 4 && cases[i][j] != NULL; j++)
+          argv[n++] = cases[i][j];
+        if (i == 2)
+          argv[n++] = "--echo";
+        argv[n] = NULL;
+        p = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                               G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+        g_assert_no_error (error);
+        g_subprocess_wait (p, NULL, &error);
+        g_assert_no_error (error);
+        g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 2);
+      }
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  leakcheck_maybe_reexec (argv);
+  lab_enter_private_netns ();
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/listen/tcp", Fixture, NULL, setup, test_tcp, teardown);
+  g_test_add ("/listen/fake-publish", Fixture, NULL, setup, test_fake_publish, teardown);
+  g_test_add ("/listen/unref-unpublishes", Fixture, NULL, setup, test_unref_unpublishes, teardown);
+  g_test_add ("/listen/anonymous-revealing-hint", Fixture, NULL, setup,
+              test_anonymous_revealing_hint, teardown);
+  g_test_add ("/listen/partial", Fixture, NULL, setup, test_partial, teardown);
+  g_test_add ("/listen/failures", Fixture, NULL, setup, test_failures, teardown);
+  g_test_add ("/listen/cli/echo", Fixture, NULL, setup, test_cli_serve, teardown);
+  g_test_add ("/listen/cli/exec", Fixture, "tr a-z A-Z", setup, test_cli_serve, teardown);
+  g_test_add ("/listen/cli/json-and-usage", Fixture, NULL, setup, test_cli_json_and_usage, teardown);
+  return g_test_run ();
+}
