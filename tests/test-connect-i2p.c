@@ -59,6 +59,8 @@ static struct {
   FurlHintContext *ctx;       /* shared: one I2P session for the program's peer */
   gboolean session_created;
   guint fds_with_session;     /* open fds once the session exists */
+  Router b, a2;               /* the two-router network (ensure_two_routers()) */
+  gboolean two_started;
 } lab;
 
 /* Under the leak checker (make check-leakcheck): a port this program hands
@@ -1134,6 +1136,23 @@ start_two_routers (Router *b_out,
   *a2_out = a2;
 }
 
+/* The two-router network, started by the first test that needs it and
+ * shared by the later ones (a second pair would wait for tunnels again,
+ * and the kernel removes the first pair's veth only in its own time);
+ * stopped by main(). */
+static void
+ensure_two_routers (Router *b_out,
+                    Router *a2_out)
+{
+  if (!lab.two_started)
+    {
+      start_two_routers (&lab.b, &lab.a2);
+      lab.two_started = TRUE;
+    }
+  *b_out = lab.b;
+  *a2_out = lab.a2;
+}
+
 /* A server session on A2 forwards its destination to a socat echo
  * server; furlhint connects to the b32 through A2's SAM. */
 static void
@@ -1151,7 +1170,7 @@ test_end_to_end (void)
 
   if (!ensure_router ())
     return;
-  start_two_routers (&b, &a2);
+  ensure_two_routers (&b, &a2);
 
   srv.sam_port = a2.sam_port;
   leakcheck_suspend ();
@@ -1218,12 +1237,6 @@ test_end_to_end (void)
   g_clear_object (&srv.control);
   g_clear_object (&srv.forward);
   g_free (srv.b32);
-  lab_stop (a2.proc);
-  lab_stop (b.proc);
-  g_free (a2.dir);
-  g_free (a2.log_path);
-  g_free (b.dir);
-  g_free (b.log_path);
 }
 
 /* --- publishing through the plugin ----------------------------------------- */
@@ -1323,7 +1336,7 @@ test_publish (void)
 
   if (!ensure_router ())
     return;
-  start_two_routers (&b, &a2);
+  ensure_two_routers (&b, &a2);
   leakcheck_suspend ();
   echo_port = lab_echo_server_start (lab.lab, "127.0.0.1", &error);
   leakcheck_resume ();
@@ -1377,14 +1390,8 @@ test_publish (void)
 
   furlhint_context_unref (client);
   furlhint_context_unref (server);
-  lab_stop (a2.proc);
-  lab_stop (b.proc);
   g_free (key_path);
   g_free (key_dir);
-  g_free (a2.dir);
-  g_free (a2.log_path);
-  g_free (b.dir);
-  g_free (b.log_path);
 }
 
 int
@@ -1427,6 +1434,15 @@ main (int argc,
     print_router_logs ();
   if (lab.ctx != NULL)
     furlhint_context_unref (lab.ctx);
+  if (lab.two_started)
+    {
+      lab_stop (lab.a2.proc);
+      lab_stop (lab.b.proc);
+      g_free (lab.a2.dir);
+      g_free (lab.a2.log_path);
+      g_free (lab.b.dir);
+      g_free (lab.b.log_path);
+    }
   lab_free (lab.lab);
   g_free (lab.a.dir);
   g_free (lab.a.log_path);
