@@ -101,7 +101,8 @@ tor_private_dir_problem (const gchar *dir,
   if (st.st_mode & forbidden)
     return g_strdup_printf ("others may %s it (mode %04o)",
                             (st.st_mode & forbidden & (S_IWGRP | S_IWOTH)) ? "write to"
-                                                                           : "read",
+                            : (st.st_mode & forbidden & (S_IRGRP | S_IROTH)) ? "read"
+                                                                           : "enter",
                             (guint) (st.st_mode & 07777));
   return NULL;
 }
