@@ -119,9 +119,11 @@ publish_log (TorState *state,
   g_free (message);
 }
 
-/* The launched tor's control port, once it has bootstrapped: waits for the
- * discovery that launches it (starting one if none ran or the last one
- * failed before this publish began), as connects do. */
+/* The launched tor's control port, as soon as it is known: tor takes an
+ * onion service before it has bootstrapped and uploads the descriptor
+ * when it can. Waits for the discovery that launches it (starting one if
+ * none ran, or if the last one failed before this publish began), as
+ * connects do. */
 static gboolean
 wait_launched_control (PublishData *data,
                        FhEndpoint *control,
@@ -142,7 +144,7 @@ wait_launched_control (PublishData *data,
           *error = g_error_copy (d->error);
           done = TRUE;
         }
-      else if (d != NULL && d->finished && d->error == NULL && d->have_control)
+      else if (d != NULL && d->have_control && !(d->finished && d->error != NULL))
         {
           tor_endpoint_copy (control, &d->control);
           done = TRUE;
