@@ -1697,7 +1697,8 @@ test_publish_refused (Fixture *f, gconstpointer data)
     { "version", "2", "only version 3 onion services" },
     { "singleHop", "true", "single-hop (non-anonymous)" },
     { "nonAnonymous", "1", "single-hop (non-anonymous)" },
-    { "controlPort", "9051", "unknown onion endpoint option" },
+    { "controlPort", "9051", "through the control port of the [tor] section" },
+    { "hiddenservicedirs", "x", "unknown onion endpoint option “hiddenservicedirs”" },
   };
   gchar *cfg, *dir, *hint, *unsafe;
   gpointer pub = NULL;

@@ -412,6 +412,16 @@ check_options (const FurlHintPublishArgs *args,
               return FALSE;
             }
         }
+      else if (g_ascii_strcasecmp (name, "controlPort") == 0)
+        {
+          /* txtorcon's own control port; furlhint has one per node. */
+          tor_set_connect_error (error, FURLHINT_CONNECT_ERROR_NOT_SUPPORTED,
+                                 "%s: controlPort=%s: onion services are published "
+                                 "through the control port of the [tor] section; accepted: "
+                                 "[tor] control.port, or [tor] launch = true, and no "
+                                 "controlPort=", args->endpoint, value);
+          return FALSE;
+        }
       else if (g_ascii_strcasecmp (name, "localPort") != 0 &&
                g_ascii_strcasecmp (name, "hiddenServiceDir") != 0 &&
                g_ascii_strcasecmp (name, "privateKeyFile") != 0)
