@@ -57,10 +57,17 @@ typedef struct {
 
 /* --- helpers --------------------------------------------------------------- */
 
+/* The thread the tests run on: the host's logger is called there only,
+ * never from a plugin's worker thread. */
+static GThread *main_thread;
+
 static void
 on_log (GLogLevelFlags level, const gchar *message, gpointer user_data)
 {
   Fixture *f = user_data;
+
+  if (g_thread_self () != main_thread)
+    g_error ("logged from another thread: %s", message);
 
   g_test_message ("log: %s", message);
   g_ptr_array_add (f->logs, g_strdup (message));
@@ -1866,6 +1873,7 @@ main (int argc, char **argv)
   leakcheck_allow ("127.0.0.1:9150");
   lab_enter_private_netns ();
   g_test_init (&argc, &argv, NULL);
+  main_thread = g_thread_self ();
 
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, setup, fn, teardown)
   ADD ("/connect/tor/control/safecookie", test_safecookie);

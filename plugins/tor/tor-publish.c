@@ -57,12 +57,15 @@ typedef struct {
   guint auth;                 /* FhTorAuthMethods allowed */
   gchar *password;            /* (owned) (nullable) */
   FhCallerQueue *caller;      /* (owned) statuses and the result */
+  FurlHintLogFunc state_log;  /* the host's logger, called on the caller's context */
+  gpointer state_log_data;
   GCancellable *cancellable;  /* (owned) the thread's; the caller's forwards to it */
   GCancellable *caller_cancellable;  /* (owned) (nullable) */
   gulong cancel_handler;
   /* The thread's result, read on the caller's context after it posted: */
   Publication *publication;   /* (owned) (nullable) */
   GError *error;              /* (owned) (nullable) */
+  GArray *notes;              /* (owned) (element-type Note) for the log */
 } PublishData;
 
 static void
@@ -92,31 +95,43 @@ publish_data_free (gpointer p)
   fh_caller_queue_free (data->caller);
   publication_free (data->publication);
   g_clear_error (&data->error);
+  g_array_unref (data->notes);
   g_free (data);
 }
 
-static void
-publish_log (TorState *state,
-             GLogLevelFlags level,
-             const gchar *format,
-             ...) G_GNUC_PRINTF (3, 4);
+/* A log message from the thread, logged on the caller's context
+ * (publish_resume()): the host's logger is called only from there, as the
+ * connects' are. */
+typedef struct {
+  GLogLevelFlags level;
+  gchar *message;             /* (owned) */
+} Note;
 
 static void
-publish_log (TorState *state,
-             GLogLevelFlags level,
-             const gchar *format,
-             ...)
+note_clear (gpointer p)
+{
+  g_free (((Note *) p)->message);
+}
+
+static void
+add_note (PublishData *data,
+          GLogLevelFlags level,
+          const gchar *format,
+          ...) G_GNUC_PRINTF (3, 4);
+
+static void
+add_note (PublishData *data,
+          GLogLevelFlags level,
+          const gchar *format,
+          ...)
 {
   va_list ap;
-  gchar *message;
+  Note note = { level, NULL };
 
-  if (state->log == NULL)
-    return;
   va_start (ap, format);
-  message = g_strdup_vprintf (format, ap);
+  note.message = g_strdup_vprintf (format, ap);
   va_end (ap);
-  state->log (level, message, state->log_data);
-  g_free (message);
+  g_array_append_val (data->notes, note);
 }
 
 /* The launched tor's control port, as soon as it is known: tor takes an
@@ -173,37 +188,55 @@ wait_launched_control (PublishData *data,
     }
 }
 
-/* DEL_ONION, best effort: the service goes with the connection anyway. */
-static void
+/* DEL_ONION, best effort: the service goes with the connection anyway.
+ * NULL, or what went wrong (for the log; g_free() it). */
+static gchar *
 del_onion (TorControl *ctl,
            const gchar *service_id,
-           GCancellable *cancellable,
-           FurlHintLogFunc log,
-           gpointer log_data)
+           GCancellable *cancellable)
 {
   gchar *line = fh_torctl_build_del_onion (service_id);
+  gchar *problem = NULL;
   GError *error = NULL;
 
   if (!tor_control_simple (ctl, line, "DEL_ONION", cancellable, &error))
     {
-      if (log != NULL)
-        {
-          gchar *message = g_strdup_printf ("tor: DEL_ONION %s.onion: %s (closing the "
-                                            "control connection removes it)", service_id,
-                                            error->message);
-          log (G_LOG_LEVEL_WARNING, message, log_data);
-          g_free (message);
-        }
+      problem = g_strdup_printf ("tor: DEL_ONION %s.onion: %s (closing the control "
+                                 "connection removes it)", service_id, error->message);
       g_error_free (error);
     }
   g_free (line);
+  return problem;
+}
+
+/* del_onion() on the publish thread. */
+static void
+withdraw (PublishData *data,
+          TorControl *ctl,
+          const gchar *service_id)
+{
+  gchar *problem = del_onion (ctl, service_id, data->cancellable);
+
+  if (problem != NULL)
+    add_note (data, G_LOG_LEVEL_WARNING, "%s", problem);
+  g_free (problem);
+}
+
+/* del_onion() on the caller's thread, logged there. */
+static void
+withdraw_now (Publication *pub)
+{
+  gchar *problem = del_onion (pub->ctl, pub->service_id, NULL);
+
+  if (problem != NULL && pub->log != NULL)
+    pub->log (G_LOG_LEVEL_WARNING, problem, pub->log_data);
+  g_free (problem);
 }
 
 static gboolean
 publish (PublishData *data,
          GError **error)
 {
-  TorState *state = data->state;
   TorOnionKey key = { 0, };
   FhEndpoint launched = { 0, };
   TorControl *ctl = NULL;
@@ -243,7 +276,7 @@ publish (PublishData *data,
           tor_set_connect_error (error, FURLHINT_CONNECT_ERROR_PROTOCOL,
                                  "%s: the reply to ADD_ONION NEW:ED25519-V3 has no "
                                  "PrivateKey line: the key cannot be saved", ctl->label);
-          del_onion (ctl, service_id, data->cancellable, state->log, state->log_data);
+          withdraw (data, ctl, service_id);
           goto out;
         }
       memcpy (key.key, new_key, sizeof key.key);
@@ -251,10 +284,10 @@ publish (PublishData *data,
       key.service_id = g_strdup (service_id);
       if (!tor_onion_key_save (data->key_path, data->key_is_dir, &key, TRUE, error))
         {
-          del_onion (ctl, service_id, data->cancellable, state->log, state->log_data);
+          withdraw (data, ctl, service_id);
           goto out;
         }
-      publish_log (state, G_LOG_LEVEL_INFO, "tor: %s: new onion service key saved in %s",
+      add_note (data, G_LOG_LEVEL_INFO, "tor: %s: new onion service key saved in %s",
                    data->endpoint, data->key_path);
     }
   else if (data->key_path != NULL && data->key_is_dir)
@@ -266,7 +299,7 @@ publish (PublishData *data,
                                  "that of %s.onion; accepted: a hostname file that matches "
                                  "the key, or none (it is written again)", data->key_path,
                                  key.service_id, service_id);
-          del_onion (ctl, service_id, data->cancellable, state->log, state->log_data);
+          withdraw (data, ctl, service_id);
           goto out;
         }
       if (key.service_id == NULL)
@@ -274,21 +307,21 @@ publish (PublishData *data,
           key.service_id = g_strdup (service_id);
           if (!tor_onion_key_save (data->key_path, TRUE, &key, FALSE, error))
             {
-              del_onion (ctl, service_id, data->cancellable, state->log, state->log_data);
+              withdraw (data, ctl, service_id);
               goto out;
             }
         }
     }
 
-  publish_log (state, G_LOG_LEVEL_DEBUG, "tor: %s published as %s.onion:%u → %s through "
+  add_note (data, G_LOG_LEVEL_DEBUG, "tor: %s published as %s.onion:%u → %s through "
                "%s (%s)", data->endpoint, service_id, (guint) data->port, data->target,
                ctl->label, how);
   data->publication = g_new0 (Publication, 1);
   data->publication->ctl = g_steal_pointer (&ctl);
   data->publication->service_id = g_steal_pointer (&service_id);
   data->publication->port = data->port;
-  data->publication->log = state->log;
-  data->publication->log_data = state->log_data;
+  data->publication->log = data->state_log;
+  data->publication->log_data = data->state_log_data;
   fh_caller_queue_status (data->caller, STATUS_PUBLISHED);
   ok = TRUE;
 
@@ -316,12 +349,18 @@ publish_resume (gpointer user_data)
   PublishData *data = g_task_get_task_data (task);
 
   fh_caller_queue_close (data->caller);
+  for (guint i = 0; i < data->notes->len; i++)
+    {
+      Note *note = &g_array_index (data->notes, Note, i);
+
+      if (data->state_log != NULL)
+        data->state_log (note->level, note->message, data->state_log_data);
+    }
   /* Cancelled while tor published it: withdrawn, never handed out. */
   if (data->publication != NULL &&
       g_cancellable_is_cancelled (g_task_get_cancellable (task)))
     {
-      del_onion (data->publication->ctl, data->publication->service_id, NULL,
-                 data->publication->log, data->publication->log_data);
+      withdraw_now (data->publication);
       g_clear_pointer (&data->publication, publication_free);
     }
   if (data->publication != NULL)
@@ -537,6 +576,10 @@ tor_publish_async (gpointer state_data,
   data->auth = state->control_auth;
   data->password = g_strdup (state->control_password);
   data->cancellable = g_cancellable_new ();
+  data->notes = g_array_new (FALSE, FALSE, sizeof (Note));
+  g_array_set_clear_func (data->notes, note_clear);
+  data->state_log = state->log;
+  data->state_log_data = state->log_data;
   data->caller = fh_caller_queue_new (args->status, args->status_data,
                                       "[furlhint] tor publish");
   g_task_set_task_data (task, data, publish_data_free);
@@ -615,6 +658,6 @@ tor_unpublish (gpointer state_data,
 
   if (pub == NULL)
     return;
-  del_onion (pub->ctl, pub->service_id, NULL, pub->log, pub->log_data);
+  withdraw_now (pub);
   publication_free (pub);
 }
