@@ -105,6 +105,30 @@ interpret (const FhTorReply *reply,
           fh_torctl_bootstrap_clear (&boot);
         }
     }
+  /* ADD_ONION's reply: a valid ID and, when a key came, one that encodes
+   * back to what decodes to it. */
+  {
+    g_autoptr(GError) error = NULL;
+    guint8 key[FH_TORCTL_ONION_KEY_LEN];
+    gboolean have_key = FALSE;
+    gchar *id = NULL;
+
+    if (fh_torctl_parse_add_onion (reply, &id, key, &have_key, &error))
+      {
+        FUZZ_ASSERT (fh_torctl_service_id_is_valid (id));
+        if (have_key)
+          {
+            g_autofree gchar *blob = fh_torctl_onion_key_encode (key);
+            guint8 back[FH_TORCTL_ONION_KEY_LEN];
+
+            FUZZ_ASSERT (fh_torctl_onion_key_decode (blob, "fuzz", back, NULL));
+            FUZZ_ASSERT (memcmp (key, back, sizeof key) == 0);
+          }
+        g_free (id);
+      }
+    else
+      FUZZ_ASSERT (error != NULL && id == NULL);
+  }
   for (i = 0; i < reply->lines->len; i++)
     {
       g_autoptr(GError) error = NULL;

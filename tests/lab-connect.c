@@ -193,3 +193,74 @@ lab_assert_echo (GIOStream *stream, const gchar *line, guint timeout_s)
   g_assert_cmpmem (buf, done, line, len);
   g_free (buf);
 }
+
+typedef struct {
+  gboolean done;
+  GAsyncResult *result;
+  GPtrArray *statuses;
+} PublishWait;
+
+static void
+on_publish_status (const gchar *status, gpointer user_data)
+{
+  PublishWait *w = user_data;
+
+  g_test_message ("publish: %s", status);
+  if (w->statuses != NULL)
+    g_ptr_array_add (w->statuses, g_strdup (status));
+}
+
+static void
+on_published (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PublishWait *w = user_data;
+
+  g_assert_false (w->done);
+  w->done = TRUE;
+  w->result = g_object_ref (result);
+}
+
+gchar *
+lab_publish (FurlHintContext *ctx,
+             const gchar *plugin_name,
+             const FurlHintPublishArgs *args,
+             guint wait_ms,
+             GPtrArray *statuses,
+             gpointer *publication,
+             GError **error)
+{
+  const FurlHintPlugin *plugin = furlhint_context_find_plugin (ctx, plugin_name);
+  const FurlHintPluginDescriptor *desc;
+  FurlHintPublishArgs copy = *args;
+  PublishWait w = { FALSE, NULL, statuses };
+  gchar *hint;
+
+  g_assert_nonnull (plugin);
+  desc = furlhint_plugin_get_descriptor (plugin);
+  g_assert_cmpuint (desc->struct_size, >=, G_STRUCT_OFFSET (FurlHintPluginDescriptor, unpublish)
+                    + sizeof desc->unpublish);
+  g_assert_nonnull (desc->publish_async);
+  copy.struct_size = sizeof copy;
+  copy.status = on_publish_status;
+  copy.status_data = &w;
+  desc->publish_async (furlhint_plugin_get_state (plugin), &copy, NULL, on_published, &w);
+  if (!lab_iterate_until (&w.done, wait_ms))
+    g_error ("publishing %s did not finish within %u ms", args->endpoint, wait_ms);
+  hint = desc->publish_finish (furlhint_plugin_get_state (plugin), w.result, publication,
+                               error);
+  g_object_unref (w.result);
+  if (hint != NULL)
+    g_test_message ("published %s as %s", args->endpoint, hint);
+  return hint;
+}
+
+void
+lab_unpublish (FurlHintContext *ctx,
+               const gchar *plugin_name,
+               gpointer publication)
+{
+  const FurlHintPlugin *plugin = furlhint_context_find_plugin (ctx, plugin_name);
+
+  furlhint_plugin_get_descriptor (plugin)->unpublish (furlhint_plugin_get_state (plugin),
+                                                      publication);
+}

@@ -76,6 +76,25 @@ gboolean lab_statuses_has (const LabStatuses *statuses, const gchar *line);
  * @timeout_s seconds. */
 void lab_assert_echo (GIOStream *stream, const gchar *line, guint timeout_s);
 
+/* Publishes through the plugin @plugin_name of @ctx straight through its
+ * descriptor (publish_async, then publish_finish), as a listener would:
+ * @args as given, except its status fields, which append each status to
+ * @statuses (nullable; element-type utf8) and log it. Waits at most
+ * @wait_ms (g_error() beyond). Returns the hint with *@publication set,
+ * or NULL with @error set. */
+gchar *lab_publish (FurlHintContext *ctx,
+                    const gchar *plugin_name,
+                    const FurlHintPublishArgs *args,
+                    guint wait_ms,
+                    GPtrArray *statuses,
+                    gpointer *publication,
+                    GError **error);
+
+/* Withdraws what lab_publish() published. */
+void lab_unpublish (FurlHintContext *ctx,
+                    const gchar *plugin_name,
+                    gpointer publication);
+
 G_END_DECLS
 
 #endif /* FURLHINT_TESTS_LAB_CONNECT_H */

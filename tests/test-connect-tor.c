@@ -57,10 +57,17 @@ typedef struct {
 
 /* --- helpers --------------------------------------------------------------- */
 
+/* The thread the tests run on: the host's logger is called there only,
+ * never from a plugin's worker thread. */
+static GThread *main_thread;
+
 static void
 on_log (GLogLevelFlags level, const gchar *message, gpointer user_data)
 {
   Fixture *f = user_data;
+
+  if (g_thread_self () != main_thread)
+    g_error ("logged from another thread: %s", message);
 
   g_test_message ("log: %s", message);
   g_ptr_array_add (f->logs, g_strdup (message));
@@ -1479,6 +1486,374 @@ test_launch_control_file_elsewhere (Fixture *f, gconstpointer data)
   assert_fds_back (f);
 }
 
+/* --- publishing onion services ----------------------------------------------- */
+
+#define PUBLISH_WAIT_MS 30000
+
+typedef struct {
+  FurlHintPublishArgs args;
+  GHashTable *options;
+  GPtrArray *statuses;
+  gchar *endpoint;
+} Publish;
+
+/* An onion endpoint on virtual port 80 forwarding to 127.0.0.1:@local,
+ * its key at @key_path (a directory when @is_dir). */
+static void
+publish_init (Publish *p, const gchar *key_path, gboolean is_dir, gboolean create,
+              const gchar *local_host, guint16 local)
+{
+  memset (p, 0, sizeof *p);
+  p->options = g_hash_table_new (g_str_hash, g_str_equal);
+  p->statuses = g_ptr_array_new_with_free_func (g_free);
+  p->endpoint = g_strdup_printf ("onion:80:%s=%s", is_dir ? "hiddenServiceDir"
+                                                         : "privateKeyFile", key_path);
+  p->args.struct_size = sizeof p->args;
+  p->args.endpoint = p->endpoint;
+  p->args.kind = "onion";
+  p->args.port = 80;
+  p->args.key_path = key_path;
+  p->args.key_is_dir = is_dir;
+  p->args.options = p->options;
+  p->args.local_address = g_inet_socket_address_new_from_string (local_host, local);
+  p->args.create_key = create;
+}
+
+static void
+publish_clear (Publish *p)
+{
+  g_hash_table_unref (p->options);
+  g_ptr_array_unref (p->statuses);
+  g_object_unref (p->args.local_address);
+  g_free (p->endpoint);
+}
+
+static gchar *
+publish (Fixture *f, Publish *p, gpointer *publication, GError **error)
+{
+  g_ptr_array_set_size (p->statuses, 0);
+  return lab_publish (f->ctx, "tor", &p->args, PUBLISH_WAIT_MS, p->statuses, publication,
+                      error);
+}
+
+static void
+assert_publish_statuses (Publish *p)
+{
+  g_assert_cmpuint (p->statuses->len, ==, 3);
+  g_assert_cmpstr (g_ptr_array_index (p->statuses, 0), ==, "connecting to a Tor control port");
+  g_assert_cmpstr (g_ptr_array_index (p->statuses, 1), ==, "publishing onion service");
+  g_assert_cmpstr (g_ptr_array_index (p->statuses, 2), ==, "published");
+}
+
+static guint
+file_mode (const gchar *path)
+{
+  struct stat st;
+
+  g_assert_cmpint (lstat (path, &st), ==, 0);
+  return st.st_mode & 07777;
+}
+
+static gchar *
+read_hostname (const gchar *dir)
+{
+  gchar *path = g_build_filename (dir, "hostname", NULL);
+  gchar *text = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_free (path);
+  return g_strstrip (text);
+}
+
+/* Keys tor made in its own HiddenServiceDir give the address tor gave
+ * them; a new key is saved in tor's layout and gives the same address
+ * again; a service lives while its publication is held (the same key is
+ * refused elsewhere meanwhile) and is gone once unpublished. Tor without
+ * a network (docs/lab-notes.md: ADD_ONION succeeds, nothing is
+ * uploaded). */
+static void
+test_publish_keys (Fixture *f, gconstpointer data)
+{
+  gchar *tor_dir, *hs_arg, *cfg, *hostname, *expected, *hint, *again, *new_dir, *key_file;
+  gchar *contents = NULL;
+  gpointer pub = NULL, pub2 = NULL;
+  GError *error = NULL;
+  guint16 control;
+  Publish p;
+
+  if (!lab_ready ())
+    return;
+  /* tor0 makes a key in its own layout; tor1 (another process, so no
+   * collision with tor0's service) publishes from that directory. */
+  tor_dir = g_build_filename (lab_get_dir (f->lab), "tor-made-hs", NULL);
+  hs_arg = g_strdup (tor_dir);
+  {
+    const gchar *const make_hs[] = {
+      "--DisableNetwork", "1", "--SocksPort", "0", "--HiddenServiceDir", hs_arg,
+      "--HiddenServicePort", "80 127.0.0.1:1", NULL
+    };
+    gchar *hostname_file = g_build_filename (tor_dir, "hostname", NULL);
+    gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+    start_tor (f, make_hs, NULL);
+    while (!g_file_test (hostname_file, G_FILE_TEST_EXISTS) &&
+           g_get_monotonic_time () < deadline)
+      g_usleep (20000);
+    g_assert_true (g_file_test (hostname_file, G_FILE_TEST_EXISTS));
+    g_free (hostname_file);
+  }
+  control = start_tor (f, disablenet_cookie, NULL);
+  cfg = control_config (control, NULL);
+  use_config (f, cfg);
+
+  hostname = read_hostname (tor_dir);
+  expected = g_strdup_printf ("tor:%s:80", hostname);
+  publish_init (&p, tor_dir, TRUE, FALSE, "127.0.0.1", 1);
+  hint = publish (f, &p, &pub, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (hint, ==, expected);
+  assert_publish_statuses (&p);
+  g_assert_true (has_line (f->logs, "SAFECOOKIE authentication"));
+  lab_unpublish (f->ctx, "tor", pub);
+  publish_clear (&p);
+  g_free (hint);
+
+  /* A new key directory: created 0700, tor's files 0600. */
+  new_dir = g_build_filename (lab_get_dir (f->lab), "node", "private", "hs", NULL);
+  publish_init (&p, new_dir, TRUE, TRUE, "127.0.0.1", 1);
+  hint = publish (f, &p, &pub, &error);
+  g_assert_no_error (error);
+  assert_publish_statuses (&p);
+  g_free (hostname);
+  hostname = read_hostname (new_dir);
+  g_free (expected);
+  expected = g_strdup_printf ("tor:%s:80", hostname);
+  g_assert_cmpstr (hint, ==, expected);
+  g_assert_cmpuint (file_mode (new_dir), ==, 0700);
+  {
+    gchar *secret = g_build_filename (new_dir, "hs_ed25519_secret_key", NULL);
+    gchar *name = g_build_filename (new_dir, "hostname", NULL);
+    gsize len = 0;
+
+    g_assert_cmpuint (file_mode (secret), ==, 0600);
+    g_assert_cmpuint (file_mode (name), ==, 0600);
+    g_assert_true (g_file_get_contents (secret, &contents, &len, NULL));
+    g_assert_cmpuint (len, ==, 96);
+    g_assert_cmpstr (contents, ==, "== ed25519v1-secret: type0 ==");
+    g_free (contents);
+    g_free (secret);
+    g_free (name);
+  }
+
+  /* While it is held, the same key cannot be published again. */
+  p.args.create_key = FALSE;
+  again = publish (f, &p, &pub2, &error);
+  g_assert_null (again);
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "Onion address collision"));
+  g_clear_error (&error);
+  /* Unpublished: the same address again, from the saved key. */
+  lab_unpublish (f->ctx, "tor", pub);
+  again = publish (f, &p, &pub, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (again, ==, hint);
+  lab_unpublish (f->ctx, "tor", pub);
+  publish_clear (&p);
+  g_free (again);
+  g_free (hint);
+
+  /* Tahoe's onion.private_key_file: the ADD_ONION blob, 0600. */
+  key_file = g_build_filename (lab_get_dir (f->lab), "node", "private", "onion.privkey", NULL);
+  publish_init (&p, key_file, FALSE, TRUE, "127.0.0.1", 1);
+  hint = publish (f, &p, &pub, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (file_mode (key_file), ==, 0600);
+  g_assert_true (g_file_get_contents (key_file, &contents, NULL, NULL));
+  g_assert_true (g_str_has_prefix (contents, "ED25519-V3:"));
+  g_free (contents);
+  lab_unpublish (f->ctx, "tor", pub);
+  p.args.create_key = FALSE;
+  again = publish (f, &p, &pub, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (again, ==, hint);
+  g_assert_cmpstr (again, !=, expected);
+  lab_unpublish (f->ctx, "tor", pub);
+  publish_clear (&p);
+
+  g_free (again);
+  g_free (hint);
+  g_free (key_file);
+  g_free (new_dir);
+  g_free (expected);
+  g_free (hostname);
+  g_free (cfg);
+  g_free (hs_arg);
+  g_free (tor_dir);
+  assert_fds_back (f);
+}
+
+/* What is refused, each before any key is written and with a message
+ * saying what is accepted. No tor runs: the control port is closed, so
+ * whatever got as far as connecting would fail differently. */
+static void
+test_publish_refused (Fixture *f, gconstpointer data)
+{
+  static const struct {
+    const gchar *key, *value, *problem;
+  } options[] = {
+    { "version", "2", "only version 3 onion services" },
+    { "singleHop", "true", "single-hop (non-anonymous)" },
+    { "nonAnonymous", "1", "single-hop (non-anonymous)" },
+    { "controlPort", "9051", "through the control port of the [tor] section" },
+    { "hiddenservicedirs", "x", "unknown onion endpoint option “hiddenservicedirs”" },
+  };
+  gchar *cfg, *dir, *hint, *unsafe;
+  gpointer pub = NULL;
+  GError *error = NULL;
+  guint16 closed;
+  Publish p;
+
+  if (!lab_ready ())
+    return;
+  dir = g_build_filename (lab_get_dir (f->lab), "hs", NULL);
+
+  /* A SOCKS port alone cannot publish. */
+  cfg = g_strdup_printf ("[tor]\nsocks.port = tcp:127.0.0.1:%u\n", tor_free_port ());
+  use_config (f, cfg);
+  g_free (cfg);
+  publish_init (&p, dir, TRUE, TRUE, "127.0.0.1", 1);
+  hint = publish (f, &p, &pub, &error);
+  g_assert_null (hint);
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_NOT_SUPPORTED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "only a SOCKS port is configured"));
+  g_assert_nonnull (strstr (error->message, "[tor] control.port"));
+  g_assert_nonnull (strstr (error->message, "launch = true"));
+  g_clear_error (&error);
+  g_assert_cmpuint (p.statuses->len, ==, 0);
+  publish_clear (&p);
+
+  closed = tor_free_port ();
+  cfg = control_config (closed, NULL);
+  use_config (f, cfg);
+  g_free (cfg);
+  for (guint i = 0; i < G_N_ELEMENTS (options); i++)
+    {
+      publish_init (&p, dir, TRUE, TRUE, "127.0.0.1", 1);
+      g_hash_table_insert (p.options, (gpointer) options[i].key, (gpointer) options[i].value);
+      g_assert_null (publish (f, &p, &pub, &error));
+      g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_NOT_SUPPORTED);
+      g_test_message ("%s", error->message);
+      if (strstr (error->message, options[i].problem) == NULL)
+        g_error ("%s=%s: %s", options[i].key, options[i].value, error->message);
+      g_clear_error (&error);
+      publish_clear (&p);
+    }
+  /* Harmless ones pass the check (and fail on the closed port). */
+  publish_init (&p, dir, TRUE, TRUE, "127.0.0.1", 1);
+  g_hash_table_insert (p.options, "version", "3");
+  g_hash_table_insert (p.options, "singleHop", "false");
+  g_assert_null (publish (f, &p, &pub, &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN);
+  g_assert_nonnull (strstr (error->message, "refused the connection"));
+  g_clear_error (&error);
+  /* Nothing was written: the key is saved only once tor made it. */
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  publish_clear (&p);
+
+  /* Forwarding anywhere but loopback. */
+  publish_init (&p, dir, TRUE, TRUE, "192.0.2.1", 80);
+  g_assert_null (publish (f, &p, &pub, &error));
+  g_assert_nonnull (strstr (error->message, "refusing to forward the onion service to "
+                                            "192.0.2.1 port 80"));
+  g_clear_error (&error);
+  publish_clear (&p);
+
+  /* A relative key path; a missing key that may not be made. */
+  publish_init (&p, "relative/hs", TRUE, TRUE, "127.0.0.1", 1);
+  g_assert_null (publish (f, &p, &pub, &error));
+  g_assert_nonnull (strstr (error->message, "is relative"));
+  g_clear_error (&error);
+  publish_clear (&p);
+  publish_init (&p, dir, TRUE, FALSE, "127.0.0.1", 1);
+  g_assert_null (publish (f, &p, &pub, &error));
+  g_assert_nonnull (strstr (error->message, "does not exist"));
+  g_clear_error (&error);
+  publish_clear (&p);
+
+  /* A key directory others may read: refused before connecting. */
+  unsafe = g_build_filename (lab_get_dir (f->lab), "unsafe", NULL);
+  g_assert_cmpint (g_mkdir (unsafe, 0755), ==, 0);
+  g_assert_cmpint (chmod (unsafe, 0755), ==, 0);
+  publish_init (&p, unsafe, TRUE, TRUE, "127.0.0.1", 1);
+  g_assert_null (publish (f, &p, &pub, &error));
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "others may read it (mode 0755)"));
+  g_assert_cmpuint (p.statuses->len, ==, 1);
+  g_clear_error (&error);
+  publish_clear (&p);
+
+  g_free (unsafe);
+  g_free (dir);
+  assert_fds_back (f);
+}
+
+/* [tor] launch = true: the onion service goes to the launched tor, as
+ * soon as its control port is known (tor takes it before bootstrapping;
+ * this one never does: no network). */
+static void
+test_publish_launch (Fixture *f, gconstpointer data)
+{
+  gchar *script, *wrapper, *cfg, *dir, *hint;
+  gpointer pub = NULL;
+  GError *error = NULL;
+  Publish p;
+
+  if (!lab_ready ())
+    return;
+  /* As test_launch_bootstrap_wait: ports picked here, for the leak checker. */
+  script = g_strdup_printf ("#!/bin/sh\nprev=\n"
+                            "for a do\n"
+                            "  shift\n"
+                            "  case $prev/$a in\n"
+                            "    --ControlPort/auto) set -- \"$@\" 127.0.0.1:%u ;;\n"
+                            "    --SocksPort/auto) set -- \"$@\" 127.0.0.1:%u ;;\n"
+                            "    *) set -- \"$@\" \"$a\" ;;\n"
+                            "  esac\n"
+                            "  prev=$a\n"
+                            "done\n"
+                            "exec tor \"$@\" --DisableNetwork 1 --GeoIPFile '%s' "
+                            "--GeoIPv6File '%s'\n", tor_free_port (), tor_free_port (),
+                            f->empty, f->empty);
+  wrapper = lab_write_file (f->lab, "tor-wrapper", script);
+  g_assert_cmpint (chmod (wrapper, 0755), ==, 0);
+  cfg = g_strdup_printf ("[tor]\nlaunch = true\ntor.executable = %s\n", wrapper);
+  use_config (f, cfg);
+
+  dir = g_build_filename (lab_get_dir (f->lab), "hs", NULL);
+  publish_init (&p, dir, TRUE, TRUE, "127.0.0.1", 1);
+  hint = publish (f, &p, &pub, &error);
+  g_assert_no_error (error);
+  assert_publish_statuses (&p);
+  {
+    gchar *hostname = read_hostname (dir);
+    gchar *expected = g_strdup_printf ("tor:%s:80", hostname);
+
+    g_assert_cmpstr (hint, ==, expected);
+    g_free (expected);
+    g_free (hostname);
+  }
+  lab_unpublish (f->ctx, "tor", pub);
+  publish_clear (&p);
+
+  g_free (hint);
+  g_free (dir);
+  g_free (cfg);
+  g_free (wrapper);
+  g_free (script);
+  assert_fds_back (f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1498,6 +1873,7 @@ main (int argc, char **argv)
   leakcheck_allow ("127.0.0.1:9150");
   lab_enter_private_netns ();
   g_test_init (&argc, &argv, NULL);
+  main_thread = g_thread_self ();
 
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, setup, fn, teardown)
   ADD ("/connect/tor/control/safecookie", test_safecookie);
@@ -1517,6 +1893,9 @@ main (int argc, char **argv)
   ADD ("/connect/tor/launch/data-dir-unsafe", test_launch_data_dir_unsafe);
   ADD ("/connect/tor/launch/planted-symlink", test_launch_planted_symlink);
   ADD ("/connect/tor/launch/control-file-elsewhere", test_launch_control_file_elsewhere);
+  ADD ("/connect/tor/publish/keys", test_publish_keys);
+  ADD ("/connect/tor/publish/refused", test_publish_refused);
+  ADD ("/connect/tor/publish/launch", test_publish_launch);
 #undef ADD
 
   return g_test_run ();

@@ -814,6 +814,215 @@ test_fuzz (void)
   g_rand_free (rand);
 }
 
+/* --- onion services ------------------------------------------------------- */
+
+/* What tor 0.4.9.11 wrote into a HiddenServiceDir (hs_ed25519_secret_key,
+ * base64 here) and its hostname file, and what it answered to ADD_ONION
+ * (docs/lab-notes.md, "A single tor without a network"). */
+static const gchar real_secret_file_b64[] =
+  "PT0gZWQyNTUxOXYxLXNlY3JldDogdHlwZTAgPT0AAADwZm8/0Q+XvyginTZskn9T+3+5rI2do1CfzrJnpSll"
+  "Q/utAx1ammbnmr2wtuPvJOZT4BlUl9clOfpMYYrdFIlj";
+static const gchar real_hostname[] =
+  "yeztk6iqzcwigpeinspeewrwm7y576wo72r6oh3pimhtglck45jxd6ad";
+static const gchar add_onion_new_reply[] =
+  "250-ServiceID=2ljvzmyvouadywplp2hfwkvuupaik5y6nxrnjsorbgoep4atecbmzsqd\r\n"
+  "250-PrivateKey=ED25519-V3:GBQjInE2qIN9n7oVkeXP41Z3zdzjV5ZT+0L/dW5Zq2q/4L8jibQe3EKJhehK6Pt0f8"
+  "6ZH7xjoL+fX426WwoJyg==\r\n"
+  "250 OK\r\n";
+
+static void
+test_onion_key_file (void)
+{
+  gsize len = 0;
+  guchar *file = g_base64_decode (real_secret_file_b64, &len);
+  guint8 key[FH_TORCTL_ONION_KEY_LEN], rebuilt[FH_TORCTL_SECRET_KEY_FILE_LEN];
+  guint8 bad[FH_TORCTL_SECRET_KEY_FILE_LEN + 1];
+  GError *error = NULL;
+  gchar *blob;
+
+  g_assert_cmpuint (len, ==, FH_TORCTL_SECRET_KEY_FILE_LEN);
+  g_assert_true (fh_torctl_secret_key_file_parse (file, len, "F", key, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (key, sizeof key, file + 32, 64);
+  /* What we write is byte for byte what tor writes. */
+  fh_torctl_secret_key_file_build (key, rebuilt);
+  g_assert_cmpmem (rebuilt, sizeof rebuilt, file, len);
+
+  /* The ADD_ONION blob of the same key, and back. */
+  blob = fh_torctl_onion_key_encode (key);
+  g_assert_true (g_str_has_prefix (blob, "ED25519-V3:"));
+  g_assert_cmpuint (strlen (blob), ==, 11 + 88);
+  memset (key, 0, sizeof key);
+  g_assert_true (fh_torctl_onion_key_decode (blob, "B", key, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (key, sizeof key, file + 32, 64);
+  g_free (blob);
+
+  /* Wrong size, wrong header: refused, the file named. */
+  g_assert_false (fh_torctl_secret_key_file_parse (file, len - 1, "/k/short", key, &error));
+  g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "/k/short: it has 95 bytes"));
+  g_clear_error (&error);
+  memcpy (bad, file, len);
+  bad[len] = 0;
+  g_assert_false (fh_torctl_secret_key_file_parse (bad, len + 1, "F", key, &error));
+  g_clear_error (&error);
+  memcpy (bad, file, len);
+  memcpy (bad, "== ed25519v1-public: type0 ==", 29);
+  g_assert_false (fh_torctl_secret_key_file_parse (bad, len, "/k/pub", key, &error));
+  g_assert_nonnull (strstr (error->message, "does not begin with the header"));
+  g_clear_error (&error);
+  /* The header's padding is NULs, not anything. */
+  memcpy (bad, file, len);
+  bad[31] = ' ';
+  g_assert_false (fh_torctl_secret_key_file_parse (bad, len, "F", key, &error));
+  g_clear_error (&error);
+  g_free (file);
+}
+
+static void
+test_onion_key_blob (void)
+{
+  static const struct { const gchar *blob; const gchar *problem; } bad[] = {
+    { "", "does not begin with" },
+    { "ED25519-V3", "does not begin with" },
+    { "ed25519-v3:AAAA", "does not begin with" },
+    { "RSA1024:MIICXAIBAAKBgQ==", "RSA1024 key of a version 2 onion service" },
+    { "ED25519-V3:", "does not hold exactly 64 bytes" },
+    { "ED25519-V3:AAAA", "does not hold exactly 64 bytes" },
+    /* 65 and 63 bytes */
+    { "ED25519-V3:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+      "does not hold exactly 64 bytes" },
+    { "ED25519-V3:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+      "does not hold exactly 64 bytes" },
+    /* not base64: a space, a newline inside, a '-', padding in the middle */
+    { "ED25519-V3:GBQjInE2qIN9n7oVkeXP41Z3zdzjV5ZT 0L/dW5Zq2q/4L8jibQe3EKJhehK6Pt0f86ZH7xjoL+fX426WwoJyg==",
+      "not base64" },
+    { "ED25519-V3:GBQjInE2qIN9n7oVkeXP41Z3zdzjV5ZT\n0L/dW5Zq2q/4L8jibQe3EKJhehK6Pt0f86ZH7xjoL+fX426WwoJyg==",
+      "not base64" },
+    { "ED25519-V3:GBQjInE2qIN9n7oVkeXP41Z3zdzjV5ZT-0L/dW5Zq2q/4L8jibQe3EKJhehK6Pt0f86ZH7xjoL+fX426WwoJyg==",
+      "not base64" },
+    { "ED25519-V3:GBQjInE2qIN9n7oVkeXP41Z3zdzjV5ZT=0L/dW5Zq2q/4L8jibQe3EKJhehK6Pt0f86ZH7xjoL+fX426WwoJyg==",
+      "not base64" },
+  };
+  guint8 key[FH_TORCTL_ONION_KEY_LEN];
+  GError *error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      if (fh_torctl_onion_key_decode (bad[i].blob, "/p/key", key, &error))
+        g_error ("case %u accepted", i);
+      g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED);
+      if (strstr (error->message, bad[i].problem) == NULL ||
+          strstr (error->message, "/p/key") == NULL)
+        g_error ("case %u: %s", i, error->message);
+      g_clear_error (&error);
+    }
+  /* Tahoe's file as written, with white space around it. */
+  g_assert_true (fh_torctl_onion_key_decode (
+    " ED25519-V3:GBQjInE2qIN9n7oVkeXP41Z3zdzjV5ZT+0L/dW5Zq2q/4L8jibQe3EKJhehK6Pt0f86ZH7xjoL+fX426WwoJyg==\n",
+    "F", key, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (key[0], ==, 0x18);
+}
+
+static void
+test_service_id (void)
+{
+  g_assert_true (fh_torctl_service_id_is_valid (real_hostname));
+  g_assert_false (fh_torctl_service_id_is_valid (NULL));
+  g_assert_false (fh_torctl_service_id_is_valid (""));
+  g_assert_false (fh_torctl_service_id_is_valid ("yeztk6iqzcwigpeinspeewrwm7y576wo72r6oh3pimhtglck45jxd6a"));
+  g_assert_false (fh_torctl_service_id_is_valid ("YEZTK6IQZCWIGPEINSPEEWRWM7Y576WO72R6OH3PIMHTGLCK45JXD6AD"));
+  g_assert_false (fh_torctl_service_id_is_valid ("yeztk6iqzcwigpeinspeewrwm7y576wo72r6oh3pimhtglck45jxd6a1"));
+  /* version 2 would end differently */
+  g_assert_false (fh_torctl_service_id_is_valid ("yeztk6iqzcwigpeinspeewrwm7y576wo72r6oh3pimhtglck45jxd6ac"));
+  g_assert_false (fh_torctl_service_id_is_valid ("yeztk6iqzcwigpeinspeewrwm7y576wo72r6oh3pimhtglck45jxd6ad\n"));
+}
+
+static void
+test_add_onion_build (void)
+{
+  guint8 key[FH_TORCTL_ONION_KEY_LEN];
+  gchar *line;
+
+  line = fh_torctl_build_add_onion (NULL, FALSE, 80, "127.0.0.1:4567");
+  g_assert_cmpstr (line, ==, "ADD_ONION NEW:ED25519-V3 Port=80,127.0.0.1:4567\r\n");
+  g_free (line);
+  line = fh_torctl_build_add_onion (NULL, TRUE, 3457, "[::1]:1");
+  g_assert_cmpstr (line, ==, "ADD_ONION NEW:ED25519-V3 Flags=DiscardPK Port=3457,[::1]:1\r\n");
+  g_free (line);
+  memset (key, 0, sizeof key);
+  key[63] = 1;
+  line = fh_torctl_build_add_onion (key, FALSE, 80, "127.0.0.1:9");
+  g_assert_cmpstr (line, ==, "ADD_ONION ED25519-V3:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                   "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQ== Port=80,127.0.0.1:9\r\n");
+  g_free (line);
+  line = fh_torctl_build_del_onion (real_hostname);
+  g_assert_cmpstr (line, ==, "DEL_ONION yeztk6iqzcwigpeinspeewrwm7y576wo72r6oh3pimhtglck45jxd6ad\r\n");
+  g_free (line);
+}
+
+static void
+test_add_onion_parse (void)
+{
+  static const struct { const gchar *reply; gint code; const gchar *problem; } bad[] = {
+    { "550 Onion address collision\r\n", FURLHINT_CONNECT_ERROR_FAILED, "collision" },
+    { "512 Failed to decode ED25519-V3 key\r\n", FURLHINT_CONNECT_ERROR_FAILED, "decode" },
+    { "250 OK\r\n", FURLHINT_CONNECT_ERROR_PROTOCOL, "no ServiceID line" },
+    { "250-ServiceID=abc\r\n250 OK\r\n", FURLHINT_CONNECT_ERROR_PROTOCOL, "malformed ServiceID" },
+    { "250-ServiceID=yeztk6iqzcwigpeinspeewrwm7y576wo72r6oh3pimhtglck45jxd6ad\r\n"
+      "250-ServiceID=yeztk6iqzcwigpeinspeewrwm7y576wo72r6oh3pimhtglck45jxd6ad\r\n250 OK\r\n",
+      FURLHINT_CONNECT_ERROR_PROTOCOL, "two ServiceID" },
+    { "250-ServiceID=yeztk6iqzcwigpeinspeewrwm7y576wo72r6oh3pimhtglck45jxd6ad\r\n"
+      "250-PrivateKey=RSA1024:AAAA\r\n250 OK\r\n", FURLHINT_CONNECT_ERROR_PROTOCOL, "RSA1024" },
+    { "250-ServiceID=yeztk6iqzcwigpeinspeewrwm7y576wo72r6oh3pimhtglck45jxd6ad\r\n"
+      "250-PrivateKey=ED25519-V3:AAAA\r\n250 OK\r\n", FURLHINT_CONNECT_ERROR_PROTOCOL,
+      "64 bytes" },
+  };
+  guint8 key[FH_TORCTL_ONION_KEY_LEN];
+  gboolean have_key = TRUE;
+  gchar *id = NULL;
+  GError *error = NULL;
+
+  {
+    g_autoptr(FhTorReply) reply = parse_ok (add_onion_new_reply);
+
+    g_assert_true (fh_torctl_parse_add_onion (reply, &id, key, &have_key, &error));
+    g_assert_no_error (error);
+    g_assert_cmpstr (id, ==, "2ljvzmyvouadywplp2hfwkvuupaik5y6nxrnjsorbgoep4atecbmzsqd");
+    g_assert_true (have_key);
+    g_assert_cmpuint (key[0], ==, 0x18);
+    g_clear_pointer (&id, g_free);
+    /* A key nobody asked for is a protocol error. */
+    g_assert_false (fh_torctl_parse_add_onion (reply, &id, NULL, NULL, &error));
+    g_assert_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
+    g_clear_error (&error);
+  }
+  {
+    g_autoptr(FhTorReply) reply =
+      parse_ok ("250-ServiceID=eya73akrob4jadikdfafndnkoquanhvvcheaaxymmpvvo3ittn3xxoyd\r\n"
+                "250 OK\r\n");
+
+    g_assert_true (fh_torctl_parse_add_onion (reply, &id, key, &have_key, &error));
+    g_assert_no_error (error);
+    g_assert_false (have_key);
+    g_assert_cmpstr (id, ==, "eya73akrob4jadikdfafndnkoquanhvvcheaaxymmpvvo3ittn3xxoyd");
+    g_clear_pointer (&id, g_free);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(FhTorReply) reply = parse_ok (bad[i].reply);
+
+      g_assert_false (fh_torctl_parse_add_onion (reply, &id, key, &have_key, &error));
+      g_assert_null (id);
+      g_assert_error (error, FURLHINT_CONNECT_ERROR, bad[i].code);
+      if (strstr (error->message, bad[i].problem) == NULL)
+        g_error ("case %u: %s", i, error->message);
+      g_clear_error (&error);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -838,6 +1047,11 @@ main (int argc, char **argv)
   g_test_add_func ("/torctl/getinfo/socks-listeners/pick", test_listeners_pick);
   g_test_add_func ("/torctl/auth/setting", test_auth_setting);
   g_test_add_func ("/torctl/getinfo/bootstrap-phase", test_bootstrap);
+  g_test_add_func ("/torctl/onion/key-file", test_onion_key_file);
+  g_test_add_func ("/torctl/onion/key-blob", test_onion_key_blob);
+  g_test_add_func ("/torctl/onion/service-id", test_service_id);
+  g_test_add_func ("/torctl/onion/add-onion/build", test_add_onion_build);
+  g_test_add_func ("/torctl/onion/add-onion/parse", test_add_onion_parse);
   g_test_add_func ("/torctl/fuzz", test_fuzz);
 
   return g_test_run ();

@@ -20,8 +20,12 @@
  * (tier 1 wins); stream isolation, seen in the client's stream-status: two
  * tub IDs → two circuits, also through a SocksPort with PreferSOCKSNoAuth
  * (which would pick "no authentication" if it were offered), and one tub
- * ID from two contexts (two node identities) → two circuits. Every case checks that no socket of the
- * namespace is bound or connected outside 127.0.0.0/8.
+ * ID from two contexts (two node identities) → two circuits; publishing an
+ * onion service through the client tor's control port (the tor plugin's
+ * publish callbacks, a fresh key directory), reached by another context
+ * through the network, withdrawn and published again at the same address.
+ * Every case checks that no socket of the namespace is bound or connected
+ * outside 127.0.0.0/8.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -52,9 +56,10 @@
 #define NET_READY_TIMEOUT_S 180
 #define PROBE_TIMEOUT_S 20
 #define CONNECT_TIMEOUT_MS 30000
-/* Readiness (≤ 180 s) + seven cases of a few seconds; the watchdog bounds
- * the worst case (every connect timing out) at 5 minutes. */
-#define WATCHDOG_S 300
+/* Readiness (≤ 180 s) + seven cases of a few seconds + publishing (two
+ * publishes and uploads, each bounded at 120 s); the watchdog bounds the
+ * worst case at 10 minutes. */
+#define WATCHDOG_S 600
 
 /* --- the shared network -------------------------------------------------- */
 
@@ -1027,6 +1032,186 @@ test_anonymous_fallback (Fixture *f, gconstpointer data)
   g_free (cfg);
 }
 
+/* --- publishing an onion service -------------------------------------------- */
+
+/* Publishing through a private network: the descriptor upload to the
+ * HSDirs takes seconds to tens of seconds (docs/lab-notes.md). */
+#define PUBLISH_TIMEOUT_S 120
+#define PUBLISH_PORT 3457
+
+/* Publishes the onion service whose key lives in @key_dir through the tor
+ * plugin of @ctx (the core's listener is not needed for it), forwarding
+ * to the echo server; returns the hint and the publication. */
+static gchar *
+publish_onion (FurlHintContext *ctx, const gchar *key_dir, gboolean create_key,
+               gpointer *publication, GError **error)
+{
+  FurlHintPublishArgs args = { sizeof args, };
+  GHashTable *options = g_hash_table_new (g_str_hash, g_str_equal);
+  GPtrArray *statuses = g_ptr_array_new_with_free_func (g_free);
+  gchar *endpoint = g_strdup_printf ("onion:%u:hiddenServiceDir=%s", PUBLISH_PORT, key_dir);
+  gchar *hint;
+
+  args.endpoint = endpoint;
+  args.kind = "onion";
+  args.port = PUBLISH_PORT;
+  args.key_path = key_dir;
+  args.key_is_dir = TRUE;
+  args.options = options;
+  args.local_address = g_inet_socket_address_new_from_string ("127.0.0.1", net.echo_port);
+  args.create_key = create_key;
+  hint = lab_publish (ctx, "tor", &args, PUBLISH_TIMEOUT_S * 1000, statuses, publication,
+                      error);
+  /* Every status, in order, before the result. */
+  if (hint != NULL)
+    {
+      g_assert_cmpuint (statuses->len, ==, 3);
+      g_assert_cmpstr (g_ptr_array_index (statuses, 0), ==, "connecting to a Tor control port");
+      g_assert_cmpstr (g_ptr_array_index (statuses, 1), ==, "publishing onion service");
+      g_assert_cmpstr (g_ptr_array_index (statuses, 2), ==, "published");
+    }
+  g_ptr_array_unref (statuses);
+  g_object_unref (args.local_address);
+  g_hash_table_unref (options);
+  g_free (endpoint);
+  return hint;
+}
+
+/* Waits (bounded) for the client tor to report the upload of @hint's
+ * descriptor to an HSDir. */
+static void
+wait_uploaded (Ctl *ctl, const gchar *hint)
+{
+  gchar *id = g_strndup (hint + strlen ("tor:"), 56);
+  gchar *uploaded = g_strdup_printf ("650 HS_DESC UPLOADED %s ", id);
+  gint64 deadline = g_get_monotonic_time () + PUBLISH_TIMEOUT_S * G_USEC_PER_SEC;
+  GError *error = NULL;
+
+  for (;;)
+    {
+      gchar *line = ctl_read_line (ctl, deadline, &error);
+
+      g_assert_no_error (error);
+      if (g_str_has_prefix (line, uploaded))
+        {
+          g_free (line);
+          break;
+        }
+      g_free (line);
+    }
+  g_free (id);
+  g_free (uploaded);
+}
+
+/* Connects to @hint until it works (a descriptor reaches the HSDirs one at
+ * a time; the client may ask one that has none yet), bounded. */
+static void
+connect_until (Fixture *f, const gchar *hint)
+{
+  gint64 deadline = g_get_monotonic_time () + PUBLISH_TIMEOUT_S * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      connect_furl (f, TUB, hint);
+      if (f->error == NULL || g_get_monotonic_time () > deadline)
+        break;
+      g_usleep (G_USEC_PER_SEC);
+    }
+  assert_won (f, 0, 0, FALSE);
+}
+
+static void
+test_onion_publish (Fixture *f, gconstpointer data)
+{
+  FurlHintContext *pub_ctx;
+  gpointer publication = NULL;
+  GError *error = NULL;
+  gchar *cfg, *key_dir, *hostname_file, *secret_file, *hostname = NULL;
+  gchar *hint, *again, *expected;
+  gint64 t0;
+  Ctl *ctl;
+
+  if (!f->usable)
+    return;
+  key_dir = g_build_filename (lab_get_dir (net.lab), "server", "hs", NULL);
+  hostname_file = g_build_filename (key_dir, "hostname", NULL);
+  secret_file = g_build_filename (key_dir, "hs_ed25519_secret_key", NULL);
+  /* The node's tor: the client tor, through its control port. */
+  cfg = g_strdup_printf ("[tor]\ncontrol.port = tcp:127.0.0.1:%u\n", net.control_port);
+  pub_ctx = lab_context_new (cfg, on_log, f);
+  g_free (cfg);
+
+  ctl = ctl_open (net.control_port, net_env ("CONTROL_COOKIE_FILE"), &error);
+  g_assert_no_error (error);
+  g_assert_true (ctl_command_ok (ctl, "SETEVENTS HS_DESC", &error));
+  g_assert_no_error (error);
+
+  /* A fresh key: made by tor, saved in tor's layout, private. */
+  t0 = g_get_monotonic_time ();
+  hint = publish_onion (pub_ctx, key_dir, TRUE, &publication, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (publication);
+  g_test_message ("published %s after %.1f s", hint, (g_get_monotonic_time () - t0) / 1e6);
+  g_assert_true (g_file_get_contents (hostname_file, &hostname, NULL, NULL));
+  g_assert_cmpuint (strlen (hostname), ==, 56 + 7);
+  g_strstrip (hostname);
+  expected = g_strdup_printf ("tor:%s:%u", hostname, PUBLISH_PORT);
+  g_assert_cmpstr (hint, ==, expected);
+  {
+    GStatBuf st;
+
+    g_assert_cmpint (g_stat (key_dir, &st), ==, 0);
+    g_assert_cmpuint (st.st_mode & 07777, ==, 0700);
+    g_assert_cmpint (g_stat (secret_file, &st), ==, 0);
+    g_assert_cmpuint (st.st_mode & 07777, ==, 0600);
+    g_assert_cmpuint (st.st_size, ==, 96);
+    g_assert_cmpint (g_stat (hostname_file, &st), ==, 0);
+    g_assert_cmpuint (st.st_mode & 07777, ==, 0600);
+  }
+
+  /* Reached by another node through the network. */
+  wait_uploaded (ctl, hint);
+  g_test_message ("descriptor uploaded after %.1f s", (g_get_monotonic_time () - t0) / 1e6);
+  {
+    gchar *client = g_strdup_printf ("[connections]\ntor.socks-proxy = tcp:127.0.0.1:%u\n",
+                                     net.socks_port);
+    use_config (f, client);
+    g_free (client);
+  }
+  connect_until (f, hint);
+  g_test_message ("first connect after %.1f s", (g_get_monotonic_time () - t0) / 1e6);
+  lab_assert_echo (furlhint_connect_result_get_stream (f->result),
+                   "hello to a published onion\n", PROBE_TIMEOUT_S);
+  g_clear_pointer (&f->result, furlhint_connect_result_unref);
+
+  /* Withdrawn, then published again from the same directory, key kept:
+   * the same address, reached again. */
+  lab_unpublish (pub_ctx, "tor", publication);
+  publication = NULL;
+  t0 = g_get_monotonic_time ();
+  again = publish_onion (pub_ctx, key_dir, FALSE, &publication, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (again, ==, hint);
+  wait_uploaded (ctl, again);
+  connect_until (f, again);
+  g_test_message ("connect after republishing after %.1f s",
+                  (g_get_monotonic_time () - t0) / 1e6);
+  lab_assert_echo (furlhint_connect_result_get_stream (f->result),
+                   "hello again\n", PROBE_TIMEOUT_S);
+  g_clear_pointer (&f->result, furlhint_connect_result_unref);
+  lab_unpublish (pub_ctx, "tor", publication);
+
+  ctl_free (ctl);
+  furlhint_context_unref (pub_ctx);
+  g_free (again);
+  g_free (hint);
+  g_free (expected);
+  g_free (hostname);
+  g_free (hostname_file);
+  g_free (secret_file);
+  g_free (key_dir);
+}
+
 static void
 add_stream (const gchar *entry, const gchar *suffix, GPtrArray *circuits)
 {
@@ -1249,6 +1434,7 @@ main (int argc, char **argv)
   ADD ("/tornet/onion/control-port", test_onion_control_port);
   ADD ("/tornet/exit/tcp=tor", test_exit_tcp_tor);
   ADD ("/tornet/anonymous/tor-wrapped-fallback", test_anonymous_fallback);
+  ADD ("/tornet/onion/publish", test_onion_publish);
 #undef ADD
   g_test_add ("/tornet/isolation/two-tubs-two-circuits", Fixture, &two_tubs,
               setup, test_isolation, teardown);

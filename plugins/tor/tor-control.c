@@ -3,7 +3,8 @@
  * thread only (tor-discovery.c), which asks a running or a launched tor
  * for its SOCKS port. Authentication (PROTOCOLINFO, then the best method
  * allowed: SAFECOOKIE, HASHEDPASSWORD, COOKIE, none), GETINFO, and the
- * careful reading of the files a control port names (its cookie). The
+ * careful reading of the files a control port names (its cookie), and
+ * ADD_ONION for tor-publish.c, which runs it on a thread of its own. The
  * messages themselves are built and parsed by torctl.c; this file moves
  * bytes.
  *
@@ -233,68 +234,6 @@ random_bytes (guint8 *buf,
   return TRUE;
 }
 
-/* Opens @path for reading only if it is a regular file: never through a
- * symbolic link as its last component, and without blocking on a FIFO or
- * a device (O_NONBLOCK; whether it is one is seen by fstat() before any
- * read). The paths read here come from a control port, which may be any
- * local process's, or from a directory another process may have touched.
- * -1 with errno set (ELOOP: a symbolic link; EINVAL: not a regular
- * file), else the descriptor with *@st filled. */
-gint
-tor_open_regular_file (const gchar *path,
-                       struct stat *st)
-{
-  gint fd = open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  gint saved;
-
-  if (fd < 0)
-    return -1;
-  if (fstat (fd, st) != 0)
-    saved = errno;
-  else if (!S_ISREG (st->st_mode))
-    saved = EINVAL;
-  else
-    return fd;
-  close (fd);
-  errno = saved;
-  return -1;
-}
-
-/* Reads up to @len bytes from @fd (at most @len: the file may have grown
- * since fstat()). The count read, or -1 with errno set. */
-gssize
-tor_read_at_most (gint fd,
-                  guint8 *buf,
-                  gsize len)
-{
-  gsize got = 0;
-
-  while (got < len)
-    {
-      gssize n = read (fd, buf + got, len - got);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return -1;
-      if (n == 0)
-        break;
-      got += n;
-    }
-  return got;
-}
-
-/* Why tor_open_regular_file() failed, for messages. */
-const gchar *
-tor_open_problem (gint err)
-{
-  if (err == ELOOP)
-    return "it is a symbolic link";
-  if (err == EINVAL)
-    return "it is not a regular file (a FIFO, device, socket or directory)";
-  return g_strerror (err);
-}
-
 /* Tor's cookie: a regular file of exactly FH_TORCTL_COOKIE_LEN bytes.
  * Anything else is refused before a byte is read, so a COOKIEFILE of
  * /dev/zero, a FIFO or a huge file costs nothing. */
@@ -469,6 +408,36 @@ tor_control_getinfo (TorControl *ctl,
   *value = fh_torctl_getinfo_value (reply, key, error);
   fh_torctl_reply_free (reply);
   return *value != NULL;
+}
+
+/* ADD_ONION (@line, built by fh_torctl_build_add_onion(): never shown,
+ * it may hold the key) and its reply. */
+gboolean
+tor_control_add_onion (TorControl *ctl,
+                       const gchar *line,
+                       gchar **service_id,
+                       guint8 key[FH_TORCTL_ONION_KEY_LEN],
+                       gboolean *have_key,
+                       GCancellable *cancellable,
+                       GError **error)
+{
+  FhTorReply *reply = tor_control_command (ctl, line, "ADD_ONION", cancellable, error);
+  gboolean ok;
+
+  if (reply == NULL)
+    return FALSE;
+  ok = fh_torctl_parse_add_onion (reply, service_id, key, have_key, error);
+  /* The reply may carry the new key. */
+  for (guint i = 0; i < reply->lines->len; i++)
+    {
+      gchar *text = g_ptr_array_index (reply->lines, i);
+
+      memset (text, 0, strlen (text));
+    }
+  fh_torctl_reply_free (reply);
+  if (!ok)
+    g_prefix_error (error, "%s: ", ctl->label);
+  return ok;
 }
 
 /* GETINFO net/listeners/socks → the first listener on loopback or a unix

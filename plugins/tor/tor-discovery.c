@@ -378,41 +378,24 @@ static gboolean
 prepare_data_directory (const gchar *dir,
                         GError **error)
 {
-  struct stat st;
-  const gchar *problem = NULL;
-  gchar *detail = NULL;
+  gchar *problem;
 
-  if (lstat (dir, &st) != 0)
+  if (!g_file_test (dir, G_FILE_TEST_EXISTS) && !g_file_test (dir, G_FILE_TEST_IS_SYMLINK) &&
+      g_mkdir_with_parents (dir, 0700) != 0)
     {
-      gint saved = errno;
-
-      if (saved != ENOENT || g_mkdir_with_parents (dir, 0700) != 0 || lstat (dir, &st) != 0)
-        {
-          if (saved == ENOENT)
-            saved = errno;
-          tor_set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
-                                 "cannot create tahoe.cfg [tor] data-directory %s: %s",
-                                 dir, g_strerror (saved));
-          return FALSE;
-        }
+      tor_set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
+                             "cannot create tahoe.cfg [tor] data-directory %s: %s",
+                             dir, g_strerror (errno));
+      return FALSE;
     }
-  if (S_ISLNK (st.st_mode))
-    problem = "it is a symbolic link";
-  else if (!S_ISDIR (st.st_mode))
-    problem = "it is not a directory";
-  else if (st.st_uid != geteuid ())
-    problem = detail = g_strdup_printf ("it belongs to uid %u, not to us (uid %u)",
-                                        (guint) st.st_uid, (guint) geteuid ());
-  else if (st.st_mode & (S_IWGRP | S_IWOTH))
-    problem = detail = g_strdup_printf ("others may write to it (mode %04o)",
-                                        (guint) (st.st_mode & 07777));
+  problem = tor_private_dir_problem (dir, S_IWGRP | S_IWOTH);
   if (problem != NULL)
     {
       tor_set_connect_error (error, FURLHINT_CONNECT_ERROR_TRANSPORT_DOWN,
                              "refusing tahoe.cfg [tor] data-directory %s: %s; accepted: a "
                              "directory of ours that only we may write to (chmod 700), or a "
                              "path that does not exist yet (created 0700)", dir, problem);
-      g_free (detail);
+      g_free (problem);
       return FALSE;
     }
   return TRUE;
@@ -573,6 +556,12 @@ launch_tor (Discovery *d,
                            error))
     goto out;
 
+  /* For onion services (tor-publish.c), which authenticate as we did. */
+  g_mutex_lock (&state->lock);
+  tor_endpoint_copy (&d->control, &control);
+  d->have_control = TRUE;
+  g_mutex_unlock (&state->lock);
+
   discovery_set_phase (d, STATUS_BOOTSTRAP);
   if (!wait_bootstrap (d, error) ||
       !tor_control_socks_port (d->owner, d->cancellable, found, error))
@@ -668,11 +657,37 @@ tor_discovery_free (Discovery *d)
   g_free (d->tmp_dir);
   g_free (d->log_path);
   g_free (d->found_how);
+  fh_endpoint_clear (&d->control);
   g_clear_error (&d->error);
   /* Empty unless the host freed the plugin during a connect. */
   g_ptr_array_unref (d->waiters);
   g_object_unref (d->cancellable);
   g_free (d);
+}
+
+/* Starts a new discovery in place of the finished one (or none);
+ * state->lock held. */
+Discovery *
+tor_discovery_start (TorState *state,
+                     GError **error)
+{
+  Discovery *fresh = g_new0 (Discovery, 1);
+
+  fresh->state = state;
+  fresh->mode = state->mode;
+  fresh->cancellable = g_cancellable_new ();
+  fresh->phase = STATUS_FINDING;
+  fresh->waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  fresh->previous = state->discovery;
+  fresh->thread = g_thread_try_new ("furlhint-tor", discovery_thread, fresh, error);
+  if (fresh->thread == NULL)
+    {
+      fresh->previous = NULL;
+      tor_discovery_free (fresh);
+      return NULL;
+    }
+  state->discovery = fresh;
+  return fresh;
 }
 
 /* Waits for (and if needed starts) the discovery; state->lock held. */
@@ -685,25 +700,8 @@ tor_wait_for_discovery (GTask *task,
   TorState *state = data->state;
   Discovery *d = state->discovery;
 
-  if (d == NULL || d->finished)
-    {
-      Discovery *fresh = g_new0 (Discovery, 1);
-
-      fresh->state = state;
-      fresh->mode = state->mode;
-      fresh->cancellable = g_cancellable_new ();
-      fresh->phase = STATUS_FINDING;
-      fresh->waiters = g_ptr_array_new_with_free_func (g_object_unref);
-      fresh->previous = d;
-      fresh->thread = g_thread_try_new ("furlhint-tor", discovery_thread, fresh, error);
-      if (fresh->thread == NULL)
-        {
-          fresh->previous = NULL;
-          tor_discovery_free (fresh);
-          return FALSE;
-        }
-      state->discovery = d = fresh;
-    }
+  if ((d == NULL || d->finished) && (d = tor_discovery_start (state, error)) == NULL)
+    return FALSE;
   g_ptr_array_add (d->waiters, g_object_ref (task));
   *phase = d->phase;
   return TRUE;

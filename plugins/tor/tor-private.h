@@ -6,7 +6,11 @@
  *   tor-discovery.c  finding the SOCKS port through a control port or a
  *                    launched tor, on a thread of its own;
  *   tor-connect.c    one connect: the SOCKS port to use, waiting for the
- *                    discovery, the checks on the target, stream isolation.
+ *                    discovery, the checks on the target, stream isolation;
+ *   tor-publish.c    publishing an onion service (ADD_ONION) on a thread of
+ *                    its own, and withdrawing it;
+ *   tor-files.c      files read from and written to: cookies, private
+ *                    directories, onion service keys.
  *
  * Nothing here is seen outside the plugin: the module exports only its
  * descriptor.
@@ -96,6 +100,9 @@ typedef struct {
   FhEndpoint found;           /* (lock) (owned) the SOCKS port found by
                                * probing, the control port or a launch */
   Discovery *discovery;       /* (lock) (owned) (nullable) the last one */
+  GPtrArray *publishing;      /* (lock) (owned) (element-type GCancellable) one per
+                               * publish thread still running (tor-publish.c) */
+  GCond publish_done;         /* (lock) signalled when one leaves publishing */
   FurlHintLogFunc log;        /* the host's logger (lives as long as the plugin) */
   gpointer log_data;
 } TorState;
@@ -136,6 +143,8 @@ struct _Discovery {
   gchar *tmp_dir;             /* (owned) (nullable) removed at the end */
   gchar *log_path;            /* (owned) (nullable) its stdout/stderr */
   TorControl *owner;          /* (owned) (nullable) TAKEOWNERSHIP connection */
+  gboolean have_control;      /* (state->lock) the launched tor's control port is known */
+  FhEndpoint control;         /* (state->lock) (owned) when have_control */
 };
 
 typedef struct {
@@ -178,10 +187,19 @@ gboolean tor_control_getinfo (TorControl *ctl,
                               gchar **value,
                               GCancellable *cancellable,
                               GError **error);
+gboolean tor_control_add_onion (TorControl *ctl,
+                                const gchar *line,
+                                gchar **service_id,
+                                guint8 key[FH_TORCTL_ONION_KEY_LEN],
+                                gboolean *have_key,
+                                GCancellable *cancellable,
+                                GError **error);
 gboolean tor_control_socks_port (TorControl *ctl,
                                  GCancellable *cancellable,
                                  FhEndpoint *out,
                                  GError **error);
+
+/* tor-files.c */
 struct stat;
 gint tor_open_regular_file (const gchar *path,
                             struct stat *st);
@@ -189,12 +207,66 @@ gssize tor_read_at_most (gint fd,
                          guint8 *buf,
                          gsize len);
 const gchar *tor_open_problem (gint err);
+/* NULL when @dir is a directory (not a symbolic link) of ours whose mode
+ * has none of the @forbidden bits; else why not (g_free() it). */
+gchar *tor_private_dir_problem (const gchar *dir,
+                                guint forbidden);
+
+/* tor's names in a HiddenServiceDir */
+#define TOR_HS_SECRET_KEY_FILE "hs_ed25519_secret_key"
+#define TOR_HS_HOSTNAME_FILE "hostname"
+
+/* An onion service's key as kept on disk. */
+typedef struct {
+  gboolean have_key;
+  guint8 key[FH_TORCTL_ONION_KEY_LEN];  /* secret; wiped by tor_onion_key_clear() */
+  gchar *service_id;                    /* (owned) (nullable) the hostname file's,
+                                         * or the one tor reported */
+} TorOnionKey;
+
+void tor_onion_key_clear (TorOnionKey *key);
+/* Reads the key at @path: a directory in tor's layout (@is_dir) or a file
+ * with the "ED25519-V3:" blob; the directory (@path, or the file's) must
+ * be ours and private (a key directory: nobody else may read or write
+ * it; a key file's directory: nobody else may write to it), the files
+ * ours, regular, 0600. A missing key: @key->have_key FALSE when @create,
+ * else an error; so is a hostname file without its key. */
+gboolean tor_onion_key_load (const gchar *path,
+                             gboolean is_dir,
+                             gboolean create,
+                             TorOnionKey *key,
+                             GError **error);
+/* Saves what tor_onion_key_load() did not find: the key when
+ * @write_key, and (@is_dir) the hostname file "<service_id>.onion\n".
+ * The directory is created 0700 when missing; files are new (O_EXCL,
+ * never through a link), 0600. */
+gboolean tor_onion_key_save (const gchar *path,
+                             gboolean is_dir,
+                             const TorOnionKey *key,
+                             gboolean write_key,
+                             GError **error);
 
 /* tor-discovery.c */
 gboolean tor_wait_for_discovery (GTask *task,
                                  const gchar **phase,
                                  GError **error);
 void tor_discovery_free (Discovery *d);
+Discovery *tor_discovery_start (TorState *state,
+                                GError **error);
+
+/* tor-publish.c */
+void tor_publish_wait_all (TorState *state);
+void tor_publish_async (gpointer state_data,
+                        const FurlHintPublishArgs *args,
+                        GCancellable *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer user_data);
+gchar *tor_publish_finish (gpointer state_data,
+                           GAsyncResult *result,
+                           gpointer *publication,
+                           GError **error);
+void tor_unpublish (gpointer state_data,
+                    gpointer publication);
 
 /* tor-connect.c */
 void tor_endpoint_copy (FhEndpoint *dest,

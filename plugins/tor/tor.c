@@ -22,9 +22,13 @@
  * ports), `[tor] socks.port`, `control.port`, `launch = true` or
  * `enabled = true`, or `[connections] tcp = tor`.
  *
+ * It also publishes onion services (kind "onion": ADD_ONION through the
+ * control port the client side finds, tor-publish.c).
+ *
  * This file: the settings and parse, init and fini, describe and the
  * descriptor; connecting is in tor-connect.c, tor-discovery.c and
- * tor-control.c (tor-private.h says which holds what).
+ * tor-control.c, publishing in tor-publish.c and tor-files.c
+ * (tor-private.h says which holds what).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -42,6 +46,10 @@ tor_state_free (TorState *state)
 {
   /* Stops a discovery still running (bounded: its I/O is cancellable and
    * times out) and kills a tor we launched. */
+  /* Publishes first: one may be waiting for the discovery. */
+  tor_publish_wait_all (state);
+  g_ptr_array_unref (state->publishing);
+  g_cond_clear (&state->publish_done);
   g_clear_pointer (&state->discovery, tor_discovery_free);
   fh_endpoint_clear (&state->found);
   fh_endpoint_clear (&state->socks);
@@ -232,6 +240,8 @@ tor_init (const FurlHintPluginInitArgs *args,
 
   state = g_new0 (TorState, 1);
   g_mutex_init (&state->lock);
+  state->publishing = g_ptr_array_new_with_free_func (g_object_unref);
+  g_cond_init (&state->publish_done);
   state->log = args->log;
   state->log_data = args->log_data;
   state->default_ports[0] = TOR_DEFAULT_SOCKS_PORT;
@@ -349,6 +359,7 @@ tor_describe (gpointer data,
 
 static const gchar *const tor_prefixes[] = { "tor", NULL };
 static const gchar *const tor_host_suffixes[] = { ".onion", NULL };
+static const gchar *const tor_publishes[] = { "onion", NULL };
 
 FURLHINT_PLUGIN_DEFINE (tor) = {
   .abi_version = FURLHINT_PLUGIN_ABI_VERSION,
@@ -366,4 +377,8 @@ FURLHINT_PLUGIN_DEFINE (tor) = {
   .connect_async = tor_connect_async,
   .connect_finish = tor_connect_finish,
   .describe = tor_describe,
+  .publishes = tor_publishes,
+  .publish_async = tor_publish_async,
+  .publish_finish = tor_publish_finish,
+  .unpublish = tor_unpublish,
 };

@@ -1080,3 +1080,234 @@ fh_torctl_parse_bootstrap (const gchar *value,
     }
   return TRUE;
 }
+
+/* --- onion services ------------------------------------------------------- */
+
+static void
+set_key_error (GError **error,
+               const gchar *what,
+               const gchar *problem)
+{
+  g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED,
+               "refusing the onion service key in %s: %s; accepted: a Tor v3 key, "
+               "“" FH_TORCTL_ONION_KEY_PREFIX "” and the base64 of %d bytes (as "
+               "ADD_ONION returns it and Tahoe writes it)", what, problem,
+               FH_TORCTL_ONION_KEY_LEN);
+}
+
+gchar *
+fh_torctl_onion_key_encode (const guint8 key[FH_TORCTL_ONION_KEY_LEN])
+{
+  gchar *b64 = g_base64_encode (key, FH_TORCTL_ONION_KEY_LEN);
+  gchar *blob = g_strconcat (FH_TORCTL_ONION_KEY_PREFIX, b64, NULL);
+
+  memset (b64, 0, strlen (b64));
+  g_free (b64);
+  return blob;
+}
+
+gboolean
+fh_torctl_onion_key_decode (const gchar *blob,
+                            const gchar *what,
+                            guint8 key[FH_TORCTL_ONION_KEY_LEN],
+                            GError **error)
+{
+  static const gchar b64_chars[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const gchar *start = blob;
+  gsize len, n_data = 0, decoded_len = 0;
+  guchar *decoded;
+  gchar *text;
+
+  while (g_ascii_isspace (*start))
+    start++;
+  len = strlen (start);
+  while (len > 0 && g_ascii_isspace (start[len - 1]))
+    len--;
+  if (strncmp (start, FH_TORCTL_ONION_KEY_PREFIX, strlen (FH_TORCTL_ONION_KEY_PREFIX)) != 0)
+    {
+      set_key_error (error, what,
+                     strncmp (start, "RSA1024:", 8) == 0
+                       ? "it is an RSA1024 key of a version 2 onion service, which Tor "
+                         "no longer supports"
+                       : "it does not begin with “" FH_TORCTL_ONION_KEY_PREFIX "”");
+      return FALSE;
+    }
+  start += strlen (FH_TORCTL_ONION_KEY_PREFIX);
+  len -= strlen (FH_TORCTL_ONION_KEY_PREFIX);
+  /* g_base64_decode() skips what is not base64: check it all first. */
+  for (gsize i = 0; i < len; i++)
+    {
+      if (start[i] == '=' && i + 2 >= len && i >= len - 2)
+        continue;
+      if (start[i] == '\0' || strchr (b64_chars, start[i]) == NULL)
+        {
+          set_key_error (error, what, "it is not base64");
+          return FALSE;
+        }
+      n_data++;
+    }
+  if (len % 4 != 0 || n_data * 3 / 4 != FH_TORCTL_ONION_KEY_LEN)
+    {
+      set_key_error (error, what, "its base64 does not hold exactly 64 bytes");
+      return FALSE;
+    }
+  text = g_strndup (start, len);
+  decoded = g_base64_decode (text, &decoded_len);
+  memset (text, 0, len);
+  g_free (text);
+  if (decoded_len != FH_TORCTL_ONION_KEY_LEN)
+    {
+      memset (decoded, 0, decoded_len);
+      g_free (decoded);
+      set_key_error (error, what, "its base64 does not hold exactly 64 bytes");
+      return FALSE;
+    }
+  memcpy (key, decoded, FH_TORCTL_ONION_KEY_LEN);
+  memset (decoded, 0, decoded_len);
+  g_free (decoded);
+  return TRUE;
+}
+
+void
+fh_torctl_secret_key_file_build (const guint8 key[FH_TORCTL_ONION_KEY_LEN],
+                                 guint8 out[FH_TORCTL_SECRET_KEY_FILE_LEN])
+{
+  memset (out, 0, FH_TORCTL_SECRET_KEY_HEADER_LEN);
+  memcpy (out, FH_TORCTL_SECRET_KEY_HEADER, strlen (FH_TORCTL_SECRET_KEY_HEADER));
+  memcpy (out + FH_TORCTL_SECRET_KEY_HEADER_LEN, key, FH_TORCTL_ONION_KEY_LEN);
+}
+
+gboolean
+fh_torctl_secret_key_file_parse (const guint8 *data,
+                                 gsize len,
+                                 const gchar *what,
+                                 guint8 key[FH_TORCTL_ONION_KEY_LEN],
+                                 GError **error)
+{
+  guint8 header[FH_TORCTL_SECRET_KEY_HEADER_LEN] = { 0, };
+
+  memcpy (header, FH_TORCTL_SECRET_KEY_HEADER, strlen (FH_TORCTL_SECRET_KEY_HEADER));
+  if (len != FH_TORCTL_SECRET_KEY_FILE_LEN)
+    {
+      g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED,
+                   "refusing the onion service key %s: it has %" G_GSIZE_FORMAT " bytes; "
+                   "accepted: tor's hs_ed25519_secret_key of %d bytes (the header “"
+                   FH_TORCTL_SECRET_KEY_HEADER "”, then a v3 key)", what, len,
+                   FH_TORCTL_SECRET_KEY_FILE_LEN);
+      return FALSE;
+    }
+  if (memcmp (data, header, sizeof header) != 0)
+    {
+      g_set_error (error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_FAILED,
+                   "refusing the onion service key %s: it does not begin with the header "
+                   "“" FH_TORCTL_SECRET_KEY_HEADER "”; accepted: tor's "
+                   "hs_ed25519_secret_key of a version 3 onion service", what);
+      return FALSE;
+    }
+  memcpy (key, data + FH_TORCTL_SECRET_KEY_HEADER_LEN, FH_TORCTL_ONION_KEY_LEN);
+  return TRUE;
+}
+
+gboolean
+fh_torctl_service_id_is_valid (const gchar *id)
+{
+  if (id == NULL || strlen (id) != FH_TORCTL_SERVICE_ID_LEN)
+    return FALSE;
+  for (const gchar *c = id; *c != '\0'; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= '2' && *c <= '7')))
+      return FALSE;
+  /* The last byte encoded is the version (3): the final character holds
+   * its low bits and three zero bits of padding. */
+  return id[FH_TORCTL_SERVICE_ID_LEN - 1] == 'd';
+}
+
+gchar *
+fh_torctl_build_add_onion (const guint8 *key,
+                           gboolean discard_pk,
+                           guint16 virt_port,
+                           const gchar *target)
+{
+  gchar *blob = key != NULL ? fh_torctl_onion_key_encode (key) : g_strdup ("NEW:ED25519-V3");
+  gchar *line = g_strdup_printf ("ADD_ONION %s%s Port=%u,%s\r\n", blob,
+                                 discard_pk ? " Flags=DiscardPK" : "",
+                                 (guint) virt_port, target);
+
+  memset (blob, 0, strlen (blob));
+  g_free (blob);
+  return line;
+}
+
+gboolean
+fh_torctl_parse_add_onion (const FhTorReply *reply,
+                           gchar **service_id,
+                           guint8 key[FH_TORCTL_ONION_KEY_LEN],
+                           gboolean *have_key,
+                           GError **error)
+{
+  const gchar *id = NULL, *blob = NULL;
+
+  g_return_val_if_fail (reply != NULL && service_id != NULL, FALSE);
+
+  if (have_key != NULL)
+    *have_key = FALSE;
+  if (!fh_torctl_reply_check (reply, "ADD_ONION", error))
+    return FALSE;
+  for (guint i = 0; i < reply->lines->len; i++)
+    {
+      const gchar *line = g_ptr_array_index (reply->lines, i);
+
+      if (g_str_has_prefix (line, "ServiceID="))
+        {
+          if (id != NULL)
+            {
+              set_protocol_error (error, "reply to ADD_ONION has two ServiceID lines");
+              return FALSE;
+            }
+          id = line + strlen ("ServiceID=");
+        }
+      else if (g_str_has_prefix (line, "PrivateKey="))
+        {
+          if (blob != NULL)
+            {
+              set_protocol_error (error, "reply to ADD_ONION has two PrivateKey lines");
+              return FALSE;
+            }
+          blob = line + strlen ("PrivateKey=");
+        }
+    }
+  if (id == NULL || !fh_torctl_service_id_is_valid (id))
+    {
+      set_protocol_error (error, "reply to ADD_ONION has %s; expected “ServiceID=” and 56 "
+                          "base32 characters of a version 3 onion service",
+                          id == NULL ? "no ServiceID line" : "a malformed ServiceID");
+      return FALSE;
+    }
+  if (blob != NULL)
+    {
+      GError *local = NULL;
+
+      if (key == NULL)
+        {
+          set_protocol_error (error, "reply to ADD_ONION has a PrivateKey line, though "
+                              "none was asked for");
+          return FALSE;
+        }
+      if (!fh_torctl_onion_key_decode (blob, "tor's reply to ADD_ONION", key, &local))
+        {
+          set_protocol_error (error, "%s", local->message);
+          g_error_free (local);
+          return FALSE;
+        }
+      if (have_key != NULL)
+        *have_key = TRUE;
+    }
+  *service_id = g_strdup (id);
+  return TRUE;
+}
+
+gchar *
+fh_torctl_build_del_onion (const gchar *service_id)
+{
+  return g_strdup_printf ("DEL_ONION %s\r\n", service_id);
+}

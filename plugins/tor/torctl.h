@@ -201,6 +201,80 @@ gboolean fh_torctl_parse_bootstrap (const gchar *value,
 GPtrArray *fh_torctl_split_kwargs (const gchar *text,
                                    GError **error);
 
+/* ------------------------------------------------------------------------
+ * Onion services (ADD_ONION, DEL_ONION) and their v3 keys.
+ * ------------------------------------------------------------------------ */
+
+/* A v3 onion service's secret key as tor keeps it: the 64-byte expanded
+ * ed25519 secret key. ADD_ONION carries it as "ED25519-V3:" + base64 of
+ * these bytes (what txtorcon and Tahoe's tor_provider write into
+ * onion.private_key_file); tor's HiddenServiceDir as the file
+ * hs_ed25519_secret_key: a 32-byte header, then these bytes. */
+#define FH_TORCTL_ONION_KEY_LEN 64
+#define FH_TORCTL_ONION_KEY_PREFIX "ED25519-V3:"
+/* The header of hs_ed25519_secret_key: this text, NUL-padded to 32 bytes. */
+#define FH_TORCTL_SECRET_KEY_HEADER "== ed25519v1-secret: type0 =="
+#define FH_TORCTL_SECRET_KEY_HEADER_LEN 32
+#define FH_TORCTL_SECRET_KEY_FILE_LEN \
+  (FH_TORCTL_SECRET_KEY_HEADER_LEN + FH_TORCTL_ONION_KEY_LEN)
+/* A v3 service ID: 56 base32 characters (lower case), without ".onion". */
+#define FH_TORCTL_SERVICE_ID_LEN 56
+
+/* "ED25519-V3:<base64>" (no line end) for @key. */
+gchar *fh_torctl_onion_key_encode (const guint8 key[FH_TORCTL_ONION_KEY_LEN]);
+
+/* The key of an "ED25519-V3:<base64>" blob (surrounding white space
+ * ignored, as a file written with a final newline has it). FALSE with
+ * @error set (FAILED) naming what is wrong: another key type (tor's old
+ * RSA1024 v2 keys), bad base64, or not 64 bytes. @what names the blob's
+ * origin in the message. */
+gboolean fh_torctl_onion_key_decode (const gchar *blob,
+                                     const gchar *what,
+                                     guint8 key[FH_TORCTL_ONION_KEY_LEN],
+                                     GError **error);
+
+/* hs_ed25519_secret_key's contents (FH_TORCTL_SECRET_KEY_FILE_LEN bytes
+ * into @out) for @key. */
+void fh_torctl_secret_key_file_build (const guint8 key[FH_TORCTL_ONION_KEY_LEN],
+                                      guint8 out[FH_TORCTL_SECRET_KEY_FILE_LEN]);
+
+/* The key in hs_ed25519_secret_key's contents: exactly
+ * FH_TORCTL_SECRET_KEY_FILE_LEN bytes beginning with the header. FALSE
+ * with @error set (FAILED) otherwise; @what names the file. */
+gboolean fh_torctl_secret_key_file_parse (const guint8 *data,
+                                          gsize len,
+                                          const gchar *what,
+                                          guint8 key[FH_TORCTL_ONION_KEY_LEN],
+                                          GError **error);
+
+/* TRUE when @id is a v3 service ID: 56 characters of RFC 4648 base32 in
+ * lower case, the last one the version nibble 3 ('d'). */
+gboolean fh_torctl_service_id_is_valid (const gchar *id);
+
+/* "ADD_ONION <key> [Flags=DiscardPK] Port=<virt_port>,<target>\r\n".
+ * @key: NULL for a new key ("NEW:ED25519-V3"), else the stored one;
+ * @discard_pk: ask tor not to send the new key back (nobody keeps it);
+ * @target: "127.0.0.1:PORT". */
+gchar *fh_torctl_build_add_onion (const guint8 *key,
+                                  gboolean discard_pk,
+                                  guint16 virt_port,
+                                  const gchar *target);
+
+/* The reply to ADD_ONION: "250-ServiceID=<id>", for a new key
+ * "250-PrivateKey=ED25519-V3:<base64>", then "250 OK". *@service_id set
+ * (checked with fh_torctl_service_id_is_valid()); @key (nullable) filled
+ * and *@have_key TRUE when the reply carries a key. FALSE with @error set
+ * for an error reply (fh_torctl_reply_check()) or a malformed one
+ * (PROTOCOL). */
+gboolean fh_torctl_parse_add_onion (const FhTorReply *reply,
+                                    gchar **service_id,
+                                    guint8 key[FH_TORCTL_ONION_KEY_LEN],
+                                    gboolean *have_key,
+                                    GError **error);
+
+/* "DEL_ONION <id>\r\n". */
+gchar *fh_torctl_build_del_onion (const gchar *service_id);
+
 G_END_DECLS
 
 #endif /* FURLHINT_TORCTL_H */
