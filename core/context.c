@@ -261,6 +261,26 @@ fh_context_add_plugin (FurlHintContext *ctx,
         }
     }
 
+  /* Likewise two plugins publishing "onion" endpoints: which one serves
+   * the node's onion service must not depend on load order. */
+  for (i = 0; fh_descriptor_publishes (desc)[i] != NULL; i++)
+    {
+      const gchar *kind = fh_descriptor_publishes (desc)[i];
+
+      for (guint j = 0; j < ctx->plugins->len; j++)
+        {
+          existing = g_ptr_array_index (ctx->plugins, j);
+          if (g_strv_contains (furlhint_plugin_get_publishes (existing), kind))
+            {
+              g_set_error (error, FURLHINT_PLUGIN_ERROR, FURLHINT_PLUGIN_ERROR_DUPLICATE,
+                           "endpoint type '%s' published by plugin '%s' (%s) is already "
+                           "published by plugin '%s' (%s); the first loaded wins",
+                           kind, desc->name, origin, existing->desc->name, existing->origin);
+              return FALSE;
+            }
+        }
+    }
+
   plugin = g_new0 (FurlHintPlugin, 1);
   plugin->ctx = ctx;
   plugin->desc = desc;

@@ -1327,6 +1327,23 @@ test_descriptor_publishing (void)
   g_assert_no_error (error);
   plugin = furlhint_context_find_plugin_for_prefix (ctx, "mem");
   g_assert_cmpstrv (furlhint_plugin_get_publishes (plugin), ((const gchar *const[]) { "onion", NULL }));
+
+  /* A second plugin publishing "onion" is refused, as a second owner of a
+   * prefix or host suffix is: the first loaded wins. */
+  {
+    FurlHintPluginDescriptor second = desc;
+    static const gchar *const other_prefixes[] = { "mem2", NULL };
+    static const gchar *const no_suffixes[] = { NULL };
+
+    second.name = "mem2";
+    second.prefixes = other_prefixes;
+    second.host_suffixes = no_suffixes;
+    g_assert_false (furlhint_context_register_plugin (ctx, &second, "test2", &error));
+    g_assert_error (error, FURLHINT_PLUGIN_ERROR, FURLHINT_PLUGIN_ERROR_DUPLICATE);
+    g_assert_cmpstr (error->message, ==,
+                     "endpoint type 'onion' published by plugin 'mem2' (test2) is already "
+                     "published by plugin 'mem' (test); the first loaded wins");
+  }
   furlhint_context_unref (ctx);
 }
 
