@@ -1364,6 +1364,26 @@ test_isolation (Fixture *f, gconstpointer data)
 
 #define LISTEN_NAME "swiss"
 
+/* A launcher for the CLI. Under the leak checker the CLI is checked too
+ * (it inherits the log, and FURLHINT_LEAKCHECK_ONLY names it), and may
+ * reach only @allowed (the endpoint the anonymous node is configured with). */
+static GSubprocessLauncher *
+cli_launcher (GSubprocessFlags flags, const gchar *allowed)
+{
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+  const gchar *only = g_getenv ("FURLHINT_LEAKCHECK_ONLY");
+
+  if (leakcheck_is_active () && only != NULL)
+    {
+      gchar *both = g_strconcat (only, ",furlhint", NULL);
+
+      g_subprocess_launcher_setenv (launcher, "FURLHINT_LEAKCHECK_ONLY", both, TRUE);
+      g_subprocess_launcher_setenv (launcher, "FURLHINT_LEAKCHECK_ALLOW", allowed, TRUE);
+      g_free (both);
+    }
+  return launcher;
+}
+
 /* Starts `furlhint listen --config @cfg --echo` (stderr to @log) and
  * reads its first stdout line, the FURL, into @furl (nothing follows it). */
 static GSubprocess *
@@ -1373,8 +1393,11 @@ cli_listen (const gchar *cli, const gchar *cfg, const gchar *log, gchar **furl)
   GSubprocess *server;
   GDataInputStream *out;
   GError *error = NULL;
+  gchar *control;
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  control = g_strdup_printf ("127.0.0.1:%u", net.control_port);
+  launcher = cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE, control);
+  g_free (control);
   g_subprocess_launcher_set_stderr_file_path (launcher, log);
   server = g_subprocess_launcher_spawn (launcher, &error, cli, "listen", "--config", cfg,
                                         "--tubid", TUB, "--name", LISTEN_NAME, "--echo", NULL);
@@ -1419,17 +1442,22 @@ cli_listen_stop (GSubprocess *server, const gchar *log)
 static gboolean
 cli_round_trip (const gchar *cli, const gchar *cfg, const gchar *furl, const gchar *text)
 {
+  GSubprocessLauncher *launcher;
   GSubprocess *client;
   GDataInputStream *out;
   GOutputStream *in;
+  gchar *socks;
   GError *error = NULL;
   gchar *line, *sent = g_strdup_printf ("%s\n", text);
   gboolean ok;
 
-  client = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                             | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
-                             cli, "connect", "--config", cfg, "--pipe", "--idle-timeout", "1",
-                             furl, NULL);
+  socks = g_strdup_printf ("127.0.0.1:%u", net.socks_port);
+  launcher = cli_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                           | G_SUBPROCESS_FLAGS_STDERR_SILENCE, socks);
+  g_free (socks);
+  client = g_subprocess_launcher_spawn (launcher, &error, cli, "connect", "--config", cfg,
+                                        "--pipe", "--idle-timeout", "1", furl, NULL);
+  g_object_unref (launcher);
   g_assert_no_error (error);
   in = g_subprocess_get_stdin_pipe (client);
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (client));
