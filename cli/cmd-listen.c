@@ -276,6 +276,9 @@ fh_cmd_listen (FhCli *cli,
     "event goes to stderr. Serves until SIGINT or SIGTERM, then withdraws\n"
     "every publication, closes the listeners and exits 0.\n"
     "\n"
+    "A key that does not exist yet is created and saved where the entry\n"
+    "says; the next start reuses it, so the node keeps its address.\n"
+    "\n"
     "An entry that fails is reported and the others serve; listen fails\n"
     "only when no listener could be brought up.\n\n" FH_EXIT_STATUS_HELP);
   if (!fh_cli_parse_options (cli, octx, &argc, &argv))
@@ -311,6 +314,10 @@ fh_cmd_listen (FhCli *cli,
   l.loop = g_main_loop_new (NULL, FALSE);
   l.cancellable = g_cancellable_new ();
   options.struct_size = sizeof options;
+  /* A node makes its onion and I2P keys on its first start, as `furlhint
+   * location` announces ("created on first listen"); later starts reuse
+   * them, so the address stays. */
+  options.create_keys = TRUE;
   options.status = on_status;
   options.status_data = &l;
   options.incoming = on_incoming;

@@ -23,7 +23,10 @@
  * ID from two contexts (two node identities) → two circuits; publishing an
  * onion service through the client tor's control port (the tor plugin's
  * publish callbacks, a fresh key directory), reached by another context
- * through the network, withdrawn and published again at the same address.
+ * through the network, withdrawn and published again at the same address;
+ * the same end to end through the CLI: `furlhint listen` with the guide's
+ * server use case 3 (Tor half) reached by `furlhint connect --pipe`, and
+ * again at the same address after a restart.
  * Every case checks that no socket of the namespace is bound or connected
  * outside 127.0.0.0/8.
  *
@@ -1357,6 +1360,238 @@ test_isolation (Fixture *f, gconstpointer data)
 }
 
 /* The loopback check itself can fail (no tor needed). */
+/* --- `furlhint listen` with the guide's server use case 3 --------------------- */
+
+#define LISTEN_NAME "swiss"
+
+/* A launcher for the CLI. Under the leak checker the CLI is checked too
+ * (it inherits the log, and FURLHINT_LEAKCHECK_ONLY names it), and may
+ * reach only @allowed (the endpoint the anonymous node is configured with). */
+static GSubprocessLauncher *
+cli_launcher (GSubprocessFlags flags, const gchar *allowed)
+{
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+  const gchar *only = g_getenv ("FURLHINT_LEAKCHECK_ONLY");
+
+  if (leakcheck_is_active () && only != NULL)
+    {
+      gchar *both = g_strconcat (only, ",furlhint", NULL);
+
+      g_subprocess_launcher_setenv (launcher, "FURLHINT_LEAKCHECK_ONLY", both, TRUE);
+      g_subprocess_launcher_setenv (launcher, "FURLHINT_LEAKCHECK_ALLOW", allowed, TRUE);
+      g_free (both);
+    }
+  return launcher;
+}
+
+/* Starts `furlhint listen --config @cfg --echo` (stderr to @log) and
+ * reads its first stdout line, the FURL, into @furl (nothing follows it). */
+static GSubprocess *
+cli_listen (const gchar *cli, const gchar *cfg, const gchar *log, gchar **furl)
+{
+  GSubprocessLauncher *launcher;
+  GSubprocess *server;
+  GDataInputStream *out;
+  GError *error = NULL;
+  gchar *control;
+
+  control = g_strdup_printf ("127.0.0.1:%u", net.control_port);
+  launcher = cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE, control);
+  g_free (control);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  server = g_subprocess_launcher_spawn (launcher, &error, cli, "listen", "--config", cfg,
+                                        "--tubid", TUB, "--name", LISTEN_NAME, "--echo", NULL);
+  g_object_unref (launcher);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server));
+  /* Printed once every entry is published (or the listener gave up). */
+  *furl = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  if (*furl == NULL)
+    {
+      gchar *text = NULL;
+
+      g_file_get_contents (log, &text, NULL, NULL);
+      g_error ("furlhint listen printed no FURL; its stderr:\n%s", text);
+    }
+  g_object_unref (out);
+  return server;
+}
+
+/* SIGTERM: the listener withdraws the onion service and exits 0. */
+static void
+cli_listen_stop (GSubprocess *server, const gchar *log)
+{
+  GError *error = NULL;
+  gchar *text = NULL;
+
+  g_subprocess_send_signal (server, SIGTERM);
+  g_subprocess_wait (server, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (log, &text, NULL, NULL));
+  g_test_message ("furlhint listen's stderr:\n%s", text);
+  g_assert_true (g_subprocess_get_if_exited (server));
+  g_assert_cmpint (g_subprocess_get_exit_status (server), ==, 0);
+  g_free (text);
+}
+
+/* One `furlhint connect --pipe` round trip: a line written, the same line
+ * read back (the event the test waits for), then the end of input; the
+ * idle timeout starts only then, after the peer has answered, so it never
+ * races the echo. FALSE when the connect failed (no echo, exit 1). */
+static gboolean
+cli_round_trip (const gchar *cli, const gchar *cfg, const gchar *furl, const gchar *text)
+{
+  GSubprocessLauncher *launcher;
+  GSubprocess *client;
+  GDataInputStream *out;
+  GOutputStream *in;
+  gchar *socks;
+  GError *error = NULL;
+  gchar *line, *sent = g_strdup_printf ("%s\n", text);
+  gboolean ok;
+
+  socks = g_strdup_printf ("127.0.0.1:%u", net.socks_port);
+  launcher = cli_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                           | G_SUBPROCESS_FLAGS_STDERR_SILENCE, socks);
+  g_free (socks);
+  client = g_subprocess_launcher_spawn (launcher, &error, cli, "connect", "--config", cfg,
+                                        "--pipe", "--idle-timeout", "1", furl, NULL);
+  g_object_unref (launcher);
+  g_assert_no_error (error);
+  in = g_subprocess_get_stdin_pipe (client);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (client));
+  /* Buffered by the pipe until the connect is up (or lost with it). */
+  g_output_stream_write_all (in, sent, strlen (sent), NULL, NULL, &error);
+  g_clear_error (&error);
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_close (in, NULL, NULL);
+  g_subprocess_wait (client, NULL, &error);
+  g_assert_no_error (error);
+  ok = g_subprocess_get_if_exited (client) && g_subprocess_get_exit_status (client) == 0;
+  if (line != NULL || ok)
+    {
+      g_assert_cmpstr (line, ==, text);
+      g_assert_true (ok);
+    }
+  g_free (line);
+  g_free (sent);
+  g_object_unref (out);
+  g_object_unref (client);
+  return ok;
+}
+
+/* Round trips until one works (the descriptor reaches the HSDirs one at a
+ * time), bounded. */
+static void
+cli_round_trip_until (const gchar *cli, const gchar *cfg, const gchar *furl,
+                      const gchar *text)
+{
+  gint64 deadline = g_get_monotonic_time () + PUBLISH_TIMEOUT_S * G_USEC_PER_SEC;
+  guint tries = 1;
+
+  while (!cli_round_trip (cli, cfg, furl, text))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("furlhint connect --pipe %s failed %u times in %d s", furl, tries,
+                 PUBLISH_TIMEOUT_S);
+      tries++;
+      g_usleep (G_USEC_PER_SEC);
+    }
+  g_test_message ("round trip after %u connect(s)", tries);
+}
+
+/* The guide's server use case 3 (its Tor half), verbatim apart from the
+ * path, plus the node's tor: `furlhint listen` publishes the onion
+ * service through the client tor's control port and prints the FURL;
+ * `furlhint connect --pipe` under the guide's client use case 3 reaches it
+ * through the client tor's SOCKS port; after SIGTERM and a restart the
+ * node has the same address and is reached again. */
+static void
+test_cli_listen (Fixture *f, gconstpointer data)
+{
+  const gchar *cli = g_getenv ("FURLHINT_CLI");
+  GSubprocess *server;
+  GError *error = NULL;
+  gchar *dir, *key_dir, *server_cfg, *client_cfg, *log, *text, *furl, *again, *hint;
+  gchar *prefix;
+  gint64 t0;
+  Ctl *ctl;
+
+  if (!f->usable)
+    return;
+  if (cli == NULL)
+    {
+      g_test_skip ("FURLHINT_CLI is not set (run through make check)");
+      return;
+    }
+  dir = g_build_filename (lab_get_dir (net.lab), "node", NULL);
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  key_dir = g_build_filename (dir, "my_service", NULL);
+  text = g_strdup_printf ("[node]\n"
+                          "anonymous = True\n"
+                          "tub.location = onion:80:hiddenServiceDir=%s\n"
+                          "[tor]\n"
+                          "control.port = tcp:127.0.0.1:%u\n", key_dir, net.control_port);
+  server_cfg = g_build_filename (dir, "tahoe.cfg", NULL);
+  g_assert_true (g_file_set_contents (server_cfg, text, -1, NULL));
+  g_free (text);
+  text = g_strdup_printf ("[node]\n"
+                          "anonymous = True\n"
+                          "tub.location =\n"
+                          "[connections]\n"
+                          "tor.socks-proxy = tcp:127.0.0.1:%u\n", net.socks_port);
+  client_cfg = g_build_filename (dir, "client.cfg", NULL);
+  g_assert_true (g_file_set_contents (client_cfg, text, -1, NULL));
+  g_free (text);
+  log = g_build_filename (dir, "listen.log", NULL);
+
+  ctl = ctl_open (net.control_port, net_env ("CONTROL_COOKIE_FILE"), &error);
+  g_assert_no_error (error);
+  g_assert_true (ctl_command_ok (ctl, "SETEVENTS HS_DESC", &error));
+  g_assert_no_error (error);
+
+  t0 = g_get_monotonic_time ();
+  server = cli_listen (cli, server_cfg, log, &furl);
+  g_test_message ("FURL %s after %.1f s", furl, (g_get_monotonic_time () - t0) / 1e6);
+  /* pb://TUB@tor:<56>.onion:80/swiss: the one hint, from the new key */
+  prefix = g_strdup_printf ("pb://%s@tor:", TUB);
+  g_assert_true (g_str_has_prefix (furl, prefix));
+  g_assert_true (g_str_has_suffix (furl, ".onion:80/" LISTEN_NAME));
+  g_assert_cmpuint (strlen (furl), ==, strlen (prefix) + 56 + strlen (".onion:80/" LISTEN_NAME));
+  g_assert_true (g_file_test (key_dir, G_FILE_TEST_IS_DIR));
+  hint = g_strndup (furl + strlen (prefix) - strlen ("tor:"), strlen ("tor:") + 56 + 9);
+  wait_uploaded (ctl, hint);
+  g_test_message ("descriptor uploaded after %.1f s", (g_get_monotonic_time () - t0) / 1e6);
+  cli_round_trip_until (cli, client_cfg, furl, "hello, onion node");
+  g_test_message ("first round trip after %.1f s", (g_get_monotonic_time () - t0) / 1e6);
+  cli_listen_stop (server, log);
+  g_object_unref (server);
+
+  /* Restarted: the key in hiddenServiceDir gives the same address. */
+  t0 = g_get_monotonic_time ();
+  server = cli_listen (cli, server_cfg, log, &again);
+  g_assert_cmpstr (again, ==, furl);
+  wait_uploaded (ctl, hint);
+  cli_round_trip_until (cli, client_cfg, again, "hello again");
+  g_test_message ("round trip after the restart after %.1f s",
+                  (g_get_monotonic_time () - t0) / 1e6);
+  cli_listen_stop (server, log);
+  g_object_unref (server);
+
+  ctl_free (ctl);
+  g_free (hint);
+  g_free (prefix);
+  g_free (again);
+  g_free (furl);
+  g_free (log);
+  g_free (client_cfg);
+  g_free (server_cfg);
+  g_free (key_dir);
+  g_free (dir);
+}
+
 static void
 test_proc_net_parser (void)
 {
@@ -1435,6 +1670,7 @@ main (int argc, char **argv)
   ADD ("/tornet/exit/tcp=tor", test_exit_tcp_tor);
   ADD ("/tornet/anonymous/tor-wrapped-fallback", test_anonymous_fallback);
   ADD ("/tornet/onion/publish", test_onion_publish);
+  ADD ("/tornet/onion/cli-listen", test_cli_listen);
 #undef ADD
   g_test_add ("/tornet/isolation/two-tubs-two-circuits", Fixture, &two_tubs,
               setup, test_isolation, teardown);
