@@ -311,6 +311,9 @@ fh_cmd_listen (FhCli *cli,
   l.loop = g_main_loop_new (NULL, FALSE);
   l.cancellable = g_cancellable_new ();
   options.struct_size = sizeof options;
+  /* A node's first start makes its keys: `furlhint location` promises
+   * "created on first listen" for a key that does not exist yet. */
+  options.create_keys = TRUE;
   options.status = on_status;
   options.status_data = &l;
   options.incoming = on_incoming;
