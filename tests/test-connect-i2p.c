@@ -24,6 +24,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -1394,6 +1395,348 @@ test_publish (void)
   g_free (key_dir);
 }
 
+/* --- furlhint listen: the guide's server use case 3, its I2P half --------- */
+
+typedef struct {
+  gboolean done;
+  gchar *line;
+  GError *error;
+} LineRead;
+
+static void
+line_read_done (GObject *source,
+                GAsyncResult *res,
+                gpointer user_data)
+{
+  LineRead *r = user_data;
+
+  r->line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), res,
+                                                       NULL, &r->error);
+  r->done = TRUE;
+}
+
+/* One line from @in, NULL at its end; a failure after @timeout_ms. */
+static gchar *
+read_line_bounded (GDataInputStream *in,
+                   guint timeout_ms)
+{
+  LineRead r = { 0 };
+
+  g_data_input_stream_read_line_async (in, G_PRIORITY_DEFAULT, NULL, line_read_done, &r);
+  if (!lab_iterate_until (&r.done, timeout_ms))
+    g_error ("no line within %u ms", timeout_ms);
+  g_assert_no_error (r.error);
+  return r.line;
+}
+
+typedef struct {
+  gboolean done;
+  GBytes *out;
+  GError *error;
+} Communicated;
+
+static void
+communicated (GObject *source,
+              GAsyncResult *res,
+              gpointer user_data)
+{
+  Communicated *c = user_data;
+
+  g_subprocess_communicate_finish (G_SUBPROCESS (source), res, &c->out, NULL, &c->error);
+  c->done = TRUE;
+}
+
+static void
+waited (GObject *source,
+        GAsyncResult *res,
+        gpointer user_data)
+{
+  gboolean *done = user_data;
+
+  g_assert_true (g_subprocess_wait_finish (G_SUBPROCESS (source), res, NULL));
+  *done = TRUE;
+}
+
+/* A launcher for the CLI. Under the leak checker the CLI is checked too
+ * (it inherits the preload): its one allowed endpoint is the SAM bridge. */
+static GSubprocessLauncher *
+cli_launcher (GSubprocessFlags flags,
+              guint16 sam_port)
+{
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+  const gchar *only = g_getenv ("FURLHINT_LEAKCHECK_ONLY");
+  const gchar *allow = g_getenv ("FURLHINT_LEAKCHECK_ALLOW");
+  gchar *value;
+
+  if (only != NULL)
+    {
+      value = g_strconcat (only, ",furlhint", NULL);
+      g_subprocess_launcher_setenv (launcher, "FURLHINT_LEAKCHECK_ONLY", value, TRUE);
+      g_free (value);
+      value = g_strdup_printf ("%s%s127.0.0.1:%u", allow != NULL ? allow : "",
+                               allow != NULL && *allow != '\0' ? "," : "", sam_port);
+      g_subprocess_launcher_setenv (launcher, "FURLHINT_LEAKCHECK_ALLOW", value, TRUE);
+      g_free (value);
+    }
+  return launcher;
+}
+
+/* `furlhint listen --config @cfg_path --echo`, its stderr in @err_path;
+ * returns the FURL, its first line on stdout (bounded: DEST GENERATE and
+ * SESSION CREATE come first). */
+static GSubprocess *
+start_listen (const gchar *cfg_path,
+              const gchar *err_path,
+              guint16 sam_port,
+              GDataInputStream **out,
+              gchar **furl)
+{
+  GSubprocessLauncher *launcher = cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE, sam_port);
+  GSubprocess *server;
+  GError *error = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+
+  g_subprocess_launcher_set_stderr_file_path (launcher, err_path);
+  server = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("FURLHINT_CLI"), "listen",
+                                        "--config", cfg_path, "--tubid", TUB, "--name",
+                                        "swiss", "--echo", NULL);
+  g_assert_no_error (error);
+  g_object_unref (launcher);
+  *out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server));
+  *furl = read_line_bounded (*out, 180000);
+  if (*furl == NULL)
+    {
+      gchar *text = NULL;
+
+      g_file_get_contents (err_path, &text, NULL, NULL);
+      g_error ("furlhint listen printed no FURL; stderr:\n%s", text);
+    }
+  {
+    gchar *text = NULL;
+
+    g_file_get_contents (err_path, &text, NULL, NULL);
+    g_test_message ("listen: FURL %s after %.1f s; stderr so far:\n%s", *furl,
+                    (g_get_monotonic_time () - t0) / 1e6, text);
+    g_free (text);
+  }
+  return server;
+}
+
+/* SIGTERM: the listener unpublishes and exits 0 (bounded). */
+static void
+stop_listen (GSubprocess *server,
+             GDataInputStream *out,
+             const gchar *err_path)
+{
+  gboolean done = FALSE;
+  gchar *text = NULL, *line;
+
+  g_subprocess_send_signal (server, SIGTERM);
+  g_subprocess_wait_async (server, NULL, waited, &done);
+  g_assert_true (lab_iterate_until (&done, 30000));
+  g_assert_true (g_file_get_contents (err_path, &text, NULL, NULL));
+  g_test_message ("listen: stderr:\n%s", text);
+  g_assert_true (g_subprocess_get_if_exited (server));
+  g_assert_cmpint (g_subprocess_get_exit_status (server), ==, 0);
+  g_assert_nonnull (strstr (text, "): closed"));
+  /* nothing after the FURL on stdout */
+  line = read_line_bounded (out, 5000);
+  g_assert_null (line);
+  g_free (text);
+}
+
+/* `furlhint connect --config @cfg_path --pipe @furl` with a line on
+ * stdin, until it comes back (bounded: the client's session and the
+ * server's LeaseSet come up meanwhile). Not --half-close: i2pd 2.45.1
+ * ends the whole I2P stream when its SAM socket is shut down for writing,
+ * before the echo comes back; the relay ends 15 s after the end of input
+ * instead (--idle-timeout), and a try whose echo was later is repeated. */
+static void
+assert_cli_round_trip (const gchar *cfg_path,
+                       const gchar *furl,
+                       guint16 sam_port,
+                       const gchar *what)
+{
+  static const gchar line[] = "hello over I2P, through furlhint listen\n";
+  gint64 t0 = g_get_monotonic_time (), deadline = t0 + 180 * G_USEC_PER_SEC;
+  gboolean echoed = FALSE;
+  guint tries = 0;
+
+  while (!echoed && g_get_monotonic_time () < deadline)
+    {
+      GSubprocessLauncher *launcher =
+        cli_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, sam_port);
+      GBytes *input = g_bytes_new_static (line, strlen (line));
+      GError *error = NULL;
+      GSubprocess *client;
+      Communicated c = { 0 };
+      gchar *err_path, *err_text = NULL, *name, *out_text;
+      gint status;
+
+      name = g_strdup_printf ("connect-%s-%u.err", what, ++tries);
+      err_path = g_build_filename (lab_get_dir (lab.lab), name, NULL);
+      g_subprocess_launcher_set_stderr_file_path (launcher, err_path);
+      client = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("FURLHINT_CLI"),
+                                            "connect", "--config", cfg_path, "--timeout", "90",
+                                            "--pipe", "--idle-timeout", "15", furl, NULL);
+      g_assert_no_error (error);
+      g_subprocess_communicate_async (client, input, NULL, communicated, &c);
+      if (!lab_iterate_until (&c.done, 150000))
+        {
+          g_subprocess_force_exit (client);
+          lab_iterate_until (&c.done, 5000);
+          g_error ("furlhint connect did not finish within 150 s");
+        }
+      g_assert_no_error (c.error);
+      {
+        gboolean done = FALSE;
+
+        g_subprocess_wait_async (client, NULL, waited, &done);
+        g_assert_true (lab_iterate_until (&done, 10000));
+      }
+      status = g_subprocess_get_if_exited (client) ? g_subprocess_get_exit_status (client) : -1;
+      out_text = c.out != NULL && g_bytes_get_size (c.out) > 0
+                 ? g_strndup (g_bytes_get_data (c.out, NULL), g_bytes_get_size (c.out))
+                 : g_strdup ("");
+      if (!g_file_get_contents (err_path, &err_text, NULL, NULL))
+        err_text = g_strdup ("(none)");
+      g_test_message ("%s: connect try %u after %.1f s: exit %d, stdout \"%s\"\nstderr:\n%s",
+                      what, tries, (g_get_monotonic_time () - t0) / 1e6, status, out_text,
+                      err_text);
+      echoed = status == 0 && g_str_equal (out_text, line);
+      g_free (out_text);
+      g_free (err_text);
+      g_free (err_path);
+      g_free (name);
+      g_clear_pointer (&c.out, g_bytes_unref);
+      g_bytes_unref (input);
+      g_object_unref (client);
+      g_object_unref (launcher);
+      if (!echoed)
+        g_usleep (1000 * 1000);   /* the LeaseSet is being published */
+    }
+  if (!echoed)
+    {
+      gchar *tail = log_tail (lab.a2.log_path, 60);
+
+      g_test_message ("router A2 log:\n%s", tail);
+      g_free (tail);
+    }
+  g_assert_true (echoed);
+  g_test_message ("%s: round trip after %.1f s, %u tries", what,
+                  (g_get_monotonic_time () - t0) / 1e6, tries);
+}
+
+/* The b32 name in @furl's one hint "i2p:<52>.b32.i2p[:PORT]". */
+static gchar *
+furl_b32 (const gchar *furl)
+{
+  gchar *prefix = g_strdup_printf ("pb://%s@i2p:", TUB);
+  const gchar *hint;
+  gchar *name;
+
+  g_assert_true (g_str_has_prefix (furl, prefix));
+  g_assert_true (g_str_has_suffix (furl, "/swiss"));
+  hint = furl + strlen (prefix);
+  name = g_strndup (hint, strcspn (hint, ":/,"));
+  g_assert_true (is_b32 (name));
+  g_free (prefix);
+  return name;
+}
+
+/* The guide's server use case 3, verbatim but for the paths and the lab's
+ * zero-hop tunnels, its I2P half: `furlhint listen` creates the key file
+ * (0600), publishes the destination and prints the FURL; `furlhint
+ * connect --pipe` carries a round trip over its i2p hint; SIGTERM exits 0;
+ * listening again from the saved key, the same address. */
+static void
+test_listen_cli (void)
+{
+  Router b = { 0 }, a2 = { 0 };
+  const gchar *cli = g_getenv ("FURLHINT_CLI");
+  gchar *key_dir, *key_path, *cfg, *cfg_path, *client_cfg, *client_cfg_path;
+  gchar *err_path, *furl, *furl2, *b32, *b32_2;
+  GSubprocess *server;
+  GDataInputStream *out;
+  GStatBuf st;
+  gint64 t0;
+
+  if (!ensure_router ())
+    return;
+  if (cli == NULL)
+    {
+      g_test_skip ("FURLHINT_CLI is not set (run through make check)");
+      return;
+    }
+  ensure_two_routers (&b, &a2);
+  t0 = g_get_monotonic_time ();
+
+  key_dir = g_build_filename (lab_get_dir (lab.lab), "i2p-listen", NULL);
+  g_assert_cmpint (g_mkdir (key_dir, 0700), ==, 0);
+  key_path = g_build_filename (key_dir, "my_service.keypair", NULL);
+  cfg = g_strdup_printf ("[node]\n"
+                         "anonymous = True\n"
+                         "tub.location = i2p:%s\n"
+                         "\n"
+                         "[i2p]\n"
+                         "sam.port = tcp:127.0.0.1:%u\n"
+                         "sam.session-options = " LAB_SESSION_OPTIONS "\n"
+                         "sam.allow-zero-hop = true\n",
+                         key_path, a2.sam_port);
+  cfg_path = lab_write_file (lab.lab, "listen-tahoe.cfg", cfg);
+  client_cfg = g_strdup_printf ("[node]\n"
+                                "anonymous = True\n"
+                                "\n"
+                                "[i2p]\n"
+                                "sam.port = tcp:127.0.0.1:%u\n"
+                                "sam.session-options = " LAB_SESSION_OPTIONS "\n"
+                                "sam.allow-zero-hop = true\n",
+                                a2.sam_port);
+  client_cfg_path = lab_write_file (lab.lab, "listen-client.cfg", client_cfg);
+  err_path = g_build_filename (lab_get_dir (lab.lab), "listen-1.err", NULL);
+
+  g_assert_false (g_file_test (key_path, G_FILE_TEST_EXISTS));
+  server = start_listen (cfg_path, err_path, a2.sam_port, &out, &furl);
+  b32 = furl_b32 (furl);
+  g_assert_cmpint (g_stat (key_path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  assert_cli_round_trip (client_cfg_path, furl, a2.sam_port, "first listen");
+  stop_listen (server, out, err_path);
+  g_object_unref (out);
+  g_object_unref (server);
+
+  g_free (err_path);
+  err_path = g_build_filename (lab_get_dir (lab.lab), "listen-2.err", NULL);
+  server = start_listen (cfg_path, err_path, a2.sam_port, &out, &furl2);
+  b32_2 = furl_b32 (furl2);
+  g_assert_cmpstr (b32_2, ==, b32);
+  g_assert_cmpstr (furl2, ==, furl);
+  /* Not yet: i2pd 2.45.1 keeps the first listener's local destination
+   * after its SAM session has closed ("Local destination ... exists"),
+   * answers the second SESSION CREATE at once and resets the new STREAM
+   * FORWARD ("I2P forward acceptor has been reset"): nothing reaches the
+   * second listener while that router runs. */
+  g_test_incomplete ("a round trip to the restarted listener: i2pd 2.45.1 keeps the first "
+                     "session's destination and resets the second one's forward");
+  stop_listen (server, out, err_path);
+  g_object_unref (out);
+  g_object_unref (server);
+  g_test_message ("listen: round trip and restart after %.1f s in all",
+                  (g_get_monotonic_time () - t0) / 1e6);
+
+  g_free (b32_2);
+  g_free (b32);
+  g_free (furl2);
+  g_free (furl);
+  g_free (err_path);
+  g_free (client_cfg_path);
+  g_free (client_cfg);
+  g_free (cfg_path);
+  g_free (cfg);
+  g_free (key_path);
+  g_free (key_dir);
+}
+
 int
 main (int argc,
       char **argv)
@@ -1428,6 +1771,7 @@ main (int argc,
   g_test_add_func ("/connect/i2p/fini", test_fini);
   g_test_add_func ("/connect/i2p/end-to-end", test_end_to_end);
   g_test_add_func ("/connect/i2p/publish", test_publish);
+  g_test_add_func ("/connect/i2p/listen-cli", test_listen_cli);
 
   ret = g_test_run ();
   if (ret != 0)
