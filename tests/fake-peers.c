@@ -613,6 +613,8 @@ serve_sam (Conn *c)
           right = g_strdup_printf ("SESSION STATUS RESULT=OK DESTINATION=%s\n", dest);
           absurd = g_strdup_printf ("SESSION STATUS RESULT=OK DESTINATION=%s\n", long_dest);
         }
+      else if (g_str_has_prefix (line, "STREAM FORWARD"))
+        right = g_strdup ("STREAM STATUS RESULT=OK\n");
       else if (g_str_has_prefix (line, "NAMING LOOKUP"))
         {
           right = g_strdup_printf ("NAMING REPLY RESULT=OK NAME=x VALUE=%s\n", dest);

@@ -18,7 +18,8 @@
  *             connection to 127.0.0.1:relay_port whatever the target.
  *   SAM:      0 HELLO REPLY, then SESSION STATUS / NAMING REPLY / STREAM
  *             STATUS as the commands come; after STREAM STATUS RESULT=OK
- *             the connection is relayed to 127.0.0.1:relay_port.
+ *             to a STREAM CONNECT the connection is relayed to
+ *             127.0.0.1:relay_port (a STREAM FORWARD is only answered).
  *   Tor control: 0 PROTOCOLINFO (AUTH METHODS=NULL), 1 AUTHENTICATE,
  *             2 GETINFO net/listeners/socks (= 127.0.0.1:socks_port),
  *             further GETINFO answered as Tor would for a bootstrapped tor.

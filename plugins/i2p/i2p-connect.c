@@ -165,6 +165,9 @@ job_maybe_post (Job *job)
   if (job->read_source != NULL)
     g_source_destroy (job->read_source);
   g_clear_pointer (&job->read_source, g_source_unref);
+  if (job->release_source != NULL)
+    g_source_destroy (job->release_source);
+  g_clear_pointer (&job->release_source, g_source_unref);
   g_clear_pointer (&job->session, i2p_session_unref);
   worker->jobs = g_list_remove (worker->jobs, job);
 
@@ -248,6 +251,7 @@ job_succeed (Job *job)
       publication->worker = job->worker;
       publication->session = i2p_session_ref (job->session);
       publication->forward = g_steal_pointer (&job->conn);
+      publication->key_path = g_strdup (job->key_path);
       publication->hint = job->hint_port != 0
                             ? g_strdup_printf ("i2p:%s:%u", b32, (guint) job->hint_port)
                             : g_strdup_printf ("i2p:%s", b32);
@@ -277,6 +281,64 @@ job_open_publication_session (Job *job)
   job->step = JOB_WAIT_SESSION;
   i2p_job_status (job, "creating I2P session");
   g_queue_push_tail (&session->waiters, i2p_job_ref (job));
+}
+
+static gboolean
+job_release_waited_cb (gpointer data)
+{
+  Job *job = data;
+
+  g_clear_pointer (&job->release_source, g_source_unref);
+  if (!job->finished)
+    job_open_publication_session (job);
+  return G_SOURCE_REMOVE;
+}
+
+/* Publishing from a key whose previous session was withdrawn moments
+ * ago: first the rest of SAM_RELEASE_WAIT_US (i2p-private.h). */
+static void
+job_publish_from_key (Job *job)
+{
+  gchar *text;
+
+  if (job->release_wait_us <= 0)
+    {
+      job_open_publication_session (job);
+      return;
+    }
+  text = g_strdup_printf ("waiting %.1f s for the I2P router to drop this destination's "
+                          "previous session", job->release_wait_us / 1e6);
+  i2p_job_status (job, text);
+  g_free (text);
+  job->release_source = g_timeout_source_new ((guint) (job->release_wait_us / 1000));
+  g_source_set_callback (job->release_source, job_release_waited_cb, i2p_job_ref (job),
+                         i2p_job_unref);
+  g_source_set_static_name (job->release_source, "[furlhint] I2P release wait");
+  g_source_attach (job->release_source, job->worker->context);
+}
+
+/* The session @job waited for has died. A publication's SESSION CREATE
+ * that the bridge hung up on without a reply is tried once more: i2pd
+ * 2.45.1 was seen to do that now and then on a loaded machine (the
+ * socket closed at its 20-s readiness check; docs/lab-notes.md, "i2pd").
+ * After the release wait, as the router may still hold the destination
+ * from the dropped try. Anything else fails the job. */
+void
+i2p_job_session_lost (Job *job,
+                      gboolean dropped_create,
+                      GError *error)
+{
+  if (job->finished || !job->publish || !dropped_create || job->session_retried)
+    {
+      i2p_job_fail (job, error);
+      return;
+    }
+  job->session_retried = TRUE;
+  g_clear_pointer (&job->session, i2p_session_unref);
+  i2p_job_status (job, "the SAM bridge hung up during SESSION CREATE; trying once more");
+  g_error_free (error);
+  job->release_wait_us = SAM_RELEASE_WAIT_US;
+  job_publish_from_key (job);
 }
 
 gboolean
@@ -357,7 +419,7 @@ job_got_line (Job *job)
         if (job->publish)
           {
             if (job->private_key != NULL)
-              job_open_publication_session (job);
+              job_publish_from_key (job);
             else
               {
                 job->step = JOB_DEST_GENERATE;

@@ -98,6 +98,16 @@ typedef struct {
  * creation itself has no bound of its own (the caller's timeout applies
  * to each connect; the session carries on for the next one). */
 #define SAM_HANDSHAKE_TIMEOUT_S 10
+
+/* i2pd (2.45.1 up to at least 2.54) keeps a closed SAM session's
+ * destination for 5 s before it deletes it; a SESSION CREATE with the
+ * same keys meanwhile gets that destination back ("Local destination
+ * ... exists"), which the delayed clean-up then stops under the new
+ * session: nothing reaches the restarted node. So a publication stamps
+ * its key file's mtime when it is withdrawn, and a publish whose key was
+ * stamped less than this long ago waits the rest first (docs/lab-notes.md,
+ * "i2pd"). */
+#define SAM_RELEASE_WAIT_US (6 * G_USEC_PER_SEC)
 #define SAM_READ_CHUNK 4096
 
 typedef struct _Session Session;
@@ -165,6 +175,7 @@ struct _Session {
   GQueue waiters;              /* (element-type Job) (owned refs) wait for READY */
   GQueue output;               /* (element-type utf8) (owned) lines to write */
   gboolean writing;
+  gboolean dropped_create;     /* the bridge hung up during SESSION CREATE */
 };
 
 typedef enum {
@@ -181,6 +192,7 @@ typedef struct {
   Session *session;            /* (owned ref) worker thread only */
   GSocketConnection *forward;  /* (owned) the STREAM FORWARD socket */
   gchar *hint;                 /* (owned) "i2p:B32.b32.i2p[:PORT]" */
+  gchar *key_path;             /* (owned) (nullable) stamped when withdrawn */
 } I2pPublication;
 
 struct _Job {
@@ -203,6 +215,8 @@ struct _Job {
   gchar *private_key;          /* (owned) (nullable) publish: the destination's keys;
                                 * NULL until DEST GENERATE made them */
   guint16 hint_port;           /* publish: the port in the hint (0: none) */
+  gint64 release_wait_us;      /* publish: how long to let the router drop the
+                                * key's previous session first (0: none) */
   gchar *peer;                 /* (owned) which session: the isolation key with
                                 * per-peer destinations ("" without one), ""
                                 * with a shared destination */
@@ -218,9 +232,11 @@ struct _Job {
   gchar *out;                  /* (nullable) (owned) the line being written */
   GByteArray *line;            /* (owned) the reply being read */
   GSource *read_source;        /* (nullable) (owned) waits for the reply's bytes */
+  GSource *release_source;     /* (nullable) (owned) publish: the release wait */
   JobStep step;
   guint pending_io;
   gboolean finished;
+  gboolean session_retried;    /* publish: a dropped SESSION CREATE was retried */
   gboolean posted;
 
   /* written by the worker before posting, read by the caller after */
@@ -236,6 +252,9 @@ void i2p_job_status (Job *job,
                      const gchar *text);
 void i2p_job_fail (Job *job,
                    GError *error);
+void i2p_job_session_lost (Job *job,
+                           gboolean dropped_create,
+                           GError *error);
 gboolean i2p_job_cancelled_cb (GCancellable *cancellable,
                                gpointer data);
 void i2p_job_session_ready (Job *job,

@@ -20,6 +20,12 @@
  * is read without following a symlink and refused when others can read
  * or write it.
  *
+ * Restarts: withdrawing a publication stamps its key file's mtime, and a
+ * publish from a key stamped less than SAM_RELEASE_WAIT_US ago waits the
+ * rest (after HELLO, before SESSION CREATE) so that i2pd has dropped the
+ * previous session's destination (i2p-private.h). The stamp survives the
+ * process, which is the case that matters: a node restarted at once.
+ *
  * Ports: SAM 3.1 (i2pd up to at least 2.45.1) carries no port, and a 3.2
  * STREAM FORWARD takes every port of the destination: the forward gets
  * every stream whatever port a client names. The hint carries the
@@ -130,11 +136,13 @@ i2p_key_file_save (const gchar *path,
   return TRUE;
 }
 
-/* Reads an existing key file. FALSE with *@missing when there is none. */
+/* Reads an existing key file. FALSE with *@missing when there is none;
+ * *@mtime_us: when it was last written or stamped (wall clock). */
 static gboolean
 key_file_read (const gchar *path,
                gchar **private_key,
                gboolean *missing,
+               gint64 *mtime_us,
                GError **error)
 {
   gint fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -175,6 +183,7 @@ key_file_read (const gchar *path,
       close (fd);
       return FALSE;
     }
+  *mtime_us = (gint64) st.st_mtim.tv_sec * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000;
   text = g_string_new (NULL);
   while ((n = read (fd, buf, sizeof buf)) != 0 && text->len <= KEY_FILE_MAX)
     {
@@ -217,6 +226,7 @@ i2p_publish_async (gpointer data,
   gchar *private_key = NULL, *host;
   const gchar *value;
   gboolean missing = FALSE;
+  gint64 mtime_us = 0, age_us;
   Job *job;
 
   g_task_set_source_tag (task, i2p_publish_async);
@@ -266,7 +276,8 @@ i2p_publish_async (gpointer data,
       g_free (want);
     }
 
-  if (args->key_path != NULL && !key_file_read (args->key_path, &private_key, &missing, &error))
+  if (args->key_path != NULL &&
+      !key_file_read (args->key_path, &private_key, &missing, &mtime_us, &error))
     {
       if (!missing || !args->create_key)
         {
@@ -295,6 +306,10 @@ i2p_publish_async (gpointer data,
   job->hint_port = args->port;
   job->key_path = g_strdup (args->key_path);
   job->private_key = private_key;
+  /* A key stamped in the future (a clock step) is not waited for. */
+  age_us = g_get_real_time () - mtime_us;
+  if (private_key != NULL && age_us >= 0 && age_us < SAM_RELEASE_WAIT_US)
+    job->release_wait_us = SAM_RELEASE_WAIT_US - age_us;
   job->peer = g_strdup ("");
   g_main_context_invoke_full (state->worker->context, G_PRIORITY_DEFAULT,
                               i2p_job_start_in_worker_cb, job, NULL);
@@ -337,6 +352,10 @@ withdraw (I2pPublication *publication)
                    g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                         "I2P: the destination was unpublished"));
   g_clear_pointer (&publication->session, i2p_session_unref);
+  /* The stamp a restart waits for (see "Restarts" above); best effort:
+   * a key file we may not touch only costs a restart that comes too soon. */
+  if (publication->key_path != NULL)
+    (void) utimensat (AT_FDCWD, publication->key_path, NULL, AT_SYMLINK_NOFOLLOW);
 }
 
 static gboolean
@@ -379,6 +398,7 @@ i2p_publication_free (gpointer data)
       g_cond_clear (&w.cond);
     }
   g_free (publication->hint);
+  g_free (publication->key_path);
   g_free (publication);
 }
 
