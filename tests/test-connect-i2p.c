@@ -86,7 +86,10 @@ router_config (const Router *r,
                const gchar *host,
                gboolean floodfill)
 {
-  /* Pitfalls from the notes: addressbook.enabled=false or an empty
+  /* Pitfalls from the notes: [sam] singlethread (the default) made the
+   * SAM thread of 2.45.1 segfault about once in three loaded runs, 20 s
+   * into a publication's SESSION CREATE, so the lab runs SAM sessions on
+   * their own threads; addressbook.enabled=false or an empty
    * defaulturl/subscriptions crash 2.45.1, so they point at a b32 that
    * does not exist (fetched inside I2P: fails quietly); reseed.file is a
    * missing local file, so no reseed server is ever contacted. */
@@ -108,7 +111,7 @@ router_config (const Router *r,
     "[http]\nenabled = false\n"
     "[httpproxy]\nenabled = false\n"
     "[socksproxy]\nenabled = false\n"
-    "[sam]\nenabled = %s\naddress = 127.0.0.1\nport = %u\n"
+    "[sam]\nenabled = %s\naddress = 127.0.0.1\nport = %u\nsinglethread = false\n"
     "[bob]\nenabled = false\n"
     "[i2cp]\nenabled = false\n"
     "[i2pcontrol]\nenabled = false\n"
@@ -1409,7 +1412,7 @@ test_publish (void)
   g_free (key_dir);
 }
 
-/* --- publishing against a FAKE bridge: restarts and a dropped create ------- */
+/* --- publishing against a FAKE bridge: a restart --------------------------- */
 
 /* A key file as i2pd 2.45.1's DEST GENERATE SIGNATURE_TYPE=7 shapes it: a
  * 391-byte destination with a KEY certificate (4 bytes), then 288 bytes
@@ -1511,72 +1514,6 @@ test_publish_release_wait (void)
   p.desc->unpublish (p.state, p.publication);
   g_string_free (p.statuses, TRUE);
   g_free (p.hint);
-
-  furlhint_context_unref (ctx);
-  fake_peer_free (fake);
-  g_free (key_path);
-}
-
-/* The bridge hangs up on a publication's SESSION CREATE without a reply
- * (i2pd 2.45.1 did, once in a while, on a loaded machine): the publish
- * tries once more after the release wait and succeeds; a second hang-up
- * fails it with the bridge's words. */
-static void
-test_publish_dropped_create (void)
-{
-  FakePeer *fake;
-  FurlHintContext *ctx;
-  gchar *key_path;
-  struct utimbuf old = { 1000000000, 1000000000 };
-  guint16 local_port = lab_free_port ("127.0.0.1");
-  gchar *expected;
-  Publish p;
-
-  if (!lab_ready ())
-    return;
-  fake = fake_peer_new (FAKE_SAM);
-  allow_port (fake_peer_get_port (fake));
-  key_path = write_fake_key_file ("dropped-create");
-  g_assert_cmpint (g_utime (key_path, &old), ==, 0);
-  ctx = new_context (fake_peer_get_port (fake));
-
-  /* Accept order: 0 the publish's stream socket, 1 its session (SESSION
-   * STATUS is that connection's reply 1), 2 the second try's session. */
-  fake_peer_script (fake, 0, FAKE_OK, 0);
-  fake_peer_script (fake, 1, FAKE_CLOSE, 1);
-  fake_peer_script (fake, 2, FAKE_OK, 0);
-  run_publish (&p, ctx, key_path, FALSE, local_port);
-  g_assert_no_error (p.error);
-  g_assert_true (g_str_has_prefix (p.hint, "i2p:"));
-  g_assert_nonnull (strstr (p.statuses->str, "the SAM bridge hung up during SESSION CREATE; "
-                                             "trying once more\n"));
-  g_assert_cmpuint (count_requests (fake, "SESSION CREATE"), ==, 2);
-  g_assert_cmpuint (count_requests (fake, "STREAM FORWARD"), ==, 1);
-  p.desc->unpublish (p.state, p.publication);
-  g_string_free (p.statuses, TRUE);
-  g_free (p.hint);
-  fake_peer_free (fake);
-
-  /* Twice: the error, not a third try. (The key made old again: no
-   * release wait before the first try.) */
-  g_assert_cmpint (g_utime (key_path, &old), ==, 0);
-  fake = fake_peer_new (FAKE_SAM);
-  allow_port (fake_peer_get_port (fake));
-  furlhint_context_unref (ctx);
-  ctx = new_context (fake_peer_get_port (fake));
-  fake_peer_script (fake, 0, FAKE_OK, 0);
-  fake_peer_script (fake, 1, FAKE_CLOSE, 1);
-  fake_peer_script (fake, 2, FAKE_CLOSE, 1);
-  fake_peer_script (fake, 3, FAKE_OK, 0);
-  run_publish (&p, ctx, key_path, FALSE, local_port);
-  expected = g_strdup_printf ("I2P: the SAM bridge 127.0.0.1:%u closed the connection during "
-                              "SESSION CREATE", fake_peer_get_port (fake));
-  g_assert_error (p.error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_PROTOCOL);
-  g_assert_cmpstr (p.error->message, ==, expected);
-  g_assert_cmpuint (count_requests (fake, "SESSION CREATE"), ==, 2);
-  g_clear_error (&p.error);
-  g_string_free (p.statuses, TRUE);
-  g_free (expected);
 
   furlhint_context_unref (ctx);
   fake_peer_free (fake);
@@ -1969,7 +1906,6 @@ main (int argc,
   g_test_add_func ("/connect/i2p/end-to-end", test_end_to_end);
   g_test_add_func ("/connect/i2p/publish", test_publish);
   g_test_add_func ("/connect/i2p/publish-release-wait", test_publish_release_wait);
-  g_test_add_func ("/connect/i2p/publish-dropped-create", test_publish_dropped_create);
   g_test_add_func ("/connect/i2p/listen-cli", test_listen_cli);
 
   ret = g_test_run ();

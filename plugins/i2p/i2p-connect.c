@@ -317,30 +317,6 @@ job_publish_from_key (Job *job)
   g_source_attach (job->release_source, job->worker->context);
 }
 
-/* The session @job waited for has died. A publication's SESSION CREATE
- * that the bridge hung up on without a reply is tried once more: i2pd
- * 2.45.1 was seen to do that now and then on a loaded machine (the
- * socket closed at its 20-s readiness check; docs/lab-notes.md, "i2pd").
- * After the release wait, as the router may still hold the destination
- * from the dropped try. Anything else fails the job. */
-void
-i2p_job_session_lost (Job *job,
-                      gboolean dropped_create,
-                      GError *error)
-{
-  if (job->finished || !job->publish || !dropped_create || job->session_retried)
-    {
-      i2p_job_fail (job, error);
-      return;
-    }
-  job->session_retried = TRUE;
-  g_clear_pointer (&job->session, i2p_session_unref);
-  i2p_job_status (job, "the SAM bridge hung up during SESSION CREATE; trying once more");
-  g_error_free (error);
-  job->release_wait_us = SAM_RELEASE_WAIT_US;
-  job_publish_from_key (job);
-}
-
 gboolean
 i2p_job_cancelled_cb (GCancellable *cancellable,
                       gpointer data)

@@ -99,14 +99,15 @@ typedef struct {
  * to each connect; the session carries on for the next one). */
 #define SAM_HANDSHAKE_TIMEOUT_S 10
 
-/* i2pd (2.45.1 up to at least 2.54) keeps a closed SAM session's
- * destination for 5 s before it deletes it; a SESSION CREATE with the
+/* i2pd's SAM bridge, single-threaded (its default; 2.45.1 and the
+ * current source alike), keeps a closed session's destination for 5 s
+ * before it deletes it; a SESSION CREATE with the
  * same keys meanwhile gets that destination back ("Local destination
  * ... exists"), which the delayed clean-up then stops under the new
  * session: nothing reaches the restarted node. So a publication stamps
  * its key file's mtime when it is withdrawn, and a publish whose key was
  * stamped less than this long ago waits the rest first (docs/lab-notes.md,
- * "i2pd"). */
+ * "I2P"). */
 #define SAM_RELEASE_WAIT_US (6 * G_USEC_PER_SEC)
 #define SAM_READ_CHUNK 4096
 
@@ -175,7 +176,6 @@ struct _Session {
   GQueue waiters;              /* (element-type Job) (owned refs) wait for READY */
   GQueue output;               /* (element-type utf8) (owned) lines to write */
   gboolean writing;
-  gboolean dropped_create;     /* the bridge hung up during SESSION CREATE */
 };
 
 typedef enum {
@@ -236,7 +236,6 @@ struct _Job {
   JobStep step;
   guint pending_io;
   gboolean finished;
-  gboolean session_retried;    /* publish: a dropped SESSION CREATE was retried */
   gboolean posted;
 
   /* written by the worker before posting, read by the caller after */
@@ -252,9 +251,7 @@ void i2p_job_status (Job *job,
                      const gchar *text);
 void i2p_job_fail (Job *job,
                    GError *error);
-void i2p_job_session_lost (Job *job,
-                           gboolean dropped_create,
-                           GError *error);
+
 gboolean i2p_job_cancelled_cb (GCancellable *cancellable,
                                gpointer data);
 void i2p_job_session_ready (Job *job,

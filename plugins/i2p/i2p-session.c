@@ -97,7 +97,7 @@ i2p_session_die (Session *session,
     }
   g_queue_clear_full (&commands, (GDestroyNotify) i2p_command_free);
   for (GList *l = waiters.head; l != NULL; l = l->next)
-    i2p_job_session_lost (l->data, session->dropped_create, g_error_copy (error));
+    i2p_job_fail (l->data, g_error_copy (error));
   g_queue_clear_full (&waiters, i2p_job_unref);
   g_error_free (error);
   i2p_session_unref (session);
@@ -238,7 +238,6 @@ session_read_cb (GObject *source,
     g_clear_error (&error);
   else if (n <= 0)
     {
-      session->dropped_create = session->phase == SESSION_CREATING;
       i2p_session_die (session, i2p_bridge_io_error (session->worker, session_during (session),
                                                      error));
       g_clear_error (&error);
