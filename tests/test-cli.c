@@ -1024,6 +1024,13 @@ test_secrets (void)
           const gchar *argv[8];
           guint n = 0;
 
+          /* [tor] is the tor plugin's section: a bad value there keeps
+           * the tor plugin from loading (check-config refuses the file,
+           * the other commands warn); connect would then go on to the
+           * FURL's clear hint, so it is not run with it. */
+          if (k == 1 && strcmp (commands[c][0], "connect") == 0)
+            continue;
+
           argv[n++] = commands[c][0];
           argv[n++] = "--config";
           argv[n++] = cfg;
@@ -1032,8 +1039,10 @@ test_secrets (void)
             argv[n++] = commands[c][a];
           argv[n] = NULL;
           run_cli (&res, argv);
-          /* The configuration is refused: exit 1 everywhere. */
-          g_assert_cmpint (res.status, ==, 1);
+          /* The configuration is refused: exit 1 everywhere (for [tor],
+           * by check-config; the others go on without the tor plugin). */
+          g_assert_cmpint (res.status, ==,
+                           k == 0 || strcmp (commands[c][0], "check-config") == 0 ? 1 : 0);
           assert_hidden (&res, "hunter2");
           g_assert_true (strstr (res.out, "[censored]") != NULL || strstr (res.err, "[censored]") != NULL);
           cli_result_clear (&res);
