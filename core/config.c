@@ -311,6 +311,44 @@ build_values (Builder *b)
     }
 }
 
+/* Levenshtein distance between two keys, stopping at @limit + 1: enough
+ * to tell a likely typo (1 or 2 edits) from another word. */
+static guint
+key_distance (const gchar *a,
+              const gchar *b,
+              guint limit)
+{
+  gsize la = strlen (a), lb = strlen (b);
+  guint *row;
+  guint result;
+  gsize i, j;
+
+  if ((la > lb ? la - lb : lb - la) > limit)
+    return limit + 1;
+  row = g_new (guint, lb + 1);
+  for (j = 0; j <= lb; j++)
+    row[j] = j;
+  for (i = 1; i <= la; i++)
+    {
+      guint diagonal = row[0];
+
+      row[0] = i;
+      for (j = 1; j <= lb; j++)
+        {
+          guint above = row[j];
+          guint best = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+
+          best = MIN (best, above + 1);
+          best = MIN (best, row[j - 1] + 1);
+          diagonal = above;
+          row[j] = best;
+        }
+    }
+  result = MIN (row[lb], limit + 1);
+  g_free (row);
+  return result;
+}
+
 static gchar *
 known_list (const gchar *section)
 {
@@ -336,11 +374,27 @@ warn_unknown (Builder *b,
   gchar *where = opt_where (opt);
   gchar *known = known_list (section);
   GString *elsewhere = g_string_new (NULL);
+  const KeySpec *nearest = NULL;
+  guint nearest_distance = 3;
   guint i;
 
   for (i = 0; read_sections[i] != NULL; i++)
     if (strcmp (read_sections[i], section) != 0 && find_spec (read_sections[i], opt->key) != NULL)
       g_string_append_printf (elsewhere, "; [%s] has a key %s", read_sections[i], opt->key);
+  /* a likely typo: a key of this section at most two edits away */
+  for (i = 0; i < G_N_ELEMENTS (known_keys); i++)
+    if (strcmp (known_keys[i].section, section) == 0)
+      {
+        guint distance = key_distance (opt->key, known_keys[i].key, 2);
+
+        if (distance < nearest_distance)
+          {
+            nearest = &known_keys[i];
+            nearest_distance = distance;
+          }
+      }
+  if (nearest != NULL)
+    g_string_append_printf (elsewhere, "; did you mean %s?", display_key (nearest->key));
 
   add_warning (b->st, g_strdup_printf ("%s: [%s] %s: unknown key, ignored%s "
                                        "(known in [%s]: %s)",
@@ -1456,44 +1510,6 @@ furlhint_config_validate (const FurlHintConfig *config,
 }
 
 /* --- a plugin's section ------------------------------------------------- */
-
-/* Levenshtein distance between two keys, stopping at @limit + 1: enough
- * to tell a likely typo (1 or 2 edits) from another word. */
-static guint
-key_distance (const gchar *a,
-              const gchar *b,
-              guint limit)
-{
-  gsize la = strlen (a), lb = strlen (b);
-  guint *row;
-  guint result;
-  gsize i, j;
-
-  if ((la > lb ? la - lb : lb - la) > limit)
-    return limit + 1;
-  row = g_new (guint, lb + 1);
-  for (j = 0; j <= lb; j++)
-    row[j] = j;
-  for (i = 1; i <= la; i++)
-    {
-      guint diagonal = row[0];
-
-      row[0] = i;
-      for (j = 1; j <= lb; j++)
-        {
-          guint above = row[j];
-          guint best = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
-
-          best = MIN (best, above + 1);
-          best = MIN (best, row[j - 1] + 1);
-          diagonal = above;
-          row[j] = best;
-        }
-    }
-  result = MIN (row[lb], limit + 1);
-  g_free (row);
-  return result;
-}
 
 static const FurlHintPluginKey *
 find_declared (const FurlHintPluginKey *keys,

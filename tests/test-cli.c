@@ -1347,6 +1347,22 @@ test_check_config_keys (void)
         }
   }
 
+  /* a bundled plugin's own warning (i2p: zero-hop tunnels allowed in
+   * anonymous mode), shown without -v */
+  {
+    g_autofree gchar *cfg = write_temp_config ("[node]\ntub.location =\n[storage]\nenabled = false\n"
+                                               "[i2p]\nsam.port = tcp:127.0.0.1:7656\n"
+                                               "sam.session-options = inbound.length=0 outbound.length=0\n"
+                                               "sam.allow-zero-hop = true\n");
+
+    RUN (&res, "check-config", "--anonymous", cfg);
+    g_assert_cmpint (res.status, ==, 0);
+    g_assert_nonnull (strstr (res.out, "\nwarning: i2p: i2p: anonymous mode with zero-hop tunnels, "
+                                       "as [i2p] sam.allow-zero-hop = true allows: "));
+    cli_result_clear (&res);
+    g_unlink (cfg);
+  }
+
   /* [tor] control.password, a secret the tor plugin declares: a typo
    * beside it is reported, the password never */
   {

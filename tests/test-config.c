@@ -970,7 +970,8 @@ test_unknown_keys (void)
 
   g_assert_cmpuint (g_strv_length ((gchar **) warnings), ==, 2);
 
-  expected = g_strdup_printf ("%s:3: [node] tub.locaton: unknown key, ignored (known in [node]: "
+  expected = g_strdup_printf ("%s:3: [node] tub.locaton: unknown key, ignored; did you mean "
+                              "tub.location? (known in [node]: "
                               "anonymous, log_gatherer.furl, nickname, reveal-IP-address, tempdir, "
                               "timeout.disconnect, timeout.keepalive, tub.location, tub.port, "
                               "web.port, web.static)", path);
