@@ -305,15 +305,50 @@ verbose_log (GLogLevelFlags level,
   fh_print (stderr, "%s: [%s] %s\n", cli->prgname, name, message ? message : "(null)");
 }
 
+typedef struct {
+  FhCli *cli;
+  GPtrArray *warnings;
+} Collector;
+
+static void
+collecting_log (GLogLevelFlags level,
+                const gchar *message,
+                gpointer user_data)
+{
+  Collector *collector = user_data;
+
+  if ((level & G_LOG_LEVEL_WARNING) && message != NULL)
+    g_ptr_array_add (collector->warnings, g_strdup (message));
+  if (collector->cli->verbose)
+    verbose_log (level, message, collector->cli);
+}
+
 FurlHintContext *
 fh_cli_make_context (FhCli *cli,
                      FurlHintConfig *config,
                      int *exit_code)
 {
+  return fh_cli_make_context_collecting (cli, config, NULL, exit_code);
+}
+
+FurlHintContext *
+fh_cli_make_context_collecting (FhCli *cli,
+                                FurlHintConfig *config,
+                                GPtrArray *warnings,
+                                int *exit_code)
+{
   g_autoptr(GError) error = NULL;
   FurlHintContext *ctx = furlhint_context_new (config);
 
-  if (cli->verbose)
+  if (warnings != NULL)
+    {
+      Collector *collector = g_new (Collector, 1);
+
+      collector->cli = cli;
+      collector->warnings = warnings;
+      furlhint_context_set_logger (ctx, collecting_log, collector, g_free);
+    }
+  else if (cli->verbose)
     furlhint_context_set_logger (ctx, verbose_log, cli, NULL);
 
   furlhint_context_load_plugins (ctx);

@@ -106,6 +106,14 @@ FurlHintContext *fh_cli_make_context (FhCli *cli,
                                       FurlHintConfig *config,
                                       int *exit_code);
 
+/* fh_cli_make_context(), and every warning the library and its plugins
+ * log while loading (a plugin's own, an unknown key of its section) added
+ * to @warnings (element-type utf8, owned), also without -v. */
+FurlHintContext *fh_cli_make_context_collecting (FhCli *cli,
+                                                 FurlHintConfig *config,
+                                                 GPtrArray *warnings,
+                                                 int *exit_code);
+
 /* Batch input: calls @func for each line of @stream (final "\n" removed,
  * nothing else stripped), skipping empty lines and lines starting with '#'
  * as the corpus README says. @func gets the raw bytes and their length

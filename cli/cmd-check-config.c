@@ -2,8 +2,12 @@
  *
  * Reading checks every key furlhint knows; validation applies the
  * anonymity rules to tub.location; loading the plugins with the file
- * lets each transport check its own settings (a bad tor.socks-proxy is
- * the tor plugin's to refuse).
+ * lets each transport check its own settings: the library checks a
+ * plugin's section against the keys the plugin declares (values by type,
+ * unknown keys and likely typos, secrets redacted), then the plugin's
+ * init refuses what it must (a tor.socks-proxy that contradicts [tor]
+ * socks.port is the tor plugin's to refuse), and what it warns about is
+ * shown too.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -145,20 +149,23 @@ fh_cmd_check_config (FhCli *cli,
   g_autoptr(GOptionContext) octx = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) plugin_warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) logged = g_ptr_array_new_with_free_func (g_free);
   Report r = { NULL, NULL, NULL, NULL, plugin_warnings };
   int rc = FH_EXIT_OK;
   guint n_args;
 
   octx = fh_cli_option_context_new (cli, fh_cli_find_command ("check-config"), NULL);
   g_option_context_set_description (octx,
-    "Reads FILE (or --config FILE) as a tahoe.cfg, checks every key furlhint\n"
-    "knows, applies the anonymity rules a node applies before it starts\n"
-    "(in anonymous mode: no AUTO and no clear hint in tub.location, no\n"
-    "explicit tcp = tcp), and loads the plugins with it so that each\n"
-    "transport checks its own settings. Prints OK and the warnings\n"
-    "(unknown keys), or the error naming file, section, key, value and\n"
-    "what is accepted. --anonymous checks the file as if it asked for\n"
-    "anonymous mode.\n"
+    "Reads FILE (or --config FILE) as a tahoe.cfg, checks every key of\n"
+    "[node] and [connections], applies the anonymity rules a node applies\n"
+    "before it starts (in anonymous mode: no AUTO and no clear hint in\n"
+    "tub.location, no explicit tcp = tcp), and loads the plugins with it:\n"
+    "each plugin's section is checked against the keys the plugin declares\n"
+    "(furlhint plugins --keys), then by the plugin itself. Prints OK and the\n"
+    "warnings (unknown keys, with \"did you mean\" for a likely typo, and\n"
+    "what the plugins warn about), or the error naming file, section, key,\n"
+    "value and what is accepted. A secret (a password) is never shown.\n"
+    "--anonymous checks the file as if it asked for anonymous mode.\n"
     "\n"
     "--json prints one object: file, ok, error, message, anonymous, tcp,\n"
     "tor_fallback, tub_location, transports, warnings.\n\n" FH_EXIT_STATUS_HELP);
@@ -191,11 +198,26 @@ fh_cmd_check_config (FhCli *cli,
       goto out;
     }
 
-  r.ctx = fh_cli_make_context (cli, r.config, &rc);
+  r.ctx = fh_cli_make_context_collecting (cli, r.config, logged, &rc);
   if (r.ctx == NULL)
     goto out_quiet;
   {
     GPtrArray *errors = furlhint_context_get_plugin_errors (r.ctx);
+
+    /* What the plugins said while loading (their own warnings, unknown
+     * keys of their sections), shown without -v: the library logs each
+     * load failure as well, which is reported below instead. */
+    for (guint i = 0; i < logged->len; i++)
+      {
+        const gchar *message = g_ptr_array_index (logged, i);
+        gboolean is_error = FALSE;
+
+        for (guint j = 0; j < errors->len && !is_error; j++)
+          is_error = g_strcmp0 (((const GError *) g_ptr_array_index (errors, j))->message,
+                                message) == 0;
+        if (!is_error)
+          g_ptr_array_add (plugin_warnings, g_strdup (message));
+      }
 
     for (guint i = 0; i < errors->len; i++)
       {

@@ -16,8 +16,99 @@ join_or_none (const gchar *const *strv)
   return g_strjoinv (", ", (gchar **) strv);
 }
 
+static const gchar *
+key_type_name (FurlHintKeyType type)
+{
+  switch (type)
+    {
+    case FURLHINT_KEY_BOOLEAN:
+      return "boolean";
+    case FURLHINT_KEY_PORT:
+      return "port";
+    case FURLHINT_KEY_ENDPOINT:
+      return "endpoint";
+    case FURLHINT_KEY_PATH:
+      return "path";
+    case FURLHINT_KEY_LIST:
+      return "list";
+    case FURLHINT_KEY_STRING:
+    default:
+      return "string";
+    }
+}
+
+/* The keys as JSON: null when the plugin declares none (its section is
+ * not checked), else [{section, key, type, default, doc, secret}]. */
 static void
-print_json (FurlHintContext *ctx)
+append_keys_json (GString *out,
+                  const FurlHintPluginKey *keys)
+{
+  if (keys == NULL)
+    {
+      g_string_append (out, "null");
+      return;
+    }
+  g_string_append_c (out, '[');
+  for (guint i = 0; keys[i].section != NULL; i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, ',');
+      g_string_append_c (out, '{');
+      fh_json_append_key (out, "section");
+      fh_json_append_text (out, keys[i].section);
+      g_string_append_c (out, ',');
+      fh_json_append_key (out, "key");
+      fh_json_append_text (out, keys[i].key);
+      g_string_append_c (out, ',');
+      fh_json_append_key (out, "type");
+      fh_json_append_text (out, key_type_name (keys[i].type));
+      g_string_append_c (out, ',');
+      fh_json_append_key (out, "default");
+      fh_json_append_text (out, keys[i].default_value);
+      g_string_append_c (out, ',');
+      fh_json_append_key (out, "doc");
+      fh_json_append_text (out, keys[i].doc);
+      g_string_append_c (out, ',');
+      fh_json_append_key (out, "secret");
+      fh_json_append_bool (out, keys[i].secret);
+      g_string_append_c (out, '}');
+    }
+  g_string_append_c (out, ']');
+}
+
+static void
+print_keys_text (FurlHintPlugin *plugin)
+{
+  const FurlHintPluginKey *keys = furlhint_plugin_get_keys (plugin);
+
+  if (keys == NULL)
+    {
+      fh_print (stdout, "  keys:          (none declared: its section [%s] is passed to it "
+                "unchecked)\n", furlhint_plugin_get_name (plugin));
+      return;
+    }
+  if (keys[0].section == NULL)
+    {
+      fh_print (stdout, "  keys:          none (any key in a [%s] section is reported as unknown)\n",
+                furlhint_plugin_get_name (plugin));
+      return;
+    }
+  fh_print (stdout, "  keys:\n");
+  for (guint i = 0; keys[i].section != NULL; i++)
+    {
+      g_autofree gchar *doc = fh_text_make_printable (keys[i].doc, -1);
+      g_autofree gchar *def = keys[i].default_value != NULL
+        ? fh_text_make_printable (keys[i].default_value, -1) : NULL;
+
+      fh_print (stdout, "    [%s] %s: %s%s%s%s — %s\n", keys[i].section, keys[i].key,
+                key_type_name (keys[i].type), def != NULL ? ", default " : "",
+                def != NULL ? def : "", keys[i].secret ? ", secret (never shown)" : "", doc);
+    }
+}
+
+static void
+print_json (FurlHintContext *ctx,
+            gboolean with_keys)
 {
   GPtrArray *plugins = furlhint_context_get_plugins (ctx);
   GPtrArray *errors = furlhint_context_get_plugin_errors (ctx);
@@ -58,6 +149,12 @@ print_json (FurlHintContext *ctx)
       g_string_append_c (out, ',');
       fh_json_append_key (out, "configured");
       fh_json_append_bool (out, furlhint_plugin_is_configured (plugin));
+      if (with_keys)
+        {
+          g_string_append_c (out, ',');
+          fh_json_append_key (out, "keys");
+          append_keys_json (out, furlhint_plugin_get_keys (plugin));
+        }
       g_string_append_c (out, '}');
     }
   g_string_append (out, "],");
@@ -82,7 +179,8 @@ print_json (FurlHintContext *ctx)
 }
 
 static void
-print_text (FurlHintContext *ctx)
+print_text (FurlHintContext *ctx,
+            gboolean with_keys)
 {
   GPtrArray *plugins = furlhint_context_get_plugins (ctx);
   GPtrArray *errors = furlhint_context_get_plugin_errors (ctx);
@@ -109,6 +207,8 @@ print_text (FurlHintContext *ctx)
       fh_print (stdout, "  carries tcp:   %s\n", furlhint_plugin_can_carry_tcp (plugin) ? "yes" : "no");
       fh_print (stdout, "  configured:    %s\n", furlhint_plugin_is_configured (plugin)
               ? "yes" : "no (the configuration does not enable it: nothing is routed through it)");
+      if (with_keys)
+        print_keys_text (plugin);
     }
 
   if (errors->len > 0)
@@ -132,12 +232,15 @@ fh_cmd_plugins (FhCli *cli,
   FurlHintConfig *config;
   FurlHintContext *ctx;
   gboolean strict = FALSE;
+  gboolean with_keys = FALSE;
   int rc = FH_EXIT_OK;
   GPtrArray *errors;
   guint n_loaded;
   const GOptionEntry entries[] = {
     { "strict", 's', G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &strict,
       "Exit with status 4 when a plugin failed to load or none was found", NULL },
+    { "keys", 'k', G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &with_keys,
+      "Also list the tahoe.cfg keys each plugin declares", NULL },
     G_OPTION_ENTRY_NULL
   };
 
@@ -149,10 +252,15 @@ fh_cmd_plugins (FhCli *cli,
     "name, version, origin file, hint prefixes, host suffixes, anonymity\n"
     "class, whether it can carry tcp: hints, whether the configuration\n"
     "enables it. Then every plugin that could not be loaded, and why.\n"
+    "--keys also lists the tahoe.cfg keys each plugin declares (section, key,\n"
+    "type, default, one line of doc, whether it is a secret), against which\n"
+    "check-config checks the plugin's section.\n"
     "\n"
     "--json prints one object: {\"plugins\": [{name, version, description,\n"
     "origin, prefixes, host_suffixes, anon_class, can_carry_tcp, configured}],\n"
-    "\"errors\": [{code, message}]}.\n\n" FH_EXIT_STATUS_HELP);
+    "\"errors\": [{code, message}]}; with --keys each plugin also has \"keys\":\n"
+    "[{section, key, type, default, doc, secret}], or null when it declares\n"
+    "none.\n\n" FH_EXIT_STATUS_HELP);
   if (!fh_cli_parse_options (cli, octx, &argc, &argv))
     return FH_EXIT_USAGE;
   if (cli->args != NULL && cli->args[0] != NULL)
@@ -172,9 +280,9 @@ fh_cmd_plugins (FhCli *cli,
     return rc;
 
   if (cli->json)
-    print_json (ctx);
+    print_json (ctx, with_keys);
   else
-    print_text (ctx);
+    print_text (ctx, with_keys);
 
   errors = furlhint_context_get_plugin_errors (ctx);
   n_loaded = furlhint_context_get_plugins (ctx)->len;

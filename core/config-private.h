@@ -6,6 +6,7 @@
 #define FURLHINT_CONFIG_PRIVATE_H
 
 #include <furlhint/furlhint.h>
+#include <furlhint/plugin.h>
 
 #include "config-parser.h"
 
@@ -36,6 +37,14 @@ struct _FurlHintConfig {
 
 /* config.c: the rules core/listen.c shares */
 gboolean fh_config_check_server_keys (const FurlHintConfig *config, GError **error);
+/* The keys of [@section] against what its plugin declares (@keys ends
+ * with a NULL section): each value checked by type, with file:line, a
+ * secret never quoted; an unknown key (with a "did you mean" for one at
+ * most two edits from a declared key) is added to @warnings (element-type
+ * utf8, owned). */
+gboolean fh_config_check_plugin_keys (const FurlHintConfig *config, const gchar *section,
+                                      const FurlHintPluginKey *keys, GPtrArray *warnings,
+                                      GError **error);
 /* a name in .onion or .i2p */
 gboolean fh_config_host_is_anonymous (const gchar *host);
 /* Why connection hint @entry of tub.location would reveal the node in

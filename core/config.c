@@ -4,7 +4,9 @@
  * src/allmydata/):
  * - node.py _common_valid_config() and client.py _client_config: the keys
  *   Tahoe accepts; the ones of [node], [connections], [tor] and [i2p] are
- *   known here too, so a real tahoe.cfg gives no "unknown key" warning.
+ *   known (those of [node] and [connections] here, those of [tor] and
+ *   [i2p] declared by the tor and i2p plugins), so a real tahoe.cfg gives
+ *   no "unknown key" warning.
  * - node.py create_default_connection_handlers(): `[connections] tcp`
  *   lower-cased; "disabled", or a handler name; with reveal-IP-address =
  *   false, `tcp = tcp` raises PrivacyError.
@@ -15,8 +17,10 @@
  *   case) and any entry whose convert_legacy_hint() type is "tcp" raise
  *   PrivacyError.
  * - util/tor_provider.py, util/i2p_provider.py: [tor] launch wins over
- *   socks.port, which wins over control.port; [i2p] must not set both
- *   sam.port and launch; onion = true / dest = true need their keys.
+ *   socks.port, which wins over control.port (a warning here);
+ *   onion = true / dest = true need their keys (checked here, for
+ *   core/listen.c). The conflicts between a plugin's section and its
+ *   [connections] keys are the plugin's to refuse.
  *
  * furlhint differs on purpose in two places: in anonymous mode a `tcp:`
  * (or legacy) entry of tub.location to a .onion or .i2p host is allowed
@@ -83,7 +87,10 @@ typedef struct {
   KeyKind kind;
 } KeySpec;
 
-static const gchar *const read_sections[] = { "node", "connections", "tor", "i2p", NULL };
+/* The sections the core owns (docs/design.md, "tahoe.cfg ownership"); a
+ * plugin's section is checked against the keys the plugin declares
+ * (fh_config_check_plugin_keys()). */
+static const gchar *const read_sections[] = { "node", "connections", NULL };
 
 static const KeySpec known_keys[] = {
   /* [node]: furlhint's `anonymous` (docs/design.md, "tahoe.cfg ownership"),
@@ -106,32 +113,6 @@ static const KeySpec known_keys[] = {
   { "connections", "tor.socks-proxy", KIND_ENDPOINT_BLANK },
   { "connections", "i2p.sam-api", KIND_ENDPOINT_BLANK },
   { "connections", "tcp.tor-fallback", KIND_BOOLEAN },
-  /* [tor]: Tahoe's list, plus furlhint's data-directory (Tahoe keeps
-   * Tor's state in NODEDIR/private/tor-statedir; furlhint has no NODEDIR) */
-  { "tor", "control.port", KIND_ENDPOINT_BLANK },
-  { "tor", "control.password", KIND_PLAIN },  /* furlhint: HASHEDPASSWORD auth on control.port */
-  { "tor", "control.auth", KIND_PLAIN },      /* furlhint: methods allowed there (the tor plugin checks) */
-  { "tor", "enabled", KIND_BOOLEAN },
-  { "tor", "launch", KIND_BOOLEAN },
-  { "tor", "socks.port", KIND_ENDPOINT_BLANK },
-  { "tor", "tor.executable", KIND_PLAIN },
-  { "tor", "onion", KIND_BOOLEAN },
-  { "tor", "onion.local_port", KIND_PORT },
-  { "tor", "onion.external_port", KIND_PORT },
-  { "tor", "onion.private_key_file", KIND_PLAIN },
-  { "tor", "data-directory", KIND_PLAIN },
-  /* [i2p]: Tahoe's list */
-  { "i2p", "enabled", KIND_BOOLEAN },
-  { "i2p", "i2p.configdir", KIND_PLAIN },
-  { "i2p", "i2p.executable", KIND_PLAIN },
-  { "i2p", "launch", KIND_BOOLEAN },
-  { "i2p", "sam.port", KIND_ENDPOINT_BLANK },
-  { "i2p", "sam.session-options", KIND_PLAIN },   /* furlhint: I2CP options for our SAM session (validated by the i2p plugin) */
-  { "i2p", "sam.client-destinations", KIND_PLAIN }, /* furlhint: per-peer or shared (checked by the i2p plugin) */
-  { "i2p", "sam.allow-zero-hop", KIND_BOOLEAN },  /* furlhint: zero-hop tunnels in anonymous mode, for test networks */
-  { "i2p", "dest", KIND_BOOLEAN },
-  { "i2p", "dest.port", KIND_PORT },
-  { "i2p", "dest.private_key_file", KIND_PLAIN },
 };
 
 static const KeySpec *
@@ -330,6 +311,44 @@ build_values (Builder *b)
     }
 }
 
+/* Levenshtein distance between two keys, stopping at @limit + 1: enough
+ * to tell a likely typo (1 or 2 edits) from another word. */
+static guint
+key_distance (const gchar *a,
+              const gchar *b,
+              guint limit)
+{
+  gsize la = strlen (a), lb = strlen (b);
+  guint *row;
+  guint result;
+  gsize i, j;
+
+  if ((la > lb ? la - lb : lb - la) > limit)
+    return limit + 1;
+  row = g_new (guint, lb + 1);
+  for (j = 0; j <= lb; j++)
+    row[j] = j;
+  for (i = 1; i <= la; i++)
+    {
+      guint diagonal = row[0];
+
+      row[0] = i;
+      for (j = 1; j <= lb; j++)
+        {
+          guint above = row[j];
+          guint best = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+
+          best = MIN (best, above + 1);
+          best = MIN (best, row[j - 1] + 1);
+          diagonal = above;
+          row[j] = best;
+        }
+    }
+  result = MIN (row[lb], limit + 1);
+  g_free (row);
+  return result;
+}
+
 static gchar *
 known_list (const gchar *section)
 {
@@ -355,11 +374,27 @@ warn_unknown (Builder *b,
   gchar *where = opt_where (opt);
   gchar *known = known_list (section);
   GString *elsewhere = g_string_new (NULL);
+  const KeySpec *nearest = NULL;
+  guint nearest_distance = 3;
   guint i;
 
   for (i = 0; read_sections[i] != NULL; i++)
     if (strcmp (read_sections[i], section) != 0 && find_spec (read_sections[i], opt->key) != NULL)
       g_string_append_printf (elsewhere, "; [%s] has a key %s", read_sections[i], opt->key);
+  /* a likely typo: a key of this section at most two edits away */
+  for (i = 0; i < G_N_ELEMENTS (known_keys); i++)
+    if (strcmp (known_keys[i].section, section) == 0)
+      {
+        guint distance = key_distance (opt->key, known_keys[i].key, 2);
+
+        if (distance < nearest_distance)
+          {
+            nearest = &known_keys[i];
+            nearest_distance = distance;
+          }
+      }
+  if (nearest != NULL)
+    g_string_append_printf (elsewhere, "; did you mean %s?", display_key (nearest->key));
 
   add_warning (b->st, g_strdup_printf ("%s: [%s] %s: unknown key, ignored%s "
                                        "(known in [%s]: %s)",
@@ -452,7 +487,7 @@ static gboolean
 check_value (Builder *b,
              const gchar *section,
              const FhCfgOption *opt,
-             const KeySpec *spec,
+             KeyKind kind,
              const gchar *value,
              GError **error)
 {
@@ -460,7 +495,7 @@ check_value (Builder *b,
   GError *local = NULL;
   FhEndpoint endpoint;
 
-  switch (spec->kind)
+  switch (kind)
     {
     case KIND_PLAIN:
       return TRUE;
@@ -491,7 +526,7 @@ check_value (Builder *b,
     case KIND_SOCKS_PROXY:
       if (*value == '\0')
         {
-          if (spec->kind == KIND_ENDPOINT_BLANK)
+          if (kind == KIND_ENDPOINT_BLANK)
             return TRUE;
           set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, value,
                          "a SOCKS proxy endpoint is required here (there is no "
@@ -499,7 +534,7 @@ check_value (Builder *b,
                          "tcp:[IPv6]:PORT, unix:/PATH, unix:path=/PATH, or HOST:PORT");
           return FALSE;
         }
-      if (spec->kind == KIND_SOCKS_PROXY)
+      if (kind == KIND_SOCKS_PROXY)
         {
           gchar *endpoint_text = NULL, *user = NULL, *password = NULL;
           const gchar *problem = NULL;
@@ -575,6 +610,55 @@ check_value (Builder *b,
   return FALSE;
 }
 
+/* One key's value: it interpolates, and is well-formed for @kind. A
+ * secret (@secret_accepted not NULL: what the key accepts) is never
+ * quoted, not even in part: the message says what is accepted instead. */
+static gboolean
+check_option (Builder *b,
+              const gchar *section,
+              const FhCfgOption *opt,
+              KeyKind kind,
+              const gchar *secret_accepted,
+              GError **error)
+{
+  gchar *message = NULL;
+  gchar *value = fh_cfg_interpolate (b->doc, section, opt, &message);
+  gboolean ok;
+
+  if (value == NULL)
+    {
+      gchar *shown = fh_cfg_display_value (opt->key, opt->value);
+      /* the parser's message censors what it quotes of a password's value,
+       * not of another secret's */
+      gboolean parser_hides = strcmp (shown, FURLHINT_CENSORED) == 0;
+
+      g_free (shown);
+      if (secret_accepted != NULL && !parser_hides)
+        set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt,
+                       FURLHINT_CENSORED, "a secret with a %% that is not %%%% or "
+                       "%%(key)s (ConfigParser interpolation); accepted: %%%% for a "
+                       "literal %%, %%(key)s for another key's value");
+      else
+        set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, NULL,
+                       "%s (ConfigParser interpolation); accepted: %%%% for a "
+                       "literal %%, %%(key)s for another key's value", message);
+      g_free (message);
+      return FALSE;
+    }
+  if (secret_accepted == NULL)
+    ok = check_value (b, section, opt, kind, value, error);
+  else
+    {
+      ok = check_value (b, section, opt, kind, value, NULL);
+      if (!ok)
+        set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt,
+                       FURLHINT_CENSORED, "not a valid value (a secret: not shown); %s",
+                       secret_accepted);
+    }
+  fh_secret_free (value);
+  return ok;
+}
+
 /* Every key of the sections furlhint reads: interpolation, known or not,
  * value well-formed. */
 static gboolean
@@ -594,8 +678,6 @@ check_sections (Builder *b,
         {
           const FhCfgOption *opt = g_ptr_array_index (opts, j);
           const KeySpec *spec = find_spec (section, opt->key);
-          gchar *message = NULL;
-          gchar *value;
 
           if (spec == NULL)
             {
@@ -603,23 +685,11 @@ check_sections (Builder *b,
                 warn_unknown (b, section, opt);
               continue;
             }
-          value = fh_cfg_interpolate (b->doc, section, opt, &message);
-          if (value == NULL)
+          if (!check_option (b, section, opt, spec->kind, NULL, error))
             {
-              set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, NULL,
-                             "%s (ConfigParser interpolation); accepted: %%%% for a "
-                             "literal %%, %%(key)s for another key's value", message);
-              g_free (message);
               g_ptr_array_unref (opts);
               return FALSE;
             }
-          if (!check_value (b, section, opt, spec, value, error))
-            {
-              g_free (value);
-              g_ptr_array_unref (opts);
-              return FALSE;
-            }
-          g_free (value);
         }
       g_ptr_array_unref (opts);
     }
@@ -638,10 +708,10 @@ check_sections (Builder *b,
         {
           gchar *where = opt_where (opt);
 
-          add_warning (b->st, g_strdup_printf ("%s: [DEFAULT] %s: unknown key, ignored "
-                                               "(a [DEFAULT] key applies to every section; "
-                                               "none of [node], [connections], [tor], [i2p] "
-                                               "knows it)", where, opt->key));
+          add_warning (b->st, g_strdup_printf ("%s: [DEFAULT] %s: unknown to [node] and "
+                                               "[connections] (a [DEFAULT] key applies to "
+                                               "every section: only a plugin's section can "
+                                               "use it)", where, opt->key));
           g_free (where);
         }
     }
@@ -676,32 +746,6 @@ derive_anonymous (Builder *b,
     b->st->anonymous_where = opt_ref (b->doc, "node", reveal,
                                       value_of (b->st, "node", "reveal-ip-address"));
   return TRUE;
-}
-
-/* TRUE when both endpoints are given (non-blank) and differ. */
-static gboolean
-endpoints_differ (const gchar *a,
-                  const gchar *b)
-{
-  FhEndpoint ea, eb;
-  gboolean differ = FALSE;
-
-  if (!nonblank (a) || !nonblank (b))
-    return FALSE;
-  if (!fh_endpoint_parse (a, &ea, NULL))
-    return FALSE;
-  if (fh_endpoint_parse (b, &eb, NULL))
-    {
-      if (ea.kind != eb.kind)
-        differ = TRUE;
-      else if (ea.kind == FH_ENDPOINT_UNIX)
-        differ = strcmp (ea.path, eb.path) != 0;
-      else
-        differ = ea.port != eb.port || g_ascii_strcasecmp (ea.host, eb.host) != 0;
-      fh_endpoint_clear (&eb);
-    }
-  fh_endpoint_clear (&ea);
-  return differ;
 }
 
 static void
@@ -746,61 +790,11 @@ check_conflicts (Builder *b,
                  GError **error)
 {
   FhConfigState *st = b->st;
-  const gchar *tor_proxy = value_of (st, "connections", "tor.socks-proxy");
-  const gchar *sam_api = value_of (st, "connections", "i2p.sam-api");
   const gchar *tcp_proxy = value_of (st, "connections", "tcp.socks-proxy");
-  const gchar *socks_port = value_of (st, "tor", "socks.port");
-  const gchar *sam_port = value_of (st, "i2p", "sam.port");
-  gboolean tor_enabled = bool_of (st, "tor", "enabled", TRUE);
-  gboolean i2p_enabled = bool_of (st, "i2p", "enabled", TRUE);
-  gboolean i2p_launch = bool_of (st, "i2p", "launch", FALSE);
 
-  if (endpoints_differ (tor_proxy, socks_port))
-    {
-      set_conflict (b, error, "connections", "tor.socks-proxy", "tor", "socks.port",
-                    "both name Tor's SOCKS port; accepted: one of the two keys, "
-                    "or the same endpoint in both");
-      return FALSE;
-    }
-  if (endpoints_differ (sam_api, sam_port))
-    {
-      set_conflict (b, error, "connections", "i2p.sam-api", "i2p", "sam.port",
-                    "both name the I2P SAM API; accepted: one of the two keys, "
-                    "or the same endpoint in both");
-      return FALSE;
-    }
-  if (i2p_enabled && i2p_launch && nonblank (sam_port))
-    {
-      set_conflict (b, error, "i2p", "sam.port", "i2p", "launch",
-                    "tahoe.cfg [i2p] must not set both sam.port and launch; "
-                    "accepted: one of the two");
-      return FALSE;
-    }
-  if (i2p_enabled && i2p_launch && nonblank (sam_api))
-    {
-      set_conflict (b, error, "connections", "i2p.sam-api", "i2p", "launch",
-                    "a launched I2P picks its own SAM port; accepted: one of the two");
-      return FALSE;
-    }
-  if (!tor_enabled && st->tcp_mode == FURLHINT_TCP_MODE_TOR)
-    {
-      set_conflict (b, error, "connections", "tcp", "tor", "enabled",
-                    "tcp = tor needs Tor, which [tor] enabled = false turns off; "
-                    "accepted: tcp = tcp or disabled, or [tor] enabled = true");
-      return FALSE;
-    }
-  if (!tor_enabled && tor_proxy != NULL)
-    {
-      set_conflict (b, error, "connections", "tor.socks-proxy", "tor", "enabled",
-                    "Tor is configured and turned off at once; accepted: one of the two");
-      return FALSE;
-    }
-  if (!i2p_enabled && sam_api != NULL)
-    {
-      set_conflict (b, error, "connections", "i2p.sam-api", "i2p", "enabled",
-                    "I2P is configured and turned off at once; accepted: one of the two");
-      return FALSE;
-    }
+  /* Only the core's own keys here: a conflict between [connections]
+   * NAME.* and [NAME] is plugin NAME's to refuse at init (docs/design.md,
+   * "tahoe.cfg ownership"). */
   if (tcp_proxy != NULL && st->tcp_mode != FURLHINT_TCP_MODE_TCP)
     {
       set_conflict (b, error, "connections", "tcp.socks-proxy", "connections", "tcp",
@@ -1513,4 +1507,125 @@ furlhint_config_validate (const FurlHintConfig *config,
     }
   g_ptr_array_unref (problems);
   return TRUE;
+}
+
+/* --- a plugin's section ------------------------------------------------- */
+
+static const FurlHintPluginKey *
+find_declared (const FurlHintPluginKey *keys,
+               const gchar *key)
+{
+  for (; keys->section != NULL; keys++)
+    if (strcmp (keys->key, key) == 0)
+      return keys;
+  return NULL;
+}
+
+static KeyKind
+kind_of_type (FurlHintKeyType type)
+{
+  switch (type)
+    {
+    case FURLHINT_KEY_BOOLEAN:
+      return KIND_BOOLEAN;
+    case FURLHINT_KEY_PORT:
+      return KIND_PORT;
+    case FURLHINT_KEY_ENDPOINT:
+      return KIND_ENDPOINT_BLANK;
+    case FURLHINT_KEY_STRING:
+    case FURLHINT_KEY_PATH:
+    case FURLHINT_KEY_LIST:
+    default:
+      return KIND_PLAIN;
+    }
+}
+
+static const gchar *
+accepted_for_type (FurlHintKeyType type)
+{
+  switch (type)
+    {
+    case FURLHINT_KEY_BOOLEAN:
+      return ACCEPTED_BOOLEAN;
+    case FURLHINT_KEY_PORT:
+      return ACCEPTED_PORT;
+    case FURLHINT_KEY_ENDPOINT:
+      return "accepted: a client endpoint (tcp:HOST:PORT, unix:/PATH, HOST:PORT) or nothing";
+    case FURLHINT_KEY_STRING:
+    case FURLHINT_KEY_PATH:
+    case FURLHINT_KEY_LIST:
+    default:
+      return "accepted: text without a lone %";
+    }
+}
+
+/* "did you mean KEY?" for the declared key nearest to @key, at most two
+ * edits away; "" when none is. */
+static gchar *
+suggest_key (const FurlHintPluginKey *keys,
+             const gchar *key)
+{
+  const FurlHintPluginKey *best = NULL;
+  guint best_distance = 3;
+
+  for (; keys->section != NULL; keys++)
+    {
+      guint distance = key_distance (key, keys->key, 2);
+
+      if (distance < best_distance)
+        {
+          best = keys;
+          best_distance = distance;
+        }
+    }
+  return best != NULL ? g_strdup_printf ("; did you mean %s?", best->key) : g_strdup ("");
+}
+
+gboolean
+fh_config_check_plugin_keys (const FurlHintConfig *config,
+                             const gchar *section,
+                             const FurlHintPluginKey *keys,
+                             GPtrArray *warnings,
+                             GError **error)
+{
+  Builder b = { config->doc, (FhConfigState *) &config->state };
+  GPtrArray *opts = fh_cfg_list_options (config->doc, section);
+  gboolean ok = TRUE;
+  guint i;
+
+  if (opts == NULL)
+    return TRUE;
+  for (i = 0; ok && i < opts->len; i++)
+    {
+      const FhCfgOption *opt = g_ptr_array_index (opts, i);
+      const FurlHintPluginKey *decl = find_declared (keys, opt->key);
+
+      if (decl == NULL)
+        {
+          /* a [DEFAULT] key reaches every section: not this one's typo */
+          if (!opt_is_default (config->doc, opt))
+            {
+              GString *known = g_string_new (NULL);
+              gchar *where = opt_where (opt);
+              gchar *suggestion = suggest_key (keys, opt->key);
+              const FurlHintPluginKey *k;
+
+              for (k = keys; k->section != NULL; k++)
+                g_string_append_printf (known, "%s%s", known->len > 0 ? ", " : "", k->key);
+              g_ptr_array_add (warnings,
+                               g_strdup_printf ("%s: [%s] %s: unknown key, ignored%s "
+                                                "(known in [%s]: %s)", where, section,
+                                                opt->key, suggestion, section,
+                                                known->len > 0 ? known->str : "none"));
+              g_free (suggestion);
+              g_free (where);
+              g_string_free (known, TRUE);
+            }
+          continue;
+        }
+      ok = check_option (&b, section, opt, kind_of_type (decl->type),
+                         decl->secret ? accepted_for_type (decl->type) : NULL, error);
+    }
+  g_ptr_array_unref (opts);
+  return ok;
 }

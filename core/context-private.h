@@ -67,6 +67,10 @@ gboolean fh_descriptor_check (const FurlHintPluginDescriptor *desc,
  * which also made sure publish_async, publish_finish and unpublish are
  * there when the list is not empty. */
 const gchar *const *fh_descriptor_publishes (const FurlHintPluginDescriptor *desc);
+/* The keys @desc declares, ended by a NULL section; NULL when it declares
+ * none (the field is NULL, or its struct_size ends before it: its section
+ * is then not checked). */
+const FurlHintPluginKey *fh_descriptor_keys (const FurlHintPluginDescriptor *desc);
 
 /* Puts @target's host in canonical form (core/shared/hostname.h), and makes a
  * .onion/.i2p name's kind say so; FALSE with a FURLHINT_HINT_ERROR_BAD_HOST

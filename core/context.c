@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "config-private.h"
 #include "context-private.h"
 #include "hostname.h"
 
@@ -142,6 +143,37 @@ fh_context_log (FurlHintContext *ctx,
   ctx->log_func (level, message, ctx->log_data);
 }
 
+/* @text with the value of every key @desc declares secret replaced by
+ * FURLHINT_CENSORED: what a plugin says (a log line, an init error)
+ * reaches the user through the host, which keeps the plugin's secrets
+ * out of it even when the plugin quotes them. (transfer full) */
+static gchar *
+censor_plugin_secrets (FurlHintContext *ctx,
+                       const FurlHintPluginDescriptor *desc,
+                       const gchar *text)
+{
+  const FurlHintPluginKey *keys = fh_descriptor_keys (desc);
+  gchar *out = g_strdup (text);
+  gsize i;
+
+  for (i = 0; keys != NULL && keys[i].section != NULL; i++)
+    {
+      const gchar *value;
+      gchar **parts;
+
+      if (!keys[i].secret)
+        continue;
+      value = furlhint_config_get_value (ctx->config, keys[i].section, keys[i].key);
+      if (value == NULL || *value == '\0' || strstr (out, value) == NULL)
+        continue;
+      parts = g_strsplit (out, value, -1);
+      g_free (out);
+      out = g_strjoinv (FURLHINT_CENSORED, parts);
+      g_strfreev (parts);
+    }
+  return out;
+}
+
 /* What plugins log through: the context's logger, with the plugin's name
  * in front so that the reader knows who is speaking. */
 static void
@@ -150,10 +182,43 @@ plugin_log (GLogLevelFlags level,
             gpointer user_data)
 {
   FurlHintPlugin *plugin = user_data;
+  g_autofree gchar *censored = NULL;
 
   if (plugin == NULL || message == NULL)
     return;
-  fh_context_log (plugin->ctx, level, "%s: %s", plugin->desc->name, message);
+  censored = censor_plugin_secrets (plugin->ctx, plugin->desc, message);
+  fh_context_log (plugin->ctx, level, "%s: %s", plugin->desc->name, censored);
+}
+
+/* The plugin's section against the keys it declares, before init
+ * (docs/plugin-guide.md, "Declaring keys"): a bad value refuses the
+ * plugin as its own init would; an unknown key is a warning. */
+static gboolean
+check_declared_keys (FurlHintContext *ctx,
+                     const FurlHintPluginDescriptor *desc,
+                     const gchar *origin,
+                     GError **error)
+{
+  const FurlHintPluginKey *keys = fh_descriptor_keys (desc);
+  g_autoptr(GPtrArray) warnings = NULL;
+  GError *local_error = NULL;
+  guint i;
+
+  if (keys == NULL)
+    return TRUE;
+  warnings = g_ptr_array_new_with_free_func (g_free);
+  if (!fh_config_check_plugin_keys (ctx->config, desc->name, keys, warnings, &local_error))
+    {
+      g_set_error (error, FURLHINT_PLUGIN_ERROR, FURLHINT_PLUGIN_ERROR_INIT,
+                   "plugin '%s' (%s) failed to initialise: %s",
+                   desc->name, origin, local_error->message);
+      g_error_free (local_error);
+      return FALSE;
+    }
+  for (i = 0; i < warnings->len; i++)
+    fh_context_log (ctx, G_LOG_LEVEL_WARNING, "%s: %s", desc->name,
+                    (const gchar *) g_ptr_array_index (warnings, i));
+  return TRUE;
 }
 
 void
@@ -281,6 +346,9 @@ fh_context_add_plugin (FurlHintContext *ctx,
         }
     }
 
+  if (!check_declared_keys (ctx, desc, origin, error))
+    return FALSE;
+
   plugin = g_new0 (FurlHintPlugin, 1);
   plugin->ctx = ctx;
   plugin->desc = desc;
@@ -297,10 +365,13 @@ fh_context_add_plugin (FurlHintContext *ctx,
   state = desc->init (&args, &configured, &init_error);
   if (init_error != NULL)
     {
+      g_autofree gchar *censored =
+        censor_plugin_secrets (ctx, desc, init_error->message != NULL
+                                          ? init_error->message : "(no message)");
+
       g_set_error (error, FURLHINT_PLUGIN_ERROR, FURLHINT_PLUGIN_ERROR_INIT,
                    "plugin '%s' (%s) failed to initialise: %s",
-                   desc->name, origin,
-                   init_error->message != NULL ? init_error->message : "(no message)");
+                   desc->name, origin, censored);
       g_error_free (init_error);
       /* A plugin that returns state along with an error still owns that
        * state; give it back so that nothing leaks. */

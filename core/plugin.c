@@ -105,6 +105,61 @@ check_publishing (const FurlHintPluginDescriptor *desc,
   return TRUE;
 }
 
+/* The declared keys (appended to ABI 1, read only when struct_size covers
+ * them): each in the plugin's own section, a lower-case key tahoe.cfg can
+ * hold, a known type, a doc line, declared once. */
+static gboolean
+check_keys (const FurlHintPluginDescriptor *desc,
+            const gchar *qname,
+            const gchar *origin,
+            GError **error)
+{
+  const FurlHintPluginKey *keys = fh_descriptor_keys (desc);
+  gsize i, j;
+
+  if (keys == NULL)
+    return TRUE;
+  for (i = 0; keys[i].section != NULL; i++)
+    {
+      const FurlHintPluginKey *key = &keys[i];
+      const gchar *problem = NULL;
+
+      if (strcmp (key->section, desc->name) != 0)
+        problem = "is not in the plugin's own section (a plugin declares the keys of "
+                  "[NAME], NAME being its name; [node] and [connections] are the core's)";
+      else if (key->key == NULL || *key->key == '\0' ||
+               strpbrk (key->key, "=:[]#; \t\r\n") != NULL)
+        problem = "has no key, or one with a character tahoe.cfg keys cannot hold";
+      else
+        {
+          for (const gchar *p = key->key; *p != '\0' && problem == NULL; p++)
+            if (g_ascii_isupper (*p) || (guchar) *p < 0x20 || (guchar) *p >= 0x7f)
+              problem = "has a key that is not lower-case ASCII (tahoe.cfg keys are "
+                        "read lower-cased)";
+        }
+      if (problem == NULL &&
+          ((gint) key->type < FURLHINT_KEY_STRING || (gint) key->type > FURLHINT_KEY_LIST))
+        problem = "has an unknown type; expected a FurlHintKeyType";
+      if (problem == NULL && (key->doc == NULL || *key->doc == '\0'))
+        problem = "has no doc line";
+      for (j = 0; problem == NULL && j < i; j++)
+        if (strcmp (keys[j].key, key->key) == 0)
+          problem = "is declared twice";
+      if (problem != NULL)
+        {
+          g_autofree gchar *qsection = quote_plugin_string (key->section);
+          g_autofree gchar *qkey = key->key != NULL ? quote_plugin_string (key->key) : NULL;
+
+          g_set_error (error, FURLHINT_PLUGIN_ERROR, FURLHINT_PLUGIN_ERROR_INVALID,
+                       "plugin '%s' (%s): declared key %" G_GSIZE_FORMAT " ([%s] %s) %s",
+                       qname, origin, i + 1, qsection, qkey != NULL ? qkey : "(none)",
+                       problem);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 gboolean
 fh_descriptor_check (const FurlHintPluginDescriptor *desc,
                      const gchar *origin,
@@ -257,7 +312,17 @@ fh_descriptor_check (const FurlHintPluginDescriptor *desc,
         }
     }
 
-  return check_publishing (desc, qname, origin, error);
+  if (!check_publishing (desc, qname, origin, error))
+    return FALSE;
+  return check_keys (desc, qname, origin, error);
+}
+
+const FurlHintPluginKey *
+fh_descriptor_keys (const FurlHintPluginDescriptor *desc)
+{
+  if (!DESC_HAS (desc, keys))
+    return NULL;
+  return desc->keys;
 }
 
 const gchar *const *
@@ -340,6 +405,13 @@ furlhint_plugin_get_publishes (const FurlHintPlugin *plugin)
 {
   g_return_val_if_fail (plugin != NULL, NULL);
   return fh_descriptor_publishes (plugin->desc);
+}
+
+const FurlHintPluginKey *
+furlhint_plugin_get_keys (const FurlHintPlugin *plugin)
+{
+  g_return_val_if_fail (plugin != NULL, NULL);
+  return fh_descriptor_keys (plugin->desc);
 }
 
 const FurlHintPluginDescriptor *

@@ -37,4 +37,6 @@ grep -q '^PASS ./unixsock.so: .* checks, 0 failed$' check.out
 
 FURLHINT_PLUGIN_PATH="$tmp" "$bindir/furlhint" plugins > plugins.out
 grep -q 'unixsock' plugins.out || { cat plugins.out; echo "example-plugin.sh: furlhint did not load unixsock.so" >&2; exit 1; }
+FURLHINT_PLUGIN_PATH="$tmp" "$bindir/furlhint" plugins --keys > keys.out
+grep -q '^    \[unixsock\] socket-dir: path — ' keys.out || { cat keys.out; echo "example-plugin.sh: furlhint does not list [unixsock] socket-dir" >&2; exit 1; }
 echo "example-plugin.sh: the installed example builds, passes furlhint-plugin-check and loads"

@@ -1024,6 +1024,13 @@ test_secrets (void)
           const gchar *argv[8];
           guint n = 0;
 
+          /* [tor] is the tor plugin's section: a bad value there keeps
+           * the tor plugin from loading (check-config refuses the file,
+           * the other commands warn); connect would then go on to the
+           * FURL's clear hint, so it is not run with it. */
+          if (k == 1 && strcmp (commands[c][0], "connect") == 0)
+            continue;
+
           argv[n++] = commands[c][0];
           argv[n++] = "--config";
           argv[n++] = cfg;
@@ -1032,8 +1039,10 @@ test_secrets (void)
             argv[n++] = commands[c][a];
           argv[n] = NULL;
           run_cli (&res, argv);
-          /* The configuration is refused: exit 1 everywhere. */
-          g_assert_cmpint (res.status, ==, 1);
+          /* The configuration is refused: exit 1 everywhere (for [tor],
+           * by check-config; the others go on without the tor plugin). */
+          g_assert_cmpint (res.status, ==,
+                           k == 0 || strcmp (commands[c][0], "check-config") == 0 ? 1 : 0);
           assert_hidden (&res, "hunter2");
           g_assert_true (strstr (res.out, "[censored]") != NULL || strstr (res.err, "[censored]") != NULL);
           cli_result_clear (&res);
@@ -1145,6 +1154,237 @@ test_escapes (void)
 }
 
 /* ---- usage and help --------------------------------------------------- */
+
+/* ---- plugin-declared keys --------------------------------------------- */
+
+/* A temporary directory holding copies of the test plugins named in the
+ * NULL-terminated list, nothing else. */
+static gchar *
+plugin_dir_with (const gchar *first,
+                 ...)
+{
+  const gchar *test_plugin_dir = g_getenv ("FURLHINT_TEST_PLUGIN_DIR");
+  g_autoptr(GError) error = NULL;
+  gchar *dir = g_dir_make_tmp ("furlhint-test-cli-XXXXXX", &error);
+  va_list ap;
+
+  g_assert_no_error (error);
+  va_start (ap, first);
+  for (const gchar *name = first; name != NULL; name = va_arg (ap, const gchar *))
+    {
+      g_autofree gchar *file = g_strconcat (name, ".so", NULL);
+      g_autofree gchar *so = g_build_filename (test_plugin_dir, ".libs", file, NULL);
+      g_autofree gchar *copy = g_build_filename (dir, file, NULL);
+      g_autofree gchar *contents = NULL;
+      gsize len;
+
+      g_file_get_contents (so, &contents, &len, &error);
+      g_assert_no_error (error);
+      g_file_set_contents (copy, contents, len, &error);
+      g_assert_no_error (error);
+    }
+  va_end (ap);
+  return dir;
+}
+
+static void
+remove_plugin_dir (const gchar *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree gchar *path = g_build_filename (dir, name, NULL);
+
+      g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
+/* `plugins --keys` lists what each plugin declares; a plugin built before
+ * keys were appended to the descriptor still loads, declaring none. */
+static void
+test_plugins_keys (void)
+{
+  g_autofree gchar *dir = NULL;
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+  if (g_getenv ("FURLHINT_TEST_PLUGIN_DIR") == NULL)
+    {
+      g_test_skip ("FURLHINT_TEST_PLUGIN_DIR is not set (run through make check)");
+      return;
+    }
+  dir = plugin_dir_with ("keyed", "old_abi", NULL);
+
+  RUN (&res, "plugins", "--keys", "--strict", "--plugin-dir", dir);
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, "keyed 1.0: declares the keys of [keyed]\n"));
+  g_assert_nonnull (strstr (res.out, "  keys:\n    [keyed] flag: boolean, default false — a switch\n"
+                                     "    [keyed] port: port — a port\n"
+                                     "    [keyed] relay: endpoint, default tcp:127.0.0.1:1 — an endpoint\n"
+                                     "    [keyed] token: string, secret (never shown) — a secret\n"));
+  g_assert_nonnull (strstr (res.out, "old_abi 1.0: built before keys were appended\n"));
+  g_assert_nonnull (strstr (res.out, "  keys:          (none declared: its section [old_abi] is "
+                                     "passed to it unchecked)\n"));
+  g_assert_nonnull (strstr (res.out, "    [tor] control.password: string, secret (never shown) — "));
+  g_assert_nonnull (strstr (res.out, "  keys:          none (any key in a [tcp] section is reported "
+                                     "as unknown)\n"));
+  cli_result_clear (&res);
+
+  RUN (&res, "plugins", "--keys", "--json", "--plugin-dir", dir);
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, "\"keys\":[{\"section\":\"keyed\",\"key\":\"flag\",\"type\":"
+                                     "\"boolean\",\"default\":\"false\",\"doc\":\"a switch\","
+                                     "\"secret\":false},"));
+  g_assert_nonnull (strstr (res.out, "{\"section\":\"keyed\",\"key\":\"token\",\"type\":\"string\","
+                                     "\"default\":null,\"doc\":\"a secret\",\"secret\":true}"));
+  g_assert_nonnull (strstr (res.out, "\"configured\":true,\"keys\":null}"));
+  g_assert_nonnull (strstr (res.out, "{\"section\":\"tor\",\"key\":\"control.password\","));
+  cli_result_clear (&res);
+
+  /* without --keys: as before */
+  RUN (&res, "plugins", "--json", "--plugin-dir", dir);
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_null (strstr (res.out, "\"keys\""));
+  cli_result_clear (&res);
+
+  remove_plugin_dir (dir);
+}
+
+/* check-config checks a plugin's section against the keys it declares:
+ * values with file:line, unknown keys with "did you mean", the plugin's
+ * own warnings without -v, and never a secret, in text or JSON. */
+static void
+test_check_config_keys (void)
+{
+  g_autofree gchar *dir = NULL;
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+  if (g_getenv ("FURLHINT_TEST_PLUGIN_DIR") == NULL)
+    {
+      g_test_skip ("FURLHINT_TEST_PLUGIN_DIR is not set (run through make check)");
+      return;
+    }
+  dir = plugin_dir_with ("keyed", "old_abi", NULL);
+
+  /* a typo, the plugin's warning quoting its secret, an old plugin's
+   * section (unchecked) */
+  {
+    g_autofree gchar *cfg = write_temp_config ("[keyed]\ntoken = s3cr3t-tok\nflga = yes\n"
+                                               "[old_abi]\nanything = 1\n");
+    g_autofree gchar *typo = g_strdup_printf ("warning: keyed: %s:3: [keyed] flga: unknown key, "
+                                              "ignored; did you mean flag? (known in [keyed]: flag, "
+                                              "port, relay, token, mode)\n", cfg);
+
+    RUN (&res, "check-config", "--plugin-dir", dir, cfg);
+    g_assert_cmpint (res.status, ==, 0);
+    g_assert_true (g_str_has_prefix (res.out, "OK\n"));
+    g_assert_nonnull (strstr (res.out, typo));
+    g_assert_nonnull (strstr (res.out, "warning: keyed: token [censored] is shorter than advised\n"));
+    g_assert_null (strstr (res.out, "anything"));
+    assert_hidden (&res, "s3cr3t");
+    cli_result_clear (&res);
+
+    RUN (&res, "check-config", "--json", "--plugin-dir", dir, cfg);
+    g_assert_cmpint (res.status, ==, 0);
+    g_assert_nonnull (strstr (res.out, "did you mean flag?"));
+    g_assert_nonnull (strstr (res.out, "keyed: token [censored] is shorter than advised"));
+    assert_hidden (&res, "s3cr3t");
+    cli_result_clear (&res);
+    g_unlink (cfg);
+  }
+
+  /* a value of the wrong type: file:line, refused */
+  {
+    g_autofree gchar *cfg = write_temp_config ("[keyed]\nflag = yes\nport = 99999\n");
+    g_autofree gchar *bad = g_strdup_printf ("failed to initialise: %s:3: [keyed] port = \"99999\": "
+                                             "not a port number; accepted: a port number 1..65535",
+                                             cfg);
+
+    RUN (&res, "check-config", "--plugin-dir", dir, cfg);
+    g_assert_cmpint (res.status, ==, 1);
+    g_assert_nonnull (strstr (res.err, bad));
+    cli_result_clear (&res);
+    g_unlink (cfg);
+  }
+
+  /* the secret in the plugin's init error, and in a value that does not
+   * interpolate: never shown */
+  {
+    const gchar *const texts[] = {
+      "[keyed]\ntoken = s3cr3t-tok\nmode = fail\n",
+      "[keyed]\ntoken = s3cr3t%tok\n",
+      "[keyed]\ntoken = %(s3cr3t)s\n",
+    };
+    /* text, then JSON */
+    const gchar *const shown[] = {
+      "failed to initialise: mode = fail with token [censored]",
+      /* (JSON escapes the quotes around the value) */
+      "token = \"[censored]\": a secret with a % that is not %% or %(key)s",
+      "token = \\\"[censored]\\\": a secret with a % that is not %% or %(key)s",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+      for (guint json = 0; json < 2; json++)
+        {
+          g_autofree gchar *cfg = write_temp_config (texts[i]);
+          const gchar *expected = i == 0 ? shown[0] : shown[json ? 2 : 1];
+
+          if (json)
+            RUN (&res, "check-config", "--json", "--plugin-dir", dir, cfg);
+          else
+            RUN (&res, "check-config", "-v", "--plugin-dir", dir, cfg);
+          g_assert_cmpint (res.status, ==, 1);
+          g_assert_true (strstr (res.out, expected) != NULL || strstr (res.err, expected) != NULL);
+          assert_hidden (&res, "s3cr3t");
+          cli_result_clear (&res);
+          g_unlink (cfg);
+        }
+  }
+
+  /* a bundled plugin's own warning (i2p: zero-hop tunnels allowed in
+   * anonymous mode), shown without -v */
+  {
+    g_autofree gchar *cfg = write_temp_config ("[node]\ntub.location =\n[storage]\nenabled = false\n"
+                                               "[i2p]\nsam.port = tcp:127.0.0.1:7656\n"
+                                               "sam.session-options = inbound.length=0 outbound.length=0\n"
+                                               "sam.allow-zero-hop = true\n");
+
+    RUN (&res, "check-config", "--anonymous", cfg);
+    g_assert_cmpint (res.status, ==, 0);
+    g_assert_nonnull (strstr (res.out, "\nwarning: i2p: i2p: anonymous mode with zero-hop tunnels, "
+                                       "as [i2p] sam.allow-zero-hop = true allows: "));
+    cli_result_clear (&res);
+    g_unlink (cfg);
+  }
+
+  /* [tor] control.password, a secret the tor plugin declares: a typo
+   * beside it is reported, the password never */
+  {
+    g_autofree gchar *cfg = write_temp_config ("[tor]\ncontrol.password = hunter2\n"
+                                               "contrl.auth = hashedpassword\n");
+
+    RUN (&res, "check-config", cfg);
+    g_assert_cmpint (res.status, ==, 0);
+    g_assert_nonnull (strstr (res.out, ":3: [tor] contrl.auth: unknown key, ignored; did you "
+                                       "mean control.auth?"));
+    assert_hidden (&res, "hunter2");
+    cli_result_clear (&res);
+
+    RUN (&res, "check-config", "--json", cfg);
+    g_assert_cmpint (res.status, ==, 0);
+    assert_hidden (&res, "hunter2");
+    cli_result_clear (&res);
+    g_unlink (cfg);
+  }
+
+  remove_plugin_dir (dir);
+}
 
 static void
 test_usage_errors (void)
@@ -1530,6 +1770,8 @@ main (int argc,
   g_test_add_func ("/cli/location", test_location);
   g_test_add_func ("/cli/plugins", test_plugins);
   g_test_add_func ("/cli/plugins/init-fails", test_plugin_init_fails);
+  g_test_add_func ("/cli/plugins/keys", test_plugins_keys);
+  g_test_add_func ("/cli/check-config/keys", test_check_config_keys);
   g_test_add_func ("/cli/escapes", test_escapes);
   g_test_add_func ("/cli/secrets", test_secrets);
   g_test_add_func ("/cli/usage-errors", test_usage_errors);

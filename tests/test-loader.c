@@ -834,9 +834,14 @@ test_dir_test_plugins (void)
   gsize i;
 
   g_assert_true (furlhint_context_load_plugin_dir (ctx, test_plugin_dir (), NULL));
-  g_assert_cmpuint (furlhint_context_get_plugins (ctx)->len, ==, 4);
+  g_assert_cmpuint (furlhint_context_get_plugins (ctx)->len, ==, 6);
   g_assert_cmpstr (furlhint_plugin_get_name (furlhint_context_find_plugin_for_prefix (ctx, "testproto")),
                    ==, "dup_prefix");
+  /* keys appended to the descriptor: declared, or (a plugin built
+   * before) none, and it loads all the same */
+  g_assert_cmpstr (furlhint_plugin_get_keys (furlhint_context_find_plugin (ctx, "keyed"))[3].key,
+                   ==, "token");
+  g_assert_null (furlhint_plugin_get_keys (furlhint_context_find_plugin (ctx, "old_abi")));
   g_assert_nonnull (furlhint_context_find_plugin (ctx, "hostile_connect"));
   g_assert_nonnull (furlhint_context_find_plugin (ctx, "hostile_parse"));
   g_assert_nonnull (furlhint_context_find_plugin (ctx, "fake_publisher"));
@@ -1188,6 +1193,16 @@ MUTATOR (publish_type_empty, static const gchar *const p[] = { "onion", "", NULL
          PUBLISHING (d); d->publishes = p)
 MUTATOR (publish_type_colon, static const gchar *const p[] = { "onion:80", NULL };
          PUBLISHING (d); d->publishes = p)
+#define KEYS(...) static const FurlHintPluginKey k[] = { __VA_ARGS__, { NULL } }; d->keys = k
+MUTATOR (keys_other_section, KEYS ({ "tor", "socks.port", FURLHINT_KEY_ENDPOINT, NULL, "d", FALSE }))
+MUTATOR (keys_connections, KEYS ({ "connections", "mem.x", FURLHINT_KEY_STRING, NULL, "d", FALSE }))
+MUTATOR (keys_upper, KEYS ({ "mem", "Socks.Port", FURLHINT_KEY_ENDPOINT, NULL, "d", FALSE }))
+MUTATOR (keys_equals, KEYS ({ "mem", "a=b", FURLHINT_KEY_STRING, NULL, "d", FALSE }))
+MUTATOR (keys_null_key, KEYS ({ "mem", NULL, FURLHINT_KEY_STRING, NULL, "d", FALSE }))
+MUTATOR (keys_type, KEYS ({ "mem", "a", (FurlHintKeyType) 6, NULL, "d", FALSE }))
+MUTATOR (keys_no_doc, KEYS ({ "mem", "a", FURLHINT_KEY_STRING, NULL, NULL, FALSE }))
+MUTATOR (keys_twice, KEYS ({ "mem", "a", FURLHINT_KEY_STRING, NULL, "d", FALSE },
+                           { "mem", "a", FURLHINT_KEY_PORT, NULL, "d", FALSE }))
 
 #define CB_MSG(cb) "plugin 'mem' (test) has no " cb " callback; every plugin must " \
   "provide init, parse, connect_async, connect_finish and describe (fini is optional)"
@@ -1236,6 +1251,24 @@ static const CheckCase check_cases[] = {
     "non-empty word before the first ':' of a server endpoint (\"onion\", \"i2p\") and "
     "contains no ':'" },
   { "publish-type-colon", mutate_publish_type_colon, FURLHINT_PLUGIN_ERROR_INVALID, NULL },
+  { "keys-other-section", mutate_keys_other_section, FURLHINT_PLUGIN_ERROR_INVALID,
+    "plugin 'mem' (test): declared key 1 ([tor] socks.port) is not in the plugin's own "
+    "section (a plugin declares the keys of [NAME], NAME being its name; [node] and "
+    "[connections] are the core's)" },
+  { "keys-connections", mutate_keys_connections, FURLHINT_PLUGIN_ERROR_INVALID, NULL },
+  { "keys-upper", mutate_keys_upper, FURLHINT_PLUGIN_ERROR_INVALID,
+    "plugin 'mem' (test): declared key 1 ([mem] Socks.Port) has a key that is not "
+    "lower-case ASCII (tahoe.cfg keys are read lower-cased)" },
+  { "keys-equals", mutate_keys_equals, FURLHINT_PLUGIN_ERROR_INVALID, NULL },
+  { "keys-null-key", mutate_keys_null_key, FURLHINT_PLUGIN_ERROR_INVALID,
+    "plugin 'mem' (test): declared key 1 ([mem] (none)) has no key, or one with a "
+    "character tahoe.cfg keys cannot hold" },
+  { "keys-type", mutate_keys_type, FURLHINT_PLUGIN_ERROR_INVALID,
+    "plugin 'mem' (test): declared key 1 ([mem] a) has an unknown type; expected a "
+    "FurlHintKeyType" },
+  { "keys-no-doc", mutate_keys_no_doc, FURLHINT_PLUGIN_ERROR_INVALID, NULL },
+  { "keys-twice", mutate_keys_twice, FURLHINT_PLUGIN_ERROR_INVALID,
+    "plugin 'mem' (test): declared key 2 ([mem] a) is declared twice" },
 };
 
 static void

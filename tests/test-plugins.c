@@ -1066,8 +1066,9 @@ static const ConfiguredCase configured_cases[] = {
   { "tor", { "connections.tcp", "tor", NULL }, TRUE, "tor: default SOCKS port 9050, then 9150" },
   { "tor", { "enabled", "false", "socks.port", "tcp:127.0.0.1:9050", NULL }, FALSE,
     "tor: not configured ([tor] enabled = false)" },
-  { "tor", { "enabled", "Off", "connections.tor.socks-proxy", "", NULL }, FALSE,
-    "tor: not configured ([tor] enabled = false)" },
+  /* the same endpoint spelled two ways (host in any letter case) */
+  { "tor", { "socks.port", "localhost:9050", "connections.tor.socks-proxy",
+             "tcp:host=LOCALHOST:port=09050", NULL }, TRUE, "tor: SOCKS localhost:9050" },
 
   { "i2p", { NULL }, FALSE, "i2p: not configured (nothing in [i2p] or [connections] asks for I2P)" },
   { "i2p", { "i2p.executable", "", "i2p.configdir", "", "launch", "false", NULL }, FALSE,
@@ -1081,6 +1082,8 @@ static const ConfiguredCase configured_cases[] = {
   { "i2p", { "enabled", "true", "dest", "true", "dest.port", "3459", NULL }, TRUE, "i2p: SAM 127.0.0.1:7656" },
   { "i2p", { "enabled", "NO", "sam.port", "tcp:127.0.0.1:7656", NULL }, FALSE,
     "i2p: not configured ([i2p] enabled = false)" },
+  { "i2p", { "sam.port", "unix:/run/i2p/sam", "connections.i2p.sam-api", "unix:path=/run/i2p/sam", NULL },
+    TRUE, "i2p: SAM unix:/run/i2p/sam" },
 };
 
 static void
@@ -1317,6 +1320,14 @@ static const InitErrorCase init_error_cases[] = {
   { "tor", { "enabled", "false", "connections.tcp", "tor", NULL }, CONFLICT,
     "tahoe.cfg [tor] enabled = \"false\" turns Tor off, but [connections] tcp = tor needs it; "
     "accepted: enabled = true, or [connections] tcp = tcp or disabled" },
+  /* The plugin owns the rules between its section and its [connections]
+   * keys (the core checked these too, worded otherwise, before). */
+  { "tor", { "enabled", "Off", "connections.tor.socks-proxy", "", NULL }, CONFLICT,
+    "tahoe.cfg [tor] enabled = \"Off\" turns Tor off, but [connections] tor.socks-proxy asks "
+    "for it; accepted: enabled = true, or no [connections] tor.socks-proxy" },
+  { "tor", { "enabled", "no", "connections.tor.socks-proxy", "tcp:127.0.0.1:9050", NULL }, CONFLICT,
+    "tahoe.cfg [tor] enabled = \"no\" turns Tor off, but [connections] tor.socks-proxy asks "
+    "for it; accepted: enabled = true, or no [connections] tor.socks-proxy" },
   { "tor", { "control.auth", "safecookie,password", NULL }, BAD,
     "tahoe.cfg [tor] control.auth = \"safecookie,password\": “password” is not an "
     "authentication method; accepted: a list of safecookie, hashedpassword, cookie and null "
@@ -1369,6 +1380,9 @@ static const InitErrorCase init_error_cases[] = {
     "tahoe.cfg [connections] i2p.sam-api = \"tcp:127.0.0.1:7657\" and [i2p] sam.port = "
     "\"tcp:127.0.0.1:7656\" name different SAM bridges; accepted: one of them, or both naming "
     "the same endpoint" },
+  { "i2p", { "enabled", "no", "connections.i2p.sam-api", "", NULL }, CONFLICT,
+    "tahoe.cfg [i2p] enabled = \"no\" turns I2P off, but [connections] i2p.sam-api asks "
+    "for it; accepted: enabled = true, or no [connections] i2p.sam-api" },
   { "i2p", { "sam.client-destinations", "per-node", NULL }, BAD,
     "tahoe.cfg [i2p] sam.client-destinations = \"per-node\": unknown; accepted: per-peer (a "
     "transient client destination for each peer, the default) or shared (one for every peer)" },

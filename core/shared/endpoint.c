@@ -696,3 +696,16 @@ fh_secret_free (gchar *secret)
     *p = '\0';
   g_free (secret);
 }
+
+gboolean
+fh_endpoint_equal (const FhEndpoint *a,
+                   const FhEndpoint *b)
+{
+  g_return_val_if_fail (a != NULL && b != NULL, FALSE);
+
+  if (a->kind != b->kind)
+    return FALSE;
+  if (a->kind == FH_ENDPOINT_UNIX)
+    return g_strcmp0 (a->path, b->path) == 0;
+  return a->port == b->port && g_ascii_strcasecmp (a->host, b->host) == 0;
+}

@@ -57,6 +57,11 @@ gchar *fh_endpoint_to_string (const FhEndpoint *endpoint);
 
 void fh_endpoint_clear (FhEndpoint *endpoint);
 
+/* TRUE when @a and @b name the same endpoint: same kind, and the same
+ * path, or the same port and host (host in any letter case), however
+ * each was spelled (`localhost:9050`, `tcp:host=LOCALHOST:port=09050`). */
+gboolean fh_endpoint_equal (const FhEndpoint *a, const FhEndpoint *b);
+
 /* TRUE when connecting to @endpoint needs a name lookup on this machine:
  * a TCP host that is neither an address literal nor "localhost" (which
  * GIO answers from itself, RFC 6761). In anonymous mode such a Tor or

@@ -227,6 +227,17 @@ unixsock_describe (gpointer data,
 
 static const gchar *const unixsock_prefixes[] = { "unix", NULL };
 
+/* The keys of [unixsock], for the host: it checks the section against
+ * them before init (a typo such as `socket_dir` is reported with file,
+ * line and "did you mean socket-dir?"), and `furlhint plugins --keys`
+ * lists them. A path is not checked by the host: init says what is wrong
+ * with it. Ended by { NULL }. */
+static const FurlHintPluginKey unixsock_keys[] = {
+  { "unixsock", "socket-dir", FURLHINT_KEY_PATH, NULL,
+    "absolute directory of the sockets unix:NAME hints name", FALSE },
+  { NULL }
+};
+
 FURLHINT_PLUGIN_DEFINE (unixsock) = {
   .abi_version = FURLHINT_PLUGIN_ABI_VERSION,
   .struct_size = sizeof (FurlHintPluginDescriptor),
@@ -243,4 +254,5 @@ FURLHINT_PLUGIN_DEFINE (unixsock) = {
   .connect_async = unixsock_connect_async,
   .connect_finish = unixsock_connect_finish,
   .describe = unixsock_describe,
+  .keys = unixsock_keys,
 };

@@ -286,6 +286,21 @@ FurlHintAnonClass furlhint_plugin_get_anon_class (const FurlHintPlugin *plugin);
 const gchar *const *furlhint_plugin_get_publishes (const FurlHintPlugin *plugin);
 
 /**
+ * furlhint_plugin_get_keys:
+ * @plugin: a plugin
+ *
+ * The tahoe.cfg keys @plugin declares (#FurlHintPluginDescriptor keys),
+ * each in the plugin's own section; the host checked its section against
+ * them when it loaded. A plugin built before keys were appended to its
+ * descriptor (or that leaves them %NULL) declares none, and its section
+ * was not checked.
+ *
+ * Returns: (transfer none) (nullable): the keys, ended by an entry whose
+ *   section is %NULL; %NULL when the plugin declares none.
+ */
+const FurlHintPluginKey *furlhint_plugin_get_keys (const FurlHintPlugin *plugin);
+
+/**
  * furlhint_plugin_can_carry_tcp:
  * @plugin: a plugin
  *

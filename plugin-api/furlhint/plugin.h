@@ -335,6 +335,63 @@ typedef enum {
 } FurlHintPluginFlags;
 
 /**
+ * FurlHintKeyType:
+ * @FURLHINT_KEY_STRING: any text.
+ * @FURLHINT_KEY_BOOLEAN: true, false, yes, no, on, off, 1 or 0 (any
+ *   letter case), as Python's ConfigParser.getboolean().
+ * @FURLHINT_KEY_PORT: a port number 1–65535 in ASCII digits.
+ * @FURLHINT_KEY_ENDPOINT: a Twisted client endpoint (`tcp:HOST:PORT`,
+ *   `tcp:host=HOST:port=PORT`, `unix:/PATH`, `HOST:PORT`); blank means
+ *   the key's default.
+ * @FURLHINT_KEY_PATH: a file or directory name.
+ * @FURLHINT_KEY_LIST: a comma- or space-separated list of words.
+ *
+ * What a declared key holds. The host checks #FURLHINT_KEY_BOOLEAN,
+ * #FURLHINT_KEY_PORT and #FURLHINT_KEY_ENDPOINT values before init, so a
+ * plugin never sees a malformed one; the other types are checked by the
+ * plugin itself (the type is then documentation for `furlhint plugins
+ * --keys`).
+ */
+typedef enum {
+  FURLHINT_KEY_STRING = 0,
+  FURLHINT_KEY_BOOLEAN,
+  FURLHINT_KEY_PORT,
+  FURLHINT_KEY_ENDPOINT,
+  FURLHINT_KEY_PATH,
+  FURLHINT_KEY_LIST,
+} FurlHintKeyType;
+
+/**
+ * FurlHintPluginKey:
+ * @section: the tahoe.cfg section, which must be the plugin's name (a
+ *   plugin owns its section; `[node]` and `[connections]` are the
+ *   core's). %NULL only in the terminating entry.
+ * @key: the key as tahoe.cfg spells it, lower case (`socks.port`).
+ * @type: a #FurlHintKeyType.
+ * @default_value: (nullable): the value used when the key is absent, as
+ *   text for people (`"true"`, `"tcp:127.0.0.1:9050"`); %NULL: none.
+ * @doc: one line saying what the key does.
+ * @secret: the value is a secret (a password): the host never prints
+ *   it, in an error, a warning or a listing.
+ *
+ * One tahoe.cfg key a plugin reads, for #FurlHintPluginDescriptor.keys.
+ * The host validates the plugin's section against these before init,
+ * with file and line: values by @type, and unknown keys (with the
+ * nearest declared key as a suggestion). This struct is part of ABI 1 as
+ * it is and never grows (an array's stride cannot be told by a
+ * struct_size); more per-key information would come in a new field of the
+ * descriptor.
+ */
+typedef struct {
+  const gchar *section;
+  const gchar *key;
+  FurlHintKeyType type;
+  const gchar *default_value;
+  const gchar *doc;
+  gboolean secret;
+} FurlHintPluginKey;
+
+/**
  * FurlHintPluginDescriptor:
  * @abi_version: must be %FURLHINT_PLUGIN_ABI_VERSION.
  * @struct_size: must be sizeof (FurlHintPluginDescriptor) at build time.
@@ -382,6 +439,15 @@ typedef enum {
  * @unpublish: (nullable): withdraw a publication and free its handle; the
  *   endpoint is unreachable when it returns. Called once per successful
  *   publish, before fini. Required when @publishes is not empty.
+ * @keys: (array zero-terminated=1) (nullable): the tahoe.cfg keys of the
+ *   plugin's own section, ended by an entry whose @section is %NULL
+ *   (`{ NULL }`). Appended to ABI 1 after @unpublish: the host reads it
+ *   only when @struct_size covers it; an older plugin (or %NULL) declares
+ *   no keys, and its section is then passed to init unchecked, as before.
+ *   A plugin that declares its keys gets, from the host, every value
+ *   checked by type, every unknown key of its section reported (with a
+ *   "did you mean" for a near miss), and its secrets redacted; see
+ *   docs/plugin-guide.md.
  *
  * The one thing a plugin exports. Declare it with FURLHINT_PLUGIN_DEFINE().
  */
@@ -430,6 +496,9 @@ typedef struct {
                             GError **error);
   void (*unpublish) (gpointer state,
                      gpointer publication);
+
+  /* Appended to ABI 1: the plugin's tahoe.cfg keys (see above). */
+  const FurlHintPluginKey *keys;
 } FurlHintPluginDescriptor;
 
 #ifndef G_MODULE_EXPORT

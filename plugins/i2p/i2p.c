@@ -290,9 +290,7 @@ read_settings (const FurlHintPluginInitArgs *args,
     {
       if (have_sam)
         {
-          gchar *a = fh_endpoint_to_string (&state->sam);
-          gchar *b = fh_endpoint_to_string (&sam_api);
-          gboolean same = g_strcmp0 (a, b) == 0;
+          gboolean same = fh_endpoint_equal (&state->sam, &sam_api);
 
           if (!same)
             g_set_error (error, FH_PLUGIN_CONFIG_ERROR, FH_PLUGIN_CONFIG_ERROR_CONFLICT,
@@ -301,8 +299,6 @@ read_settings (const FurlHintPluginInitArgs *args,
                          "accepted: one of them, or both naming the same endpoint",
                          fh_plugin_get (args, "connections.i2p.sam-api"),
                          fh_plugin_get (args, "sam.port"));
-          g_free (a);
-          g_free (b);
           fh_endpoint_clear (&sam_api);
           if (!same)
             return FALSE;
@@ -349,6 +345,15 @@ read_settings (const FurlHintPluginInitArgs *args,
 
   if (!enabled)
     {
+      if (sam_api_state != FH_SETTING_ABSENT)
+        {
+          g_set_error (error, FH_PLUGIN_CONFIG_ERROR, FH_PLUGIN_CONFIG_ERROR_CONFLICT,
+                       "tahoe.cfg [i2p] enabled = \"%s\" turns I2P off, but "
+                       "[connections] i2p.sam-api asks for it; accepted: "
+                       "enabled = true, or no [connections] i2p.sam-api",
+                       enabled_text);
+          return FALSE;
+        }
       state->disabled = TRUE;
       *configured = FALSE;
       return TRUE;
@@ -511,6 +516,36 @@ static const gchar *const i2p_prefixes[] = { "i2p", NULL };
 static const gchar *const i2p_host_suffixes[] = { ".i2p", NULL };
 static const gchar *const i2p_publishes[] = { "i2p", NULL };
 
+/* The [i2p] keys: Tahoe's (util/i2p_provider.py), then furlhint's own
+ * (sam.session-options, sam.client-destinations, sam.allow-zero-hop). The
+ * host checks the booleans, ports and endpoints against these before
+ * init. */
+static const FurlHintPluginKey i2p_keys[] = {
+  { "i2p", "enabled", FURLHINT_KEY_BOOLEAN, "true",
+    "false turns I2P off whatever else is set", FALSE },
+  { "i2p", "sam.port", FURLHINT_KEY_ENDPOINT, "tcp:127.0.0.1:7656",
+    "a running I2P router's SAM bridge", FALSE },
+  { "i2p", "launch", FURLHINT_KEY_BOOLEAN, "false",
+    "Tahoe's launched router; refused (furlhint launches no I2P router)", FALSE },
+  { "i2p", "i2p.configdir", FURLHINT_KEY_PATH, NULL,
+    "Tahoe's router configuration directory; refused (not read)", FALSE },
+  { "i2p", "i2p.executable", FURLHINT_KEY_PATH, NULL,
+    "Tahoe's router program; refused (furlhint launches no I2P router)", FALSE },
+  { "i2p", "sam.session-options", FURLHINT_KEY_LIST, NULL,
+    "I2CP options of the SAM session (inbound.length=N ...)", FALSE },
+  { "i2p", "sam.client-destinations", FURLHINT_KEY_STRING, "per-peer",
+    "per-peer (a transient client destination for each peer) or shared", FALSE },
+  { "i2p", "sam.allow-zero-hop", FURLHINT_KEY_BOOLEAN, "false",
+    "allow zero-hop tunnels in anonymous mode (test networks only)", FALSE },
+  { "i2p", "dest", FURLHINT_KEY_BOOLEAN, "false",
+    "publish this node as an I2P destination (listen:i2p)", FALSE },
+  { "i2p", "dest.port", FURLHINT_KEY_PORT, NULL,
+    "the I2P port the destination is reached on", FALSE },
+  { "i2p", "dest.private_key_file", FURLHINT_KEY_PATH, NULL,
+    "the destination's key (relative: to the node directory)", FALSE },
+  { NULL }
+};
+
 FURLHINT_PLUGIN_DEFINE (i2p) = {
   .abi_version = FURLHINT_PLUGIN_ABI_VERSION,
   .struct_size = sizeof (FurlHintPluginDescriptor),
@@ -531,4 +566,5 @@ FURLHINT_PLUGIN_DEFINE (i2p) = {
   .publish_async = i2p_publish_async,
   .publish_finish = i2p_publish_finish,
   .unpublish = i2p_unpublish,
+  .keys = i2p_keys,
 };

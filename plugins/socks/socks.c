@@ -248,6 +248,11 @@ socks_describe (gpointer data,
 static const gchar *const socks_prefixes[] = { NULL };
 static const gchar *const socks_host_suffixes[] = { NULL };
 
+/* No [socks] section: every setting it reads is the core's ([connections]).
+ * Declaring none (rather than leaving keys NULL) has the host report any
+ * key found in a [socks] section as unknown. */
+static const FurlHintPluginKey socks_keys[] = { { NULL } };
+
 FURLHINT_PLUGIN_DEFINE (socks) = {
   .abi_version = FURLHINT_PLUGIN_ABI_VERSION,
   .struct_size = sizeof (FurlHintPluginDescriptor),
@@ -264,4 +269,5 @@ FURLHINT_PLUGIN_DEFINE (socks) = {
   .connect_async = socks_connect_async,
   .connect_finish = socks_connect_finish,
   .describe = socks_describe,
+  .keys = socks_keys,
 };

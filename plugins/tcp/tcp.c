@@ -210,6 +210,11 @@ tcp_describe (gpointer data,
 static const gchar *const tcp_prefixes[] = { "tcp", NULL };
 static const gchar *const tcp_host_suffixes[] = { NULL };
 
+/* No [tcp] section: every setting it reads is the core's ([connections]).
+ * Declaring none (rather than leaving keys NULL) has the host report any
+ * key found in a [tcp] section as unknown. */
+static const FurlHintPluginKey tcp_keys[] = { { NULL } };
+
 FURLHINT_PLUGIN_DEFINE (tcp) = {
   .abi_version = FURLHINT_PLUGIN_ABI_VERSION,
   .struct_size = sizeof (FurlHintPluginDescriptor),
@@ -226,4 +231,5 @@ FURLHINT_PLUGIN_DEFINE (tcp) = {
   .connect_async = tcp_connect_async,
   .connect_finish = tcp_connect_finish,
   .describe = tcp_describe,
+  .keys = tcp_keys,
 };

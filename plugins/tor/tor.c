@@ -114,9 +114,7 @@ read_settings (const FurlHintPluginInitArgs *args,
     {
       if (state->have_socks)
         {
-          gchar *a = fh_endpoint_to_string (&state->socks);
-          gchar *b = fh_endpoint_to_string (&proxy);
-          gboolean same = g_strcmp0 (a, b) == 0;
+          gboolean same = fh_endpoint_equal (&state->socks, &proxy);
 
           if (!same)
             g_set_error (error, FH_PLUGIN_CONFIG_ERROR, FH_PLUGIN_CONFIG_ERROR_CONFLICT,
@@ -125,8 +123,6 @@ read_settings (const FurlHintPluginInitArgs *args,
                          "accepted: one of them, or both naming the same endpoint",
                          fh_plugin_get (args, "connections.tor.socks-proxy"),
                          fh_plugin_get (args, "socks.port"));
-          g_free (a);
-          g_free (b);
           fh_endpoint_clear (&proxy);
           if (!same)
             return FALSE;
@@ -179,6 +175,15 @@ read_settings (const FurlHintPluginInitArgs *args,
                        "tahoe.cfg [tor] enabled = \"%s\" turns Tor off, but "
                        "[connections] tcp = tor needs it; accepted: enabled = true, "
                        "or [connections] tcp = tcp or disabled", enabled_text);
+          return FALSE;
+        }
+      if (proxy_state != FH_SETTING_ABSENT)
+        {
+          g_set_error (error, FH_PLUGIN_CONFIG_ERROR, FH_PLUGIN_CONFIG_ERROR_CONFLICT,
+                       "tahoe.cfg [tor] enabled = \"%s\" turns Tor off, but "
+                       "[connections] tor.socks-proxy asks for it; accepted: "
+                       "enabled = true, or no [connections] tor.socks-proxy",
+                       enabled_text);
           return FALSE;
         }
       state->disabled = TRUE;
@@ -361,6 +366,38 @@ static const gchar *const tor_prefixes[] = { "tor", NULL };
 static const gchar *const tor_host_suffixes[] = { ".onion", NULL };
 static const gchar *const tor_publishes[] = { "onion", NULL };
 
+/* The [tor] keys: Tahoe's (util/tor_provider.py), then furlhint's own
+ * (control.password, control.auth, data-directory). The host checks the
+ * booleans, ports and endpoints against these before init. */
+static const FurlHintPluginKey tor_keys[] = {
+  { "tor", "enabled", FURLHINT_KEY_BOOLEAN, "true",
+    "false turns Tor off whatever else is set", FALSE },
+  { "tor", "launch", FURLHINT_KEY_BOOLEAN, "false",
+    "start a private tor (wins over socks.port and control.port)", FALSE },
+  { "tor", "tor.executable", FURLHINT_KEY_PATH, "tor (from $PATH)",
+    "the tor program launch = true starts", FALSE },
+  { "tor", "socks.port", FURLHINT_KEY_ENDPOINT, "tcp:127.0.0.1:9050, then 9150",
+    "a running Tor's SOCKS port", FALSE },
+  { "tor", "control.port", FURLHINT_KEY_ENDPOINT, NULL,
+    "a running Tor's control port (SOCKS port discovered there; onion services)", FALSE },
+  { "tor", "control.password", FURLHINT_KEY_STRING, NULL,
+    "password for HASHEDPASSWORD authentication on control.port", TRUE },
+  { "tor", "control.auth", FURLHINT_KEY_LIST, "safecookie, hashedpassword",
+    "authentication methods allowed on control.port (safecookie, hashedpassword, cookie, null)",
+    FALSE },
+  { "tor", "data-directory", FURLHINT_KEY_PATH, "a new temporary directory",
+    "the launched tor's DataDirectory", FALSE },
+  { "tor", "onion", FURLHINT_KEY_BOOLEAN, "false",
+    "publish this node as an onion service (listen:tor)", FALSE },
+  { "tor", "onion.local_port", FURLHINT_KEY_PORT, NULL,
+    "the local port the onion service forwards to", FALSE },
+  { "tor", "onion.external_port", FURLHINT_KEY_PORT, NULL,
+    "the onion service's virtual port", FALSE },
+  { "tor", "onion.private_key_file", FURLHINT_KEY_PATH, NULL,
+    "the onion service's key (relative: to the node directory)", FALSE },
+  { NULL }
+};
+
 FURLHINT_PLUGIN_DEFINE (tor) = {
   .abi_version = FURLHINT_PLUGIN_ABI_VERSION,
   .struct_size = sizeof (FurlHintPluginDescriptor),
@@ -381,4 +418,5 @@ FURLHINT_PLUGIN_DEFINE (tor) = {
   .publish_async = tor_publish_async,
   .publish_finish = tor_publish_finish,
   .unpublish = tor_unpublish,
+  .keys = tor_keys,
 };
