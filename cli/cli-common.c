@@ -332,6 +332,20 @@ fh_cli_make_context (FhCli *cli,
   return ctx;
 }
 
+gboolean
+fh_cli_check_tcp_route (FhCli *cli,
+                        FurlHintContext *ctx,
+                        int *exit_code)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (furlhint_context_check_tcp_route (ctx, &error))
+    return TRUE;
+  fh_cli_error (cli, "%s", error->message);
+  *exit_code = FH_EXIT_REFUSED;
+  return FALSE;
+}
+
 static void
 emit_line (GString *line,
            guint64 line_no,
@@ -441,18 +455,6 @@ fh_host_kind_name (FurlHintHostKind kind)
     case FURLHINT_HOST_IPV6: return "ipv6";
     case FURLHINT_HOST_ONION: return "onion";
     case FURLHINT_HOST_I2P: return "i2p";
-    default: return "unknown";
-    }
-}
-
-const gchar *
-fh_tcp_mode_name (FurlHintTcpMode mode)
-{
-  switch (mode)
-    {
-    case FURLHINT_TCP_MODE_TCP: return "tcp";
-    case FURLHINT_TCP_MODE_TOR: return "tor";
-    case FURLHINT_TCP_MODE_DISABLED: return "disabled";
     default: return "unknown";
     }
 }

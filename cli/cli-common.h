@@ -106,6 +106,13 @@ FurlHintContext *fh_cli_make_context (FhCli *cli,
                                       FurlHintConfig *config,
                                       int *exit_code);
 
+/* furlhint_context_check_tcp_route() for a command that connects or
+ * ranks: FALSE (message printed, *exit_code = FH_EXIT_REFUSED) when
+ * `[connections] tcp` names no loaded carrier. */
+gboolean fh_cli_check_tcp_route (FhCli *cli,
+                                 FurlHintContext *ctx,
+                                 int *exit_code);
+
 /* Batch input: calls @func for each line of @stream (final "\n" removed,
  * nothing else stripped), skipping empty lines and lines starting with '#'
  * as the corpus README says. @func gets the raw bytes and their length
@@ -141,7 +148,6 @@ gchar *fh_cli_show_furl (FhCli *cli,
 
 /* Short names for enums the public API does not name. */
 const gchar *fh_host_kind_name (FurlHintHostKind kind);
-const gchar *fh_tcp_mode_name (FurlHintTcpMode mode);
 
 /* JSON helpers on top of core/shared/json-writer.h. */
 void fh_json_append_strv (GString *out,

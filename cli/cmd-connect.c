@@ -776,6 +776,8 @@ connect_load (Connect *c,
   furlhint_config_unref (config);
   if (c->ctx == NULL)
     return FALSE;
+  if (!fh_cli_check_tcp_route (c->cli, c->ctx, rc))
+    return FALSE;
   plugin_errors = furlhint_context_get_plugin_errors (c->ctx);
   for (guint i = 0; i < plugin_errors->len; i++)
     {

@@ -538,6 +538,11 @@ fh_cmd_rank (FhCli *cli,
   furlhint_config_unref (config);
   if (state.ctx == NULL)
     return rc;
+  if (!fh_cli_check_tcp_route (cli, state.ctx, &rc))
+    {
+      furlhint_context_unref (state.ctx);
+      return rc;
+    }
 
   /* Without the plugin that should have handled them, hints would be
    * rejected as "no-handler" with no hint why: say it up front. */
