@@ -469,7 +469,13 @@ rank_one (RankState *state,
       return;
     }
 
-  plan = furlhint_context_rank (state->ctx, furl, NULL);
+  {
+    FurlHintRankOptions options = { sizeof options, };
+
+    options.overrides = fh_cli_dup_overrides (cli, furl);
+    plan = furlhint_context_rank (state->ctx, furl, &options);
+    g_clear_pointer (&options.overrides, g_hash_table_unref);
+  }
   if (furlhint_plan_get_n_routes (plan) == 0)
     state->refused = TRUE;
 
@@ -512,6 +518,7 @@ fh_cmd_rank (FhCli *cli,
     { "explain", 'e', G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &state.explain,
       "Also say why: the mode, the settings that mattered, each hint's reasoning and a verdict",
       NULL },
+    FH_CLI_OVERRIDE_OPTIONS,
     G_OPTION_ENTRY_NULL
   };
 
