@@ -335,6 +335,15 @@ FurlHintAnonClass furlhint_plugin_get_anon_class (const FurlHintPlugin *plugin);
 const gchar *const *furlhint_plugin_get_publishes (const FurlHintPlugin *plugin);
 
 /**
+ * furlhint_plugin_get_flags:
+ * @plugin: a plugin
+ *
+ * Returns: the #FurlHintPluginFlags the plugin declares (bits this
+ *   library does not know included).
+ */
+guint32 furlhint_plugin_get_flags (const FurlHintPlugin *plugin);
+
+/**
  * furlhint_plugin_can_carry_tcp:
  * @plugin: a plugin
  *
