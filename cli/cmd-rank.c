@@ -158,6 +158,25 @@ anon_carrier_text (FurlHintContext *ctx,
                           "by name; Tor is not configured)", furlhint_plugin_get_name (carrier));
 }
 
+/* The plugin that serves tcp.socks-proxy (FURLHINT_PLUGIN_TCP_PROXY), a
+ * configured one first; the ranker's rule (core/rank.c). */
+static FurlHintPlugin *
+find_tcp_proxy (GPtrArray *plugins)
+{
+  FurlHintPlugin *found = NULL;
+
+  for (guint i = 0; i < plugins->len; i++)
+    {
+      FurlHintPlugin *plugin = g_ptr_array_index (plugins, i);
+
+      if ((furlhint_plugin_get_flags (plugin) & FURLHINT_PLUGIN_TCP_PROXY) != 0 &&
+          (found == NULL || (furlhint_plugin_is_configured (plugin) &&
+                             !furlhint_plugin_is_configured (found))))
+        found = plugin;
+    }
+  return found;
+}
+
 static void
 explain_context (RankState *state)
 {
@@ -166,12 +185,12 @@ explain_context (RankState *state)
   GPtrArray *plugins = furlhint_context_get_plugins (state->ctx);
   FurlHintPlugin *tor = furlhint_context_find_plugin (state->ctx, "tor");
   FurlHintPlugin *i2p = furlhint_context_find_plugin (state->ctx, "i2p");
-  FurlHintPlugin *socks = furlhint_context_find_plugin (state->ctx, "socks");
+  FurlHintPlugin *tcp_proxy = find_tcp_proxy (plugins);
   gboolean anonymous = furlhint_config_get_anonymous (config);
   FurlHintTcpMode tcp_mode = furlhint_config_get_tcp_mode (config);
   gboolean tor_ok = tor != NULL && furlhint_plugin_is_configured (tor);
   gboolean i2p_ok = i2p != NULL && furlhint_plugin_is_configured (i2p);
-  gboolean socks_ok = socks != NULL && furlhint_plugin_is_configured (socks);
+  gboolean proxy_ok = tcp_proxy != NULL && furlhint_plugin_is_configured (tcp_proxy);
   const gchar *tcp_default = furlhint_config_get_value (config, "connections", "tcp") == NULL
                             ? " (the default)" : "";
   FurlHintPlugin *anon_carrier = furlhint_context_find_anonymous_carrier (state->ctx);
@@ -238,7 +257,8 @@ explain_context (RankState *state)
 
           fh_print (stdout, "[connections] tcp = tcp, tcp.socks-proxy = %s: TCP hints go through "
                     "the SOCKS proxy (proxied, remote DNS)%s\n", shown,
-                    socks_ok ? "" : " (but the socks plugin is not loaded or not configured)");
+                    proxy_ok ? "" : " (but no loaded plugin that serves it, one declaring "
+                    "FURLHINT_PLUGIN_TCP_PROXY such as socks, is configured)");
         }
       else if (anonymous)
         fh_print (stdout, "[connections] tcp = tcp%s: never used in anonymous mode\n", tcp_default);

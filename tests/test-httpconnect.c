@@ -312,6 +312,39 @@ test_anonymous_never (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_tunnels (f), ==, before);
 }
 
+/* The proxy's refusal and a proxy that is not there are coded failures
+ * that say which proxy and what it answered. */
+static void
+test_failures (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *cfg = NULL;
+  g_autofree gchar *closed_furl = NULL;
+  g_autofree gchar *down_cfg = NULL;
+  g_autofree gchar *down_text = NULL;
+  g_autofree gchar *expected = NULL;
+  Run run = { 0 };
+
+  if (!lab_ready ())
+    return;
+  cfg = write_config (f, "[connections]\ntcp = httpconnect\n");
+  closed_furl = g_strdup_printf ("pb://" TUB "@tcp:127.0.0.1:%u/swissnum",
+                                 lab_free_port ("127.0.0.1"));
+  run_cli (&run, NULL, "connect", "--config", cfg, "--timeout", "10", closed_furl, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  expected = g_strdup_printf ("HTTP proxy 127.0.0.1:%u refused CONNECT: \"HTTP/1.1 500 ",
+                              f->proxy_port);
+  assert_contains (run.err, expected);
+  run_clear (&run);
+
+  down_text = g_strdup_printf ("[connections]\ntcp = httpconnect\n[httpconnect]\n"
+                               "proxy = tcp:127.0.0.1:%u\n", lab_free_port ("127.0.0.1"));
+  down_cfg = lab_write_file (f->lab, "down.cfg", down_text);
+  run_cli (&run, NULL, "connect", "--config", down_cfg, "--timeout", "10", f->furl, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  assert_contains (run.err, "cannot connect to the proxy (is it running?)");
+  run_clear (&run);
+}
+
 /* A proxy given by name would be looked up in DNS: refused at init, with
  * the setting and what is accepted. */
 static void
@@ -378,6 +411,7 @@ main (int argc, char **argv)
               test_selected_by_override, teardown);
   g_test_add ("/httpconnect/anonymous-never", Fixture, NULL, setup,
               test_anonymous_never, teardown);
+  g_test_add ("/httpconnect/failures", Fixture, NULL, setup, test_failures, teardown);
   g_test_add ("/httpconnect/bad-proxy", Fixture, NULL, setup, test_bad_proxy, teardown);
   g_test_add ("/httpconnect/plugin-check", Fixture, NULL, setup, test_plugin_check, teardown);
 

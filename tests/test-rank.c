@@ -734,6 +734,30 @@ test_anon_carrier_capability (void)
   furlhint_context_unref (ctx);
 }
 
+/* `[connections] tcp = NAME` naming a proxied carrier: used in normal
+ * mode (here refused, as it is not configured), never in anonymous mode,
+ * where the anonymous carrier takes the hints as for `tcp = tcp`. */
+static void
+test_tcp_carrier_proxied (void)
+{
+  FurlHintContext *ctx;
+  FurlHintPlan *plan;
+
+  ctx = ctx_from_text ("[connections]\ntcp = Socks\ntor.socks-proxy = tcp:127.0.0.1:9050\n");
+  plan = rank (ctx, FURL ("tcp:example.com:1234"));
+  assert_plan (plan, EXPECT ("0 reject not-configured"));
+  furlhint_plan_unref (plan);
+  furlhint_context_unref (ctx);
+
+  ctx = ctx_from_text ("[node]\nanonymous = true\n"
+                       "[connections]\ntcp = socks\ntor.socks-proxy = tcp:127.0.0.1:9050\n");
+  plan = rank (ctx, FURL ("tcp:example.com:1234,tcp:127.0.0.1:1"));
+  assert_plan (plan, EXPECT ("0 route tor tier=1 anonymous +0 carried",
+                             "1 reject bad-hint"));
+  furlhint_plan_unref (plan);
+  furlhint_context_unref (ctx);
+}
+
 /* `[connections] tcp = NAME` for a NAME that is not a loaded carrier: the
  * config cannot know, the context and the ranker say so with file:line. */
 static void
@@ -1392,6 +1416,7 @@ main (int argc,
   g_test_add_func ("/rank/connections/tcp-tor-letter-case", test_tcp_tor_letter_case);
   g_test_add_func ("/rank/connections/anon-carrier-capability", test_anon_carrier_capability);
   g_test_add_func ("/rank/connections/tcp-carrier-unknown", test_tcp_carrier_unknown);
+  g_test_add_func ("/rank/connections/tcp-carrier-proxied", test_tcp_carrier_proxied);
   g_test_add_func ("/rank/connections/tor-fallback", test_tor_fallback);
   g_test_add_func ("/rank/connections/socks-proxy", test_socks_proxy);
   g_test_add_func ("/rank/nurl/pb", test_nurl_pb);
