@@ -720,6 +720,34 @@ test_anon_carrier_capability (void)
   }
   furlhint_context_unref (ctx);
 
+  /* Any ranker: furlhint_plan_add_route() refuses the route itself, in
+   * either mode, whatever host kind the caller claims. */
+  {
+    g_autoptr(GError) error = NULL;
+    FurlHintFurl *furl = furlhint_furl_parse (FURL ("tcp:127.0.0.1:1"), &error);
+    FurlHintPlugin *lax;
+    FurlHintPlan *custom;
+    guint mode;
+
+    g_assert_no_error (error);
+    ctx = ctx_with_lax_anon ("[node]\n");
+    lax = furlhint_context_find_plugin (ctx, "lax_anon");
+    for (mode = 0; mode < 2; mode++)
+      {
+        FurlHintTarget target = { g_strdup ("127.0.0.1"), 1, FURLHINT_HOST_DNS,
+                                  g_strdup ("tcp:127.0.0.1:1") };
+
+        custom = furlhint_plan_new (furl, mode == 1);
+        g_assert_false (furlhint_plan_add_route (custom, 0, lax, &target,
+                                                 FURLHINT_TIER_TOR_FALLBACK, TRUE));
+        g_assert_null (target.host);
+        assert_reason (custom, 0, "ignoring non-Tor-able ipaddr 127.0.0.1");
+        furlhint_plan_unref (custom);
+      }
+    furlhint_furl_unref (furl);
+    furlhint_context_unref (ctx);
+  }
+
   /* Normal mode, `tcp = lax_anon`: the same refusal, and the fallback
    * tier is not needed for an anonymous carrier's route. */
   ctx = ctx_with_lax_anon ("[connections]\ntcp = Lax_Anon\n");
