@@ -540,10 +540,10 @@ lookup_override (const RankState *st,
 
 /* The `tcp:` policy is four decisions, one function each, in this order
  * (docs/design.md, "Policy tiers"): which route the override or
- * `[connections] tcp` asks for; then, in anonymous mode, Tor or nothing;
- * in normal mode, the route asked for at the native tier; and last the
- * Tor fallback's second route. A NURL's own network comes before all of
- * them. */
+ * `[connections] tcp` asks for; then, in anonymous mode, an anonymous
+ * carrier (Tor first) or nothing; in normal mode, the route asked for at
+ * the native tier; and last the Tor fallback's second route. A NURL's
+ * own network comes before all of them. */
 
 /* A pb+tor:// or pb+i2p:// NURL says how to reach the server, whatever
  * tahoe.cfg's `tcp` says about ordinary FURLs: over Tor, or (for a
