@@ -27,6 +27,8 @@ fh_cli_clear (FhCli *cli)
   g_clear_pointer (&cli->config_path, g_free);
   g_clear_pointer (&cli->plugin_dirs, g_ptr_array_unref);
   g_clear_pointer (&cli->args, g_strfreev);
+  g_clear_pointer (&cli->overrides, g_hash_table_unref);
+  g_clear_pointer (&cli->servers, g_hash_table_unref);
 }
 
 /* --config and --plugin-dir are callbacks rather than plain string
@@ -367,6 +369,126 @@ fh_cli_make_context_collecting (FhCli *cli,
   return ctx;
 }
 
+static gboolean
+is_name (const gchar *text)
+{
+  const gchar *p;
+
+  if (text == NULL || *text == '\0')
+    return FALSE;
+  for (p = text; *p != '\0'; p++)
+    if (!(g_ascii_isalnum (*p) || *p == '_' || *p == '-'))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+fh_cli_add_override (GHashTable *table,
+                     const gchar *type,
+                     const gchar *handler,
+                     gchar **message)
+{
+  if (!is_name (type) || !is_name (handler))
+    {
+      *message = g_strdup_printf ("'%s: %s' is not an override; accepted: HINTTYPE: "
+                                  "HANDLER, each letters, digits, '_' or '-' (tcp: tcp, "
+                                  "tcp: tor, tcp: disabled, tcp: CARRIER, tor: disabled, ...)",
+                                  type, handler);
+      return FALSE;
+    }
+  g_hash_table_replace (table, g_ascii_strdown (type, -1), g_ascii_strdown (handler, -1));
+  return TRUE;
+}
+
+gboolean
+fh_cli_option_override_cb (const gchar *option_name,
+                           const gchar *value,
+                           gpointer data,
+                           GError **error)
+{
+  FhCli *cli = data;
+  g_auto(GStrv) parts = g_strsplit (value, "=", 2);
+  g_autofree gchar *message = NULL;
+
+  if (cli->overrides == NULL)
+    cli->overrides = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (g_strv_length (parts) != 2 ||
+      !fh_cli_add_override (cli->overrides, parts[0], parts[1], &message))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s %s: not TYPE=NAME; accepted: tcp=tcp, tcp=tor, tcp=disabled, "
+                   "tcp=CARRIER (a loaded plugin that carries tcp: hints), TYPE=disabled, "
+                   "TYPE=the plugin that handles TYPE",
+                   option_name, value);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+fh_cli_option_servers_cb (const gchar *option_name,
+                          const gchar *value,
+                          gpointer data,
+                          GError **error)
+{
+  FhCli *cli = data;
+  g_autoptr(GError) local = NULL;
+  GHashTable *servers = fh_servers_yaml_load (value, &local);
+
+  if (servers == NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: %s",
+                   option_name, local->message);
+      return FALSE;
+    }
+  g_clear_pointer (&cli->servers, g_hash_table_unref);
+  cli->servers = servers;
+  return TRUE;
+}
+
+GHashTable *
+fh_cli_dup_overrides (FhCli *cli,
+                      FurlHintFurl *furl)
+{
+  GHashTable *server = cli->servers != NULL
+                       ? g_hash_table_lookup (cli->servers, furlhint_furl_get_tubid (furl))
+                       : NULL;
+  GHashTable *table;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (server == NULL && cli->overrides == NULL)
+    return NULL;
+  table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (server != NULL)
+    {
+      g_hash_table_iter_init (&iter, server);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        g_hash_table_replace (table, g_strdup (key), g_strdup (value));
+    }
+  if (cli->overrides != NULL)
+    {
+      g_hash_table_iter_init (&iter, cli->overrides);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        g_hash_table_replace (table, g_strdup (key), g_strdup (value));
+    }
+  return table;
+}
+
+gboolean
+fh_cli_check_tcp_route (FhCli *cli,
+                        FurlHintContext *ctx,
+                        int *exit_code)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (furlhint_context_check_tcp_route (ctx, &error))
+    return TRUE;
+  fh_cli_error (cli, "%s", error->message);
+  *exit_code = FH_EXIT_REFUSED;
+  return FALSE;
+}
+
 static void
 emit_line (GString *line,
            guint64 line_no,
@@ -476,18 +598,6 @@ fh_host_kind_name (FurlHintHostKind kind)
     case FURLHINT_HOST_IPV6: return "ipv6";
     case FURLHINT_HOST_ONION: return "onion";
     case FURLHINT_HOST_I2P: return "i2p";
-    default: return "unknown";
-    }
-}
-
-const gchar *
-fh_tcp_mode_name (FurlHintTcpMode mode)
-{
-  switch (mode)
-    {
-    case FURLHINT_TCP_MODE_TCP: return "tcp";
-    case FURLHINT_TCP_MODE_TOR: return "tor";
-    case FURLHINT_TCP_MODE_DISABLED: return "disabled";
     default: return "unknown";
     }
 }

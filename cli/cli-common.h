@@ -46,6 +46,8 @@ typedef struct {
   gboolean verbose;         /* -v/--verbose */
   gboolean show_secrets;    /* --show-secrets: FURL names and swissnums in full */
   gchar **args;             /* (owned) (nullable) the command's arguments, as bytes */
+  GHashTable *overrides;    /* (owned) (nullable) --override: hint type → handler */
+  GHashTable *servers;      /* (owned) (nullable) --servers: tub ID → (type → handler) */
 } FhCli;
 
 typedef int (*FhCommandFunc) (FhCli *cli, int argc, char **argv);
@@ -114,6 +116,61 @@ FurlHintContext *fh_cli_make_context_collecting (FhCli *cli,
                                                  GPtrArray *warnings,
                                                  int *exit_code);
 
+/* Adds TYPE → HANDLER (both lower-cased) to an overrides table as
+ * furlhint_context_rank() reads it (FurlHintRankOptions.overrides). FALSE
+ * and *@message (owned) saying what is accepted when either is not a
+ * name (letters, digits, '_', '-'). */
+gboolean fh_cli_add_override (GHashTable *table,
+                              const gchar *type,
+                              const gchar *handler,
+                              gchar **message);
+
+/* GOption callback for `--override TYPE=NAME` (repeatable) into
+ * cli->overrides; data is the FhCli. */
+gboolean fh_cli_option_override_cb (const gchar *option_name,
+                                    const gchar *value,
+                                    gpointer data,
+                                    GError **error);
+
+/* GOption callback for `--servers FILE`: reads Tahoe's servers.yaml
+ * (cli/servers-yaml.c) into cli->servers; data is the FhCli. */
+gboolean fh_cli_option_servers_cb (const gchar *option_name,
+                                   const gchar *value,
+                                   gpointer data,
+                                   GError **error);
+
+/* The per-peer overrides for @furl (new reference, or NULL for none):
+ * its server's `connections:` from --servers (matched by tub ID), then
+ * every --override, which wins. */
+GHashTable *fh_cli_dup_overrides (FhCli *cli,
+                                  FurlHintFurl *furl);
+
+/* The options of the commands that rank: --override and --servers. */
+#define FH_CLI_OVERRIDE_OPTIONS \
+  { "override", 'o', G_OPTION_FLAG_NONE, G_OPTION_ARG_CALLBACK, \
+    (gpointer) fh_cli_option_override_cb, \
+    "Per-peer override of a hint type's handler, as in Tahoe's servers.yaml " \
+    "connections: (tcp=tor, tcp=tcp, tcp=disabled, tcp=CARRIER, tor=disabled; " \
+    "may be repeated; wins over --servers)", "TYPE=NAME" }, \
+  { "servers", 0, G_OPTION_FLAG_FILENAME, G_OPTION_ARG_CALLBACK, \
+    (gpointer) fh_cli_option_servers_cb, \
+    "Read Tahoe's private/servers.yaml: a server's connections: table overrides " \
+    "[connections] for the FURLs with its anonymous-storage-FURL's tub ID", "FILE" }
+
+/* servers-yaml.c: tub ID of each static server's anonymous-storage-FURL →
+ * its `connections:` table (type → handler, lower case); NULL with
+ * @error (naming FILE:LINE and what is accepted) when the file is not
+ * such YAML. */
+GHashTable *fh_servers_yaml_load (const gchar *path,
+                                  GError **error);
+
+/* furlhint_context_check_tcp_route() for a command that connects or
+ * ranks: FALSE (message printed, *exit_code = FH_EXIT_REFUSED) when
+ * `[connections] tcp` names no loaded carrier. */
+gboolean fh_cli_check_tcp_route (FhCli *cli,
+                                 FurlHintContext *ctx,
+                                 int *exit_code);
+
 /* Batch input: calls @func for each line of @stream (final "\n" removed,
  * nothing else stripped), skipping empty lines and lines starting with '#'
  * as the corpus README says. @func gets the raw bytes and their length
@@ -149,7 +206,6 @@ gchar *fh_cli_show_furl (FhCli *cli,
 
 /* Short names for enums the public API does not name. */
 const gchar *fh_host_kind_name (FurlHintHostKind kind);
-const gchar *fh_tcp_mode_name (FurlHintTcpMode mode);
 
 /* JSON helpers on top of core/shared/json-writer.h. */
 void fh_json_append_strv (GString *out,

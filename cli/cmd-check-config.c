@@ -53,7 +53,7 @@ print_json (const Report *r)
     g_string_append (out, "null");
   g_string_append_c (out, ',');
   fh_json_append_key (out, "tcp");
-  fh_json_append_text (out, r->config ? fh_tcp_mode_name (furlhint_config_get_tcp_mode (r->config)) : NULL);
+  fh_json_append_text (out, r->config ? furlhint_config_get_tcp_route (r->config) : NULL);
   g_string_append_c (out, ',');
   fh_json_append_key (out, "tor_fallback");
   if (r->config)
@@ -115,7 +115,7 @@ print_text (const Report *r)
   fh_print (stdout, "OK\n");
   fh_print (stdout, "file:         %s\n", r->path);
   fh_print (stdout, "mode:         %s\n", furlhint_config_get_anonymous (r->config) ? "anonymous" : "normal");
-  fh_print (stdout, "tcp:          %s\n", fh_tcp_mode_name (furlhint_config_get_tcp_mode (r->config)));
+  fh_print (stdout, "tcp:          %s\n", furlhint_config_get_tcp_route (r->config));
   if (location != NULL && location[0] == NULL)
     fh_print (stdout, "tub.location: (empty: this node advertises nothing and listens nowhere)\n");
   else if (location != NULL)
@@ -234,6 +234,9 @@ fh_cmd_check_config (FhCli *cli,
           g_ptr_array_add (plugin_warnings, g_strdup_printf ("plugin not loaded: %s", perr->message));
       }
   }
+  /* `[connections] tcp = NAME` needs NAME loaded: only now is that known. */
+  if (error == NULL && !furlhint_context_check_tcp_route (r.ctx, &error))
+    rc = FH_EXIT_REFUSED;
 
 out:
   r.error = error;

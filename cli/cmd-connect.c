@@ -776,6 +776,8 @@ connect_load (Connect *c,
   furlhint_config_unref (config);
   if (c->ctx == NULL)
     return FALSE;
+  if (!fh_cli_check_tcp_route (c->cli, c->ctx, rc))
+    return FALSE;
   plugin_errors = furlhint_context_get_plugin_errors (c->ctx);
   for (guint i = 0; i < plugin_errors->len; i++)
     {
@@ -812,6 +814,7 @@ connect_run (Connect *c,
 
   /* Ranked here rather than in the connector, so that every hint has a
    * line (with the policy's reason when it got no route) from the start. */
+  options.rank.overrides = fh_cli_dup_overrides (c->cli, c->furl);
   c->plan = furlhint_context_rank (c->ctx, c->furl, &options.rank);
   c->live = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < furlhint_furl_get_n_hints (c->furl); i++)
@@ -863,6 +866,7 @@ connect_run (Connect *c,
 
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
+  g_clear_pointer (&options.rank.overrides, g_hash_table_unref);
   return rc;
 }
 
@@ -891,6 +895,7 @@ fh_cmd_connect (FhCli *cli,
       "(default 30; 0: wait until the peer closes)", "SECONDS" },
     { "half-close", 'H', G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &half_close_opt,
       "--pipe: at the end of input, shut down the connection's write side", NULL },
+    FH_CLI_OVERRIDE_OPTIONS,
     G_OPTION_ENTRY_NULL
   };
 

@@ -142,6 +142,41 @@ print_plan_json (RankState *state,
 
 /* ---- text ------------------------------------------------------------ */
 
+/* Which carrier takes public TCP hints in anonymous mode (and for the
+ * Tor fallback), and why that one: furlhint_context_find_anonymous_carrier(). */
+static gchar *
+anon_carrier_text (FurlHintContext *ctx,
+                   FurlHintPlugin *carrier)
+{
+  if (carrier == NULL)
+    return g_strdup ("nowhere (unavailable: Tor is not configured, nor any other "
+                     "anonymous carrier)");
+  if (carrier == furlhint_context_find_plugin_for_prefix (ctx, "tor"))
+    return g_strdup_printf ("through the '%s' plugin (Tor: the owner of tor: hints is "
+                            "preferred)", furlhint_plugin_get_name (carrier));
+  return g_strdup_printf ("through the '%s' plugin (the first configured anonymous carrier "
+                          "by name; Tor is not configured)", furlhint_plugin_get_name (carrier));
+}
+
+/* The plugin that serves tcp.socks-proxy (FURLHINT_PLUGIN_TCP_PROXY), a
+ * configured one first; the ranker's rule (core/rank.c). */
+static FurlHintPlugin *
+find_tcp_proxy (GPtrArray *plugins)
+{
+  FurlHintPlugin *found = NULL;
+
+  for (guint i = 0; i < plugins->len; i++)
+    {
+      FurlHintPlugin *plugin = g_ptr_array_index (plugins, i);
+
+      if ((furlhint_plugin_get_flags (plugin) & FURLHINT_PLUGIN_TCP_PROXY) != 0 &&
+          (found == NULL || (furlhint_plugin_is_configured (plugin) &&
+                             !furlhint_plugin_is_configured (found))))
+        found = plugin;
+    }
+  return found;
+}
+
 static void
 explain_context (RankState *state)
 {
@@ -150,14 +185,15 @@ explain_context (RankState *state)
   GPtrArray *plugins = furlhint_context_get_plugins (state->ctx);
   FurlHintPlugin *tor = furlhint_context_find_plugin (state->ctx, "tor");
   FurlHintPlugin *i2p = furlhint_context_find_plugin (state->ctx, "i2p");
-  FurlHintPlugin *socks = furlhint_context_find_plugin (state->ctx, "socks");
+  FurlHintPlugin *tcp_proxy = find_tcp_proxy (plugins);
   gboolean anonymous = furlhint_config_get_anonymous (config);
   FurlHintTcpMode tcp_mode = furlhint_config_get_tcp_mode (config);
   gboolean tor_ok = tor != NULL && furlhint_plugin_is_configured (tor);
   gboolean i2p_ok = i2p != NULL && furlhint_plugin_is_configured (i2p);
-  gboolean socks_ok = socks != NULL && furlhint_plugin_is_configured (socks);
+  gboolean proxy_ok = tcp_proxy != NULL && furlhint_plugin_is_configured (tcp_proxy);
   const gchar *tcp_default = furlhint_config_get_value (config, "connections", "tcp") == NULL
                             ? " (the default)" : "";
+  FurlHintPlugin *anon_carrier = furlhint_context_find_anonymous_carrier (state->ctx);
   g_autoptr(GError) invalid = NULL;
   const gchar *value;
 
@@ -178,15 +214,35 @@ explain_context (RankState *state)
     fh_print (stdout, "mode: normal\n");
 
   if (anonymous)
-    fh_print (stdout, "  never a clear or proxied connection, never a local DNS lookup of a hint host;\n"
-            "  tier 0 = tor:, i2p: and .onion/.i2p hints, tier 1 = public TCP hints over Tor%s\n",
-            tor_ok ? "" : " (unavailable: Tor is not configured)");
+    {
+      g_autofree gchar *why = anon_carrier_text (state->ctx, anon_carrier);
+
+      fh_print (stdout, "  never a clear or proxied connection, never a local DNS lookup of a hint host;\n"
+                "  tier 0 = tor:, i2p: and .onion/.i2p hints, tier 1 = public TCP hints %s\n", why);
+    }
 
   switch (tcp_mode)
     {
     case FURLHINT_TCP_MODE_TOR:
-      fh_print (stdout, "[connections] tcp = tor: every TCP hint is carried by Tor%s\n",
-              tor_ok ? "" : " (but Tor is not configured, so TCP hints get no route)");
+    case FURLHINT_TCP_MODE_CARRIER:
+      {
+        const gchar *route = furlhint_config_get_tcp_route (config);
+        FurlHintPlugin *carrier = furlhint_context_find_carrier (state->ctx, route);
+        FurlHintAnonClass anon_class = furlhint_plugin_get_anon_class (carrier);
+
+        /* fh_cli_check_tcp_route() made sure it is a loaded carrier. */
+        if (anonymous && anon_class != FURLHINT_ANON_ANONYMOUS)
+          fh_print (stdout, "[connections] tcp = %s: NOT used: anonymous mode forbids a %s "
+                    "carrier (the '%s' plugin); public TCP hints go %s\n", route,
+                    furlhint_anon_class_name (anon_class), furlhint_plugin_get_name (carrier),
+                    anon_carrier != NULL ? "through the anonymous carrier above" : "nowhere");
+        else
+          fh_print (stdout, "[connections] tcp = %s: every public TCP hint is carried by the "
+                    "'%s' plugin (%s)%s\n", route, furlhint_plugin_get_name (carrier),
+                    furlhint_anon_class_name (anon_class),
+                    furlhint_plugin_is_configured (carrier) ? ""
+                    : ", which is not configured, so TCP hints get no route");
+      }
       break;
     case FURLHINT_TCP_MODE_DISABLED:
       fh_print (stdout, "[connections] tcp = disabled: TCP hints are dropped\n");
@@ -201,7 +257,8 @@ explain_context (RankState *state)
 
           fh_print (stdout, "[connections] tcp = tcp, tcp.socks-proxy = %s: TCP hints go through "
                     "the SOCKS proxy (proxied, remote DNS)%s\n", shown,
-                    socks_ok ? "" : " (but the socks plugin is not loaded or not configured)");
+                    proxy_ok ? "" : " (but no loaded plugin that serves it, one declaring "
+                    "FURLHINT_PLUGIN_TCP_PROXY such as socks, is configured)");
         }
       else if (anonymous)
         fh_print (stdout, "[connections] tcp = tcp%s: never used in anonymous mode\n", tcp_default);
@@ -240,9 +297,33 @@ explain_context (RankState *state)
             "i2p: and .i2p hints get no route\n");
 
   if (!anonymous)
-    fh_print (stdout, "Tor fallback for failed TCP hints ([connections] tcp.tor-fallback): %s\n",
-            furlhint_config_get_tor_fallback (config)
-            ? (tor_ok ? "on" : "on, but Tor is not configured") : "off");
+    {
+      g_autofree gchar *why = anon_carrier_text (state->ctx, anon_carrier);
+
+      fh_print (stdout, "Tor fallback for failed TCP hints ([connections] tcp.tor-fallback): %s%s\n",
+                furlhint_config_get_tor_fallback (config) ? "on, " : "off",
+                furlhint_config_get_tor_fallback (config) ? why : "");
+    }
+
+  /* A carrier that is configured but carries nothing must not look as if
+   * it did (`furlhint plugins` shows it "configured: yes"). */
+  for (guint i = 0; i < plugins->len; i++)
+    {
+      FurlHintPlugin *plugin = g_ptr_array_index (plugins, i);
+      const gchar *name = furlhint_plugin_get_name (plugin);
+
+      if (!furlhint_plugin_can_carry_tcp (plugin) || !furlhint_plugin_is_configured (plugin) ||
+          plugin == anon_carrier || plugin == tor ||
+          (furlhint_plugin_get_flags (plugin) & FURLHINT_PLUGIN_TCP_PROXY) != 0 ||
+          furlhint_context_find_carrier (state->ctx, furlhint_config_get_tcp_route (config)) == plugin)
+        continue;
+      fh_print (stdout, "carrier %s (%s): configured but not used for public TCP hints: "
+                "[connections] tcp = %s; use it with tcp = %s or --override tcp=%s%s\n",
+                name, furlhint_anon_class_name (furlhint_plugin_get_anon_class (plugin)),
+                furlhint_config_get_tcp_route (config), name, name,
+                anonymous && furlhint_plugin_get_anon_class (plugin) != FURLHINT_ANON_ANONYMOUS
+                ? " (not in anonymous mode, which forbids it)" : "");
+    }
 
   /* Ranking does not need a valid tub.location, but an operator asking
    * "why" wants to know that the node itself would not start. */
@@ -272,6 +353,48 @@ route_description (const FurlHintPlanEntry *entry)
   if (entry->plugin != NULL && entry->target.host != NULL)
     return furlhint_plugin_describe (entry->plugin, &entry->target);
   return g_strdup (entry->description ? entry->description : "");
+}
+
+/* A `tcp:` hint that the carrier asked for (an override, else
+ * `[connections] tcp`) does not go through: say so, and why.
+ * @claimer (nullable) is the plugin whose network the host belongs to. */
+static void
+explain_unused_carrier (RankState *state,
+                        const FurlHintPlan *plan,
+                        guint index,
+                        FurlHintPlugin *claimer)
+{
+  FurlHintConfig *config = furlhint_context_get_config (state->ctx);
+  g_autoptr(GHashTable) overrides = fh_cli_dup_overrides (state->cli, furlhint_plan_get_furl (plan));
+  const gchar *name = overrides != NULL ? g_hash_table_lookup (overrides, "tcp") : NULL;
+  const gchar *source = name != NULL ? "per-peer override tcp" : "[connections] tcp";
+  FurlHintPlugin *carrier;
+
+  if (name == NULL)
+    name = furlhint_config_get_tcp_route (config);
+  carrier = furlhint_context_find_carrier (state->ctx, name);
+  if (carrier == NULL || !furlhint_plugin_can_carry_tcp (carrier))
+    return;
+  for (guint i = 0; i < furlhint_plan_get_n_entries (plan); i++)
+    {
+      const FurlHintPlanEntry *entry = furlhint_plan_get_entry (plan, i);
+
+      if (entry->hint_index == index && entry->plugin == carrier)
+        return;
+    }
+
+  if (claimer != NULL)
+    fh_print (stdout, "    %s = %s is not used for this hint: its host belongs to the %s "
+              "plugin's network, which reaches it natively\n", source, name,
+              furlhint_plugin_get_name (claimer));
+  else if (furlhint_plan_is_anonymous (plan) &&
+           furlhint_plugin_get_anon_class (carrier) != FURLHINT_ANON_ANONYMOUS)
+    fh_print (stdout, "    %s = %s is not used for this hint: anonymous mode forbids a %s "
+              "carrier\n", source, name,
+              furlhint_anon_class_name (furlhint_plugin_get_anon_class (carrier)));
+  else
+    fh_print (stdout, "    %s = %s is not used for this hint: see the reason below\n",
+              source, name);
 }
 
 /* Why a hint goes where it goes: which plugin owns its type, which one
@@ -312,6 +435,7 @@ explain_hint (RankState *state,
         fh_print (stdout, "    host %s has a suffix the %s plugin claims: it goes to %s, not %s\n", host,
                 furlhint_plugin_get_name (claimer), furlhint_plugin_get_name (claimer),
                 owner ? furlhint_plugin_get_name (owner) : "the tcp handler");
+      explain_unused_carrier (state, plan, index, claimer != NULL && claimer != owner ? claimer : NULL);
     }
 
   for (guint i = 0; i < n; i++)
@@ -469,7 +593,13 @@ rank_one (RankState *state,
       return;
     }
 
-  plan = furlhint_context_rank (state->ctx, furl, NULL);
+  {
+    FurlHintRankOptions options = { sizeof options, };
+
+    options.overrides = fh_cli_dup_overrides (cli, furl);
+    plan = furlhint_context_rank (state->ctx, furl, &options);
+    g_clear_pointer (&options.overrides, g_hash_table_unref);
+  }
   if (furlhint_plan_get_n_routes (plan) == 0)
     state->refused = TRUE;
 
@@ -512,6 +642,7 @@ fh_cmd_rank (FhCli *cli,
     { "explain", 'e', G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &state.explain,
       "Also say why: the mode, the settings that mattered, each hint's reasoning and a verdict",
       NULL },
+    FH_CLI_OVERRIDE_OPTIONS,
     G_OPTION_ENTRY_NULL
   };
 
@@ -538,6 +669,11 @@ fh_cmd_rank (FhCli *cli,
   furlhint_config_unref (config);
   if (state.ctx == NULL)
     return rc;
+  if (!fh_cli_check_tcp_route (cli, state.ctx, &rc))
+    {
+      furlhint_context_unref (state.ctx);
+      return rc;
+    }
 
   /* Without the plugin that should have handled them, hints would be
    * rejected as "no-handler" with no hint why: say it up front. */

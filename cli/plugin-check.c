@@ -191,7 +191,7 @@ check_descriptor (Checker *checker,
 {
   const FurlHintPluginDescriptor *desc = furlhint_plugin_get_descriptor (plugin);
   g_autofree gchar *prefixes = g_strjoinv (", ", (gchar **) desc->prefixes);
-  guint32 known_flags = FURLHINT_PLUGIN_CAN_CARRY_TCP;
+  guint32 known_flags = FURLHINT_PLUGIN_CAN_CARRY_TCP | FURLHINT_PLUGIN_TCP_PROXY;
 
   report (checker, TRUE, "descriptor",
           "plugin '%s' %s, prefixes: %s, class %s%s%s",
@@ -215,8 +215,14 @@ check_descriptor (Checker *checker,
 
   if ((desc->flags & ~known_flags) != 0)
     report (checker, FALSE, "descriptor flags",
-            "unknown flag bits 0x%x; only FURLHINT_PLUGIN_CAN_CARRY_TCP is defined",
+            "unknown flag bits 0x%x; defined: FURLHINT_PLUGIN_CAN_CARRY_TCP, "
+            "FURLHINT_PLUGIN_TCP_PROXY",
             (guint) (desc->flags & ~known_flags));
+  else if ((desc->flags & FURLHINT_PLUGIN_TCP_PROXY) != 0 &&
+           (desc->flags & FURLHINT_PLUGIN_CAN_CARRY_TCP) == 0)
+    report (checker, FALSE, "descriptor flags",
+            "FURLHINT_PLUGIN_TCP_PROXY without FURLHINT_PLUGIN_CAN_CARRY_TCP: the proxy "
+            "for tcp.socks-proxy must carry tcp: hints");
   else
     report (checker, TRUE, "descriptor flags", NULL);
 }

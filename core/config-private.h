@@ -19,7 +19,8 @@ typedef struct {
   gchar *anonymous_where;       /* (owned) (nullable) "file:line: [node] key = value" */
   FurlHintTcpMode tcp_mode;
   gboolean tcp_explicit;        /* [connections] tcp was given */
-  gchar *tcp_where;             /* (owned) (nullable) "file:line" of it */
+  gchar *tcp_where;             /* (owned) (nullable) "file:line: [connections] tcp = VALUE" */
+  gchar *tcp_carrier;           /* (owned) (nullable) lower-cased name when tcp_mode is CARRIER */
   gboolean tor_fallback;
   gchar **tub_location;         /* (owned) (nullable) entries, not stripped (as Tahoe) */
   gchar *tub_location_where;    /* (owned) (nullable) */
@@ -35,6 +36,9 @@ struct _FurlHintConfig {
   gint anonymous_override;      /* -1: none; else furlhint_config_set_anonymous() */
 };
 
+/* config.c: a `[connections] tcp` value (or a per-peer override of it)
+ * has the form of a plugin name in any letter case. */
+gboolean fh_config_tcp_route_is_well_formed (const gchar *value);
 /* config.c: the rules core/listen.c shares */
 gboolean fh_config_check_server_keys (const FurlHintConfig *config, GError **error);
 /* The keys of [@section] against what its plugin declares (@keys ends

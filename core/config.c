@@ -51,7 +51,9 @@
 #define SET_ORIGIN "(set)"
 
 #define ACCEPTED_BOOLEAN "accepted: true, false, yes, no, on, off, 1, 0 (any letter case)"
-#define ACCEPTED_TCP_MODE "accepted: tcp, tor, disabled (any letter case)"
+#define ACCEPTED_TCP_MODE \
+  "accepted: tcp, tor, disabled, or the name of a loaded plugin that carries " \
+  "tcp: hints (letters, digits, '_' and '-'; any letter case)"
 #define ACCEPTED_PORT "accepted: a port number 1..65535"
 #define ACCEPTED_LOCATION \
   "accepted: comma-separated connection hints (tcp:HOST:PORT, tor:HOST:PORT, " \
@@ -144,6 +146,7 @@ state_clear (FhConfigState *st)
 {
   g_clear_pointer (&st->anonymous_where, g_free);
   g_clear_pointer (&st->tcp_where, g_free);
+  g_clear_pointer (&st->tcp_carrier, g_free);
   g_clear_pointer (&st->tub_location, g_strfreev);
   g_clear_pointer (&st->tub_location_where, g_free);
   g_clear_pointer (&st->tub_port, g_free);
@@ -509,15 +512,13 @@ check_value (Builder *b,
 
     case KIND_TCP_MODE:
       {
-        gchar *lower = g_utf8_strdown (value, -1);
-        gboolean ok = (strcmp (lower, "tcp") == 0 || strcmp (lower, "tor") == 0 ||
-                       strcmp (lower, "disabled") == 0);
+        /* Whether a name is a loaded carrier is known only once the
+         * plugins are loaded: the ranker says so (core/rank.c). */
+        gboolean ok = fh_config_tcp_route_is_well_formed (value);
 
         if (!ok)
           set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, value,
-                         "not a TCP route%s; " ACCEPTED_TCP_MODE,
-                         strcmp (lower, "i2p") == 0 ? " (I2P cannot carry TCP connections)" : "");
-        g_free (lower);
+                         "not a TCP route; " ACCEPTED_TCP_MODE);
         return ok;
       }
 
@@ -800,7 +801,9 @@ check_conflicts (Builder *b,
       set_conflict (b, error, "connections", "tcp.socks-proxy", "connections", "tcp",
                     "TCP hints cannot go through a SOCKS proxy and %s at once; "
                     "accepted: tcp.socks-proxy with tcp = tcp (or no tcp key)",
-                    st->tcp_mode == FURLHINT_TCP_MODE_TOR ? "through Tor" : "be disabled");
+                    st->tcp_mode == FURLHINT_TCP_MODE_TOR ? "through Tor"
+                    : st->tcp_mode == FURLHINT_TCP_MODE_CARRIER ? "through another carrier"
+                    : "be disabled");
       return FALSE;
     }
   return TRUE;
@@ -843,15 +846,20 @@ derive_node (Builder *b)
   value = value_of (st, "connections", "tcp");
   if (value != NULL)
     {
-      gchar *lower = g_utf8_strdown (value, -1);
+      gchar *lower = g_ascii_strdown (value, -1);
 
       st->tcp_explicit = TRUE;
       if (strcmp (lower, "tor") == 0)
         st->tcp_mode = FURLHINT_TCP_MODE_TOR;
       else if (strcmp (lower, "disabled") == 0)
         st->tcp_mode = FURLHINT_TCP_MODE_DISABLED;
-      else
+      else if (strcmp (lower, "tcp") == 0)
         st->tcp_mode = FURLHINT_TCP_MODE_TCP;
+      else
+        {
+          st->tcp_mode = FURLHINT_TCP_MODE_CARRIER;
+          st->tcp_carrier = g_steal_pointer (&lower);
+        }
       g_free (lower);
       st->tcp_where = opt_ref (b->doc, "connections",
                                fh_cfg_lookup (b->doc, "connections", "tcp"), value);
@@ -1111,6 +1119,43 @@ furlhint_config_get_tcp_mode (const FurlHintConfig *config)
   g_return_val_if_fail (config != NULL, FURLHINT_TCP_MODE_TCP);
 
   return config->state.tcp_mode;
+}
+
+const gchar *
+furlhint_config_get_tcp_route (const FurlHintConfig *config)
+{
+  g_return_val_if_fail (config != NULL, NULL);
+
+  switch (config->state.tcp_mode)
+    {
+    case FURLHINT_TCP_MODE_TOR: return "tor";
+    case FURLHINT_TCP_MODE_DISABLED: return "disabled";
+    case FURLHINT_TCP_MODE_CARRIER: return config->state.tcp_carrier;
+    case FURLHINT_TCP_MODE_TCP:
+    default: return "tcp";
+    }
+}
+
+const gchar *
+furlhint_config_get_tcp_where (const FurlHintConfig *config)
+{
+  g_return_val_if_fail (config != NULL, NULL);
+
+  return config->state.tcp_where;
+}
+
+gboolean
+fh_config_tcp_route_is_well_formed (const gchar *value)
+{
+  const gchar *p;
+
+  /* A plugin name (core/plugin.c), in any letter case. */
+  if (value == NULL || *value == '\0')
+    return FALSE;
+  for (p = value; *p != '\0'; p++)
+    if (!(g_ascii_isalnum (*p) || *p == '_' || *p == '-'))
+      return FALSE;
+  return TRUE;
 }
 
 gboolean

@@ -92,6 +92,15 @@ gchar *fh_plan_route_problem (gboolean anonymous,
                               gboolean carried,
                               FurlHintPolicyError *code);
 
+/* Why @target, parsed for a carried `tcp:` hint, must not be handed to
+ * @plugin, or NULL: an anonymous carrier is never asked for an address
+ * no anonymity network's exit can reach (Foolscap's non-Tor-able
+ * addresses: loopback, private, link-local, multicast, reserved, any
+ * IPv6). The tor plugin refuses the same in its parse; this is the one
+ * check that covers every anonymous carrier (plan.c). (transfer full) */
+gchar *fh_carried_target_problem (FurlHintPlugin *plugin,
+                                  const FurlHintTarget *target);
+
 /* Runs fini, closes the module (loader.c), frees the plugin. */
 void fh_loaded_plugin_free (FurlHintPlugin *plugin);
 

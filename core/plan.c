@@ -12,6 +12,7 @@
 #include <furlhint/furlhint.h>
 
 #include "context-private.h"
+#include "foolscap-hint.h"
 #include "hostname.h"
 
 #include <stdarg.h>
@@ -173,6 +174,13 @@ fh_plan_route_problem (gboolean anonymous,
                             "canonical host name (a final dot, an empty label, or a "
                             ".onion/.i2p name not in lower case); targets carry the "
                             "form furlhint_plugin_parse() gives", name, host);
+  if (carried)
+    {
+      gchar *problem = fh_carried_target_problem (plugin, target);
+
+      if (problem != NULL)
+        return problem;
+    }
   if (!anonymous)
     return NULL;
 
@@ -197,6 +205,20 @@ fh_plan_route_problem (gboolean anonymous,
                             "(FURLHINT_TIER_TOR_FALLBACK) or later, after every native "
                             "anonymous route", name, host, tier, FURLHINT_TIER_TOR_FALLBACK);
   return NULL;
+}
+
+gchar *
+fh_carried_target_problem (FurlHintPlugin *plugin,
+                           const FurlHintTarget *target)
+{
+  if (furlhint_plugin_get_anon_class (plugin) != FURLHINT_ANON_ANONYMOUS ||
+      !fh_foolscap_is_non_public_numeric (target->host))
+    return NULL;
+  /* Foolscap's tor handler's words, then why it applies to this plugin. */
+  return g_strdup_printf ("bad hint: ignoring non-Tor-able ipaddr %s: an anonymous "
+                          "carrier ('%s') is never asked for a loopback, private, "
+                          "link-local, multicast, reserved or IPv6 address",
+                          target->host, furlhint_plugin_get_name (plugin));
 }
 
 gboolean

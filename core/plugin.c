@@ -386,6 +386,13 @@ furlhint_plugin_get_anon_class (const FurlHintPlugin *plugin)
   return plugin->desc->anon_class;
 }
 
+guint32
+furlhint_plugin_get_flags (const FurlHintPlugin *plugin)
+{
+  g_return_val_if_fail (plugin != NULL, 0);
+  return plugin->desc->flags;
+}
+
 gboolean
 furlhint_plugin_can_carry_tcp (const FurlHintPlugin *plugin)
 {

@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include "config-private.h"
 #include "context-private.h"
 #include "hostname.h"
 
@@ -27,10 +28,12 @@ typedef struct {
   FurlHintTcpMode tcp_mode;
   gboolean tor_fallback;
   FurlHintPlugin *tcp;            /* owner of the "tcp" prefix */
-  FurlHintPlugin *tor;            /* owner of the "tor" prefix */
+  FurlHintPlugin *tor;            /* owner of the "tor" prefix: a pb+tor:// NURL's network */
   FurlHintPlugin *i2p;            /* owner of the "i2p" prefix */
-  FurlHintPlugin *socks;          /* the plugin named "socks" */
-  gboolean socks_requested;       /* [connections] tcp.socks-proxy is set */
+  FurlHintPlugin *tcp_proxy;      /* the plugin that serves tcp.socks-proxy
+                                   * (FURLHINT_PLUGIN_TCP_PROXY) */
+  gboolean proxy_requested;       /* [connections] tcp.socks-proxy is set */
+  FurlHintPlugin *anon_carrier;   /* furlhint_context_find_anonymous_carrier() */
   GHashTable *seen;               /* (owned) (nullable) canonical hint → index + 1,
                                    * only for FURLs with many hints */
 } RankState;
@@ -39,8 +42,8 @@ typedef struct {
  * gets this far: choose_tcp_route() rejects the hint). */
 typedef enum {
   TCP_ROUTE_CONFIG,               /* `tcp = tcp`: direct, or tcp.socks-proxy */
-  TCP_ROUTE_TOR,                  /* `tcp = tor` */
-  TCP_ROUTE_CARRIER,              /* an override naming a carrier plugin */
+  TCP_ROUTE_CARRIER,              /* `tcp = NAME` or an override `tcp: NAME`:
+                                   * the carrier plugin NAME (tor included) */
 } TcpRoute;
 
 /* ---- helpers: texts ------------------------------------------------------ */
@@ -165,18 +168,165 @@ reject_bad_hint (RankState *st,
   g_string_free (reason, TRUE);
 }
 
+/* ---- carriers ------------------------------------------------------------ */
+
+static gboolean
+is_carrier (FurlHintPlugin *plugin)
+{
+  return plugin != NULL && furlhint_plugin_can_carry_tcp (plugin);
+}
+
+FurlHintPlugin *
+furlhint_context_find_carrier (FurlHintContext *ctx,
+                               const gchar *name)
+{
+  g_autofree gchar *lower = NULL;
+  FurlHintPlugin *plugin;
+
+  g_return_val_if_fail (ctx != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  /* Plugin names are lower case (core/plugin.c), tahoe.cfg values are
+   * compared in any case: `tcp = TOR` is `tcp = tor`. */
+  lower = g_ascii_strdown (name, -1);
+  plugin = furlhint_context_find_plugin (ctx, lower);
+  if (plugin == NULL)
+    plugin = furlhint_context_find_plugin_for_prefix (ctx, lower);
+  return plugin;
+}
+
+/* Loaded plugins that can carry tcp: hints, in load order, for messages. */
+static gchar *
+dup_loaded_carriers (FurlHintContext *ctx)
+{
+  GPtrArray *plugins = furlhint_context_get_plugins (ctx);
+  GString *s = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; plugins != NULL && i < plugins->len; i++)
+    {
+      FurlHintPlugin *plugin = g_ptr_array_index (plugins, i);
+
+      if (!is_carrier (plugin))
+        continue;
+      g_string_append_printf (s, "%s%s (%s%s)", s->len > 0 ? ", " : "",
+                              furlhint_plugin_get_name (plugin),
+                              furlhint_anon_class_name (furlhint_plugin_get_anon_class (plugin)),
+                              furlhint_plugin_is_configured (plugin) ? "" : ", not configured");
+    }
+  if (s->len == 0)
+    g_string_append (s, "none");
+  return g_string_free (s, FALSE);
+}
+
+/* Why @name (a `tcp` value other than tcp and disabled) names no loaded
+ * carrier, or NULL with *@carrier set when it does. @where says where the
+ * name comes from. */
+static gchar *
+dup_carrier_problem (FurlHintContext *ctx,
+                     const gchar *name,
+                     const gchar *where,
+                     FurlHintPlugin **carrier)
+{
+  FurlHintPlugin *plugin = furlhint_context_find_carrier (ctx, name);
+  g_autofree gchar *loaded = dup_loaded_carriers (ctx);
+
+  *carrier = NULL;
+  if (is_carrier (plugin))
+    {
+      *carrier = plugin;
+      return NULL;
+    }
+  if (plugin != NULL)
+    return g_strdup_printf ("%s: the '%s' plugin cannot carry tcp: hints (it does not "
+                            "declare FURLHINT_PLUGIN_CAN_CARRY_TCP); accepted: tcp, "
+                            "disabled, or a loaded carrier: %s",
+                            where, furlhint_plugin_get_name (plugin), loaded);
+  return g_strdup_printf ("%s: no loaded plugin is called '%s'; accepted: tcp, "
+                          "disabled, or a loaded carrier: %s",
+                          where, name, loaded);
+}
+
+gboolean
+furlhint_context_check_tcp_route (FurlHintContext *ctx,
+                                  GError **error)
+{
+  FurlHintConfig *config;
+  FurlHintPlugin *carrier;
+  gchar *problem;
+
+  g_return_val_if_fail (ctx != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  config = furlhint_context_get_config (ctx);
+  if (config == NULL)
+    return TRUE;
+  switch (furlhint_config_get_tcp_mode (config))
+    {
+    case FURLHINT_TCP_MODE_TOR:
+    case FURLHINT_TCP_MODE_CARRIER:
+      break;
+    case FURLHINT_TCP_MODE_TCP:
+    case FURLHINT_TCP_MODE_DISABLED:
+    default:
+      return TRUE;
+    }
+
+  problem = dup_carrier_problem (ctx, furlhint_config_get_tcp_route (config),
+                                 furlhint_config_get_tcp_where (config), &carrier);
+  if (problem == NULL)
+    return TRUE;
+  g_set_error_literal (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE, problem);
+  g_free (problem);
+  return FALSE;
+}
+
+static gint
+compare_plugin_names (gconstpointer a,
+                      gconstpointer b)
+{
+  return strcmp (furlhint_plugin_get_name (*(FurlHintPlugin *const *) a),
+                 furlhint_plugin_get_name (*(FurlHintPlugin *const *) b));
+}
+
+FurlHintPlugin *
+furlhint_context_find_anonymous_carrier (FurlHintContext *ctx)
+{
+  GPtrArray *plugins;
+  g_autoptr(GPtrArray) candidates = g_ptr_array_new ();
+  FurlHintPlugin *tor;
+  guint i;
+
+  g_return_val_if_fail (ctx != NULL, NULL);
+
+  plugins = furlhint_context_get_plugins (ctx);
+  for (i = 0; plugins != NULL && i < plugins->len; i++)
+    {
+      FurlHintPlugin *plugin = g_ptr_array_index (plugins, i);
+
+      if (is_carrier (plugin) && furlhint_plugin_is_configured (plugin) &&
+          furlhint_plugin_get_anon_class (plugin) == FURLHINT_ANON_ANONYMOUS)
+        g_ptr_array_add (candidates, plugin);
+    }
+  if (candidates->len == 0)
+    return NULL;
+
+  /* Tor first: it is what Tahoe's anonymous mode means by "over Tor";
+   * among others the name decides, not the order plugins were found. */
+  tor = furlhint_context_find_plugin_for_prefix (ctx, "tor");
+  for (i = 0; i < candidates->len; i++)
+    if (g_ptr_array_index (candidates, i) == tor)
+      return tor;
+  g_ptr_array_sort (candidates, compare_plugin_names);
+  return g_ptr_array_index (candidates, 0);
+}
+
 /* ---- helpers: routes ----------------------------------------------------- */
 
 static gboolean
 plugin_ready (FurlHintPlugin *plugin)
 {
   return plugin != NULL && furlhint_plugin_is_configured (plugin);
-}
-
-static gboolean
-tor_can_carry (const RankState *st)
-{
-  return plugin_ready (st->tor) && furlhint_plugin_can_carry_tcp (st->tor);
 }
 
 /* Asks @plugin to parse hint @idx in @mode and adds the route, or the
@@ -390,10 +540,10 @@ lookup_override (const RankState *st,
 
 /* The `tcp:` policy is four decisions, one function each, in this order
  * (docs/design.md, "Policy tiers"): which route the override or
- * `[connections] tcp` asks for; then, in anonymous mode, Tor or nothing;
- * in normal mode, the route asked for at the native tier; and last the
- * Tor fallback's second route. A NURL's own network comes before all of
- * them. */
+ * `[connections] tcp` asks for; then, in anonymous mode, an anonymous
+ * carrier (Tor first) or nothing; in normal mode, the route asked for at
+ * the native tier; and last the Tor fallback's second route. A NURL's
+ * own network comes before all of them. */
 
 /* A pb+tor:// or pb+i2p:// NURL says how to reach the server, whatever
  * tahoe.cfg's `tcp` says about ordinary FURLs: over Tor, or (for a
@@ -424,11 +574,11 @@ rank_tcp_for_nurl (RankState *st,
 }
 
 /* Decision 1, the route asked for: a per-peer override for `tcp:` wins
- * over `[connections] tcp`. The override may say tcp, tor, disabled or
- * name a loaded plugin that carries tcp: hints; anything else is refused,
- * not ignored. "disabled", from either, means the hint is not used.
- * FALSE when the hint got its rejection here; otherwise *@carrier is the
- * plugin for TCP_ROUTE_CARRIER. */
+ * over `[connections] tcp`. Either may say tcp, disabled, or name a
+ * loaded plugin that carries tcp: hints (tor is one), in any letter case;
+ * anything else is refused, not ignored. "disabled", from either, means
+ * the hint is not used. FALSE when the hint got its rejection here;
+ * otherwise *@carrier is the plugin for TCP_ROUTE_CARRIER. */
 static gboolean
 choose_tcp_route (RankState *st,
                   guint idx,
@@ -436,7 +586,10 @@ choose_tcp_route (RankState *st,
                   TcpRoute *route,
                   FurlHintPlugin **carrier)
 {
-  FurlHintPlugin *named;
+  FurlHintConfig *config = furlhint_context_get_config (st->ctx);
+  g_autofree gchar *name = NULL;
+  g_autofree gchar *where = NULL;
+  gchar *problem;
 
   *carrier = NULL;
 
@@ -444,56 +597,80 @@ choose_tcp_route (RankState *st,
     {
       switch (st->tcp_mode)
         {
-        case FURLHINT_TCP_MODE_TOR:
-          *route = TCP_ROUTE_TOR;
-          return TRUE;
         case FURLHINT_TCP_MODE_DISABLED:
           furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_TCP_DISABLED,
                                        "[connections] tcp = disabled: TCP hints are not used");
           return FALSE;
+        case FURLHINT_TCP_MODE_TOR:
+        case FURLHINT_TCP_MODE_CARRIER:
+          name = g_strdup (furlhint_config_get_tcp_route (config));
+          where = g_strdup (furlhint_config_get_tcp_where (config));
+          if (where == NULL)
+            where = g_strdup_printf ("[connections] tcp = %s", name);
+          break;
         case FURLHINT_TCP_MODE_TCP:
         default:
           *route = TCP_ROUTE_CONFIG;
           return TRUE;
         }
     }
-
-  named = furlhint_context_find_plugin (st->ctx, override);
-  if (g_strcmp0 (override, "disabled") == 0)
-    {
-      furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_TCP_DISABLED,
-                                   "tcp: hints are disabled for this server by a per-peer "
-                                   "override (tcp: disabled)");
-      return FALSE;
-    }
-  if (g_strcmp0 (override, "tor") == 0 || (named != NULL && named == st->tor))
-    *route = TCP_ROUTE_TOR;
-  else if (g_strcmp0 (override, "tcp") == 0 || (named != NULL && named == st->tcp))
-    *route = TCP_ROUTE_CONFIG;
-  else if (named != NULL && furlhint_plugin_can_carry_tcp (named))
-    {
-      *route = TCP_ROUTE_CARRIER;
-      *carrier = named;
-    }
   else
     {
-      furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_OVERRIDE_REFUSED,
-                                   "per-peer override tcp: %s names no loaded plugin "
-                                   "that can carry tcp: hints; accepted: tcp, tor, "
-                                   "disabled, or the name of a loaded carrier plugin",
-                                   override);
+      name = g_ascii_strdown (override, -1);
+      where = g_strdup_printf ("per-peer override tcp: %s", override);
+      if (strcmp (name, "disabled") == 0)
+        {
+          furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_TCP_DISABLED,
+                                       "tcp: hints are disabled for this server by a per-peer "
+                                       "override (tcp: disabled)");
+          return FALSE;
+        }
+      if (strcmp (name, "tcp") == 0 ||
+          (st->tcp != NULL && furlhint_context_find_carrier (st->ctx, name) == st->tcp))
+        {
+          *route = TCP_ROUTE_CONFIG;
+          return TRUE;
+        }
+    }
+
+  problem = fh_config_tcp_route_is_well_formed (name)
+            ? dup_carrier_problem (st->ctx, name, where, carrier)
+            : g_strdup_printf ("%s: not a TCP route; accepted: tcp, disabled, or a loaded "
+                               "carrier's name", where);
+  if (problem != NULL)
+    {
+      furlhint_plan_add_rejection (st->plan, idx,
+                                   override != NULL ? FURLHINT_POLICY_ERROR_OVERRIDE_REFUSED
+                                                    : FURLHINT_POLICY_ERROR_NO_HANDLER,
+                                   "%s; the hint is not used rather than connected some "
+                                   "other way", problem);
+      g_free (problem);
       return FALSE;
     }
+  *route = TCP_ROUTE_CARRIER;
   return TRUE;
 }
 
-/* Decision 2, anonymous mode: a `tcp:` hint goes through Tor (or through
- * an anonymous carrier the override names) at the fallback tier, or
- * nowhere. An override that asks for a revealing route (direct, SOCKS, a
- * non-anonymous carrier) is refused outright, not quietly turned into a
- * Tor route: the caller asked for something else, and should hear that
- * it was not done. tcp.socks-proxy is never used: a SOCKS proxy is not an
- * anonymity network. */
+/* Why the anonymous carrier is missing, for a rejection. */
+static const gchar *
+why_no_anon_carrier (const RankState *st)
+{
+  if (st->tor == NULL)
+    return "the tor plugin is not loaded, nor any other anonymous carrier";
+  if (!furlhint_plugin_is_configured (st->tor))
+    return "Tor is not configured, nor any other anonymous carrier";
+  return "no loaded anonymous plugin that is configured can carry tcp: hints";
+}
+
+/* Decision 2, anonymous mode: a `tcp:` hint goes through an anonymous
+ * carrier (the one the override or `[connections] tcp` names, else
+ * furlhint_context_find_anonymous_carrier(): Tor first) at the fallback
+ * tier, or nowhere. An override that asks for a revealing route (direct,
+ * SOCKS, a non-anonymous carrier) is refused outright, not quietly turned
+ * into a Tor route: the caller asked for something else, and should hear
+ * that it was not done. A revealing carrier tahoe.cfg names is not used
+ * (rank --explain says so), as `tcp = tcp` is not. tcp.socks-proxy is
+ * never used: a SOCKS proxy is not an anonymity network. */
 static void
 route_tcp_anonymous (RankState *st,
                      guint idx,
@@ -501,7 +678,8 @@ route_tcp_anonymous (RankState *st,
                      TcpRoute route,
                      FurlHintPlugin *carrier)
 {
-  FurlHintPlugin *anon_carrier = route == TCP_ROUTE_CARRIER ? carrier : st->tor;
+  FurlHintPlugin *anon_carrier = st->anon_carrier;
+  g_autofree gchar *context = NULL;
 
   if (route == TCP_ROUTE_CONFIG && override != NULL)
     {
@@ -510,36 +688,42 @@ route_tcp_anonymous (RankState *st,
                                    "anonymous mode forbids; this hint is not used (not "
                                    "even through Tor)",
                                    override,
-                                   st->socks_requested ? "proxied (SOCKS)" : "clear (direct TCP)");
+                                   st->proxy_requested ? "proxied (SOCKS)" : "clear (direct TCP)");
       return;
     }
   if (route == TCP_ROUTE_CARRIER &&
       furlhint_plugin_get_anon_class (carrier) != FURLHINT_ANON_ANONYMOUS)
     {
-      furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_OVERRIDE_REFUSED,
-                                   "per-peer override tcp: %s asks for a %s route, which "
-                                   "anonymous mode forbids; this hint is not used (not "
-                                   "even through Tor)",
-                                   override,
-                                   furlhint_anon_class_name (furlhint_plugin_get_anon_class (carrier)));
-      return;
+      if (override != NULL)
+        {
+          furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_OVERRIDE_REFUSED,
+                                       "per-peer override tcp: %s asks for a %s route, which "
+                                       "anonymous mode forbids; this hint is not used (not "
+                                       "even through Tor)",
+                                       override,
+                                       furlhint_anon_class_name (furlhint_plugin_get_anon_class (carrier)));
+          return;
+        }
+      /* [connections] tcp = NAME: not used, as `tcp = tcp` is not. */
     }
+  else if (route == TCP_ROUTE_CARRIER)
+    anon_carrier = carrier;
 
-  if (!plugin_ready (anon_carrier) || !furlhint_plugin_can_carry_tcp (anon_carrier))
+  if (!plugin_ready (anon_carrier))
     {
-      const gchar *why;
+      g_autofree gchar *why = NULL;
 
       if (anon_carrier == NULL)
-        why = "the tor plugin is not loaded";
-      else if (!furlhint_plugin_is_configured (anon_carrier))
-        why = anon_carrier == st->tor ? "Tor is not configured" : "its carrier is not configured";
+        why = g_strdup (why_no_anon_carrier (st));
+      else if (anon_carrier == st->tor)
+        why = g_strdup ("Tor is not configured");
       else
-        why = "the plugin cannot carry tcp: hints";
-
+        why = g_strdup_printf ("the '%s' carrier is not configured",
+                               furlhint_plugin_get_name (anon_carrier));
       furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_REVEALING,
                                    "no route: anonymous mode forbids direct TCP and %s%s",
                                    why,
-                                   st->socks_requested
+                                   st->proxy_requested
                                      ? " ([connections] tcp.socks-proxy is not used in "
                                        "anonymous mode: a SOCKS proxy is not an anonymity "
                                        "network)"
@@ -547,14 +731,19 @@ route_tcp_anonymous (RankState *st,
       return;
     }
 
+  if (anon_carrier == st->tor)
+    context = g_strdup ("anonymous mode reaches tcp: hints only through Tor");
+  else
+    context = g_strdup_printf ("anonymous mode reaches tcp: hints only through an "
+                               "anonymous carrier, here the '%s' plugin",
+                               furlhint_plugin_get_name (anon_carrier));
   parse_and_route (st, idx, anon_carrier, FURLHINT_PARSE_CARRY,
-                   FURLHINT_TIER_TOR_FALLBACK,
-                   "anonymous mode reaches tcp: hints only through Tor");
+                   FURLHINT_TIER_TOR_FALLBACK, context);
 }
 
-/* Decision 3, normal mode: the route asked for, at the native tier. Tor
- * for `tcp = tor`, the carrier an override names, else the SOCKS proxy
- * when tcp.socks-proxy is set (never a direct connection when the proxy's
+/* Decision 3, normal mode: the route asked for, at the native tier: the
+ * carrier `[connections] tcp` or an override names, else the proxy when
+ * tcp.socks-proxy is set (never a direct connection when the proxy's
  * plugin is missing), else direct TCP. A route whose plugin is missing or
  * not configured is a rejection, not another route. TRUE when routed. */
 static gboolean
@@ -564,25 +753,27 @@ route_tcp_normal (RankState *st,
                   TcpRoute route,
                   FurlHintPlugin *carrier)
 {
-  switch (route)
+  if (route == TCP_ROUTE_CARRIER)
     {
-    case TCP_ROUTE_TOR:
-      return carry (st, idx, st->tor, "tor", FURLHINT_TIER_NATIVE,
-                    override != NULL ? "per-peer override tcp: tor carries tcp: hints over Tor"
-                                     : "[connections] tcp = tor carries tcp: hints over Tor");
+      g_autofree gchar *context = NULL;
 
-    case TCP_ROUTE_CARRIER:
+      if (override != NULL)
+        context = g_strdup ("per-peer override");
+      else if (carrier == st->tor)
+        context = g_strdup_printf ("[connections] tcp = %s carries tcp: hints over Tor",
+                                   furlhint_config_get_tcp_route (furlhint_context_get_config (st->ctx)));
+      else
+        context = g_strdup_printf ("[connections] tcp = %s carries tcp: hints through the "
+                                   "'%s' plugin",
+                                   furlhint_config_get_tcp_route (furlhint_context_get_config (st->ctx)),
+                                   furlhint_plugin_get_name (carrier));
       return carry (st, idx, carrier, furlhint_plugin_get_name (carrier),
-                    FURLHINT_TIER_NATIVE, "per-peer override");
-
-    case TCP_ROUTE_CONFIG:
-    default:
-      break;
+                    FURLHINT_TIER_NATIVE, context);
     }
 
-  if (st->socks_requested)
-    return carry (st, idx, st->socks, "socks", FURLHINT_TIER_NATIVE,
-                  "[connections] tcp.socks-proxy is set");
+  if (st->proxy_requested)
+    return carry (st, idx, st->tcp_proxy, "tcp.socks-proxy (FURLHINT_PLUGIN_TCP_PROXY)",
+                  FURLHINT_TIER_NATIVE, "[connections] tcp.socks-proxy is set");
   if (st->tcp == NULL)
     {
       reject_no_handler (st, idx, "tcp");
@@ -599,9 +790,10 @@ route_tcp_normal (RankState *st,
 
 /* Decision 4, the Tor fallback (`[connections] tcp.tor-fallback`): after
  * a revealing route (direct, SOCKS, a non-anonymous carrier), a second
- * route for the same hint through Tor at the fallback tier. Only when Tor
- * is ready and accepts the hint: the native route covers the hint anyway,
- * so a refusal here is no rejection. */
+ * route for the same hint through the anonymous carrier (Tor first) at
+ * the fallback tier. Only when it is ready and accepts the hint: the
+ * native route covers the hint anyway, so a refusal here is no
+ * rejection. */
 static void
 add_tor_fallback (RankState *st,
                   guint idx,
@@ -615,12 +807,13 @@ add_tor_fallback (RankState *st,
   revealing = route == TCP_ROUTE_CONFIG ||
               (route == TCP_ROUTE_CARRIER &&
                furlhint_plugin_get_anon_class (carrier) != FURLHINT_ANON_ANONYMOUS);
-  if (!st->tor_fallback || !revealing || !tor_can_carry (st))
+  if (!st->tor_fallback || !revealing || st->anon_carrier == NULL)
     return;
 
-  if (furlhint_plugin_parse (st->tor, furlhint_hint_get_canonical (hint),
-                             FURLHINT_PARSE_CARRY, &target, NULL))
-    furlhint_plan_add_route (st->plan, idx, st->tor, &target,
+  if (furlhint_plugin_parse (st->anon_carrier, furlhint_hint_get_canonical (hint),
+                             FURLHINT_PARSE_CARRY, &target, NULL) &&
+      fh_carried_target_problem (st->anon_carrier, &target) == NULL)
+    furlhint_plan_add_route (st->plan, idx, st->anon_carrier, &target,
                              FURLHINT_TIER_TOR_FALLBACK, TRUE);
   furlhint_target_clear (&target);
 }
@@ -768,6 +961,32 @@ rank_hint (RankState *st,
   rank_native (st, idx, plugin, FURLHINT_PARSE_NATIVE);
 }
 
+/* The plugin that serves `[connections] tcp.socks-proxy`: one that
+ * declares FURLHINT_PLUGIN_TCP_PROXY, a configured one first, then by
+ * name (bundled: socks). */
+static FurlHintPlugin *
+find_tcp_proxy (FurlHintContext *ctx)
+{
+  GPtrArray *plugins = furlhint_context_get_plugins (ctx);
+  FurlHintPlugin *best = NULL;
+  guint i;
+
+  for (i = 0; plugins != NULL && i < plugins->len; i++)
+    {
+      FurlHintPlugin *plugin = g_ptr_array_index (plugins, i);
+
+      if (!is_carrier (plugin) ||
+          (plugin->desc->flags & FURLHINT_PLUGIN_TCP_PROXY) == 0)
+        continue;
+      if (best == NULL ||
+          (plugin_ready (plugin) && !plugin_ready (best)) ||
+          (plugin_ready (plugin) == plugin_ready (best) &&
+           strcmp (furlhint_plugin_get_name (plugin), furlhint_plugin_get_name (best)) < 0))
+        best = plugin;
+    }
+  return best;
+}
+
 FurlHintPlan *
 furlhint_rank_default (FurlHintContext *ctx,
                        FurlHintFurl *furl,
@@ -808,9 +1027,10 @@ furlhint_rank_default (FurlHintContext *ctx,
   st.tcp = furlhint_context_find_plugin_for_prefix (ctx, "tcp");
   st.tor = furlhint_context_find_plugin_for_prefix (ctx, "tor");
   st.i2p = furlhint_context_find_plugin_for_prefix (ctx, "i2p");
-  st.socks = furlhint_context_find_plugin (ctx, "socks");
-  st.socks_requested = (socks_proxy != NULL && *socks_proxy != '\0') ||
-                       plugin_ready (st.socks);
+  st.tcp_proxy = find_tcp_proxy (ctx);
+  st.proxy_requested = (socks_proxy != NULL && *socks_proxy != '\0') ||
+                       plugin_ready (st.tcp_proxy);
+  st.anon_carrier = furlhint_context_find_anonymous_carrier (ctx);
   st.plan = furlhint_plan_new (furl, st.anonymous);
 
   n_hints = furlhint_furl_get_n_hints (furl);

@@ -18,7 +18,7 @@ make=${MAKE:-make}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/furlhint-example-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-for f in Makefile README.md unixsock.c; do
+for f in Makefile README.md unixsock.c httpconnect.c; do
   test -f "$exampledir/$f" || { echo "example-plugin.sh: $exampledir/$f is not installed" >&2; exit 1; }
   cp "$exampledir/$f" "$tmp/"
 done
@@ -34,9 +34,12 @@ $make
 $make check PLUGIN_CHECK="$bindir/furlhint-plugin-check" > check.out
 tail -n 1 check.out
 grep -q '^PASS ./unixsock.so: .* checks, 0 failed$' check.out
+grep -q '^PASS ./httpconnect.so: .* checks, 0 failed$' check.out
 
 FURLHINT_PLUGIN_PATH="$tmp" "$bindir/furlhint" plugins > plugins.out
-grep -q 'unixsock' plugins.out || { cat plugins.out; echo "example-plugin.sh: furlhint did not load unixsock.so" >&2; exit 1; }
+for p in unixsock httpconnect; do
+  grep -q "$p" plugins.out || { cat plugins.out; echo "example-plugin.sh: furlhint did not load $p.so" >&2; exit 1; }
+done
 FURLHINT_PLUGIN_PATH="$tmp" "$bindir/furlhint" plugins --keys > keys.out
 grep -q '^    \[unixsock\] socket-dir: path — ' keys.out || { cat keys.out; echo "example-plugin.sh: furlhint does not list [unixsock] socket-dir" >&2; exit 1; }
 echo "example-plugin.sh: the installed example builds, passes furlhint-plugin-check and loads"

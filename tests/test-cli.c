@@ -1753,6 +1753,84 @@ test_plugin_check_hint_modes (void)
   cli_result_clear (&res);
 }
 
+/* Per-peer overrides from the command line and from Tahoe's servers.yaml
+ * (its "Static Server Definitions"): the server's connections: table
+ * applies to the FURLs with its anonymous-storage-FURL's tub ID, and
+ * --override wins over it. */
+static void
+test_rank_overrides (void)
+{
+  g_autofree gchar *cfg = write_temp_config ("[connections]\ntor.socks-proxy = tcp:127.0.0.1:9050\n");
+  g_autofree gchar *servers = write_temp_config (
+    "storage:\n"
+    "  v0-c2ng2pbrmxmlwpijn3mr72ckk5fmzk6uxf6nhowyosaubrt6y5mq:\n"
+    "    ann:\n"
+    "      nickname: my-server-1\n"
+    "      anonymous-storage-FURL: pb://klzcmzngbqjnfciylwkq52ebgyerm33l@tcp:10.1.2.3:51298/eiu2i7p6d6mm4ihmss7ieou5hac3wn6b\n"
+    "    connections:\n"
+    "      tcp: Tor\n"
+    "  other-server:\n"
+    "    ann:\n"
+    "      anonymous-storage-FURL: pb://u33m4y7klhz3bypswqkozwetvabelhxt@tcp:8.8.8.8:51298/x\n");
+  g_autofree gchar *bad_yaml = write_temp_config ("storage:\n  x:\n    ann: [\n");
+  g_autofree gchar *bad_override = write_temp_config (
+    "storage:\n  x:\n    ann:\n      anonymous-storage-FURL: "
+    "pb://klzcmzngbqjnfciylwkq52ebgyerm33l@tcp:10.1.2.3:1/s\n    connections:\n      tcp: a b\n");
+  const gchar *furl = "pb://klzcmzngbqjnfciylwkq52ebgyerm33l@tcp:example.com:1234/swissnum";
+  const gchar *other = "pb://u33m4y7klhz3bypswqkozwetvabelhxt@tcp:example.com:1234/swissnum";
+  CliResult res;
+
+  RUN (&res, "rank", "--json", "--config", cfg, "--override", "tcp=TOR", furl);
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, "\"plugin\":\"tor\""));
+  cli_result_clear (&res);
+
+  RUN (&res, "rank", "--json", "--config", cfg, "--servers", servers, furl, other);
+  g_assert_cmpint (res.status, ==, 0);
+  {
+    g_auto(GStrv) lines = g_strsplit (res.out, "\n", -1);
+
+    g_assert_cmpuint (g_strv_length (lines), ==, 3);
+    g_assert_nonnull (strstr (lines[0], "\"plugin\":\"tor\""));
+    g_assert_nonnull (strstr (lines[1], "\"plugin\":\"tcp\""));
+  }
+  cli_result_clear (&res);
+
+  /* --override wins over servers.yaml */
+  RUN (&res, "rank", "--json", "--config", cfg, "--servers", servers,
+       "--override", "tcp=tcp", furl);
+  g_assert_cmpint (res.status, ==, 0);
+  g_assert_nonnull (strstr (res.out, "\"plugin\":\"tcp\""));
+  cli_result_clear (&res);
+
+  RUN (&res, "rank", "--config", cfg, "--override", "tcp=carrier-pigeon", furl);
+  g_assert_cmpint (res.status, ==, 1);
+  g_assert_nonnull (strstr (res.out, "per-peer override tcp: carrier-pigeon: no loaded plugin "
+                                     "is called 'carrier-pigeon'"));
+  cli_result_clear (&res);
+
+  RUN (&res, "rank", "--override", "tcp", furl);
+  g_assert_cmpint (res.status, ==, 2);
+  g_assert_nonnull (strstr (res.err, "--override tcp: not TYPE=NAME; accepted: tcp=tcp"));
+  cli_result_clear (&res);
+
+  RUN (&res, "rank", "--servers", bad_yaml, furl);
+  g_assert_cmpint (res.status, ==, 2);
+  g_assert_nonnull (strstr (res.err, ":4: not YAML: "));
+  g_assert_nonnull (strstr (res.err, bad_yaml));
+  cli_result_clear (&res);
+
+  RUN (&res, "rank", "--servers", bad_override, furl);
+  g_assert_cmpint (res.status, ==, 2);
+  g_assert_nonnull (strstr (res.err, ":6: server x: connections: 'tcp: a b' is not an override"));
+  cli_result_clear (&res);
+
+  g_unlink (cfg);
+  g_unlink (servers);
+  g_unlink (bad_yaml);
+  g_unlink (bad_override);
+}
+
 int
 main (int argc,
       char **argv)
@@ -1764,6 +1842,7 @@ main (int argc,
   g_test_add_func ("/cli/parse/report", test_parse_report);
   g_test_add_func ("/cli/parse/garbage", test_parse_garbage);
   g_test_add_func ("/cli/rank/json", test_rank_json);
+  g_test_add_func ("/cli/rank/overrides", test_rank_overrides);
   g_test_add_func ("/cli/rank/anonymous", test_rank_anonymous);
   g_test_add_func ("/cli/rank/normal-text", test_rank_normal_text);
   g_test_add_func ("/cli/check-config", test_check_config);

@@ -643,12 +643,43 @@ test_booleans (void)
     }
 }
 
+/* A carrier's name is well formed: the config keeps it (lower case) and
+ * leaves "is it loaded" to the ranker. */
+static void
+test_tcp_carrier_name (void)
+{
+  g_autoptr(GError) error = NULL;
+  FurlHintConfig *config;
+
+  config = furlhint_config_load_data ("[connections]\ntcp = HTTPConnect\n", -1, "t.cfg", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (furlhint_config_get_tcp_mode (config), ==, FURLHINT_TCP_MODE_CARRIER);
+  g_assert_cmpstr (furlhint_config_get_tcp_route (config), ==, "httpconnect");
+  g_assert_cmpstr (furlhint_config_get_tcp_where (config), ==,
+                   "t.cfg:2: [connections] tcp = \"HTTPConnect\"");
+  furlhint_config_unref (config);
+
+  config = furlhint_config_load_data ("[connections]\ntcp = Tor\n", -1, "t.cfg", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (furlhint_config_get_tcp_mode (config), ==, FURLHINT_TCP_MODE_TOR);
+  g_assert_cmpstr (furlhint_config_get_tcp_route (config), ==, "tor");
+  furlhint_config_unref (config);
+
+  config = furlhint_config_load_data ("[node]\n", -1, "t.cfg", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (furlhint_config_get_tcp_route (config), ==, "tcp");
+  g_assert_null (furlhint_config_get_tcp_where (config));
+  furlhint_config_unref (config);
+}
+
 static void
 test_bad_tcp_file (void)
 {
   gchar *path = data_path ("bad-tcp.cfg");
-  gchar *expected = g_strdup_printf ("%s:7: [connections] tcp = \"tcpp\": not a TCP route; "
-                                     "accepted: tcp, tor, disabled (any letter case)", path);
+  gchar *expected = g_strdup_printf ("%s:8: [connections] tcp = \"tcp, tor\": not a TCP route; "
+                                     "accepted: tcp, tor, disabled, or the name of a loaded "
+                                     "plugin that carries tcp: hints (letters, digits, '_' and "
+                                     "'-'; any letter case)", path);
   GError *error = NULL;
 
   g_assert_null (furlhint_config_load_file (path, &error));
@@ -669,9 +700,9 @@ test_bad_values (void)
     const gchar *reason;     /* text after `[section] key = "value": ` */
     const gchar *accepted;   /* must also appear */
   } cases[] = {
-    { "connections", "tcp", "tcpp", "not a TCP route", "accepted: tcp, tor, disabled" },
-    { "connections", "tcp", "i2p", "not a TCP route (I2P cannot carry TCP connections)",
-      "accepted: tcp, tor, disabled" },
+    { "connections", "tcp", "tcp/tor", "not a TCP route", "accepted: tcp, tor, disabled" },
+    { "connections", "tcp", "tor.socks-proxy", "not a TCP route",
+      "or the name of a loaded plugin that carries tcp: hints" },
     { "connections", "tcp", "", "not a TCP route", "accepted: tcp, tor, disabled" },
     { "connections", "tcp.socks-proxy", "", "a SOCKS proxy endpoint is required here",
       "accepted: tcp:HOST:PORT" },
@@ -1228,10 +1259,11 @@ test_set_value (void)
   GError *error = NULL;
 
   /* refused like file input, and nothing changes */
-  g_assert_false (furlhint_config_set_value (config, "connections", "tcp", "tcpp", &error));
+  g_assert_false (furlhint_config_set_value (config, "connections", "tcp", "tcp tor", &error));
   g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
-  g_assert_cmpstr (error->message, ==, "(set): [connections] tcp = \"tcpp\": not a TCP route; "
-                   "accepted: tcp, tor, disabled (any letter case)");
+  g_assert_cmpstr (error->message, ==, "(set): [connections] tcp = \"tcp tor\": not a TCP route; "
+                   "accepted: tcp, tor, disabled, or the name of a loaded plugin that carries "
+                   "tcp: hints (letters, digits, '_' and '-'; any letter case)");
   g_clear_error (&error);
   g_assert_null (furlhint_config_get_value (config, "connections", "tcp"));
 
@@ -1453,6 +1485,7 @@ main (int argc,
   g_test_add_func ("/config/load/huge-line", test_load_huge_line);
   g_test_add_func ("/config/values/booleans", test_booleans);
   g_test_add_func ("/config/values/bad-tcp-file", test_bad_tcp_file);
+  g_test_add_func ("/config/values/tcp-carrier-name", test_tcp_carrier_name);
   g_test_add_func ("/config/values/bad", test_bad_values);
   g_test_add_func ("/config/values/bad-interpolation", test_bad_interpolation);
   g_test_add_func ("/config/values/secrets-not-quoted", test_secrets_not_quoted);

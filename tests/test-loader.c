@@ -813,8 +813,9 @@ test_dir_mixed (void)
 
 /* The test plugins' directory, in name order: dup_prefix comes before
  * good_test and so owns "testproto"; every broken plugin is reported.
- * The hostile_* plugins there (tests/test-hostile-plugins.c) are valid
- * descriptors that misbehave only when used, so they load. */
+ * The hostile_* plugins there (tests/test-hostile-plugins.c) and lax_anon
+ * (tests/test-rank.c) are valid descriptors that misbehave only when
+ * used, so they load. */
 static void
 test_dir_test_plugins (void)
 {
@@ -834,7 +835,7 @@ test_dir_test_plugins (void)
   gsize i;
 
   g_assert_true (furlhint_context_load_plugin_dir (ctx, test_plugin_dir (), NULL));
-  g_assert_cmpuint (furlhint_context_get_plugins (ctx)->len, ==, 6);
+  g_assert_cmpuint (furlhint_context_get_plugins (ctx)->len, ==, 7);
   g_assert_cmpstr (furlhint_plugin_get_name (furlhint_context_find_plugin_for_prefix (ctx, "testproto")),
                    ==, "dup_prefix");
   /* keys appended to the descriptor: declared, or (a plugin built
@@ -845,6 +846,7 @@ test_dir_test_plugins (void)
   g_assert_nonnull (furlhint_context_find_plugin (ctx, "hostile_connect"));
   g_assert_nonnull (furlhint_context_find_plugin (ctx, "hostile_parse"));
   g_assert_nonnull (furlhint_context_find_plugin (ctx, "fake_publisher"));
+  g_assert_nonnull (furlhint_context_find_plugin (ctx, "lax_anon"));
   errors = furlhint_context_get_plugin_errors (ctx);
   g_assert_cmpuint (errors->len, ==, G_N_ELEMENTS (expected));
   for (i = 0; i < G_N_ELEMENTS (expected); i++)

@@ -457,7 +457,7 @@ test_descriptors (void)
     guint32 flags;
   } expected[] = {
     { "tcp", "tcp", NULL, FURLHINT_ANON_CLEAR, FURLHINT_PLUGIN_FLAGS_NONE },
-    { "socks", NULL, NULL, FURLHINT_ANON_PROXIED, FURLHINT_PLUGIN_CAN_CARRY_TCP },
+    { "socks", NULL, NULL, FURLHINT_ANON_PROXIED, FURLHINT_PLUGIN_CAN_CARRY_TCP | FURLHINT_PLUGIN_TCP_PROXY },
     { "tor", "tor", ".onion", FURLHINT_ANON_ANONYMOUS, FURLHINT_PLUGIN_CAN_CARRY_TCP },
     { "i2p", "i2p", ".i2p", FURLHINT_ANON_ANONYMOUS, FURLHINT_PLUGIN_FLAGS_NONE },
   };
@@ -1064,6 +1064,11 @@ static const ConfiguredCase configured_cases[] = {
   { "tor", { "enabled", "1", "onion", "true", "onion.local_port", "3457",
              "onion.external_port", "3457", NULL }, TRUE, "tor: default SOCKS port 9050, then 9150" },
   { "tor", { "connections.tcp", "tor", NULL }, TRUE, "tor: default SOCKS port 9050, then 9150" },
+  /* The core owns `[connections] tcp`: any letter case, and another
+   * carrier's name only means this plugin is not the one asked for. */
+  { "tor", { "connections.tcp", "TOR", NULL }, TRUE, "tor: default SOCKS port 9050, then 9150" },
+  { "tor", { "connections.tcp", "httpconnect", NULL }, FALSE,
+    "tor: not configured (nothing in [tor] or [connections] asks for Tor)" },
   { "tor", { "enabled", "false", "socks.port", "tcp:127.0.0.1:9050", NULL }, FALSE,
     "tor: not configured ([tor] enabled = false)" },
   /* the same endpoint spelled two ways (host in any letter case) */
@@ -1310,8 +1315,6 @@ static const InitErrorCase init_error_cases[] = {
     "tahoe.cfg [tor] control.port = \"carrier-pigeon\": …" },
   { "tor", { "connections.tor.socks-proxy", "9050", NULL }, BAD,
     "tahoe.cfg [connections] tor.socks-proxy = \"9050\": …" },
-  { "tor", { "connections.tcp", "i2p", NULL }, BAD,
-    "tahoe.cfg [connections] tcp = \"i2p\": unknown TCP handler; accepted: tcp, tor, disabled" },
   { "tor", { "socks.port", "tcp:127.0.0.1:9050", "connections.tor.socks-proxy", "tcp:127.0.0.1:9150", NULL },
     CONFLICT,
     "tahoe.cfg [connections] tor.socks-proxy = \"tcp:127.0.0.1:9150\" and [tor] socks.port = "

@@ -440,9 +440,12 @@ test_client3_tcp_no_tor (void)
   g_assert_error (error, FURLHINT_POLICY_ERROR, FURLHINT_POLICY_ERROR_NO_ROUTE);
   g_assert_cmpstr (error->message, ==,
                    "no route: "
-                   "tcp:example.com:1234: anonymous mode forbids direct TCP and Tor is not configured; "
-                   "example.org:5678: anonymous mode forbids direct TCP and Tor is not configured; "
-                   "tcp:[2001:db8::1]:1: anonymous mode forbids direct TCP and Tor is not configured");
+                   "tcp:example.com:1234: anonymous mode forbids direct TCP and Tor is not "
+                   "configured, nor any other anonymous carrier; "
+                   "example.org:5678: anonymous mode forbids direct TCP and Tor is not "
+                   "configured, nor any other anonymous carrier; "
+                   "tcp:[2001:db8::1]:1: anonymous mode forbids direct TCP and Tor is not "
+                   "configured, nor any other anonymous carrier");
 
   furlhint_plan_unref (plan);
   furlhint_context_unref (ctx);
@@ -634,6 +637,186 @@ test_tcp_tor (void)
   assert_reason (plan, 1, "bad hint: ignoring non-Tor-able ipaddr 10.0.0.1");
   assert_reason (plan, 2, "bad hint: unrecognized TCP/Tor hint");
   furlhint_plan_unref (plan);
+  furlhint_context_unref (ctx);
+}
+
+/* `[connections] tcp` in any letter case means the same everywhere: the
+ * core's config and the tor plugin's init both take `TOR` as `tor`. */
+static void
+test_tcp_tor_letter_case (void)
+{
+  FurlHintContext *ctx = ctx_from_text ("[connections]\ntcp = TOR\n");
+  FurlHintPlan *plan;
+
+  g_assert_true (furlhint_plugin_is_configured (furlhint_context_find_plugin (ctx, "tor")));
+  plan = rank (ctx, FURL ("tcp:example.com:1234"));
+  assert_plan (plan, EXPECT ("0 route tor tier=0 anonymous +0 carried"));
+  furlhint_plan_unref (plan);
+  furlhint_context_unref (ctx);
+}
+
+/* The bundled plugins plus tests/plugins/lax_anon, an anonymous carrier
+ * that does not refuse non-public addresses itself. */
+static FurlHintContext *
+ctx_with_lax_anon (const gchar *text)
+{
+  FurlHintContext *ctx = ctx_from_text (text);
+  const gchar *dir = g_getenv ("FURLHINT_TEST_PLUGIN_DIR");
+  g_autofree gchar *path = dir != NULL ? g_build_filename (dir, "lax_anon.la", NULL)
+                                       : g_test_build_filename (G_TEST_BUILT, "plugins",
+                                                                "lax_anon.la", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (furlhint_context_load_plugin_file (ctx, path, &error));
+  g_assert_no_error (error);
+  return ctx;
+}
+
+#define NON_PUBLIC_HINTS "tcp:127.0.0.1:1,tcp:10.1.2.3:1,tcp:[::1]:1,tcp:169.254.1.1:1," \
+  "tcp:192.168.1.1.:1"
+
+/* Any anonymous carrier may carry tcp: hints in anonymous mode, and the
+ * core, not the carrier, refuses the addresses no exit can reach. */
+static void
+test_anon_carrier_capability (void)
+{
+  FurlHintContext *ctx;
+  FurlHintPlan *plan;
+  guint i;
+
+  /* No Tor configured: lax_anon is the anonymous carrier. */
+  ctx = ctx_with_lax_anon ("[node]\nanonymous = true\n");
+  g_assert_true (furlhint_context_find_anonymous_carrier (ctx) ==
+                 furlhint_context_find_plugin (ctx, "lax_anon"));
+  plan = rank (ctx, FURL ("tcp:example.com:1234," NON_PUBLIC_HINTS));
+  assert_plan (plan, EXPECT ("0 route lax_anon tier=1 anonymous +0 carried",
+                             "1 reject bad-hint", "2 reject bad-hint", "3 reject bad-hint",
+                             "4 reject bad-hint", "5 reject bad-hint"));
+  assert_reason (plan, 1, "ignoring non-Tor-able ipaddr 127.0.0.1: an anonymous carrier ('lax_anon')");
+  assert_reason (plan, 2, "ipaddr 10.1.2.3");
+  assert_reason (plan, 3, "ipaddr ::1");
+  assert_reason (plan, 4, "ipaddr 169.254.1.1");
+  assert_reason (plan, 5, "ipaddr 192.168.1.1");
+  furlhint_plan_unref (plan);
+  furlhint_context_unref (ctx);
+
+  /* Tor configured too: Tor is preferred, lax_anon still never gets a
+   * non-public address when named. */
+  ctx = ctx_with_lax_anon ("[node]\nanonymous = true\n"
+                           "[connections]\ntor.socks-proxy = tcp:127.0.0.1:9050\n");
+  g_assert_true (furlhint_context_find_anonymous_carrier (ctx) ==
+                 furlhint_context_find_plugin (ctx, "tor"));
+  plan = rank (ctx, FURL ("tcp:example.com:1234"));
+  assert_plan (plan, EXPECT ("0 route tor tier=1 anonymous +0 carried"));
+  furlhint_plan_unref (plan);
+  {
+    GHashTable *overrides = make_overrides ("tcp", "LAX_ANON", NULL);
+
+    plan = rank_full (ctx, FURL ("tcp:example.com:1234,tcp:127.0.0.1:1"), overrides, 0);
+    assert_plan (plan, EXPECT ("0 route lax_anon tier=1 anonymous +0 carried",
+                               "1 reject bad-hint"));
+    furlhint_plan_unref (plan);
+    g_hash_table_unref (overrides);
+  }
+  furlhint_context_unref (ctx);
+
+  /* Any ranker: furlhint_plan_add_route() refuses the route itself, in
+   * either mode, whatever host kind the caller claims. */
+  {
+    g_autoptr(GError) error = NULL;
+    FurlHintFurl *furl = furlhint_furl_parse (FURL ("tcp:127.0.0.1:1"), &error);
+    FurlHintPlugin *lax;
+    FurlHintPlan *custom;
+    guint mode;
+
+    g_assert_no_error (error);
+    ctx = ctx_with_lax_anon ("[node]\n");
+    lax = furlhint_context_find_plugin (ctx, "lax_anon");
+    for (mode = 0; mode < 2; mode++)
+      {
+        FurlHintTarget target = { g_strdup ("127.0.0.1"), 1, FURLHINT_HOST_DNS,
+                                  g_strdup ("tcp:127.0.0.1:1") };
+
+        custom = furlhint_plan_new (furl, mode == 1);
+        g_assert_false (furlhint_plan_add_route (custom, 0, lax, &target,
+                                                 FURLHINT_TIER_TOR_FALLBACK, TRUE));
+        g_assert_null (target.host);
+        assert_reason (custom, 0, "ignoring non-Tor-able ipaddr 127.0.0.1");
+        furlhint_plan_unref (custom);
+      }
+    furlhint_furl_unref (furl);
+    furlhint_context_unref (ctx);
+  }
+
+  /* Normal mode, `tcp = lax_anon`: the same refusal, and the fallback
+   * tier is not needed for an anonymous carrier's route. */
+  ctx = ctx_with_lax_anon ("[connections]\ntcp = Lax_Anon\n");
+  g_assert_true (furlhint_context_check_tcp_route (ctx, NULL));
+  plan = rank (ctx, FURL ("tcp:example.com:1234," NON_PUBLIC_HINTS));
+  for (i = 1; i <= 5; i++)
+    g_assert_cmpint (furlhint_plan_get_entry (plan, i)->code, ==, FURLHINT_POLICY_ERROR_BAD_HINT);
+  assert_plan (plan, EXPECT ("0 route lax_anon tier=0 anonymous +0 carried",
+                             "1 reject bad-hint", "2 reject bad-hint", "3 reject bad-hint",
+                             "4 reject bad-hint", "5 reject bad-hint"));
+  furlhint_plan_unref (plan);
+  furlhint_context_unref (ctx);
+}
+
+/* `[connections] tcp = NAME` naming a proxied carrier: used in normal
+ * mode (here refused, as it is not configured), never in anonymous mode,
+ * where the anonymous carrier takes the hints as for `tcp = tcp`. */
+static void
+test_tcp_carrier_proxied (void)
+{
+  FurlHintContext *ctx;
+  FurlHintPlan *plan;
+
+  ctx = ctx_from_text ("[connections]\ntcp = Socks\ntor.socks-proxy = tcp:127.0.0.1:9050\n");
+  plan = rank (ctx, FURL ("tcp:example.com:1234"));
+  assert_plan (plan, EXPECT ("0 reject not-configured"));
+  furlhint_plan_unref (plan);
+  furlhint_context_unref (ctx);
+
+  ctx = ctx_from_text ("[node]\nanonymous = true\n"
+                       "[connections]\ntcp = socks\ntor.socks-proxy = tcp:127.0.0.1:9050\n");
+  plan = rank (ctx, FURL ("tcp:example.com:1234,tcp:127.0.0.1:1"));
+  assert_plan (plan, EXPECT ("0 route tor tier=1 anonymous +0 carried",
+                             "1 reject bad-hint"));
+  furlhint_plan_unref (plan);
+  furlhint_context_unref (ctx);
+}
+
+/* `[connections] tcp = NAME` for a NAME that is not a loaded carrier: the
+ * config cannot know, the context and the ranker say so with file:line. */
+static void
+test_tcp_carrier_unknown (void)
+{
+  FurlHintContext *ctx;
+  FurlHintPlan *plan;
+  g_autoptr(GError) error = NULL;
+
+  ctx = ctx_from_text ("[node]\nnickname = n\n[connections]\ntcp = HTTPConnect\n");
+  g_assert_false (furlhint_context_check_tcp_route (ctx, &error));
+  g_assert_error (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
+  g_assert_cmpstr (error->message, ==,
+                   "tahoe.cfg:4: [connections] tcp = \"HTTPConnect\": no loaded plugin is "
+                   "called 'httpconnect'; accepted: tcp, disabled, or a loaded carrier: "
+                   "socks (proxied, not configured), tor (anonymous, not configured)");
+  g_clear_error (&error);
+  plan = rank (ctx, FURL ("tcp:example.com:1234"));
+  assert_plan (plan, EXPECT ("0 reject no-handler"));
+  assert_reason (plan, 0, "tahoe.cfg:4: [connections] tcp = \"HTTPConnect\": no loaded plugin");
+  assert_reason (plan, 0, "the hint is not used rather than connected some other way");
+  furlhint_plan_unref (plan);
+  furlhint_context_unref (ctx);
+
+  ctx = ctx_from_text ("[connections]\ntcp = i2p\n");
+  g_assert_false (furlhint_context_check_tcp_route (ctx, &error));
+  g_assert_cmpstr (error->message, ==,
+                   "tahoe.cfg:2: [connections] tcp = \"i2p\": the 'i2p' plugin cannot carry "
+                   "tcp: hints (it does not declare FURLHINT_PLUGIN_CAN_CARRY_TCP); accepted: "
+                   "tcp, disabled, or a loaded carrier: socks (proxied, not configured), "
+                   "tor (anonymous, not configured)");
   furlhint_context_unref (ctx);
 }
 
@@ -1258,6 +1441,10 @@ main (int argc,
   g_test_add_func ("/rank/server/validate", test_server_validate);
   g_test_add_func ("/rank/connections/tcp-disabled", test_tcp_disabled);
   g_test_add_func ("/rank/connections/tcp-tor", test_tcp_tor);
+  g_test_add_func ("/rank/connections/tcp-tor-letter-case", test_tcp_tor_letter_case);
+  g_test_add_func ("/rank/connections/anon-carrier-capability", test_anon_carrier_capability);
+  g_test_add_func ("/rank/connections/tcp-carrier-unknown", test_tcp_carrier_unknown);
+  g_test_add_func ("/rank/connections/tcp-carrier-proxied", test_tcp_carrier_proxied);
   g_test_add_func ("/rank/connections/tor-fallback", test_tor_fallback);
   g_test_add_func ("/rank/connections/socks-proxy", test_socks_proxy);
   g_test_add_func ("/rank/nurl/pb", test_nurl_pb);

@@ -27,13 +27,20 @@ typedef struct _FurlHintConfig FurlHintConfig;
  *   or through `tcp.socks-proxy` when that is set.
  * @FURLHINT_TCP_MODE_TOR: `tcp = tor`: every TCP hint is carried by Tor.
  * @FURLHINT_TCP_MODE_DISABLED: `tcp = disabled`: TCP hints are dropped.
+ * @FURLHINT_TCP_MODE_CARRIER: `tcp = NAME`: every TCP hint is carried by
+ *   the loaded plugin NAME, which must declare
+ *   %FURLHINT_PLUGIN_CAN_CARRY_TCP (furlhint_config_get_tcp_route() gives
+ *   NAME). Whether it is loaded is known only to a context: the ranker
+ *   refuses the hints, naming the setting, when it is not.
  *
- * What `[connections] tcp` asks for.
+ * What `[connections] tcp` asks for. The value is compared in any letter
+ * case: `tcp = TOR` is `tcp = tor`.
  */
 typedef enum {
   FURLHINT_TCP_MODE_TCP = 0,
   FURLHINT_TCP_MODE_TOR,
   FURLHINT_TCP_MODE_DISABLED,
+  FURLHINT_TCP_MODE_CARRIER,
 } FurlHintTcpMode;
 
 /**
@@ -131,6 +138,29 @@ void furlhint_config_set_anonymous (FurlHintConfig *config,
  * Returns: what `[connections] tcp` asks for.
  */
 FurlHintTcpMode furlhint_config_get_tcp_mode (const FurlHintConfig *config);
+
+/**
+ * furlhint_config_get_tcp_route:
+ * @config: a configuration
+ *
+ * `[connections] tcp` in lower case: "tcp" (also when not set), "tor",
+ * "disabled", or the name of the carrier plugin it asks for.
+ *
+ * Returns: (transfer none): the route's name, owned by @config.
+ */
+const gchar *furlhint_config_get_tcp_route (const FurlHintConfig *config);
+
+/**
+ * furlhint_config_get_tcp_where:
+ * @config: a configuration
+ *
+ * Where `[connections] tcp` is set, for messages:
+ * `FILE:LINE: [connections] tcp = "VALUE"`.
+ *
+ * Returns: (transfer none) (nullable): the reference, owned by @config,
+ *   or %NULL when the key is not set.
+ */
+const gchar *furlhint_config_get_tcp_where (const FurlHintConfig *config);
 
 /**
  * furlhint_config_get_tor_fallback:

@@ -197,6 +197,55 @@ FurlHintPlugin *furlhint_context_find_plugin_for_prefix (FurlHintContext *ctx,
                                                          const gchar *prefix);
 
 /**
+ * furlhint_context_find_carrier:
+ * @ctx: a context
+ * @name: a TCP route as `[connections] tcp` or a per-peer override `tcp:`
+ *   names it, in any letter case
+ *
+ * The plugin that `tcp = NAME` asks for: the plugin called @name, else
+ * the owner of the hint type @name (Tahoe names a handler by the hint
+ * type it handles). Whether it can carry `tcp:` hints is for the caller
+ * to check (furlhint_plugin_can_carry_tcp()); the default ranker refuses
+ * the hints when it cannot.
+ *
+ * Returns: (transfer none) (nullable): the plugin, or %NULL.
+ */
+FurlHintPlugin *furlhint_context_find_carrier (FurlHintContext *ctx,
+                                               const gchar *name);
+
+/**
+ * furlhint_context_find_anonymous_carrier:
+ * @ctx: a context
+ *
+ * The carrier the default ranker uses for public `tcp:` hints in
+ * anonymous mode and for `[connections] tcp.tor-fallback`: a configured
+ * plugin of class %FURLHINT_ANON_ANONYMOUS that carries `tcp:` hints; the
+ * owner of `tor:` hints when it is one, else the first such plugin by
+ * name.
+ *
+ * Returns: (transfer none) (nullable): the plugin, or %NULL when no
+ *   anonymous carrier is loaded and configured.
+ */
+FurlHintPlugin *furlhint_context_find_anonymous_carrier (FurlHintContext *ctx);
+
+/**
+ * furlhint_context_check_tcp_route:
+ * @ctx: a context, its plugins loaded
+ * @error: return location for a %FURLHINT_CONFIG_ERROR_BAD_VALUE error
+ *
+ * Checks that `[connections] tcp` of the context's configuration names a
+ * route this context has: tcp, disabled, or a loaded plugin that carries
+ * `tcp:` hints (tor is one). The configuration alone cannot tell, as
+ * plugins are loaded later. The error names the setting (file:line), the
+ * value and the loaded carriers. The default ranker refuses `tcp:` hints
+ * with the same text when the check fails.
+ *
+ * Returns: TRUE when the route is usable.
+ */
+gboolean furlhint_context_check_tcp_route (FurlHintContext *ctx,
+                                           GError **error);
+
+/**
  * furlhint_context_find_plugin_for_host:
  * @ctx: a context
  * @host: a host name
@@ -299,6 +348,15 @@ const gchar *const *furlhint_plugin_get_publishes (const FurlHintPlugin *plugin)
  *   section is %NULL; %NULL when the plugin declares none.
  */
 const FurlHintPluginKey *furlhint_plugin_get_keys (const FurlHintPlugin *plugin);
+
+/**
+ * furlhint_plugin_get_flags:
+ * @plugin: a plugin
+ *
+ * Returns: the #FurlHintPluginFlags the plugin declares (bits this
+ *   library does not know included).
+ */
+guint32 furlhint_plugin_get_flags (const FurlHintPlugin *plugin);
 
 /**
  * furlhint_plugin_can_carry_tcp:

@@ -324,14 +324,26 @@ typedef struct {
  * FurlHintPluginFlags:
  * @FURLHINT_PLUGIN_FLAGS_NONE: nothing special.
  * @FURLHINT_PLUGIN_CAN_CARRY_TCP: the plugin can carry plain `tcp:` targets
- *   (a SOCKS proxy, Tor). This is how `tcp.socks-proxy`, `tcp = tor` and
- *   the Tor fallback work without the core knowing SOCKS or Tor.
+ *   (a SOCKS proxy, Tor, an HTTP CONNECT proxy). `[connections] tcp = NAME`
+ *   and a per-peer override `tcp: NAME` select such a plugin by its name;
+ *   in anonymous mode (and for `tcp.tor-fallback`) the core uses a
+ *   configured carrier of class %FURLHINT_ANON_ANONYMOUS (the owner of
+ *   `tor:` first, else the first by name). The core itself never hands a
+ *   carrier of that class a loopback, private, link-local, multicast,
+ *   reserved or IPv6 address literal (Foolscap's "non-Tor-able"
+ *   addresses): such a plugin need not, and cannot forget to, refuse them.
+ * @FURLHINT_PLUGIN_TCP_PROXY: with %FURLHINT_PLUGIN_CAN_CARRY_TCP: the
+ *   plugin serves `[connections] tcp.socks-proxy`, Tahoe's proxy for
+ *   `tcp = tcp` (the bundled socks plugin). When it is configured, every
+ *   `tcp:` hint that would connect directly goes through it instead.
  *
- * Capabilities a plugin declares.
+ * Capabilities a plugin declares. New capabilities are new bits; a host
+ * ignores bits it does not know.
  */
 typedef enum {
   FURLHINT_PLUGIN_FLAGS_NONE = 0,
   FURLHINT_PLUGIN_CAN_CARRY_TCP = 1 << 0,
+  FURLHINT_PLUGIN_TCP_PROXY = 1 << 1,
 } FurlHintPluginFlags;
 
 /**

@@ -90,17 +90,11 @@ read_settings (const FurlHintPluginInitArgs *args,
       !fh_plugin_get_port (name, args, "onion.external_port", &unused_port, error))
     return FALSE;
 
-  if (tcp_mode != NULL)
-    {
-      if (g_strcmp0 (tcp_mode, "tor") == 0)
-        tcp_is_tor = TRUE;
-      else if (g_strcmp0 (tcp_mode, "tcp") != 0 && g_strcmp0 (tcp_mode, "disabled") != 0)
-        {
-          fh_plugin_set_bad_value (error, name, "connections.tcp", tcp_mode,
-                                   "unknown TCP handler; accepted: tcp, tor, disabled");
-          return FALSE;
-        }
-    }
+  /* The core owns `[connections] tcp` (any letter case, tcp, disabled or
+   * a carrier's name): this plugin only needs to know whether it is the
+   * carrier asked for. */
+  if (tcp_mode != NULL && g_ascii_strcasecmp (tcp_mode, "tor") == 0)
+    tcp_is_tor = TRUE;
 
   if (!fh_plugin_get_endpoint (name, args, "socks.port", &state->socks,
                                &socks_port_state, error))

@@ -1,0 +1,219 @@
+/* Tahoe's `private/servers.yaml`, "Static Server Definitions" in Tahoe's
+ * docs/configuration.rst: only what furlhint needs from it, each
+ * server's `connections:` table (the per-server override of
+ * `[connections]`), keyed by the tub ID of its announcement's
+ * `anonymous-storage-FURL`.
+ *
+ *   storage:
+ *     v0-SERVERID:
+ *       ann:
+ *         anonymous-storage-FURL: pb://TUBID@HINTS/SWISSNUM
+ *       connections:
+ *         tcp: tor
+ *
+ * Other keys (nickname, permutation-seed-base32, ...) are Tahoe's and
+ * ignored here, as Tahoe ignores keys it does not know.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <yaml.h>
+
+#include "cli-common.h"
+
+typedef struct {
+  const gchar *path;
+  yaml_document_t doc;
+} Reader;
+
+static gboolean
+fail (Reader *r,
+      const yaml_node_t *node,
+      GError **error,
+      const gchar *format,
+      ...) G_GNUC_PRINTF (4, 5);
+
+static gboolean
+fail (Reader *r,
+      const yaml_node_t *node,
+      GError **error,
+      const gchar *format,
+      ...)
+{
+  g_autofree gchar *message = NULL;
+  va_list ap;
+
+  va_start (ap, format);
+  message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s:%lu: %s; accepted: "
+               "storage: SERVERID: { ann: { anonymous-storage-FURL: FURL }, "
+               "connections: { HINTTYPE: HANDLER } } (Tahoe's private/servers.yaml)",
+               r->path, (gulong) node->start_mark.line + 1, message);
+  return FALSE;
+}
+
+static const gchar *
+scalar (const yaml_node_t *node)
+{
+  return node != NULL && node->type == YAML_SCALAR_NODE
+         ? (const gchar *) node->data.scalar.value : NULL;
+}
+
+/* The value of @key in mapping @map, or NULL. */
+static yaml_node_t *
+lookup (Reader *r,
+        const yaml_node_t *map,
+        const gchar *key)
+{
+  yaml_node_pair_t *pair;
+
+  for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++)
+    if (g_strcmp0 (scalar (yaml_document_get_node (&r->doc, pair->key)), key) == 0)
+      return yaml_document_get_node (&r->doc, pair->value);
+  return NULL;
+}
+
+/* One server's `connections:` → a table type → handler (lower case). */
+static GHashTable *
+read_connections (Reader *r,
+                  const gchar *server,
+                  const yaml_node_t *node,
+                  GError **error)
+{
+  g_autoptr(GHashTable) table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  yaml_node_pair_t *pair;
+
+  if (node->type != YAML_MAPPING_NODE)
+    {
+      fail (r, node, error, "server %s: connections is not a mapping of hint type to handler",
+            server);
+      return NULL;
+    }
+  for (pair = node->data.mapping.pairs.start; pair < node->data.mapping.pairs.top; pair++)
+    {
+      yaml_node_t *key = yaml_document_get_node (&r->doc, pair->key);
+      yaml_node_t *value = yaml_document_get_node (&r->doc, pair->value);
+      g_autofree gchar *message = NULL;
+
+      if (scalar (key) == NULL || scalar (value) == NULL)
+        {
+          fail (r, key, error, "server %s: connections entries are HINTTYPE: HANDLER", server);
+          return NULL;
+        }
+      if (!fh_cli_add_override (table, scalar (key), scalar (value), &message))
+        {
+          fail (r, key, error, "server %s: connections: %s", server, message);
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&table);
+}
+
+GHashTable *
+fh_servers_yaml_load (const gchar *path,
+                      GError **error)
+{
+  g_autoptr(GHashTable) servers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                         (GDestroyNotify) g_hash_table_unref);
+  g_autofree gchar *text = NULL;
+  gsize length;
+  yaml_parser_t parser;
+  Reader r = { path, };
+  yaml_node_t *root, *storage;
+  yaml_node_pair_t *pair;
+  gboolean ok = FALSE;
+
+  if (!g_file_get_contents (path, &text, &length, error))
+    return NULL;
+
+  yaml_parser_initialize (&parser);
+  yaml_parser_set_input_string (&parser, (const guchar *) text, length);
+  if (!yaml_parser_load (&parser, &r.doc))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s:%lu: not YAML: %s%s%s",
+                   path, (gulong) parser.problem_mark.line + 1,
+                   parser.problem != NULL ? parser.problem : "syntax error",
+                   parser.context != NULL ? " " : "",
+                   parser.context != NULL ? parser.context : "");
+      yaml_parser_delete (&parser);
+      return NULL;
+    }
+  yaml_parser_delete (&parser);
+
+  root = yaml_document_get_root_node (&r.doc);
+  if (root == NULL)
+    {
+      /* An empty file: no static servers. */
+      yaml_document_delete (&r.doc);
+      return g_steal_pointer (&servers);
+    }
+  if (root->type != YAML_MAPPING_NODE)
+    {
+      fail (&r, root, error, "the file is not a mapping with a storage key");
+      goto out;
+    }
+  storage = lookup (&r, root, "storage");
+  if (storage == NULL)
+    {
+      ok = TRUE;
+      goto out;
+    }
+  if (storage->type != YAML_MAPPING_NODE)
+    {
+      fail (&r, storage, error, "storage is not a mapping of server IDs");
+      goto out;
+    }
+
+  for (pair = storage->data.mapping.pairs.start; pair < storage->data.mapping.pairs.top; pair++)
+    {
+      yaml_node_t *key = yaml_document_get_node (&r.doc, pair->key);
+      yaml_node_t *server = yaml_document_get_node (&r.doc, pair->value);
+      const gchar *id = scalar (key);
+      yaml_node_t *ann, *connections;
+      const gchar *furl_text;
+      FurlHintFurl *furl;
+      g_autoptr(GError) furl_error = NULL;
+      GHashTable *table;
+
+      if (id == NULL || server->type != YAML_MAPPING_NODE)
+        {
+          fail (&r, key, error, "a storage entry is SERVERID: { ann: ..., connections: ... }");
+          goto out;
+        }
+      connections = lookup (&r, server, "connections");
+      if (connections == NULL)
+        continue;
+      ann = lookup (&r, server, "ann");
+      furl_text = ann != NULL && ann->type == YAML_MAPPING_NODE
+                  ? scalar (lookup (&r, ann, "anonymous-storage-FURL")) : NULL;
+      if (furl_text == NULL)
+        {
+          fail (&r, server, error, "server %s has connections but no ann: "
+                "anonymous-storage-FURL to apply them to", id);
+          goto out;
+        }
+      furl = furlhint_furl_parse (furl_text, &furl_error);
+      if (furl == NULL)
+        {
+          /* Only the error's name: the parser's message may quote the
+           * FURL, and its swissnum is a capability. */
+          fail (&r, lookup (&r, ann, "anonymous-storage-FURL"), error,
+                "server %s: anonymous-storage-FURL is not a FURL (%s)", id,
+                furlhint_error_code_name (furl_error));
+          goto out;
+        }
+      table = read_connections (&r, id, connections, error);
+      if (table != NULL)
+        g_hash_table_replace (servers, g_strdup (furlhint_furl_get_tubid (furl)), table);
+      furlhint_furl_unref (furl);
+      if (table == NULL)
+        goto out;
+    }
+  ok = TRUE;
+
+out:
+  yaml_document_delete (&r.doc);
+  return ok ? g_steal_pointer (&servers) : NULL;
+}
