@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <furlhint/furlhint.h>
 
 #include "lab.h"
@@ -312,6 +313,89 @@ test_fake_publish (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_lines (f->record, "fini"), ==, 0);
   g_clear_pointer (&f->ctx, furlhint_context_unref);
   g_assert_cmpuint (count_lines (f->record, "fini"), ==, 1);
+}
+
+static void
+start_keys_only (Fixture *f)
+{
+  FurlHintListenOptions options = {
+    .struct_size = sizeof options,
+    .create_keys = TRUE,
+    .status = on_status,
+    .status_data = f,
+    .incoming = on_incoming,
+    .incoming_data = f,
+    .keys_only = TRUE,
+  };
+
+  furlhint_context_listen_async (f->ctx, &options, NULL, listen_done, f);
+  g_assert_true (lab_iterate_until (&f->done, WAIT_MS));
+}
+
+/* keys_only (`furlhint location --create`): only the endpoint whose key
+ * is missing is published, with create_key, and nothing is bound for
+ * tub.port nor advertised; with no key missing it succeeds doing nothing;
+ * a missing key nobody can make fails the start. */
+static void
+test_keys_only (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *cfg = NULL, *have = NULL, *missing = NULL, *hostname = NULL;
+  g_autofree gchar *text = NULL, *expected = NULL;
+  guint16 port;
+
+  if (!lab_ready ())
+    return;
+  port = lab_free_port ("127.0.0.1");
+  have = g_build_filename (lab_get_dir (f->lab), "have", NULL);
+  missing = g_build_filename (lab_get_dir (f->lab), "missing", NULL);
+  g_assert_cmpint (g_mkdir (have, 0700), ==, 0);
+  hostname = g_build_filename (have, "hostname", NULL);
+  g_assert_true (g_file_set_contents (hostname, FAKE_HINT + 4, 62, NULL));
+  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
+                         "tub.location = tcp:127.0.0.1:%u,onion:80:hiddenServiceDir=%s,"
+                         "onion:81:hiddenServiceDir=%s,onion:82\n"
+                         "[fake_publisher]\nrecord = %s\n", port, port, have, missing,
+                         f->record);
+  make_context (f, cfg, TRUE);
+  start_keys_only (f);
+  g_assert_no_error (f->error);
+  g_assert_cmpstrv (furlhint_listener_get_hints (f->listener), ((const gchar *const[]) { NULL }));
+  g_assert_cmpuint (count_lines (f->record, "publish "), ==, 1);
+  g_file_get_contents (f->record, &text, NULL, NULL);
+  expected = g_strdup_printf ("publish onion 81 onion:81:hiddenServiceDir=%s 127.0.0.1:", missing);
+  g_assert_true (g_str_has_prefix (text, expected));
+  g_assert_true (g_str_has_suffix (text, " create_key=1\n"));
+  for (guint i = 0; i < f->statuses->len; i++)
+    g_assert_true (g_str_has_prefix (g_ptr_array_index (f->statuses, i), "tub.location[2] "));
+  furlhint_listener_close (f->listener);
+  g_assert_cmpuint (count_lines (f->record, "unpublish onion:81:"), ==, 1);
+  g_clear_pointer (&f->listener, furlhint_listener_unref);
+  g_clear_pointer (&f->ctx, furlhint_context_unref);
+
+  /* nothing missing: done at once */
+  g_ptr_array_set_size (f->statuses, 0);
+  f->done = FALSE;
+  g_free (cfg);
+  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
+                         "tub.location = tcp:127.0.0.1:%u,onion:80:hiddenServiceDir=%s\n",
+                         port, port, have);
+  make_context (f, cfg, FALSE);
+  start_keys_only (f);
+  g_assert_no_error (f->error);
+  g_assert_cmpuint (f->statuses->len, ==, 0);
+  g_clear_pointer (&f->listener, furlhint_listener_unref);
+  g_clear_pointer (&f->ctx, furlhint_context_unref);
+
+  /* a missing key and no plugin to make it */
+  f->done = FALSE;
+  g_free (cfg);
+  cfg = g_strdup_printf ("[node]\ntub.location = onion:81:hiddenServiceDir=%s\n", missing);
+  make_context (f, cfg, FALSE);
+  start_keys_only (f);
+  g_assert_null (f->listener);
+  g_assert_error (f->error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
+  g_assert_nonnull (strstr (f->error->message, "could not create every missing key: "));
+  g_assert_nonnull (strstr (f->error->message, "no loaded plugin publishes onion endpoints"));
 }
 
 /* The last reference closes: unpublished once, without close(). */
@@ -708,6 +792,7 @@ main (int argc, char **argv)
 
   g_test_add ("/listen/tcp", Fixture, NULL, setup, test_tcp, teardown);
   g_test_add ("/listen/fake-publish", Fixture, NULL, setup, test_fake_publish, teardown);
+  g_test_add ("/listen/keys-only", Fixture, NULL, setup, test_keys_only, teardown);
   g_test_add ("/listen/unref-unpublishes", Fixture, NULL, setup, test_unref_unpublishes, teardown);
   g_test_add ("/listen/anonymous-revealing-hint", Fixture, NULL, setup,
               test_anonymous_revealing_hint, teardown);
