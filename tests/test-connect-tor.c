@@ -1854,6 +1854,55 @@ test_publish_launch (Fixture *f, gconstpointer data)
   assert_fds_back (f);
 }
 
+/* Unpublishing runs on the caller's main loop and must not wait for tor:
+ * with the real tor stopped (SIGSTOP: its control port accepts nothing
+ * and answers nothing, as a hung tor), unpublish returns at once, and
+ * fini (the last context reference, as when a listener closes and the
+ * node stops) cuts the DEL_ONION short and closes the control connection.
+ * Before, unpublish blocked for TOR_CONTROL_IO_TIMEOUT_S (10 s). */
+static void
+test_publish_unpublish_hung (Fixture *f, gconstpointer data)
+{
+  gchar *cfg, *dir, *hint;
+  gpointer pub = NULL;
+  GError *error = NULL;
+  LabProc *tor = NULL;
+  guint16 control;
+  gint64 start, unpublish_us, fini_us;
+  Publish p;
+
+  if (!lab_ready ())
+    return;
+  control = start_tor (f, disablenet_cookie, &tor);
+  cfg = control_config (control, NULL);
+  use_config (f, cfg);
+  dir = g_build_filename (lab_get_dir (f->lab), "hs", NULL);
+  publish_init (&p, dir, TRUE, TRUE, "127.0.0.1", 1);
+  hint = publish (f, &p, &pub, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (hint);
+
+  g_assert_cmpint (kill (lab_proc_get_pid (tor), SIGSTOP), ==, 0);
+  start = g_get_monotonic_time ();
+  lab_unpublish (f->ctx, "tor", pub);
+  unpublish_us = g_get_monotonic_time () - start;
+  start = g_get_monotonic_time ();
+  drop_context (f);
+  fini_us = g_get_monotonic_time () - start;
+  g_assert_cmpint (kill (lab_proc_get_pid (tor), SIGCONT), ==, 0);
+  g_test_message ("unpublish took %" G_GINT64_FORMAT " us, fini %" G_GINT64_FORMAT " us",
+                  unpublish_us, fini_us);
+  /* failure bounds only: half of the control port's I/O timeout */
+  g_assert_cmpint (unpublish_us, <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpint (fini_us, <, 5 * G_USEC_PER_SEC);
+
+  publish_clear (&p);
+  g_free (hint);
+  g_free (dir);
+  g_free (cfg);
+  assert_fds_back (f);
+}
+
 /* Runs `furlhint location --create --config @cfg_path`; returns the exit
  * status, stdout and stderr. */
 static gint
@@ -1983,6 +2032,7 @@ main (int argc, char **argv)
   ADD ("/connect/tor/publish/keys", test_publish_keys);
   ADD ("/connect/tor/publish/refused", test_publish_refused);
   ADD ("/connect/tor/publish/launch", test_publish_launch);
+  ADD ("/connect/tor/publish/unpublish-hung", test_publish_unpublish_hung);
   ADD ("/connect/tor/location-create", test_location_create);
 #undef ADD
 

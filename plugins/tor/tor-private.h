@@ -101,8 +101,12 @@ typedef struct {
                                * probing, the control port or a launch */
   Discovery *discovery;       /* (lock) (owned) (nullable) the last one */
   GPtrArray *publishing;      /* (lock) (owned) (element-type GCancellable) one per
-                               * publish thread still running (tor-publish.c) */
+                               * publish or withdrawal thread still running
+                               * (tor-publish.c) */
   GCond publish_done;         /* (lock) signalled when one leaves publishing */
+  guint withdrawing;          /* (lock) withdrawal threads still running */
+  GPtrArray *withdraw_problems;  /* (lock) (owned) (element-type utf8) what they
+                                  * could not do, logged on the caller's thread */
   FurlHintLogFunc log;        /* the host's logger (lives as long as the plugin) */
   gpointer log_data;
 } TorState;
