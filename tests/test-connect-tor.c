@@ -1858,8 +1858,9 @@ test_publish_launch (Fixture *f, gconstpointer data)
  * with the real tor stopped (SIGSTOP: its control port accepts nothing
  * and answers nothing, as a hung tor), unpublish returns at once, and
  * fini (the last context reference, as when a listener closes and the
- * node stops) cuts the DEL_ONION short and closes the control connection.
- * Before, unpublish blocked for TOR_CONTROL_IO_TIMEOUT_S (10 s). */
+ * node stops) gives the DEL_ONION its grace (1 s), then cuts it short and
+ * closes the control connection. Before, unpublish blocked for
+ * TOR_CONTROL_IO_TIMEOUT_S (10 s). */
 static void
 test_publish_unpublish_hung (Fixture *f, gconstpointer data)
 {

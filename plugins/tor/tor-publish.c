@@ -21,7 +21,8 @@
  * local listener right after unpublish, so nothing reaches the node
  * meanwhile. A publish waits for the withdrawals still running (bounded),
  * since the same key published again before tor removed it is refused as
- * a collision; fini cuts them short (tor_publish_wait_all()).
+ * a collision; fini gives them TOR_WITHDRAW_GRACE_MS, then cuts them short
+ * (tor_publish_wait_all()).
  *
  * The control client blocks, so each publish runs on a thread of its own;
  * its statuses and result reach the caller's main context through
@@ -43,6 +44,10 @@
 
 /* How often a publish that waits for a launched tor looks again. */
 #define TOR_PUBLISH_POLL_MS 100
+/* How long fini lets withdrawals finish their DEL_ONION (a running tor
+ * answers in milliseconds) before it closes their connections, which
+ * removes the services too. */
+#define TOR_WITHDRAW_GRACE_MS 1000
 
 typedef struct {
   TorControl *ctl;            /* (owned) the connection the service lives on */
@@ -230,7 +235,7 @@ withdraw (PublishData *data,
 }
 
 /* A withdrawal on its thread: the publication and a cancellable that fini
- * cancels (also in state->publishing). */
+ * cancels (also in state->withdrawals). */
 typedef struct {
   TorState *state;            /* (unowned) fini waits for the thread */
   Publication *pub;           /* (owned) */
@@ -248,8 +253,7 @@ withdraw_thread (gpointer user_data)
   g_mutex_lock (&state->lock);
   if (problem != NULL)
     g_ptr_array_add (state->withdraw_problems, problem);
-  g_ptr_array_remove (state->publishing, w->cancellable);
-  state->withdrawing--;
+  g_ptr_array_remove (state->withdrawals, w->cancellable);
   g_cond_broadcast (&state->publish_done);
   g_mutex_unlock (&state->lock);
   g_object_unref (w->cancellable);
@@ -287,14 +291,10 @@ withdraw_later (TorState *state,
   w->pub = pub;
   w->cancellable = g_cancellable_new ();
   g_mutex_lock (&state->lock);
-  g_ptr_array_add (state->publishing, g_object_ref (w->cancellable));
-  state->withdrawing++;
+  g_ptr_array_add (state->withdrawals, g_object_ref (w->cancellable));
   thread = g_thread_try_new ("furlhint-tor-withdraw", withdraw_thread, w, &error);
   if (thread == NULL)
-    {
-      g_ptr_array_remove (state->publishing, w->cancellable);
-      state->withdrawing--;
-    }
+    g_ptr_array_remove (state->withdrawals, w->cancellable);
   g_mutex_unlock (&state->lock);
   if (thread != NULL)
     {
@@ -329,7 +329,7 @@ wait_withdrawals (PublishData *data,
                     (TOR_CONTROL_IO_TIMEOUT_S + 1) * G_TIME_SPAN_SECOND;
 
   g_mutex_lock (&state->lock);
-  while (state->withdrawing > 0 && !g_cancellable_is_cancelled (data->cancellable) &&
+  while (state->withdrawals->len > 0 && !g_cancellable_is_cancelled (data->cancellable) &&
          g_get_monotonic_time () < deadline)
     g_cond_wait_until (&state->publish_done, &state->lock,
                        MIN (deadline, g_get_monotonic_time () +
@@ -504,6 +504,9 @@ forward_cancel (GCancellable *caller,
   g_cancellable_cancel (user_data);
 }
 
+/* fini: publishes cancelled and waited for; withdrawals given
+ * TOR_WITHDRAW_GRACE_MS to finish, then cut short (their connections
+ * closed, which removes the services) and waited for. */
 void
 tor_publish_wait_all (TorState *state)
 {
@@ -511,6 +514,17 @@ tor_publish_wait_all (TorState *state)
   for (guint i = 0; i < state->publishing->len; i++)
     g_cancellable_cancel (g_ptr_array_index (state->publishing, i));
   while (state->publishing->len > 0)
+    g_cond_wait (&state->publish_done, &state->lock);
+  {
+    gint64 grace_end = g_get_monotonic_time () + TOR_WITHDRAW_GRACE_MS * G_TIME_SPAN_MILLISECOND;
+
+    while (state->withdrawals->len > 0 &&
+           g_cond_wait_until (&state->publish_done, &state->lock, grace_end))
+      ;
+  }
+  for (guint i = 0; i < state->withdrawals->len; i++)
+    g_cancellable_cancel (g_ptr_array_index (state->withdrawals, i));
+  while (state->withdrawals->len > 0)
     g_cond_wait (&state->publish_done, &state->lock);
   g_mutex_unlock (&state->lock);
   log_withdraw_problems (state);
