@@ -717,6 +717,65 @@ test_cli_pipe (Fixture *f, gconstpointer data)
   g_assert_null (l);
 }
 
+/* SIGTERM while a stream is relayed: the relay ends, the peer sees the
+ * end of the stream, everything is withdrawn and listen exits 0. */
+static void
+test_cli_pipe_signal (Fixture *f, gconstpointer data)
+{
+  const gchar *cli = g_getenv ("FURLHINT_CLI");
+  g_autoptr(GSubprocess) server = NULL;
+  g_autoptr(GDataInputStream) out = NULL, err = NULL;
+  g_autoptr(GSocketConnection) peer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *cfg = NULL, *path = NULL, *furl = NULL, *line = NULL;
+  gchar byte;
+  guint16 port;
+  gboolean closed = FALSE;
+  gchar *l;
+
+  if (!lab_ready ())
+    return;
+  if (cli == NULL)
+    {
+      g_test_skip ("FURLHINT_CLI is not set (run through make check)");
+      return;
+    }
+  port = lab_free_port ("127.0.0.1");
+  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
+                         "tub.location = tcp:127.0.0.1:%u\n", port, port);
+  path = lab_write_file (f->lab, "tahoe.cfg", cfg);
+  server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                             G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                             &error, cli, "listen", "--config", path, "--pipe", NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server));
+  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (server));
+  furl = read_line (out);
+  g_assert_true (g_str_has_prefix (furl, "pb://"));
+  peer = connect_to (port);
+  send_text (g_io_stream_get_output_stream (G_IO_STREAM (peer)), "ping\n");
+  line = read_line (out);
+  g_assert_cmpstr (line, ==, "ping");
+
+  g_subprocess_send_signal (server, SIGTERM);
+  g_assert_cmpint (g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (peer)),
+                                        &byte, 1, NULL, &error), ==, 0);
+  g_assert_no_error (error);
+  wait_stderr_line (err, "furlhint listen: signal received: closing");
+  wait_stderr_line (err, "furlhint listen: connection 1 closed");
+  while ((l = read_line (err)) != NULL)
+    {
+      if (g_str_has_suffix (l, "): closed"))
+        closed = TRUE;
+      g_free (l);
+    }
+  g_assert_true (closed);
+  g_subprocess_wait (server, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (server));
+  g_assert_cmpint (g_subprocess_get_exit_status (server), ==, 0);
+}
+
 /* --json: the first line is an object with the FURL. Usage errors. */
 static void
 test_cli_json_and_usage (Fixture *f, gconstpointer data)
@@ -801,6 +860,7 @@ main (int argc, char **argv)
   g_test_add ("/listen/cli/echo", Fixture, NULL, setup, test_cli_serve, teardown);
   g_test_add ("/listen/cli/exec", Fixture, "tr a-z A-Z", setup, test_cli_serve, teardown);
   g_test_add ("/listen/cli/pipe", Fixture, NULL, setup, test_cli_pipe, teardown);
+  g_test_add ("/listen/cli/pipe-signal", Fixture, NULL, setup, test_cli_pipe_signal, teardown);
   g_test_add ("/listen/cli/json-and-usage", Fixture, NULL, setup, test_cli_json_and_usage, teardown);
   return g_test_run ();
 }
