@@ -1,8 +1,9 @@
-/* `furlhint listen --config FILE (--echo | --exec CMD)`: brings a node's
- * listening side up (furlhint_context_listen_async()), prints the FURL to
- * hand to clients as the first line on stdout, and serves incoming
+/* `furlhint listen --config FILE (--echo | --pipe | --exec CMD)`: brings a
+ * node's listening side up (furlhint_context_listen_async()), prints the
+ * FURL to hand to clients as the first line on stdout, and serves incoming
  * streams until SIGINT or SIGTERM, when it unpublishes everything and
- * exits 0.
+ * exits 0. With --pipe it serves one stream, relayed to stdin/stdout
+ * (cli/relay.c), and stops when that stream ends.
  *
  * The first stdout line is the FURL and nothing else, so that a script
  * (or a test) can read it and connect; every event goes to stderr, one
@@ -18,6 +19,7 @@
 
 #include "cli-common.h"
 #include "json-writer.h"
+#include "relay.h"
 
 /* Foolscap's base32 alphabet (foolscap/base32.py). */
 #define BASE32_ALPHABET "abcdefghijklmnopqrstuvwxyz234567"
@@ -31,6 +33,9 @@ typedef struct {
   GError *error;                   /* (owned) (nullable) why listen failed */
   gboolean started;
   gchar **exec_argv;               /* (owned) (nullable) --exec CMD, split as a shell would */
+  gboolean pipe;                   /* --pipe */
+  GSocketConnection *piped;        /* (owned) (nullable) the stream --pipe relays */
+  guint piped_id;                  /* its number in status lines; 0 until one came */
   guint next_id;                   /* numbers incoming streams for status lines */
   guint active;                    /* streams being served */
   int signum;
@@ -145,6 +150,29 @@ on_incoming (FurlHintListener *listener,
   l->active++;
   fh_cli_error (l->cli, "connection %u: incoming over %s", s->id, transport);
 
+  if (l->pipe)
+    {
+      /* --pipe has one standard input and output: the first stream gets
+       * them, and every later one is closed at once (its peer sees the
+       * end of the stream before any byte), with a status line. */
+      if (l->piped_id == 0)
+        {
+          l->piped_id = s->id;
+          l->piped = g_steal_pointer (&s->connection);
+          fh_cli_error (l->cli, "connection %u: relayed to standard input and output (--pipe)",
+                        s->id);
+          g_free (s);
+          l->active--;
+          g_main_loop_quit (l->loop);
+          return;
+        }
+      fh_cli_error (l->cli, "connection %u: refused: --pipe relays one stream only "
+                    "(connection %u)", s->id, l->piped_id);
+      s->pending = 1;
+      stream_done (s);
+      return;
+    }
+
   if (l->exec_argv == NULL)
     {
       /* --echo: what the peer sends comes back, until it ends its side. */
@@ -202,6 +230,9 @@ on_signal (gpointer user_data)
   if (l->signum == 0)
     fh_cli_error (l->cli, "signal received: closing");
   l->signum = 1;
+  /* ends a --pipe relay (the streams being served end after the close) */
+  if (l->piped != NULL)
+    g_cancellable_cancel (l->cancellable);
   /* Before the listener is up, listen_done() ends the loop: the start
    * finishes first, so that what it published is withdrawn. */
   if (l->started)
@@ -246,7 +277,7 @@ fh_cmd_listen (FhCli *cli,
   g_autoptr(GOptionContext) octx = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree gchar *tubid = NULL, *name = NULL, *exec = NULL;
-  gboolean echo = FALSE;
+  gboolean echo = FALSE, pipe = FALSE;
   FurlHintConfig *config = NULL;
   FurlHintContext *ctx = NULL;
   FurlHintListenOptions options = { 0 };
@@ -260,6 +291,8 @@ fh_cmd_listen (FhCli *cli,
       "The FURL's name (swissnum; default: random)", "NAME" },
     { "echo", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &echo,
       "Echo every incoming stream back to its peer", NULL },
+    { "pipe", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &pipe,
+      "Relay the first incoming stream to standard input and output, then stop", NULL },
     { "exec", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING, &exec,
       "Run CMD for every incoming stream, the stream on its stdin and stdout", "CMD" },
     G_OPTION_ENTRY_NULL
@@ -280,15 +313,23 @@ fh_cmd_listen (FhCli *cli,
     "says; the next start reuses it, so the node keeps its address.\n"
     "\n"
     "An entry that fails is reported and the others serve; listen fails\n"
-    "only when no listener could be brought up.\n\n" FH_EXIT_STATUS_HELP);
+    "only when no listener could be brought up.\n"
+    "\n"
+    "--pipe: the first incoming stream is relayed as `connect --pipe` does:\n"
+    "standard input to the peer, the peer to standard output after the FURL\n"
+    "line. The end of standard input does not end it; the peer's end of the\n"
+    "stream does, and then listen withdraws everything and exits (0, or 1\n"
+    "when the relay failed). Streams that arrive while one is relayed are\n"
+    "closed at once, each with a status line.\n\n" FH_EXIT_STATUS_HELP);
   if (!fh_cli_parse_options (cli, octx, &argc, &argv))
     return FH_EXIT_USAGE;
   if (cli->args != NULL && cli->args[0] != NULL)
     return fh_cli_usage_error (cli, "listen takes no arguments, got '%s'", cli->args[0]);
   if (cli->config_path == NULL)
     return fh_cli_usage_error (cli, "which node? give its tahoe.cfg: listen --config FILE");
-  if (echo == (exec != NULL))
-    return fh_cli_usage_error (cli, "say what to do with incoming streams: --echo or --exec CMD");
+  if ((echo ? 1 : 0) + (pipe ? 1 : 0) + (exec != NULL ? 1 : 0) != 1)
+    return fh_cli_usage_error (cli, "say what to do with incoming streams: one of --echo, "
+                               "--pipe or --exec CMD");
   if (tubid != NULL && !tubid_is_valid (tubid))
     return fh_cli_usage_error (cli, "--tubid '%s': a tub ID is 32 base32 characters "
                                "(a-z and 2-7)", tubid);
@@ -311,6 +352,7 @@ fh_cmd_listen (FhCli *cli,
 
   l.cli = cli;
   l.ctx = ctx;
+  l.pipe = pipe;
   l.loop = g_main_loop_new (NULL, FALSE);
   l.cancellable = g_cancellable_new ();
   options.struct_size = sizeof options;
@@ -340,7 +382,25 @@ fh_cmd_listen (FhCli *cli,
   else if (l.signum == 0)
     {
       print_furl (&l, tubid, name);
-      g_main_loop_run (l.loop);
+      /* (with --pipe a stream may have come in already) */
+      if (l.piped == NULL)
+        g_main_loop_run (l.loop);
+    }
+
+  if (l.piped != NULL && l.signum == 0)
+    {
+      g_autoptr(GError) relay_error = NULL;
+
+      /* As a server: the end of standard input does not shut the
+       * connection down, and the peer is read until it closes. */
+      if (!fh_relay_run (cli, G_IO_STREAM (l.piped), FALSE, 0, l.cancellable, &relay_error)
+          && l.signum == 0)
+        {
+          fh_cli_error (cli, "connection %u: relay: %s", l.piped_id, relay_error->message);
+          rc = FH_EXIT_REFUSED;
+        }
+      fh_cli_error (cli, "connection %u closed%s", l.piped_id,
+                    l.signum == 0 ? " (--pipe: closing)" : "");
     }
 
   /* Withdraw first: nothing reaches the node once this returns. */
@@ -353,6 +413,7 @@ fh_cmd_listen (FhCli *cli,
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
   g_clear_pointer (&l.listener, furlhint_listener_unref);
+  g_clear_object (&l.piped);
   g_clear_object (&l.cancellable);
   g_clear_error (&l.error);
   g_main_loop_unref (l.loop);

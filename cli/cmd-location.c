@@ -6,6 +6,11 @@
  * first, each with the entry it came from, the transport that publishes
  * it and where its key lives (furlhint_config_get_location()).
  *
+ * --create first makes the keys that do not exist yet, the way a node's
+ * first start would: each such endpoint is published through its plugin
+ * with create_keys, and withdrawn at once (FurlHintListenOptions
+ * keys_only).
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "config.h"
@@ -116,6 +121,85 @@ print_json (const gchar *path,
   fh_json_print_line (out);
 }
 
+typedef struct {
+  FhCli *cli;
+  FurlHintContext *ctx;           /* (owned) */
+  FurlHintListener *listener;     /* (owned) (nullable) */
+  GError *error;                  /* (owned) (nullable) */
+  gboolean done;
+} Create;
+
+static void
+create_status (const FurlHintListenEntry *entry,
+               const gchar *status,
+               gpointer user_data)
+{
+  Create *c = user_data;
+
+  fh_cli_error (c->cli, "%s (%s entry %u, %s): %s", entry->text, entry->key,
+                entry->index + 1, entry->where, status);
+}
+
+/* Nothing is served while the keys are made: a stream that reaches the
+ * brief publication is closed. */
+static void
+create_incoming (FurlHintListener *listener,
+                 GSocketConnection *connection,
+                 const gchar *transport,
+                 gpointer user_data)
+{
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+}
+
+static void
+create_done (GObject *source,
+             GAsyncResult *res,
+             gpointer user_data)
+{
+  Create *c = user_data;
+
+  c->listener = furlhint_context_listen_finish (c->ctx, res, &c->error);
+  c->done = TRUE;
+}
+
+/* --create: the missing keys made through the plugins that publish them.
+ * Returns FALSE with @error set when one could not be made, or with
+ * *@rc set (and the reason printed) when the plugins could not be loaded. */
+static gboolean
+create_keys (FhCli *cli,
+             FurlHintConfig *config,
+             int *rc,
+             GError **error)
+{
+  FurlHintListenOptions options = { 0 };
+  Create c = { cli, NULL, NULL, NULL, FALSE };
+
+  c.ctx = fh_cli_make_context (cli, config, rc);
+  if (c.ctx == NULL)
+    return FALSE;
+  options.struct_size = sizeof options;
+  options.create_keys = TRUE;
+  options.keys_only = TRUE;
+  options.status = create_status;
+  options.status_data = &c;
+  options.incoming = create_incoming;
+  furlhint_context_listen_async (c.ctx, &options, NULL, create_done, &c);
+  while (!c.done)
+    g_main_context_iteration (NULL, TRUE);
+  if (c.listener != NULL)
+    {
+      furlhint_listener_close (c.listener);
+      furlhint_listener_unref (c.listener);
+    }
+  furlhint_context_unref (c.ctx);
+  if (c.error != NULL)
+    {
+      g_propagate_error (error, c.error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 print_text (GPtrArray *hints)
 {
@@ -152,9 +236,16 @@ fh_cmd_location (FhCli *cli,
   g_autoptr(GPtrArray) hints = NULL;
   FurlHintConfig *config = NULL;
   const gchar *path;
+  gboolean create = FALSE;
   int rc = FH_EXIT_OK;
+  const GOptionEntry entries[] = {
+    { "create", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, &create,
+      "Create the keys that do not exist yet (through Tor's control port, I2P's SAM bridge)",
+      NULL },
+    G_OPTION_ENTRY_NULL
+  };
 
-  octx = fh_cli_option_context_new (cli, fh_cli_find_command ("location"), NULL);
+  octx = fh_cli_option_context_new (cli, fh_cli_find_command ("location"), entries);
   g_option_context_set_description (octx,
     "Reads FILE (or --config FILE) as a tahoe.cfg, checks it as a node does\n"
     "before starting, and prints the connection hints the node advertises\n"
@@ -164,6 +255,15 @@ fh_cmd_location (FhCli *cli,
     "DIR/hostname; i2p:KEYFILE hashes the destination in KEYFILE; AUTO is\n"
     "every local IPv4 address with tub.port's port. A key that does not\n"
     "exist yet is \"created on first listen\".\n"
+    "\n"
+    "--create makes those keys first, as the node's first listen would: each\n"
+    "onion or I2P endpoint whose key is missing is published through the\n"
+    "loaded plugin that publishes its kind (tor: ADD_ONION NEW:ED25519-V3\n"
+    "through the control port; i2p: SAM DEST GENERATE), its key saved where\n"
+    "the entry says (0600, in a 0700 directory), and withdrawn at once;\n"
+    "nothing else is bound. One status line per event goes to stderr. When a\n"
+    "key cannot be made (no tor or SAM bridge reachable, no plugin), nothing\n"
+    "is printed but the error, and the exit status is 1.\n"
     "\n"
     "--json prints one object: file, ok, error, message, location, hints\n"
     "(hint, transport, anonymous, note, entry).\n\n" FH_EXIT_STATUS_HELP);
@@ -184,7 +284,16 @@ fh_cmd_location (FhCli *cli,
     {
       if (cli->anonymous)
         furlhint_config_set_anonymous (config, TRUE);
-      hints = furlhint_config_get_location (config, &error);
+      /* (validated first, as listening does: a node that would not
+       * start makes no key) */
+      if (create && furlhint_config_validate (config, &error) &&
+          !create_keys (cli, config, &rc, &error) && error == NULL)
+        {
+          furlhint_config_unref (config);
+          return rc;
+        }
+      if (error == NULL)
+        hints = furlhint_config_get_location (config, &error);
     }
   if (error != NULL)
     rc = g_error_matches (error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_IO)

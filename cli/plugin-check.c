@@ -11,7 +11,8 @@
  * with a host or a FURLHINT_HINT_ERROR, describe giving one line of text,
  * connect_async calling back exactly once on the caller's thread-default
  * main context (tried with a cancelled cancellable, so nothing goes out on
- * the network), and fini. Prints one PASS/FAIL line per check; exits 0 only
+ * the network), the server side's descriptor fields (statically: nothing
+ * is published), and fini. Prints one PASS/FAIL line per check; exits 0 only
  * when every check of every plugin passed.
  *
  * Each plugin is checked in a child process, so that a plugin that crashes
@@ -617,6 +618,75 @@ check_connect_cancelled (Checker *checker,
   g_main_context_unref (run.context);
 }
 
+/* The server side, statically (publishing would need a Tor or an I2P
+ * router). The loader already refuses a publishes list without its three
+ * callbacks, or with an empty type or one with ':'; here what it lets
+ * through but no host would use. */
+static void
+check_publishing (Checker *checker,
+                  FurlHintPlugin *plugin)
+{
+  const FurlHintPluginDescriptor *desc = furlhint_plugin_get_descriptor (plugin);
+  const gchar *const *publishes = furlhint_plugin_get_publishes (plugin);
+  const gchar *const known[] = { furlhint_listen_kind_name (FURLHINT_LISTEN_ONION),
+                                 furlhint_listen_kind_name (FURLHINT_LISTEN_I2P), NULL };
+  /* (each field counts only when struct_size covers it, as for the host) */
+  gboolean covered = desc->struct_size >= G_STRUCT_OFFSET (FurlHintPluginDescriptor, unpublish) +
+                                          sizeof desc->unpublish;
+  g_autoptr(GString) unknown = g_string_new (NULL);
+  g_autofree gchar *list = NULL;
+  gboolean ok = TRUE;
+
+  if (publishes[0] == NULL)
+    {
+      if (covered && (desc->publish_async != NULL || desc->publish_finish != NULL ||
+                      desc->unpublish != NULL))
+        report (checker, FALSE, "descriptor publishes",
+                "publish callbacks are set but publishes lists no endpoint type, so the "
+                "host never calls them; list the types it publishes ({ \"onion\", NULL }) "
+                "or leave the callbacks NULL");
+      else
+        report (checker, TRUE, "descriptor publishes", "none (publishes no endpoint)");
+      return;
+    }
+
+  for (guint i = 0; publishes[i] != NULL; i++)
+    {
+      const gchar *kind = publishes[i];
+      g_autofree gchar *q = quote (kind);
+
+      if (strspn (kind, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen (kind))
+        {
+          report (checker, FALSE, "descriptor publishes",
+                  "endpoint type %s is never asked for: the host matches the type of a "
+                  "server endpoint (the word before its first ':', \"onion\", \"i2p\") "
+                  "exactly, and those are lower-case letters, digits, '_' and '-'", q);
+          ok = FALSE;
+          continue;
+        }
+      for (guint j = 0; j < i; j++)
+        if (strcmp (publishes[j], kind) == 0)
+          {
+            report (checker, FALSE, "descriptor publishes",
+                    "endpoint type %s is listed twice; list each type once", q);
+            ok = FALSE;
+            break;
+          }
+      if (!g_strv_contains (known, kind))
+        g_string_append_printf (unknown, "%s%s", unknown->len > 0 ? ", " : "", q);
+    }
+  if (!ok)
+    return;
+  list = g_strjoinv (", ", (gchar **) publishes);
+  if (unknown->len > 0)
+    report (checker, TRUE, "descriptor publishes",
+            "%s, with publish_async, publish_finish and unpublish; this furlhint publishes "
+            "onion and i2p endpoints, so %s is not asked for yet", list, unknown->str);
+  else
+    report (checker, TRUE, "descriptor publishes",
+            "%s, with publish_async, publish_finish and unpublish", list);
+}
+
 static void
 check_plugin (Checker *checker)
 {
@@ -642,6 +712,7 @@ check_plugin (Checker *checker)
           checker->config_path != NULL ? checker->config_path : "",
           furlhint_plugin_is_configured (plugin) ? "yes" : "no");
   check_descriptor (checker, plugin);
+  check_publishing (checker, plugin);
 
   anon_ctx = load_into_new_context (checker, TRUE, &anon_plugin, &error);
   if (anon_ctx == NULL)

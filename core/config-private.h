@@ -72,6 +72,10 @@ void fh_listen_auto_expand (guint16 port, FhAutoHintFunc add, gpointer user_data
 /* TRUE for a hint that reaches the node only through an anonymity network
  * (a tor:/i2p:/tcp: hint to an onion or I2P name). */
 gboolean fh_listen_hint_is_anonymous (const gchar *hint);
+/* TRUE for an onion or I2P endpoint whose key does not exist yet (a key
+ * directory without its hostname file, a missing key file): the ones
+ * furlhint_config_get_location() says are "created on first listen". */
+gboolean fh_listen_entry_key_missing (const FurlHintListenEntry *entry);
 
 G_END_DECLS
 

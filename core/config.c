@@ -597,7 +597,9 @@ check_value (Builder *b,
         {
           set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, value,
                          "port 0 (let the kernel choose) is refused by Tahoe "
-                         "(PortAssignmentRequired); " ACCEPTED_TUB_PORT);
+                         "(PortAssignmentRequired: \"tub.port cannot be 0: you must "
+                         "choose\"): the node's FURLs carry its port, so it must stay the "
+                         "same at every start; " ACCEPTED_TUB_PORT);
           return FALSE;
         }
       /* node.py: "disabled", or a bare number as the whole value */

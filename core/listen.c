@@ -1213,6 +1213,20 @@ hint_is_anonymous (const gchar *text,
 }
 
 gboolean
+fh_listen_entry_key_missing (const FurlHintListenEntry *entry)
+{
+  g_autofree gchar *hostname = NULL;
+
+  if ((entry->kind != FURLHINT_LISTEN_ONION && entry->kind != FURLHINT_LISTEN_I2P) ||
+      entry->key_path == NULL)
+    return FALSE;
+  if (!entry->key_is_dir)
+    return !g_file_test (entry->key_path, G_FILE_TEST_EXISTS);
+  hostname = g_build_filename (entry->key_path, "hostname", NULL);
+  return !g_file_test (hostname, G_FILE_TEST_EXISTS);
+}
+
+gboolean
 fh_listen_hint_is_anonymous (const gchar *hint)
 {
   const gchar *transport;

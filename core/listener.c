@@ -464,6 +464,22 @@ finish_start (GTask *task)
       furlhint_listener_close (listener);
       return;
     }
+  if (listener->options.keys_only)
+    {
+      /* every missing key made, or the whole fails: a key half made is
+       * no key to advertise */
+      if (reasons->len > 0)
+        {
+          furlhint_listener_close (listener);
+          g_task_return_new_error (task, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE,
+                                   "could not create every missing key: %s", reasons->str);
+          return;
+        }
+      g_ptr_array_add (listener->hints, NULL);
+      g_task_return_pointer (task, furlhint_listener_ref (listener),
+                             (GDestroyNotify) furlhint_listener_unref);
+      return;
+    }
   if (up == 0)
     {
       furlhint_listener_close (listener);
@@ -488,7 +504,7 @@ furlhint_context_listen_async (FurlHintContext *ctx,
   FurlHintConfig *config;
   FurlHintListener *listener;
   GPtrArray *entries;
-  gboolean any_listener = FALSE;
+  gboolean any_listener = FALSE, keys_only;
   guint i;
 
   g_return_if_fail (ctx != NULL);
@@ -521,7 +537,10 @@ furlhint_context_listen_async (FurlHintContext *ctx,
           entry->kind == FURLHINT_LISTEN_I2P)
         any_listener = TRUE;
     }
-  if (!any_listener)
+  /* (a caller built before keys_only was appended never sets it) */
+  keys_only = options->struct_size >= G_STRUCT_OFFSET (FurlHintListenOptions, keys_only) +
+                                      sizeof (gboolean) && options->keys_only;
+  if (!any_listener && !keys_only)
     {
       g_ptr_array_unref (entries);
       g_task_return_new_error (task, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE,
@@ -561,6 +580,8 @@ furlhint_context_listen_async (FurlHintContext *ctx,
     {
       FhListenItem *item = g_ptr_array_index (listener->items, i);
 
+      if (listener->options.keys_only && !fh_listen_entry_key_missing (item->entry))
+        continue;
       switch (item->entry->kind)
         {
         case FURLHINT_LISTEN_TCP:

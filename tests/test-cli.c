@@ -1528,11 +1528,64 @@ test_plugin_check_bundled (void)
       g_assert_nonnull (strstr (res.out, ": parse "));
       g_assert_nonnull (strstr (res.out, ": describe '"));
       g_assert_nonnull (strstr (res.out, ": connect (cancelled) '"));
+      g_assert_nonnull (strstr (res.out, i < 2 ? ": descriptor publishes: none"
+                                               : ": descriptor publishes: "));
       summary = g_strdup_printf ("PASS %s: ", path);
       g_assert_nonnull (strstr (res.out, summary));
       g_assert_true (g_str_has_suffix (res.out, " checks, 0 failed\n"));
       cli_result_clear (&res);
     }
+}
+
+/* The server side's descriptor fields, checked statically: the fake
+ * publisher passes; a publishes list the loader accepts but no host would
+ * use fails, saying why. */
+static void
+test_plugin_check_publishing (void)
+{
+  const gchar *test_plugin_dir = g_getenv ("FURLHINT_TEST_PLUGIN_DIR");
+  g_autofree gchar *checker = NULL, *good = NULL, *odd = NULL, *line = NULL;
+  CliResult res;
+
+  if (!have_cli ())
+    return;
+  if (test_plugin_dir == NULL)
+    {
+      g_test_skip ("FURLHINT_TEST_PLUGIN_DIR is not set (run through make check)");
+      return;
+    }
+  checker = plugin_check_path ();
+  good = g_build_filename (test_plugin_dir, "fake_publisher.la", NULL);
+  odd = g_build_filename (test_plugin_dir, "odd_publisher.la", NULL);
+
+  {
+    const gchar *const argv[] = { good, NULL };
+
+    run_program (&res, checker, NULL, 0, argv);
+  }
+  g_assert_cmpint (res.status, ==, 0);
+  line = g_strdup_printf ("PASS %s: descriptor publishes: onion, with publish_async, "
+                          "publish_finish and unpublish\n", good);
+  g_assert_nonnull (strstr (res.out, line));
+  cli_result_clear (&res);
+
+  {
+    const gchar *const argv[] = { odd, NULL };
+
+    run_program (&res, checker, NULL, 0, argv);
+  }
+  g_assert_cmpint (res.signal, ==, 0);
+  g_assert_cmpint (res.status, ==, 1);
+  g_free (line);
+  line = g_strdup_printf ("FAIL %s: descriptor publishes: endpoint type 'Onion' is never "
+                          "asked for: the host matches the type of a server endpoint", odd);
+  g_assert_nonnull (strstr (res.out, line));
+  g_free (line);
+  line = g_strdup_printf ("FAIL %s: descriptor publishes: endpoint type 'i2p' is listed "
+                          "twice; list each type once\n", odd);
+  g_assert_nonnull (strstr (res.out, line));
+  g_assert_true (g_str_has_suffix (res.out, " checks, 2 failed\n"));
+  cli_result_clear (&res);
 }
 
 /* A plugin that breaks the contract fails the check and says where. */
@@ -1857,6 +1910,7 @@ main (int argc,
   g_test_add_func ("/cli/help", test_help);
   g_test_add_func ("/cli/plugin-check/bundled", test_plugin_check_bundled);
   g_test_add_func ("/cli/plugin-check/broken", test_plugin_check_broken);
+  g_test_add_func ("/cli/plugin-check/publishing", test_plugin_check_publishing);
   g_test_add_func ("/cli/plugin-check/escapes", test_plugin_check_escapes);
   g_test_add_func ("/cli/plugin-check/missing-dependency", test_plugin_check_missing_dependency);
   g_test_add_func ("/cli/plugin-check/config", test_plugin_check_config);

@@ -757,7 +757,13 @@ test_bad_values (void)
     { "node", "tub.port", "", "tub.port must not be empty", "accepted: comma-separated Twisted server endpoints" },
     { "node", "tub.port", "0", "port 0 (let the kernel choose) is refused by Tahoe", "or disabled" },
     { "node", "tub.port", "000", "port 0 (let the kernel choose) is refused by Tahoe", "or disabled" },
-    { "node", "tub.port", "tcp:3456,tcp:port=0", "port 0 (let the kernel choose) is refused by Tahoe (PortAssignmentRequired)", "accepted:" },
+    { "node", "tub.port", "tcp:3456,tcp:port=0", "port 0 (let the kernel choose) is refused by Tahoe (PortAssignmentRequired", "accepted:" },
+    /* node.py's PortAssignmentRequired list, and why */
+    { "node", "tub.port", "tcp:0", "port 0 (let the kernel choose) is refused by Tahoe (PortAssignmentRequired: \"tub.port cannot be 0: you must choose\"): the node's FURLs carry its port, so it must stay the same at every start", "a bare port number other than 0" },
+    { "node", "tub.port", "listen:tor,tcp:0:interface=127.0.0.1", "port 0 (let the kernel choose) is refused by Tahoe", "accepted:" },
+    /* beyond Tahoe's list (which would bind a kernel-chosen port, that
+     * AUTO then advertises as 0): the endpoint's own port rule */
+    { "node", "tub.port", "tcp:0:interface=10.0.0.1", "entry 1 \"tcp:0:interface=10.0.0.1\": the tcp:PORT endpoint needs a port number 1..65535, not \"0\"", "accepted:" },
     { "node", "reveal-IP-address", "nope", "not a boolean", ACCEPTED_BOOLEAN },
   };
   guint i;

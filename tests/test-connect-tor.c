@@ -1854,6 +1854,143 @@ test_publish_launch (Fixture *f, gconstpointer data)
   assert_fds_back (f);
 }
 
+/* Unpublishing runs on the caller's main loop and must not wait for tor:
+ * with the real tor stopped (SIGSTOP: its control port accepts nothing
+ * and answers nothing, as a hung tor), unpublish returns at once, and
+ * fini (the last context reference, as when a listener closes and the
+ * node stops) gives the DEL_ONION its grace (1 s), then cuts it short and
+ * closes the control connection. Before, unpublish blocked for
+ * TOR_CONTROL_IO_TIMEOUT_S (10 s). */
+static void
+test_publish_unpublish_hung (Fixture *f, gconstpointer data)
+{
+  gchar *cfg, *dir, *hint;
+  gpointer pub = NULL;
+  GError *error = NULL;
+  LabProc *tor = NULL;
+  guint16 control;
+  gint64 start, unpublish_us, fini_us;
+  Publish p;
+
+  if (!lab_ready ())
+    return;
+  control = start_tor (f, disablenet_cookie, &tor);
+  cfg = control_config (control, NULL);
+  use_config (f, cfg);
+  dir = g_build_filename (lab_get_dir (f->lab), "hs", NULL);
+  publish_init (&p, dir, TRUE, TRUE, "127.0.0.1", 1);
+  hint = publish (f, &p, &pub, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (hint);
+
+  g_assert_cmpint (kill (lab_proc_get_pid (tor), SIGSTOP), ==, 0);
+  start = g_get_monotonic_time ();
+  lab_unpublish (f->ctx, "tor", pub);
+  unpublish_us = g_get_monotonic_time () - start;
+  start = g_get_monotonic_time ();
+  drop_context (f);
+  fini_us = g_get_monotonic_time () - start;
+  g_assert_cmpint (kill (lab_proc_get_pid (tor), SIGCONT), ==, 0);
+  g_test_message ("unpublish took %" G_GINT64_FORMAT " us, fini %" G_GINT64_FORMAT " us",
+                  unpublish_us, fini_us);
+  /* failure bounds only: half of the control port's I/O timeout */
+  g_assert_cmpint (unpublish_us, <, 5 * G_USEC_PER_SEC);
+  g_assert_cmpint (fini_us, <, 5 * G_USEC_PER_SEC);
+
+  publish_clear (&p);
+  g_free (hint);
+  g_free (dir);
+  g_free (cfg);
+  assert_fds_back (f);
+}
+
+/* Runs `furlhint location --create --config @cfg_path`; returns the exit
+ * status, stdout and stderr. */
+static gint
+run_location_create (const gchar *cfg_path, gchar **out, gchar **err)
+{
+  const gchar *cli = g_getenv ("FURLHINT_CLI");
+  GSubprocess *p;
+  GError *error = NULL;
+  gint status;
+
+  p = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+                        cli, "location", "--create", "--config", cfg_path, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (p, NULL, NULL, out, err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (p));
+  status = g_subprocess_get_exit_status (p);
+  g_test_message ("location --create: exit %d\n%s%s", status, *out, *err);
+  g_object_unref (p);
+  return status;
+}
+
+/* `furlhint location --create`: the missing onion key made through a real
+ * tor's control port (saved in tor's layout, 0700), the hint it gives
+ * printed; a second run finds it and publishes nothing; with no tor
+ * reachable it fails, says why, and writes nothing. */
+static void
+test_location_create (Fixture *f, gconstpointer data)
+{
+  gchar *dir, *cfg, *path, *out = NULL, *err = NULL, *hostname, *expected;
+  guint16 control;
+
+  if (!lab_ready ())
+    return;
+  if (g_getenv ("FURLHINT_CLI") == NULL)
+    {
+      g_test_skip ("FURLHINT_CLI is not set (run through make check)");
+      return;
+    }
+  control = start_tor (f, disablenet_cookie, NULL);
+  dir = g_build_filename (lab_get_dir (f->lab), "node", "private", "hs", NULL);
+  cfg = g_strdup_printf ("[node]\nanonymous = true\n"
+                         "tub.location = onion:80:hiddenServiceDir=%s\n"
+                         "[tor]\ncontrol.port = tcp:127.0.0.1:%u\n", dir, control);
+  path = lab_write_file (f->lab, "tahoe.cfg", cfg);
+  g_assert_cmpint (run_location_create (path, &out, &err), ==, 0);
+  hostname = read_hostname (dir);
+  expected = g_strdup_printf ("location: tor:%s:80\n", hostname);
+  g_assert_true (g_str_has_prefix (out, expected));
+  g_assert_cmpuint (file_mode (dir), ==, 0700);
+  g_assert_nonnull (strstr (err, "): published tor:"));
+  g_assert_nonnull (strstr (err, "): unpublished\n"));
+  g_free (out);
+  g_free (err);
+
+  /* the key is there: nothing to make, the same address */
+  g_assert_cmpint (run_location_create (path, &out, &err), ==, 0);
+  g_assert_true (g_str_has_prefix (out, expected));
+  g_assert_cmpstr (err, ==, "");
+  g_free (out);
+  g_free (err);
+  g_free (path);
+  g_free (cfg);
+  g_free (dir);
+
+  /* no tor there */
+  dir = g_build_filename (lab_get_dir (f->lab), "node", "private", "hs2", NULL);
+  cfg = g_strdup_printf ("[node]\nanonymous = true\n"
+                         "tub.location = onion:80:hiddenServiceDir=%s\n"
+                         "[tor]\ncontrol.port = tcp:127.0.0.1:%u\n", dir, tor_free_port ());
+  path = lab_write_file (f->lab, "tahoe2.cfg", cfg);
+  g_assert_cmpint (run_location_create (path, &out, &err), ==, 1);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_nonnull (strstr (err, "furlhint location: could not create every missing key: "
+                                 "onion:80:hiddenServiceDir="));
+  g_assert_nonnull (strstr (err, "refused the connection"));
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+
+  g_free (out);
+  g_free (err);
+  g_free (expected);
+  g_free (hostname);
+  g_free (path);
+  g_free (cfg);
+  g_free (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1896,6 +2033,8 @@ main (int argc, char **argv)
   ADD ("/connect/tor/publish/keys", test_publish_keys);
   ADD ("/connect/tor/publish/refused", test_publish_refused);
   ADD ("/connect/tor/publish/launch", test_publish_launch);
+  ADD ("/connect/tor/publish/unpublish-hung", test_publish_unpublish_hung);
+  ADD ("/connect/tor/location-create", test_location_create);
 #undef ADD
 
   return g_test_run ();

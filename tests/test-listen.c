@@ -1,8 +1,9 @@
 /* The listening side: furlhint_context_listen_async() on real sockets in a
  * private network namespace (tests/lab.c), publishing through the FAKE
  * publishing plugin (tests/plugins/fake_publisher.c, which records every
- * publish and unpublish in a file), and `furlhint listen --echo` reached
- * by `furlhint connect --pipe`.
+ * publish and unpublish in a file), `furlhint listen --echo` reached by
+ * `furlhint connect --pipe`, and `furlhint listen --pipe` reached by the
+ * test's own sockets.
  *
  * Everything waits on events: the listen's completion, the incoming
  * callback, the command's first stdout line and its exit; timeouts are
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <furlhint/furlhint.h>
 
 #include "lab.h"
@@ -313,6 +315,89 @@ test_fake_publish (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_lines (f->record, "fini"), ==, 1);
 }
 
+static void
+start_keys_only (Fixture *f)
+{
+  FurlHintListenOptions options = {
+    .struct_size = sizeof options,
+    .create_keys = TRUE,
+    .status = on_status,
+    .status_data = f,
+    .incoming = on_incoming,
+    .incoming_data = f,
+    .keys_only = TRUE,
+  };
+
+  furlhint_context_listen_async (f->ctx, &options, NULL, listen_done, f);
+  g_assert_true (lab_iterate_until (&f->done, WAIT_MS));
+}
+
+/* keys_only (`furlhint location --create`): only the endpoint whose key
+ * is missing is published, with create_key, and nothing is bound for
+ * tub.port nor advertised; with no key missing it succeeds doing nothing;
+ * a missing key nobody can make fails the start. */
+static void
+test_keys_only (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *cfg = NULL, *have = NULL, *missing = NULL, *hostname = NULL;
+  g_autofree gchar *text = NULL, *expected = NULL;
+  guint16 port;
+
+  if (!lab_ready ())
+    return;
+  port = lab_free_port ("127.0.0.1");
+  have = g_build_filename (lab_get_dir (f->lab), "have", NULL);
+  missing = g_build_filename (lab_get_dir (f->lab), "missing", NULL);
+  g_assert_cmpint (g_mkdir (have, 0700), ==, 0);
+  hostname = g_build_filename (have, "hostname", NULL);
+  g_assert_true (g_file_set_contents (hostname, FAKE_HINT + 4, 62, NULL));
+  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
+                         "tub.location = tcp:127.0.0.1:%u,onion:80:hiddenServiceDir=%s,"
+                         "onion:81:hiddenServiceDir=%s,onion:82\n"
+                         "[fake_publisher]\nrecord = %s\n", port, port, have, missing,
+                         f->record);
+  make_context (f, cfg, TRUE);
+  start_keys_only (f);
+  g_assert_no_error (f->error);
+  g_assert_cmpstrv (furlhint_listener_get_hints (f->listener), ((const gchar *const[]) { NULL }));
+  g_assert_cmpuint (count_lines (f->record, "publish "), ==, 1);
+  g_file_get_contents (f->record, &text, NULL, NULL);
+  expected = g_strdup_printf ("publish onion 81 onion:81:hiddenServiceDir=%s 127.0.0.1:", missing);
+  g_assert_true (g_str_has_prefix (text, expected));
+  g_assert_true (g_str_has_suffix (text, " create_key=1\n"));
+  for (guint i = 0; i < f->statuses->len; i++)
+    g_assert_true (g_str_has_prefix (g_ptr_array_index (f->statuses, i), "tub.location[2] "));
+  furlhint_listener_close (f->listener);
+  g_assert_cmpuint (count_lines (f->record, "unpublish onion:81:"), ==, 1);
+  g_clear_pointer (&f->listener, furlhint_listener_unref);
+  g_clear_pointer (&f->ctx, furlhint_context_unref);
+
+  /* nothing missing: done at once */
+  g_ptr_array_set_size (f->statuses, 0);
+  f->done = FALSE;
+  g_free (cfg);
+  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
+                         "tub.location = tcp:127.0.0.1:%u,onion:80:hiddenServiceDir=%s\n",
+                         port, port, have);
+  make_context (f, cfg, FALSE);
+  start_keys_only (f);
+  g_assert_no_error (f->error);
+  g_assert_cmpuint (f->statuses->len, ==, 0);
+  g_clear_pointer (&f->listener, furlhint_listener_unref);
+  g_clear_pointer (&f->ctx, furlhint_context_unref);
+
+  /* a missing key and no plugin to make it */
+  f->done = FALSE;
+  g_free (cfg);
+  cfg = g_strdup_printf ("[node]\ntub.location = onion:81:hiddenServiceDir=%s\n", missing);
+  make_context (f, cfg, FALSE);
+  start_keys_only (f);
+  g_assert_null (f->listener);
+  g_assert_error (f->error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
+  g_assert_nonnull (strstr (f->error->message, "could not create every missing key: "));
+  g_assert_nonnull (strstr (f->error->message, "no loaded plugin publishes onion endpoints"));
+}
+
 /* The last reference closes: unpublished once, without close(). */
 static void
 test_unref_unpublishes (Fixture *f, gconstpointer data)
@@ -496,6 +581,201 @@ test_cli_serve (Fixture *f, gconstpointer data)
   g_assert_null (line);
 }
 
+/* Reads stderr lines of `furlhint listen` until @wanted. */
+static void
+wait_stderr_line (GDataInputStream *err, const gchar *wanted)
+{
+  gchar *line;
+
+  while ((line = read_line (err)) != NULL)
+    {
+      gboolean found = g_str_equal (line, wanted);
+
+      g_free (line);
+      if (found)
+        return;
+    }
+  g_error ("furlhint listen ended its stderr before \"%s\"", wanted);
+}
+
+static GSocketConnection *
+connect_to (guint16 port)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  GSocketConnection *connection;
+
+  /* the test's own peer: lab set-up, not the code under test */
+  leakcheck_suspend ();
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &error);
+  leakcheck_resume ();
+  g_assert_no_error (error);
+  return connection;
+}
+
+static void
+send_text (GOutputStream *out, const gchar *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_output_stream_write_all (out, text, strlen (text), NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_flush (out, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* `listen --pipe`: the FURL first on stdout; the first stream relayed both
+ * ways; a second one, while the first is relayed, closed at once with a
+ * status line; the end of standard input does not end the relay; the
+ * peer's end does, and listen withdraws its listener and exits 0. */
+static void
+test_cli_pipe (Fixture *f, gconstpointer data)
+{
+  const gchar *cli = g_getenv ("FURLHINT_CLI");
+  g_autoptr(GSubprocess) server = NULL;
+  g_autoptr(GDataInputStream) out = NULL, err = NULL, peer_in = NULL;
+  g_autoptr(GSocketConnection) peer = NULL, second = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *cfg = NULL, *path = NULL, *furl = NULL, *expected = NULL;
+  g_autofree gchar *line = NULL, *answer = NULL, *again = NULL, *after = NULL;
+  GOutputStream *server_in;
+  gchar byte;
+  guint16 port;
+  gboolean closed = FALSE;
+  gchar *l;
+
+  if (!lab_ready ())
+    return;
+  if (cli == NULL)
+    {
+      g_test_skip ("FURLHINT_CLI is not set (run through make check)");
+      return;
+    }
+  port = lab_free_port ("127.0.0.1");
+  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
+                         "tub.location = tcp:127.0.0.1:%u\n", port, port);
+  path = lab_write_file (f->lab, "tahoe.cfg", cfg);
+  server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                             G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                             &error, cli, "listen", "--config", path, "--pipe",
+                             "--tubid", "klzcmzngbqjnfciylwkq52ebgyerm33l", "--name", "swiss",
+                             NULL);
+  g_assert_no_error (error);
+  server_in = g_subprocess_get_stdin_pipe (server);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server));
+  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (server));
+  furl = read_line (out);
+  expected = g_strdup_printf ("pb://klzcmzngbqjnfciylwkq52ebgyerm33l@tcp:127.0.0.1:%u/swiss", port);
+  g_assert_cmpstr (furl, ==, expected);
+
+  /* the peer to standard output, standard input to the peer */
+  peer = connect_to (port);
+  peer_in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (peer)));
+  send_text (g_io_stream_get_output_stream (G_IO_STREAM (peer)), "ping\n");
+  line = read_line (out);
+  g_assert_cmpstr (line, ==, "ping");
+  send_text (server_in, "pong\n");
+  answer = read_line (peer_in);
+  g_assert_cmpstr (answer, ==, "pong");
+  wait_stderr_line (err, "furlhint listen: connection 1: relayed to standard input and "
+                    "output (--pipe)");
+
+  /* a second stream meanwhile: closed before any byte */
+  second = connect_to (port);
+  g_assert_cmpint (g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (second)),
+                                        &byte, 1, NULL, &error), ==, 0);
+  g_assert_no_error (error);
+  wait_stderr_line (err, "furlhint listen: connection 2: refused: --pipe relays one stream "
+                    "only (connection 1)");
+
+  /* the first one still flows, also after the end of standard input */
+  send_text (g_io_stream_get_output_stream (G_IO_STREAM (peer)), "again\n");
+  again = read_line (out);
+  g_assert_cmpstr (again, ==, "again");
+  g_assert_true (g_output_stream_close (server_in, NULL, &error));
+  g_assert_no_error (error);
+  send_text (g_io_stream_get_output_stream (G_IO_STREAM (peer)), "after the end of input\n");
+  after = read_line (out);
+  g_assert_cmpstr (after, ==, "after the end of input");
+
+  /* the peer's end ends listen: the listener withdrawn, exit 0 */
+  g_assert_true (g_io_stream_close (G_IO_STREAM (peer), NULL, &error));
+  g_assert_no_error (error);
+  wait_stderr_line (err, "furlhint listen: connection 1 closed (--pipe: closing)");
+  while ((l = read_line (err)) != NULL)
+    {
+      if (g_str_has_suffix (l, "): closed"))
+        closed = TRUE;
+      g_free (l);
+    }
+  g_assert_true (closed);
+  g_subprocess_wait (server, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (server));
+  g_assert_cmpint (g_subprocess_get_exit_status (server), ==, 0);
+  l = read_line (out);
+  g_assert_null (l);
+}
+
+/* SIGTERM while a stream is relayed: the relay ends, the peer sees the
+ * end of the stream, everything is withdrawn and listen exits 0. */
+static void
+test_cli_pipe_signal (Fixture *f, gconstpointer data)
+{
+  const gchar *cli = g_getenv ("FURLHINT_CLI");
+  g_autoptr(GSubprocess) server = NULL;
+  g_autoptr(GDataInputStream) out = NULL, err = NULL;
+  g_autoptr(GSocketConnection) peer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *cfg = NULL, *path = NULL, *furl = NULL, *line = NULL;
+  gchar byte;
+  guint16 port;
+  gboolean closed = FALSE;
+  gchar *l;
+
+  if (!lab_ready ())
+    return;
+  if (cli == NULL)
+    {
+      g_test_skip ("FURLHINT_CLI is not set (run through make check)");
+      return;
+    }
+  port = lab_free_port ("127.0.0.1");
+  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
+                         "tub.location = tcp:127.0.0.1:%u\n", port, port);
+  path = lab_write_file (f->lab, "tahoe.cfg", cfg);
+  server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                             G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                             &error, cli, "listen", "--config", path, "--pipe", NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server));
+  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (server));
+  furl = read_line (out);
+  g_assert_true (g_str_has_prefix (furl, "pb://"));
+  peer = connect_to (port);
+  send_text (g_io_stream_get_output_stream (G_IO_STREAM (peer)), "ping\n");
+  line = read_line (out);
+  g_assert_cmpstr (line, ==, "ping");
+
+  g_subprocess_send_signal (server, SIGTERM);
+  g_assert_cmpint (g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (peer)),
+                                        &byte, 1, NULL, &error), ==, 0);
+  g_assert_no_error (error);
+  wait_stderr_line (err, "furlhint listen: signal received: closing");
+  wait_stderr_line (err, "furlhint listen: connection 1 closed");
+  while ((l = read_line (err)) != NULL)
+    {
+      if (g_str_has_suffix (l, "): closed"))
+        closed = TRUE;
+      g_free (l);
+    }
+  g_assert_true (closed);
+  g_subprocess_wait (server, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (server));
+  g_assert_cmpint (g_subprocess_get_exit_status (server), ==, 0);
+}
+
 /* --json: the first line is an object with the FURL. Usage errors. */
 static void
 test_cli_json_and_usage (Fixture *f, gconstpointer data)
@@ -538,6 +818,7 @@ test_cli_json_and_usage (Fixture *f, gconstpointer data)
       { "--echo", NULL, NULL, NULL },                      /* no --config */
       { "--config", "x", NULL, NULL },                     /* neither --echo nor --exec */
       { "--config", "x", "--tubid", "short" },
+      { "--config", "x", "--pipe", "--echo" },             /* two modes */
     };
 
     for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -570,6 +851,7 @@ main (int argc, char **argv)
 
   g_test_add ("/listen/tcp", Fixture, NULL, setup, test_tcp, teardown);
   g_test_add ("/listen/fake-publish", Fixture, NULL, setup, test_fake_publish, teardown);
+  g_test_add ("/listen/keys-only", Fixture, NULL, setup, test_keys_only, teardown);
   g_test_add ("/listen/unref-unpublishes", Fixture, NULL, setup, test_unref_unpublishes, teardown);
   g_test_add ("/listen/anonymous-revealing-hint", Fixture, NULL, setup,
               test_anonymous_revealing_hint, teardown);
@@ -577,6 +859,8 @@ main (int argc, char **argv)
   g_test_add ("/listen/failures", Fixture, NULL, setup, test_failures, teardown);
   g_test_add ("/listen/cli/echo", Fixture, NULL, setup, test_cli_serve, teardown);
   g_test_add ("/listen/cli/exec", Fixture, "tr a-z A-Z", setup, test_cli_serve, teardown);
+  g_test_add ("/listen/cli/pipe", Fixture, NULL, setup, test_cli_pipe, teardown);
+  g_test_add ("/listen/cli/pipe-signal", Fixture, NULL, setup, test_cli_pipe_signal, teardown);
   g_test_add ("/listen/cli/json-and-usage", Fixture, NULL, setup, test_cli_json_and_usage, teardown);
   return g_test_run ();
 }

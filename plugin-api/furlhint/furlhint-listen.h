@@ -70,6 +70,15 @@ typedef void (*FurlHintIncomingFunc) (FurlHintListener *listener,
  * @status_data: user data for @status
  * @incoming: (not nullable): where incoming streams go
  * @incoming_data: user data for @incoming
+ * @keys_only: TRUE: bring up only the onion and I2P endpoints whose key
+ *   does not exist yet (those furlhint_config_get_location() says are
+ *   "created on first listen"), binding no `tub.port` listener and
+ *   advertising nothing. With @create_keys, and furlhint_listener_close()
+ *   right after, this makes the keys a node will publish, as
+ *   `furlhint location --create` does (Tahoe's `create-node --listen=tor`
+ *   also adds the onion service and removes it). The start then succeeds
+ *   only when every such endpoint was published, and at once, with
+ *   nothing up, when no key is missing.
  *
  * How to listen. New fields are appended; set @struct_size.
  */
@@ -80,6 +89,7 @@ typedef struct {
   gpointer status_data;
   FurlHintIncomingFunc incoming;
   gpointer incoming_data;
+  gboolean keys_only;
 } FurlHintListenOptions;
 
 /**

@@ -448,9 +448,13 @@ typedef struct {
  *   endpoint (`tor:ONION.onion:PORT`, `i2p:B32.b32.i2p`), g_free()d by the
  *   host, and in *@publication the plugin's handle for @unpublish; or
  *   %NULL with @error set (domain %FURLHINT_CONNECT_ERROR or %G_IO_ERROR).
- * @unpublish: (nullable): withdraw a publication and free its handle; the
- *   endpoint is unreachable when it returns. Called once per successful
- *   publish, before fini. Required when @publishes is not empty.
+ * @unpublish: (nullable): withdraw a publication and free its handle.
+ *   Called once per successful publish, on the caller's thread, before
+ *   fini. It must not block: a withdrawal that waits for an answer (Tor's
+ *   DEL_ONION) finishes on a thread of the plugin's, bounded, and fini
+ *   waits for it or cuts it short; the host closes the endpoint's local
+ *   listener right after unpublish returns, so nothing reaches the node
+ *   meanwhile. Required when @publishes is not empty.
  * @keys: (array zero-terminated=1) (nullable): the tahoe.cfg keys of the
  *   plugin's own section, ended by an entry whose @section is %NULL
  *   (`{ NULL }`). Appended to ABI 1 after @unpublish: the host reads it

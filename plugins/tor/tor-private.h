@@ -102,7 +102,11 @@ typedef struct {
   Discovery *discovery;       /* (lock) (owned) (nullable) the last one */
   GPtrArray *publishing;      /* (lock) (owned) (element-type GCancellable) one per
                                * publish thread still running (tor-publish.c) */
-  GCond publish_done;         /* (lock) signalled when one leaves publishing */
+  GPtrArray *withdrawals;     /* (lock) (owned) (element-type GCancellable) one per
+                               * withdrawal thread still running */
+  GCond publish_done;         /* (lock) signalled when one of them ends */
+  GPtrArray *withdraw_problems;  /* (lock) (owned) (element-type utf8) what they
+                                  * could not do, logged on the caller's thread */
   FurlHintLogFunc log;        /* the host's logger (lives as long as the plugin) */
   gpointer log_data;
 } TorState;

@@ -14,6 +14,16 @@
  * that added it, which the publication keeps open. So it goes away when
  * the node stops, even when the node dies without unpublishing.
  *
+ * Unpublishing must not block the caller's main loop, and a DEL_ONION
+ * waits for tor's answer (up to TOR_CONTROL_IO_TIMEOUT_S when tor hangs):
+ * it runs on a thread of its own, which then closes the control
+ * connection (removing the service in any case). The host closes the
+ * local listener right after unpublish, so nothing reaches the node
+ * meanwhile. A publish waits for the withdrawals still running (bounded),
+ * since the same key published again before tor removed it is refused as
+ * a collision; fini gives them TOR_WITHDRAW_GRACE_MS, then cuts them short
+ * (tor_publish_wait_all()).
+ *
  * The control client blocks, so each publish runs on a thread of its own;
  * its statuses and result reach the caller's main context through
  * plugins/common/caller-queue.h, as a connect's do. fini cancels and
@@ -34,13 +44,15 @@
 
 /* How often a publish that waits for a launched tor looks again. */
 #define TOR_PUBLISH_POLL_MS 100
+/* How long fini lets withdrawals finish their DEL_ONION (a running tor
+ * answers in milliseconds) before it closes their connections, which
+ * removes the services too. */
+#define TOR_WITHDRAW_GRACE_MS 1000
 
 typedef struct {
   TorControl *ctl;            /* (owned) the connection the service lives on */
   gchar *service_id;          /* (owned) 56 characters, without ".onion" */
   guint16 port;               /* the virtual port */
-  FurlHintLogFunc log;
-  gpointer log_data;
 } Publication;
 
 typedef struct {
@@ -222,15 +234,108 @@ withdraw (PublishData *data,
   g_free (problem);
 }
 
-/* del_onion() on the caller's thread, logged there. */
-static void
-withdraw_now (Publication *pub)
-{
-  gchar *problem = del_onion (pub->ctl, pub->service_id, NULL);
+/* A withdrawal on its thread: the publication and a cancellable that fini
+ * cancels (also in state->withdrawals). */
+typedef struct {
+  TorState *state;            /* (unowned) fini waits for the thread */
+  Publication *pub;           /* (owned) */
+  GCancellable *cancellable;  /* (owned) */
+} Withdrawal;
 
-  if (problem != NULL && pub->log != NULL)
-    pub->log (G_LOG_LEVEL_WARNING, problem, pub->log_data);
-  g_free (problem);
+static gpointer
+withdraw_thread (gpointer user_data)
+{
+  Withdrawal *w = user_data;
+  TorState *state = w->state;
+  gchar *problem = del_onion (w->pub->ctl, w->pub->service_id, w->cancellable);
+
+  publication_free (w->pub);
+  g_mutex_lock (&state->lock);
+  if (problem != NULL)
+    g_ptr_array_add (state->withdraw_problems, problem);
+  g_ptr_array_remove (state->withdrawals, w->cancellable);
+  g_cond_broadcast (&state->publish_done);
+  g_mutex_unlock (&state->lock);
+  g_object_unref (w->cancellable);
+  g_free (w);
+  return NULL;
+}
+
+/* What the withdrawals could not do, logged on the caller's thread (the
+ * host's logger is called only from there). */
+static void
+log_withdraw_problems (TorState *state)
+{
+  GPtrArray *problems;
+
+  g_mutex_lock (&state->lock);
+  problems = state->withdraw_problems;
+  state->withdraw_problems = g_ptr_array_new_with_free_func (g_free);
+  g_mutex_unlock (&state->lock);
+  for (guint i = 0; i < problems->len; i++)
+    if (state->log != NULL)
+      state->log (G_LOG_LEVEL_WARNING, g_ptr_array_index (problems, i), state->log_data);
+  g_ptr_array_unref (problems);
+}
+
+/* Withdraws @pub on a thread of its own and returns at once. */
+static void
+withdraw_later (TorState *state,
+                Publication *pub)
+{
+  Withdrawal *w = g_new0 (Withdrawal, 1);
+  GError *error = NULL;
+  GThread *thread;
+
+  w->state = state;
+  w->pub = pub;
+  w->cancellable = g_cancellable_new ();
+  g_mutex_lock (&state->lock);
+  g_ptr_array_add (state->withdrawals, g_object_ref (w->cancellable));
+  thread = g_thread_try_new ("furlhint-tor-withdraw", withdraw_thread, w, &error);
+  if (thread == NULL)
+    g_ptr_array_remove (state->withdrawals, w->cancellable);
+  g_mutex_unlock (&state->lock);
+  if (thread != NULL)
+    {
+      g_thread_unref (thread);
+      return;
+    }
+  /* No thread: closing the control connection removes the service. */
+  if (state->log != NULL)
+    {
+      gchar *problem = g_strdup_printf ("tor: withdrawing %s.onion: cannot start a thread "
+                                        "(%s); closing the control connection removes it",
+                                        pub->service_id, error->message);
+
+      state->log (G_LOG_LEVEL_WARNING, problem, state->log_data);
+      g_free (problem);
+    }
+  g_error_free (error);
+  publication_free (pub);
+  g_object_unref (w->cancellable);
+  g_free (w);
+}
+
+/* Waits (bounded) until no withdrawal runs: the key published now may be
+ * one of theirs, which tor would refuse until it is removed. FALSE when
+ * cancelled. */
+static gboolean
+wait_withdrawals (PublishData *data,
+                  GError **error)
+{
+  TorState *state = data->state;
+  gint64 deadline = g_get_monotonic_time () +
+                    (TOR_CONTROL_IO_TIMEOUT_S + 1) * G_TIME_SPAN_SECOND;
+
+  g_mutex_lock (&state->lock);
+  while (state->withdrawals->len > 0 && !g_cancellable_is_cancelled (data->cancellable) &&
+         g_get_monotonic_time () < deadline)
+    g_cond_wait_until (&state->publish_done, &state->lock,
+                       MIN (deadline, g_get_monotonic_time () +
+                                      TOR_PUBLISH_POLL_MS * G_TIME_SPAN_MILLISECOND));
+  g_mutex_unlock (&state->lock);
+  return !g_cancellable_set_error_if_cancelled (data->cancellable, error);
 }
 
 static gboolean
@@ -252,6 +357,8 @@ publish (PublishData *data,
     goto out;
 
   if (data->launch && !wait_launched_control (data, &launched, error))
+    goto out;
+  if (!wait_withdrawals (data, error))
     goto out;
   ctl = tor_control_open (data->launch ? &launched : &data->control, data->cancellable, error);
   if (ctl == NULL ||
@@ -320,8 +427,6 @@ publish (PublishData *data,
   data->publication->ctl = g_steal_pointer (&ctl);
   data->publication->service_id = g_steal_pointer (&service_id);
   data->publication->port = data->port;
-  data->publication->log = data->state_log;
-  data->publication->log_data = data->state_log_data;
   fh_caller_queue_status (data->caller, STATUS_PUBLISHED);
   ok = TRUE;
 
@@ -360,8 +465,7 @@ publish_resume (gpointer user_data)
   if (data->publication != NULL &&
       g_cancellable_is_cancelled (g_task_get_cancellable (task)))
     {
-      withdraw_now (data->publication);
-      g_clear_pointer (&data->publication, publication_free);
+      withdraw_later (data->state, g_steal_pointer (&data->publication));
     }
   if (data->publication != NULL)
     g_task_return_pointer (task, g_steal_pointer (&data->publication),
@@ -400,6 +504,9 @@ forward_cancel (GCancellable *caller,
   g_cancellable_cancel (user_data);
 }
 
+/* fini: publishes cancelled and waited for; withdrawals given
+ * TOR_WITHDRAW_GRACE_MS to finish, then cut short (their connections
+ * closed, which removes the services) and waited for. */
 void
 tor_publish_wait_all (TorState *state)
 {
@@ -408,7 +515,19 @@ tor_publish_wait_all (TorState *state)
     g_cancellable_cancel (g_ptr_array_index (state->publishing, i));
   while (state->publishing->len > 0)
     g_cond_wait (&state->publish_done, &state->lock);
+  {
+    gint64 grace_end = g_get_monotonic_time () + TOR_WITHDRAW_GRACE_MS * G_TIME_SPAN_MILLISECOND;
+
+    while (state->withdrawals->len > 0 &&
+           g_cond_wait_until (&state->publish_done, &state->lock, grace_end))
+      ;
+  }
+  for (guint i = 0; i < state->withdrawals->len; i++)
+    g_cancellable_cancel (g_ptr_array_index (state->withdrawals, i));
+  while (state->withdrawals->len > 0)
+    g_cond_wait (&state->publish_done, &state->lock);
   g_mutex_unlock (&state->lock);
+  log_withdraw_problems (state);
 }
 
 /* The endpoint's options as txtorcon knows them: refused when they would
@@ -654,10 +773,11 @@ void
 tor_unpublish (gpointer state_data,
                gpointer publication)
 {
+  TorState *state = state_data;
   Publication *pub = publication;
 
+  log_withdraw_problems (state);
   if (pub == NULL)
     return;
-  withdraw_now (pub);
-  publication_free (pub);
+  withdraw_later (state, pub);
 }

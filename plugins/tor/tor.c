@@ -49,6 +49,8 @@ tor_state_free (TorState *state)
   /* Publishes first: one may be waiting for the discovery. */
   tor_publish_wait_all (state);
   g_ptr_array_unref (state->publishing);
+  g_ptr_array_unref (state->withdrawals);
+  g_ptr_array_unref (state->withdraw_problems);
   g_cond_clear (&state->publish_done);
   g_clear_pointer (&state->discovery, tor_discovery_free);
   fh_endpoint_clear (&state->found);
@@ -240,6 +242,8 @@ tor_init (const FurlHintPluginInitArgs *args,
   state = g_new0 (TorState, 1);
   g_mutex_init (&state->lock);
   state->publishing = g_ptr_array_new_with_free_func (g_object_unref);
+  state->withdrawals = g_ptr_array_new_with_free_func (g_object_unref);
+  state->withdraw_problems = g_ptr_array_new_with_free_func (g_free);
   g_cond_init (&state->publish_done);
   state->log = args->log;
   state->log_data = args->log_data;
