@@ -108,7 +108,12 @@ fh_cfg_key_fold (const gchar *key)
 {
   g_return_val_if_fail (key != NULL, NULL);
 
-  return g_utf8_strdown (key, -1);
+  /* Keys are nearly always ASCII, and g_utf8_strdown() is slow (it is on
+   * the ranking path: furlhint_config_get_value()). */
+  for (const gchar *p = key; *p != '\0'; p++)
+    if ((guchar) *p >= 0x80)
+      return g_utf8_strdown (key, -1);
+  return g_ascii_strdown (key, -1);
 }
 
 gchar *

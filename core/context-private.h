@@ -31,6 +31,11 @@ struct _FurlHintContext {
   FurlHintRanker ranker;
   gpointer ranker_data;
   GHashTable *transport_down;                 /* (owned) (nullable) plugin name → connect.c's memory of a transport found down */
+  /* What the default ranker looks up for every FURL (core/rank.c), found
+   * once per set of plugins: registration clears @carriers_valid. */
+  gboolean carriers_valid;
+  FurlHintPlugin *carrier_tcp, *carrier_tor, *carrier_i2p;   /* (unowned) (nullable) */
+  FurlHintPlugin *carrier_tcp_proxy, *carrier_anonymous;     /* (unowned) (nullable) */
 };
 
 /* Logs through the context's logger (no-op without one). */

@@ -388,6 +388,7 @@ fh_context_add_plugin (FurlHintContext *ctx,
   plugin->module = module;
 
   g_ptr_array_add (ctx->plugins, plugin);
+  ctx->carriers_valid = FALSE;
   for (i = 0; desc->prefixes[i] != NULL; i++)
     g_hash_table_insert (ctx->by_prefix, g_strdup (desc->prefixes[i]), plugin);
 

@@ -156,24 +156,21 @@ needs_local_dns (FurlHintAnonClass anon_class,
   return host_kind != FURLHINT_HOST_IPV4 && host_kind != FURLHINT_HOST_IPV6;
 }
 
-gchar *
-fh_plan_route_problem (gboolean anonymous,
-                       FurlHintPlugin *plugin,
-                       const FurlHintTarget *target,
-                       guint tier,
-                       gboolean carried,
-                       FurlHintPolicyError *code)
+/* fh_plan_route_problem() for a target known to be in canonical form
+ * (furlhint_plan_add_route() has just made it so). */
+static gchar *
+route_problem_canonical (gboolean anonymous,
+                         FurlHintPlugin *plugin,
+                         const FurlHintTarget *target,
+                         guint tier,
+                         gboolean carried,
+                         FurlHintPolicyError *code)
 {
   FurlHintAnonClass anon_class = furlhint_plugin_get_anon_class (plugin);
   const gchar *name = furlhint_plugin_get_name (plugin);
   const gchar *host = target->host;
 
   *code = FURLHINT_POLICY_ERROR_BAD_HINT;
-  if (!fh_hostname_is_canonical (host))
-    return g_strdup_printf ("bad hint: refused a route through '%s' to '%s': not a "
-                            "canonical host name (a final dot, an empty label, or a "
-                            ".onion/.i2p name not in lower case); targets carry the "
-                            "form furlhint_plugin_parse() gives", name, host);
   if (carried)
     {
       gchar *problem = fh_carried_target_problem (plugin, target);
@@ -205,6 +202,24 @@ fh_plan_route_problem (gboolean anonymous,
                             "(FURLHINT_TIER_TOR_FALLBACK) or later, after every native "
                             "anonymous route", name, host, tier, FURLHINT_TIER_TOR_FALLBACK);
   return NULL;
+}
+
+gchar *
+fh_plan_route_problem (gboolean anonymous,
+                       FurlHintPlugin *plugin,
+                       const FurlHintTarget *target,
+                       guint tier,
+                       gboolean carried,
+                       FurlHintPolicyError *code)
+{
+  *code = FURLHINT_POLICY_ERROR_BAD_HINT;
+  if (!fh_hostname_is_canonical (target->host))
+    return g_strdup_printf ("bad hint: refused a route through '%s' to '%s': not a "
+                            "canonical host name (a final dot, an empty label, or a "
+                            ".onion/.i2p name not in lower case); targets carry the "
+                            "form furlhint_plugin_parse() gives",
+                            furlhint_plugin_get_name (plugin), target->host);
+  return route_problem_canonical (anonymous, plugin, target, tier, carried, code);
 }
 
 gchar *
@@ -251,7 +266,7 @@ furlhint_plan_add_route (FurlHintPlan *plan,
       return FALSE;
     }
 
-  problem = fh_plan_route_problem (plan->anonymous, plugin, target, tier, carried, &code);
+  problem = route_problem_canonical (plan->anonymous, plugin, target, tier, carried, &code);
   if (problem != NULL)
     {
       plan_add_rejection_take (plan, hint_index, code, problem);

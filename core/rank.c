@@ -1024,13 +1024,23 @@ furlhint_rank_default (FurlHintContext *ctx,
   else
     st.tcp_mode = FURLHINT_TCP_MODE_TCP;
 
-  st.tcp = furlhint_context_find_plugin_for_prefix (ctx, "tcp");
-  st.tor = furlhint_context_find_plugin_for_prefix (ctx, "tor");
-  st.i2p = furlhint_context_find_plugin_for_prefix (ctx, "i2p");
-  st.tcp_proxy = find_tcp_proxy (ctx);
+  /* The same for every FURL while the plugins are: found once. */
+  if (!ctx->carriers_valid)
+    {
+      ctx->carrier_tcp = furlhint_context_find_plugin_for_prefix (ctx, "tcp");
+      ctx->carrier_tor = furlhint_context_find_plugin_for_prefix (ctx, "tor");
+      ctx->carrier_i2p = furlhint_context_find_plugin_for_prefix (ctx, "i2p");
+      ctx->carrier_tcp_proxy = find_tcp_proxy (ctx);
+      ctx->carrier_anonymous = furlhint_context_find_anonymous_carrier (ctx);
+      ctx->carriers_valid = TRUE;
+    }
+  st.tcp = ctx->carrier_tcp;
+  st.tor = ctx->carrier_tor;
+  st.i2p = ctx->carrier_i2p;
+  st.tcp_proxy = ctx->carrier_tcp_proxy;
   st.proxy_requested = (socks_proxy != NULL && *socks_proxy != '\0') ||
                        plugin_ready (st.tcp_proxy);
-  st.anon_carrier = furlhint_context_find_anonymous_carrier (ctx);
+  st.anon_carrier = ctx->carrier_anonymous;
   st.plan = furlhint_plan_new (furl, st.anonymous);
 
   n_hints = furlhint_furl_get_n_hints (furl);

@@ -1048,6 +1048,25 @@ test_only_tcp_loaded (void)
 
   /* Anonymous with only the clear plugin: nothing at all. */
   furlhint_config_set_anonymous (config, TRUE);
+
+  /* A plugin loaded after a FURL was ranked counts for the next one: the
+   * carriers the ranker finds once per set of plugins are found again. */
+  ctx = furlhint_context_new (config);
+  g_assert_true (furlhint_context_load_plugin_file (ctx, path, &error));
+  plan = rank (ctx, FURL ("tcp:example.com:1"));
+  assert_plan (plan, EXPECT ("0 reject revealing"));
+  furlhint_plan_unref (plan);
+  g_free (path);
+  path = g_build_filename (dir, "tor.la", NULL);
+  g_assert_true (furlhint_context_load_plugin_file (ctx, path, &error));
+  g_assert_no_error (error);
+  plan = rank (ctx, FURL ("tcp:example.com:1"));
+  assert_plan (plan, EXPECT ("0 route tor tier=1 anonymous +0 carried"));
+  furlhint_plan_unref (plan);
+  furlhint_context_unref (ctx);
+  g_free (path);
+  path = g_build_filename (dir, "tcp.la", NULL);
+
   ctx = furlhint_context_new (config);
   g_assert_true (furlhint_context_load_plugin_file (ctx, path, &error));
   g_assert_no_error (error);

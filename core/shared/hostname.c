@@ -10,18 +10,31 @@
 
 #include "hostname.h"
 
+/* fh_hostname_in_domain() with both lengths known. */
+static gboolean
+in_domain_len (const gchar *host,
+               gsize host_len,
+               const gchar *domain,
+               gsize domain_len)
+{
+  const gchar *tail;
+
+  if (domain_len == 0 || host_len < domain_len + 2)
+    return FALSE;
+  tail = host + host_len - domain_len;
+  if (tail[-1] != '.' || tail[-2] == '.')
+    return FALSE;
+  for (gsize i = 0; i < domain_len; i++)
+    if (g_ascii_tolower (tail[i]) != g_ascii_tolower (domain[i]))
+      return FALSE;
+  return TRUE;
+}
+
 gboolean
 fh_hostname_in_domain (const gchar *host,
                        const gchar *domain)
 {
-  gsize host_len = strlen (host);
-  gsize domain_len = strlen (domain);
-
-  if (domain_len == 0 || host_len < domain_len + 2)
-    return FALSE;
-  if (host[host_len - domain_len - 1] != '.' || host[host_len - domain_len - 2] == '.')
-    return FALSE;
-  return g_ascii_strcasecmp (host + host_len - domain_len, domain) == 0;
+  return in_domain_len (host, strlen (host), domain, strlen (domain));
 }
 
 static gboolean
@@ -111,7 +124,8 @@ fh_hostname_is_canonical (const gchar *host)
     return FALSE;
   if (is_special_use_tld (host))
     return FALSE;
-  if (in_special_use_domain (host))
+  /* A name in .onion or .i2p: written in lower case only. */
+  if (in_domain_len (host, len, "onion", 5) || in_domain_len (host, len, "i2p", 3))
     {
       for (const gchar *p = host; *p != '\0'; p++)
         if (g_ascii_isupper (*p))
