@@ -13,7 +13,8 @@
  * (wait4()'s ru_maxrss) is its own; wall time runs from the first connect
  * started to the last one finished, the connections held open until then.
  * Best wall time of BENCH_SCALE_REPEAT runs (default 3), interleaved, so
- * drift in machine load hits every side alike.
+ * drift in machine load hits every side alike. BENCH_SCALE_SIDES (e.g.
+ * "furlhint") runs only the sides named (floor, furlhint, foolscap).
  *
  * Then the time to make a context that loads the four bundled plugins
  * (median of 200, each in a fresh context).
@@ -243,7 +244,11 @@ make_context (void)
     die ("config", error);
   ctx = furlhint_context_new (config);
   furlhint_config_unref (config);
-  furlhint_context_load_plugins (ctx);
+  if (furlhint_context_load_plugins (ctx) == 0)
+    {
+      fprintf (stderr, "bench-scale: no plugin loaded (FURLHINT_PLUGIN_DIR: the build's plugins/)\n");
+      exit (1);
+    }
   errors = furlhint_context_get_plugin_errors (ctx);
   if (errors->len > 0)
     die ("plugins", g_ptr_array_index (errors, 0));
@@ -609,6 +614,7 @@ main (int argc, char **argv)
   guint repeat = 3, soak = 0, max_n = 0;
   gboolean netns = FALSE;
   gchar *python;
+  gchar **sides = NULL;
   guint16 port;
   pid_t server;
   Measure *m;
@@ -702,13 +708,17 @@ main (int argc, char **argv)
       return WIFEXITED (status) ? WEXITSTATUS (status) : 1;
     }
 
+  /* BENCH_SCALE_SIDES="furlhint floor": only these (e.g. under a profiler). */
+  if (g_getenv ("BENCH_SCALE_SIDES") != NULL)
+    sides = g_strsplit (g_getenv ("BENCH_SCALE_SIDES"), " ", -1);
   python = find_python ();
   m = g_new0 (Measure, ns->len * N_SIDES);
   for (guint r = 0; r < repeat; r++)
     for (guint i = 0; i < ns->len; i++)
       for (guint s = 0; s < N_SIDES; s++)
         {
-          if (s == SIDE_FOOLSCAP && python == NULL)
+          if ((s == SIDE_FOOLSCAP && python == NULL)
+              || (sides != NULL && !g_strv_contains ((const gchar *const *) sides, side_args[s])))
             continue;
           measure (&m[i * N_SIDES + s], (Side) s, self, python, srcdir, port,
                    g_array_index (ns, guint, i));
@@ -812,6 +822,7 @@ main (int argc, char **argv)
     g_free (m[i].problem);
   g_free (m);
   g_free (python);
+  g_strfreev (sides);
   g_free (self_path);
   g_array_unref (ns);
   return 0;
