@@ -10,10 +10,11 @@ hint_to_endpoint() until every connect has either connected or failed.
 The connections stay open until then, as a node keeps its connections.
 
 Usage: foolscap_scale.py PORT N
-Prints "key value" lines: wall-us, connected, failed (bench/bench-scale
+Prints "key value" lines: wall-us, cpu-us, connected, failed (bench/bench-scale
 reads them; peak RSS is taken by bench-scale from wait4()).
 """
 
+import resource
 import sys
 import time
 
@@ -34,9 +35,14 @@ def main():
     state = {"connected": 0, "failed": 0, "protocols": [], "error": None}
     hint = "tcp:127.0.0.1:%d" % port
 
+    def cpu():
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        return ru.ru_utime + ru.ru_stime
+
     def check_done():
         if state["connected"] + state["failed"] == n:
             state["end"] = time.monotonic()
+            state["cpu_end"] = cpu()
             reactor.stop()
 
     def ok(proto):
@@ -51,6 +57,7 @@ def main():
         check_done()
 
     def start():
+        state["cpu_start"] = cpu()
         state["start"] = time.monotonic()
         for _ in range(n):
             endpoint, _host = handler.hint_to_endpoint(hint, reactor, lambda status: None)
@@ -60,6 +67,7 @@ def main():
     reactor.callWhenRunning(start)
     reactor.run()
     print("wall-us %d" % int((state["end"] - state["start"]) * 1e6))
+    print("cpu-us %d" % int((state["cpu_end"] - state["cpu_start"]) * 1e6))
     print("connected %d" % state["connected"])
     print("failed %d" % state["failed"])
     if state["error"] is not None:
