@@ -93,10 +93,22 @@ tcp_fini (gpointer data)
   if (state == NULL)
     return;
   g_clear_object (&state->client);
-  /* Every poller is gone with its last connect, and a connect keeps the
-   * context, hence the plugin, alive. */
-  g_assert (state->pollers == NULL || g_hash_table_size (state->pollers) == 0);
-  g_clear_pointer (&state->pollers, g_hash_table_unref);
+  /* A poller goes with its last connect, and a connect keeps the context,
+   * hence the plugin, alive: what is left here belongs to a main context
+   * that was freed with connects pending (its sources destroyed). */
+  if (state->pollers != NULL)
+    {
+      GHashTableIter iter;
+      gpointer poller;
+
+      g_hash_table_iter_init (&iter, state->pollers);
+      while (g_hash_table_iter_next (&iter, NULL, &poller))
+        {
+          g_source_destroy (poller);
+          g_source_unref (poller);
+        }
+      g_hash_table_unref (state->pollers);
+    }
   g_mutex_clear (&state->lock);
   g_free (state);
 }
