@@ -52,6 +52,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <malloc.h>
 
 #include <furlhint/furlhint.h>
 
@@ -324,9 +325,7 @@ side_furlhint (guint16 port, guint n)
   for (guint i = 0; i < n; i++)
     furlhint_context_connect_async (b.ctx, furl, NULL, NULL, burst_connected_cb, &b);
   while (b.done < n)
-    {
-      g_main_context_iteration (NULL, TRUE);
-    }
+    g_main_context_iteration (NULL, TRUE);
   t1 = g_get_monotonic_time ();
   printf ("cpu-us %" G_GINT64_FORMAT "\n", cpu_time_us () - c0);
   printf ("wall-us %" G_GINT64_FORMAT "\nconnected %u\nfailed %u\n", t1 - t0, n - b.failed, b.failed);
