@@ -35,6 +35,8 @@ typedef struct {
   const gchar *turn_after;      /* (nullable) the "HINT:status" after which... */
   gint turn_at;                 /* ...the main loop first ran again: how many statuses
                                  * had been reported then; -1 before */
+  const gchar *cancel_after;    /* (nullable) the "HINT:status" 50 ms after which... */
+  GCancellable *cancel;         /* (unowned) ...this is cancelled */
 } Fixture;
 
 /* Notes how many statuses had been reported when the main loop next gets
@@ -49,6 +51,8 @@ loop_turn_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean cancel_cb (gpointer user_data);
+
 static void
 on_status (guint hint_index, const gchar *status, gpointer user_data)
 {
@@ -59,6 +63,10 @@ on_status (guint hint_index, const gchar *status, gpointer user_data)
   if (f->slow != NULL && hint_index == f->opens_slow && g_str_equal (status, "connected"))
     lab_black_hole_open (f->slow);
   lab_on_status (hint_index, status, &f->statuses);
+  if (f->cancel_after != NULL
+      && g_str_equal (g_ptr_array_index (f->statuses.lines, f->statuses.lines->len - 1),
+                      f->cancel_after))
+    g_timeout_add (50, cancel_cb, f->cancel);
   if (f->turn_after != NULL && f->turn_at < 0
       && g_str_equal (g_ptr_array_index (f->statuses.lines, f->statuses.lines->len - 1),
                       f->turn_after))
@@ -556,7 +564,10 @@ test_cancel (Fixture *f, gconstpointer data)
   f->fds_before = lab_count_open_fds ();
   hints = g_strdup_printf ("tcp:127.0.0.1:%u,tcp:127.0.0.1:%u",
                            lab_black_hole_get_port (hole), lab_black_hole_get_port (hole2));
-  g_timeout_add (150, cancel_cb, cancellable);
+  /* Cancelled once both routes run: 50 ms after the second (stagger
+   * 100 ms) starts, whatever the time the connect took to begin. */
+  f->cancel_after = "1:connecting";
+  f->cancel = cancellable;
   connect_furl (f, hints, 100, 10000, cancellable);
   g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   elapsed = furlhint_connect_result_get_elapsed_ms (f->result);
