@@ -29,13 +29,14 @@ typedef struct {
   GHashTable *pollers;      /* (owned) (nullable) GMainContext → (owned) TcpPoller */
 } TcpState;
 
-/* Connects to a literal address skip GSocketClient (docs/design.md, "The
- * connector"): a non-blocking socket and connect(), waited for in ONE
- * epoll instance per GMainContext, which the context polls as a single
- * GPollFD. GLib keeps a context's poll records in a sorted list, so one
- * record (and one GSource) per pending socket makes a burst of N
- * connects cost O(N²); here it costs one record whatever N. The
- * GSocketConnection is made only for a connect that succeeded. */
+/* Connects to a literal address skip GSocketClient (docs/design.md,
+ * Connector, "Direct TCP at node scale"): a non-blocking socket and
+ * connect(), waited for in ONE epoll instance per GMainContext, which the
+ * context polls as a single GPollFD. GLib keeps a context's poll records
+ * in a sorted list, so one record (and one GSource) per pending socket
+ * makes a burst of N connects cost O(N²); here it costs one record
+ * whatever N. The GSocketConnection is made only for a connect that
+ * succeeded. */
 typedef struct _TcpPending TcpPending;
 
 typedef struct {
