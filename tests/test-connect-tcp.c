@@ -815,6 +815,85 @@ test_many_cancel (Fixture *f, gconstpointer data)
   furlhint_furl_unref (furl);
 }
 
+/* The tcp plugin called directly (furlhint_plugin_get_descriptor()), its
+ * cancellable cancelled from another thread: the socket is closed by the
+ * time g_cancellable_cancel() returns there, before this thread's main
+ * loop runs again; the cancellation then arrives once, on the context the
+ * connect started on. */
+typedef struct {
+  guint calls;
+  GAsyncResult *result;         /* (owned) (nullable) */
+} DirectCall;
+
+static void
+direct_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  DirectCall *call = user_data;
+
+  call->calls++;
+  g_clear_object (&call->result);
+  call->result = g_object_ref (res);
+}
+
+static gpointer
+cancel_thread (gpointer cancellable)
+{
+  g_cancellable_cancel (cancellable);
+  return NULL;
+}
+
+static void
+test_cancel_other_thread (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  FurlHintPlugin *plugin = furlhint_context_find_plugin (f->ctx, "tcp");
+  const FurlHintPluginDescriptor *desc = furlhint_plugin_get_descriptor (plugin);
+  gpointer state = furlhint_plugin_get_state (plugin);
+  FurlHintConnectArgs args = { 0 };
+  FurlHintTarget target = { 0 };
+  GCancellable *cancellable = g_cancellable_new ();
+  DirectCall call = { 0 };
+  LabBlackHole *hole;
+  GIOStream *stream;
+  gchar *hint;
+  guint waiting;
+
+  if (!lab_ready ())
+    return;
+  hole = lab_black_hole_new (f->lab, &error);
+  g_assert_no_error (error);
+  hint = g_strdup_printf ("tcp:127.0.0.1:%u", lab_black_hole_get_port (hole));
+  g_assert_true (desc->parse (state, hint, FURLHINT_PARSE_NATIVE, &target, &error));
+  g_assert_no_error (error);
+  f->fds_before = lab_count_open_fds ();
+
+  args.struct_size = sizeof args;
+  args.target = &target;
+  args.isolation_key = TUB;
+  desc->connect_async (state, &args, cancellable, direct_done_cb, &call);
+  /* The socket, and what the plugin shares between connects. */
+  waiting = lab_count_open_fds ();
+  g_assert_cmpuint (waiting, >, f->fds_before);
+  g_thread_join (g_thread_new ("cancel", cancel_thread, cancellable));
+  g_assert_cmpuint (lab_count_open_fds (), ==, waiting - 1);
+  g_assert_cmpuint (call.calls, ==, 0);
+
+  while (call.calls == 0)
+    g_main_context_iteration (NULL, TRUE);
+  stream = desc->connect_finish (state, call.result, &error);
+  g_assert_null (stream);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_clear_object (&call.result);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (call.calls, ==, 1);
+  lab_assert_fds_back (f->fds_before, LAB_FDS_SAME);
+  furlhint_target_clear (&target);
+  g_free (hint);
+  g_object_unref (cancellable);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -837,5 +916,7 @@ main (int argc, char **argv)
   g_test_add ("/connect/tcp/cancelled-before", Fixture, NULL, setup, test_cancelled_before, teardown);
   g_test_add ("/connect/tcp/many", Fixture, NULL, setup, test_many, teardown);
   g_test_add ("/connect/tcp/many/cancel", Fixture, NULL, setup, test_many_cancel, teardown);
+  g_test_add ("/connect/tcp/cancel/other-thread", Fixture, NULL, setup, test_cancel_other_thread,
+              teardown);
   return g_test_run ();
 }
