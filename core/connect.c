@@ -74,7 +74,6 @@ struct _Connector {
   FurlHintContext *ctx;        /* (owned) */
   FurlHintConnectResult *result; /* (owned) */
   GTask *task;                 /* (unowned) owns us as task data */
-  GCancellable *cancellable;   /* (owned) internal: win, timeout, caller cancel */
   GCancellable *caller_cancellable; /* (owned) (nullable) */
   gulong caller_cancel_id;
   GSource *timeout_source;     /* (owned) (nullable) */
@@ -249,7 +248,6 @@ connector_free (gpointer data)
       g_source_unref (conn->stagger_source);
     }
   g_ptr_array_unref (conn->attempts);
-  g_object_unref (conn->cancellable);
   furlhint_connect_result_unref (conn->result);
   furlhint_context_unref (conn->ctx);
   g_free (conn);
@@ -268,7 +266,6 @@ stop_everything (Connector *conn)
       g_source_destroy (conn->timeout_source);
       g_clear_pointer (&conn->timeout_source, g_source_unref);
     }
-  g_cancellable_cancel (conn->cancellable);
   for (guint i = 0; i < conn->attempts->len; i++)
     g_cancellable_cancel (((Attempt *) g_ptr_array_index (conn->attempts, i))->cancellable);
 }
@@ -841,7 +838,6 @@ furlhint_context_connect_plan_async (FurlHintContext *ctx,
   conn->ctx = furlhint_context_ref (ctx);
   conn->result = result_new (plan);
   conn->task = task;
-  conn->cancellable = g_cancellable_new ();
   conn->attempts = g_ptr_array_new_with_free_func (attempt_free);
   conn->start_us = g_get_monotonic_time ();
   conn->timeout_ms = options != NULL && options->timeout_ms > 0 ? options->timeout_ms : FURLHINT_DEFAULT_TIMEOUT_MS;

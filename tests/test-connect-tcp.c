@@ -35,6 +35,8 @@ typedef struct {
   const gchar *turn_after;      /* (nullable) the "HINT:status" after which... */
   gint turn_at;                 /* ...the main loop first ran again: how many statuses
                                  * had been reported then; -1 before */
+  const gchar *cancel_after;    /* (nullable) the "HINT:status" 50 ms after which... */
+  GCancellable *cancel;         /* (unowned) ...this is cancelled */
 } Fixture;
 
 /* Notes how many statuses had been reported when the main loop next gets
@@ -49,6 +51,8 @@ loop_turn_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean cancel_cb (gpointer user_data);
+
 static void
 on_status (guint hint_index, const gchar *status, gpointer user_data)
 {
@@ -59,6 +63,10 @@ on_status (guint hint_index, const gchar *status, gpointer user_data)
   if (f->slow != NULL && hint_index == f->opens_slow && g_str_equal (status, "connected"))
     lab_black_hole_open (f->slow);
   lab_on_status (hint_index, status, &f->statuses);
+  if (f->cancel_after != NULL
+      && g_str_equal (g_ptr_array_index (f->statuses.lines, f->statuses.lines->len - 1),
+                      f->cancel_after))
+    g_timeout_add (50, cancel_cb, f->cancel);
   if (f->turn_after != NULL && f->turn_at < 0
       && g_str_equal (g_ptr_array_index (f->statuses.lines, f->statuses.lines->len - 1),
                       f->turn_after))
@@ -556,7 +564,10 @@ test_cancel (Fixture *f, gconstpointer data)
   f->fds_before = lab_count_open_fds ();
   hints = g_strdup_printf ("tcp:127.0.0.1:%u,tcp:127.0.0.1:%u",
                            lab_black_hole_get_port (hole), lab_black_hole_get_port (hole2));
-  g_timeout_add (150, cancel_cb, cancellable);
+  /* Cancelled once both routes run: 50 ms after the second (stagger
+   * 100 ms) starts, whatever the time the connect took to begin. */
+  f->cancel_after = "1:connecting";
+  f->cancel = cancellable;
   connect_furl (f, hints, 100, 10000, cancellable);
   g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   elapsed = furlhint_connect_result_get_elapsed_ms (f->result);
@@ -596,6 +607,293 @@ test_cancelled_before (Fixture *f, gconstpointer data)
   g_object_unref (cancellable);
 }
 
+/* --- many connects at once ------------------------------------------------- */
+
+#define MANY 200
+
+typedef struct {
+  FurlHintContext *ctx;
+  guint done;
+  guint cancelled;
+  guint connecting;             /* "connecting" statuses: routes started */
+  gboolean all_done;
+  FurlHintConnectResult *results[MANY];
+  GError *errors[MANY];
+} Many;
+
+typedef struct {
+  Many *many;
+  guint index;
+} ManyCall;
+
+static void
+many_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  ManyCall *call = user_data;
+  Many *m = call->many;
+
+  g_assert_null (m->results[call->index]);
+  m->results[call->index] = furlhint_context_connect_finish (m->ctx, res, &m->errors[call->index]);
+  if (g_error_matches (m->errors[call->index], G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    m->cancelled++;
+  m->all_done = ++m->done == MANY;
+  g_free (call);
+}
+
+static void
+many_status_cb (guint hint_index, const gchar *status, gpointer user_data)
+{
+  Many *m = user_data;
+
+  if (g_str_equal (status, "connecting"))
+    m->connecting++;
+}
+
+static void
+many_start (Fixture *f, Many *m, FurlHintFurl *furl, GCancellable **cancellables)
+{
+  FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
+
+  options.timeout_ms = 30000;
+  options.status = many_status_cb;
+  options.status_data = m;
+  m->ctx = f->ctx;
+  for (guint i = 0; i < MANY; i++)
+    {
+      ManyCall *call = g_new0 (ManyCall, 1);
+
+      call->many = m;
+      call->index = i;
+      furlhint_context_connect_async (f->ctx, furl, &options,
+                                      cancellables != NULL ? cancellables[i] : NULL,
+                                      many_done_cb, call);
+    }
+}
+
+static void
+many_clear (Many *m)
+{
+  for (guint i = 0; i < MANY; i++)
+    {
+      g_clear_pointer (&m->results[i], furlhint_connect_result_unref);
+      g_clear_error (&m->errors[i]);
+    }
+}
+
+static FurlHintFurl *
+furl_for_port (guint16 port)
+{
+  GError *error = NULL;
+  gchar *text = g_strdup_printf ("pb://%s@tcp:127.0.0.1:%u/swiss", TUB, port);
+  FurlHintFurl *furl = furlhint_furl_parse (text, &error);
+
+  g_assert_no_error (error);
+  g_free (text);
+  return furl;
+}
+
+/* MANY connects started together to one server all connect, each to that
+ * server, and leave no descriptor behind. The server is a listening
+ * socket that never accepts: the kernel completes each handshake into its
+ * accept queue (backlog MANY). */
+static void
+test_many (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  GSocket *listener;
+  GInetAddress *lo;
+  GSocketAddress *addr;
+  guint16 port;
+  FurlHintFurl *furl;
+  Many m = { 0 };
+
+  if (!lab_ready ())
+    return;
+  listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  addr = g_inet_socket_address_new (lo, 0);
+  g_assert_true (g_socket_bind (listener, addr, TRUE, &error));
+  g_object_unref (addr);
+  g_object_unref (lo);
+  g_socket_set_listen_backlog (listener, MANY);
+  g_assert_true (g_socket_listen (listener, &error));
+  addr = g_socket_get_local_address (listener, &error);
+  g_assert_no_error (error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr));
+  g_object_unref (addr);
+  furl = furl_for_port (port);
+  f->fds_before = lab_count_open_fds ();
+
+  many_start (f, &m, furl, NULL);
+  g_assert_true (lab_iterate_until (&m.all_done, 30000));
+  for (guint i = 0; i < MANY; i++)
+    {
+      GIOStream *stream;
+      GSocketAddress *remote;
+
+      g_assert_no_error (m.errors[i]);
+      stream = furlhint_connect_result_get_stream (m.results[i]);
+      g_assert_true (G_IS_SOCKET_CONNECTION (stream));
+      remote = g_socket_connection_get_remote_address (G_SOCKET_CONNECTION (stream), &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (remote)), ==, port);
+      g_object_unref (remote);
+      g_assert_cmpstr (furlhint_connect_result_get_hint_status (m.results[i], 0), ==, "connected");
+    }
+  g_assert_cmpuint (lab_count_open_fds (), ==, f->fds_before + MANY);
+  many_clear (&m);
+  lab_assert_fds_back (f->fds_before, LAB_FDS_SAME);
+  furlhint_furl_unref (furl);
+  g_object_unref (listener);
+}
+
+/* MANY connects hang on a black hole; cancelling half of them closes
+ * their sockets by the time each has called back, while the other half
+ * still wait, each with its socket; cancelling the rest leaves no
+ * descriptor behind. */
+static void
+test_many_cancel (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  LabBlackHole *hole;
+  GCancellable *cancellables[MANY];
+  FurlHintFurl *furl;
+  Many m = { 0 };
+  guint waiting;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;   /* a hang bound */
+
+  if (!lab_ready ())
+    return;
+  hole = lab_black_hole_new (f->lab, &error);
+  g_assert_no_error (error);
+  furl = furl_for_port (lab_black_hole_get_port (hole));
+  for (guint i = 0; i < MANY; i++)
+    cancellables[i] = g_cancellable_new ();
+  f->fds_before = lab_count_open_fds ();
+
+  many_start (f, &m, furl, cancellables);
+  /* Every route has started, and has its socket open (GSocketClient
+   * opens it after the route starts). */
+  while (m.connecting < MANY || lab_count_open_fds () < f->fds_before + MANY)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_assert_cmpuint (m.done, ==, 0);
+  /* A socket each, and what the plugin shares between them. */
+  waiting = lab_count_open_fds ();
+
+  for (guint i = 0; i < MANY; i += 2)
+    g_cancellable_cancel (cancellables[i]);
+  while (m.done < MANY / 2)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (m.cancelled, ==, MANY / 2);
+  for (guint i = 0; i < MANY; i++)
+    {
+      if (i % 2 == 0)
+        {
+          g_assert_error (m.errors[i], G_IO_ERROR, G_IO_ERROR_CANCELLED);
+          g_assert_cmpstr (furlhint_connect_result_get_hint_status (m.results[i], 0), ==, "abandoned");
+        }
+      else
+        g_assert_null (m.results[i]);
+    }
+  /* Not a descriptor more than the connects still waiting, without
+   * running the main loop again. */
+  g_assert_cmpuint (lab_count_open_fds (), ==, waiting - MANY / 2);
+
+  for (guint i = 1; i < MANY; i += 2)
+    g_cancellable_cancel (cancellables[i]);
+  g_assert_true (lab_iterate_until (&m.all_done, 10000));
+  g_assert_cmpuint (m.cancelled, ==, MANY);
+  many_clear (&m);
+  lab_assert_fds_back (f->fds_before, LAB_FDS_SAME);
+  for (guint i = 0; i < MANY; i++)
+    g_object_unref (cancellables[i]);
+  furlhint_furl_unref (furl);
+}
+
+/* The tcp plugin called directly (furlhint_plugin_get_descriptor()), its
+ * cancellable cancelled from another thread: the socket is closed by the
+ * time g_cancellable_cancel() returns there, before this thread's main
+ * loop runs again; the cancellation then arrives once, on the context the
+ * connect started on. */
+typedef struct {
+  guint calls;
+  GAsyncResult *result;         /* (owned) (nullable) */
+} DirectCall;
+
+static void
+direct_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  DirectCall *call = user_data;
+
+  call->calls++;
+  g_clear_object (&call->result);
+  call->result = g_object_ref (res);
+}
+
+static gpointer
+cancel_thread (gpointer cancellable)
+{
+  g_cancellable_cancel (cancellable);
+  return NULL;
+}
+
+static void
+test_cancel_other_thread (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  FurlHintPlugin *plugin = furlhint_context_find_plugin (f->ctx, "tcp");
+  const FurlHintPluginDescriptor *desc = furlhint_plugin_get_descriptor (plugin);
+  gpointer state = furlhint_plugin_get_state (plugin);
+  FurlHintConnectArgs args = { 0 };
+  FurlHintTarget target = { 0 };
+  GCancellable *cancellable = g_cancellable_new ();
+  DirectCall call = { 0 };
+  LabBlackHole *hole;
+  GIOStream *stream;
+  gchar *hint;
+  guint waiting;
+
+  if (!lab_ready ())
+    return;
+  hole = lab_black_hole_new (f->lab, &error);
+  g_assert_no_error (error);
+  hint = g_strdup_printf ("tcp:127.0.0.1:%u", lab_black_hole_get_port (hole));
+  g_assert_true (desc->parse (state, hint, FURLHINT_PARSE_NATIVE, &target, &error));
+  g_assert_no_error (error);
+  f->fds_before = lab_count_open_fds ();
+
+  args.struct_size = sizeof args;
+  args.target = &target;
+  args.isolation_key = TUB;
+  desc->connect_async (state, &args, cancellable, direct_done_cb, &call);
+  /* The socket, and what the plugin shares between connects. */
+  waiting = lab_count_open_fds ();
+  g_assert_cmpuint (waiting, >, f->fds_before);
+  g_thread_join (g_thread_new ("cancel", cancel_thread, cancellable));
+  g_assert_cmpuint (lab_count_open_fds (), ==, waiting - 1);
+  g_assert_cmpuint (call.calls, ==, 0);
+
+  while (call.calls == 0)
+    g_main_context_iteration (NULL, TRUE);
+  stream = desc->connect_finish (state, call.result, &error);
+  g_assert_null (stream);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_clear_object (&call.result);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (call.calls, ==, 1);
+  lab_assert_fds_back (f->fds_before, LAB_FDS_SAME);
+  furlhint_target_clear (&target);
+  g_free (hint);
+  g_object_unref (cancellable);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -616,5 +914,9 @@ main (int argc, char **argv)
   g_test_add ("/connect/tcp/timeout", Fixture, NULL, setup, test_timeout, teardown);
   g_test_add ("/connect/tcp/cancel", Fixture, NULL, setup, test_cancel, teardown);
   g_test_add ("/connect/tcp/cancelled-before", Fixture, NULL, setup, test_cancelled_before, teardown);
+  g_test_add ("/connect/tcp/many", Fixture, NULL, setup, test_many, teardown);
+  g_test_add ("/connect/tcp/many/cancel", Fixture, NULL, setup, test_many_cancel, teardown);
+  g_test_add ("/connect/tcp/cancel/other-thread", Fixture, NULL, setup, test_cancel_other_thread,
+              teardown);
   return g_test_run ();
 }
