@@ -22,6 +22,8 @@ typedef struct {
   gchar *tcp_where;             /* (owned) (nullable) "file:line: [connections] tcp = VALUE" */
   gchar *tcp_carrier;           /* (owned) (nullable) lower-cased name when tcp_mode is CARRIER */
   gboolean tor_fallback;
+  gboolean socks_proxy_set;     /* [connections] tcp.socks-proxy is not empty
+                                 * (read by the ranker for every FURL) */
   gchar **tub_location;         /* (owned) (nullable) entries, not stripped (as Tahoe) */
   gchar *tub_location_where;    /* (owned) (nullable) */
   gchar *tub_port;              /* (owned) (nullable) stripped value */

@@ -868,6 +868,8 @@ derive_node (Builder *b)
     }
 
   st->tor_fallback = bool_of (st, "connections", "tcp.tor-fallback", FALSE);
+  value = value_of (st, "connections", "tcp.socks-proxy");
+  st->socks_proxy_set = value != NULL && *value != '\0';
 
   value = value_of (st, "node", "tub.location");
   if (value != NULL)

@@ -996,7 +996,6 @@ furlhint_rank_default (FurlHintContext *ctx,
   FurlHintConfig *config;
   RankState st = { NULL, };
   guint i, n_hints, stagger = FURLHINT_DEFAULT_STAGGER_MS;
-  const gchar *socks_proxy = NULL;
 
   g_return_val_if_fail (ctx != NULL, NULL);
   g_return_val_if_fail (furl != NULL, NULL);
@@ -1019,7 +1018,6 @@ furlhint_rank_default (FurlHintContext *ctx,
       st.anonymous = furlhint_config_get_anonymous (config);
       st.tcp_mode = furlhint_config_get_tcp_mode (config);
       st.tor_fallback = furlhint_config_get_tor_fallback (config);
-      socks_proxy = furlhint_config_get_value (config, "connections", "tcp.socks-proxy");
     }
   else
     st.tcp_mode = FURLHINT_TCP_MODE_TCP;
@@ -1038,7 +1036,7 @@ furlhint_rank_default (FurlHintContext *ctx,
   st.tor = ctx->carrier_tor;
   st.i2p = ctx->carrier_i2p;
   st.tcp_proxy = ctx->carrier_tcp_proxy;
-  st.proxy_requested = (socks_proxy != NULL && *socks_proxy != '\0') ||
+  st.proxy_requested = (config != NULL && config->state.socks_proxy_set) ||
                        plugin_ready (st.tcp_proxy);
   st.anon_carrier = ctx->carrier_anonymous;
   st.plan = furlhint_plan_new (furl, st.anonymous);

@@ -74,8 +74,9 @@ fh_hostname_canonicalize (const gchar *host,
     problem = "the name is empty";
   else if (len == 0)
     problem = "the name is only the DNS root ('.')";
-  else if (host[0] == '.' || host[len - 1] == '.' ||
-           g_strstr_len (host, (gssize) len, "..") != NULL)
+  /* strstr() on the whole name: a ".." beyond @len is the final dot and
+   * the one before it, which host[len - 1] already refuses. */
+  else if (host[0] == '.' || host[len - 1] == '.' || strstr (host, "..") != NULL)
     problem = "the name has an empty label (a leading dot, '..', or more than one "
               "final dot)";
   if (problem != NULL)

@@ -499,15 +499,17 @@ i2p_describe (gpointer data,
               const FurlHintTarget *target)
 {
   I2pState *state = data;
-  /* A destination is never an IPv6 literal: no brackets, even with a ':'. */
-  gchar *where = target->port != 0
-                   ? g_strdup_printf ("%s:%u", target->host, (guint) target->port)
-                   : g_strdup (target->host);
+  /* A destination is never an IPv6 literal: no brackets, even with a ':'
+   * (fh_plugin_host_port_display() would add them). Concatenated, not
+   * printed: every I2P route of every ranked FURL is described. */
+  gchar *where = target->port == 0 ? g_strdup (target->host)
+                 : strchr (target->host, ':') == NULL
+                   ? fh_plugin_host_port_display (target->host, target->port)
+                   : g_strdup_printf ("%s:%u", target->host, (guint) target->port);
   gchar *text;
 
-  text = g_strdup_printf ("I2P (%s) → %s",
-                          state != NULL ? state->route_display : "not configured",
-                          where);
+  text = g_strconcat ("I2P (", state != NULL ? state->route_display : "not configured",
+                      ") → ", where, NULL);
   g_free (where);
   return text;
 }

@@ -353,9 +353,10 @@ tor_describe (gpointer data,
   gchar *where = fh_plugin_host_port_display (target->host, target->port);
   gchar *text;
 
-  text = g_strdup_printf ("Tor (%s) → %s",
-                          state != NULL ? state->route_display : "not configured",
-                          where);
+  /* Concatenated, not printed: every Tor route of every ranked FURL is
+   * described. */
+  text = g_strconcat ("Tor (", state != NULL ? state->route_display : "not configured",
+                      ") → ", where, NULL);
   g_free (where);
   return text;
 }
