@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include <gio/gio.h>
@@ -258,6 +259,78 @@ test_tcp (Fixture *f, gconstpointer data)
   after = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
   leakcheck_resume ();
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+}
+
+/* Runs `ip ARGS...` (the test's own network set-up); aborts on failure. */
+static void
+run_ip (const gchar *first,
+        ...)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+  const gchar *arg;
+  gchar *err = NULL;
+  gint status = 0;
+  va_list ap;
+
+  g_ptr_array_add (argv, (gpointer) "ip");
+  va_start (ap, first);
+  for (arg = first; arg != NULL; arg = va_arg (ap, const gchar *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  leakcheck_suspend ();
+  g_assert_true (g_spawn_sync (NULL, (gchar **) argv->pdata, NULL,
+                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                               NULL, &err, &status, NULL));
+  leakcheck_resume ();
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("ip %s failed: %s", first, err);
+  g_free (err);
+  g_ptr_array_unref (argv);
+}
+
+/* Tahoe's AUTO, served for real: in the test's namespace a veth pair
+ * whose two ends have known addresses; the listener binds tub.port on
+ * every interface and advertises one tcp: hint per IPv4 address, loopback
+ * included (as Tahoe does), each with tub.port's port, and each reaches
+ * the node. */
+static void
+test_auto (Fixture *f, gconstpointer data)
+{
+  static const gchar *const addresses[] = { "127.0.0.1", "198.18.5.1", "198.18.6.1" };
+  guint16 port;
+  g_autofree gchar *cfg = NULL;
+  const gchar *const *hints;
+
+  if (!lab_ready ())
+    return;
+  run_ip ("link", "add", "fhauto0", "type", "veth", "peer", "name", "fhauto1", NULL);
+  run_ip ("addr", "add", "198.18.5.1/24", "dev", "fhauto0", NULL);
+  run_ip ("addr", "add", "198.18.6.1/24", "dev", "fhauto1", NULL);
+  run_ip ("link", "set", "fhauto0", "up", NULL);
+  run_ip ("link", "set", "fhauto1", "up", NULL);
+
+  port = lab_free_port ("127.0.0.1");
+  cfg = g_strdup_printf ("[node]\nanonymous = False\ntub.port = tcp:%u\ntub.location = AUTO\n",
+                         port);
+  make_context (f, cfg, FALSE);
+  start (f);
+  g_assert_no_error (f->error);
+  hints = furlhint_listener_get_hints (f->listener);
+  g_assert_cmpuint (g_strv_length ((gchar **) hints), ==, G_N_ELEMENTS (addresses));
+  for (gsize i = 0; i < G_N_ELEMENTS (addresses); i++)
+    {
+      g_autofree gchar *hint = g_strdup_printf ("tcp:%s:%u", addresses[i], port);
+      g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string (addresses[i],
+                                                                                port);
+
+      g_test_message ("AUTO hint %s", hints[i]);
+      g_assert_true (g_strv_contains (hints, hint));
+      connect_and_wait (f, address);
+      g_assert_cmpstr (f->transport, ==, "tcp");
+    }
+  furlhint_listener_close (f->listener);
+  run_ip ("link", "del", "fhauto0", NULL);
 }
 
 /* An anonymous node whose tub.location is an onion endpoint: a loopback
@@ -850,6 +923,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 
   g_test_add ("/listen/tcp", Fixture, NULL, setup, test_tcp, teardown);
+  g_test_add ("/listen/auto", Fixture, NULL, setup, test_auto, teardown);
   g_test_add ("/listen/fake-publish", Fixture, NULL, setup, test_fake_publish, teardown);
   g_test_add ("/listen/keys-only", Fixture, NULL, setup, test_keys_only, teardown);
   g_test_add ("/listen/unref-unpublishes", Fixture, NULL, setup, test_unref_unpublishes, teardown);
