@@ -22,6 +22,20 @@ G_BEGIN_DECLS
 typedef struct _FurlHintConfig FurlHintConfig;
 
 /**
+ * FURLHINT_TYPE_CONFIG:
+ *
+ * The #GType of #FurlHintConfig (boxed: copying takes a reference).
+ */
+#define FURLHINT_TYPE_CONFIG (furlhint_config_get_type ())
+
+/**
+ * furlhint_config_get_type:
+ *
+ * Returns: the #GType of #FurlHintConfig.
+ */
+GType furlhint_config_get_type (void) G_GNUC_CONST;
+
+/**
  * FurlHintTcpMode:
  * @FURLHINT_TCP_MODE_TCP: `[connections] tcp = tcp` (the default): direct,
  *   or through `tcp.socks-proxy` when that is set.
@@ -390,6 +404,8 @@ typedef struct {
  */
 GPtrArray *furlhint_config_get_location (const FurlHintConfig *config,
                                          GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FurlHintConfig, furlhint_config_unref)
 
 G_END_DECLS
 

@@ -106,6 +106,20 @@ typedef struct {
 typedef struct _FurlHintPlan FurlHintPlan;
 
 /**
+ * FURLHINT_TYPE_PLAN:
+ *
+ * The #GType of #FurlHintPlan (boxed: copying takes a reference).
+ */
+#define FURLHINT_TYPE_PLAN (furlhint_plan_get_type ())
+
+/**
+ * furlhint_plan_get_type:
+ *
+ * Returns: the #GType of #FurlHintPlan.
+ */
+GType furlhint_plan_get_type (void) G_GNUC_CONST;
+
+/**
  * FurlHintRanker:
  * @ctx: the context (configuration and plugins)
  * @furl: the FURL to rank
@@ -328,6 +342,8 @@ GError *furlhint_plan_dup_no_route_error (const FurlHintPlan *plan);
  * Returns: (transfer full) (nullable): the status, or %NULL for a route.
  */
 gchar *furlhint_plan_entry_dup_status (const FurlHintPlanEntry *entry);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FurlHintPlan, furlhint_plan_unref)
 
 G_END_DECLS
 

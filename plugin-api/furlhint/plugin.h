@@ -330,8 +330,8 @@ typedef struct {
  * Capabilities a plugin declares.
  */
 typedef enum {
-  FURLHINT_PLUGIN_FLAGS_NONE = 0,
-  FURLHINT_PLUGIN_CAN_CARRY_TCP = 1 << 0,
+  FURLHINT_PLUGIN_FLAGS_NONE = 0, /*< nick=none >*/
+  FURLHINT_PLUGIN_CAN_CARRY_TCP = 1 << 0, /*< nick=can-carry-tcp >*/
 } FurlHintPluginFlags;
 
 /**
