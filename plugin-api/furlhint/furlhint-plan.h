@@ -164,10 +164,13 @@ FurlHintPlan *furlhint_rank_default (FurlHintContext *ctx,
 /**
  * furlhint_context_set_ranker:
  * @ctx: a context
- * @ranker: (nullable): the policy; %NULL restores furlhint_rank_default()
- * @user_data: data for @ranker
+ * @ranker: (nullable) (scope forever): the policy; %NULL restores
+ *   furlhint_rank_default()
+ * @user_data: (closure ranker): data for @ranker
  *
- * Replaces the ranking policy.
+ * Replaces the ranking policy. The context keeps @ranker and @user_data
+ * until it is replaced or the context is finalised (nothing frees
+ * @user_data).
  */
 void furlhint_context_set_ranker (FurlHintContext *ctx,
                                   FurlHintRanker ranker,
