@@ -159,6 +159,48 @@ test_error_quarks (void)
                  g_quark_from_static_string ("furlhint-connect-error-quark"));
 }
 
+static FurlHintPlan *
+ranker_default (FurlHintContext *ctx,
+                FurlHintFurl *furl,
+                const FurlHintRankOptions *options,
+                gpointer user_data)
+{
+  (*(guint *) user_data)++;
+  return furlhint_rank_default (ctx, furl, options, NULL);
+}
+
+static void
+count_destroy (gpointer data)
+{
+  (*(guint *) data) += 100;
+}
+
+/* What bindings call for a ranker: its data is freed when the policy is
+ * replaced, at once for a NULL ranker, and with the context. */
+static void
+test_ranker_full (void)
+{
+  g_autoptr(FurlHintFurl) furl = furlhint_furl_parse (FURL, NULL);
+  FurlHintContext *ctx = furlhint_context_new (NULL);
+  FurlHintPlan *plan;
+  guint a = 0, b = 0, c = 0;
+
+  furlhint_context_set_ranker_full (ctx, ranker_default, &a, count_destroy);
+  plan = furlhint_context_rank (ctx, furl, NULL);
+  furlhint_plan_unref (plan);
+  g_assert_cmpuint (a, ==, 1);
+  furlhint_context_set_ranker_full (ctx, ranker_default, &b, count_destroy);
+  g_assert_cmpuint (a, ==, 101);
+  furlhint_context_set_ranker_full (ctx, NULL, &c, count_destroy);
+  g_assert_cmpuint (b, ==, 100);
+  g_assert_cmpuint (c, ==, 100);
+  plan = furlhint_context_rank (ctx, furl, NULL);
+  furlhint_plan_unref (plan);
+  furlhint_context_set_ranker_full (ctx, ranker_default, &b, count_destroy);
+  furlhint_context_unref (ctx);
+  g_assert_cmpuint (b, ==, 200);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -166,5 +208,6 @@ main (int argc, char **argv)
   g_test_add_func ("/gtypes/boxed", test_boxed_types);
   g_test_add_func ("/gtypes/enums", test_enum_types);
   g_test_add_func ("/gtypes/error-quarks", test_error_quarks);
+  g_test_add_func ("/gtypes/ranker-full", test_ranker_full);
   return g_test_run ();
 }

@@ -334,7 +334,7 @@ typedef struct {
 const gchar *furlhint_listen_kind_name (FurlHintListenKind kind);
 
 /**
- * furlhint_config_get_listen_entries:
+ * furlhint_config_get_listen_entries: (skip)
  * @config: a configuration
  * @error: return location for a %FURLHINT_CONFIG_ERROR
  *
@@ -349,6 +349,9 @@ const gchar *furlhint_listen_kind_name (FurlHintListenKind kind);
  *
  * An empty list means the node advertises nothing and listens nowhere
  * (`tub.location =` empty, or `tub.port` and `tub.location` disabled).
+ *
+ * Not for bindings (the entries belong to the array, which bindings
+ * cannot keep alive beside them).
  *
  * Returns: (transfer full) (element-type FurlHintListenEntry) (nullable):
  *   the entries (the array frees them), or %NULL with @error set.
@@ -380,7 +383,7 @@ typedef struct {
 } FurlHintLocationHint;
 
 /**
- * furlhint_config_get_location:
+ * furlhint_config_get_location: (skip)
  * @config: a configuration
  * @error: return location for a %FURLHINT_CONFIG_ERROR
  *
@@ -397,6 +400,8 @@ typedef struct {
  *
  * Runs furlhint_config_validate() first: a node that would not start
  * advertises nothing.
+ *
+ * Not for bindings, as furlhint_config_get_listen_entries().
  *
  * Returns: (transfer full) (element-type FurlHintLocationHint) (nullable):
  *   the hints (the array frees them and keeps their entries alive), or

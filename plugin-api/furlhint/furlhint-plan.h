@@ -162,7 +162,7 @@ FurlHintPlan *furlhint_rank_default (FurlHintContext *ctx,
                                      gpointer user_data);
 
 /**
- * furlhint_context_set_ranker:
+ * furlhint_context_set_ranker: (skip)
  * @ctx: a context
  * @ranker: (nullable) (scope forever): the policy; %NULL restores
  *   furlhint_rank_default()
@@ -170,11 +170,28 @@ FurlHintPlan *furlhint_rank_default (FurlHintContext *ctx,
  *
  * Replaces the ranking policy. The context keeps @ranker and @user_data
  * until it is replaced or the context is finalised (nothing frees
- * @user_data).
+ * @user_data; see furlhint_context_set_ranker_full()).
  */
 void furlhint_context_set_ranker (FurlHintContext *ctx,
                                   FurlHintRanker ranker,
                                   gpointer user_data);
+
+/**
+ * furlhint_context_set_ranker_full: (rename-to furlhint_context_set_ranker)
+ * @ctx: a context
+ * @ranker: (nullable) (scope notified): the policy; %NULL restores
+ *   furlhint_rank_default()
+ * @user_data: (closure ranker): data for @ranker
+ * @destroy: (nullable): frees @user_data when the policy is replaced or
+ *   the context finalised (at once when @ranker is %NULL)
+ *
+ * As furlhint_context_set_ranker(), with a function that frees the
+ * ranker's data; bindings call this one.
+ */
+void furlhint_context_set_ranker_full (FurlHintContext *ctx,
+                                       FurlHintRanker ranker,
+                                       gpointer user_data,
+                                       GDestroyNotify destroy);
 
 /**
  * furlhint_context_rank:
