@@ -588,18 +588,21 @@ fh_text_make_printable (const gchar *text,
 }
 
 const gchar *
+fh_enum_nick (GType type,
+              gint value)
+{
+  GEnumClass *klass = g_type_class_ref (type);
+  const GEnumValue *v = g_enum_get_value (klass, value);
+
+  /* An enumeration's class lives as long as the program. */
+  g_type_class_unref (klass);
+  return v != NULL ? v->value_nick : "unknown";
+}
+
+const gchar *
 fh_host_kind_name (FurlHintHostKind kind)
 {
-  switch (kind)
-    {
-    case FURLHINT_HOST_NONE: return "none";
-    case FURLHINT_HOST_DNS: return "dns";
-    case FURLHINT_HOST_IPV4: return "ipv4";
-    case FURLHINT_HOST_IPV6: return "ipv6";
-    case FURLHINT_HOST_ONION: return "onion";
-    case FURLHINT_HOST_I2P: return "i2p";
-    default: return "unknown";
-    }
+  return fh_enum_nick (FURLHINT_TYPE_HOST_KIND, kind);
 }
 
 void

@@ -204,7 +204,12 @@ gchar *fh_text_make_printable (const gchar *text,
 gchar *fh_cli_show_furl (FhCli *cli,
                          const gchar *text);
 
-/* Short names for enums the public API does not name. */
+/* The nick of @value in the enumeration @type (the name the CLI and its
+ * JSON print), or "unknown". Static storage. */
+const gchar *fh_enum_nick (GType type,
+                           gint value);
+
+/* Short names for enums the public API has no name function for. */
 const gchar *fh_host_kind_name (FurlHintHostKind kind);
 
 /* JSON helpers on top of core/shared/json-writer.h. */

@@ -127,7 +127,7 @@ report_furl (ParseState *state,
              const gchar *where)
 {
   g_autoptr(GError) error = NULL;
-  FurlHintFurl *furl = furlhint_furl_parse (input, &error);
+  g_autoptr(FurlHintFurl) furl = furlhint_furl_parse (input, &error);
   g_autofree gchar *shown = display_censored (state->cli, input);
   const gchar *const *lint;
   guint n_hints;
@@ -186,7 +186,6 @@ report_furl (ParseState *state,
       fh_print (stdout, "  hint %u: %s\n", i + 1, shown_hint);
       print_hint_report (state->cli, hint, "    ");
     }
-  furlhint_furl_unref (furl);
 }
 
 static void
@@ -279,7 +278,6 @@ handle_input (ParseState *state,
   if (cli->json)
     {
       g_autofree gchar *json = furlhint_foolscap_verdict_json (input, TRUE);
-      FurlHintFurl *furl;
 
       g_autoptr(GString) out = g_string_new (NULL);
 
@@ -298,16 +296,15 @@ handle_input (ParseState *state,
       fh_json_print_line (out);
       if (fh_text_is_furl (input) || looks_like_nurl (input))
         {
-          furl = furlhint_furl_parse (input, NULL);
+          g_autoptr(FurlHintFurl) furl = furlhint_furl_parse (input, NULL);
+
           state->refused |= furl == NULL;
-          furlhint_furl_unref (furl);
         }
       else
         {
-          FurlHintHint *hint = furlhint_hint_new (input);
+          g_autoptr(FurlHintHint) hint = furlhint_hint_new (input);
 
           state->refused |= hint_refused (hint);
-          furlhint_hint_free (hint);
         }
       return;
     }

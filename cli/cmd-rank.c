@@ -38,18 +38,6 @@ count_tiers (const FurlHintPlan *plan)
   return n_tiers;
 }
 
-static const gchar *
-network_name (FurlHintNetwork network)
-{
-  switch (network)
-    {
-    case FURLHINT_NETWORK_TOR: return "tor";
-    case FURLHINT_NETWORK_I2P: return "i2p";
-    case FURLHINT_NETWORK_ANY:
-    default: return "any";
-    }
-}
-
 /* ---- JSON ------------------------------------------------------------ */
 
 /* One object per FURL. @plan is NULL when the FURL did not parse. */
@@ -84,12 +72,10 @@ print_plan_json (RankState *state,
   fh_json_append_bool (out, plan ? furlhint_plan_is_anonymous (plan) : anonymous);
   g_string_append_c (out, ',');
   fh_json_append_key (out, "kind");
-  fh_json_append_text (out, furl == NULL ? NULL
-                         : furlhint_furl_get_kind (furl) == FURLHINT_FURL_KIND_NURL
-                           ? "nurl" : "furl");
+  fh_json_append_text (out, furl ? fh_enum_nick (FURLHINT_TYPE_FURL_KIND, furlhint_furl_get_kind (furl)) : NULL);
   g_string_append_c (out, ',');
   fh_json_append_key (out, "network");
-  fh_json_append_text (out, furl ? network_name (furlhint_furl_get_network (furl)) : NULL);
+  fh_json_append_text (out, furl ? fh_enum_nick (FURLHINT_TYPE_NETWORK, furlhint_furl_get_network (furl)) : NULL);
   g_string_append_c (out, ',');
   fh_json_append_key (out, "tubid");
   fh_json_append_text (out, furl ? furlhint_furl_get_tubid (furl) : NULL);

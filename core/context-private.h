@@ -30,6 +30,7 @@ struct _FurlHintContext {
   GDestroyNotify log_destroy;
   FurlHintRanker ranker;
   gpointer ranker_data;
+  GDestroyNotify ranker_destroy;       /* frees ranker_data, or NULL */
   GHashTable *transport_down;                 /* (owned) (nullable) plugin name → connect.c's memory of a transport found down */
   /* What the default ranker looks up for every FURL (core/rank.c), found
    * once per set of plugins: registration clears @carriers_valid. */

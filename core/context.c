@@ -76,6 +76,8 @@ furlhint_context_unref (FurlHintContext *ctx)
 
   if (ctx->log_destroy != NULL)
     ctx->log_destroy (ctx->log_data);
+  if (ctx->ranker_destroy != NULL)
+    ctx->ranker_destroy (ctx->ranker_data);
 
   furlhint_config_unref (ctx->config);
   g_free (ctx);
@@ -512,14 +514,39 @@ furlhint_context_set_ranker (FurlHintContext *ctx,
                              FurlHintRanker ranker,
                              gpointer user_data)
 {
+  furlhint_context_set_ranker_full (ctx, ranker, user_data, NULL);
+}
+
+void
+furlhint_context_set_ranker_full (FurlHintContext *ctx,
+                                  FurlHintRanker ranker,
+                                  gpointer user_data,
+                                  GDestroyNotify destroy)
+{
+  GDestroyNotify old_destroy;
+  gpointer old_data;
+
   g_return_if_fail (ctx != NULL);
 
+  old_destroy = ctx->ranker_destroy;
+  old_data = ctx->ranker_data;
   if (ranker == NULL)
     {
       ctx->ranker = furlhint_rank_default;
       ctx->ranker_data = NULL;
-      return;
+      ctx->ranker_destroy = NULL;
+      /* Nothing will call a NULL ranker: its data goes now. */
+      if (destroy != NULL)
+        destroy (user_data);
     }
-  ctx->ranker = ranker;
-  ctx->ranker_data = user_data;
+  else
+    {
+      ctx->ranker = ranker;
+      ctx->ranker_data = user_data;
+      ctx->ranker_destroy = destroy;
+    }
+  /* Last, so that a destroy function that looks at @ctx sees the new
+   * policy in place. */
+  if (old_destroy != NULL)
+    old_destroy (old_data);
 }

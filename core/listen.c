@@ -33,6 +33,7 @@
 #include "config.h"
 
 #include "config-private.h"
+#include "errors-private.h"
 #include "endpoint.h"
 #include "foolscap-hint.h"
 #include "i2p-keys.h"
@@ -55,16 +56,7 @@
 const gchar *
 furlhint_listen_kind_name (FurlHintListenKind kind)
 {
-  switch (kind)
-    {
-    case FURLHINT_LISTEN_AUTO: return "auto";
-    case FURLHINT_LISTEN_HINT: return "hint";
-    case FURLHINT_LISTEN_TCP: return "tcp";
-    case FURLHINT_LISTEN_ONION: return "onion";
-    case FURLHINT_LISTEN_I2P: return "i2p";
-    default: break;
-    }
-  return "unknown";
+  return fh_enum_nick (FURLHINT_TYPE_LISTEN_KIND, kind);
 }
 
 void

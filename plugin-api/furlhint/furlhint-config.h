@@ -22,6 +22,20 @@ G_BEGIN_DECLS
 typedef struct _FurlHintConfig FurlHintConfig;
 
 /**
+ * FURLHINT_TYPE_CONFIG:
+ *
+ * The #GType of #FurlHintConfig (boxed: copying takes a reference).
+ */
+#define FURLHINT_TYPE_CONFIG (furlhint_config_get_type ())
+
+/**
+ * furlhint_config_get_type:
+ *
+ * Returns: the #GType of #FurlHintConfig.
+ */
+GType furlhint_config_get_type (void) G_GNUC_CONST;
+
+/**
  * FurlHintTcpMode:
  * @FURLHINT_TCP_MODE_TCP: `[connections] tcp = tcp` (the default): direct,
  *   or through `tcp.socks-proxy` when that is set.
@@ -350,7 +364,7 @@ typedef struct {
 const gchar *furlhint_listen_kind_name (FurlHintListenKind kind);
 
 /**
- * furlhint_config_get_listen_entries:
+ * furlhint_config_get_listen_entries: (skip)
  * @config: a configuration
  * @error: return location for a %FURLHINT_CONFIG_ERROR
  *
@@ -365,6 +379,9 @@ const gchar *furlhint_listen_kind_name (FurlHintListenKind kind);
  *
  * An empty list means the node advertises nothing and listens nowhere
  * (`tub.location =` empty, or `tub.port` and `tub.location` disabled).
+ *
+ * Not for bindings (the entries belong to the array, which bindings
+ * cannot keep alive beside them).
  *
  * Returns: (transfer full) (element-type FurlHintListenEntry) (nullable):
  *   the entries (the array frees them), or %NULL with @error set.
@@ -396,7 +413,7 @@ typedef struct {
 } FurlHintLocationHint;
 
 /**
- * furlhint_config_get_location:
+ * furlhint_config_get_location: (skip)
  * @config: a configuration
  * @error: return location for a %FURLHINT_CONFIG_ERROR
  *
@@ -414,12 +431,16 @@ typedef struct {
  * Runs furlhint_config_validate() first: a node that would not start
  * advertises nothing.
  *
+ * Not for bindings, as furlhint_config_get_listen_entries().
+ *
  * Returns: (transfer full) (element-type FurlHintLocationHint) (nullable):
  *   the hints (the array frees them and keeps their entries alive), or
  *   %NULL with @error set.
  */
 GPtrArray *furlhint_config_get_location (const FurlHintConfig *config,
                                          GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FurlHintConfig, furlhint_config_unref)
 
 G_END_DECLS
 

@@ -64,6 +64,20 @@ typedef struct {
 typedef struct _FurlHintConnectResult FurlHintConnectResult;
 
 /**
+ * FURLHINT_TYPE_CONNECT_RESULT:
+ *
+ * The #GType of #FurlHintConnectResult (boxed: copying takes a reference).
+ */
+#define FURLHINT_TYPE_CONNECT_RESULT (furlhint_connect_result_get_type ())
+
+/**
+ * furlhint_connect_result_get_type:
+ *
+ * Returns: the #GType of #FurlHintConnectResult.
+ */
+GType furlhint_connect_result_get_type (void) G_GNUC_CONST;
+
+/**
  * furlhint_context_connect_async:
  * @ctx: a context
  * @furl: the FURL to connect to
@@ -244,6 +258,8 @@ const gchar *furlhint_connect_result_get_hint_status (FurlHintConnectResult *res
  * Returns: milliseconds from the start to success or final failure.
  */
 guint furlhint_connect_result_get_elapsed_ms (FurlHintConnectResult *result);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FurlHintConnectResult, furlhint_connect_result_unref)
 
 G_END_DECLS
 

@@ -32,6 +32,34 @@ typedef struct _FurlHintContext FurlHintContext;
 typedef struct _FurlHintPlugin FurlHintPlugin;
 
 /**
+ * FURLHINT_TYPE_CONTEXT:
+ *
+ * The #GType of #FurlHintContext (boxed: copying takes a reference).
+ */
+#define FURLHINT_TYPE_CONTEXT (furlhint_context_get_type ())
+
+/**
+ * furlhint_context_get_type:
+ *
+ * Returns: the #GType of #FurlHintContext.
+ */
+GType furlhint_context_get_type (void) G_GNUC_CONST;
+
+/**
+ * FURLHINT_TYPE_TARGET:
+ *
+ * The #GType of #FurlHintTarget (boxed: copying copies the strings with furlhint_target_copy()).
+ */
+#define FURLHINT_TYPE_TARGET (furlhint_target_get_type ())
+
+/**
+ * furlhint_target_get_type:
+ *
+ * Returns: the #GType of #FurlHintTarget.
+ */
+GType furlhint_target_get_type (void) G_GNUC_CONST;
+
+/**
  * furlhint_context_new:
  * @config: (nullable): the node's configuration; %NULL for defaults
  *
@@ -452,6 +480,9 @@ void furlhint_target_copy (FurlHintTarget *dest,
  * Frees the strings of @target and zeroes it.
  */
 void furlhint_target_clear (FurlHintTarget *target);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FurlHintContext, furlhint_context_unref)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (FurlHintTarget, furlhint_target_clear)
 
 G_END_DECLS
 

@@ -194,6 +194,27 @@ GQuark furlhint_plugin_error_quark (void);
 GQuark furlhint_policy_error_quark (void);
 
 /**
+ * furlhint_hint_error_quark:
+ *
+ * The same quark as %FURLHINT_HINT_ERROR, which plugins use without
+ * linking the library (its string is part of the plugin ABI); for
+ * bindings, which cannot call a macro.
+ *
+ * Returns: the quark of %FURLHINT_HINT_ERROR.
+ */
+GQuark furlhint_hint_error_quark (void);
+
+/**
+ * furlhint_connect_error_quark:
+ *
+ * The same quark as %FURLHINT_CONNECT_ERROR (see
+ * furlhint_hint_error_quark()).
+ *
+ * Returns: the quark of %FURLHINT_CONNECT_ERROR.
+ */
+GQuark furlhint_connect_error_quark (void);
+
+/**
  * furlhint_furl_error_code_name:
  * @code: a #FurlHintFurlError
  *

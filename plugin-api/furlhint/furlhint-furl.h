@@ -64,6 +64,34 @@ typedef struct _FurlHintHint FurlHintHint;
 typedef struct _FurlHintFurl FurlHintFurl;
 
 /**
+ * FURLHINT_TYPE_HINT:
+ *
+ * The #GType of #FurlHintHint (boxed: copying copies the hint).
+ */
+#define FURLHINT_TYPE_HINT (furlhint_hint_get_type ())
+
+/**
+ * furlhint_hint_get_type:
+ *
+ * Returns: the #GType of #FurlHintHint.
+ */
+GType furlhint_hint_get_type (void) G_GNUC_CONST;
+
+/**
+ * FURLHINT_TYPE_FURL:
+ *
+ * The #GType of #FurlHintFurl (boxed: copying takes a reference).
+ */
+#define FURLHINT_TYPE_FURL (furlhint_furl_get_type ())
+
+/**
+ * furlhint_furl_get_type:
+ *
+ * Returns: the #GType of #FurlHintFurl.
+ */
+GType furlhint_furl_get_type (void) G_GNUC_CONST;
+
+/**
  * furlhint_hint_new:
  * @text: the hint as written (UTF-8)
  *
@@ -330,6 +358,9 @@ gchar *furlhint_furl_to_censored_string (const FurlHintFurl *furl);
  * Returns: (transfer full): the text.
  */
 gchar *furlhint_furl_censor_text (const gchar *text);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FurlHintHint, furlhint_hint_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FurlHintFurl, furlhint_furl_unref)
 
 G_END_DECLS
 

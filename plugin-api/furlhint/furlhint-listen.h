@@ -27,6 +27,20 @@ G_BEGIN_DECLS
 typedef struct _FurlHintListener FurlHintListener;
 
 /**
+ * FURLHINT_TYPE_LISTENER:
+ *
+ * The #GType of #FurlHintListener (boxed: copying takes a reference).
+ */
+#define FURLHINT_TYPE_LISTENER (furlhint_listener_get_type ())
+
+/**
+ * furlhint_listener_get_type:
+ *
+ * Returns: the #GType of #FurlHintListener.
+ */
+GType furlhint_listener_get_type (void) G_GNUC_CONST;
+
+/**
  * FurlHintListenStatusFunc:
  * @entry: (transfer none): the `tub.port` / `tub.location` entry the
  *   event is about (valid while the listener lives)

@@ -106,6 +106,20 @@ typedef struct {
 typedef struct _FurlHintPlan FurlHintPlan;
 
 /**
+ * FURLHINT_TYPE_PLAN:
+ *
+ * The #GType of #FurlHintPlan (boxed: copying takes a reference).
+ */
+#define FURLHINT_TYPE_PLAN (furlhint_plan_get_type ())
+
+/**
+ * furlhint_plan_get_type:
+ *
+ * Returns: the #GType of #FurlHintPlan.
+ */
+GType furlhint_plan_get_type (void) G_GNUC_CONST;
+
+/**
  * FurlHintRanker:
  * @ctx: the context (configuration and plugins)
  * @furl: the FURL to rank
@@ -148,16 +162,36 @@ FurlHintPlan *furlhint_rank_default (FurlHintContext *ctx,
                                      gpointer user_data);
 
 /**
- * furlhint_context_set_ranker:
+ * furlhint_context_set_ranker: (skip)
  * @ctx: a context
- * @ranker: (nullable): the policy; %NULL restores furlhint_rank_default()
- * @user_data: data for @ranker
+ * @ranker: (nullable) (scope forever): the policy; %NULL restores
+ *   furlhint_rank_default()
+ * @user_data: (closure ranker): data for @ranker
  *
- * Replaces the ranking policy.
+ * Replaces the ranking policy. The context keeps @ranker and @user_data
+ * until it is replaced or the context is finalised (nothing frees
+ * @user_data; see furlhint_context_set_ranker_full()).
  */
 void furlhint_context_set_ranker (FurlHintContext *ctx,
                                   FurlHintRanker ranker,
                                   gpointer user_data);
+
+/**
+ * furlhint_context_set_ranker_full: (rename-to furlhint_context_set_ranker)
+ * @ctx: a context
+ * @ranker: (nullable) (scope notified): the policy; %NULL restores
+ *   furlhint_rank_default()
+ * @user_data: (closure ranker): data for @ranker
+ * @destroy: (nullable): frees @user_data when the policy is replaced or
+ *   the context finalised (at once when @ranker is %NULL)
+ *
+ * As furlhint_context_set_ranker(), with a function that frees the
+ * ranker's data; bindings call this one.
+ */
+void furlhint_context_set_ranker_full (FurlHintContext *ctx,
+                                       FurlHintRanker ranker,
+                                       gpointer user_data,
+                                       GDestroyNotify destroy);
 
 /**
  * furlhint_context_rank:
@@ -328,6 +362,8 @@ GError *furlhint_plan_dup_no_route_error (const FurlHintPlan *plan);
  * Returns: (transfer full) (nullable): the status, or %NULL for a route.
  */
 gchar *furlhint_plan_entry_dup_status (const FurlHintPlanEntry *entry);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FurlHintPlan, furlhint_plan_unref)
 
 G_END_DECLS
 

@@ -19,6 +19,7 @@
 #include <furlhint/furlhint-plan.h>
 #include <furlhint/furlhint-connect.h>
 #include <furlhint/furlhint-listen.h>
+#include <furlhint/furlhint-enum-types.h>
 #undef FURLHINT_INSIDE
 
 #endif /* FURLHINT_H */

@@ -87,7 +87,7 @@ typedef enum {
 
 /**
  * FurlHintTarget:
- * @host: (owned) host name or address literal, without brackets; for I2P
+ * @host: host name or address literal (owned), without brackets; for I2P
  *   the destination. Allocated with g_malloc(); freed by the host with
  *   g_free(). A name is in its canonical form: no final dot (the DNS
  *   root: `x.onion.` becomes `x.onion`), no empty label, `.onion` and
@@ -97,7 +97,7 @@ typedef enum {
  *   is the name the plugin is later asked to connect to.
  * @port: 1–65535, or 0 when the hint carries no port (I2P without a port).
  * @host_kind: what @host is.
- * @hint: (owned) the canonical hint the target was parsed from.
+ * @hint: the canonical hint the target was parsed from (owned).
  *
  * Where a plugin is asked to connect to. The plugin's parse callback fills
  * one in; the host owns it afterwards (see furlhint_target_clear() in the
@@ -233,7 +233,7 @@ typedef void (*FurlHintStatusFunc) (const gchar *status,
 /**
  * FurlHintPluginInitArgs:
  * @struct_size: sizeof (FurlHintPluginInitArgs) as the host knows it.
- * @settings: (not nullable) the plugin's configuration: every key of the
+ * @settings: (not nullable): the plugin's configuration: every key of the
  *   tahoe.cfg section named like the plugin (`[tor] socks.port` →
  *   `"socks.port"`), and every key of `[connections]` under
  *   `"connections." + key` (`[connections] tor.socks-proxy` →
@@ -261,7 +261,7 @@ typedef struct {
  * FurlHintConnectArgs:
  * @struct_size: sizeof (FurlHintConnectArgs) as the host knows it.
  * @target: where to connect; valid until the operation completes.
- * @isolation_key: (nullable) a string identifying the peer (the FURL's tub
+ * @isolation_key: (nullable): a string identifying the peer (the FURL's tub
  *   ID); plugins that can isolate streams (Tor: SOCKS credentials) keep
  *   different keys on different circuits.
  * @status: progress reporter (never %NULL).
@@ -341,9 +341,9 @@ typedef struct {
  * ignores bits it does not know.
  */
 typedef enum {
-  FURLHINT_PLUGIN_FLAGS_NONE = 0,
-  FURLHINT_PLUGIN_CAN_CARRY_TCP = 1 << 0,
-  FURLHINT_PLUGIN_TCP_PROXY = 1 << 1,
+  FURLHINT_PLUGIN_FLAGS_NONE = 0, /*< nick=none >*/
+  FURLHINT_PLUGIN_CAN_CARRY_TCP = 1 << 0, /*< nick=can-carry-tcp >*/
+  FURLHINT_PLUGIN_TCP_PROXY = 1 << 1, /*< nick=tcp-proxy >*/
 } FurlHintPluginFlags;
 
 /**
@@ -411,29 +411,29 @@ typedef struct {
  *   section and of its `[connections] NAME.*` keys.
  * @version: the plugin's own version string.
  * @description: one line for `furlhint plugins`.
- * @prefixes: (array zero-terminated=1) hint types handled natively
+ * @prefixes: (array zero-terminated=1): hint types handled natively
  *   (`{ "tor", NULL }`). May be empty (`{ NULL }`) for a plugin that only
  *   carries, like socks. No two loaded plugins may share a prefix.
- * @host_suffixes: (array zero-terminated=1) (nullable) `tcp:` hints whose
+ * @host_suffixes: (array zero-terminated=1) (nullable): `tcp:` hints whose
  *   host ends with one of these (case-insensitive, e.g. ".onion") are sent
  *   to this plugin natively.
  * @anon_class: what a route through this plugin reveals.
  * @flags: #FurlHintPluginFlags.
- * @init: (not nullable) set up from config. Returns the plugin's state
+ * @init: (not nullable): set up from config. Returns the plugin's state
  *   (may be %NULL on success), or sets @error and returns %NULL. Set
  *   *@configured to FALSE when the config does not enable this transport
  *   (e.g. no Tor configured): the host then keeps the plugin listed but
  *   routes nothing through it. *@configured is TRUE on entry.
- * @fini: (nullable) free the state.
- * @parse: (not nullable) hint → target, pure (no I/O, no DNS). Fill
+ * @fini: (nullable): free the state.
+ * @parse: (not nullable): hint → target, pure (no I/O, no DNS). Fill
  *   @target and return TRUE, or set @error (domain %FURLHINT_HINT_ERROR)
  *   and return FALSE. Must not keep pointers into @hint.
- * @connect_async: (not nullable) start connecting to @args->target. Must
+ * @connect_async: (not nullable): start connecting to @args->target. Must
  *   call @callback exactly once, on the caller's thread-default main
  *   context, also when @cancellable fires.
- * @connect_finish: (not nullable) the stream, or %NULL with @error set
+ * @connect_finish: (not nullable): the stream, or %NULL with @error set
  *   (domain %FURLHINT_CONNECT_ERROR, or %G_IO_ERROR).
- * @describe: (not nullable) a one-line human description of the route to
+ * @describe: (not nullable): a one-line human description of the route to
  *   @target ("Tor via SOCKS 127.0.0.1:9050"), g_free()d by the host.
  * @publishes: (array zero-terminated=1) (nullable): the server endpoint
  *   types this plugin publishes (`{ "onion", NULL }`); %NULL: none. The

@@ -1,0 +1,215 @@
+/* The library from Python through GObject Introspection: runs
+ * examples/python/furlhint_demo.py (PyGObject, the FurlHint-1.0 typelib of
+ * the build tree) against a socat echo server on loopback, in a private
+ * network namespace (tests/lab.c), and checks what it prints: the parse,
+ * the plan with its reasons, the asynchronous connect on a GLib main loop,
+ * the echoed line, the anonymity policy and the error domains.
+ *
+ * Needs --enable-introspection and a python3 with PyGObject (configure's
+ * GI_PYTHON); skipped, saying why, without them and in a sanitizer build
+ * (its library cannot be loaded into an uninstrumented python3).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <furlhint/furlhint.h>
+
+#include "lab.h"
+
+#define TUBID "klzcmzngbqjnfciylwkq52ebgyerm33l"
+/* A failure bound only: the demo answers in well under a second. */
+#define RUN_TIMEOUT_MS 60000
+
+typedef struct {
+  Lab *lab;
+} Fixture;
+
+typedef struct {
+  gboolean done;
+  gchar *out;
+  GError *error;
+} Communicate;
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  f->lab = lab_new ();
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  lab_free (f->lab);
+}
+
+static gboolean
+gi_ready (void)
+{
+#ifdef FURLHINT_GI_TEST_SKIP
+  g_test_skip (FURLHINT_GI_TEST_SKIP);
+  return FALSE;
+#else
+  return lab_ready ();
+#endif
+}
+
+static void
+communicate_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Communicate *com = user_data;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &com->out, NULL,
+                                        &com->error);
+  com->done = TRUE;
+}
+
+/* Runs the demo with @args (NULL-terminated); returns its output (stdout
+ * and stderr), its exit status in *@status. */
+static gchar *
+run_demo (gint *status, const gchar *first, ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) sub = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *lib_path = g_build_filename (ABS_TOP_BUILDDIR, "core", ".libs", NULL);
+  Communicate com = { FALSE, NULL, NULL };
+  va_list ap;
+
+  g_ptr_array_add (argv, g_strdup (GI_PYTHON));
+  g_ptr_array_add (argv, g_build_filename (ABS_TOP_SRCDIR, "examples", "python",
+                                           "furlhint_demo.py", NULL));
+  va_start (ap, first);
+  for (const gchar *a = first; a != NULL; a = va_arg (ap, const gchar *))
+    g_ptr_array_add (argv, g_strdup (a));
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+
+  /* The typelib and the library of the build tree, nothing installed;
+   * the plugins come from FURLHINT_PLUGIN_DIR (the tests' environment). */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_setenv (launcher, "GI_TYPELIB_PATH", ABS_TOP_BUILDDIR, TRUE);
+  g_subprocess_launcher_setenv (launcher, "LD_LIBRARY_PATH", lib_path, TRUE);
+  g_assert_nonnull (g_getenv ("FURLHINT_PLUGIN_DIR"));
+  sub = g_subprocess_launcher_spawnv (launcher, (const gchar *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (sub, NULL, NULL, communicate_cb, &com);
+  if (!lab_iterate_until (&com.done, RUN_TIMEOUT_MS))
+    {
+      g_subprocess_force_exit (sub);
+      lab_iterate_until (&com.done, 3000);
+      g_error ("the Python example did not finish within %u ms", RUN_TIMEOUT_MS);
+    }
+  g_assert_no_error (com.error);
+  g_subprocess_wait (sub, NULL, &error);
+  g_assert_no_error (error);
+  *status = g_subprocess_get_if_exited (sub) ? g_subprocess_get_exit_status (sub) : -1;
+  g_test_message ("exit %d, output:\n%s", *status, com.out);
+  return com.out;
+}
+
+static void
+assert_contains (const gchar *haystack, const gchar *needle)
+{
+  if (strstr (haystack, needle) == NULL)
+    g_error ("expected \"%s\" in:\n%s", needle, haystack);
+}
+
+/* Parse, plan and an asynchronous connect that wins on the echo server
+ * (the refused port and the unconfigured Tor hint lose), one line echoed. */
+static void
+test_connect (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *furl = NULL;
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *want_route = NULL;
+  guint16 port;
+  gint status;
+
+  if (!gi_ready ())
+    return;
+  port = lab_echo_server_start (f->lab, "127.0.0.1", &error);
+  g_assert_no_error (error);
+  furl = g_strdup_printf ("pb://" TUBID "@tcp:127.0.0.1:%u,tor:abc.onion:80/swissnum", port);
+
+  out = run_demo (&status, furl, "one line through furlhint", NULL);
+  g_assert_cmpint (status, ==, 0);
+  /* the FURL, its secret name censored */
+  assert_contains (out, "FURL pb://" TUBID "@tcp:127.0.0.1:");
+  assert_contains (out, "/" FURLHINT_CENSORED "\n");
+  g_assert_null (strstr (out, "swissnum"));
+  assert_contains (out, "  kind: furl, network: any\n");
+  assert_contains (out, "  hint 2: tor:abc.onion:80 (type tor)\n");
+  /* the plan and why, with the enums' nicks */
+  assert_contains (out, "mode: normal\n[connections] tcp = tcp\n");
+  assert_contains (out, "plugin tor: anonymous, carries tcp, not configured\n");
+  want_route = g_strdup_printf ("  route #1: tcp:127.0.0.1:%u: clear via tcp: direct TCP to 127.0.0.1:%u",
+                                port, port);
+  assert_contains (out, want_route);
+  assert_contains (out, "  tor:abc.onion:80: rejected (not-configured): tor: hint needs Tor");
+  assert_contains (out, "verdict: 1 route in 1 tier\n");
+  /* the connect, on the main loop */
+  assert_contains (out, "through tcp (clear): direct TCP to 127.0.0.1:");
+  assert_contains (out, "  hint 1: connected\n");
+  assert_contains (out, "  hint 2: no route: tor: hint needs Tor");
+  assert_contains (out, "echo: one line through furlhint\n");
+}
+
+/* Anonymous mode from Python: the clear hint is refused by the policy,
+ * and nothing is connected. */
+static void
+test_anonymous (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *furl = NULL;
+  g_autofree gchar *out = NULL;
+  guint16 port;
+  gint status;
+
+  if (!gi_ready ())
+    return;
+  port = lab_echo_server_start (f->lab, "127.0.0.1", &error);
+  g_assert_no_error (error);
+  furl = g_strdup_printf ("pb://" TUBID "@tcp:127.0.0.1:%u/swissnum", port);
+
+  out = run_demo (&status, "--anonymous", furl, NULL);
+  g_assert_cmpint (status, ==, 1);
+  assert_contains (out, "mode: anonymous\n");
+  assert_contains (out, "rejected (revealing): ");
+  assert_contains (out, "verdict: 0 routes in 0 tiers\n");
+  assert_contains (out, "no route: ");
+  g_assert_null (strstr (out, "connected in"));
+  g_assert_null (strstr (out, "echo:"));
+}
+
+/* A FURL that does not parse: a Python exception whose domain and code
+ * are furlhint's (the error quark functions and the enums' nicks). */
+static void
+test_bad_furl (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *out = NULL;
+  gint status;
+
+  if (!gi_ready ())
+    return;
+  out = run_demo (&status, "pb://notbase32!!@tcp:127.0.0.1:9/x", NULL);
+  g_assert_cmpint (status, ==, 2);
+  assert_contains (out, "refused: ");
+  assert_contains (out, "(furl/bad-tubid)\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  lab_enter_private_netns ();
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/gi/python/connect", Fixture, NULL, setup, test_connect, teardown);
+  g_test_add ("/gi/python/anonymous", Fixture, NULL, setup, test_anonymous, teardown);
+  g_test_add ("/gi/python/bad-furl", Fixture, NULL, setup, test_bad_furl, teardown);
+  return g_test_run ();
+}
