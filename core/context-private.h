@@ -77,6 +77,8 @@ const gchar *const *fh_descriptor_publishes (const FurlHintPluginDescriptor *des
  * none (the field is NULL, or its struct_size ends before it: its section
  * is then not checked). */
 const FurlHintPluginKey *fh_descriptor_keys (const FurlHintPluginDescriptor *desc);
+/* desc->setup_hint when struct_size covers it, else NULL. */
+const gchar *fh_descriptor_setup_hint (const FurlHintPluginDescriptor *desc);
 
 /* Puts @target's host in canonical form (core/shared/hostname.h), and makes a
  * .onion/.i2p name's kind say so; FALSE with a FURLHINT_HINT_ERROR_BAD_HOST

@@ -314,7 +314,34 @@ fh_descriptor_check (const FurlHintPluginDescriptor *desc,
 
   if (!check_publishing (desc, qname, origin, error))
     return FALSE;
-  return check_keys (desc, qname, origin, error);
+  if (!check_keys (desc, qname, origin, error))
+    return FALSE;
+  /* Quoted in rejections an operator reads: one printable line. */
+  if (DESC_HAS (desc, setup_hint) && desc->setup_hint != NULL)
+    {
+      const gchar *hint = desc->setup_hint;
+      gboolean ok = *hint != '\0' && g_utf8_validate (hint, -1, NULL);
+
+      for (const gchar *p = hint; ok && *p != '\0'; p++)
+        ok = (guchar) *p >= 0x20 && *p != 0x7f;
+      if (!ok)
+        {
+          g_set_error (error, FURLHINT_PLUGIN_ERROR, FURLHINT_PLUGIN_ERROR_INVALID,
+                       "plugin '%s' (%s): its setup_hint is empty, not UTF-8, or has a "
+                       "line break or another control character; accepted: one line of "
+                       "printable text, or NULL", qname, origin);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+const gchar *
+fh_descriptor_setup_hint (const FurlHintPluginDescriptor *desc)
+{
+  if (!DESC_HAS (desc, setup_hint))
+    return NULL;
+  return desc->setup_hint;
 }
 
 const FurlHintPluginKey *

@@ -101,25 +101,15 @@ reject_not_configured (RankState *st,
                        FurlHintPlugin *plugin)
 {
   const gchar *name = furlhint_plugin_get_name (plugin);
+  const gchar *advice = fh_descriptor_setup_hint (plugin->desc);
 
-  /* Say which keys would turn the transport on: the ones tahoe.cfg
-   * documents (Tahoe's configuration.rst) plus the plugins' own sections
-   * (docs/furlhint.1). */
-  if (g_strcmp0 (name, "tor") == 0)
+  /* What would configure it is the plugin's to say (it owns its section
+   * and its rules with [connections]); without a word from it, its
+   * section. */
+  if (advice != NULL)
     furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_NOT_CONFIGURED,
-                                 "tor: hint needs Tor, which is not configured; set "
-                                 "[connections] tor.socks-proxy (blank tries 127.0.0.1:9050, "
-                                 "then 9150), or [tor] socks.port, control.port, "
-                                 "launch = true or enabled = true");
-  else if (g_strcmp0 (name, "i2p") == 0)
-    furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_NOT_CONFIGURED,
-                                 "i2p: hint needs I2P, which is not configured; set "
-                                 "[connections] i2p.sam-api (blank means 127.0.0.1:7656), "
-                                 "or [i2p] sam.port, launch = true or enabled = true");
-  else if (g_strcmp0 (name, "socks") == 0)
-    furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_NOT_CONFIGURED,
-                                 "socks: hint needs a SOCKS proxy, which is not configured; "
-                                 "set [connections] tcp.socks-proxy");
+                                 "%s: hint needs the '%s' transport, which is not "
+                                 "configured; %s", name, name, advice);
   else
     furlhint_plan_add_rejection (st->plan, idx, FURLHINT_POLICY_ERROR_NOT_CONFIGURED,
                                  "%s: hint needs the '%s' transport, which is not "

@@ -151,12 +151,12 @@ test_connect (Fixture *f, gconstpointer data)
   want_route = g_strdup_printf ("  route #1: tcp:127.0.0.1:%u: clear via tcp: direct TCP to 127.0.0.1:%u",
                                 port, port);
   assert_contains (out, want_route);
-  assert_contains (out, "  tor:abc.onion:80: rejected (not-configured): tor: hint needs Tor");
+  assert_contains (out, "  tor:abc.onion:80: rejected (not-configured): tor: hint needs the 'tor' transport");
   assert_contains (out, "verdict: 1 route in 1 tier\n");
   /* the connect, on the main loop */
   assert_contains (out, "through tcp (clear): direct TCP to 127.0.0.1:");
   assert_contains (out, "  hint 1: connected\n");
-  assert_contains (out, "  hint 2: no route: tor: hint needs Tor");
+  assert_contains (out, "  hint 2: no route: tor: hint needs the 'tor' transport");
   assert_contains (out, "echo: one line through furlhint\n");
 }
 

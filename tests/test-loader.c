@@ -1208,6 +1208,10 @@ MUTATOR (keys_no_doc, KEYS ({ "mem", "a", FURLHINT_KEY_STRING, NULL, NULL, FALSE
 MUTATOR (keys_twice, KEYS ({ "mem", "a", FURLHINT_KEY_STRING, NULL, "d", FALSE },
                            { "mem", "a", FURLHINT_KEY_PORT, NULL, "d", FALSE }))
 
+MUTATOR (setup_hint_newline, d->setup_hint = "set [mem] a\nthen [mem] b")
+MUTATOR (setup_hint_empty, d->setup_hint = "")
+MUTATOR (setup_hint_escape, d->setup_hint = "set \x1b[31m[mem] a")
+
 #define CB_MSG(cb) "plugin 'mem' (test) has no " cb " callback; every plugin must " \
   "provide init, parse, connect_async, connect_finish and describe (fini is optional)"
 
@@ -1273,6 +1277,11 @@ static const CheckCase check_cases[] = {
   { "keys-no-doc", mutate_keys_no_doc, FURLHINT_PLUGIN_ERROR_INVALID, NULL },
   { "keys-twice", mutate_keys_twice, FURLHINT_PLUGIN_ERROR_INVALID,
     "plugin 'mem' (test): declared key 2 ([mem] a) is declared twice" },
+  { "setup-hint-newline", mutate_setup_hint_newline, FURLHINT_PLUGIN_ERROR_INVALID,
+    "plugin 'mem' (test): its setup_hint is empty, not UTF-8, or has a line break or "
+    "another control character; accepted: one line of printable text, or NULL" },
+  { "setup-hint-empty", mutate_setup_hint_empty, FURLHINT_PLUGIN_ERROR_INVALID, NULL },
+  { "setup-hint-escape", mutate_setup_hint_escape, FURLHINT_PLUGIN_ERROR_INVALID, NULL },
 };
 
 static void

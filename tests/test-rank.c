@@ -388,9 +388,11 @@ test_client2_no_tor (void)
                              "0 reject not-configured",
                              "1 reject not-configured",
                              "2 reject not-configured"));
-  assert_reason (plan, 1, "tor: hint needs Tor, which is not configured; set [connections] tor.socks-proxy");
-  assert_reason (plan, 2, "tor: hint needs Tor, which is not configured");
-  assert_reason (plan, 3, "i2p: hint needs I2P, which is not configured; set [connections] i2p.sam-api");
+  assert_reason (plan, 1, "tor: hint needs the 'tor' transport, which is not configured; set "
+                "[connections] tor.socks-proxy");
+  assert_reason (plan, 2, "tor: hint needs the 'tor' transport, which is not configured");
+  assert_reason (plan, 3, "i2p: hint needs the 'i2p' transport, which is not configured; set "
+                "[connections] i2p.sam-api");
 
   furlhint_plan_unref (plan);
   furlhint_context_unref (ctx);
@@ -959,7 +961,7 @@ test_nurl_wrong_network (void)
   ctx = ctx_from_text ("[node]\nanonymous = true\n[connections]\ntor.socks-proxy =\n");
   plan = rank (ctx, "pb+i2p://" NURL_HASH "@" I2PDEST ":1/swissnum#v=1");
   assert_plan (plan, EXPECT ("0 reject not-configured"));
-  assert_reason (plan, 0, "i2p: hint needs I2P");
+  assert_reason (plan, 0, "i2p: hint needs the 'i2p' transport");
   furlhint_plan_unref (plan);
   furlhint_context_unref (ctx);
 }

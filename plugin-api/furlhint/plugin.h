@@ -464,6 +464,14 @@ typedef struct {
  *   checked by type, every unknown key of its section reported (with a
  *   "did you mean" for a near miss), and its secrets redacted; see
  *   docs/plugin-guide.md.
+ * @setup_hint: (nullable): one line telling an operator what would
+ *   configure the plugin when init left *configured FALSE, such as "set
+ *   [connections] tor.socks-proxy, or [tor] socks.port"; the ranker
+ *   quotes it when it refuses a hint for that reason. The plugin owns its
+ *   advice as it owns its section. Appended to ABI 1 after @keys (read
+ *   only when @struct_size covers it; without it the ranker points at the
+ *   plugin's section). Printable UTF-8 without a line break, or the
+ *   plugin is refused at registration.
  *
  * The one thing a plugin exports. Declare it with FURLHINT_PLUGIN_DEFINE().
  */
@@ -515,6 +523,9 @@ typedef struct {
 
   /* Appended to ABI 1: the plugin's tahoe.cfg keys (see above). */
   const FurlHintPluginKey *keys;
+
+  /* Appended to ABI 1: how to configure it (see above). */
+  const gchar *setup_hint;
 } FurlHintPluginDescriptor;
 
 #ifndef G_MODULE_EXPORT

@@ -569,4 +569,6 @@ FURLHINT_PLUGIN_DEFINE (i2p) = {
   .publish_finish = i2p_publish_finish,
   .unpublish = i2p_unpublish,
   .keys = i2p_keys,
+  .setup_hint = "set [connections] i2p.sam-api (blank means 127.0.0.1:7656),"
+                " or [i2p] sam.port, launch = true or enabled = true",
 };

@@ -270,4 +270,5 @@ FURLHINT_PLUGIN_DEFINE (socks) = {
   .connect_finish = socks_connect_finish,
   .describe = socks_describe,
   .keys = socks_keys,
+  .setup_hint = "set [connections] tcp.socks-proxy to the SOCKS5 proxy",
 };

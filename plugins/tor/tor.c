@@ -418,4 +418,6 @@ FURLHINT_PLUGIN_DEFINE (tor) = {
   .publish_finish = tor_publish_finish,
   .unpublish = tor_unpublish,
   .keys = tor_keys,
+  .setup_hint = "set [connections] tor.socks-proxy (blank tries 127.0.0.1:9050, then 9150),"
+                " or [tor] socks.port, control.port, launch = true or enabled = true",
 };
