@@ -648,8 +648,29 @@ check_option (Builder *b,
       g_free (message);
       return FALSE;
     }
-  if (secret_accepted == NULL)
+  if (secret_accepted == NULL && strcmp (value, opt->value) == 0)
     ok = check_value (b, section, opt, kind, value, error);
+  else if (secret_accepted == NULL)
+    {
+      GError *local_error = NULL;
+
+      /* %(key)s brought in another key's value, perhaps a secret's
+       * ([tor] control.port = %(control.password)s): the message quotes
+       * the raw value and what is accepted, never what it interpolated
+       * to, nor the checker's details, which quote it. */
+      ok = check_value (b, section, opt, kind, value, &local_error);
+      if (!ok)
+        {
+          const gchar *accepted = local_error != NULL
+                                  ? g_strrstr (local_error->message, "; accepted: ") : NULL;
+
+          set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, NULL,
+                         "not a valid value once interpolated (what %%(key)s gives is not "
+                         "shown: it may be a secret)%s",
+                         accepted != NULL ? accepted : "");
+          g_clear_error (&local_error);
+        }
+    }
   else
     {
       ok = check_value (b, section, opt, kind, value, NULL);

@@ -878,6 +878,15 @@ test_secrets_not_quoted (void)
                          "bad interpolation variable reference \"[censored]\"", NULL, "hunter2", NULL);
   assert_plugin_refuses ("[DEFAULT]\na = %(b)s\nb = %(a)s\n[tor]\ncontrol.password = %(a)shunter2\n",
                          "recursion limit exceeded", NULL, "hunter2", NULL);
+  /* Another key of the section that interpolates the secret: its error
+   * quotes the raw value, not what it interpolated to. */
+  assert_plugin_refuses ("[tor]\ncontrol.password = hunter2\ncontrol.port = %(control.password)s\n",
+                         "t.cfg:3: [tor] control.port = \"%(control.password)s\": not a valid "
+                         "value once interpolated", "accepted: tcp:HOST:PORT", NULL,
+                         "hunter2", NULL);
+  assert_plugin_refuses ("[tor]\ncontrol.password = hunter2\nsocks.port = tcp:127.0.0.1:%(control.password)s\n",
+                         "[tor] socks.port = \"tcp:127.0.0.1:%(control.password)s\"", NULL,
+                         "hunter2", NULL);
   /* The same key through [DEFAULT]. */
   assert_plugin_refuses ("[DEFAULT]\ncontrol.password = hunter2%\n[tor]\n",
                          "[tor] control.password = \"[censored]\" (from [DEFAULT])", NULL,
