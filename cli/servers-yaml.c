@@ -111,6 +111,79 @@ read_connections (Reader *r,
   return g_steal_pointer (&table);
 }
 
+/* libyaml takes time quadratic in the nesting of flow collections
+ * ("[[[[...") to load them, and reading the document costs the size of
+ * a mapping for each alias to it (one `ann:` table under thousands of
+ * server IDs): a hostile file of a few megabytes would keep the CLI busy
+ * for hours. A servers.yaml is a few levels deep and has few aliases, so
+ * more than these is refused before the document is built. */
+#define SERVERS_YAML_MAX_DEPTH 64
+#define SERVERS_YAML_MAX_ALIASES 1024
+
+/* The events of @text, up to the first that is past the limits: FALSE
+ * with @error then. A syntax error is left to yaml_parser_load(), which
+ * reports it. */
+static gboolean
+check_shape (const gchar *path,
+             const gchar *text,
+             gsize length,
+             GError **error)
+{
+  yaml_parser_t parser;
+  yaml_event_t event;
+  guint depth = 0, aliases = 0;
+  gboolean ok = TRUE, done = FALSE;
+
+  yaml_parser_initialize (&parser);
+  yaml_parser_set_input_string (&parser, (const guchar *) text, length);
+  while (!done && yaml_parser_parse (&parser, &event))
+    {
+      switch (event.type)
+        {
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+          if (++depth > SERVERS_YAML_MAX_DEPTH)
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           "%s:%lu: nested more than %u levels deep; accepted: Tahoe's "
+                           "private/servers.yaml, a few levels deep", path,
+                           (gulong) event.start_mark.line + 1, SERVERS_YAML_MAX_DEPTH);
+              ok = FALSE;
+            }
+          break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+          depth--;
+          break;
+        case YAML_ALIAS_EVENT:
+          if (++aliases > SERVERS_YAML_MAX_ALIASES)
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           "%s:%lu: more than %u aliases (*NAME); accepted: Tahoe's "
+                           "private/servers.yaml, with few or none", path,
+                           (gulong) event.start_mark.line + 1, SERVERS_YAML_MAX_ALIASES);
+              ok = FALSE;
+            }
+          break;
+        case YAML_STREAM_END_EVENT:
+          done = TRUE;
+          break;
+        case YAML_NO_EVENT:
+        case YAML_STREAM_START_EVENT:
+        case YAML_DOCUMENT_START_EVENT:
+        case YAML_DOCUMENT_END_EVENT:
+        case YAML_SCALAR_EVENT:
+        default:
+          break;
+        }
+      yaml_event_delete (&event);
+      if (!ok)
+        break;
+    }
+  yaml_parser_delete (&parser);
+  return ok;
+}
+
 GHashTable *
 fh_servers_yaml_load (const gchar *path,
                       GError **error)
@@ -126,6 +199,8 @@ fh_servers_yaml_load (const gchar *path,
   gboolean ok = FALSE;
 
   if (!g_file_get_contents (path, &text, &length, error))
+    return NULL;
+  if (!check_shape (path, text, length, error))
     return NULL;
 
   yaml_parser_initialize (&parser);

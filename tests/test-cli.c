@@ -1884,6 +1884,49 @@ test_rank_overrides (void)
   g_unlink (bad_override);
 }
 
+/* A hostile servers.yaml (a grid's operator hands it out): nesting and
+ * aliases past what a servers.yaml needs are refused at once, before
+ * libyaml builds the document (its cost grows with their square). */
+static void
+test_rank_servers_hostile (void)
+{
+  const gchar *furl = "pb://klzcmzngbqjnfciylwkq52ebgyerm33l@tcp:example.com:1234/swissnum";
+  g_autoptr(GString) deep = g_string_new ("storage:\n  x: ");
+  g_autoptr(GString) aliases = g_string_new (
+    "server: &s\n"
+    "  ann:\n"
+    "    anonymous-storage-FURL: pb://klzcmzngbqjnfciylwkq52ebgyerm33l@tcp:10.1.2.3:1/s\n"
+    "  connections:\n"
+    "    tcp: tor\n"
+    "storage:\n");
+  g_autofree gchar *deep_file = NULL;
+  g_autofree gchar *aliases_file = NULL;
+  CliResult res;
+
+  for (guint i = 0; i < 65; i++)
+    g_string_append_c (deep, '[');
+  for (guint i = 0; i < 65; i++)
+    g_string_append_c (deep, ']');
+  g_string_append_c (deep, '\n');
+  for (guint i = 0; i < 1025; i++)
+    g_string_append_printf (aliases, "  s%u: *s\n", i);
+  deep_file = write_temp_config (deep->str);
+  aliases_file = write_temp_config (aliases->str);
+
+  RUN (&res, "rank", "--servers", deep_file, furl);
+  g_assert_cmpint (res.status, ==, 2);
+  g_assert_nonnull (strstr (res.err, ":2: nested more than 64 levels deep"));
+  cli_result_clear (&res);
+
+  RUN (&res, "rank", "--servers", aliases_file, furl);
+  g_assert_cmpint (res.status, ==, 2);
+  g_assert_nonnull (strstr (res.err, ":1031: more than 1024 aliases (*NAME)"));
+  cli_result_clear (&res);
+
+  g_unlink (deep_file);
+  g_unlink (aliases_file);
+}
+
 int
 main (int argc,
       char **argv)
@@ -1896,6 +1939,7 @@ main (int argc,
   g_test_add_func ("/cli/parse/garbage", test_parse_garbage);
   g_test_add_func ("/cli/rank/json", test_rank_json);
   g_test_add_func ("/cli/rank/overrides", test_rank_overrides);
+  g_test_add_func ("/cli/rank/servers-hostile", test_rank_servers_hostile);
   g_test_add_func ("/cli/rank/anonymous", test_rank_anonymous);
   g_test_add_func ("/cli/rank/normal-text", test_rank_normal_text);
   g_test_add_func ("/cli/check-config", test_check_config);
