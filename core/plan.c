@@ -169,15 +169,15 @@ route_problem_canonical (gboolean anonymous,
   FurlHintAnonClass anon_class = furlhint_plugin_get_anon_class (plugin);
   const gchar *name = furlhint_plugin_get_name (plugin);
   const gchar *host = target->host;
+  gchar *problem;
 
   *code = FURLHINT_POLICY_ERROR_BAD_HINT;
-  if (carried)
-    {
-      gchar *problem = fh_carried_target_problem (plugin, target);
-
-      if (problem != NULL)
-        return problem;
-    }
+  /* Whatever @carried says: it is the caller's word, and a ranker that
+   * says FALSE must not get a non-Tor-able address past this check (no
+   * anonymous plugin's own hints name one: .onion, .i2p). */
+  problem = fh_carried_target_problem (plugin, target);
+  if (problem != NULL)
+    return problem;
   if (!anonymous)
     return NULL;
 

@@ -1128,8 +1128,11 @@ typedef struct {
   const gchar *host;
 } RefuseCase;
 
+/* A hand-built plan: route @host through Tor, not as a carried hint.
+ * FALSE when furlhint_plan_add_route() refused it (the plan then holds
+ * the rejection). */
 static FurlHintPlan *
-plan_for_host (Fixture *f, const gchar *host)
+plan_for_host_routed (Fixture *f, const gchar *host, gboolean *routed)
 {
   GError *error = NULL;
   FurlHintFurl *furl = furlhint_furl_parse ("pb://" TUB "@tor:" ONION_V3 ":80/swiss", &error);
@@ -1138,19 +1141,35 @@ plan_for_host (Fixture *f, const gchar *host)
 
   g_assert_no_error (error);
   plan = furlhint_plan_new (furl, FALSE);
-  g_assert_true (furlhint_plan_add_route (plan, 0, furlhint_context_find_plugin (f->ctx, "tor"),
-                                          &target, 0, FALSE));
+  *routed = furlhint_plan_add_route (plan, 0, furlhint_context_find_plugin (f->ctx, "tor"),
+                                     &target, 0, FALSE);
   furlhint_plan_finish (plan, 0);
   furlhint_furl_unref (furl);
+  return plan;
+}
+
+static FurlHintPlan *
+plan_for_host (Fixture *f, const gchar *host)
+{
+  gboolean routed;
+  FurlHintPlan *plan = plan_for_host_routed (f, host, &routed);
+
+  g_assert_true (routed);
   return plan;
 }
 
 static void
 test_refuse_targets (Fixture *f, gconstpointer data)
 {
+  /* Refused by the plugin when it is asked */
   static const gchar *const hosts[] = {
-    "10.1.2.3", "127.0.0.1", "fd00::1", "::1", "x.b32.i2p", "127.1", "0x7f.1",
-    "2130706433", "bad host", "192.168.1.1",
+    "x.b32.i2p", "127.1", "0x7f.1", "2130706433", "bad host",
+  };
+  /* and refused before: furlhint_plan_add_route() never hands an
+   * anonymous plugin a non-Tor-able address, even in a plan built by
+   * hand whose route is not "carried" */
+  static const gchar *const non_torable[] = {
+    "10.1.2.3", "127.0.0.1", "fd00::1", "::1", "192.168.1.1",
   };
   guint16 nobody;
   gchar *cfg;
@@ -1161,6 +1180,17 @@ test_refuse_targets (Fixture *f, gconstpointer data)
   nobody = tor_free_port ();
   cfg = g_strdup_printf ("[connections]\ntor.socks-proxy = tcp:127.0.0.1:%u\n", nobody);
   use_config (f, cfg);
+  for (gsize i = 0; i < G_N_ELEMENTS (non_torable); i++)
+    {
+      gboolean routed;
+      FurlHintPlan *plan = plan_for_host_routed (f, non_torable[i], &routed);
+      const FurlHintPlanEntry *entry = furlhint_plan_get_entry (plan, 0);
+
+      g_assert_false (routed);
+      g_assert_false (entry->routed);
+      g_assert_nonnull (strstr (entry->reason, "ignoring non-Tor-able ipaddr"));
+      furlhint_plan_unref (plan);
+    }
   for (gsize i = 0; i < G_N_ELEMENTS (hosts); i++)
     {
       FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };

@@ -745,6 +745,16 @@ test_anon_carrier_capability (void)
         g_assert_null (target.host);
         assert_reason (custom, 0, "ignoring non-Tor-able ipaddr 127.0.0.1");
         furlhint_plan_unref (custom);
+
+        /* nor when the ranker says the route is not carried */
+        target = (FurlHintTarget) { g_strdup ("127.0.0.1"), 1, FURLHINT_HOST_IPV4,
+                                    g_strdup ("tcp:127.0.0.1:1") };
+        custom = furlhint_plan_new (furl, mode == 1);
+        g_assert_false (furlhint_plan_add_route (custom, 0, lax, &target,
+                                                 FURLHINT_TIER_NATIVE, FALSE));
+        g_assert_null (target.host);
+        assert_reason (custom, 0, "ignoring non-Tor-able ipaddr 127.0.0.1");
+        furlhint_plan_unref (custom);
       }
     furlhint_furl_unref (furl);
     furlhint_context_unref (ctx);
