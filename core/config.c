@@ -519,6 +519,19 @@ check_value (Builder *b,
         if (!ok)
           set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, value,
                          "not a TCP route; " ACCEPTED_TCP_MODE);
+        /* A carrier's name is quoted wherever the route is explained
+         * (rank, check-config, JSON): one that %(key)s brought in could
+         * be another key's secret, so it is written out. */
+        else if (strcmp (value, opt->value) != 0 &&
+                 g_ascii_strcasecmp (value, "tcp") != 0 &&
+                 g_ascii_strcasecmp (value, "tor") != 0 &&
+                 g_ascii_strcasecmp (value, "disabled") != 0)
+          {
+            set_opt_error (error, FURLHINT_CONFIG_ERROR_BAD_VALUE, b->doc, section, opt, NULL,
+                           "a carrier's name is written out, not brought in by %%(key)s; "
+                           ACCEPTED_TCP_MODE);
+            ok = FALSE;
+          }
         return ok;
       }
 

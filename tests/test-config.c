@@ -901,6 +901,16 @@ test_secrets_not_quoted (void)
   assert_fails_hiding ("[connections]\ntcp.socks-proxy = tcp:127.0.0.1:1080:user=a:password=hunter2%\n",
                        "found: \"[censored]\"", "hunter2", NULL);
 
+  /* [connections] tcp naming a carrier through %(key)s: the name is
+   * quoted wherever the route is explained, so it is refused (a route
+   * Tahoe knows, through %(key)s, is still fine). */
+  assert_fails_hiding ("[DEFAULT]\ncontrol.password = hunter2\n[connections]\ntcp = %(control.password)s\n",
+                       "t.cfg:4: [connections] tcp = \"%(control.password)s\": not a valid value",
+                       "hunter2", NULL);
+  config = load_str_ok ("[DEFAULT]\nroute = TOR\n[connections]\ntcp = %(route)s\n");
+  g_assert_cmpint (furlhint_config_get_tcp_mode (config), ==, FURLHINT_TCP_MODE_TOR);
+  furlhint_config_unref (config);
+
   /* A line that is no key line may still hold a password. */
   assert_fails_hiding ("[tor]\ncontrol.password hunter2\n", "t.cfg:2: this line (not shown: "
                        "it may be a secret value) is not a section header", "hunter2", NULL);
