@@ -119,6 +119,49 @@ read_connections (Reader *r,
  * more than these is refused before the document is built. */
 #define SERVERS_YAML_MAX_DEPTH 64
 #define SERVERS_YAML_MAX_ALIASES 1024
+/* Some 40 000 servers' entries; a path to a device or a FIFO that never
+ * ends (/dev/zero) stops here, not when memory runs out. */
+#define SERVERS_YAML_MAX_BYTES (16 * 1024 * 1024)
+
+/* g_file_get_contents(), up to SERVERS_YAML_MAX_BYTES. */
+static gchar *
+read_capped (const gchar *path,
+             gsize *length,
+             GError **error)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileInputStream) in = g_file_read (file, NULL, error);
+  GString *text;
+  gsize got;
+
+  if (in == NULL)
+    return NULL;
+  text = g_string_new (NULL);
+  do
+    {
+      gsize old_len = text->len;
+
+      g_string_set_size (text, old_len + 65536);
+      if (!g_input_stream_read_all (G_INPUT_STREAM (in), text->str + old_len, 65536, &got,
+                                    NULL, error))
+        {
+          g_string_free (text, TRUE);
+          return NULL;
+        }
+      g_string_set_size (text, old_len + got);
+      if (text->len > SERVERS_YAML_MAX_BYTES)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       "%s: larger than %u bytes; accepted: Tahoe's private/servers.yaml, "
+                       "a regular file of some kilobytes", path, SERVERS_YAML_MAX_BYTES);
+          g_string_free (text, TRUE);
+          return NULL;
+        }
+    }
+  while (got == 65536);
+  *length = text->len;
+  return g_string_free (text, FALSE);
+}
 
 /* The events of @text, up to the first that is past the limits: FALSE
  * with @error then. A syntax error is left to yaml_parser_load(), which
@@ -198,7 +241,8 @@ fh_servers_yaml_load (const gchar *path,
   yaml_node_pair_t *pair;
   gboolean ok = FALSE;
 
-  if (!g_file_get_contents (path, &text, &length, error))
+  text = read_capped (path, &length, error);
+  if (text == NULL)
     return NULL;
   if (!check_shape (path, text, length, error))
     return NULL;

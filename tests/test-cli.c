@@ -1886,7 +1886,8 @@ test_rank_overrides (void)
 
 /* A hostile servers.yaml (a grid's operator hands it out): nesting and
  * aliases past what a servers.yaml needs are refused at once, before
- * libyaml builds the document (its cost grows with their square). */
+ * libyaml builds the document (its cost grows with their square), and
+ * the file is read up to a bound. */
 static void
 test_rank_servers_hostile (void)
 {
@@ -1921,6 +1922,12 @@ test_rank_servers_hostile (void)
   RUN (&res, "rank", "--servers", aliases_file, furl);
   g_assert_cmpint (res.status, ==, 2);
   g_assert_nonnull (strstr (res.err, ":1031: more than 1024 aliases (*NAME)"));
+  cli_result_clear (&res);
+
+  /* a file that never ends: read up to a bound, not until memory runs out */
+  RUN (&res, "rank", "--servers", "/dev/zero", furl);
+  g_assert_cmpint (res.status, ==, 2);
+  g_assert_nonnull (strstr (res.err, "/dev/zero: larger than 16777216 bytes"));
   cli_result_clear (&res);
 
   g_unlink (deep_file);
