@@ -7,6 +7,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#define _GNU_SOURCE 1  /* inet_aton() */
 #include "config.h"
 
 #include <furlhint/furlhint.h>
@@ -15,6 +16,7 @@
 #include "foolscap-hint.h"
 #include "hostname.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -222,12 +224,33 @@ fh_plan_route_problem (gboolean anonymous,
   return route_problem_canonical (anonymous, plugin, target, tier, carried, code);
 }
 
+/* Foolscap's test, and the same for an address in a form Python does
+ * not read but inet_aton() does (127.1, 0x7f.0.0.1, 2130706433,
+ * 0177.0.0.1): a carrier that hands the name to a resolver or to
+ * inet_aton() would reach the same loopback or private address. */
+static gboolean
+is_non_torable (const gchar *host)
+{
+  struct in_addr in;
+  guint32 a;
+  gchar dotted[16];
+
+  if (fh_foolscap_is_non_public_numeric (host))
+    return TRUE;
+  if (inet_aton (host, &in) == 0)
+    return FALSE;
+  a = g_ntohl (in.s_addr);
+  g_snprintf (dotted, sizeof dotted, "%u.%u.%u.%u",
+              (a >> 24) & 0xff, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+  return fh_foolscap_is_non_public_numeric (dotted);
+}
+
 gchar *
 fh_carried_target_problem (FurlHintPlugin *plugin,
                            const FurlHintTarget *target)
 {
   if (furlhint_plugin_get_anon_class (plugin) != FURLHINT_ANON_ANONYMOUS ||
-      !fh_foolscap_is_non_public_numeric (target->host))
+      !is_non_torable (target->host))
     return NULL;
   /* Foolscap's tor handler's words, then why it applies to this plugin. */
   return g_strdup_printf ("bad hint: ignoring non-Tor-able ipaddr %s: an anonymous "

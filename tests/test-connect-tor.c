@@ -1163,13 +1163,14 @@ test_refuse_targets (Fixture *f, gconstpointer data)
 {
   /* Refused by the plugin when it is asked */
   static const gchar *const hosts[] = {
-    "x.b32.i2p", "127.1", "0x7f.1", "2130706433", "bad host",
+    "x.b32.i2p", "1.1", "0x8.8.8.8", "134744072", "bad host",
   };
   /* and refused before: furlhint_plan_add_route() never hands an
    * anonymous plugin a non-Tor-able address, even in a plan built by
    * hand whose route is not "carried" */
   static const gchar *const non_torable[] = {
     "10.1.2.3", "127.0.0.1", "fd00::1", "::1", "192.168.1.1",
+    "127.1", "0x7f.1", "2130706433", "0177.0.0.1",
   };
   guint16 nobody;
   gchar *cfg;

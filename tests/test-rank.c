@@ -746,6 +746,15 @@ test_anon_carrier_capability (void)
         assert_reason (custom, 0, "ignoring non-Tor-able ipaddr 127.0.0.1");
         furlhint_plan_unref (custom);
 
+        /* nor in a form inet_aton() reads (Python's ipaddress does not) */
+        target = (FurlHintTarget) { g_strdup ("0x7f.1"), 1, FURLHINT_HOST_DNS,
+                                    g_strdup ("tcp:0x7f.1:1") };
+        custom = furlhint_plan_new (furl, mode == 1);
+        g_assert_false (furlhint_plan_add_route (custom, 0, lax, &target,
+                                                 FURLHINT_TIER_TOR_FALLBACK, TRUE));
+        assert_reason (custom, 0, "ignoring non-Tor-able ipaddr 0x7f.1");
+        furlhint_plan_unref (custom);
+
         /* nor when the ranker says the route is not carried */
         target = (FurlHintTarget) { g_strdup ("127.0.0.1"), 1, FURLHINT_HOST_IPV4,
                                     g_strdup ("tcp:127.0.0.1:1") };
