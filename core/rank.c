@@ -801,10 +801,14 @@ add_tor_fallback (RankState *st,
     return;
 
   if (furlhint_plugin_parse (st->anon_carrier, furlhint_hint_get_canonical (hint),
-                             FURLHINT_PARSE_CARRY, &target, NULL) &&
-      fh_carried_target_problem (st->anon_carrier, &target) == NULL)
-    furlhint_plan_add_route (st->plan, idx, st->anon_carrier, &target,
-                             FURLHINT_TIER_TOR_FALLBACK, TRUE);
+                             FURLHINT_PARSE_CARRY, &target, NULL))
+    {
+      g_autofree gchar *problem = fh_carried_target_problem (st->anon_carrier, &target);
+
+      if (problem == NULL)
+        furlhint_plan_add_route (st->plan, idx, st->anon_carrier, &target,
+                                 FURLHINT_TIER_TOR_FALLBACK, TRUE);
+    }
   furlhint_target_clear (&target);
 }
 
