@@ -189,7 +189,13 @@ plugin_log (GLogLevelFlags level,
   if (plugin == NULL || message == NULL)
     return;
   censored = censor_plugin_secrets (plugin->ctx, plugin->desc, message);
-  fh_context_log (plugin->ctx, level, "%s: %s", plugin->desc->name, censored);
+  /* Bundled and third-party plugins alike may already start with their
+   * name ("tor: ..."): it is said once. */
+  if (g_str_has_prefix (censored, plugin->desc->name)
+      && g_str_has_prefix (censored + strlen (plugin->desc->name), ": "))
+    fh_context_log (plugin->ctx, level, "%s", censored);
+  else
+    fh_context_log (plugin->ctx, level, "%s: %s", plugin->desc->name, censored);
 }
 
 /* The plugin's section against the keys it declares, before init

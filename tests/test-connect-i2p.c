@@ -1631,10 +1631,25 @@ start_listen (const gchar *cfg_path,
   *furl = read_line_bounded (*out, 180000);
   if (*furl == NULL)
     {
-      gchar *text = NULL;
+      gboolean done = FALSE;
+      gchar *text = NULL, *how, *last;
 
-      g_file_get_contents (err_path, &text, NULL, NULL);
-      g_error ("furlhint listen printed no FURL; stderr:\n%s", text);
+      /* Its exit and the last line it wrote come first in the message: a
+       * summary shows only the first line of a bail-out. */
+      g_subprocess_wait_async (server, NULL, waited, &done);
+      if (!lab_iterate_until (&done, 30000))
+        how = g_strdup ("still running 30 s after closing its stdout");
+      else if (g_subprocess_get_if_signaled (server))
+        how = g_strdup_printf ("killed by signal %d", g_subprocess_get_term_sig (server));
+      else
+        how = g_strdup_printf ("exited %d", g_subprocess_get_exit_status (server));
+      if (!g_file_get_contents (err_path, &text, NULL, NULL))
+        text = g_strdup ("");
+      g_strchomp (text);
+      last = strrchr (text, '\n');
+      g_error ("furlhint listen %s without printing a FURL, %.1f s after its start; last "
+               "line on stderr: \"%s\"; all its stderr:\n%s", how,
+               (g_get_monotonic_time () - t0) / 1e6, last != NULL ? last + 1 : text, text);
     }
   {
     gchar *text = NULL;

@@ -860,6 +860,42 @@ test_dir_test_plugins (void)
   furlhint_context_unref (ctx);
 }
 
+/* The bundled plugins' own lines start with their name ("i2p: not
+ * configured ..."): the context says the name once, not twice. */
+static void
+test_bundled_log_prefix (void)
+{
+  static const gchar *const names[] = { "tcp", "socks", "tor", "i2p" };
+  const gchar *dir = g_getenv ("FURLHINT_PLUGIN_DIR");
+  LogCapture capture;
+  FurlHintContext *ctx;
+
+  if (dir == NULL || *dir == '\0')
+    {
+      g_test_skip ("FURLHINT_PLUGIN_DIR is not set (run through make check)");
+      return;
+    }
+  capture_init (&capture);
+  ctx = new_context (&capture);
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree gchar *file = g_strconcat (names[i], ".la", NULL);
+      g_autofree gchar *path = g_build_filename (dir, file, NULL);
+      g_autofree gchar *twice = g_strdup_printf ("%s: %s: ", names[i], names[i]);
+      g_autofree gchar *once = g_strdup_printf ("%s: ", names[i]);
+
+      g_assert_true (furlhint_context_load_plugin_file (ctx, path, &error));
+      g_assert_no_error (error);
+      g_assert_true (capture_has_prefix (&capture, once));
+      g_assert_false (capture_has_prefix (&capture, twice));
+    }
+  g_assert_cmpuint (capture_count (&capture, "i2p: not configured (nothing in [i2p] or "
+                                   "[connections] asks for I2P)"), ==, 1);
+  furlhint_context_unref (ctx);
+  capture_clear (&capture);
+}
+
 /* --- the search path ------------------------------------------------------- */
 
 static void
@@ -1716,6 +1752,7 @@ main (int argc,
   g_test_add_func ("/registry/parse-contract", test_parse_contract);
   g_test_add_func ("/context/logger", test_logger);
   g_test_add_func ("/context/log-to-glib", test_log_to_glib);
+  g_test_add_func ("/context/bundled-log-prefix", test_bundled_log_prefix);
   g_test_add_func ("/context/ranker-and-config", test_ranker_and_config);
 
   return g_test_run ();

@@ -1409,10 +1409,15 @@ cli_listen (const gchar *cli, const gchar *cfg, const gchar *log, gchar **furl)
   g_assert_no_error (error);
   if (*furl == NULL)
     {
-      gchar *text = NULL;
+      gchar *text = NULL, *last;
 
-      g_file_get_contents (log, &text, NULL, NULL);
-      g_error ("furlhint listen printed no FURL; its stderr:\n%s", text);
+      /* The last line first: a summary shows only a bail-out's first line. */
+      if (!g_file_get_contents (log, &text, NULL, NULL))
+        text = g_strdup ("");
+      g_strchomp (text);
+      last = strrchr (text, '\n');
+      g_error ("furlhint listen printed no FURL; last line on its stderr: \"%s\"; all of "
+               "it:\n%s", last != NULL ? last + 1 : text, text);
     }
   g_object_unref (out);
   return server;
