@@ -624,6 +624,20 @@ lab_proc_is_running (LabProc *proc)
 }
 
 gchar *
+lab_proc_describe_exit (LabProc *proc)
+{
+  if (lab_proc_is_running (proc))
+    return NULL;
+  if (proc->stopped)
+    return g_strdup ("stopped by the lab");
+  /* reaped (no identifier): its status is set */
+  if (g_subprocess_get_if_signaled (proc->subprocess))
+    return g_strdup_printf ("killed by signal %d (%s)", g_subprocess_get_term_sig (proc->subprocess),
+                            g_strsignal (g_subprocess_get_term_sig (proc->subprocess)));
+  return g_strdup_printf ("exited %d", g_subprocess_get_exit_status (proc->subprocess));
+}
+
+gchar *
 lab_proc_read_log (LabProc *proc)
 {
   gchar *contents = NULL;

@@ -121,6 +121,9 @@ LabProc *lab_spawn_isolated (Lab *lab, const gchar *name,
                              const gchar *const *argv, GError **error);
 GPid lab_proc_get_pid (LabProc *proc);
 gboolean lab_proc_is_running (LabProc *proc);
+/* How a process that is no longer running ended: "exited 1", "killed by
+ * signal 11"; NULL while it runs (transfer full). */
+gchar *lab_proc_describe_exit (LabProc *proc);
 /* The process's log so far (transfer full, never NULL). */
 gchar *lab_proc_read_log (LabProc *proc);
 /* SIGTERM to the process group, wait up to 3 s, then SIGKILL, wait up to
