@@ -119,6 +119,49 @@ test_anonymous (Fixture *f, gconstpointer data)
   g_assert_null (strstr (out, "echo:"));
 }
 
+/* Well-formed v3 onion (valid checksum) that nobody publishes. */
+#define ONION_DEAD "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion"
+
+/* Anonymous mode with Tor configured: the clear hint to an IP address is
+ * one Tor cannot carry either, and furlhint's reason reaches Foolscap's
+ * status once, under Foolscap's own "bad hint: " prefix. The onion hint
+ * keeps the connection pending (Foolscap reports every hint's status only
+ * then) until the configured SOCKS port, where nothing listens, refuses
+ * it. */
+static void
+test_anonymous_not_tor_able (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *cfg = NULL;
+  g_autofree gchar *cfg_text = NULL;
+  g_autofree gchar *listen = NULL;
+  g_autofree gchar *location = NULL;
+  g_autofree gchar *status_line = NULL;
+  guint16 port, socks_port;
+  gint status;
+
+  if (!lab_foolscap_ready ())
+    return;
+  port = lab_free_port ("127.0.0.1");
+  socks_port = lab_free_port ("127.0.0.1");
+  cfg_text = g_strdup_printf ("[node]\nanonymous = True\ntub.location =\n"
+                              "[connections]\ntor.socks-proxy = tcp:127.0.0.1:%u\n",
+                              socks_port);
+  cfg = lab_write_file (f->lab, "tahoe.cfg", cfg_text);
+  listen = g_strdup_printf ("tcp:%u:interface=127.0.0.1", port);
+  location = g_strdup_printf ("tcp:127.0.0.1:%u,tor:" ONION_DEAD ":%u", port, port);
+  out = lab_foolscap_run (NULL, &status, cfg, "--listen", listen, "--location", location,
+                          NULL);
+  g_assert_cmpint (status, ==, 1);
+  status_line = g_strdup_printf ("status tcp:127.0.0.1:%u: bad hint: ignoring non-Tor-able "
+                                 "ipaddr 127.0.0.1; anonymous mode reaches tcp: hints only "
+                                 "through Tor\n", port);
+  assert_contains (out, status_line);
+  assert_contains (out, "status tor:" ONION_DEAD);
+  g_assert_null (strstr (out, "server accepted"));
+  g_assert_null (strstr (out, "echo:"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -127,5 +170,7 @@ main (int argc, char **argv)
   g_test_add ("/foolscap/direct", Fixture, NULL, setup, test_direct, teardown);
   g_test_add ("/foolscap/socks", Fixture, NULL, setup, test_socks, teardown);
   g_test_add ("/foolscap/anonymous", Fixture, NULL, setup, test_anonymous, teardown);
+  g_test_add ("/foolscap/anonymous-not-tor-able", Fixture, NULL, setup,
+              test_anonymous_not_tor_able, teardown);
   return g_test_run ();
 }
