@@ -30,7 +30,9 @@
  * between two real Tubs (tests/foolscap-tubs.py), the server Tub behind the
  * network's onion service and the client's hint handlers furlhint's
  * (python/furlhint_foolscap.py) in anonymous mode, through `[tor]
- * socks.port` and through `[tor] control.port`.
+ * socks.port` (the FURL also has a clear hint to the Tub's own port,
+ * refused) and through `[tor] control.port`; the server Tub names the
+ * onion service's tor as the other end of the one connection it accepted.
  * Every case checks that no socket of the namespace is bound or connected
  * outside 127.0.0.0/8.
  *
