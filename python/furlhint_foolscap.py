@@ -37,6 +37,8 @@ HINT_TYPES = ("tcp", "tor", "i2p")
 _TUBID = "a" * 32
 _NAME = "furlhint-foolscap"
 
+_BAD_HINT = "bad hint: "
+
 
 def _load_config(config_path, anonymous):
     config = (FurlHint.Config.load_file(config_path) if config_path
@@ -131,7 +133,12 @@ class FurlHintHandler:
             raise InvalidHintError("bad hint: %r is not one hint" % hint)
         plan = self._ctx.rank(furl, None)
         if plan.get_n_routes() == 0:
-            raise InvalidHintError(plan.get_entry(0).dup_status())
+            # Foolscap's status for the hint is "bad hint: " and this
+            # message: furlhint's own "bad hint: " goes, "no route: " stays.
+            status = plan.get_entry(0).dup_status()
+            if status.startswith(_BAD_HINT):
+                status = status[len(_BAD_HINT):]
+            raise InvalidHintError(status)
         route = plan.get_entry(0)
         return (_FurlHintEndpoint(self, furl, update_status),
                 "%s (furlhint, %s)" % (route.description,

@@ -2,16 +2,23 @@
 # Two Foolscap Tubs on loopback, the client's hints handled by furlhint
 # (python/furlhint_foolscap.py): a server Tub offers an echo object, the
 # client connects to its FURL and makes one callRemote. Run by
-# tests/test-foolscap.c.
+# tests/test-foolscap.c, and by tests/test-tornet.c with the server Tub
+# behind the private Tor network's onion service (--listen on the port the
+# onion service forwards to, --location tor:ONION:PORT).
 #
 #   foolscap-tubs.py TAHOE_CFG|- [--anonymous] [--hint-host HOST]
+#                    [--listen ENDPOINT --location HINTS]
 #
 # Prints the hint statuses Foolscap reports and "echo: ..." or
-# "failed: ..."; exits 0 when the remote call came back.
+# "failed: ..."; exits 0 when the remote call came back. For each
+# connection the server Tub accepts it prints the process that holds the
+# other end ("accepted ... from pid N (tor)"): through an onion service,
+# the service's tor.
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 import argparse
+import os
 from foolscap.api import Referenceable, Tub
 from twisted.internet import defer, task
 
@@ -23,14 +30,62 @@ class Echo(Referenceable):
         return text
 
 
+def socket_owner(local, peer):
+    """The pid and name of the process holding the IPv4 TCP socket
+    local -> peer (IPv4Address), looked up in /proc while it is open."""
+    def hex_addr(addr):
+        a, b, c, d = (int(x) for x in addr.host.split("."))
+        return "%02X%02X%02X%02X:%04X" % (d, c, b, a, addr.port)
+
+    inode = None
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == hex_addr(local) and fields[2] == hex_addr(peer):
+                inode = fields[9]
+    if inode is None:
+        return "no such socket"
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fds = os.listdir("/proc/%s/fd" % pid)
+        except OSError:  # a process that exited meanwhile
+            continue
+        for fd in fds:
+            try:
+                if os.readlink("/proc/%s/fd/%s" % (pid, fd)) == "socket:[%s]" % inode:
+                    with open("/proc/%s/comm" % pid) as comm:
+                        return "pid %s (%s)" % (pid, comm.read().strip())
+            except OSError:  # closed meanwhile (the listing's own descriptor)
+                continue
+    return "socket %s of no process" % inode
+
+
+def report_peers(listener):
+    """Prints who is at the other end of each connection the listener
+    accepts, while it is open (the lookup is synchronous)."""
+    build = listener.buildProtocol
+
+    def build_and_report(addr):
+        protocol = build(addr)
+        host = listener._lp.getHost()
+        print("server accepted %s:%d from %s" % (addr.host, addr.port,
+                                                 socket_owner(addr, host)))
+        return protocol
+
+    listener.buildProtocol = build_and_report
+
+
 @defer.inlineCallbacks
 def run(args):
     server = Tub()
     server.startService()
-    port = server.listenOn("tcp:0:interface=127.0.0.1")
-    portnum = port.getPortnum()
-    hint = "tcp:%s:%d" % (args.hint_host, portnum)
-    server.setLocation(hint)
+    if args.listen is None:
+        port = server.listenOn("tcp:0:interface=127.0.0.1")
+        location = "tcp:%s:%d" % (args.hint_host, port.getPortnum())
+    else:
+        report_peers(server.listenOn(args.listen))
+        location = args.location
+    server.setLocation(location)
     furl = server.registerReference(Echo(), "echo")
 
     client = Tub()
@@ -85,7 +140,11 @@ def main():
     parser.add_argument("--anonymous", action="store_true")
     parser.add_argument("--hint-host", default="127.0.0.1",
                         help="the host of the server's hint (its port is the listener's)")
+    parser.add_argument("--listen", help="the server Tub's endpoint (with --location)")
+    parser.add_argument("--location", help="the server Tub's hints (with --listen)")
     args = parser.parse_args()
+    if (args.listen is None) != (args.location is None):
+        parser.error("--listen and --location go together")
     def go(reactor_):
         def check(ok):
             if not ok:

@@ -1,9 +1,11 @@
 /* Foolscap itself with furlhint's hint handlers (python/furlhint_foolscap.py):
- * two real Foolscap 21.7 Tubs (tests/foolscap-tubs.py) on loopback, in a
- * private network namespace (tests/lab.c); the client's handlers are
+ * two real Foolscap 21.7 Tubs (tests/foolscap-tubs.py, run by
+ * tests/lab-foolscap.c) on loopback, in a private network namespace
+ * (tests/lab.c); the client's handlers are
  * furlhint's, and a callRemote comes back over direct TCP and through a
  * real SOCKS proxy (microsocks). In anonymous mode the clear hint is
- * refused by furlhint's policy, in furlhint's words.
+ * refused by furlhint's policy, in furlhint's words. Through the private
+ * Tor network to a Tub behind an onion service: tests/test-tornet.c.
  *
  * Needs introspection and a python3 with PyGObject and Foolscap; skipped,
  * saying why, without them and in a sanitizer build (as
@@ -18,22 +20,15 @@
 #include <furlhint/furlhint.h>
 
 #include "lab.h"
+#include "lab-foolscap.h"
 
 /* Only microsocks can resolve it (lab_spawn_isolated()): a connection to
  * it went through the proxy. */
 #define LAB_NAME "tub.lab.test"
-/* A failure bound only: a round trip takes about a second. */
-#define RUN_TIMEOUT_MS 60000
 
 typedef struct {
   Lab *lab;
 } Fixture;
-
-typedef struct {
-  gboolean done;
-  gchar *out;
-  GError *error;
-} Communicate;
 
 static void
 setup (Fixture *f, gconstpointer data)
@@ -45,85 +40,6 @@ static void
 teardown (Fixture *f, gconstpointer data)
 {
   lab_free (f->lab);
-}
-
-static gboolean
-foolscap_ready (void)
-{
-#ifdef FURLHINT_GI_TEST_SKIP
-  g_test_skip (FURLHINT_GI_TEST_SKIP);
-  return FALSE;
-#else
-  g_autofree gchar *out = NULL;
-  gint status = -1;
-  const gchar *argv[] = { GI_PYTHON, "-c", "import foolscap, twisted", NULL };
-
-  if (!g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
-                     &out, NULL, &status, NULL)
-      || !g_spawn_check_wait_status (status, NULL))
-    {
-      g_test_skip ("no Foolscap/Twisted for " GI_PYTHON " (install python3-foolscap)");
-      return FALSE;
-    }
-  return lab_ready ();
-#endif
-}
-
-static void
-communicate_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Communicate *com = user_data;
-
-  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &com->out, NULL,
-                                        &com->error);
-  com->done = TRUE;
-}
-
-/* Runs tests/foolscap-tubs.py with @first... (NULL-terminated) against the
- * build tree's module, typelib and library. */
-static gchar *
-run_tubs (gint *status, const gchar *first, ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) sub = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree gchar *lib_path = g_build_filename (ABS_TOP_BUILDDIR, "core", ".libs", NULL);
-  g_autofree gchar *module_path = g_build_filename (ABS_TOP_SRCDIR, "python", NULL);
-  Communicate com = { FALSE, NULL, NULL };
-  va_list ap;
-
-  g_ptr_array_add (argv, g_strdup (GI_PYTHON));
-  g_ptr_array_add (argv, g_strdup ("-W"));
-  g_ptr_array_add (argv, g_strdup ("ignore::DeprecationWarning"));
-  g_ptr_array_add (argv, g_build_filename (ABS_TOP_SRCDIR, "tests", "foolscap-tubs.py", NULL));
-  va_start (ap, first);
-  for (const gchar *a = first; a != NULL; a = va_arg (ap, const gchar *))
-    g_ptr_array_add (argv, g_strdup (a));
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_setenv (launcher, "GI_TYPELIB_PATH", ABS_TOP_BUILDDIR, TRUE);
-  g_subprocess_launcher_setenv (launcher, "LD_LIBRARY_PATH", lib_path, TRUE);
-  g_subprocess_launcher_setenv (launcher, "PYTHONPATH", module_path, TRUE);
-  g_assert_nonnull (g_getenv ("FURLHINT_PLUGIN_DIR"));
-  sub = g_subprocess_launcher_spawnv (launcher, (const gchar *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8_async (sub, NULL, NULL, communicate_cb, &com);
-  if (!lab_iterate_until (&com.done, RUN_TIMEOUT_MS))
-    {
-      g_subprocess_force_exit (sub);
-      lab_iterate_until (&com.done, 3000);
-      g_error ("the Tubs did not finish within %u ms", RUN_TIMEOUT_MS);
-    }
-  g_assert_no_error (com.error);
-  g_subprocess_wait (sub, NULL, &error);
-  g_assert_no_error (error);
-  *status = g_subprocess_get_if_exited (sub) ? g_subprocess_get_exit_status (sub) : -1;
-  g_test_message ("exit %d, output:\n%s", *status, com.out);
-  return com.out;
 }
 
 static void
@@ -140,9 +56,9 @@ test_direct (Fixture *f, gconstpointer data)
   g_autofree gchar *out = NULL;
   gint status;
 
-  if (!foolscap_ready ())
+  if (!lab_foolscap_ready ())
     return;
-  out = run_tubs (&status, "-", NULL);
+  out = lab_foolscap_run (NULL, &status, "-", NULL);
   g_assert_cmpint (status, ==, 0);
   assert_contains (out, "handlers: i2p=furlhint, tcp=furlhint, tor=furlhint\n");
   assert_contains (out, ": direct TCP to 127.0.0.1:");
@@ -164,7 +80,7 @@ test_socks (Fixture *f, gconstpointer data)
   LabProc *proxy;
   gint status;
 
-  if (!foolscap_ready ())
+  if (!lab_foolscap_ready ())
     return;
   port = lab_free_port ("127.0.0.1");
   port_text = g_strdup_printf ("%u", port);
@@ -179,7 +95,7 @@ test_socks (Fixture *f, gconstpointer data)
   cfg_text = g_strdup_printf ("[connections]\ntcp.socks-proxy = tcp:127.0.0.1:%u\n", port);
   cfg = lab_write_file (f->lab, "tahoe.cfg", cfg_text);
 
-  out = run_tubs (&status, cfg, "--hint-host", LAB_NAME, NULL);
+  out = lab_foolscap_run (NULL, &status, cfg, "--hint-host", LAB_NAME, NULL);
   g_assert_cmpint (status, ==, 0);
   assert_contains (out, "route tcp:" LAB_NAME ":");
   assert_contains (out, "(furlhint, proxied)\n");
@@ -194,12 +110,55 @@ test_anonymous (Fixture *f, gconstpointer data)
   g_autofree gchar *out = NULL;
   gint status;
 
-  if (!foolscap_ready ())
+  if (!lab_foolscap_ready ())
     return;
-  out = run_tubs (&status, "-", "--anonymous", NULL);
+  out = lab_foolscap_run (NULL, &status, "-", "--anonymous", NULL);
   g_assert_cmpint (status, ==, 1);
   assert_contains (out, ": InvalidHintError: no route: anonymous mode forbids direct TCP");
   assert_contains (out, "failed: NoLocationHintsError()\n");
+  g_assert_null (strstr (out, "echo:"));
+}
+
+/* Well-formed v3 onion (valid checksum) that nobody publishes. */
+#define ONION_DEAD "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion"
+
+/* Anonymous mode with Tor configured: the clear hint to an IP address is
+ * one Tor cannot carry either, and furlhint's reason reaches Foolscap's
+ * status once, under Foolscap's own "bad hint: " prefix. The onion hint
+ * keeps the connection pending (Foolscap reports every hint's status only
+ * then) until the configured SOCKS port, where nothing listens, refuses
+ * it. */
+static void
+test_anonymous_not_tor_able (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *cfg = NULL;
+  g_autofree gchar *cfg_text = NULL;
+  g_autofree gchar *listen = NULL;
+  g_autofree gchar *location = NULL;
+  g_autofree gchar *status_line = NULL;
+  guint16 port, socks_port;
+  gint status;
+
+  if (!lab_foolscap_ready ())
+    return;
+  port = lab_free_port ("127.0.0.1");
+  socks_port = lab_free_port ("127.0.0.1");
+  cfg_text = g_strdup_printf ("[node]\nanonymous = True\ntub.location =\n"
+                              "[connections]\ntor.socks-proxy = tcp:127.0.0.1:%u\n",
+                              socks_port);
+  cfg = lab_write_file (f->lab, "tahoe.cfg", cfg_text);
+  listen = g_strdup_printf ("tcp:%u:interface=127.0.0.1", port);
+  location = g_strdup_printf ("tcp:127.0.0.1:%u,tor:" ONION_DEAD ":%u", port, port);
+  out = lab_foolscap_run (NULL, &status, cfg, "--listen", listen, "--location", location,
+                          NULL);
+  g_assert_cmpint (status, ==, 1);
+  status_line = g_strdup_printf ("status tcp:127.0.0.1:%u: bad hint: ignoring non-Tor-able "
+                                 "ipaddr 127.0.0.1; anonymous mode reaches tcp: hints only "
+                                 "through Tor\n", port);
+  assert_contains (out, status_line);
+  assert_contains (out, "status tor:" ONION_DEAD);
+  g_assert_null (strstr (out, "server accepted"));
   g_assert_null (strstr (out, "echo:"));
 }
 
@@ -211,5 +170,7 @@ main (int argc, char **argv)
   g_test_add ("/foolscap/direct", Fixture, NULL, setup, test_direct, teardown);
   g_test_add ("/foolscap/socks", Fixture, NULL, setup, test_socks, teardown);
   g_test_add ("/foolscap/anonymous", Fixture, NULL, setup, test_anonymous, teardown);
+  g_test_add ("/foolscap/anonymous-not-tor-able", Fixture, NULL, setup,
+              test_anonymous_not_tor_able, teardown);
   return g_test_run ();
 }

@@ -26,7 +26,13 @@
  * through the network, withdrawn and published again at the same address;
  * the same end to end through the CLI: `furlhint listen` with the guide's
  * server use case 3 (Tor half) reached by `furlhint connect --pipe`, and
- * again at the same address after a restart.
+ * again at the same address after a restart; Foolscap itself: a callRemote
+ * between two real Tubs (tests/foolscap-tubs.py), the server Tub behind the
+ * network's onion service and the client's hint handlers furlhint's
+ * (python/furlhint_foolscap.py) in anonymous mode, through `[tor]
+ * socks.port` (the FURL also has a clear hint to the Tub's own port,
+ * refused) and through `[tor] control.port`; the server Tub names the
+ * onion service's tor as the other end of the one connection it accepted.
  * Every case checks that no socket of the namespace is bound or connected
  * outside 127.0.0.0/8.
  *
@@ -44,6 +50,7 @@
 
 #include "lab.h"
 #include "lab-connect.h"
+#include "lab-foolscap.h"
 #include "leakcheck/leakcheck.h"
 
 #define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
@@ -1597,6 +1604,126 @@ test_cli_listen (Fixture *f, gconstpointer data)
   g_free (dir);
 }
 
+/* --- Foolscap: a remote call to a Tub behind the onion service ---------------- */
+
+static void
+assert_contains (const gchar *haystack, const gchar *needle)
+{
+  if (strstr (haystack, needle) == NULL)
+    g_error ("expected \"%s\" in:\n%s", needle, haystack);
+}
+
+typedef struct {
+  const gchar *tor_key;         /* how the client's tahoe.cfg names the client tor */
+  gboolean clear_too;           /* the server is also reachable in the clear */
+} FoolscapCase;
+
+/* The guide's server use case 2 (an onion service and a clear address)
+ * and use case 3 (the onion service only). */
+static const FoolscapCase foolscap_socks_port = { "socks.port", TRUE };
+static const FoolscapCase foolscap_control_port = { "control.port", FALSE };
+
+/* Two Foolscap Tubs (tests/foolscap-tubs.py). The server Tub listens on
+ * 127.0.0.1:TUB_PORT, where the onion service's second port leads (the
+ * Tahoe documentation's tub.port behind an operator's own onion service),
+ * and advertises tor:ONION:TUB_ONION_PORT, after tcp:127.0.0.1:TUB_PORT
+ * when the case says so. The client Tub's hint handlers are furlhint's
+ * (furlhint_foolscap.install_handlers()), from a tahoe.cfg of the guide's
+ * client use case 3 whose `[tor]` names the client tor. The remote call
+ * comes back, the clear hint (a direct route to the very listener) is
+ * refused by furlhint's policy, and the one connection the server Tub
+ * accepted was made by the onion service's tor (the owner of its other
+ * end, read from /proc by the script; for a direct connection it names
+ * the Python process): the call went through the private network. Under
+ * the leak checker the Python process is checked too, allowed only the
+ * client tor's ports. */
+static void
+test_foolscap_onion (Fixture *f, gconstpointer data)
+{
+  const FoolscapCase *c = data;
+  const gchar *tor_key = c->tor_key;
+  gboolean by_control = strcmp (tor_key, "control.port") == 0;
+  g_autofree gchar *onion_hint = NULL;
+  g_autofree gchar *clear_hint = NULL;
+  g_autofree gchar *cfg_name = g_strdup_printf ("foolscap-%s.cfg", tor_key);
+  g_autofree gchar *cfg_text = NULL;
+  g_autofree gchar *cfg = NULL;
+  g_autofree gchar *listen = NULL;
+  g_autofree gchar *location = NULL;
+  g_autofree gchar *route = NULL;
+  g_autofree gchar *from_hs = NULL;
+  g_autofree gchar *out = NULL;
+  g_autoptr(GPtrArray) env = g_ptr_array_new_with_free_func (g_free);
+  g_auto(GStrv) lines = NULL;
+  guint n_accepted = 0;
+  gint64 t0;
+  gint status;
+
+  if (!f->usable || !lab_foolscap_ready ())
+    return;
+  cfg_text = g_strdup_printf ("[node]\n"
+                              "anonymous = True\n"
+                              "tub.location =\n"
+                              "[tor]\n"
+                              "%s = tcp:127.0.0.1:%u\n", tor_key,
+                              by_control ? net.control_port : net.socks_port);
+  cfg = lab_write_file (net.lab, cfg_name, cfg_text);
+  listen = g_strdup_printf ("tcp:%u:interface=127.0.0.1", net_env_port ("TUB_PORT"));
+  onion_hint = g_strdup_printf ("tor:%s:%u", net.onion, net_env_port ("TUB_ONION_PORT"));
+  clear_hint = g_strdup_printf ("tcp:127.0.0.1:%u", net_env_port ("TUB_PORT"));
+  location = c->clear_too ? g_strconcat (clear_hint, ",", onion_hint, NULL)
+                          : g_strdup (onion_hint);
+  if (leakcheck_is_active ())
+    {
+      g_autofree gchar *python = g_path_get_basename (GI_PYTHON);
+
+      g_ptr_array_add (env, g_strdup_printf ("FURLHINT_LEAKCHECK_ONLY=%s", python));
+      /* The control port reports both SOCKS ports of the client tor. */
+      g_ptr_array_add (env, g_strdup_printf ("FURLHINT_LEAKCHECK_ALLOW=127.0.0.1:%u,"
+                                             "127.0.0.1:%u,127.0.0.1:%u",
+                                             net.socks_port, net.control_port,
+                                             net_env_port ("NOAUTH_SOCKS_PORT")));
+    }
+  g_ptr_array_add (env, NULL);
+
+  t0 = g_get_monotonic_time ();
+  out = lab_foolscap_run ((const gchar *const *) env->pdata, &status, cfg,
+                          "--listen", listen, "--location", location, NULL);
+  g_test_message ("the Tubs ran for %.1f s", (g_get_monotonic_time () - t0) / 1e6);
+  g_assert_cmpint (status, ==, 0);
+  assert_contains (out, "handlers: i2p=furlhint, tcp=furlhint, tor=furlhint\n");
+  /* furlhint's tor plugin, reaching the client tor the way the tahoe.cfg
+   * says. */
+  route = by_control
+    ? g_strdup_printf ("route %s: Tor (control port 127.0.0.1:%u, SOCKS port discovered) ",
+                       onion_hint, net.control_port)
+    : g_strdup_printf ("route %s: Tor (SOCKS 127.0.0.1:%u) ", onion_hint, net.socks_port);
+  assert_contains (out, route);
+  assert_contains (out, "(furlhint, anonymous)\n");
+  assert_contains (out, "echo: through furlhint\n");
+  if (c->clear_too)
+    {
+      g_autofree gchar *refused = g_strdup_printf ("status %s: bad hint: ignoring non-Tor-able "
+                                                   "ipaddr 127.0.0.1; anonymous mode reaches "
+                                                   "tcp: hints only through Tor\n", clear_hint);
+
+      assert_contains (out, refused);
+    }
+
+  /* Every connection the server Tub accepted came from the onion
+   * service's tor. */
+  from_hs = g_strdup_printf (" from pid %d (tor)", (int) lab_proc_get_pid (net.hs));
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "server accepted "))
+      {
+        n_accepted++;
+        if (!g_str_has_suffix (lines[i], from_hs))
+          g_error ("not a connection of the onion service's tor (%s): %s", from_hs, lines[i]);
+      }
+  g_assert_cmpuint (n_accepted, ==, 1);
+}
+
 static void
 test_proc_net_parser (void)
 {
@@ -1677,6 +1804,10 @@ main (int argc, char **argv)
   ADD ("/tornet/onion/publish", test_onion_publish);
   ADD ("/tornet/onion/cli-listen", test_cli_listen);
 #undef ADD
+  g_test_add ("/tornet/foolscap/onion-and-clear-tub/socks-port", Fixture,
+              &foolscap_socks_port, setup, test_foolscap_onion, teardown);
+  g_test_add ("/tornet/foolscap/onion-tub/control-port", Fixture, &foolscap_control_port,
+              setup, test_foolscap_onion, teardown);
   g_test_add ("/tornet/isolation/two-tubs-two-circuits", Fixture, &two_tubs,
               setup, test_isolation, teardown);
   g_test_add ("/tornet/isolation/prefer-no-auth-two-tubs-two-circuits", Fixture,

@@ -5,7 +5,10 @@
 # to 127.0.0.0/8), 2 non-exit relays, a client (SocksPort, a second
 # SocksPort with PreferSOCKSNoAuth, ControlPort with cookie auth,
 # UseMicrodescriptors 0, MapAddress echo.lab.test -> 127.0.0.1) and an
-# onion service in front of ECHO_PORT.
+# onion service in front of ECHO_PORT, which also forwards TUB_ONION_PORT
+# to 127.0.0.1:TUB_PORT, the way the Tahoe documentation has an operator
+# put a node's tub.port behind an onion service of their own tor (nothing
+# listens there until a test's Foolscap Tub does).
 #
 #   tor-net.sh DIR ECHO_PORT
 #
@@ -20,6 +23,7 @@
 #   SOCKS_PORT, CONTROL_PORT, CONTROL_COOKIE_FILE      (the client)
 #   NOAUTH_SOCKS_PORT     the client's SocksPort with PreferSOCKSNoAuth
 #   HS_CONTROL_PORT, HS_CONTROL_COOKIE_FILE, HS_HOSTNAME_FILE, ONION_PORT
+#   TUB_ONION_PORT, TUB_PORT   the onion's second port and its target
 #   CLIENT_LOG_HINT="Bootstrapped 100%"
 #
 # Environment (optional):
@@ -30,6 +34,7 @@
 #                      (__OwningControllerProcess): a last line of defence
 #                      if the caller dies without killing them.
 #   TORNET_ONION_PORT  the onion's virtual port (default 5858).
+#   TORNET_TUB_ONION_PORT  its second virtual port (default 3457).
 #   TOR_GENCERT, TOR   the binaries (default: from PATH).
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
@@ -40,6 +45,7 @@ DIR=$1
 ECHO_PORT=$2
 BASE=${TORNET_BASE_PORT:-20000}
 ONION_PORT=${TORNET_ONION_PORT:-5858}
+TUB_ONION_PORT=${TORNET_TUB_ONION_PORT:-3457}
 TOR=${TOR:-tor}
 TOR_GENCERT=${TOR_GENCERT:-tor-gencert}
 N_AUTHS=3
@@ -58,6 +64,7 @@ SOCKS_PORT=$((BASE + 40))
 CONTROL_PORT=$((BASE + 41))
 HS_CONTROL_PORT=$((BASE + 42))
 NOAUTH_SOCKS_PORT=$((BASE + 43))
+TUB_PORT=$((BASE + 44))
 
 # Authority keys: an identity/signing certificate from tor-gencert (empty
 # passphrase), and the relay identity from --list-fingerprint.
@@ -160,6 +167,7 @@ ControlPort 127.0.0.1:$HS_CONTROL_PORT
 CookieAuthentication 1
 HiddenServiceDir $DIR/hs/echo
 HiddenServicePort $ONION_PORT 127.0.0.1:$ECHO_PORT
+HiddenServicePort $TUB_ONION_PORT 127.0.0.1:$TUB_PORT
 EOF
 } > "$DIR/hs/torrc"
 
@@ -185,6 +193,8 @@ EOF
   echo "HS_CONTROL_COOKIE_FILE=$DIR/hs/control_auth_cookie"
   echo "HS_HOSTNAME_FILE=$DIR/hs/echo/hostname"
   echo "ONION_PORT=$ONION_PORT"
+  echo "TUB_ONION_PORT=$TUB_ONION_PORT"
+  echo "TUB_PORT=$TUB_PORT"
   echo "ECHO_PORT=$ECHO_PORT"
 } > "$DIR/tor-net.env"
 cat "$DIR/tor-net.env"
