@@ -1357,7 +1357,7 @@ test_check_config_keys (void)
 
     RUN (&res, "check-config", "--anonymous", cfg);
     g_assert_cmpint (res.status, ==, 0);
-    g_assert_nonnull (strstr (res.out, "\nwarning: i2p: i2p: anonymous mode with zero-hop tunnels, "
+    g_assert_nonnull (strstr (res.out, "\nwarning: i2p: anonymous mode with zero-hop tunnels, "
                                        "as [i2p] sam.allow-zero-hop = true allows: "));
     cli_result_clear (&res);
     g_unlink (cfg);
