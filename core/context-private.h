@@ -100,6 +100,22 @@ gchar *fh_plan_route_problem (gboolean anonymous,
                               gboolean carried,
                               FurlHintPolicyError *code);
 
+/* furlhint_plan_add_route() for a @target just filled by
+ * furlhint_plugin_parse(), which already put it in canonical form (the
+ * default ranker's routes): the route is checked the same way, the
+ * host is not canonicalized a second time. */
+gboolean fh_plan_add_parsed_route (FurlHintPlan *plan,
+                                   guint hint_index,
+                                   FurlHintPlugin *plugin,
+                                   FurlHintTarget *target,
+                                   guint tier,
+                                   gboolean carried);
+
+/* furlhint_context_find_plugin_for_host() for a @host known to be in
+ * canonical form (a parsed target's). */
+FurlHintPlugin *fh_context_find_plugin_for_canonical_host (FurlHintContext *ctx,
+                                                           const gchar *host);
+
 /* Why @target, parsed for a carried `tcp:` hint, must not be handed to
  * @plugin, or NULL: an anonymous carrier is never asked for an address
  * no anonymity network's exit can reach (Foolscap's non-Tor-able

@@ -477,7 +477,6 @@ furlhint_context_find_plugin_for_host (FurlHintContext *ctx,
 {
   g_autofree gchar *copy = NULL;
   const gchar *canonical = host;
-  guint i;
 
   g_return_val_if_fail (ctx != NULL, NULL);
   g_return_val_if_fail (host != NULL, NULL);
@@ -493,6 +492,15 @@ furlhint_context_find_plugin_for_host (FurlHintContext *ctx,
       if (canonical == NULL)
         return NULL;
     }
+  return fh_context_find_plugin_for_canonical_host (ctx, canonical);
+}
+
+FurlHintPlugin *
+fh_context_find_plugin_for_canonical_host (FurlHintContext *ctx,
+                                           const gchar *host)
+{
+  gsize host_len = strlen (host);
+  guint i;
 
   for (i = 0; i < ctx->plugins->len; i++)
     {
@@ -502,7 +510,14 @@ furlhint_context_find_plugin_for_host (FurlHintContext *ctx,
 
       for (j = 0; suffixes[j] != NULL; j++)
         {
-          if (fh_hostname_in_domain (canonical, suffix_domain (suffixes[j])))
+          const gchar *domain = suffix_domain (suffixes[j]);
+          gsize domain_len = strlen (domain);
+
+          /* fh_hostname_in_domain(), with a cheap look at the last byte
+           * first: most hosts end in no plugin's domain. */
+          if (domain_len > 0 && host_len > domain_len &&
+              g_ascii_tolower (host[host_len - 1]) == g_ascii_tolower (domain[domain_len - 1]) &&
+              fh_hostname_in_domain (host, domain))
             return plugin;
         }
     }

@@ -26,7 +26,13 @@
 typedef struct {
   FurlHintPlanEntry entry;
   guint seq;
-  gchar *route_text;        /* (owned) (nullable) the plugin's describe() text */
+  /* (owned) (nullable) a route's describe() text; once the plan is
+   * finished, its first @route_len bytes, followed by the tier and
+   * delay: then entry.description points to it. A rejection's
+   * entry.description points to entry.reason (or a static ""). Either
+   * way the description is never freed on its own. */
+  gchar *route_text;
+  gsize route_len;
 } PlanItem;
 
 struct _FurlHintPlan {
@@ -46,7 +52,6 @@ plan_item_free (gpointer data)
   PlanItem *item = data;
 
   furlhint_target_clear (&item->entry.target);
-  g_free (item->entry.description);
   g_free (item->entry.reason);
   g_free (item->route_text);
   g_free (item);
@@ -259,6 +264,43 @@ fh_carried_target_problem (FurlHintPlugin *plugin,
                           target->host, furlhint_plugin_get_name (plugin));
 }
 
+/* furlhint_plan_add_route() once @target is in canonical form. */
+static gboolean
+add_canonical_route (FurlHintPlan *plan,
+                     guint hint_index,
+                     FurlHintPlugin *plugin,
+                     FurlHintTarget *target,
+                     guint tier,
+                     gboolean carried)
+{
+  FurlHintPolicyError code;
+  gchar *problem;
+  PlanItem *item;
+
+  problem = route_problem_canonical (plan->anonymous, plugin, target, tier, carried, &code);
+  if (problem != NULL)
+    {
+      plan_add_rejection_take (plan, hint_index, code, problem);
+      furlhint_target_clear (target);
+      return FALSE;
+    }
+
+  item = plan_append (plan, hint_index);
+  item->entry.routed = TRUE;
+  item->entry.plugin = plugin;
+  item->entry.anon_class = furlhint_plugin_get_anon_class (plugin);
+  item->entry.tier = tier;
+  item->entry.carried = carried ? TRUE : FALSE;
+  item->route_text = furlhint_plugin_describe (plugin, target);
+  item->route_len = strlen (item->route_text);
+
+  /* Take the strings; the caller's target is left zeroed. */
+  item->entry.target = *target;
+  memset (target, 0, sizeof *target);
+
+  return TRUE;
+}
+
 gboolean
 furlhint_plan_add_route (FurlHintPlan *plan,
                          guint hint_index,
@@ -268,9 +310,6 @@ furlhint_plan_add_route (FurlHintPlan *plan,
                          gboolean carried)
 {
   g_autoptr(GError) error = NULL;
-  FurlHintPolicyError code;
-  gchar *problem;
-  PlanItem *item;
 
   g_return_val_if_fail (plan != NULL, FALSE);
   g_return_val_if_fail (hint_index < furlhint_furl_get_n_hints (plan->furl), FALSE);
@@ -289,27 +328,22 @@ furlhint_plan_add_route (FurlHintPlan *plan,
       return FALSE;
     }
 
-  problem = route_problem_canonical (plan->anonymous, plugin, target, tier, carried, &code);
-  if (problem != NULL)
-    {
-      plan_add_rejection_take (plan, hint_index, code, problem);
-      furlhint_target_clear (target);
-      return FALSE;
-    }
+  return add_canonical_route (plan, hint_index, plugin, target, tier, carried);
+}
 
-  item = plan_append (plan, hint_index);
-  item->entry.routed = TRUE;
-  item->entry.plugin = plugin;
-  item->entry.anon_class = furlhint_plugin_get_anon_class (plugin);
-  item->entry.tier = tier;
-  item->entry.carried = carried ? TRUE : FALSE;
-  item->route_text = furlhint_plugin_describe (plugin, target);
+gboolean
+fh_plan_add_parsed_route (FurlHintPlan *plan,
+                          guint hint_index,
+                          FurlHintPlugin *plugin,
+                          FurlHintTarget *target,
+                          guint tier,
+                          gboolean carried)
+{
+  g_return_val_if_fail (plan != NULL, FALSE);
+  g_return_val_if_fail (hint_index < furlhint_furl_get_n_hints (plan->furl), FALSE);
+  g_return_val_if_fail (target != NULL && target->host != NULL, FALSE);
 
-  /* Take the strings; the caller's target is left zeroed. */
-  item->entry.target = *target;
-  memset (target, 0, sizeof *target);
-
-  return TRUE;
+  return add_canonical_route (plan, hint_index, plugin, target, tier, carried);
 }
 
 static gint
@@ -367,34 +401,32 @@ append_str (gchar       *p,
   return p + len;
 }
 
-/* g_strdup_printf ("%s (tier %u, %s, starts at +%u ms)", ...) without
- * printf, which is most of the cost of ranking a FURL. */
-static gchar *
-describe_route (const gchar *route,
-                guint        tier,
+/* Makes @item's description g_strdup_printf ("%s (tier %u, %s, starts at
+ * +%u ms)", route text, ...) without printf, which was most of the cost
+ * of ranking a FURL, and in the buffer of the route text itself: one
+ * allocation per route, not two. Finishing again rewrites the tail. */
+static void
+describe_route (PlanItem    *item,
                 const gchar *anon_class,
                 guint        delay_ms)
 {
   static const gchar tier_s[] = " (tier ", starts_s[] = ", starts at +", ms_s[] = " ms)";
-  gsize route_len, class_len;
-  gchar *text, *p;
+  gsize class_len = strlen (anon_class);
+  gchar *p;
 
-  if (route == NULL)
-    route = "(null)";  /* what glibc's printf writes */
-  route_len = strlen (route);
-  class_len = strlen (anon_class);
-  text = g_malloc (route_len + class_len + sizeof tier_s + sizeof starts_s + sizeof ms_s +
-                   2 + 2 * 10);
-  p = append_str (text, route, route_len);
+  item->route_text = g_realloc (item->route_text,
+                                item->route_len + class_len + sizeof tier_s +
+                                sizeof starts_s + sizeof ms_s + 2 + 2 * 10);
+  p = item->route_text + item->route_len;
   p = append_str (p, tier_s, sizeof tier_s - 1);
-  p = append_uint (p, tier);
+  p = append_uint (p, item->entry.tier);
   p = append_str (p, ", ", 2);
   p = append_str (p, anon_class, class_len);
   p = append_str (p, starts_s, sizeof starts_s - 1);
   p = append_uint (p, delay_ms);
   p = append_str (p, ms_s, sizeof ms_s - 1);
   *p = '\0';
-  return text;
+  item->entry.description = item->route_text;
 }
 
 void
@@ -420,8 +452,6 @@ furlhint_plan_finish (FurlHintPlan *plan,
       PlanItem *item = g_ptr_array_index (plan->items, i);
       FurlHintPlanEntry *entry = &item->entry;
 
-      g_clear_pointer (&entry->description, g_free);
-
       if (entry->routed)
         {
           if (plan->n_routes == 0 || entry->tier != current_tier)
@@ -433,17 +463,13 @@ furlhint_plan_finish (FurlHintPlan *plan,
           position++;
           plan->n_routes++;
 
-          entry->description =
-            describe_route (item->route_text != NULL ? item->route_text
-                                                     : furlhint_plugin_get_name (entry->plugin),
-                            entry->tier,
-                            furlhint_anon_class_name (entry->anon_class),
-                            entry->delay_ms);
+          describe_route (item, furlhint_anon_class_name (entry->anon_class),
+                          entry->delay_ms);
         }
       else
         {
           entry->delay_ms = 0;
-          entry->description = g_strdup (entry->reason != NULL ? entry->reason : "");
+          entry->description = entry->reason != NULL ? entry->reason : (gchar *) "";
         }
     }
 

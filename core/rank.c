@@ -341,8 +341,8 @@ parse_and_route (RankState *st,
       return FALSE;
     }
 
-  return furlhint_plan_add_route (st->plan, idx, plugin, &target, tier,
-                                  mode == FURLHINT_PARSE_CARRY);
+  return fh_plan_add_parsed_route (st->plan, idx, plugin, &target, tier,
+                                   mode == FURLHINT_PARSE_CARRY);
 }
 
 /* Routes a `tcp:` hint through a plugin that carries TCP (Tor, SOCKS). */
@@ -440,7 +440,7 @@ rank_native (RankState *st,
      * tor: hint, or in a pb+tor:// location that furl.c turned into one)
      * is not one this plugin's network can reach. Compared on the
      * canonical target, so "x.b32.i2p." is caught too. */
-    claimant = furlhint_context_find_plugin_for_host (st->ctx, target.host);
+    claimant = fh_context_find_plugin_for_canonical_host (st->ctx, target.host);
     if (claimant != NULL && claimant != plugin && claimant != st->tcp)
       {
         if (st->network != FURLHINT_NETWORK_ANY)
@@ -463,8 +463,8 @@ rank_native (RankState *st,
         return;
       }
 
-    furlhint_plan_add_route (st->plan, idx, plugin, &target, FURLHINT_TIER_NATIVE,
-                             mode == FURLHINT_PARSE_CARRY);
+    fh_plan_add_parsed_route (st->plan, idx, plugin, &target, FURLHINT_TIER_NATIVE,
+                              mode == FURLHINT_PARSE_CARRY);
     furlhint_target_clear (&target);
   }
 }
@@ -511,7 +511,7 @@ find_suffix_plugin (RankState *st,
   if (fh_hostname_in_domain (host, "onion") || fh_hostname_in_domain (host, "i2p"))
     *must_not_resolve = TRUE;
 
-  claimant = furlhint_context_find_plugin_for_host (st->ctx, host);
+  claimant = fh_context_find_plugin_for_canonical_host (st->ctx, host);
   if (claimant != st->tcp)
     *plugin_out = claimant;
 
@@ -806,8 +806,8 @@ add_tor_fallback (RankState *st,
       g_autofree gchar *problem = fh_carried_target_problem (st->anon_carrier, &target);
 
       if (problem == NULL)
-        furlhint_plan_add_route (st->plan, idx, st->anon_carrier, &target,
-                                 FURLHINT_TIER_TOR_FALLBACK, TRUE);
+        fh_plan_add_parsed_route (st->plan, idx, st->anon_carrier, &target,
+                                  FURLHINT_TIER_TOR_FALLBACK, TRUE);
     }
   furlhint_target_clear (&target);
 }

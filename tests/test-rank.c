@@ -1448,6 +1448,20 @@ test_hostname_is_canonical (void)
     "::1", "[::1]", "2001:DB8::1", "fe80::1%eth0", "a:b.", "Example.COM",
     "example.com.", "x.onion.com", "X.ONION.com", "127.0.0.1", "127.0.0.1.",
     "\xc3\xa9.onion", "\xc3\x89.ONION", "a b.onion", "-x.onion",
+    /* Long enough for the capitals to be looked for eight bytes at a
+     * time: one in each position of a word, in the tail, none; bytes
+     * whose low seven bits are capitals (0xc1, 0xda) are not. */
+    "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion",
+    "Abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion",
+    "abcdefgHijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion",
+    "abcdefghIjklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion",
+    "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.oNion",
+    "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onioN",
+    "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwZ.b32.i2p",
+    "@[`{abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnop.b32.i2p",
+    "\xc1\xda\xc1\xda\xc1\xda\xc1\xda\xc1\xda" "abcdefghijklmnop.onion",
+    "\xc1\xda\xc1\xda\xc1\xda\xc1\xdaZ\xc1\xda" "abcdefghijklmnop.onion",
+    "Example-With-Capitals-Everywhere.Long-Name.COM",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (hosts); i++)
