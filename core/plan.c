@@ -26,13 +26,8 @@
 typedef struct {
   FurlHintPlanEntry entry;
   guint seq;
-  /* (owned) (nullable) a route's describe() text; once the plan is
-   * finished, its first @route_len bytes, followed by the tier and
-   * delay: then entry.description points to it. A rejection's
-   * entry.description points to entry.reason (or a static ""). Either
-   * way the description is never freed on its own. */
-  gchar *route_text;
-  gsize route_len;
+  gchar *route_text;        /* (owned) (nullable) a route's describe() text */
+  gsize route_len;          /* its length */
 } PlanItem;
 
 struct _FurlHintPlan {
@@ -44,6 +39,11 @@ struct _FurlHintPlan {
   guint next_seq;
   gboolean finished;
   guint finished_stagger_ms;  /* the stagger it was finished with */
+  /* (owned) (nullable) every route's description, one after the other,
+   * made by furlhint_plan_finish(): one allocation per plan, not one per
+   * route. A rejection's entry.description points to its entry.reason
+   * (or a static ""). No description is freed on its own. */
+  gchar *descriptions;
 };
 
 static void
@@ -92,6 +92,7 @@ furlhint_plan_unref (FurlHintPlan *plan)
   if (g_ref_count_dec (&plan->ref))
     {
       g_ptr_array_unref (plan->items);
+      g_free (plan->descriptions);
       furlhint_furl_unref (plan->furl);
       g_free (plan);
     }
@@ -401,32 +402,30 @@ append_str (gchar       *p,
   return p + len;
 }
 
-/* Makes @item's description g_strdup_printf ("%s (tier %u, %s, starts at
- * +%u ms)", route text, ...) without printf, which was most of the cost
- * of ranking a FURL, and in the buffer of the route text itself: one
- * allocation per route, not two. Finishing again rewrites the tail. */
-static void
-describe_route (PlanItem    *item,
-                const gchar *anon_class,
-                guint        delay_ms)
+/* The longest tail describe_route() appends for @anon_class. */
+#define DESCRIBE_TAIL_MAX(class_len) ((class_len) + sizeof " (tier , , starts at + ms)" + 2 * 10)
+
+/* Writes g_strdup_printf ("%s (tier %u, %s, starts at +%u ms)", route
+ * text, ...) at @p without printf, which was most of the cost of ranking
+ * a FURL; returns the end of what it wrote (its NUL is at the end). */
+static gchar *
+describe_route (gchar           *p,
+                const PlanItem  *item,
+                const gchar     *anon_class,
+                gsize            class_len)
 {
   static const gchar tier_s[] = " (tier ", starts_s[] = ", starts at +", ms_s[] = " ms)";
-  gsize class_len = strlen (anon_class);
-  gchar *p;
 
-  item->route_text = g_realloc (item->route_text,
-                                item->route_len + class_len + sizeof tier_s +
-                                sizeof starts_s + sizeof ms_s + 2 + 2 * 10);
-  p = item->route_text + item->route_len;
+  p = append_str (p, item->route_text, item->route_len);
   p = append_str (p, tier_s, sizeof tier_s - 1);
   p = append_uint (p, item->entry.tier);
   p = append_str (p, ", ", 2);
   p = append_str (p, anon_class, class_len);
   p = append_str (p, starts_s, sizeof starts_s - 1);
-  p = append_uint (p, delay_ms);
+  p = append_uint (p, item->entry.delay_ms);
   p = append_str (p, ms_s, sizeof ms_s - 1);
-  *p = '\0';
-  item->entry.description = item->route_text;
+  *p++ = '\0';
+  return p;
 }
 
 void
@@ -434,6 +433,7 @@ furlhint_plan_finish (FurlHintPlan *plan,
                       guint stagger_ms)
 {
   guint i, position = 0, current_tier = 0;
+  gsize size = 0;
 
   g_return_if_fail (plan != NULL);
 
@@ -462,14 +462,32 @@ furlhint_plan_finish (FurlHintPlan *plan,
           entry->delay_ms = position * stagger_ms;
           position++;
           plan->n_routes++;
-
-          describe_route (item, furlhint_anon_class_name (entry->anon_class),
-                          entry->delay_ms);
+          size += item->route_len +
+                  DESCRIBE_TAIL_MAX (strlen (furlhint_anon_class_name (entry->anon_class)));
         }
       else
         {
           entry->delay_ms = 0;
           entry->description = entry->reason != NULL ? entry->reason : (gchar *) "";
+        }
+    }
+
+  /* Then the routes' descriptions, all in one block. */
+  g_clear_pointer (&plan->descriptions, g_free);
+  if (plan->n_routes > 0)
+    {
+      gchar *p = plan->descriptions = g_malloc (size);
+
+      for (i = 0; i < plan->items->len; i++)
+        {
+          PlanItem *item = g_ptr_array_index (plan->items, i);
+          const gchar *anon_class;
+
+          if (!item->entry.routed)
+            continue;
+          anon_class = furlhint_anon_class_name (item->entry.anon_class);
+          item->entry.description = p;
+          p = describe_route (p, item, anon_class, strlen (anon_class));
         }
     }
 

@@ -13,6 +13,7 @@
 
 #include "config-private.h"
 #include "context-private.h"
+#include "foolscap-hint.h"
 #include "hostname.h"
 
 #include <stddef.h>
@@ -474,8 +475,9 @@ rank_native (RankState *st,
  * decision does not depend on the tcp plugin being loaded, and the host's
  * canonical form (core/shared/hostname.h), the one every target carries: one
  * final dot dropped, so "x.onion." is routed (and later sent) as
- * "x.onion". Sets *@must_not_resolve for `.onion`/`.i2p` names: those
- * never go to DNS, whether or not a plugin claims them. FALSE with
+ * "x.onion". Sets *@must_not_resolve, and *@host_out to that canonical
+ * name, for `.onion`/`.i2p` names: those never go to DNS, whether or not
+ * a plugin claims them. FALSE with
  * @error set for a host that has no canonical form ("x.onion.."). */
 static gboolean
 find_suffix_plugin (RankState *st,
@@ -485,37 +487,48 @@ find_suffix_plugin (RankState *st,
                     gboolean *must_not_resolve,
                     GError **error)
 {
-  g_autofree gchar *written = NULL;
-  g_autofree gchar *host = NULL;
+  gchar buffer[256];
+  g_autofree gchar *allocated = NULL;
+  const gchar *host;
+  gsize start, len;
   FurlHintPlugin *claimant;
 
   *must_not_resolve = FALSE;
   *host_out = NULL;
   *plugin_out = NULL;
 
-  if (!furlhint_foolscap_parse_hint (canonical, FURLHINT_FOOLSCAP_TCP, &written, NULL, NULL) ||
-      written == NULL)
+  if (!fh_foolscap_tcp_host_span (canonical, strlen (canonical), &start, &len))
     return TRUE;
 
   /* Foolscap's parse gives the name as written, nearly always canonical
-   * already: then it is taken as it is, not copied again. */
-  if (fh_hostname_is_canonical (written))
-    host = g_steal_pointer (&written);
-  else
+   * already: then it is taken as it is, copied only onto the stack. */
+  if (len < sizeof buffer)
     {
-      host = fh_hostname_canonicalize (written, error);
-      if (host == NULL)
+      memcpy (buffer, canonical + start, len);
+      buffer[len] = '\0';
+      host = buffer;
+    }
+  else
+    host = allocated = g_strndup (canonical + start, len);
+  if (!fh_hostname_is_canonical (host))
+    {
+      gchar *copy = fh_hostname_canonicalize (host, error);
+
+      if (copy == NULL)
         return FALSE;
+      g_free (allocated);
+      host = allocated = copy;
     }
 
   if (fh_hostname_in_domain (host, "onion") || fh_hostname_in_domain (host, "i2p"))
-    *must_not_resolve = TRUE;
+    {
+      *must_not_resolve = TRUE;
+      *host_out = g_strdup (host);
+    }
 
   claimant = fh_context_find_plugin_for_canonical_host (st->ctx, host);
   if (claimant != st->tcp)
     *plugin_out = claimant;
-
-  *host_out = g_steal_pointer (&host);
   return TRUE;
 }
 

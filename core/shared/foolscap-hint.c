@@ -938,6 +938,21 @@ fh_foolscap_port_usable (const FhFoolscapAddr *addr,
 }
 
 gboolean
+fh_foolscap_tcp_host_span (const gchar *hint,
+                           gsize        len,
+                           gsize       *host_start,
+                           gsize       *host_len)
+{
+  HintSpan m;
+
+  if (!span_tcp (hint, len, &m))
+    return FALSE;
+  *host_start = m.host_start;
+  *host_len = m.host_end - m.host_start;
+  return TRUE;
+}
+
+gboolean
 furlhint_foolscap_parse_hint (const gchar             *canonical,
                               FurlHintFoolscapHandler  handler,
                               gchar                  **host,
