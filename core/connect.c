@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <glib-unix.h>
 #include <furlhint/furlhint.h>
+#include "config-private.h"
 #include "context-private.h"
 
 /* How long a transport found down (Tor's SOCKS port refused, SAM not
@@ -914,6 +915,43 @@ furlhint_context_connect_plan_async (FurlHintContext *ctx,
   start_tier (conn);
 }
 
+/* furlhint_context_rank() for a connect. A node that connects to the
+ * same FURL many times at once (or over and over) would hold as many
+ * equal plans: with the default ranker and no per-peer overrides, the
+ * plan ranked last for this FURL is shared (plans are immutable once
+ * finished; the connector only reads them) for as long as the config,
+ * the plugins, the stagger and the plan itself are as they were. */
+static FurlHintPlan *
+rank_for_connect (FurlHintContext *ctx,
+                  FurlHintFurl *furl,
+                  const FurlHintRankOptions *options)
+{
+  FurlHintConfig *config = furlhint_context_get_config (ctx);
+  FurlHintRankOptions o;
+  FurlHintPlan *plan;
+
+  fh_rank_options_read (options, &o);
+  if (ctx->ranker != furlhint_rank_default || o.overrides != NULL)
+    return furlhint_context_rank (ctx, furl, options);
+
+  plan = ctx->connect_plan;
+  if (plan != NULL && furlhint_plan_get_furl (plan) == furl &&
+      fh_plan_get_version (plan) == ctx->connect_plan_version &&
+      config->serial == ctx->connect_plan_config_serial &&
+      ctx->plugins_serial == ctx->connect_plan_plugins_serial &&
+      o.stagger_ms == ctx->connect_plan_stagger_ms)
+    return furlhint_plan_ref (plan);
+
+  plan = furlhint_context_rank (ctx, furl, options);
+  g_clear_pointer (&ctx->connect_plan, furlhint_plan_unref);
+  ctx->connect_plan = furlhint_plan_ref (plan);
+  ctx->connect_plan_version = fh_plan_get_version (plan);
+  ctx->connect_plan_config_serial = config->serial;
+  ctx->connect_plan_plugins_serial = ctx->plugins_serial;
+  ctx->connect_plan_stagger_ms = o.stagger_ms;
+  return plan;
+}
+
 void
 furlhint_context_connect_async (FurlHintContext *ctx,
                                 FurlHintFurl *furl,
@@ -927,7 +965,7 @@ furlhint_context_connect_async (FurlHintContext *ctx,
   g_return_if_fail (ctx != NULL);
   g_return_if_fail (furl != NULL);
 
-  plan = furlhint_context_rank (ctx, furl, options != NULL ? &options->rank : NULL);
+  plan = rank_for_connect (ctx, furl, options != NULL ? &options->rank : NULL);
   furlhint_context_connect_plan_async (ctx, plan, options, cancellable, callback, user_data);
   furlhint_plan_unref (plan);
 }

@@ -60,6 +60,8 @@ furlhint_context_unref (FurlHintContext *ctx)
   if (!g_ref_count_dec (&ctx->ref))
     return;
 
+  g_clear_pointer (&ctx->connect_plan, furlhint_plan_unref);
+
   /* Reverse load order: a plugin loaded later may have been set up on top
    * of an earlier one, so it goes first. The logger stays installed until
    * every fini has run, since plugins may log while shutting down. */
@@ -391,6 +393,7 @@ fh_context_add_plugin (FurlHintContext *ctx,
 
   g_ptr_array_add (ctx->plugins, plugin);
   ctx->carriers_valid = FALSE;
+  ctx->plugins_serial++;
   for (i = 0; desc->prefixes[i] != NULL; i++)
     g_hash_table_insert (ctx->by_prefix, g_strdup (desc->prefixes[i]), plugin);
 

@@ -39,6 +39,7 @@ struct _FurlHintPlan {
   guint next_seq;
   gboolean finished;
   guint finished_stagger_ms;  /* the stagger it was finished with */
+  guint version;            /* fh_plan_get_version() */
   /* (owned) (nullable) every route's description, one after the other,
    * made by furlhint_plan_finish(): one allocation per plan, not one per
    * route. A rejection's entry.description points to its entry.reason
@@ -112,6 +113,7 @@ plan_append (FurlHintPlan *plan,
   /* A plan changed after furlhint_plan_finish() has to be finished again
    * (furlhint_context_rank() does so); until then its order is stale. */
   plan->finished = FALSE;
+  plan->version++;
 
   return item;
 }
@@ -493,6 +495,13 @@ furlhint_plan_finish (FurlHintPlan *plan,
 
   plan->finished = TRUE;
   plan->finished_stagger_ms = stagger_ms;
+  plan->version++;
+}
+
+guint
+fh_plan_get_version (const FurlHintPlan *plan)
+{
+  return plan->version;
 }
 
 FurlHintFurl *

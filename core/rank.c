@@ -1091,12 +1091,29 @@ plan_rebuild_anonymous (FurlHintPlan *plan)
   return safe;
 }
 
+void
+fh_rank_options_read (const FurlHintRankOptions *options,
+                      FurlHintRankOptions *out)
+{
+  *out = (FurlHintRankOptions) { sizeof *out, };
+  /* Read only what the caller's struct has. */
+  if (options != NULL)
+    {
+      if (options->struct_size >= offsetof (FurlHintRankOptions, overrides) + sizeof out->overrides)
+        out->overrides = options->overrides;
+      if (options->struct_size >= offsetof (FurlHintRankOptions, stagger_ms) + sizeof out->stagger_ms)
+        out->stagger_ms = options->stagger_ms;
+    }
+  if (out->stagger_ms == 0)
+    out->stagger_ms = FURLHINT_DEFAULT_STAGGER_MS;
+}
+
 FurlHintPlan *
 furlhint_context_rank (FurlHintContext *ctx,
                        FurlHintFurl *furl,
                        const FurlHintRankOptions *options)
 {
-  FurlHintRankOptions o = { sizeof o, };
+  FurlHintRankOptions o;
   FurlHintRanker ranker;
   gpointer ranker_data;
   FurlHintConfig *config;
@@ -1108,16 +1125,7 @@ furlhint_context_rank (FurlHintContext *ctx,
   g_return_val_if_fail (ctx != NULL, NULL);
   g_return_val_if_fail (furl != NULL, NULL);
 
-  /* Read only what the caller's struct has. */
-  if (options != NULL)
-    {
-      if (options->struct_size >= offsetof (FurlHintRankOptions, overrides) + sizeof o.overrides)
-        o.overrides = options->overrides;
-      if (options->struct_size >= offsetof (FurlHintRankOptions, stagger_ms) + sizeof o.stagger_ms)
-        o.stagger_ms = options->stagger_ms;
-    }
-  if (o.stagger_ms == 0)
-    o.stagger_ms = FURLHINT_DEFAULT_STAGGER_MS;
+  fh_rank_options_read (options, &o);
 
   config = furlhint_context_get_config (ctx);
   anonymous = config != NULL && furlhint_config_get_anonymous (config);
