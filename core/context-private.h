@@ -38,6 +38,11 @@ struct _FurlHintContext {
   FurlHintPlugin *carrier_tcp, *carrier_tor, *carrier_i2p;   /* (unowned) (nullable) */
   FurlHintPlugin *carrier_tcp_proxy, *carrier_anonymous;     /* (unowned) (nullable) */
   guint plugins_serial;                       /* changes at every registration */
+  /* Every plugin's host suffixes, as domains, in load order: what
+   * fh_context_find_plugin_for_canonical_host() compares with, made
+   * again when @plugins_serial has changed since. */
+  GArray *suffixes;                           /* (owned) (nullable) (element-type FhSuffix) */
+  guint suffixes_serial;
   /* The plan furlhint_context_connect_async() ranked last (core/connect.c),
    * shared by the connects that follow to the same FURL while nothing it
    * was ranked from has changed: the config (its serial), the plugins

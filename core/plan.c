@@ -45,32 +45,49 @@ struct _FurlHintPlan {
    * route. A rejection's entry.description points to its entry.reason
    * (or a static ""). No description is freed on its own. */
   gchar *descriptions;
+  /* The first @n_inline items live in the plan's own allocation (a plan
+   * has an entry per hint, and rarely more); later ones are allocated
+   * one by one. */
+  guint n_inline;
+  guint n_inline_used;
+  PlanItem inline_items[];
 };
 
 static void
-plan_item_free (gpointer data)
+plan_item_clear (PlanItem *item)
 {
-  PlanItem *item = data;
-
   furlhint_target_clear (&item->entry.target);
   g_free (item->entry.reason);
   g_free (item->route_text);
-  g_free (item);
 }
+
+static gboolean
+plan_item_is_inline (const FurlHintPlan *plan,
+                     const PlanItem *item)
+{
+  return item >= plan->inline_items && item < plan->inline_items + plan->n_inline;
+}
+
+/* A FURL can hold thousands of hints: beyond this many, the items are
+ * allocated one by one rather than all with the plan. */
+#define PLAN_INLINE_MAX 64
 
 FurlHintPlan *
 furlhint_plan_new (FurlHintFurl *furl,
                    gboolean anonymous)
 {
   FurlHintPlan *plan;
+  guint n_inline;
 
   g_return_val_if_fail (furl != NULL, NULL);
 
-  plan = g_new0 (FurlHintPlan, 1);
+  n_inline = MIN (furlhint_furl_get_n_hints (furl), PLAN_INLINE_MAX);
+  plan = g_malloc0 (sizeof *plan + n_inline * sizeof (PlanItem));
   g_ref_count_init (&plan->ref);
   plan->furl = furlhint_furl_ref (furl);
   plan->anonymous = anonymous ? TRUE : FALSE;
-  plan->items = g_ptr_array_new_with_free_func (plan_item_free);
+  plan->n_inline = n_inline;
+  plan->items = g_ptr_array_sized_new (MAX (n_inline, 1));
 
   return plan;
 }
@@ -92,6 +109,14 @@ furlhint_plan_unref (FurlHintPlan *plan)
 
   if (g_ref_count_dec (&plan->ref))
     {
+      for (guint i = 0; i < plan->items->len; i++)
+        {
+          PlanItem *item = g_ptr_array_index (plan->items, i);
+
+          plan_item_clear (item);
+          if (!plan_item_is_inline (plan, item))
+            g_free (item);
+        }
       g_ptr_array_unref (plan->items);
       g_free (plan->descriptions);
       furlhint_furl_unref (plan->furl);
@@ -103,7 +128,9 @@ static PlanItem *
 plan_append (FurlHintPlan *plan,
              guint hint_index)
 {
-  PlanItem *item = g_new0 (PlanItem, 1);
+  PlanItem *item = plan->n_inline_used < plan->n_inline
+                   ? &plan->inline_items[plan->n_inline_used++]
+                   : g_new0 (PlanItem, 1);
 
   item->entry.hint_index = hint_index;
   item->entry.hint = furlhint_furl_get_hint (plan->furl, hint_index);
@@ -446,7 +473,14 @@ furlhint_plan_finish (FurlHintPlan *plan,
   if (plan->finished && plan->finished_stagger_ms == stagger_ms)
     return;
 
-  g_ptr_array_sort (plan->items, plan_item_compare);
+  /* Usually in order already (the default ranker goes hint by hint):
+   * checked in one pass, sorted only when not. */
+  for (i = 1; i < plan->items->len; i++)
+    if (plan_item_compare (&plan->items->pdata[i - 1], &plan->items->pdata[i]) > 0)
+      {
+        g_ptr_array_sort (plan->items, plan_item_compare);
+        break;
+      }
 
   plan->n_routes = 0;
   for (i = 0; i < plan->items->len; i++)

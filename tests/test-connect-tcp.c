@@ -872,6 +872,7 @@ test_shared_plan (Fixture *f, gconstpointer data)
   furlhint_connect_result_unref (i.result);
   furlhint_connect_result_unref (j.result);
   furlhint_connect_result_unref (k.result);
+  furlhint_connect_result_unref (e.result);
   g_clear_error (&e.error);
   furlhint_furl_unref (furl);
   furlhint_furl_unref (other);

@@ -938,6 +938,37 @@ fh_foolscap_port_usable (const FhFoolscapAddr *addr,
 }
 
 gboolean
+fh_foolscap_match_tcp_usable (const gchar *hint,
+                              gsize        len,
+                              gsize       *host_start,
+                              gsize       *host_len,
+                              guint16     *port)
+{
+  HintSpan m;
+  guint value = 0, digits = 0;
+  gsize i;
+
+  if (!span_tcp (hint, len, &m) || !m.has_port || m.port.non_ascii)
+    return FALSE;
+  /* fh_foolscap_port_usable() on what port_dup() would write: leading
+   * zeros dropped, at most five digits left, 1-65535. */
+  for (i = m.port.start; i < m.port.end; i++)
+    {
+      if (digits == 0 && hint[i] == '0')
+        continue;
+      if (++digits > 5)
+        return FALSE;
+      value = value * 10 + (guint) (hint[i] - '0');
+    }
+  if (value < 1 || value > 65535)
+    return FALSE;
+  *host_start = m.host_start;
+  *host_len = m.host_end - m.host_start;
+  *port = (guint16) value;
+  return TRUE;
+}
+
+gboolean
 fh_foolscap_tcp_host_span (const gchar *hint,
                            gsize        len,
                            gsize       *host_start,

@@ -493,6 +493,24 @@ fh_plugin_parse_tcp (const gchar *hint,
   FhFoolscapAddr addr = { NULL, NULL, FALSE };
   gchar *message = NULL;
   guint16 port = 0;
+  gsize host_start, host_len;
+
+  /* The usual hint, a usable one, without copying the port: the same
+   * checks in the same order as below, which says why when one fails. */
+  if (fh_foolscap_match_tcp_usable (hint, strlen (hint), &host_start, &host_len, &port))
+    {
+      if (!fh_plugin_check_hint_text (hint, error))
+        return FALSE;
+      addr.host = g_strndup (hint + host_start, host_len);
+      if (!fh_plugin_canonicalize_host (&addr, error))
+        {
+          fh_foolscap_addr_clear (&addr);
+          return FALSE;
+        }
+      fh_plugin_fill_target (target, &addr, port, fh_plugin_classify_host (addr.host), hint);
+      fh_foolscap_addr_clear (&addr);
+      return TRUE;
+    }
 
   if (!fh_foolscap_match_tcp (hint, &addr, &message))
     {
