@@ -18,6 +18,7 @@
 
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The public entry comes first so that a pointer to an item is a pointer
@@ -34,7 +35,12 @@ struct _FurlHintPlan {
   grefcount ref;
   FurlHintFurl *furl;       /* (owned) keeps every entry's hint alive */
   gboolean anonymous;
-  GPtrArray *items;         /* (owned) (element-type PlanItem) */
+  /* The entries in plan order: n_items of them, room for items_alloc;
+   * the array follows the inline items in the plan's own allocation
+   * until it has to grow. */
+  PlanItem **items;
+  guint n_items;
+  guint items_alloc;
   guint n_routes;
   guint next_seq;
   gboolean finished;
@@ -82,12 +88,13 @@ furlhint_plan_new (FurlHintFurl *furl,
   g_return_val_if_fail (furl != NULL, NULL);
 
   n_inline = MIN (furlhint_furl_get_n_hints (furl), PLAN_INLINE_MAX);
-  plan = g_malloc0 (sizeof *plan + n_inline * sizeof (PlanItem));
+  plan = g_malloc0 (sizeof *plan + n_inline * (sizeof (PlanItem) + sizeof (PlanItem *)));
   g_ref_count_init (&plan->ref);
   plan->furl = furlhint_furl_ref (furl);
   plan->anonymous = anonymous ? TRUE : FALSE;
   plan->n_inline = n_inline;
-  plan->items = g_ptr_array_sized_new (MAX (n_inline, 1));
+  plan->items = (PlanItem **) (plan->inline_items + n_inline);
+  plan->items_alloc = n_inline;
 
   return plan;
 }
@@ -109,15 +116,16 @@ furlhint_plan_unref (FurlHintPlan *plan)
 
   if (g_ref_count_dec (&plan->ref))
     {
-      for (guint i = 0; i < plan->items->len; i++)
+      for (guint i = 0; i < plan->n_items; i++)
         {
-          PlanItem *item = g_ptr_array_index (plan->items, i);
+          PlanItem *item = plan->items[i];
 
           plan_item_clear (item);
           if (!plan_item_is_inline (plan, item))
             g_free (item);
         }
-      g_ptr_array_unref (plan->items);
+      if (plan->items != (PlanItem **) (plan->inline_items + plan->n_inline))
+        g_free (plan->items);
       g_free (plan->descriptions);
       furlhint_furl_unref (plan->furl);
       g_free (plan);
@@ -135,7 +143,19 @@ plan_append (FurlHintPlan *plan,
   item->entry.hint_index = hint_index;
   item->entry.hint = furlhint_furl_get_hint (plan->furl, hint_index);
   item->seq = plan->next_seq++;
-  g_ptr_array_add (plan->items, item);
+  if (plan->n_items == plan->items_alloc)
+    {
+      PlanItem **grown;
+
+      plan->items_alloc = MAX (4, 2 * plan->items_alloc);
+      grown = g_new (PlanItem *, plan->items_alloc);
+      if (plan->n_items > 0)
+        memcpy (grown, plan->items, plan->n_items * sizeof (PlanItem *));
+      if (plan->items != (PlanItem **) (plan->inline_items + plan->n_inline))
+        g_free (plan->items);
+      plan->items = grown;
+    }
+  plan->items[plan->n_items++] = item;
 
   /* A plan changed after furlhint_plan_finish() has to be finished again
    * (furlhint_context_rank() does so); until then its order is stale. */
@@ -475,17 +495,17 @@ furlhint_plan_finish (FurlHintPlan *plan,
 
   /* Usually in order already (the default ranker goes hint by hint):
    * checked in one pass, sorted only when not. */
-  for (i = 1; i < plan->items->len; i++)
-    if (plan_item_compare (&plan->items->pdata[i - 1], &plan->items->pdata[i]) > 0)
+  for (i = 1; i < plan->n_items; i++)
+    if (plan_item_compare (&plan->items[i - 1], &plan->items[i]) > 0)
       {
-        g_ptr_array_sort (plan->items, plan_item_compare);
+        qsort (plan->items, plan->n_items, sizeof (PlanItem *), plan_item_compare);
         break;
       }
 
   plan->n_routes = 0;
-  for (i = 0; i < plan->items->len; i++)
+  for (i = 0; i < plan->n_items; i++)
     {
-      PlanItem *item = g_ptr_array_index (plan->items, i);
+      PlanItem *item = plan->items[i];
       FurlHintPlanEntry *entry = &item->entry;
 
       if (entry->routed)
@@ -514,9 +534,9 @@ furlhint_plan_finish (FurlHintPlan *plan,
     {
       gchar *p = plan->descriptions = g_malloc (size);
 
-      for (i = 0; i < plan->items->len; i++)
+      for (i = 0; i < plan->n_items; i++)
         {
-          PlanItem *item = g_ptr_array_index (plan->items, i);
+          PlanItem *item = plan->items[i];
           const gchar *anon_class;
 
           if (!item->entry.routed)
@@ -559,7 +579,7 @@ furlhint_plan_get_n_entries (const FurlHintPlan *plan)
 {
   g_return_val_if_fail (plan != NULL, 0);
 
-  return plan->items->len;
+  return plan->n_items;
 }
 
 const FurlHintPlanEntry *
@@ -567,9 +587,9 @@ furlhint_plan_get_entry (const FurlHintPlan *plan,
                          guint index)
 {
   g_return_val_if_fail (plan != NULL, NULL);
-  g_return_val_if_fail (index < plan->items->len, NULL);
+  g_return_val_if_fail (index < plan->n_items, NULL);
 
-  return &((PlanItem *) g_ptr_array_index (plan->items, index))->entry;
+  return &((PlanItem *) plan->items[index])->entry;
 }
 
 guint
@@ -583,8 +603,8 @@ furlhint_plan_get_n_routes (const FurlHintPlan *plan)
     return plan->n_routes;
 
   /* Not finished yet (a ranker asking mid-way): count, don't trust. */
-  for (i = 0; i < plan->items->len; i++)
-    if (((PlanItem *) g_ptr_array_index (plan->items, i))->entry.routed)
+  for (i = 0; i < plan->n_items; i++)
+    if (((PlanItem *) plan->items[i])->entry.routed)
       n++;
   return n;
 }
@@ -624,9 +644,9 @@ furlhint_plan_dup_no_route_error (const FurlHintPlan *plan)
   if (furlhint_furl_get_n_hints (plan->furl) == 0)
     g_string_append (message, "the FURL has no connection hints");
 
-  for (i = 0; i < plan->items->len; i++)
+  for (i = 0; i < plan->n_items; i++)
     {
-      const FurlHintPlanEntry *entry = &((PlanItem *) g_ptr_array_index (plan->items, i))->entry;
+      const FurlHintPlanEntry *entry = &((PlanItem *) plan->items[i])->entry;
       const gchar *reason = entry->reason != NULL ? entry->reason : "no reason given";
 
       if (entry->routed)
