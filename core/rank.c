@@ -948,7 +948,14 @@ rank_hint (RankState *st,
       return;
     }
 
-  plugin = furlhint_context_find_plugin_for_prefix (st->ctx, type);
+  /* The owners of "tor" and "i2p" are known already (st->tor, st->i2p
+   * are found by prefix too): no table lookup for the usual hints. */
+  if (strcmp (type, "tor") == 0)
+    plugin = st->tor;
+  else if (strcmp (type, "i2p") == 0)
+    plugin = st->i2p;
+  else
+    plugin = furlhint_context_find_plugin_for_prefix (st->ctx, type);
   if (plugin == NULL)
     {
       reject_no_handler (st, idx, type);
@@ -1119,6 +1126,7 @@ furlhint_context_rank (FurlHintContext *ctx,
   FurlHintConfig *config;
   FurlHintPlan *plan;
   gboolean anonymous;
+  gboolean covered_on_stack[64];
   gboolean *covered;
   guint i, n_hints;
 
@@ -1154,7 +1162,14 @@ furlhint_context_rank (FurlHintContext *ctx,
     }
 
   n_hints = furlhint_furl_get_n_hints (furl);
-  covered = g_new0 (gboolean, n_hints + 1);
+  /* On the stack for the usual FURL: this runs for every one ranked. */
+  if (n_hints < G_N_ELEMENTS (covered_on_stack))
+    {
+      covered = covered_on_stack;
+      memset (covered, 0, n_hints * sizeof *covered);
+    }
+  else
+    covered = g_new0 (gboolean, n_hints);
   for (i = 0; i < furlhint_plan_get_n_entries (plan); i++)
     {
       const FurlHintPlanEntry *entry = furlhint_plan_get_entry (plan, i);
@@ -1166,7 +1181,8 @@ furlhint_context_rank (FurlHintContext *ctx,
     if (!covered[i])
       furlhint_plan_add_rejection (plan, i, FURLHINT_POLICY_ERROR_NO_ROUTE,
                                    "no route: the ranking policy gave this hint no route");
-  g_free (covered);
+  if (covered != covered_on_stack)
+    g_free (covered);
 
   furlhint_plan_finish (plan, o.stagger_ms);
 
