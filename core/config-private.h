@@ -36,6 +36,8 @@ struct _FurlHintConfig {
   FhCfgDocument *doc;           /* (owned) the file as read, plus set_value() */
   FhConfigState state;
   gint anonymous_override;      /* -1: none; else furlhint_config_set_anonymous() */
+  guint serial;                 /* changes whenever what the ranker reads may
+                                 * have (set_anonymous(), set_value()) */
 };
 
 /* config.c: a `[connections] tcp` value (or a per-peer override of it)

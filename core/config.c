@@ -1149,6 +1149,7 @@ furlhint_config_set_anonymous (FurlHintConfig *config,
   g_return_if_fail (config != NULL);
 
   config->anonymous_override = anonymous ? 1 : 0;
+  config->serial++;
 }
 
 FurlHintTcpMode
@@ -1308,6 +1309,7 @@ furlhint_config_set_value (FurlHintConfig *config,
   fh_cfg_document_free (config->doc);
   config->doc = doc;
   config->state = st;
+  config->serial++;
   return TRUE;
 }
 

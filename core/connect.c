@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <glib-unix.h>
 #include <furlhint/furlhint.h>
+#include "config-private.h"
 #include "context-private.h"
 
 /* How long a transport found down (Tor's SOCKS port refused, SAM not
@@ -28,8 +29,11 @@ struct _FurlHintConnectResult {
   FurlHintPlan *plan;          /* (owned) */
   GIOStream *stream;           /* (owned) (nullable) */
   gint winner;                 /* plan entry index, -1 for none */
-  GPtrArray *hint_status;      /* (owned) (element-type utf8) one per hint */
   guint elapsed_ms;
+  guint n_hints;
+  /* (owned) (nullable) one status per hint, in the result's own
+   * allocation: a node holds a result per connection. */
+  gchar *hint_status[];
 };
 
 typedef struct _Connector Connector;
@@ -105,25 +109,22 @@ static void start_tier (Connector *conn);
 static FurlHintConnectResult *
 result_new (FurlHintPlan *plan)
 {
-  FurlHintConnectResult *result = g_new0 (FurlHintConnectResult, 1);
-  FurlHintFurl *furl = furlhint_plan_get_furl (plan);
-  guint n_hints = furlhint_furl_get_n_hints (furl);
+  guint n_hints = furlhint_furl_get_n_hints (furlhint_plan_get_furl (plan));
+  FurlHintConnectResult *result = g_malloc0 (sizeof *result + n_hints * sizeof (gchar *));
 
   g_ref_count_init (&result->ref);
   result->plan = furlhint_plan_ref (plan);
   result->winner = -1;
-  result->hint_status = g_ptr_array_new_full (n_hints, g_free);
-  for (guint i = 0; i < n_hints; i++)
-    g_ptr_array_add (result->hint_status, NULL);
+  result->n_hints = n_hints;
 
   /* A hint with no route keeps the policy's reason as its status, in
    * Foolscap's words where Foolscap has some. */
   for (guint i = 0; i < furlhint_plan_get_n_entries (plan); i++)
     {
       const FurlHintPlanEntry *e = furlhint_plan_get_entry (plan, i);
-      if (e->routed || g_ptr_array_index (result->hint_status, e->hint_index) != NULL)
+      if (e->routed || result->hint_status[e->hint_index] != NULL)
         continue;
-      result->hint_status->pdata[e->hint_index] = furlhint_plan_entry_dup_status (e);
+      result->hint_status[e->hint_index] = furlhint_plan_entry_dup_status (e);
     }
   return result;
 }
@@ -147,7 +148,8 @@ furlhint_connect_result_unref (FurlHintConnectResult *result)
       g_object_unref (result->stream);
     }
   furlhint_plan_unref (result->plan);
-  g_ptr_array_unref (result->hint_status);
+  for (guint i = 0; i < result->n_hints; i++)
+    g_free (result->hint_status[i]);
   g_free (result);
 }
 
@@ -186,9 +188,9 @@ furlhint_connect_result_get_hint_status (FurlHintConnectResult *result,
                                          guint hint_index)
 {
   g_return_val_if_fail (result != NULL, NULL);
-  if (hint_index >= result->hint_status->len)
+  if (hint_index >= result->n_hints)
     return NULL;
-  return g_ptr_array_index (result->hint_status, hint_index);
+  return result->hint_status[hint_index];
 }
 
 guint
@@ -209,10 +211,10 @@ attempt_entry (Attempt *a)
 static void
 set_status (Connector *conn, guint hint_index, const gchar *status)
 {
-  GPtrArray *statuses = conn->result->hint_status;
+  gchar **statuses = conn->result->hint_status;
 
-  g_free (g_ptr_array_index (statuses, hint_index));
-  statuses->pdata[hint_index] = g_strdup (status);
+  g_free (statuses[hint_index]);
+  statuses[hint_index] = g_strdup (status);
   if (conn->status != NULL)
     conn->status (hint_index, status, conn->status_data);
 }
@@ -289,7 +291,7 @@ finish (Connector *conn, GError *error)
       guint hint = attempt_entry (a)->hint_index;
       if (a->started && !a->finished)
         set_status (conn, hint, "abandoned");
-      else if (!a->started && g_ptr_array_index (conn->result->hint_status, hint) == NULL)
+      else if (!a->started && conn->result->hint_status[hint] == NULL)
         set_status (conn, hint, conn->result->winner >= 0 ? "not tried: another hint connected first" : "not tried");
     }
   conn->done = TRUE;
@@ -881,8 +883,8 @@ furlhint_context_connect_plan_async (FurlHintContext *ctx,
         {
           guint hint = attempt_entry (g_ptr_array_index (conn->attempts, i))->hint_index;
 
-          g_free (g_ptr_array_index (conn->result->hint_status, hint));
-          conn->result->hint_status->pdata[hint] = g_strdup (status);
+          g_free (conn->result->hint_status[hint]);
+          conn->result->hint_status[hint] = g_strdup (status);
         }
       conn->done = TRUE;
       g_task_return_error (task, recheck_error);
@@ -914,6 +916,43 @@ furlhint_context_connect_plan_async (FurlHintContext *ctx,
   start_tier (conn);
 }
 
+/* furlhint_context_rank() for a connect. A node that connects to the
+ * same FURL many times at once (or over and over) would hold as many
+ * equal plans: with the default ranker and no per-peer overrides, the
+ * plan ranked last for this FURL is shared (plans are immutable once
+ * finished; the connector only reads them) for as long as the config,
+ * the plugins, the stagger and the plan itself are as they were. */
+static FurlHintPlan *
+rank_for_connect (FurlHintContext *ctx,
+                  FurlHintFurl *furl,
+                  const FurlHintRankOptions *options)
+{
+  FurlHintConfig *config = furlhint_context_get_config (ctx);
+  FurlHintRankOptions o;
+  FurlHintPlan *plan;
+
+  fh_rank_options_read (options, &o);
+  if (ctx->ranker != furlhint_rank_default || o.overrides != NULL)
+    return furlhint_context_rank (ctx, furl, options);
+
+  plan = ctx->connect_plan;
+  if (plan != NULL && furlhint_plan_get_furl (plan) == furl &&
+      fh_plan_get_version (plan) == ctx->connect_plan_version &&
+      config->serial == ctx->connect_plan_config_serial &&
+      ctx->plugins_serial == ctx->connect_plan_plugins_serial &&
+      o.stagger_ms == ctx->connect_plan_stagger_ms)
+    return furlhint_plan_ref (plan);
+
+  plan = furlhint_context_rank (ctx, furl, options);
+  g_clear_pointer (&ctx->connect_plan, furlhint_plan_unref);
+  ctx->connect_plan = furlhint_plan_ref (plan);
+  ctx->connect_plan_version = fh_plan_get_version (plan);
+  ctx->connect_plan_config_serial = config->serial;
+  ctx->connect_plan_plugins_serial = ctx->plugins_serial;
+  ctx->connect_plan_stagger_ms = o.stagger_ms;
+  return plan;
+}
+
 void
 furlhint_context_connect_async (FurlHintContext *ctx,
                                 FurlHintFurl *furl,
@@ -927,7 +966,7 @@ furlhint_context_connect_async (FurlHintContext *ctx,
   g_return_if_fail (ctx != NULL);
   g_return_if_fail (furl != NULL);
 
-  plan = furlhint_context_rank (ctx, furl, options != NULL ? &options->rank : NULL);
+  plan = rank_for_connect (ctx, furl, options != NULL ? &options->rank : NULL);
   furlhint_context_connect_plan_async (ctx, plan, options, cancellable, callback, user_data);
   furlhint_plan_unref (plan);
 }

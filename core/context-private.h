@@ -37,6 +37,21 @@ struct _FurlHintContext {
   gboolean carriers_valid;
   FurlHintPlugin *carrier_tcp, *carrier_tor, *carrier_i2p;   /* (unowned) (nullable) */
   FurlHintPlugin *carrier_tcp_proxy, *carrier_anonymous;     /* (unowned) (nullable) */
+  guint plugins_serial;                       /* changes at every registration */
+  /* Every plugin's host suffixes, as domains, in load order: what
+   * fh_context_find_plugin_for_canonical_host() compares with, made
+   * again when @plugins_serial has changed since. */
+  GArray *suffixes;                           /* (owned) (nullable) (element-type FhSuffix) */
+  guint suffixes_serial;
+  /* The plan furlhint_context_connect_async() ranked last (core/connect.c),
+   * shared by the connects that follow to the same FURL while nothing it
+   * was ranked from has changed: the config (its serial), the plugins
+   * (their serial), the stagger, the plan itself (its version). */
+  FurlHintPlan *connect_plan;                 /* (owned) (nullable) */
+  guint connect_plan_version;
+  guint connect_plan_config_serial;
+  guint connect_plan_plugins_serial;
+  guint connect_plan_stagger_ms;
 };
 
 /* Logs through the context's logger (no-op without one). */
@@ -99,6 +114,32 @@ gchar *fh_plan_route_problem (gboolean anonymous,
                               guint tier,
                               gboolean carried,
                               FurlHintPolicyError *code);
+
+/* Changes whenever @plan does (an entry added, finished again): a plan
+ * with the version it had when it was cached is the plan that was
+ * cached. */
+guint fh_plan_get_version (const FurlHintPlan *plan);
+
+/* @options (nullable), as furlhint_context_rank() reads it: only the
+ * fields its struct_size covers, a 0 stagger made the default. */
+void fh_rank_options_read (const FurlHintRankOptions *options,
+                           FurlHintRankOptions *out);
+
+/* furlhint_plan_add_route() for a @target just filled by
+ * furlhint_plugin_parse(), which already put it in canonical form (the
+ * default ranker's routes): the route is checked the same way, the
+ * host is not canonicalized a second time. */
+gboolean fh_plan_add_parsed_route (FurlHintPlan *plan,
+                                   guint hint_index,
+                                   FurlHintPlugin *plugin,
+                                   FurlHintTarget *target,
+                                   guint tier,
+                                   gboolean carried);
+
+/* furlhint_context_find_plugin_for_host() for a @host known to be in
+ * canonical form (a parsed target's). */
+FurlHintPlugin *fh_context_find_plugin_for_canonical_host (FurlHintContext *ctx,
+                                                           const gchar *host);
 
 /* Why @target, parsed for a carried `tcp:` hint, must not be handed to
  * @plugin, or NULL: an anonymous carrier is never asked for an address

@@ -60,6 +60,9 @@ furlhint_context_unref (FurlHintContext *ctx)
   if (!g_ref_count_dec (&ctx->ref))
     return;
 
+  g_clear_pointer (&ctx->connect_plan, furlhint_plan_unref);
+  g_clear_pointer (&ctx->suffixes, g_array_unref);
+
   /* Reverse load order: a plugin loaded later may have been set up on top
    * of an earlier one, so it goes first. The logger stays installed until
    * every fini has run, since plugins may log while shutting down. */
@@ -397,6 +400,7 @@ fh_context_add_plugin (FurlHintContext *ctx,
 
   g_ptr_array_add (ctx->plugins, plugin);
   ctx->carriers_valid = FALSE;
+  ctx->plugins_serial++;
   for (i = 0; desc->prefixes[i] != NULL; i++)
     g_hash_table_insert (ctx->by_prefix, g_strdup (desc->prefixes[i]), plugin);
 
@@ -483,7 +487,6 @@ furlhint_context_find_plugin_for_host (FurlHintContext *ctx,
 {
   g_autofree gchar *copy = NULL;
   const gchar *canonical = host;
-  guint i;
 
   g_return_val_if_fail (ctx != NULL, NULL);
   g_return_val_if_fail (host != NULL, NULL);
@@ -499,18 +502,59 @@ furlhint_context_find_plugin_for_host (FurlHintContext *ctx,
       if (canonical == NULL)
         return NULL;
     }
+  return fh_context_find_plugin_for_canonical_host (ctx, canonical);
+}
 
-  for (i = 0; i < ctx->plugins->len; i++)
+/* One host suffix of one plugin, as a domain (ctx->suffixes). */
+typedef struct {
+  const gchar *domain;      /* (unowned) in the plugin's descriptor */
+  gsize len;
+  gchar last;               /* its final byte, in lower case */
+  FurlHintPlugin *plugin;   /* (unowned) */
+} FhSuffix;
+
+FurlHintPlugin *
+fh_context_find_plugin_for_canonical_host (FurlHintContext *ctx,
+                                           const gchar *host)
+{
+  gsize host_len = strlen (host);
+  gchar last;
+  guint i;
+
+  if (ctx->suffixes == NULL || ctx->suffixes_serial != ctx->plugins_serial)
     {
-      FurlHintPlugin *plugin = g_ptr_array_index (ctx->plugins, i);
-      const gchar *const *suffixes = furlhint_plugin_get_host_suffixes (plugin);
-      gsize j;
-
-      for (j = 0; suffixes[j] != NULL; j++)
+      if (ctx->suffixes == NULL)
+        ctx->suffixes = g_array_new (FALSE, FALSE, sizeof (FhSuffix));
+      g_array_set_size (ctx->suffixes, 0);
+      for (i = 0; i < ctx->plugins->len; i++)
         {
-          if (fh_hostname_in_domain (canonical, suffix_domain (suffixes[j])))
-            return plugin;
+          FurlHintPlugin *plugin = g_ptr_array_index (ctx->plugins, i);
+          const gchar *const *suffixes = furlhint_plugin_get_host_suffixes (plugin);
+
+          for (gsize j = 0; suffixes[j] != NULL; j++)
+            {
+              FhSuffix s = { suffix_domain (suffixes[j]), 0, '\0', plugin };
+
+              s.len = strlen (s.domain);
+              if (s.len == 0)
+                continue;  /* no domain: fh_hostname_in_domain() says no */
+              s.last = g_ascii_tolower (s.domain[s.len - 1]);
+              g_array_append_val (ctx->suffixes, s);
+            }
         }
+      ctx->suffixes_serial = ctx->plugins_serial;
+    }
+
+  if (host_len == 0)
+    return NULL;
+  last = g_ascii_tolower (host[host_len - 1]);
+  for (i = 0; i < ctx->suffixes->len; i++)
+    {
+      const FhSuffix *s = &g_array_index (ctx->suffixes, FhSuffix, i);
+
+      /* The final byte first: most hosts end in no plugin's domain. */
+      if (s->last == last && host_len > s->len && fh_hostname_in_domain (host, s->domain))
+        return s->plugin;
     }
   return NULL;
 }

@@ -18,6 +18,7 @@
 
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The public entry comes first so that a pointer to an item is a pointer
@@ -26,45 +27,74 @@
 typedef struct {
   FurlHintPlanEntry entry;
   guint seq;
-  gchar *route_text;        /* (owned) (nullable) the plugin's describe() text */
+  gchar *route_text;        /* (owned) (nullable) a route's describe() text */
+  gsize route_len;          /* its length */
 } PlanItem;
 
 struct _FurlHintPlan {
   grefcount ref;
   FurlHintFurl *furl;       /* (owned) keeps every entry's hint alive */
   gboolean anonymous;
-  GPtrArray *items;         /* (owned) (element-type PlanItem) */
+  /* The entries in plan order: n_items of them, room for items_alloc;
+   * the array follows the inline items in the plan's own allocation
+   * until it has to grow. */
+  PlanItem **items;
+  guint n_items;
+  guint items_alloc;
   guint n_routes;
   guint next_seq;
   gboolean finished;
   guint finished_stagger_ms;  /* the stagger it was finished with */
+  guint version;            /* fh_plan_get_version() */
+  /* (owned) (nullable) every route's description, one after the other,
+   * made by furlhint_plan_finish(): one allocation per plan, not one per
+   * route. A rejection's entry.description points to its entry.reason
+   * (or a static ""). No description is freed on its own. */
+  gchar *descriptions;
+  /* The first @n_inline items live in the plan's own allocation (a plan
+   * has an entry per hint, and rarely more); later ones are allocated
+   * one by one. */
+  guint n_inline;
+  guint n_inline_used;
+  PlanItem inline_items[];
 };
 
 static void
-plan_item_free (gpointer data)
+plan_item_clear (PlanItem *item)
 {
-  PlanItem *item = data;
-
   furlhint_target_clear (&item->entry.target);
-  g_free (item->entry.description);
   g_free (item->entry.reason);
   g_free (item->route_text);
-  g_free (item);
 }
+
+static gboolean
+plan_item_is_inline (const FurlHintPlan *plan,
+                     const PlanItem *item)
+{
+  return item >= plan->inline_items && item < plan->inline_items + plan->n_inline;
+}
+
+/* A FURL can hold thousands of hints: beyond this many, the items are
+ * allocated one by one rather than all with the plan. */
+#define PLAN_INLINE_MAX 64
 
 FurlHintPlan *
 furlhint_plan_new (FurlHintFurl *furl,
                    gboolean anonymous)
 {
   FurlHintPlan *plan;
+  guint n_inline;
 
   g_return_val_if_fail (furl != NULL, NULL);
 
-  plan = g_new0 (FurlHintPlan, 1);
+  n_inline = MIN (furlhint_furl_get_n_hints (furl), PLAN_INLINE_MAX);
+  plan = g_malloc0 (sizeof *plan + n_inline * (sizeof (PlanItem) + sizeof (PlanItem *)));
   g_ref_count_init (&plan->ref);
   plan->furl = furlhint_furl_ref (furl);
   plan->anonymous = anonymous ? TRUE : FALSE;
-  plan->items = g_ptr_array_new_with_free_func (plan_item_free);
+  plan->n_inline = n_inline;
+  plan->items = (PlanItem **) (plan->inline_items + n_inline);
+  plan->items_alloc = n_inline;
 
   return plan;
 }
@@ -86,7 +116,17 @@ furlhint_plan_unref (FurlHintPlan *plan)
 
   if (g_ref_count_dec (&plan->ref))
     {
-      g_ptr_array_unref (plan->items);
+      for (guint i = 0; i < plan->n_items; i++)
+        {
+          PlanItem *item = plan->items[i];
+
+          plan_item_clear (item);
+          if (!plan_item_is_inline (plan, item))
+            g_free (item);
+        }
+      if (plan->items != (PlanItem **) (plan->inline_items + plan->n_inline))
+        g_free (plan->items);
+      g_free (plan->descriptions);
       furlhint_furl_unref (plan->furl);
       g_free (plan);
     }
@@ -96,16 +136,31 @@ static PlanItem *
 plan_append (FurlHintPlan *plan,
              guint hint_index)
 {
-  PlanItem *item = g_new0 (PlanItem, 1);
+  PlanItem *item = plan->n_inline_used < plan->n_inline
+                   ? &plan->inline_items[plan->n_inline_used++]
+                   : g_new0 (PlanItem, 1);
 
   item->entry.hint_index = hint_index;
   item->entry.hint = furlhint_furl_get_hint (plan->furl, hint_index);
   item->seq = plan->next_seq++;
-  g_ptr_array_add (plan->items, item);
+  if (plan->n_items == plan->items_alloc)
+    {
+      PlanItem **grown;
+
+      plan->items_alloc = MAX (4, 2 * plan->items_alloc);
+      grown = g_new (PlanItem *, plan->items_alloc);
+      if (plan->n_items > 0)
+        memcpy (grown, plan->items, plan->n_items * sizeof (PlanItem *));
+      if (plan->items != (PlanItem **) (plan->inline_items + plan->n_inline))
+        g_free (plan->items);
+      plan->items = grown;
+    }
+  plan->items[plan->n_items++] = item;
 
   /* A plan changed after furlhint_plan_finish() has to be finished again
    * (furlhint_context_rank() does so); until then its order is stale. */
   plan->finished = FALSE;
+  plan->version++;
 
   return item;
 }
@@ -259,6 +314,43 @@ fh_carried_target_problem (FurlHintPlugin *plugin,
                           target->host, furlhint_plugin_get_name (plugin));
 }
 
+/* furlhint_plan_add_route() once @target is in canonical form. */
+static gboolean
+add_canonical_route (FurlHintPlan *plan,
+                     guint hint_index,
+                     FurlHintPlugin *plugin,
+                     FurlHintTarget *target,
+                     guint tier,
+                     gboolean carried)
+{
+  FurlHintPolicyError code;
+  gchar *problem;
+  PlanItem *item;
+
+  problem = route_problem_canonical (plan->anonymous, plugin, target, tier, carried, &code);
+  if (problem != NULL)
+    {
+      plan_add_rejection_take (plan, hint_index, code, problem);
+      furlhint_target_clear (target);
+      return FALSE;
+    }
+
+  item = plan_append (plan, hint_index);
+  item->entry.routed = TRUE;
+  item->entry.plugin = plugin;
+  item->entry.anon_class = furlhint_plugin_get_anon_class (plugin);
+  item->entry.tier = tier;
+  item->entry.carried = carried ? TRUE : FALSE;
+  item->route_text = furlhint_plugin_describe (plugin, target);
+  item->route_len = strlen (item->route_text);
+
+  /* Take the strings; the caller's target is left zeroed. */
+  item->entry.target = *target;
+  memset (target, 0, sizeof *target);
+
+  return TRUE;
+}
+
 gboolean
 furlhint_plan_add_route (FurlHintPlan *plan,
                          guint hint_index,
@@ -268,9 +360,6 @@ furlhint_plan_add_route (FurlHintPlan *plan,
                          gboolean carried)
 {
   g_autoptr(GError) error = NULL;
-  FurlHintPolicyError code;
-  gchar *problem;
-  PlanItem *item;
 
   g_return_val_if_fail (plan != NULL, FALSE);
   g_return_val_if_fail (hint_index < furlhint_furl_get_n_hints (plan->furl), FALSE);
@@ -289,27 +378,22 @@ furlhint_plan_add_route (FurlHintPlan *plan,
       return FALSE;
     }
 
-  problem = route_problem_canonical (plan->anonymous, plugin, target, tier, carried, &code);
-  if (problem != NULL)
-    {
-      plan_add_rejection_take (plan, hint_index, code, problem);
-      furlhint_target_clear (target);
-      return FALSE;
-    }
+  return add_canonical_route (plan, hint_index, plugin, target, tier, carried);
+}
 
-  item = plan_append (plan, hint_index);
-  item->entry.routed = TRUE;
-  item->entry.plugin = plugin;
-  item->entry.anon_class = furlhint_plugin_get_anon_class (plugin);
-  item->entry.tier = tier;
-  item->entry.carried = carried ? TRUE : FALSE;
-  item->route_text = furlhint_plugin_describe (plugin, target);
+gboolean
+fh_plan_add_parsed_route (FurlHintPlan *plan,
+                          guint hint_index,
+                          FurlHintPlugin *plugin,
+                          FurlHintTarget *target,
+                          guint tier,
+                          gboolean carried)
+{
+  g_return_val_if_fail (plan != NULL, FALSE);
+  g_return_val_if_fail (hint_index < furlhint_furl_get_n_hints (plan->furl), FALSE);
+  g_return_val_if_fail (target != NULL && target->host != NULL, FALSE);
 
-  /* Take the strings; the caller's target is left zeroed. */
-  item->entry.target = *target;
-  memset (target, 0, sizeof *target);
-
-  return TRUE;
+  return add_canonical_route (plan, hint_index, plugin, target, tier, carried);
 }
 
 static gint
@@ -367,34 +451,30 @@ append_str (gchar       *p,
   return p + len;
 }
 
-/* g_strdup_printf ("%s (tier %u, %s, starts at +%u ms)", ...) without
- * printf, which is most of the cost of ranking a FURL. */
+/* The longest tail describe_route() appends for @anon_class. */
+#define DESCRIBE_TAIL_MAX(class_len) ((class_len) + sizeof " (tier , , starts at + ms)" + 2 * 10)
+
+/* Writes g_strdup_printf ("%s (tier %u, %s, starts at +%u ms)", route
+ * text, ...) at @p without printf, which was most of the cost of ranking
+ * a FURL; returns the end of what it wrote (its NUL is at the end). */
 static gchar *
-describe_route (const gchar *route,
-                guint        tier,
-                const gchar *anon_class,
-                guint        delay_ms)
+describe_route (gchar           *p,
+                const PlanItem  *item,
+                const gchar     *anon_class,
+                gsize            class_len)
 {
   static const gchar tier_s[] = " (tier ", starts_s[] = ", starts at +", ms_s[] = " ms)";
-  gsize route_len, class_len;
-  gchar *text, *p;
 
-  if (route == NULL)
-    route = "(null)";  /* what glibc's printf writes */
-  route_len = strlen (route);
-  class_len = strlen (anon_class);
-  text = g_malloc (route_len + class_len + sizeof tier_s + sizeof starts_s + sizeof ms_s +
-                   2 + 2 * 10);
-  p = append_str (text, route, route_len);
+  p = append_str (p, item->route_text, item->route_len);
   p = append_str (p, tier_s, sizeof tier_s - 1);
-  p = append_uint (p, tier);
+  p = append_uint (p, item->entry.tier);
   p = append_str (p, ", ", 2);
   p = append_str (p, anon_class, class_len);
   p = append_str (p, starts_s, sizeof starts_s - 1);
-  p = append_uint (p, delay_ms);
+  p = append_uint (p, item->entry.delay_ms);
   p = append_str (p, ms_s, sizeof ms_s - 1);
-  *p = '\0';
-  return text;
+  *p++ = '\0';
+  return p;
 }
 
 void
@@ -402,6 +482,7 @@ furlhint_plan_finish (FurlHintPlan *plan,
                       guint stagger_ms)
 {
   guint i, position = 0, current_tier = 0;
+  gsize size = 0;
 
   g_return_if_fail (plan != NULL);
 
@@ -412,15 +493,20 @@ furlhint_plan_finish (FurlHintPlan *plan,
   if (plan->finished && plan->finished_stagger_ms == stagger_ms)
     return;
 
-  g_ptr_array_sort (plan->items, plan_item_compare);
+  /* Usually in order already (the default ranker goes hint by hint):
+   * checked in one pass, sorted only when not. */
+  for (i = 1; i < plan->n_items; i++)
+    if (plan_item_compare (&plan->items[i - 1], &plan->items[i]) > 0)
+      {
+        qsort (plan->items, plan->n_items, sizeof (PlanItem *), plan_item_compare);
+        break;
+      }
 
   plan->n_routes = 0;
-  for (i = 0; i < plan->items->len; i++)
+  for (i = 0; i < plan->n_items; i++)
     {
-      PlanItem *item = g_ptr_array_index (plan->items, i);
+      PlanItem *item = plan->items[i];
       FurlHintPlanEntry *entry = &item->entry;
-
-      g_clear_pointer (&entry->description, g_free);
 
       if (entry->routed)
         {
@@ -432,23 +518,44 @@ furlhint_plan_finish (FurlHintPlan *plan,
           entry->delay_ms = position * stagger_ms;
           position++;
           plan->n_routes++;
-
-          entry->description =
-            describe_route (item->route_text != NULL ? item->route_text
-                                                     : furlhint_plugin_get_name (entry->plugin),
-                            entry->tier,
-                            furlhint_anon_class_name (entry->anon_class),
-                            entry->delay_ms);
+          size += item->route_len +
+                  DESCRIBE_TAIL_MAX (strlen (furlhint_anon_class_name (entry->anon_class)));
         }
       else
         {
           entry->delay_ms = 0;
-          entry->description = g_strdup (entry->reason != NULL ? entry->reason : "");
+          entry->description = entry->reason != NULL ? entry->reason : (gchar *) "";
+        }
+    }
+
+  /* Then the routes' descriptions, all in one block. */
+  g_clear_pointer (&plan->descriptions, g_free);
+  if (plan->n_routes > 0)
+    {
+      gchar *p = plan->descriptions = g_malloc (size);
+
+      for (i = 0; i < plan->n_items; i++)
+        {
+          PlanItem *item = plan->items[i];
+          const gchar *anon_class;
+
+          if (!item->entry.routed)
+            continue;
+          anon_class = furlhint_anon_class_name (item->entry.anon_class);
+          item->entry.description = p;
+          p = describe_route (p, item, anon_class, strlen (anon_class));
         }
     }
 
   plan->finished = TRUE;
   plan->finished_stagger_ms = stagger_ms;
+  plan->version++;
+}
+
+guint
+fh_plan_get_version (const FurlHintPlan *plan)
+{
+  return plan->version;
 }
 
 FurlHintFurl *
@@ -472,7 +579,7 @@ furlhint_plan_get_n_entries (const FurlHintPlan *plan)
 {
   g_return_val_if_fail (plan != NULL, 0);
 
-  return plan->items->len;
+  return plan->n_items;
 }
 
 const FurlHintPlanEntry *
@@ -480,9 +587,9 @@ furlhint_plan_get_entry (const FurlHintPlan *plan,
                          guint index)
 {
   g_return_val_if_fail (plan != NULL, NULL);
-  g_return_val_if_fail (index < plan->items->len, NULL);
+  g_return_val_if_fail (index < plan->n_items, NULL);
 
-  return &((PlanItem *) g_ptr_array_index (plan->items, index))->entry;
+  return &((PlanItem *) plan->items[index])->entry;
 }
 
 guint
@@ -496,8 +603,8 @@ furlhint_plan_get_n_routes (const FurlHintPlan *plan)
     return plan->n_routes;
 
   /* Not finished yet (a ranker asking mid-way): count, don't trust. */
-  for (i = 0; i < plan->items->len; i++)
-    if (((PlanItem *) g_ptr_array_index (plan->items, i))->entry.routed)
+  for (i = 0; i < plan->n_items; i++)
+    if (((PlanItem *) plan->items[i])->entry.routed)
       n++;
   return n;
 }
@@ -537,9 +644,9 @@ furlhint_plan_dup_no_route_error (const FurlHintPlan *plan)
   if (furlhint_furl_get_n_hints (plan->furl) == 0)
     g_string_append (message, "the FURL has no connection hints");
 
-  for (i = 0; i < plan->items->len; i++)
+  for (i = 0; i < plan->n_items; i++)
     {
-      const FurlHintPlanEntry *entry = &((PlanItem *) g_ptr_array_index (plan->items, i))->entry;
+      const FurlHintPlanEntry *entry = &((PlanItem *) plan->items[i])->entry;
       const gchar *reason = entry->reason != NULL ? entry->reason : "no reason given";
 
       if (entry->routed)

@@ -13,6 +13,7 @@
 
 #include "config-private.h"
 #include "context-private.h"
+#include "foolscap-hint.h"
 #include "hostname.h"
 
 #include <stddef.h>
@@ -341,8 +342,8 @@ parse_and_route (RankState *st,
       return FALSE;
     }
 
-  return furlhint_plan_add_route (st->plan, idx, plugin, &target, tier,
-                                  mode == FURLHINT_PARSE_CARRY);
+  return fh_plan_add_parsed_route (st->plan, idx, plugin, &target, tier,
+                                   mode == FURLHINT_PARSE_CARRY);
 }
 
 /* Routes a `tcp:` hint through a plugin that carries TCP (Tor, SOCKS). */
@@ -440,7 +441,7 @@ rank_native (RankState *st,
      * tor: hint, or in a pb+tor:// location that furl.c turned into one)
      * is not one this plugin's network can reach. Compared on the
      * canonical target, so "x.b32.i2p." is caught too. */
-    claimant = furlhint_context_find_plugin_for_host (st->ctx, target.host);
+    claimant = fh_context_find_plugin_for_canonical_host (st->ctx, target.host);
     if (claimant != NULL && claimant != plugin && claimant != st->tcp)
       {
         if (st->network != FURLHINT_NETWORK_ANY)
@@ -463,8 +464,8 @@ rank_native (RankState *st,
         return;
       }
 
-    furlhint_plan_add_route (st->plan, idx, plugin, &target, FURLHINT_TIER_NATIVE,
-                             mode == FURLHINT_PARSE_CARRY);
+    fh_plan_add_parsed_route (st->plan, idx, plugin, &target, FURLHINT_TIER_NATIVE,
+                              mode == FURLHINT_PARSE_CARRY);
     furlhint_target_clear (&target);
   }
 }
@@ -474,8 +475,9 @@ rank_native (RankState *st,
  * decision does not depend on the tcp plugin being loaded, and the host's
  * canonical form (core/shared/hostname.h), the one every target carries: one
  * final dot dropped, so "x.onion." is routed (and later sent) as
- * "x.onion". Sets *@must_not_resolve for `.onion`/`.i2p` names: those
- * never go to DNS, whether or not a plugin claims them. FALSE with
+ * "x.onion". Sets *@must_not_resolve, and *@host_out to that canonical
+ * name, for `.onion`/`.i2p` names: those never go to DNS, whether or not
+ * a plugin claims them. FALSE with
  * @error set for a host that has no canonical form ("x.onion.."). */
 static gboolean
 find_suffix_plugin (RankState *st,
@@ -485,37 +487,48 @@ find_suffix_plugin (RankState *st,
                     gboolean *must_not_resolve,
                     GError **error)
 {
-  g_autofree gchar *written = NULL;
-  g_autofree gchar *host = NULL;
+  gchar buffer[256];
+  g_autofree gchar *allocated = NULL;
+  const gchar *host;
+  gsize start, len;
   FurlHintPlugin *claimant;
 
   *must_not_resolve = FALSE;
   *host_out = NULL;
   *plugin_out = NULL;
 
-  if (!furlhint_foolscap_parse_hint (canonical, FURLHINT_FOOLSCAP_TCP, &written, NULL, NULL) ||
-      written == NULL)
+  if (!fh_foolscap_tcp_host_span (canonical, strlen (canonical), &start, &len))
     return TRUE;
 
   /* Foolscap's parse gives the name as written, nearly always canonical
-   * already: then it is taken as it is, not copied again. */
-  if (fh_hostname_is_canonical (written))
-    host = g_steal_pointer (&written);
-  else
+   * already: then it is taken as it is, copied only onto the stack. */
+  if (len < sizeof buffer)
     {
-      host = fh_hostname_canonicalize (written, error);
-      if (host == NULL)
+      memcpy (buffer, canonical + start, len);
+      buffer[len] = '\0';
+      host = buffer;
+    }
+  else
+    host = allocated = g_strndup (canonical + start, len);
+  if (!fh_hostname_is_canonical (host))
+    {
+      gchar *copy = fh_hostname_canonicalize (host, error);
+
+      if (copy == NULL)
         return FALSE;
+      g_free (allocated);
+      host = allocated = copy;
     }
 
   if (fh_hostname_in_domain (host, "onion") || fh_hostname_in_domain (host, "i2p"))
-    *must_not_resolve = TRUE;
+    {
+      *must_not_resolve = TRUE;
+      *host_out = g_strdup (host);
+    }
 
-  claimant = furlhint_context_find_plugin_for_host (st->ctx, host);
+  claimant = fh_context_find_plugin_for_canonical_host (st->ctx, host);
   if (claimant != st->tcp)
     *plugin_out = claimant;
-
-  *host_out = g_steal_pointer (&host);
   return TRUE;
 }
 
@@ -806,8 +819,8 @@ add_tor_fallback (RankState *st,
       g_autofree gchar *problem = fh_carried_target_problem (st->anon_carrier, &target);
 
       if (problem == NULL)
-        furlhint_plan_add_route (st->plan, idx, st->anon_carrier, &target,
-                                 FURLHINT_TIER_TOR_FALLBACK, TRUE);
+        fh_plan_add_parsed_route (st->plan, idx, st->anon_carrier, &target,
+                                  FURLHINT_TIER_TOR_FALLBACK, TRUE);
     }
   furlhint_target_clear (&target);
 }
@@ -935,7 +948,14 @@ rank_hint (RankState *st,
       return;
     }
 
-  plugin = furlhint_context_find_plugin_for_prefix (st->ctx, type);
+  /* The owners of "tor" and "i2p" are known already (st->tor, st->i2p
+   * are found by prefix too): no table lookup for the usual hints. */
+  if (strcmp (type, "tor") == 0)
+    plugin = st->tor;
+  else if (strcmp (type, "i2p") == 0)
+    plugin = st->i2p;
+  else
+    plugin = furlhint_context_find_plugin_for_prefix (st->ctx, type);
   if (plugin == NULL)
     {
       reject_no_handler (st, idx, type);
@@ -1078,33 +1098,42 @@ plan_rebuild_anonymous (FurlHintPlan *plan)
   return safe;
 }
 
+void
+fh_rank_options_read (const FurlHintRankOptions *options,
+                      FurlHintRankOptions *out)
+{
+  *out = (FurlHintRankOptions) { sizeof *out, };
+  /* Read only what the caller's struct has. */
+  if (options != NULL)
+    {
+      if (options->struct_size >= offsetof (FurlHintRankOptions, overrides) + sizeof out->overrides)
+        out->overrides = options->overrides;
+      if (options->struct_size >= offsetof (FurlHintRankOptions, stagger_ms) + sizeof out->stagger_ms)
+        out->stagger_ms = options->stagger_ms;
+    }
+  if (out->stagger_ms == 0)
+    out->stagger_ms = FURLHINT_DEFAULT_STAGGER_MS;
+}
+
 FurlHintPlan *
 furlhint_context_rank (FurlHintContext *ctx,
                        FurlHintFurl *furl,
                        const FurlHintRankOptions *options)
 {
-  FurlHintRankOptions o = { sizeof o, };
+  FurlHintRankOptions o;
   FurlHintRanker ranker;
   gpointer ranker_data;
   FurlHintConfig *config;
   FurlHintPlan *plan;
   gboolean anonymous;
+  gboolean covered_on_stack[64];
   gboolean *covered;
   guint i, n_hints;
 
   g_return_val_if_fail (ctx != NULL, NULL);
   g_return_val_if_fail (furl != NULL, NULL);
 
-  /* Read only what the caller's struct has. */
-  if (options != NULL)
-    {
-      if (options->struct_size >= offsetof (FurlHintRankOptions, overrides) + sizeof o.overrides)
-        o.overrides = options->overrides;
-      if (options->struct_size >= offsetof (FurlHintRankOptions, stagger_ms) + sizeof o.stagger_ms)
-        o.stagger_ms = options->stagger_ms;
-    }
-  if (o.stagger_ms == 0)
-    o.stagger_ms = FURLHINT_DEFAULT_STAGGER_MS;
+  fh_rank_options_read (options, &o);
 
   config = furlhint_context_get_config (ctx);
   anonymous = config != NULL && furlhint_config_get_anonymous (config);
@@ -1133,7 +1162,14 @@ furlhint_context_rank (FurlHintContext *ctx,
     }
 
   n_hints = furlhint_furl_get_n_hints (furl);
-  covered = g_new0 (gboolean, n_hints + 1);
+  /* On the stack for the usual FURL: this runs for every one ranked. */
+  if (n_hints < G_N_ELEMENTS (covered_on_stack))
+    {
+      covered = covered_on_stack;
+      memset (covered, 0, n_hints * sizeof *covered);
+    }
+  else
+    covered = g_new0 (gboolean, n_hints);
   for (i = 0; i < furlhint_plan_get_n_entries (plan); i++)
     {
       const FurlHintPlanEntry *entry = furlhint_plan_get_entry (plan, i);
@@ -1145,7 +1181,8 @@ furlhint_context_rank (FurlHintContext *ctx,
     if (!covered[i])
       furlhint_plan_add_rejection (plan, i, FURLHINT_POLICY_ERROR_NO_ROUTE,
                                    "no route: the ranking policy gave this hint no route");
-  g_free (covered);
+  if (covered != covered_on_stack)
+    g_free (covered);
 
   furlhint_plan_finish (plan, o.stagger_ms);
 

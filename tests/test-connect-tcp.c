@@ -748,6 +748,137 @@ test_many (Fixture *f, gconstpointer data)
   g_object_unref (listener);
 }
 
+typedef struct {
+  FurlHintContext *ctx;
+  FurlHintConnectResult *result;
+  GError *error;
+  gboolean done;
+} Once;
+
+static void
+once_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Once *o = user_data;
+
+  o->result = furlhint_context_connect_finish (o->ctx, res, &o->error);
+  o->done = TRUE;
+}
+
+/* One furlhint_context_connect_async() to @furl, waited for (bounded). */
+static void
+connect_once (Fixture *f, FurlHintFurl *furl, const FurlHintConnectOptions *options, Once *o)
+{
+  *o = (Once) { f->ctx, };
+  furlhint_context_connect_async (f->ctx, furl, options, NULL, once_cb, o);
+  g_assert_true (lab_iterate_until (&o->done, 30000));
+}
+
+/* Connects to the same FURL share one ranked plan while nothing it was
+ * ranked from has changed, and get a plan of their own as soon as
+ * something has: the mode (a normal-mode plan never serves an anonymous
+ * connect), the plan itself, the stagger; per-peer overrides are never
+ * shared. */
+static void
+test_shared_plan (Fixture *f, gconstpointer data)
+{
+  FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
+  FurlHintConfig *config = furlhint_context_get_config (f->ctx);
+  GError *error = NULL;
+  GSocket *listener;
+  GInetAddress *lo;
+  GSocketAddress *addr;
+  GHashTable *overrides;
+  FurlHintFurl *furl, *other;
+  Once a, b, c, d, e, g, h, i, j, k;
+
+  if (!lab_ready ())
+    return;
+  listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  addr = g_inet_socket_address_new (lo, 0);
+  g_assert_true (g_socket_bind (listener, addr, TRUE, &error));
+  g_object_unref (addr);
+  g_object_unref (lo);
+  g_assert_true (g_socket_listen (listener, &error));
+  addr = g_socket_get_local_address (listener, &error);
+  g_assert_no_error (error);
+  furl = furl_for_port (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr)));
+  other = furl_for_port (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr)));
+  g_object_unref (addr);
+
+  connect_once (f, furl, NULL, &a);
+  connect_once (f, furl, NULL, &b);
+  g_assert_no_error (a.error);
+  g_assert_no_error (b.error);
+  g_assert_true (furlhint_connect_result_get_plan (a.result) ==
+                 furlhint_connect_result_get_plan (b.result));
+
+  /* Another FURL object, even with the same text: ranked again. */
+  connect_once (f, other, NULL, &c);
+  g_assert_no_error (c.error);
+  g_assert_true (furlhint_connect_result_get_plan (c.result) !=
+                 furlhint_connect_result_get_plan (a.result));
+
+  /* Anonymous mode: ranked again, so refused by the policy (no Tor
+   * here), not run from the normal-mode plan. */
+  connect_once (f, furl, NULL, &d);
+  g_assert_no_error (d.error);
+  furlhint_config_set_anonymous (config, TRUE);
+  connect_once (f, furl, NULL, &e);
+  g_assert_error (e.error, FURLHINT_POLICY_ERROR, FURLHINT_POLICY_ERROR_NO_ROUTE);
+  g_assert_nonnull (strstr (e.error->message, "anonymous mode forbids direct TCP"));
+  g_assert_null (strstr (e.error->message, "ranked in normal mode"));
+  furlhint_config_set_anonymous (config, FALSE);
+
+  /* Back in normal mode: a new plan, which then serves the next one. */
+  connect_once (f, furl, NULL, &g);
+  g_assert_no_error (g.error);
+  g_assert_true (furlhint_connect_result_get_plan (g.result) !=
+                 furlhint_connect_result_get_plan (d.result));
+
+  /* A plan changed by its holder is not handed to anyone else. */
+  furlhint_plan_add_rejection (furlhint_connect_result_get_plan (g.result), 0,
+                               FURLHINT_POLICY_ERROR_NO_ROUTE, "changed by a caller");
+  connect_once (f, furl, NULL, &h);
+  g_assert_no_error (h.error);
+  g_assert_true (furlhint_connect_result_get_plan (h.result) !=
+                 furlhint_connect_result_get_plan (g.result));
+  g_assert_cmpuint (furlhint_plan_get_n_entries (furlhint_connect_result_get_plan (h.result)), ==, 1);
+
+  /* Another stagger, or overrides: a plan of its own. */
+  options.rank.stagger_ms = 7;
+  connect_once (f, furl, &options, &i);
+  g_assert_no_error (i.error);
+  g_assert_true (furlhint_connect_result_get_plan (i.result) !=
+                 furlhint_connect_result_get_plan (h.result));
+  overrides = g_hash_table_new (g_str_hash, g_str_equal);
+  g_hash_table_insert (overrides, (gpointer) "tcp", (gpointer) "tcp");
+  options.rank.overrides = overrides;
+  connect_once (f, furl, &options, &j);
+  connect_once (f, furl, &options, &k);
+  g_assert_no_error (j.error);
+  g_assert_no_error (k.error);
+  g_assert_true (furlhint_connect_result_get_plan (j.result) !=
+                 furlhint_connect_result_get_plan (k.result));
+  g_hash_table_unref (overrides);
+
+  furlhint_connect_result_unref (a.result);
+  furlhint_connect_result_unref (b.result);
+  furlhint_connect_result_unref (c.result);
+  furlhint_connect_result_unref (d.result);
+  furlhint_connect_result_unref (g.result);
+  furlhint_connect_result_unref (h.result);
+  furlhint_connect_result_unref (i.result);
+  furlhint_connect_result_unref (j.result);
+  furlhint_connect_result_unref (k.result);
+  furlhint_connect_result_unref (e.result);
+  g_clear_error (&e.error);
+  furlhint_furl_unref (furl);
+  furlhint_furl_unref (other);
+  g_object_unref (listener);
+}
+
 /* MANY connects hang on a black hole; cancelling half of them closes
  * their sockets by the time each has called back, while the other half
  * still wait, each with its socket; cancelling the rest leaves no
@@ -916,6 +1047,7 @@ main (int argc, char **argv)
   g_test_add ("/connect/tcp/cancelled-before", Fixture, NULL, setup, test_cancelled_before, teardown);
   g_test_add ("/connect/tcp/many", Fixture, NULL, setup, test_many, teardown);
   g_test_add ("/connect/tcp/many/cancel", Fixture, NULL, setup, test_many_cancel, teardown);
+  g_test_add ("/connect/tcp/shared-plan", Fixture, NULL, setup, test_shared_plan, teardown);
   g_test_add ("/connect/tcp/cancel/other-thread", Fixture, NULL, setup, test_cancel_other_thread,
               teardown);
   return g_test_run ();

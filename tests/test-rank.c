@@ -868,6 +868,62 @@ test_tor_fallback (void)
   furlhint_context_unref (ctx);
 }
 
+/* A FURL with more hints than a plan keeps with itself (its items and
+ * their order array then grow on their own), two routes for most hints
+ * (the Tor fallback), and duplicates past the point where they are
+ * found through a table: every hint accounted for, in plan order, each
+ * route described with its tier and delay. */
+static void
+test_many_hints (void)
+{
+  FurlHintContext *ctx;
+  FurlHintPlan *plan;
+  GString *text = g_string_new ("pb://" TUB "@");
+  guint n_hints = 150, n_routes = 0, n_fallback = 0, n_duplicates = 0;
+
+  for (guint i = 0; i < n_hints; i++)
+    g_string_append_printf (text, "%stcp:node%u.example.org:%u", i > 0 ? "," : "",
+                            i % 100, 1000 + i % 100);
+  g_string_append (text, "/swiss");
+  ctx = ctx_from_text ("[connections]\ntcp.tor-fallback = true\n"
+                       "tor.socks-proxy = tcp:127.0.0.1:9050\n");
+  plan = rank (ctx, text->str);
+  g_assert_cmpuint (furlhint_plan_get_n_entries (plan), ==, 100 + 100 + 50);
+  for (guint i = 0; i < furlhint_plan_get_n_entries (plan); i++)
+    {
+      const FurlHintPlanEntry *e = furlhint_plan_get_entry (plan, i);
+      g_autofree gchar *expected = NULL;
+
+      if (!e->routed)
+        {
+          g_assert_cmpint (e->code, ==, FURLHINT_POLICY_ERROR_DUPLICATE);
+          g_assert_cmpuint (e->hint_index, ==, 100 + n_duplicates);
+          g_assert_true (e->description == e->reason);
+          n_duplicates++;
+          continue;
+        }
+      g_assert_cmpuint (e->hint_index, ==, e->tier == 0 ? n_routes : n_fallback);
+      expected = g_strdup_printf ("%s (tier %u, %s, starts at +%u ms)",
+                                  e->tier == 0 ? "direct TCP to" : "", e->tier,
+                                  e->tier == 0 ? "clear" : "anonymous",
+                                  (e->tier == 0 ? n_routes : n_fallback) * FURLHINT_DEFAULT_STAGGER_MS);
+      g_assert_true (g_str_has_suffix (e->description, strchr (expected, '(')));
+      if (e->tier == 0)
+        {
+          g_assert_true (g_str_has_prefix (e->description, "direct TCP to node"));
+          n_routes++;
+        }
+      else
+        n_fallback++;
+    }
+  g_assert_cmpuint (n_routes, ==, 100);
+  g_assert_cmpuint (n_fallback, ==, 100);
+  g_assert_cmpuint (n_duplicates, ==, 50);
+  furlhint_plan_unref (plan);
+  furlhint_context_unref (ctx);
+  g_string_free (text, TRUE);
+}
+
 static void
 test_socks_proxy (void)
 {
@@ -1448,6 +1504,20 @@ test_hostname_is_canonical (void)
     "::1", "[::1]", "2001:DB8::1", "fe80::1%eth0", "a:b.", "Example.COM",
     "example.com.", "x.onion.com", "X.ONION.com", "127.0.0.1", "127.0.0.1.",
     "\xc3\xa9.onion", "\xc3\x89.ONION", "a b.onion", "-x.onion",
+    /* Long enough for the capitals to be looked for eight bytes at a
+     * time: one in each position of a word, in the tail, none; bytes
+     * whose low seven bits are capitals (0xc1, 0xda) are not. */
+    "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion",
+    "Abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion",
+    "abcdefgHijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion",
+    "abcdefghIjklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion",
+    "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.oNion",
+    "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onioN",
+    "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwZ.b32.i2p",
+    "@[`{abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnop.b32.i2p",
+    "\xc1\xda\xc1\xda\xc1\xda\xc1\xda\xc1\xda" "abcdefghijklmnop.onion",
+    "\xc1\xda\xc1\xda\xc1\xda\xc1\xdaZ\xc1\xda" "abcdefghijklmnop.onion",
+    "Example-With-Capitals-Everywhere.Long-Name.COM",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (hosts); i++)
@@ -1486,6 +1556,7 @@ main (int argc,
   g_test_add_func ("/rank/connections/tcp-carrier-unknown", test_tcp_carrier_unknown);
   g_test_add_func ("/rank/connections/tcp-carrier-proxied", test_tcp_carrier_proxied);
   g_test_add_func ("/rank/connections/tor-fallback", test_tor_fallback);
+  g_test_add_func ("/rank/plan/many-hints", test_many_hints);
   g_test_add_func ("/rank/connections/socks-proxy", test_socks_proxy);
   g_test_add_func ("/rank/nurl/pb", test_nurl_pb);
   g_test_add_func ("/rank/nurl/pb+tor", test_nurl_tor);

@@ -875,7 +875,14 @@ non_public_numeric (const gchar *host,
   gsize i, colons = 0;
 
   /* ipaddress.ip_address(): IPv4 first, then IPv6; ValueError means "not
-   * numeric, let Tor try it". Both refuse any '/'. */
+   * numeric, let Tor try it". Both refuse any '/' (an IPv4 parse refuses
+   * it as a non-digit). Every Tor and I2P route's host comes here: a
+   * name stops at its first letter, and one without a ':' at the IPv4
+   * parse. */
+  if (py_parse_ipv4 (host, len, &a))
+    return ipv4_non_public (a);
+  if (memchr (host, ':', len) == NULL)
+    return FALSE;
   for (i = 0; i < len; i++)
     {
       if (host[i] == '/')
@@ -883,8 +890,6 @@ non_public_numeric (const gchar *host,
       if (host[i] == ':')
         colons++;
     }
-  if (py_parse_ipv4 (host, len, &a))
-    return ipv4_non_public (a);
   /* IPv6 is always ignored.  An IPv6 address has at least three parts,
    * so two colons: the Tor pattern's hosts (no ':') never get here. */
   if (colons < 2)
@@ -910,19 +915,71 @@ gboolean
 fh_foolscap_port_usable (const FhFoolscapAddr *addr,
                          guint16              *out)
 {
-  guint64 v;
+  guint v = 0;
+  gsize n;
 
   g_return_val_if_fail (addr != NULL, FALSE);
 
   if (addr->port == NULL || addr->port_non_ascii)
     return FALSE;
-  if (strlen (addr->port) > 5)
-    return FALSE;
-  v = g_ascii_strtoull (addr->port, NULL, 10);
+  /* ASCII digits (the match made sure), at most five: read by hand, as
+   * strtoull() would read them, for every hint ranked. */
+  for (n = 0; addr->port[n] != '\0'; n++)
+    {
+      if (n == 5 || !g_ascii_isdigit (addr->port[n]))
+        return FALSE;
+      v = v * 10 + (guint) (addr->port[n] - '0');
+    }
   if (v < 1 || v > 65535)
     return FALSE;
   if (out != NULL)
     *out = (guint16) v;
+  return TRUE;
+}
+
+gboolean
+fh_foolscap_match_tcp_usable (const gchar *hint,
+                              gsize        len,
+                              gsize       *host_start,
+                              gsize       *host_len,
+                              guint16     *port)
+{
+  HintSpan m;
+  guint value = 0, digits = 0;
+  gsize i;
+
+  if (!span_tcp (hint, len, &m) || !m.has_port || m.port.non_ascii)
+    return FALSE;
+  /* fh_foolscap_port_usable() on what port_dup() would write: leading
+   * zeros dropped, at most five digits left, 1-65535. */
+  for (i = m.port.start; i < m.port.end; i++)
+    {
+      if (digits == 0 && hint[i] == '0')
+        continue;
+      if (++digits > 5)
+        return FALSE;
+      value = value * 10 + (guint) (hint[i] - '0');
+    }
+  if (value < 1 || value > 65535)
+    return FALSE;
+  *host_start = m.host_start;
+  *host_len = m.host_end - m.host_start;
+  *port = (guint16) value;
+  return TRUE;
+}
+
+gboolean
+fh_foolscap_tcp_host_span (const gchar *hint,
+                           gsize        len,
+                           gsize       *host_start,
+                           gsize       *host_len)
+{
+  HintSpan m;
+
+  if (!span_tcp (hint, len, &m))
+    return FALSE;
+  *host_start = m.host_start;
+  *host_len = m.host_end - m.host_start;
   return TRUE;
 }
 

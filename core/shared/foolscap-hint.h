@@ -49,6 +49,25 @@ gboolean fh_foolscap_match_tor (const gchar *hint, FhFoolscapAddr *addr, gchar *
 /* i2p._RunningI2P.hint_to_endpoint() parsing part. */
 gboolean fh_foolscap_match_i2p (const gchar *hint, FhFoolscapAddr *addr, gchar **message);
 
+/* fh_foolscap_match_tcp() and fh_foolscap_port_usable() in one, without
+ * a copy: TRUE when the tcp handler accepts the @len bytes at @hint and
+ * its port is usable, with where the host is (brackets stripped) and the
+ * port. FALSE otherwise: fh_foolscap_match_tcp() then says why. */
+gboolean fh_foolscap_match_tcp_usable (const gchar *hint,
+                                       gsize        len,
+                                       gsize       *host_start,
+                                       gsize       *host_len,
+                                       guint16     *port);
+
+/* Where Foolscap's tcp handler finds the host in the @len bytes at
+ * @hint (brackets stripped), without a copy: what
+ * furlhint_foolscap_parse_hint (hint, FURLHINT_FOOLSCAP_TCP, &host, ...)
+ * would copy. FALSE when the handler refuses the hint. */
+gboolean fh_foolscap_tcp_host_span (const gchar *hint,
+                                    gsize        len,
+                                    gsize       *host_start,
+                                    gsize       *host_len);
+
 /* Python's is_non_public_numeric_address(host) from foolscap/connections/tor.py. */
 gboolean fh_foolscap_is_non_public_numeric (const gchar *host);
 

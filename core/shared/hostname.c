@@ -10,6 +10,14 @@
 
 #include "hostname.h"
 
+/* g_ascii_tolower() is a function call in GLib; this is called for
+ * every byte of every suffix compared while ranking. */
+static inline gchar
+ascii_lower (gchar c)
+{
+  return c >= 'A' && c <= 'Z' ? (gchar) (c - 'A' + 'a') : c;
+}
+
 /* fh_hostname_in_domain() with both lengths known. */
 static gboolean
 in_domain_len (const gchar *host,
@@ -25,7 +33,7 @@ in_domain_len (const gchar *host,
   if (tail[-1] != '.' || tail[-2] == '.')
     return FALSE;
   for (gsize i = 0; i < domain_len; i++)
-    if (g_ascii_tolower (tail[i]) != g_ascii_tolower (domain[i]))
+    if (ascii_lower (tail[i]) != ascii_lower (domain[i]))
       return FALSE;
   return TRUE;
 }
@@ -107,8 +115,38 @@ fh_hostname_canonicalize (const gchar *host,
   return canonical;
 }
 
+/* Whether any of the @len bytes at @s is an ASCII capital, eight bytes at
+ * a time: a .onion or .i2p name is more than 60 of them. */
+static gboolean
+has_ascii_upper (const gchar *s,
+                 gsize len)
+{
+  const guint64 ones = G_GUINT64_CONSTANT (0x0101010101010101);
+  const guint64 highs = ones * 0x80;
+  gsize i = 0;
+
+  for (; i + 8 <= len; i += 8)
+    {
+      guint64 w, low7, ge_a, gt_z;
+
+      memcpy (&w, s + i, 8);
+      /* Per byte, on its low seven bits (no carry between bytes): high
+       * bit set when >= 'A', and when > 'Z'; an ASCII byte has its own
+       * high bit clear. */
+      low7 = w & ~highs;
+      ge_a = low7 + ones * (0x80 - 'A');
+      gt_z = low7 + ones * (0x7f - 'Z');
+      if ((ge_a & ~gt_z & ~w & highs) != 0)
+        return TRUE;
+    }
+  for (; i < len; i++)
+    if (s[i] >= 'A' && s[i] <= 'Z')
+      return TRUE;
+  return FALSE;
+}
+
 /* The same rules as fh_hostname_canonicalize(), without making the copy:
- * ranking checks every route's host this way, several times over. */
+ * ranking checks every route's host this way. */
 gboolean
 fh_hostname_is_canonical (const gchar *host)
 {
@@ -116,21 +154,24 @@ fh_hostname_is_canonical (const gchar *host)
 
   g_return_val_if_fail (host != NULL, FALSE);
 
-  if (strchr (host, ':') != NULL)
-    return TRUE;
   len = strlen (host);
+  if (memchr (host, ':', len) != NULL)
+    return TRUE;  /* an IPv6 literal: no labels */
   /* Empty, an empty label, or a final dot (which the canonical form
    * drops, or refuses when it is not the only one). */
-  if (len == 0 || host[0] == '.' || host[len - 1] == '.' || strstr (host, "..") != NULL)
+  if (len == 0 || host[0] == '.' || host[len - 1] == '.')
     return FALSE;
-  if (is_special_use_tld (host))
+  /* From dot to dot: a name has few labels. The final byte is no dot,
+   * so dot[1] is in the name. */
+  for (const gchar *dot = memchr (host, '.', len); dot != NULL;
+       dot = memchr (dot + 1, '.', len - (gsize) (dot + 1 - host)))
+    if (dot[1] == '.')
+      return FALSE;
+  if ((len == 5 || len == 3) && is_special_use_tld (host))
     return FALSE;
   /* A name in .onion or .i2p: written in lower case only. */
-  if (in_domain_len (host, len, "onion", 5) || in_domain_len (host, len, "i2p", 3))
-    {
-      for (const gchar *p = host; *p != '\0'; p++)
-        if (g_ascii_isupper (*p))
-          return FALSE;
-    }
+  if ((in_domain_len (host, len, "onion", 5) || in_domain_len (host, len, "i2p", 3)) &&
+      has_ascii_upper (host, len))
+    return FALSE;
   return TRUE;
 }

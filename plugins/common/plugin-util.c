@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
@@ -303,23 +304,52 @@ gchar *
 fh_plugin_host_port_display (const gchar *host,
                              guint16 port)
 {
-  gboolean bracket = strchr (host, ':') != NULL;
-  gchar digits[8];
-  gsize n = sizeof digits;
-  guint value = port;
+  return fh_plugin_describe_host_port ("", host, port, "");
+}
 
-  if (port == 0)
-    return g_strdup (host);
-  /* The port's digits by hand, not with printf: routes' descriptions are
-   * made for every hint ranked. */
-  digits[--n] = '\0';
-  do
+gchar *
+fh_plugin_describe_host_port (const gchar *before,
+                              const gchar *host,
+                              guint16 port,
+                              const gchar *after)
+{
+  gboolean bracket = port != 0 && strchr (host, ':') != NULL;
+  gsize before_len = strlen (before), host_len = strlen (host), after_len = strlen (after);
+  gchar digits[8];
+  gsize n = sizeof digits, digits_len;
+  guint value = port;
+  gchar *text, *p;
+
+  /* The port's digits by hand, and one allocation, not printf: routes'
+   * descriptions are made for every hint ranked. */
+  if (port != 0)
+    do
+      {
+        digits[--n] = (gchar) ('0' + value % 10);
+        value /= 10;
+      }
+    while (value != 0);
+  digits_len = sizeof digits - n;
+
+  p = text = g_malloc (before_len + host_len + after_len + digits_len + 4);
+  memcpy (p, before, before_len);
+  p += before_len;
+  if (bracket)
+    *p++ = '[';
+  memcpy (p, host, host_len);
+  p += host_len;
+  if (bracket)
+    *p++ = ']';
+  if (port != 0)
     {
-      digits[--n] = (gchar) ('0' + value % 10);
-      value /= 10;
+      *p++ = ':';
+      memcpy (p, digits + n, digits_len);
+      p += digits_len;
     }
-  while (value != 0);
-  return g_strconcat (bracket ? "[" : "", host, bracket ? "]:" : ":", digits + n, NULL);
+  memcpy (p, after, after_len);
+  p += after_len;
+  *p = '\0';
+  return text;
 }
 
 /* Python 3.11's ipaddress.IPv4Address(): exactly four parts of 1–3 ASCII
@@ -354,22 +384,23 @@ static gboolean
 is_ipv6 (const gchar *host)
 {
   const gchar *zone = strchr (host, '%');
-  GInetAddress *inet;
-  gchar *address;
-  gboolean ok;
+  gchar address[INET6_ADDRSTRLEN + 1];
+  struct in6_addr in6;
+  gsize len;
 
   if (strchr (host, ':') == NULL)
     return FALSE;
   if (zone != NULL && zone[1] == '\0')
     return FALSE;
-  address = zone != NULL ? g_strndup (host, (gsize) (zone - host)) : g_strdup (host);
-  /* inet_pton() through GLib: a pure text check, no lookup. (Not
-   * g_hostname_is_ip_address(), which takes ":" for an address.) */
-  inet = g_inet_address_new_from_string (address);
-  ok = inet != NULL && g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6;
-  g_clear_object (&inet);
-  g_free (address);
-  return ok;
+  /* inet_pton(), a pure text check, no lookup (not
+   * g_hostname_is_ip_address(), which takes ":" for an address), on a
+   * copy on the stack: the longest IPv6 text fits INET6_ADDRSTRLEN. */
+  len = zone != NULL ? (gsize) (zone - host) : strlen (host);
+  if (len >= sizeof address)
+    return FALSE;
+  memcpy (address, host, len);
+  address[len] = '\0';
+  return inet_pton (AF_INET6, address, &in6) == 1;
 }
 
 FurlHintHostKind
@@ -428,8 +459,12 @@ gboolean
 fh_plugin_canonicalize_host (FhFoolscapAddr *addr,
                              GError **error)
 {
-  gchar *canonical = fh_hostname_canonicalize (addr->host, error);
+  gchar *canonical;
 
+  /* Nearly every host is written canonical already: kept, not copied. */
+  if (fh_hostname_is_canonical (addr->host))
+    return TRUE;
+  canonical = fh_hostname_canonicalize (addr->host, error);
   if (canonical == NULL)
     return FALSE;
   g_free (addr->host);
@@ -458,6 +493,24 @@ fh_plugin_parse_tcp (const gchar *hint,
   FhFoolscapAddr addr = { NULL, NULL, FALSE };
   gchar *message = NULL;
   guint16 port = 0;
+  gsize host_start, host_len;
+
+  /* The usual hint, a usable one, without copying the port: the same
+   * checks in the same order as below, which says why when one fails. */
+  if (fh_foolscap_match_tcp_usable (hint, strlen (hint), &host_start, &host_len, &port))
+    {
+      if (!fh_plugin_check_hint_text (hint, error))
+        return FALSE;
+      addr.host = g_strndup (hint + host_start, host_len);
+      if (!fh_plugin_canonicalize_host (&addr, error))
+        {
+          fh_foolscap_addr_clear (&addr);
+          return FALSE;
+        }
+      fh_plugin_fill_target (target, &addr, port, fh_plugin_classify_host (addr.host), hint);
+      fh_foolscap_addr_clear (&addr);
+      return TRUE;
+    }
 
   if (!fh_foolscap_match_tcp (hint, &addr, &message))
     {

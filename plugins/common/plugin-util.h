@@ -109,6 +109,14 @@ gchar *fh_plugin_endpoint_display (const FhEndpoint *endpoint);
 gchar *fh_plugin_host_port_display (const gchar *host,
                                     guint16 port);
 
+/* @before, then @host and @port as fh_plugin_host_port_display() writes
+ * them, then @after, in one allocation: what a plugin's describe()
+ * returns for most routes. */
+gchar *fh_plugin_describe_host_port (const gchar *before,
+                                     const gchar *host,
+                                     guint16 port,
+                                     const gchar *after);
+
 /* What a canonical host (core/shared/hostname.h) is, from its text alone (no
  * lookup): .onion / .i2p names first, then strict IPv4 (Python's
  * ipaddress rules: four ASCII decimal parts 0–255 without leading zeros),

@@ -562,27 +562,21 @@ static gchar *
 tcp_describe (gpointer data,
               const FurlHintTarget *target)
 {
-  gchar *where = fh_plugin_host_port_display (target->host, target->port);
-  gchar *text;
-
-  /* Concatenated, not printed: every direct route of every ranked FURL
-   * is described. */
+  /* Written in one piece, not printed: every direct route of every
+   * ranked FURL is described. */
   switch (target->host_kind)
     {
     case FURLHINT_HOST_IPV4:
     case FURLHINT_HOST_IPV6:
-      text = g_strconcat ("direct TCP to ", where, NULL);
-      break;
+      return fh_plugin_describe_host_port ("direct TCP to ", target->host, target->port, "");
     case FURLHINT_HOST_NONE:
     case FURLHINT_HOST_DNS:
     case FURLHINT_HOST_ONION:
     case FURLHINT_HOST_I2P:
     default:
-      text = g_strconcat ("direct TCP to ", where, " (local DNS lookup)", NULL);
-      break;
+      return fh_plugin_describe_host_port ("direct TCP to ", target->host, target->port,
+                                           " (local DNS lookup)");
     }
-  g_free (where);
-  return text;
 }
 
 static const gchar *const tcp_prefixes[] = { "tcp", NULL };
