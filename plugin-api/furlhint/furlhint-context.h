@@ -181,7 +181,8 @@ gboolean furlhint_context_load_plugin_file (FurlHintContext *ctx,
  * furlhint_context_register_plugin:
  * @ctx: a context
  * @descriptor: a descriptor that outlives @ctx (static storage)
- * @origin: where it came from, for messages ("builtin", a file name)
+ * @origin: (nullable): where it came from, for messages (a file name);
+ *   %NULL: "builtin"
  * @error: return location for a %FURLHINT_PLUGIN_ERROR
  *
  * Registers a plugin that is already in memory (linked into the program).

@@ -143,7 +143,7 @@ typedef FurlHintPlan *(*FurlHintRanker) (FurlHintContext *ctx,
  * furlhint_rank_default:
  * @ctx: the context
  * @furl: the FURL
- * @options: the options
+ * @options: (nullable): the options; %NULL for the defaults
  * @user_data: unused
  *
  * furlhint's policy (docs/design.md, "Policy tiers"). Anonymous mode:
