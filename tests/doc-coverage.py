@@ -14,10 +14,11 @@
 # every parameter and, unless it returns void, "Returns:"; an enumeration
 # names every value, a struct every field. Exported symbols must be
 # declared in a public header, and declared functions exported. This
-# holds for the plugin ABI (plugin.h) too, whose macros are not in the
-# GIR, so that `gi-docgen check` (which `make docs` runs on the GIR) does
-# not see them; this check needs neither gi-docgen nor introspection and
-# runs in every `make check`.
+# covers what `gi-docgen check` (which `make docs` runs on the GIR) does
+# not see: the error-domain macros (the plugin ABI's FURLHINT_HINT_ERROR
+# among them) and GType macros, which the GIR leaves out, and struct
+# fields, which gi-docgen check does not look at. It needs neither
+# gi-docgen nor introspection and runs in every `make check`.
 #
 #   doc-coverage.py                  the test (paths from the test
 #                                    environment, NM from make)
