@@ -22,8 +22,13 @@
 #
 #   doc-coverage.py                  the test (paths from the test
 #                                    environment, NM from make)
-#   doc-coverage.py --abi-page OUT   writes the reference's index page of
+#   doc-coverage.py --gir GIR --abi-page OUT
+#                                    writes the reference's index page of
 #                                    the plugin ABI (docs/furlhint.toml.in)
+#   doc-coverage.py --gir GIR --doc-gir OUT
+#                                    writes the GIR gi-docgen renders: GIR
+#                                    with the docs of the descriptor's
+#                                    callbacks, which g-ir-scanner drops
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
@@ -311,8 +316,7 @@ def all_doc_blocks(srcdir, headers):
 
 
 def abi_page(srcdir, gir_path, out):
-    """The reference's index of plugin.h, with links gi-docgen resolves,
-    and the documentation of the struct fields the GIR leaves out."""
+    """The reference's index of plugin.h, with links gi-docgen resolves."""
     import xml.etree.ElementTree as ET
     ns = {"c": "http://www.gtk.org/introspection/c/1.0",
           "core": "http://www.gtk.org/introspection/core/1.0",
@@ -320,7 +324,6 @@ def abi_page(srcdir, gir_path, out):
     C = "{%s}" % ns["c"]
     GLIB = "{%s}" % ns["glib"]
     links = {}
-    undocumented_fields = {}  # C type name: fields without a <doc>
     root = ET.parse(gir_path).getroot()
     namespace = root.find("core:namespace", ns)
     nsname = namespace.get("name")
@@ -338,9 +341,6 @@ def abi_page(srcdir, gir_path, out):
         if not cname:
             continue
         links[cname] = f"[{kind}@{nsname}.{el.get('name')}]"
-        if tag == "record":
-            undocumented_fields[cname] = [f.get("name") for f in el.findall("core:field", ns)
-                                          if f.find("core:doc", ns) is None]
     path = os.path.join(srcdir, "plugin-api", "furlhint", "plugin.h")
     blocks = parse_doc_blocks(path, open(path, encoding="utf-8").read())
     symbols = sorted(header_symbols(path), key=lambda sym: sym.line)
@@ -359,21 +359,44 @@ def abi_page(srcdir, gir_path, out):
             summary = block.first_sentence if block else ""
             ref = links.get(sym.name, f"`{sym.name}`")
             f.write(f"- {ref}: {summary}\n")
-        for sym in symbols:
-            missing = [m for m in undocumented_fields.get(sym.name, [])
-                       if m in blocks[sym.name].params]
-            if not missing:
+
+
+def doc_gir(srcdir, builddir, gir_in, gir_out):
+    """A copy of the GIR for gi-docgen with the documentation of the
+    function-pointer fields (the plugin descriptor's callbacks), which
+    g-ir-scanner drops, put back from the headers."""
+    import xml.etree.ElementTree as ET
+    core = "http://www.gtk.org/introspection/core/1.0"
+    c = "http://www.gtk.org/introspection/c/1.0"
+    glib = "http://www.gtk.org/introspection/glib/1.0"
+    for prefix, uri in (("", core), ("c", c), ("glib", glib)):
+        ET.register_namespace(prefix, uri)
+    headers = public_headers(srcdir, builddir)
+    blocks = all_doc_blocks(srcdir, headers)
+    tree = ET.parse(gir_in)
+    filled = 0
+    for record in tree.getroot().iter("{%s}record" % core):
+        block = blocks.get(record.get("{%s}type" % c))
+        if block is None:
+            continue
+        for field in record.findall("{%s}field" % core):
+            text = block.params.get(field.get("name"))
+            if field.find("{%s}doc" % core) is not None or not text:
                 continue
-            f.write(f"\n## The callbacks of {sym.name}\n\n"
-                    f"g-ir-scanner keeps no documentation for function-pointer fields,\n"
-                    f"so the page of {links[sym.name]} has none for these; from plugin.h:\n\n")
-            for m in missing:
-                text = blocks[sym.name].params[m]
-                annotations = re.match(r"((?:\([^)]*\)\s*)+):\s*", text)
-                if annotations:
-                    text = f"`{annotations.group(1).strip()}` " + text[annotations.end():]
-                text = text.replace("*", "\\*")  # C's, not Markdown's emphasis
-                f.write(f"### {m}\n\n{text}\n\n")
+            text = text.replace("*", "\\*")  # C's pointers, not Markdown's emphasis
+            annotations = re.match(r"((?:\([^)]*\)\s*)+):\s*", text)
+            if annotations:
+                text = text[annotations.end():] + f" `{annotations.group(1).strip()}`"
+            doc = ET.Element("{%s}doc" % core)
+            doc.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+            # Where the text comes from, as g-ir-scanner writes it.
+            doc.set("filename", os.path.relpath(block.path, srcdir))
+            doc.set("line", str(block.line))
+            doc.text = text
+            field.insert(0, doc)
+            filled += 1
+    tree.write(gir_out, encoding="UTF-8", xml_declaration=True)
+    return filled
 
 
 def main():
@@ -382,12 +405,16 @@ def main():
     ap.add_argument("--builddir")
     ap.add_argument("--abi-page", metavar="OUT")
     ap.add_argument("--gir")
+    ap.add_argument("--doc-gir", metavar="OUT")
     args = ap.parse_args()
     srcdir = args.srcdir or os.path.dirname(os.environ["G_TEST_SRCDIR"])
     builddir = args.builddir or os.path.dirname(os.environ["G_TEST_BUILDDIR"])
 
     if args.abi_page:
         abi_page(srcdir, args.gir, args.abi_page)
+        return 0
+    if args.doc_gir:
+        doc_gir(srcdir, builddir, args.gir, args.doc_gir)
         return 0
 
     headers = public_headers(srcdir, builddir)
