@@ -334,8 +334,8 @@ guint furlhint_plan_get_n_entries (const FurlHintPlan *plan);
  * @plan: a plan
  * @index: 0 ≤ @index < furlhint_plan_get_n_entries()
  *
- * One entry of the plan: the routes first, best first, then the hints
- * refused and why.
+ * One entry of the plan: the routes first, in the order they start, then
+ * the rejected hints in FURL order.
  *
  * Returns: (transfer none): the entry.
  */
