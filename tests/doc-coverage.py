@@ -153,7 +153,7 @@ class Symbol:
     """One public name a header declares, and what its comment must cover."""
 
     def __init__(self, name, kind, header, line, params=(), returns=False,
-                 members=(), parent=None):
+                 members=()):
         self.name = name
         self.kind = kind
         self.header = header
@@ -175,12 +175,10 @@ def header_symbols(path):
     # Preprocessor lines (with continuations) out, macros recorded.
     guard = None
     body = []
-    pos = 0
     lines = text.split("\n")
     i = 0
     while i < len(lines):
-        line = lines[i]
-        full = line
+        full = lines[i]
         start = i
         while full.endswith("\\") and i + 1 < len(lines):
             i += 1
@@ -374,7 +372,6 @@ def doc_gir(srcdir, builddir, gir_in, gir_out):
     headers = public_headers(srcdir, builddir)
     blocks = all_doc_blocks(srcdir, headers)
     tree = ET.parse(gir_in)
-    filled = 0
     for record in tree.getroot().iter("{%s}record" % core):
         block = blocks.get(record.get("{%s}type" % c))
         if block is None:
@@ -394,9 +391,7 @@ def doc_gir(srcdir, builddir, gir_in, gir_out):
             doc.set("line", str(block.line))
             doc.text = text
             field.insert(0, doc)
-            filled += 1
     tree.write(gir_out, encoding="UTF-8", xml_declaration=True)
-    return filled
 
 
 def main():
