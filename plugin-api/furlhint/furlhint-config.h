@@ -31,6 +31,8 @@ typedef struct _FurlHintConfig FurlHintConfig;
 /**
  * furlhint_config_get_type:
  *
+ * The boxed #GType of #FurlHintConfig (copying takes a reference).
+ *
  * Returns: the #GType of #FurlHintConfig.
  */
 GType furlhint_config_get_type (void) G_GNUC_CONST;
@@ -59,6 +61,10 @@ typedef enum {
 
 /**
  * furlhint_config_new:
+ *
+ * Makes a configuration with no file read, for callers that set what they
+ * need (furlhint_config_set_anonymous(), ...) or that want Tahoe's
+ * defaults.
  *
  * Returns: (transfer full): an empty configuration (Tahoe's defaults: not
  *   anonymous, `tcp = tcp`, no Tor, no I2P).
@@ -106,6 +112,8 @@ FurlHintConfig *furlhint_config_load_data (const gchar *data,
  * furlhint_config_ref:
  * @config: a configuration
  *
+ * Takes a reference.
+ *
  * Returns: (transfer full): @config
  */
 FurlHintConfig *furlhint_config_ref (FurlHintConfig *config);
@@ -121,6 +129,9 @@ void furlhint_config_unref (FurlHintConfig *config);
 /**
  * furlhint_config_get_anonymous:
  * @config: a configuration
+ *
+ * Whether the node runs in anonymous mode, where every connection must go
+ * through an anonymity network.
  *
  * Returns: TRUE when `[node] anonymous = true` or
  *   `[node] reveal-IP-address = false` (or furlhint_config_set_anonymous()).
@@ -148,6 +159,9 @@ void furlhint_config_set_anonymous (FurlHintConfig *config,
 /**
  * furlhint_config_get_tcp_mode:
  * @config: a configuration
+ *
+ * How plain `tcp:` hints are to be reached: directly, through Tor or
+ * another carrier plugin, or not at all.
  *
  * Returns: what `[connections] tcp` asks for.
  */
@@ -246,6 +260,8 @@ GHashTable *furlhint_config_dup_plugin_settings (const FurlHintConfig *config,
  * furlhint_config_get_tub_location:
  * @config: a configuration
  *
+ * The addresses the node announces in its own FURLs.
+ *
  * Returns: (array zero-terminated=1) (transfer none) (nullable): the
  *   entries of `[node] tub.location` split on commas, or %NULL when unset.
  */
@@ -254,6 +270,8 @@ const gchar *const *furlhint_config_get_tub_location (const FurlHintConfig *conf
 /**
  * furlhint_config_get_warnings:
  * @config: a configuration
+ *
+ * What the reader noticed but did not refuse.
  *
  * Returns: (array zero-terminated=1) (transfer none): warnings (unknown
  *   keys, keys that do nothing here), each naming file, line, section and
@@ -357,6 +375,8 @@ typedef struct {
 /**
  * furlhint_listen_kind_name:
  * @kind: a kind
+ *
+ * The name of a #FurlHintListenKind.
  *
  * Returns: its stable lower-case name ("auto", "hint", "tcp", "onion",
  *   "i2p"), as JSON output uses it.

@@ -73,6 +73,8 @@ typedef struct _FurlHintConnectResult FurlHintConnectResult;
 /**
  * furlhint_connect_result_get_type:
  *
+ * The boxed #GType of #FurlHintConnectResult (copying takes a reference).
+ *
  * Returns: the #GType of #FurlHintConnectResult.
  */
 GType furlhint_connect_result_get_type (void) G_GNUC_CONST;
@@ -156,6 +158,8 @@ void furlhint_context_connect_plan_async (FurlHintContext *ctx,
  *   when the plan had no route, %FURLHINT_CONNECT_ERROR_TIMED_OUT after the
  *   overall timeout, %G_IO_ERROR_CANCELLED when cancelled
  *
+ * Finishes furlhint_context_connect_async().
+ *
  * Returns: (transfer full): the result — also on failure, so that every
  *   hint's status can be shown; furlhint_connect_result_get_stream() is
  *   %NULL then. Never %NULL.
@@ -193,6 +197,8 @@ gint furlhint_context_connect_fd (FurlHintContext *ctx,
  * furlhint_connect_result_ref:
  * @result: a result
  *
+ * Takes a reference.
+ *
  * Returns: (transfer full): @result
  */
 FurlHintConnectResult *furlhint_connect_result_ref (FurlHintConnectResult *result);
@@ -209,6 +215,8 @@ void furlhint_connect_result_unref (FurlHintConnectResult *result);
  * furlhint_connect_result_get_plan:
  * @result: a result
  *
+ * The ranked plan the connector raced.
+ *
  * Returns: (transfer none): the plan that was tried.
  */
 FurlHintPlan *furlhint_connect_result_get_plan (FurlHintConnectResult *result);
@@ -216,6 +224,8 @@ FurlHintPlan *furlhint_connect_result_get_plan (FurlHintConnectResult *result);
 /**
  * furlhint_connect_result_get_stream:
  * @result: a result
+ *
+ * The stream of the route that won, still owned by @result.
  *
  * Returns: (transfer none) (nullable): the established stream.
  */
@@ -225,6 +235,8 @@ GIOStream *furlhint_connect_result_get_stream (FurlHintConnectResult *result);
  * furlhint_connect_result_steal_stream:
  * @result: a result
  *
+ * Takes the stream of the route that won out of @result.
+ *
  * Returns: (transfer full) (nullable): the stream, which @result then no
  *   longer closes.
  */
@@ -233,6 +245,8 @@ GIOStream *furlhint_connect_result_steal_stream (FurlHintConnectResult *result);
 /**
  * furlhint_connect_result_get_winner:
  * @result: a result
+ *
+ * Which route won.
  *
  * Returns: (transfer none) (nullable): the plan entry of the route that
  *   won, %NULL when none did.
@@ -244,6 +258,9 @@ const FurlHintPlanEntry *furlhint_connect_result_get_winner (FurlHintConnectResu
  * @result: a result
  * @hint_index: a hint of the FURL
  *
+ * How one of the FURL's hints ended, as Foolscap's connection status would
+ * say it.
+ *
  * Returns: (nullable): the hint's final status ("connected", "abandoned",
  *   "connection refused", "failed to connect: ...", "bad hint: ...", or the
  *   policy's reason for a hint that got no route).
@@ -254,6 +271,8 @@ const gchar *furlhint_connect_result_get_hint_status (FurlHintConnectResult *res
 /**
  * furlhint_connect_result_get_elapsed_ms:
  * @result: a result
+ *
+ * How long the connect took.
  *
  * Returns: milliseconds from the start to success or final failure.
  */

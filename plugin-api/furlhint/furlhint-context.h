@@ -41,6 +41,8 @@ typedef struct _FurlHintPlugin FurlHintPlugin;
 /**
  * furlhint_context_get_type:
  *
+ * The boxed #GType of #FurlHintContext (copying takes a reference).
+ *
  * Returns: the #GType of #FurlHintContext.
  */
 GType furlhint_context_get_type (void) G_GNUC_CONST;
@@ -54,6 +56,8 @@ GType furlhint_context_get_type (void) G_GNUC_CONST;
 
 /**
  * furlhint_target_get_type:
+ *
+ * The boxed #GType of #FurlHintTarget (copying copies the strings).
  *
  * Returns: the #GType of #FurlHintTarget.
  */
@@ -73,6 +77,8 @@ FurlHintContext *furlhint_context_new (FurlHintConfig *config);
  * furlhint_context_ref:
  * @ctx: a context
  *
+ * Takes a reference.
+ *
  * Returns: (transfer full): @ctx
  */
 FurlHintContext *furlhint_context_ref (FurlHintContext *ctx);
@@ -89,6 +95,8 @@ void furlhint_context_unref (FurlHintContext *ctx);
 /**
  * furlhint_context_get_config:
  * @ctx: a context
+ *
+ * The configuration the context was made with.
  *
  * Returns: (transfer none): the context's configuration.
  */
@@ -173,7 +181,8 @@ gboolean furlhint_context_load_plugin_file (FurlHintContext *ctx,
  * furlhint_context_register_plugin:
  * @ctx: a context
  * @descriptor: a descriptor that outlives @ctx (static storage)
- * @origin: where it came from, for messages ("builtin", a file name)
+ * @origin: (nullable): where it came from, for messages (a file name);
+ *   %NULL: "builtin"
  * @error: return location for a %FURLHINT_PLUGIN_ERROR
  *
  * Registers a plugin that is already in memory (linked into the program).
@@ -190,6 +199,8 @@ gboolean furlhint_context_register_plugin (FurlHintContext *ctx,
  * furlhint_context_get_plugin_errors:
  * @ctx: a context
  *
+ * Why plugins were skipped by the loading calls so far.
+ *
  * Returns: (transfer none) (element-type GError): every plugin that could
  *   not be loaded, in order.
  */
@@ -198,6 +209,8 @@ GPtrArray *furlhint_context_get_plugin_errors (FurlHintContext *ctx);
 /**
  * furlhint_context_get_plugins:
  * @ctx: a context
+ *
+ * The plugins the context loaded.
  *
  * Returns: (transfer none) (element-type FurlHintPlugin): the loaded
  *   plugins, in load order.
@@ -209,6 +222,8 @@ GPtrArray *furlhint_context_get_plugins (FurlHintContext *ctx);
  * @ctx: a context
  * @name: a plugin name
  *
+ * Looks a loaded plugin up by name.
+ *
  * Returns: (transfer none) (nullable): the plugin called @name.
  */
 FurlHintPlugin *furlhint_context_find_plugin (FurlHintContext *ctx,
@@ -218,6 +233,8 @@ FurlHintPlugin *furlhint_context_find_plugin (FurlHintContext *ctx,
  * furlhint_context_find_plugin_for_prefix:
  * @ctx: a context
  * @prefix: a hint type ("tor")
+ *
+ * Looks up the loaded plugin that handles a hint type natively.
  *
  * Returns: (transfer none) (nullable): the plugin that owns @prefix.
  */
@@ -296,6 +313,9 @@ FurlHintPlugin *furlhint_context_find_plugin_for_host (FurlHintContext *ctx,
  * furlhint_plugin_get_name:
  * @plugin: a plugin
  *
+ * The plugin's name (#FurlHintPluginDescriptor.name), also the name of its
+ * tahoe.cfg section.
+ *
  * Returns: its name.
  */
 const gchar *furlhint_plugin_get_name (const FurlHintPlugin *plugin);
@@ -303,6 +323,8 @@ const gchar *furlhint_plugin_get_name (const FurlHintPlugin *plugin);
 /**
  * furlhint_plugin_get_version:
  * @plugin: a plugin
+ *
+ * The plugin's own version (#FurlHintPluginDescriptor.version).
  *
  * Returns: its version string.
  */
@@ -312,6 +334,9 @@ const gchar *furlhint_plugin_get_version (const FurlHintPlugin *plugin);
  * furlhint_plugin_get_description:
  * @plugin: a plugin
  *
+ * The plugin's description (#FurlHintPluginDescriptor.description), as
+ * `furlhint plugins` lists it.
+ *
  * Returns: its one-line description.
  */
 const gchar *furlhint_plugin_get_description (const FurlHintPlugin *plugin);
@@ -319,6 +344,8 @@ const gchar *furlhint_plugin_get_description (const FurlHintPlugin *plugin);
 /**
  * furlhint_plugin_get_origin:
  * @plugin: a plugin
+ *
+ * Where the plugin came from.
  *
  * Returns: the file it was loaded from, or "builtin".
  */
@@ -328,6 +355,9 @@ const gchar *furlhint_plugin_get_origin (const FurlHintPlugin *plugin);
  * furlhint_plugin_get_prefixes:
  * @plugin: a plugin
  *
+ * The hint types the plugin handles natively
+ * (#FurlHintPluginDescriptor.prefixes).
+ *
  * Returns: (array zero-terminated=1) (transfer none): its native prefixes.
  */
 const gchar *const *furlhint_plugin_get_prefixes (const FurlHintPlugin *plugin);
@@ -335,6 +365,9 @@ const gchar *const *furlhint_plugin_get_prefixes (const FurlHintPlugin *plugin);
 /**
  * furlhint_plugin_get_host_suffixes:
  * @plugin: a plugin
+ *
+ * The `tcp:` host suffixes the plugin claims
+ * (#FurlHintPluginDescriptor.host_suffixes).
  *
  * Returns: (array zero-terminated=1) (transfer none): the host suffixes it
  *   claims (maybe empty, never %NULL).
@@ -344,6 +377,8 @@ const gchar *const *furlhint_plugin_get_host_suffixes (const FurlHintPlugin *plu
 /**
  * furlhint_plugin_get_anon_class:
  * @plugin: a plugin
+ *
+ * The plugin's anonymity class (#FurlHintPluginDescriptor.anon_class).
  *
  * Returns: what a route through it reveals.
  */
@@ -381,6 +416,8 @@ const FurlHintPluginKey *furlhint_plugin_get_keys (const FurlHintPlugin *plugin)
  * furlhint_plugin_get_flags:
  * @plugin: a plugin
  *
+ * The plugin's capabilities (#FurlHintPluginDescriptor.flags).
+ *
  * Returns: the #FurlHintPluginFlags the plugin declares (bits this
  *   library does not know included).
  */
@@ -390,6 +427,8 @@ guint32 furlhint_plugin_get_flags (const FurlHintPlugin *plugin);
  * furlhint_plugin_can_carry_tcp:
  * @plugin: a plugin
  *
+ * Whether the plugin declares %FURLHINT_PLUGIN_CAN_CARRY_TCP.
+ *
  * Returns: TRUE when it can carry plain `tcp:` targets.
  */
 gboolean furlhint_plugin_can_carry_tcp (const FurlHintPlugin *plugin);
@@ -397,6 +436,8 @@ gboolean furlhint_plugin_can_carry_tcp (const FurlHintPlugin *plugin);
 /**
  * furlhint_plugin_is_configured:
  * @plugin: a plugin
+ *
+ * Whether the plugin's init found its transport configured.
  *
  * Returns: FALSE when the configuration does not enable its transport (no
  *   Tor configured, say); the ranker routes nothing through it then.
@@ -457,6 +498,9 @@ gboolean furlhint_plugin_parse (FurlHintPlugin *plugin,
  * furlhint_plugin_describe:
  * @plugin: a plugin
  * @target: a target it parsed
+ *
+ * Asks the plugin to describe the route to @target (its describe callback),
+ * as `furlhint connect` shows the route that won.
  *
  * Returns: (transfer full): a one-line description of the route.
  */

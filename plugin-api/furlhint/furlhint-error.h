@@ -168,12 +168,18 @@ typedef enum {
 /**
  * furlhint_furl_error_quark:
  *
+ * The error domain of FURL parsing, for bindings (C code uses
+ * %FURLHINT_FURL_ERROR).
+ *
  * Returns: the quark of %FURLHINT_FURL_ERROR.
  */
 GQuark furlhint_furl_error_quark (void);
 
 /**
  * furlhint_config_error_quark:
+ *
+ * The error domain of the configuration reader, for bindings (C code uses
+ * %FURLHINT_CONFIG_ERROR).
  *
  * Returns: the quark of %FURLHINT_CONFIG_ERROR.
  */
@@ -182,12 +188,18 @@ GQuark furlhint_config_error_quark (void);
 /**
  * furlhint_plugin_error_quark:
  *
+ * The error domain of plugin loading, for bindings (C code uses
+ * %FURLHINT_PLUGIN_ERROR).
+ *
  * Returns: the quark of %FURLHINT_PLUGIN_ERROR.
  */
 GQuark furlhint_plugin_error_quark (void);
 
 /**
  * furlhint_policy_error_quark:
+ *
+ * The error domain of the anonymity policy, for bindings (C code uses
+ * %FURLHINT_POLICY_ERROR).
  *
  * Returns: the quark of %FURLHINT_POLICY_ERROR.
  */
@@ -218,6 +230,8 @@ GQuark furlhint_connect_error_quark (void);
  * furlhint_furl_error_code_name:
  * @code: a #FurlHintFurlError
  *
+ * The stable name of a #FurlHintFurlError code.
+ *
  * Returns: the corpus spelling of @code ("bad-tubid"), or "unknown".
  */
 const gchar *furlhint_furl_error_code_name (FurlHintFurlError code);
@@ -226,6 +240,9 @@ const gchar *furlhint_furl_error_code_name (FurlHintFurlError code);
  * furlhint_policy_error_code_name:
  * @code: a #FurlHintPolicyError
  *
+ * The stable name of a #FurlHintPolicyError code, as the CLI and its JSON
+ * print it.
+ *
  * Returns: the short name of @code ("no-handler"), or "unknown".
  */
 const gchar *furlhint_policy_error_code_name (FurlHintPolicyError code);
@@ -233,6 +250,8 @@ const gchar *furlhint_policy_error_code_name (FurlHintPolicyError code);
 /**
  * furlhint_error_domain_name:
  * @domain: an error domain
+ *
+ * The stable name of an error domain, as the CLI and its JSON print it.
  *
  * Returns: (nullable): the short name of one of furlhint's error domains
  *   ("furl", "config", "plugin", "policy", "hint", "connect"), or %NULL
@@ -257,6 +276,9 @@ const gchar *furlhint_error_code_name (const GError *error);
 /**
  * furlhint_anon_class_name:
  * @anon_class: a #FurlHintAnonClass
+ *
+ * The stable name of a #FurlHintAnonClass, as the CLI and its JSON print
+ * it.
  *
  * Returns: "clear", "proxied" or "anonymous" (or "unknown").
  */

@@ -73,6 +73,8 @@ typedef struct _FurlHintFurl FurlHintFurl;
 /**
  * furlhint_hint_get_type:
  *
+ * The boxed #GType of #FurlHintHint (copying copies the hint).
+ *
  * Returns: the #GType of #FurlHintHint.
  */
 GType furlhint_hint_get_type (void) G_GNUC_CONST;
@@ -86,6 +88,8 @@ GType furlhint_hint_get_type (void) G_GNUC_CONST;
 
 /**
  * furlhint_furl_get_type:
+ *
+ * The boxed #GType of #FurlHintFurl (copying takes a reference).
  *
  * Returns: the #GType of #FurlHintFurl.
  */
@@ -106,6 +110,8 @@ FurlHintHint *furlhint_hint_new (const gchar *text);
  * furlhint_hint_copy:
  * @hint: a hint
  *
+ * Copies a hint, for keeping it beyond the life of its FURL.
+ *
  * Returns: (transfer full): a copy of @hint.
  */
 FurlHintHint *furlhint_hint_copy (const FurlHintHint *hint);
@@ -122,6 +128,8 @@ void furlhint_hint_free (FurlHintHint *hint);
  * furlhint_hint_get_text:
  * @hint: a hint
  *
+ * The hint's text, exactly as the FURL has it.
+ *
  * Returns: the hint as written.
  */
 const gchar *furlhint_hint_get_text (const FurlHintHint *hint);
@@ -129,6 +137,8 @@ const gchar *furlhint_hint_get_text (const FurlHintHint *hint);
 /**
  * furlhint_hint_get_canonical:
  * @hint: a hint
+ *
+ * The hint in the form the ranker and the plugins see.
  *
  * Returns: the hint after legacy conversion (`HOST:PORT` →
  *   `tcp:HOST:<int(PORT)>`); otherwise the text unchanged.
@@ -138,6 +148,8 @@ const gchar *furlhint_hint_get_canonical (const FurlHintHint *hint);
 /**
  * furlhint_hint_get_hint_type:
  * @hint: a hint
+ *
+ * The hint's type, which selects the plugin that parses it.
  *
  * Returns: (nullable): the text before the first `:` of the canonical hint,
  *   or %NULL when it has no colon.
@@ -228,6 +240,8 @@ FurlHintFurl *furlhint_furl_parse (const gchar *text,
  * furlhint_furl_ref:
  * @furl: a FURL
  *
+ * Takes a reference.
+ *
  * Returns: (transfer full): @furl
  */
 FurlHintFurl *furlhint_furl_ref (FurlHintFurl *furl);
@@ -244,6 +258,8 @@ void furlhint_furl_unref (FurlHintFurl *furl);
  * furlhint_furl_get_kind:
  * @furl: a FURL
  *
+ * Whether the text parsed was a FURL or a NURL.
+ *
  * Returns: whether @furl was written as a FURL or a NURL.
  */
 FurlHintFurlKind furlhint_furl_get_kind (const FurlHintFurl *furl);
@@ -251,6 +267,8 @@ FurlHintFurlKind furlhint_furl_get_kind (const FurlHintFurl *furl);
 /**
  * furlhint_furl_get_network:
  * @furl: a FURL
+ *
+ * The network the FURL may be reached through.
  *
  * Returns: the network a NURL's scheme restricts it to;
  *   %FURLHINT_NETWORK_ANY for FURLs and `pb://` NURLs.
@@ -261,6 +279,8 @@ FurlHintNetwork furlhint_furl_get_network (const FurlHintFurl *furl);
  * furlhint_furl_get_nurl_version:
  * @furl: a FURL
  *
+ * The version of a NURL.
+ *
  * Returns: the NURL version from the `#v=` fragment, 0 for a FURL.
  */
 guint furlhint_furl_get_nurl_version (const FurlHintFurl *furl);
@@ -268,6 +288,8 @@ guint furlhint_furl_get_nurl_version (const FurlHintFurl *furl);
 /**
  * furlhint_furl_get_tubid:
  * @furl: a FURL
+ *
+ * The ID of the Tub the FURL names.
  *
  * Returns: the tub ID as Foolscap reports it (its first 32 characters), or
  *   a NURL's hash.
@@ -278,6 +300,8 @@ const gchar *furlhint_furl_get_tubid (const FurlHintFurl *furl);
  * furlhint_furl_get_name:
  * @furl: a FURL
  *
+ * The name of the object the FURL refers to.
+ *
  * Returns: the object name (swissnum) after the hints.
  */
 const gchar *furlhint_furl_get_name (const FurlHintFurl *furl);
@@ -285,6 +309,8 @@ const gchar *furlhint_furl_get_name (const FurlHintFurl *furl);
 /**
  * furlhint_furl_get_n_hints:
  * @furl: a FURL
+ *
+ * The number of connection hints.
  *
  * Returns: how many connection hints @furl has (may be 0).
  */
@@ -294,6 +320,8 @@ guint furlhint_furl_get_n_hints (const FurlHintFurl *furl);
  * furlhint_furl_get_hint:
  * @furl: a FURL
  * @index: 0 ≤ @index < furlhint_furl_get_n_hints()
+ *
+ * One of the FURL's connection hints, in the FURL's order.
  *
  * Returns: (transfer none): the hint, owned by @furl.
  */

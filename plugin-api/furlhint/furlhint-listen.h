@@ -36,6 +36,8 @@ typedef struct _FurlHintListener FurlHintListener;
 /**
  * furlhint_listener_get_type:
  *
+ * The boxed #GType of #FurlHintListener (copying takes a reference).
+ *
  * Returns: the #GType of #FurlHintListener.
  */
 GType furlhint_listener_get_type (void) G_GNUC_CONST;
@@ -148,6 +150,8 @@ void furlhint_context_listen_async (FurlHintContext *ctx,
  * @error: return location for a %FURLHINT_CONFIG_ERROR (the configuration,
  *   or no listener came up), or a %G_IO_ERROR (cancelled)
  *
+ * Finishes furlhint_context_listen_async().
+ *
  * Returns: (transfer full) (nullable): the listener, serving; or %NULL
  *   with @error set, and nothing left published or bound.
  */
@@ -158,6 +162,8 @@ FurlHintListener *furlhint_context_listen_finish (FurlHintContext *ctx,
 /**
  * furlhint_listener_ref:
  * @listener: a listener
+ *
+ * Takes a reference.
  *
  * Returns: (transfer full): @listener
  */
@@ -187,6 +193,8 @@ const gchar *const *furlhint_listener_get_hints (FurlHintListener *listener);
 /**
  * furlhint_listener_get_local_addresses:
  * @listener: a listener
+ *
+ * Where the listener accepts connections on this host.
  *
  * Returns: (transfer none) (element-type GSocketAddress): the address of
  *   every local listener that is up, in entry order.

@@ -115,6 +115,8 @@ typedef struct _FurlHintPlan FurlHintPlan;
 /**
  * furlhint_plan_get_type:
  *
+ * The boxed #GType of #FurlHintPlan (copying takes a reference).
+ *
  * Returns: the #GType of #FurlHintPlan.
  */
 GType furlhint_plan_get_type (void) G_GNUC_CONST;
@@ -141,7 +143,7 @@ typedef FurlHintPlan *(*FurlHintRanker) (FurlHintContext *ctx,
  * furlhint_rank_default:
  * @ctx: the context
  * @furl: the FURL
- * @options: the options
+ * @options: (nullable): the options; %NULL for the defaults
  * @user_data: unused
  *
  * furlhint's policy (docs/design.md, "Policy tiers"). Anonymous mode:
@@ -283,6 +285,8 @@ void furlhint_plan_finish (FurlHintPlan *plan,
  * furlhint_plan_ref:
  * @plan: a plan
  *
+ * Takes a reference.
+ *
  * Returns: (transfer full): @plan
  */
 FurlHintPlan *furlhint_plan_ref (FurlHintPlan *plan);
@@ -299,6 +303,8 @@ void furlhint_plan_unref (FurlHintPlan *plan);
  * furlhint_plan_get_furl:
  * @plan: a plan
  *
+ * The FURL the plan was ranked for.
+ *
  * Returns: (transfer none): the FURL.
  */
 FurlHintFurl *furlhint_plan_get_furl (const FurlHintPlan *plan);
@@ -307,6 +313,8 @@ FurlHintFurl *furlhint_plan_get_furl (const FurlHintPlan *plan);
  * furlhint_plan_is_anonymous:
  * @plan: a plan
  *
+ * Whether the policy that ranked the plan was anonymous mode's.
+ *
  * Returns: whether it was ranked in anonymous mode.
  */
 gboolean furlhint_plan_is_anonymous (const FurlHintPlan *plan);
@@ -314,6 +322,8 @@ gboolean furlhint_plan_is_anonymous (const FurlHintPlan *plan);
 /**
  * furlhint_plan_get_n_entries:
  * @plan: a plan
+ *
+ * The number of entries of the plan.
  *
  * Returns: the number of entries (routes and rejections).
  */
@@ -324,6 +334,9 @@ guint furlhint_plan_get_n_entries (const FurlHintPlan *plan);
  * @plan: a plan
  * @index: 0 ≤ @index < furlhint_plan_get_n_entries()
  *
+ * One entry of the plan: the routes first, in the order they start, then
+ * the rejected hints in FURL order.
+ *
  * Returns: (transfer none): the entry.
  */
 const FurlHintPlanEntry *furlhint_plan_get_entry (const FurlHintPlan *plan,
@@ -333,6 +346,8 @@ const FurlHintPlanEntry *furlhint_plan_get_entry (const FurlHintPlan *plan,
  * furlhint_plan_get_n_routes:
  * @plan: a plan
  *
+ * The number of routes the plan has.
+ *
  * Returns: how many entries are routes (they come first).
  */
 guint furlhint_plan_get_n_routes (const FurlHintPlan *plan);
@@ -340,6 +355,8 @@ guint furlhint_plan_get_n_routes (const FurlHintPlan *plan);
 /**
  * furlhint_plan_dup_no_route_error:
  * @plan: a plan with no route
+ *
+ * The error a connect reports when the plan has no route.
  *
  * Returns: (transfer full) (nullable): a %FURLHINT_POLICY_ERROR_NO_ROUTE
  *   error whose message gives every hint's reason ("no route: tcp:a:1:

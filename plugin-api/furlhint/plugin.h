@@ -536,8 +536,13 @@ typedef struct {
 #  endif
 #endif
 
-/* The pasting step of FURLHINT_PLUGIN_SYMBOL_NAME(); not for direct use
- * (it would paste a macro's name instead of its value). */
+/**
+ * FURLHINT_PLUGIN_SYMBOL_NAME_:
+ * @modname: the module's name, pasted as written
+ *
+ * The pasting step of FURLHINT_PLUGIN_SYMBOL_NAME(); not for direct use
+ * (it would paste a macro's name instead of its value).
+ */
 #define FURLHINT_PLUGIN_SYMBOL_NAME_(modname) modname##_LTX_furlhint_plugin_descriptor
 
 /**
