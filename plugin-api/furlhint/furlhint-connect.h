@@ -215,7 +215,10 @@ void furlhint_connect_result_unref (FurlHintConnectResult *result);
  * furlhint_connect_result_get_plan:
  * @result: a result
  *
- * The ranked plan the connector raced.
+ * The ranked plan the connector raced. Connects to the same FURL object
+ * on one context may share one plan while nothing it was ranked from has
+ * changed: treat it as read-only (a plan changed by its holder is ranked
+ * again for the next connect, not shared).
  *
  * Returns: (transfer none): the plan that was tried.
  */
