@@ -19,21 +19,23 @@
  *              through the stream.
  * Stream isolation: furlhint sends SOCKS credentials derived from the tub
  * ID, and tor (IsolateSOCKSAuth) gives each pair its own circuits. The
- * reference sends credentials too, the same kind of handshake, one fixed
- * pair for all its warm rounds, as furlhint uses one tub ID for all of its
- * own: each side reuses one rendezvous circuit of its own.
+ * reference sends credentials too, the same kind of handshake. Each side
+ * has CIRCUITS isolation identities for its warm rounds (passwords for
+ * the reference, tub IDs for furlhint), used in turn: each identity
+ * reuses one rendezvous circuit, and a circuit that happens to be slow
+ * does not decide the ratio.
  *
  * Two measurements:
  *   cold: the first connect of a new isolation identity (a fresh pair of
  *         credentials for the reference, a fresh tub ID for furlhint): tor
  *         builds a new rendezvous circuit (the descriptor is cached).
- *   warm: N rounds on each side's one circuit, after one warm-up each.
+ *   warm: N rounds each, identities in turn, after one warm-up each.
  * Rounds alternate which side goes first, so that drift in the machine's
  * load hits both alike. Prints median and p90 of each side and the ratios
  * furlhint/reference.
  *
- * Usage: bench-tor TOR_NET_SH [N [COLD]]   (tests/lab/tor-net.sh; defaults
- * 20 and 3)
+ * Usage: bench-tor TOR_NET_SH [N [COLD [CIRCUITS]]]   (tests/lab/tor-net.sh;
+ * defaults 20, 3 and 4)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -55,10 +57,11 @@
 #include "lab.h"
 #include "lab-tornet.h"
 
-/* The warm tub ID; cold ones end in two letters of their own. */
+/* furlhint's tub IDs: this one with two last letters of their own. */
 #define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
 #define DEFAULT_N 20
 #define DEFAULT_COLD 3
+#define DEFAULT_CIRCUITS 4
 #define WAIT_MS 30000
 
 typedef enum {
@@ -102,9 +105,9 @@ recv_all (int fd, void *buf, size_t len)
 
 /* RFC 1928 with RFC 1929 username/password (tor's stream isolation), the
  * onion as a domain name; one byte through the echo. Microseconds from
- * socket() to the echoed byte. */
+ * socket() to the echoed byte; *@connect_us until the SOCKS reply. */
 static gint64
-run_reference (const gchar *user, const gchar *password)
+run_reference (const gchar *user, const gchar *password, gint64 *connect_us)
 {
   struct sockaddr_in sin = { 0 };
   struct timeval tv = { WAIT_MS / 1000, 0 };
@@ -148,6 +151,7 @@ run_reference (const gchar *user, const gchar *password)
   /* Tor answers with an IPv4 bound address: 10 bytes. */
   if (!send_all (fd, req, 7 + host_len) || !recv_all (fd, rep, 10) || rep[1] != 0 || rep[3] != 1)
     die ("reference: SOCKS CONNECT to the onion", NULL);
+  *connect_us = g_get_monotonic_time () - t0;
   if (!send_all (fd, &byte, 1) || !recv_all (fd, &byte, 1) || byte != 'x')
     die ("reference: the echo did not answer", NULL);
   t0 = g_get_monotonic_time () - t0;
@@ -166,9 +170,10 @@ connected_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   b->result = furlhint_context_connect_finish (b->ctx, res, &b->error);
 }
 
-/* Microseconds from furlhint_context_connect_async() to the echoed byte. */
+/* Microseconds from furlhint_context_connect_async() to the echoed byte;
+ * *@connect_us until the connect finished. */
 static gint64
-run_furlhint (Bench *b, FurlHintFurl *furl)
+run_furlhint (Bench *b, FurlHintFurl *furl, gint64 *connect_us)
 {
   FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
   gint64 t0 = g_get_monotonic_time ();
@@ -182,6 +187,7 @@ run_furlhint (Bench *b, FurlHintFurl *furl)
   furlhint_context_connect_async (b->ctx, furl, &options, NULL, connected_cb, b);
   if (!lab_iterate_until (&b->done, WAIT_MS + 1000) || b->error != NULL)
     die ("furlhint connect", b->error);
+  *connect_us = g_get_monotonic_time () - t0;
   stream = furlhint_connect_result_get_stream (b->result);
   if (!g_output_stream_write_all (g_io_stream_get_output_stream (stream), &byte, 1, NULL, NULL,
                                   &error)
@@ -268,58 +274,103 @@ load_average (void)
   return text;
 }
 
-/* One connect of @side; @cold picks a fresh isolation identity. */
-static gint64
-run_side (Bench *b, Side side, FurlHintFurl *warm_furl, gboolean cold, guint index)
+/* The tub ID of furlhint's isolation identity @index: TUB with its last
+ * two letters replaced. */
+static FurlHintFurl *
+identity_furl (guint index)
 {
-  gint64 us;
+  static const gchar base32[] = "abcdefghijklmnopqrstuvwxyz234567";
+  gchar tub[] = TUB;
 
-  if (side == SIDE_REFERENCE)
-    {
-      gchar *password = cold ? g_strdup_printf ("cold-%u", index) : g_strdup ("warm");
+  tub[30] = base32[(index / 32) % 32];
+  tub[31] = base32[index % 32];
+  return make_furl (tub);
+}
 
-      us = run_reference ("bench-tor", password);
-      g_free (password);
-    }
-  else if (cold)
-    {
-      static const gchar base32[] = "abcdefghijklmnopqrstuvwxyz234567";
-      gchar tub[] = TUB;
-      FurlHintFurl *furl;
+typedef struct {
+  GArray *total_us;             /* (element-type gint64) */
+  GArray *connect_us;
+} Samples;
 
-      tub[30] = base32[(index / 32) % 32];
-      tub[31] = base32[index % 32];
-      furl = make_furl (tub);
-      us = run_furlhint (b, furl);
-      furlhint_furl_unref (furl);
-    }
-  else
-    us = run_furlhint (b, warm_furl);
-  return us;
+static void
+samples_init (Samples *s)
+{
+  s->total_us = g_array_new (FALSE, FALSE, sizeof (gint64));
+  s->connect_us = g_array_new (FALSE, FALSE, sizeof (gint64));
 }
 
 static void
-print_row (const gchar *name, GArray *us)
+samples_clear (Samples *s)
 {
-  g_array_sort (us, cmp_gint64);
-  printf ("  %-32s %8.1f %8.1f %8.1f %8.1f\n", name, percentile_ms (us, 50),
-          percentile_ms (us, 90), percentile_ms (us, 0), percentile_ms (us, 100));
+  g_array_unref (s->total_us);
+  g_array_unref (s->connect_us);
+}
+
+/* One connect of @side with isolation identity @index: the reference's
+ * password, furlhint's FURL (@furl; NULL: a fresh tub ID). */
+static void
+run_side (Bench *b, Side side, const gchar *kind, guint index, FurlHintFurl *furl,
+          Samples *into)
+{
+  gint64 total_us, connect_us;
+
+  if (side == SIDE_REFERENCE)
+    {
+      gchar *password = g_strdup_printf ("%s-%u", kind, index);
+
+      total_us = run_reference ("bench-tor", password, &connect_us);
+      g_free (password);
+    }
+  else if (furl == NULL)
+    {
+      furl = identity_furl (index);
+      total_us = run_furlhint (b, furl, &connect_us);
+      furlhint_furl_unref (furl);
+    }
+  else
+    total_us = run_furlhint (b, furl, &connect_us);
+  if (into != NULL)
+    {
+      g_array_append_val (into->total_us, total_us);
+      g_array_append_val (into->connect_us, connect_us);
+    }
+}
+
+static void
+print_head (void)
+{
+  printf ("  %-32s %8s %8s %8s %8s   %8s\n", "side (ms)", "median", "p90", "min", "max",
+          "connect");
+}
+
+/* Time to the first echo byte; "connect": the median until the SOCKS
+ * reply (reference) or the finished connect (furlhint). */
+static void
+print_row (const gchar *name, Samples *s)
+{
+  g_array_sort (s->total_us, cmp_gint64);
+  g_array_sort (s->connect_us, cmp_gint64);
+  printf ("  %-32s %8.1f %8.1f %8.1f %8.1f   %8.1f\n", name, percentile_ms (s->total_us, 50),
+          percentile_ms (s->total_us, 90), percentile_ms (s->total_us, 0),
+          percentile_ms (s->total_us, 100), percentile_ms (s->connect_us, 50));
 }
 
 int
 main (int argc, char **argv)
 {
   Bench b = { 0 };
-  GArray *warm[N_SIDES], *cold[N_SIDES];
-  FurlHintFurl *warm_furl;
+  Samples warm[N_SIDES], cold[N_SIDES];
+  Samples *per_circuit[N_SIDES];
+  FurlHintFurl **warm_furls;
   guint n = argc > 2 ? (guint) g_ascii_strtoull (argv[2], NULL, 10) : DEFAULT_N;
   guint n_cold = argc > 3 ? (guint) g_ascii_strtoull (argv[3], NULL, 10) : DEFAULT_COLD;
+  guint n_circuits = argc > 4 ? (guint) g_ascii_strtoull (argv[4], NULL, 10) : DEFAULT_CIRCUITS;
   gchar *tor, *gencert, *cfg, *load_before, *load_after;
   gdouble ready_s, ratio50, ratio90;
 
   if (argc < 2)
     {
-      fprintf (stderr, "usage: bench-tor TOR_NET_SH [N [COLD]]\n");
+      fprintf (stderr, "usage: bench-tor TOR_NET_SH [N [COLD [CIRCUITS]]]\n");
       return 2;
     }
   if (geteuid () != 0 || !lab_enter_private_netns ())
@@ -339,8 +390,9 @@ main (int argc, char **argv)
   g_free (gencert);
   if (n == 0)
     n = DEFAULT_N;
+  n_circuits = CLAMP (n_circuits, 1, n);
   /* Start-up (≤ 180 s) and every connect bounded at WAIT_MS. */
-  lab_set_watchdog (240 + (n + n_cold + 1) * 2 * (WAIT_MS / 1000));
+  lab_set_watchdog (240 + (n + n_cold + n_circuits) * 2 * (WAIT_MS / 1000));
 
   lab_tornet_start (argv[1]);
   if (lab_tornet.failure != NULL)
@@ -355,32 +407,49 @@ main (int argc, char **argv)
   cfg = g_strdup_printf ("[tor]\nsocks.port = tcp:127.0.0.1:%u\n", lab_tornet.socks_port);
   b.ctx = make_context (cfg);
   g_free (cfg);
-  warm_furl = make_furl (TUB);
+  warm_furls = g_new0 (FurlHintFurl *, n_circuits);
   for (guint s = 0; s < N_SIDES; s++)
     {
-      warm[s] = g_array_new (FALSE, FALSE, sizeof (gint64));
-      cold[s] = g_array_new (FALSE, FALSE, sizeof (gint64));
+      samples_init (&warm[s]);
+      samples_init (&cold[s]);
+      per_circuit[s] = g_new (Samples, n_circuits);
+      for (guint c = 0; c < n_circuits; c++)
+        samples_init (&per_circuit[s][c]);
     }
 
-  /* Cold rounds first: the onion's descriptor is fetched by the network's
-   * own readiness probe already; each of these builds a rendezvous circuit. */
+  /* Cold rounds first: the onion's descriptor was fetched by the
+   * network's readiness probe; each of these builds a rendezvous circuit. */
   for (guint i = 0; i < n_cold; i++)
     for (guint k = 0; k < N_SIDES; k++)
       {
         Side side = (i + k) % N_SIDES;
-        gint64 us = run_side (&b, side, warm_furl, TRUE, i);
 
-        g_array_append_val (cold[side], us);
+        run_side (&b, side, "cold", i, NULL, &cold[side]);
       }
-  /* One warm-up each builds the circuit the warm rounds reuse. */
-  for (guint i = 0; i < n + 1; i++)
+  /* One warm-up per identity builds the circuits the warm rounds reuse;
+   * warm identities are numbered after the cold ones. */
+  for (guint c = 0; c < n_circuits; c++)
+    {
+      warm_furls[c] = identity_furl (n_cold + c);
+      for (guint k = 0; k < N_SIDES; k++)
+        {
+          Side side = (c + k) % N_SIDES;
+
+          run_side (&b, side, "warm", c, warm_furls[c], NULL);
+        }
+    }
+  for (guint i = 0; i < n; i++)
     for (guint k = 0; k < N_SIDES; k++)
       {
         Side side = (i + k) % N_SIDES;
-        gint64 us = run_side (&b, side, warm_furl, FALSE, i);
+        guint c = i % n_circuits;
+        Samples *s = &per_circuit[side][c];
 
-        if (i > 0)
-          g_array_append_val (warm[side], us);
+        run_side (&b, side, "warm", c, warm_furls[c], s);
+        g_array_append_val (warm[side].total_us,
+                            g_array_index (s->total_us, gint64, s->total_us->len - 1));
+        g_array_append_val (warm[side].connect_us,
+                            g_array_index (s->connect_us, gint64, s->connect_us->len - 1));
       }
   load_after = load_average ();
 
@@ -394,30 +463,49 @@ main (int argc, char **argv)
     {
       printf ("cold: first connect of a new isolation identity (new rendezvous circuit), %u each\n",
               n_cold);
-      printf ("  %-32s %8s %8s %8s %8s\n", "side (ms)", "median", "p90", "min", "max");
+      print_head ();
       for (guint s = 0; s < N_SIDES; s++)
-        print_row (side_names[s], cold[s]);
+        print_row (side_names[s], &cold[s]);
       printf ("  ratio furlhint/reference: median %.2fx\n",
-              percentile_ms (cold[SIDE_FURLHINT], 50) / percentile_ms (cold[SIDE_REFERENCE], 50));
+              percentile_ms (cold[SIDE_FURLHINT].total_us, 50)
+              / percentile_ms (cold[SIDE_REFERENCE].total_us, 50));
     }
-  printf ("warm: %u rounds each (+1 warm-up), one rendezvous circuit per side\n", n);
-  printf ("  %-32s %8s %8s %8s %8s\n", "side (ms)", "median", "p90", "min", "max");
+  printf ("warm: %u rounds each over %u isolation identities per side (one rendezvous "
+          "circuit each, built by a warm-up)\n", n, n_circuits);
+  print_head ();
   for (guint s = 0; s < N_SIDES; s++)
-    print_row (side_names[s], warm[s]);
-  ratio50 = percentile_ms (warm[SIDE_FURLHINT], 50) / percentile_ms (warm[SIDE_REFERENCE], 50);
-  ratio90 = percentile_ms (warm[SIDE_FURLHINT], 90) / percentile_ms (warm[SIDE_REFERENCE], 90);
+    print_row (side_names[s], &warm[s]);
+  ratio50 = percentile_ms (warm[SIDE_FURLHINT].total_us, 50)
+    / percentile_ms (warm[SIDE_REFERENCE].total_us, 50);
+  ratio90 = percentile_ms (warm[SIDE_FURLHINT].total_us, 90)
+    / percentile_ms (warm[SIDE_REFERENCE].total_us, 90);
   printf ("  ratio furlhint/reference: median %.2fx, p90 %.2fx\n", ratio50, ratio90);
-  printf ("goal: warm median within 1.1x of the reference: %s\n",
+  printf ("  median per circuit (ms), reference | furlhint:");
+  for (guint s = 0; s < N_SIDES; s++)
+    {
+      printf (s == 0 ? " " : " |");
+      for (guint c = 0; c < n_circuits; c++)
+        {
+          g_array_sort (per_circuit[s][c].total_us, cmp_gint64);
+          printf (" %.1f", percentile_ms (per_circuit[s][c].total_us, 50));
+        }
+    }
+  printf ("\ngoal: warm median within 1.1x of the reference: %s\n",
           ratio50 <= 1.1 ? "met" : "NOT met");
 
   for (guint s = 0; s < N_SIDES; s++)
     {
-      g_array_unref (warm[s]);
-      g_array_unref (cold[s]);
+      samples_clear (&warm[s]);
+      samples_clear (&cold[s]);
+      for (guint c = 0; c < n_circuits; c++)
+        samples_clear (&per_circuit[s][c]);
+      g_free (per_circuit[s]);
     }
+  for (guint c = 0; c < n_circuits; c++)
+    furlhint_furl_unref (warm_furls[c]);
+  g_free (warm_furls);
   g_free (load_before);
   g_free (load_after);
-  furlhint_furl_unref (warm_furl);
   furlhint_context_unref (b.ctx);
   /* Outside a g_test run lab_free() takes the run for a failed test and
    * prints the logs with g_test_message(): nothing failed here. */
