@@ -35,7 +35,7 @@
  * furlhint/reference.
  *
  * Usage: bench-tor TOR_NET_SH [N [COLD [CIRCUITS]]]   (tests/lab/tor-net.sh;
- * defaults 20, 3 and 4)
+ * defaults 40, 6 and 8)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -59,9 +59,9 @@
 
 /* furlhint's tub IDs: this one with two last letters of their own. */
 #define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
-#define DEFAULT_N 20
-#define DEFAULT_COLD 3
-#define DEFAULT_CIRCUITS 4
+#define DEFAULT_N 40
+#define DEFAULT_COLD 6
+#define DEFAULT_CIRCUITS 8
 #define WAIT_MS 30000
 
 typedef enum {
