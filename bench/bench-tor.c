@@ -91,6 +91,50 @@ die (const gchar *what, const GError *error)
   exit (1);
 }
 
+/* --- which circuits the warm streams used ----------------------------------- */
+
+/* While set (the warm rounds), each connect notes the circuit its stream
+ * is on, from the client tor's stream-status, once the echo is back and
+ * before the stream is closed: outside the timed part. */
+static LabTorCtl *warm_ctl;
+static GHashTable *warm_circuits;       /* circuit IDs (set) */
+
+static void
+note_circuit (void)
+{
+  GError *error = NULL;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  if (warm_ctl == NULL)
+    return;
+  if (!lab_tornet_ctl_command (warm_ctl, "GETINFO stream-status", &error))
+    die ("control port", error);
+  for (;;)
+    {
+      gchar *line = lab_tornet_ctl_read_line (warm_ctl, deadline, &error);
+      const gchar *entry;
+      gchar **fields;
+
+      if (line == NULL)
+        die ("GETINFO stream-status", error);
+      if (strcmp (line, "250 OK") == 0 || line[0] == '5')
+        {
+          g_free (line);
+          return;
+        }
+      /* "250-stream-status=ID STATUS CIRCID TARGET", or the same without
+       * the prefix in a "250+" data block. */
+      entry = strchr (line, '=') != NULL && g_str_has_prefix (line, "250")
+        ? strchr (line, '=') + 1 : line;
+      fields = g_strsplit (entry, " ", 4);
+      if (g_strv_length (fields) == 4 && strcmp (fields[1], "SUCCEEDED") == 0
+          && g_str_has_prefix (fields[3], lab_tornet.onion))
+        g_hash_table_add (warm_circuits, g_strdup (fields[2]));
+      g_strfreev (fields);
+      g_free (line);
+    }
+}
+
 /* --- the reference: a bare SOCKS5 client ------------------------------------ */
 
 static gboolean
@@ -158,6 +202,7 @@ run_reference (guint16 socks_port, const gchar *user, const gchar *password, gin
   if (!send_all (fd, &byte, 1) || !recv_all (fd, &byte, 1) || byte != 'x')
     die ("reference: the echo did not answer", NULL);
   t0 = g_get_monotonic_time () - t0;
+  note_circuit ();
   close (fd);
   return t0;
 }
@@ -200,6 +245,7 @@ run_furlhint (Bench *b, FurlHintFurl *furl, gint64 *connect_us)
   if (n != 1 || byte != 'x')
     die ("furlhint: the echo did not answer", NULL);
   t0 = g_get_monotonic_time () - t0;
+  note_circuit ();
   g_clear_pointer (&b->result, furlhint_connect_result_unref);
   return t0;
 }
@@ -368,6 +414,7 @@ main (int argc, char **argv)
   guint n = argc > 2 ? (guint) g_ascii_strtoull (argv[2], NULL, 10) : DEFAULT_N;
   guint n_cold = argc > 3 ? (guint) g_ascii_strtoull (argv[3], NULL, 10) : DEFAULT_COLD;
   guint16 shared_port;
+  GError *error = NULL;
   gchar *tor, *gencert, *cfg, *load_before, *load_after;
   gdouble ready_s, ratio50, ratio90;
 
@@ -437,6 +484,11 @@ main (int argc, char **argv)
    * fast circuit is the same for both. */
   b.ctx = warm_ctx;
   b.ref_port = shared_port;
+  warm_circuits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  warm_ctl = lab_tornet_ctl_open (lab_tornet.control_port,
+                                  lab_tornet_env ("CONTROL_COOKIE_FILE"), &error);
+  if (warm_ctl == NULL)
+    die ("control port", error);
   for (guint i = 0; i < n + 1; i++)
     for (guint k = 0; k < N_SIDES; k++)
       {
@@ -444,6 +496,7 @@ main (int argc, char **argv)
 
         run_side (&b, side, "warm", 0, warm_furl, i > 0 ? &warm[side] : NULL);
       }
+  g_clear_pointer (&warm_ctl, lab_tornet_ctl_free);
   load_after = load_average ();
 
   printf ("bench-tor: time to the first echo byte through the private Tor network "
@@ -463,8 +516,8 @@ main (int argc, char **argv)
               percentile_ms (cold[SIDE_FURLHINT].total_us, 50)
               / percentile_ms (cold[SIDE_REFERENCE].total_us, 50));
     }
-  printf ("warm: %u rounds each (+1 warm-up), both sides on one shared rendezvous circuit\n",
-          n);
+  printf ("warm: %u rounds each (+1 warm-up), both sides on one shared rendezvous circuit "
+          "(circuits the streams used: %u)\n", n, g_hash_table_size (warm_circuits));
   print_head ();
   for (guint s = 0; s < N_SIDES; s++)
     print_row (side_names[s], &warm[s]);
@@ -482,6 +535,7 @@ main (int argc, char **argv)
       samples_clear (&cold[s]);
     }
   furlhint_furl_unref (warm_furl);
+  g_hash_table_unref (warm_circuits);
   g_free (load_before);
   g_free (load_after);
   furlhint_context_unref (cold_ctx);
