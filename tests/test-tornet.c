@@ -2,16 +2,10 @@
  * (docs/lab-notes.md, "A private Tor network"), inside a private network
  * namespace (tests/lab.c), so no tor can reach anything but 127.0.0.0/8.
  *
- * tests/lab/tor-net.sh writes the keys and torrcs of 3 directory
- * authorities (also Guard/Exit/HSDir relays, exits only to 127.0.0.0/8),
- * 2 relays, a client (MapAddress echo.lab.test -> 127.0.0.1) and an onion
- * service in front of a socat echo server; this program starts every tor
- * itself with lab_spawn() (own process group, killed by pid on teardown,
- * on abort and when the program dies; tor also watches our pid through
- * __OwningControllerProcess). The network is started once, by the first
- * test case, and shared; it is ready when the client bootstrapped, an echo
- * went through an exit, the onion service uploaded its descriptor and an
- * echo went through the onion. That takes 20–90 s; after 180 s the cases
+ * tests/lab-tornet.c starts the network (3 directory authorities, 2
+ * relays, a client tor and an onion service in front of a socat echo
+ * server, every tor killed by pid) and waits until it is ready. It is
+ * started once, by the first test case, and shared; after 180 s the cases
  * fail with the client's and the onion service's log tails.
  *
  * Cases: a `tor:` onion hint via `tor.socks-proxy` and via control-port
@@ -51,6 +45,7 @@
 #include "lab.h"
 #include "lab-connect.h"
 #include "lab-foolscap.h"
+#include "lab-tornet.h"
 #include "leakcheck/leakcheck.h"
 
 #define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
@@ -63,669 +58,14 @@
 #define MAPPED_NAME "echo.lab.test"
 #define DEAD_STATUS "failed to connect: proxy refused: host unreachable (SOCKS reply 4)"
 
-#define NET_READY_TIMEOUT_S 180
-#define PROBE_TIMEOUT_S 20
 #define CONNECT_TIMEOUT_MS 30000
 /* Readiness (≤ 180 s) + seven cases of a few seconds + publishing (two
  * publishes and uploads, each bounded at 120 s); the watchdog bounds the
  * worst case at 10 minutes. */
 #define WATCHDOG_S 600
 
-/* --- the shared network -------------------------------------------------- */
-
-typedef struct {
-  Lab *lab;
-  gboolean started;
-  gchar *failure;               /* why the network is not usable */
-  GHashTable *env;              /* tor-net.sh's KEY=VALUE */
-  LabProc *client;
-  LabProc *hs;
-  GPtrArray *tors;              /* LabProc*, owned by the lab */
-  guint16 echo_port;
-  guint16 socks_port;
-  guint16 control_port;
-  guint16 onion_port;
-  gchar *onion;                 /* "<56>.onion" */
-  gint64 t0;
-} TorNet;
-
-static TorNet net;
 /* Why the network could not be used; it is stopped by then. */
 static gchar *net_failed;
-
-static gdouble
-net_elapsed (void)
-{
-  return (g_get_monotonic_time () - net.t0) / 1e6;
-}
-
-static const gchar *
-net_env (const gchar *key)
-{
-  const gchar *value = g_hash_table_lookup (net.env, key);
-
-  if (value == NULL)
-    g_error ("tor-net.sh printed no %s", key);
-  return value;
-}
-
-static guint16
-net_env_port (const gchar *key)
-{
-  guint64 port = 0;
-
-  if (!g_ascii_string_to_unsigned (net_env (key), 10, 1, 65535, &port, NULL))
-    g_error ("tor-net.sh printed a bad %s: %s", key, net_env (key));
-  return (guint16) port;
-}
-
-static gchar *
-tail_of (LabProc *proc, gsize max)
-{
-  gchar *log = lab_proc_read_log (proc);
-  gsize len = strlen (log);
-  gchar *tail = g_strdup (len > max ? log + len - max : log);
-
-  g_free (log);
-  return tail;
-}
-
-static void
-net_print_tails (void)
-{
-  LabProc *procs[] = { net.client, net.hs };
-  const gchar *names[] = { "client", "hs" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (procs); i++)
-    if (procs[i] != NULL)
-      {
-        gchar *tail = tail_of (procs[i], 6000);
-        g_test_message ("=== tail of the %s tor's log ===\n%s", names[i], tail);
-        g_free (tail);
-      }
-}
-
-/* NULL while every tor runs; otherwise which one exited. */
-static gchar *
-net_dead_tor (void)
-{
-  for (guint i = 0; i < net.tors->len; i++)
-    {
-      LabProc *proc = g_ptr_array_index (net.tors, i);
-
-      if (!lab_proc_is_running (proc))
-        {
-          gchar *tail = tail_of (proc, 3000);
-          gchar *why = g_strdup_printf ("tor pid %d exited; its log:\n%s",
-                                        (int) lab_proc_get_pid (proc), tail);
-          g_free (tail);
-          return why;
-        }
-    }
-  return NULL;
-}
-
-/* TORNET_READY_TIMEOUT_S lowers the bound, to see the failure path. */
-static guint
-net_ready_timeout (void)
-{
-  const gchar *text = g_getenv ("TORNET_READY_TIMEOUT_S");
-  guint64 value;
-
-  if (text != NULL && g_ascii_string_to_unsigned (text, 10, 1, NET_READY_TIMEOUT_S,
-                                                  &value, NULL))
-    return (guint) value;
-  return NET_READY_TIMEOUT_S;
-}
-
-static gboolean
-net_deadline_passed (void)
-{
-  return net_elapsed () > net_ready_timeout ();
-}
-
-/* Runs tor-net.sh (keys and torrcs only, a few seconds of CPU). */
-static gboolean
-net_configure (GError **error)
-{
-  gchar *script = g_test_build_filename (G_TEST_DIST, "lab", "tor-net.sh", NULL);
-  gchar *echo = g_strdup_printf ("%u", net.echo_port);
-  gchar *owner = g_strdup_printf ("%d", (int) getpid ());
-  const gchar *argv[] = { "sh", script, lab_get_dir (net.lab), echo, NULL };
-  GSubprocessLauncher *launcher;
-  GSubprocess *sub;
-  gchar *out = NULL, *err = NULL;
-  gboolean ok = FALSE;
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_setenv (launcher, "TORNET_OWNER_PID", owner, TRUE);
-  sub = g_subprocess_launcher_spawnv (launcher, argv, error);
-  g_object_unref (launcher);
-  if (sub != NULL && g_subprocess_communicate_utf8 (sub, NULL, NULL, &out, &err, error))
-    {
-      if (!g_subprocess_get_if_exited (sub) || g_subprocess_get_exit_status (sub) != 0)
-        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                     "%s failed: %s", script, err != NULL ? err : "");
-      else
-        {
-          gchar **lines = g_strsplit (out, "\n", -1);
-
-          for (guint i = 0; lines[i] != NULL; i++)
-            {
-              gchar *eq = strchr (lines[i], '=');
-              gchar *value;
-              gsize len;
-
-              if (eq == NULL)
-                continue;
-              *eq = '\0';
-              value = eq + 1;
-              len = strlen (value);
-              if (len >= 2 && value[0] == '"' && value[len - 1] == '"')
-                {
-                  value[len - 1] = '\0';
-                  value++;
-                }
-              g_hash_table_insert (net.env, g_strdup (lines[i]), g_strdup (value));
-            }
-          g_strfreev (lines);
-          ok = TRUE;
-        }
-    }
-  g_clear_object (&sub);
-  g_free (out);
-  g_free (err);
-  g_free (owner);
-  g_free (echo);
-  g_free (script);
-  return ok;
-}
-
-/* --- blocking probes (independent of the code under test) ------------------ */
-
-static GSocket *
-tcp_open (guint16 port, guint timeout_s, GError **error)
-{
-  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  GSocketAddress *address = g_inet_socket_address_new (lo, port);
-  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                  G_SOCKET_PROTOCOL_TCP, error);
-
-  if (socket != NULL)
-    {
-      g_socket_set_timeout (socket, timeout_s);
-      if (!g_socket_connect (socket, address, NULL, error))
-        g_clear_object (&socket);
-    }
-  g_object_unref (address);
-  g_object_unref (lo);
-  return socket;
-}
-
-static gboolean
-recv_exact (GSocket *socket, guint8 *buf, gsize len, GError **error)
-{
-  gsize got = 0;
-
-  while (got < len)
-    {
-      gssize n = g_socket_receive (socket, (gchar *) buf + got, len - got, NULL, error);
-
-      if (n < 0)
-        return FALSE;
-      if (n == 0)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
-                       "connection closed after %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
-                       " bytes", got, len);
-          return FALSE;
-        }
-      got += n;
-    }
-  return TRUE;
-}
-
-static gboolean
-send_all (GSocket *socket, const void *buf, gsize len, GError **error)
-{
-  gsize sent = 0;
-
-  while (sent < len)
-    {
-      gssize n = g_socket_send (socket, (const gchar *) buf + sent, len - sent, NULL, error);
-
-      if (n < 0)
-        return FALSE;
-      sent += n;
-    }
-  return TRUE;
-}
-
-/* One SOCKS5 CONNECT to @host:@port through the client, then an echo. The
- * socket stays open until the echo is back: Tor has no half-close. */
-static gboolean
-socks_echo_probe (const gchar *host, guint16 port, GError **error)
-{
-  static const gchar payload[] = "tornet probe\n";
-  GSocket *socket = tcp_open (net.socks_port, PROBE_TIMEOUT_S, error);
-  guint8 buf[300];
-  gsize hlen = strlen (host);
-  gboolean ok = FALSE;
-
-  if (socket == NULL)
-    return FALSE;
-  if (!send_all (socket, "\x05\x01\x00", 3, error) || !recv_exact (socket, buf, 2, error))
-    goto out;
-  buf[0] = 5;
-  buf[1] = 1;
-  buf[2] = 0;
-  buf[3] = 3;
-  buf[4] = (guint8) hlen;
-  memcpy (buf + 5, host, hlen);
-  buf[5 + hlen] = port >> 8;
-  buf[6 + hlen] = port & 0xff;
-  if (!send_all (socket, buf, 7 + hlen, error) || !recv_exact (socket, buf, 4, error))
-    goto out;
-  if (buf[1] != 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "SOCKS reply %u", buf[1]);
-      goto out;
-    }
-  /* Tor answers with an IPv4 address. */
-  if (buf[3] != 1 || !recv_exact (socket, buf, 6, error))
-    {
-      if (error != NULL && *error == NULL)
-        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "SOCKS reply with ATYP %u", buf[3]);
-      goto out;
-    }
-  if (!send_all (socket, payload, strlen (payload), error)
-      || !recv_exact (socket, buf, strlen (payload), error))
-    goto out;
-  if (memcmp (buf, payload, strlen (payload)) != 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "the echo came back different");
-      goto out;
-    }
-  ok = TRUE;
-
-out:
-  g_socket_close (socket, NULL);
-  g_object_unref (socket);
-  return ok;
-}
-
-/* A control-port connection (cookie authentication) with a line reader. */
-typedef struct {
-  GSocket *socket;
-  GString *buf;
-} Ctl;
-
-static void
-ctl_free (Ctl *ctl)
-{
-  if (ctl == NULL)
-    return;
-  g_socket_close (ctl->socket, NULL);
-  g_object_unref (ctl->socket);
-  g_string_free (ctl->buf, TRUE);
-  g_free (ctl);
-}
-
-/* The next line (without CRLF), waiting at most until @deadline_us
- * (monotonic); NULL on timeout or error. */
-static gchar *
-ctl_read_line (Ctl *ctl, gint64 deadline_us, GError **error)
-{
-  for (;;)
-    {
-      gchar *nl = memchr (ctl->buf->str, '\n', ctl->buf->len);
-      gchar chunk[4096];
-      gint64 left;
-      gssize n;
-
-      if (nl != NULL)
-        {
-          gsize len = nl - ctl->buf->str;
-          gchar *line = g_strndup (ctl->buf->str, len > 0 && nl[-1] == '\r' ? len - 1 : len);
-
-          g_string_erase (ctl->buf, 0, len + 1);
-          return line;
-        }
-      left = deadline_us - g_get_monotonic_time ();
-      if (left <= 0 || !g_socket_condition_timed_wait (ctl->socket, G_IO_IN, left, NULL, NULL))
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no line from the control port");
-          return NULL;
-        }
-      n = g_socket_receive (ctl->socket, chunk, sizeof chunk, NULL, error);
-      if (n <= 0)
-        {
-          if (n == 0)
-            g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
-                         "the control port closed the connection");
-          return NULL;
-        }
-      g_string_append_len (ctl->buf, chunk, n);
-    }
-}
-
-static gboolean
-ctl_command (Ctl *ctl, const gchar *command, GError **error)
-{
-  gchar *text = g_strconcat (command, "\r\n", NULL);
-  gboolean ok = send_all (ctl->socket, text, strlen (text), error);
-
-  g_free (text);
-  return ok;
-}
-
-/* Sends @command and expects a single "250 OK" (events are skipped). */
-static gboolean
-ctl_command_ok (Ctl *ctl, const gchar *command, GError **error)
-{
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-
-  if (!ctl_command (ctl, command, error))
-    return FALSE;
-  for (;;)
-    {
-      gchar *line = ctl_read_line (ctl, deadline, error);
-      gboolean ok;
-
-      if (line == NULL)
-        return FALSE;
-      if (g_str_has_prefix (line, "650"))
-        {
-          g_free (line);
-          continue;
-        }
-      ok = strcmp (line, "250 OK") == 0;
-      if (!ok)
-        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", command, line);
-      g_free (line);
-      return ok;
-    }
-}
-
-static Ctl *
-ctl_open (guint16 port, const gchar *cookie_file, GError **error)
-{
-  Ctl *ctl;
-  gchar *cookie = NULL, *hex, *auth;
-  gsize len = 0;
-  gboolean ok;
-
-  if (!g_file_get_contents (cookie_file, &cookie, &len, error))
-    return NULL;
-  ctl = g_new0 (Ctl, 1);
-  ctl->buf = g_string_new (NULL);
-  ctl->socket = tcp_open (port, 10, error);
-  if (ctl->socket == NULL)
-    {
-      g_string_free (ctl->buf, TRUE);
-      g_free (ctl);
-      g_free (cookie);
-      return NULL;
-    }
-  hex = g_malloc (2 * len + 1);
-  for (gsize i = 0; i < len; i++)
-    g_snprintf (hex + 2 * i, 3, "%02x", (guint8) cookie[i]);
-  hex[2 * len] = '\0';
-  auth = g_strconcat ("AUTHENTICATE ", hex, NULL);
-  ok = ctl_command_ok (ctl, auth, error);
-  g_free (auth);
-  g_free (hex);
-  g_free (cookie);
-  if (!ok)
-    {
-      ctl_free (ctl);
-      return NULL;
-    }
-  return ctl;
-}
-
-/* --- starting the network ------------------------------------------------- */
-
-static gboolean
-net_log_has (LabProc *proc, const gchar *needle)
-{
-  gchar *log = lab_proc_read_log (proc);
-  gboolean found = strstr (log, needle) != NULL;
-
-  g_free (log);
-  return found;
-}
-
-/* Polls @ready every 250 ms until it is TRUE, a tor dies or the deadline
- * passes; then sets net.failure. */
-static gboolean
-net_wait (const gchar *what, gboolean (*ready) (gpointer), gpointer data)
-{
-  for (;;)
-    {
-      gchar *dead;
-
-      if (ready (data))
-        {
-          g_test_message ("tornet: %s after %.1f s", what, net_elapsed ());
-          return TRUE;
-        }
-      if ((dead = net_dead_tor ()) != NULL)
-        {
-          net.failure = g_strdup_printf ("waiting for %s: %s", what, dead);
-          g_free (dead);
-          return FALSE;
-        }
-      if (net_deadline_passed ())
-        {
-          net.failure = g_strdup_printf ("the private Tor network was not ready after "
-                                         "%u s: still waiting for %s",
-                                         net_ready_timeout (), what);
-          return FALSE;
-        }
-      g_usleep (250 * 1000);
-    }
-}
-
-static gboolean
-ready_file (gpointer path)
-{
-  return g_file_test (path, G_FILE_TEST_EXISTS);
-}
-
-static gboolean
-ready_bootstrapped (gpointer data)
-{
-  return net_log_has (net.client, "Bootstrapped 100%");
-}
-
-typedef struct {
-  const gchar *host;
-  guint16 port;
-  guint attempts;
-} Probe;
-
-static gboolean
-ready_echo (gpointer data)
-{
-  Probe *probe = data;
-  GError *error = NULL;
-
-  if (socks_echo_probe (probe->host, probe->port, &error))
-    return TRUE;
-  /* Failed probes are normal for a while; say so in the log. */
-  if (probe->attempts++ % 5 == 0)
-    g_test_message ("tornet: probe %s:%u: %s", probe->host, probe->port, error->message);
-  g_error_free (error);
-  g_usleep (750 * 1000);
-  return FALSE;
-}
-
-typedef struct {
-  Ctl *ctl;
-  gchar *uploaded;              /* "650 HS_DESC UPLOADED <address> " */
-} DescWait;
-
-static gboolean
-ready_desc (gpointer data)
-{
-  DescWait *w = data;
-  GError *error = NULL;
-  gchar *line = ctl_read_line (w->ctl, g_get_monotonic_time () + G_USEC_PER_SEC, &error);
-  gboolean found;
-
-  if (line == NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-        g_test_message ("tornet: onion service control port: %s", error->message);
-      g_error_free (error);
-      return FALSE;
-    }
-  found = g_str_has_prefix (line, w->uploaded);
-  g_free (line);
-  return found;
-}
-
-/* Starts the network and waits until both paths echo. Sets net.failure
- * on any problem. */
-static void
-net_start (void)
-{
-  GError *error = NULL;
-  gchar *empty, *cookie_file, *hostname_file, *hostname = NULL, *address;
-  gchar **tors;
-  Ctl *hs_ctl = NULL;
-  DescWait desc = { NULL, NULL };
-  Probe exit_probe = { "127.0.0.1", 0, 0 };
-  Probe onion_probe = { NULL, 0, 0 };
-
-  net.started = TRUE;
-  net.t0 = g_get_monotonic_time ();
-  net.lab = lab_new ();
-  net.env = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  net.tors = g_ptr_array_new ();
-
-  net.echo_port = lab_echo_server_start (net.lab, "127.0.0.1", &error);
-  if (net.echo_port == 0 || !net_configure (&error))
-    {
-      net.failure = g_strdup_printf ("cannot set up the network: %s", error->message);
-      g_error_free (error);
-      return;
-    }
-  g_test_message ("tornet: keys and torrcs after %.1f s", net_elapsed ());
-  net.socks_port = net_env_port ("SOCKS_PORT");
-  net.control_port = net_env_port ("CONTROL_PORT");
-  net.onion_port = net_env_port ("ONION_PORT");
-  /* Under the leak checker: the client's SOCKS ports and control port are
-   * what the library is given (and what the control port names). */
-  {
-    gchar *socks = g_strdup_printf ("127.0.0.1:%u", net.socks_port);
-    gchar *noauth = g_strdup_printf ("127.0.0.1:%u", net_env_port ("NOAUTH_SOCKS_PORT"));
-    gchar *control = g_strdup_printf ("127.0.0.1:%u", net.control_port);
-
-    leakcheck_allow (socks);
-    leakcheck_allow (noauth);
-    leakcheck_allow (control);
-    g_free (socks);
-    g_free (noauth);
-    g_free (control);
-  }
-
-  /* The order tor-net.sh gives; the lab kills each of them by pid. */
-  tors = g_strsplit (net_env ("TORS"), " ", -1);
-  g_assert_cmpuint (g_strv_length (tors), ==, 7);
-  empty = g_build_filename (lab_get_dir (net.lab), "empty", NULL);
-  for (guint i = 0; tors[i] != NULL; i++)
-    {
-      gchar *torrc = g_build_filename (lab_get_dir (net.lab), tors[i], "torrc", NULL);
-      const gchar *argv[] = { "tor", "--defaults-torrc", empty, "-f", torrc, NULL };
-      LabProc *proc = lab_spawn (net.lab, tors[i], argv, &error);
-
-      g_assert_no_error (error);
-      g_ptr_array_add (net.tors, proc);
-      if (strcmp (tors[i], "client") == 0)
-        net.client = proc;
-      else if (strcmp (tors[i], "hs") == 0)
-        net.hs = proc;
-      g_free (torrc);
-    }
-  g_strfreev (tors);
-  g_free (empty);
-  g_assert_nonnull (net.client);
-  g_assert_nonnull (net.hs);
-
-  /* Subscribe to HS_DESC at once: the upload must not happen unseen. Tor
-   * writes the cookie just after opening the control port. */
-  cookie_file = g_strdup (net_env ("HS_CONTROL_COOKIE_FILE"));
-  if (!net_wait ("the onion service's control cookie", ready_file, cookie_file))
-    {
-      g_free (cookie_file);
-      goto out;
-    }
-  g_free (cookie_file);
-  if (!lab_wait_port (net.hs, "127.0.0.1", net_env_port ("HS_CONTROL_PORT"), 20000, &error)
-      || (hs_ctl = ctl_open (net_env_port ("HS_CONTROL_PORT"),
-                             net_env ("HS_CONTROL_COOKIE_FILE"), &error)) == NULL
-      || !ctl_command_ok (hs_ctl, "SETEVENTS HS_DESC", &error))
-    {
-      net.failure = g_strdup_printf ("onion service control port: %s", error->message);
-      g_error_free (error);
-      goto out;
-    }
-  hostname_file = g_strdup (net_env ("HS_HOSTNAME_FILE"));
-  if (!net_wait ("the onion's hostname file", ready_file, hostname_file))
-    {
-      g_free (hostname_file);
-      goto out;
-    }
-  if (!g_file_get_contents (hostname_file, &hostname, NULL, &error))
-    {
-      net.failure = g_strdup_printf ("the onion's hostname: %s", error->message);
-      g_error_free (error);
-      g_free (hostname_file);
-      goto out;
-    }
-  g_free (hostname_file);
-  net.onion = g_strstrip (hostname);
-  g_assert_true (g_str_has_suffix (net.onion, ".onion"));
-  g_assert_cmpuint (strlen (net.onion), ==, 56 + 6);
-
-  if (!net_wait ("the client's bootstrap", ready_bootstrapped, NULL))
-    goto out;
-  exit_probe.port = net.echo_port;
-  if (!net_wait ("an echo through an exit", ready_echo, &exit_probe))
-    goto out;
-  address = g_strndup (net.onion, 56);
-  desc.ctl = hs_ctl;
-  desc.uploaded = g_strdup_printf ("650 HS_DESC UPLOADED %s ", address);
-  g_free (address);
-  if (!net_wait ("the onion descriptor's upload", ready_desc, &desc))
-    goto out;
-  onion_probe.host = net.onion;
-  onion_probe.port = net.onion_port;
-  if (!net_wait ("an echo through the onion", ready_echo, &onion_probe))
-    goto out;
-
-out:
-  g_free (desc.uploaded);
-  ctl_free (hs_ctl);
-  if (net.failure != NULL)
-    net_print_tails ();
-}
-
-static void
-net_stop (void)
-{
-  if (!net.started)
-    return;
-  lab_free (net.lab);
-  g_ptr_array_unref (net.tors);
-  g_hash_table_unref (net.env);
-  g_free (net.onion);
-  g_free (net.failure);
-  memset (&net, 0, sizeof net);
-}
 
 /* --- per-case fixture ------------------------------------------------------- */
 
@@ -750,7 +90,7 @@ setup (Fixture *f, gconstpointer data)
   lab_statuses_init (&f->statuses);
   if (!lab_ready ())
     return;
-  if (net_failed == NULL && !net.started)
+  if (net_failed == NULL && !lab_tornet.started)
     {
       gchar *tor = g_find_program_in_path ("tor");
       gchar *gencert = g_find_program_in_path ("tor-gencert");
@@ -765,16 +105,16 @@ setup (Fixture *f, gconstpointer data)
         }
       /* The lab's own I/O (waiting for ports, the onion service's control
        * port, the readiness probes through Tor) on this thread: exempt
-       * from the leak checker; no library code runs in net_start(). */
+       * from the leak checker; no library code runs in lab_tornet_start(). */
       leakcheck_suspend ();
-      net_start ();
+      lab_tornet_start (NULL);
       leakcheck_resume ();
-      if (net.failure != NULL)
+      if (lab_tornet.failure != NULL)
         {
           /* Kill every tor and remove the lab now (the tails are printed);
            * GLib ends the program after a failed case. */
-          net_failed = g_steal_pointer (&net.failure);
-          net_stop ();
+          net_failed = g_steal_pointer (&lab_tornet.failure);
+          lab_tornet_stop ();
         }
     }
   if (net_failed != NULL)
@@ -870,7 +210,7 @@ teardown (Fixture *f, gconstpointer data)
       lab_assert_fds_back (f->fds_before, LAB_FDS_SAME);
       assert_loopback_only ();
       if (g_test_failed ())
-        net_print_tails ();
+        lab_tornet_print_tails ();
     }
   lab_statuses_clear (&f->statuses);
 }
@@ -930,17 +270,19 @@ test_onion_socks_proxy (Fixture *f, gconstpointer data)
 
   if (!f->usable)
     return;
-  cfg = g_strdup_printf ("[connections]\ntor.socks-proxy = tcp:127.0.0.1:%u\n", net.socks_port);
-  hints = g_strdup_printf ("tor:%s:%u", net.onion, net.onion_port);
+  cfg = g_strdup_printf ("[connections]\ntor.socks-proxy = tcp:127.0.0.1:%u\n",
+                         lab_tornet.socks_port);
+  hints = g_strdup_printf ("tor:%s:%u", lab_tornet.onion, lab_tornet.onion_port);
   use_config (f, cfg);
   connect_furl (f, TUB, hints);
   assert_won (f, 0, 0, FALSE);
-  g_assert_cmpstr (furlhint_connect_result_get_winner (f->result)->target.host, ==, net.onion);
+  g_assert_cmpstr (furlhint_connect_result_get_winner (f->result)->target.host, ==,
+                   lab_tornet.onion);
   g_assert_cmpuint (furlhint_connect_result_get_winner (f->result)->target.port, ==,
-                    net.onion_port);
+                    lab_tornet.onion_port);
   g_assert_true (lab_statuses_has (&f->statuses, "0:connecting to a Tor"));
   lab_assert_echo (furlhint_connect_result_get_stream (f->result),
-                   "hello through the onion\n", PROBE_TIMEOUT_S);
+                   "hello through the onion\n", LAB_TORNET_PROBE_TIMEOUT_S);
   g_free (hints);
   g_free (cfg);
 }
@@ -952,14 +294,14 @@ test_onion_control_port (Fixture *f, gconstpointer data)
 
   if (!f->usable)
     return;
-  cfg = g_strdup_printf ("[tor]\ncontrol.port = tcp:127.0.0.1:%u\n", net.control_port);
+  cfg = g_strdup_printf ("[tor]\ncontrol.port = tcp:127.0.0.1:%u\n", lab_tornet.control_port);
   /* Also as a `tcp:` hint to the .onion host: the tor plugin takes it. */
-  hints = g_strdup_printf ("tcp:%s:%u", net.onion, net.onion_port);
+  hints = g_strdup_printf ("tcp:%s:%u", lab_tornet.onion, lab_tornet.onion_port);
   use_config (f, cfg);
   connect_furl (f, TUB2, hints);
   assert_won (f, 0, 0, FALSE);
   lab_assert_echo (furlhint_connect_result_get_stream (f->result),
-                   "hello via the control port\n", PROBE_TIMEOUT_S);
+                   "hello via the control port\n", LAB_TORNET_PROBE_TIMEOUT_S);
   g_free (hints);
   g_free (cfg);
 }
@@ -972,11 +314,11 @@ test_exit_tcp_tor (Fixture *f, gconstpointer data)
   if (!f->usable)
     return;
   cfg = g_strdup_printf ("[connections]\ntcp = tor\ntor.socks-proxy = tcp:127.0.0.1:%u\n",
-                         net.socks_port);
+                         lab_tornet.socks_port);
   /* Hint 0 is refused before any I/O (Foolscap: not Tor-able); hint 1 is
    * mapped to 127.0.0.1 by the client and exits there. */
   hints = g_strdup_printf ("tcp:127.0.0.1:%u,tcp:" MAPPED_NAME ":%u",
-                           net.echo_port, net.echo_port);
+                           lab_tornet.echo_port, lab_tornet.echo_port);
   use_config (f, cfg);
   connect_furl (f, TUB, hints);
   assert_won (f, 1, 0, TRUE);
@@ -987,7 +329,7 @@ test_exit_tcp_tor (Fixture *f, gconstpointer data)
                    "[connections] tcp = tor carries tcp: hints over Tor");
   g_assert_false (lab_statuses_has (&f->statuses, "0:connecting"));
   lab_assert_echo (furlhint_connect_result_get_stream (f->result),
-                   "hello through an exit\n", PROBE_TIMEOUT_S);
+                   "hello through an exit\n", LAB_TORNET_PROBE_TIMEOUT_S);
   g_free (hints);
   g_free (cfg);
 }
@@ -1004,9 +346,9 @@ test_anonymous_fallback (Fixture *f, gconstpointer data)
     return;
   cfg = g_strdup_printf ("[node]\nanonymous = true\n"
                          "[connections]\ntor.socks-proxy = tcp:127.0.0.1:%u\n",
-                         net.socks_port);
+                         lab_tornet.socks_port);
   hints = g_strdup_printf ("tor:" ONION_DEAD ":%u,tcp:" MAPPED_NAME ":%u",
-                           net.onion_port, net.echo_port);
+                           lab_tornet.onion_port, lab_tornet.echo_port);
   use_config (f, cfg);
   connect_furl (f, TUB2, hints);
   assert_won (f, 1, FURLHINT_TIER_TOR_FALLBACK, TRUE);
@@ -1037,7 +379,7 @@ test_anonymous_fallback (Fixture *f, gconstpointer data)
     }
   g_assert_cmpuint (n_routes, ==, 2);
   lab_assert_echo (furlhint_connect_result_get_stream (f->result),
-                   "hello from the anonymous fallback\n", PROBE_TIMEOUT_S);
+                   "hello from the anonymous fallback\n", LAB_TORNET_PROBE_TIMEOUT_S);
   g_free (hints);
   g_free (cfg);
 }
@@ -1068,7 +410,7 @@ publish_onion (FurlHintContext *ctx, const gchar *key_dir, gboolean create_key,
   args.key_path = key_dir;
   args.key_is_dir = TRUE;
   args.options = options;
-  args.local_address = g_inet_socket_address_new_from_string ("127.0.0.1", net.echo_port);
+  args.local_address = g_inet_socket_address_new_from_string ("127.0.0.1", lab_tornet.echo_port);
   args.create_key = create_key;
   hint = lab_publish (ctx, "tor", &args, PUBLISH_TIMEOUT_S * 1000, statuses, publication,
                       error);
@@ -1090,7 +432,7 @@ publish_onion (FurlHintContext *ctx, const gchar *key_dir, gboolean create_key,
 /* Waits (bounded) for the client tor to report the upload of @hint's
  * descriptor to an HSDir. */
 static void
-wait_uploaded (Ctl *ctl, const gchar *hint)
+wait_uploaded (LabTorCtl *ctl, const gchar *hint)
 {
   gchar *id = g_strndup (hint + strlen ("tor:"), 56);
   gchar *uploaded = g_strdup_printf ("650 HS_DESC UPLOADED %s ", id);
@@ -1099,7 +441,7 @@ wait_uploaded (Ctl *ctl, const gchar *hint)
 
   for (;;)
     {
-      gchar *line = ctl_read_line (ctl, deadline, &error);
+      gchar *line = lab_tornet_ctl_read_line (ctl, deadline, &error);
 
       g_assert_no_error (error);
       if (g_str_has_prefix (line, uploaded))
@@ -1139,21 +481,22 @@ test_onion_publish (Fixture *f, gconstpointer data)
   gchar *cfg, *key_dir, *hostname_file, *secret_file, *hostname = NULL;
   gchar *hint, *again, *expected;
   gint64 t0;
-  Ctl *ctl;
+  LabTorCtl *ctl;
 
   if (!f->usable)
     return;
-  key_dir = g_build_filename (lab_get_dir (net.lab), "server", "hs", NULL);
+  key_dir = g_build_filename (lab_get_dir (lab_tornet.lab), "server", "hs", NULL);
   hostname_file = g_build_filename (key_dir, "hostname", NULL);
   secret_file = g_build_filename (key_dir, "hs_ed25519_secret_key", NULL);
   /* The node's tor: the client tor, through its control port. */
-  cfg = g_strdup_printf ("[tor]\ncontrol.port = tcp:127.0.0.1:%u\n", net.control_port);
+  cfg = g_strdup_printf ("[tor]\ncontrol.port = tcp:127.0.0.1:%u\n", lab_tornet.control_port);
   pub_ctx = lab_context_new (cfg, on_log, f);
   g_free (cfg);
 
-  ctl = ctl_open (net.control_port, net_env ("CONTROL_COOKIE_FILE"), &error);
+  ctl = lab_tornet_ctl_open (lab_tornet.control_port, lab_tornet_env ("CONTROL_COOKIE_FILE"),
+                             &error);
   g_assert_no_error (error);
-  g_assert_true (ctl_command_ok (ctl, "SETEVENTS HS_DESC", &error));
+  g_assert_true (lab_tornet_ctl_command_ok (ctl, "SETEVENTS HS_DESC", &error));
   g_assert_no_error (error);
 
   /* A fresh key: made by tor, saved in tor's layout, private. */
@@ -1184,14 +527,14 @@ test_onion_publish (Fixture *f, gconstpointer data)
   g_test_message ("descriptor uploaded after %.1f s", (g_get_monotonic_time () - t0) / 1e6);
   {
     gchar *client = g_strdup_printf ("[connections]\ntor.socks-proxy = tcp:127.0.0.1:%u\n",
-                                     net.socks_port);
+                                     lab_tornet.socks_port);
     use_config (f, client);
     g_free (client);
   }
   connect_until (f, hint);
   g_test_message ("first connect after %.1f s", (g_get_monotonic_time () - t0) / 1e6);
   lab_assert_echo (furlhint_connect_result_get_stream (f->result),
-                   "hello to a published onion\n", PROBE_TIMEOUT_S);
+                   "hello to a published onion\n", LAB_TORNET_PROBE_TIMEOUT_S);
   g_clear_pointer (&f->result, furlhint_connect_result_unref);
 
   /* Withdrawn, then published again from the same directory, key kept:
@@ -1207,11 +550,11 @@ test_onion_publish (Fixture *f, gconstpointer data)
   g_test_message ("connect after republishing after %.1f s",
                   (g_get_monotonic_time () - t0) / 1e6);
   lab_assert_echo (furlhint_connect_result_get_stream (f->result),
-                   "hello again\n", PROBE_TIMEOUT_S);
+                   "hello again\n", LAB_TORNET_PROBE_TIMEOUT_S);
   g_clear_pointer (&f->result, furlhint_connect_result_unref);
   lab_unpublish (pub_ctx, "tor", publication);
 
-  ctl_free (ctl);
+  lab_tornet_ctl_free (ctl);
   furlhint_context_unref (pub_ctx);
   g_free (again);
   g_free (hint);
@@ -1238,7 +581,7 @@ add_stream (const gchar *entry, const gchar *suffix, GPtrArray *circuits)
  * "250+stream-status=" then one "ID STATUS CIRC TARGET" a line and ".",
  * then "250 OK". */
 static void
-stream_circuits (Ctl *ctl, guint16 port, GPtrArray *circuits)
+stream_circuits (LabTorCtl *ctl, guint16 port, GPtrArray *circuits)
 {
   static const gchar one[] = "250-stream-status=";
   static const gchar many[] = "250+stream-status=";
@@ -1247,11 +590,11 @@ stream_circuits (Ctl *ctl, guint16 port, GPtrArray *circuits)
   gchar *suffix = g_strdup_printf (":%u", port);
   gboolean in_data = FALSE;
 
-  g_assert_true (ctl_command (ctl, "GETINFO stream-status", &error));
+  g_assert_true (lab_tornet_ctl_command (ctl, "GETINFO stream-status", &error));
   g_assert_no_error (error);
   for (;;)
     {
-      gchar *line = ctl_read_line (ctl, deadline, &error);
+      gchar *line = lab_tornet_ctl_read_line (ctl, deadline, &error);
 
       g_assert_no_error (error);
       if (in_data)
@@ -1292,14 +635,14 @@ static const IsolationCase two_contexts = { FALSE, TRUE };
 /* A previous case's streams may still be closing: wait (bounded) until
  * Tor shows none to the echo server. */
 static void
-wait_no_streams (Ctl *ctl)
+wait_no_streams (LabTorCtl *ctl)
 {
   for (guint i = 0; i < 100; i++)
     {
       GPtrArray *circuits = g_ptr_array_new_with_free_func (g_free);
       guint n;
 
-      stream_circuits (ctl, net.echo_port, circuits);
+      stream_circuits (ctl, lab_tornet.echo_port, circuits);
       n = circuits->len;
       g_ptr_array_unref (circuits);
       if (n == 0)
@@ -1317,7 +660,7 @@ test_isolation (Fixture *f, gconstpointer data)
   FurlHintContext *first_ctx = NULL;
   GPtrArray *circuits = g_ptr_array_new_with_free_func (g_free);
   GError *error = NULL;
-  Ctl *ctl;
+  LabTorCtl *ctl;
   gchar *cfg, *hints;
 
   if (!f->usable)
@@ -1325,19 +668,20 @@ test_isolation (Fixture *f, gconstpointer data)
       g_ptr_array_unref (circuits);
       return;
     }
-  ctl = ctl_open (net.control_port, net_env ("CONTROL_COOKIE_FILE"), &error);
+  ctl = lab_tornet_ctl_open (lab_tornet.control_port, lab_tornet_env ("CONTROL_COOKIE_FILE"),
+                             &error);
   g_assert_no_error (error);
   wait_no_streams (ctl);
 
   cfg = g_strdup_printf ("[connections]\ntcp = tor\ntor.socks-proxy = tcp:127.0.0.1:%u\n",
-                         c->prefer_no_auth ? net_env_port ("NOAUTH_SOCKS_PORT")
-                                           : net.socks_port);
-  hints = g_strdup_printf ("tcp:" MAPPED_NAME ":%u", net.echo_port);
+                         c->prefer_no_auth ? lab_tornet_env_port ("NOAUTH_SOCKS_PORT")
+                                           : lab_tornet.socks_port);
+  hints = g_strdup_printf ("tcp:" MAPPED_NAME ":%u", lab_tornet.echo_port);
   use_config (f, cfg);
   connect_furl (f, TUB, hints);
   assert_won (f, 0, 0, TRUE);
   lab_assert_echo (furlhint_connect_result_get_stream (f->result),
-                   "first peer\n", PROBE_TIMEOUT_S);
+                   "first peer\n", LAB_TORNET_PROBE_TIMEOUT_S);
   first = g_steal_pointer (&f->result);
   if (c->two_contexts)
     {
@@ -1348,11 +692,11 @@ test_isolation (Fixture *f, gconstpointer data)
   connect_furl (f, c->two_contexts ? TUB : TUB2, hints);
   assert_won (f, 0, 0, TRUE);
   lab_assert_echo (furlhint_connect_result_get_stream (f->result),
-                   "second peer\n", PROBE_TIMEOUT_S);
+                   "second peer\n", LAB_TORNET_PROBE_TIMEOUT_S);
 
   /* Both streams open: Tor shows them on two circuits. */
-  stream_circuits (ctl, net.echo_port, circuits);
-  ctl_free (ctl);
+  stream_circuits (ctl, lab_tornet.echo_port, circuits);
+  lab_tornet_ctl_free (ctl);
   for (guint i = 0; i < circuits->len; i++)
     g_test_message ("stream to the echo server on circuit %s",
                     (gchar *) g_ptr_array_index (circuits, i));
@@ -1402,7 +746,7 @@ cli_listen (const gchar *cli, const gchar *cfg, const gchar *log, gchar **furl)
   GError *error = NULL;
   gchar *control;
 
-  control = g_strdup_printf ("127.0.0.1:%u", net.control_port);
+  control = g_strdup_printf ("127.0.0.1:%u", lab_tornet.control_port);
   launcher = cli_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE, control);
   g_free (control);
   g_subprocess_launcher_set_stderr_file_path (launcher, log);
@@ -1463,7 +807,7 @@ cli_round_trip (const gchar *cli, const gchar *cfg, const gchar *furl, const gch
   gchar *line, *sent = g_strdup_printf ("%s\n", text);
   gboolean ok;
 
-  socks = g_strdup_printf ("127.0.0.1:%u", net.socks_port);
+  socks = g_strdup_printf ("127.0.0.1:%u", lab_tornet.socks_port);
   launcher = cli_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
                            | G_SUBPROCESS_FLAGS_STDERR_SILENCE, socks);
   g_free (socks);
@@ -1529,7 +873,7 @@ test_cli_listen (Fixture *f, gconstpointer data)
   gchar *dir, *key_dir, *server_cfg, *client_cfg, *log, *text, *furl, *again, *hint;
   gchar *prefix;
   gint64 t0;
-  Ctl *ctl;
+  LabTorCtl *ctl;
 
   if (!f->usable)
     return;
@@ -1538,14 +882,14 @@ test_cli_listen (Fixture *f, gconstpointer data)
       g_test_skip ("FURLHINT_CLI is not set (run through make check)");
       return;
     }
-  dir = g_build_filename (lab_get_dir (net.lab), "node", NULL);
+  dir = g_build_filename (lab_get_dir (lab_tornet.lab), "node", NULL);
   g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
   key_dir = g_build_filename (dir, "my_service", NULL);
   text = g_strdup_printf ("[node]\n"
                           "anonymous = True\n"
                           "tub.location = onion:80:hiddenServiceDir=%s\n"
                           "[tor]\n"
-                          "control.port = tcp:127.0.0.1:%u\n", key_dir, net.control_port);
+                          "control.port = tcp:127.0.0.1:%u\n", key_dir, lab_tornet.control_port);
   server_cfg = g_build_filename (dir, "tahoe.cfg", NULL);
   g_assert_true (g_file_set_contents (server_cfg, text, -1, NULL));
   g_free (text);
@@ -1553,15 +897,16 @@ test_cli_listen (Fixture *f, gconstpointer data)
                           "anonymous = True\n"
                           "tub.location =\n"
                           "[connections]\n"
-                          "tor.socks-proxy = tcp:127.0.0.1:%u\n", net.socks_port);
+                          "tor.socks-proxy = tcp:127.0.0.1:%u\n", lab_tornet.socks_port);
   client_cfg = g_build_filename (dir, "client.cfg", NULL);
   g_assert_true (g_file_set_contents (client_cfg, text, -1, NULL));
   g_free (text);
   log = g_build_filename (dir, "listen.log", NULL);
 
-  ctl = ctl_open (net.control_port, net_env ("CONTROL_COOKIE_FILE"), &error);
+  ctl = lab_tornet_ctl_open (lab_tornet.control_port, lab_tornet_env ("CONTROL_COOKIE_FILE"),
+                             &error);
   g_assert_no_error (error);
-  g_assert_true (ctl_command_ok (ctl, "SETEVENTS HS_DESC", &error));
+  g_assert_true (lab_tornet_ctl_command_ok (ctl, "SETEVENTS HS_DESC", &error));
   g_assert_no_error (error);
 
   t0 = g_get_monotonic_time ();
@@ -1592,7 +937,7 @@ test_cli_listen (Fixture *f, gconstpointer data)
   cli_listen_stop (server, log);
   g_object_unref (server);
 
-  ctl_free (ctl);
+  lab_tornet_ctl_free (ctl);
   g_free (hint);
   g_free (prefix);
   g_free (again);
@@ -1666,11 +1011,12 @@ test_foolscap_onion (Fixture *f, gconstpointer data)
                               "tub.location =\n"
                               "[tor]\n"
                               "%s = tcp:127.0.0.1:%u\n", tor_key,
-                              by_control ? net.control_port : net.socks_port);
-  cfg = lab_write_file (net.lab, cfg_name, cfg_text);
-  listen = g_strdup_printf ("tcp:%u:interface=127.0.0.1", net_env_port ("TUB_PORT"));
-  onion_hint = g_strdup_printf ("tor:%s:%u", net.onion, net_env_port ("TUB_ONION_PORT"));
-  clear_hint = g_strdup_printf ("tcp:127.0.0.1:%u", net_env_port ("TUB_PORT"));
+                              by_control ? lab_tornet.control_port : lab_tornet.socks_port);
+  cfg = lab_write_file (lab_tornet.lab, cfg_name, cfg_text);
+  listen = g_strdup_printf ("tcp:%u:interface=127.0.0.1", lab_tornet_env_port ("TUB_PORT"));
+  onion_hint = g_strdup_printf ("tor:%s:%u", lab_tornet.onion,
+                                lab_tornet_env_port ("TUB_ONION_PORT"));
+  clear_hint = g_strdup_printf ("tcp:127.0.0.1:%u", lab_tornet_env_port ("TUB_PORT"));
   location = c->clear_too ? g_strconcat (clear_hint, ",", onion_hint, NULL)
                           : g_strdup (onion_hint);
   if (leakcheck_is_active ())
@@ -1681,8 +1027,8 @@ test_foolscap_onion (Fixture *f, gconstpointer data)
       /* The control port reports both SOCKS ports of the client tor. */
       g_ptr_array_add (env, g_strdup_printf ("FURLHINT_LEAKCHECK_ALLOW=127.0.0.1:%u,"
                                              "127.0.0.1:%u,127.0.0.1:%u",
-                                             net.socks_port, net.control_port,
-                                             net_env_port ("NOAUTH_SOCKS_PORT")));
+                                             lab_tornet.socks_port, lab_tornet.control_port,
+                                             lab_tornet_env_port ("NOAUTH_SOCKS_PORT")));
     }
   g_ptr_array_add (env, NULL);
 
@@ -1696,8 +1042,8 @@ test_foolscap_onion (Fixture *f, gconstpointer data)
    * says. */
   route = by_control
     ? g_strdup_printf ("route %s: Tor (control port 127.0.0.1:%u, SOCKS port discovered) ",
-                       onion_hint, net.control_port)
-    : g_strdup_printf ("route %s: Tor (SOCKS 127.0.0.1:%u) ", onion_hint, net.socks_port);
+                       onion_hint, lab_tornet.control_port)
+    : g_strdup_printf ("route %s: Tor (SOCKS 127.0.0.1:%u) ", onion_hint, lab_tornet.socks_port);
   assert_contains (out, route);
   assert_contains (out, "(furlhint, anonymous)\n");
   assert_contains (out, "echo: through furlhint\n");
@@ -1712,7 +1058,7 @@ test_foolscap_onion (Fixture *f, gconstpointer data)
 
   /* Every connection the server Tub accepted came from the onion
    * service's tor. */
-  from_hs = g_strdup_printf (" from pid %d (tor)", (int) lab_proc_get_pid (net.hs));
+  from_hs = g_strdup_printf (" from pid %d (tor)", (int) lab_proc_get_pid (lab_tornet.hs));
   lines = g_strsplit (out, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     if (g_str_has_prefix (lines[i], "server accepted "))
@@ -1749,20 +1095,20 @@ test_stop_network (void)
 
   if (!lab_ready ())
     return;
-  if (!net.started)
+  if (!lab_tornet.started)
     {
       g_test_skip ("the network was not started (no case ran)");
       return;
     }
   pids = g_array_new (FALSE, FALSE, sizeof (GPid));
-  for (guint i = 0; i < net.tors->len; i++)
+  for (guint i = 0; i < lab_tornet.tors->len; i++)
     {
-      GPid pid = lab_proc_get_pid (g_ptr_array_index (net.tors, i));
+      GPid pid = lab_proc_get_pid (g_ptr_array_index (lab_tornet.tors, i));
       g_array_append_val (pids, pid);
     }
   g_assert_cmpuint (pids->len, ==, 7);
-  dir = g_strdup (lab_get_dir (net.lab));
-  net_stop ();
+  dir = g_strdup (lab_get_dir (lab_tornet.lab));
+  lab_tornet_stop ();
   for (guint i = 0; i < pids->len; i++)
     {
       GPid pid = g_array_index (pids, GPid, i);
@@ -1818,7 +1164,7 @@ main (int argc, char **argv)
 
   ret = g_test_run ();
   /* Only when the stop case was left out (-p/-s). */
-  net_stop ();
+  lab_tornet_stop ();
   g_free (net_failed);
   return ret;
 }

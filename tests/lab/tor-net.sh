@@ -3,7 +3,8 @@
 # Tor network"):
 # 3 directory authorities that are also Guard/Exit/HSDir relays (exits only
 # to 127.0.0.0/8), 2 non-exit relays, a client (SocksPort, a second
-# SocksPort with PreferSOCKSNoAuth, ControlPort with cookie auth,
+# SocksPort with PreferSOCKSNoAuth, a third with NoIsolateSOCKSAuth,
+# ControlPort with cookie auth,
 # UseMicrodescriptors 0, MapAddress echo.lab.test -> 127.0.0.1) and an
 # onion service in front of ECHO_PORT, which also forwards TUB_ONION_PORT
 # to 127.0.0.1:TUB_PORT, the way the Tahoe documentation has an operator
@@ -22,6 +23,8 @@
 #   TORS="auth0 auth1 auth2 relay0 relay1 hs client"   (start order)
 #   SOCKS_PORT, CONTROL_PORT, CONTROL_COOKIE_FILE      (the client)
 #   NOAUTH_SOCKS_PORT     the client's SocksPort with PreferSOCKSNoAuth
+#   SHARED_SOCKS_PORT     its SocksPort with NoIsolateSOCKSAuth (streams of
+#                         different credentials share circuits: bench-tor)
 #   HS_CONTROL_PORT, HS_CONTROL_COOKIE_FILE, HS_HOSTNAME_FILE, ONION_PORT
 #   TUB_ONION_PORT, TUB_PORT   the onion's second port and its target
 #   CLIENT_LOG_HINT="Bootstrapped 100%"
@@ -65,6 +68,7 @@ CONTROL_PORT=$((BASE + 41))
 HS_CONTROL_PORT=$((BASE + 42))
 NOAUTH_SOCKS_PORT=$((BASE + 43))
 TUB_PORT=$((BASE + 44))
+SHARED_SOCKS_PORT=$((BASE + 45))
 
 # Authority keys: an identity/signing certificate from tor-gencert (empty
 # passphrase), and the relay identity from --list-fingerprint.
@@ -176,6 +180,7 @@ chmod 700 "$DIR/client"
 { common client; cat <<EOF
 SocksPort 127.0.0.1:$SOCKS_PORT
 SocksPort 127.0.0.1:$NOAUTH_SOCKS_PORT PreferSOCKSNoAuth
+SocksPort 127.0.0.1:$SHARED_SOCKS_PORT NoIsolateSOCKSAuth
 ControlPort 127.0.0.1:$CONTROL_PORT
 CookieAuthentication 1
 UseMicrodescriptors 0
@@ -187,6 +192,7 @@ EOF
   echo "TORS=\"auth0 auth1 auth2 relay0 relay1 hs client\""
   echo "SOCKS_PORT=$SOCKS_PORT"
   echo "NOAUTH_SOCKS_PORT=$NOAUTH_SOCKS_PORT"
+  echo "SHARED_SOCKS_PORT=$SHARED_SOCKS_PORT"
   echo "CONTROL_PORT=$CONTROL_PORT"
   echo "CONTROL_COOKIE_FILE=$DIR/client/control_auth_cookie"
   echo "HS_CONTROL_PORT=$HS_CONTROL_PORT"

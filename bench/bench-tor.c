@@ -1,0 +1,549 @@
+/* bench-tor: time to the first echo byte through the private Tor network,
+ * furlhint against a bare SOCKS5 client on the same onion, in the same run
+ * (`make bench-tor`; a benchmark, not a test).
+ *
+ * The lab's private Tor network (tests/lab-tornet.h) runs in a private
+ * network namespace (tests/lab.c; needs root): 3 authorities, 2 relays,
+ * a client tor and an onion service whose port forwards to a socat echo
+ * server. Each connect, on either side, runs from nothing to the echoed
+ * byte: connect to the client tor's SOCKS port, SOCKS5 handshake, CONNECT
+ * to ONION:PORT (tor attaches the stream to a rendezvous circuit), one
+ * byte written, time until it comes back; then the stream is closed.
+ *   reference: a minimal blocking SOCKS5 client (below): greeting offering
+ *              username/password only, the RFC 1929 subnegotiation,
+ *              CONNECT with the onion as a domain name (ATYP 3), as
+ *              `curl --socks5-hostname` sends it;
+ *   furlhint:  furlhint_context_connect_async() of
+ *              pb://TUB@tor:ONION:PORT/swiss with `[tor] socks.port` set to
+ *              the client tor's SOCKS port (tor plugin), then the same byte
+ *              through the stream.
+ * Stream isolation: furlhint sends SOCKS credentials derived from the tub
+ * ID, and tor (IsolateSOCKSAuth) gives each pair its own circuits. The
+ * reference sends credentials too: both do the same protocol steps.
+ * Rendezvous circuits differ (seen: ~32, ~75 and ~200 ms per echo, each
+ * circuit steady over its rounds), so the two sides are compared on the
+ * same one:
+ *   cold: the first connect of a new isolation identity (a fresh password
+ *         for the reference, a fresh tub ID for furlhint) through the
+ *         client's isolating SocksPort: tor builds a new rendezvous
+ *         circuit (the descriptor is cached). Circuit building dominates
+ *         and varies.
+ *   warm: N rounds each, after one warm-up each, through the client's
+ *         SocksPort with NoIsolateSOCKSAuth (tests/lab/tor-net.sh): both
+ *         sides' streams share one rendezvous circuit, the credentials
+ *         being ignored for isolation there.
+ * Rounds alternate which side goes first, so that drift in the machine's
+ * load hits both alike. Prints median and p90 of each side and the ratios
+ * furlhint/reference.
+ *
+ * Usage: bench-tor TOR_NET_SH [N [COLD]]   (tests/lab/tor-net.sh; defaults
+ * 40 and 6)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <furlhint/furlhint.h>
+
+#include "lab.h"
+#include "lab-tornet.h"
+
+/* furlhint's tub IDs: this one with two last letters of their own. */
+#define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
+#define DEFAULT_N 40
+#define DEFAULT_COLD 6
+#define WAIT_MS 30000
+
+typedef enum {
+  SIDE_REFERENCE,
+  SIDE_FURLHINT,
+  N_SIDES
+} Side;
+
+static const gchar *const side_names[N_SIDES] = {
+  "bare SOCKS5 client (reference)",
+  "furlhint tor plugin",
+};
+
+typedef struct {
+  FurlHintContext *ctx;         /* (unowned) furlhint's, for this phase */
+  guint16 ref_port;             /* the reference's SOCKS port, this phase */
+  gboolean done;
+  FurlHintConnectResult *result;
+  GError *error;
+} Bench;
+
+static void
+die (const gchar *what, const GError *error)
+{
+  fprintf (stderr, "bench-tor: %s: %s\n", what, error ? error->message : g_strerror (errno));
+  exit (1);
+}
+
+/* --- which circuits the warm streams used ----------------------------------- */
+
+/* While set (the warm rounds), each connect notes the circuit its stream
+ * is on, from the client tor's stream-status, once the echo is back and
+ * before the stream is closed: outside the timed part. */
+static LabTorCtl *warm_ctl;
+static GHashTable *warm_circuits;       /* circuit IDs (set) */
+
+static void
+note_circuit (void)
+{
+  GError *error = NULL;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  if (warm_ctl == NULL)
+    return;
+  if (!lab_tornet_ctl_command (warm_ctl, "GETINFO stream-status", &error))
+    die ("control port", error);
+  for (;;)
+    {
+      gchar *line = lab_tornet_ctl_read_line (warm_ctl, deadline, &error);
+      const gchar *entry;
+      gchar **fields;
+
+      if (line == NULL)
+        die ("GETINFO stream-status", error);
+      if (strcmp (line, "250 OK") == 0 || line[0] == '5')
+        {
+          g_free (line);
+          return;
+        }
+      /* "250-stream-status=ID STATUS CIRCID TARGET", or the same without
+       * the prefix in a "250+" data block. */
+      entry = strchr (line, '=') != NULL && g_str_has_prefix (line, "250")
+        ? strchr (line, '=') + 1 : line;
+      fields = g_strsplit (entry, " ", 4);
+      if (g_strv_length (fields) == 4 && strcmp (fields[1], "SUCCEEDED") == 0
+          && g_str_has_prefix (fields[3], lab_tornet.onion))
+        g_hash_table_add (warm_circuits, g_strdup (fields[2]));
+      g_strfreev (fields);
+      g_free (line);
+    }
+}
+
+/* --- the reference: a bare SOCKS5 client ------------------------------------ */
+
+static gboolean
+send_all (int fd, const void *buf, size_t len)
+{
+  return send (fd, buf, len, MSG_NOSIGNAL) == (ssize_t) len;
+}
+
+static gboolean
+recv_all (int fd, void *buf, size_t len)
+{
+  return recv (fd, buf, len, MSG_WAITALL) == (ssize_t) len;
+}
+
+/* RFC 1928 with RFC 1929 username/password (tor's stream isolation), the
+ * onion as a domain name, through the client tor's @socks_port; one byte
+ * through the echo. Microseconds from socket() to the echoed byte;
+ * *@connect_us until the SOCKS reply. */
+static gint64
+run_reference (guint16 socks_port, const gchar *user, const gchar *password, gint64 *connect_us)
+{
+  struct sockaddr_in sin = { 0 };
+  struct timeval tv = { WAIT_MS / 1000, 0 };
+  guint8 req[515];
+  guint8 rep[10];
+  size_t host_len = strlen (lab_tornet.onion);
+  size_t ulen = strlen (user), plen = strlen (password);
+  guint16 port = lab_tornet.onion_port;
+  gint64 t0 = g_get_monotonic_time ();
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  gchar byte = 'x';
+
+  if (fd < 0)
+    die ("socket", NULL);
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons (socks_port);
+  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  /* A failure bound, not a measurement. */
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (connect (fd, (struct sockaddr *) &sin, sizeof sin) != 0)
+    die ("reference: connect to the SOCKS port", NULL);
+  if (!send_all (fd, "\x05\x01\x02", 3) || !recv_all (fd, rep, 2) || rep[0] != 5 || rep[1] != 2)
+    die ("reference: SOCKS greeting", NULL);
+  req[0] = 1;
+  req[1] = (guint8) ulen;
+  memcpy (req + 2, user, ulen);
+  req[2 + ulen] = (guint8) plen;
+  memcpy (req + 3 + ulen, password, plen);
+  if (!send_all (fd, req, 3 + ulen + plen) || !recv_all (fd, rep, 2) || rep[1] != 0)
+    die ("reference: SOCKS username/password", NULL);
+  req[0] = 5;
+  req[1] = 1;
+  req[2] = 0;
+  req[3] = 3;
+  req[4] = (guint8) host_len;
+  memcpy (req + 5, lab_tornet.onion, host_len);
+  req[5 + host_len] = (guint8) (port >> 8);
+  req[6 + host_len] = (guint8) (port & 0xff);
+  /* Tor answers with an IPv4 bound address: 10 bytes. */
+  if (!send_all (fd, req, 7 + host_len) || !recv_all (fd, rep, 10) || rep[1] != 0 || rep[3] != 1)
+    die ("reference: SOCKS CONNECT to the onion", NULL);
+  *connect_us = g_get_monotonic_time () - t0;
+  if (!send_all (fd, &byte, 1) || !recv_all (fd, &byte, 1) || byte != 'x')
+    die ("reference: the echo did not answer", NULL);
+  t0 = g_get_monotonic_time () - t0;
+  note_circuit ();
+  close (fd);
+  return t0;
+}
+
+/* --- furlhint ------------------------------------------------------------------ */
+
+static void
+connected_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Bench *b = user_data;
+
+  b->done = TRUE;
+  b->result = furlhint_context_connect_finish (b->ctx, res, &b->error);
+}
+
+/* Microseconds from furlhint_context_connect_async() to the echoed byte;
+ * *@connect_us until the connect finished. */
+static gint64
+run_furlhint (Bench *b, FurlHintFurl *furl, gint64 *connect_us)
+{
+  FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
+  gint64 t0 = g_get_monotonic_time ();
+  GError *error = NULL;
+  GIOStream *stream;
+  gchar byte = 'x';
+  gsize n = 0;
+
+  options.timeout_ms = WAIT_MS;
+  b->done = FALSE;
+  furlhint_context_connect_async (b->ctx, furl, &options, NULL, connected_cb, b);
+  if (!lab_iterate_until (&b->done, WAIT_MS + 1000) || b->error != NULL)
+    die ("furlhint connect", b->error);
+  *connect_us = g_get_monotonic_time () - t0;
+  stream = furlhint_connect_result_get_stream (b->result);
+  if (!g_output_stream_write_all (g_io_stream_get_output_stream (stream), &byte, 1, NULL, NULL,
+                                  &error)
+      || !g_input_stream_read_all (g_io_stream_get_input_stream (stream), &byte, 1, &n, NULL,
+                                   &error))
+    die ("furlhint: round trip", error);
+  if (n != 1 || byte != 'x')
+    die ("furlhint: the echo did not answer", NULL);
+  t0 = g_get_monotonic_time () - t0;
+  note_circuit ();
+  g_clear_pointer (&b->result, furlhint_connect_result_unref);
+  return t0;
+}
+
+static FurlHintFurl *
+make_furl (const gchar *tub)
+{
+  GError *error = NULL;
+  gchar *text = g_strdup_printf ("pb://%s@tor:%s:%u/swiss", tub, lab_tornet.onion,
+                                 lab_tornet.onion_port);
+  FurlHintFurl *furl = furlhint_furl_parse (text, &error);
+
+  if (furl == NULL)
+    die ("FURL", error);
+  g_free (text);
+  return furl;
+}
+
+/* --- setup and statistics ------------------------------------------------------ */
+
+static void
+discard_print (const gchar *text)
+{
+}
+
+static FurlHintContext *
+make_context (const gchar *cfg)
+{
+  GError *error = NULL;
+  FurlHintConfig *config = furlhint_config_load_data (cfg, -1, "bench.cfg", &error);
+  FurlHintContext *ctx;
+  GPtrArray *errors;
+
+  if (config == NULL)
+    die ("config", error);
+  ctx = furlhint_context_new (config);
+  furlhint_config_unref (config);
+  furlhint_context_load_plugins (ctx);
+  errors = furlhint_context_get_plugin_errors (ctx);
+  if (errors->len > 0)
+    die ("plugins", g_ptr_array_index (errors, 0));
+  return ctx;
+}
+
+static gint
+cmp_gint64 (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted samples, in ms. */
+static gdouble
+percentile_ms (GArray *sorted, guint pct)
+{
+  guint rank = (sorted->len * pct + 99) / 100;
+
+  if (sorted->len == 0)
+    return 0;
+  return g_array_index (sorted, gint64, MAX (rank, 1) - 1) / 1000.0;
+}
+
+static gchar *
+load_average (void)
+{
+  gchar *text = NULL;
+
+  if (!g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
+    return g_strdup ("?");
+  /* "0.47 0.97 2.05 1/123 4567": the three averages. */
+  for (guint i = 0, spaces = 0; text[i] != '\0'; i++)
+    if (text[i] == ' ' && ++spaces == 3)
+      text[i] = '\0';
+  return text;
+}
+
+/* The tub ID of furlhint's isolation identity @index: TUB with its last
+ * two letters replaced. */
+static FurlHintFurl *
+identity_furl (guint index)
+{
+  static const gchar base32[] = "abcdefghijklmnopqrstuvwxyz234567";
+  gchar tub[] = TUB;
+
+  tub[30] = base32[(index / 32) % 32];
+  tub[31] = base32[index % 32];
+  return make_furl (tub);
+}
+
+typedef struct {
+  GArray *total_us;             /* (element-type gint64) */
+  GArray *connect_us;
+} Samples;
+
+static void
+samples_init (Samples *s)
+{
+  s->total_us = g_array_new (FALSE, FALSE, sizeof (gint64));
+  s->connect_us = g_array_new (FALSE, FALSE, sizeof (gint64));
+}
+
+static void
+samples_clear (Samples *s)
+{
+  g_array_unref (s->total_us);
+  g_array_unref (s->connect_us);
+}
+
+/* One connect of @side with isolation identity @index: the reference's
+ * password, furlhint's FURL (@furl; NULL: a fresh tub ID). */
+static void
+run_side (Bench *b, Side side, const gchar *kind, guint index, FurlHintFurl *furl,
+          Samples *into)
+{
+  gint64 total_us, connect_us;
+
+  if (side == SIDE_REFERENCE)
+    {
+      gchar *password = g_strdup_printf ("%s-%u", kind, index);
+
+      total_us = run_reference (b->ref_port, "bench-tor", password, &connect_us);
+      g_free (password);
+    }
+  else if (furl == NULL)
+    {
+      furl = identity_furl (index);
+      total_us = run_furlhint (b, furl, &connect_us);
+      furlhint_furl_unref (furl);
+    }
+  else
+    total_us = run_furlhint (b, furl, &connect_us);
+  if (into != NULL)
+    {
+      g_array_append_val (into->total_us, total_us);
+      g_array_append_val (into->connect_us, connect_us);
+    }
+}
+
+static void
+print_head (void)
+{
+  printf ("  %-32s %8s %8s %8s %8s   %8s\n", "side (ms)", "median", "p90", "min", "max",
+          "connect");
+}
+
+/* Time to the first echo byte; "connect": the median until the SOCKS
+ * reply (reference) or the finished connect (furlhint). */
+static void
+print_row (const gchar *name, Samples *s)
+{
+  g_array_sort (s->total_us, cmp_gint64);
+  g_array_sort (s->connect_us, cmp_gint64);
+  printf ("  %-32s %8.1f %8.1f %8.1f %8.1f   %8.1f\n", name, percentile_ms (s->total_us, 50),
+          percentile_ms (s->total_us, 90), percentile_ms (s->total_us, 0),
+          percentile_ms (s->total_us, 100), percentile_ms (s->connect_us, 50));
+}
+
+int
+main (int argc, char **argv)
+{
+  Bench b = { 0 };
+  Samples warm[N_SIDES], cold[N_SIDES];
+  FurlHintContext *cold_ctx, *warm_ctx;
+  FurlHintFurl *warm_furl;
+  guint n = argc > 2 ? (guint) g_ascii_strtoull (argv[2], NULL, 10) : DEFAULT_N;
+  guint n_cold = argc > 3 ? (guint) g_ascii_strtoull (argv[3], NULL, 10) : DEFAULT_COLD;
+  guint16 shared_port;
+  GError *error = NULL;
+  gchar *tor, *gencert, *cfg, *load_before, *load_after;
+  gdouble ready_s, ratio50, ratio90;
+
+  if (argc < 2)
+    {
+      fprintf (stderr, "usage: bench-tor TOR_NET_SH [N [COLD]]\n");
+      return 2;
+    }
+  if (geteuid () != 0 || !lab_enter_private_netns ())
+    {
+      fprintf (stderr, "bench-tor: needs root: the private Tor network runs in a "
+               "private network namespace (tests/lab.c)\n");
+      return 1;
+    }
+  tor = g_find_program_in_path ("tor");
+  gencert = g_find_program_in_path ("tor-gencert");
+  if (tor == NULL || gencert == NULL)
+    {
+      fprintf (stderr, "bench-tor: tor and tor-gencert are not installed (Debian package tor)\n");
+      return 1;
+    }
+  g_free (tor);
+  g_free (gencert);
+  if (n == 0)
+    n = DEFAULT_N;
+  /* Start-up (≤ 180 s) and every connect bounded at WAIT_MS. */
+  lab_set_watchdog (240 + (n + n_cold + 1) * 2 * (WAIT_MS / 1000));
+
+  lab_tornet_start (argv[1]);
+  if (lab_tornet.failure != NULL)
+    {
+      fprintf (stderr, "bench-tor: %s\n", lab_tornet.failure);
+      lab_tornet_stop ();
+      return 1;
+    }
+  ready_s = (g_get_monotonic_time () - lab_tornet.t0) / 1e6;
+  load_before = load_average ();
+  shared_port = lab_tornet_env_port ("SHARED_SOCKS_PORT");
+
+  cfg = g_strdup_printf ("[tor]\nsocks.port = tcp:127.0.0.1:%u\n", lab_tornet.socks_port);
+  cold_ctx = make_context (cfg);
+  g_free (cfg);
+  cfg = g_strdup_printf ("[tor]\nsocks.port = tcp:127.0.0.1:%u\n", shared_port);
+  warm_ctx = make_context (cfg);
+  g_free (cfg);
+  warm_furl = make_furl (TUB);
+  for (guint s = 0; s < N_SIDES; s++)
+    {
+      samples_init (&warm[s]);
+      samples_init (&cold[s]);
+    }
+
+  /* Cold, on the isolating SocksPort: the onion's descriptor was fetched
+   * by the network's readiness probe; each connect builds a rendezvous
+   * circuit for its new identity. */
+  b.ctx = cold_ctx;
+  b.ref_port = lab_tornet.socks_port;
+  for (guint i = 0; i < n_cold; i++)
+    for (guint k = 0; k < N_SIDES; k++)
+      {
+        Side side = (i + k) % N_SIDES;
+
+        run_side (&b, side, "cold", i, NULL, &cold[side]);
+      }
+  /* Warm, on the SocksPort without isolation by credentials: both sides'
+   * streams share the rendezvous circuit the warm-up builds, so a slow or
+   * fast circuit is the same for both. */
+  b.ctx = warm_ctx;
+  b.ref_port = shared_port;
+  warm_circuits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  warm_ctl = lab_tornet_ctl_open (lab_tornet.control_port,
+                                  lab_tornet_env ("CONTROL_COOKIE_FILE"), &error);
+  if (warm_ctl == NULL)
+    die ("control port", error);
+  for (guint i = 0; i < n + 1; i++)
+    for (guint k = 0; k < N_SIDES; k++)
+      {
+        Side side = (i + k) % N_SIDES;
+
+        run_side (&b, side, "warm", 0, warm_furl, i > 0 ? &warm[side] : NULL);
+      }
+  g_clear_pointer (&warm_ctl, lab_tornet_ctl_free);
+  load_after = load_average ();
+
+  printf ("bench-tor: time to the first echo byte through the private Tor network "
+          "(ready after %.1f s), onion port -> socat echo;\n  load average %s at the first "
+          "round, %s after the last\n",
+          ready_s, load_before, load_after);
+  printf ("  reference: a bare SOCKS5 client in C (username/password, ATYP 3); "
+          "furlhint: tor:ONION:PORT hint, [tor] socks.port\n");
+  if (n_cold > 0)
+    {
+      printf ("cold: first connect of a new isolation identity (new rendezvous circuit), %u each\n",
+              n_cold);
+      print_head ();
+      for (guint s = 0; s < N_SIDES; s++)
+        print_row (side_names[s], &cold[s]);
+      printf ("  ratio furlhint/reference: median %.2fx\n",
+              percentile_ms (cold[SIDE_FURLHINT].total_us, 50)
+              / percentile_ms (cold[SIDE_REFERENCE].total_us, 50));
+    }
+  printf ("warm: %u rounds each (+1 warm-up), both sides on one shared rendezvous circuit "
+          "(circuits the streams used: %u)\n", n, g_hash_table_size (warm_circuits));
+  print_head ();
+  for (guint s = 0; s < N_SIDES; s++)
+    print_row (side_names[s], &warm[s]);
+  ratio50 = percentile_ms (warm[SIDE_FURLHINT].total_us, 50)
+    / percentile_ms (warm[SIDE_REFERENCE].total_us, 50);
+  ratio90 = percentile_ms (warm[SIDE_FURLHINT].total_us, 90)
+    / percentile_ms (warm[SIDE_REFERENCE].total_us, 90);
+  printf ("  ratio furlhint/reference: median %.2fx, p90 %.2fx\n", ratio50, ratio90);
+  printf ("goal: warm median within 1.1x of the reference: %s\n",
+          ratio50 <= 1.1 ? "met" : "NOT met");
+
+  for (guint s = 0; s < N_SIDES; s++)
+    {
+      samples_clear (&warm[s]);
+      samples_clear (&cold[s]);
+    }
+  furlhint_furl_unref (warm_furl);
+  g_hash_table_unref (warm_circuits);
+  g_free (load_before);
+  g_free (load_after);
+  furlhint_context_unref (cold_ctx);
+  furlhint_context_unref (warm_ctx);
+  /* Outside a g_test run lab_free() takes the run for a failed test and
+   * prints the logs with g_test_message(): nothing failed here. */
+  g_set_print_handler (discard_print);
+  lab_tornet_stop ();
+  g_set_print_handler (NULL);
+  return 0;
+}
