@@ -973,6 +973,97 @@ cancel_thread (gpointer cancellable)
   return NULL;
 }
 
+/* A custom ranker that wraps the default one: connects through it never
+ * take the shared plan. */
+static FurlHintPlan *
+counting_ranker (FurlHintContext *ctx, FurlHintFurl *furl,
+                 const FurlHintRankOptions *options, gpointer user_data)
+{
+  guint *calls = user_data;
+
+  (*calls)++;
+  return furlhint_rank_default (ctx, furl, options, NULL);
+}
+
+/* The shared plan and what else it was ranked from: a setting changed
+ * with furlhint_config_set_value() (here `tcp = disabled`, then back)
+ * makes the next connect rank again, and a custom ranker is asked for
+ * every connect, never handed the plan the default ranker shared. */
+static void
+test_shared_plan_config_ranker (Fixture *f, gconstpointer data)
+{
+  FurlHintConfig *config = furlhint_context_get_config (f->ctx);
+  GError *error = NULL;
+  GSocket *listener;
+  GInetAddress *lo;
+  GSocketAddress *addr;
+  FurlHintFurl *furl;
+  Once a, b, c, d, e, g;
+  guint calls = 0;
+
+  if (!lab_ready ())
+    return;
+  listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  addr = g_inet_socket_address_new (lo, 0);
+  g_assert_true (g_socket_bind (listener, addr, TRUE, &error));
+  g_object_unref (addr);
+  g_object_unref (lo);
+  g_assert_true (g_socket_listen (listener, &error));
+  addr = g_socket_get_local_address (listener, &error);
+  g_assert_no_error (error);
+  furl = furl_for_port (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr)));
+  g_object_unref (addr);
+
+  connect_once (f, furl, NULL, &a);
+  g_assert_no_error (a.error);
+
+  /* tcp = disabled: ranked again, so refused, not run from the plan. */
+  g_assert_true (furlhint_config_set_value (config, "connections", "tcp", "disabled", &error));
+  g_assert_no_error (error);
+  connect_once (f, furl, NULL, &b);
+  g_assert_error (b.error, FURLHINT_POLICY_ERROR, FURLHINT_POLICY_ERROR_NO_ROUTE);
+  g_assert_nonnull (strstr (b.error->message, "tcp = disabled"));
+  g_assert_true (furlhint_config_set_value (config, "connections", "tcp", "tcp", &error));
+  g_assert_no_error (error);
+  connect_once (f, furl, NULL, &c);
+  g_assert_no_error (c.error);
+  g_assert_true (furlhint_connect_result_get_plan (c.result) !=
+                 furlhint_connect_result_get_plan (a.result));
+
+  /* A custom ranker ranks every connect itself. */
+  furlhint_context_set_ranker (f->ctx, counting_ranker, &calls);
+  connect_once (f, furl, NULL, &d);
+  connect_once (f, furl, NULL, &e);
+  g_assert_no_error (d.error);
+  g_assert_no_error (e.error);
+  g_assert_cmpuint (calls, ==, 2);
+  g_assert_true (furlhint_connect_result_get_plan (d.result) !=
+                 furlhint_connect_result_get_plan (c.result));
+  g_assert_true (furlhint_connect_result_get_plan (e.result) !=
+                 furlhint_connect_result_get_plan (d.result));
+
+  /* Back to the default ranker: the plan it ranked last, which nothing
+   * has changed since, serves again. */
+  furlhint_context_set_ranker (f->ctx, NULL, NULL);
+  connect_once (f, furl, NULL, &g);
+  g_assert_no_error (g.error);
+  g_assert_cmpuint (calls, ==, 2);
+  g_assert_true (furlhint_connect_result_get_plan (g.result) ==
+                 furlhint_connect_result_get_plan (c.result));
+
+  furlhint_connect_result_unref (a.result);
+  furlhint_connect_result_unref (b.result);
+  g_clear_error (&b.error);
+  furlhint_connect_result_unref (c.result);
+  furlhint_connect_result_unref (d.result);
+  furlhint_connect_result_unref (e.result);
+  furlhint_connect_result_unref (g.result);
+  furlhint_furl_unref (furl);
+  g_object_unref (listener);
+}
+
 static void
 test_cancel_other_thread (Fixture *f, gconstpointer data)
 {
@@ -1048,6 +1139,8 @@ main (int argc, char **argv)
   g_test_add ("/connect/tcp/many", Fixture, NULL, setup, test_many, teardown);
   g_test_add ("/connect/tcp/many/cancel", Fixture, NULL, setup, test_many_cancel, teardown);
   g_test_add ("/connect/tcp/shared-plan", Fixture, NULL, setup, test_shared_plan, teardown);
+  g_test_add ("/connect/tcp/shared-plan/config-ranker", Fixture, NULL, setup,
+              test_shared_plan_config_ranker, teardown);
   g_test_add ("/connect/tcp/cancel/other-thread", Fixture, NULL, setup, test_cancel_other_thread,
               teardown);
   return g_test_run ();
