@@ -34,6 +34,7 @@
 
 #include <furlhint/furlhint.h>
 
+#include "bench-common.h"
 #include "lab.h"
 
 #define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
@@ -75,13 +76,6 @@ typedef struct {
   GError *error;
 } Bench;
 
-static void
-die (const gchar *what, const GError *error)
-{
-  fprintf (stderr, "bench-connect: %s: %s\n", what, error ? error->message : g_strerror (errno));
-  exit (1);
-}
-
 /* --- one byte through the echo ------------------------------------------- */
 
 static void
@@ -93,9 +87,9 @@ round_trip_stream (GIOStream *stream)
 
   if (!g_output_stream_write_all (g_io_stream_get_output_stream (stream), &byte, 1, NULL, NULL, &error)
       || !g_input_stream_read_all (g_io_stream_get_input_stream (stream), &byte, 1, &n, NULL, &error))
-    die ("round trip", error);
+    fh_bench_die ("round trip", error);
   if (n != 1 || byte != 'x')
-    die ("round trip: the echo did not answer", NULL);
+    fh_bench_die ("round trip: the echo did not answer", NULL);
 }
 
 static void
@@ -104,7 +98,7 @@ round_trip_fd (int fd)
   gchar byte = 'x';
 
   if (send (fd, &byte, 1, MSG_NOSIGNAL) != 1 || recv (fd, &byte, 1, MSG_WAITALL) != 1 || byte != 'x')
-    die ("round trip (SOCKS)", NULL);
+    fh_bench_die ("round trip (SOCKS)", NULL);
 }
 
 /* --- (a) GSocketClient ---------------------------------------------------- */
@@ -128,7 +122,7 @@ run_raw_direct (Bench *b, gint64 *connect_us, gint64 *total_us)
   g_socket_client_connect_to_host_async (b->client, "127.0.0.1", b->echo_port, NULL,
                                          raw_connected_cb, b);
   if (!lab_iterate_until (&b->done, WAIT_MS) || b->stream == NULL)
-    die ("GSocketClient connect", b->error);
+    fh_bench_die ("GSocketClient connect", b->error);
   *connect_us = g_get_monotonic_time () - t0;
   round_trip_stream (b->stream);
   *total_us = g_get_monotonic_time () - t0;
@@ -159,7 +153,7 @@ run_furlhint (Bench *b, FurlHintContext *ctx, gint64 *connect_us, gint64 *total_
   b->done = FALSE;
   furlhint_context_connect_async (ctx, b->furl, &options, NULL, furlhint_connected_cb, b);
   if (!lab_iterate_until (&b->done, WAIT_MS + 1000) || b->error != NULL)
-    die ("furlhint connect", b->error);
+    fh_bench_die ("furlhint connect", b->error);
   stream = furlhint_connect_result_get_stream (b->result);
   *connect_us = g_get_monotonic_time () - t0;
   round_trip_stream (stream);
@@ -168,18 +162,6 @@ run_furlhint (Bench *b, FurlHintContext *ctx, gint64 *connect_us, gint64 *total_
 }
 
 /* --- (c) a bare SOCKS5 client ----------------------------------------------------- */
-
-static gboolean
-send_all (int fd, const void *buf, size_t len)
-{
-  return send (fd, buf, len, MSG_NOSIGNAL) == (ssize_t) len;
-}
-
-static gboolean
-recv_all (int fd, void *buf, size_t len)
-{
-  return recv (fd, buf, len, MSG_WAITALL) == (ssize_t) len;
-}
 
 /* RFC 1928, no authentication, CONNECT with the host as a domain name (as
  * `curl --socks5-hostname` does): the least a SOCKS client can do. */
@@ -199,7 +181,7 @@ socks5_connect (guint16 proxy_port, const gchar *host, guint16 port)
   setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (fd < 0 || connect (fd, (struct sockaddr *) &sin, sizeof sin) != 0)
     goto fail;
-  if (!send_all (fd, "\x05\x01\x00", 3) || !recv_all (fd, rep, 2) || rep[0] != 5 || rep[1] != 0)
+  if (!fh_bench_send_all (fd, "\x05\x01\x00", 3) || !fh_bench_recv_all (fd, rep, 2) || rep[0] != 5 || rep[1] != 0)
     goto fail;
   req[0] = 5;
   req[1] = 1;
@@ -210,7 +192,7 @@ socks5_connect (guint16 proxy_port, const gchar *host, guint16 port)
   req[5 + host_len] = (guint8) (port >> 8);
   req[6 + host_len] = (guint8) (port & 0xff);
   /* microsocks answers with an IPv4 bound address: 10 bytes. */
-  if (!send_all (fd, req, 7 + host_len) || !recv_all (fd, rep, 10) || rep[1] != 0 || rep[3] != 1)
+  if (!fh_bench_send_all (fd, req, 7 + host_len) || !fh_bench_recv_all (fd, rep, 10) || rep[1] != 0 || rep[3] != 1)
     goto fail;
   return fd;
 
@@ -227,7 +209,7 @@ run_raw_socks (Bench *b, gint64 *connect_us, gint64 *total_us)
   int fd = socks5_connect (b->proxy_port, "127.0.0.1", b->echo_port);
 
   if (fd < 0)
-    die ("bare SOCKS5 connect", NULL);
+    fh_bench_die ("bare SOCKS5 connect", NULL);
   *connect_us = g_get_monotonic_time () - t0;
   round_trip_fd (fd);
   *total_us = g_get_monotonic_time () - t0;
@@ -236,67 +218,25 @@ run_raw_socks (Bench *b, gint64 *connect_us, gint64 *total_us)
 
 /* --- setup and statistics ------------------------------------------------------ */
 
-static void
-discard_print (const gchar *text)
-{
-}
-
-static FurlHintContext *
-make_context (const gchar *cfg)
-{
-  GError *error = NULL;
-  FurlHintConfig *config = furlhint_config_load_data (cfg, -1, "bench.cfg", &error);
-  FurlHintContext *ctx;
-  GPtrArray *errors;
-
-  if (config == NULL)
-    die ("config", error);
-  ctx = furlhint_context_new (config);
-  furlhint_config_unref (config);
-  furlhint_context_load_plugins (ctx);
-  errors = furlhint_context_get_plugin_errors (ctx);
-  if (errors->len > 0)
-    die ("plugins", g_ptr_array_index (errors, 0));
-  return ctx;
-}
-
-static gint
-cmp_gint64 (gconstpointer a, gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
-
-  return x < y ? -1 : x > y;
-}
-
 /* Nearest-rank percentile of sorted samples, in ms. */
-static gdouble
-percentile_ms (GArray *sorted, guint pct)
-{
-  guint rank = (sorted->len * pct + 99) / 100;
-
-  if (sorted->len == 0)
-    return 0;
-  return g_array_index (sorted, gint64, MAX (rank, 1) - 1) / 1000.0;
-}
-
 static void
 print_row (const gchar *name, Samples *s)
 {
-  g_array_sort (s->connect_us, cmp_gint64);
-  g_array_sort (s->total_us, cmp_gint64);
+  g_array_sort (s->connect_us, fh_bench_cmp_gint64);
+  g_array_sort (s->total_us, fh_bench_cmp_gint64);
   printf ("  %-28s %8.3f %8.3f   %8.3f %8.3f\n", name,
-          percentile_ms (s->connect_us, 50), percentile_ms (s->connect_us, 90),
-          percentile_ms (s->total_us, 50), percentile_ms (s->total_us, 90));
+          fh_bench_percentile_ms (s->connect_us, 50), fh_bench_percentile_ms (s->connect_us, 90),
+          fh_bench_percentile_ms (s->total_us, 50), fh_bench_percentile_ms (s->total_us, 90));
 }
 
 static void
 print_ratio (const gchar *name, Samples *furlhint, Samples *raw)
 {
   printf ("  %-28s %8.2fx %7.2fx   %8.2fx %7.2fx\n", name,
-          percentile_ms (furlhint->connect_us, 50) / percentile_ms (raw->connect_us, 50),
-          percentile_ms (furlhint->connect_us, 90) / percentile_ms (raw->connect_us, 90),
-          percentile_ms (furlhint->total_us, 50) / percentile_ms (raw->total_us, 50),
-          percentile_ms (furlhint->total_us, 90) / percentile_ms (raw->total_us, 90));
+          fh_bench_percentile_ms (furlhint->connect_us, 50) / fh_bench_percentile_ms (raw->connect_us, 50),
+          fh_bench_percentile_ms (furlhint->connect_us, 90) / fh_bench_percentile_ms (raw->connect_us, 90),
+          fh_bench_percentile_ms (furlhint->total_us, 50) / fh_bench_percentile_ms (raw->total_us, 50),
+          fh_bench_percentile_ms (furlhint->total_us, 90) / fh_bench_percentile_ms (raw->total_us, 90));
 }
 
 int
@@ -310,6 +250,8 @@ main (int argc, char **argv)
   gboolean netns = FALSE;
   gchar *text, *cfg;
 
+  g_set_prgname ("bench-connect");
+
   if (geteuid () == 0)
     netns = lab_enter_private_netns ();
   lab_set_watchdog (0);
@@ -319,7 +261,7 @@ main (int argc, char **argv)
   lab = lab_new ();
   b.echo_port = lab_echo_server_start (lab, "127.0.0.1", &error);
   if (b.echo_port == 0)
-    die ("socat echo server", error);
+    fh_bench_die ("socat echo server", error);
   if (g_find_program_in_path ("microsocks") != NULL)
     {
       guint16 port = lab_free_port ("127.0.0.1");
@@ -328,22 +270,22 @@ main (int argc, char **argv)
       LabProc *proc = lab_spawn (lab, "microsocks", ms_argv, &error);
 
       if (proc == NULL || !lab_wait_port (proc, "127.0.0.1", port, LAB_WAIT_PORT_MS, &error))
-        die ("microsocks", error);
+        fh_bench_die ("microsocks", error);
       b.proxy_port = port;
       g_free (port_text);
     }
 
   b.client = g_socket_client_new ();
   g_socket_client_set_enable_proxy (b.client, FALSE);
-  b.direct_ctx = make_context ("");
+  b.direct_ctx = fh_bench_make_context ("");
   cfg = g_strdup_printf ("[connections]\ntcp.socks-proxy = tcp:127.0.0.1:%u\n",
                          b.proxy_port != 0 ? b.proxy_port : 9);
-  b.socks_ctx = make_context (cfg);
+  b.socks_ctx = fh_bench_make_context (cfg);
   g_free (cfg);
   text = g_strdup_printf ("pb://%s@tcp:127.0.0.1:%u/swiss", TUB, b.echo_port);
   b.furl = furlhint_furl_parse (text, &error);
   if (b.furl == NULL)
-    die ("FURL", error);
+    fh_bench_die ("FURL", error);
   g_free (text);
 
   for (guint r = 0; r < N_ROUTES; r++)
@@ -408,7 +350,7 @@ main (int argc, char **argv)
   g_object_unref (b.client);
   /* Outside a g_test run lab_free() takes the run for a failed test and
    * prints the servers' logs with g_test_message(): nothing failed here. */
-  g_set_print_handler (discard_print);
+  g_set_print_handler (fh_bench_discard_print);
   lab_free (lab);
   g_set_print_handler (NULL);
   return 0;

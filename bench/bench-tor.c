@@ -56,6 +56,7 @@
 
 #include <furlhint/furlhint.h>
 
+#include "bench-common.h"
 #include "lab.h"
 #include "lab-tornet.h"
 
@@ -84,13 +85,6 @@ typedef struct {
   GError *error;
 } Bench;
 
-static void
-die (const gchar *what, const GError *error)
-{
-  fprintf (stderr, "bench-tor: %s: %s\n", what, error ? error->message : g_strerror (errno));
-  exit (1);
-}
-
 /* --- which circuits the warm streams used ----------------------------------- */
 
 /* While set (the warm rounds), each connect notes the circuit its stream
@@ -108,7 +102,7 @@ note_circuit (void)
   if (warm_ctl == NULL)
     return;
   if (!lab_tornet_ctl_command (warm_ctl, "GETINFO stream-status", &error))
-    die ("control port", error);
+    fh_bench_die ("control port", error);
   for (;;)
     {
       gchar *line = lab_tornet_ctl_read_line (warm_ctl, deadline, &error);
@@ -116,7 +110,7 @@ note_circuit (void)
       gchar **fields;
 
       if (line == NULL)
-        die ("GETINFO stream-status", error);
+        fh_bench_die ("GETINFO stream-status", error);
       if (strcmp (line, "250 OK") == 0 || line[0] == '5')
         {
           g_free (line);
@@ -136,18 +130,6 @@ note_circuit (void)
 }
 
 /* --- the reference: a bare SOCKS5 client ------------------------------------ */
-
-static gboolean
-send_all (int fd, const void *buf, size_t len)
-{
-  return send (fd, buf, len, MSG_NOSIGNAL) == (ssize_t) len;
-}
-
-static gboolean
-recv_all (int fd, void *buf, size_t len)
-{
-  return recv (fd, buf, len, MSG_WAITALL) == (ssize_t) len;
-}
 
 /* RFC 1928 with RFC 1929 username/password (tor's stream isolation), the
  * onion as a domain name, through the client tor's @socks_port; one byte
@@ -169,7 +151,7 @@ run_reference (guint16 socks_port, const gchar *user, const gchar *password, gin
   gchar byte = 'x';
 
   if (fd < 0)
-    die ("socket", NULL);
+    fh_bench_die ("socket", NULL);
   sin.sin_family = AF_INET;
   sin.sin_port = htons (socks_port);
   sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
@@ -177,16 +159,16 @@ run_reference (guint16 socks_port, const gchar *user, const gchar *password, gin
   /* A failure bound, not a measurement. */
   setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   if (connect (fd, (struct sockaddr *) &sin, sizeof sin) != 0)
-    die ("reference: connect to the SOCKS port", NULL);
-  if (!send_all (fd, "\x05\x01\x02", 3) || !recv_all (fd, rep, 2) || rep[0] != 5 || rep[1] != 2)
-    die ("reference: SOCKS greeting", NULL);
+    fh_bench_die ("reference: connect to the SOCKS port", NULL);
+  if (!fh_bench_send_all (fd, "\x05\x01\x02", 3) || !fh_bench_recv_all (fd, rep, 2) || rep[0] != 5 || rep[1] != 2)
+    fh_bench_die ("reference: SOCKS greeting", NULL);
   req[0] = 1;
   req[1] = (guint8) ulen;
   memcpy (req + 2, user, ulen);
   req[2 + ulen] = (guint8) plen;
   memcpy (req + 3 + ulen, password, plen);
-  if (!send_all (fd, req, 3 + ulen + plen) || !recv_all (fd, rep, 2) || rep[1] != 0)
-    die ("reference: SOCKS username/password", NULL);
+  if (!fh_bench_send_all (fd, req, 3 + ulen + plen) || !fh_bench_recv_all (fd, rep, 2) || rep[1] != 0)
+    fh_bench_die ("reference: SOCKS username/password", NULL);
   req[0] = 5;
   req[1] = 1;
   req[2] = 0;
@@ -196,11 +178,11 @@ run_reference (guint16 socks_port, const gchar *user, const gchar *password, gin
   req[5 + host_len] = (guint8) (port >> 8);
   req[6 + host_len] = (guint8) (port & 0xff);
   /* Tor answers with an IPv4 bound address: 10 bytes. */
-  if (!send_all (fd, req, 7 + host_len) || !recv_all (fd, rep, 10) || rep[1] != 0 || rep[3] != 1)
-    die ("reference: SOCKS CONNECT to the onion", NULL);
+  if (!fh_bench_send_all (fd, req, 7 + host_len) || !fh_bench_recv_all (fd, rep, 10) || rep[1] != 0 || rep[3] != 1)
+    fh_bench_die ("reference: SOCKS CONNECT to the onion", NULL);
   *connect_us = g_get_monotonic_time () - t0;
-  if (!send_all (fd, &byte, 1) || !recv_all (fd, &byte, 1) || byte != 'x')
-    die ("reference: the echo did not answer", NULL);
+  if (!fh_bench_send_all (fd, &byte, 1) || !fh_bench_recv_all (fd, &byte, 1) || byte != 'x')
+    fh_bench_die ("reference: the echo did not answer", NULL);
   t0 = g_get_monotonic_time () - t0;
   note_circuit ();
   close (fd);
@@ -234,16 +216,16 @@ run_furlhint (Bench *b, FurlHintFurl *furl, gint64 *connect_us)
   b->done = FALSE;
   furlhint_context_connect_async (b->ctx, furl, &options, NULL, connected_cb, b);
   if (!lab_iterate_until (&b->done, WAIT_MS + 1000) || b->error != NULL)
-    die ("furlhint connect", b->error);
+    fh_bench_die ("furlhint connect", b->error);
   *connect_us = g_get_monotonic_time () - t0;
   stream = furlhint_connect_result_get_stream (b->result);
   if (!g_output_stream_write_all (g_io_stream_get_output_stream (stream), &byte, 1, NULL, NULL,
                                   &error)
       || !g_input_stream_read_all (g_io_stream_get_input_stream (stream), &byte, 1, &n, NULL,
                                    &error))
-    die ("furlhint: round trip", error);
+    fh_bench_die ("furlhint: round trip", error);
   if (n != 1 || byte != 'x')
-    die ("furlhint: the echo did not answer", NULL);
+    fh_bench_die ("furlhint: the echo did not answer", NULL);
   t0 = g_get_monotonic_time () - t0;
   note_circuit ();
   g_clear_pointer (&b->result, furlhint_connect_result_unref);
@@ -259,56 +241,14 @@ make_furl (const gchar *tub)
   FurlHintFurl *furl = furlhint_furl_parse (text, &error);
 
   if (furl == NULL)
-    die ("FURL", error);
+    fh_bench_die ("FURL", error);
   g_free (text);
   return furl;
 }
 
 /* --- setup and statistics ------------------------------------------------------ */
 
-static void
-discard_print (const gchar *text)
-{
-}
-
-static FurlHintContext *
-make_context (const gchar *cfg)
-{
-  GError *error = NULL;
-  FurlHintConfig *config = furlhint_config_load_data (cfg, -1, "bench.cfg", &error);
-  FurlHintContext *ctx;
-  GPtrArray *errors;
-
-  if (config == NULL)
-    die ("config", error);
-  ctx = furlhint_context_new (config);
-  furlhint_config_unref (config);
-  furlhint_context_load_plugins (ctx);
-  errors = furlhint_context_get_plugin_errors (ctx);
-  if (errors->len > 0)
-    die ("plugins", g_ptr_array_index (errors, 0));
-  return ctx;
-}
-
-static gint
-cmp_gint64 (gconstpointer a, gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
-
-  return x < y ? -1 : x > y;
-}
-
 /* Nearest-rank percentile of sorted samples, in ms. */
-static gdouble
-percentile_ms (GArray *sorted, guint pct)
-{
-  guint rank = (sorted->len * pct + 99) / 100;
-
-  if (sorted->len == 0)
-    return 0;
-  return g_array_index (sorted, gint64, MAX (rank, 1) - 1) / 1000.0;
-}
-
 static gchar *
 load_average (void)
 {
@@ -397,11 +337,11 @@ print_head (void)
 static void
 print_row (const gchar *name, Samples *s)
 {
-  g_array_sort (s->total_us, cmp_gint64);
-  g_array_sort (s->connect_us, cmp_gint64);
-  printf ("  %-32s %8.1f %8.1f %8.1f %8.1f   %8.1f\n", name, percentile_ms (s->total_us, 50),
-          percentile_ms (s->total_us, 90), percentile_ms (s->total_us, 0),
-          percentile_ms (s->total_us, 100), percentile_ms (s->connect_us, 50));
+  g_array_sort (s->total_us, fh_bench_cmp_gint64);
+  g_array_sort (s->connect_us, fh_bench_cmp_gint64);
+  printf ("  %-32s %8.1f %8.1f %8.1f %8.1f   %8.1f\n", name, fh_bench_percentile_ms (s->total_us, 50),
+          fh_bench_percentile_ms (s->total_us, 90), fh_bench_percentile_ms (s->total_us, 0),
+          fh_bench_percentile_ms (s->total_us, 100), fh_bench_percentile_ms (s->connect_us, 50));
 }
 
 int
@@ -417,6 +357,8 @@ main (int argc, char **argv)
   GError *error = NULL;
   gchar *tor, *gencert, *cfg, *load_before, *load_after;
   gdouble ready_s, ratio50, ratio90;
+
+  g_set_prgname ("bench-tor");
 
   if (argc < 2)
     {
@@ -455,10 +397,10 @@ main (int argc, char **argv)
   shared_port = lab_tornet_env_port ("SHARED_SOCKS_PORT");
 
   cfg = g_strdup_printf ("[tor]\nsocks.port = tcp:127.0.0.1:%u\n", lab_tornet.socks_port);
-  cold_ctx = make_context (cfg);
+  cold_ctx = fh_bench_make_context (cfg);
   g_free (cfg);
   cfg = g_strdup_printf ("[tor]\nsocks.port = tcp:127.0.0.1:%u\n", shared_port);
-  warm_ctx = make_context (cfg);
+  warm_ctx = fh_bench_make_context (cfg);
   g_free (cfg);
   warm_furl = make_furl (TUB);
   for (guint s = 0; s < N_SIDES; s++)
@@ -488,7 +430,7 @@ main (int argc, char **argv)
   warm_ctl = lab_tornet_ctl_open (lab_tornet.control_port,
                                   lab_tornet_env ("CONTROL_COOKIE_FILE"), &error);
   if (warm_ctl == NULL)
-    die ("control port", error);
+    fh_bench_die ("control port", error);
   for (guint i = 0; i < n + 1; i++)
     for (guint k = 0; k < N_SIDES; k++)
       {
@@ -513,18 +455,18 @@ main (int argc, char **argv)
       for (guint s = 0; s < N_SIDES; s++)
         print_row (side_names[s], &cold[s]);
       printf ("  ratio furlhint/reference: median %.2fx\n",
-              percentile_ms (cold[SIDE_FURLHINT].total_us, 50)
-              / percentile_ms (cold[SIDE_REFERENCE].total_us, 50));
+              fh_bench_percentile_ms (cold[SIDE_FURLHINT].total_us, 50)
+              / fh_bench_percentile_ms (cold[SIDE_REFERENCE].total_us, 50));
     }
   printf ("warm: %u rounds each (+1 warm-up), both sides on one shared rendezvous circuit "
           "(circuits the streams used: %u)\n", n, g_hash_table_size (warm_circuits));
   print_head ();
   for (guint s = 0; s < N_SIDES; s++)
     print_row (side_names[s], &warm[s]);
-  ratio50 = percentile_ms (warm[SIDE_FURLHINT].total_us, 50)
-    / percentile_ms (warm[SIDE_REFERENCE].total_us, 50);
-  ratio90 = percentile_ms (warm[SIDE_FURLHINT].total_us, 90)
-    / percentile_ms (warm[SIDE_REFERENCE].total_us, 90);
+  ratio50 = fh_bench_percentile_ms (warm[SIDE_FURLHINT].total_us, 50)
+    / fh_bench_percentile_ms (warm[SIDE_REFERENCE].total_us, 50);
+  ratio90 = fh_bench_percentile_ms (warm[SIDE_FURLHINT].total_us, 90)
+    / fh_bench_percentile_ms (warm[SIDE_REFERENCE].total_us, 90);
   printf ("  ratio furlhint/reference: median %.2fx, p90 %.2fx\n", ratio50, ratio90);
   printf ("goal: warm median within 1.1x of the reference: %s\n",
           ratio50 <= 1.1 ? "met" : "NOT met");
@@ -542,7 +484,7 @@ main (int argc, char **argv)
   furlhint_context_unref (warm_ctx);
   /* Outside a g_test run lab_free() takes the run for a failed test and
    * prints the logs with g_test_message(): nothing failed here. */
-  g_set_print_handler (discard_print);
+  g_set_print_handler (fh_bench_discard_print);
   lab_tornet_stop ();
   g_set_print_handler (NULL);
   return 0;
