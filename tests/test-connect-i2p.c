@@ -35,6 +35,7 @@
 
 #include "lab.h"
 #include "lab-connect.h"
+#include "lab-i2p.h"
 #include "fake-peers.h"
 #include "leakcheck/leakcheck.h"
 
@@ -43,28 +44,15 @@
 /* Well-formed, and nobody's. */
 #define NOBODY_B32 "ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq.b32.i2p"
 
-/* Zero-hop tunnels: the lab has one or two routers. The contexts are in
- * anonymous mode, which refuses them without sam.allow-zero-hop. */
-#define LAB_SESSION_OPTIONS \
-  "inbound.length=0 outbound.length=0 inbound.quantity=1 outbound.quantity=1"
-
-typedef struct {
-  LabProc *proc;
-  gchar *dir;
-  gchar *log_path;
-  guint16 sam_port;     /* 0: no SAM */
-  guint16 ntcp2_port;
-} Router;
-
 static struct {
   Lab *lab;
-  Router a;                   /* SAM router */
+  LabI2pRouter a;             /* SAM router */
   gboolean a_started;
   gboolean a_failed;
   FurlHintContext *ctx;       /* shared: one I2P session for the program's peer */
   gboolean session_created;
   guint fds_with_session;     /* open fds once the session exists */
-  Router b, a2;               /* the two-router network (ensure_two_routers()) */
+  LabI2pRouter b, a2;         /* the two-router network (ensure_two_routers()) */
   gboolean two_started;
 } lab;
 
@@ -81,257 +69,15 @@ allow_port (guint16 port)
 
 /* --- i2pd ------------------------------------------------------------------ */
 
-static gchar *
-router_config (const Router *r,
-               const gchar *host,
-               gboolean floodfill)
-{
-  /* Pitfalls from the notes: [sam] singlethread (the default) made the
-   * SAM thread of 2.45.1 segfault about once in three loaded runs, 20 s
-   * into a publication's SESSION CREATE, so the lab runs SAM sessions on
-   * their own threads; addressbook.enabled=false or an empty
-   * defaulturl/subscriptions crash 2.45.1, so they point at a b32 that
-   * does not exist (fetched inside I2P: fails quietly); reseed.file is a
-   * missing local file, so no reseed server is ever contacted. */
-  return g_strdup_printf (
-    "log = file\n"
-    "logfile = %s\n"
-    "loglevel = info\n"
-    "daemon = false\n"
-    "service = false\n"
-    "ipv4 = true\n"
-    "ipv6 = false\n"
-    "host = %s\n"
-    "address4 = %s\n"
-    "reservedrange = false\n"
-    "floodfill = %s\n"
-    "port = %u\n"
-    "[ntcp2]\nenabled = true\npublished = true\nport = %u\n"
-    "[ssu2]\nenabled = false\n"
-    "[http]\nenabled = false\n"
-    "[httpproxy]\nenabled = false\n"
-    "[socksproxy]\nenabled = false\n"
-    "[sam]\nenabled = %s\naddress = 127.0.0.1\nport = %u\nsinglethread = false\n"
-    "[bob]\nenabled = false\n"
-    "[i2cp]\nenabled = false\n"
-    "[i2pcontrol]\nenabled = false\n"
-    "[upnp]\nenabled = false\n"
-    "[nettime]\nenabled = false\n"
-    "[reseed]\nverify = false\nfile = %s/no-such-reseed.su3\nurls = http://127.0.0.1:1/\n"
-    "[addressbook]\n"
-    "defaulturl = http://" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.b32.i2p/hosts.txt\n"
-    "subscriptions = http://" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.b32.i2p/hosts.txt\n",
-    r->log_path, host, host, floodfill ? "true" : "false", r->ntcp2_port, r->ntcp2_port,
-    r->sam_port != 0 ? "true" : "false", r->sam_port != 0 ? r->sam_port : 7656, r->dir);
-}
-
-static void
-router_prepare (Router *r,
-                const gchar *name,
-                const gchar *host,
-                gboolean with_sam,
-                gboolean floodfill)
-{
-  gchar *conf, *conf_path, *file;
-
-  r->dir = g_build_filename (lab_get_dir (lab.lab), name, NULL);
-  g_assert_cmpint (g_mkdir_with_parents (r->dir, 0700), ==, 0);
-  r->log_path = g_build_filename (r->dir, "i2pd.log", NULL);
-  r->sam_port = with_sam ? lab_free_port ("127.0.0.1") : 0;
-  if (with_sam)
-    allow_port (r->sam_port);
-  do
-    r->ntcp2_port = lab_free_port ("127.0.0.1");
-  while (r->ntcp2_port == r->sam_port);
-  conf = router_config (r, host, floodfill);
-  file = g_build_filename (name, "i2pd.conf", NULL);
-  conf_path = lab_write_file (lab.lab, file, conf);
-  g_free (file);
-  file = g_build_filename (name, "tunnels.conf", NULL);
-  g_free (lab_write_file (lab.lab, file, ""));
-  g_free (file);
-  g_free (conf_path);
-  g_free (conf);
-}
-
-static gchar **
-router_argv (const Router *r)
-{
-  gchar **argv = g_new0 (gchar *, 6);
-
-  argv[0] = g_strdup ("i2pd");
-  argv[1] = g_strdup_printf ("--datadir=%s", r->dir);
-  argv[2] = g_strdup_printf ("--conf=%s/i2pd.conf", r->dir);
-  argv[3] = g_strdup_printf ("--tunconf=%s/tunnels.conf", r->dir);
-  argv[4] = g_strdup_printf ("--tunnelsdir=%s/tunnels.d", r->dir);
-  return argv;
-}
-
-/* The last @lines lines of a router's log, for failure messages. */
-static gchar *
-log_tail (const gchar *path,
-          guint lines)
-{
-  gchar *text = NULL;
-  gchar **split;
-  guint n, from;
-  gchar *tail;
-
-  if (path == NULL || !g_file_get_contents (path, &text, NULL, NULL))
-    return g_strdup ("(no log)");
-  split = g_strsplit (text, "\n", -1);
-  n = g_strv_length (split);
-  from = n > lines ? n - lines : 0;
-  tail = g_strjoinv ("\n", split + from);
-  g_strfreev (split);
-  g_free (text);
-  return tail;
-}
-
 static void
 print_router_logs (void)
 {
   if (lab.a.log_path != NULL)
     {
-      gchar *tail = log_tail (lab.a.log_path, 40);
+      gchar *tail = lab_i2p_log_tail (lab.a.log_path, 40);
       g_test_message ("=== tail of %s ===\n%s", lab.a.log_path, tail);
       g_free (tail);
     }
-}
-
-static gboolean
-hello_works (guint16 port,
-             GError **error)
-{
-  GSocketClient *client = g_socket_client_new ();
-  GSocketConnection *conn;
-  GDataInputStream *in;
-  gchar *line;
-  const gchar hello[] = "HELLO VERSION MIN=3.1 MAX=3.3\n";
-  gboolean ok = FALSE;
-
-  g_socket_client_set_enable_proxy (client, FALSE);
-  g_socket_client_set_timeout (client, 5);
-  conn = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, error);
-  g_object_unref (client);
-  if (conn == NULL)
-    return FALSE;
-  if (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)),
-                                 hello, strlen (hello), NULL, NULL, error))
-    {
-      in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (conn)));
-      line = g_data_input_stream_read_line (in, NULL, NULL, error);
-      if (line != NULL)
-        {
-          /* i2pd 2.45.1 speaks 3.0-3.1: the highest it has is agreed. */
-          ok = g_strcmp0 (line, "HELLO REPLY RESULT=OK VERSION=3.1") == 0;
-          if (!ok)
-            g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "HELLO got \"%s\"", line);
-        }
-      g_free (line);
-      g_object_unref (in);
-    }
-  g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
-  g_object_unref (conn);
-  return ok;
-}
-
-/* Polls HELLO until the bridge answers (bounded). */
-static gboolean
-wait_sam_unchecked (Router *r,
-                    guint timeout_ms,
-                    GError **error)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
-  if (!lab_wait_port (r->proc, "127.0.0.1", r->sam_port, timeout_ms, error))
-    return FALSE;
-  while (!hello_works (r->sam_port, error))
-    {
-      if (g_get_monotonic_time () > end || !lab_proc_is_running (r->proc))
-        return FALSE;
-      g_clear_error (error);
-      g_usleep (100 * 1000);
-    }
-  return TRUE;
-}
-
-/* Lab set-up, not the code under test: this thread's own connects are
- * exempt from the leak checker while it waits. */
-static gboolean
-wait_sam (Router *r,
-          guint timeout_ms,
-          GError **error)
-{
-  gboolean ok;
-
-  leakcheck_suspend ();
-  ok = wait_sam_unchecked (r, timeout_ms, error);
-  leakcheck_resume ();
-  return ok;
-}
-
-/* i2pd 2.45.1 crashes now and then, in the thread of a SAM session's
- * destination (a segfault, kernel log "Destination[...]: segfault"), when
- * sessions close while their streams are still being torn down — our
- * code only closes its sockets (docs/lab-notes.md, "I2P"). A router that
- * died is said so, loudly, and started again on its data directory and
- * ports; FALSE when it was running. Router B (its own namespace) is not
- * restarted: a crash there stays a failure. */
-static gboolean
-router_revive (Router *r,
-               const gchar *name)
-{
-  GError *error = NULL;
-  gchar **argv, *how, *tail, *again;
-
-  how = lab_proc_describe_exit (r->proc);
-  if (how == NULL)
-    return FALSE;
-  tail = log_tail (r->log_path, 30);
-  g_test_message ("router %s %s; the tail of its log:\n%s\nstarting it again (a known i2pd "
-                  "2.45.1 crash, docs/lab-notes.md)", name, how, tail);
-  g_free (tail);
-  g_free (how);
-  again = g_strconcat (name, "-again", NULL);
-  argv = router_argv (r);
-  r->proc = lab_spawn (lab.lab, again, (const gchar *const *) argv, &error);
-  g_strfreev (argv);
-  g_free (again);
-  g_assert_no_error (error);
-  if (!wait_sam (r, 20000, &error))
-    {
-      tail = log_tail (r->log_path, 40);
-      g_test_message ("restarted router %s log:\n%s", name, tail);
-      g_free (tail);
-      g_assert_no_error (error);
-      g_assert_not_reached ();
-    }
-  return TRUE;
-}
-
-/* Whether router @r has died: its process is a zombie or gone (a
- * listener that lost its SAM bridge may see that first), then reaped by
- * GLib's worker (bounded). */
-static gboolean
-router_died (Router *r)
-{
-  gchar *path, *stat = NULL;
-  const gchar *state;
-  gboolean dead;
-
-  if (!lab_proc_is_running (r->proc))
-    return TRUE;
-  path = g_strdup_printf ("/proc/%d/stat", (gint) lab_proc_get_pid (r->proc));
-  dead = !g_file_get_contents (path, &stat, NULL, NULL);
-  /* "PID (COMM) STATE ...", COMM may hold anything but the last ')' */
-  if (!dead && (state = strrchr (stat, ')')) != NULL)
-    dead = state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X');
-  g_free (stat);
-  g_free (path);
-  for (gint i = 0; dead && i < 100 && lab_proc_is_running (r->proc); i++)
-    g_usleep (50 * 1000);
-  return dead;
 }
 
 static FurlHintContext *
@@ -340,7 +86,7 @@ new_context (guint16 sam_port)
   gchar *cfg = g_strdup_printf ("[node]\nreveal-IP-address = false\n"
                                 "[connections]\ntcp = disabled\n"
                                 "i2p.sam-api = tcp:127.0.0.1:%u\n"
-                                "[i2p]\nsam.session-options = " LAB_SESSION_OPTIONS "\n"
+                                "[i2p]\nsam.session-options = " LAB_I2P_SESSION_OPTIONS "\n"
                                 "sam.allow-zero-hop = true\n",
                                 sam_port);
   FurlHintContext *ctx = lab_context_new (cfg, NULL, NULL);
@@ -363,7 +109,7 @@ ensure_router (void)
     {
       if (lab.a_failed)
         g_test_skip ("i2pd did not start (see the first failure)");
-      else if (router_revive (&lab.a, "i2pd-A"))
+      else if (lab_i2p_router_revive (lab.lab, &lab.a, "i2pd-A"))
         {
           /* the program's session went with it */
           furlhint_context_unref (lab.ctx);
@@ -385,13 +131,13 @@ ensure_router (void)
         return FALSE;
       }
   }
-  router_prepare (&lab.a, "routerA", "127.0.0.1", TRUE, FALSE);
-  argv = router_argv (&lab.a);
+  lab_i2p_router_prepare (lab.lab, &lab.a, "routerA", "127.0.0.1", TRUE, FALSE);
+  argv = lab_i2p_router_argv (&lab.a);
   t0 = g_get_monotonic_time ();
   lab.a.proc = lab_spawn (lab.lab, "i2pd-A", (const gchar *const *) argv, &error);
   g_strfreev (argv);
   g_assert_no_error (error);
-  if (!wait_sam (&lab.a, 20000, &error))
+  if (!lab_i2p_wait_sam (&lab.a, 20000, &error))
     {
       print_router_logs ();
       g_assert_no_error (error);
@@ -521,7 +267,7 @@ test_hello (void)
     return;
   /* The test's own HELLO, not the library's. */
   leakcheck_suspend ();
-  g_assert_true (hello_works (lab.a.sam_port, &error));
+  g_assert_true (lab_i2p_hello_works (lab.a.sam_port, &error));
   leakcheck_resume ();
   g_assert_no_error (error);
 }
@@ -885,346 +631,17 @@ test_fini (void)
 
 /* --- end to end: two routers ------------------------------------------------ */
 
-/* I2P's base64: '-' and '~' for '+' and '/'. */
-static guchar *
-i2p_base64_decode (const gchar *text,
-                   gsize *len)
-{
-  gchar *std = g_strdup (text);
-  guchar *out;
-
-  for (gchar *p = std; *p != '\0'; p++)
-    if (*p == '-')
-      *p = '+';
-    else if (*p == '~')
-      *p = '/';
-  out = g_base64_decode (std, len);
-  g_free (std);
-  return out;
-}
-
-static gchar *
-i2p_base64_encode (const guchar *data,
-                   gsize len)
-{
-  gchar *out = g_base64_encode (data, len);
-
-  for (gchar *p = out; *p != '\0'; p++)
-    if (*p == '+')
-      *p = '-';
-    else if (*p == '/')
-      *p = '~';
-  return out;
-}
-
-static guint8 *
-sha256 (const guchar *data,
-        gsize len)
-{
-  GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
-  guint8 *digest = g_malloc (32);
-  gsize dlen = 32;
-
-  g_checksum_update (sum, data, (gssize) len);
-  g_checksum_get_digest (sum, digest, &dlen);
-  g_checksum_free (sum);
-  return digest;
-}
-
-/* "<52 base32>.b32.i2p" of a base64 destination. */
-static gchar *
-b32_of_destination (const gchar *dest_b64)
-{
-  static const gchar alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-  gsize len = 0;
-  guchar *dest = i2p_base64_decode (dest_b64, &len);
-  guint8 *hash = sha256 (dest, len);
-  GString *out = g_string_new (NULL);
-  guint bits = 0, acc = 0;
-
-  for (gsize i = 0; i < 32; i++)
-    {
-      acc = (acc << 8) | hash[i];
-      bits += 8;
-      while (bits >= 5)
-        {
-          g_string_append_c (out, alphabet[(acc >> (bits - 5)) & 31]);
-          bits -= 5;
-        }
-    }
-  if (bits > 0)
-    g_string_append_c (out, alphabet[(acc << (5 - bits)) & 31]);
-  g_string_append (out, ".b32.i2p");
-  g_free (dest);
-  g_free (hash);
-  return g_string_free (out, FALSE);
-}
-
-/* Copies router @from's router.info into @to's netDb under the name i2pd
- * looks for (netDb/r<c>/routerInfo-<ident hash>.dat): how A learns of its
- * floodfill without reseeding (reseed.floodfill crashes 2.45.1). */
-static gboolean
-seed_netdb (const Router *from,
-            const Router *to,
-            GError **error)
-{
-  gchar *ri_path = g_build_filename (from->dir, "router.info", NULL);
-  gchar *ri = NULL, *hash_b64 = NULL, *dir = NULL, *name = NULL, *path = NULL;
-  gsize len = 0, ident_len;
-  guint8 *hash;
-  gboolean ok = FALSE;
-
-  if (!g_file_get_contents (ri_path, &ri, &len, error))
-    goto out;
-  if (len < 387)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s is too short", ri_path);
-      goto out;
-    }
-  /* RouterIdentity: 384 bytes of keys, then a certificate (type, length). */
-  ident_len = 387 + (((guchar) ri[385] << 8) | (guchar) ri[386]);
-  hash = sha256 ((const guchar *) ri, ident_len);
-  hash_b64 = i2p_base64_encode (hash, 32);
-  g_free (hash);
-  dir = g_strdup_printf ("%s/netDb/r%c", to->dir, hash_b64[0]);
-  g_mkdir_with_parents (dir, 0700);
-  name = g_strdup_printf ("routerInfo-%s.dat", hash_b64);
-  path = g_build_filename (dir, name, NULL);
-  ok = g_file_set_contents (path, ri, (gssize) len, error);
-out:
-  g_free (ri_path);
-  g_free (ri);
-  g_free (hash_b64);
-  g_free (dir);
-  g_free (name);
-  g_free (path);
-  return ok;
-}
-
-static gboolean
-run_ip (const gchar *const *argv,
-        GError **error)
-{
-  gint status = 0;
-  gchar *err = NULL;
-
-  if (!g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                     NULL, NULL, NULL, &err, &status, error))
-    return FALSE;
-  if (!g_spawn_check_wait_status (status, error))
-    {
-      g_prefix_error (error, "%s %s %s: %s: ", argv[0], argv[1], argv[2], err);
-      g_free (err);
-      return FALSE;
-    }
-  g_free (err);
-  return TRUE;
-}
-
-/* A blocking SAM conversation for the server side (a thread). */
-typedef struct {
-  guint16 sam_port;
-  guint16 echo_port;
-  GSocketConnection *control;   /* keeps the server session */
-  GSocketConnection *forward;   /* keeps the STREAM FORWARD */
-  gchar *b32;
-  GError *error;
-  gdouble create_seconds;
-} Server;
-
-static gchar *
-sam_command (GSocketConnection *conn,
-             GDataInputStream *in,
-             const gchar *command,
-             GError **error)
-{
-  gchar *line;
-
-  if (!g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)),
-                                  command, strlen (command), NULL, NULL, error))
-    return NULL;
-  line = g_data_input_stream_read_line (in, NULL, NULL, error);
-  if (line == NULL && *error == NULL)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "EOF after %s", command);
-  return line;
-}
-
-static GSocketConnection *
-sam_open (guint16 port,
-          GDataInputStream **in,
-          GError **error)
-{
-  GSocketClient *client = g_socket_client_new ();
-  GSocketConnection *conn;
-  gchar *line;
-
-  g_socket_client_set_enable_proxy (client, FALSE);
-  conn = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, error);
-  g_object_unref (client);
-  if (conn == NULL)
-    return NULL;
-  g_socket_set_timeout (g_socket_connection_get_socket (conn), 60);
-  *in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (conn)));
-  g_buffered_input_stream_set_buffer_size (G_BUFFERED_INPUT_STREAM (*in), 1);
-  line = sam_command (conn, *in, "HELLO VERSION MIN=3.1 MAX=3.1\n", error);
-  if (line == NULL || !g_str_has_prefix (line, "HELLO REPLY RESULT=OK"))
-    {
-      if (line != NULL)
-        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "HELLO: %s", line);
-      g_free (line);
-      g_clear_object (in);
-      g_object_unref (conn);
-      return NULL;
-    }
-  g_free (line);
-  return conn;
-}
-
-static gpointer
-server_thread (gpointer data)
-{
-  Server *srv = data;
-  GDataInputStream *in = NULL, *fin = NULL;
-  gchar *line = NULL, *value;
-  gint64 t0 = g_get_monotonic_time ();
-
-  /* The test's own server side: its thread is exempt (the library's are
-   * not). */
-  leakcheck_suspend ();
-  srv->control = sam_open (srv->sam_port, &in, &srv->error);
-  if (srv->control == NULL)
-    goto out;
-  line = sam_command (srv->control, in,
-                      "SESSION CREATE STYLE=STREAM ID=labserver DESTINATION=TRANSIENT "
-                      "SIGNATURE_TYPE=7 " LAB_SESSION_OPTIONS "\n", &srv->error);
-  srv->create_seconds = (g_get_monotonic_time () - t0) / 1e6;
-  if (line == NULL || !g_str_has_prefix (line, "SESSION STATUS RESULT=OK"))
-    goto fail;
-  g_free (line);
-  line = sam_command (srv->control, in, "NAMING LOOKUP NAME=ME\n", &srv->error);
-  if (line == NULL || (value = strstr (line, " VALUE=")) == NULL)
-    goto fail;
-  srv->b32 = b32_of_destination (value + strlen (" VALUE="));
-  g_free (line);
-
-  srv->forward = sam_open (srv->sam_port, &fin, &srv->error);
-  if (srv->forward == NULL)
-    goto out;
-  line = g_strdup_printf ("STREAM FORWARD ID=labserver PORT=%u SILENT=true\n", srv->echo_port);
-  value = sam_command (srv->forward, fin, line, &srv->error);
-  g_free (line);
-  line = value;
-  if (line == NULL || !g_str_has_prefix (line, "STREAM STATUS RESULT=OK"))
-    goto fail;
-  g_free (line);
-  goto out;
-
-fail:
-  if (srv->error == NULL)
-    g_set_error (&srv->error, G_IO_ERROR, G_IO_ERROR_FAILED, "SAM said: %s", line);
-  g_free (line);
-out:
-  g_clear_object (&in);
-  g_clear_object (&fin);
-  leakcheck_resume ();
-  return NULL;
-}
-
-/* Router B (floodfill) in a namespace of its own, joined to ours by a veth
- * pair 198.18.0.1 (us, router A2) - 198.18.0.2 (B); A2 learns B from a
- * copy of B's RouterInfo and has SAM. */
-static void
-start_two_routers (Router *b_out,
-                   Router *a2_out)
-{
-  Router b = { 0 }, a2 = { 0 };
-  GError *error = NULL;
-  gchar **argv, *script, *pid_text, *ri_path, *ready_path;
-
-  router_prepare (&b, "routerB", "198.18.0.2", FALSE, TRUE);
-  argv = router_argv (&b);
-  /* The shell runs only once unshare has made B's namespace: it says so
-   * in the file @ready, and the veth pair is made only then (made before,
-   * its far end would land in our own namespace and B would wait for it
-   * in vain). */
-  ready_path = g_build_filename (b.dir, "netns-ready", NULL);
-  script = g_strdup_printf (": > '%s'; i=0; while ! ip link show vethB >/dev/null 2>&1; do "
-                            "i=$((i+1)); [ $i -gt 1200 ] && exit 3; sleep 0.05; done; "
-                            "ip link set lo up && ip addr add 198.18.0.2/24 dev vethB && "
-                            "ip link set vethB up && exec i2pd \"$@\"", ready_path);
-  {
-    const gchar *const wrapper[] = { "unshare", "-n", "sh", "-c", script, "i2pd",
-                                     argv[1], argv[2], argv[3], argv[4], NULL };
-    b.proc = lab_spawn (lab.lab, "i2pd-B", wrapper, &error);
-    g_assert_no_error (error);
-  }
-  g_strfreev (argv);
-  g_free (script);
-
-  /* unshare execs sh, sh execs i2pd: the pid is in B's namespace once
-   * the shell has written @ready (bounded: a failure, not a race). */
-  pid_text = g_strdup_printf ("%d", (gint) lab_proc_get_pid (b.proc));
-  {
-    const gchar *const add[] = { "ip", "link", "add", "vethA", "type", "veth", "peer",
-                                 "name", "vethB", "netns", pid_text, NULL };
-    const gchar *const addr[] = { "ip", "addr", "add", "198.18.0.1/24", "dev", "vethA", NULL };
-    const gchar *const up[] = { "ip", "link", "set", "vethA", "up", NULL };
-    for (gint i = 0; i < 1200 && lab_proc_is_running (b.proc) &&
-                     !g_file_test (ready_path, G_FILE_TEST_EXISTS); i++)
-      g_usleep (50 * 1000);
-    g_assert_true (g_file_test (ready_path, G_FILE_TEST_EXISTS));
-    g_assert_true (run_ip (add, &error));
-    g_assert_no_error (error);
-    g_assert_true (run_ip (addr, &error));
-    g_assert_true (run_ip (up, &error));
-    g_assert_no_error (error);
-  }
-  g_free (pid_text);
-  g_free (ready_path);
-
-  ri_path = g_build_filename (b.dir, "router.info", NULL);
-  for (gint i = 0; i < 1200 && !g_file_test (ri_path, G_FILE_TEST_EXISTS); i++)
-    g_usleep (50 * 1000);
-  if (!g_file_test (ri_path, G_FILE_TEST_EXISTS))
-    {
-      gchar *tail = log_tail (b.log_path, 40);
-      g_test_message ("router B wrote no router.info; its log:\n%s", tail);
-      g_free (tail);
-      g_assert_not_reached ();
-    }
-  g_free (ri_path);
-  g_usleep (200 * 1000);   /* written whole */
-
-  router_prepare (&a2, "routerA2", "198.18.0.1", TRUE, FALSE);
-  g_assert_true (seed_netdb (&b, &a2, &error));
-  g_assert_no_error (error);
-  argv = router_argv (&a2);
-  a2.proc = lab_spawn (lab.lab, "i2pd-A2", (const gchar *const *) argv, &error);
-  g_strfreev (argv);
-  g_assert_no_error (error);
-  if (!wait_sam (&a2, 20000, &error))
-    {
-      gchar *tail = log_tail (a2.log_path, 40);
-      g_test_message ("router A2 log:\n%s", tail);
-      g_free (tail);
-      g_assert_no_error (error);
-    }
-
-  *b_out = b;
-  *a2_out = a2;
-}
-
 /* The two-router network, started by the first test that needs it and
  * shared by the later ones (a second pair would wait for tunnels again,
  * and the kernel removes the first pair's veth only in its own time);
  * stopped by main(). */
 static void
-ensure_two_routers (Router *b_out,
-                    Router *a2_out)
+ensure_two_routers (LabI2pRouter *b_out,
+                    LabI2pRouter *a2_out)
 {
   if (!lab.two_started)
     {
-      start_two_routers (&lab.b, &lab.a2);
+      lab_i2p_start_two_routers (lab.lab, &lab.b, &lab.a2);
       lab.two_started = TRUE;
     }
   else
@@ -1233,7 +650,7 @@ ensure_two_routers (Router *b_out,
 
       if (how != NULL)
         g_error ("i2pd B %s", how);
-      router_revive (&lab.a2, "i2pd-A2");
+      lab_i2p_router_revive (lab.lab, &lab.a2, "i2pd-A2");
     }
   *b_out = lab.b;
   *a2_out = lab.a2;
@@ -1244,9 +661,9 @@ ensure_two_routers (Router *b_out,
 static void
 test_end_to_end (void)
 {
-  Router b = { 0 }, a2 = { 0 };
+  LabI2pRouter b = { 0 }, a2 = { 0 };
   GError *error = NULL;
-  Server srv = { 0 };
+  LabI2pServer srv = { 0 };
   GThread *thread;
   FurlHintContext *ctx;
   gint64 t0 = g_get_monotonic_time (), deadline;
@@ -1263,7 +680,7 @@ test_end_to_end (void)
   srv.echo_port = lab_echo_server_start (lab.lab, "127.0.0.1", &error);
   leakcheck_resume ();
   g_assert_no_error (error);
-  thread = g_thread_new ("sam-server", server_thread, &srv);
+  thread = g_thread_new ("sam-server", lab_i2p_server_thread, &srv);
 
   /* The client session is created meanwhile, by the first attempt. */
   ctx = new_context (a2.sam_port);
@@ -1305,7 +722,7 @@ test_end_to_end (void)
   g_thread_join (thread);
   if (srv.error != NULL || !connected)
     {
-      gchar *ta = log_tail (a2.log_path, 30), *tb = log_tail (b.log_path, 30);
+      gchar *ta = lab_i2p_log_tail (a2.log_path, 30), *tb = lab_i2p_log_tail (b.log_path, 30);
       g_test_message ("router A2 log:\n%s\nrouter B log:\n%s", ta, tb);
       g_free (ta);
       g_free (tb);
@@ -1416,7 +833,7 @@ run_publish (Publish *p,
 static void
 test_publish (void)
 {
-  Router b = { 0 }, a2 = { 0 };
+  LabI2pRouter b = { 0 }, a2 = { 0 };
   GError *error = NULL;
   FurlHintContext *server, *client;
   gchar *key_dir, *key_path, *first_hint;
@@ -1687,7 +1104,7 @@ cli_launcher (GSubprocessFlags flags,
 /* `furlhint listen --config @cfg_path --echo`, its stderr in @err_path;
  * returns the FURL, its first line on stdout (bounded: DEST GENERATE and
  * SESSION CREATE come first). NULL when router A2 died meanwhile (see
- * router_revive()): the listener has ended then. */
+ * lab_i2p_router_revive()): the listener has ended then. */
 static GSubprocess *
 start_listen (const gchar *cfg_path,
               const gchar *err_path,
@@ -1725,7 +1142,7 @@ start_listen (const gchar *cfg_path,
       if (!g_file_get_contents (err_path, &text, NULL, NULL))
         text = g_strdup ("");
       g_strchomp (text);
-      if (done && router_died (&lab.a2))
+      if (done && lab_i2p_router_died (&lab.a2))
         {
           g_test_message ("furlhint listen %s without a FURL: router A2 is gone; its stderr:\n%s",
                           how, text);
@@ -1778,22 +1195,22 @@ stop_listen (GSubprocess *server,
 /* `furlhint connect --config @cfg_path --pipe @furl` with a line on
  * stdin, until it comes back (bounded: the client's session and the
  * server's LeaseSet come up meanwhile); FALSE when router A2 died
- * meanwhile (see router_revive()), a failure otherwise. Not --half-close: i2pd 2.45.1
- * ends the whole I2P stream when its SAM socket is shut down for writing,
+ * meanwhile (see lab_i2p_router_revive()), a failure otherwise. Not
+ * --half-close: i2pd 2.45.1 ends the whole I2P stream when its SAM socket is shut down for writing,
  * before the echo comes back; the relay ends 15 s after the end of input
  * instead (--idle-timeout), and a try whose echo was later is repeated. */
 static gboolean
 cli_round_trip (const gchar *cfg_path,
-                       const gchar *furl,
-                       guint16 sam_port,
-                       const gchar *what)
+                const gchar *furl,
+                guint16 sam_port,
+                const gchar *what)
 {
   static const gchar line[] = "hello over I2P, through furlhint listen\n";
   gint64 t0 = g_get_monotonic_time (), deadline = t0 + 180 * G_USEC_PER_SEC;
   gboolean echoed = FALSE;
   guint tries = 0;
 
-  while (!echoed && g_get_monotonic_time () < deadline && !router_died (&lab.a2))
+  while (!echoed && g_get_monotonic_time () < deadline && !lab_i2p_router_died (&lab.a2))
     {
       GSubprocessLauncher *launcher =
         cli_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, sam_port);
@@ -1848,11 +1265,11 @@ cli_round_trip (const gchar *cfg_path,
     }
   if (!echoed)
     {
-      gchar *tail = log_tail (lab.a2.log_path, 60);
+      gchar *tail = lab_i2p_log_tail (lab.a2.log_path, 60);
 
       g_test_message ("router A2 log:\n%s", tail);
       g_free (tail);
-      if (router_died (&lab.a2))
+      if (lab_i2p_router_died (&lab.a2))
         return FALSE;
     }
   g_assert_true (echoed);
@@ -1918,7 +1335,7 @@ listen_cli_run (const gchar *dir)
                          "\n"
                          "[i2p]\n"
                          "sam.port = tcp:127.0.0.1:%u\n"
-                         "sam.session-options = " LAB_SESSION_OPTIONS "\n"
+                         "sam.session-options = " LAB_I2P_SESSION_OPTIONS "\n"
                          "sam.allow-zero-hop = true\n",
                          key_path, lab.a2.sam_port);
   file = g_build_filename (dir, "listen-tahoe.cfg", NULL);
@@ -1929,7 +1346,7 @@ listen_cli_run (const gchar *dir)
                                 "\n"
                                 "[i2p]\n"
                                 "sam.port = tcp:127.0.0.1:%u\n"
-                                "sam.session-options = " LAB_SESSION_OPTIONS "\n"
+                                "sam.session-options = " LAB_I2P_SESSION_OPTIONS "\n"
                                 "sam.allow-zero-hop = true\n",
                                 lab.a2.sam_port);
   file = g_build_filename (dir, "listen-client.cfg", NULL);
@@ -2008,14 +1425,14 @@ out:
  * (0600), publishes the destination and prints the FURL; `furlhint
  * connect --pipe` carries a round trip over its i2p hint; SIGTERM exits 0;
  * listening again from the saved key, the same address. Its four session
- * closes are where i2pd 2.45.1 crashes now and then (router_revive()):
- * when router A2 dies under it, the case runs again, from the start, on
+ * closes are where i2pd 2.45.1 crashes now and then
+ * (lab_i2p_router_revive()): when router A2 dies under it, the case runs again, from the start, on
  * the restarted router, up to LISTEN_CLI_RUNS times in all; a router that
  * dies in every run fails the case. Any other failure fails it at once. */
 static void
 test_listen_cli (void)
 {
-  Router b = { 0 }, a2 = { 0 };
+  LabI2pRouter b = { 0 }, a2 = { 0 };
   const gchar *cli = g_getenv ("FURLHINT_CLI");
 
   if (!ensure_router ())
@@ -2042,7 +1459,7 @@ test_listen_cli (void)
       if (run == LISTEN_CLI_RUNS)
         g_error ("router A2 died in each of the %u runs of the case, the last time %s",
                  LISTEN_CLI_RUNS, lab_proc_describe_exit (lab.a2.proc));
-      g_assert_true (router_revive (&lab.a2, "i2pd-A2"));
+      g_assert_true (lab_i2p_router_revive (lab.lab, &lab.a2, "i2pd-A2"));
       g_test_message ("listen: router A2 died during run %u of the case; once more on the "
                       "restarted router", run);
     }
