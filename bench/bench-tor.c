@@ -57,6 +57,7 @@
 #include <furlhint/furlhint.h>
 
 #include "bench-common.h"
+#include "bench-ttfb.h"
 #include "lab.h"
 #include "lab-tornet.h"
 
@@ -248,21 +249,6 @@ make_furl (const gchar *tub)
 
 /* --- setup and statistics ------------------------------------------------------ */
 
-/* Nearest-rank percentile of sorted samples, in ms. */
-static gchar *
-load_average (void)
-{
-  gchar *text = NULL;
-
-  if (!g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
-    return g_strdup ("?");
-  /* "0.47 0.97 2.05 1/123 4567": the three averages. */
-  for (guint i = 0, spaces = 0; text[i] != '\0'; i++)
-    if (text[i] == ' ' && ++spaces == 3)
-      text[i] = '\0';
-  return text;
-}
-
 /* The tub ID of furlhint's isolation identity @index: TUB with its last
  * two letters replaced. */
 static FurlHintFurl *
@@ -276,30 +262,11 @@ identity_furl (guint index)
   return make_furl (tub);
 }
 
-typedef struct {
-  GArray *total_us;             /* (element-type gint64) */
-  GArray *connect_us;
-} Samples;
-
-static void
-samples_init (Samples *s)
-{
-  s->total_us = g_array_new (FALSE, FALSE, sizeof (gint64));
-  s->connect_us = g_array_new (FALSE, FALSE, sizeof (gint64));
-}
-
-static void
-samples_clear (Samples *s)
-{
-  g_array_unref (s->total_us);
-  g_array_unref (s->connect_us);
-}
-
 /* One connect of @side with isolation identity @index: the reference's
  * password, furlhint's FURL (@furl; NULL: a fresh tub ID). */
 static void
 run_side (Bench *b, Side side, const gchar *kind, guint index, FurlHintFurl *furl,
-          Samples *into)
+          FhBenchSamples *into)
 {
   gint64 total_us, connect_us;
 
@@ -319,36 +286,14 @@ run_side (Bench *b, Side side, const gchar *kind, guint index, FurlHintFurl *fur
   else
     total_us = run_furlhint (b, furl, &connect_us);
   if (into != NULL)
-    {
-      g_array_append_val (into->total_us, total_us);
-      g_array_append_val (into->connect_us, connect_us);
-    }
-}
-
-static void
-print_head (void)
-{
-  printf ("  %-32s %8s %8s %8s %8s   %8s\n", "side (ms)", "median", "p90", "min", "max",
-          "connect");
-}
-
-/* Time to the first echo byte; "connect": the median until the SOCKS
- * reply (reference) or the finished connect (furlhint). */
-static void
-print_row (const gchar *name, Samples *s)
-{
-  g_array_sort (s->total_us, fh_bench_cmp_gint64);
-  g_array_sort (s->connect_us, fh_bench_cmp_gint64);
-  printf ("  %-32s %8.1f %8.1f %8.1f %8.1f   %8.1f\n", name, fh_bench_percentile_ms (s->total_us, 50),
-          fh_bench_percentile_ms (s->total_us, 90), fh_bench_percentile_ms (s->total_us, 0),
-          fh_bench_percentile_ms (s->total_us, 100), fh_bench_percentile_ms (s->connect_us, 50));
+    fh_bench_samples_add (into, total_us, connect_us);
 }
 
 int
 main (int argc, char **argv)
 {
   Bench b = { 0 };
-  Samples warm[N_SIDES], cold[N_SIDES];
+  FhBenchSamples warm[N_SIDES], cold[N_SIDES];
   FurlHintContext *cold_ctx, *warm_ctx;
   FurlHintFurl *warm_furl;
   guint n = argc > 2 ? (guint) g_ascii_strtoull (argv[2], NULL, 10) : DEFAULT_N;
@@ -393,7 +338,7 @@ main (int argc, char **argv)
       return 1;
     }
   ready_s = (g_get_monotonic_time () - lab_tornet.t0) / 1e6;
-  load_before = load_average ();
+  load_before = fh_bench_load_average ();
   shared_port = lab_tornet_env_port ("SHARED_SOCKS_PORT");
 
   cfg = g_strdup_printf ("[tor]\nsocks.port = tcp:127.0.0.1:%u\n", lab_tornet.socks_port);
@@ -405,8 +350,8 @@ main (int argc, char **argv)
   warm_furl = make_furl (TUB);
   for (guint s = 0; s < N_SIDES; s++)
     {
-      samples_init (&warm[s]);
-      samples_init (&cold[s]);
+      fh_bench_samples_init (&warm[s]);
+      fh_bench_samples_init (&cold[s]);
     }
 
   /* Cold, on the isolating SocksPort: the onion's descriptor was fetched
@@ -439,7 +384,7 @@ main (int argc, char **argv)
         run_side (&b, side, "warm", 0, warm_furl, i > 0 ? &warm[side] : NULL);
       }
   g_clear_pointer (&warm_ctl, lab_tornet_ctl_free);
-  load_after = load_average ();
+  load_after = fh_bench_load_average ();
 
   printf ("bench-tor: time to the first echo byte through the private Tor network "
           "(ready after %.1f s), onion port -> socat echo;\n  load average %s at the first "
@@ -451,30 +396,27 @@ main (int argc, char **argv)
     {
       printf ("cold: first connect of a new isolation identity (new rendezvous circuit), %u each\n",
               n_cold);
-      print_head ();
+      fh_bench_print_head ();
       for (guint s = 0; s < N_SIDES; s++)
-        print_row (side_names[s], &cold[s]);
+        fh_bench_print_row (side_names[s], &cold[s]);
       printf ("  ratio furlhint/reference: median %.2fx\n",
-              fh_bench_percentile_ms (cold[SIDE_FURLHINT].total_us, 50)
-              / fh_bench_percentile_ms (cold[SIDE_REFERENCE].total_us, 50));
+              fh_bench_ratio (&cold[SIDE_FURLHINT], &cold[SIDE_REFERENCE], 50));
     }
   printf ("warm: %u rounds each (+1 warm-up), both sides on one shared rendezvous circuit "
           "(circuits the streams used: %u)\n", n, g_hash_table_size (warm_circuits));
-  print_head ();
+  fh_bench_print_head ();
   for (guint s = 0; s < N_SIDES; s++)
-    print_row (side_names[s], &warm[s]);
-  ratio50 = fh_bench_percentile_ms (warm[SIDE_FURLHINT].total_us, 50)
-    / fh_bench_percentile_ms (warm[SIDE_REFERENCE].total_us, 50);
-  ratio90 = fh_bench_percentile_ms (warm[SIDE_FURLHINT].total_us, 90)
-    / fh_bench_percentile_ms (warm[SIDE_REFERENCE].total_us, 90);
+    fh_bench_print_row (side_names[s], &warm[s]);
+  ratio50 = fh_bench_ratio (&warm[SIDE_FURLHINT], &warm[SIDE_REFERENCE], 50);
+  ratio90 = fh_bench_ratio (&warm[SIDE_FURLHINT], &warm[SIDE_REFERENCE], 90);
   printf ("  ratio furlhint/reference: median %.2fx, p90 %.2fx\n", ratio50, ratio90);
   printf ("goal: warm median within 1.1x of the reference: %s\n",
           ratio50 <= 1.1 ? "met" : "NOT met");
 
   for (guint s = 0; s < N_SIDES; s++)
     {
-      samples_clear (&warm[s]);
-      samples_clear (&cold[s]);
+      fh_bench_samples_clear (&warm[s]);
+      fh_bench_samples_clear (&cold[s]);
     }
   furlhint_furl_unref (warm_furl);
   g_hash_table_unref (warm_circuits);
