@@ -35,9 +35,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -74,33 +71,9 @@ typedef struct {
   guint16 sam_port;
   const gchar *b32;
   int ref_control;              /* the reference's session socket */
-  gboolean done;
-  FurlHintConnectResult *result;
-  GError *error;
 } Bench;
 
 /* --- the reference: a bare SAM v3 client ------------------------------------ */
-
-static int
-sam_socket (guint16 port)
-{
-  struct sockaddr_in sin = { 0 };
-  struct timeval tv = { WAIT_MS / 1000, 0 };
-  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-
-  if (fd < 0)
-    fh_bench_die ("socket", NULL);
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons (port);
-  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  /* A failure bound, not a measurement. */
-  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (connect (fd, (struct sockaddr *) &sin, sizeof sin) != 0)
-    fh_bench_die ("reference: connect to the SAM bridge", NULL);
-  return fd;
-}
 
 /* One line of the bridge's, byte by byte (what follows it is the
  * stream's), without its newline; NULL on EOF or timeout. */
@@ -146,7 +119,8 @@ sam_ask (int fd, const gchar *command, const gchar *expect, gchar **reply)
 static int
 reference_session (guint16 port)
 {
-  int fd = sam_socket (port);
+  int fd = fh_bench_reference_socket (port, WAIT_MS / 1000,
+                                      "reference: connect to the SAM bridge");
   struct timeval tv = { 60, 0 };
   gchar *reply = NULL;
 
@@ -172,7 +146,8 @@ static gint64
 run_reference (Bench *b, gint64 *connect_us, gchar **why)
 {
   gint64 t0 = g_get_monotonic_time ();
-  int fd = sam_socket (b->sam_port);
+  int fd = fh_bench_reference_socket (b->sam_port, WAIT_MS / 1000,
+                                      "reference: connect to the SAM bridge");
   gchar *command, *reply = NULL;
   gchar byte = 'x';
   gboolean ok;
@@ -200,51 +175,21 @@ run_reference (Bench *b, gint64 *connect_us, gchar **why)
 
 /* --- furlhint ------------------------------------------------------------------ */
 
-static void
-connected_cb (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  Bench *b = user_data;
-
-  b->done = TRUE;
-  b->result = furlhint_context_connect_finish (b->ctx, res, &b->error);
-}
-
 /* Microseconds from furlhint_context_connect_async() to the echoed byte;
  * *@connect_us until the connect finished; -1 when it failed (the error
  * in *@why). */
 static gint64
 run_furlhint (Bench *b, gint64 *connect_us, gchar **why)
 {
-  FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
-  gint64 t0 = g_get_monotonic_time ();
   GError *error = NULL;
-  GIOStream *stream;
-  gchar byte = 'x';
-  gsize n = 0;
+  gint64 total_us = fh_bench_furlhint_echo (b->ctx, b->furl, WAIT_MS, connect_us, &error);
 
-  options.timeout_ms = WAIT_MS;
-  b->done = FALSE;
-  furlhint_context_connect_async (b->ctx, b->furl, &options, NULL, connected_cb, b);
-  if (!lab_iterate_until (&b->done, WAIT_MS + 1000))
-    fh_bench_die ("furlhint connect did not finish", NULL);
-  if (b->error != NULL)
+  if (total_us < 0)
     {
-      *why = g_strdup (b->error->message);
-      g_clear_error (&b->error);
-      return -1;
+      *why = g_strdup (error->message);
+      g_error_free (error);
     }
-  *connect_us = g_get_monotonic_time () - t0;
-  stream = furlhint_connect_result_get_stream (b->result);
-  if (!g_output_stream_write_all (g_io_stream_get_output_stream (stream), &byte, 1, NULL, NULL,
-                                  &error)
-      || !g_input_stream_read_all (g_io_stream_get_input_stream (stream), &byte, 1, &n, NULL,
-                                   &error))
-    fh_bench_die ("furlhint: round trip", error);
-  if (n != 1 || byte != 'x')
-    fh_bench_die ("furlhint: the echo did not answer", NULL);
-  t0 = g_get_monotonic_time () - t0;
-  g_clear_pointer (&b->result, furlhint_connect_result_unref);
-  return t0;
+  return total_us;
 }
 
 /* --- setup ---------------------------------------------------------------------- */

@@ -43,15 +43,8 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <furlhint/furlhint.h>
@@ -81,9 +74,6 @@ static const gchar *const side_names[N_SIDES] = {
 typedef struct {
   FurlHintContext *ctx;         /* (unowned) furlhint's, for this phase */
   guint16 ref_port;             /* the reference's SOCKS port, this phase */
-  gboolean done;
-  FurlHintConnectResult *result;
-  GError *error;
 } Bench;
 
 /* --- which circuits the warm streams used ----------------------------------- */
@@ -139,28 +129,16 @@ note_circuit (void)
 static gint64
 run_reference (guint16 socks_port, const gchar *user, const gchar *password, gint64 *connect_us)
 {
-  struct sockaddr_in sin = { 0 };
-  struct timeval tv = { WAIT_MS / 1000, 0 };
   guint8 req[515];
   guint8 rep[10];
   size_t host_len = strlen (lab_tornet.onion);
   size_t ulen = strlen (user), plen = strlen (password);
   guint16 port = lab_tornet.onion_port;
   gint64 t0 = g_get_monotonic_time ();
-  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
+  int fd = fh_bench_reference_socket (socks_port, WAIT_MS / 1000,
+                                      "reference: connect to the SOCKS port");
   gchar byte = 'x';
 
-  if (fd < 0)
-    fh_bench_die ("socket", NULL);
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons (socks_port);
-  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  /* A failure bound, not a measurement. */
-  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (connect (fd, (struct sockaddr *) &sin, sizeof sin) != 0)
-    fh_bench_die ("reference: connect to the SOCKS port", NULL);
   if (!fh_bench_send_all (fd, "\x05\x01\x02", 3) || !fh_bench_recv_all (fd, rep, 2) || rep[0] != 5 || rep[1] != 2)
     fh_bench_die ("reference: SOCKS greeting", NULL);
   req[0] = 1;
@@ -192,45 +170,18 @@ run_reference (guint16 socks_port, const gchar *user, const gchar *password, gin
 
 /* --- furlhint ------------------------------------------------------------------ */
 
-static void
-connected_cb (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  Bench *b = user_data;
-
-  b->done = TRUE;
-  b->result = furlhint_context_connect_finish (b->ctx, res, &b->error);
-}
-
 /* Microseconds from furlhint_context_connect_async() to the echoed byte;
  * *@connect_us until the connect finished. */
 static gint64
 run_furlhint (Bench *b, FurlHintFurl *furl, gint64 *connect_us)
 {
-  FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
-  gint64 t0 = g_get_monotonic_time ();
   GError *error = NULL;
-  GIOStream *stream;
-  gchar byte = 'x';
-  gsize n = 0;
+  gint64 total_us = fh_bench_furlhint_echo (b->ctx, furl, WAIT_MS, connect_us, &error);
 
-  options.timeout_ms = WAIT_MS;
-  b->done = FALSE;
-  furlhint_context_connect_async (b->ctx, furl, &options, NULL, connected_cb, b);
-  if (!lab_iterate_until (&b->done, WAIT_MS + 1000) || b->error != NULL)
-    fh_bench_die ("furlhint connect", b->error);
-  *connect_us = g_get_monotonic_time () - t0;
-  stream = furlhint_connect_result_get_stream (b->result);
-  if (!g_output_stream_write_all (g_io_stream_get_output_stream (stream), &byte, 1, NULL, NULL,
-                                  &error)
-      || !g_input_stream_read_all (g_io_stream_get_input_stream (stream), &byte, 1, &n, NULL,
-                                   &error))
-    fh_bench_die ("furlhint: round trip", error);
-  if (n != 1 || byte != 'x')
-    fh_bench_die ("furlhint: the echo did not answer", NULL);
-  t0 = g_get_monotonic_time () - t0;
+  if (total_us < 0)
+    fh_bench_die ("furlhint connect", error);
   note_circuit ();
-  g_clear_pointer (&b->result, furlhint_connect_result_unref);
-  return t0;
+  return total_us;
 }
 
 static FurlHintFurl *

@@ -5,9 +5,86 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include "bench-common.h"
 #include "bench-ttfb.h"
+#include "lab.h"
+
+typedef struct {
+  FurlHintContext *ctx;
+  gboolean done;
+  FurlHintConnectResult *result;
+  GError *error;
+} Connect;
+
+static void
+connected_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Connect *c = user_data;
+
+  c->done = TRUE;
+  c->result = furlhint_context_connect_finish (c->ctx, res, &c->error);
+}
+
+gint64
+fh_bench_furlhint_echo (FurlHintContext *ctx, FurlHintFurl *furl, guint timeout_ms,
+                        gint64 *connect_us, GError **error)
+{
+  FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
+  Connect c = { ctx, };
+  gint64 t0 = g_get_monotonic_time ();
+  GError *io_error = NULL;
+  GIOStream *stream;
+  gchar byte = 'x';
+  gsize n = 0;
+
+  options.timeout_ms = timeout_ms;
+  furlhint_context_connect_async (ctx, furl, &options, NULL, connected_cb, &c);
+  if (!lab_iterate_until (&c.done, timeout_ms + 1000))
+    fh_bench_die ("furlhint: the connect did not finish", NULL);
+  if (c.error != NULL)
+    {
+      g_propagate_error (error, c.error);
+      return -1;
+    }
+  *connect_us = g_get_monotonic_time () - t0;
+  stream = furlhint_connect_result_get_stream (c.result);
+  if (!g_output_stream_write_all (g_io_stream_get_output_stream (stream), &byte, 1, NULL, NULL,
+                                  &io_error)
+      || !g_input_stream_read_all (g_io_stream_get_input_stream (stream), &byte, 1, &n, NULL,
+                                   &io_error))
+    fh_bench_die ("furlhint: round trip", io_error);
+  if (n != 1 || byte != 'x')
+    fh_bench_die ("furlhint: the echo did not answer", NULL);
+  t0 = g_get_monotonic_time () - t0;
+  furlhint_connect_result_unref (c.result);
+  return t0;
+}
+
+int
+fh_bench_reference_socket (guint16 port, guint timeout_s, const gchar *what)
+{
+  struct sockaddr_in sin = { 0 };
+  struct timeval tv = { timeout_s, 0 };
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+
+  if (fd < 0)
+    fh_bench_die ("socket", NULL);
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons (port);
+  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (connect (fd, (struct sockaddr *) &sin, sizeof sin) != 0)
+    fh_bench_die (what, NULL);
+  return fd;
+}
 
 void
 fh_bench_samples_init (FhBenchSamples *s)

@@ -1,11 +1,25 @@
 /* bench-ttfb: what the time-to-first-byte benchmarks (bench-tor,
- * bench-i2p) share — samples of one side, their table, the load average.
+ * bench-i2p) share — furlhint's side of a round, samples of one side,
+ * their table, the load average.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 
-#include <glib.h>
+#include <furlhint/furlhint.h>
+
+/* One connect of @furl on @ctx (bounded by @timeout_ms, on the thread's
+ * default main context) and one byte through the echo server behind it:
+ * µs from furlhint_context_connect_async() to the echoed byte,
+ * *@connect_us until the connect finished; -1 with @error when the
+ * connect failed. Dies when the echo does not answer. */
+gint64 fh_bench_furlhint_echo (FurlHintContext *ctx, FurlHintFurl *furl, guint timeout_ms,
+                               gint64 *connect_us, GError **error);
+
+/* The reference client's blocking socket, connected to 127.0.0.1:@port
+ * (TCP_NODELAY; receives bounded at @timeout_s, a failure bound, not a
+ * measurement); dies naming @what when the connect fails. */
+int fh_bench_reference_socket (guint16 port, guint timeout_s, const gchar *what);
 
 /* One side's samples, in µs: from nothing to the echoed byte, and until
  * the connect finished (the reference: the proxy's or bridge's reply). */
