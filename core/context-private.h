@@ -136,10 +136,11 @@ gboolean fh_plan_add_parsed_route (FurlHintPlan *plan,
                                    guint tier,
                                    gboolean carried);
 
-/* furlhint_context_find_plugin_for_host() for a @host known to be in
- * canonical form (a parsed target's). */
+/* furlhint_context_find_plugin_for_host() for a @host of @host_len bytes
+ * (strlen()) known to be in canonical form (a parsed target's). */
 FurlHintPlugin *fh_context_find_plugin_for_canonical_host (FurlHintContext *ctx,
-                                                           const gchar *host);
+                                                           const gchar *host,
+                                                           gsize host_len);
 
 /* Why @target, parsed for a carried `tcp:` hint, must not be handed to
  * @plugin, or NULL: an anonymous carrier is never asked for an address

@@ -584,10 +584,11 @@ fh_target_canonicalize (FurlHintTarget *target,
                         GError **error)
 {
   gchar *canonical;
+  gsize len = strlen (target->host);
 
   /* Already canonical (a plugin's parse gives that form): kept as it is,
    * not copied. */
-  if (fh_hostname_is_canonical (target->host))
+  if (fh_hostname_is_canonical_len (target->host, len))
     canonical = target->host;
   else
     {
@@ -596,15 +597,16 @@ fh_target_canonicalize (FurlHintTarget *target,
         return FALSE;
       g_free (target->host);
       target->host = canonical;
+      len = strlen (canonical);
     }
 
   /* What the name is, whatever the plugin said: a .onion or .i2p name is
    * never one for DNS. */
   if (target->host_kind == FURLHINT_HOST_NONE || target->host_kind == FURLHINT_HOST_DNS)
     {
-      if (fh_hostname_in_domain (canonical, "onion"))
+      if (fh_hostname_in_domain_len (canonical, len, "onion", 5))
         target->host_kind = FURLHINT_HOST_ONION;
-      else if (fh_hostname_in_domain (canonical, "i2p"))
+      else if (fh_hostname_in_domain_len (canonical, len, "i2p", 3))
         target->host_kind = FURLHINT_HOST_I2P;
     }
   return TRUE;

@@ -441,7 +441,8 @@ rank_native (RankState *st,
      * tor: hint, or in a pb+tor:// location that furl.c turned into one)
      * is not one this plugin's network can reach. Compared on the
      * canonical target, so "x.b32.i2p." is caught too. */
-    claimant = fh_context_find_plugin_for_canonical_host (st->ctx, target.host);
+    claimant = fh_context_find_plugin_for_canonical_host (st->ctx, target.host,
+                                                          strlen (target.host));
     if (claimant != NULL && claimant != plugin && claimant != st->tcp)
       {
         if (st->network != FURLHINT_NETWORK_ANY)
@@ -510,7 +511,7 @@ find_suffix_plugin (RankState *st,
     }
   else
     host = allocated = g_strndup (canonical + start, len);
-  if (!fh_hostname_is_canonical (host))
+  if (!fh_hostname_is_canonical_len (host, len))
     {
       gchar *copy = fh_hostname_canonicalize (host, error);
 
@@ -518,15 +519,17 @@ find_suffix_plugin (RankState *st,
         return FALSE;
       g_free (allocated);
       host = allocated = copy;
+      len = strlen (copy);
     }
 
-  if (fh_hostname_in_domain (host, "onion") || fh_hostname_in_domain (host, "i2p"))
+  if (fh_hostname_in_domain_len (host, len, "onion", 5) ||
+      fh_hostname_in_domain_len (host, len, "i2p", 3))
     {
       *must_not_resolve = TRUE;
       *host_out = g_strdup (host);
     }
 
-  claimant = fh_context_find_plugin_for_canonical_host (st->ctx, host);
+  claimant = fh_context_find_plugin_for_canonical_host (st->ctx, host, len);
   if (claimant != st->tcp)
     *plugin_out = claimant;
   return TRUE;
