@@ -381,7 +381,7 @@ furlhint_plan_add_route (FurlHintPlan *plan,
   /* A caller's own target gets the form furlhint_plugin_parse() gives:
    * the name the route is checked by is the name the plugin is asked
    * for. */
-  if (!fh_target_canonicalize (target, &error))
+  if (!fh_target_canonicalize (target, NULL, &error))
     {
       plan_add_rejection_take (plan, hint_index, FURLHINT_POLICY_ERROR_BAD_HINT,
                                g_strdup_printf ("bad hint: %s", error->message));
