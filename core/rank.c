@@ -41,9 +41,14 @@ typedef struct {
    * (find_suffix_plugin()), or NULL: a plugin's target with this host
    * needs no second check of its form (fh_target_canonicalize()). */
   const gchar *tcp_host;
-  gchar tcp_host_buffer[256];     /* holds tcp_host when it fits */
+  gchar *tcp_host_buffer;         /* (unowned) RANK_HOST_BUFFER bytes on the
+                                   * ranker's stack (not cleared with the
+                                   * state): holds tcp_host when it fits */
   gchar *tcp_host_allocated;      /* (owned) (nullable) holds it when not */
 } RankState;
+
+/* Room for nearly every host name on the stack. */
+#define RANK_HOST_BUFFER 256
 
 /* How a `tcp:` hint to a public host is to be reached ("disabled" never
  * gets this far: choose_tcp_route() rejects the hint). */
@@ -505,7 +510,7 @@ find_suffix_plugin (RankState *st,
 
   /* Foolscap's parse gives the name as written, nearly always canonical
    * already: then it is taken as it is, copied only into the state. */
-  if (len < sizeof st->tcp_host_buffer)
+  if (len < RANK_HOST_BUFFER)
     {
       memcpy (st->tcp_host_buffer, canonical + start, len);
       st->tcp_host_buffer[len] = '\0';
@@ -1011,6 +1016,7 @@ furlhint_rank_default (FurlHintContext *ctx,
 {
   FurlHintConfig *config;
   RankState st = { NULL, };
+  gchar tcp_host_buffer[RANK_HOST_BUFFER];
   guint i, n_hints, stagger = FURLHINT_DEFAULT_STAGGER_MS;
 
   g_return_val_if_fail (ctx != NULL, NULL);
@@ -1028,6 +1034,7 @@ furlhint_rank_default (FurlHintContext *ctx,
   config = furlhint_context_get_config (ctx);
   st.ctx = ctx;
   st.furl = furl;
+  st.tcp_host_buffer = tcp_host_buffer;
   st.network = furlhint_furl_get_network (furl);
   if (config != NULL)
     {

@@ -505,7 +505,10 @@ fh_plugin_parse_tcp (const gchar *hint,
     {
       if (!fh_plugin_check_hint_text (hint, error))
         return FALSE;
-      addr.host = g_strndup (hint + host_start, host_len);
+      /* Copied, not g_strndup()'d: the length is known, no NUL to look for. */
+      addr.host = g_malloc (host_len + 1);
+      memcpy (addr.host, hint + host_start, host_len);
+      addr.host[host_len] = '\0';
       if (!fh_plugin_canonicalize_host (&addr, error))
         {
           fh_foolscap_addr_clear (&addr);
