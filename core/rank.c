@@ -509,7 +509,7 @@ find_suffix_plugin (RankState *st,
     return TRUE;
 
   /* Foolscap's parse gives the name as written, nearly always canonical
-   * already: then it is taken as it is, copied only into the state. */
+   * already: then it is taken as it is, copied only onto the stack. */
   if (len < RANK_HOST_BUFFER)
     {
       memcpy (st->tcp_host_buffer, canonical + start, len);
