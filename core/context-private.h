@@ -97,9 +97,21 @@ const gchar *fh_descriptor_setup_hint (const FurlHintPluginDescriptor *desc);
 
 /* Puts @target's host in canonical form (core/shared/hostname.h), and makes a
  * .onion/.i2p name's kind say so; FALSE with a FURLHINT_HINT_ERROR_BAD_HOST
- * error (and @target untouched) for a name that has no such form. */
+ * error (and @target untouched) for a name that has no such form.
+ * @known_canonical (nullable) is a name the caller has found canonical
+ * already: a host equal to it is not checked again. */
 gboolean fh_target_canonicalize (FurlHintTarget *target,
+                                 const gchar *known_canonical,
                                  GError **error);
+
+/* furlhint_plugin_parse(), told a host that the ranker has already found
+ * canonical in the hint (see fh_target_canonicalize()). */
+gboolean fh_plugin_parse (FurlHintPlugin *plugin,
+                          const gchar *hint,
+                          FurlHintParseMode mode,
+                          const gchar *known_canonical,
+                          FurlHintTarget *target,
+                          GError **error);
 
 /* Why a route through @plugin to @target (canonical form expected) may
  * not be in a plan (anonymous or not, per @anonymous), or NULL when it
@@ -136,10 +148,11 @@ gboolean fh_plan_add_parsed_route (FurlHintPlan *plan,
                                    guint tier,
                                    gboolean carried);
 
-/* furlhint_context_find_plugin_for_host() for a @host known to be in
- * canonical form (a parsed target's). */
+/* furlhint_context_find_plugin_for_host() for a @host of @host_len bytes
+ * (strlen()) known to be in canonical form (a parsed target's). */
 FurlHintPlugin *fh_context_find_plugin_for_canonical_host (FurlHintContext *ctx,
-                                                           const gchar *host);
+                                                           const gchar *host,
+                                                           gsize host_len);
 
 /* Why @target, parsed for a carried `tcp:` hint, must not be handed to
  * @plugin, or NULL: an anonymous carrier is never asked for an address

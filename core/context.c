@@ -502,7 +502,7 @@ furlhint_context_find_plugin_for_host (FurlHintContext *ctx,
       if (canonical == NULL)
         return NULL;
     }
-  return fh_context_find_plugin_for_canonical_host (ctx, canonical);
+  return fh_context_find_plugin_for_canonical_host (ctx, canonical, strlen (canonical));
 }
 
 /* One host suffix of one plugin, as a domain (ctx->suffixes). */
@@ -515,9 +515,9 @@ typedef struct {
 
 FurlHintPlugin *
 fh_context_find_plugin_for_canonical_host (FurlHintContext *ctx,
-                                           const gchar *host)
+                                           const gchar *host,
+                                           gsize host_len)
 {
-  gsize host_len = strlen (host);
   gchar last;
   guint i;
 
@@ -553,7 +553,7 @@ fh_context_find_plugin_for_canonical_host (FurlHintContext *ctx,
       const FhSuffix *s = &g_array_index (ctx->suffixes, FhSuffix, i);
 
       /* The final byte first: most hosts end in no plugin's domain. */
-      if (s->last == last && host_len > s->len && fh_hostname_in_domain (host, s->domain))
+      if (s->last == last && fh_hostname_in_domain_len (host, host_len, s->domain, s->len))
         return s->plugin;
     }
   return NULL;

@@ -87,19 +87,9 @@ furlhint_error_code_name (const GError *error)
 const gchar *
 furlhint_anon_class_name (FurlHintAnonClass anon_class)
 {
-  /* The enumeration's nicks, without a class lookup: every route of
-   * every ranked FURL is described with one. */
-  switch (anon_class)
-    {
-    case FURLHINT_ANON_CLEAR:
-      return "clear";
-    case FURLHINT_ANON_PROXIED:
-      return "proxied";
-    case FURLHINT_ANON_ANONYMOUS:
-      return "anonymous";
-    default:
-      return fh_enum_nick (FURLHINT_TYPE_ANON_CLASS, anon_class);
-    }
+  gsize len;
+
+  return fh_anon_class_name_len (anon_class, &len);
 }
 
 const gchar *

@@ -13,6 +13,7 @@
 #include <furlhint/furlhint.h>
 
 #include "context-private.h"
+#include "errors-private.h"
 #include "foolscap-hint.h"
 #include "hostname.h"
 
@@ -88,7 +89,11 @@ furlhint_plan_new (FurlHintFurl *furl,
   g_return_val_if_fail (furl != NULL, NULL);
 
   n_inline = MIN (furlhint_furl_get_n_hints (furl), PLAN_INLINE_MAX);
-  plan = g_malloc0 (sizeof *plan + n_inline * (sizeof (PlanItem) + sizeof (PlanItem *)));
+  /* Only the plan's own fields are cleared here: plan_append() clears
+   * each inline item as it takes it, and the pointer array is written
+   * before it is read. */
+  plan = g_malloc (sizeof *plan + n_inline * (sizeof (PlanItem) + sizeof (PlanItem *)));
+  memset (plan, 0, sizeof *plan);
   g_ref_count_init (&plan->ref);
   plan->furl = furlhint_furl_ref (furl);
   plan->anonymous = anonymous ? TRUE : FALSE;
@@ -136,9 +141,15 @@ static PlanItem *
 plan_append (FurlHintPlan *plan,
              guint hint_index)
 {
-  PlanItem *item = plan->n_inline_used < plan->n_inline
-                   ? &plan->inline_items[plan->n_inline_used++]
-                   : g_new0 (PlanItem, 1);
+  PlanItem *item;
+
+  if (plan->n_inline_used < plan->n_inline)
+    {
+      item = &plan->inline_items[plan->n_inline_used++];
+      memset (item, 0, sizeof *item);
+    }
+  else
+    item = g_new0 (PlanItem, 1);
 
   item->entry.hint_index = hint_index;
   item->entry.hint = furlhint_furl_get_hint (plan->furl, hint_index);
@@ -370,7 +381,7 @@ furlhint_plan_add_route (FurlHintPlan *plan,
   /* A caller's own target gets the form furlhint_plugin_parse() gives:
    * the name the route is checked by is the name the plugin is asked
    * for. */
-  if (!fh_target_canonicalize (target, &error))
+  if (!fh_target_canonicalize (target, NULL, &error))
     {
       plan_add_rejection_take (plan, hint_index, FURLHINT_POLICY_ERROR_BAD_HINT,
                                g_strdup_printf ("bad hint: %s", error->message));
@@ -421,6 +432,31 @@ plan_item_compare (gconstpointer a,
   if (x->seq != y->seq)
     return x->seq < y->seq ? -1 : 1;
   return 0;
+}
+
+/* Sorts @n items by plan_item_compare(): by insertion for the few entries
+ * of a usual plan, cheaper there than qsort()'s calls through a function
+ * pointer. The order is total (seq breaks ties), so both give the same. */
+#define PLAN_INSERTION_SORT_MAX 16
+
+static void
+sort_items (PlanItem **items,
+            guint n)
+{
+  if (n > PLAN_INSERTION_SORT_MAX)
+    {
+      qsort (items, n, sizeof (PlanItem *), plan_item_compare);
+      return;
+    }
+  for (guint i = 1; i < n; i++)
+    {
+      PlanItem *item = items[i];
+      guint j = i;
+
+      for (; j > 0 && plan_item_compare (&items[j - 1], &item) > 0; j--)
+        items[j] = items[j - 1];
+      items[j] = item;
+    }
 }
 
 /* Appends @value in decimal at @p; returns the end. */
@@ -498,7 +534,7 @@ furlhint_plan_finish (FurlHintPlan *plan,
   for (i = 1; i < plan->n_items; i++)
     if (plan_item_compare (&plan->items[i - 1], &plan->items[i]) > 0)
       {
-        qsort (plan->items, plan->n_items, sizeof (PlanItem *), plan_item_compare);
+        sort_items (plan->items, plan->n_items);
         break;
       }
 
@@ -510,6 +546,9 @@ furlhint_plan_finish (FurlHintPlan *plan,
 
       if (entry->routed)
         {
+          gsize class_len;
+
+          fh_anon_class_name_len (entry->anon_class, &class_len);
           if (plan->n_routes == 0 || entry->tier != current_tier)
             {
               current_tier = entry->tier;
@@ -518,8 +557,7 @@ furlhint_plan_finish (FurlHintPlan *plan,
           entry->delay_ms = position * stagger_ms;
           position++;
           plan->n_routes++;
-          size += item->route_len +
-                  DESCRIBE_TAIL_MAX (strlen (furlhint_anon_class_name (entry->anon_class)));
+          size += item->route_len + DESCRIBE_TAIL_MAX (class_len);
         }
       else
         {
@@ -538,12 +576,13 @@ furlhint_plan_finish (FurlHintPlan *plan,
         {
           PlanItem *item = plan->items[i];
           const gchar *anon_class;
+          gsize class_len;
 
           if (!item->entry.routed)
             continue;
-          anon_class = furlhint_anon_class_name (item->entry.anon_class);
+          anon_class = fh_anon_class_name_len (item->entry.anon_class, &class_len);
           item->entry.description = p;
-          p = describe_route (p, item, anon_class, strlen (anon_class));
+          p = describe_route (p, item, anon_class, class_len);
         }
     }
 

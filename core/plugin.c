@@ -469,6 +469,17 @@ furlhint_plugin_parse (FurlHintPlugin *plugin,
                        FurlHintTarget *target,
                        GError **error)
 {
+  return fh_plugin_parse (plugin, hint, mode, NULL, target, error);
+}
+
+gboolean
+fh_plugin_parse (FurlHintPlugin *plugin,
+                 const gchar *hint,
+                 FurlHintParseMode mode,
+                 const gchar *known_canonical,
+                 FurlHintTarget *target,
+                 GError **error)
+{
   GError *local_error = NULL;
   gboolean ok;
 
@@ -521,7 +532,7 @@ furlhint_plugin_parse (FurlHintPlugin *plugin,
       /* The bundled plugins already return canonical names; a foreign one
        * may not, and "x.onion." must not reach Tor (or be classified)
        * as anything but "x.onion". */
-      if (!fh_target_canonicalize (target, error))
+      if (!fh_target_canonicalize (target, known_canonical, error))
         {
           furlhint_target_clear (target);
           return FALSE;
@@ -581,13 +592,18 @@ furlhint_plugin_describe (FurlHintPlugin *plugin,
 
 gboolean
 fh_target_canonicalize (FurlHintTarget *target,
+                        const gchar *known_canonical,
                         GError **error)
 {
   gchar *canonical;
+  gsize len = strlen (target->host);
 
   /* Already canonical (a plugin's parse gives that form): kept as it is,
-   * not copied. */
-  if (fh_hostname_is_canonical (target->host))
+   * not copied. The ranker knows the host of a `tcp:` hint in that form,
+   * and the plugin usually gives it back: one comparison, not the checks
+   * again. */
+  if ((known_canonical != NULL && strcmp (target->host, known_canonical) == 0) ||
+      fh_hostname_is_canonical_len (target->host, len))
     canonical = target->host;
   else
     {
@@ -596,15 +612,16 @@ fh_target_canonicalize (FurlHintTarget *target,
         return FALSE;
       g_free (target->host);
       target->host = canonical;
+      len = strlen (canonical);
     }
 
   /* What the name is, whatever the plugin said: a .onion or .i2p name is
    * never one for DNS. */
   if (target->host_kind == FURLHINT_HOST_NONE || target->host_kind == FURLHINT_HOST_DNS)
     {
-      if (fh_hostname_in_domain (canonical, "onion"))
+      if (fh_hostname_in_domain_len (canonical, len, "onion", 5))
         target->host_kind = FURLHINT_HOST_ONION;
-      else if (fh_hostname_in_domain (canonical, "i2p"))
+      else if (fh_hostname_in_domain_len (canonical, len, "i2p", 3))
         target->host_kind = FURLHINT_HOST_I2P;
     }
   return TRUE;

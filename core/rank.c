@@ -37,7 +37,18 @@ typedef struct {
   FurlHintPlugin *anon_carrier;   /* furlhint_context_find_anonymous_carrier() */
   GHashTable *seen;               /* (owned) (nullable) canonical hint → index + 1,
                                    * only for FURLs with many hints */
+  /* The host of the `tcp:` hint being ranked, in canonical form
+   * (find_suffix_plugin()), or NULL: a plugin's target with this host
+   * needs no second check of its form (fh_target_canonicalize()). */
+  const gchar *tcp_host;
+  gchar *tcp_host_buffer;         /* (unowned) RANK_HOST_BUFFER bytes on the
+                                   * ranker's stack (not cleared with the
+                                   * state): holds tcp_host when it fits */
+  gchar *tcp_host_allocated;      /* (owned) (nullable) holds it when not */
 } RankState;
+
+/* Room for nearly every host name on the stack. */
+#define RANK_HOST_BUFFER 256
 
 /* How a `tcp:` hint to a public host is to be reached ("disabled" never
  * gets this far: choose_tcp_route() rejects the hint). */
@@ -334,8 +345,8 @@ parse_and_route (RankState *st,
   FurlHintTarget target = { NULL, };
   g_autoptr(GError) error = NULL;
 
-  if (!furlhint_plugin_parse (plugin, furlhint_hint_get_canonical (hint), mode,
-                              &target, &error))
+  if (!fh_plugin_parse (plugin, furlhint_hint_get_canonical (hint), mode, st->tcp_host,
+                        &target, &error))
     {
       furlhint_target_clear (&target);
       reject_bad_hint (st, idx, error, context);
@@ -429,8 +440,8 @@ rank_native (RankState *st,
     g_autoptr(GError) error = NULL;
     FurlHintPlugin *claimant;
 
-    if (!furlhint_plugin_parse (plugin, furlhint_hint_get_canonical (hint), mode,
-                                &target, &error))
+    if (!fh_plugin_parse (plugin, furlhint_hint_get_canonical (hint), mode, st->tcp_host,
+                          &target, &error))
       {
         furlhint_target_clear (&target);
         reject_bad_hint (st, idx, error, NULL);
@@ -441,7 +452,8 @@ rank_native (RankState *st,
      * tor: hint, or in a pb+tor:// location that furl.c turned into one)
      * is not one this plugin's network can reach. Compared on the
      * canonical target, so "x.b32.i2p." is caught too. */
-    claimant = fh_context_find_plugin_for_canonical_host (st->ctx, target.host);
+    claimant = fh_context_find_plugin_for_canonical_host (st->ctx, target.host,
+                                                          strlen (target.host));
     if (claimant != NULL && claimant != plugin && claimant != st->tcp)
       {
         if (st->network != FURLHINT_NETWORK_ANY)
@@ -475,26 +487,22 @@ rank_native (RankState *st,
  * decision does not depend on the tcp plugin being loaded, and the host's
  * canonical form (core/shared/hostname.h), the one every target carries: one
  * final dot dropped, so "x.onion." is routed (and later sent) as
- * "x.onion". Sets *@must_not_resolve, and *@host_out to that canonical
- * name, for `.onion`/`.i2p` names: those never go to DNS, whether or not
- * a plugin claims them. FALSE with
+ * "x.onion". Sets st->tcp_host to that canonical name, and
+ * *@must_not_resolve for `.onion`/`.i2p` names: those never go to DNS,
+ * whether or not a plugin claims them. FALSE with
  * @error set for a host that has no canonical form ("x.onion.."). */
 static gboolean
 find_suffix_plugin (RankState *st,
                     const gchar *canonical,
                     FurlHintPlugin **plugin_out,
-                    gchar **host_out,
                     gboolean *must_not_resolve,
                     GError **error)
 {
-  gchar buffer[256];
-  g_autofree gchar *allocated = NULL;
   const gchar *host;
   gsize start, len;
   FurlHintPlugin *claimant;
 
   *must_not_resolve = FALSE;
-  *host_out = NULL;
   *plugin_out = NULL;
 
   if (!fh_foolscap_tcp_host_span (canonical, strlen (canonical), &start, &len))
@@ -502,31 +510,31 @@ find_suffix_plugin (RankState *st,
 
   /* Foolscap's parse gives the name as written, nearly always canonical
    * already: then it is taken as it is, copied only onto the stack. */
-  if (len < sizeof buffer)
+  if (len < RANK_HOST_BUFFER)
     {
-      memcpy (buffer, canonical + start, len);
-      buffer[len] = '\0';
-      host = buffer;
+      memcpy (st->tcp_host_buffer, canonical + start, len);
+      st->tcp_host_buffer[len] = '\0';
+      host = st->tcp_host_buffer;
     }
   else
-    host = allocated = g_strndup (canonical + start, len);
-  if (!fh_hostname_is_canonical (host))
+    host = st->tcp_host_allocated = g_strndup (canonical + start, len);
+  if (!fh_hostname_is_canonical_len (host, len))
     {
       gchar *copy = fh_hostname_canonicalize (host, error);
 
       if (copy == NULL)
         return FALSE;
-      g_free (allocated);
-      host = allocated = copy;
+      g_free (st->tcp_host_allocated);
+      host = st->tcp_host_allocated = copy;
+      len = strlen (copy);
     }
+  st->tcp_host = host;
 
-  if (fh_hostname_in_domain (host, "onion") || fh_hostname_in_domain (host, "i2p"))
-    {
-      *must_not_resolve = TRUE;
-      *host_out = g_strdup (host);
-    }
+  if (fh_hostname_in_domain_len (host, len, "onion", 5) ||
+      fh_hostname_in_domain_len (host, len, "i2p", 3))
+    *must_not_resolve = TRUE;
 
-  claimant = fh_context_find_plugin_for_canonical_host (st->ctx, host);
+  claimant = fh_context_find_plugin_for_canonical_host (st->ctx, host, len);
   if (claimant != st->tcp)
     *plugin_out = claimant;
   return TRUE;
@@ -813,8 +821,8 @@ add_tor_fallback (RankState *st,
   if (!st->tor_fallback || !revealing || st->anon_carrier == NULL)
     return;
 
-  if (furlhint_plugin_parse (st->anon_carrier, furlhint_hint_get_canonical (hint),
-                             FURLHINT_PARSE_CARRY, &target, NULL))
+  if (fh_plugin_parse (st->anon_carrier, furlhint_hint_get_canonical (hint),
+                       FURLHINT_PARSE_CARRY, st->tcp_host, &target, NULL))
     {
       g_autofree gchar *problem = fh_carried_target_problem (st->anon_carrier, &target);
 
@@ -910,11 +918,10 @@ rank_hint (RankState *st,
 
   if (g_strcmp0 (type, "tcp") == 0)
     {
-      g_autofree gchar *host = NULL;
       g_autoptr(GError) error = NULL;
       gboolean must_not_resolve;
 
-      if (!find_suffix_plugin (st, canonical, &plugin, &host, &must_not_resolve, &error))
+      if (!find_suffix_plugin (st, canonical, &plugin, &must_not_resolve, &error))
         {
           reject_bad_hint (st, idx, error, NULL);
           return;
@@ -932,7 +939,7 @@ rank_hint (RankState *st,
                                        "no loaded plugin reaches %s (load the tor plugin for "
                                        ".onion, the i2p plugin for .i2p; loaded: %s); such "
                                        "names are never looked up in DNS",
-                                       host, loaded);
+                                       st->tcp_host, loaded);
           return;
         }
       rank_tcp (st, idx);
@@ -1009,6 +1016,7 @@ furlhint_rank_default (FurlHintContext *ctx,
 {
   FurlHintConfig *config;
   RankState st = { NULL, };
+  gchar tcp_host_buffer[RANK_HOST_BUFFER];
   guint i, n_hints, stagger = FURLHINT_DEFAULT_STAGGER_MS;
 
   g_return_val_if_fail (ctx != NULL, NULL);
@@ -1026,6 +1034,7 @@ furlhint_rank_default (FurlHintContext *ctx,
   config = furlhint_context_get_config (ctx);
   st.ctx = ctx;
   st.furl = furl;
+  st.tcp_host_buffer = tcp_host_buffer;
   st.network = furlhint_furl_get_network (furl);
   if (config != NULL)
     {
@@ -1059,7 +1068,12 @@ furlhint_rank_default (FurlHintContext *ctx,
   if (n_hints > RANK_SEEN_TABLE_MIN)
     st.seen = g_hash_table_new (g_str_hash, g_str_equal);
   for (i = 0; i < n_hints; i++)
-    rank_hint (&st, i);
+    {
+      rank_hint (&st, i);
+      /* The host found for this hint is no other hint's. */
+      st.tcp_host = NULL;
+      g_clear_pointer (&st.tcp_host_allocated, g_free);
+    }
 
   g_clear_pointer (&st.seen, g_hash_table_unref);
   furlhint_plan_finish (st.plan, stagger);

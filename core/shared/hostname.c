@@ -10,39 +10,11 @@
 
 #include "hostname.h"
 
-/* g_ascii_tolower() is a function call in GLib; this is called for
- * every byte of every suffix compared while ranking. */
-static inline gchar
-ascii_lower (gchar c)
-{
-  return c >= 'A' && c <= 'Z' ? (gchar) (c - 'A' + 'a') : c;
-}
-
-/* fh_hostname_in_domain() with both lengths known. */
-static gboolean
-in_domain_len (const gchar *host,
-               gsize host_len,
-               const gchar *domain,
-               gsize domain_len)
-{
-  const gchar *tail;
-
-  if (domain_len == 0 || host_len < domain_len + 2)
-    return FALSE;
-  tail = host + host_len - domain_len;
-  if (tail[-1] != '.' || tail[-2] == '.')
-    return FALSE;
-  for (gsize i = 0; i < domain_len; i++)
-    if (ascii_lower (tail[i]) != ascii_lower (domain[i]))
-      return FALSE;
-  return TRUE;
-}
-
 gboolean
 fh_hostname_in_domain (const gchar *host,
                        const gchar *domain)
 {
-  return in_domain_len (host, strlen (host), domain, strlen (domain));
+  return fh_hostname_in_domain_len (host, strlen (host), domain, strlen (domain));
 }
 
 static gboolean
@@ -150,11 +122,17 @@ has_ascii_upper (const gchar *s,
 gboolean
 fh_hostname_is_canonical (const gchar *host)
 {
-  gsize len;
-
   g_return_val_if_fail (host != NULL, FALSE);
 
-  len = strlen (host);
+  return fh_hostname_is_canonical_len (host, strlen (host));
+}
+
+gboolean
+fh_hostname_is_canonical_len (const gchar *host,
+                              gsize len)
+{
+  g_return_val_if_fail (host != NULL, FALSE);
+
   if (memchr (host, ':', len) != NULL)
     return TRUE;  /* an IPv6 literal: no labels */
   /* Empty, an empty label, or a final dot (which the canonical form
@@ -170,7 +148,8 @@ fh_hostname_is_canonical (const gchar *host)
   if ((len == 5 || len == 3) && is_special_use_tld (host))
     return FALSE;
   /* A name in .onion or .i2p: written in lower case only. */
-  if ((in_domain_len (host, len, "onion", 5) || in_domain_len (host, len, "i2p", 3)) &&
+  if ((fh_hostname_in_domain_len (host, len, "onion", 5) ||
+       fh_hostname_in_domain_len (host, len, "i2p", 3)) &&
       has_ascii_upper (host, len))
     return FALSE;
   return TRUE;

@@ -35,11 +35,46 @@ gchar *fh_hostname_canonicalize (const gchar *host,
 /* Whether @host is its own canonical form (see above). */
 gboolean fh_hostname_is_canonical (const gchar *host);
 
+/* The same for @host of @len bytes (strlen()), for callers that know it:
+ * ranking checks every hint's host this way. */
+gboolean fh_hostname_is_canonical_len (const gchar *host,
+                                       gsize len);
+
 /* Whether the canonical name @host is in the domain @domain ("onion",
  * "i2p": no dots), compared without regard to case: at least one label in
  * front of it, "x.onion" is, "onion" and "xonion" are not. */
 gboolean fh_hostname_in_domain (const gchar *host,
                                 const gchar *domain);
+
+/* fh_hostname_in_domain() with both lengths known (strlen() of each):
+ * inline, as ranking asks it two or three times for every hint. */
+static inline gboolean
+fh_hostname_in_domain_len (const gchar *host,
+                           gsize host_len,
+                           const gchar *domain,
+                           gsize domain_len)
+{
+  const gchar *tail;
+
+  if (domain_len == 0 || host_len < domain_len + 2)
+    return FALSE;
+  tail = host + host_len - domain_len;
+  if (tail[-1] != '.' || tail[-2] == '.')
+    return FALSE;
+  /* ASCII case folding by hand: g_ascii_tolower() is a function call. */
+  for (gsize i = 0; i < domain_len; i++)
+    {
+      gchar a = tail[i], b = domain[i];
+
+      if (a >= 'A' && a <= 'Z')
+        a = (gchar) (a - 'A' + 'a');
+      if (b >= 'A' && b <= 'Z')
+        b = (gchar) (b - 'A' + 'a');
+      if (a != b)
+        return FALSE;
+    }
+  return TRUE;
+}
 
 G_END_DECLS
 

@@ -381,21 +381,23 @@ is_strict_ipv4 (const gchar *host)
 }
 
 static gboolean
-is_ipv6 (const gchar *host)
+is_ipv6 (const gchar *host,
+         gsize host_len)
 {
-  const gchar *zone = strchr (host, '%');
+  const gchar *zone;
   gchar address[INET6_ADDRSTRLEN + 1];
   struct in6_addr in6;
   gsize len;
 
-  if (strchr (host, ':') == NULL)
+  if (memchr (host, ':', host_len) == NULL)
     return FALSE;
+  zone = strchr (host, '%');
   if (zone != NULL && zone[1] == '\0')
     return FALSE;
   /* inet_pton(), a pure text check, no lookup (not
    * g_hostname_is_ip_address(), which takes ":" for an address), on a
    * copy on the stack: the longest IPv6 text fits INET6_ADDRSTRLEN. */
-  len = zone != NULL ? (gsize) (zone - host) : strlen (host);
+  len = zone != NULL ? (gsize) (zone - host) : host_len;
   if (len >= sizeof address)
     return FALSE;
   memcpy (address, host, len);
@@ -406,13 +408,15 @@ is_ipv6 (const gchar *host)
 FurlHintHostKind
 fh_plugin_classify_host (const gchar *host)
 {
-  if (fh_hostname_in_domain (host, "onion"))
+  gsize len = strlen (host);
+
+  if (fh_hostname_in_domain_len (host, len, "onion", 5))
     return FURLHINT_HOST_ONION;
-  if (fh_hostname_in_domain (host, "i2p"))
+  if (fh_hostname_in_domain_len (host, len, "i2p", 3))
     return FURLHINT_HOST_I2P;
   if (is_strict_ipv4 (host))
     return FURLHINT_HOST_IPV4;
-  if (is_ipv6 (host))
+  if (is_ipv6 (host, len))
     return FURLHINT_HOST_IPV6;
   return FURLHINT_HOST_DNS;
 }
@@ -501,7 +505,10 @@ fh_plugin_parse_tcp (const gchar *hint,
     {
       if (!fh_plugin_check_hint_text (hint, error))
         return FALSE;
-      addr.host = g_strndup (hint + host_start, host_len);
+      /* Copied, not g_strndup()'d: the length is known, no NUL to look for. */
+      addr.host = g_malloc (host_len + 1);
+      memcpy (addr.host, hint + host_start, host_len);
+      addr.host[host_len] = '\0';
       if (!fh_plugin_canonicalize_host (&addr, error))
         {
           fh_foolscap_addr_clear (&addr);

@@ -37,6 +37,8 @@ typedef struct {
   gboolean anonymous;       /* the node runs in anonymous mode */
   gboolean disabled;        /* [i2p] enabled = false */
   gchar *route_display;     /* (owned) "SAM 127.0.0.1:7656", for describe */
+  gchar *describe_prefix;   /* (owned) "I2P (SAM 127.0.0.1:7656) → ": what
+                             * describe writes before every target */
   gchar **session_options;  /* (owned) I2CP options for SESSION CREATE */
   gboolean per_peer;        /* [i2p] sam.client-destinations = per-peer */
   GMutex lock;              /* guards @worker's creation */

@@ -72,6 +72,7 @@ i2p_state_free (I2pState *state)
   g_strfreev (state->session_options);
   fh_endpoint_clear (&state->sam);
   g_free (state->route_display);
+  g_free (state->describe_prefix);
   g_free (state);
 }
 
@@ -392,6 +393,7 @@ i2p_init (const FurlHintPluginInitArgs *args,
       return NULL;
     }
   state->route_display = route_display (state);
+  state->describe_prefix = g_strconcat ("I2P (", state->route_display, ") → ", NULL);
 
   if (!*configured)
     fh_plugin_log (args, G_LOG_LEVEL_DEBUG, "i2p: not configured (%s)",
@@ -499,19 +501,15 @@ i2p_describe (gpointer data,
               const FurlHintTarget *target)
 {
   I2pState *state = data;
-  /* A destination is never an IPv6 literal: no brackets, even with a ':'
-   * (fh_plugin_host_port_display() would add them). Concatenated, not
-   * printed: every I2P route of every ranked FURL is described. */
-  gchar *where = target->port == 0 ? g_strdup (target->host)
-                 : strchr (target->host, ':') == NULL
-                   ? fh_plugin_host_port_display (target->host, target->port)
-                   : g_strdup_printf ("%s:%u", target->host, (guint) target->port);
-  gchar *text;
+  const gchar *prefix = state != NULL ? state->describe_prefix : "I2P (not configured) → ";
 
-  text = g_strconcat ("I2P (", state != NULL ? state->route_display : "not configured",
-                      ") → ", where, NULL);
-  g_free (where);
-  return text;
+  /* A destination is never an IPv6 literal: no brackets, even with a ':'
+   * (fh_plugin_describe_host_port() would add them). One allocation, its
+   * prefix made at init: every I2P route of every ranked FURL is
+   * described. */
+  if (target->port != 0 && strchr (target->host, ':') != NULL)
+    return g_strdup_printf ("%s%s:%u", prefix, target->host, (guint) target->port);
+  return fh_plugin_describe_host_port (prefix, target->host, target->port, "");
 }
 
 static const gchar *const i2p_prefixes[] = { "i2p", NULL };

@@ -92,6 +92,8 @@ typedef struct {
   gboolean anonymous;         /* the node runs in anonymous mode */
   gboolean disabled;          /* [tor] enabled = false */
   gchar *route_display;       /* (owned) "SOCKS 127.0.0.1:9050", for describe */
+  gchar *describe_prefix;     /* (owned) "Tor (SOCKS 127.0.0.1:9050) → ": what
+                               * describe writes before every target */
 
   /* Connects may run on several threads (a blocking connect runs on a
    * private main context), and discovery runs on a thread of its own. */

@@ -62,6 +62,7 @@ tor_state_free (TorState *state)
   g_free (state->executable);
   g_free (state->data_directory);
   g_free (state->route_display);
+  g_free (state->describe_prefix);
   g_mutex_clear (&state->lock);
   explicit_bzero (state->isolation_secret, sizeof state->isolation_secret);
   g_free (state);
@@ -265,6 +266,7 @@ tor_init (const FurlHintPluginInitArgs *args,
       return NULL;
     }
   state->route_display = route_display (state);
+  state->describe_prefix = g_strconcat ("Tor (", state->route_display, ") → ", NULL);
 
   if (!*configured)
     fh_plugin_log (args, G_LOG_LEVEL_DEBUG, "tor: not configured (%s)",
@@ -350,15 +352,12 @@ tor_describe (gpointer data,
               const FurlHintTarget *target)
 {
   TorState *state = data;
-  gchar *where = fh_plugin_host_port_display (target->host, target->port);
-  gchar *text;
 
-  /* Concatenated, not printed: every Tor route of every ranked FURL is
-   * described. */
-  text = g_strconcat ("Tor (", state != NULL ? state->route_display : "not configured",
-                      ") → ", where, NULL);
-  g_free (where);
-  return text;
+  /* One allocation, its prefix made at init: every Tor route of every
+   * ranked FURL is described. */
+  return fh_plugin_describe_host_port (state != NULL ? state->describe_prefix
+                                                     : "Tor (not configured) → ",
+                                       target->host, target->port, "");
 }
 
 static const gchar *const tor_prefixes[] = { "tor", NULL };
