@@ -18,20 +18,13 @@
 #include <furlhint/furlhint.h>
 
 #include "lab.h"
+#include "lab-python.h"
 
 #define TUBID "klzcmzngbqjnfciylwkq52ebgyerm33l"
-/* A failure bound only: the demo answers in well under a second. */
-#define RUN_TIMEOUT_MS 60000
 
 typedef struct {
   Lab *lab;
 } Fixture;
-
-typedef struct {
-  gboolean done;
-  gchar *out;
-  GError *error;
-} Communicate;
 
 static void
 setup (Fixture *f, gconstpointer data)
@@ -45,71 +38,23 @@ teardown (Fixture *f, gconstpointer data)
   lab_free (f->lab);
 }
 
-static gboolean
-gi_ready (void)
-{
-#ifdef FURLHINT_GI_TEST_SKIP
-  g_test_skip (FURLHINT_GI_TEST_SKIP);
-  return FALSE;
-#else
-  return lab_ready ();
-#endif
-}
-
-static void
-communicate_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Communicate *com = user_data;
-
-  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &com->out, NULL,
-                                        &com->error);
-  com->done = TRUE;
-}
-
 /* Runs the demo with @args (NULL-terminated); returns its output (stdout
  * and stderr), its exit status in *@status. */
 static gchar *
 run_demo (gint *status, const gchar *first, ...)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) sub = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree gchar *lib_path = g_build_filename (ABS_TOP_BUILDDIR, "core", ".libs", NULL);
-  Communicate com = { FALSE, NULL, NULL };
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
   va_list ap;
 
-  g_ptr_array_add (argv, g_strdup (GI_PYTHON));
-  g_ptr_array_add (argv, g_build_filename (ABS_TOP_SRCDIR, "examples", "python",
+  g_ptr_array_add (args, g_build_filename (ABS_TOP_SRCDIR, "examples", "python",
                                            "furlhint_demo.py", NULL));
   va_start (ap, first);
   for (const gchar *a = first; a != NULL; a = va_arg (ap, const gchar *))
-    g_ptr_array_add (argv, g_strdup (a));
+    g_ptr_array_add (args, g_strdup (a));
   va_end (ap);
-  g_ptr_array_add (argv, NULL);
-
-  /* The typelib and the library of the build tree, nothing installed;
-   * the plugins come from FURLHINT_PLUGIN_DIR (the tests' environment). */
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_setenv (launcher, "GI_TYPELIB_PATH", ABS_TOP_BUILDDIR, TRUE);
-  g_subprocess_launcher_setenv (launcher, "LD_LIBRARY_PATH", lib_path, TRUE);
-  g_assert_nonnull (g_getenv ("FURLHINT_PLUGIN_DIR"));
-  sub = g_subprocess_launcher_spawnv (launcher, (const gchar *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8_async (sub, NULL, NULL, communicate_cb, &com);
-  if (!lab_iterate_until (&com.done, RUN_TIMEOUT_MS))
-    {
-      g_subprocess_force_exit (sub);
-      lab_iterate_until (&com.done, 3000);
-      g_error ("the Python example did not finish within %u ms", RUN_TIMEOUT_MS);
-    }
-  g_assert_no_error (com.error);
-  g_subprocess_wait (sub, NULL, &error);
-  g_assert_no_error (error);
-  *status = g_subprocess_get_if_exited (sub) ? g_subprocess_get_exit_status (sub) : -1;
-  g_test_message ("exit %d, output:\n%s", *status, com.out);
-  return com.out;
+  g_ptr_array_add (args, NULL);
+  return lab_python_run ("the Python example", NULL, (const gchar *const *) args->pdata,
+                         status);
 }
 
 static void
@@ -131,7 +76,7 @@ test_connect (Fixture *f, gconstpointer data)
   guint16 port;
   gint status;
 
-  if (!gi_ready ())
+  if (!lab_python_ready ())
     return;
   port = lab_echo_server_start (f->lab, "127.0.0.1", &error);
   g_assert_no_error (error);
@@ -171,7 +116,7 @@ test_anonymous (Fixture *f, gconstpointer data)
   guint16 port;
   gint status;
 
-  if (!gi_ready ())
+  if (!lab_python_ready ())
     return;
   port = lab_echo_server_start (f->lab, "127.0.0.1", &error);
   g_assert_no_error (error);
@@ -195,7 +140,7 @@ test_bad_furl (Fixture *f, gconstpointer data)
   g_autofree gchar *out = NULL;
   gint status;
 
-  if (!gi_ready ())
+  if (!lab_python_ready ())
     return;
   out = run_demo (&status, "pb://notbase32!!@tcp:127.0.0.1:9/x", NULL);
   g_assert_cmpint (status, ==, 2);
