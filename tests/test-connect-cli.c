@@ -19,6 +19,7 @@
 #include <glib/gstdio.h>
 
 #include "lab.h"
+#include "lab-cli.h"
 #include "leakcheck/leakcheck.h"
 
 #define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
@@ -31,21 +32,6 @@ typedef struct {
   Lab *lab;
   guint fds_before;
 } Fixture;
-
-typedef struct {
-  gboolean done;
-  GBytes *out;
-  GBytes *err;
-  GError *error;
-} Communicate;
-
-typedef struct {
-  gint status;                  /* exit status, or 128 + signal */
-  gchar *out;                   /* stdout, NUL-terminated (may hold NULs) */
-  gsize out_len;
-  gchar *err;
-  guint elapsed_ms;
-} Run;
 
 static void
 setup (Fixture *f, gconstpointer data)
@@ -61,53 +47,16 @@ teardown (Fixture *f, gconstpointer data)
   lab_free (f->lab);
 }
 
-static void
-run_clear (Run *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-}
-
-/* The bytes, NUL-terminated (they may hold NULs too); never NULL. */
-static gchar *
-bytes_to_string (GBytes *bytes, gsize *length)
-{
-  gsize n = bytes != NULL ? g_bytes_get_size (bytes) : 0;
-  gchar *s = g_malloc (n + 1);
-
-  if (n > 0)
-    memcpy (s, g_bytes_get_data (bytes, NULL), n);
-  s[n] = '\0';
-  if (length != NULL)
-    *length = n;
-  return s;
-}
-
-static void
-communicate_cb (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  Communicate *com = user_data;
-
-  g_subprocess_communicate_finish (G_SUBPROCESS (source), res, &com->out, &com->err,
-                                   &com->error);
-  com->done = TRUE;
-}
-
 /* Runs `$FURLHINT_CLI connect ARGS...` with @input on stdin. Bounded. */
 static void
-run_connect (Run *run,
+run_connect (LabCliRun *run,
              GBytes *input,
              const gchar *first,
              ...)
 {
   const gchar *cli = g_getenv ("FURLHINT_CLI");
-  GPtrArray *argv = g_ptr_array_new ();
-  GError *error = NULL;
-  GSubprocess *sub;
-  Communicate com = { FALSE, NULL, NULL, NULL };
-  gint64 t0;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   va_list ap;
-  GBytes *empty;
 
   g_assert_nonnull (cli);
   g_ptr_array_add (argv, (gpointer) cli);
@@ -117,40 +66,7 @@ run_connect (Run *run,
     g_ptr_array_add (argv, (gpointer) a);
   va_end (ap);
   g_ptr_array_add (argv, NULL);
-
-  t0 = g_get_monotonic_time ();
-  sub = g_subprocess_newv ((const gchar *const *) argv->pdata,
-                           G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                           | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error (error);
-  /* With a stdin pipe GIO wants bytes to write, even none. */
-  empty = g_bytes_new_static ("", 0);
-  g_subprocess_communicate_async (sub, input != NULL ? input : empty, NULL, communicate_cb, &com);
-  if (!lab_iterate_until (&com.done, RUN_TIMEOUT_MS))
-    {
-      g_subprocess_force_exit (sub);
-      lab_iterate_until (&com.done, 3000);
-      g_error ("furlhint connect did not finish within %u ms", RUN_TIMEOUT_MS);
-    }
-  g_assert_no_error (com.error);
-  /* Reap it (it has closed its pipes, so it exits now). */
-  g_subprocess_wait (sub, NULL, &error);
-  g_assert_no_error (error);
-  run->elapsed_ms = (guint) ((g_get_monotonic_time () - t0) / 1000);
-
-  if (g_subprocess_get_if_exited (sub))
-    run->status = g_subprocess_get_exit_status (sub);
-  else
-    run->status = 128 + g_subprocess_get_term_sig (sub);
-  run->out = bytes_to_string (com.out, &run->out_len);
-  run->err = bytes_to_string (com.err, NULL);
-  g_test_message ("exit %d after %u ms\nstdout:\n%s\nstderr:\n%s", run->status,
-                  run->elapsed_ms, run->out_len < 4096 ? run->out : "(binary)", run->err);
-  g_bytes_unref (com.out);
-  g_bytes_unref (com.err);
-  g_bytes_unref (empty);
-  g_object_unref (sub);
-  g_ptr_array_unref (argv);
+  lab_cli_run (run, input, (const gchar *const *) argv->pdata, RUN_TIMEOUT_MS);
 }
 
 static void
@@ -177,7 +93,7 @@ test_winner (Fixture *f, gconstpointer data)
   GError *error = NULL;
   guint16 live, refused;
   gchar *hints, *furl, *expected;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
@@ -210,7 +126,7 @@ test_winner (Fixture *f, gconstpointer data)
                               refused, refused, live, live);
   g_assert_cmpstr (run.err, ==, expected);
   g_free (expected);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
   g_free (furl);
   g_free (hints);
 }
@@ -222,7 +138,7 @@ test_refused (Fixture *f, gconstpointer data)
 {
   guint16 refused;
   gchar *hint, *furl, *expected;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
@@ -239,7 +155,7 @@ test_refused (Fixture *f, gconstpointer data)
   assert_contains (run.err, "furlhint connect: not connected after ");
   assert_contains (run.err, expected);
   g_free (expected);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
   g_free (furl);
   g_free (hint);
 }
@@ -251,7 +167,7 @@ test_json (Fixture *f, gconstpointer data)
   GError *error = NULL;
   guint16 live, refused;
   gchar *hints, *furl, *expected, **lines;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
@@ -303,7 +219,7 @@ test_json (Fixture *f, gconstpointer data)
   /* The swissnum is a secret: never printed. */
   g_assert_null (strstr (run.out, "swiss"));
   g_strfreev (lines);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   /* A failure: the result carries the error's code and message. */
   g_free (hints);
@@ -321,7 +237,7 @@ test_json (Fixture *f, gconstpointer data)
   assert_contains (lines[2], expected);
   g_free (expected);
   g_strfreev (lines);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
   g_free (furl);
   g_free (hints);
 }
@@ -337,7 +253,7 @@ test_pipe (Fixture *f, gconstpointer data)
   gchar *hint, *furl, *expected;
   guint8 *bytes;
   GBytes *input;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
   gsize n = 64 * 1024;
 
   if (!lab_ready ())
@@ -367,13 +283,13 @@ test_pipe (Fixture *f, gconstpointer data)
                               hint, live);
   assert_contains (run.err, expected);
   g_free (expected);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   /* No input at all: the peer sees EOF at once and the relay ends. */
   run_connect (&run, NULL, "--pipe", "--half-close", furl, NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_cmpuint (run.out_len, ==, 0);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   g_bytes_unref (input);
   g_free (furl);
@@ -439,7 +355,7 @@ pipe_run_out_cb (GObject *source, GAsyncResult *res, gpointer user_data)
  * standard input has ended, @go_path (nullable) is created, and when a
  * line ends with @sigint_on (nullable), it gets a SIGINT. Bounded. */
 static void
-run_streaming (Run *run, const gchar *input, const gchar *go_path,
+run_streaming (LabCliRun *run, const gchar *input, const gchar *go_path,
                const gchar *sigint_on, GPtrArray *argv)
 {
   GError *error = NULL;
@@ -497,7 +413,7 @@ run_streaming (Run *run, const gchar *input, const gchar *go_path,
 
 /* `connect -v --pipe ARGS...` through run_streaming(). */
 static void
-run_pipe (Run *run, const gchar *input, const gchar *go_path, const gchar *first, ...)
+run_pipe (LabCliRun *run, const gchar *input, const gchar *go_path, const gchar *first, ...)
 {
   const gchar *cli = g_getenv ("FURLHINT_CLI");
   GPtrArray *argv = g_ptr_array_new ();
@@ -562,7 +478,7 @@ test_pipe_end_of_input (Fixture *f, gconstpointer data)
 {
   gchar *go_path, *hint, *furl;
   guint16 port;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
@@ -577,7 +493,7 @@ test_pipe_end_of_input (Fixture *f, gconstpointer data)
   g_assert_cmpstr (run.out, ==, "pong ping\n");
   assert_contains (run.err, END_OF_INPUT "; reading the peer until it closes or has been "
                    "silent for 30000 ms\n");
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   /* The old way, on request: the peer reads the FIN and hangs up. The
    * file is not created, so the peer cannot answer in any order of
@@ -587,7 +503,7 @@ test_pipe_end_of_input (Fixture *f, gconstpointer data)
   g_assert_cmpint (run.status, ==, 0);
   g_assert_cmpuint (run.out_len, ==, 0);
   assert_contains (run.err, END_OF_INPUT " (write side shut down: --half-close); ");
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   g_free (furl);
   g_free (hint);
@@ -603,7 +519,7 @@ test_pipe_idle_timeout (Fixture *f, gconstpointer data)
   GError *error = NULL;
   gchar *hint, *furl;
   guint16 live;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
@@ -622,7 +538,7 @@ test_pipe_idle_timeout (Fixture *f, gconstpointer data)
   g_assert_cmpuint (run.elapsed_ms, >=, 1000);
   assert_contains (run.err, "furlhint connect: the peer sent nothing for 1000 ms after the "
                    "end of standard input (--idle-timeout): ending the relay\n");
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   g_free (furl);
   g_free (hint);
@@ -636,7 +552,7 @@ test_timeout (Fixture *f, gconstpointer data)
   GError *error = NULL;
   LabBlackHole *hole;
   gchar *hint, *furl, *expected;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
@@ -656,7 +572,7 @@ test_timeout (Fixture *f, gconstpointer data)
   g_assert_cmpstr (run.out, ==, expected);
   g_free (expected);
   assert_contains (run.err, ": no connection established within client timeout (1000 ms)\n");
-  run_clear (&run);
+  lab_cli_run_clear (&run);
   g_free (furl);
   g_free (hint);
 }
@@ -668,7 +584,7 @@ test_sigint (Fixture *f, gconstpointer data)
   GError *error = NULL;
   LabBlackHole *hole;
   gchar *hint, *furl, *expected;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
@@ -699,7 +615,7 @@ test_sigint (Fixture *f, gconstpointer data)
   g_assert_cmpstr (run.out, ==, expected);
   g_free (expected);
   assert_contains (run.err, "furlhint connect: interrupted after ");
-  run_clear (&run);
+  lab_cli_run_clear (&run);
   g_free (furl);
   g_free (hint);
 }
@@ -713,7 +629,7 @@ test_anonymous (Fixture *f, gconstpointer data)
   socklen_t len = sizeof sin;
   int listener, accepted;
   gchar *hint, *furl, *expected, *only;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
@@ -754,7 +670,7 @@ test_anonymous (Fixture *f, gconstpointer data)
   g_assert_cmpint (accepted, ==, -1);
   g_assert_cmpint (errno, ==, EAGAIN);
   close (listener);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
   g_free (furl);
   g_free (hint);
 }
@@ -763,7 +679,7 @@ test_anonymous (Fixture *f, gconstpointer data)
 static void
 test_usage (Fixture *f, gconstpointer data)
 {
-  Run run = { 0 };
+  LabCliRun run = { 0 };
   gchar *furl = make_furl ("tcp:127.0.0.1:1");
   GBytes *furl_line;
 
@@ -775,45 +691,45 @@ test_usage (Fixture *f, gconstpointer data)
   run_connect (&run, NULL, NULL);
   g_assert_cmpint (run.status, ==, 2);
   assert_contains (run.err, "furlhint connect: no FURL given\n");
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   run_connect (&run, NULL, "--timeout", "0", furl, NULL);
   g_assert_cmpint (run.status, ==, 2);
   assert_contains (run.err, "--timeout must be a number of seconds above 0");
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   run_connect (&run, NULL, "--stagger", "-1", furl, NULL);
   g_assert_cmpint (run.status, ==, 2);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   run_connect (&run, NULL, "--pipe", "--idle-timeout", "-1", furl, NULL);
   g_assert_cmpint (run.status, ==, 2);
   assert_contains (run.err, "--idle-timeout must be a number of seconds from 0");
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   run_connect (&run, NULL, furl, furl, NULL);
   g_assert_cmpint (run.status, ==, 2);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   run_connect (&run, NULL, "--pipe", "-", NULL);
   g_assert_cmpint (run.status, ==, 2);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   run_connect (&run, NULL, "--config", "/nonexistent/tahoe.cfg", furl, NULL);
   g_assert_cmpint (run.status, ==, 3);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   run_connect (&run, NULL, "pb://not-a-furl", NULL);
   g_assert_cmpint (run.status, ==, 1);
   g_assert_cmpstr (run.out, ==, "");
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   /* "-": the FURL from stdin (a closed port: refused, exit 1). */
   furl_line = g_bytes_new (furl, strlen (furl));
   run_connect (&run, furl_line, "-", NULL);
   g_assert_cmpint (run.status, ==, 1);
   g_assert_cmpstr (run.out, ==, "not connected\n  hint 1 tcp:127.0.0.1:1: connection refused\n");
-  run_clear (&run);
+  lab_cli_run_clear (&run);
   g_bytes_unref (furl_line);
   g_free (furl);
 }
