@@ -117,15 +117,20 @@ make_context (Fixture *f, const gchar *cfg, gboolean fake)
     }
 }
 
+/* Starts listening with the fixture's callbacks and waits for it; with
+ * @keys_only, only the missing keys are created (`furlhint location
+ * --create`). */
 static void
-start (Fixture *f)
+start (Fixture *f, gboolean keys_only)
 {
   FurlHintListenOptions options = {
     .struct_size = sizeof options,
+    .create_keys = keys_only,
     .status = on_status,
     .status_data = f,
     .incoming = on_incoming,
     .incoming_data = f,
+    .keys_only = keys_only,
   };
 
   furlhint_context_listen_async (f->ctx, &options, NULL, listen_done, f);
@@ -242,7 +247,7 @@ test_tcp (Fixture *f, gconstpointer data)
   cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
                          "tub.location = tcp:127.0.0.1:%u\n", port, port);
   make_context (f, cfg, FALSE);
-  start (f);
+  start (f, FALSE);
   g_assert_no_error (f->error);
   hint = g_strdup_printf ("tcp:127.0.0.1:%u", port);
   g_assert_cmpstrv (furlhint_listener_get_hints (f->listener), ((const gchar *const[]) { hint, NULL }));
@@ -314,7 +319,7 @@ test_auto (Fixture *f, gconstpointer data)
   cfg = g_strdup_printf ("[node]\nanonymous = False\ntub.port = tcp:%u\ntub.location = AUTO\n",
                          port);
   make_context (f, cfg, FALSE);
-  start (f);
+  start (f, FALSE);
   g_assert_no_error (f->error);
   hints = furlhint_listener_get_hints (f->listener);
   g_assert_cmpuint (g_strv_length ((gchar **) hints), ==, G_N_ELEMENTS (addresses));
@@ -351,7 +356,7 @@ test_fake_publish (Fixture *f, gconstpointer data)
                          "tub.location = onion:80:hiddenServiceDir=%s\n"
                          "[fake_publisher]\nrecord = %s\n", dir, f->record);
   make_context (f, cfg, TRUE);
-  start (f);
+  start (f, FALSE);
   g_assert_no_error (f->error);
   g_assert_cmpstrv (furlhint_listener_get_hints (f->listener),
                     ((const gchar *const[]) { FAKE_HINT, NULL }));
@@ -388,23 +393,6 @@ test_fake_publish (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_lines (f->record, "fini"), ==, 1);
 }
 
-static void
-start_keys_only (Fixture *f)
-{
-  FurlHintListenOptions options = {
-    .struct_size = sizeof options,
-    .create_keys = TRUE,
-    .status = on_status,
-    .status_data = f,
-    .incoming = on_incoming,
-    .incoming_data = f,
-    .keys_only = TRUE,
-  };
-
-  furlhint_context_listen_async (f->ctx, &options, NULL, listen_done, f);
-  g_assert_true (lab_iterate_until (&f->done, WAIT_MS));
-}
-
 /* keys_only (`furlhint location --create`): only the endpoint whose key
  * is missing is published, with create_key, and nothing is bound for
  * tub.port nor advertised; with no key missing it succeeds doing nothing;
@@ -430,7 +418,7 @@ test_keys_only (Fixture *f, gconstpointer data)
                          "[fake_publisher]\nrecord = %s\n", port, port, have, missing,
                          f->record);
   make_context (f, cfg, TRUE);
-  start_keys_only (f);
+  start (f, TRUE);
   g_assert_no_error (f->error);
   g_assert_cmpstrv (furlhint_listener_get_hints (f->listener), ((const gchar *const[]) { NULL }));
   g_assert_cmpuint (count_lines (f->record, "publish "), ==, 1);
@@ -453,7 +441,7 @@ test_keys_only (Fixture *f, gconstpointer data)
                          "tub.location = tcp:127.0.0.1:%u,onion:80:hiddenServiceDir=%s\n",
                          port, port, have);
   make_context (f, cfg, FALSE);
-  start_keys_only (f);
+  start (f, TRUE);
   g_assert_no_error (f->error);
   g_assert_cmpuint (f->statuses->len, ==, 0);
   g_clear_pointer (&f->listener, furlhint_listener_unref);
@@ -464,7 +452,7 @@ test_keys_only (Fixture *f, gconstpointer data)
   g_free (cfg);
   cfg = g_strdup_printf ("[node]\ntub.location = onion:81:hiddenServiceDir=%s\n", missing);
   make_context (f, cfg, FALSE);
-  start_keys_only (f);
+  start (f, TRUE);
   g_assert_null (f->listener);
   g_assert_error (f->error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
   g_assert_nonnull (strstr (f->error->message, "could not create every missing key: "));
@@ -482,7 +470,7 @@ test_unref_unpublishes (Fixture *f, gconstpointer data)
   cfg = g_strdup_printf ("[node]\nanonymous = true\ntub.location = onion:80\n"
                          "[fake_publisher]\nrecord = %s\n", f->record);
   make_context (f, cfg, TRUE);
-  start (f);
+  start (f, FALSE);
   g_assert_no_error (f->error);
   g_clear_pointer (&f->listener, furlhint_listener_unref);
   g_assert_cmpuint (count_lines (f->record, "publish onion 80 onion:80 "), ==, 1);
@@ -501,7 +489,7 @@ test_anonymous_revealing_hint (Fixture *f, gconstpointer data)
   cfg = g_strdup_printf ("[node]\nanonymous = true\ntub.location = onion:80\n"
                          "[fake_publisher]\nrecord = %s\nhint = tcp:203.0.113.5:80\n", f->record);
   make_context (f, cfg, TRUE);
-  start (f);
+  start (f, FALSE);
   g_assert_error (f->error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
   g_assert_nonnull (strstr (f->error->message, "published it as 'tcp:203.0.113.5:80', which "
                                                "would reveal this node; withdrawn"));
@@ -524,7 +512,7 @@ test_partial (Fixture *f, gconstpointer data)
   cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
                          "tub.location = onion:80,tcp:127.0.0.1:%u\n", port, port);
   make_context (f, cfg, FALSE);
-  start (f);
+  start (f, FALSE);
   g_assert_no_error (f->error);
   hint = g_strdup_printf ("tcp:127.0.0.1:%u", port);
   g_assert_cmpstrv (furlhint_listener_get_hints (f->listener), ((const gchar *const[]) { hint, NULL }));
@@ -541,7 +529,7 @@ test_failures (Fixture *f, gconstpointer data)
   if (!lab_ready ())
     return;
   make_context (f, "[node]\nanonymous = true\ntub.location =\n", FALSE);
-  start (f);
+  start (f, FALSE);
   g_assert_error (f->error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
   g_assert_true (g_str_has_prefix (f->error->message, "the configuration listens nowhere"));
   g_clear_pointer (&f->ctx, furlhint_context_unref);
@@ -549,7 +537,7 @@ test_failures (Fixture *f, gconstpointer data)
   f->done = FALSE;
 
   make_context (f, "[node]\nanonymous = true\ntub.location = onion:80\n", FALSE);
-  start (f);
+  start (f, FALSE);
   g_assert_error (f->error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
   g_assert_cmpstr (f->error->message, ==,
                    "no listener could be brought up: onion:80 (tub.location, tahoe.cfg:3): no "
