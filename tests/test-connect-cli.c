@@ -69,13 +69,6 @@ run_connect (LabCliRun *run,
   lab_cli_run (run, input, (const gchar *const *) argv->pdata, RUN_TIMEOUT_MS);
 }
 
-static void
-assert_contains (const gchar *haystack, const gchar *needle)
-{
-  if (strstr (haystack, needle) == NULL)
-    g_error ("expected \"%s\" in:\n%s", needle, haystack);
-}
-
 static gchar *
 make_furl (const gchar *hints)
 {
@@ -152,8 +145,8 @@ test_refused (Fixture *f, gconstpointer data)
   g_assert_cmpstr (run.out, ==, expected);
   g_free (expected);
   expected = g_strdup_printf ("ms: 127.0.0.1:%u: ", refused);
-  assert_contains (run.err, "furlhint connect: not connected after ");
-  assert_contains (run.err, expected);
+  lab_assert_contains (run.err, "furlhint connect: not connected after ");
+  lab_assert_contains (run.err, expected);
   g_free (expected);
   lab_cli_run_clear (&run);
   g_free (furl);
@@ -208,7 +201,7 @@ test_json (Fixture *f, gconstpointer data)
                               "\"routed\":true,\"plugin\":\"tcp\",\"target\":{\"host\":\"127.0.0.1\","
                               "\"port\":%u,\"host_kind\":\"ipv4\",\"hint\":\"tcp:127.0.0.1:%u\"},"
                               "\"anon_class\":\"clear\",\"tier\":0,\"delay_ms\":250,", live, live, live);
-  assert_contains (lines[4], expected);
+  lab_assert_contains (lines[4], expected);
   g_free (expected);
   expected = g_strdup_printf ("\"statuses\":[{\"hint_index\":0,\"hint\":\"tcp:127.0.0.1:%u\","
                               "\"status\":\"connection refused\"},{\"hint_index\":1,"
@@ -231,10 +224,10 @@ test_json (Fixture *f, gconstpointer data)
   lines = g_strsplit (run.out, "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, 4);
   g_assert_true (g_str_has_prefix (lines[2], "{\"event\":\"result\",\"ok\":false,"));
-  assert_contains (lines[2], "\"winner\":null,");
+  lab_assert_contains (lines[2], "\"winner\":null,");
   expected = g_strdup_printf ("\"domain\":\"connect\",\"error\":\"refused\","
                               "\"message\":\"127.0.0.1:%u: ", refused);
-  assert_contains (lines[2], expected);
+  lab_assert_contains (lines[2], expected);
   g_free (expected);
   g_strfreev (lines);
   lab_cli_run_clear (&run);
@@ -281,7 +274,7 @@ test_pipe (Fixture *f, gconstpointer data)
   /* The report went to stderr. */
   expected = g_strdup_printf ("connected via hint 1 %s (tcp, clear, direct TCP to 127.0.0.1:%u) in ",
                               hint, live);
-  assert_contains (run.err, expected);
+  lab_assert_contains (run.err, expected);
   g_free (expected);
   lab_cli_run_clear (&run);
 
@@ -491,8 +484,8 @@ test_pipe_end_of_input (Fixture *f, gconstpointer data)
   run_pipe (&run, "ping\n", go_path, furl, NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_cmpstr (run.out, ==, "pong ping\n");
-  assert_contains (run.err, END_OF_INPUT "; reading the peer until it closes or has been "
-                   "silent for 30000 ms\n");
+  lab_assert_contains (run.err, END_OF_INPUT "; reading the peer until it closes or has been "
+                       "silent for 30000 ms\n");
   lab_cli_run_clear (&run);
 
   /* The old way, on request: the peer reads the FIN and hangs up. The
@@ -502,7 +495,7 @@ test_pipe_end_of_input (Fixture *f, gconstpointer data)
   run_pipe (&run, "ping\n", NULL, "--half-close", furl, NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_cmpuint (run.out_len, ==, 0);
-  assert_contains (run.err, END_OF_INPUT " (write side shut down: --half-close); ");
+  lab_assert_contains (run.err, END_OF_INPUT " (write side shut down: --half-close); ");
   lab_cli_run_clear (&run);
 
   g_free (furl);
@@ -536,8 +529,8 @@ test_pipe_idle_timeout (Fixture *f, gconstpointer data)
   g_assert_cmpint (run.status, ==, 0);
   g_assert_cmpuint (run.out_len, ==, 0);
   g_assert_cmpuint (run.elapsed_ms, >=, 1000);
-  assert_contains (run.err, "furlhint connect: the peer sent nothing for 1000 ms after the "
-                   "end of standard input (--idle-timeout): ending the relay\n");
+  lab_assert_contains (run.err, "furlhint connect: the peer sent nothing for 1000 ms after the "
+                       "end of standard input (--idle-timeout): ending the relay\n");
   lab_cli_run_clear (&run);
 
   g_free (furl);
@@ -571,7 +564,7 @@ test_timeout (Fixture *f, gconstpointer data)
   expected = g_strdup_printf ("not connected\n  hint 1 %s: abandoned\n", hint);
   g_assert_cmpstr (run.out, ==, expected);
   g_free (expected);
-  assert_contains (run.err, ": no connection established within client timeout (1000 ms)\n");
+  lab_assert_contains (run.err, ": no connection established within client timeout (1000 ms)\n");
   lab_cli_run_clear (&run);
   g_free (furl);
   g_free (hint);
@@ -614,7 +607,7 @@ test_sigint (Fixture *f, gconstpointer data)
   expected = g_strdup_printf ("not connected\n  hint 1 %s: abandoned\n", hint);
   g_assert_cmpstr (run.out, ==, expected);
   g_free (expected);
-  assert_contains (run.err, "furlhint connect: interrupted after ");
+  lab_assert_contains (run.err, "furlhint connect: interrupted after ");
   lab_cli_run_clear (&run);
   g_free (furl);
   g_free (hint);
@@ -660,8 +653,8 @@ test_anonymous (Fixture *f, gconstpointer data)
   expected = g_strdup_printf ("not connected\n  hint 1 %s: no route: ", hint);
   g_assert_true (g_str_has_prefix (run.out, expected));
   g_free (expected);
-  assert_contains (run.out, "anonymous mode");
-  assert_contains (run.err, "not connected after ");
+  lab_assert_contains (run.out, "anonymous mode");
+  lab_assert_contains (run.err, "not connected after ");
   /* Nothing in stderr's live lines either: no attempt started. */
   g_assert_null (strstr (run.err, "connecting"));
 
@@ -690,12 +683,12 @@ test_usage (Fixture *f, gconstpointer data)
     }
   run_connect (&run, NULL, NULL);
   g_assert_cmpint (run.status, ==, 2);
-  assert_contains (run.err, "furlhint connect: no FURL given\n");
+  lab_assert_contains (run.err, "furlhint connect: no FURL given\n");
   lab_cli_run_clear (&run);
 
   run_connect (&run, NULL, "--timeout", "0", furl, NULL);
   g_assert_cmpint (run.status, ==, 2);
-  assert_contains (run.err, "--timeout must be a number of seconds above 0");
+  lab_assert_contains (run.err, "--timeout must be a number of seconds above 0");
   lab_cli_run_clear (&run);
 
   run_connect (&run, NULL, "--stagger", "-1", furl, NULL);
@@ -704,7 +697,7 @@ test_usage (Fixture *f, gconstpointer data)
 
   run_connect (&run, NULL, "--pipe", "--idle-timeout", "-1", furl, NULL);
   g_assert_cmpint (run.status, ==, 2);
-  assert_contains (run.err, "--idle-timeout must be a number of seconds from 0");
+  lab_assert_contains (run.err, "--idle-timeout must be a number of seconds from 0");
   lab_cli_run_clear (&run);
 
   run_connect (&run, NULL, furl, furl, NULL);

@@ -57,13 +57,6 @@ run_demo (gint *status, const gchar *first, ...)
                          status);
 }
 
-static void
-assert_contains (const gchar *haystack, const gchar *needle)
-{
-  if (strstr (haystack, needle) == NULL)
-    g_error ("expected \"%s\" in:\n%s", needle, haystack);
-}
-
 /* Parse, plan and an asynchronous connect that wins on the echo server
  * (the refused port and the unconfigured Tor hint lose), one line echoed. */
 static void
@@ -85,24 +78,24 @@ test_connect (Fixture *f, gconstpointer data)
   out = run_demo (&status, furl, "one line through furlhint", NULL);
   g_assert_cmpint (status, ==, 0);
   /* the FURL, its secret name censored */
-  assert_contains (out, "FURL pb://" TUBID "@tcp:127.0.0.1:");
-  assert_contains (out, "/" FURLHINT_CENSORED "\n");
+  lab_assert_contains (out, "FURL pb://" TUBID "@tcp:127.0.0.1:");
+  lab_assert_contains (out, "/" FURLHINT_CENSORED "\n");
   g_assert_null (strstr (out, "swissnum"));
-  assert_contains (out, "  kind: furl, network: any\n");
-  assert_contains (out, "  hint 2: tor:abc.onion:80 (type tor)\n");
+  lab_assert_contains (out, "  kind: furl, network: any\n");
+  lab_assert_contains (out, "  hint 2: tor:abc.onion:80 (type tor)\n");
   /* the plan and why, with the enums' nicks */
-  assert_contains (out, "mode: normal\n[connections] tcp = tcp\n");
-  assert_contains (out, "plugin tor: anonymous, carries tcp, not configured\n");
+  lab_assert_contains (out, "mode: normal\n[connections] tcp = tcp\n");
+  lab_assert_contains (out, "plugin tor: anonymous, carries tcp, not configured\n");
   want_route = g_strdup_printf ("  route #1: tcp:127.0.0.1:%u: clear via tcp: direct TCP to 127.0.0.1:%u",
                                 port, port);
-  assert_contains (out, want_route);
-  assert_contains (out, "  tor:abc.onion:80: rejected (not-configured): tor: hint needs the 'tor' transport");
-  assert_contains (out, "verdict: 1 route in 1 tier\n");
+  lab_assert_contains (out, want_route);
+  lab_assert_contains (out, "  tor:abc.onion:80: rejected (not-configured): tor: hint needs the 'tor' transport");
+  lab_assert_contains (out, "verdict: 1 route in 1 tier\n");
   /* the connect, on the main loop */
-  assert_contains (out, "through tcp (clear): direct TCP to 127.0.0.1:");
-  assert_contains (out, "  hint 1: connected\n");
-  assert_contains (out, "  hint 2: no route: tor: hint needs the 'tor' transport");
-  assert_contains (out, "echo: one line through furlhint\n");
+  lab_assert_contains (out, "through tcp (clear): direct TCP to 127.0.0.1:");
+  lab_assert_contains (out, "  hint 1: connected\n");
+  lab_assert_contains (out, "  hint 2: no route: tor: hint needs the 'tor' transport");
+  lab_assert_contains (out, "echo: one line through furlhint\n");
 }
 
 /* Anonymous mode from Python: the clear hint is refused by the policy,
@@ -124,10 +117,10 @@ test_anonymous (Fixture *f, gconstpointer data)
 
   out = run_demo (&status, "--anonymous", furl, NULL);
   g_assert_cmpint (status, ==, 1);
-  assert_contains (out, "mode: anonymous\n");
-  assert_contains (out, "rejected (revealing): ");
-  assert_contains (out, "verdict: 0 routes in 0 tiers\n");
-  assert_contains (out, "no route: ");
+  lab_assert_contains (out, "mode: anonymous\n");
+  lab_assert_contains (out, "rejected (revealing): ");
+  lab_assert_contains (out, "verdict: 0 routes in 0 tiers\n");
+  lab_assert_contains (out, "no route: ");
   g_assert_null (strstr (out, "connected in"));
   g_assert_null (strstr (out, "echo:"));
 }
@@ -144,8 +137,8 @@ test_bad_furl (Fixture *f, gconstpointer data)
     return;
   out = run_demo (&status, "pb://notbase32!!@tcp:127.0.0.1:9/x", NULL);
   g_assert_cmpint (status, ==, 2);
-  assert_contains (out, "refused: ");
-  assert_contains (out, "(furl/bad-tubid)\n");
+  lab_assert_contains (out, "refused: ");
+  lab_assert_contains (out, "(furl/bad-tubid)\n");
 }
 
 int

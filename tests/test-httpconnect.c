@@ -108,13 +108,6 @@ run_cli (LabCliRun *run,
   lab_cli_run (run, input, (const gchar *const *) argv->pdata, RUN_TIMEOUT_MS);
 }
 
-static void
-assert_contains (const gchar *haystack, const gchar *needle)
-{
-  if (strstr (haystack, needle) == NULL)
-    g_error ("expected \"%s\" in:\n%s", needle, haystack);
-}
-
 /* How many tunnels tinyproxy has opened so far. */
 static guint
 count_tunnels (Fixture *f)
@@ -156,7 +149,7 @@ assert_round_trip (Fixture *f, const gchar *cfg, const gchar *override)
   g_assert_cmpmem (run.out, run.out_len, "ping through the proxy\n", 23);
   route = g_strdup_printf ("(httpconnect, proxied, HTTP CONNECT via proxy 127.0.0.1:%u to "
                            "127.0.0.1:%u", f->proxy_port, f->echo_port);
-  assert_contains (run.err, route);
+  lab_assert_contains (run.err, route);
   lab_cli_run_clear (&run);
   g_assert_cmpuint (count_tunnels (f), ==, before + 1);
 }
@@ -188,9 +181,9 @@ test_selected_by_override (Fixture *f, gconstpointer data)
 
   run_cli (&run, NULL, "rank", "--explain", "--config", cfg, f->furl, NULL);
   g_assert_cmpint (run.status, ==, 0);
-  assert_contains (run.out, "carrier httpconnect (proxied): configured but not used for public "
-                            "TCP hints: [connections] tcp = tcp; use it with tcp = httpconnect "
-                            "or --override tcp=httpconnect");
+  lab_assert_contains (run.out, "carrier httpconnect (proxied): configured but not used for public "
+                                "TCP hints: [connections] tcp = tcp; use it with tcp = httpconnect "
+                                "or --override tcp=httpconnect");
   lab_cli_run_clear (&run);
 
   assert_round_trip (f, cfg, "tcp=httpconnect");
@@ -213,17 +206,17 @@ test_anonymous_never (Fixture *f, gconstpointer data)
 
   run_cli (&run, NULL, "rank", "--explain", "--config", cfg, f->furl, NULL);
   g_assert_cmpint (run.status, ==, 1);
-  assert_contains (run.out, "[connections] tcp = httpconnect: NOT used: anonymous mode forbids "
-                            "a proxied carrier (the 'httpconnect' plugin); public TCP hints go "
-                            "nowhere");
-  assert_contains (run.out, "[connections] tcp = httpconnect is not used for this hint: "
-                            "anonymous mode forbids a proxied carrier");
+  lab_assert_contains (run.out, "[connections] tcp = httpconnect: NOT used: anonymous mode forbids "
+                                "a proxied carrier (the 'httpconnect' plugin); public TCP hints go "
+                                "nowhere");
+  lab_assert_contains (run.out, "[connections] tcp = httpconnect is not used for this hint: "
+                                "anonymous mode forbids a proxied carrier");
   lab_cli_run_clear (&run);
 
   run_cli (&run, NULL, "rank", "--config", cfg, "--override", "tcp=httpconnect", f->furl, NULL);
   g_assert_cmpint (run.status, ==, 1);
-  assert_contains (run.out, "per-peer override tcp: httpconnect asks for a proxied route, which "
-                            "anonymous mode forbids");
+  lab_assert_contains (run.out, "per-peer override tcp: httpconnect asks for a proxied route, which "
+                                "anonymous mode forbids");
   lab_cli_run_clear (&run);
 
   run_cli (&run, NULL, "connect", "--config", cfg, "--timeout", "5", f->furl, NULL);
@@ -235,8 +228,8 @@ test_anonymous_never (Fixture *f, gconstpointer data)
   onion_furl = g_strdup_printf ("pb://" TUB "@tcp:vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7"
                                 "ngmcopnpyyd.onion:3457/swissnum");
   run_cli (&run, NULL, "rank", "--explain", "--config", cfg, onion_furl, NULL);
-  assert_contains (run.out, "is not used for this hint: its host belongs to the tor plugin's "
-                            "network, which reaches it natively");
+  lab_assert_contains (run.out, "is not used for this hint: its host belongs to the tor plugin's "
+                                "network, which reaches it natively");
   lab_cli_run_clear (&run);
 
   g_assert_cmpuint (count_tunnels (f), ==, before);
@@ -263,7 +256,7 @@ test_failures (Fixture *f, gconstpointer data)
   g_assert_cmpint (run.status, ==, 1);
   expected = g_strdup_printf ("HTTP proxy 127.0.0.1:%u refused CONNECT: \"HTTP/1.1 500 ",
                               f->proxy_port);
-  assert_contains (run.err, expected);
+  lab_assert_contains (run.err, expected);
   lab_cli_run_clear (&run);
 
   down_text = g_strdup_printf ("[connections]\ntcp = httpconnect\n[httpconnect]\n"
@@ -271,7 +264,7 @@ test_failures (Fixture *f, gconstpointer data)
   down_cfg = lab_write_file (f->lab, "down.cfg", down_text);
   run_cli (&run, NULL, "connect", "--config", down_cfg, "--timeout", "10", f->furl, NULL);
   g_assert_cmpint (run.status, ==, 1);
-  assert_contains (run.err, "cannot connect to the proxy (is it running?)");
+  lab_assert_contains (run.err, "cannot connect to the proxy (is it running?)");
   lab_cli_run_clear (&run);
 }
 
@@ -288,8 +281,8 @@ test_bad_proxy (Fixture *f, gconstpointer data)
   cfg = lab_write_file (f->lab, "bad.cfg", "[httpconnect]\nproxy = tcp:proxy.example:8888\n");
   run_cli (&run, NULL, "check-config", cfg, NULL);
   g_assert_cmpint (run.status, ==, 1);
-  assert_contains (run.err, "[httpconnect] proxy = tcp:proxy.example:8888: expected "
-                            "tcp:ADDRESS:PORT with an IP address or localhost");
+  lab_assert_contains (run.err, "[httpconnect] proxy = tcp:proxy.example:8888: expected "
+                                "tcp:ADDRESS:PORT with an IP address or localhost");
   lab_cli_run_clear (&run);
 }
 
@@ -325,7 +318,7 @@ test_plugin_check (Fixture *f, gconstpointer data)
       g_assert_no_error (error);
       g_test_message ("%s\n%s", out, err);
       g_assert_true (g_spawn_check_wait_status (status, NULL));
-      assert_contains (out, "checks, 0 failed");
+      lab_assert_contains (out, "checks, 0 failed");
     }
 }
 
