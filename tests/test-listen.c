@@ -557,6 +557,67 @@ read_line (GDataInputStream *in)
   return line;
 }
 
+/* The start of every `furlhint listen` case: the lab and the command are
+ * there. Writes a tahoe.cfg into the lab that listens on, and advertises,
+ * 127.0.0.1:*@port (a free port); returns its path (free it), or NULL
+ * when the test is skipped. */
+static gchar *
+cli_listen_setup (Fixture *f, guint16 *port)
+{
+  g_autofree gchar *cfg = NULL;
+
+  if (!lab_ready ())
+    return NULL;
+  if (g_getenv ("FURLHINT_CLI") == NULL)
+    {
+      g_test_skip ("FURLHINT_CLI is not set (run through make check)");
+      return NULL;
+    }
+  *port = lab_free_port ("127.0.0.1");
+  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
+                         "tub.location = tcp:127.0.0.1:%u\n", *port, *port);
+  return lab_write_file (f->lab, "tahoe.cfg", cfg);
+}
+
+/* Reads stderr lines of `furlhint listen` until @wanted. */
+static void
+wait_stderr_line (GDataInputStream *err, const gchar *wanted)
+{
+  gchar *line;
+
+  while ((line = read_line (err)) != NULL)
+    {
+      gboolean found = g_str_equal (line, wanted);
+
+      g_free (line);
+      if (found)
+        return;
+    }
+  g_error ("furlhint listen ended its stderr before \"%s\"", wanted);
+}
+
+/* The rest of `furlhint listen`'s stderr says its listener was withdrawn
+ * ("...: closed"), and it exits 0. */
+static void
+assert_closed_exit_0 (GSubprocess *server, GDataInputStream *err)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean closed = FALSE;
+  gchar *line;
+
+  while ((line = read_line (err)) != NULL)
+    {
+      if (g_str_has_suffix (line, "): closed"))
+        closed = TRUE;
+      g_free (line);
+    }
+  g_assert_true (closed);
+  g_subprocess_wait (server, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (server));
+  g_assert_cmpint (g_subprocess_get_exit_status (server), ==, 0);
+}
+
 /* `listen --echo` (@data NULL) or `listen --exec @data` prints the FURL
  * first; `connect --pipe --half-close` round-trips through it; SIGTERM
  * closes and exits 0. */
@@ -568,25 +629,16 @@ test_cli_serve (Fixture *f, gconstpointer data)
   g_autoptr(GSubprocess) server = NULL, client = NULL;
   g_autoptr(GDataInputStream) out = NULL, err = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *cfg = NULL, *path = NULL, *furl = NULL, *prefix = NULL;
-  g_autofree gchar *echoed = NULL, *status = NULL;
+  g_autofree gchar *path = NULL, *furl = NULL, *prefix = NULL;
+  g_autofree gchar *echoed = NULL;
   g_autoptr(GBytes) input = g_bytes_new_static ("hello, listener\n", 16);
   g_autoptr(GBytes) output = NULL;
   guint16 port;
-  gboolean closed = FALSE;
   gchar *line;
 
-  if (!lab_ready ())
+  path = cli_listen_setup (f, &port);
+  if (path == NULL)
     return;
-  if (cli == NULL)
-    {
-      g_test_skip ("FURLHINT_CLI is not set (run through make check)");
-      return;
-    }
-  port = lab_free_port ("127.0.0.1");
-  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
-                         "tub.location = tcp:127.0.0.1:%u\n", port, port);
-  path = lab_write_file (f->lab, "tahoe.cfg", cfg);
   /* the one endpoint `furlhint connect` may reach: the FURL's hint */
   {
     g_autofree gchar *endpoint = g_strdup_printf ("127.0.0.1:%u", port);
@@ -616,47 +668,12 @@ test_cli_serve (Fixture *f, gconstpointer data)
   g_assert_cmpstr (echoed, ==, exec != NULL ? "HELLO, LISTENER\n" : "hello, listener\n");
 
   /* the server said it served one connection and closed it */
-  status = g_strdup ("furlhint listen: connection 1 closed");
-  while ((line = read_line (err)) != NULL)
-    {
-      gboolean found = g_str_equal (line, status);
-
-      g_free (line);
-      if (found)
-        break;
-    }
+  wait_stderr_line (err, "furlhint listen: connection 1 closed");
   g_subprocess_send_signal (server, SIGTERM);
-  while ((line = read_line (err)) != NULL)
-    {
-      if (g_str_has_suffix (line, "): closed"))
-        closed = TRUE;
-      g_free (line);
-    }
-  g_assert_true (closed);
-  g_subprocess_wait (server, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (server));
-  g_assert_cmpint (g_subprocess_get_exit_status (server), ==, 0);
+  assert_closed_exit_0 (server, err);
   /* nothing after the FURL on stdout */
   line = read_line (out);
   g_assert_null (line);
-}
-
-/* Reads stderr lines of `furlhint listen` until @wanted. */
-static void
-wait_stderr_line (GDataInputStream *err, const gchar *wanted)
-{
-  gchar *line;
-
-  while ((line = read_line (err)) != NULL)
-    {
-      gboolean found = g_str_equal (line, wanted);
-
-      g_free (line);
-      if (found)
-        return;
-    }
-  g_error ("furlhint listen ended its stderr before \"%s\"", wanted);
 }
 
 static GSocketConnection *
@@ -697,25 +714,16 @@ test_cli_pipe (Fixture *f, gconstpointer data)
   g_autoptr(GDataInputStream) out = NULL, err = NULL, peer_in = NULL;
   g_autoptr(GSocketConnection) peer = NULL, second = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *cfg = NULL, *path = NULL, *furl = NULL, *expected = NULL;
+  g_autofree gchar *path = NULL, *furl = NULL, *expected = NULL;
   g_autofree gchar *line = NULL, *answer = NULL, *again = NULL, *after = NULL;
   GOutputStream *server_in;
   gchar byte;
   guint16 port;
-  gboolean closed = FALSE;
   gchar *l;
 
-  if (!lab_ready ())
+  path = cli_listen_setup (f, &port);
+  if (path == NULL)
     return;
-  if (cli == NULL)
-    {
-      g_test_skip ("FURLHINT_CLI is not set (run through make check)");
-      return;
-    }
-  port = lab_free_port ("127.0.0.1");
-  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
-                         "tub.location = tcp:127.0.0.1:%u\n", port, port);
-  path = lab_write_file (f->lab, "tahoe.cfg", cfg);
   server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                              G_SUBPROCESS_FLAGS_STDERR_PIPE,
                              &error, cli, "listen", "--config", path, "--pipe",
@@ -763,17 +771,7 @@ test_cli_pipe (Fixture *f, gconstpointer data)
   g_assert_true (g_io_stream_close (G_IO_STREAM (peer), NULL, &error));
   g_assert_no_error (error);
   wait_stderr_line (err, "furlhint listen: connection 1 closed (--pipe: closing)");
-  while ((l = read_line (err)) != NULL)
-    {
-      if (g_str_has_suffix (l, "): closed"))
-        closed = TRUE;
-      g_free (l);
-    }
-  g_assert_true (closed);
-  g_subprocess_wait (server, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (server));
-  g_assert_cmpint (g_subprocess_get_exit_status (server), ==, 0);
+  assert_closed_exit_0 (server, err);
   l = read_line (out);
   g_assert_null (l);
 }
@@ -788,23 +786,13 @@ test_cli_pipe_signal (Fixture *f, gconstpointer data)
   g_autoptr(GDataInputStream) out = NULL, err = NULL;
   g_autoptr(GSocketConnection) peer = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *cfg = NULL, *path = NULL, *furl = NULL, *line = NULL;
+  g_autofree gchar *path = NULL, *furl = NULL, *line = NULL;
   gchar byte;
   guint16 port;
-  gboolean closed = FALSE;
-  gchar *l;
 
-  if (!lab_ready ())
+  path = cli_listen_setup (f, &port);
+  if (path == NULL)
     return;
-  if (cli == NULL)
-    {
-      g_test_skip ("FURLHINT_CLI is not set (run through make check)");
-      return;
-    }
-  port = lab_free_port ("127.0.0.1");
-  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
-                         "tub.location = tcp:127.0.0.1:%u\n", port, port);
-  path = lab_write_file (f->lab, "tahoe.cfg", cfg);
   server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                              G_SUBPROCESS_FLAGS_STDERR_PIPE,
                              &error, cli, "listen", "--config", path, "--pipe", NULL);
@@ -824,17 +812,7 @@ test_cli_pipe_signal (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   wait_stderr_line (err, "furlhint listen: signal received: closing");
   wait_stderr_line (err, "furlhint listen: connection 1 closed");
-  while ((l = read_line (err)) != NULL)
-    {
-      if (g_str_has_suffix (l, "): closed"))
-        closed = TRUE;
-      g_free (l);
-    }
-  g_assert_true (closed);
-  g_subprocess_wait (server, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (server));
-  g_assert_cmpint (g_subprocess_get_exit_status (server), ==, 0);
+  assert_closed_exit_0 (server, err);
 }
 
 /* --json: the first line is an object with the FURL. Usage errors. */
@@ -845,20 +823,12 @@ test_cli_json_and_usage (Fixture *f, gconstpointer data)
   g_autoptr(GSubprocess) server = NULL;
   g_autoptr(GDataInputStream) out = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *cfg = NULL, *path = NULL, *first = NULL, *expected = NULL;
+  g_autofree gchar *path = NULL, *first = NULL, *expected = NULL;
   guint16 port;
 
-  if (!lab_ready ())
+  path = cli_listen_setup (f, &port);
+  if (path == NULL)
     return;
-  if (cli == NULL)
-    {
-      g_test_skip ("FURLHINT_CLI is not set (run through make check)");
-      return;
-    }
-  port = lab_free_port ("127.0.0.1");
-  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
-                         "tub.location = tcp:127.0.0.1:%u\n", port, port);
-  path = lab_write_file (f->lab, "tahoe.cfg", cfg);
   server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
                              &error, cli, "listen", "--config", path, "--echo", "--json",
                              "--tubid", "klzcmzngbqjnfciylwkq52ebgyerm33l", "--name", "swiss",
