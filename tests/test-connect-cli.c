@@ -69,6 +69,35 @@ run_connect (LabCliRun *run,
   lab_cli_run (run, input, (const gchar *const *) argv->pdata, RUN_TIMEOUT_MS);
 }
 
+/* The lab's echo server; returns its port. Lab set-up: its own connects
+ * (waiting for socat) are not the library's. */
+static guint16
+start_echo (Fixture *f)
+{
+  GError *error = NULL;
+  guint16 port;
+
+  leakcheck_suspend ();
+  port = lab_echo_server_start (f->lab, "127.0.0.1", &error);
+  leakcheck_resume ();
+  g_assert_no_error (error);
+  return port;
+}
+
+/* A black hole in the lab (lab set-up, as start_echo()). */
+static LabBlackHole *
+start_black_hole (Fixture *f)
+{
+  GError *error = NULL;
+  LabBlackHole *hole;
+
+  leakcheck_suspend ();
+  hole = lab_black_hole_new (f->lab, &error);
+  leakcheck_resume ();
+  g_assert_no_error (error);
+  return hole;
+}
+
 static gchar *
 make_furl (const gchar *hints)
 {
@@ -83,19 +112,13 @@ make_furl (const gchar *hints)
 static void
 test_winner (Fixture *f, gconstpointer data)
 {
-  GError *error = NULL;
   guint16 live, refused;
   gchar *hints, *furl, *expected;
   LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
-  /* Lab set-up: its own connects (waiting for socat) are not the
-   * library's. */
-  leakcheck_suspend ();
-  live = lab_echo_server_start (f->lab, "127.0.0.1", &error);
-  leakcheck_resume ();
-  g_assert_no_error (error);
+  live = start_echo (f);
   refused = lab_free_port ("127.0.0.1");
   f->fds_before = lab_count_open_fds ();
   hints = g_strdup_printf ("tcp:127.0.0.1:%u,tcp:127.0.0.1:%u", refused, live);
@@ -157,19 +180,13 @@ test_refused (Fixture *f, gconstpointer data)
 static void
 test_json (Fixture *f, gconstpointer data)
 {
-  GError *error = NULL;
   guint16 live, refused;
   gchar *hints, *furl, *expected, **lines;
   LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
-  /* Lab set-up: its own connects (waiting for socat) are not the
-   * library's. */
-  leakcheck_suspend ();
-  live = lab_echo_server_start (f->lab, "127.0.0.1", &error);
-  leakcheck_resume ();
-  g_assert_no_error (error);
+  live = start_echo (f);
   refused = lab_free_port ("127.0.0.1");
   f->fds_before = lab_count_open_fds ();
   hints = g_strdup_printf ("tcp:127.0.0.1:%u,tcp:127.0.0.1:%u", refused, live);
@@ -241,7 +258,6 @@ test_json (Fixture *f, gconstpointer data)
 static void
 test_pipe (Fixture *f, gconstpointer data)
 {
-  GError *error = NULL;
   guint16 live;
   gchar *hint, *furl, *expected;
   guint8 *bytes;
@@ -251,12 +267,7 @@ test_pipe (Fixture *f, gconstpointer data)
 
   if (!lab_ready ())
     return;
-  /* Lab set-up: its own connects (waiting for socat) are not the
-   * library's. */
-  leakcheck_suspend ();
-  live = lab_echo_server_start (f->lab, "127.0.0.1", &error);
-  leakcheck_resume ();
-  g_assert_no_error (error);
+  live = start_echo (f);
   f->fds_before = lab_count_open_fds ();
   hint = g_strdup_printf ("tcp:127.0.0.1:%u", live);
   furl = make_furl (hint);
@@ -509,17 +520,13 @@ test_pipe_end_of_input (Fixture *f, gconstpointer data)
 static void
 test_pipe_idle_timeout (Fixture *f, gconstpointer data)
 {
-  GError *error = NULL;
   gchar *hint, *furl;
   guint16 live;
   LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
-  leakcheck_suspend ();
-  live = lab_echo_server_start (f->lab, "127.0.0.1", &error);
-  leakcheck_resume ();
-  g_assert_no_error (error);
+  live = start_echo (f);
   f->fds_before = lab_count_open_fds ();
   hint = g_strdup_printf ("tcp:127.0.0.1:%u", live);
   furl = make_furl (hint);
@@ -542,17 +549,13 @@ test_pipe_idle_timeout (Fixture *f, gconstpointer data)
 static void
 test_timeout (Fixture *f, gconstpointer data)
 {
-  GError *error = NULL;
   LabBlackHole *hole;
   gchar *hint, *furl, *expected;
   LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
-  leakcheck_suspend ();
-  hole = lab_black_hole_new (f->lab, &error);
-  leakcheck_resume ();
-  g_assert_no_error (error);
+  hole = start_black_hole (f);
   f->fds_before = lab_count_open_fds ();
   hint = g_strdup_printf ("tcp:127.0.0.1:%u", lab_black_hole_get_port (hole));
   furl = make_furl (hint);
@@ -574,17 +577,13 @@ test_timeout (Fixture *f, gconstpointer data)
 static void
 test_sigint (Fixture *f, gconstpointer data)
 {
-  GError *error = NULL;
   LabBlackHole *hole;
   gchar *hint, *furl, *expected;
   LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
-  leakcheck_suspend ();
-  hole = lab_black_hole_new (f->lab, &error);
-  leakcheck_resume ();
-  g_assert_no_error (error);
+  hole = start_black_hole (f);
   f->fds_before = lab_count_open_fds ();
   hint = g_strdup_printf ("tcp:127.0.0.1:%u", lab_black_hole_get_port (hole));
   furl = make_furl (hint);
