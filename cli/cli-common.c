@@ -634,17 +634,24 @@ fh_json_append_strv (GString *out,
 }
 
 void
+fh_json_append_error (GString *out,
+                      const GError *error)
+{
+  fh_json_append_key (out, "error");
+  fh_json_append_text (out, error ? furlhint_error_code_name (error) : NULL);
+  g_string_append_c (out, ',');
+  fh_json_append_key (out, "message");
+  fh_json_append_text (out, error ? error->message : NULL);
+}
+
+void
 fh_json_append_outcome (GString *out,
                         const GError *error)
 {
   fh_json_append_key (out, "ok");
   fh_json_append_bool (out, error == NULL);
   g_string_append_c (out, ',');
-  fh_json_append_key (out, "error");
-  fh_json_append_text (out, error ? furlhint_error_code_name (error) : NULL);
-  g_string_append_c (out, ',');
-  fh_json_append_key (out, "message");
-  fh_json_append_text (out, error ? error->message : NULL);
+  fh_json_append_error (out, error);
 }
 
 void

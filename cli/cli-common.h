@@ -229,8 +229,12 @@ void fh_json_append_uint (GString *out,
 void fh_json_append_raw_number (GString *out,
                                 const gchar *digits);
 
-/* `"ok":BOOL,"error":CODE,"message":TEXT` for @error (nullable: ok, the
- * other two null), as the commands' --json objects begin. */
+/* `"error":CODE,"message":TEXT` for @error (nullable: both null). */
+void fh_json_append_error (GString *out,
+                           const GError *error);
+
+/* `"ok":BOOL,` and fh_json_append_error(): @error NULL is ok, as the
+ * commands' --json objects begin. */
 void fh_json_append_outcome (GString *out,
                              const GError *error);
 
