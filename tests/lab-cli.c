@@ -23,8 +23,10 @@ lab_cli_run_clear (LabCliRun *run)
   g_free (run->err);
 }
 
-gchar *
-lab_bytes_to_string (GBytes *bytes, gsize *length)
+/* The bytes, NUL-terminated (they may hold NULs too), their length in
+ * @length (nullable); never NULL, also for @bytes NULL. */
+static gchar *
+bytes_to_string (GBytes *bytes, gsize *length)
 {
   gsize n = bytes != NULL ? g_bytes_get_size (bytes) : 0;
   gchar *s = g_malloc (n + 1);
@@ -45,6 +47,21 @@ communicate_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   g_subprocess_communicate_finish (G_SUBPROCESS (source), res, &com->out, &com->err,
                                    &com->error);
   com->done = TRUE;
+}
+
+void
+lab_cli_run_reap (LabCliRun *run, GSubprocess *sub, gint64 t0)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* it has closed its pipes, so it exits now */
+  g_subprocess_wait (sub, NULL, &error);
+  g_assert_no_error (error);
+  run->elapsed_ms = (guint) ((g_get_monotonic_time () - t0) / 1000);
+  if (g_subprocess_get_if_exited (sub))
+    run->status = g_subprocess_get_exit_status (sub);
+  else
+    run->status = 128 + g_subprocess_get_term_sig (sub);
 }
 
 void
@@ -70,17 +87,9 @@ lab_cli_run (LabCliRun *run, GBytes *input, const gchar *const *argv, guint time
       g_error ("furlhint %s did not finish within %u ms", command, timeout_ms);
     }
   g_assert_no_error (com.error);
-  /* Reap it (it has closed its pipes, so it exits now). */
-  g_subprocess_wait (sub, NULL, &error);
-  g_assert_no_error (error);
-  run->elapsed_ms = (guint) ((g_get_monotonic_time () - t0) / 1000);
-
-  if (g_subprocess_get_if_exited (sub))
-    run->status = g_subprocess_get_exit_status (sub);
-  else
-    run->status = 128 + g_subprocess_get_term_sig (sub);
-  run->out = lab_bytes_to_string (com.out, &run->out_len);
-  run->err = lab_bytes_to_string (com.err, NULL);
+  lab_cli_run_reap (run, sub, t0);
+  run->out = bytes_to_string (com.out, &run->out_len);
+  run->err = bytes_to_string (com.err, NULL);
   g_test_message ("furlhint %s: exit %d after %u ms\nstdout:\n%s\nstderr:\n%s", command,
                   run->status, run->elapsed_ms, run->out_len < 4096 ? run->out : "(binary)",
                   run->err);

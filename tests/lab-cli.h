@@ -22,9 +22,10 @@ typedef struct {
 /* Frees what a run filled in. */
 void lab_cli_run_clear (LabCliRun *run);
 
-/* The bytes, NUL-terminated (they may hold NULs too), their length in
- * @length (nullable); never NULL, also for @bytes NULL. */
-gchar *lab_bytes_to_string (GBytes *bytes, gsize *length);
+/* Reaps @sub (its pipes closed), then fills in @run's status (exit
+ * status, or 128 + signal) and elapsed_ms since @t0
+ * (g_get_monotonic_time()). */
+void lab_cli_run_reap (LabCliRun *run, GSubprocess *sub, gint64 t0);
 
 /* Runs @argv (NULL-terminated; argv[0] the command, argv[1] its
  * subcommand) with @input (nullable: none) on stdin, iterating the

@@ -395,13 +395,7 @@ run_streaming (LabCliRun *run, const gchar *input, const gchar *go_path,
       g_error ("furlhint connect --pipe did not finish within %u ms; stderr:\n%s",
                RUN_TIMEOUT_MS, pr.err->str);
     }
-  g_subprocess_wait (sub, NULL, &error);
-  g_assert_no_error (error);
-  run->elapsed_ms = (guint) ((g_get_monotonic_time () - t0) / 1000);
-  if (g_subprocess_get_if_exited (sub))
-    run->status = g_subprocess_get_exit_status (sub);
-  else
-    run->status = 128 + g_subprocess_get_term_sig (sub);
+  lab_cli_run_reap (run, sub, t0);
   run->out_len = g_memory_output_stream_get_data_size (pr.out);
   run->out = g_malloc (run->out_len + 1);
   if (run->out_len > 0)         /* no data: the stream's buffer is NULL */
