@@ -48,7 +48,12 @@ fh_bench_make_context (const gchar *cfg)
     fh_bench_die ("config", error);
   ctx = furlhint_context_new (config);
   furlhint_config_unref (config);
-  furlhint_context_load_plugins (ctx);
+  if (furlhint_context_load_plugins (ctx) == 0)
+    {
+      fprintf (stderr, "%s: no plugin loaded (FURLHINT_PLUGIN_DIR: the build's plugins/)\n",
+               g_get_prgname ());
+      exit (1);
+    }
   errors = furlhint_context_get_plugin_errors (ctx);
   if (errors->len > 0)
     fh_bench_die ("plugins", g_ptr_array_index (errors, 0));

@@ -1,5 +1,5 @@
-/* bench-common: what the connect benchmarks (bench-connect, bench-tor)
- * share — dying with a message, whole-buffer socket I/O for their bare
+/* bench-common: what the benchmarks (bench-connect, bench-tor,
+ * bench-scale) share — dying with a message, whole-buffer socket I/O for their bare
  * SOCKS5 clients, a context from a tahoe.cfg text, and percentiles.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -19,7 +19,7 @@ gboolean fh_bench_recv_all (int fd, void *buf, size_t len);
 void fh_bench_discard_print (const gchar *text);
 
 /* A context on @cfg (a tahoe.cfg text) with the plugins loaded; dies on a
- * config or plugin error. */
+ * config or plugin error, or when no plugin was found. */
 FurlHintContext *fh_bench_make_context (const gchar *cfg);
 
 /* For g_array_sort() of gint64 samples. */

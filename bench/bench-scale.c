@@ -56,6 +56,7 @@
 
 #include <furlhint/furlhint.h>
 
+#include "bench-common.h"
 #include "lab.h"
 
 extern char **environ;
@@ -87,13 +88,6 @@ static const gchar *const side_names[N_SIDES] = {
 };
 
 static const gchar *const side_args[N_SIDES] = { "floor", "furlhint", "foolscap" };
-
-static G_GNUC_NORETURN void
-die (const gchar *what, const GError *error)
-{
-  fprintf (stderr, "bench-scale: %s: %s\n", what, error ? error->message : g_strerror (errno));
-  exit (1);
-}
 
 /* --- the accept server (a forked child, no GLib) -------------------------- */
 
@@ -156,11 +150,11 @@ server_start (guint16 *port)
       || bind (fd, (struct sockaddr *) &sin, sizeof sin) != 0
       || listen (fd, 65535) != 0
       || getsockname (fd, (struct sockaddr *) &sin, &len) != 0)
-    die ("accept server", NULL);
+    fh_bench_die ("accept server", NULL);
   *port = ntohs (sin.sin_port);
   pid = fork ();
   if (pid < 0)
-    die ("fork", NULL);
+    fh_bench_die ("fork", NULL);
   if (pid == 0)
     serve (fd);
   close (fd);
@@ -201,7 +195,7 @@ side_floor (guint16 port, guint n)
     {
       fds[i] = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
       if (fds[i] < 0)
-        die ("socket", NULL);
+        fh_bench_die ("socket", NULL);
       if (connect (fds[i], (struct sockaddr *) &sin, sizeof sin) == 0)
         {
           done++;
@@ -216,14 +210,14 @@ side_floor (guint16 port, guint n)
       ev.events = EPOLLOUT;
       ev.data.u32 = i;
       if (epoll_ctl (ep, EPOLL_CTL_ADD, fds[i], &ev) != 0)
-        die ("epoll_ctl", NULL);
+        fh_bench_die ("epoll_ctl", NULL);
     }
   while (done < n)
     {
       int k = epoll_wait (ep, events, G_N_ELEMENTS (events), 30000);
 
       if (k <= 0)
-        die ("epoll_wait (timed out)", NULL);
+        fh_bench_die ("epoll_wait (timed out)", NULL);
       for (int j = 0; j < k; j++)
         {
           int fd = fds[events[j].data.u32];
@@ -247,29 +241,6 @@ side_floor (guint16 port, guint n)
   return 0;
 }
 
-static FurlHintContext *
-make_context (void)
-{
-  GError *error = NULL;
-  FurlHintConfig *config = furlhint_config_load_data ("", -1, "bench.cfg", &error);
-  FurlHintContext *ctx;
-  GPtrArray *errors;
-
-  if (config == NULL)
-    die ("config", error);
-  ctx = furlhint_context_new (config);
-  furlhint_config_unref (config);
-  if (furlhint_context_load_plugins (ctx) == 0)
-    {
-      fprintf (stderr, "bench-scale: no plugin loaded (FURLHINT_PLUGIN_DIR: the build's plugins/)\n");
-      exit (1);
-    }
-  errors = furlhint_context_get_plugin_errors (ctx);
-  if (errors->len > 0)
-    die ("plugins", g_ptr_array_index (errors, 0));
-  return ctx;
-}
-
 static FurlHintFurl *
 make_furl (guint16 port)
 {
@@ -278,7 +249,7 @@ make_furl (guint16 port)
   FurlHintFurl *furl = furlhint_furl_parse (text, &error);
 
   if (furl == NULL)
-    die ("FURL", error);
+    fh_bench_die ("FURL", error);
   g_free (text);
   return furl;
 }
@@ -318,7 +289,7 @@ side_furlhint (guint16 port, guint n)
   FurlHintFurl *furl = make_furl (port);
   gint64 t0, t1, c0;
 
-  b.ctx = make_context ();
+  b.ctx = fh_bench_make_context ("");
   b.streams = g_ptr_array_new_full (n, g_object_unref);
   c0 = cpu_time_us ();
   t0 = g_get_monotonic_time ();
@@ -367,7 +338,7 @@ side_soak (guint16 port, guint cycles)
   gboolean fds_flat = TRUE;
   gint64 t0 = g_get_monotonic_time ();
 
-  b.ctx = make_context ();
+  b.ctx = fh_bench_make_context ("");
   b.streams = g_ptr_array_new_with_free_func (g_object_unref);
   printf ("  %9s %6s %10s %9s\n", "cycles", "fds", "RSS (KiB)", "elapsed");
   for (guint i = 1; i <= cycles; i++)
@@ -422,14 +393,6 @@ side_soak (guint16 port, guint cycles)
   return fds_flat && rss_last <= rss_warm + SOAK_RSS_SLACK_KIB ? 0 : 1;
 }
 
-static gint
-cmp_gint64 (gconstpointer a, gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
-
-  return x < y ? -1 : x > y;
-}
-
 static int
 side_plugin_load (void)
 {
@@ -440,7 +403,7 @@ side_plugin_load (void)
   guint loaded = 0;
 
   if (config == NULL)
-    die ("config", error);
+    fh_bench_die ("config", error);
   for (guint i = 0; i < PLUGIN_LOAD_RUNS; i++)
     {
       gint64 t0 = g_get_monotonic_time (), t;
@@ -453,7 +416,7 @@ side_plugin_load (void)
         first = t;
       g_array_append_val (us, t);
     }
-  g_array_sort (us, cmp_gint64);
+  g_array_sort (us, fh_bench_cmp_gint64);
   printf ("plugins %u\nfirst-us %" G_GINT64_FORMAT "\nmedian-us %" G_GINT64_FORMAT "\n",
           loaded, first, g_array_index (us, gint64, us->len / 2));
   g_array_unref (us);
@@ -509,11 +472,11 @@ run_child (const gchar *const *argv, glong *maxrss_kib, gchar **problem)
   gchar **lines;
 
   if (pipe2 (pipefd, O_CLOEXEC) != 0)
-    die ("pipe", NULL);
+    fh_bench_die ("pipe", NULL);
   posix_spawn_file_actions_init (&actions);
   posix_spawn_file_actions_adddup2 (&actions, pipefd[1], STDOUT_FILENO);
   if (posix_spawnp (&pid, argv[0], &actions, NULL, (char *const *) argv, environ) != 0)
-    die (argv[0], NULL);
+    fh_bench_die (argv[0], NULL);
   posix_spawn_file_actions_destroy (&actions);
   close (pipefd[1]);
   while ((k = read (pipefd[0], buf, sizeof buf)) > 0 || (k < 0 && errno == EINTR))
@@ -641,6 +604,7 @@ main (int argc, char **argv)
   pid_t server;
   Measure *m;
 
+  g_set_prgname ("bench-scale");
   if (argc == 5 && strcmp (argv[1], "--side") == 0)
     {
       guint16 p = (guint16) g_ascii_strtoull (argv[3], NULL, 10);
@@ -652,7 +616,7 @@ main (int argc, char **argv)
         return side_furlhint (p, n);
       if (strcmp (argv[2], "soak") == 0)
         return side_soak (p, n);
-      die ("unknown side", NULL);
+      fh_bench_die ("unknown side", NULL);
     }
   if (argc == 2 && strcmp (argv[1], "--plugin-load") == 0)
     return side_plugin_load ();
@@ -721,7 +685,7 @@ main (int argc, char **argv)
       g_snprintf (n_text, sizeof n_text, "%u", soak);
       /* The side prints its samples itself, straight to our stdout. */
       if (posix_spawn (&pid, self, NULL, NULL, (char *const *) soak_argv, environ) != 0)
-        die ("spawn", NULL);
+        fh_bench_die ("spawn", NULL);
       while (wait4 (pid, &status, 0, &ru) < 0 && errno == EINTR)
         ;
       printf ("peak RSS %.1f MiB\n", ru.ru_maxrss / 1024.0);

@@ -228,6 +228,15 @@ fh_cli_error (FhCli *cli,
   fh_print (stderr, "%s\n", message);
 }
 
+void
+fh_cli_print_listen_status (FhCli *cli,
+                            const FurlHintListenEntry *entry,
+                            const gchar *status)
+{
+  fh_cli_error (cli, "%s (%s entry %u, %s): %s", entry->text, entry->key,
+                entry->index + 1, entry->where, status);
+}
+
 int
 fh_cli_usage_error (FhCli *cli,
                     const gchar *format,
@@ -622,6 +631,27 @@ fh_json_append_strv (GString *out,
       fh_json_append_text (out, strv[i]);
     }
   g_string_append_c (out, ']');
+}
+
+void
+fh_json_append_error (GString *out,
+                      const GError *error)
+{
+  fh_json_append_key (out, "error");
+  fh_json_append_text (out, error ? furlhint_error_code_name (error) : NULL);
+  g_string_append_c (out, ',');
+  fh_json_append_key (out, "message");
+  fh_json_append_text (out, error ? error->message : NULL);
+}
+
+void
+fh_json_append_outcome (GString *out,
+                        const GError *error)
+{
+  fh_json_append_key (out, "ok");
+  fh_json_append_bool (out, error == NULL);
+  g_string_append_c (out, ',');
+  fh_json_append_error (out, error);
 }
 
 void

@@ -89,6 +89,13 @@ void fh_cli_error (FhCli *cli,
                    const gchar *format,
                    ...) G_GNUC_PRINTF (2, 3);
 
+/* Prints a listener's status for one tub.port/tub.location entry to
+ * stderr (fh_cli_error()): "TEXT (KEY entry N, WHERE): STATUS"; the status
+ * callback of listen and location --create. */
+void fh_cli_print_listen_status (FhCli *cli,
+                                 const FurlHintListenEntry *entry,
+                                 const gchar *status);
+
 /* Prints the usage error, the usage line and where to find help; returns
  * FH_EXIT_USAGE. */
 int fh_cli_usage_error (FhCli *cli,
@@ -221,6 +228,15 @@ void fh_json_append_uint (GString *out,
  * the digits are written as they are. NULL appends null. */
 void fh_json_append_raw_number (GString *out,
                                 const gchar *digits);
+
+/* `"error":CODE,"message":TEXT` for @error (nullable: both null). */
+void fh_json_append_error (GString *out,
+                           const GError *error);
+
+/* `"ok":BOOL,` and fh_json_append_error(): @error NULL is ok, as the
+ * commands' --json objects begin. */
+void fh_json_append_outcome (GString *out,
+                             const GError *error);
 
 /* A plan entry as `rank --json` and `connect --json` print it:
  * hint_index, hint, routed, plugin, target, anon_class, tier, delay_ms,

@@ -37,14 +37,7 @@ print_json (const Report *r)
     fh_json_append_text (out, printable);
   }
   g_string_append_c (out, ',');
-  fh_json_append_key (out, "ok");
-  fh_json_append_bool (out, r->error == NULL);
-  g_string_append_c (out, ',');
-  fh_json_append_key (out, "error");
-  fh_json_append_text (out, r->error ? furlhint_error_code_name (r->error) : NULL);
-  g_string_append_c (out, ',');
-  fh_json_append_key (out, "message");
-  fh_json_append_text (out, r->error ? r->error->message : NULL);
+  fh_json_append_outcome (out, r->error);
   g_string_append_c (out, ',');
   fh_json_append_key (out, "anonymous");
   if (r->config)

@@ -288,11 +288,7 @@ print_report_json (Connect *c,
   else
     fh_json_append_text (out, error ? furlhint_error_domain_name (error->domain) : NULL);
   g_string_append_c (out, ',');
-  fh_json_append_key (out, "error");
-  fh_json_append_text (out, error ? furlhint_error_code_name (error) : NULL);
-  g_string_append_c (out, ',');
-  fh_json_append_key (out, "message");
-  fh_json_append_text (out, error ? error->message : NULL);
+  fh_json_append_error (out, error);
   g_string_append_c (out, '}');
   print_json (c, out);
 }

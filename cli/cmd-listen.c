@@ -93,8 +93,7 @@ on_status (const FurlHintListenEntry *entry,
 {
   Listen *l = user_data;
 
-  fh_cli_error (l->cli, "%s (%s entry %u, %s): %s", entry->text, entry->key,
-                entry->index + 1, entry->where, status);
+  fh_cli_print_listen_status (l->cli, entry, status);
 }
 
 static void

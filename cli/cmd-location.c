@@ -73,14 +73,7 @@ print_json (const gchar *path,
   fh_json_append_key (out, "file");
   fh_json_append_text (out, printable);
   g_string_append_c (out, ',');
-  fh_json_append_key (out, "ok");
-  fh_json_append_bool (out, error == NULL);
-  g_string_append_c (out, ',');
-  fh_json_append_key (out, "error");
-  fh_json_append_text (out, error ? furlhint_error_code_name (error) : NULL);
-  g_string_append_c (out, ',');
-  fh_json_append_key (out, "message");
-  fh_json_append_text (out, error ? error->message : NULL);
+  fh_json_append_outcome (out, error);
   g_string_append_c (out, ',');
   fh_json_append_key (out, "location");
   if (hints != NULL)
@@ -136,8 +129,7 @@ create_status (const FurlHintListenEntry *entry,
 {
   Create *c = user_data;
 
-  fh_cli_error (c->cli, "%s (%s entry %u, %s): %s", entry->text, entry->key,
-                entry->index + 1, entry->where, status);
+  fh_cli_print_listen_status (c->cli, entry, status);
 }
 
 /* Nothing is served while the keys are made: a stream that reaches the

@@ -59,14 +59,7 @@ print_plan_json (RankState *state,
     fh_json_append_text (out, shown);
   }
   g_string_append_c (out, ',');
-  fh_json_append_key (out, "ok");
-  fh_json_append_bool (out, error == NULL);
-  g_string_append_c (out, ',');
-  fh_json_append_key (out, "error");
-  fh_json_append_text (out, error ? furlhint_error_code_name (error) : NULL);
-  g_string_append_c (out, ',');
-  fh_json_append_key (out, "message");
-  fh_json_append_text (out, error ? error->message : NULL);
+  fh_json_append_outcome (out, error);
   g_string_append_c (out, ',');
   fh_json_append_key (out, "anonymous");
   fh_json_append_bool (out, plan ? furlhint_plan_is_anonymous (plan) : anonymous);

@@ -394,6 +394,19 @@ def doc_gir(srcdir, builddir, gir_in, gir_out):
     tree.write(gir_out, encoding="UTF-8", xml_declaration=True)
 
 
+def tap_result(n, problems, failing, passing):
+    """Prints TAP result @n: "not ok N - FAILING" and a "# " line for each
+    problem, or "ok N - PASSING" when there is none. Returns 1 when it
+    failed, else 0."""
+    if problems:
+        print(f"not ok {n} - {failing}")
+        for p in problems:
+            print(f"# {p}")
+        return 1
+    print(f"ok {n} - {passing}")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--srcdir")
@@ -429,14 +442,9 @@ def main():
         names = len(syms) + sum(len(s.members) for s in syms)
         total += names
         header = os.path.basename(path)
-        if problems:
-            failed += 1
-            print(f"not ok {n} - {header}: {len(problems)} undocumented")
-            for p in problems:
-                print(f"# {p}")
-        else:
-            print(f"ok {n} - {header}: {len(syms)} symbols and "
-                  f"{names - len(syms)} values/fields documented")
+        failed += tap_result(n, problems, f"{header}: {len(problems)} undocumented",
+                             f"{header}: {len(syms)} symbols and "
+                             f"{names - len(syms)} values/fields documented")
 
     n += 1
     exports = exported_symbols(os.environ.get("NM") or "nm", builddir)
@@ -447,14 +455,9 @@ def main():
                 for e in sorted(exports - functions)]
     problems += [f"{declared[f].header}:{declared[f].line}: {f} is declared but "
                  f"libfurlhint does not export it" for f in sorted(functions - exports)]
-    if problems:
-        failed += 1
-        print(f"not ok {n} - exports of libfurlhint")
-        for p in problems:
-            print(f"# {p}")
-    else:
-        print(f"ok {n} - libfurlhint exports {len(exports)} symbols, each declared "
-              f"in a public header and documented")
+    failed += tap_result(n, problems, "exports of libfurlhint",
+                         f"libfurlhint exports {len(exports)} symbols, each declared "
+                         f"in a public header and documented")
     print(f"# {total} public names in {len(headers)} headers")
     return 1 if failed else 0
 

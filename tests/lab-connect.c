@@ -264,3 +264,24 @@ lab_unpublish (FurlHintContext *ctx,
   furlhint_plugin_get_descriptor (plugin)->unpublish (furlhint_plugin_get_state (plugin),
                                                       publication);
 }
+
+GSocket *
+lab_listen_loopback (guint backlog, guint16 *port)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  GSocket *listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                    G_SOCKET_PROTOCOL_TCP, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (listener, addr, TRUE, &error));
+  if (backlog > 0)
+    g_socket_set_listen_backlog (listener, backlog);
+  g_assert_true (g_socket_listen (listener, &error));
+  bound = g_socket_get_local_address (listener, &error);
+  g_assert_no_error (error);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return listener;
+}

@@ -76,6 +76,12 @@ gboolean lab_statuses_has (const LabStatuses *statuses, const gchar *line);
  * @timeout_s seconds. */
 void lab_assert_echo (GIOStream *stream, const gchar *line, guint timeout_s);
 
+/* A TCP socket listening on 127.0.0.1, on a port the kernel picks (in
+ * *@port), with @backlog (0: GLib's default). Nothing accepts on it unless
+ * the test does: the kernel completes each handshake into its accept
+ * queue. Fails the test when it cannot listen. (transfer full) */
+GSocket *lab_listen_loopback (guint backlog, guint16 *port);
+
 /* Publishes through the plugin @plugin_name of @ctx straight through its
  * descriptor (publish_async, then publish_finish), as a listener would:
  * @args as given, except its status fields, which append each status to

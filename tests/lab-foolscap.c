@@ -4,32 +4,18 @@
  */
 #include "config.h"
 
-#include <gio/gio.h>
-
-#include "lab.h"
+#include "lab-python.h"
 #include "lab-foolscap.h"
-
-/* A failure bound only: a round trip takes about a second on loopback, a
- * few through the private Tor network. */
-#define RUN_TIMEOUT_MS 60000
-
-typedef struct {
-  gboolean done;
-  gchar *out;
-  GError *error;
-} Communicate;
 
 gboolean
 lab_foolscap_ready (void)
 {
-#ifdef FURLHINT_GI_TEST_SKIP
-  g_test_skip (FURLHINT_GI_TEST_SKIP);
-  return FALSE;
-#else
   g_autofree gchar *out = NULL;
   gint status = -1;
   const gchar *argv[] = { GI_PYTHON, "-c", "import foolscap, twisted", NULL };
 
+  if (!lab_python_ready ())
+    return FALSE;
   if (!g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
                      &out, NULL, &status, NULL)
       || !g_spawn_check_wait_status (status, NULL))
@@ -37,69 +23,32 @@ lab_foolscap_ready (void)
       g_test_skip ("no Foolscap/Twisted for " GI_PYTHON " (install python3-foolscap)");
       return FALSE;
     }
-  return lab_ready ();
-#endif
-}
-
-static void
-communicate_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Communicate *com = user_data;
-
-  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &com->out, NULL,
-                                        &com->error);
-  com->done = TRUE;
+  return TRUE;
 }
 
 gchar *
 lab_foolscap_run (const gchar *const *env, gint *status, const gchar *first, ...)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) sub = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree gchar *lib_path = g_build_filename (ABS_TOP_BUILDDIR, "core", ".libs", NULL);
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) all_env = g_ptr_array_new_with_free_func (g_free);
   g_autofree gchar *module_path = g_build_filename (ABS_TOP_SRCDIR, "python", NULL);
-  Communicate com = { FALSE, NULL, NULL };
   va_list ap;
 
-  g_ptr_array_add (argv, g_strdup (GI_PYTHON));
-  g_ptr_array_add (argv, g_strdup ("-W"));
-  g_ptr_array_add (argv, g_strdup ("ignore::DeprecationWarning"));
-  g_ptr_array_add (argv, g_build_filename (ABS_TOP_SRCDIR, "tests", "foolscap-tubs.py", NULL));
+  g_ptr_array_add (args, g_strdup ("-W"));
+  g_ptr_array_add (args, g_strdup ("ignore::DeprecationWarning"));
+  g_ptr_array_add (args, g_build_filename (ABS_TOP_SRCDIR, "tests", "foolscap-tubs.py", NULL));
   va_start (ap, first);
   for (const gchar *a = first; a != NULL; a = va_arg (ap, const gchar *))
-    g_ptr_array_add (argv, g_strdup (a));
+    g_ptr_array_add (args, g_strdup (a));
   va_end (ap);
-  g_ptr_array_add (argv, NULL);
+  g_ptr_array_add (args, NULL);
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_setenv (launcher, "GI_TYPELIB_PATH", ABS_TOP_BUILDDIR, TRUE);
-  g_subprocess_launcher_setenv (launcher, "LD_LIBRARY_PATH", lib_path, TRUE);
-  g_subprocess_launcher_setenv (launcher, "PYTHONPATH", module_path, TRUE);
+  /* furlhint_foolscap.py from the source tree; @env after it */
+  g_ptr_array_add (all_env, g_strconcat ("PYTHONPATH=", module_path, NULL));
   for (guint i = 0; env != NULL && env[i] != NULL; i++)
-    {
-      g_auto(GStrv) pair = g_strsplit (env[i], "=", 2);
+    g_ptr_array_add (all_env, g_strdup (env[i]));
+  g_ptr_array_add (all_env, NULL);
 
-      g_assert_nonnull (pair[1]);
-      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
-    }
-  g_assert_nonnull (g_getenv ("FURLHINT_PLUGIN_DIR"));
-  sub = g_subprocess_launcher_spawnv (launcher, (const gchar *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8_async (sub, NULL, NULL, communicate_cb, &com);
-  if (!lab_iterate_until (&com.done, RUN_TIMEOUT_MS))
-    {
-      g_subprocess_force_exit (sub);
-      lab_iterate_until (&com.done, 3000);
-      g_error ("the Tubs did not finish within %u ms; their output so far:\n%s",
-               RUN_TIMEOUT_MS, com.out != NULL ? com.out : "");
-    }
-  g_assert_no_error (com.error);
-  g_subprocess_wait (sub, NULL, &error);
-  g_assert_no_error (error);
-  *status = g_subprocess_get_if_exited (sub) ? g_subprocess_get_exit_status (sub) : -1;
-  g_test_message ("exit %d, output:\n%s", *status, com.out);
-  return com.out;
+  return lab_python_run ("the Tubs", (const gchar *const *) all_env->pdata,
+                         (const gchar *const *) args->pdata, status);
 }

@@ -913,3 +913,10 @@ lab_iterate_until (const gboolean *flag, guint timeout_ms)
   g_source_unref (tick);
   return *flag;
 }
+
+void
+lab_assert_contains (const gchar *haystack, const gchar *needle)
+{
+  if (strstr (haystack, needle) == NULL)
+    g_error ("expected \"%s\" in:\n%s", needle, haystack);
+}

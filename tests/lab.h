@@ -168,6 +168,9 @@ void lab_assert_fds_back (guint before, LabFdsCount count);
  * @timeout_ms pass; returns *@flag. */
 gboolean lab_iterate_until (const gboolean *flag, guint timeout_ms);
 
+/* Fails the test, quoting @haystack, unless @needle is in it. */
+void lab_assert_contains (const gchar *haystack, const gchar *needle);
+
 G_END_DECLS
 
 #endif

@@ -1482,15 +1482,31 @@ test_help (void)
   cli_result_clear (&res);
 }
 
-/* furlhint-plugin-check, built beside $FURLHINT_CLI: it drives each
- * plugin's callbacks itself, through furlhint_plugin_get_descriptor()
- * and furlhint_plugin_get_state(). */
+/* The start of every furlhint-plugin-check case: the command and the
+ * plugin directory that @dir_var (an environment variable) names are
+ * there. Sets *@dir to that directory and returns the path of
+ * furlhint-plugin-check, built beside $FURLHINT_CLI (free it); NULL, the
+ * test skipped, without them. The checker drives each plugin's callbacks
+ * itself, through furlhint_plugin_get_descriptor() and
+ * furlhint_plugin_get_state(). */
 static gchar *
-plugin_check_path (void)
+plugin_check_setup (const gchar *dir_var, const gchar **dir)
 {
-  g_autofree gchar *dir = g_path_get_dirname (g_getenv ("FURLHINT_CLI"));
+  g_autofree gchar *cli_dir = NULL;
 
-  return g_build_filename (dir, "furlhint-plugin-check", NULL);
+  *dir = g_getenv (dir_var);
+  if (!have_cli ())
+    return NULL;
+  if (*dir == NULL)
+    {
+      g_autofree gchar *reason = g_strdup_printf ("%s is not set (run through make check)",
+                                                  dir_var);
+
+      g_test_skip (reason);
+      return NULL;
+    }
+  cli_dir = g_path_get_dirname (g_getenv ("FURLHINT_CLI"));
+  return g_build_filename (cli_dir, "furlhint-plugin-check", NULL);
 }
 
 /* The bundled plugins keep the plugin contract: every check passes, the
@@ -1499,17 +1515,12 @@ static void
 test_plugin_check_bundled (void)
 {
   static const gchar *const names[] = { "tcp", "socks", "tor", "i2p" };
-  const gchar *plugin_dir = g_getenv ("FURLHINT_PLUGIN_DIR");
+  const gchar *plugin_dir;
   g_autofree gchar *checker = NULL;
 
-  if (!have_cli ())
+  checker = plugin_check_setup ("FURLHINT_PLUGIN_DIR", &plugin_dir);
+  if (checker == NULL)
     return;
-  if (plugin_dir == NULL)
-    {
-      g_test_skip ("FURLHINT_PLUGIN_DIR is not set (run through make check)");
-      return;
-    }
-  checker = plugin_check_path ();
 
   for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
     {
@@ -1543,18 +1554,13 @@ test_plugin_check_bundled (void)
 static void
 test_plugin_check_publishing (void)
 {
-  const gchar *test_plugin_dir = g_getenv ("FURLHINT_TEST_PLUGIN_DIR");
+  const gchar *test_plugin_dir;
   g_autofree gchar *checker = NULL, *good = NULL, *odd = NULL, *line = NULL;
   CliResult res;
 
-  if (!have_cli ())
+  checker = plugin_check_setup ("FURLHINT_TEST_PLUGIN_DIR", &test_plugin_dir);
+  if (checker == NULL)
     return;
-  if (test_plugin_dir == NULL)
-    {
-      g_test_skip ("FURLHINT_TEST_PLUGIN_DIR is not set (run through make check)");
-      return;
-    }
-  checker = plugin_check_path ();
   good = g_build_filename (test_plugin_dir, "fake_publisher.la", NULL);
   odd = g_build_filename (test_plugin_dir, "odd_publisher.la", NULL);
 
@@ -1592,19 +1598,14 @@ test_plugin_check_publishing (void)
 static void
 test_plugin_check_broken (void)
 {
-  const gchar *test_plugin_dir = g_getenv ("FURLHINT_TEST_PLUGIN_DIR");
+  const gchar *test_plugin_dir;
   g_autofree gchar *checker = NULL;
   g_autofree gchar *path = NULL;
   CliResult res;
 
-  if (!have_cli ())
+  checker = plugin_check_setup ("FURLHINT_TEST_PLUGIN_DIR", &test_plugin_dir);
+  if (checker == NULL)
     return;
-  if (test_plugin_dir == NULL)
-    {
-      g_test_skip ("FURLHINT_TEST_PLUGIN_DIR is not set (run through make check)");
-      return;
-    }
-  checker = plugin_check_path ();
   path = g_build_filename (test_plugin_dir, "hostile_parse.la", NULL);
 
   {
@@ -1625,19 +1626,14 @@ test_plugin_check_broken (void)
 static void
 test_plugin_check_escapes (void)
 {
-  const gchar *test_plugin_dir = g_getenv ("FURLHINT_TEST_PLUGIN_DIR");
+  const gchar *test_plugin_dir;
   g_autofree gchar *checker = NULL;
   g_autofree gchar *path = NULL;
   CliResult res;
 
-  if (!have_cli ())
+  checker = plugin_check_setup ("FURLHINT_TEST_PLUGIN_DIR", &test_plugin_dir);
+  if (checker == NULL)
     return;
-  if (test_plugin_dir == NULL)
-    {
-      g_test_skip ("FURLHINT_TEST_PLUGIN_DIR is not set (run through make check)");
-      return;
-    }
-  checker = plugin_check_path ();
   path = g_build_filename (test_plugin_dir, "hostile_parse.la", NULL);
 
   {
@@ -1657,21 +1653,16 @@ test_plugin_check_escapes (void)
 static void
 test_plugin_check_missing_dependency (void)
 {
-  const gchar *test_plugin_dir = g_getenv ("FURLHINT_TEST_PLUGIN_DIR");
+  const gchar *test_plugin_dir;
   g_autofree gchar *checker = NULL;
   g_autofree gchar *parent = NULL;
   g_autofree gchar *path = NULL;
   g_autofree gchar *line = NULL;
   CliResult res;
 
-  if (!have_cli ())
+  checker = plugin_check_setup ("FURLHINT_TEST_PLUGIN_DIR", &test_plugin_dir);
+  if (checker == NULL)
     return;
-  if (test_plugin_dir == NULL)
-    {
-      g_test_skip ("FURLHINT_TEST_PLUGIN_DIR is not set (run through make check)");
-      return;
-    }
-  checker = plugin_check_path ();
   parent = g_path_get_dirname (test_plugin_dir);
   path = g_build_filename (parent, "loader-plugins", "needs_gone.la", NULL);
 
@@ -1696,21 +1687,16 @@ test_plugin_check_missing_dependency (void)
 static void
 test_plugin_check_config (void)
 {
-  const gchar *plugin_dir = g_getenv ("FURLHINT_PLUGIN_DIR");
+  const gchar *plugin_dir;
   g_autofree gchar *checker = NULL;
   g_autofree gchar *path = NULL;
   g_autofree gchar *cfg = NULL;
   g_autofree gchar *expected = NULL;
   CliResult res;
 
-  if (!have_cli ())
+  checker = plugin_check_setup ("FURLHINT_PLUGIN_DIR", &plugin_dir);
+  if (checker == NULL)
     return;
-  if (plugin_dir == NULL)
-    {
-      g_test_skip ("FURLHINT_PLUGIN_DIR is not set (run through make check)");
-      return;
-    }
-  checker = plugin_check_path ();
   path = g_build_filename (plugin_dir, "socks.la", NULL);
   cfg = write_temp_config ("[connections]\ntcp.socks-proxy = tcp:127.0.0.1:1080\n");
 
@@ -1755,21 +1741,16 @@ test_plugin_check_config (void)
 static void
 test_plugin_check_hint_modes (void)
 {
-  const gchar *plugin_dir = g_getenv ("FURLHINT_PLUGIN_DIR");
+  const gchar *plugin_dir;
   g_autofree gchar *checker = NULL;
   g_autofree gchar *socks = NULL;
   g_autofree gchar *tor = NULL;
   g_autofree gchar *expected = NULL;
   CliResult res;
 
-  if (!have_cli ())
+  checker = plugin_check_setup ("FURLHINT_PLUGIN_DIR", &plugin_dir);
+  if (checker == NULL)
     return;
-  if (plugin_dir == NULL)
-    {
-      g_test_skip ("FURLHINT_PLUGIN_DIR is not set (run through make check)");
-      return;
-    }
-  checker = plugin_check_path ();
   socks = g_build_filename (plugin_dir, "socks.la", NULL);
   tor = g_build_filename (plugin_dir, "tor.la", NULL);
 

@@ -19,6 +19,7 @@
 #include <glib/gstdio.h>
 
 #include "lab.h"
+#include "lab-cli.h"
 #include "leakcheck/leakcheck.h"
 
 #define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
@@ -31,21 +32,6 @@ typedef struct {
   Lab *lab;
   guint fds_before;
 } Fixture;
-
-typedef struct {
-  gboolean done;
-  GBytes *out;
-  GBytes *err;
-  GError *error;
-} Communicate;
-
-typedef struct {
-  gint status;                  /* exit status, or 128 + signal */
-  gchar *out;                   /* stdout, NUL-terminated (may hold NULs) */
-  gsize out_len;
-  gchar *err;
-  guint elapsed_ms;
-} Run;
 
 static void
 setup (Fixture *f, gconstpointer data)
@@ -61,53 +47,16 @@ teardown (Fixture *f, gconstpointer data)
   lab_free (f->lab);
 }
 
-static void
-run_clear (Run *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-}
-
-/* The bytes, NUL-terminated (they may hold NULs too); never NULL. */
-static gchar *
-bytes_to_string (GBytes *bytes, gsize *length)
-{
-  gsize n = bytes != NULL ? g_bytes_get_size (bytes) : 0;
-  gchar *s = g_malloc (n + 1);
-
-  if (n > 0)
-    memcpy (s, g_bytes_get_data (bytes, NULL), n);
-  s[n] = '\0';
-  if (length != NULL)
-    *length = n;
-  return s;
-}
-
-static void
-communicate_cb (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  Communicate *com = user_data;
-
-  g_subprocess_communicate_finish (G_SUBPROCESS (source), res, &com->out, &com->err,
-                                   &com->error);
-  com->done = TRUE;
-}
-
 /* Runs `$FURLHINT_CLI connect ARGS...` with @input on stdin. Bounded. */
 static void
-run_connect (Run *run,
+run_connect (LabCliRun *run,
              GBytes *input,
              const gchar *first,
              ...)
 {
   const gchar *cli = g_getenv ("FURLHINT_CLI");
-  GPtrArray *argv = g_ptr_array_new ();
-  GError *error = NULL;
-  GSubprocess *sub;
-  Communicate com = { FALSE, NULL, NULL, NULL };
-  gint64 t0;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   va_list ap;
-  GBytes *empty;
 
   g_assert_nonnull (cli);
   g_ptr_array_add (argv, (gpointer) cli);
@@ -117,47 +66,36 @@ run_connect (Run *run,
     g_ptr_array_add (argv, (gpointer) a);
   va_end (ap);
   g_ptr_array_add (argv, NULL);
-
-  t0 = g_get_monotonic_time ();
-  sub = g_subprocess_newv ((const gchar *const *) argv->pdata,
-                           G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                           | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error (error);
-  /* With a stdin pipe GIO wants bytes to write, even none. */
-  empty = g_bytes_new_static ("", 0);
-  g_subprocess_communicate_async (sub, input != NULL ? input : empty, NULL, communicate_cb, &com);
-  if (!lab_iterate_until (&com.done, RUN_TIMEOUT_MS))
-    {
-      g_subprocess_force_exit (sub);
-      lab_iterate_until (&com.done, 3000);
-      g_error ("furlhint connect did not finish within %u ms", RUN_TIMEOUT_MS);
-    }
-  g_assert_no_error (com.error);
-  /* Reap it (it has closed its pipes, so it exits now). */
-  g_subprocess_wait (sub, NULL, &error);
-  g_assert_no_error (error);
-  run->elapsed_ms = (guint) ((g_get_monotonic_time () - t0) / 1000);
-
-  if (g_subprocess_get_if_exited (sub))
-    run->status = g_subprocess_get_exit_status (sub);
-  else
-    run->status = 128 + g_subprocess_get_term_sig (sub);
-  run->out = bytes_to_string (com.out, &run->out_len);
-  run->err = bytes_to_string (com.err, NULL);
-  g_test_message ("exit %d after %u ms\nstdout:\n%s\nstderr:\n%s", run->status,
-                  run->elapsed_ms, run->out_len < 4096 ? run->out : "(binary)", run->err);
-  g_bytes_unref (com.out);
-  g_bytes_unref (com.err);
-  g_bytes_unref (empty);
-  g_object_unref (sub);
-  g_ptr_array_unref (argv);
+  lab_cli_run (run, input, (const gchar *const *) argv->pdata, RUN_TIMEOUT_MS);
 }
 
-static void
-assert_contains (const gchar *haystack, const gchar *needle)
+/* The lab's echo server; returns its port. Lab set-up: its own connects
+ * (waiting for socat) are not the library's. */
+static guint16
+start_echo (Fixture *f)
 {
-  if (strstr (haystack, needle) == NULL)
-    g_error ("expected \"%s\" in:\n%s", needle, haystack);
+  GError *error = NULL;
+  guint16 port;
+
+  leakcheck_suspend ();
+  port = lab_echo_server_start (f->lab, "127.0.0.1", &error);
+  leakcheck_resume ();
+  g_assert_no_error (error);
+  return port;
+}
+
+/* A black hole in the lab (lab set-up, as start_echo()). */
+static LabBlackHole *
+start_black_hole (Fixture *f)
+{
+  GError *error = NULL;
+  LabBlackHole *hole;
+
+  leakcheck_suspend ();
+  hole = lab_black_hole_new (f->lab, &error);
+  leakcheck_resume ();
+  g_assert_no_error (error);
+  return hole;
 }
 
 static gchar *
@@ -174,19 +112,13 @@ make_furl (const gchar *hints)
 static void
 test_winner (Fixture *f, gconstpointer data)
 {
-  GError *error = NULL;
   guint16 live, refused;
   gchar *hints, *furl, *expected;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
-  /* Lab set-up: its own connects (waiting for socat) are not the
-   * library's. */
-  leakcheck_suspend ();
-  live = lab_echo_server_start (f->lab, "127.0.0.1", &error);
-  leakcheck_resume ();
-  g_assert_no_error (error);
+  live = start_echo (f);
   refused = lab_free_port ("127.0.0.1");
   f->fds_before = lab_count_open_fds ();
   hints = g_strdup_printf ("tcp:127.0.0.1:%u,tcp:127.0.0.1:%u", refused, live);
@@ -210,7 +142,7 @@ test_winner (Fixture *f, gconstpointer data)
                               refused, refused, live, live);
   g_assert_cmpstr (run.err, ==, expected);
   g_free (expected);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
   g_free (furl);
   g_free (hints);
 }
@@ -222,7 +154,7 @@ test_refused (Fixture *f, gconstpointer data)
 {
   guint16 refused;
   gchar *hint, *furl, *expected;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
@@ -236,10 +168,10 @@ test_refused (Fixture *f, gconstpointer data)
   g_assert_cmpstr (run.out, ==, expected);
   g_free (expected);
   expected = g_strdup_printf ("ms: 127.0.0.1:%u: ", refused);
-  assert_contains (run.err, "furlhint connect: not connected after ");
-  assert_contains (run.err, expected);
+  lab_assert_contains (run.err, "furlhint connect: not connected after ");
+  lab_assert_contains (run.err, expected);
   g_free (expected);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
   g_free (furl);
   g_free (hint);
 }
@@ -248,19 +180,13 @@ test_refused (Fixture *f, gconstpointer data)
 static void
 test_json (Fixture *f, gconstpointer data)
 {
-  GError *error = NULL;
   guint16 live, refused;
   gchar *hints, *furl, *expected, **lines;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
-  /* Lab set-up: its own connects (waiting for socat) are not the
-   * library's. */
-  leakcheck_suspend ();
-  live = lab_echo_server_start (f->lab, "127.0.0.1", &error);
-  leakcheck_resume ();
-  g_assert_no_error (error);
+  live = start_echo (f);
   refused = lab_free_port ("127.0.0.1");
   f->fds_before = lab_count_open_fds ();
   hints = g_strdup_printf ("tcp:127.0.0.1:%u,tcp:127.0.0.1:%u", refused, live);
@@ -292,7 +218,7 @@ test_json (Fixture *f, gconstpointer data)
                               "\"routed\":true,\"plugin\":\"tcp\",\"target\":{\"host\":\"127.0.0.1\","
                               "\"port\":%u,\"host_kind\":\"ipv4\",\"hint\":\"tcp:127.0.0.1:%u\"},"
                               "\"anon_class\":\"clear\",\"tier\":0,\"delay_ms\":250,", live, live, live);
-  assert_contains (lines[4], expected);
+  lab_assert_contains (lines[4], expected);
   g_free (expected);
   expected = g_strdup_printf ("\"statuses\":[{\"hint_index\":0,\"hint\":\"tcp:127.0.0.1:%u\","
                               "\"status\":\"connection refused\"},{\"hint_index\":1,"
@@ -303,7 +229,7 @@ test_json (Fixture *f, gconstpointer data)
   /* The swissnum is a secret: never printed. */
   g_assert_null (strstr (run.out, "swiss"));
   g_strfreev (lines);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   /* A failure: the result carries the error's code and message. */
   g_free (hints);
@@ -315,13 +241,13 @@ test_json (Fixture *f, gconstpointer data)
   lines = g_strsplit (run.out, "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, 4);
   g_assert_true (g_str_has_prefix (lines[2], "{\"event\":\"result\",\"ok\":false,"));
-  assert_contains (lines[2], "\"winner\":null,");
+  lab_assert_contains (lines[2], "\"winner\":null,");
   expected = g_strdup_printf ("\"domain\":\"connect\",\"error\":\"refused\","
                               "\"message\":\"127.0.0.1:%u: ", refused);
-  assert_contains (lines[2], expected);
+  lab_assert_contains (lines[2], expected);
   g_free (expected);
   g_strfreev (lines);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
   g_free (furl);
   g_free (hints);
 }
@@ -332,22 +258,16 @@ test_json (Fixture *f, gconstpointer data)
 static void
 test_pipe (Fixture *f, gconstpointer data)
 {
-  GError *error = NULL;
   guint16 live;
   gchar *hint, *furl, *expected;
   guint8 *bytes;
   GBytes *input;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
   gsize n = 64 * 1024;
 
   if (!lab_ready ())
     return;
-  /* Lab set-up: its own connects (waiting for socat) are not the
-   * library's. */
-  leakcheck_suspend ();
-  live = lab_echo_server_start (f->lab, "127.0.0.1", &error);
-  leakcheck_resume ();
-  g_assert_no_error (error);
+  live = start_echo (f);
   f->fds_before = lab_count_open_fds ();
   hint = g_strdup_printf ("tcp:127.0.0.1:%u", live);
   furl = make_furl (hint);
@@ -365,15 +285,15 @@ test_pipe (Fixture *f, gconstpointer data)
   /* The report went to stderr. */
   expected = g_strdup_printf ("connected via hint 1 %s (tcp, clear, direct TCP to 127.0.0.1:%u) in ",
                               hint, live);
-  assert_contains (run.err, expected);
+  lab_assert_contains (run.err, expected);
   g_free (expected);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   /* No input at all: the peer sees EOF at once and the relay ends. */
   run_connect (&run, NULL, "--pipe", "--half-close", furl, NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_cmpuint (run.out_len, ==, 0);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   g_bytes_unref (input);
   g_free (furl);
@@ -439,7 +359,7 @@ pipe_run_out_cb (GObject *source, GAsyncResult *res, gpointer user_data)
  * standard input has ended, @go_path (nullable) is created, and when a
  * line ends with @sigint_on (nullable), it gets a SIGINT. Bounded. */
 static void
-run_streaming (Run *run, const gchar *input, const gchar *go_path,
+run_streaming (LabCliRun *run, const gchar *input, const gchar *go_path,
                const gchar *sigint_on, GPtrArray *argv)
 {
   GError *error = NULL;
@@ -475,13 +395,7 @@ run_streaming (Run *run, const gchar *input, const gchar *go_path,
       g_error ("furlhint connect --pipe did not finish within %u ms; stderr:\n%s",
                RUN_TIMEOUT_MS, pr.err->str);
     }
-  g_subprocess_wait (sub, NULL, &error);
-  g_assert_no_error (error);
-  run->elapsed_ms = (guint) ((g_get_monotonic_time () - t0) / 1000);
-  if (g_subprocess_get_if_exited (sub))
-    run->status = g_subprocess_get_exit_status (sub);
-  else
-    run->status = 128 + g_subprocess_get_term_sig (sub);
+  lab_cli_run_reap (run, sub, t0);
   run->out_len = g_memory_output_stream_get_data_size (pr.out);
   run->out = g_malloc (run->out_len + 1);
   if (run->out_len > 0)         /* no data: the stream's buffer is NULL */
@@ -497,7 +411,7 @@ run_streaming (Run *run, const gchar *input, const gchar *go_path,
 
 /* `connect -v --pipe ARGS...` through run_streaming(). */
 static void
-run_pipe (Run *run, const gchar *input, const gchar *go_path, const gchar *first, ...)
+run_pipe (LabCliRun *run, const gchar *input, const gchar *go_path, const gchar *first, ...)
 {
   const gchar *cli = g_getenv ("FURLHINT_CLI");
   GPtrArray *argv = g_ptr_array_new ();
@@ -562,7 +476,7 @@ test_pipe_end_of_input (Fixture *f, gconstpointer data)
 {
   gchar *go_path, *hint, *furl;
   guint16 port;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
@@ -575,9 +489,9 @@ test_pipe_end_of_input (Fixture *f, gconstpointer data)
   run_pipe (&run, "ping\n", go_path, furl, NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_cmpstr (run.out, ==, "pong ping\n");
-  assert_contains (run.err, END_OF_INPUT "; reading the peer until it closes or has been "
-                   "silent for 30000 ms\n");
-  run_clear (&run);
+  lab_assert_contains (run.err, END_OF_INPUT "; reading the peer until it closes or has been "
+                       "silent for 30000 ms\n");
+  lab_cli_run_clear (&run);
 
   /* The old way, on request: the peer reads the FIN and hangs up. The
    * file is not created, so the peer cannot answer in any order of
@@ -586,8 +500,8 @@ test_pipe_end_of_input (Fixture *f, gconstpointer data)
   run_pipe (&run, "ping\n", NULL, "--half-close", furl, NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_cmpuint (run.out_len, ==, 0);
-  assert_contains (run.err, END_OF_INPUT " (write side shut down: --half-close); ");
-  run_clear (&run);
+  lab_assert_contains (run.err, END_OF_INPUT " (write side shut down: --half-close); ");
+  lab_cli_run_clear (&run);
 
   g_free (furl);
   g_free (hint);
@@ -600,17 +514,13 @@ test_pipe_end_of_input (Fixture *f, gconstpointer data)
 static void
 test_pipe_idle_timeout (Fixture *f, gconstpointer data)
 {
-  GError *error = NULL;
   gchar *hint, *furl;
   guint16 live;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
-  leakcheck_suspend ();
-  live = lab_echo_server_start (f->lab, "127.0.0.1", &error);
-  leakcheck_resume ();
-  g_assert_no_error (error);
+  live = start_echo (f);
   f->fds_before = lab_count_open_fds ();
   hint = g_strdup_printf ("tcp:127.0.0.1:%u", live);
   furl = make_furl (hint);
@@ -620,9 +530,9 @@ test_pipe_idle_timeout (Fixture *f, gconstpointer data)
   g_assert_cmpint (run.status, ==, 0);
   g_assert_cmpuint (run.out_len, ==, 0);
   g_assert_cmpuint (run.elapsed_ms, >=, 1000);
-  assert_contains (run.err, "furlhint connect: the peer sent nothing for 1000 ms after the "
-                   "end of standard input (--idle-timeout): ending the relay\n");
-  run_clear (&run);
+  lab_assert_contains (run.err, "furlhint connect: the peer sent nothing for 1000 ms after the "
+                       "end of standard input (--idle-timeout): ending the relay\n");
+  lab_cli_run_clear (&run);
 
   g_free (furl);
   g_free (hint);
@@ -633,17 +543,13 @@ test_pipe_idle_timeout (Fixture *f, gconstpointer data)
 static void
 test_timeout (Fixture *f, gconstpointer data)
 {
-  GError *error = NULL;
   LabBlackHole *hole;
   gchar *hint, *furl, *expected;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
-  leakcheck_suspend ();
-  hole = lab_black_hole_new (f->lab, &error);
-  leakcheck_resume ();
-  g_assert_no_error (error);
+  hole = start_black_hole (f);
   f->fds_before = lab_count_open_fds ();
   hint = g_strdup_printf ("tcp:127.0.0.1:%u", lab_black_hole_get_port (hole));
   furl = make_furl (hint);
@@ -655,8 +561,8 @@ test_timeout (Fixture *f, gconstpointer data)
   expected = g_strdup_printf ("not connected\n  hint 1 %s: abandoned\n", hint);
   g_assert_cmpstr (run.out, ==, expected);
   g_free (expected);
-  assert_contains (run.err, ": no connection established within client timeout (1000 ms)\n");
-  run_clear (&run);
+  lab_assert_contains (run.err, ": no connection established within client timeout (1000 ms)\n");
+  lab_cli_run_clear (&run);
   g_free (furl);
   g_free (hint);
 }
@@ -665,17 +571,13 @@ test_timeout (Fixture *f, gconstpointer data)
 static void
 test_sigint (Fixture *f, gconstpointer data)
 {
-  GError *error = NULL;
   LabBlackHole *hole;
   gchar *hint, *furl, *expected;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
-  leakcheck_suspend ();
-  hole = lab_black_hole_new (f->lab, &error);
-  leakcheck_resume ();
-  g_assert_no_error (error);
+  hole = start_black_hole (f);
   f->fds_before = lab_count_open_fds ();
   hint = g_strdup_printf ("tcp:127.0.0.1:%u", lab_black_hole_get_port (hole));
   furl = make_furl (hint);
@@ -698,8 +600,8 @@ test_sigint (Fixture *f, gconstpointer data)
   expected = g_strdup_printf ("not connected\n  hint 1 %s: abandoned\n", hint);
   g_assert_cmpstr (run.out, ==, expected);
   g_free (expected);
-  assert_contains (run.err, "furlhint connect: interrupted after ");
-  run_clear (&run);
+  lab_assert_contains (run.err, "furlhint connect: interrupted after ");
+  lab_cli_run_clear (&run);
   g_free (furl);
   g_free (hint);
 }
@@ -713,7 +615,7 @@ test_anonymous (Fixture *f, gconstpointer data)
   socklen_t len = sizeof sin;
   int listener, accepted;
   gchar *hint, *furl, *expected, *only;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
@@ -744,8 +646,8 @@ test_anonymous (Fixture *f, gconstpointer data)
   expected = g_strdup_printf ("not connected\n  hint 1 %s: no route: ", hint);
   g_assert_true (g_str_has_prefix (run.out, expected));
   g_free (expected);
-  assert_contains (run.out, "anonymous mode");
-  assert_contains (run.err, "not connected after ");
+  lab_assert_contains (run.out, "anonymous mode");
+  lab_assert_contains (run.err, "not connected after ");
   /* Nothing in stderr's live lines either: no attempt started. */
   g_assert_null (strstr (run.err, "connecting"));
 
@@ -754,7 +656,7 @@ test_anonymous (Fixture *f, gconstpointer data)
   g_assert_cmpint (accepted, ==, -1);
   g_assert_cmpint (errno, ==, EAGAIN);
   close (listener);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
   g_free (furl);
   g_free (hint);
 }
@@ -763,7 +665,7 @@ test_anonymous (Fixture *f, gconstpointer data)
 static void
 test_usage (Fixture *f, gconstpointer data)
 {
-  Run run = { 0 };
+  LabCliRun run = { 0 };
   gchar *furl = make_furl ("tcp:127.0.0.1:1");
   GBytes *furl_line;
 
@@ -774,46 +676,46 @@ test_usage (Fixture *f, gconstpointer data)
     }
   run_connect (&run, NULL, NULL);
   g_assert_cmpint (run.status, ==, 2);
-  assert_contains (run.err, "furlhint connect: no FURL given\n");
-  run_clear (&run);
+  lab_assert_contains (run.err, "furlhint connect: no FURL given\n");
+  lab_cli_run_clear (&run);
 
   run_connect (&run, NULL, "--timeout", "0", furl, NULL);
   g_assert_cmpint (run.status, ==, 2);
-  assert_contains (run.err, "--timeout must be a number of seconds above 0");
-  run_clear (&run);
+  lab_assert_contains (run.err, "--timeout must be a number of seconds above 0");
+  lab_cli_run_clear (&run);
 
   run_connect (&run, NULL, "--stagger", "-1", furl, NULL);
   g_assert_cmpint (run.status, ==, 2);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   run_connect (&run, NULL, "--pipe", "--idle-timeout", "-1", furl, NULL);
   g_assert_cmpint (run.status, ==, 2);
-  assert_contains (run.err, "--idle-timeout must be a number of seconds from 0");
-  run_clear (&run);
+  lab_assert_contains (run.err, "--idle-timeout must be a number of seconds from 0");
+  lab_cli_run_clear (&run);
 
   run_connect (&run, NULL, furl, furl, NULL);
   g_assert_cmpint (run.status, ==, 2);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   run_connect (&run, NULL, "--pipe", "-", NULL);
   g_assert_cmpint (run.status, ==, 2);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   run_connect (&run, NULL, "--config", "/nonexistent/tahoe.cfg", furl, NULL);
   g_assert_cmpint (run.status, ==, 3);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   run_connect (&run, NULL, "pb://not-a-furl", NULL);
   g_assert_cmpint (run.status, ==, 1);
   g_assert_cmpstr (run.out, ==, "");
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   /* "-": the FURL from stdin (a closed port: refused, exit 1). */
   furl_line = g_bytes_new (furl, strlen (furl));
   run_connect (&run, furl_line, "-", NULL);
   g_assert_cmpint (run.status, ==, 1);
   g_assert_cmpstr (run.out, ==, "not connected\n  hint 1 tcp:127.0.0.1:1: connection refused\n");
-  run_clear (&run);
+  lab_cli_run_clear (&run);
   g_bytes_unref (furl_line);
   g_free (furl);
 }

@@ -701,27 +701,13 @@ test_many (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
   GSocket *listener;
-  GInetAddress *lo;
-  GSocketAddress *addr;
   guint16 port;
   FurlHintFurl *furl;
   Many m = { 0 };
 
   if (!lab_ready ())
     return;
-  listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  addr = g_inet_socket_address_new (lo, 0);
-  g_assert_true (g_socket_bind (listener, addr, TRUE, &error));
-  g_object_unref (addr);
-  g_object_unref (lo);
-  g_socket_set_listen_backlog (listener, MANY);
-  g_assert_true (g_socket_listen (listener, &error));
-  addr = g_socket_get_local_address (listener, &error);
-  g_assert_no_error (error);
-  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr));
-  g_object_unref (addr);
+  listener = lab_listen_loopback (MANY, &port);
   furl = furl_for_port (port);
   f->fds_before = lab_count_open_fds ();
 
@@ -783,29 +769,17 @@ test_shared_plan (Fixture *f, gconstpointer data)
 {
   FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
   FurlHintConfig *config = furlhint_context_get_config (f->ctx);
-  GError *error = NULL;
   GSocket *listener;
-  GInetAddress *lo;
-  GSocketAddress *addr;
+  guint16 port;
   GHashTable *overrides;
   FurlHintFurl *furl, *other;
   Once a, b, c, d, e, g, h, i, j, k;
 
   if (!lab_ready ())
     return;
-  listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  addr = g_inet_socket_address_new (lo, 0);
-  g_assert_true (g_socket_bind (listener, addr, TRUE, &error));
-  g_object_unref (addr);
-  g_object_unref (lo);
-  g_assert_true (g_socket_listen (listener, &error));
-  addr = g_socket_get_local_address (listener, &error);
-  g_assert_no_error (error);
-  furl = furl_for_port (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr)));
-  other = furl_for_port (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr)));
-  g_object_unref (addr);
+  listener = lab_listen_loopback (0, &port);
+  furl = furl_for_port (port);
+  other = furl_for_port (port);
 
   connect_once (f, furl, NULL, &a);
   connect_once (f, furl, NULL, &b);
@@ -995,26 +969,15 @@ test_shared_plan_config_ranker (Fixture *f, gconstpointer data)
   FurlHintConfig *config = furlhint_context_get_config (f->ctx);
   GError *error = NULL;
   GSocket *listener;
-  GInetAddress *lo;
-  GSocketAddress *addr;
+  guint16 port;
   FurlHintFurl *furl;
   Once a, b, c, d, e, g;
   guint calls = 0;
 
   if (!lab_ready ())
     return;
-  listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  addr = g_inet_socket_address_new (lo, 0);
-  g_assert_true (g_socket_bind (listener, addr, TRUE, &error));
-  g_object_unref (addr);
-  g_object_unref (lo);
-  g_assert_true (g_socket_listen (listener, &error));
-  addr = g_socket_get_local_address (listener, &error);
-  g_assert_no_error (error);
-  furl = furl_for_port (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr)));
-  g_object_unref (addr);
+  listener = lab_listen_loopback (0, &port);
+  furl = furl_for_port (port);
 
   connect_once (f, furl, NULL, &a);
   g_assert_no_error (a.error);

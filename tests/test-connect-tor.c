@@ -488,28 +488,14 @@ static Scripted *
 scripted_start (gboolean (*serve) (gpointer, GSocket *), guint max_clients)
 {
   Scripted *s = g_new0 (Scripted, 1);
-  GInetAddress *lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  GSocketAddress *addr = g_inet_socket_address_new (lo, 0);
-  GSocketAddress *bound;
-  GError *error = NULL;
 
-  s->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                              G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
+  s->listener = lab_listen_loopback (0, &s->port);
   g_socket_set_timeout (s->listener, 15);
-  g_assert_true (g_socket_bind (s->listener, addr, TRUE, &error));
-  g_assert_true (g_socket_listen (s->listener, &error));
-  bound = g_socket_get_local_address (s->listener, &error);
-  g_assert_no_error (error);
-  s->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
   allow_port (s->port);
   s->serve = serve;
   s->max_clients = max_clients;
   s->seen = g_ptr_array_new_with_free_func (g_free);
   g_mutex_init (&s->lock);
-  g_object_unref (bound);
-  g_object_unref (addr);
-  g_object_unref (lo);
   return s;
 }
 

@@ -42,13 +42,6 @@ teardown (Fixture *f, gconstpointer data)
   lab_free (f->lab);
 }
 
-static void
-assert_contains (const gchar *haystack, const gchar *needle)
-{
-  if (strstr (haystack, needle) == NULL)
-    g_error ("expected \"%s\" in:\n%s", needle, haystack);
-}
-
 /* Tahoe's defaults (no tahoe.cfg): direct TCP, chosen by furlhint. */
 static void
 test_direct (Fixture *f, gconstpointer data)
@@ -60,10 +53,10 @@ test_direct (Fixture *f, gconstpointer data)
     return;
   out = lab_foolscap_run (NULL, &status, "-", NULL);
   g_assert_cmpint (status, ==, 0);
-  assert_contains (out, "handlers: i2p=furlhint, tcp=furlhint, tor=furlhint\n");
-  assert_contains (out, ": direct TCP to 127.0.0.1:");
-  assert_contains (out, "echo: through furlhint\n");
-  assert_contains (out, ": successful\n");
+  lab_assert_contains (out, "handlers: i2p=furlhint, tcp=furlhint, tor=furlhint\n");
+  lab_assert_contains (out, ": direct TCP to 127.0.0.1:");
+  lab_assert_contains (out, "echo: through furlhint\n");
+  lab_assert_contains (out, ": successful\n");
 }
 
 /* `[connections] tcp.socks-proxy`: the hint names a host only microsocks
@@ -97,9 +90,9 @@ test_socks (Fixture *f, gconstpointer data)
 
   out = lab_foolscap_run (NULL, &status, cfg, "--hint-host", LAB_NAME, NULL);
   g_assert_cmpint (status, ==, 0);
-  assert_contains (out, "route tcp:" LAB_NAME ":");
-  assert_contains (out, "(furlhint, proxied)\n");
-  assert_contains (out, "echo: through furlhint\n");
+  lab_assert_contains (out, "route tcp:" LAB_NAME ":");
+  lab_assert_contains (out, "(furlhint, proxied)\n");
+  lab_assert_contains (out, "echo: through furlhint\n");
 }
 
 /* Anonymous mode without Tor: furlhint's policy refuses the clear hint
@@ -114,8 +107,8 @@ test_anonymous (Fixture *f, gconstpointer data)
     return;
   out = lab_foolscap_run (NULL, &status, "-", "--anonymous", NULL);
   g_assert_cmpint (status, ==, 1);
-  assert_contains (out, ": InvalidHintError: no route: anonymous mode forbids direct TCP");
-  assert_contains (out, "failed: NoLocationHintsError()\n");
+  lab_assert_contains (out, ": InvalidHintError: no route: anonymous mode forbids direct TCP");
+  lab_assert_contains (out, "failed: NoLocationHintsError()\n");
   g_assert_null (strstr (out, "echo:"));
 }
 
@@ -156,8 +149,8 @@ test_anonymous_not_tor_able (Fixture *f, gconstpointer data)
   status_line = g_strdup_printf ("status tcp:127.0.0.1:%u: bad hint: ignoring non-Tor-able "
                                  "ipaddr 127.0.0.1; anonymous mode reaches tcp: hints only "
                                  "through Tor\n", port);
-  assert_contains (out, status_line);
-  assert_contains (out, "status tor:" ONION_DEAD);
+  lab_assert_contains (out, status_line);
+  lab_assert_contains (out, "status tor:" ONION_DEAD);
   g_assert_null (strstr (out, "server accepted"));
   g_assert_null (strstr (out, "echo:"));
 }

@@ -18,20 +18,13 @@
 #include <furlhint/furlhint.h>
 
 #include "lab.h"
+#include "lab-python.h"
 
 #define TUBID "klzcmzngbqjnfciylwkq52ebgyerm33l"
-/* A failure bound only: the demo answers in well under a second. */
-#define RUN_TIMEOUT_MS 60000
 
 typedef struct {
   Lab *lab;
 } Fixture;
-
-typedef struct {
-  gboolean done;
-  gchar *out;
-  GError *error;
-} Communicate;
 
 static void
 setup (Fixture *f, gconstpointer data)
@@ -45,78 +38,23 @@ teardown (Fixture *f, gconstpointer data)
   lab_free (f->lab);
 }
 
-static gboolean
-gi_ready (void)
-{
-#ifdef FURLHINT_GI_TEST_SKIP
-  g_test_skip (FURLHINT_GI_TEST_SKIP);
-  return FALSE;
-#else
-  return lab_ready ();
-#endif
-}
-
-static void
-communicate_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Communicate *com = user_data;
-
-  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &com->out, NULL,
-                                        &com->error);
-  com->done = TRUE;
-}
-
 /* Runs the demo with @args (NULL-terminated); returns its output (stdout
  * and stderr), its exit status in *@status. */
 static gchar *
 run_demo (gint *status, const gchar *first, ...)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) sub = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree gchar *lib_path = g_build_filename (ABS_TOP_BUILDDIR, "core", ".libs", NULL);
-  Communicate com = { FALSE, NULL, NULL };
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
   va_list ap;
 
-  g_ptr_array_add (argv, g_strdup (GI_PYTHON));
-  g_ptr_array_add (argv, g_build_filename (ABS_TOP_SRCDIR, "examples", "python",
+  g_ptr_array_add (args, g_build_filename (ABS_TOP_SRCDIR, "examples", "python",
                                            "furlhint_demo.py", NULL));
   va_start (ap, first);
   for (const gchar *a = first; a != NULL; a = va_arg (ap, const gchar *))
-    g_ptr_array_add (argv, g_strdup (a));
+    g_ptr_array_add (args, g_strdup (a));
   va_end (ap);
-  g_ptr_array_add (argv, NULL);
-
-  /* The typelib and the library of the build tree, nothing installed;
-   * the plugins come from FURLHINT_PLUGIN_DIR (the tests' environment). */
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_setenv (launcher, "GI_TYPELIB_PATH", ABS_TOP_BUILDDIR, TRUE);
-  g_subprocess_launcher_setenv (launcher, "LD_LIBRARY_PATH", lib_path, TRUE);
-  g_assert_nonnull (g_getenv ("FURLHINT_PLUGIN_DIR"));
-  sub = g_subprocess_launcher_spawnv (launcher, (const gchar *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8_async (sub, NULL, NULL, communicate_cb, &com);
-  if (!lab_iterate_until (&com.done, RUN_TIMEOUT_MS))
-    {
-      g_subprocess_force_exit (sub);
-      lab_iterate_until (&com.done, 3000);
-      g_error ("the Python example did not finish within %u ms", RUN_TIMEOUT_MS);
-    }
-  g_assert_no_error (com.error);
-  g_subprocess_wait (sub, NULL, &error);
-  g_assert_no_error (error);
-  *status = g_subprocess_get_if_exited (sub) ? g_subprocess_get_exit_status (sub) : -1;
-  g_test_message ("exit %d, output:\n%s", *status, com.out);
-  return com.out;
-}
-
-static void
-assert_contains (const gchar *haystack, const gchar *needle)
-{
-  if (strstr (haystack, needle) == NULL)
-    g_error ("expected \"%s\" in:\n%s", needle, haystack);
+  g_ptr_array_add (args, NULL);
+  return lab_python_run ("the Python example", NULL, (const gchar *const *) args->pdata,
+                         status);
 }
 
 /* Parse, plan and an asynchronous connect that wins on the echo server
@@ -131,7 +69,7 @@ test_connect (Fixture *f, gconstpointer data)
   guint16 port;
   gint status;
 
-  if (!gi_ready ())
+  if (!lab_python_ready ())
     return;
   port = lab_echo_server_start (f->lab, "127.0.0.1", &error);
   g_assert_no_error (error);
@@ -140,24 +78,24 @@ test_connect (Fixture *f, gconstpointer data)
   out = run_demo (&status, furl, "one line through furlhint", NULL);
   g_assert_cmpint (status, ==, 0);
   /* the FURL, its secret name censored */
-  assert_contains (out, "FURL pb://" TUBID "@tcp:127.0.0.1:");
-  assert_contains (out, "/" FURLHINT_CENSORED "\n");
+  lab_assert_contains (out, "FURL pb://" TUBID "@tcp:127.0.0.1:");
+  lab_assert_contains (out, "/" FURLHINT_CENSORED "\n");
   g_assert_null (strstr (out, "swissnum"));
-  assert_contains (out, "  kind: furl, network: any\n");
-  assert_contains (out, "  hint 2: tor:abc.onion:80 (type tor)\n");
+  lab_assert_contains (out, "  kind: furl, network: any\n");
+  lab_assert_contains (out, "  hint 2: tor:abc.onion:80 (type tor)\n");
   /* the plan and why, with the enums' nicks */
-  assert_contains (out, "mode: normal\n[connections] tcp = tcp\n");
-  assert_contains (out, "plugin tor: anonymous, carries tcp, not configured\n");
+  lab_assert_contains (out, "mode: normal\n[connections] tcp = tcp\n");
+  lab_assert_contains (out, "plugin tor: anonymous, carries tcp, not configured\n");
   want_route = g_strdup_printf ("  route #1: tcp:127.0.0.1:%u: clear via tcp: direct TCP to 127.0.0.1:%u",
                                 port, port);
-  assert_contains (out, want_route);
-  assert_contains (out, "  tor:abc.onion:80: rejected (not-configured): tor: hint needs the 'tor' transport");
-  assert_contains (out, "verdict: 1 route in 1 tier\n");
+  lab_assert_contains (out, want_route);
+  lab_assert_contains (out, "  tor:abc.onion:80: rejected (not-configured): tor: hint needs the 'tor' transport");
+  lab_assert_contains (out, "verdict: 1 route in 1 tier\n");
   /* the connect, on the main loop */
-  assert_contains (out, "through tcp (clear): direct TCP to 127.0.0.1:");
-  assert_contains (out, "  hint 1: connected\n");
-  assert_contains (out, "  hint 2: no route: tor: hint needs the 'tor' transport");
-  assert_contains (out, "echo: one line through furlhint\n");
+  lab_assert_contains (out, "through tcp (clear): direct TCP to 127.0.0.1:");
+  lab_assert_contains (out, "  hint 1: connected\n");
+  lab_assert_contains (out, "  hint 2: no route: tor: hint needs the 'tor' transport");
+  lab_assert_contains (out, "echo: one line through furlhint\n");
 }
 
 /* Anonymous mode from Python: the clear hint is refused by the policy,
@@ -171,7 +109,7 @@ test_anonymous (Fixture *f, gconstpointer data)
   guint16 port;
   gint status;
 
-  if (!gi_ready ())
+  if (!lab_python_ready ())
     return;
   port = lab_echo_server_start (f->lab, "127.0.0.1", &error);
   g_assert_no_error (error);
@@ -179,10 +117,10 @@ test_anonymous (Fixture *f, gconstpointer data)
 
   out = run_demo (&status, "--anonymous", furl, NULL);
   g_assert_cmpint (status, ==, 1);
-  assert_contains (out, "mode: anonymous\n");
-  assert_contains (out, "rejected (revealing): ");
-  assert_contains (out, "verdict: 0 routes in 0 tiers\n");
-  assert_contains (out, "no route: ");
+  lab_assert_contains (out, "mode: anonymous\n");
+  lab_assert_contains (out, "rejected (revealing): ");
+  lab_assert_contains (out, "verdict: 0 routes in 0 tiers\n");
+  lab_assert_contains (out, "no route: ");
   g_assert_null (strstr (out, "connected in"));
   g_assert_null (strstr (out, "echo:"));
 }
@@ -195,12 +133,12 @@ test_bad_furl (Fixture *f, gconstpointer data)
   g_autofree gchar *out = NULL;
   gint status;
 
-  if (!gi_ready ())
+  if (!lab_python_ready ())
     return;
   out = run_demo (&status, "pb://notbase32!!@tcp:127.0.0.1:9/x", NULL);
   g_assert_cmpint (status, ==, 2);
-  assert_contains (out, "refused: ");
-  assert_contains (out, "(furl/bad-tubid)\n");
+  lab_assert_contains (out, "refused: ");
+  lab_assert_contains (out, "(furl/bad-tubid)\n");
 }
 
 int

@@ -17,6 +17,7 @@
 #include <gio/gio.h>
 
 #include "lab.h"
+#include "lab-cli.h"
 
 #define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
 
@@ -30,20 +31,6 @@ typedef struct {
   guint16 echo_port;
   gchar *furl;                  /* (owned) pb://TUB@tcp:127.0.0.1:ECHO/swissnum */
 } Fixture;
-
-typedef struct {
-  gboolean done;
-  GBytes *out;
-  GBytes *err;
-  GError *error;
-} Communicate;
-
-typedef struct {
-  gint status;
-  gchar *out;
-  gsize out_len;
-  gchar *err;
-} Run;
 
 static void
 setup (Fixture *f, gconstpointer data)
@@ -95,41 +82,10 @@ teardown (Fixture *f, gconstpointer data)
   g_free (f->furl);
 }
 
-static void
-run_clear (Run *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-}
-
-static gchar *
-bytes_to_string (GBytes *bytes, gsize *length)
-{
-  gsize n = bytes != NULL ? g_bytes_get_size (bytes) : 0;
-  gchar *s = g_malloc (n + 1);
-
-  if (n > 0)
-    memcpy (s, g_bytes_get_data (bytes, NULL), n);
-  s[n] = '\0';
-  if (length != NULL)
-    *length = n;
-  return s;
-}
-
-static void
-communicate_cb (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  Communicate *com = user_data;
-
-  g_subprocess_communicate_finish (G_SUBPROCESS (source), res, &com->out, &com->err,
-                                   &com->error);
-  com->done = TRUE;
-}
-
 /* Runs `$FURLHINT_CLI COMMAND --plugin-dir tests/example ARGS...` with
  * @input (nullable) on stdin. Bounded. */
 static void
-run_cli (Run *run,
+run_cli (LabCliRun *run,
          GBytes *input,
          const gchar *command,
          ...)
@@ -137,10 +93,6 @@ run_cli (Run *run,
   const gchar *cli = g_getenv ("FURLHINT_CLI");
   g_autofree gchar *example_dir = g_test_build_filename (G_TEST_BUILT, "example", NULL);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) sub = NULL;
-  g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
-  Communicate com = { FALSE, NULL, NULL, NULL };
   va_list ap;
 
   g_assert_nonnull (cli);
@@ -153,36 +105,7 @@ run_cli (Run *run,
     g_ptr_array_add (argv, (gpointer) a);
   va_end (ap);
   g_ptr_array_add (argv, NULL);
-
-  sub = g_subprocess_newv ((const gchar *const *) argv->pdata,
-                           G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                           | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_async (sub, input != NULL ? input : empty, NULL, communicate_cb, &com);
-  if (!lab_iterate_until (&com.done, RUN_TIMEOUT_MS))
-    {
-      g_subprocess_force_exit (sub);
-      lab_iterate_until (&com.done, 3000);
-      g_error ("furlhint %s did not finish within %u ms", command, RUN_TIMEOUT_MS);
-    }
-  g_assert_no_error (com.error);
-  g_subprocess_wait (sub, NULL, &error);
-  g_assert_no_error (error);
-  run->status = g_subprocess_get_if_exited (sub) ? g_subprocess_get_exit_status (sub)
-                : 128 + g_subprocess_get_term_sig (sub);
-  run->out = bytes_to_string (com.out, &run->out_len);
-  run->err = bytes_to_string (com.err, NULL);
-  g_clear_pointer (&com.out, g_bytes_unref);
-  g_clear_pointer (&com.err, g_bytes_unref);
-  g_test_message ("furlhint %s: exit %d\nstdout:\n%s\nstderr:\n%s", command, run->status,
-                  run->out, run->err);
-}
-
-static void
-assert_contains (const gchar *haystack, const gchar *needle)
-{
-  if (strstr (haystack, needle) == NULL)
-    g_error ("expected \"%s\" in:\n%s", needle, haystack);
+  lab_cli_run (run, input, (const gchar *const *) argv->pdata, RUN_TIMEOUT_MS);
 }
 
 /* How many tunnels tinyproxy has opened so far. */
@@ -214,7 +137,7 @@ assert_round_trip (Fixture *f, const gchar *cfg, const gchar *override)
   g_autoptr(GBytes) input = g_bytes_new_static ("ping through the proxy\n", 23);
   g_autofree gchar *route = NULL;
   guint before = count_tunnels (f);
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (override != NULL)
     run_cli (&run, input, "connect", "--config", cfg, "--pipe", "--idle-timeout", "0",
@@ -226,8 +149,8 @@ assert_round_trip (Fixture *f, const gchar *cfg, const gchar *override)
   g_assert_cmpmem (run.out, run.out_len, "ping through the proxy\n", 23);
   route = g_strdup_printf ("(httpconnect, proxied, HTTP CONNECT via proxy 127.0.0.1:%u to "
                            "127.0.0.1:%u", f->proxy_port, f->echo_port);
-  assert_contains (run.err, route);
-  run_clear (&run);
+  lab_assert_contains (run.err, route);
+  lab_cli_run_clear (&run);
   g_assert_cmpuint (count_tunnels (f), ==, before + 1);
 }
 
@@ -250,7 +173,7 @@ static void
 test_selected_by_override (Fixture *f, gconstpointer data)
 {
   g_autofree gchar *cfg = NULL;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
@@ -258,10 +181,10 @@ test_selected_by_override (Fixture *f, gconstpointer data)
 
   run_cli (&run, NULL, "rank", "--explain", "--config", cfg, f->furl, NULL);
   g_assert_cmpint (run.status, ==, 0);
-  assert_contains (run.out, "carrier httpconnect (proxied): configured but not used for public "
-                            "TCP hints: [connections] tcp = tcp; use it with tcp = httpconnect "
-                            "or --override tcp=httpconnect");
-  run_clear (&run);
+  lab_assert_contains (run.out, "carrier httpconnect (proxied): configured but not used for public "
+                                "TCP hints: [connections] tcp = tcp; use it with tcp = httpconnect "
+                                "or --override tcp=httpconnect");
+  lab_cli_run_clear (&run);
 
   assert_round_trip (f, cfg, "tcp=httpconnect");
 }
@@ -274,7 +197,7 @@ test_anonymous_never (Fixture *f, gconstpointer data)
   g_autofree gchar *cfg = NULL;
   g_autofree gchar *onion_furl = NULL;
   guint before;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
@@ -283,31 +206,31 @@ test_anonymous_never (Fixture *f, gconstpointer data)
 
   run_cli (&run, NULL, "rank", "--explain", "--config", cfg, f->furl, NULL);
   g_assert_cmpint (run.status, ==, 1);
-  assert_contains (run.out, "[connections] tcp = httpconnect: NOT used: anonymous mode forbids "
-                            "a proxied carrier (the 'httpconnect' plugin); public TCP hints go "
-                            "nowhere");
-  assert_contains (run.out, "[connections] tcp = httpconnect is not used for this hint: "
-                            "anonymous mode forbids a proxied carrier");
-  run_clear (&run);
+  lab_assert_contains (run.out, "[connections] tcp = httpconnect: NOT used: anonymous mode forbids "
+                                "a proxied carrier (the 'httpconnect' plugin); public TCP hints go "
+                                "nowhere");
+  lab_assert_contains (run.out, "[connections] tcp = httpconnect is not used for this hint: "
+                                "anonymous mode forbids a proxied carrier");
+  lab_cli_run_clear (&run);
 
   run_cli (&run, NULL, "rank", "--config", cfg, "--override", "tcp=httpconnect", f->furl, NULL);
   g_assert_cmpint (run.status, ==, 1);
-  assert_contains (run.out, "per-peer override tcp: httpconnect asks for a proxied route, which "
-                            "anonymous mode forbids");
-  run_clear (&run);
+  lab_assert_contains (run.out, "per-peer override tcp: httpconnect asks for a proxied route, which "
+                                "anonymous mode forbids");
+  lab_cli_run_clear (&run);
 
   run_cli (&run, NULL, "connect", "--config", cfg, "--timeout", "5", f->furl, NULL);
   g_assert_cmpint (run.status, ==, 1);
-  run_clear (&run);
+  lab_cli_run_clear (&run);
 
   /* A hint to an onion name goes to Tor (here: not configured), never to
    * the configured carrier. */
   onion_furl = g_strdup_printf ("pb://" TUB "@tcp:vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7"
                                 "ngmcopnpyyd.onion:3457/swissnum");
   run_cli (&run, NULL, "rank", "--explain", "--config", cfg, onion_furl, NULL);
-  assert_contains (run.out, "is not used for this hint: its host belongs to the tor plugin's "
-                            "network, which reaches it natively");
-  run_clear (&run);
+  lab_assert_contains (run.out, "is not used for this hint: its host belongs to the tor plugin's "
+                                "network, which reaches it natively");
+  lab_cli_run_clear (&run);
 
   g_assert_cmpuint (count_tunnels (f), ==, before);
 }
@@ -322,7 +245,7 @@ test_failures (Fixture *f, gconstpointer data)
   g_autofree gchar *down_cfg = NULL;
   g_autofree gchar *down_text = NULL;
   g_autofree gchar *expected = NULL;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
@@ -333,16 +256,16 @@ test_failures (Fixture *f, gconstpointer data)
   g_assert_cmpint (run.status, ==, 1);
   expected = g_strdup_printf ("HTTP proxy 127.0.0.1:%u refused CONNECT: \"HTTP/1.1 500 ",
                               f->proxy_port);
-  assert_contains (run.err, expected);
-  run_clear (&run);
+  lab_assert_contains (run.err, expected);
+  lab_cli_run_clear (&run);
 
   down_text = g_strdup_printf ("[connections]\ntcp = httpconnect\n[httpconnect]\n"
                                "proxy = tcp:127.0.0.1:%u\n", lab_free_port ("127.0.0.1"));
   down_cfg = lab_write_file (f->lab, "down.cfg", down_text);
   run_cli (&run, NULL, "connect", "--config", down_cfg, "--timeout", "10", f->furl, NULL);
   g_assert_cmpint (run.status, ==, 1);
-  assert_contains (run.err, "cannot connect to the proxy (is it running?)");
-  run_clear (&run);
+  lab_assert_contains (run.err, "cannot connect to the proxy (is it running?)");
+  lab_cli_run_clear (&run);
 }
 
 /* A proxy given by name would be looked up in DNS: refused at init, with
@@ -351,16 +274,16 @@ static void
 test_bad_proxy (Fixture *f, gconstpointer data)
 {
   g_autofree gchar *cfg = NULL;
-  Run run = { 0 };
+  LabCliRun run = { 0 };
 
   if (!lab_ready ())
     return;
   cfg = lab_write_file (f->lab, "bad.cfg", "[httpconnect]\nproxy = tcp:proxy.example:8888\n");
   run_cli (&run, NULL, "check-config", cfg, NULL);
   g_assert_cmpint (run.status, ==, 1);
-  assert_contains (run.err, "[httpconnect] proxy = tcp:proxy.example:8888: expected "
-                            "tcp:ADDRESS:PORT with an IP address or localhost");
-  run_clear (&run);
+  lab_assert_contains (run.err, "[httpconnect] proxy = tcp:proxy.example:8888: expected "
+                                "tcp:ADDRESS:PORT with an IP address or localhost");
+  lab_cli_run_clear (&run);
 }
 
 /* furlhint-plugin-check passes the example, configured and not (a
@@ -395,7 +318,7 @@ test_plugin_check (Fixture *f, gconstpointer data)
       g_assert_no_error (error);
       g_test_message ("%s\n%s", out, err);
       g_assert_true (g_spawn_check_wait_status (status, NULL));
-      assert_contains (out, "checks, 0 failed");
+      lab_assert_contains (out, "checks, 0 failed");
     }
 }
 

@@ -268,25 +268,15 @@ test_tor_no_auth_refused (Fixture *f, gconstpointer data)
   FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
   NoAuthProxy p = { NULL, };
   GError *error = NULL;
-  GInetAddress *lo;
-  GSocketAddress *addr, *bound;
   FurlHintConnectResult *result;
+  guint16 port;
   gchar *cfg;
 
   if (!lab_ready ())
     return;
-  p.listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                             G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  addr = g_inet_socket_address_new (lo, 0);
-  g_assert_true (g_socket_bind (p.listener, addr, TRUE, &error));
-  g_assert_true (g_socket_listen (p.listener, &error));
-  bound = g_socket_get_local_address (p.listener, &error);
-  g_assert_no_error (error);
+  p.listener = lab_listen_loopback (0, &port);
   p.thread = g_thread_new ("no-auth-proxy", no_auth_thread, &p);
-  cfg = g_strdup_printf ("[tor]\nsocks.port = tcp:127.0.0.1:%u\n",
-                         g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  cfg = g_strdup_printf ("[tor]\nsocks.port = tcp:127.0.0.1:%u\n", port);
   f->ctx[0] = lab_context_new (cfg, NULL, NULL);
 
   options.timeout_ms = CONNECT_TIMEOUT_MS;
@@ -303,9 +293,6 @@ test_tor_no_auth_refused (Fixture *f, gconstpointer data)
   g_assert_cmpstr (p.greeting, ==, "02");
   g_free (p.greeting);
   g_free (cfg);
-  g_object_unref (bound);
-  g_object_unref (addr);
-  g_object_unref (lo);
   g_socket_close (p.listener, NULL);
   g_object_unref (p.listener);
 }

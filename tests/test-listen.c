@@ -117,15 +117,20 @@ make_context (Fixture *f, const gchar *cfg, gboolean fake)
     }
 }
 
+/* Starts listening with the fixture's callbacks and waits for it; with
+ * @keys_only, only the missing keys are created (`furlhint location
+ * --create`). */
 static void
-start (Fixture *f)
+start (Fixture *f, gboolean keys_only)
 {
   FurlHintListenOptions options = {
     .struct_size = sizeof options,
+    .create_keys = keys_only,
     .status = on_status,
     .status_data = f,
     .incoming = on_incoming,
     .incoming_data = f,
+    .keys_only = keys_only,
   };
 
   furlhint_context_listen_async (f->ctx, &options, NULL, listen_done, f);
@@ -242,7 +247,7 @@ test_tcp (Fixture *f, gconstpointer data)
   cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
                          "tub.location = tcp:127.0.0.1:%u\n", port, port);
   make_context (f, cfg, FALSE);
-  start (f);
+  start (f, FALSE);
   g_assert_no_error (f->error);
   hint = g_strdup_printf ("tcp:127.0.0.1:%u", port);
   g_assert_cmpstrv (furlhint_listener_get_hints (f->listener), ((const gchar *const[]) { hint, NULL }));
@@ -314,7 +319,7 @@ test_auto (Fixture *f, gconstpointer data)
   cfg = g_strdup_printf ("[node]\nanonymous = False\ntub.port = tcp:%u\ntub.location = AUTO\n",
                          port);
   make_context (f, cfg, FALSE);
-  start (f);
+  start (f, FALSE);
   g_assert_no_error (f->error);
   hints = furlhint_listener_get_hints (f->listener);
   g_assert_cmpuint (g_strv_length ((gchar **) hints), ==, G_N_ELEMENTS (addresses));
@@ -351,7 +356,7 @@ test_fake_publish (Fixture *f, gconstpointer data)
                          "tub.location = onion:80:hiddenServiceDir=%s\n"
                          "[fake_publisher]\nrecord = %s\n", dir, f->record);
   make_context (f, cfg, TRUE);
-  start (f);
+  start (f, FALSE);
   g_assert_no_error (f->error);
   g_assert_cmpstrv (furlhint_listener_get_hints (f->listener),
                     ((const gchar *const[]) { FAKE_HINT, NULL }));
@@ -388,23 +393,6 @@ test_fake_publish (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_lines (f->record, "fini"), ==, 1);
 }
 
-static void
-start_keys_only (Fixture *f)
-{
-  FurlHintListenOptions options = {
-    .struct_size = sizeof options,
-    .create_keys = TRUE,
-    .status = on_status,
-    .status_data = f,
-    .incoming = on_incoming,
-    .incoming_data = f,
-    .keys_only = TRUE,
-  };
-
-  furlhint_context_listen_async (f->ctx, &options, NULL, listen_done, f);
-  g_assert_true (lab_iterate_until (&f->done, WAIT_MS));
-}
-
 /* keys_only (`furlhint location --create`): only the endpoint whose key
  * is missing is published, with create_key, and nothing is bound for
  * tub.port nor advertised; with no key missing it succeeds doing nothing;
@@ -430,7 +418,7 @@ test_keys_only (Fixture *f, gconstpointer data)
                          "[fake_publisher]\nrecord = %s\n", port, port, have, missing,
                          f->record);
   make_context (f, cfg, TRUE);
-  start_keys_only (f);
+  start (f, TRUE);
   g_assert_no_error (f->error);
   g_assert_cmpstrv (furlhint_listener_get_hints (f->listener), ((const gchar *const[]) { NULL }));
   g_assert_cmpuint (count_lines (f->record, "publish "), ==, 1);
@@ -453,7 +441,7 @@ test_keys_only (Fixture *f, gconstpointer data)
                          "tub.location = tcp:127.0.0.1:%u,onion:80:hiddenServiceDir=%s\n",
                          port, port, have);
   make_context (f, cfg, FALSE);
-  start_keys_only (f);
+  start (f, TRUE);
   g_assert_no_error (f->error);
   g_assert_cmpuint (f->statuses->len, ==, 0);
   g_clear_pointer (&f->listener, furlhint_listener_unref);
@@ -464,7 +452,7 @@ test_keys_only (Fixture *f, gconstpointer data)
   g_free (cfg);
   cfg = g_strdup_printf ("[node]\ntub.location = onion:81:hiddenServiceDir=%s\n", missing);
   make_context (f, cfg, FALSE);
-  start_keys_only (f);
+  start (f, TRUE);
   g_assert_null (f->listener);
   g_assert_error (f->error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
   g_assert_nonnull (strstr (f->error->message, "could not create every missing key: "));
@@ -482,7 +470,7 @@ test_unref_unpublishes (Fixture *f, gconstpointer data)
   cfg = g_strdup_printf ("[node]\nanonymous = true\ntub.location = onion:80\n"
                          "[fake_publisher]\nrecord = %s\n", f->record);
   make_context (f, cfg, TRUE);
-  start (f);
+  start (f, FALSE);
   g_assert_no_error (f->error);
   g_clear_pointer (&f->listener, furlhint_listener_unref);
   g_assert_cmpuint (count_lines (f->record, "publish onion 80 onion:80 "), ==, 1);
@@ -501,7 +489,7 @@ test_anonymous_revealing_hint (Fixture *f, gconstpointer data)
   cfg = g_strdup_printf ("[node]\nanonymous = true\ntub.location = onion:80\n"
                          "[fake_publisher]\nrecord = %s\nhint = tcp:203.0.113.5:80\n", f->record);
   make_context (f, cfg, TRUE);
-  start (f);
+  start (f, FALSE);
   g_assert_error (f->error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
   g_assert_nonnull (strstr (f->error->message, "published it as 'tcp:203.0.113.5:80', which "
                                                "would reveal this node; withdrawn"));
@@ -524,7 +512,7 @@ test_partial (Fixture *f, gconstpointer data)
   cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
                          "tub.location = onion:80,tcp:127.0.0.1:%u\n", port, port);
   make_context (f, cfg, FALSE);
-  start (f);
+  start (f, FALSE);
   g_assert_no_error (f->error);
   hint = g_strdup_printf ("tcp:127.0.0.1:%u", port);
   g_assert_cmpstrv (furlhint_listener_get_hints (f->listener), ((const gchar *const[]) { hint, NULL }));
@@ -541,7 +529,7 @@ test_failures (Fixture *f, gconstpointer data)
   if (!lab_ready ())
     return;
   make_context (f, "[node]\nanonymous = true\ntub.location =\n", FALSE);
-  start (f);
+  start (f, FALSE);
   g_assert_error (f->error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
   g_assert_true (g_str_has_prefix (f->error->message, "the configuration listens nowhere"));
   g_clear_pointer (&f->ctx, furlhint_context_unref);
@@ -549,7 +537,7 @@ test_failures (Fixture *f, gconstpointer data)
   f->done = FALSE;
 
   make_context (f, "[node]\nanonymous = true\ntub.location = onion:80\n", FALSE);
-  start (f);
+  start (f, FALSE);
   g_assert_error (f->error, FURLHINT_CONFIG_ERROR, FURLHINT_CONFIG_ERROR_BAD_VALUE);
   g_assert_cmpstr (f->error->message, ==,
                    "no listener could be brought up: onion:80 (tub.location, tahoe.cfg:3): no "
@@ -569,6 +557,67 @@ read_line (GDataInputStream *in)
   return line;
 }
 
+/* The start of every `furlhint listen` case: the lab and the command are
+ * there. Writes a tahoe.cfg into the lab that listens on, and advertises,
+ * 127.0.0.1:*@port (a free port); returns its path (free it), or NULL
+ * when the test is skipped. */
+static gchar *
+cli_listen_setup (Fixture *f, guint16 *port)
+{
+  g_autofree gchar *cfg = NULL;
+
+  if (!lab_ready ())
+    return NULL;
+  if (g_getenv ("FURLHINT_CLI") == NULL)
+    {
+      g_test_skip ("FURLHINT_CLI is not set (run through make check)");
+      return NULL;
+    }
+  *port = lab_free_port ("127.0.0.1");
+  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
+                         "tub.location = tcp:127.0.0.1:%u\n", *port, *port);
+  return lab_write_file (f->lab, "tahoe.cfg", cfg);
+}
+
+/* Reads stderr lines of `furlhint listen` until @wanted. */
+static void
+wait_stderr_line (GDataInputStream *err, const gchar *wanted)
+{
+  gchar *line;
+
+  while ((line = read_line (err)) != NULL)
+    {
+      gboolean found = g_str_equal (line, wanted);
+
+      g_free (line);
+      if (found)
+        return;
+    }
+  g_error ("furlhint listen ended its stderr before \"%s\"", wanted);
+}
+
+/* The rest of `furlhint listen`'s stderr says its listener was withdrawn
+ * ("...: closed"), and it exits 0. */
+static void
+assert_closed_exit_0 (GSubprocess *server, GDataInputStream *err)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean closed = FALSE;
+  gchar *line;
+
+  while ((line = read_line (err)) != NULL)
+    {
+      if (g_str_has_suffix (line, "): closed"))
+        closed = TRUE;
+      g_free (line);
+    }
+  g_assert_true (closed);
+  g_subprocess_wait (server, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (server));
+  g_assert_cmpint (g_subprocess_get_exit_status (server), ==, 0);
+}
+
 /* `listen --echo` (@data NULL) or `listen --exec @data` prints the FURL
  * first; `connect --pipe --half-close` round-trips through it; SIGTERM
  * closes and exits 0. */
@@ -580,25 +629,16 @@ test_cli_serve (Fixture *f, gconstpointer data)
   g_autoptr(GSubprocess) server = NULL, client = NULL;
   g_autoptr(GDataInputStream) out = NULL, err = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *cfg = NULL, *path = NULL, *furl = NULL, *prefix = NULL;
-  g_autofree gchar *echoed = NULL, *status = NULL;
+  g_autofree gchar *path = NULL, *furl = NULL, *prefix = NULL;
+  g_autofree gchar *echoed = NULL;
   g_autoptr(GBytes) input = g_bytes_new_static ("hello, listener\n", 16);
   g_autoptr(GBytes) output = NULL;
   guint16 port;
-  gboolean closed = FALSE;
   gchar *line;
 
-  if (!lab_ready ())
+  path = cli_listen_setup (f, &port);
+  if (path == NULL)
     return;
-  if (cli == NULL)
-    {
-      g_test_skip ("FURLHINT_CLI is not set (run through make check)");
-      return;
-    }
-  port = lab_free_port ("127.0.0.1");
-  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
-                         "tub.location = tcp:127.0.0.1:%u\n", port, port);
-  path = lab_write_file (f->lab, "tahoe.cfg", cfg);
   /* the one endpoint `furlhint connect` may reach: the FURL's hint */
   {
     g_autofree gchar *endpoint = g_strdup_printf ("127.0.0.1:%u", port);
@@ -628,47 +668,12 @@ test_cli_serve (Fixture *f, gconstpointer data)
   g_assert_cmpstr (echoed, ==, exec != NULL ? "HELLO, LISTENER\n" : "hello, listener\n");
 
   /* the server said it served one connection and closed it */
-  status = g_strdup ("furlhint listen: connection 1 closed");
-  while ((line = read_line (err)) != NULL)
-    {
-      gboolean found = g_str_equal (line, status);
-
-      g_free (line);
-      if (found)
-        break;
-    }
+  wait_stderr_line (err, "furlhint listen: connection 1 closed");
   g_subprocess_send_signal (server, SIGTERM);
-  while ((line = read_line (err)) != NULL)
-    {
-      if (g_str_has_suffix (line, "): closed"))
-        closed = TRUE;
-      g_free (line);
-    }
-  g_assert_true (closed);
-  g_subprocess_wait (server, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (server));
-  g_assert_cmpint (g_subprocess_get_exit_status (server), ==, 0);
+  assert_closed_exit_0 (server, err);
   /* nothing after the FURL on stdout */
   line = read_line (out);
   g_assert_null (line);
-}
-
-/* Reads stderr lines of `furlhint listen` until @wanted. */
-static void
-wait_stderr_line (GDataInputStream *err, const gchar *wanted)
-{
-  gchar *line;
-
-  while ((line = read_line (err)) != NULL)
-    {
-      gboolean found = g_str_equal (line, wanted);
-
-      g_free (line);
-      if (found)
-        return;
-    }
-  g_error ("furlhint listen ended its stderr before \"%s\"", wanted);
 }
 
 static GSocketConnection *
@@ -709,25 +714,16 @@ test_cli_pipe (Fixture *f, gconstpointer data)
   g_autoptr(GDataInputStream) out = NULL, err = NULL, peer_in = NULL;
   g_autoptr(GSocketConnection) peer = NULL, second = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *cfg = NULL, *path = NULL, *furl = NULL, *expected = NULL;
+  g_autofree gchar *path = NULL, *furl = NULL, *expected = NULL;
   g_autofree gchar *line = NULL, *answer = NULL, *again = NULL, *after = NULL;
   GOutputStream *server_in;
   gchar byte;
   guint16 port;
-  gboolean closed = FALSE;
   gchar *l;
 
-  if (!lab_ready ())
+  path = cli_listen_setup (f, &port);
+  if (path == NULL)
     return;
-  if (cli == NULL)
-    {
-      g_test_skip ("FURLHINT_CLI is not set (run through make check)");
-      return;
-    }
-  port = lab_free_port ("127.0.0.1");
-  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
-                         "tub.location = tcp:127.0.0.1:%u\n", port, port);
-  path = lab_write_file (f->lab, "tahoe.cfg", cfg);
   server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                              G_SUBPROCESS_FLAGS_STDERR_PIPE,
                              &error, cli, "listen", "--config", path, "--pipe",
@@ -775,17 +771,7 @@ test_cli_pipe (Fixture *f, gconstpointer data)
   g_assert_true (g_io_stream_close (G_IO_STREAM (peer), NULL, &error));
   g_assert_no_error (error);
   wait_stderr_line (err, "furlhint listen: connection 1 closed (--pipe: closing)");
-  while ((l = read_line (err)) != NULL)
-    {
-      if (g_str_has_suffix (l, "): closed"))
-        closed = TRUE;
-      g_free (l);
-    }
-  g_assert_true (closed);
-  g_subprocess_wait (server, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (server));
-  g_assert_cmpint (g_subprocess_get_exit_status (server), ==, 0);
+  assert_closed_exit_0 (server, err);
   l = read_line (out);
   g_assert_null (l);
 }
@@ -800,23 +786,13 @@ test_cli_pipe_signal (Fixture *f, gconstpointer data)
   g_autoptr(GDataInputStream) out = NULL, err = NULL;
   g_autoptr(GSocketConnection) peer = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *cfg = NULL, *path = NULL, *furl = NULL, *line = NULL;
+  g_autofree gchar *path = NULL, *furl = NULL, *line = NULL;
   gchar byte;
   guint16 port;
-  gboolean closed = FALSE;
-  gchar *l;
 
-  if (!lab_ready ())
+  path = cli_listen_setup (f, &port);
+  if (path == NULL)
     return;
-  if (cli == NULL)
-    {
-      g_test_skip ("FURLHINT_CLI is not set (run through make check)");
-      return;
-    }
-  port = lab_free_port ("127.0.0.1");
-  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
-                         "tub.location = tcp:127.0.0.1:%u\n", port, port);
-  path = lab_write_file (f->lab, "tahoe.cfg", cfg);
   server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                              G_SUBPROCESS_FLAGS_STDERR_PIPE,
                              &error, cli, "listen", "--config", path, "--pipe", NULL);
@@ -836,17 +812,7 @@ test_cli_pipe_signal (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   wait_stderr_line (err, "furlhint listen: signal received: closing");
   wait_stderr_line (err, "furlhint listen: connection 1 closed");
-  while ((l = read_line (err)) != NULL)
-    {
-      if (g_str_has_suffix (l, "): closed"))
-        closed = TRUE;
-      g_free (l);
-    }
-  g_assert_true (closed);
-  g_subprocess_wait (server, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (server));
-  g_assert_cmpint (g_subprocess_get_exit_status (server), ==, 0);
+  assert_closed_exit_0 (server, err);
 }
 
 /* --json: the first line is an object with the FURL. Usage errors. */
@@ -857,20 +823,12 @@ test_cli_json_and_usage (Fixture *f, gconstpointer data)
   g_autoptr(GSubprocess) server = NULL;
   g_autoptr(GDataInputStream) out = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *cfg = NULL, *path = NULL, *first = NULL, *expected = NULL;
+  g_autofree gchar *path = NULL, *first = NULL, *expected = NULL;
   guint16 port;
 
-  if (!lab_ready ())
+  path = cli_listen_setup (f, &port);
+  if (path == NULL)
     return;
-  if (cli == NULL)
-    {
-      g_test_skip ("FURLHINT_CLI is not set (run through make check)");
-      return;
-    }
-  port = lab_free_port ("127.0.0.1");
-  cfg = g_strdup_printf ("[node]\ntub.port = tcp:%u:interface=127.0.0.1\n"
-                         "tub.location = tcp:127.0.0.1:%u\n", port, port);
-  path = lab_write_file (f->lab, "tahoe.cfg", cfg);
   server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
                              &error, cli, "listen", "--config", path, "--echo", "--json",
                              "--tubid", "klzcmzngbqjnfciylwkq52ebgyerm33l", "--name", "swiss",

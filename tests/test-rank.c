@@ -657,6 +657,27 @@ test_tcp_tor_letter_case (void)
   furlhint_context_unref (ctx);
 }
 
+/* Loads the plugin file @name of @dir into @ctx. */
+static void
+load_plugin (FurlHintContext *ctx, const gchar *dir, const gchar *name)
+{
+  g_autofree gchar *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (furlhint_context_load_plugin_file (ctx, path, &error));
+  g_assert_no_error (error);
+}
+
+/* A context for @config with only the plugin file @name of @dir loaded. */
+static FurlHintContext *
+ctx_with_plugin (FurlHintConfig *config, const gchar *dir, const gchar *name)
+{
+  FurlHintContext *ctx = furlhint_context_new (config);
+
+  load_plugin (ctx, dir, name);
+  return ctx;
+}
+
 /* The bundled plugins plus tests/plugins/lax_anon, an anonymous carrier
  * that does not refuse non-public addresses itself. */
 static FurlHintContext *
@@ -664,13 +685,9 @@ ctx_with_lax_anon (const gchar *text)
 {
   FurlHintContext *ctx = ctx_from_text (text);
   const gchar *dir = g_getenv ("FURLHINT_TEST_PLUGIN_DIR");
-  g_autofree gchar *path = dir != NULL ? g_build_filename (dir, "lax_anon.la", NULL)
-                                       : g_test_build_filename (G_TEST_BUILT, "plugins",
-                                                                "lax_anon.la", NULL);
-  g_autoptr(GError) error = NULL;
+  g_autofree gchar *built = g_test_build_filename (G_TEST_BUILT, "plugins", NULL);
 
-  g_assert_true (furlhint_context_load_plugin_file (ctx, path, &error));
-  g_assert_no_error (error);
+  load_plugin (ctx, dir != NULL ? dir : built, "lax_anon.la");
   return ctx;
 }
 
@@ -1096,21 +1113,16 @@ test_unknown_types (void)
 static void
 test_only_tcp_loaded (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree gchar *path = NULL;
   FurlHintConfig *config;
   FurlHintContext *ctx;
   FurlHintPlan *plan;
   const gchar *dir = g_getenv ("FURLHINT_PLUGIN_DIR");
 
   g_assert_nonnull (dir);
-  path = g_build_filename (dir, "tcp.la", NULL);
 
   /* Tor is configured, but its plugin is not there. */
   config = config_from_file ("client2-onion.cfg");
-  ctx = furlhint_context_new (config);
-  g_assert_true (furlhint_context_load_plugin_file (ctx, path, &error));
-  g_assert_no_error (error);
+  ctx = ctx_with_plugin (config, dir, "tcp.la");
 
   plan = rank (ctx, FURL ("tor:" ONION ":1,tcp:" ONION ":80,i2p:" I2PDEST ",tcp:example.com:1"));
   assert_plan (plan, EXPECT ("3 route tcp tier=0 clear +0",
@@ -1128,25 +1140,17 @@ test_only_tcp_loaded (void)
 
   /* A plugin loaded after a FURL was ranked counts for the next one: the
    * carriers the ranker finds once per set of plugins are found again. */
-  ctx = furlhint_context_new (config);
-  g_assert_true (furlhint_context_load_plugin_file (ctx, path, &error));
+  ctx = ctx_with_plugin (config, dir, "tcp.la");
   plan = rank (ctx, FURL ("tcp:example.com:1"));
   assert_plan (plan, EXPECT ("0 reject revealing"));
   furlhint_plan_unref (plan);
-  g_free (path);
-  path = g_build_filename (dir, "tor.la", NULL);
-  g_assert_true (furlhint_context_load_plugin_file (ctx, path, &error));
-  g_assert_no_error (error);
+  load_plugin (ctx, dir, "tor.la");
   plan = rank (ctx, FURL ("tcp:example.com:1"));
   assert_plan (plan, EXPECT ("0 route tor tier=1 anonymous +0 carried"));
   furlhint_plan_unref (plan);
   furlhint_context_unref (ctx);
-  g_free (path);
-  path = g_build_filename (dir, "tcp.la", NULL);
 
-  ctx = furlhint_context_new (config);
-  g_assert_true (furlhint_context_load_plugin_file (ctx, path, &error));
-  g_assert_no_error (error);
+  ctx = ctx_with_plugin (config, dir, "tcp.la");
   plan = rank (ctx, FURL ("tcp:example.com:1,tcp:" ONION ":80"));
   assert_plan (plan, EXPECT ("0 reject revealing",
                              "1 reject no-handler"));

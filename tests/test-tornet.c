@@ -951,13 +951,6 @@ test_cli_listen (Fixture *f, gconstpointer data)
 
 /* --- Foolscap: a remote call to a Tub behind the onion service ---------------- */
 
-static void
-assert_contains (const gchar *haystack, const gchar *needle)
-{
-  if (strstr (haystack, needle) == NULL)
-    g_error ("expected \"%s\" in:\n%s", needle, haystack);
-}
-
 typedef struct {
   const gchar *tor_key;         /* how the client's tahoe.cfg names the client tor */
   gboolean clear_too;           /* the server is also reachable in the clear */
@@ -1037,23 +1030,23 @@ test_foolscap_onion (Fixture *f, gconstpointer data)
                           "--listen", listen, "--location", location, NULL);
   g_test_message ("the Tubs ran for %.1f s", (g_get_monotonic_time () - t0) / 1e6);
   g_assert_cmpint (status, ==, 0);
-  assert_contains (out, "handlers: i2p=furlhint, tcp=furlhint, tor=furlhint\n");
+  lab_assert_contains (out, "handlers: i2p=furlhint, tcp=furlhint, tor=furlhint\n");
   /* furlhint's tor plugin, reaching the client tor the way the tahoe.cfg
    * says. */
   route = by_control
     ? g_strdup_printf ("route %s: Tor (control port 127.0.0.1:%u, SOCKS port discovered) ",
                        onion_hint, lab_tornet.control_port)
     : g_strdup_printf ("route %s: Tor (SOCKS 127.0.0.1:%u) ", onion_hint, lab_tornet.socks_port);
-  assert_contains (out, route);
-  assert_contains (out, "(furlhint, anonymous)\n");
-  assert_contains (out, "echo: through furlhint\n");
+  lab_assert_contains (out, route);
+  lab_assert_contains (out, "(furlhint, anonymous)\n");
+  lab_assert_contains (out, "echo: through furlhint\n");
   if (c->clear_too)
     {
       g_autofree gchar *refused = g_strdup_printf ("status %s: bad hint: ignoring non-Tor-able "
                                                    "ipaddr 127.0.0.1; anonymous mode reaches "
                                                    "tcp: hints only through Tor\n", clear_hint);
 
-      assert_contains (out, refused);
+      lab_assert_contains (out, refused);
     }
 
   /* Every connection the server Tub accepted came from the onion
