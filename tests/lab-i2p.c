@@ -10,6 +10,11 @@
 #include "lab-i2p.h"
 #include "leakcheck/leakcheck.h"
 
+/* A healthy router publishes its RouterInfo to the floodfill about 2 s
+ * after its start (docs/lab-notes.md, "I2P"). */
+#define FLOODFILL_WAIT_MS 60000
+#define FLOODFILL_STARTS 3
+
 static gchar *
 router_config (const LabI2pRouter *r,
                const gchar *host,
@@ -197,6 +202,46 @@ lab_i2p_wait_sam (LabI2pRouter *r,
   return ok;
 }
 
+/* Waits (bounded) until @r's log holds @line after its last start
+ * ("i2pd v... starting..."): i2pd appends to its log when restarted. */
+static gboolean
+log_has_since_start (LabI2pRouter *r,
+                     const gchar *line,
+                     guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  for (;;)
+    {
+      gchar *text = NULL;
+      const gchar *start;
+      gboolean done = FALSE;
+
+      if (g_file_get_contents (r->log_path, &text, NULL, NULL))
+        {
+          start = g_strrstr (text, ") starting...");
+          done = start != NULL && strstr (start, line) != NULL;
+        }
+      g_free (text);
+      if (done)
+        return TRUE;
+      if (g_get_monotonic_time () > deadline || !lab_proc_is_running (r->proc))
+        return FALSE;
+      g_usleep (100 * 1000);
+    }
+}
+
+/* i2pd 2.45.1 says "NetDb: Publishing confirmed" once a floodfill has
+ * stored its RouterInfo: from then on it reaches the floodfill. A busy
+ * machine once showed A2 give its only floodfill up instead ("Can't
+ * publish LeaseSet, no more floodfills found") and stay alone. */
+gboolean
+lab_i2p_wait_floodfill (LabI2pRouter *r,
+                        guint timeout_ms)
+{
+  return log_has_since_start (r, "NetDb: Publishing confirmed", timeout_ms);
+}
+
 /* i2pd 2.45.1 crashes now and then, in the thread of a SAM session's
  * destination (a segfault, kernel log "Destination[...]: segfault"), when
  * sessions close while their streams are still being torn down — our
@@ -233,6 +278,12 @@ lab_i2p_router_revive (Lab *lab,
       g_free (tail);
       g_assert_no_error (error);
       g_assert_not_reached ();
+    }
+  if (r->networked && !lab_i2p_wait_floodfill (r, FLOODFILL_WAIT_MS))
+    {
+      tail = lab_i2p_log_tail (r->log_path, 40);
+      g_error ("restarted router %s did not reach its floodfill within %u s; its log:\n%s",
+               name, FLOODFILL_WAIT_MS / 1000, tail);
     }
   return TRUE;
 }
@@ -560,20 +611,44 @@ lab_i2p_start_two_routers (Lab *lab,
     }
   g_free (ri_path);
   g_usleep (200 * 1000);   /* written whole */
+  /* B writes router.info at start-up, before its transports: A2 is
+   * started once B's NTCP2 port listens (see lab_i2p_wait_floodfill()). */
+  if (!log_has_since_start (&b, "NTCP2: Start listening", 60000))
+    {
+      gchar *tail = lab_i2p_log_tail (b.log_path, 40);
+      g_error ("router B did not open its NTCP2 port within 60 s; its log:\n%s", tail);
+    }
 
   lab_i2p_router_prepare (lab, &a2, "routerA2", "198.18.0.1", TRUE, FALSE);
+  a2.networked = TRUE;
   g_assert_true (seed_netdb (&b, &a2, &error));
   g_assert_no_error (error);
-  argv = lab_i2p_router_argv (&a2);
-  a2.proc = lab_spawn (lab, "i2pd-A2", (const gchar *const *) argv, &error);
-  g_strfreev (argv);
-  g_assert_no_error (error);
-  if (!lab_i2p_wait_sam (&a2, 20000, &error))
+  for (guint start = 1;; start++)
     {
-      gchar *tail = lab_i2p_log_tail (a2.log_path, 40);
-      g_test_message ("router A2 log:\n%s", tail);
-      g_free (tail);
+      gchar *tail;
+
+      argv = lab_i2p_router_argv (&a2);
+      a2.proc = lab_spawn (lab, start == 1 ? "i2pd-A2" : "i2pd-A2-again",
+                           (const gchar *const *) argv, &error);
+      g_strfreev (argv);
       g_assert_no_error (error);
+      if (!lab_i2p_wait_sam (&a2, 20000, &error))
+        {
+          tail = lab_i2p_log_tail (a2.log_path, 40);
+          g_test_message ("router A2 log:\n%s", tail);
+          g_free (tail);
+          g_assert_no_error (error);
+        }
+      if (lab_i2p_wait_floodfill (&a2, FLOODFILL_WAIT_MS))
+        break;
+      tail = lab_i2p_log_tail (a2.log_path, 30);
+      if (start == FLOODFILL_STARTS)
+        g_error ("router A2 did not reach floodfill B in %u starts of %u s; its log:\n%s",
+                 FLOODFILL_STARTS, FLOODFILL_WAIT_MS / 1000, tail);
+      g_test_message ("router A2 did not reach floodfill B within %u s; starting it again; "
+                      "its log:\n%s", FLOODFILL_WAIT_MS / 1000, tail);
+      g_free (tail);
+      lab_stop (a2.proc);
     }
 
   *b_out = b;

@@ -40,6 +40,7 @@ typedef struct {
   gchar *log_path;
   guint16 sam_port;     /* 0: no SAM */
   guint16 ntcp2_port;
+  gboolean networked;   /* has a floodfill to reach (lab_i2p_start_two_routers()) */
 } LabI2pRouter;
 
 /* Writes router @name's data directory and config in @lab; its SAM port
@@ -54,6 +55,9 @@ gchar *lab_i2p_log_tail (const gchar *path, guint lines);
 gboolean lab_i2p_hello_works (guint16 port, GError **error);
 /* Waits (bounded) until @r's SAM bridge answers HELLO. */
 gboolean lab_i2p_wait_sam (LabI2pRouter *r, guint timeout_ms, GError **error);
+/* Waits (bounded) until @r, since its last start, has published its
+ * RouterInfo to a floodfill: it can reach the other router. */
+gboolean lab_i2p_wait_floodfill (LabI2pRouter *r, guint timeout_ms);
 /* Whether @r's process has died (see lab-i2p.c). */
 gboolean lab_i2p_router_died (LabI2pRouter *r);
 /* Starts @r again when it died, saying so; FALSE when it was running. */

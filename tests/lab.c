@@ -153,6 +153,14 @@ lab_set_watchdog (guint seconds)
   alarm (seconds);
 }
 
+void
+lab_extend_watchdog (guint seconds)
+{
+  guint left = alarm (0);
+
+  lab_set_watchdog (left != 0 ? left + seconds : 0);
+}
+
 /* --- namespace ------------------------------------------------------------- */
 
 gboolean

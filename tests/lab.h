@@ -78,6 +78,9 @@ gboolean lab_ready (void);
 /* Re-arm the watchdog: the program is killed (with its processes, logs
  * printed, exit status 99) @seconds from now. 0 disables it. */
 void lab_set_watchdog (guint seconds);
+/* Gives the watchdog @seconds more than it has left (a case that runs
+ * again after a crash of a component outside the code under test). */
+void lab_extend_watchdog (guint seconds);
 
 /* A lab: a temporary directory and the processes started in it. */
 Lab *lab_new (void);
