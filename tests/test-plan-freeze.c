@@ -482,6 +482,105 @@ test_ranker_kept_plan (Fixture *f, gconstpointer data)
   snapshot_clear (&s);
 }
 
+/* A TCP socket bound to 127.0.0.1 and not listening: a connect to its
+ * port is refused at once (RST), for as long as the test holds it. */
+static GSocket *
+bound_not_listening (guint16 *port)
+{
+  GError *error = NULL;
+  GSocket *socket;
+  GInetAddress *lo;
+  GSocketAddress *addr;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  addr = g_inet_socket_address_new (lo, 0);
+  g_assert_true (g_socket_bind (socket, addr, FALSE, &error));
+  g_assert_no_error (error);
+  g_object_unref (addr);
+  g_object_unref (lo);
+  addr = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr));
+  g_object_unref (addr);
+  return socket;
+}
+
+/* What freezing prevents: a route added to a plan under a running
+ * connect, then re-sorted into the place of a route not started yet,
+ * would be run without the connector's start-of-connect check (here a
+ * route through another context's tcp plugin, which that check refuses).
+ * Refused: the connect runs its own two routes, both refused by the
+ * kernel, and nothing reaches the listener the added route named. */
+static void
+test_no_route_added_under_connect (Fixture *f, gconstpointer data)
+{
+  FurlHintContext *other = furlhint_context_new (NULL);
+  FurlHintPlugin *other_tcp;
+  GSocket *closed[2];
+  guint16 closed_ports[2];
+  FurlHintFurl *furl;
+  FurlHintPlan *plan;
+  FurlHintTarget target = { 0, };
+  GError *error = NULL;
+  Wait w = { f->ctx, };
+  gchar *text;
+  Snapshot s;
+
+  furlhint_context_load_plugins (other);
+  other_tcp = furlhint_context_find_plugin (other, "tcp");
+  g_assert_nonnull (other_tcp);
+  for (guint i = 0; i < G_N_ELEMENTS (closed); i++)
+    closed[i] = bound_not_listening (&closed_ports[i]);
+  text = g_strdup_printf ("pb://%s@tcp:127.0.0.1:%u,tcp:127.0.0.1:%u/swiss",
+                          TUB, closed_ports[0], closed_ports[1]);
+  furl = furlhint_furl_parse (text, &error);
+  g_assert_no_error (error);
+  g_free (text);
+  plan = furlhint_context_rank (f->ctx, furl, NULL);
+  g_assert_cmpuint (furlhint_plan_get_n_routes (plan), ==, 2);
+  snapshot_take (&s, plan);
+
+  furlhint_context_connect_plan_async (f->ctx, plan, NULL, NULL, connect_done, &w);
+  g_assert_false (w.done);
+  /* Hint 0 again, tier 0: plan order would put it second, where the
+   * connect's second route (not started yet) reads its entry. */
+  g_assert_true (furlhint_plugin_parse (other_tcp, "tcp:127.0.0.1:1", FURLHINT_PARSE_NATIVE,
+                                        &target, &error));
+  g_assert_no_error (error);
+  g_free (target.host);
+  target.host = g_strdup ("127.0.0.1");
+  target.port = f->ports[0];
+  g_test_expect_message ("furlhint", G_LOG_LEVEL_CRITICAL,
+                         "*furlhint_plan_add_route*!plan->in_use*");
+  g_assert_false (furlhint_plan_add_route (plan, 0, other_tcp, &target, FURLHINT_TIER_NATIVE, FALSE));
+  g_test_assert_expected_messages ();
+  furlhint_target_clear (&target);
+  g_test_expect_message ("furlhint", G_LOG_LEVEL_CRITICAL,
+                         "*furlhint_plan_finish*!plan->in_use*");
+  furlhint_plan_finish (plan, FURLHINT_DEFAULT_STAGGER_MS);
+  g_test_assert_expected_messages ();
+  assert_unchanged (plan, &s);
+
+  wait_done (&w);
+  g_assert_nonnull (w.error);
+  g_test_message ("connect: %s", w.error->message);
+  g_assert_null (furlhint_connect_result_get_stream (w.result));
+  g_assert_null (furlhint_connect_result_get_winner (w.result));
+  assert_unchanged (plan, &s);
+  /* Nothing knocked at the listener the added route named. */
+  g_assert_cmpint (g_socket_condition_check (f->listeners[0], G_IO_IN), ==, 0);
+
+  wait_clear (&w);
+  snapshot_clear (&s);
+  furlhint_plan_unref (plan);
+  furlhint_furl_unref (furl);
+  for (guint i = 0; i < G_N_ELEMENTS (closed); i++)
+    g_object_unref (closed[i]);
+  furlhint_context_unref (other);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -495,5 +594,7 @@ main (int argc, char **argv)
               test_unused_plan_mutable, teardown);
   g_test_add ("/plan/freeze/ranker-kept-plan", Fixture, NULL, setup, test_ranker_kept_plan,
               teardown);
+  g_test_add ("/plan/freeze/no-route-added-under-connect", Fixture, NULL, setup,
+              test_no_route_added_under_connect, teardown);
   return g_test_run ();
 }
