@@ -581,6 +581,58 @@ test_no_route_added_under_connect (Fixture *f, gconstpointer data)
   furlhint_context_unref (other);
 }
 
+/* The shared plan and the plugins: a plugin registered after a connect
+ * (here one that takes the FURL's third hint, which no plugin took) makes
+ * the next connect rank again, and the plan the earlier connects shared
+ * stays as it was. */
+static void
+test_shared_plan_plugin_change (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  Wait a = { f->ctx, }, b = { f->ctx, }, c = { f->ctx, };
+  FurlHintFurl *furl;
+  FurlHintPlan *shared, *fresh;
+  gchar *text, *path;
+  Snapshot s;
+
+  text = g_strdup_printf ("pb://%s@tcp:127.0.0.1:%u,tcp:127.0.0.1:%u,testproto:h.example:1/swiss",
+                          TUB, f->ports[0], f->ports[1]);
+  furl = furlhint_furl_parse (text, &error);
+  g_assert_no_error (error);
+  g_free (text);
+
+  furlhint_context_connect_async (f->ctx, furl, NULL, NULL, connect_done, &a);
+  wait_done (&a);
+  shared = furlhint_connect_result_get_plan (a.result);
+  assert_connected_first (&a, shared);
+  g_assert_false (furlhint_plan_get_entry (shared, 2)->routed);
+  snapshot_take (&s, shared);
+  furlhint_context_connect_async (f->ctx, furl, NULL, NULL, connect_done, &b);
+  wait_done (&b);
+  assert_connected_first (&b, shared);
+
+  path = g_build_filename (g_getenv ("FURLHINT_TEST_PLUGIN_DIR"), "good_test.la", NULL);
+  g_assert_true (furlhint_context_load_plugin_file (f->ctx, path, &error));
+  g_assert_no_error (error);
+  g_free (path);
+
+  furlhint_context_connect_async (f->ctx, furl, NULL, NULL, connect_done, &c);
+  wait_done (&c);
+  g_assert_no_error (c.error);
+  fresh = furlhint_connect_result_get_plan (c.result);
+  g_assert_true (fresh != shared);
+  g_assert_cmpuint (furlhint_plan_get_n_routes (fresh), ==, 3);
+  g_assert_cmpstr (furlhint_plugin_get_name (furlhint_connect_result_get_winner (c.result)->plugin),
+                   ==, "tcp");
+  assert_unchanged (shared, &s);
+
+  snapshot_clear (&s);
+  wait_clear (&a);
+  wait_clear (&b);
+  wait_clear (&c);
+  furlhint_furl_unref (furl);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -596,5 +648,7 @@ main (int argc, char **argv)
               teardown);
   g_test_add ("/plan/freeze/no-route-added-under-connect", Fixture, NULL, setup,
               test_no_route_added_under_connect, teardown);
+  g_test_add ("/plan/freeze/shared-plan-plugin-change", Fixture, NULL, setup,
+              test_shared_plan_plugin_change, teardown);
   return g_test_run ();
 }
