@@ -832,6 +832,13 @@ furlhint_context_connect_plan_async (FurlHintContext *ctx,
   g_return_if_fail (plan != NULL);
   g_return_if_fail (options == NULL || options->struct_size >= sizeof (guint32));
 
+  /* From here on the plan is this connect's to read, and maybe other
+   * connects' too (rank_for_connect()), and the caller's through
+   * furlhint_connect_result_get_plan(): nobody adds to it or re-sorts it
+   * any more, whoever holds a reference (a caller, a ranker that kept
+   * one). Before anything reads it, refused or not. */
+  fh_plan_set_in_use (plan);
+
   task = g_task_new (NULL, NULL, callback, user_data);
   g_task_set_source_tag (task, furlhint_context_connect_plan_async);
   g_task_set_name (task, "[furlhint] connect");
@@ -919,9 +926,13 @@ furlhint_context_connect_plan_async (FurlHintContext *ctx,
 /* furlhint_context_rank() for a connect. A node that connects to the
  * same FURL many times at once (or over and over) would hold as many
  * equal plans: with the default ranker and no per-peer overrides, the
- * plan ranked last for this FURL is shared (plans are immutable once
- * finished; the connector only reads them) for as long as the config,
- * the plugins, the stagger and the plan itself are as they were. */
+ * plan ranked last for this FURL is shared (the first connect marks it
+ * in use, and from then on nothing changes it: fh_plan_set_in_use();
+ * the connector only reads it) for as long as the config (the mode with
+ * it), the plugins and the stagger are as they were. A custom ranker's
+ * plans are never shared: it may rank from anything. The plan's version
+ * is compared too, though a plan in use cannot change: a second line,
+ * should anything ever change it. */
 static FurlHintPlan *
 rank_for_connect (FurlHintContext *ctx,
                   FurlHintFurl *furl,

@@ -132,6 +132,15 @@ gchar *fh_plan_route_problem (gboolean anonymous,
  * cached. */
 guint fh_plan_get_version (const FurlHintPlan *plan);
 
+/* Marks @plan as in use by a connector, for good (the connector calls it
+ * before it reads the plan): furlhint_plan_add_route(),
+ * furlhint_plan_add_rejection() and furlhint_plan_finish() refuse it from
+ * then on (g_return_if_fail), so nothing about it changes under a
+ * running connect, nor under the connects that share it. */
+void fh_plan_set_in_use (FurlHintPlan *plan);
+/* Whether fh_plan_set_in_use() was called on @plan. */
+gboolean fh_plan_is_in_use (const FurlHintPlan *plan);
+
 /* @options (nullable), as furlhint_context_rank() reads it: only the
  * fields its struct_size covers, a 0 stagger made the default. */
 void fh_rank_options_read (const FurlHintRankOptions *options,

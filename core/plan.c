@@ -5,6 +5,15 @@
  * anonymous plan never gets a clear or proxied route, nor one that would
  * look a name up in local DNS.
  *
+ * A plan's life: new (a ranker adds entries), finished (ordered, delays
+ * and descriptions set; an entry added after that makes it unfinished
+ * again, until it is finished again), in use (a connector has been
+ * handed it: fh_plan_set_in_use(), for good). A plan in use never
+ * changes again: connects to one FURL share one (core/connect.c,
+ * rank_for_connect()), and each of them reads it while it runs, so the
+ * three mutators refuse it as a programmer error, the way the other
+ * preconditions here are checked.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #define _GNU_SOURCE 1  /* inet_aton() */
@@ -46,6 +55,9 @@ struct _FurlHintPlan {
   guint next_seq;
   gboolean finished;
   guint finished_stagger_ms;  /* the stagger it was finished with */
+  /* A connector has been handed it (fh_plan_set_in_use()): nothing adds
+   * to it, nothing finishes it again, from then on. Never cleared. */
+  gboolean in_use;
   guint version;            /* fh_plan_get_version() */
   /* (owned) (nullable) every route's description, one after the other,
    * made by furlhint_plan_finish(): one allocation per plan, not one per
@@ -200,6 +212,7 @@ furlhint_plan_add_rejection (FurlHintPlan *plan,
   gchar *reason;
 
   g_return_if_fail (plan != NULL);
+  g_return_if_fail (!plan->in_use);
   g_return_if_fail (hint_index < furlhint_furl_get_n_hints (plan->furl));
   g_return_if_fail (format != NULL);
 
@@ -373,6 +386,7 @@ furlhint_plan_add_route (FurlHintPlan *plan,
   g_autoptr(GError) error = NULL;
 
   g_return_val_if_fail (plan != NULL, FALSE);
+  g_return_val_if_fail (!plan->in_use, FALSE);
   g_return_val_if_fail (hint_index < furlhint_furl_get_n_hints (plan->furl), FALSE);
   g_return_val_if_fail (plugin != NULL, FALSE);
   g_return_val_if_fail (target != NULL, FALSE);
@@ -401,6 +415,7 @@ fh_plan_add_parsed_route (FurlHintPlan *plan,
                           gboolean carried)
 {
   g_return_val_if_fail (plan != NULL, FALSE);
+  g_return_val_if_fail (!plan->in_use, FALSE);
   g_return_val_if_fail (hint_index < furlhint_furl_get_n_hints (plan->furl), FALSE);
   g_return_val_if_fail (target != NULL && target->host != NULL, FALSE);
 
@@ -521,6 +536,10 @@ furlhint_plan_finish (FurlHintPlan *plan,
   gsize size = 0;
 
   g_return_if_fail (plan != NULL);
+  /* Even when finishing would change nothing: a connector's plan is not
+   * finished again, by anyone (furlhint_context_rank() copies one a
+   * ranker hands back rather than finish it). */
+  g_return_if_fail (!plan->in_use);
 
   /* Unchanged since it was finished with this stagger (the default
    * ranker finishes its plan, and furlhint_context_rank() finishes
@@ -595,6 +614,18 @@ guint
 fh_plan_get_version (const FurlHintPlan *plan)
 {
   return plan->version;
+}
+
+void
+fh_plan_set_in_use (FurlHintPlan *plan)
+{
+  plan->in_use = TRUE;
+}
+
+gboolean
+fh_plan_is_in_use (const FurlHintPlan *plan)
+{
+  return plan->in_use;
 }
 
 FurlHintFurl *

@@ -1081,13 +1081,16 @@ furlhint_rank_default (FurlHintContext *ctx,
   return st.plan;
 }
 
-/* A custom ranker made a plan that is not marked anonymous although the
- * node is: rebuild it as an anonymous plan, so that add_route() checks
- * every route again. */
+/* A new plan with @plan's entries, in @anonymous mode, each route put
+ * through add_route()'s checks again; drops the reference to @plan. For
+ * a custom ranker's plan that is not marked anonymous although the node
+ * is, and for one a connector is using (a ranker that kept its plan and
+ * returns it again), which nothing may add to or finish again. */
 static FurlHintPlan *
-plan_rebuild_anonymous (FurlHintPlan *plan)
+plan_rebuild (FurlHintPlan *plan,
+              gboolean anonymous)
 {
-  FurlHintPlan *safe = furlhint_plan_new (furlhint_plan_get_furl (plan), TRUE);
+  FurlHintPlan *safe = furlhint_plan_new (furlhint_plan_get_furl (plan), anonymous);
   guint i;
 
   for (i = 0; i < furlhint_plan_get_n_entries (plan); i++)
@@ -1172,8 +1175,13 @@ furlhint_context_rank (FurlHintContext *ctx,
       fh_context_log (ctx, G_LOG_LEVEL_WARNING,
                       "the ranking policy made a non-anonymous plan for an "
                       "anonymous node; re-checking every route");
-      plan = plan_rebuild_anonymous (plan);
+      plan = plan_rebuild (plan, TRUE);
     }
+  else if (fh_plan_is_in_use (plan))
+    /* Handed to a connector already (fh_plan_set_in_use()): the caller
+     * gets a copy it may build on, and the connects using the plan keep
+     * it as it is. */
+    plan = plan_rebuild (plan, furlhint_plan_is_anonymous (plan));
 
   n_hints = furlhint_furl_get_n_hints (furl);
   /* On the stack for the usual FURL: this runs for every one ranked. */

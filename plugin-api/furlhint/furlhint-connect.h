@@ -120,6 +120,12 @@ void furlhint_context_connect_async (FurlHintContext *ctx,
  * Routes run tier by tier, by their tier number, whether or not the plan
  * was finished (furlhint_plan_finish() sets the start delays).
  *
+ * From this call on, @plan is in use (see #FurlHintPlan), for good,
+ * whatever the connect's outcome: furlhint_plan_add_route(),
+ * furlhint_plan_add_rejection() and furlhint_plan_finish() refuse it, so
+ * nothing changes it under the connect, whoever else holds a reference.
+ * To connect with a changed plan, build or rank a new one.
+ *
  * Before any route starts, @plan is checked again against @ctx as it is
  * now, not as it was when the plan was made; when the check fails nothing
  * is connected (no plugin runs, no socket opens, no name is looked up),
@@ -217,8 +223,12 @@ void furlhint_connect_result_unref (FurlHintConnectResult *result);
  *
  * The ranked plan the connector raced. Connects to the same FURL object
  * on one context may share one plan while nothing it was ranked from has
- * changed: treat it as read-only (a plan changed by its holder is ranked
- * again for the next connect, not shared).
+ * changed (the configuration, the mode with it, the plugins, the stagger;
+ * never with per-peer overrides or a custom ranker). The plan is in use
+ * (see #FurlHintPlan): read-only, and enforced so —
+ * furlhint_plan_add_route(), furlhint_plan_add_rejection() and
+ * furlhint_plan_finish() refuse it with a critical warning and leave it
+ * as it is.
  *
  * Returns: (transfer none): the plan that was tried.
  */

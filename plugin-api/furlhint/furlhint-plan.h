@@ -102,6 +102,31 @@ typedef struct {
  *
  * The ordered result of ranking: routes in the order they start (tier,
  * then delay), then rejections in FURL order. Reference counted.
+ *
+ * A plan goes through three states, in this order:
+ *
+ * - new: furlhint_plan_new() makes it empty, and a ranker adds entries
+ *   with furlhint_plan_add_route() and furlhint_plan_add_rejection(),
+ *   in any order.
+ * - finished: furlhint_plan_finish() has put the entries in plan order
+ *   and set the start delays and descriptions (furlhint_context_rank()
+ *   always returns a finished plan). Adding an entry to a finished plan
+ *   makes it unfinished again (its order and delays are stale until it
+ *   is finished again), so a finished plan the caller owns may still be
+ *   built on.
+ * - in use: once a plan is handed to a connector
+ *   (furlhint_context_connect_plan_async(), and
+ *   furlhint_context_connect_async() with the plan it ranks or shares),
+ *   it is frozen, for good, whether the connect runs, is refused or has
+ *   ended: furlhint_plan_add_route(), furlhint_plan_add_rejection() and
+ *   furlhint_plan_finish() refuse it as a programmer error (a critical
+ *   warning, as for any failed precondition; the plan does not change).
+ *   Connects to one FURL may share one plan, and each reads it while it
+ *   runs; the plan of furlhint_connect_result_get_plan() is such a plan.
+ *
+ * There is no copy function: to build on a plan in use, rank the FURL
+ * again (furlhint_context_rank() never returns a plan in use), or make
+ * a new plan with the plan API.
  */
 typedef struct _FurlHintPlan FurlHintPlan;
 
@@ -130,7 +155,10 @@ GType furlhint_plan_get_type (void) G_GNUC_CONST;
  *
  * A ranking policy. It must give every hint of @furl at least one entry,
  * build the plan with furlhint_plan_new(), furlhint_plan_add_route() and
- * furlhint_plan_add_rejection(), and must not do I/O.
+ * furlhint_plan_add_rejection(), and must not do I/O. It may return a
+ * plan it made before (a reference to it); when a connector is already
+ * using that plan (see #FurlHintPlan), furlhint_context_rank() returns a
+ * copy of it instead, to which it can still add and which it can finish.
  *
  * Returns: (transfer full): the plan.
  */
@@ -204,7 +232,8 @@ void furlhint_context_set_ranker_full (FurlHintContext *ctx,
  * Ranks @furl with the context's policy. Pure: no I/O, no DNS. The plan
  * may have no route at all; see furlhint_plan_get_n_routes().
  *
- * Returns: (transfer full): the plan.
+ * Returns: (transfer full): the plan, finished, and never one a
+ *   connector is using (see #FurlHintPlan): the caller may build on it.
  */
 FurlHintPlan *furlhint_context_rank (FurlHintContext *ctx,
                                      FurlHintFurl *furl,
@@ -224,7 +253,7 @@ FurlHintPlan *furlhint_plan_new (FurlHintFurl *furl,
 
 /**
  * furlhint_plan_add_route:
- * @plan: a plan
+ * @plan: a plan no connector has been handed (see #FurlHintPlan)
  * @hint_index: the hint
  * @plugin: the plugin that connects
  * @target: (transfer full): the target (@plan takes its strings; @target
@@ -245,6 +274,10 @@ FurlHintPlan *furlhint_plan_new (FurlHintFurl *furl,
  * anonymity guarantee. The connector checks every route again
  * (furlhint_context_connect_plan_async()).
  *
+ * A plan in use by a connector is refused as a programmer error: a
+ * critical warning, FALSE, and neither @plan nor @target changes (the
+ * caller still owns @target's strings).
+ *
  * Returns: TRUE when the route was added.
  */
 gboolean furlhint_plan_add_route (FurlHintPlan *plan,
@@ -256,13 +289,14 @@ gboolean furlhint_plan_add_route (FurlHintPlan *plan,
 
 /**
  * furlhint_plan_add_rejection:
- * @plan: a plan
+ * @plan: a plan no connector has been handed (see #FurlHintPlan)
  * @hint_index: the hint
  * @code: why
  * @format: printf-style reason
  * @...: arguments
  *
- * For rankers: records that a hint gets no route (of some kind).
+ * For rankers: records that a hint gets no route (of some kind). On a
+ * plan in use by a connector: a critical warning, and nothing changes.
  */
 void furlhint_plan_add_rejection (FurlHintPlan *plan,
                                   guint hint_index,
@@ -272,11 +306,17 @@ void furlhint_plan_add_rejection (FurlHintPlan *plan,
 
 /**
  * furlhint_plan_finish:
- * @plan: a plan
+ * @plan: a plan no connector has been handed (see #FurlHintPlan)
  * @stagger_ms: delay between starts within a tier
  *
  * For rankers: orders the entries (tier, class, FURL order; rejections
- * last), sets each route's delay, and seals the plan.
+ * last), sets each route's delay and description, and marks the plan
+ * finished. Finishing a finished plan again with the same stagger changes
+ * nothing; entries added afterwards make it unfinished until it is
+ * finished again. Finishing is not freezing: that happens when a
+ * connector is handed the plan. On a plan in use by a connector: a
+ * critical warning, and nothing changes (not even with the stagger it
+ * was finished with).
  */
 void furlhint_plan_finish (FurlHintPlan *plan,
                            guint stagger_ms);
