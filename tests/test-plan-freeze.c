@@ -18,6 +18,8 @@
 #include <string.h>
 #include <furlhint/furlhint.h>
 
+#include "lab-connect.h"
+
 #define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
 #define WAIT_MS 20000
 
@@ -27,31 +29,6 @@ typedef struct {
   guint16 ports[2];
   FurlHintFurl *furl;         /* tcp: to both listeners, then a hint no plugin takes */
 } Fixture;
-
-static GSocket *
-listen_loopback (guint16 *port)
-{
-  GError *error = NULL;
-  GSocket *socket;
-  GInetAddress *lo;
-  GSocketAddress *addr;
-
-  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  addr = g_inet_socket_address_new (lo, 0);
-  g_assert_true (g_socket_bind (socket, addr, TRUE, &error));
-  g_assert_no_error (error);
-  g_object_unref (addr);
-  g_object_unref (lo);
-  g_assert_true (g_socket_listen (socket, &error));
-  g_assert_no_error (error);
-  addr = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr));
-  g_object_unref (addr);
-  return socket;
-}
 
 static void
 setup (Fixture *f, gconstpointer data)
@@ -63,7 +40,7 @@ setup (Fixture *f, gconstpointer data)
   furlhint_context_load_plugins (f->ctx);
   g_assert_nonnull (furlhint_context_find_plugin (f->ctx, "tcp"));
   for (guint i = 0; i < G_N_ELEMENTS (f->listeners); i++)
-    f->listeners[i] = listen_loopback (&f->ports[i]);
+    f->listeners[i] = lab_listen_loopback (0, &f->ports[i]);
   text = g_strdup_printf ("pb://%s@tcp:127.0.0.1:%u,tcp:127.0.0.1:%u,nosuchtype:x/swiss",
                           TUB, f->ports[0], f->ports[1]);
   f->furl = furlhint_furl_parse (text, &error);
