@@ -840,8 +840,10 @@ furlhint_context_connect_plan_async (FurlHintContext *ctx,
   fh_plan_set_in_use (plan);
 
   task = g_task_new (NULL, NULL, callback, user_data);
-  g_task_set_source_tag (task, furlhint_context_connect_plan_async);
+  /* Named before the tag: g_task_set_source_tag() names a task that has
+   * no name yet with a copy of its own, one more allocation per connect. */
   g_task_set_name (task, "[furlhint] connect");
+  g_task_set_source_tag (task, furlhint_context_connect_plan_async);
 
   conn = g_new0 (Connector, 1);
   conn->ctx = furlhint_context_ref (ctx);

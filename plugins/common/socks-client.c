@@ -439,8 +439,8 @@ fh_socks_client_connect_async (const FhSocksClientRequest *request,
   sc->state = SOCKS_STATE_CONNECTING;
 
   task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, fh_socks_client_connect_async);
   g_task_set_name (task, "[furlhint] SOCKS5 connect");
+  g_task_set_source_tag (task, fh_socks_client_connect_async);
   g_task_set_task_data (task, sc, socks_client_free);
 
   /* The environment's proxy settings must never reroute the connection to

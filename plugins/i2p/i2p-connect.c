@@ -674,8 +674,8 @@ i2p_connect_async (gpointer data,
   Job *job;
 
   task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, i2p_connect_async);
   g_task_set_name (task, "[furlhint] i2p connect");
+  g_task_set_source_tag (task, i2p_connect_async);
 
   if (g_task_return_error_if_cancelled (task))
     {

@@ -229,8 +229,8 @@ i2p_publish_async (gpointer data,
   gint64 mtime_us = 0, age_us;
   Job *job;
 
-  g_task_set_source_tag (task, i2p_publish_async);
   g_task_set_name (task, "[furlhint] i2p publish");
+  g_task_set_source_tag (task, i2p_publish_async);
   if (state == NULL || args == NULL || g_strcmp0 (args->kind, "i2p") != 0 ||
       !G_IS_INET_SOCKET_ADDRESS (args->local_address))
     {

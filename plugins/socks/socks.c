@@ -188,8 +188,8 @@ socks_connect_async (gpointer data,
   GTask *task;
 
   task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, socks_connect_async);
   g_task_set_name (task, "[furlhint] socks connect");
+  g_task_set_source_tag (task, socks_connect_async);
 
   if (state == NULL || state->anonymous)
     {

@@ -522,8 +522,10 @@ tcp_connect_async (gpointer data,
   GTask *task;
 
   task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, tcp_connect_async);
+  /* Named before the tag: g_task_set_source_tag() names a task that has
+   * no name yet with a copy of its own, one more allocation per connect. */
   g_task_set_name (task, "[furlhint] tcp connect");
+  g_task_set_source_tag (task, tcp_connect_async);
   /* args->target lives until we call back (plugin.h). */
   g_task_set_task_data (task, (gpointer) target, NULL);
 

@@ -403,8 +403,8 @@ tor_connect_async (gpointer state_data,
   g_return_if_fail (args != NULL && args->target != NULL && args->status != NULL);
 
   task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, tor_connect_async);
   g_task_set_name (task, "[furlhint] tor connect");
+  g_task_set_source_tag (task, tor_connect_async);
 
   if (state == NULL || state->disabled)
     {

@@ -648,8 +648,8 @@ tor_publish_async (gpointer state_data,
                     args->status != NULL);
 
   task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, tor_publish_async);
   g_task_set_name (task, "[furlhint] tor publish");
+  g_task_set_source_tag (task, tor_publish_async);
 
   if (state == NULL || state->disabled)
     {
