@@ -7,7 +7,8 @@
  * one-byte round trip through a socat echo server, then closed:
  *   direct, raw:       GSocketClient alone (async, on the main loop)
  *   direct, furlhint:  furlhint_context_connect_async(), tcp plugin
- *   SOCKS5, raw:       a minimal blocking SOCKS5 client (below) via microsocks
+ *   SOCKS5, raw:       a minimal blocking SOCKS5 client (bench-common.h)
+ *                      via microsocks
  *   SOCKS5, furlhint:  furlhint_context_connect_async() through
  *                      `[connections] tcp.socks-proxy` (socks plugin)
  * Prints median and p90 of "connect" (until the stream is usable) and
@@ -25,10 +26,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -163,52 +160,15 @@ run_furlhint (Bench *b, FurlHintContext *ctx, gint64 *connect_us, gint64 *total_
 
 /* --- (c) a bare SOCKS5 client ----------------------------------------------------- */
 
-/* RFC 1928, no authentication, CONNECT with the host as a domain name (as
- * `curl --socks5-hostname` does): the least a SOCKS client can do. */
-static int
-socks5_connect (guint16 proxy_port, const gchar *host, guint16 port)
-{
-  struct sockaddr_in sin = { 0 };
-  guint8 req[262];
-  guint8 rep[10];
-  size_t host_len = strlen (host);
-  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons (proxy_port);
-  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (fd < 0 || connect (fd, (struct sockaddr *) &sin, sizeof sin) != 0)
-    goto fail;
-  if (!fh_bench_send_all (fd, "\x05\x01\x00", 3) || !fh_bench_recv_all (fd, rep, 2) || rep[0] != 5 || rep[1] != 0)
-    goto fail;
-  req[0] = 5;
-  req[1] = 1;
-  req[2] = 0;
-  req[3] = 3;
-  req[4] = (guint8) host_len;
-  memcpy (req + 5, host, host_len);
-  req[5 + host_len] = (guint8) (port >> 8);
-  req[6 + host_len] = (guint8) (port & 0xff);
-  /* microsocks answers with an IPv4 bound address: 10 bytes. */
-  if (!fh_bench_send_all (fd, req, 7 + host_len) || !fh_bench_recv_all (fd, rep, 10) || rep[1] != 0 || rep[3] != 1)
-    goto fail;
-  return fd;
-
-fail:
-  if (fd >= 0)
-    close (fd);
-  return -1;
-}
-
 static void
 run_raw_socks (Bench *b, gint64 *connect_us, gint64 *total_us)
 {
   gint64 t0 = g_get_monotonic_time ();
-  int fd = socks5_connect (b->proxy_port, "127.0.0.1", b->echo_port);
+  int fd = fh_bench_reference_socket (b->proxy_port, WAIT_MS / 1000,
+                                      "bare SOCKS5 connect: connect to microsocks");
 
-  if (fd < 0)
+  /* No authentication, the host as a domain name. */
+  if (!fh_bench_socks5_greet (fd, 0) || !fh_bench_socks5_connect (fd, "127.0.0.1", b->echo_port))
     fh_bench_die ("bare SOCKS5 connect", NULL);
   *connect_us = g_get_monotonic_time () - t0;
   round_trip_fd (fd);

@@ -130,16 +130,14 @@ static gint64
 run_reference (guint16 socks_port, const gchar *user, const gchar *password, gint64 *connect_us)
 {
   guint8 req[515];
-  guint8 rep[10];
-  size_t host_len = strlen (lab_tornet.onion);
+  guint8 rep[2];
   size_t ulen = strlen (user), plen = strlen (password);
-  guint16 port = lab_tornet.onion_port;
   gint64 t0 = g_get_monotonic_time ();
   int fd = fh_bench_reference_socket (socks_port, WAIT_MS / 1000,
                                       "reference: connect to the SOCKS port");
   gchar byte = 'x';
 
-  if (!fh_bench_send_all (fd, "\x05\x01\x02", 3) || !fh_bench_recv_all (fd, rep, 2) || rep[0] != 5 || rep[1] != 2)
+  if (!fh_bench_socks5_greet (fd, 2))
     fh_bench_die ("reference: SOCKS greeting", NULL);
   req[0] = 1;
   req[1] = (guint8) ulen;
@@ -148,16 +146,7 @@ run_reference (guint16 socks_port, const gchar *user, const gchar *password, gin
   memcpy (req + 3 + ulen, password, plen);
   if (!fh_bench_send_all (fd, req, 3 + ulen + plen) || !fh_bench_recv_all (fd, rep, 2) || rep[1] != 0)
     fh_bench_die ("reference: SOCKS username/password", NULL);
-  req[0] = 5;
-  req[1] = 1;
-  req[2] = 0;
-  req[3] = 3;
-  req[4] = (guint8) host_len;
-  memcpy (req + 5, lab_tornet.onion, host_len);
-  req[5 + host_len] = (guint8) (port >> 8);
-  req[6 + host_len] = (guint8) (port & 0xff);
-  /* Tor answers with an IPv4 bound address: 10 bytes. */
-  if (!fh_bench_send_all (fd, req, 7 + host_len) || !fh_bench_recv_all (fd, rep, 10) || rep[1] != 0 || rep[3] != 1)
+  if (!fh_bench_socks5_connect (fd, lab_tornet.onion, lab_tornet.onion_port))
     fh_bench_die ("reference: SOCKS CONNECT to the onion", NULL);
   *connect_us = g_get_monotonic_time () - t0;
   if (!fh_bench_send_all (fd, &byte, 1) || !fh_bench_recv_all (fd, &byte, 1) || byte != 'x')

@@ -5,11 +5,6 @@
 #include "config.h"
 
 #include <stdio.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 
 #include "bench-common.h"
 #include "bench-ttfb.h"
@@ -64,26 +59,6 @@ fh_bench_furlhint_echo (FurlHintContext *ctx, FurlHintFurl *furl, guint timeout_
   t0 = g_get_monotonic_time () - t0;
   furlhint_connect_result_unref (c.result);
   return t0;
-}
-
-int
-fh_bench_reference_socket (guint16 port, guint timeout_s, const gchar *what)
-{
-  struct sockaddr_in sin = { 0 };
-  struct timeval tv = { timeout_s, 0 };
-  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-
-  if (fd < 0)
-    fh_bench_die ("socket", NULL);
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons (port);
-  sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (connect (fd, (struct sockaddr *) &sin, sizeof sin) != 0)
-    fh_bench_die (what, NULL);
-  return fd;
 }
 
 void

@@ -16,11 +16,6 @@
 gint64 fh_bench_furlhint_echo (FurlHintContext *ctx, FurlHintFurl *furl, guint timeout_ms,
                                gint64 *connect_us, GError **error);
 
-/* The reference client's blocking socket, connected to 127.0.0.1:@port
- * (TCP_NODELAY; receives bounded at @timeout_s, a failure bound, not a
- * measurement); dies naming @what when the connect fails. */
-int fh_bench_reference_socket (guint16 port, guint timeout_s, const gchar *what);
-
 /* One side's samples, in µs: from nothing to the echoed byte, and until
  * the connect finished (the reference: the proxy's or bridge's reply). */
 typedef struct {

@@ -37,36 +37,62 @@ lab_context_new (const gchar *cfg,
 /* On the heap: a second callback (a library bug) is then a use after
  * free that the memcheck and ASan passes report, not a silent write into
  * a stack frame. */
-typedef struct {
-  FurlHintContext *ctx;
-  FurlHintConnectResult *result;
-  GError *error;
+struct _LabConnecting {
+  FurlHintContext *ctx;         /* (unowned) */
+  gchar *what;                  /* (owned) the FURL, for the message on a hang */
+  FurlHintConnectResult *result;        /* (owned) (nullable) */
+  GError *error;                /* (owned) (nullable) */
   gboolean done;
-} Wait;
+};
 
 static void
 connect_done (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  Wait *wait = user_data;
+  LabConnecting *c = user_data;
 
-  g_assert_false (wait->done);
-  wait->result = furlhint_context_connect_finish (wait->ctx, res, &wait->error);
-  wait->done = TRUE;
+  g_assert_false (c->done);
+  c->result = furlhint_context_connect_finish (c->ctx, res, &c->error);
+  c->done = TRUE;
 }
 
-/* Waits for @wait's connect, then hands over its outcome and frees it. */
-static FurlHintConnectResult *
-wait_finish (Wait *wait, const gchar *what, guint wait_ms, GError **error)
+LabConnecting *
+lab_connect_start (FurlHintContext *ctx,
+                   FurlHintFurl *furl,
+                   FurlHintPlan *plan,
+                   const FurlHintConnectOptions *options,
+                   GCancellable *cancellable)
+{
+  LabConnecting *c = g_new0 (LabConnecting, 1);
+
+  g_assert_true ((furl == NULL) != (plan == NULL));
+  c->ctx = ctx;
+  c->what = furlhint_furl_to_string (plan != NULL ? furlhint_plan_get_furl (plan) : furl);
+  if (plan != NULL)
+    furlhint_context_connect_plan_async (ctx, plan, options, cancellable, connect_done, c);
+  else
+    furlhint_context_connect_async (ctx, furl, options, cancellable, connect_done, c);
+  return c;
+}
+
+gboolean
+lab_connect_finished (const LabConnecting *connecting)
+{
+  return connecting->done;
+}
+
+FurlHintConnectResult *
+lab_connect_wait (LabConnecting *connecting, guint wait_ms, GError **error)
 {
   FurlHintConnectResult *result;
 
-  if (!lab_iterate_until (&wait->done, wait_ms))
-    g_error ("connecting to %s did not finish within %u ms", what, wait_ms);
-  g_assert_nonnull (wait->result);
-  result = wait->result;
-  if (wait->error != NULL)
-    g_propagate_error (error, wait->error);
-  g_free (wait);
+  if (!lab_iterate_until (&connecting->done, wait_ms))
+    g_error ("connecting to %s did not finish within %u ms", connecting->what, wait_ms);
+  g_assert_nonnull (connecting->result);
+  result = connecting->result;
+  if (connecting->error != NULL)
+    g_propagate_error (error, connecting->error);
+  g_free (connecting->what);
+  g_free (connecting);
   return result;
 }
 
@@ -82,13 +108,11 @@ lab_connect (FurlHintContext *ctx,
   gchar *text = g_strdup_printf ("pb://%s@%s/swiss", tub, hints);
   GError *parse_error = NULL;
   FurlHintFurl *furl = furlhint_furl_parse (text, &parse_error);
-  Wait *wait = g_new0 (Wait, 1);
   FurlHintConnectResult *result;
 
   g_assert_no_error (parse_error);
-  wait->ctx = ctx;
-  furlhint_context_connect_async (ctx, furl, options, cancellable, connect_done, wait);
-  result = wait_finish (wait, text, wait_ms, error);
+  result = lab_connect_wait (lab_connect_start (ctx, furl, NULL, options, cancellable),
+                             wait_ms, error);
   furlhint_furl_unref (furl);
   g_free (text);
   return result;
@@ -102,15 +126,8 @@ lab_connect_plan (FurlHintContext *ctx,
                   guint wait_ms,
                   GError **error)
 {
-  Wait *wait = g_new0 (Wait, 1);
-  gchar *what = furlhint_furl_to_string (furlhint_plan_get_furl (plan));
-  FurlHintConnectResult *result;
-
-  wait->ctx = ctx;
-  furlhint_context_connect_plan_async (ctx, plan, options, cancellable, connect_done, wait);
-  result = wait_finish (wait, what, wait_ms, error);
-  g_free (what);
-  return result;
+  return lab_connect_wait (lab_connect_start (ctx, NULL, plan, options, cancellable),
+                           wait_ms, error);
 }
 
 void

@@ -34,11 +34,38 @@ FurlHintConnectResult *lab_connect (FurlHintContext *ctx,
                                     guint wait_ms,
                                     GError **error);
 
-/* The same for a plan the test made (furlhint_context_connect_plan_async()). */
+/* The same for a plan the test made (furlhint_context_connect_plan_async()).
+ * Both are lab_connect_start() then lab_connect_wait(). */
 FurlHintConnectResult *lab_connect_plan (FurlHintContext *ctx,
                                          FurlHintPlan *plan,
                                          const FurlHintConnectOptions *options,
                                          GCancellable *cancellable,
+                                         guint wait_ms,
+                                         GError **error);
+
+/* A connect under way, for a test that acts while it runs: started by
+ * lab_connect_start(), waited for (and freed) by lab_connect_wait(). */
+typedef struct _LabConnecting LabConnecting;
+
+/* Starts connecting @plan (furlhint_context_connect_plan_async()) or,
+ * when @plan is NULL, @furl (furlhint_context_connect_async()); exactly
+ * one of the two is set. The callback runs on the thread-default main
+ * context; a second callback fails the test. (transfer full) */
+LabConnecting *lab_connect_start (FurlHintContext *ctx,
+                                  FurlHintFurl *furl,
+                                  FurlHintPlan *plan,
+                                  const FurlHintConnectOptions *options,
+                                  GCancellable *cancellable);
+
+/* Whether @connecting's callback has run (the main context is not
+ * iterated). */
+gboolean lab_connect_finished (const LabConnecting *connecting);
+
+/* Iterates the thread-default main context until @connecting finishes;
+ * still running after @wait_ms, the test fails (a hang). Frees
+ * @connecting; returns the result (never NULL) and sets @error to the
+ * connect's error. */
+FurlHintConnectResult *lab_connect_wait (LabConnecting *connecting,
                                          guint wait_ms,
                                          GError **error);
 

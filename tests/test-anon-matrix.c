@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "lab.h"
+#include "lab-connect.h"
 #include "leakcheck/leakcheck.h"
 
 #define TUB "klzcmzngbqjnfciylwkq52ebgyerm33l"
@@ -1127,22 +1128,6 @@ fakes_take_requests (void)
 
 /* ---- connecting: what is asked of Tor and I2P, in which order ------------ */
 
-typedef struct {
-  FurlHintContext *ctx;
-  gboolean done;
-  FurlHintConnectResult *result;
-  GError *error;
-} Wait;
-
-static void
-connect_done (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  Wait *w = user_data;
-
-  w->result = furlhint_context_connect_finish (w->ctx, res, &w->error);
-  w->done = TRUE;
-}
-
 static gboolean fakes_ok;
 static guint n_connects;
 
@@ -1162,7 +1147,8 @@ run_connect (const Config *c, const Case *cs, gboolean works)
   GString *want = g_string_new (NULL);
   FurlHintFurl *furl;
   guint order[2], n_expected, fds_before;
-  Wait w = { ctx, FALSE, NULL, NULL };
+  FurlHintConnectResult *result;
+  GError *connect_error = NULL;
 
   fds_before = lab_count_open_fds ();
   g_atomic_int_set (&fakes.works, works);
@@ -1187,20 +1173,19 @@ run_connect (const Config *c, const Case *cs, gboolean works)
   options.rank.overrides = ov;
   options.rank.stagger_ms = CONNECT_STAGGER_MS;
   options.timeout_ms = CONNECT_TIMEOUT_MS;
-  furlhint_context_connect_async (ctx, furl, &options, NULL, connect_done, &w);
-  g_assert_true (lab_iterate_until (&w.done, CONNECT_TIMEOUT_MS + 10000));
-  g_assert_nonnull (w.result);
+  result = lab_connect_wait (lab_connect_start (ctx, furl, NULL, &options, NULL),
+                             CONNECT_TIMEOUT_MS + 10000, &connect_error);
 
   if (works && n_expected > 0)
     {
-      GIOStream *stream = furlhint_connect_result_get_stream (w.result);
-      const FurlHintPlanEntry *winner = furlhint_connect_result_get_winner (w.result);
+      GIOStream *stream = furlhint_connect_result_get_stream (result);
+      const FurlHintPlanEntry *winner = furlhint_connect_result_get_winner (result);
       gchar buf[5] = { 0, };
       gsize got = 0;
 
-      if (w.error != NULL || stream == NULL)
+      if (connect_error != NULL || stream == NULL)
         FAIL_CASE ("the fakes accept, but the connect failed: %s",
-                   w.error != NULL ? w.error->message : "no stream");
+                   connect_error != NULL ? connect_error->message : "no stream");
       g_assert_nonnull (winner);
       g_assert_cmpuint (winner->hint_index, ==, order[0]);
       /* The stream is the fake's: it echoes. */
@@ -1212,16 +1197,18 @@ run_connect (const Config *c, const Case *cs, gboolean works)
     }
   else if (n_expected > 0)
     {
-      if (w.error == NULL || furlhint_connect_result_get_stream (w.result) != NULL)
+      if (connect_error == NULL || furlhint_connect_result_get_stream (result) != NULL)
         FAIL_CASE ("every route fails, but the connect succeeded");
-      if (w.error->domain != FURLHINT_CONNECT_ERROR)
-        FAIL_CASE ("connect error %s: %s", g_quark_to_string (w.error->domain), w.error->message);
+      if (connect_error->domain != FURLHINT_CONNECT_ERROR)
+        FAIL_CASE ("connect error %s: %s", g_quark_to_string (connect_error->domain),
+                   connect_error->message);
     }
-  else if (!g_error_matches (w.error, FURLHINT_POLICY_ERROR, FURLHINT_POLICY_ERROR_NO_ROUTE))
-    FAIL_CASE ("no route, but the connect said: %s", w.error != NULL ? w.error->message : "ok");
+  else if (!g_error_matches (connect_error, FURLHINT_POLICY_ERROR, FURLHINT_POLICY_ERROR_NO_ROUTE))
+    FAIL_CASE ("no route, but the connect said: %s",
+               connect_error != NULL ? connect_error->message : "ok");
 
-  furlhint_connect_result_unref (w.result);
-  g_clear_error (&w.error);
+  furlhint_connect_result_unref (result);
+  g_clear_error (&connect_error);
   furlhint_furl_unref (furl);
   g_clear_pointer (&ov, g_hash_table_unref);
   furlhint_context_unref (ctx);
@@ -1295,7 +1282,8 @@ test_connect_mixed (void)
           g_autofree gchar *seen = NULL;
           GString *want = g_string_new (NULL);
           FurlHintFurl *f = furlhint_furl_parse (furl->str, &error);
-          Wait w = { ctx, FALSE, NULL, NULL };
+          FurlHintConnectResult *result;
+          GError *connect_error = NULL;
           guint fds_before = lab_count_open_fds ();
           guint n_want = 0;
 
@@ -1323,18 +1311,17 @@ test_connect_mixed (void)
           options.rank.overrides = ov;
           options.rank.stagger_ms = CONNECT_STAGGER_MS;
           options.timeout_ms = CONNECT_TIMEOUT_MS;
-          furlhint_context_connect_async (ctx, f, &options, NULL, connect_done, &w);
-          g_assert_true (lab_iterate_until (&w.done, CONNECT_TIMEOUT_MS + 10000));
-          g_assert_nonnull (w.result);
+          result = lab_connect_wait (lab_connect_start (ctx, f, NULL, &options, NULL),
+                                     CONNECT_TIMEOUT_MS + 10000, &connect_error);
           if (works && n_want > 0)
             {
-              if (w.error != NULL)
-                FAIL_CASE ("the fakes accept, but: %s", w.error->message);
+              if (connect_error != NULL)
+                FAIL_CASE ("the fakes accept, but: %s", connect_error->message);
             }
-          else if (w.error == NULL)
+          else if (connect_error == NULL)
             FAIL_CASE ("nothing can work, but the connect succeeded");
-          furlhint_connect_result_unref (w.result);
-          g_clear_error (&w.error);
+          furlhint_connect_result_unref (result);
+          g_clear_error (&connect_error);
           furlhint_furl_unref (f);
           g_clear_pointer (&ov, g_hash_table_unref);
           furlhint_context_unref (ctx);
@@ -1456,7 +1443,8 @@ assert_refused_before_io (FurlHintContext *ctx,
                           const gchar *part)
 {
   FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
-  Wait w = { ctx, FALSE, NULL, NULL };
+  FurlHintConnectResult *result;
+  GError *connect_error = NULL;
   guint fds_before = lab_count_open_fds ();
   g_autofree gchar *seen = NULL;
   FurlHintPlan *used;
@@ -1464,25 +1452,22 @@ assert_refused_before_io (FurlHintContext *ctx,
   g_free (fakes_take_requests ());
   g_atomic_int_set (&fakes.works, TRUE);
   options.timeout_ms = CONNECT_TIMEOUT_MS;
-  if (plan != NULL)
-    furlhint_context_connect_plan_async (ctx, plan, &options, NULL, connect_done, &w);
-  else
-    furlhint_context_connect_async (ctx, furl, &options, NULL, connect_done, &w);
-  g_assert_true (lab_iterate_until (&w.done, CONNECT_TIMEOUT_MS + 10000));
-  g_assert_nonnull (w.result);
-  g_assert_error (w.error, FURLHINT_POLICY_ERROR, code);
-  g_test_message ("refused: %s", w.error->message);
-  g_assert_nonnull (strstr (w.error->message, part));
-  g_assert_nonnull (strstr (w.error->message, "nothing was connected"));
-  g_assert_null (furlhint_connect_result_get_stream (w.result));
-  g_assert_null (furlhint_connect_result_get_winner (w.result));
+  result = lab_connect_wait (lab_connect_start (ctx, plan == NULL ? furl : NULL, plan, &options,
+                                                NULL),
+                             CONNECT_TIMEOUT_MS + 10000, &connect_error);
+  g_assert_error (connect_error, FURLHINT_POLICY_ERROR, code);
+  g_test_message ("refused: %s", connect_error->message);
+  g_assert_nonnull (strstr (connect_error->message, part));
+  g_assert_nonnull (strstr (connect_error->message, "nothing was connected"));
+  g_assert_null (furlhint_connect_result_get_stream (result));
+  g_assert_null (furlhint_connect_result_get_winner (result));
 
   /* Each routed hint says why it was not tried. */
-  used = furlhint_connect_result_get_plan (w.result);
+  used = furlhint_connect_result_get_plan (result);
   for (guint i = 0; i < furlhint_plan_get_n_entries (used); i++)
     {
       const FurlHintPlanEntry *e = furlhint_plan_get_entry (used, i);
-      const gchar *status = furlhint_connect_result_get_hint_status (w.result, e->hint_index);
+      const gchar *status = furlhint_connect_result_get_hint_status (result, e->hint_index);
 
       if (e->routed)
         {
@@ -1490,8 +1475,8 @@ assert_refused_before_io (FurlHintContext *ctx,
           g_assert_nonnull (strstr (status, part));
         }
     }
-  furlhint_connect_result_unref (w.result);
-  g_clear_error (&w.error);
+  furlhint_connect_result_unref (result);
+  g_clear_error (&connect_error);
 
   fakes_reap_clients ();
   seen = fakes_take_requests ();
@@ -1607,7 +1592,8 @@ test_stale_hand_built (void)
   FurlHintPlan *plan;
   FurlHintTarget target = { NULL, };
   FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
-  Wait w = { NULL, FALSE, NULL, NULL };
+  FurlHintConnectResult *result;
+  GError *connect_error = NULL;
   g_autofree gchar *seen = NULL;
 
   if (!lab_ready ())
@@ -1658,14 +1644,13 @@ test_stale_hand_built (void)
    * wherever they are, and asks Tor for the canonical name. */
   g_free (fakes_take_requests ());
   g_atomic_int_set (&fakes.works, FALSE);
-  w.ctx = ctx;
   options.timeout_ms = CONNECT_TIMEOUT_MS;
   furlhint_plan_add_rejection (plan, 0, FURLHINT_POLICY_ERROR_BAD_HINT, "not this one");
-  furlhint_context_connect_plan_async (ctx, plan, &options, NULL, connect_done, &w);
-  g_assert_true (lab_iterate_until (&w.done, CONNECT_TIMEOUT_MS + 10000));
-  g_assert_error (w.error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_UNREACHABLE);
-  furlhint_connect_result_unref (w.result);
-  g_clear_error (&w.error);
+  result = lab_connect_wait (lab_connect_start (ctx, NULL, plan, &options, NULL),
+                             CONNECT_TIMEOUT_MS + 10000, &connect_error);
+  g_assert_error (connect_error, FURLHINT_CONNECT_ERROR, FURLHINT_CONNECT_ERROR_UNREACHABLE);
+  furlhint_connect_result_unref (result);
+  g_clear_error (&connect_error);
   fakes_reap_clients ();
   seen = fakes_take_requests ();
   g_assert_cmpstr (seen, ==, "tor:s" ONION_TAIL ":3457");

@@ -192,61 +192,14 @@ assert_mutators_refused (Fixture *f, FurlHintPlan *plan, const Snapshot *s)
 
 /* --- connecting ------------------------------------------------------------ */
 
-typedef struct {
-  FurlHintContext *ctx;
-  gboolean done;
-  FurlHintConnectResult *result;
-  GError *error;
-} Wait;
-
-static void
-connect_done (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  Wait *w = user_data;
-
-  g_assert_false (w->done);
-  w->result = furlhint_context_connect_finish (w->ctx, res, &w->error);
-  w->done = TRUE;
-}
-
-static gboolean
-wait_expired (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Iterates the thread-default main context until @w is done; fails the
- * test after WAIT_MS. */
-static void
-wait_done (Wait *w)
-{
-  gboolean expired = FALSE;
-  guint id = g_timeout_add (WAIT_MS, wait_expired, &expired);
-
-  while (!w->done && !expired)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_true (w->done);
-  g_source_remove (id);
-  g_assert_nonnull (w->result);
-}
-
-static void
-wait_clear (Wait *w)
-{
-  g_clear_pointer (&w->result, furlhint_connect_result_unref);
-  g_clear_error (&w->error);
-  w->done = FALSE;
-}
-
 /* The first route won: the connect ran the plan it was handed. */
 static void
-assert_connected_first (Wait *w, FurlHintPlan *plan)
+assert_connected_first (FurlHintConnectResult *result, const GError *error, FurlHintPlan *plan)
 {
-  g_assert_no_error (w->error);
-  g_assert_nonnull (furlhint_connect_result_get_stream (w->result));
-  g_assert_true (furlhint_connect_result_get_plan (w->result) == plan);
-  g_assert_true (furlhint_connect_result_get_winner (w->result) == furlhint_plan_get_entry (plan, 0));
+  g_assert_no_error (error);
+  g_assert_nonnull (furlhint_connect_result_get_stream (result));
+  g_assert_true (furlhint_connect_result_get_plan (result) == plan);
+  g_assert_true (furlhint_connect_result_get_winner (result) == furlhint_plan_get_entry (plan, 0));
 }
 
 /* --- the cases ------------------------------------------------------------- */
@@ -258,22 +211,24 @@ static void
 test_connect_plan (Fixture *f, gconstpointer data)
 {
   FurlHintPlan *plan = furlhint_context_rank (f->ctx, f->furl, NULL);
-  Wait w = { f->ctx, };
+  FurlHintConnectResult *result;
+  LabConnecting *connecting;
+  GError *error = NULL;
   Snapshot s;
 
   g_assert_cmpuint (furlhint_plan_get_n_routes (plan), ==, 2);
   g_assert_cmpuint (furlhint_plan_get_entry (plan, 1)->delay_ms, ==, FURLHINT_DEFAULT_STAGGER_MS);
   snapshot_take (&s, plan);
 
-  furlhint_context_connect_plan_async (f->ctx, plan, NULL, NULL, connect_done, &w);
-  g_assert_false (w.done);
+  connecting = lab_connect_start (f->ctx, NULL, plan, NULL, NULL);
+  g_assert_false (lab_connect_finished (connecting));
   assert_mutators_refused (f, plan, &s);
 
-  wait_done (&w);
-  assert_connected_first (&w, plan);
+  result = lab_connect_wait (connecting, WAIT_MS, &error);
+  assert_connected_first (result, error, plan);
   assert_mutators_refused (f, plan, &s);
 
-  wait_clear (&w);
+  furlhint_connect_result_unref (result);
   snapshot_clear (&s);
   furlhint_plan_unref (plan);
 }
@@ -287,7 +242,9 @@ test_unfinished_plan (Fixture *f, gconstpointer data)
   FurlHintPlugin *tcp = furlhint_context_find_plugin (f->ctx, "tcp");
   FurlHintPlan *plan = furlhint_plan_new (f->furl, FALSE);
   FurlHintTarget target = { 0, };
-  Wait w = { f->ctx, };
+  FurlHintConnectResult *result;
+  LabConnecting *connecting;
+  GError *error = NULL;
   Snapshot s;
 
   tcp_target (f, f->ports[1], &target);
@@ -298,15 +255,15 @@ test_unfinished_plan (Fixture *f, gconstpointer data)
   g_assert_cmpuint (furlhint_plan_get_entry (plan, 0)->tier, ==, FURLHINT_TIER_TOR_FALLBACK);
   snapshot_take (&s, plan);
 
-  furlhint_context_connect_plan_async (f->ctx, plan, NULL, NULL, connect_done, &w);
+  connecting = lab_connect_start (f->ctx, NULL, plan, NULL, NULL);
   assert_mutators_refused (f, plan, &s);
-  wait_done (&w);
+  result = lab_connect_wait (connecting, WAIT_MS, &error);
   /* Tier 0 ran first, wherever it is in the unfinished plan. */
-  g_assert_no_error (w.error);
-  g_assert_true (furlhint_connect_result_get_winner (w.result) == furlhint_plan_get_entry (plan, 1));
+  g_assert_no_error (error);
+  g_assert_true (furlhint_connect_result_get_winner (result) == furlhint_plan_get_entry (plan, 1));
   assert_mutators_refused (f, plan, &s);
 
-  wait_clear (&w);
+  furlhint_connect_result_unref (result);
   snapshot_clear (&s);
   furlhint_plan_unref (plan);
 }
@@ -317,7 +274,8 @@ static void
 test_refused_connect (Fixture *f, gconstpointer data)
 {
   FurlHintPlan *plan = furlhint_plan_new (f->furl, FALSE);
-  Wait w = { f->ctx, };
+  FurlHintConnectResult *result;
+  GError *error = NULL;
   Snapshot s;
 
   for (guint i = 0; i < furlhint_furl_get_n_hints (f->furl); i++)
@@ -325,12 +283,12 @@ test_refused_connect (Fixture *f, gconstpointer data)
   furlhint_plan_finish (plan, FURLHINT_DEFAULT_STAGGER_MS);
   snapshot_take (&s, plan);
 
-  furlhint_context_connect_plan_async (f->ctx, plan, NULL, NULL, connect_done, &w);
-  wait_done (&w);
-  g_assert_error (w.error, FURLHINT_POLICY_ERROR, FURLHINT_POLICY_ERROR_NO_ROUTE);
+  result = lab_connect_wait (lab_connect_start (f->ctx, NULL, plan, NULL, NULL), WAIT_MS, &error);
+  g_assert_error (error, FURLHINT_POLICY_ERROR, FURLHINT_POLICY_ERROR_NO_ROUTE);
   assert_mutators_refused (f, plan, &s);
 
-  wait_clear (&w);
+  furlhint_connect_result_unref (result);
+  g_error_free (error);
   snapshot_clear (&s);
   furlhint_plan_unref (plan);
 }
@@ -341,27 +299,28 @@ test_refused_connect (Fixture *f, gconstpointer data)
 static void
 test_result_plan (Fixture *f, gconstpointer data)
 {
-  Wait a = { f->ctx, }, b = { f->ctx, };
+  FurlHintConnectResult *a, *b;
+  LabConnecting *connecting;
+  GError *error = NULL;
   FurlHintPlan *plan;
   Snapshot s;
 
-  furlhint_context_connect_async (f->ctx, f->furl, NULL, NULL, connect_done, &a);
-  wait_done (&a);
-  plan = furlhint_connect_result_get_plan (a.result);
-  assert_connected_first (&a, plan);
+  a = lab_connect_wait (lab_connect_start (f->ctx, f->furl, NULL, NULL, NULL), WAIT_MS, &error);
+  plan = furlhint_connect_result_get_plan (a);
+  assert_connected_first (a, error, plan);
   snapshot_take (&s, plan);
   assert_mutators_refused (f, plan, &s);
 
-  furlhint_context_connect_async (f->ctx, f->furl, NULL, NULL, connect_done, &b);
+  connecting = lab_connect_start (f->ctx, f->furl, NULL, NULL, NULL);
   /* Shared while b runs; refused while it runs. */
   assert_mutators_refused (f, plan, &s);
-  wait_done (&b);
-  assert_connected_first (&b, plan);
+  b = lab_connect_wait (connecting, WAIT_MS, &error);
+  assert_connected_first (b, error, plan);
   assert_mutators_refused (f, plan, &s);
 
   snapshot_clear (&s);
-  wait_clear (&a);
-  wait_clear (&b);
+  furlhint_connect_result_unref (a);
+  furlhint_connect_result_unref (b);
 }
 
 /* A plan no connector has been handed may be built on, finished or not:
@@ -419,7 +378,8 @@ test_ranker_kept_plan (Fixture *f, gconstpointer data)
   FurlHintPlugin *tcp = furlhint_context_find_plugin (f->ctx, "tcp");
   FurlHintPlan *kept = NULL, *first, *again;
   FurlHintTarget target = { 0, };
-  Wait w = { f->ctx, };
+  FurlHintConnectResult *result;
+  GError *error = NULL;
   Snapshot s;
 
   furlhint_context_set_ranker (f->ctx, keeping_ranker, &kept);
@@ -427,10 +387,10 @@ test_ranker_kept_plan (Fixture *f, gconstpointer data)
   g_assert_true (first == kept);
   snapshot_take (&s, kept);
 
-  furlhint_context_connect_plan_async (f->ctx, first, NULL, NULL, connect_done, &w);
-  wait_done (&w);
-  assert_connected_first (&w, kept);
-  wait_clear (&w);
+  result = lab_connect_wait (lab_connect_start (f->ctx, NULL, first, NULL, NULL), WAIT_MS,
+                             &error);
+  assert_connected_first (result, error, kept);
+  furlhint_connect_result_unref (result);
 
   again = furlhint_context_rank (f->ctx, f->furl, NULL);
   g_assert_true (again != kept);
@@ -444,13 +404,13 @@ test_ranker_kept_plan (Fixture *f, gconstpointer data)
   assert_mutators_refused (f, kept, &s);
 
   /* Through the ranker, a connect gets the copy, ranked for it. */
-  furlhint_context_connect_async (f->ctx, f->furl, NULL, NULL, connect_done, &w);
-  wait_done (&w);
-  g_assert_no_error (w.error);
-  g_assert_true (furlhint_connect_result_get_plan (w.result) != kept);
-  assert_same_entries (furlhint_connect_result_get_plan (w.result), &s);
+  result = lab_connect_wait (lab_connect_start (f->ctx, f->furl, NULL, NULL, NULL), WAIT_MS,
+                             &error);
+  g_assert_no_error (error);
+  g_assert_true (furlhint_connect_result_get_plan (result) != kept);
+  assert_same_entries (furlhint_connect_result_get_plan (result), &s);
   assert_unchanged (kept, &s);
-  wait_clear (&w);
+  furlhint_connect_result_unref (result);
 
   furlhint_context_set_ranker (f->ctx, NULL, NULL);
   furlhint_plan_unref (again);
@@ -500,8 +460,9 @@ test_no_route_added_under_connect (Fixture *f, gconstpointer data)
   FurlHintFurl *furl;
   FurlHintPlan *plan;
   FurlHintTarget target = { 0, };
+  FurlHintConnectResult *result;
+  LabConnecting *connecting;
   GError *error = NULL;
-  Wait w = { f->ctx, };
   gchar *text;
   Snapshot s;
 
@@ -519,8 +480,8 @@ test_no_route_added_under_connect (Fixture *f, gconstpointer data)
   g_assert_cmpuint (furlhint_plan_get_n_routes (plan), ==, 2);
   snapshot_take (&s, plan);
 
-  furlhint_context_connect_plan_async (f->ctx, plan, NULL, NULL, connect_done, &w);
-  g_assert_false (w.done);
+  connecting = lab_connect_start (f->ctx, NULL, plan, NULL, NULL);
+  g_assert_false (lab_connect_finished (connecting));
   /* Hint 0 again, tier 0: plan order would put it second, where the
    * connect's second route (not started yet) reads its entry. */
   g_assert_true (furlhint_plugin_parse (other_tcp, "tcp:127.0.0.1:1", FURLHINT_PARSE_NATIVE,
@@ -540,16 +501,17 @@ test_no_route_added_under_connect (Fixture *f, gconstpointer data)
   g_test_assert_expected_messages ();
   assert_unchanged (plan, &s);
 
-  wait_done (&w);
-  g_assert_nonnull (w.error);
-  g_test_message ("connect: %s", w.error->message);
-  g_assert_null (furlhint_connect_result_get_stream (w.result));
-  g_assert_null (furlhint_connect_result_get_winner (w.result));
+  result = lab_connect_wait (connecting, WAIT_MS, &error);
+  g_assert_nonnull (error);
+  g_test_message ("connect: %s", error->message);
+  g_assert_null (furlhint_connect_result_get_stream (result));
+  g_assert_null (furlhint_connect_result_get_winner (result));
   assert_unchanged (plan, &s);
   /* Nothing knocked at the listener the added route named. */
   g_assert_cmpint (g_socket_condition_check (f->listeners[0], G_IO_IN), ==, 0);
 
-  wait_clear (&w);
+  furlhint_connect_result_unref (result);
+  g_error_free (error);
   snapshot_clear (&s);
   furlhint_plan_unref (plan);
   furlhint_furl_unref (furl);
@@ -566,7 +528,7 @@ static void
 test_shared_plan_plugin_change (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
-  Wait a = { f->ctx, }, b = { f->ctx, }, c = { f->ctx, };
+  FurlHintConnectResult *a, *b, *c;
   FurlHintFurl *furl;
   FurlHintPlan *shared, *fresh;
   gchar *text, *path;
@@ -578,35 +540,32 @@ test_shared_plan_plugin_change (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_free (text);
 
-  furlhint_context_connect_async (f->ctx, furl, NULL, NULL, connect_done, &a);
-  wait_done (&a);
-  shared = furlhint_connect_result_get_plan (a.result);
-  assert_connected_first (&a, shared);
+  a = lab_connect_wait (lab_connect_start (f->ctx, furl, NULL, NULL, NULL), WAIT_MS, &error);
+  shared = furlhint_connect_result_get_plan (a);
+  assert_connected_first (a, error, shared);
   g_assert_false (furlhint_plan_get_entry (shared, 2)->routed);
   snapshot_take (&s, shared);
-  furlhint_context_connect_async (f->ctx, furl, NULL, NULL, connect_done, &b);
-  wait_done (&b);
-  assert_connected_first (&b, shared);
+  b = lab_connect_wait (lab_connect_start (f->ctx, furl, NULL, NULL, NULL), WAIT_MS, &error);
+  assert_connected_first (b, error, shared);
 
   path = g_build_filename (g_getenv ("FURLHINT_TEST_PLUGIN_DIR"), "good_test.la", NULL);
   g_assert_true (furlhint_context_load_plugin_file (f->ctx, path, &error));
   g_assert_no_error (error);
   g_free (path);
 
-  furlhint_context_connect_async (f->ctx, furl, NULL, NULL, connect_done, &c);
-  wait_done (&c);
-  g_assert_no_error (c.error);
-  fresh = furlhint_connect_result_get_plan (c.result);
+  c = lab_connect_wait (lab_connect_start (f->ctx, furl, NULL, NULL, NULL), WAIT_MS, &error);
+  g_assert_no_error (error);
+  fresh = furlhint_connect_result_get_plan (c);
   g_assert_true (fresh != shared);
   g_assert_cmpuint (furlhint_plan_get_n_routes (fresh), ==, 3);
-  g_assert_cmpstr (furlhint_plugin_get_name (furlhint_connect_result_get_winner (c.result)->plugin),
+  g_assert_cmpstr (furlhint_plugin_get_name (furlhint_connect_result_get_winner (c)->plugin),
                    ==, "tcp");
   assert_unchanged (shared, &s);
 
   snapshot_clear (&s);
-  wait_clear (&a);
-  wait_clear (&b);
-  wait_clear (&c);
+  furlhint_connect_result_unref (a);
+  furlhint_connect_result_unref (b);
+  furlhint_connect_result_unref (c);
   furlhint_furl_unref (furl);
 }
 
