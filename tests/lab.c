@@ -27,6 +27,8 @@
 
 #include <glib/gstdio.h>
 
+#include "hostname.h"
+
 /* The signal handler may only touch these fixed arrays (async-signal-safe). */
 #define LAB_MAX_PROCS 64
 #define LAB_LOG_PATH_MAX 512
@@ -320,29 +322,6 @@ lab_free (Lab *lab)
 
 /* --- ports ------------------------------------------------------------------ */
 
-static gboolean
-lab_sockaddr (const gchar *host, guint16 port, struct sockaddr_storage *ss,
-              socklen_t *len)
-{
-  memset (ss, 0, sizeof *ss);
-  if (strchr (host, ':') != NULL)
-    {
-      struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) ss;
-      sin6->sin6_family = AF_INET6;
-      sin6->sin6_port = htons (port);
-      *len = sizeof *sin6;
-      return inet_pton (AF_INET6, host, &sin6->sin6_addr) == 1;
-    }
-  else
-    {
-      struct sockaddr_in *sin = (struct sockaddr_in *) ss;
-      sin->sin_family = AF_INET;
-      sin->sin_port = htons (port);
-      *len = sizeof *sin;
-      return inet_pton (AF_INET, host, &sin->sin_addr) == 1;
-    }
-}
-
 guint16
 lab_free_port (const gchar *host)
 {
@@ -351,7 +330,7 @@ lab_free_port (const gchar *host)
   guint16 port = 0;
   int fd;
 
-  g_assert_true (lab_sockaddr (host, 0, &ss, &len));
+  g_assert_true (fh_hostname_literal_sockaddr (host, 0, &ss, &len));
   fd = socket (ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   g_assert_cmpint (fd, >=, 0);
   if (bind (fd, (struct sockaddr *) &ss, len) == 0
@@ -373,7 +352,7 @@ lab_try_connect (const gchar *host, guint16 port, int timeout_ms)
   gboolean ok = FALSE;
   int fd;
 
-  if (!lab_sockaddr (host, port, &ss, &len))
+  if (!fh_hostname_literal_sockaddr (host, port, &ss, &len))
     return FALSE;
   fd = socket (ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0)
@@ -768,7 +747,7 @@ lab_black_hole_new (Lab *lab, GError **error)
 
   hole->fill_fd = -1;
   hole->listen_fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  lab_sockaddr ("127.0.0.1", 0, &ss, &len);
+  fh_hostname_literal_sockaddr ("127.0.0.1", 0, &ss, &len);
   if (hole->listen_fd < 0
       || bind (hole->listen_fd, (struct sockaddr *) &ss, len) != 0
       || listen (hole->listen_fd, 0) != 0

@@ -4,11 +4,40 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include <furlhint/plugin.h>
 
 #include "hostname.h"
+
+gboolean
+fh_hostname_literal_sockaddr (const gchar *host,
+                              guint16 port,
+                              struct sockaddr_storage *address,
+                              socklen_t *address_len)
+{
+  memset (address, 0, sizeof *address);
+  if (strchr (host, ':') == NULL)
+    {
+      struct sockaddr_in *in = (struct sockaddr_in *) address;
+
+      in->sin_family = AF_INET;
+      in->sin_port = g_htons (port);
+      *address_len = sizeof *in;
+      return inet_pton (AF_INET, host, &in->sin_addr) == 1;
+    }
+  else
+    {
+      struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) address;
+
+      in6->sin6_family = AF_INET6;
+      in6->sin6_port = g_htons (port);
+      *address_len = sizeof *in6;
+      return inet_pton (AF_INET6, host, &in6->sin6_addr) == 1;
+    }
+}
 
 gboolean
 fh_hostname_in_domain (const gchar *host,

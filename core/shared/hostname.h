@@ -13,8 +13,17 @@
 #define FURLHINT_HOSTNAME_H
 
 #include <glib.h>
+#include <sys/socket.h>
 
 G_BEGIN_DECLS
+
+/* The socket address of the address literal @host (IPv4 dotted quad, or
+ * IPv6 without brackets) and @port, as inet_pton() reads it: no lookup,
+ * and an IPv6 zone is not a literal here. FALSE for anything else. */
+gboolean fh_hostname_literal_sockaddr (const gchar *host,
+                                       guint16 port,
+                                       struct sockaddr_storage *address,
+                                       socklen_t *address_len);
 
 /* The canonical form of @host, newly allocated, or NULL with a
  * FURLHINT_HINT_ERROR_BAD_HOST error saying what is wrong:

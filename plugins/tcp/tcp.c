@@ -9,10 +9,7 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -400,36 +397,6 @@ tcp_pending_cancelled_cb (GCancellable *cancellable,
   g_mutex_unlock (&p->state->lock);
 }
 
-/* The socket address of literal @host and @port, as inet_pton() reads
- * the host: GInetAddress reads a literal the same way (an IPv6 zone is
- * not one), without two objects made and dropped for every connect. */
-static gboolean
-tcp_literal_sockaddr (const gchar *host,
-                      guint16 port,
-                      struct sockaddr_storage *native,
-                      socklen_t *native_len)
-{
-  memset (native, 0, sizeof *native);
-  if (strchr (host, ':') == NULL)
-    {
-      struct sockaddr_in *in = (struct sockaddr_in *) native;
-
-      in->sin_family = AF_INET;
-      in->sin_port = g_htons (port);
-      *native_len = sizeof *in;
-      return inet_pton (AF_INET, host, &in->sin_addr) == 1;
-    }
-  else
-    {
-      struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) native;
-
-      in6->sin6_family = AF_INET6;
-      in6->sin6_port = g_htons (port);
-      *native_len = sizeof *in6;
-      return inet_pton (AF_INET6, host, &in6->sin6_addr) == 1;
-    }
-}
-
 /* Connects to literal @host without GSocketClient. FALSE when this path
  * cannot take it (the caller uses GSocketClient); otherwise @task is
  * taken and returns later. */
@@ -448,7 +415,9 @@ tcp_connect_literal (TcpState *state,
   TcpPoller *poller;
   int fd;
 
-  if (!tcp_literal_sockaddr (host, port, &native, &native_len))
+  /* inet_pton(), as GInetAddress reads a literal, without two objects
+   * made and dropped for every connect. */
+  if (!fh_hostname_literal_sockaddr (host, port, &native, &native_len))
     return FALSE;
   fd = socket (native.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
