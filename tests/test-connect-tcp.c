@@ -735,28 +735,17 @@ test_many (Fixture *f, gconstpointer data)
 }
 
 typedef struct {
-  FurlHintContext *ctx;
   FurlHintConnectResult *result;
   GError *error;
-  gboolean done;
 } Once;
-
-static void
-once_cb (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  Once *o = user_data;
-
-  o->result = furlhint_context_connect_finish (o->ctx, res, &o->error);
-  o->done = TRUE;
-}
 
 /* One furlhint_context_connect_async() to @furl, waited for (bounded). */
 static void
 connect_once (Fixture *f, FurlHintFurl *furl, const FurlHintConnectOptions *options, Once *o)
 {
-  *o = (Once) { f->ctx, };
-  furlhint_context_connect_async (f->ctx, furl, options, NULL, once_cb, o);
-  g_assert_true (lab_iterate_until (&o->done, 30000));
+  *o = (Once) { NULL, };
+  o->result = lab_connect_wait (lab_connect_start (f->ctx, furl, NULL, options, NULL), 30000,
+                                &o->error);
 }
 
 /* Connects to the same FURL share one ranked plan while nothing it was
