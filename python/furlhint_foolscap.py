@@ -82,7 +82,7 @@ class _FurlHintEndpoint:
         # the connect on a private main context and returns a socket.
         ctx = _new_context(self._handler.config_path, self._handler.anonymous)
         fd, result = ctx.connect_fd(self._furl, None, None)
-        return fd, result.get_hint_status(0)
+        return fd, result.get_hint_status(0), ctx
 
     def connect(self, factory):
         from twisted.internet import reactor
@@ -90,13 +90,20 @@ class _FurlHintEndpoint:
         self._update_status("connecting")
         d = threads.deferToThread(self._connect_blocking)
 
-        def adopt(fd_status):
-            fd, status = fd_status
+        def adopt(fd_status_ctx):
+            fd, status, ctx = fd_status_ctx
             capture = _CapturingFactory(factory)
             # The socket object owns the descriptor (and closes it); the
             # reactor adopts a copy of its own.
             with socket.socket(fileno=fd) as sock:
                 reactor.adoptStreamConnection(sock.fileno(), sock.family, capture)
+            # The stream lives only as long as its context: the i2p plugin
+            # ends its I2P session, and every stream of it, when the
+            # context goes, and a tor the context launched stops with it
+            # (furlhint_context_unref()). The transport keeps the context
+            # for as long as the connection is open: Foolscap replaces the
+            # protocol after negotiation, not the transport.
+            capture.protocol.transport._furlhint_context = ctx
             # An adopted connection is a server's to Twisted, and Foolscap's
             # startTLS() takes the transport's default side: we are the
             # client (twisted.internet.tcp.Client sets the same flag).

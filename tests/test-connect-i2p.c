@@ -36,6 +36,7 @@
 #include "lab.h"
 #include "lab-connect.h"
 #include "lab-i2p.h"
+#include "lab-foolscap.h"
 #include "fake-peers.h"
 #include "leakcheck/leakcheck.h"
 
@@ -785,6 +786,90 @@ static void
 test_end_to_end (void)
 {
   run_on_a2 ("end to end", end_to_end_run);
+}
+
+/* Two Foolscap Tubs (tests/foolscap-tubs.py) over I2P: the server Tub
+ * listens on a loopback port that a server session on A2 forwards its
+ * destination to, and advertises i2p:B32; the client Tub's hint handlers
+ * are furlhint's (python/furlhint_foolscap.py), which make a context per
+ * connect. The remote call comes back only when the connection outlives
+ * the call that made it: the i2p plugin's session, and with it the
+ * stream, ends when that context goes. FALSE when router A2 died under
+ * it (see run_on_a2()). */
+static gboolean
+foolscap_run (guint run)
+{
+  LabI2pServer srv = { 0 };
+  g_autofree gchar *cfg_text = NULL;
+  g_autofree gchar *cfg = NULL;
+  g_autofree gchar *listen = NULL;
+  g_autofree gchar *hint = NULL;
+  g_autofree gchar *route = NULL;
+  g_autofree gchar *out = NULL;
+  g_autoptr(GPtrArray) env = g_ptr_array_new_with_free_func (g_free);
+  gboolean died;
+  gint64 t0 = g_get_monotonic_time ();
+  gint status = -1;
+
+  srv.sam_port = lab.a2.sam_port;
+  srv.echo_port = lab_free_port ("127.0.0.1");
+  g_thread_join (g_thread_new ("sam-server", lab_i2p_server_thread, &srv));
+  if (srv.error != NULL && lab_i2p_router_died (&lab.a2))
+    {
+      g_clear_error (&srv.error);
+      return FALSE;
+    }
+  g_assert_no_error (srv.error);
+  g_test_message ("foolscap: server destination after %.1f s",
+                  (g_get_monotonic_time () - t0) / 1e6);
+
+  cfg_text = g_strdup_printf ("[node]\nreveal-IP-address = false\ntub.location =\n"
+                              "[connections]\ntcp = disabled\n"
+                              "i2p.sam-api = tcp:127.0.0.1:%u\n"
+                              "[i2p]\nsam.session-options = " LAB_I2P_SESSION_OPTIONS "\n"
+                              "sam.allow-zero-hop = true\n", lab.a2.sam_port);
+  cfg = lab_write_file (lab.lab, "foolscap-i2p.cfg", cfg_text);
+  listen = g_strdup_printf ("tcp:%u:interface=127.0.0.1", srv.echo_port);
+  hint = g_strdup_printf ("i2p:%s", srv.b32);
+  if (leakcheck_is_active ())
+    {
+      g_autofree gchar *python = g_path_get_basename (GI_PYTHON);
+
+      g_ptr_array_add (env, g_strdup_printf ("FURLHINT_LEAKCHECK_ONLY=%s", python));
+      g_ptr_array_add (env, g_strdup_printf ("FURLHINT_LEAKCHECK_ALLOW=127.0.0.1:%u",
+                                             lab.a2.sam_port));
+    }
+  g_ptr_array_add (env, NULL);
+
+  out = lab_foolscap_run ((const gchar *const *) env->pdata, &status, cfg,
+                          "--listen", listen, "--location", hint, NULL);
+  g_test_message ("foolscap: the Tubs ran for %.1f s", (g_get_monotonic_time () - t0) / 1e6);
+  died = lab_i2p_router_died (&lab.a2);
+  if (srv.control != NULL)
+    g_io_stream_close (G_IO_STREAM (srv.control), NULL, NULL);
+  if (srv.forward != NULL)
+    g_io_stream_close (G_IO_STREAM (srv.forward), NULL, NULL);
+  g_clear_object (&srv.control);
+  g_clear_object (&srv.forward);
+  g_free (srv.b32);
+  if (status != 0 && died)
+    return FALSE;
+
+  g_assert_cmpint (status, ==, 0);
+  lab_assert_contains (out, "handlers: i2p=furlhint, tcp=furlhint, tor=furlhint\n");
+  route = g_strdup_printf ("route %s: I2P (SAM 127.0.0.1:%u) ", hint, lab.a2.sam_port);
+  lab_assert_contains (out, route);
+  lab_assert_contains (out, "(furlhint, anonymous)\n");
+  lab_assert_contains (out, "echo: through furlhint\n");
+  return TRUE;
+}
+
+static void
+test_foolscap (void)
+{
+  if (!lab_foolscap_ready ())
+    return;
+  run_on_a2 ("foolscap", foolscap_run);
 }
 
 /* --- publishing through the plugin ----------------------------------------- */
@@ -1542,6 +1627,7 @@ main (int argc,
   g_test_add_func ("/connect/i2p/blocking", test_blocking);
   g_test_add_func ("/connect/i2p/fini", test_fini);
   g_test_add_func ("/connect/i2p/end-to-end", test_end_to_end);
+  g_test_add_func ("/connect/i2p/foolscap", test_foolscap);
   g_test_add_func ("/connect/i2p/publish", test_publish);
   g_test_add_func ("/connect/i2p/publish-release-wait", test_publish_release_wait);
   g_test_add_func ("/connect/i2p/listen-cli", test_listen_cli);

@@ -189,6 +189,9 @@ FurlHintConnectResult *furlhint_context_connect_finish (FurlHintContext *ctx,
  * caller owns and must close). Every bundled plugin gives a socket; a
  * third-party plugin whose stream is not a #GSocketConnection makes this
  * fail with %FURLHINT_CONNECT_ERROR_NOT_SUPPORTED (use the async API).
+ * The descriptor outlives the call, not always @ctx: an I2P stream, or
+ * one through a tor the context launched, ends when @ctx is finalised
+ * (see furlhint_context_unref()).
  *
  * Returns: the descriptor, or -1 with @error set.
  */

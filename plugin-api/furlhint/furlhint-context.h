@@ -89,6 +89,14 @@ FurlHintContext *furlhint_context_ref (FurlHintContext *ctx);
  *
  * Drops a reference; the last one finalises every plugin (fini) and
  * closes their modules.
+ *
+ * Keep the context for as long as the streams it connected are in use: a
+ * stream may depend on what a plugin keeps running. The bundled i2p
+ * plugin ends its SAM sessions at fini, and the I2P router then closes
+ * every stream of them; a tor the tor plugin launched (`[tor] launch`)
+ * is stopped at fini, with every circuit through it. A plain TCP stream,
+ * or one through a tor or SOCKS proxy the plugin did not start, does not
+ * depend on the context.
  */
 void furlhint_context_unref (FurlHintContext *ctx);
 
