@@ -413,11 +413,13 @@ furlhint_plugin_get_anon_class (const FurlHintPlugin *plugin)
   return plugin->desc->anon_class;
 }
 
-guint32
+FurlHintPluginFlags
 furlhint_plugin_get_flags (const FurlHintPlugin *plugin)
 {
-  g_return_val_if_fail (plugin != NULL, 0);
-  return plugin->desc->flags;
+  g_return_val_if_fail (plugin != NULL, FURLHINT_PLUGIN_FLAGS_NONE);
+  /* The descriptor's field is a guint32 (a fixed size in the ABI); the
+   * same bits, unknown ones included, as the type callers test them by. */
+  return (FurlHintPluginFlags) plugin->desc->flags;
 }
 
 gboolean

@@ -55,7 +55,8 @@ def explain_plan(ctx, furl, plan):
     for plugin in ctx.get_plugins():
         print("plugin %s: %s%s%s" % (
             plugin.get_name(), plugin.get_anon_class().value_nick,
-            ", carries tcp" if plugin.can_carry_tcp() else "",
+            # get_flags() is a FurlHint.PluginFlags, with its nicks
+            ", carries tcp" if "can-carry-tcp" in plugin.get_flags().value_nicks else "",
             "" if plugin.is_configured() else ", not configured"))
     print("plan:")
     for i in range(plan.get_n_entries()):

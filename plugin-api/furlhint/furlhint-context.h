@@ -429,7 +429,7 @@ const FurlHintPluginKey *furlhint_plugin_get_keys (const FurlHintPlugin *plugin)
  * Returns: the #FurlHintPluginFlags the plugin declares (bits this
  *   library does not know included).
  */
-guint32 furlhint_plugin_get_flags (const FurlHintPlugin *plugin);
+FurlHintPluginFlags furlhint_plugin_get_flags (const FurlHintPlugin *plugin);
 
 /**
  * furlhint_plugin_can_carry_tcp:
