@@ -14,15 +14,16 @@
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
+import os
 import socket
 
 import gi
 
 gi.require_version("FurlHint", "1.0")
-from gi.repository import FurlHint, GLib  # noqa: E402
+from gi.repository import FurlHint, Gio, GLib  # noqa: E402
 
 from foolscap.ipb import IConnectionHintHandler, InvalidHintError  # noqa: E402
-from twisted.internet import threads  # noqa: E402
+from twisted.internet import defer, threads  # noqa: E402
 from twisted.internet.interfaces import IStreamClientEndpoint  # noqa: E402
 from twisted.internet.protocol import Factory  # noqa: E402
 from zope.interface import implementer  # noqa: E402
@@ -76,22 +77,31 @@ class _FurlHintEndpoint:
         self._furl = furl
         self._update_status = update_status
 
-    def _connect_blocking(self):
+    def _connect_blocking(self, cancellable):
         # A context is used from one thread only (<furlhint/furlhint.h>):
         # this thread makes its own. furlhint_context_connect_fd() runs
         # the connect on a private main context and returns a socket.
         ctx = _new_context(self._handler.config_path, self._handler.anonymous)
-        fd, result = ctx.connect_fd(self._furl, None, None)
+        fd, result = ctx.connect_fd(self._furl, None, cancellable)
         return fd, result.get_hint_status(0), ctx
 
     def connect(self, factory):
         from twisted.internet import reactor
 
-        self._update_status("connecting")
-        d = threads.deferToThread(self._connect_blocking)
+        # Foolscap cancels the connects still pending once one connection
+        # has won. The cancellable ends ours in the pool thread at once
+        # (it may be cancelled from any thread): otherwise the thread
+        # stays blocked up to the connect timeout, and a socket that
+        # connects after all is never closed.
+        cancellable = Gio.Cancellable()
+        done = defer.Deferred(canceller=lambda _: cancellable.cancel())
 
         def adopt(fd_status_ctx):
             fd, status, ctx = fd_status_ctx
+            if done.called:
+                # Connected while being cancelled: nobody wants it.
+                os.close(fd)
+                return
             capture = _CapturingFactory(factory)
             # The socket object owns the descriptor (and closes it); the
             # reactor adopts a copy of its own.
@@ -109,15 +119,20 @@ class _FurlHintEndpoint:
             # client (twisted.internet.tcp.Client sets the same flag).
             capture.protocol.transport._tlsClientDefault = True
             self._update_status(status)
-            return capture.protocol
+            done.callback(capture.protocol)
 
         def failed(f):
-            f.trap(GLib.Error)
-            self._update_status("failed to connect: %s" % f.value.message)
-            return f
+            if done.called:
+                return  # cancelled: Foolscap already has its CancelledError
+            if f.check(GLib.Error):
+                self._update_status("failed to connect: %s" % f.value.message)
+            done.errback(f)
 
-        d.addCallbacks(adopt, failed)
-        return d
+        self._update_status("connecting")
+        # failed() also gets what adopt() raises: @done fires either way.
+        threads.deferToThread(self._connect_blocking, cancellable) \
+            .addCallback(adopt).addErrback(failed)
+        return done
 
 
 @implementer(IConnectionHintHandler)

@@ -4,7 +4,8 @@
  * (tests/lab.c); the client's handlers are
  * furlhint's, and a callRemote comes back over direct TCP and through a
  * real SOCKS proxy (microsocks). In anonymous mode the clear hint is
- * refused by furlhint's policy, in furlhint's words. Through the private
+ * refused by furlhint's policy, in furlhint's words. A connect Foolscap
+ * cancels (another hint won) ends at once. Through the private
  * Tor network to a Tub behind an onion service: tests/test-tornet.c.
  *
  * Needs introspection and a python3 with PyGObject and Foolscap; skipped,
@@ -155,6 +156,46 @@ test_anonymous_not_tor_able (Fixture *f, gconstpointer data)
   g_assert_null (strstr (out, "echo:"));
 }
 
+/* The server's first hint is a black hole, its second the listener:
+ * Foolscap connects to both at once, the listener wins, and Foolscap
+ * cancels the connect still pending. The cancel reaches furlhint's
+ * connect in the thread pool, which ends then; without it the thread
+ * stays blocked until the connect timeout (FURLHINT_DEFAULT_TIMEOUT_MS,
+ * 2 minutes) and the script cannot exit before it: the run's own bound
+ * (tests/lab-python.c) fails the test. */
+static void
+test_cancel_pending (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *listen = NULL;
+  g_autofree gchar *location = NULL;
+  g_autofree gchar *hole_route = NULL;
+  LabBlackHole *hole;
+  guint16 port;
+  gint64 t0;
+  gint status;
+
+  if (!lab_foolscap_ready ())
+    return;
+  hole = lab_black_hole_new (f->lab, &error);
+  g_assert_no_error (error);
+  port = lab_free_port ("127.0.0.1");
+  listen = g_strdup_printf ("tcp:%u:interface=127.0.0.1", port);
+  location = g_strdup_printf ("tcp:127.0.0.1:%u,tcp:127.0.0.1:%u",
+                              lab_black_hole_get_port (hole), port);
+  t0 = g_get_monotonic_time ();
+  out = lab_foolscap_run (NULL, &status, "-", "--listen", listen, "--location", location,
+                          NULL);
+  g_test_message ("the Tubs ran for %.1f s", (g_get_monotonic_time () - t0) / 1e6);
+  g_assert_cmpint (status, ==, 0);
+  hole_route = g_strdup_printf ("route tcp:127.0.0.1:%u: direct TCP to 127.0.0.1:%u",
+                                lab_black_hole_get_port (hole),
+                                lab_black_hole_get_port (hole));
+  lab_assert_contains (out, hole_route);
+  lab_assert_contains (out, "echo: through furlhint\n");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -165,5 +206,7 @@ main (int argc, char **argv)
   g_test_add ("/foolscap/anonymous", Fixture, NULL, setup, test_anonymous, teardown);
   g_test_add ("/foolscap/anonymous-not-tor-able", Fixture, NULL, setup,
               test_anonymous_not_tor_able, teardown);
+  g_test_add ("/foolscap/cancel-pending", Fixture, NULL, setup, test_cancel_pending,
+              teardown);
   return g_test_run ();
 }
