@@ -2,7 +2,13 @@
  *   (a) furlhint_furl_parse() + Foolscap's three handler views of each hint
  *       (the work bench/foolscap_parse.py does with Foolscap itself), and
  *   (b) furlhint_furl_parse() + furlhint_context_rank() with the four
- *       bundled plugins loaded under a config with Tor and I2P.
+ *       bundled plugins loaded under a config with Tor and I2P;
+ *   (c) the part of (b) no ranking can skip: furlhint_furl_parse(), then
+ *       each hint parsed by the plugin that owns its type
+ *       (furlhint_plugin_parse(): the plugin's Foolscap-exact check and
+ *       the core's check of the target), no policy and no plan;
+ *   (d) (c) plus the description of each route (furlhint_plugin_describe()),
+ *       which every plan entry carries (FurlHintPlanEntry.description).
  *
  * The FURLs are generated deterministically (fixed seed) and written to a
  * file so that the Python side parses exactly the same text.
@@ -162,6 +168,43 @@ run_rank (FurlHintContext *ctx,
   return routes;
 }
 
+/* (c) and (d): each hint to the plugin that owns its type. */
+static guint
+run_owner_parse (FurlHintContext *ctx,
+                 GPtrArray *furls,
+                 gboolean describe)
+{
+  guint parsed = 0;
+
+  for (guint i = 0; i < furls->len; i++)
+    {
+      FurlHintFurl *furl = furlhint_furl_parse (g_ptr_array_index (furls, i), NULL);
+
+      if (furl == NULL)
+        continue;
+      for (guint h = 0; h < furlhint_furl_get_n_hints (furl); h++)
+        {
+          const FurlHintHint *hint = furlhint_furl_get_hint (furl, h);
+          FurlHintPlugin *plugin =
+            furlhint_context_find_plugin_for_prefix (ctx, furlhint_hint_get_hint_type (hint));
+          FurlHintTarget target = { NULL, };
+
+          if (plugin == NULL)
+            continue;
+          if (furlhint_plugin_parse (plugin, furlhint_hint_get_canonical (hint),
+                                     FURLHINT_PARSE_NATIVE, &target, NULL))
+            {
+              parsed++;
+              if (describe)
+                g_free (furlhint_plugin_describe (plugin, &target));
+            }
+          furlhint_target_clear (&target);
+        }
+      furlhint_furl_unref (furl);
+    }
+  return parsed;
+}
+
 static gdouble
 best_rate (guint n,
            guint repeat,
@@ -200,6 +243,20 @@ rank_thunk (gpointer data,
   return run_rank (data, furls);
 }
 
+static guint
+owner_parse_thunk (gpointer data,
+                   GPtrArray *furls)
+{
+  return run_owner_parse (data, furls, FALSE);
+}
+
+static guint
+owner_describe_thunk (gpointer data,
+                      GPtrArray *furls)
+{
+  return run_owner_parse (data, furls, TRUE);
+}
+
 int
 main (int argc,
       char **argv)
@@ -222,7 +279,8 @@ main (int argc,
   guint loaded;
   guint accepted = 0;
   guint routes = 0;
-  gdouble parse_rate, rank_rate;
+  guint owner_parsed = 0;
+  gdouble parse_rate, rank_rate, owner_parse_rate, owner_describe_rate;
   gint64 load_start;
   gdouble load_ms;
 
@@ -276,6 +334,10 @@ main (int argc,
 
   parse_rate = best_rate ((guint) n, (guint) repeat, parse_thunk, NULL, furls, &accepted);
   rank_rate = best_rate ((guint) n, (guint) repeat, rank_thunk, ctx, furls, &routes);
+  owner_parse_rate = best_rate ((guint) n, (guint) repeat, owner_parse_thunk, ctx, furls,
+                                &owner_parsed);
+  owner_describe_rate = best_rate ((guint) n, (guint) repeat, owner_describe_thunk, ctx, furls,
+                                   &owner_parsed);
 
   printf ("furls %d\n", n);
   printf ("hints %u\n", n_hints);
@@ -286,6 +348,9 @@ main (int argc,
   printf ("routes %u\n", routes);
   printf ("furlhint-parse %.1f\n", parse_rate);
   printf ("furlhint-rank %.1f\n", rank_rate);
+  printf ("owner-parsed %u\n", owner_parsed);
+  printf ("furlhint-owner-parse %.1f\n", owner_parse_rate);
+  printf ("furlhint-owner-describe %.1f\n", owner_describe_rate);
 
   furlhint_context_unref (ctx);
   furlhint_config_unref (config);

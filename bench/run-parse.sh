@@ -53,6 +53,9 @@ awk '
       row("Foolscap " p["foolscap-version"] " (python " p["python"] "): decode + 3 handlers", base, base)
     row("furlhint: parse + Foolscap views of each hint", c["furlhint-parse"], base)
     row("furlhint: parse + rank (4 plugins, Tor+I2P config)", c["furlhint-rank"], base)
+    printf "what any ranking must do (its rate bounds the line above):\n"
+    row("  parse + each hint parsed by its plugin", c["furlhint-owner-parse"], base)
+    row("  the same + each route described", c["furlhint-owner-describe"], base)
     if (base > 0 && c["accepted"] != p["accepted"])
       printf "WARNING: accepted handler views differ: furlhint %d, Foolscap %d\n", c["accepted"], p["accepted"]
   }
