@@ -14,8 +14,11 @@
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
+import base64
+import hashlib
 import os
 import socket
+import threading
 
 import gi
 
@@ -23,7 +26,7 @@ gi.require_version("FurlHint", "1.0")
 from gi.repository import FurlHint, Gio, GLib  # noqa: E402
 
 from foolscap.ipb import IConnectionHintHandler, InvalidHintError  # noqa: E402
-from twisted.internet import defer, threads  # noqa: E402
+from twisted.internet import defer  # noqa: E402
 from twisted.internet.interfaces import IStreamClientEndpoint  # noqa: E402
 from twisted.internet.protocol import Factory  # noqa: E402
 from zope.interface import implementer  # noqa: E402
@@ -32,13 +35,21 @@ __all__ = ["install_handlers", "FurlHintHandler"]
 
 HINT_TYPES = ("tcp", "tor", "i2p")
 
-# furlhint ranks FURLs: each hint is ranked as the only hint of a FURL
-# with this tub ID and name (placeholders: neither leaves this process,
-# and the connection carries only what Foolscap sends over it).
-_TUBID = "a" * 32
+# furlhint ranks FURLs: each hint is ranked and connected as the only
+# hint of a FURL with a placeholder tub ID and name (neither leaves this
+# process, and the connection carries only what Foolscap sends over it).
+# Foolscap does not tell a hint handler which Tub it is after, and the
+# tub ID is what furlhint keeps peers apart by (Tor circuits, I2P client
+# destinations), so the placeholder is made from the hint: connections
+# to one hint share them, connections to different hints never do.
 _NAME = "furlhint-foolscap"
 
 _BAD_HINT = "bad hint: "
+
+
+def _placeholder_tubid(hint):
+    digest = hashlib.sha256(b"furlhint-foolscap tub ID\0" + hint.encode()).digest()
+    return base64.b32encode(digest[:20]).decode("ascii").lower()
 
 
 def _load_config(config_path, anonymous):
@@ -70,6 +81,65 @@ class _CapturingFactory(Factory):
         return self.protocol
 
 
+class _Connector:
+    """The context furlhint connects with, and the thread that runs it.
+
+    A context is used from one thread only (<furlhint/furlhint.h>), and
+    what its plugins start serves every connection and must outlive each:
+    a tor the tor plugin launched (`[tor] launch = true`), the i2p
+    plugin's client destinations (an I2P stream ends with its session).
+    So one thread with a GLib main loop of its own makes the context,
+    runs every connect (furlhint_context_connect_async()) and keeps the
+    context for as long as the process runs."""
+
+    def __init__(self, config_path, anonymous):
+        self._main_context = GLib.MainContext()
+        self._ctx = None
+        failure = []
+        ready = threading.Event()
+
+        def run():
+            self._main_context.push_thread_default()
+            try:
+                self._ctx = _new_context(config_path, anonymous)
+            except GLib.Error as error:
+                failure.append(error)
+                return
+            finally:
+                ready.set()
+            GLib.MainLoop(self._main_context).run()
+
+        threading.Thread(target=run, name="furlhint-connect", daemon=True).start()
+        ready.wait()
+        if failure:
+            raise failure[0]
+
+    def connect(self, furl, cancellable, reactor, done):
+        """Connects to furl on the connector's thread; calls
+        done(fd, status) or done(None, error) on the reactor's thread.
+        fd is a socket the caller owns."""
+
+        def finished(_source, res, _data):
+            try:
+                result = self._ctx.connect_finish(res)
+                stream = result.steal_stream()
+                # The caller's own descriptor; the stream's closes.
+                fd = os.dup(stream.get_socket().get_fd())
+                stream.close(None)
+            except (GLib.Error, OSError) as error:
+                reactor.callFromThread(done, None, error)
+                return
+            reactor.callFromThread(done, fd, result.get_hint_status(0))
+
+        def start(_data):
+            self._ctx.connect_async(furl, None, cancellable, finished, None)
+            return False
+
+        source = GLib.Idle()
+        source.set_callback(start)
+        source.attach(self._main_context)
+
+
 @implementer(IStreamClientEndpoint)
 class _FurlHintEndpoint:
     def __init__(self, handler, furl, update_status):
@@ -77,62 +147,47 @@ class _FurlHintEndpoint:
         self._furl = furl
         self._update_status = update_status
 
-    def _connect_blocking(self, cancellable):
-        # A context is used from one thread only (<furlhint/furlhint.h>):
-        # this thread makes its own. furlhint_context_connect_fd() runs
-        # the connect on a private main context and returns a socket.
-        ctx = _new_context(self._handler.config_path, self._handler.anonymous)
-        fd, result = ctx.connect_fd(self._furl, None, cancellable)
-        return fd, result.get_hint_status(0), ctx
-
     def connect(self, factory):
         from twisted.internet import reactor
 
         # Foolscap cancels the connects still pending once one connection
-        # has won. The cancellable ends ours in the pool thread at once
-        # (it may be cancelled from any thread): otherwise the thread
-        # stays blocked up to the connect timeout, and a socket that
-        # connects after all is never closed.
+        # has won: the cancellable ends ours in furlhint at once (it may
+        # be cancelled from any thread).
         cancellable = Gio.Cancellable()
-        done = defer.Deferred(canceller=lambda _: cancellable.cancel())
+        d = defer.Deferred(canceller=lambda _: cancellable.cancel())
 
-        def adopt(fd_status_ctx):
-            fd, status, ctx = fd_status_ctx
-            if done.called:
-                # Connected while being cancelled: nobody wants it.
-                os.close(fd)
+        def done(fd, status):
+            if d.called:
+                # Cancelled: Foolscap already has its CancelledError, and
+                # a socket that connected meanwhile is nobody's.
+                if fd is not None:
+                    os.close(fd)
+                return
+            if fd is None:
+                if isinstance(status, GLib.Error):
+                    self._update_status("failed to connect: %s" % status.message)
+                d.errback(status)
                 return
             capture = _CapturingFactory(factory)
-            # The socket object owns the descriptor (and closes it); the
-            # reactor adopts a copy of its own.
-            with socket.socket(fileno=fd) as sock:
-                reactor.adoptStreamConnection(sock.fileno(), sock.family, capture)
-            # The stream lives only as long as its context: the i2p plugin
-            # ends its I2P session, and every stream of it, when the
-            # context goes, and a tor the context launched stops with it
-            # (furlhint_context_unref()). The transport keeps the context
-            # for as long as the connection is open: Foolscap replaces the
-            # protocol after negotiation, not the transport.
-            capture.protocol.transport._furlhint_context = ctx
-            # An adopted connection is a server's to Twisted, and Foolscap's
-            # startTLS() takes the transport's default side: we are the
-            # client (twisted.internet.tcp.Client sets the same flag).
-            capture.protocol.transport._tlsClientDefault = True
+            try:
+                # The socket object owns the descriptor (and closes it);
+                # the reactor adopts a copy of its own.
+                with socket.socket(fileno=fd) as sock:
+                    reactor.adoptStreamConnection(sock.fileno(), sock.family, capture)
+                # An adopted connection is a server's to Twisted, and
+                # Foolscap's startTLS() takes the transport's default side:
+                # we are the client (twisted.internet.tcp.Client sets the
+                # same flag).
+                capture.protocol.transport._tlsClientDefault = True
+            except Exception:
+                d.errback()
+                return
             self._update_status(status)
-            done.callback(capture.protocol)
-
-        def failed(f):
-            if done.called:
-                return  # cancelled: Foolscap already has its CancelledError
-            if f.check(GLib.Error):
-                self._update_status("failed to connect: %s" % f.value.message)
-            done.errback(f)
+            d.callback(capture.protocol)
 
         self._update_status("connecting")
-        # failed() also gets what adopt() raises: @done fires either way.
-        threads.deferToThread(self._connect_blocking, cancellable) \
-            .addCallback(adopt).addErrback(failed)
-        return done
+        self._handler.connector.connect(self._furl, cancellable, reactor, done)
+        return d
 
 
 @implementer(IConnectionHintHandler)
@@ -143,12 +198,15 @@ class FurlHintHandler:
     def __init__(self, config_path=None, anonymous=None):
         self.config_path = config_path
         self.anonymous = anonymous
-        # Ranking is pure (no I/O): one context, on the reactor's thread.
+        # Ranking is pure (no I/O): a context of its own, on the reactor's
+        # thread. Connecting: the connector's, on its thread.
         self._ctx = _new_context(config_path, anonymous)
+        self.connector = _Connector(config_path, anonymous)
 
     def hint_to_endpoint(self, hint, reactor, update_status):
         try:
-            furl = FurlHint.Furl.parse("pb://%s@%s/%s" % (_TUBID, hint, _NAME))
+            furl = FurlHint.Furl.parse("pb://%s@%s/%s" % (_placeholder_tubid(hint), hint,
+                                                          _NAME))
         except GLib.Error as error:
             raise InvalidHintError("bad hint: %s" % error.message)
         if furl.get_n_hints() != 1:

@@ -791,11 +791,11 @@ test_end_to_end (void)
 /* Two Foolscap Tubs (tests/foolscap-tubs.py) over I2P: the server Tub
  * listens on a loopback port that a server session on A2 forwards its
  * destination to, and advertises i2p:B32; the client Tub's hint handlers
- * are furlhint's (python/furlhint_foolscap.py), which make a context per
- * connect. The remote call comes back only when the connection outlives
- * the call that made it: the i2p plugin's session, and with it the
- * stream, ends when that context goes. FALSE when router A2 died under
- * it (see run_on_a2()). */
+ * are furlhint's (python/furlhint_foolscap.py). The remote call comes
+ * back only when the connection outlives the connect that made it: the
+ * i2p plugin's session, and with it the stream, ends when the context
+ * that connected goes. FALSE when router A2 died under it (see
+ * run_on_a2()). */
 static gboolean
 foolscap_run (guint run)
 {
