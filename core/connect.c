@@ -31,6 +31,7 @@ struct _FurlHintConnectResult {
   gint winner;                 /* plan entry index, -1 for none */
   guint elapsed_ms;
   guint n_hints;
+  GError *error;               /* (owned) (nullable) why it failed, from finish */
   /* (owned) (nullable) one status per hint, in the result's own
    * allocation: a node holds a result per connection. */
   gchar *hint_status[];
@@ -148,9 +149,17 @@ furlhint_connect_result_unref (FurlHintConnectResult *result)
       g_object_unref (result->stream);
     }
   furlhint_plan_unref (result->plan);
+  g_clear_error (&result->error);
   for (guint i = 0; i < result->n_hints; i++)
     g_free (result->hint_status[i]);
   g_free (result);
+}
+
+const GError *
+furlhint_connect_result_get_error (FurlHintConnectResult *result)
+{
+  g_return_val_if_fail (result != NULL, NULL);
+  return result->error;
 }
 
 FurlHintPlan *
@@ -990,13 +999,31 @@ furlhint_context_connect_finish (FurlHintContext *ctx,
                                  GError **error)
 {
   Connector *conn;
+  GError *local = NULL;
 
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == furlhint_context_connect_plan_async, NULL);
 
   conn = g_task_get_task_data (G_TASK (result));
-  g_task_propagate_boolean (G_TASK (result), error);
+  /* The error is the task's to give once; the result keeps a copy for
+   * furlhint_connect_result_get_error(). Finish runs once per connect, on
+   * the connect's thread, before anyone else holds the result. */
+  if (!g_task_propagate_boolean (G_TASK (result), &local))
+    {
+      if (conn->result->error == NULL)
+        conn->result->error = g_error_copy (local);
+      g_propagate_error (error, g_steal_pointer (&local));
+    }
   return furlhint_connect_result_ref (conn->result);
+}
+
+FurlHintConnectResult *
+furlhint_context_connect_finish_result (FurlHintContext *ctx,
+                                        GAsyncResult *result)
+{
+  g_autoptr(GError) error = NULL;
+
+  return furlhint_context_connect_finish (ctx, result, &error);
 }
 
 /* --- blocking wrapper ---------------------------------------------------- */

@@ -50,8 +50,20 @@ connect_done (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   LabConnecting *c = user_data;
 
+  const GError *kept;
+
   g_assert_false (c->done);
   c->result = furlhint_context_connect_finish (c->ctx, res, &c->error);
+  /* Every connect a test makes: the result keeps the same error
+   * (furlhint_connect_result_get_error()), or none on success. */
+  kept = furlhint_connect_result_get_error (c->result);
+  if (c->error == NULL)
+    g_assert_null (kept);
+  else
+    {
+      g_assert_error (kept, c->error->domain, c->error->code);
+      g_assert_cmpstr (kept->message, ==, c->error->message);
+    }
   c->done = TRUE;
 }
 

@@ -465,6 +465,72 @@ test_all_fail (Fixture *f, gconstpointer data)
   assert_fds_back (f);
 }
 
+/* furlhint_context_connect_finish_result(), the finish for bindings: the
+ * same result, on failure too, with the error in it and none set. */
+typedef struct {
+  FurlHintContext *ctx;
+  FurlHintConnectResult *result;
+  gboolean done;
+} FinishResult;
+
+static void
+finish_result_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  FinishResult *fr = user_data;
+
+  fr->result = furlhint_context_connect_finish_result (fr->ctx, res);
+  fr->done = TRUE;
+}
+
+static FurlHintConnectResult *
+connect_finish_result (Fixture *f, const gchar *hints)
+{
+  gchar *text = g_strdup_printf ("pb://%s@%s/swiss", TUB, hints);
+  FurlHintFurl *furl = furlhint_furl_parse (text, NULL);
+  FinishResult fr = { f->ctx, NULL, FALSE };
+
+  g_assert_nonnull (furl);
+  furlhint_context_connect_async (f->ctx, furl, NULL, NULL, finish_result_cb, &fr);
+  g_assert_true (lab_iterate_until (&fr.done, 30000));
+  g_assert_nonnull (fr.result);
+  furlhint_furl_unref (furl);
+  g_free (text);
+  return fr.result;
+}
+
+static void
+test_finish_result (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  FurlHintConnectResult *result;
+  guint16 port, refused;
+  gchar *hints;
+
+  if (!lab_ready ())
+    return;
+  port = lab_echo_server_start (f->lab, "127.0.0.1", &error);
+  g_assert_no_error (error);
+  refused = lab_free_port ("127.0.0.1");
+  f->fds_before = lab_count_open_fds ();
+
+  hints = g_strdup_printf ("tcp:127.0.0.1:%u", refused);
+  result = connect_finish_result (f, hints);
+  g_assert_error (furlhint_connect_result_get_error (result), FURLHINT_CONNECT_ERROR,
+                  FURLHINT_CONNECT_ERROR_REFUSED);
+  g_assert_null (furlhint_connect_result_get_stream (result));
+  g_assert_cmpstr (furlhint_connect_result_get_hint_status (result, 0), ==, "connection refused");
+  furlhint_connect_result_unref (result);
+  g_free (hints);
+
+  hints = g_strdup_printf ("tcp:127.0.0.1:%u", port);
+  result = connect_finish_result (f, hints);
+  g_assert_null (furlhint_connect_result_get_error (result));
+  lab_assert_echo (furlhint_connect_result_get_stream (result), "finish result\n", 10);
+  furlhint_connect_result_unref (result);
+  g_free (hints);
+  assert_fds_back (f);
+}
+
 /* All hints fail, and the route that reported more statuses got less far:
  * the tor plugin says "connecting to a Tor" and "connecting to Tor's SOCKS
  * port" and finds nothing listening (TRANSPORT_DOWN), while the direct
@@ -1086,6 +1152,8 @@ main (int argc, char **argv)
   g_test_add ("/connect/tcp/race/failure-starts-next", Fixture, NULL, setup,
               test_race_failure_starts_next, teardown);
   g_test_add ("/connect/tcp/all-fail", Fixture, NULL, setup, test_all_fail, teardown);
+  g_test_add ("/connect/tcp/finish-result", Fixture, NULL, setup, test_finish_result,
+              teardown);
   g_test_add ("/connect/tcp/furthest-not-chattiest", Fixture, NULL, setup,
               test_furthest_not_chattiest, teardown);
   g_test_add ("/connect/tcp/timeout", Fixture, NULL, setup, test_timeout, teardown);

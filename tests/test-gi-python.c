@@ -125,6 +125,29 @@ test_anonymous (Fixture *f, gconstpointer data)
   g_assert_null (strstr (out, "echo:"));
 }
 
+/* Every route fails (a refused port): the result comes back with its
+ * error (furlhint_context_connect_finish_result(), which bindings use:
+ * it raises nothing, so the result is not dropped), and the demo prints
+ * that error with furlhint's domain and code names. */
+static void
+test_refused (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *furl = NULL;
+  g_autofree gchar *out = NULL;
+  gint status;
+
+  if (!lab_python_ready ())
+    return;
+  furl = g_strdup_printf ("pb://" TUBID "@tcp:127.0.0.1:%u/swissnum",
+                          lab_free_port ("127.0.0.1"));
+  out = run_demo (&status, furl, NULL);
+  g_assert_cmpint (status, ==, 1);
+  lab_assert_contains (out, "verdict: 1 route in 1 tier\n");
+  lab_assert_contains (out, "connect failed: ");
+  lab_assert_contains (out, "(connect/refused)\n");
+  g_assert_null (strstr (out, "echo:"));
+}
+
 /* A FURL that does not parse: a Python exception whose domain and code
  * are furlhint's (the error quark functions and the enums' nicks). */
 static void
@@ -148,6 +171,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/gi/python/connect", Fixture, NULL, setup, test_connect, teardown);
   g_test_add ("/gi/python/anonymous", Fixture, NULL, setup, test_anonymous, teardown);
+  g_test_add ("/gi/python/refused", Fixture, NULL, setup, test_refused, teardown);
   g_test_add ("/gi/python/bad-furl", Fixture, NULL, setup, test_bad_furl, teardown);
   return g_test_run ();
 }

@@ -94,11 +94,12 @@ class Exchange:
 
     def on_connected(self, _source, res):
         # The source object is None: a FurlHintContext is a boxed type,
-        # not a GObject.
-        try:
-            self.result = self.ctx.connect_finish(res)
-        except GLib.Error as error:
-            return self.fail("connect failed", error)
+        # not a GObject. connect_finish_result(), not connect_finish():
+        # the result comes on failure too, and an exception would drop it
+        # (leaked); its error says what failed.
+        self.result = self.ctx.connect_finish_result(res)
+        if self.result.get_error() is not None:
+            return self.fail("connect failed", self.result.get_error())
         winner = self.result.get_winner()
         print("connected in %d ms through %s (%s): %s" % (
             self.result.get_elapsed_ms(), winner.plugin.get_name(),

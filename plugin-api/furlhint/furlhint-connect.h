@@ -175,6 +175,23 @@ FurlHintConnectResult *furlhint_context_connect_finish (FurlHintContext *ctx,
                                                         GError **error);
 
 /**
+ * furlhint_context_connect_finish_result:
+ * @ctx: a context
+ * @result: the #GAsyncResult given to the callback
+ *
+ * furlhint_context_connect_finish() for language bindings. A binding
+ * turns a set @error into an exception and drops the return value, which
+ * furlhint_context_connect_finish() gives also on failure, so every failed
+ * connect would leak its result. This one sets no error: the result
+ * carries it (furlhint_connect_result_get_error()).
+ *
+ * Returns: (transfer full): the result, on success or failure. Never
+ *   %NULL.
+ */
+FurlHintConnectResult *furlhint_context_connect_finish_result (FurlHintContext *ctx,
+                                                               GAsyncResult *result);
+
+/**
  * furlhint_context_connect_fd:
  * @ctx: a context
  * @furl: the FURL
@@ -293,6 +310,19 @@ const gchar *furlhint_connect_result_get_hint_status (FurlHintConnectResult *res
  * Returns: milliseconds from the start to success or final failure.
  */
 guint furlhint_connect_result_get_elapsed_ms (FurlHintConnectResult *result);
+
+/**
+ * furlhint_connect_result_get_error:
+ * @result: a result
+ *
+ * Why the connect failed: the error furlhint_context_connect_finish() set
+ * (or would have set), the same for furlhint_context_connect_finish_result()
+ * and furlhint_context_connect_fd().
+ *
+ * Returns: (transfer none) (nullable): the error, %NULL when the connect
+ *   succeeded; it lives as long as @result.
+ */
+const GError *furlhint_connect_result_get_error (FurlHintConnectResult *result);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FurlHintConnectResult, furlhint_connect_result_unref)
 
