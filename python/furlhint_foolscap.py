@@ -15,6 +15,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 import base64
+import collections
 import hashlib
 import os
 import socket
@@ -88,63 +89,159 @@ class _Connector:
     what its plugins start serves every connection and must outlive each:
     a tor the tor plugin launched (`[tor] launch = true`), the i2p
     plugin's client destinations (an I2P stream ends with its session).
-    So one thread with a GLib main loop of its own makes the context,
-    runs every connect (furlhint_context_connect_async()) and keeps the
-    context for as long as the process runs."""
+    So one thread with a GLib main loop of its own makes the context and
+    runs every connect (furlhint_context_connect_async()), until close()
+    finalises the context there (the launched tor stopped and its data
+    directory removed, the I2P sessions ended)."""
 
     def __init__(self, config_path, anonymous):
         self._main_context = GLib.MainContext()
+        self._loop = GLib.MainLoop(self._main_context)
         self._ctx = None
+        self._running = 0        # connects started, not finished (its thread)
+        self._cancellables = {}  # reactor thread: pending connect → cancellable
+        self._idle_waiters = []  # reactor thread: _when_idle() Deferreds
+        self._closed = False
+        # Work for the connector's thread: a queue, and a pipe whose one
+        # watch wakes the thread. Not a new GLib source per call: with
+        # PyGObject before 3.44.2 (Debian 12) every short-lived Python
+        # callback handed to GLib leaks its libffi closure.
+        self._jobs = collections.deque()
+        self._wake_read, self._wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         failure = []
         ready = threading.Event()
+
+        def drain(*_args):
+            try:
+                os.read(self._wake_read, 4096)
+            except BlockingIOError:
+                pass
+            while self._jobs:
+                job = self._jobs.popleft()
+                try:
+                    job()
+                except Exception:
+                    pass  # each job reports its own failure (start())
+            return True
 
         def run():
             self._main_context.push_thread_default()
             try:
                 self._ctx = _new_context(config_path, anonymous)
-            except GLib.Error as error:
+            except Exception as error:
                 failure.append(error)
                 return
             finally:
                 ready.set()
-            GLib.MainLoop(self._main_context).run()
+            watch = GLib.io_create_watch(GLib.IOChannel.unix_new(self._wake_read),
+                                         GLib.IOCondition.IN)
+            watch.set_callback(drain)
+            watch.attach(self._main_context)
+            self._loop.run()
+            # close(): the connects still running were cancelled; let them
+            # end, then the context goes, on its own thread.
+            while self._running > 0:
+                self._main_context.iteration(True)
+            watch.destroy()
+            self._ctx = None
 
-        threading.Thread(target=run, name="furlhint-connect", daemon=True).start()
+        self._thread = threading.Thread(target=run, name="furlhint-connect", daemon=True)
+        self._thread.start()
         ready.wait()
         if failure:
             raise failure[0]
 
-    def connect(self, furl, cancellable, reactor, done):
-        """Connects to furl on the connector's thread; calls
-        done(fd, status) or done(None, error) on the reactor's thread.
-        fd is a socket the caller owns."""
+    def _call(self, func):
+        """Runs func() once on the connector's thread."""
+        self._jobs.append(func)
+        try:
+            os.write(self._wake_write, b"\0")
+        except BlockingIOError:
+            pass  # the pipe is full: a wake-up is pending anyway
+
+    def connect(self, furl_text, cancellable, reactor, done):
+        """Connects to the FURL furl_text on the connector's thread (a FURL
+        object is parsed there: its reference count is not atomic); calls
+        done(fd, status) or done(None, error) on the reactor's thread,
+        exactly once. fd is a socket the caller owns."""
+        key = object()
+
+        def report(fd, outcome):
+            del self._cancellables[key]
+            try:
+                done(fd, outcome)
+            finally:
+                if not self._cancellables:
+                    waiters, self._idle_waiters = self._idle_waiters, []
+                    for waiter in waiters:
+                        waiter.callback(None)
 
         def finished(_source, res, _data):
+            self._running -= 1
+            fd, outcome, stream = None, None, None
             try:
-                result = self._ctx.connect_finish(res)
+                # Not connect_finish(): raising drops the result it also
+                # gives on failure, which would leak.
+                result = self._ctx.connect_finish_result(res)
+                if result.get_error() is not None:
+                    raise result.get_error()
+                outcome = result.get_hint_status(0)
                 stream = result.steal_stream()
-                # The caller's own descriptor; the stream's closes.
+                # The caller's own descriptor; the stream's closes. A
+                # stream that is not a socket (a third party's plugin)
+                # has no descriptor to give.
                 fd = os.dup(stream.get_socket().get_fd())
-                stream.close(None)
-            except (GLib.Error, OSError) as error:
-                reactor.callFromThread(done, None, error)
+            except Exception as error:
+                outcome = error
+            finally:
+                if stream is not None:
+                    stream.close(None)
+            reactor.callFromThread(report, fd, outcome)
+
+        def start():
+            try:
+                furl = FurlHint.Furl.parse(furl_text)
+                self._ctx.connect_async(furl, None, cancellable, finished, None)
+            except Exception as error:
+                reactor.callFromThread(report, None, error)
                 return
-            reactor.callFromThread(done, fd, result.get_hint_status(0))
+            self._running += 1
 
-        def start(_data):
-            self._ctx.connect_async(furl, None, cancellable, finished, None)
-            return False
+        self._cancellables[key] = cancellable
+        if self._closed or not self._thread.is_alive():
+            reactor.callLater(0, report, None, RuntimeError(
+                "furlhint: the handler's connector is closed"))
+            return
+        self._call(start)
 
-        source = GLib.Idle()
-        source.set_callback(start)
-        source.attach(self._main_context)
+    def _when_idle(self):
+        """A Deferred that fires once no connect is pending (tests)."""
+        d = defer.Deferred()
+        if self._cancellables:
+            self._idle_waiters.append(d)
+        else:
+            d.callback(None)
+        return d
+
+    def close(self):
+        """Cancels the pending connects and finalises the context on its
+        thread; waits for that (bounded by the plugins' own fini)."""
+        if self._closed:
+            return
+        self._closed = True
+        for cancellable in list(self._cancellables.values()):
+            cancellable.cancel()
+        self._call(self._loop.quit)
+        self._thread.join()
+        os.close(self._wake_read)
+        os.close(self._wake_write)
 
 
 @implementer(IStreamClientEndpoint)
 class _FurlHintEndpoint:
-    def __init__(self, handler, furl, update_status):
+    def __init__(self, handler, furl_text, update_status):
         self._handler = handler
-        self._furl = furl
+        self._furl_text = furl_text
         self._update_status = update_status
 
     def connect(self, factory):
@@ -186,7 +283,7 @@ class _FurlHintEndpoint:
             d.callback(capture.protocol)
 
         self._update_status("connecting")
-        self._handler.connector.connect(self._furl, cancellable, reactor, done)
+        self._handler.connector.connect(self._furl_text, cancellable, reactor, done)
         return d
 
 
@@ -205,8 +302,8 @@ class FurlHintHandler:
 
     def hint_to_endpoint(self, hint, reactor, update_status):
         try:
-            furl = FurlHint.Furl.parse("pb://%s@%s/%s" % (_placeholder_tubid(hint), hint,
-                                                          _NAME))
+            text = "pb://%s@%s/%s" % (_placeholder_tubid(hint), hint, _NAME)
+            furl = FurlHint.Furl.parse(text)
         except GLib.Error as error:
             raise InvalidHintError("bad hint: %s" % error.message)
         if furl.get_n_hints() != 1:
@@ -220,20 +317,32 @@ class FurlHintHandler:
                 status = status[len(_BAD_HINT):]
             raise InvalidHintError(status)
         route = plan.get_entry(0)
-        return (_FurlHintEndpoint(self, furl, update_status),
+        return (_FurlHintEndpoint(self, text, update_status),
                 "%s (furlhint, %s)" % (route.description,
                                        route.anon_class.value_nick))
 
     def describe(self):
         return "furlhint"
 
+    def close(self):
+        """Ends the handler: cancels its pending connects and finalises its
+        connecting context (a tor it launched is stopped and its data
+        directory removed; its I2P sessions end, and the connections
+        through them). install_handlers() calls it when the reactor shuts
+        down; a handler made directly must be closed by its owner."""
+        self.connector.close()
+
 
 def install_handlers(tub, config_path, anonymous=None):
     """Replace the Tub's hint handlers by furlhint's for tcp, tor and i2p,
     configured from the tahoe.cfg at config_path (None: Tahoe's defaults).
     anonymous=None keeps the configuration's mode; True or False forces
-    it. Returns the handler."""
+    it. The handler is closed (FurlHintHandler.close()) when the reactor
+    shuts down. Returns the handler."""
+    from twisted.internet import reactor
+
     handler = FurlHintHandler(config_path, anonymous)
+    reactor.addSystemEventTrigger("before", "shutdown", handler.close)
     tub.removeAllConnectionHintHandlers()
     for hint_type in HINT_TYPES:
         tub.addConnectionHintHandler(hint_type, handler)

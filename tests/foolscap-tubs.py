@@ -7,10 +7,13 @@
 # onion service forwards to, --location tor:ONION:PORT).
 #
 #   foolscap-tubs.py TAHOE_CFG|- [--anonymous] [--hint-host HOST]
-#                    [--listen ENDPOINT --location HINTS]
+#                    [--listen ENDPOINT --location HINTS] [--until-file PATH]
 #
 # Prints the hint statuses Foolscap reports and "echo: ..." or
-# "failed: ..."; exits 0 when the remote call came back. For each
+# "failed: ..."; exits 0 when the remote call came back, and once no
+# connect of furlhint's is pending any more ("furlhint: no connect
+# pending"). With --until-file it stops the Tubs as soon as PATH exists,
+# and exits 0. For each
 # connection the server Tub accepts it prints the process that holds the
 # other end ("accepted ... from pid N (tor)"): through an onion service,
 # the service's tor.
@@ -20,7 +23,7 @@
 import argparse
 import os
 from foolscap.api import Referenceable, Tub
-from twisted.internet import defer, task
+from twisted.internet import defer, reactor, task
 
 import furlhint_foolscap
 
@@ -116,6 +119,15 @@ def run(args):
     # The connection's info, taken while it is pending: Foolscap forgets a
     # connection that failed, with its hints' statuses.
     info = client.getConnectionInfoForFURL(furl)
+    if args.until_file is not None:
+        # Only as far as a file appears (the connect is still pending);
+        # then the Tubs stop, and the reactor shuts down.
+        while not os.path.exists(args.until_file):
+            yield task.deferLater(reactor, 0.05, lambda: None)
+        print("until-file: %s appeared" % args.until_file)
+        yield client.stopService()
+        yield server.stopService()
+        return True
     try:
         ref = yield connector
         answer = yield ref.callRemote("echo", "through furlhint")
@@ -124,6 +136,10 @@ def run(args):
     except Exception as e:  # Foolscap's failure, with every hint's status
         print("failed: %r" % e)
         ok = False
+    # Foolscap cancels the connects that lost; each must end in furlhint
+    # too (python/furlhint_foolscap.py), not at its timeout.
+    yield handler.connector._when_idle()
+    print("furlhint: no connect pending")
     if info is not None:
         for location, status in sorted(info.connectorStatuses.items()):
             print("status %s: %s" % (location, status))
@@ -142,6 +158,7 @@ def main():
                         help="the host of the server's hint (its port is the listener's)")
     parser.add_argument("--listen", help="the server Tub's endpoint (with --location)")
     parser.add_argument("--location", help="the server Tub's hints (with --listen)")
+    parser.add_argument("--until-file", help="stop once this file exists, connected or not")
     args = parser.parse_args()
     if (args.listen is None) != (args.location is None):
         parser.error("--listen and --location go together")

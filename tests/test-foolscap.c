@@ -5,7 +5,9 @@
  * furlhint's, and a callRemote comes back over direct TCP and through a
  * real SOCKS proxy (microsocks). In anonymous mode the clear hint is
  * refused by furlhint's policy, in furlhint's words. A connect Foolscap
- * cancels (another hint won) ends at once. Through the private
+ * cancels (another hint won) ends at once, and the handler's context is
+ * finalised when the reactor shuts down (a tor it launched is stopped,
+ * its data directory removed). Through the private
  * Tor network to a Tub behind an onion service: tests/test-tornet.c.
  *
  * Needs introspection and a python3 with PyGObject and Foolscap; skipped,
@@ -16,8 +18,10 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
 #include <furlhint/furlhint.h>
 
 #include "lab.h"
@@ -159,10 +163,10 @@ test_anonymous_not_tor_able (Fixture *f, gconstpointer data)
 /* The server's first hint is a black hole, its second the listener:
  * Foolscap connects to both at once, the listener wins, and Foolscap
  * cancels the connect still pending. The cancel reaches furlhint's
- * connect in the thread pool, which ends then; without it the thread
- * stays blocked until the connect timeout (FURLHINT_DEFAULT_TIMEOUT_MS,
- * 2 minutes) and the script cannot exit before it: the run's own bound
- * (tests/lab-python.c) fails the test. */
+ * connect, which ends then: the script waits for the handler to have no
+ * connect pending before it exits. Without it the connect would go on
+ * until its timeout (FURLHINT_DEFAULT_TIMEOUT_MS, 2 minutes), and the
+ * run's own bound (tests/lab-python.c) fails the test. */
 static void
 test_cancel_pending (Fixture *f, gconstpointer data)
 {
@@ -194,6 +198,72 @@ test_cancel_pending (Fixture *f, gconstpointer data)
                                 lab_black_hole_get_port (hole));
   lab_assert_contains (out, hole_route);
   lab_assert_contains (out, "echo: through furlhint\n");
+  lab_assert_contains (out, "furlhint: no connect pending\n");
+}
+
+/* `[tor] launch = true`: the handler's connecting context launches a tor
+ * (a wrapper that records its arguments, then a real tor with the network
+ * off, which never bootstraps) for the onion hint. The Tubs stop while
+ * the connect waits for it, and when the reactor shuts down the handler
+ * is closed: the context is finalised on its thread, which stops that tor
+ * and removes its private data directory. A context that is never
+ * finalised leaves the directory (the Tor state of the node) behind. */
+static void
+test_launch_closed (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *empty = NULL;
+  g_autofree gchar *record = NULL;
+  g_autofree gchar *script = NULL;
+  g_autofree gchar *wrapper = NULL;
+  g_autofree gchar *cfg_text = NULL;
+  g_autofree gchar *cfg = NULL;
+  g_autofree gchar *listen = NULL;
+  g_autofree gchar *location = NULL;
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *contents = NULL;
+  g_auto(GStrv) words = NULL;
+  const gchar *data_dir = NULL;
+  GPid pid;
+  gint64 deadline;
+  guint16 port;
+  gint status;
+
+  if (!lab_foolscap_ready ())
+    return;
+  empty = lab_write_file (f->lab, "empty", "");
+  record = g_build_filename (lab_get_dir (f->lab), "launched", NULL);
+  script = g_strdup_printf ("#!/bin/sh\necho $$ \"$@\" > '%s.tmp' && mv '%s.tmp' '%s'\n"
+                            "exec tor \"$@\" --DisableNetwork 1 --GeoIPFile '%s' "
+                            "--GeoIPv6File '%s'\n", record, record, record, empty, empty);
+  wrapper = lab_write_file (f->lab, "tor-wrapper", script);
+  g_assert_cmpint (g_chmod (wrapper, 0755), ==, 0);
+  cfg_text = g_strdup_printf ("[tor]\nlaunch = true\ntor.executable = %s\n", wrapper);
+  cfg = lab_write_file (f->lab, "tahoe.cfg", cfg_text);
+  port = lab_free_port ("127.0.0.1");
+  listen = g_strdup_printf ("tcp:%u:interface=127.0.0.1", port);
+  location = g_strdup_printf ("tor:" ONION_DEAD ":%u", port);
+
+  out = lab_foolscap_run (NULL, &status, cfg, "--listen", listen, "--location", location,
+                          "--until-file", record, NULL);
+  g_assert_cmpint (status, ==, 0);
+  lab_assert_contains (out, ": Tor (launched privately) ");
+  lab_assert_contains (out, "until-file: ");
+
+  g_assert_true (g_file_get_contents (record, &contents, NULL, NULL));
+  words = g_strsplit (g_strstrip (contents), " ", -1);
+  pid = (GPid) g_ascii_strtoll (words[0], NULL, 10);
+  for (guint i = 0; words[i] != NULL; i++)
+    if (strcmp (words[i], "--DataDirectory") == 0)
+      data_dir = words[i + 1];
+  g_assert_nonnull (data_dir);
+  g_assert_true (g_str_has_prefix (data_dir, g_get_tmp_dir ()));
+  g_assert_false (g_file_test (data_dir, G_FILE_TEST_EXISTS));
+  /* Stopped by the plugin's fini (or, without it, by losing its owning
+   * controller when the Python process exited): bounded. */
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (kill (pid, 0) == 0 && g_get_monotonic_time () < deadline)
+    g_usleep (20000);
+  g_assert_cmpint (kill (pid, 0), ==, -1);
 }
 
 int
@@ -208,5 +278,6 @@ main (int argc, char **argv)
               test_anonymous_not_tor_able, teardown);
   g_test_add ("/foolscap/cancel-pending", Fixture, NULL, setup, test_cancel_pending,
               teardown);
+  g_test_add ("/foolscap/launch-closed", Fixture, NULL, setup, test_launch_closed, teardown);
   return g_test_run ();
 }
