@@ -38,7 +38,7 @@
 /* One allocation per FURL: this struct, then its hints, then every
  * string (tub ID, name, each hint's text, canonical form and type). */
 struct _FurlHintFurl {
-  grefcount ref_count;
+  gatomicrefcount ref_count;   /* immutable, so shared between threads */
   FurlHintFurlKind kind;
   FurlHintNetwork network;
   guint nurl_version;
@@ -536,7 +536,7 @@ furl_build (FurlHintFurlKind kind,
   gsize piece;
   guint i;
 
-  g_ref_count_init (&furl->ref_count);
+  g_atomic_ref_count_init (&furl->ref_count);
   furl->kind = kind;
   furl->network = FURLHINT_NETWORK_ANY;
   furl->nurl_version = 0;
@@ -941,7 +941,7 @@ furlhint_furl_ref (FurlHintFurl *furl)
 {
   g_return_val_if_fail (furl != NULL, NULL);
 
-  g_ref_count_inc (&furl->ref_count);
+  g_atomic_ref_count_inc (&furl->ref_count);
   return furl;
 }
 
@@ -950,7 +950,7 @@ furlhint_furl_unref (FurlHintFurl *furl)
 {
   if (furl == NULL)
     return;
-  if (!g_ref_count_dec (&furl->ref_count))
+  if (!g_atomic_ref_count_dec (&furl->ref_count))
     return;
   for (guint i = 0; i < furl->n_hints; i++)
     if (furl->hints[i].lint != NULL)

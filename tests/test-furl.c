@@ -1024,6 +1024,45 @@ test_censored (void)
     }
 }
 
+/* One FURL used and released from several threads at once (its
+ * reference count is atomic): every reference taken is dropped, so the
+ * last unref frees it once; a lost update would leak it or free it early
+ * (make check-valgrind and the ASan build catch either). */
+#define SHARED_THREADS 4
+#define SHARED_ROUNDS 100000
+
+static gpointer
+shared_furl_thread (gpointer data)
+{
+  FurlHintFurl *furl = data;
+
+  for (guint i = 0; i < SHARED_ROUNDS; i++)
+    {
+      FurlHintFurl *ref = furlhint_furl_ref (furl);
+
+      g_assert_cmpuint (furlhint_furl_get_n_hints (ref), ==, 2);
+      furlhint_furl_unref (ref);
+    }
+  furlhint_furl_unref (furl);
+  return NULL;
+}
+
+static void
+test_furl_shared_threads (void)
+{
+  FurlHintFurl *furl = furlhint_furl_parse ("pb://" TUBID "@tcp:a.example:1,tor:b.onion:2/x",
+                                            NULL);
+  GThread *threads[SHARED_THREADS];
+
+  g_assert_nonnull (furl);
+  for (guint i = 0; i < SHARED_THREADS; i++)
+    threads[i] = g_thread_new ("furl", shared_furl_thread, furlhint_furl_ref (furl));
+  for (guint i = 0; i < SHARED_THREADS; i++)
+    g_thread_join (threads[i]);
+  g_assert_cmpstr (furlhint_furl_get_tubid (furl), ==, TUBID);
+  furlhint_furl_unref (furl);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1054,5 +1093,6 @@ main (int    argc,
   g_test_add_func ("/furl/big-inputs", test_furl_big);
 
   g_test_add_func ("/furl/hash-in-name", test_furl_hash_in_name);
+  g_test_add_func ("/furl/shared-threads", test_furl_shared_threads);
   return g_test_run ();
 }

@@ -59,7 +59,8 @@ typedef struct _FurlHintHint FurlHintHint;
 /**
  * FurlHintFurl:
  *
- * A parsed FURL or NURL. Immutable and reference counted.
+ * A parsed FURL or NURL. Immutable and reference counted, atomically: one
+ * FURL may be used and released from several threads at once.
  */
 typedef struct _FurlHintFurl FurlHintFurl;
 
