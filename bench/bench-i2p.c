@@ -335,9 +335,7 @@ main (int argc, char **argv)
   furlhint_furl_unref (b.furl);
   furlhint_context_unref (b.ctx);
   close (b.ref_control);
-  g_clear_object (&srv.control);
-  g_clear_object (&srv.forward);
-  g_free (srv.b32);
+  lab_i2p_server_clear (&srv);
   /* Outside a g_test run lab_free() takes the run for a failed test and
    * prints the logs with g_test_message(): nothing failed here. */
   g_set_print_handler (fh_bench_discard_print);

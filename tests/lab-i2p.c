@@ -654,3 +654,16 @@ lab_i2p_start_two_routers (Lab *lab,
   *b_out = b;
   *a2_out = a2;
 }
+
+void
+lab_i2p_server_clear (LabI2pServer *srv)
+{
+  if (srv->control != NULL)
+    g_io_stream_close (G_IO_STREAM (srv->control), NULL, NULL);
+  if (srv->forward != NULL)
+    g_io_stream_close (G_IO_STREAM (srv->forward), NULL, NULL);
+  g_clear_object (&srv->control);
+  g_clear_object (&srv->forward);
+  g_clear_error (&srv->error);
+  g_clear_pointer (&srv->b32, g_free);
+}

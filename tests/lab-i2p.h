@@ -79,9 +79,12 @@ typedef struct {
 
 /* A thread's function (its data a LabI2pServer with sam_port and
  * echo_port set): SESSION CREATE of a transient destination, then STREAM
- * FORWARD to echo_port; sets b32 or error. The caller closes control and
- * forward. */
+ * FORWARD to echo_port; sets b32 or error. lab_i2p_server_clear() ends
+ * it. */
 gpointer lab_i2p_server_thread (gpointer data);
+/* Ends @srv's session and forward (closing their sockets) and frees what
+ * lab_i2p_server_thread() set; @srv can be started again. */
+void lab_i2p_server_clear (LabI2pServer *srv);
 
 G_END_DECLS
 

@@ -771,14 +771,7 @@ end_to_end_run (guint run)
                     srv.create_seconds, (g_get_monotonic_time () - t0) / 1e6);
 
   furlhint_context_unref (ctx);
-  if (srv.control != NULL)
-    g_io_stream_close (G_IO_STREAM (srv.control), NULL, NULL);
-  if (srv.forward != NULL)
-    g_io_stream_close (G_IO_STREAM (srv.forward), NULL, NULL);
-  g_clear_object (&srv.control);
-  g_clear_object (&srv.forward);
-  g_clear_error (&srv.error);
-  g_free (srv.b32);
+  lab_i2p_server_clear (&srv);
   return connected;
 }
 
@@ -816,7 +809,7 @@ foolscap_run (guint run)
   g_thread_join (g_thread_new ("sam-server", lab_i2p_server_thread, &srv));
   if (srv.error != NULL && lab_i2p_router_died (&lab.a2))
     {
-      g_clear_error (&srv.error);
+      lab_i2p_server_clear (&srv);
       return FALSE;
     }
   g_assert_no_error (srv.error);
@@ -845,13 +838,7 @@ foolscap_run (guint run)
                           "--listen", listen, "--location", hint, NULL);
   g_test_message ("foolscap: the Tubs ran for %.1f s", (g_get_monotonic_time () - t0) / 1e6);
   died = lab_i2p_router_died (&lab.a2);
-  if (srv.control != NULL)
-    g_io_stream_close (G_IO_STREAM (srv.control), NULL, NULL);
-  if (srv.forward != NULL)
-    g_io_stream_close (G_IO_STREAM (srv.forward), NULL, NULL);
-  g_clear_object (&srv.control);
-  g_clear_object (&srv.forward);
-  g_free (srv.b32);
+  lab_i2p_server_clear (&srv);
   if (status != 0 && died)
     return FALSE;
 
