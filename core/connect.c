@@ -155,6 +155,13 @@ furlhint_connect_result_unref (FurlHintConnectResult *result)
   g_free (result);
 }
 
+guint
+furlhint_context_get_n_connects (FurlHintContext *ctx)
+{
+  g_return_val_if_fail (ctx != NULL, 0);
+  return (guint) g_atomic_int_get (&ctx->n_connects);
+}
+
 const GError *
 furlhint_connect_result_get_error (FurlHintConnectResult *result)
 {
@@ -260,6 +267,7 @@ connector_free (gpointer data)
     }
   g_ptr_array_unref (conn->attempts);
   furlhint_connect_result_unref (conn->result);
+  g_atomic_int_add (&conn->ctx->n_connects, -1);
   furlhint_context_unref (conn->ctx);
   g_free (conn);
 }
@@ -856,6 +864,7 @@ furlhint_context_connect_plan_async (FurlHintContext *ctx,
 
   conn = g_new0 (Connector, 1);
   conn->ctx = furlhint_context_ref (ctx);
+  g_atomic_int_inc (&ctx->n_connects);
   conn->result = result_new (plan);
   conn->task = task;
   conn->attempts = g_ptr_array_new_with_free_func (attempt_free);

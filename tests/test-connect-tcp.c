@@ -465,6 +465,21 @@ test_all_fail (Fixture *f, gconstpointer data)
   assert_fds_back (f);
 }
 
+/* Iterates the thread-default main context until no connect on @ctx has
+ * work left (furlhint_context_get_n_connects()); bounded. */
+static void
+wait_no_connects (FurlHintContext *ctx)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (furlhint_context_get_n_connects (ctx) > 0 && g_get_monotonic_time () < deadline)
+    {
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
+  g_assert_cmpuint (furlhint_context_get_n_connects (ctx), ==, 0);
+}
+
 /* furlhint_context_connect_finish_result(), the finish for bindings: the
  * same result, on failure too, with the error in it and none set. */
 typedef struct {
@@ -490,8 +505,11 @@ connect_finish_result (Fixture *f, const gchar *hints)
   FinishResult fr = { f->ctx, NULL, FALSE };
 
   g_assert_nonnull (furl);
+  g_assert_cmpuint (furlhint_context_get_n_connects (f->ctx), ==, 0);
   furlhint_context_connect_async (f->ctx, furl, NULL, NULL, finish_result_cb, &fr);
+  g_assert_cmpuint (furlhint_context_get_n_connects (f->ctx), ==, 1);
   g_assert_true (lab_iterate_until (&fr.done, 30000));
+  wait_no_connects (f->ctx);
   g_assert_nonnull (fr.result);
   furlhint_furl_unref (furl);
   g_free (text);
@@ -641,6 +659,9 @@ test_cancel (Fixture *f, gconstpointer data)
   g_assert_cmpuint (elapsed, <, 150 + 5000);   /* a hang bound */
   g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==, "abandoned");
   g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 1), ==, "abandoned");
+  /* The abandoned routes end after the connect has: until then it still
+   * counts, and holds the context (its plugins). */
+  wait_no_connects (f->ctx);
   g_free (hints);
   assert_fds_back (f);
   g_object_unref (cancellable);

@@ -175,6 +175,24 @@ FurlHintConnectResult *furlhint_context_connect_finish (FurlHintContext *ctx,
                                                         GError **error);
 
 /**
+ * furlhint_context_get_n_connects:
+ * @ctx: a context
+ *
+ * How many connects on @ctx still have work going: a connect counts from
+ * furlhint_context_connect_async() until its callback has run, the
+ * #GAsyncResult is released and every route it started has ended. Each
+ * holds a reference to @ctx (its plugins are in use), so the plugins are
+ * finalised only after the last of them, however the caller drops its
+ * own reference. A caller that wants the plugins finalised at a given
+ * point (a launched tor stopped, the I2P sessions ended) cancels its
+ * connects, iterates their main context until this is 0, then drops the
+ * context.
+ *
+ * Returns: the number of such connects.
+ */
+guint furlhint_context_get_n_connects (FurlHintContext *ctx);
+
+/**
  * furlhint_context_connect_finish_result:
  * @ctx: a context
  * @result: the #GAsyncResult given to the callback
