@@ -47,6 +47,10 @@ _NAME = "furlhint-foolscap"
 
 _BAD_HINT = "bad hint: "
 
+# How long closing a handler waits for its plugins to end the routes it
+# cancelled (a failure bound: they end at once).
+_CLOSE_BOUND_S = 30
+
 
 def _placeholder_tubid(hint):
     digest = hashlib.sha256(b"furlhint-foolscap tub ID\0" + hint.encode()).digest()
@@ -98,7 +102,6 @@ class _Connector:
         self._main_context = GLib.MainContext()
         self._loop = GLib.MainLoop(self._main_context)
         self._ctx = None
-        self._running = 0        # connects started, not finished (its thread)
         self._cancellables = {}  # reactor thread: pending connect → cancellable
         self._idle_waiters = []  # reactor thread: _when_idle() Deferreds
         self._closed = False
@@ -138,10 +141,18 @@ class _Connector:
             watch.set_callback(drain)
             watch.attach(self._main_context)
             self._loop.run()
-            # close(): the connects still running were cancelled; let them
-            # end, then the context goes, on its own thread.
-            while self._running > 0:
+            # close() cancelled the connects. Each holds the context (its
+            # plugins are in use) until its last route has ended, which
+            # takes turns of this loop; then the context goes, here. A
+            # plugin that never ends its route is given up on after
+            # _CLOSE_BOUND_S (the context is then left as it is).
+            give_up = []
+            bound = GLib.Timeout(_CLOSE_BOUND_S * 1000)
+            bound.set_callback(lambda *_: give_up.append(True))
+            bound.attach(self._main_context)
+            while self._ctx.get_n_connects() > 0 and not give_up:
                 self._main_context.iteration(True)
+            bound.destroy()
             watch.destroy()
             self._ctx = None
 
@@ -177,25 +188,26 @@ class _Connector:
                         waiter.callback(None)
 
         def finished(_source, res, _data):
-            self._running -= 1
-            fd, outcome, stream = None, None, None
-            try:
-                # Not connect_finish(): raising drops the result it also
-                # gives on failure, which would leak.
-                result = self._ctx.connect_finish_result(res)
-                if result.get_error() is not None:
-                    raise result.get_error()
-                outcome = result.get_hint_status(0)
-                stream = result.steal_stream()
-                # The caller's own descriptor; the stream's closes. A
-                # stream that is not a socket (a third party's plugin)
-                # has no descriptor to give.
-                fd = os.dup(stream.get_socket().get_fd())
-            except Exception as error:
-                outcome = error
-            finally:
-                if stream is not None:
-                    stream.close(None)
+            # Not connect_finish(): raising drops the result it also gives
+            # on failure, which would leak. And the GAsyncResult is let go
+            # of at once: until it is, the connect holds the context
+            # (close() waits for that), and a traceback would keep it.
+            result = self._ctx.connect_finish_result(res)
+            res = None
+            fd, outcome, stream = None, result.get_error(), None
+            if outcome is None:
+                try:
+                    outcome = result.get_hint_status(0)
+                    stream = result.steal_stream()
+                    # The caller's own descriptor; the stream's closes. A
+                    # stream that is not a socket (a third party's plugin)
+                    # has no descriptor to give.
+                    fd = os.dup(stream.get_socket().get_fd())
+                except Exception as error:
+                    outcome = error
+                finally:
+                    if stream is not None:
+                        stream.close(None)
             reactor.callFromThread(report, fd, outcome)
 
         def start():
@@ -204,8 +216,6 @@ class _Connector:
                 self._ctx.connect_async(furl, None, cancellable, finished, None)
             except Exception as error:
                 reactor.callFromThread(report, None, error)
-                return
-            self._running += 1
 
         self._cancellables[key] = cancellable
         if self._closed or not self._thread.is_alive():
