@@ -24,6 +24,11 @@
  * for its own timeout. */
 #define TRANSPORT_DOWN_MEMORY_US (30 * G_USEC_PER_SEC)
 
+/* How long furlhint_context_connect_fd() waits, after the connect, for
+ * the routes it abandoned to report back (they do at once; a failure
+ * bound for a plugin that ignores cancellation). */
+#define CONNECT_FD_DRAIN_MS 10000
+
 struct _FurlHintConnectResult {
   grefcount ref;
   FurlHintPlan *plan;          /* (owned) */
@@ -1049,6 +1054,20 @@ sync_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   data->result = g_object_ref (res);
 }
 
+/* A flag set by a weak reference or a timeout source. */
+static void
+set_flag_weak_cb (gpointer data, GObject *where_the_object_was)
+{
+  *(gboolean *) data = TRUE;
+}
+
+static gboolean
+set_flag_source_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
 gint
 furlhint_context_connect_fd (FurlHintContext *ctx,
                              FurlHintFurl *furl,
@@ -1060,6 +1079,8 @@ furlhint_context_connect_fd (FurlHintContext *ctx,
   SyncData data = { 0 };
   FurlHintConnectResult *res;
   GIOStream *stream;
+  GObject *task;
+  gboolean task_gone = FALSE, gave_up = FALSE;
   gint fd = -1;
 
   g_return_val_if_fail (ctx != NULL, -1);
@@ -1072,6 +1093,9 @@ furlhint_context_connect_fd (FurlHintContext *ctx,
   while (data.result == NULL)
     g_main_context_iteration (data.context, TRUE);
   res = furlhint_context_connect_finish (ctx, data.result, error);
+  /* The task goes with the last route the connect abandoned: see below. */
+  task = G_OBJECT (data.result);
+  g_object_weak_ref (task, set_flag_weak_cb, &task_gone);
   g_clear_object (&data.result);
 
   stream = furlhint_connect_result_get_stream (res);
@@ -1101,9 +1125,25 @@ furlhint_context_connect_fd (FurlHintContext *ctx,
       g_clear_object (&res->stream);
     }
 
-  /* Let cancelled attempts report back before the private context goes. */
-  while (g_main_context_pending (data.context))
-    g_main_context_iteration (data.context, FALSE);
+  /* The routes the connect abandoned report back on later turns of the
+   * private context (a plugin may answer a cancel from a thread of its
+   * own: the tor plugin's discovery, the i2p plugin's worker); until the
+   * last one has, the connect holds @ctx and its plugins. So the context
+   * turns until the connect's task is gone, bounded for a plugin that
+   * never answers a cancel (the connect is then left as it is). */
+  if (!task_gone)
+    {
+      GSource *bound = g_timeout_source_new (CONNECT_FD_DRAIN_MS);
+
+      g_source_set_callback (bound, set_flag_source_cb, &gave_up, NULL);
+      g_source_attach (bound, data.context);
+      while (!task_gone && !gave_up)
+        g_main_context_iteration (data.context, TRUE);
+      if (!task_gone)
+        g_object_weak_unref (task, set_flag_weak_cb, &task_gone);
+      g_source_destroy (bound);
+      g_source_unref (bound);
+    }
   g_main_context_pop_thread_default (data.context);
   g_main_context_unref (data.context);
 

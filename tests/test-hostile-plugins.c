@@ -224,6 +224,39 @@ test_hang_and_good (Fixture *f, gconstpointer data)
   g_free (hints);
 }
 
+/* A route that answers its cancel late, from a thread of its own, after
+ * the good route has won: furlhint_context_connect_fd() returns once that
+ * answer is in, so the connect's hold on the context has ended (the
+ * count of connects is 0) and nothing is left on its private main
+ * context, which is gone. */
+static void
+test_late_cancel_fd (Fixture *f, gconstpointer data)
+{
+  FurlHintConnectOptions options = { sizeof options, { sizeof options.rank, }, };
+  FurlHintFurl *furl;
+  gchar *hints;
+  gint fd;
+
+  if (!lab_ready ())
+    return;
+  start_echo (f);
+  f->fds_before = lab_count_open_fds ();
+  hints = hints_with_echo (f, "latecancel:x:1");
+  furl = make_furl (hints);
+  options.rank.stagger_ms = 50;
+  options.timeout_ms = 10000;
+  fd = furlhint_context_connect_fd (f->ctx, furl, &options, NULL, &f->result, &f->error);
+  g_assert_no_error (f->error);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 0), ==, "abandoned");
+  g_assert_cmpstr (furlhint_connect_result_get_hint_status (f->result, 1), ==, "connected");
+  g_assert_cmpuint (furlhint_context_get_n_connects (f->ctx), ==, 0);
+  close (fd);
+  furlhint_furl_unref (furl);
+  g_free (hints);
+  assert_fds_back (f);
+}
+
 /* Not even the cancellable: the caller still gets TIMED_OUT in time. The
  * connector's state for that attempt can never be freed (the plugin keeps
  * its callback): a subprocess, so the leak stays out of valgrind's count. */
@@ -499,6 +532,7 @@ main (int argc, char **argv)
   ADD ("/hostile-plugins/connect/hang", test_hang);
   ADD ("/hostile-plugins/connect/hang+good", test_hang_and_good);
   ADD ("/hostile-plugins/connect/deaf", test_deaf);
+  ADD ("/hostile-plugins/connect/late-cancel/fd", test_late_cancel_fd);
   ADD ("/hostile-plugins/connect/neither", test_neither);
   ADD ("/hostile-plugins/connect/neither+good", test_neither_and_good);
   ADD ("/hostile-plugins/connect/both", test_both);

@@ -226,7 +226,10 @@ FurlHintConnectResult *furlhint_context_connect_finish_result (FurlHintContext *
  * fail with %FURLHINT_CONNECT_ERROR_NOT_SUPPORTED (use the async API).
  * The descriptor outlives the call, not always @ctx: an I2P stream, or
  * one through a tor the context launched, ends when @ctx is finalised
- * (see furlhint_context_unref()).
+ * (see furlhint_context_unref()). The call returns once the routes the
+ * connect abandoned have ended too (at once for a plugin that answers
+ * its cancellable; at most 10 s for one that does not), so nothing of
+ * the connect is left holding @ctx.
  *
  * Returns: the descriptor, or -1 with @error set.
  */

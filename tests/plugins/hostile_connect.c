@@ -11,6 +11,9 @@
  *   sync:H:P      calls back from inside connect_async (an error)
  *   syncok:H:P    calls back from inside connect_async (a stream)
  *   nullstatus:H:P reports a NULL status, then fails
+ *   latecancel:H:P never completes until cancelled, and answers the cancel
+ *                 later, from a thread of its own (as a plugin with a
+ *                 worker thread may)
  *
  * Streams are in-memory (GSimpleIOStream), so nothing here opens a
  * descriptor. The plugin counts its live streams and pending connects in
@@ -113,6 +116,27 @@ hang_task_free (gpointer data)
   g_object_unref (data);
 }
 
+/* latecancel: the answer to the cancel, from a thread of its own, after
+ * a pause (the host has long had its turn). */
+static gpointer
+late_answer_thread (gpointer data)
+{
+  GTask *task = data;
+
+  g_usleep (200 * 1000);
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                           "hostile plugin: late answer to a cancel");
+  g_object_unref (task);
+  return NULL;
+}
+
+static void
+late_cancelled_cb (GCancellable *cancellable,
+                   gpointer user_data)
+{
+  g_thread_unref (g_thread_new ("late-cancel", late_answer_thread, g_object_ref (user_data)));
+}
+
 /* twice: the second answer, later. */
 static gboolean
 second_answer_cb (gpointer user_data)
@@ -136,7 +160,10 @@ h_connect_async (gpointer data,
 
   if (g_str_has_prefix (hint, "hang:"))
     {
-      GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+      /* Not given the cancellable: the handler below holds the task, and
+       * a task holding the cancellable would make a cycle that keeps both
+       * (and the task's main context) for good. */
+      GTask *task = g_task_new (NULL, NULL, callback, user_data);
 
       args->status ("hanging forever", args->status_data);
       if (cancellable == NULL)
@@ -150,6 +177,14 @@ h_connect_async (gpointer data,
       /* The handler owns the task; disconnected never (once is enough:
        * the cancellable is the attempt's own and fires once). */
       g_cancellable_connect (cancellable, G_CALLBACK (hang_cancelled_cb), task, hang_task_free);
+    }
+  else if (g_str_has_prefix (hint, "latecancel:"))
+    {
+      GTask *task = g_task_new (NULL, NULL, callback, user_data);
+
+      /* The host always passes a cancellable; the task does not hold it
+       * (see hang). */
+      g_cancellable_connect (cancellable, G_CALLBACK (late_cancelled_cb), task, hang_task_free);
     }
   else if (g_str_has_prefix (hint, "deaf:"))
     {
@@ -243,7 +278,8 @@ h_describe (gpointer data,
 }
 
 static const gchar *const h_prefixes[] = {
-  "hang", "deaf", "neither", "both", "twice", "twiceok", "sync", "syncok", "nullstatus", NULL
+  "hang", "deaf", "neither", "both", "twice", "twiceok", "sync", "syncok", "nullstatus",
+  "latecancel", NULL
 };
 
 FURLHINT_PLUGIN_DEFINE (hostile_connect) = {
