@@ -48,14 +48,14 @@ struct _FurlHintContext {
    * was ranked from has changed: the config (its serial), the plugins
    * (their serial), the stagger, the plan itself (its version). */
   FurlHintPlan *connect_plan;                 /* (owned) (nullable) */
-  /* Connects whose work has not ended (core/connect.c: each holds a
-   * reference to the context until its last attempt has called back);
-   * atomic, since a caller may drop the GAsyncResult on any thread. */
-  gint n_connects;
   guint connect_plan_version;
   guint connect_plan_config_serial;
   guint connect_plan_plugins_serial;
   guint connect_plan_stagger_ms;
+  /* Connects whose work has not ended (core/connect.c: each holds a
+   * reference to the context until its last attempt has called back);
+   * atomic, since a caller may drop the GAsyncResult on any thread. */
+  gint n_connects;
 };
 
 /* Logs through the context's logger (no-op without one). */

@@ -170,11 +170,11 @@ class _Connector:
         except BlockingIOError:
             pass  # the pipe is full: a wake-up is pending anyway
 
-    def connect(self, furl_text, cancellable, reactor, done):
-        """Connects to the FURL furl_text on the connector's thread (a FURL
-        object is parsed there: its reference count is not atomic); calls
-        done(fd, status) or done(None, error) on the reactor's thread,
-        exactly once. fd is a socket the caller owns."""
+    def connect(self, furl, cancellable, reactor, done):
+        """Connects to furl on the connector's thread (a FurlHint.Furl is
+        immutable, its reference count atomic); calls done(fd, status) or
+        done(None, error) on the reactor's thread, exactly once. fd is a
+        socket the caller owns."""
         key = object()
 
         def report(fd, outcome):
@@ -212,7 +212,6 @@ class _Connector:
 
         def start():
             try:
-                furl = FurlHint.Furl.parse(furl_text)
                 self._ctx.connect_async(furl, None, cancellable, finished, None)
             except Exception as error:
                 reactor.callFromThread(report, None, error)
@@ -249,9 +248,9 @@ class _Connector:
 
 @implementer(IStreamClientEndpoint)
 class _FurlHintEndpoint:
-    def __init__(self, handler, furl_text, update_status):
+    def __init__(self, handler, furl, update_status):
         self._handler = handler
-        self._furl_text = furl_text
+        self._furl = furl
         self._update_status = update_status
 
     def connect(self, factory):
@@ -293,7 +292,7 @@ class _FurlHintEndpoint:
             d.callback(capture.protocol)
 
         self._update_status("connecting")
-        self._handler.connector.connect(self._furl_text, cancellable, reactor, done)
+        self._handler.connector.connect(self._furl, cancellable, reactor, done)
         return d
 
 
@@ -303,8 +302,6 @@ class FurlHintHandler:
     hint type it is registered for."""
 
     def __init__(self, config_path=None, anonymous=None):
-        self.config_path = config_path
-        self.anonymous = anonymous
         # Ranking is pure (no I/O): a context of its own, on the reactor's
         # thread. Connecting: the connector's, on its thread.
         self._ctx = _new_context(config_path, anonymous)
@@ -312,8 +309,8 @@ class FurlHintHandler:
 
     def hint_to_endpoint(self, hint, reactor, update_status):
         try:
-            text = "pb://%s@%s/%s" % (_placeholder_tubid(hint), hint, _NAME)
-            furl = FurlHint.Furl.parse(text)
+            furl = FurlHint.Furl.parse("pb://%s@%s/%s" % (_placeholder_tubid(hint), hint,
+                                                          _NAME))
         except GLib.Error as error:
             raise InvalidHintError("bad hint: %s" % error.message)
         if furl.get_n_hints() != 1:
@@ -327,7 +324,7 @@ class FurlHintHandler:
                 status = status[len(_BAD_HINT):]
             raise InvalidHintError(status)
         route = plan.get_entry(0)
-        return (_FurlHintEndpoint(self, text, update_status),
+        return (_FurlHintEndpoint(self, furl, update_status),
                 "%s (furlhint, %s)" % (route.description,
                                        route.anon_class.value_nick))
 
