@@ -1017,7 +1017,7 @@ test_foolscap_onion (Fixture *f, gconstpointer data)
       g_autofree gchar *python = g_path_get_basename (GI_PYTHON);
 
       g_ptr_array_add (env, g_strdup_printf ("FURLHINT_LEAKCHECK_ONLY=%s", python));
-      /* The control port reports both SOCKS ports of the client tor. */
+      /* The control port, and SOCKS ports of the client tor it names. */
       g_ptr_array_add (env, g_strdup_printf ("FURLHINT_LEAKCHECK_ALLOW=127.0.0.1:%u,"
                                              "127.0.0.1:%u,127.0.0.1:%u",
                                              lab_tornet.socks_port, lab_tornet.control_port,
