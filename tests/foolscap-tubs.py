@@ -86,7 +86,13 @@ def run(args):
         port = server.listenOn("tcp:0:interface=127.0.0.1")
         location = "tcp:%s:%d" % (args.hint_host, port.getPortnum())
     else:
-        report_peers(server.listenOn(args.listen))
+        listener = server.listenOn(args.listen)
+        # Foolscap listens at once and keeps a failure to itself (an
+        # unhandled error in a Deferred, printed at exit): say it here,
+        # not as a connect through the onion that finds no server.
+        if listener._lp is None:
+            raise RuntimeError("the server Tub is not listening on %s" % args.listen)
+        report_peers(listener)
         location = args.location
     server.setLocation(location)
     furl = server.registerReference(Echo(), "echo")
