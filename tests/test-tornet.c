@@ -429,30 +429,74 @@ publish_onion (FurlHintContext *ctx, const gchar *key_dir, gboolean create_key,
   return hint;
 }
 
-/* Waits (bounded) for the client tor to report the upload of @hint's
- * descriptor to an HSDir. */
+/* Discards the events the control connection has queued: tor answers a
+ * command after every event it queued before it, so each HS_DESC event
+ * read after this is newer (a withdrawn service's uploads cannot pass for
+ * those of the service published next with its key). */
+static void
+drain_events (LabTorCtl *ctl)
+{
+  GError *error = NULL;
+
+  g_assert_true (lab_tornet_ctl_command_ok (ctl, "SETEVENTS HS_DESC", &error));
+  g_assert_no_error (error);
+}
+
+/* Waits (bounded) until the client tor has ended every upload of @hint's
+ * descriptors it started ("650 HS_DESC UPLOAD ADDRESS AUTH HSDIR ...",
+ * then UPLOADED or FAILED for the same HSDIR), with at least one
+ * uploaded. Not just the first: a client asks one HSDir of its choice,
+ * and one that still has a withdrawn service's descriptor sends it to
+ * intro points that are gone. */
 static void
 wait_uploaded (LabTorCtl *ctl, const gchar *hint)
 {
   gchar *id = g_strndup (hint + strlen ("tor:"), 56);
-  gchar *uploaded = g_strdup_printf ("650 HS_DESC UPLOADED %s ", id);
+  /* HSDIR -> uploads not ended yet (two descriptors, the current and the
+   * next time period's, may go to one HSDir) */
+  GHashTable *pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint started = 0, uploaded = 0, failed = 0;
   gint64 deadline = g_get_monotonic_time () + PUBLISH_TIMEOUT_S * G_USEC_PER_SEC;
   GError *error = NULL;
 
-  for (;;)
+  while (started == 0 || uploaded == 0 || g_hash_table_size (pending) > 0)
     {
       gchar *line = lab_tornet_ctl_read_line (ctl, deadline, &error);
+      gchar **f;
 
-      g_assert_no_error (error);
-      if (g_str_has_prefix (line, uploaded))
+      if (line == NULL)
+        g_error ("%s: %u upload(s) of its descriptors started, %u ended with "
+                 "UPLOADED, %u with FAILED, %u not ended: %s", hint, started, uploaded,
+                 failed, g_hash_table_size (pending), error->message);
+      f = g_strsplit (line, " ", 7);
+      if (g_strv_length (f) >= 6 && strcmp (f[0], "650") == 0
+          && strcmp (f[1], "HS_DESC") == 0 && strcmp (f[3], id) == 0)
         {
-          g_free (line);
-          break;
+          guint n = GPOINTER_TO_UINT (g_hash_table_lookup (pending, f[5]));
+
+          if (strcmp (f[2], "UPLOAD") == 0)
+            {
+              g_hash_table_replace (pending, g_strdup (f[5]), GUINT_TO_POINTER (n + 1));
+              started++;
+            }
+          else if (n > 0 && (strcmp (f[2], "UPLOADED") == 0 || strcmp (f[2], "FAILED") == 0))
+            {
+              if (n == 1)
+                g_hash_table_remove (pending, f[5]);
+              else
+                g_hash_table_replace (pending, g_strdup (f[5]), GUINT_TO_POINTER (n - 1));
+              if (f[2][0] == 'U')
+                uploaded++;
+              else
+                failed++;
+            }
         }
+      g_strfreev (f);
       g_free (line);
     }
+  g_test_message ("%s: %u upload(s) of its descriptors, %u failed", hint, started, failed);
+  g_hash_table_unref (pending);
   g_free (id);
-  g_free (uploaded);
 }
 
 /* Connects to @hint until it works (a descriptor reaches the HSDirs one at
@@ -541,6 +585,7 @@ test_onion_publish (Fixture *f, gconstpointer data)
    * the same address, reached again. */
   lab_unpublish (pub_ctx, "tor", publication);
   publication = NULL;
+  drain_events (ctl);
   t0 = g_get_monotonic_time ();
   again = publish_onion (pub_ctx, key_dir, FALSE, &publication, &error);
   g_assert_no_error (error);
@@ -927,6 +972,7 @@ test_cli_listen (Fixture *f, gconstpointer data)
   g_object_unref (server);
 
   /* Restarted: the key in hiddenServiceDir gives the same address. */
+  drain_events (ctl);
   t0 = g_get_monotonic_time ();
   server = cli_listen (cli, server_cfg, log, &again);
   g_assert_cmpstr (again, ==, furl);
