@@ -97,13 +97,15 @@ while [ $i -lt $N_AUTHS ]; do
 done
 
 # What every tor shares.
+# common NAME [LOG]: the lines every tor's torrc starts with; LOG is the
+# severities of its log (default notice).
 common () {
   cat <<EOF
 TestingTorNetwork 1
 DataDirectory $DIR/$1
 Nickname $1
 RunAsDaemon 0
-Log notice stdout
+Log ${2:-notice} stdout
 SafeLogging 0
 ${DIRAUTH_LINES}AssumeReachable 1
 PathsNeededToBuildCircuits 0.67
@@ -165,7 +167,10 @@ done
 
 mkdir -p "$DIR/hs/echo"
 chmod 700 "$DIR/hs" "$DIR/hs/echo"
-{ common hs; cat <<EOF
+# The onion service's tor and the client's log their streams and onion
+# circuits too ([edge] and [rend] at info): when a test's connect through
+# an onion fails, the lab's log dump says which side ended it and why.
+{ common hs "[edge,rend]info notice"; cat <<EOF
 SocksPort 0
 ControlPort 127.0.0.1:$HS_CONTROL_PORT
 CookieAuthentication 1
@@ -177,7 +182,7 @@ EOF
 
 mkdir -p "$DIR/client"
 chmod 700 "$DIR/client"
-{ common client; cat <<EOF
+{ common client "[edge,rend]info notice"; cat <<EOF
 SocksPort 127.0.0.1:$SOCKS_PORT
 SocksPort 127.0.0.1:$NOAUTH_SOCKS_PORT PreferSOCKSNoAuth
 SocksPort 127.0.0.1:$SHARED_SOCKS_PORT NoIsolateSOCKSAuth
