@@ -429,12 +429,12 @@ publish_onion (FurlHintContext *ctx, const gchar *key_dir, gboolean create_key,
   return hint;
 }
 
-/* Discards the events the control connection has queued: tor answers a
- * command after every event it queued before it, so each HS_DESC event
+/* Subscribes @ctl to HS_DESC events, discarding those it has queued: tor
+ * answers a command after every event it queued before it, so each event
  * read after this is newer (a withdrawn service's uploads cannot pass for
  * those of the service published next with its key). */
 static void
-drain_events (LabTorCtl *ctl)
+watch_hs_desc (LabTorCtl *ctl)
 {
   GError *error = NULL;
 
@@ -540,8 +540,7 @@ test_onion_publish (Fixture *f, gconstpointer data)
   ctl = lab_tornet_ctl_open (lab_tornet.control_port, lab_tornet_env ("CONTROL_COOKIE_FILE"),
                              &error);
   g_assert_no_error (error);
-  g_assert_true (lab_tornet_ctl_command_ok (ctl, "SETEVENTS HS_DESC", &error));
-  g_assert_no_error (error);
+  watch_hs_desc (ctl);
 
   /* A fresh key: made by tor, saved in tor's layout, private. */
   t0 = g_get_monotonic_time ();
@@ -585,7 +584,7 @@ test_onion_publish (Fixture *f, gconstpointer data)
    * the same address, reached again. */
   lab_unpublish (pub_ctx, "tor", publication);
   publication = NULL;
-  drain_events (ctl);
+  watch_hs_desc (ctl);
   t0 = g_get_monotonic_time ();
   again = publish_onion (pub_ctx, key_dir, FALSE, &publication, &error);
   g_assert_no_error (error);
@@ -951,8 +950,7 @@ test_cli_listen (Fixture *f, gconstpointer data)
   ctl = lab_tornet_ctl_open (lab_tornet.control_port, lab_tornet_env ("CONTROL_COOKIE_FILE"),
                              &error);
   g_assert_no_error (error);
-  g_assert_true (lab_tornet_ctl_command_ok (ctl, "SETEVENTS HS_DESC", &error));
-  g_assert_no_error (error);
+  watch_hs_desc (ctl);
 
   t0 = g_get_monotonic_time ();
   server = cli_listen (cli, server_cfg, log, &furl);
@@ -972,7 +970,7 @@ test_cli_listen (Fixture *f, gconstpointer data)
   g_object_unref (server);
 
   /* Restarted: the key in hiddenServiceDir gives the same address. */
-  drain_events (ctl);
+  watch_hs_desc (ctl);
   t0 = g_get_monotonic_time ();
   server = cli_listen (cli, server_cfg, log, &again);
   g_assert_cmpstr (again, ==, furl);

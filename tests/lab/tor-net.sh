@@ -96,9 +96,8 @@ while [ $i -lt $N_AUTHS ]; do
   i=$((i + 1))
 done
 
-# What every tor shares.
-# common NAME [LOG]: the lines every tor's torrc starts with; LOG is the
-# severities of its log (default notice).
+# common NAME [LOG]: what every tor shares, the start of its torrc; LOG
+# is the severities of its log (default notice).
 common () {
   cat <<EOF
 TestingTorNetwork 1
